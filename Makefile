@@ -1,0 +1,25 @@
+# One command to set up and run the main job, one to set up and run the tests.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup ingest serve test bench
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+ingest: setup            ## build or update the index (embedded Chroma under ./data)
+	$(BIN)/python -m ingest $(ARGS)
+
+serve: setup             ## answer questions on http://127.0.0.1:8000
+	$(BIN)/python -m api $(ARGS)
+
+test: setup              ## the whole test suite (what CI runs)
+	$(BIN)/python -m pytest $(ARGS)

@@ -1,0 +1,49 @@
+"""Every error the project raises on purpose, in one place.
+
+    RoadmapAssistantError            base: a clear, one-line message meant for a person
+    ├── ConfigError                  a setting is missing or wrong (names the setting to fix)
+    │   └── ModelUnavailableError    the embedding model folder is missing and cannot be downloaded
+    ├── EmbedderMismatchError        the collection was built by another embedder: rebuild with --full
+    ├── StoreUnavailableError        the Chroma store cannot be opened or reached
+    ├── IngestLockedError            another ingest holds the writer lock
+    ├── NothingIndexedError          an ingest run could not index a single page
+    └── FetchError                   one page could not be fetched (carries `reason`); never stops a run
+
+The CLI prints `error: <message>` and exits non-zero; the API renders these as JSON with a status.
+"""
+from __future__ import annotations
+
+
+class RoadmapAssistantError(Exception):
+    """Base class: the message is shown to the user as it is."""
+
+
+class ConfigError(RoadmapAssistantError):
+    pass
+
+
+class ModelUnavailableError(ConfigError):
+    pass
+
+
+class EmbedderMismatchError(RoadmapAssistantError):
+    pass
+
+
+class StoreUnavailableError(RoadmapAssistantError):
+    pass
+
+
+class IngestLockedError(RoadmapAssistantError):
+    pass
+
+
+class NothingIndexedError(RoadmapAssistantError):
+    pass
+
+
+class FetchError(RoadmapAssistantError):
+    def __init__(self, reason: str, status: int | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status

@@ -1,0 +1,121 @@
+"""`python -m ingest`: build or update the index, report what is indexed, or watch the roadmap.
+
+    python -m ingest                 incremental update (only what changed)
+    python -m ingest --full          rebuild from scratch (needed after a change of embedder or chunking)
+    python -m ingest --json          the run's summary as one JSON object on stdout
+    python -m ingest --status        what is indexed: chunks per week and per page, last run, failures
+    python -m ingest --links         the roadmap links' health: status, redirect target, last success, pages
+    python -m ingest --watch         re-run whenever roadmap.md changes (polls its hash, debounced)
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from errors import NothingIndexedError, RoadmapAssistantError
+
+log = logging.getLogger("ingest")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m ingest", description="Index the roadmap's documentation into ChromaDB.")
+    p.add_argument("--roadmap", type=Path, help="roadmap markdown file (default: RA_ROADMAP, roadmap.md)")
+    p.add_argument("--full", action="store_true", help="rebuild from scratch instead of updating")
+    p.add_argument("--json", action="store_true", help="print the run's summary as one JSON object on stdout")
+    p.add_argument("--status", action="store_true", help="report what is indexed and exit")
+    p.add_argument("--links", action="store_true", help="report the roadmap links' health and exit")
+    p.add_argument("--watch", action="store_true", help="re-run when the roadmap file changes")
+    p.add_argument("--interval", type=float, default=2.0, help="watch: seconds between checks (default 2)")
+    p.add_argument("--debounce", type=float, default=3.0, help="watch: seconds the file must stay unchanged")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        from settings import Settings
+        from vectorstore.client import open_client
+        from vectorstore.embeddings import make_embedder
+        from vectorstore.store import IndexStore
+
+        settings = Settings()
+        if args.roadmap:
+            settings.roadmap = args.roadmap
+        store = IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection)
+        if args.status or args.links:
+            from ingest.status import index_status, print_links, print_status
+            status = index_status(store)
+            if args.json:
+                print(json.dumps(status if args.status else status["links"], indent=1))
+            else:
+                (print_status if args.status else print_links)(status)
+            return 0
+        embedder = make_embedder(settings)
+        if args.watch:
+            return watch(settings, store, embedder, args)
+        return run_once(settings, store, embedder, args)
+    except NothingIndexedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except RoadmapAssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the index that was serving is unchanged", file=sys.stderr)
+        return 130
+
+
+def run_once(settings, store, embedder, args) -> int:
+    from ingest.job import run_job
+    from ingest.progress import Progress
+
+    with Progress(enabled=sys.stderr.isatty() and not args.json) as progress:
+        report = asyncio.run(run_job(settings, store, embedder, full=args.full, on_page=progress.page))
+    summary = report.summary()
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        from ingest.progress import print_summary
+        print_summary(report)
+    return 0
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def watch(settings, store, embedder, args) -> int:
+    """Run once, then again each time the roadmap's content changes and stays put for `--debounce` seconds."""
+    path = Path(settings.roadmap)
+    seen = _digest(path)
+    run_safely(settings, store, embedder, args)
+    log.info("watching %s (every %.1fs)", path, args.interval)
+    while True:
+        time.sleep(args.interval)
+        now = _digest(path)
+        if now == seen:
+            continue
+        time.sleep(args.debounce)
+        if _digest(path) != now:
+            continue  # still being edited
+        seen = now
+        log.info("%s changed: re-indexing", path)
+        run_safely(settings, store, embedder, args)
+
+
+def run_safely(settings, store, embedder, args) -> None:
+    try:
+        run_once(settings, store, embedder, args)
+    except RoadmapAssistantError as exc:  # watch mode keeps going; the serving index is untouched
+        log.error("re-index failed: %s", exc)

@@ -1,0 +1,90 @@
+"""The crawl: from the roadmap's links down a bounded number of hops, on the same host, within a page budget.
+
+`crawl()` walks breadth-first per roadmap link, with every fetch in flight at once up to the fetcher's limits,
+and hands each fetched page to `on_page` as it arrives (so embedding can start before the crawl ends). A page
+reached from several roadmap links is fetched once and carries all of their tags. Pages that come back
+unchanged (304) or fail keep following the links recorded for them last time, so their children stay known.
+"""
+from __future__ import annotations
+
+import asyncio
+import posixpath
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from ingest.fetch import FetchResult
+from ingest.urls import canonical, host_of
+
+SKIP_EXTENSIONS = (".pdf", ".zip", ".gz", ".tgz", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".mp4",
+                   ".mp3", ".ipynb", ".whl", ".tar", ".exe", ".dmg", ".css", ".js", ".json", ".xml", ".ico")
+
+
+@dataclass
+class Tag:
+    """What a page inherits from the roadmap link(s) that reached it."""
+
+    week: int | None
+    phase: int | None
+    label: str
+    root: str
+
+
+@dataclass
+class CrawledPage:
+    url: str                     # canonical real URL
+    depth: int
+    roots: set[str] = field(default_factory=set)
+    tags: list[Tag] = field(default_factory=list)
+    result: FetchResult | None = None
+    links: list[str] = field(default_factory=list)   # children found (or remembered) on this page
+
+
+PageHandler = Callable[[CrawledPage], Awaitable[list[str] | None]]
+
+
+def _child_order(root: str, links: list[str]) -> list[str]:
+    """Same-host links, those under the root's folder first (a guide's own pages before the rest of the site)."""
+    folder = posixpath.dirname(urlsplit(root).path.rstrip("/") + "/x")
+    host = host_of(root)
+    kept = [u for u in links if host_of(u) == host and not urlsplit(u).path.lower().endswith(SKIP_EXTENSIONS)]
+    return sorted(kept, key=lambda u: not urlsplit(u).path.startswith(folder))
+
+
+async def crawl(roots: dict[str, list[Tag]], fetch: Callable[[str], Awaitable[FetchResult]], on_page: PageHandler,
+                *, depth: int, budget: int) -> dict[str, CrawledPage]:
+    """Crawl every root; `on_page` returns the page's child links (None when it has none to follow)."""
+    pages: dict[str, CrawledPage] = {}
+    spent: dict[str, int] = {}
+    tasks: set[asyncio.Task] = set()
+
+    def enqueue(url: str, d: int, root: str, tags: list[Tag]) -> None:
+        page = pages.get(url)
+        if page is not None:
+            page.roots.add(root)
+            page.tags.extend(t for t in tags if t not in page.tags)
+            return
+        if d > 0:
+            if spent.get(root, 0) >= budget:
+                return
+            spent[root] = spent.get(root, 0) + 1
+        page = pages[url] = CrawledPage(url=url, depth=d, roots={root}, tags=list(tags))
+        tasks.add(asyncio.create_task(visit(page, root)))
+
+    async def visit(page: CrawledPage, root: str) -> None:
+        page.result = await fetch(page.url)
+        links = await on_page(page) or []
+        page.links = links
+        if page.depth < depth:
+            for link in _child_order(root, [canonical(u) for u in links]):
+                enqueue(link, page.depth + 1, root, page.tags)
+
+    for url, tags in roots.items():
+        spent.setdefault(url, 0)
+        enqueue(url, 0, url, tags)
+    while tasks:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        tasks -= done
+        for t in done:
+            t.result()  # a bug in on_page surfaces here instead of vanishing
+    return pages

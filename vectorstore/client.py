@@ -1,0 +1,39 @@
+"""Open ChromaDB: on disk under the data folder by default, a Chroma server when a URL is given.
+
+`PersistentClient`, `HttpClient` and `EphemeralClient` share one interface, so everything above this module
+works the same embedded, against a server, and in memory (tests). Anonymized telemetry is always off.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from errors import StoreUnavailableError
+
+
+def open_client(data_dir: Path | None = None, chroma_url: str | None = None, *, in_memory: bool = False):
+    """A Chroma client: in memory, a server at `chroma_url`, or on disk at `data_dir/chroma`."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    try:
+        if in_memory:
+            return chromadb.EphemeralClient(settings=chroma_settings)
+        if chroma_url:
+            parts = urlsplit(chroma_url if "://" in chroma_url else f"http://{chroma_url}")
+            client = chromadb.HttpClient(
+                host=parts.hostname or "localhost",
+                port=parts.port or (443 if parts.scheme == "https" else 8000),
+                ssl=parts.scheme == "https",
+                settings=chroma_settings,
+            )
+            client.heartbeat()
+            return client
+        path = Path(data_dir or "data") / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises many types; one clear message names the setting
+        where = chroma_url or f"{data_dir}/chroma"
+        hint = "RA_CHROMA_URL" if chroma_url else "RA_DATA_DIR"
+        raise StoreUnavailableError(f"cannot open the Chroma store at {where} ({type(exc).__name__}: {exc}); check {hint}") from exc

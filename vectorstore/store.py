@@ -1,0 +1,166 @@
+"""The index in Chroma: versioned collections behind one atomic pointer.
+
+    {prefix}-meta        its metadata is the pointer: {"active", "previous", "version", "embedder",
+                         "chunking", "updated_at"}; it also holds one item per version whose document is that
+                         version's ingest record (JSON: every page, its validators, hash and chunk ids)
+    {prefix}-v000007     one version's chunks: ids, embeddings, documents, metadatas (cosine space)
+
+A re-index builds a new version (copying unchanged chunks with their embeddings, embedding only new text),
+writes its record, then moves the pointer in one metadata write: that write is the commit point. Readers
+always see a complete version; a run killed at any point leaves the old pointer serving, and the next run
+drops the orphaned collection. The previous version is kept so queries in flight during a switch finish.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from errors import EmbedderMismatchError
+
+_PAGE = 1000  # Chroma batch size for get/add
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One published version of the index."""
+
+    version: int
+    name: str
+    collection: Any
+    embedder: str
+    chunking: str
+    updated_at: float
+
+
+class IndexStore:
+    def __init__(self, client, prefix: str = "roadmap"):
+        self.client = client
+        self.prefix = prefix
+        self._meta_col = None
+
+    # ---- reading
+    def _meta(self):
+        if self._meta_col is None:
+            self._meta_col = self.client.get_or_create_collection(f"{self.prefix}-meta", embedding_function=None)
+        return self._meta_col
+
+    def pointer(self) -> dict:
+        """The pointer as stored now (read fresh: another process may have moved it)."""
+        col = self.client.get_or_create_collection(f"{self.prefix}-meta", embedding_function=None)
+        return dict(col.metadata or {})
+
+    def snapshot(self) -> Snapshot | None:
+        p = self.pointer()
+        if not p.get("active"):
+            return None
+        return Snapshot(
+            version=int(p.get("version", 0)),
+            name=p["active"],
+            collection=self.client.get_collection(p["active"], embedding_function=None),
+            embedder=str(p.get("embedder", "")),
+            chunking=str(p.get("chunking", "")),
+            updated_at=float(p.get("updated_at", 0.0)),
+        )
+
+    def record(self, snap: Snapshot | None) -> dict:
+        """The ingest record of a version ({} when there is none)."""
+        if snap is None:
+            return {}
+        got = self._meta().get(ids=[snap.name], include=["documents"])
+        return json.loads(got["documents"][0]) if got["ids"] else {}
+
+    def check_compatible(self, snap: Snapshot | None, embedder: str, chunking: str | None = None) -> None:
+        """Refuse to mix embedders (or chunking settings) within one index."""
+        if snap is None:
+            return
+        if snap.embedder and snap.embedder != embedder:
+            raise EmbedderMismatchError(
+                f"the index was built with embedder {snap.embedder!r}, not {embedder!r}: rebuild it with `python -m ingest --full`"
+            )
+        if chunking is not None and snap.chunking and snap.chunking != chunking:
+            raise EmbedderMismatchError(
+                f"the index was built with chunking {snap.chunking!r}, not {chunking!r}: rebuild it with `python -m ingest --full`"
+            )
+
+    # ---- writing
+    def new_version(self) -> tuple[int, Any]:
+        version = int(self.pointer().get("version", 0)) + 1
+        name = f"{self.prefix}-v{version:06d}"
+        try:  # a crashed run may have left this very name behind
+            self.client.delete_collection(name)
+        except Exception:
+            pass
+        col = self.client.create_collection(name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
+        return version, col
+
+    def publish(self, version: int, collection, record: dict, *, embedder: str, chunking: str) -> None:
+        """Write the version's record, then move the pointer (the commit point), then drop old versions."""
+        meta = self._meta()
+        meta.upsert(ids=[collection.name], documents=[json.dumps(record, separators=(",", ":"))], embeddings=[[1.0]])
+        old = self.pointer()
+        meta.modify(
+            metadata={
+                "active": collection.name,
+                "previous": old.get("active") or "",
+                "version": version,
+                "embedder": embedder,
+                "chunking": chunking,
+                "updated_at": time.time(),
+            }
+        )
+        self.cleanup()
+
+    def cleanup(self) -> list[str]:
+        """Drop every version that is neither active nor previous (orphans of crashed runs included)."""
+        p = self.pointer()
+        keep = {p.get("active"), p.get("previous"), f"{self.prefix}-meta"}
+        dropped = []
+        for name in self._collection_names():
+            if name.startswith(f"{self.prefix}-v") and name not in keep:
+                self.client.delete_collection(name)
+                dropped.append(name)
+        if dropped:
+            stale = [n for n in dropped]
+            try:
+                self._meta().delete(ids=stale)
+            except Exception:
+                pass
+        return dropped
+
+    def _collection_names(self) -> list[str]:
+        return [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
+
+
+def iter_chunks(collection, ids: list[str] | None = None, *, embeddings: bool = False):
+    """Yield (id, document, metadata, embedding|None) for all chunks (or the given ids), in pages."""
+    include = ["documents", "metadatas"] + (["embeddings"] if embeddings else [])
+    if ids is not None:
+        for i in range(0, len(ids), _PAGE):
+            got = collection.get(ids=ids[i : i + _PAGE], include=include)
+            yield from _rows(got, embeddings)
+        return
+    offset = 0
+    while True:
+        got = collection.get(limit=_PAGE, offset=offset, include=include)
+        if not got["ids"]:
+            return
+        yield from _rows(got, embeddings)
+        offset += len(got["ids"])
+
+
+def _rows(got: dict, embeddings: bool):
+    embs = got.get("embeddings") if embeddings else None
+    for i, cid in enumerate(got["ids"]):
+        yield cid, got["documents"][i], got["metadatas"][i], (embs[i] if embs is not None else None)
+
+
+def add_chunks(collection, ids, documents, metadatas, embeddings) -> None:
+    for i in range(0, len(ids), _PAGE):
+        collection.add(
+            ids=ids[i : i + _PAGE],
+            documents=documents[i : i + _PAGE],
+            metadatas=metadatas[i : i + _PAGE],
+            embeddings=embeddings[i : i + _PAGE],
+        )

@@ -182,8 +182,8 @@ class OpenAIEmbedder:
             raise _status_error(where, self.model, exc) from exc
         except openai.APIError as exc:  # connection refused, timeout, unreadable response
             raise ModelUnavailableError(f"{where} unavailable ({type(exc).__name__}: {exc})") from exc
-        data = list(response.data)
-        if False:
+        data = sorted(response.data, key=lambda d: d.index)
+        if [d.index for d in data] != list(range(len(batch))):
             raise ModelUnavailableError(f"{where} returned {len(data)} vectors for {len(batch)} texts")
         return [d.embedding for d in data]
 

@@ -86,8 +86,8 @@ def wordpiece_counter(tokenizer_json: str | Path) -> Callable[[str], int]:
 
 
 def heading_line(title: str, path: list[str]) -> str:
-    parts = path[1:] if path and path[0] == title else path
-    return " > ".join(" ".join(p.split()) for p in [title, *parts])
+    """'Title > Section > Sub' for a section path (whose first element is the article title)."""
+    return " > ".join(" ".join(p.split()) for p in [title, *path[1:]])
 
 
 def _hard_split(text: str, size: int, cost: _Cost) -> list[str]:
@@ -237,12 +237,13 @@ def chunk_article(title: str, sections: list[Section], count_tokens: Callable[[s
     for i, section in enumerate(sections):
         if not section.text.strip():
             continue
-        head = heading_line(title, section.path)
+        path = [title, *section.path[1:]]  # path[0] is the article title: use the caller's (it may retitle)
+        head = heading_line(title, path)
         if cost(head) > max_tokens // 4:  # a label, not content: shorten it rather than starve the body
             head = _hard_split(head, max_tokens // 4 - 1, cost)[0].rstrip() + "…"
         head_cost = cost(head)
         for body, body_cost in _pack(section.text.strip("\n"), max_tokens - head_cost, overlap_tokens, cost):
-            pieces.append(_Piece(head, body, list(section.path), section.anchor, i, head_cost + body_cost))
+            pieces.append(_Piece(head, body, path, section.anchor, i, head_cost + body_cost))
     groups: list[list[_Piece]] = []
     group_cost = 0
     for p in pieces:

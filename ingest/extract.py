@@ -39,7 +39,7 @@ class Article:
 
 
 _DROP = frozenset("script style noscript template svg iframe form button input select textarea object embed "
-                  "canvas link meta dialog audio video map".split())
+                  "canvas link meta dialog audio video map head title".split())
 _CHROME = frozenset("nav header footer aside".split())
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
 _BLOCKS = frozenset("p div section article main blockquote figure figcaption details summary hr address "
@@ -424,6 +424,13 @@ _ATX = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _MD_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)|(?<![(<\w])(https?://[^\s<>()\[\]\"']+)")
 
 
+def _md_inline(heading: str) -> str:
+    """A markdown heading's words: links become their text, emphasis and code marks go."""
+    heading = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", heading)
+    heading = re.sub(r"(\*\*|__|`)", "", heading)
+    return _words(re.sub(r"(?<![\w*])[*_](\S|\S[^*_]*\S)[*_](?![\w*])", r"\1", heading))
+
+
 def extract_text(text: str, url: str) -> Article:
     """Article of a text/plain or markdown body: `#`/setext headings make sections; HTML comments are dropped."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").translate(_ZERO_WIDTH).split("\n")
@@ -453,7 +460,7 @@ def extract_text(text: str, url: str) -> Article:
         setext = (re.fullmatch(r"=+|-+", stripped) and prose and prose[-1].strip()
                   and not re.match(r"\s*([-*+]|\d+\.)\s", prose[-1]))
         if m or setext:
-            head = _words(m.group(2) if m else prose.pop())
+            head = _md_inline(m.group(2) if m else prose.pop())
             flush_prose()
             blocks.append((heads[-1][0] if heads else 0, heads[-1][1] if heads else "", cur))
             heads.append((len(m.group(1)) if m else (1 if stripped[0] == "=" else 2), head))

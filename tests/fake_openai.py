@@ -1,0 +1,145 @@
+"""A small OpenAI-compatible server for tests: chat completions (whole or streamed) and embeddings.
+
+`FakeOpenAI()` holds the behaviour a test steers - `replies` (a queue of canned texts, or `reply`, a function
+of the messages), `delay` (seconds before answering, for timeouts), `fail_status` (answer every request with
+that HTTP status), `cut_after` (break a stream after that many chunks, without `[DONE]`) - and records every
+request body it received in `requests`; `reset()` clears all of that between tests sharing one server.
+`fake.app()` is the Starlette app; serve it with `tests.servers.serve` and point the `openai` client at
+`<base>/v1` (kept in `fake.base` by convention). Embeddings are deterministic unit vectors derived from a hash of
+each input, in float lists or base64 as the client asks.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import struct
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, StreamingResponse
+from starlette.routing import Route
+
+
+def fake_vector(text: str, dim: int) -> list[float]:
+    """A deterministic unit vector for `text`."""
+    raw = b""
+    counter = 0
+    while len(raw) < 4 * dim:
+        raw += hashlib.sha256(f"{counter}:{text}".encode()).digest()
+        counter += 1
+    values = [(v - 2**31) / 2**31 for v in struct.unpack(f"<{dim}I", raw[: 4 * dim])]
+    norm = sum(v * v for v in values) ** 0.5 or 1.0
+    return [v / norm for v in values]
+
+
+def split_tokens(text: str) -> list[str]:
+    """Stream pieces of `text`: each word with the whitespace before it, brackets split off like a tokenizer does."""
+    pieces: list[str] = []
+    for word in text.replace("[", "\0[").split("\0"):
+        pieces.extend(p for p in word.replace(" ", "\0 ").split("\0") if p)
+    return pieces
+
+
+@dataclass
+class FakeOpenAI:
+    replies: deque[str] = field(default_factory=deque)
+    reply: Callable[[list[dict]], str] | None = None
+    default_reply: str = "The sources say so [1]."
+    delay: float = 0.0
+    fail_status: int | None = None
+    cut_after: int | None = None
+    embedding_dim: int = 384
+    requests: list[dict] = field(default_factory=list)
+    base: str = ""  # "<served URL>/v1", filled in by whoever serves the app
+
+    def say(self, *texts: str) -> FakeOpenAI:
+        """Queue canned replies, used one per chat request in order."""
+        self.replies.extend(texts)
+        return self
+
+    def next_reply(self, messages: list[dict]) -> str:
+        if self.replies:
+            return self.replies.popleft()
+        return self.reply(messages) if self.reply else self.default_reply
+
+    def reset(self) -> None:
+        """Forget the script, the failure modes and the recorded requests (for a server shared by tests)."""
+        self.replies, self.reply, self.requests = deque(), None, []
+        self.delay, self.fail_status, self.cut_after = 0.0, None, None
+
+    async def _prelude(self, request: Request) -> tuple[dict, JSONResponse | None, dict]:
+        """Record the request and read the behaviour now, before any delay, so a late reply changes nothing."""
+        body = await request.json()
+        self.requests.append({"path": request.url.path, "body": body})
+        steer = {"delay": self.delay, "cut_after": self.cut_after}
+        if request.url.path.endswith("/chat/completions") and not self.fail_status:
+            steer["text"] = self.next_reply(body.get("messages", []))
+        failure = None
+        if self.fail_status:
+            error = {"error": {"message": f"fake failure {self.fail_status}", "type": "server_error", "code": None}}
+            failure = JSONResponse(error, status_code=self.fail_status)
+        if steer["delay"]:
+            await asyncio.sleep(steer["delay"])
+        return body, failure, steer
+
+    async def chat(self, request: Request):
+        body, failure, steer = await self._prelude(request)
+        if failure:
+            return failure
+        text, cut_after = steer["text"], steer["cut_after"]
+        base = {"id": "chatcmpl-fake", "created": int(time.time()), "model": body.get("model", "fake")}
+        if not body.get("stream"):
+            return JSONResponse({**base, "object": "chat.completion", "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": len(text.split()), "total_tokens": 1}})
+
+        def chunk(delta: dict, finish: str | None = None) -> str:
+            data = {**base, "object": "chat.completion.chunk",
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            return f"data: {json.dumps(data)}\n\n"
+
+        async def events():
+            yield chunk({"role": "assistant", "content": ""})
+            for i, piece in enumerate(split_tokens(text)):
+                if cut_after is not None and i >= cut_after:
+                    raise ConnectionAbortedError("fake stream cut")  # uvicorn drops the connection mid-body
+                yield chunk({"content": piece})
+                await asyncio.sleep(0)
+            yield chunk({}, "stop")
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    async def embeddings(self, request: Request):
+        body, failure, _ = await self._prelude(request)
+        if failure:
+            return failure
+        inputs = body.get("input", [])
+        inputs = [inputs] if isinstance(inputs, str) else inputs
+        data = []
+        for i, text in enumerate(inputs):
+            vector = fake_vector(str(text), int(body.get("dimensions") or self.embedding_dim))
+            if body.get("encoding_format") == "base64":
+                encoded: object = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+            else:
+                encoded = vector
+            data.append({"object": "embedding", "index": i, "embedding": encoded})
+        tokens = sum(len(str(t).split()) for t in inputs)
+        return JSONResponse({"object": "list", "data": data, "model": body.get("model", "fake"),
+                             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+    async def models(self, request: Request):
+        return JSONResponse({"object": "list", "data": [{"id": "fake", "object": "model", "owned_by": "tests"}]})
+
+    def app(self) -> Starlette:
+        return Starlette(routes=[
+            Route("/v1/chat/completions", self.chat, methods=["POST"]),
+            Route("/v1/embeddings", self.embeddings, methods=["POST"]),
+            Route("/v1/models", self.models, methods=["GET"]),
+        ])

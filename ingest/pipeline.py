@@ -116,7 +116,9 @@ class Ingest:
         self.entries[url] = {**old, **changes, "checked_at": _now()}
         self._finish(PageOutcome(url, outcome, reason, depth, len(old.get("chunk_ids", [])), changes.get("stale", False)))
 
-    def _index_article(self, url: str, depth: int, article, validators: dict) -> None:
+    def _index_article(self, url: str, depth: int, article, validators: dict, cite_url: str | None = None) -> None:
+        """Index a page kept under `url` (its crawl key) and cited as `cite_url` (where it really lives)."""
+        cite_url = cite_url or url
         old = self.old_pages.get(url)
         content_hash = _hash(article.title, *("\n".join(s.path) + "\n" + s.text for s in article.sections))
         if old and not self.opt.full and old.get("content_hash") == content_hash and old.get("chunk_ids"):
@@ -127,18 +129,19 @@ class Ingest:
         if not pieces:
             self._finish(PageOutcome(url, "skipped", "no article text", depth))
             return
-        ids = chunk_ids(url, [c.text for c in pieces])
+        ids = chunk_ids(cite_url, [c.text for c in pieces])
         rows = []
         for cid, c in zip(ids, pieces):
-            meta = {"section": " > ".join(c.section_path), "deep_link": f"{url.split('#')[0]}#{c.anchor}" if c.anchor and not url.startswith(ROADMAP_DOC) else url,
-                    "chunk_index": c.index}
+            anchored = c.anchor and not url.startswith(ROADMAP_DOC)
+            meta = {"section": " > ".join(c.section_path), "chunk_index": c.index,
+                    "deep_link": f"{cite_url}#{c.anchor}" if anchored else cite_url}
             rows.append((cid, c.text, meta))
         self.chunks[url] = rows
         self.entries[url] = {"title": article.title, "content_hash": content_hash, "chunk_ids": ids, "depth": depth,
-                             "fetched_at": _now(), "checked_at": _now(), "stale": False, **validators}
+                             "fetched_at": _now(), "checked_at": _now(), "stale": False, "cite_url": cite_url, **validators}
         fresh = [(cid, text, meta) for cid, text, meta in rows if cid not in self.old_ids]
         if fresh:
-            page = page_meta(url, article.title, self.tags_of(url), depth, content_hash, self.entries[url]["fetched_at"], False)
+            page = page_meta(cite_url, article.title, self.tags_of(url), depth, content_hash, self.entries[url]["fetched_at"], False)
             self.writer.submit([r[0] for r in fresh], [r[1] for r in fresh], [{**page, **r[2]} for r in fresh])
         self._finish(PageOutcome(url, "indexed", None, depth, len(ids)))
 
@@ -167,14 +170,17 @@ class Ingest:
         if article.needs_js:
             self._finish(PageOutcome(page.url, "failed", f"needs JavaScript (an app shell with {article.text_chars} characters of text)", page.depth))
             return links
-        canon = canonical(self.url_map.to_real(article.canonical_url)) if article.canonical_url else page.url
+        final = canonical(r.final_url)
+        canon = canonical(self.url_map.to_real(article.canonical_url)) if article.canonical_url else final
         owner = self.canonical_owner.setdefault(canon, page.url)
         if owner != page.url:
             self.aliases[page.url] = owner
-            self._finish(PageOutcome(page.url, "skipped", f"duplicate of {owner} (same canonical URL)", page.depth))
+            moved = final != page.url
+            why = f"redirects to {r.final_url}, indexed as {owner}" if moved else f"duplicate of {owner} (same canonical URL)"
+            self._finish(PageOutcome(page.url, "skipped", why, page.depth))
             return links
         validators = {"etag": r.etag, "last_modified": r.last_modified, "final_url": r.final_url, "links": links}
-        self._index_article(page.url, page.depth, article, validators)
+        self._index_article(page.url, page.depth, article, validators, cite_url=canon)
         return links
 
     async def _fetch(self, url: str):
@@ -227,12 +233,13 @@ class Ingest:
         for url, tags in roots.items():
             page, o = self.pages.get(url), outcomes.get(url)
             r = page.result if page else None
-            ok = o is not None and o.outcome in ("indexed", "unchanged")
+            owner = self.aliases.get(url)
+            ok = o is not None and (o.outcome in ("indexed", "unchanged") or owner in indexed)
             out.append(LinkHealth(
                 url=url, weeks=sorted({t.week for t in tags if t.week is not None}), labels=sorted({t.label for t in tags}),
                 status=r.status if r else None, outcome=o.outcome if o else "not reached", reason=o.reason if o else None,
                 final_url=r.final_url if r else None, redirects=list(r.redirects) if r else [],
-                pages=sum(1 for p in self.pages.values() if url in p.roots and p.url in indexed),
+                pages=sum(1 for p in self.pages.values() if url in p.roots and p.url in indexed) + (owner in indexed),
                 last_success=_now() if ok else (old_links.get(url) or {}).get("last_success")))
         return out
 
@@ -243,7 +250,7 @@ class Ingest:
             live.extend(t for t in self._tags_now.get(alias, []) if t not in live)
         page_of: dict[str, str] = {}
         for url, e in self.entries.items():
-            pm = page_meta(url, e["title"], self.tags_of(url), e["depth"], e["content_hash"], e["fetched_at"], e["stale"])
+            pm = page_meta(e.get("cite_url", url), e["title"], self.tags_of(url), e["depth"], e["content_hash"], e["fetched_at"], e["stale"])
             e["meta_key"] = json.dumps(pm, sort_keys=True)
             page_of.update((cid, url) for cid in e["chunk_ids"])
         old_links = {link["url"]: link for link in old_record.get("links", [])}

@@ -27,6 +27,7 @@ def page(title: str, *sections: tuple[str, str], links: list[str] = ()) -> str:
 class Site:
     pages: dict[str, str] = field(default_factory=dict)      # path -> html
     status: dict[str, int] = field(default_factory=dict)     # path -> forced status
+    redirects: dict[str, str] = field(default_factory=dict)  # path -> path it 301-redirects to
     full: Counter = field(default_factory=Counter)           # path -> 200 answers
     conditional: Counter = field(default_factory=Counter)    # path -> 304 answers
 
@@ -37,6 +38,8 @@ class Site:
     def app(self) -> Starlette:
         async def serve(request: Request) -> Response:
             path = request.url.path
+            if path in self.redirects:
+                return Response(status_code=301, headers={"Location": self.redirects[path]})
             if path in self.status:
                 return HTMLResponse("<h1>error</h1>", status_code=self.status[path])
             html = self.pages.get(path)

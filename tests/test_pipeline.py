@@ -194,3 +194,14 @@ def test_second_writer_is_refused(world):
     with writer_lock(world.settings.data_dir):
         with pytest.raises(IngestLockedError, match="another ingest is running"):
             world.run()
+
+
+def test_redirected_link_is_cited_at_its_target(world):
+    """A roadmap link that redirects is indexed and cited under the target URL; its link health names the target."""
+    world.site.redirects["/docs/old-docker.html"] = "/docs/docker.html"
+    world.weeks[1] = [("Docker Basics", "/docs/old-docker.html")]
+    report = world.run()
+    urls = {m["url"] for _, _, m in world.chunks()}
+    assert world.base + "/docs/docker.html" in urls and world.base + "/docs/old-docker.html" not in urls
+    link = next(link for link in report.links if link.url.endswith("/docs/old-docker.html"))
+    assert link.final_url.endswith("/docs/docker.html") and link.outcome == "indexed" and link.pages == 1

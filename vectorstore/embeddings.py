@@ -79,6 +79,9 @@ class OnnxEmbedder:
             options.intra_op_num_threads = threads or os.cpu_count() or 1
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.log_severity_level = 3
+            # Idle workers sleep instead of spinning: on a busy machine (crawler, API, other jobs) spinning
+            # threads steal the CPU the work needs; measured 13 -> 23 texts/s with 2 threads on a loaded 2-core box.
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._session = ort.InferenceSession(
                 str(model_dir / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
             )

@@ -1,0 +1,139 @@
+"""The FastAPI app factory. `create_app(settings)` builds nothing but the app: its lifespan opens the index
+store, the embedder, the Retriever and the Answerer (generating with `OpenAIChatModel` when a model and an
+API key are configured), parses the roadmap and opens the feedback store, and yields them as typed lifespan
+state that routes reach through `api.deps`. A store without an index does not stop start-up: `/readyz` and
+`/ask` answer 503 until the Retriever loads one. Every error is JSON `{"error": {"status", "message"}}`;
+an unexpected one is logged with its trace and answered with a generic 500.
+
+Run it: `python -m api`, `roadmap-api`, or `uvicorn --factory api.app:create_app`.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.batching import BatchingEmbedder
+from api.deps import AppState, Services
+from api.feedback import FeedbackStore
+from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, JSONCORSMiddleware, RateLimitMiddleware
+from api.metrics import Metrics, MetricsMiddleware
+from api.reindex import Reindexer
+from api.routes import ROUTERS
+from api.routes.pages import STATIC
+from api.schemas import error_body
+from errors import (ConfigError, EmbedderMismatchError, IngestLockedError, NothingIndexedError, RoadmapAssistantError,
+                    StoreUnavailableError)
+from settings import Settings
+
+log = logging.getLogger("api")
+
+NOT_LIMITED = ("/livez", "/readyz", "/metrics", "/static", "/widget.js", "/docs", "/redoc", "/openapi.json")
+ERROR_STATUS = [(StoreUnavailableError, 503), (NothingIndexedError, 503), (EmbedderMismatchError, 503),
+                (IngestLockedError, 409), (ConfigError, 500)]
+GENERIC_500 = "internal error: the request could not be completed (the details are in the service log)"
+
+
+def build_services(settings: Settings, metrics: Metrics) -> Services:
+    """Open everything the routes use (blocking: run in a thread)."""
+    from api.answer import Answerer
+    from api.llm import OpenAIChatModel
+    from ingest.roadmap import load_roadmap
+    from vectorstore.client import open_client
+    from vectorstore.embeddings import make_embedder
+    from vectorstore.retrieve import Retriever
+    from vectorstore.store import IndexStore
+
+    roadmap = load_roadmap(settings.roadmap)
+    store = IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection)
+    embedder = make_embedder(settings)
+    retriever = Retriever(store, BatchingEmbedder(embedder))  # concurrent questions share model runs
+    llm = None
+    if settings.llm_model and settings.openai_api_key:
+        llm = OpenAIChatModel(settings.llm_model, settings.openai_api_key, settings.openai_base_url, settings.llm_timeout)
+    try:
+        retriever.ready()  # load the index now if there is one; without one the service still starts
+    except RoadmapAssistantError as exc:
+        log.warning("no index loaded at start-up: %s", exc)
+    return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=Answerer(llm),
+                    roadmap=roadmap, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
+                    reindexer=Reindexer(settings, store, embedder), metrics=metrics)
+
+
+def make_lifespan(settings: Settings, metrics: Metrics):
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
+        services = await asyncio.to_thread(build_services, settings, metrics)
+        log.info("serving index version %s from %s", services.retriever.version, settings.chroma_url or settings.data_dir)
+        try:
+            yield {"services": services}
+        finally:
+            await asyncio.to_thread(services.reindexer.join, 5.0)
+            llm = getattr(services.answerer, "llm", None)
+            if llm is not None and hasattr(llm, "close"):
+                llm.close()
+
+    return lifespan
+
+
+def _json_error(status: int, message: str, headers: dict | None = None, **extra) -> JSONResponse:
+    return JSONResponse(error_body(status, message, **extra), status_code=status, headers=headers)
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict]]:
+    details = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        details.append({"field": loc, "message": err.get("msg", "invalid")})
+    text = "; ".join(f"{d['field']}: {d['message']}" for d in details[:5]) or "the request is invalid"
+    return f"invalid request: {text}", details
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _json_error(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        message, details = _validation_message(exc)
+        return _json_error(422, message, details=details)
+
+    @app.exception_handler(RoadmapAssistantError)
+    async def known(request: Request, exc: RoadmapAssistantError) -> JSONResponse:
+        status = next((code for cls, code in ERROR_STATUS if isinstance(exc, cls)), 500)
+        log.warning("%s %s -> %d: %s", request.method, request.url.path, status, exc)
+        return _json_error(status, str(exc))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return _json_error(500, GENERIC_500)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app; the services are opened by its lifespan, not here."""
+    settings = settings or Settings()
+    metrics = Metrics()
+    app = FastAPI(title="roadmap-assistant", version="0.1.0", lifespan=make_lifespan(settings, metrics),
+                  description="Answers questions about the DevOps-to-MLOps roadmap with cited sources.")
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    add_error_handlers(app)
+    # Middleware: the last added is the outermost. Limits run inside CORS so their errors carry CORS headers.
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, exempt_prefixes=NOT_LIMITED)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    if settings.cors_origins:
+        app.add_middleware(JSONCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+                           allow_headers=["Content-Type", "Authorization"], max_age=600)
+    known = frozenset(r.path for router in ROUTERS for r in router.routes if "{" not in r.path)
+    app.add_middleware(MetricsMiddleware, metrics=metrics, known_paths=known)
+    return app

@@ -1,0 +1,91 @@
+"""Micro-batching of question embeddings across concurrent requests.
+
+Each `/ask` embeds one short question. Run one by one from many worker threads, those model calls contend
+for the same cores (each ONNX run wants every core) and pay the per-call overhead every time. The
+`BatchingEmbedder` wraps any embedder: a caller that finds the model idle runs it at once on everything
+queued so far (its own text included), so a lone request waits for nothing; callers arriving while the
+model runs queue up and go together in the next run. Only one model run is in flight at a time.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class _Job:
+    texts: list[str]
+    result: np.ndarray | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+@dataclass
+class BatchingEmbedder:
+    """An Embedder that batches concurrent `embed` calls; `max_texts` caps one model run."""
+
+    inner: object
+    max_texts: int = 64
+    runs: int = 0                                  # model runs so far (for tests and curiosity)
+    _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
+    _queue: list[_Job] = field(default_factory=list, repr=False)
+    _busy: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        job = _Job(list(texts))
+        with self._cond:
+            self._queue.append(job)
+            while not job.done:
+                if self._busy:
+                    self._cond.wait()
+                    continue
+                batch = self._take()
+                self._busy = True
+                self._cond.release()
+                try:
+                    self._run(batch)
+                finally:
+                    self._cond.acquire()
+                    self._busy = False
+                    self._cond.notify_all()
+        if job.error is not None:
+            raise job.error
+        return job.result
+
+    def _take(self) -> list[_Job]:
+        """Jobs from the queue's head up to max_texts texts (always at least one job)."""
+        batch, count = [], 0
+        while self._queue and (not batch or count + len(self._queue[0].texts) <= self.max_texts):
+            job = self._queue.pop(0)
+            batch.append(job)
+            count += len(job.texts)
+        return batch
+
+    def _run(self, batch: list[_Job]) -> None:
+        try:
+            self.runs += 1
+            vectors = self.inner.embed([t for job in batch for t in job.texts])
+            start = 0
+            for job in batch:
+                job.result = vectors[start:start + len(job.texts)]
+                start += len(job.texts)
+        except BaseException as exc:  # every waiting caller gets the model's error
+            for job in batch:
+                job.error = exc
+        finally:
+            for job in batch:
+                job.done = True

@@ -1,0 +1,46 @@
+"""`python -m api` / `roadmap-api`: serve the app with uvicorn (the factory `api.app:create_app`, so the
+settings are read from `RA_*` in the serving process). A setting that cannot be read, or a missing roadmap
+file, is reported as one `error:` line before anything starts.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pydantic import ValidationError
+
+
+def parse_args(argv: list[str] | None, host: str, port: int) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="roadmap-api", description="Serve the roadmap assistant's HTTP API.")
+    p.add_argument("--host", default=host, help=f"interface to bind (default {host}, RA_HOST)")
+    p.add_argument("--port", type=int, default=port, help=f"port (default {port}, RA_PORT)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (each loads the model and index)")
+    p.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    p.add_argument("--no-access-log", action="store_true", help="do not log every request")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import uvicorn
+
+    from errors import RoadmapAssistantError
+    from ingest.roadmap import load_roadmap
+    from settings import Settings
+
+    try:
+        settings = Settings()
+        load_roadmap(settings.roadmap)
+    except ValidationError as exc:
+        print(f"error: invalid setting: {exc.errors()[0].get('loc')}: {exc.errors()[0].get('msg')}", file=sys.stderr)
+        return 2
+    except RoadmapAssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    args = parse_args(argv, settings.host, settings.port)
+    uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+                log_level=args.log_level, access_log=not args.no_access_log)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

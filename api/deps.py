@@ -1,0 +1,93 @@
+"""What routes depend on: the services the lifespan builds (yielded as typed lifespan state, one `Services`
+per app) and `Annotated` aliases, so a route declares only what it needs (`retriever: RetrieverDep`).
+`require_admin` guards `/admin/*`: 404 while no admin token is configured, 401 for a missing or wrong
+bearer token.
+"""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from typing import Annotated, Any, TypedDict
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.feedback import FeedbackStore
+from api.metrics import Metrics
+from api.reindex import Reindexer
+from ingest.roadmap import Roadmap
+from settings import Settings
+from vectorstore.store import IndexStore
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: IndexStore
+    embedder: Any
+    retriever: Any          # vectorstore.retrieve.Retriever
+    answerer: Any           # api.answer.Answerer
+    roadmap: Roadmap
+    feedback: FeedbackStore
+    reindexer: Reindexer
+    metrics: Metrics
+    catalog_cache: dict = field(default_factory=dict)  # index version -> built catalog
+
+
+class AppState(TypedDict):
+    services: Services
+
+
+def get_services(request: Request) -> Services:
+    return request.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_settings(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+def get_retriever(services: ServicesDep) -> Any:
+    return services.retriever
+
+
+def get_answerer(services: ServicesDep) -> Any:
+    return services.answerer
+
+
+def get_metrics(services: ServicesDep) -> Metrics:
+    return services.metrics
+
+
+def get_feedback(services: ServicesDep) -> FeedbackStore:
+    return services.feedback
+
+
+def get_reindexer(services: ServicesDep) -> Reindexer:
+    return services.reindexer
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RetrieverDep = Annotated[Any, Depends(get_retriever)]
+AnswererDep = Annotated[Any, Depends(get_answerer)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]
+ReindexerDep = Annotated[Reindexer, Depends(get_reindexer)]
+
+_bearer = HTTPBearer(auto_error=False, description="The admin token (RA_ADMIN_TOKEN).")
+
+
+def require_admin(settings: SettingsDep,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+    """Admin endpoints exist only with an admin token configured, and answer only to that token."""
+    token = settings.admin_token
+    if not token:
+        raise HTTPException(404, "Not Found")
+    given = credentials.credentials if credentials else ""
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise HTTPException(401, "a valid admin bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+
+
+AdminDep = Depends(require_admin)

@@ -1,0 +1,105 @@
+"""`GET /weeks` and `GET /sources`: the roadmap's phases, weeks and resources, with how much of each is
+indexed, read from the published version's ingest record (pages -> title, chunk ids, page metadata). The
+catalog is built once per index version and kept until the Retriever serves a newer one.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import Services, ServicesDep
+from ingest.roadmap import Roadmap
+from ingest.urls import UrlMap, canonical
+
+router = APIRouter(tags=["catalog"])
+
+
+@dataclass
+class IndexedPage:
+    url: str
+    title: str
+    chunks: int
+    weeks: list[int]
+    resources: list[str]
+    depth: int
+    stale: bool
+
+
+@dataclass
+class Catalog:
+    version: int | None
+    weeks: dict
+    pages: list[IndexedPage]
+
+
+def indexed_pages(record: dict) -> list[IndexedPage]:
+    """Every page of an ingest record that has chunks, with its weeks and resource labels."""
+    out = []
+    for url, entry in (record.get("pages") or {}).items():
+        ids = entry.get("chunk_ids") or []
+        if not ids:
+            continue
+        try:
+            meta = json.loads(entry.get("meta_key") or "{}")
+        except ValueError:
+            meta = {}
+        out.append(IndexedPage(url, entry.get("title") or meta.get("title") or url, len(ids),
+                               list(meta.get("weeks") or []), list(meta.get("resources") or []),
+                               int(entry.get("depth", meta.get("depth", 0)) or 0), bool(entry.get("stale"))))
+    return sorted(out, key=lambda p: (p.weeks[:1] or [99], p.depth, p.url))
+
+
+def build_weeks(roadmap: Roadmap, record: dict, version: int | None, mirror_base: str | None = None) -> dict:
+    """The /weeks body: phases, and each week with its goals, resources and indexed chunk counts."""
+    pages = indexed_pages(record)
+    links = {link.get("url"): link for link in record.get("links") or []}
+    url_map = UrlMap(mirror_base)
+    weeks = []
+    for w in roadmap.weeks:
+        in_week = [p for p in pages if w.number in p.weeks]
+        resources = []
+        for r in (r for r in roadmap.resources if r.week == w.number):
+            url = canonical(url_map.to_real(r.url))
+            under = [p for p in in_week if r.label in p.resources or p.url == url]
+            link = links.get(url) or {}
+            resources.append({"label": r.label, "url": r.url, "section": r.section,
+                              "pages": len(under), "chunks": sum(p.chunks for p in under),
+                              "status": link.get("outcome") or ("indexed" if under else "not indexed")})
+        weeks.append({"number": w.number, "title": w.title, "phase": w.phase or None,
+                      "goals": [g for g in w.goals.splitlines() if g.strip()],
+                      "pages": len(in_week), "chunks": sum(p.chunks for p in in_week), "resources": resources})
+    return {"title": roadmap.title, "version": version, "indexed": bool(pages),
+            "phases": [{"number": p.number, "title": p.title, "first_week": p.first_week, "last_week": p.last_week}
+                       for p in roadmap.phases],
+            "weeks": weeks}
+
+
+def load_catalog(services: Services) -> Catalog:
+    """The catalog of the version the Retriever serves (rebuilt when that version changes)."""
+    version = services.retriever.version if services.retriever.ready() else None
+    cached = services.catalog_cache.get("current")
+    if cached is not None and cached.version == version:
+        return cached
+    record = services.store.record(services.store.snapshot()) if version is not None else {}
+    catalog = Catalog(version, build_weeks(services.roadmap, record, version, services.settings.mirror_base),
+                      indexed_pages(record))
+    services.catalog_cache["current"] = catalog
+    return catalog
+
+
+@router.get("/weeks", summary="The roadmap's phases, weeks and resources, with what is indexed")
+async def weeks(services: ServicesDep) -> dict:
+    return (await run_in_threadpool(load_catalog, services)).weeks
+
+
+@router.get("/sources", summary="The indexed pages, optionally only those of one week")
+async def sources(services: ServicesDep, week: Annotated[int | None, Query(ge=1, le=16)] = None) -> dict:
+    catalog = await run_in_threadpool(load_catalog, services)
+    pages = [p for p in catalog.pages if week is None or week in p.weeks]
+    return {"week": week, "version": catalog.version, "count": len(pages),
+            "sources": [{"url": p.url, "title": p.title, "chunks": p.chunks, "weeks": p.weeks, "depth": p.depth,
+                         "stale": p.stale} for p in pages]}

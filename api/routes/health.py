@@ -1,0 +1,50 @@
+"""Health and metrics: `/livez` (the process answers), `/readyz` (the store answers a ping and an index
+version is loaded: 503 until then) and `/metrics` (Prometheus text from this app's own registry).
+"""
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import Services, ServicesDep
+from api.schemas import error_body
+
+log = logging.getLogger("api.health")
+router = APIRouter(tags=["health"])
+
+NO_INDEX = "no index is loaded yet: build one with `python -m ingest` (or POST /admin/reindex)"
+
+
+def check(services: Services) -> tuple[int, str, int | None]:
+    """(status, message, version): ping the store, then ask the Retriever whether a version is loaded."""
+    try:
+        services.store.pointer()
+        ready = services.retriever.ready()
+    except Exception as exc:  # any store failure means "not ready", with the reason
+        log.warning("readiness check failed: %s", exc)
+        return 503, f"the index store cannot be reached ({type(exc).__name__})", None
+    version = services.retriever.version
+    services.metrics.index_version.set(version or 0)
+    return (200, "ready", version) if ready else (503, NO_INDEX, None)
+
+
+@router.get("/livez", summary="The process is alive")
+async def livez() -> dict:
+    return {"status": "alive"}
+
+
+@router.get("/readyz", summary="The store answers and an index is loaded (503 otherwise)")
+async def readyz(services: ServicesDep) -> JSONResponse:
+    status, message, version = await run_in_threadpool(check, services)
+    if status != 200:
+        return JSONResponse(error_body(status, message, ready=False), status_code=status)
+    return JSONResponse({"status": "ready", "version": version})
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(services: ServicesDep) -> Response:
+    body, content_type = services.metrics.render()
+    return Response(body, media_type=content_type)

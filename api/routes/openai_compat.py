@@ -1,0 +1,101 @@
+"""An OpenAI-compatible face: `GET /v1/models` lists one model, "roadmap-assistant", and
+`POST /v1/chat/completions` answers the last user message (the question) from the roadmap's sources, whole
+or streamed as `chat.completion.chunk` events ending with `data: [DONE]`. The week comes from an extra body
+field `week` (`extra_body={"week": 9}` with the openai client) or from the question's text. The citations are
+appended to the message as a "Sources:" list (`[n] title — url`) and also given as a top-level `citations`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import Services, ServicesDep
+from api.metrics import Stopwatch
+from api.routes.ask import ERRORS, SSE_HEADERS, ask_sync, failure_message, record, retrieval_ms, retrieve
+from api.schemas import MAX_QUESTION_CHARS, MODEL_NAME, ChatIn
+
+log = logging.getLogger("api.openai")
+router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+
+
+def sources_block(citations) -> str:
+    if not citations:
+        return ""
+    lines = [f"[{c.n}] {c.title} — {c.deep_link or c.url}" for c in citations]
+    return "\n\nSources:\n" + "\n".join(lines)
+
+
+def question_of(body: ChatIn) -> str:
+    user = [m for m in body.messages if m.role == "user"]
+    question = user[-1].text().strip() if user else ""
+    if not question:
+        raise HTTPException(422, "the request needs a user message with the question")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise HTTPException(422, f"the question is longer than {MAX_QUESTION_CHARS} characters")
+    return question
+
+
+def _usage() -> dict:
+    return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+
+
+@router.get("/models", summary="The one model this service offers")
+async def models() -> dict:
+    return {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "roadmap-assistant"}]}
+
+
+@router.post("/chat/completions", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
+             summary="Answer the last user message, OpenAI chat-completions style")
+async def chat_completions(body: ChatIn, services: ServicesDep):
+    question = question_of(body)
+    cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+    if not body.stream:
+        answer, _t = await run_in_threadpool(ask_sync, services, question, body.week, body.top_k)
+        return {
+            "id": cid, "object": "chat.completion", "created": created, "model": MODEL_NAME,
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": answer.answer + sources_block(answer.citations)}}],
+            "usage": _usage(),
+            "citations": [asdict(c) for c in answer.citations],
+        }
+    total = Stopwatch()
+    retrieval = await run_in_threadpool(retrieve, services, question, body.week, body.top_k)
+    return StreamingResponse(chunks(services, question, retrieval, total, cid, created),
+                             media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+def _chunk(cid: str, created: int, delta: dict, finish: str | None = None, **extra) -> str:
+    data = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL_NAME,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+    return f"data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
+
+
+def chunks(services: Services, question: str, retrieval, total: Stopwatch, cid: str, created: int) -> Iterator[str]:
+    """The streamed completion: a role delta, the answer's tokens, the Sources list, a stop chunk, [DONE]."""
+    yield _chunk(cid, created, {"role": "assistant", "content": ""})
+    try:
+        sw, final = Stopwatch(), None
+        for kind, value in services.answerer.stream(question, retrieval):
+            if kind == "token" and value:
+                yield _chunk(cid, created, {"content": value})
+            elif kind == "answer":
+                final = value
+        if final is None:
+            raise RuntimeError("the answerer ended without an answer")
+        timings = {**retrieval_ms(retrieval), "generate": sw.ms()}
+        record(services, final, timings, total)
+        if block := sources_block(final.citations):
+            yield _chunk(cid, created, {"content": block})
+        yield _chunk(cid, created, {}, "stop", citations=[asdict(c) for c in final.citations])
+    except Exception as exc:  # the response has started: end the message with the error, log the trace
+        log.exception("streamed chat completion failed")
+        yield _chunk(cid, created, {"content": f"\n\n[error: {failure_message(exc)}]"}, "stop")
+    yield "data: [DONE]\n\n"

@@ -1,0 +1,117 @@
+"""The service's request and response bodies (pydantic), and the one shape of every error:
+`{"error": {"status": int, "message": str}}`. Validation limits live here: a question is 1..2,000
+characters and not blank, a week is 1..16, top_k is 1..10. The OpenAI-compatible bodies accept and ignore
+fields the service does not use (temperature, max_tokens, ...), as OpenAI clients send them.
+"""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_QUESTION_CHARS = 2000
+MODEL_NAME = "roadmap-assistant"
+
+
+def error_body(status: int, message: str, **extra: Any) -> dict:
+    """The JSON body of every error the service answers."""
+    return {"error": {"status": status, "message": message, **extra}}
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+class ErrorDetail(BaseModel):
+    status: int
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+class AskIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The learner's question.")
+    week: int | None = Field(None, ge=1, le=16, description="Limit retrieval to this week (else detected from the question).")
+    top_k: int | None = Field(None, ge=1, le=10, description="How many chunks to retrieve (default: the service's setting).")
+
+    _blank = field_validator("question")(_not_blank)
+
+
+class CitationOut(BaseModel):
+    n: int
+    url: str
+    deep_link: str
+    title: str
+    section: str
+    weeks: list[int]
+    snippet: str
+
+
+class Timings(BaseModel):
+    embed: float = Field(0.0, description="Milliseconds.")
+    retrieve: float = Field(0.0, description="Milliseconds.")
+    generate: float = Field(0.0, description="Milliseconds.")
+
+
+class AskOut(BaseModel):
+    answer: str
+    citations: list[CitationOut]
+    grounded: bool
+    mode: str
+    week: int | None
+    scope: str
+    widened: bool
+    suggested: dict | None
+    note: str | None
+    version: int | None
+    timings: Timings
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    answer: str = Field("", max_length=8000)
+    citations: list[dict[str, Any] | str] = Field(default_factory=list, max_length=20)
+    rating: Literal["up", "down"]
+    comment: str | None = Field(None, max_length=2000)
+
+    _blank = field_validator("question")(_not_blank)
+
+
+class FeedbackCreated(BaseModel):
+    id: str
+
+
+class ReindexIn(BaseModel):
+    full: bool = False
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        """The message's text: a string, or the text parts of a list of content parts."""
+        if isinstance(self.content, str):
+            return self.content
+        parts = self.content or []
+        return "".join(str(p.get("text", "")) for p in parts if p.get("type") == "text")
+
+
+class ChatIn(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    model: str = MODEL_NAME
+    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+    stream: bool = False
+    week: int | None = Field(None, ge=1, le=16, description="Extra field: limit retrieval to this week.")
+    top_k: int | None = Field(None, ge=1, le=10, description="Extra field: how many chunks to retrieve.")

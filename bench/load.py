@@ -1,0 +1,103 @@
+"""Load benchmark of a running service's `POST /ask`: N requests at concurrency C (httpx + asyncio), rotating
+through the questions of `eval/questions.jsonl` when present (else a few built-in ones), after a short
+warm-up. Prints p50/p95/p99 latency, answers per second, the error count, and one JSON line with the same.
+
+    python -m api --port 8000 &            # with RA_DATA_DIR pointing at an index
+    python bench/load.py --url http://127.0.0.1:8000 -n 500 -c 1
+    python bench/load.py --url http://127.0.0.1:8000 -n 2000 -c 16
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "questions.jsonl"
+BUILT_IN = ["What is a model registry?", "How do I start a Docker container?", "What does boto3 do?",
+            "In week 9, how do SageMaker endpoints scale?", "How do I read a CSV file with pandas?"]
+
+
+def load_questions(path: Path) -> list[str]:
+    if not path.is_file():
+        return BUILT_IN
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            q = json.loads(line).get("question")
+            if q:
+                out.append(q[:2000])
+    return out or BUILT_IN
+
+
+def percentile(sorted_ms: list[float], p: float) -> float:
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_ms:
+        return float("nan")
+    k = max(0, min(len(sorted_ms) - 1, round(p / 100 * len(sorted_ms) + 0.5) - 1))
+    return sorted_ms[k]
+
+
+async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: int, timeout: float) -> dict:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout) as client:
+        for i in range(warmup):
+            await client.post("/ask", json={"question": questions[i % len(questions)]})
+        latencies: list[float] = []
+        errors: Counter = Counter()
+        modes: Counter = Counter()
+        next_i = 0
+
+        async def worker() -> None:
+            nonlocal next_i
+            while next_i < n:
+                i, next_i = next_i, next_i + 1
+                t0 = time.perf_counter()
+                try:
+                    r = await client.post("/ask", json={"question": questions[i % len(questions)]})
+                except httpx.HTTPError as exc:
+                    errors[type(exc).__name__] += 1
+                    continue
+                latencies.append((time.perf_counter() - t0) * 1000)
+                if r.status_code != 200:
+                    errors[str(r.status_code)] += 1
+                else:
+                    modes[r.json().get("mode")] += 1
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - t0
+    lat = sorted(latencies)
+    answered = sum(modes.values())
+    return {"requests": n, "concurrency": concurrency, "seconds": round(wall, 2),
+            "p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1),
+            "p99_ms": round(percentile(lat, 99), 1), "mean_ms": round(statistics.fmean(lat), 1) if lat else None,
+            "answers_per_s": round(answered / wall, 1) if wall else None,
+            "errors": sum(errors.values()), "error_kinds": dict(errors), "modes": dict(modes)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="Load-test a running service's POST /ask.")
+    p.add_argument("--url", default="http://127.0.0.1:8000")
+    p.add_argument("-n", "--requests", type=int, default=500)
+    p.add_argument("-c", "--concurrency", type=int, default=1)
+    p.add_argument("--questions", type=Path, default=QUESTIONS, help="JSONL with a `question` per line")
+    p.add_argument("--warmup", type=int, default=20)
+    p.add_argument("--timeout", type=float, default=30.0)
+    args = p.parse_args(argv)
+    questions = load_questions(args.questions)
+    result = asyncio.run(run(args.url, args.requests, args.concurrency, questions, args.warmup, args.timeout))
+    print(f"{result['requests']} requests, concurrency {result['concurrency']}, {len(questions)} distinct questions")
+    print(f"latency ms: p50 {result['p50_ms']}  p95 {result['p95_ms']}  p99 {result['p99_ms']}  mean {result['mean_ms']}")
+    print(f"answers/s: {result['answers_per_s']}   errors: {result['errors']} {result['error_kinds'] or ''}")
+    print(json.dumps(result))
+    return 1 if result["errors"] else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,275 @@
+"""Tests for vectorstore/retrieve.py and vectorstore/ranking.py over a small real index: hand-made chunks with
+week metadata, embedded by the real ONNX model into an in-memory Chroma."""
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from errors import NothingIndexedError
+from vectorstore.client import open_client
+from vectorstore.embeddings import OnnxEmbedder
+from vectorstore.ranking import Hit, diversify, fuse_rrf, fuse_weighted, join_chunks
+from vectorstore.retrieve import Retriever, detect_week, strip_week
+from vectorstore.store import IndexStore, add_chunks
+
+MODEL_DIR = Path(os.environ.get("RA_EMBEDDING_MODEL_DIR") or "/work/shared/models/all-MiniLM-L6-v2/onnx")
+
+PY = "https://docs.python.org/3/tutorial/venv.html"
+PODS = "https://kubernetes.io/docs/concepts/workloads/pods/"
+MME = "https://docs.aws.amazon.com/sagemaker/latest/dg/multi-model-endpoints.html"
+
+
+def _chunk(cid, url, title, section, body, weeks, index=0):
+    meta = {"url": url, "deep_link": url, "title": title, "section": section, "chunk_index": index, "depth": 0}
+    if weeks:
+        meta["weeks"] = weeks
+    return cid, f"{title} > {section}\n\n{body}", meta
+
+
+CHUNKS = [
+    _chunk("venv-0", PY, "Virtual Environments and Packages", "Introduction",
+           "Python applications often need a specific version of a library. Two applications may need different, "
+           "conflicting versions of the same package, so one installation cannot meet every requirement.", [1], 0),
+    _chunk("venv-1", PY, "Virtual Environments and Packages", "Introduction",
+           "The solution is to create a virtual environment, a self-contained directory tree that holds a Python "
+           "installation and its own set of additional packages, created with python -m venv.", [1], 1),
+    _chunk("venv-2", PY, "Virtual Environments and Packages", "Managing Packages with pip",
+           "Install, upgrade and remove packages with pip. pip freeze lists installed packages in the "
+           "requirements format, and pip install -r requirements.txt installs them.", [1], 2),
+    _chunk("pag", "https://boto3.amazonaws.com/v1/documentation/api/latest/guide/paginators.html", "Paginators",
+           "Paginators", "Some AWS operations return incomplete results; S3 ListObjects returns at most 1000 keys. "
+           "A paginator iterates over every page of results so a script can walk the whole bucket.", [1]),
+    _chunk("groupby", "https://pandas.pydata.org/docs/user_guide/groupby.html", "Group by: split-apply-combine",
+           "Group by", "The groupby method splits a DataFrame into groups by the values of a column, applies an "
+           "aggregation such as sum or mean to each group and combines the results.", [2]),
+    _chunk("mlflow", "https://mlflow.org/docs/latest/tracking/", "MLflow Tracking", "Concepts",
+           "MLflow Tracking logs parameters, metrics and artifacts of each training run, so experiments can be "
+           "compared in the MLflow UI. Artifacts can be stored in S3 or Azure Blob Storage.", [9]),
+    _chunk("dvc", "https://dvc.org/doc/start", "Get Started with DVC", "Data versioning",
+           "dvc add moves the dataset file into the DVC cache and writes a small .dvc file that Git tracks in "
+           "place of the data.", [9]),
+    _chunk("mme-0", MME, "Multi-model endpoints", "Overview",
+           "Multi-model endpoints host hundreds of models behind a single SageMaker endpoint with a shared serving "
+           "container, which lowers hosting cost for per-customer models.", [12], 0),
+    _chunk("spot", "https://docs.aws.amazon.com/sagemaker/latest/dg/model-managed-spot-training.html",
+           "Managed spot training", "Checkpoints", "Managed spot training uses EC2 Spot instances; save checkpoints "
+           "to S3 so a training job resumes when a spot instance is interrupted.", [12]),
+    _chunk("roadmap-12", "roadmap.md#week-12", "Roadmap: Week 12: Model Serving", "Week 12",
+           "Deploy real-time endpoints, batch transform and multi-model endpoints. Weekend project: a serving "
+           "platform with autoscaling.", [12]),
+    *[_chunk(f"pods-{i}", PODS, "Pods", section, f"A Pod is the smallest deployable unit of computing in Kubernetes: "
+             f"a group of containers sharing storage and network. {extra}", [13], i)
+      for i, (section, extra) in enumerate([("What is a Pod", "Pods run one or more containers."),
+                                            ("Using Pods", "Pods are usually created by workload resources."),
+                                            ("Pod lifecycle", "Pods are ephemeral and are replaced, not healed."),
+                                            ("Static Pods", "The kubelet manages static Pods directly."),
+                                            ("Pod networking", "Each Pod gets its own IP address.")])],
+    _chunk("deploy", "https://kubernetes.io/docs/concepts/workloads/controllers/deployment/", "Deployments",
+           "Deployments", "A Deployment manages a ReplicaSet of Pods and rolls out new container versions of the "
+           "Pods gradually, with rollback to an earlier revision.", [13]),
+    _chunk("svc", "https://kubernetes.io/docs/concepts/services-networking/service/", "Service", "Service",
+           "A Service exposes a set of Pods as one network endpoint with a stable IP address and DNS name.", [13]),
+    _chunk("cert", "https://aws.amazon.com/certification/certified-machine-learning-specialty/",
+           "AWS Certified Machine Learning - Specialty", "Exam", "The Machine Learning Specialty exam validates the "
+           "ability to design, build, train, tune and deploy machine learning models on AWS.", None),
+]
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return OnnxEmbedder(MODEL_DIR)
+
+
+@pytest.fixture(scope="module")
+def vectors(embedder) -> dict[str, list[float]]:
+    """Every chunk's embedding, computed once for the module."""
+    return dict(zip([c[0] for c in CHUNKS], embedder.embed([c[1] for c in CHUNKS]).tolist()))
+
+
+def publish(store: IndexStore, vectors: dict, chunks) -> int:
+    """Write the chunks as a new version and move the pointer to it, as an ingest run does."""
+    version, col = store.new_version()
+    add_chunks(col, [c[0] for c in chunks], [c[1] for c in chunks], [c[2] for c in chunks],
+               [vectors[c[0]] for c in chunks])
+    store.publish(version, col, {"pages": {}}, embedder=OnnxEmbedder.name, chunking="test")
+    return version
+
+
+def new_store() -> IndexStore:
+    return IndexStore(open_client(in_memory=True), f"t{uuid.uuid4().hex[:10]}")
+
+
+@pytest.fixture(scope="module")
+def retriever(embedder, vectors):
+    store = new_store()
+    publish(store, vectors, CHUNKS)
+    return Retriever(store, embedder)
+
+
+def test_detect_week_reads_the_weeks_people_write():
+    """Week mentions in digits, words and ordinals are found; durations and out-of-range numbers are not."""
+    assert detect_week("in week 9, how do I track runs?") == 9
+    assert detect_week("wk 12: endpoints") == 12 and detect_week("Week-9 project") == 9
+    assert detect_week("For my week-7 RAG bot") == 7 and detect_week("week nine tasks") == 9
+    assert detect_week("what do I do in the 3rd week?") == 3 and detect_week("WEEK 16") == 16
+    assert detect_week("I have 9 weeks left") is None and detect_week("week 17 or week 0") is None
+    assert detect_week("how do pods work") is None and detect_week("weekend project") is None
+    assert strip_week("In week 9, how do I track runs?") == "In , how do I track runs?"
+
+
+def test_week_scope_keeps_the_weeks_chunks(retriever):
+    """A question in a week is answered from that week's chunks only, when they answer it."""
+    r = retriever.search("How do I walk through every key of a big S3 bucket with boto3?", week=1)
+    assert r.scope == "week" and not r.widened and r.grounded
+    assert r.hits[0].id == "pag"
+    assert all(1 in h.meta["weeks"] for h in r.hits)
+    assert set(r.timings) == {"embed", "retrieve"}
+
+
+def test_week_is_detected_from_the_question(retriever):
+    """Without a week argument, a week named in the question scopes the search."""
+    r = retriever.search("wk 9: what does dvc add do with my dataset file?")
+    assert r.week == 9 and r.scope == "week" and r.hits[0].id == "dvc"
+    assert all(9 in h.meta["weeks"] for h in r.hits)
+
+
+def test_widens_when_the_week_lacks_the_answer(retriever):
+    """A week-1 question answered only in week 12 is widened, and `suggested` names week 12."""
+    r = retriever.search("How can I host hundreds of per-customer models behind a single endpoint?", week=1)
+    assert r.widened and r.scope == "all" and r.grounded
+    assert r.hits[0].url == MME
+    assert r.suggested["weeks"] == [12] and r.suggested["url"] == MME
+
+
+def test_weekless_pages_are_searched_only_when_widening(retriever):
+    """A page linked from no week is reached from a week only by widening, and directly without a week."""
+    q = "What does the AWS Machine Learning Specialty certification exam validate?"
+    assert retriever.search(q).hits[0].id == "cert"
+    r = retriever.search(q, week=9)
+    assert r.widened and r.hits[0].id == "cert" and r.suggested["weeks"] == []
+    unscoped = retriever.search(q, week=9, scope_week=False)
+    assert unscoped.scope == "all" and not unscoped.widened and unscoped.hits[0].id == "cert"
+
+
+def test_abstains_on_an_off_topic_question(retriever):
+    """A question no chunk answers is not grounded, with or without a week, while a covered one is."""
+    for week in (None, 2):
+        r = retriever.search("What is a good recipe for vegetarian lasagna with ricotta?", week=week)
+        assert not r.grounded and r.confidence < 0.5
+    assert retriever.search("How does groupby aggregate a pandas DataFrame?").grounded
+
+
+def test_one_page_fills_at_most_two_places(retriever):
+    """Five matching chunks of one page take two places when other pages also match."""
+    r = retriever.search("What is a Kubernetes Pod?", week=13, top_k=4)
+    urls = [h.url for h in r.hits]
+    assert urls.count(PODS) == 2 and len(r.hits) == 4
+
+
+def test_adjacent_chunks_of_a_section_are_merged(retriever):
+    """Consecutive chunks of one section come back as one hit listing both ids, the heading said once."""
+    r = retriever.search("Why create a virtual environment when two apps need conflicting package versions?",
+                         week=1)
+    merged = next(h for h in r.hits if "venv-0" in h.ids)
+    assert merged.ids == ["venv-0", "venv-1"]
+    assert merged.text.count("Virtual Environments and Packages > Introduction") == 1
+    assert "self-contained directory tree" in merged.text and "conflicting versions" in merged.text
+
+
+def test_diversify_caps_pages_and_fills_when_nothing_else_matches():
+    """The per-page cap defers a third chunk of a page, and deferred chunks fill a list no other page fills."""
+    def hit(cid, url, index, section="s"):
+        return Hit(cid, f"T > {section}\n\n{cid}", {"url": url, "section": section, "chunk_index": index}, 1.0,
+                   None, None, [cid])
+    ranked = [hit("a0", "A", 0, "x"), hit("a4", "A", 4, "y"), hit("a8", "A", 8, "z"), hit("b0", "B", 0)]
+    assert [h.id for h in diversify(ranked, 3)] == ["a0", "a4", "b0"]
+    assert [h.id for h in diversify(ranked[:3], 3)] == ["a0", "a4", "a8"]
+    merged = diversify([hit("a1", "A", 1), hit("a0", "A", 0), hit("a2", "A", 2), hit("a3", "A", 3)], 2)
+    assert [h.ids for h in merged] == [["a0", "a1", "a2"], ["a3"]]
+
+
+def test_join_chunks_drops_repeated_heading_and_overlap():
+    """Joining keeps one heading line and removes the words the next chunk repeats from the previous one."""
+    joined = join_chunks(["P > S\n\nalpha beta gamma delta epsilon zeta", "P > S\n\ndelta epsilon zeta eta theta"])
+    assert joined == "P > S\n\nalpha beta gamma delta epsilon zeta eta theta"
+    assert join_chunks(["P > S\n\none", "P > S\n\ntwo"]) == "P > S\n\none\ntwo"
+
+
+def test_fusion_rewards_agreement_of_both_lists():
+    """Both fusions put the id found by both searches above ids found by one."""
+    dense, lexical = [("a", 0.8), ("b", 0.7), ("c", 0.2)], [("b", 9.0), ("d", 8.0), ("a", 1.0)]
+    rrf = fuse_rrf(dense, lexical)
+    assert max(rrf, key=rrf.get) in {"a", "b"} and rrf["b"] > rrf["d"] and rrf["a"] > rrf["c"]
+    weighted = fuse_weighted(dense, lexical, alpha=0.5)
+    assert max(weighted, key=weighted.get) == "b" and weighted["c"] == 0.0
+    assert fuse_rrf([], []) == {} and fuse_weighted([], []) == {}
+
+
+def test_weighted_fusion_retriever_finds_the_same_answer(embedder, retriever):
+    """The retriever built with weighted fusion answers a clear question with the same page; a bad name fails."""
+    weighted = Retriever(retriever.store, embedder, fusion="weighted")
+    assert weighted.search("What does dvc add do with a dataset file?").hits[0].id == "dvc"
+    with pytest.raises(ValueError):
+        Retriever(retriever.store, embedder, fusion="max")
+
+
+def test_empty_store_is_not_ready_and_search_says_why(embedder, vectors):
+    """Without a published version, ready() is False and search raises NothingIndexedError; publishing fixes it."""
+    store = new_store()
+    retriever = Retriever(store, embedder, refresh_seconds=0)
+    assert not retriever.ready() and retriever.version is None
+    with pytest.raises(NothingIndexedError, match="ingest"):
+        retriever.search("anything")
+    publish(store, vectors, CHUNKS[:3])
+    assert retriever.ready() and retriever.search("python venv").hits
+
+
+def test_refresh_picks_up_a_new_version(embedder, vectors):
+    """After a new version is published, refresh() loads it once and its new chunks are found by both searches."""
+    store = new_store()
+    first = publish(store, vectors, CHUNKS[:5])
+    retriever = Retriever(store, embedder, refresh_seconds=0)
+    assert retriever.ready() and retriever.version == first
+    assert retriever.refresh() is False
+    second = publish(store, vectors, CHUNKS)
+    assert retriever.refresh() is True and retriever.version == second
+    assert retriever.search("What does dvc add do with a dataset file?").hits[0].id == "dvc"
+
+
+def test_search_survives_its_collection_being_dropped(embedder, vectors):
+    """When the collection read last is dropped by later publishes, search re-reads the pointer and retries."""
+    store = new_store()
+    publish(store, vectors, CHUNKS[:5])
+    retriever = Retriever(store, embedder, refresh_seconds=3600)
+    assert retriever.ready()
+    publish(store, vectors, CHUNKS[:6])
+    latest = publish(store, vectors, CHUNKS)  # drops the first version's collection
+    r = retriever.search("What does dvc add do with a dataset file?")
+    assert retriever.version == latest and r.hits[0].id == "dvc"
+
+
+def test_concurrent_searches_during_a_publish(embedder, vectors):
+    """Searches from many threads keep answering while a new version is published and loaded."""
+    store = new_store()
+    publish(store, vectors, CHUNKS)
+    retriever = Retriever(store, embedder, refresh_seconds=0)
+    errors: list[Exception] = []
+
+    def ask():
+        try:
+            for _ in range(5):
+                assert retriever.search("What does dvc add do with a dataset file?").hits[0].id == "dvc"
+        except Exception as exc:  # collected: a thread's exception would otherwise be lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    publish(store, vectors, CHUNKS[::-1])
+    for t in threads:
+        t.join()
+    assert errors == []

@@ -1,0 +1,132 @@
+"""The pure ranking steps of retrieval: fusing the dense and BM25 candidate lists, diversifying and merging
+the fused list into hits, and the abstention signals with the small logistic model that turns them into a
+confidence. Nothing here touches Chroma or the embedder: `vectorstore.retrieve` feeds it plain lists.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+RRF_K = 60  # the usual constant of reciprocal rank fusion
+
+
+@dataclass
+class Hit:
+    """One retrieved passage: a chunk, or adjacent chunks of one page section merged (`ids` lists them all)."""
+
+    id: str
+    text: str
+    meta: dict
+    score: float
+    dense: float | None
+    lexical: float | None
+    ids: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return str(self.meta.get("url", ""))
+
+
+def fuse_rrf(dense: list[tuple[str, float]], lexical: list[tuple[str, float]], k: int = RRF_K,
+             dense_weight: float = 1.0) -> dict[str, float]:
+    """Reciprocal rank fusion: each list adds weight / (k + rank) (rank from 1) to its ids."""
+    scores: dict[str, float] = {}
+    for weight, ranked in ((dense_weight, dense), (1.0, lexical)):
+        for rank, (cid, _s) in enumerate(ranked, 1):
+            scores[cid] = scores.get(cid, 0.0) + weight / (k + rank)
+    return scores
+
+
+def fuse_weighted(dense: list[tuple[str, float]], lexical: list[tuple[str, float]],
+                  alpha: float = 0.5) -> dict[str, float]:
+    """alpha * min-max-normalised cosine + (1 - alpha) * BM25 / best BM25; a list missing an id adds 0."""
+    scores: dict[str, float] = {}
+    if dense:
+        hi, lo = dense[0][1], dense[-1][1]
+        for cid, s in dense:
+            scores[cid] = alpha * ((s - lo) / (hi - lo) if hi > lo else 1.0)
+    if lexical:
+        top = lexical[0][1] or 1.0
+        for cid, s in lexical:
+            scores[cid] = scores.get(cid, 0.0) + (1 - alpha) * s / top
+    return scores
+
+
+def join_chunks(texts: list[str]) -> str:
+    """Join consecutive chunks of one section: later copies of the heading line and the overlap are dropped."""
+    out = texts[0]
+    for text in texts[1:]:
+        head, sep, body = text.partition("\n\n")
+        if not sep or out.split("\n\n", 1)[0] != head:
+            body = text
+        cut = next((n for n in range(min(len(body), len(out), 800), 15, -1) if out.endswith(body[:n])), 0)
+        out = f"{out}{body[cut:]}" if cut else f"{out}\n{body}"
+    return out
+
+
+def diversify(ranked: list[Hit], top_k: int, per_page: int = 2, max_merge: int = 3) -> list[Hit]:
+    """The top_k hits from a best-first list: a chunk right next to a chosen one of the same page section joins
+    it (up to max_merge chunks); at most `per_page` hits per URL while other pages are left to fill the list."""
+    chosen: list[list[Hit]] = []
+    deferred: list[Hit] = []
+    per_url: dict[str, int] = {}
+
+    def adjacent(group: list[Hit], hit: Hit) -> bool:
+        first = group[0].meta
+        if len(group) >= max_merge or hit.url != group[0].url or hit.meta.get("section") != first.get("section"):
+            return False
+        idx = [g.meta.get("chunk_index") for g in group]
+        me = hit.meta.get("chunk_index")
+        return isinstance(me, int) and all(isinstance(i, int) for i in idx) and (me == min(idx) - 1 or me == max(idx) + 1)
+
+    for hit in ranked:
+        group = next((g for g in chosen if adjacent(g, hit)), None)
+        if group is not None:
+            group.append(hit)
+        elif len(chosen) < top_k:
+            if per_url.get(hit.url, 0) >= per_page:
+                deferred.append(hit)
+                continue
+            per_url[hit.url] = per_url.get(hit.url, 0) + 1
+            chosen.append([hit])
+    for hit in deferred:  # too few other pages: fill up with the extra chunks of the pages already there
+        if len(chosen) >= top_k:
+            break
+        chosen.append([hit])
+    return [_merge(g) for g in chosen]
+
+
+def _merge(group: list[Hit]) -> Hit:
+    best = group[0]
+    if len(group) == 1:
+        return Hit(best.id, best.text, best.meta, best.score, best.dense, best.lexical, [best.id])
+    ordered = sorted(group, key=lambda h: h.meta.get("chunk_index", 0))
+    dense = [h.dense for h in group if h.dense is not None]
+    lexical = [h.lexical for h in group if h.lexical is not None]
+    return Hit(best.id, join_chunks([h.text for h in ordered]), best.meta, best.score,
+               max(dense) if dense else None, max(lexical) if lexical else None, [h.id for h in ordered])
+
+
+@dataclass
+class Signals:
+    """What the abstention model looks at, for one scope of one question."""
+
+    dense: float      # best cosine among the dense candidates
+    lexical: float    # best BM25 score / the sum of the query terms' idf (0..1)
+    coverage: float   # idf-weighted share of the query terms found in the top hits' text (0..1)
+    agree: float      # 1.0 when a URL is in both the dense and the BM25 top 5
+
+    def vector(self) -> list[float]:
+        return [self.dense, self.lexical, self.coverage, self.agree]
+
+
+# Logistic model over Signals.vector(): confidence = sigmoid(BIAS + WEIGHTS . signals).
+# Placeholder values until fitted on eval/questions.jsonl with `python -m api.evaluate --fit`.
+WEIGHTS = (14.0, 4.0, 4.0, 1.0)
+BIAS = -12.0
+THRESHOLD = 0.5
+
+
+def confidence(signals: Signals) -> float:
+    z = BIAS + sum(w * x for w, x in zip(WEIGHTS, signals.vector()))
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))

@@ -1,0 +1,221 @@
+"""Hybrid, week-scoped retrieval with abstention: the one way the API reads the index.
+
+A question is embedded once and searched two ways over the same scope: Chroma's cosine search (with
+`where={"weeks": {"$contains": w}}` for a week) and BM25 over an in-memory snapshot (`vectorstore.lexical`).
+The candidate lists are fused (reciprocal rank fusion by default, or a weighted sum of normalised scores),
+then diversified (at most two chunks of one page while other pages match; adjacent chunks of one section
+merged into one hit). A question about a week ("in week 9 ...", or the `week` argument) is searched in that
+week first; when the week holds nothing good enough, or the whole roadmap holds something clearly better, it
+is widened to every page and `suggested` names the week(s) that cover it. `grounded` says whether the hits
+can support an answer at all (see `vectorstore.ranking.confidence`). The BM25 snapshot is rebuilt when the
+index pointer moves and swapped in whole, so concurrent searches always see one consistent version.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+
+from errors import NothingIndexedError, StoreUnavailableError
+from vectorstore.lexical import LexicalIndex, tokenize
+from vectorstore.ranking import THRESHOLD, Hit, Signals, confidence, diversify, fuse_rrf, fuse_weighted
+from vectorstore.store import IndexStore, iter_chunks
+
+__all__ = ["Hit", "Retrieval", "Retriever", "detect_week", "strip_week"]
+
+_NUMBERS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen").split()
+_WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(_NUMBERS) + r")\b"
+                   r"|\b(\d{1,2})(?:st|nd|rd|th)[\s-]+week\b", re.IGNORECASE)
+CANDIDATES = 30        # candidates fetched from each of the dense and the BM25 search
+WIDEN_MARGIN = 0.35    # widen when the whole index is this much more confident than the week (see evaluate --fit)
+
+
+def detect_week(question: str) -> int | None:
+    """The week a question names ("week 9", "Wk-9", "week nine", "the 9th week"), 1..16, else None."""
+    for m in _WEEK.finditer(question):
+        token = (m.group(1) or m.group(2)).lower()
+        n = int(token) if token.isdigit() else _NUMBERS.index(token) + 1
+        if 1 <= n <= 16:
+            return n
+    return None
+
+
+def strip_week(question: str) -> str:
+    """The question without its week mention (the scope already carries it; the words would only add noise)."""
+    return re.sub(r"\s+", " ", _WEEK.sub(" ", question)).strip()
+
+
+@dataclass
+class Retrieval:
+    hits: list[Hit]
+    week: int | None
+    scope: str                      # "week" | "all"
+    widened: bool
+    grounded: bool
+    confidence: float
+    suggested: dict | None          # {"weeks": [12], "title": ..., "url": ...}
+    timings: dict[str, float] = field(default_factory=dict)
+    signals: list[float] | None = None  # the abstention model's inputs (see vectorstore.ranking.Signals)
+
+
+@dataclass(frozen=True)
+class _State:
+    """One index version as the retriever holds it: the collection, its BM25 index and every chunk."""
+
+    version: int
+    name: str
+    collection: object
+    lexical: LexicalIndex
+    chunks: dict[str, tuple[str, dict]]
+
+
+@dataclass
+class _Scoped:
+    hits: list[Hit]
+    signals: Signals
+    confidence: float
+
+
+class Retriever:
+    def __init__(self, store: IndexStore, embedder, *, refresh_seconds: float = 2.0, fusion: str = "rrf"):
+        if fusion not in ("rrf", "weighted"):
+            raise ValueError(f"fusion must be 'rrf' or 'weighted', not {fusion!r}")
+        self.store, self.embedder, self.fusion = store, embedder, fusion
+        self.refresh_seconds = refresh_seconds
+        self._state: _State | None = None
+        self._checked = float("-inf")
+        self._lock = threading.Lock()
+
+    # ---- the snapshot
+    def refresh(self, force: bool = False) -> bool:
+        """Re-read the pointer (at most every refresh_seconds unless forced); load a new version if it moved."""
+        if not force and time.monotonic() - self._checked < self.refresh_seconds:
+            return False
+        # One reader at a time rebuilds; the others keep searching the old version meanwhile.
+        if not self._lock.acquire(blocking=force or self._state is None):
+            return False
+        try:
+            self._checked = time.monotonic()
+            try:
+                pointer = self.store.pointer()
+                current = self._state
+                if current is not None and pointer.get("active") == current.name:
+                    return False
+                snap = self.store.snapshot()
+                if snap is None:
+                    self._state = None
+                    return current is not None
+                rows = list(iter_chunks(snap.collection))
+            except Exception as exc:  # chromadb raises many types; a moved pointer is retried on the next call
+                raise StoreUnavailableError(f"cannot read the index ({type(exc).__name__}: {exc})") from exc
+            chunks = {cid: (doc or "", meta or {}) for cid, doc, meta, _e in rows}
+            self._state = _State(snap.version, snap.name, snap.collection, LexicalIndex.build(rows), chunks)
+            return True
+        finally:
+            self._lock.release()
+
+    @property
+    def version(self) -> int | None:
+        return self._state.version if self._state else None
+
+    def ready(self) -> bool:
+        self.refresh()
+        return self._state is not None and bool(self._state.chunks)
+
+    def _require(self) -> _State:
+        self.refresh()
+        state = self._state
+        if state is None or not state.chunks:
+            raise NothingIndexedError("nothing is indexed yet: run `python -m ingest` to build the index")
+        return state
+
+    # ---- searching
+    def search(self, question: str, week: int | None = None, top_k: int = 5, *, scope_week: bool = True,
+               mode: str = "hybrid") -> Retrieval:
+        """The top_k hits for a question; `mode` "dense" or "bm25" ranks by one list only (for evaluation)."""
+        week = week if week is not None else detect_week(question)
+        text = strip_week(question) or question
+        t0 = time.perf_counter()
+        vector = self.embedder.embed([text])[0].tolist()
+        t1 = time.perf_counter()
+        for attempt in (0, 1):
+            state = self._require()
+            try:
+                result = self._search(state, text, vector, week if scope_week else None, top_k, mode)
+                break
+            except StoreUnavailableError:
+                if attempt:
+                    raise
+                self.refresh(force=True)  # the collection went away under us: re-read the pointer once
+        result.week = week
+        result.timings = {"embed": t1 - t0, "retrieve": time.perf_counter() - t1}
+        return result
+
+    def _search(self, state: _State, text: str, vector: list[float], week: int | None, top_k: int,
+                mode: str) -> Retrieval:
+        terms = list(dict.fromkeys(tokenize(text)))
+        whole = None
+        if week is not None:
+            scoped = self._scope(state, terms, vector, week, top_k, mode)
+            whole = self._scope(state, terms, vector, None, top_k, mode)
+            better_elsewhere = (whole.confidence - scoped.confidence > WIDEN_MARGIN and whole.hits
+                                and week not in whole.hits[0].meta.get("weeks", []))
+            if scoped.confidence >= THRESHOLD and not better_elsewhere:
+                return Retrieval(scoped.hits, week, "week", False, True, scoped.confidence, None,
+                                 signals=scoped.signals.vector())
+            if scoped.confidence >= whole.confidence:  # widening finds nothing better: stay in the week
+                return Retrieval(scoped.hits, week, "week", False, False, scoped.confidence,
+                                 _where(whole.hits or scoped.hits), signals=scoped.signals.vector())
+        whole = whole or self._scope(state, terms, vector, None, top_k, mode)
+        grounded = whole.confidence >= THRESHOLD
+        widened = week is not None
+        suggested = _where(whole.hits) if (widened or not grounded) else None
+        return Retrieval(whole.hits, week, "all", widened, grounded, whole.confidence, suggested,
+                         signals=whole.signals.vector())
+
+    def _scope(self, state: _State, terms: list[str], vector: list[float], week: int | None, top_k: int,
+               mode: str) -> _Scoped:
+        n = max(CANDIDATES, 3 * top_k)
+        where = {"weeks": {"$contains": int(week)}} if week is not None else None
+        try:
+            got = state.collection.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"])
+        except Exception as exc:
+            raise StoreUnavailableError(f"the index collection {state.name} cannot be searched ({exc})") from exc
+        dense = [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0]) if cid in state.chunks]
+        lexical = state.lexical.search(terms, n, week=week)
+        if mode == "dense":
+            fused = {cid: s for cid, s in dense}
+        elif mode == "bm25":
+            fused = {cid: s for cid, s in lexical}
+        elif self.fusion == "rrf":
+            fused = fuse_rrf(dense, lexical)
+        else:
+            fused = fuse_weighted(dense, lexical)
+        dmap, lmap = dict(dense), dict(lexical)
+        ranked = [Hit(cid, state.chunks[cid][0], state.chunks[cid][1], s, dmap.get(cid), lmap.get(cid), [cid])
+                  for cid, s in sorted(fused.items(), key=lambda kv: -kv[1])]
+        hits = diversify(ranked, top_k)
+        signals = _signals(state, terms, dense, lexical, hits)
+        return _Scoped(hits, signals, confidence(signals) if hits else 0.0)
+
+
+def _signals(state: _State, terms: list[str], dense, lexical, hits: list[Hit]) -> Signals:
+    idf = {t: state.lexical.idf(t) for t in terms}
+    total = sum(idf.values()) or 1.0
+    seen = set(tokenize(" ".join(h.text for h in hits[:3])))
+    top_urls = lambda ranked: {state.chunks[cid][1].get("url") for cid, _s in ranked[:5]}  # noqa: E731
+    return Signals(
+        dense=dense[0][1] if dense else 0.0,
+        lexical=min(1.0, lexical[0][1] / total) if lexical else 0.0,
+        coverage=sum(v for t, v in idf.items() if t in seen) / total if terms else 0.0,
+        agree=1.0 if top_urls(dense) & top_urls(lexical) else 0.0,
+    )
+
+
+def _where(hits: list[Hit]) -> dict | None:
+    """Where the best hit lives: its weeks (none for a page no week links), title and URL."""
+    if not hits:
+        return None
+    meta = hits[0].meta
+    return {"weeks": list(meta.get("weeks") or []), "title": meta.get("title"), "url": meta.get("url")}

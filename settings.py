@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     fetch_retries: int = Field(3, ge=0, description="Retries on timeouts, 429 and 5xx.")
     max_redirects: int = Field(5, ge=0)
     max_page_bytes: int = Field(5_000_000, ge=1024)
+    recheck_gone_hours: float = Field(24.0, ge=0, description="Child pages that answered 404/410 are not re-fetched for this long.")
 
     # --- chunking
     chunk_tokens: int = Field(200, ge=32, le=256, description="Target wordpieces per chunk (hard limit 256).")

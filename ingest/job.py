@@ -18,7 +18,8 @@ from vectorstore.store import IndexStore
 
 def options_from(settings, full: bool = False) -> IngestOptions:
     return IngestOptions(depth=settings.crawl_depth, budget=settings.pages_per_resource,
-                         chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens, full=full)
+                         chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens, full=full,
+                         recheck_gone_hours=settings.recheck_gone_hours)
 
 
 async def run_job(settings, store: IndexStore, embedder, *, roadmap_path: Path | None = None, full: bool = False,

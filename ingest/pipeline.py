@@ -21,6 +21,7 @@ from errors import NothingIndexedError
 from ingest.chunk import chunk_article
 from ingest.crawl import CrawledPage, Tag, crawl
 from ingest.extract import extract, extract_text
+from ingest.fetch import FetchResult
 from ingest.report import IngestReport, LinkHealth, PageOutcome
 from ingest.roadmap import Roadmap
 from ingest.urls import UrlMap, canonical
@@ -37,6 +38,7 @@ class IngestOptions:
     chunk_tokens: int = 200
     overlap_tokens: int = 24
     full: bool = False
+    recheck_gone_hours: float = 24.0
 
     @property
     def chunking(self) -> str:
@@ -184,6 +186,11 @@ class Ingest:
         return links
 
     async def _fetch(self, url: str):
+        gone = self.gone_before.get(url)
+        if gone and url not in self._roots and time.time() - gone["at"] < self.opt.recheck_gone_hours * 3600:
+            when = datetime.fromtimestamp(gone["at"], timezone.utc).isoformat(timespec="seconds")
+            return FetchResult(url=url, final_url=url, outcome="failed", status=gone["status"],
+                               reason=f"{gone['reason']} (as of {when}; rechecked after {self.opt.recheck_gone_hours:g} h)")
         old = self.old_pages.get(url) if not self.opt.full else None
         return await self.fetch(url, etag=(old or {}).get("etag"), last_modified=(old or {}).get("last_modified"))
 
@@ -196,12 +203,14 @@ class Ingest:
         old_record = {} if self.opt.full else self.store.record(snap)
         self.old_pages: dict[str, dict] = old_record.get("pages", {})
         self.old_ids = {cid for e in self.old_pages.values() for cid in e.get("chunk_ids", [])}
+        self.gone_before: dict[str, dict] = old_record.get("gone", {})
         self._tags_now: dict[str, list[Tag]] = {}
         self.writer = EmbedWriter(self.embedder.embed, lambda: self._new_collection())
         self._version = None
         try:
             self._index_roadmap_text()
             roots = roadmap_roots(self.roadmap, self.url_map)
+            self._roots = set(roots)
             self.pages = await crawl(roots, self._fetch, self._on_page, depth=self.opt.depth, budget=self.opt.budget)
             self.report.stages["crawl"] = time.perf_counter() - t0
         finally:
@@ -225,6 +234,15 @@ class Ingest:
             article = extract_text(sec.text, url)
             article.title = f"Roadmap: {sec.title}"
             self._index_article(url, 0, article, {})
+
+    def _gone(self) -> dict[str, dict]:
+        """Child pages that answered 404/410: not asked again until `recheck_gone_hours` have passed."""
+        gone = {}
+        for url, page in self.pages.items():
+            r = page.result
+            if page.depth > 0 and r is not None and r.status in (404, 410) and r.outcome == "failed":
+                gone[url] = self.gone_before.get(url) or {"status": r.status, "reason": r.reason, "at": time.time()}
+        return gone
 
     def _link_health(self, roots: dict[str, list[Tag]], old_links: dict[str, dict]) -> list[LinkHealth]:
         outcomes = {o.url: o for o in self.report.pages}
@@ -283,6 +301,7 @@ class Ingest:
             metas = [final.get(cid) or {**meta, **json.loads(self.entries[page_of[cid]]["meta_key"])} for cid, _d, meta, _e in rows]
             add_chunks(col, [r[0] for r in rows], [r[1] for r in rows], metas, [r[3] for r in rows])
         rep.metadata_updated = len(stale_meta) + sum(1 for u in changed if u not in self.chunks)
-        record = {"pages": self.entries, "links": [vars(link) for link in rep.links], "run": rep.summary()}
+        record = {"pages": self.entries, "links": [vars(link) for link in rep.links], "run": rep.summary(),
+                  "gone": self._gone()}
         self.store.publish(self._version, col, record, embedder=self.embedder.name, chunking=self.opt.chunking)
         rep.version, rep.published = self._version, True

@@ -30,14 +30,17 @@ class Site:
     redirects: dict[str, str] = field(default_factory=dict)  # path -> path it 301-redirects to
     full: Counter = field(default_factory=Counter)           # path -> 200 answers
     conditional: Counter = field(default_factory=Counter)    # path -> 304 answers
+    hits: Counter = field(default_factory=Counter)           # path -> requests of any kind
 
     def reset_counts(self) -> None:
         self.full.clear()
         self.conditional.clear()
+        self.hits.clear()
 
     def app(self) -> Starlette:
         async def serve(request: Request) -> Response:
             path = request.url.path
+            self.hits[path] += 1
             if path in self.redirects:
                 return Response(status_code=301, headers={"Location": self.redirects[path]})
             if path in self.status:

@@ -205,3 +205,13 @@ def test_redirected_link_is_cited_at_its_target(world):
     assert world.base + "/docs/docker.html" in urls and world.base + "/docs/old-docker.html" not in urls
     link = next(link for link in report.links if link.url.endswith("/docs/old-docker.html"))
     assert link.final_url.endswith("/docs/docker.html") and link.outcome == "indexed" and link.pages == 1
+
+
+def test_gone_child_pages_are_remembered_not_refetched(world):
+    """A child page that answered 404 is not asked again on the next run, while the roadmap's own dead link is."""
+    world.site.pages["/docs/registry.html"] = page("Model Registry", ("Versions", "Numbered versions."),
+                                                   links=["/docs/registry-api.html", "/docs/gone.html"])
+    first = world.run().summary()
+    assert any(f["url"].endswith("/docs/gone.html") for f in first["pages_failed"])
+    world.run()
+    assert world.site.hits["/docs/gone.html"] == 0 and world.site.hits["/docs/missing.html"] == 1

@@ -2,7 +2,8 @@
 
 `crawl()` walks breadth-first per roadmap link, with every fetch in flight at once up to the fetcher's limits,
 and hands each fetched page to `on_page` as it arrives (so embedding can start before the crawl ends). A page
-reached from several roadmap links is fetched once and carries all of their tags. Pages that come back
+reached from several roadmap links is fetched once and carries the tags of every roadmap link that reaches
+it within the depth and that link's page budget (a child inherits its roadmap link's tags, not its parent's). Pages that come back
 unchanged (304) or fail keep following the links recorded for them last time, so their children stay known.
 """
 from __future__ import annotations
@@ -58,17 +59,13 @@ async def crawl(roots: dict[str, list[Tag]], fetch: Callable[[str], Awaitable[Fe
     spent: dict[str, int] = {}
     tasks: set[asyncio.Task] = set()
 
-    def enqueue(url: str, d: int, root: str, tags: list[Tag]) -> None:
+    def enqueue(url: str, d: int, root: str) -> None:
         page = pages.get(url)
         if page is not None:
             page.roots.add(root)
-            page.tags.extend(t for t in tags if t not in page.tags)
+            page.tags.extend(t for t in roots[root] if t not in page.tags)
             return
-        if d > 0:
-            if spent.get(root, 0) >= budget:
-                return
-            spent[root] = spent.get(root, 0) + 1
-        page = pages[url] = CrawledPage(url=url, depth=d, roots={root}, tags=list(tags))
+        page = pages[url] = CrawledPage(url=url, depth=d, roots={root}, tags=list(roots[root]))
         tasks.add(asyncio.create_task(visit(page, root)))
 
     async def visit(page: CrawledPage, root: str) -> None:
@@ -76,12 +73,18 @@ async def crawl(roots: dict[str, list[Tag]], fetch: Callable[[str], Awaitable[Fe
         links = await on_page(page) or []
         page.links = links
         if page.depth < depth:
+            # The budget counts the root's links in page order, whether or not another root got there first,
+            # so the same site always gives the same pages with the same tags, however the fetches interleave.
             for link in _child_order(root, [canonical(u) for u in links]):
-                enqueue(link, page.depth + 1, root, page.tags)
+                if spent[root] >= budget:
+                    break
+                if link != page.url:
+                    spent[root] += 1
+                    enqueue(link, page.depth + 1, root)
 
-    for url, tags in roots.items():
-        spent.setdefault(url, 0)
-        enqueue(url, 0, url, tags)
+    for url in roots:
+        spent[url] = 0
+        enqueue(url, 0, url)
     while tasks:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         tasks -= done

@@ -108,6 +108,7 @@ class Ingest:
         self.chunks: dict[str, list[tuple[str, str, dict]]] = {}   # url -> new (id, text, chunk meta)
         self.canonical_owner: dict[str, str] = {}
         self.aliases: dict[str, str] = {}
+        self.submitted: set[str] = set()         # chunk ids handed to the embed writer this run
 
     # ---- one page
     def _finish(self, outcome: PageOutcome) -> None:
@@ -141,7 +142,8 @@ class Ingest:
         self.chunks[url] = rows
         self.entries[url] = {"title": article.title, "content_hash": content_hash, "chunk_ids": ids, "depth": depth,
                              "fetched_at": _now(), "checked_at": _now(), "stale": False, "cite_url": cite_url, **validators}
-        fresh = [(cid, text, meta) for cid, text, meta in rows if cid not in self.old_ids]
+        fresh = [(cid, text, meta) for cid, text, meta in rows if cid not in self.old_ids and cid not in self.submitted]
+        self.submitted.update(r[0] for r in fresh)
         if fresh:
             page = page_meta(cite_url, article.title, self.tags_of(url), depth, content_hash, self.entries[url]["fetched_at"], False)
             self.writer.submit([r[0] for r in fresh], [r[1] for r in fresh], [{**page, **r[2]} for r in fresh])
@@ -174,7 +176,13 @@ class Ingest:
             return links
         final = canonical(r.final_url)
         canon = canonical(self.url_map.to_real(article.canonical_url)) if article.canonical_url else final
-        owner = self.canonical_owner.setdefault(canon, page.url)
+        owner = self.canonical_owner.get(canon)
+        if owner is None or (page.url != canon, page.url) < (owner != canon, owner):
+            if owner is not None:  # a better claimant (the canonical URL itself) takes over, whatever came first
+                self.aliases[owner] = page.url
+                self.entries.pop(owner, None)
+                self.chunks.pop(owner, None)
+            owner = self.canonical_owner[canon] = page.url
         if owner != page.url:
             self.aliases[page.url] = owner
             moved = final != page.url

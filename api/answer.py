@@ -85,6 +85,7 @@ def sentences(text: str) -> list[str]:
     found: list[str] = []
     paragraph: list[str] = []
     in_code = False
+    title = text.strip().split("\n", 1)[0].split(" > ", 1)[0].strip()  # merged chunks repeat "Title > Sub" lines
 
     def end_paragraph() -> None:
         if paragraph:
@@ -98,7 +99,7 @@ def sentences(text: str) -> list[str]:
             end_paragraph()
         elif in_code:
             continue
-        elif not s or s.startswith(("#", "|")) or " | " in s:
+        elif not s or s.startswith(("#", "|")) or " | " in s or s == title or s.startswith(title + " > "):
             end_paragraph()
         elif m := _BULLET.match(s):
             end_paragraph()

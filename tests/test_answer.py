@@ -260,3 +260,13 @@ def test_llm_stream_failing_before_any_token_falls_back(fake, failure):
     assert kind == "answer" and answer.mode == "extractive" and answer.note == MODEL_UNAVAILABLE
     assert "Never delivered" not in answer.answer
     assert "".join(v for k, v in events[:-1]) == answer.answer
+
+
+def test_heading_lines_inside_merged_chunks_are_not_sentences():
+    """A merged chunk repeats 'Title > Section' heading lines in its body; none of them becomes a sentence."""
+    from api.answer import sentences
+
+    text = ("Model Registry > Versions\n\nEach registered model keeps numbered versions in the registry.\n\n"
+            "Model Registry > Stages and approval\n\nA model version moves between stages such as Staging.")
+    found = sentences(text)
+    assert found and not any("Model Registry >" in s for s in found)

@@ -1,14 +1,17 @@
-"""Micro-batching of question embeddings across concurrent requests.
+"""Question embeddings for the service: micro-batched across concurrent requests, and remembered.
 
 Each `/ask` embeds one short question. Run one by one from many worker threads, those model calls contend
 for the same cores (each ONNX run wants every core) and pay the per-call overhead every time. The
 `BatchingEmbedder` wraps any embedder: a caller that finds the model idle runs it at once on everything
 queued so far (its own text included), so a lone request waits for nothing; callers arriving while the
-model runs queue up and go together in the next run. Only one model run is in flight at a time.
+model runs queue up and go together in the next run. Only one model run is in flight at a time. The vectors
+of the last `cache_size` distinct texts are kept (an embedding depends only on the text and the model), so a
+question asked again skips the model entirely.
 """
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -25,11 +28,13 @@ class _Job:
 
 @dataclass
 class BatchingEmbedder:
-    """An Embedder that batches concurrent `embed` calls; `max_texts` caps one model run."""
+    """An Embedder that batches concurrent `embed` calls (`max_texts` caps one model run) and caches vectors."""
 
     inner: object
     max_texts: int = 64
+    cache_size: int = 4096
     runs: int = 0                                  # model runs so far (for tests and curiosity)
+    _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _queue: list[_Job] = field(default_factory=list, repr=False)
     _busy: bool = False
@@ -46,7 +51,25 @@ class BatchingEmbedder:
         return self.inner.count_tokens(text)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        job = _Job(list(texts))
+        texts = list(texts)
+        with self._cond:
+            cached = [self._cache.get(t) for t in texts]
+            if texts and all(v is not None for v in cached):
+                for t in texts:
+                    self._cache.move_to_end(t)
+                return np.stack(cached)
+        vectors = self._embed_batched(texts)
+        if self.cache_size:
+            with self._cond:
+                for t, v in zip(texts, vectors):
+                    self._cache[t] = v
+                    self._cache.move_to_end(t)
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return vectors
+
+    def _embed_batched(self, texts: list[str]) -> np.ndarray:
+        job = _Job(texts)
         with self._cond:
             self._queue.append(job)
             while not job.done:

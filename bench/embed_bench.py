@@ -5,8 +5,8 @@ turns slice by slice (and query by query) so that changing machine load does not
 
     python bench/embed_bench.py --model-dir /work/shared/models/all-MiniLM-L6-v2/onnx [--texts 2000] [--from-mirror]
 
-Without --from-mirror the texts are synthetic sentences of 20-250 wordpieces; with it, paragraphs of 20-250
-wordpieces taken in file order from the HTML pages under the mirror (deterministic either way).
+Texts are 20-250 wordpieces long (lengths drawn with a fixed seed): synthetic sentences, or with --from-mirror
+consecutive lines of the text of the mirror's HTML pages (bs4 get_text, files in sorted order).
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,44 +27,46 @@ QUESTION = "How do I roll back a failed Kubernetes deployment safely?"  # ten wo
 MIN_TOKENS, MAX_TOKENS = 20, 250
 
 
-def synthetic_texts(n: int, count_tokens) -> list[str]:
+def pack(lines: Iterable[str], n: int, count_tokens) -> list[str]:
+    """Join lines into n texts, each of a (seeded) random length of 20-250 wordpieces, cut at a word when over."""
     rng = random.Random(0)
-    words = ("model data pipeline container cluster deploy training feature metric latency registry "
-             "kubernetes docker terraform monitoring drift experiment artifact serving batch stream").split()
-    texts = []
-    while len(texts) < n:
-        target = rng.randint(MIN_TOKENS, MAX_TOKENS)
-        text = ""
-        while count_tokens(text) < target:
-            text += " ".join(rng.choices(words, k=8)) + ". "
-        texts.append(text.strip())
+    texts: list[str] = []
+    pending: list[str] = []
+    pending_tokens, target = 0, rng.randint(MIN_TOKENS, MAX_TOKENS)
+    for line in lines:
+        pending.append(line)
+        pending_tokens += count_tokens(line)  # wordpieces never span whitespace, so counts add up
+        if pending_tokens < target:
+            continue
+        words = " ".join(pending).split()
+        lo, hi = 0, len(words)  # the longest prefix of words within MAX_TOKENS
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if count_tokens(" ".join(words[:mid])) <= MAX_TOKENS else (lo, mid - 1)
+        text = " ".join(words[:lo])
+        if count_tokens(text) >= MIN_TOKENS:
+            texts.append(text)
+            if len(texts) == n:
+                break
+        pending, pending_tokens, target = [], 0, rng.randint(MIN_TOKENS, MAX_TOKENS)
     return texts
 
 
-def mirror_texts(n: int, count_tokens, site: Path = MIRROR_SITE) -> list[str]:
-    """Paragraphs of 20-250 wordpieces from the mirror's HTML (short lines merged, long ones cut at words)."""
+def synthetic_lines() -> Iterator[str]:
+    rng = random.Random(1)
+    words = ("model data pipeline container cluster deploy training feature metric latency registry "
+             "kubernetes docker terraform monitoring drift experiment artifact serving batch stream").split()
+    while True:
+        yield " ".join(rng.choices(words, k=8)) + "."
+
+
+def mirror_lines(site: Path = MIRROR_SITE) -> Iterator[str]:
+    """The non-empty lines of bs4's get_text over the mirror's HTML pages, in file order."""
     from bs4 import BeautifulSoup
 
-    texts: list[str] = []
     for path in sorted(p for p in site.rglob("*") if p.suffix in {".html", ".htm"} and p.is_file()):
         text = BeautifulSoup(path.read_bytes(), "lxml").get_text("\n")
-        pending = ""
-        for line in (ln.strip() for ln in text.splitlines()):
-            if not line:
-                continue
-            pending = f"{pending} {line}".strip()
-            if count_tokens(pending) < MIN_TOKENS:
-                continue
-            words = pending.split()
-            while count_tokens(" ".join(words)) > MAX_TOKENS:
-                words = words[: int(len(words) * 0.9)]
-            texts.append(" ".join(words))
-            pending = ""
-            if len(texts) == n:
-                return texts
-    if not texts:
-        raise SystemExit(f"no text found under {site}")
-    return (texts * (n // len(texts) + 1))[:n]
+        yield from (line.strip() for line in text.splitlines() if line.strip())
 
 
 def chroma_function(model_dir: Path, cache: Path):
@@ -110,8 +113,9 @@ def main() -> None:
 
     ours = OnnxEmbedder(args.model_dir)
     ours.embed(["warm up"])
-    make = mirror_texts if args.from_mirror else synthetic_texts
-    texts = make(args.texts, ours.count_tokens)
+    texts = pack(mirror_lines() if args.from_mirror else synthetic_lines(), args.texts, ours.count_tokens)
+    if len(texts) < args.texts:
+        raise SystemExit(f"only {len(texts)} texts could be built")
     lengths = [ours.count_tokens(t) for t in texts]
     print(f"texts: {len(texts)} ({'mirror' if args.from_mirror else 'synthetic'}), wordpieces "
           f"min {min(lengths)} / median {int(statistics.median(lengths))} / max {max(lengths)}")

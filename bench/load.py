@@ -1,6 +1,7 @@
 """Load benchmark of a running service's `POST /ask`: N requests at concurrency C (httpx + asyncio), rotating
 through the questions of `eval/questions.jsonl` when present (else a few built-in ones), after a short
-warm-up. Prints p50/p95/p99 latency, answers per second, the error count, and one JSON line with the same.
+warm-up. The service remembers question embeddings, so repeated questions are cheaper; `--cold` makes every
+question text unique (a request number is appended) to measure the uncached path. Prints p50/p95/p99 latency, answers per second, the error count, and one JSON line with the same.
 
     python -m api --port 8000 &            # with RA_DATA_DIR pointing at an index
     python bench/load.py --url http://127.0.0.1:8000 -n 500 -c 1
@@ -43,7 +44,8 @@ def percentile(sorted_ms: list[float], p: float) -> float:
     return sorted_ms[k]
 
 
-async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: int, timeout: float) -> dict:
+async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: int, timeout: float,
+              cold: bool = False) -> dict:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout) as client:
         for i in range(warmup):
@@ -57,9 +59,10 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
             nonlocal next_i
             while next_i < n:
                 i, next_i = next_i, next_i + 1
+                question = questions[i % len(questions)] + (f" (request {i})" if cold else "")
                 t0 = time.perf_counter()
                 try:
-                    r = await client.post("/ask", json={"question": questions[i % len(questions)]})
+                    r = await client.post("/ask", json={"question": question[:2000]})
                 except httpx.HTTPError as exc:
                     errors[type(exc).__name__] += 1
                     continue
@@ -74,7 +77,7 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
         wall = time.perf_counter() - t0
     lat = sorted(latencies)
     answered = sum(modes.values())
-    return {"requests": n, "concurrency": concurrency, "seconds": round(wall, 2),
+    return {"requests": n, "concurrency": concurrency, "cold": cold, "seconds": round(wall, 2),
             "p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1),
             "p99_ms": round(percentile(lat, 99), 1), "mean_ms": round(statistics.fmean(lat), 1) if lat else None,
             "answers_per_s": round(answered / wall, 1) if wall else None,
@@ -89,10 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--questions", type=Path, default=QUESTIONS, help="JSONL with a `question` per line")
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--timeout", type=float, default=30.0)
+    p.add_argument("--cold", action="store_true", help="make every question unique (no cached embeddings)")
     args = p.parse_args(argv)
     questions = load_questions(args.questions)
-    result = asyncio.run(run(args.url, args.requests, args.concurrency, questions, args.warmup, args.timeout))
-    print(f"{result['requests']} requests, concurrency {result['concurrency']}, {len(questions)} distinct questions")
+    result = asyncio.run(run(args.url, args.requests, args.concurrency, questions, args.warmup, args.timeout, args.cold))
+    print(f"{result['requests']} requests, concurrency {result['concurrency']}, {len(questions)} distinct questions"
+          + (" (each made unique: cold)" if args.cold else ""))
     print(f"latency ms: p50 {result['p50_ms']}  p95 {result['p95_ms']}  p99 {result['p99_ms']}  mean {result['mean_ms']}")
     print(f"answers/s: {result['answers_per_s']}   errors: {result['errors']} {result['error_kinds'] or ''}")
     print(json.dumps(result))

@@ -241,6 +241,8 @@ class Ingest:
             self._tags_now[url] = tag
             article = extract_text(sec.text, url)
             article.title = f"Roadmap: {sec.title}"
+            for section in article.sections:  # path[0] is the article's title, here the file name until now
+                section.path[0] = article.title
             self._index_article(url, 0, article, {})
 
     def _gone(self) -> dict[str, dict]:

@@ -91,3 +91,17 @@ def test_a_model_error_reaches_every_caller_of_the_run():
         for f in [first, *rest]:
             with pytest.raises(RuntimeError, match="model down"):
                 f.result()
+
+
+def test_a_text_embedded_before_comes_from_the_cache():
+    """Asking the same text again returns the same vector without a model run; the cache keeps cache_size texts."""
+    inner = GatedEmbedder()
+    inner.gate.set()
+    batcher = BatchingEmbedder(inner, cache_size=2)
+    first = batcher.embed(["alpha"])
+    assert batcher.embed(["alpha"]).tolist() == first.tolist() and inner.calls == [["alpha"]]
+    batcher.embed(["beta"])
+    batcher.embed(["gamma"])  # evicts alpha, the least recently used
+    batcher.embed(["alpha"])
+    assert inner.calls == [["alpha"], ["beta"], ["gamma"], ["alpha"]]
+    assert batcher.embed(["gamma", "alpha"]).tolist() == [[5, 103], [5, 97]] and len(inner.calls) == 4

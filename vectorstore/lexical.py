@@ -5,7 +5,7 @@ stems from PyStemmer, or a small suffix stripper when it is missing) and indexes
 scores only the documents holding a query term (bm25s keeps a term -> documents sparse matrix), applies a
 precomputed 0/1 mask for a week filter and takes the top k, so a query costs well under a millisecond for a
 few thousand chunks. The index is immutable: the retriever builds a new one for a new version and swaps it
-in. `idf()` and `terms()` expose the vocabulary for the retriever's abstention signals.
+in. `idf()`, `terms()` and `week_mask()` also serve the retriever's dense search and abstention signals.
 """
 from __future__ import annotations
 
@@ -62,11 +62,13 @@ def tokenize(text: str) -> list[str]:
 class LexicalIndex:
     """BM25 over a fixed set of chunks; `search` optionally keeps only the chunks of one week."""
 
-    def __init__(self, ids: list[str], bm25, doc_freq: dict[str, int], week_masks: dict[int, np.ndarray]):
+    def __init__(self, ids: list[str], bm25, doc_freq: dict[str, int], week_masks: dict[int, np.ndarray],
+                 doc_terms: list[frozenset[str]]):
         self.ids = ids
         self._bm25 = bm25
         self._df = doc_freq
         self._week_masks = week_masks
+        self._doc_terms = doc_terms
 
     @classmethod
     def build(cls, rows: Iterable[tuple]) -> LexicalIndex:
@@ -90,7 +92,7 @@ class LexicalIndex:
         for i, weeks in enumerate(weeks_of):
             for w in weeks:
                 week_masks.setdefault(w, np.zeros(len(ids), dtype=bool))[i] = True
-        return cls(ids, bm25, dict(doc_freq), week_masks)
+        return cls(ids, bm25, dict(doc_freq), week_masks, [frozenset(tokens) for tokens in corpus])
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -98,6 +100,14 @@ class LexicalIndex:
     @property
     def weeks(self) -> list[int]:
         return sorted(self._week_masks)
+
+    def week_mask(self, week: int) -> np.ndarray | None:
+        """Which rows (in `ids` order) belong to the week; None when no chunk does."""
+        return self._week_masks.get(int(week))
+
+    def terms(self, row: int) -> frozenset[str]:
+        """The distinct terms of one chunk (by its row in `ids`)."""
+        return self._doc_terms[row]
 
     def idf(self, term: str) -> float:
         """Lucene's BM25 idf of a stemmed term; a term no chunk holds gets the idf of a one-chunk term."""
@@ -117,7 +127,7 @@ class LexicalIndex:
             return []
         scores = self._bm25.get_scores_from_ids(term_ids)
         if week is not None:
-            mask = self._week_masks.get(int(week))
+            mask = self.week_mask(week)
             if mask is None:
                 return []
             scores = np.where(mask, scores, 0.0)

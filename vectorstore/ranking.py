@@ -112,21 +112,49 @@ class Signals:
     """What the abstention model looks at, for one scope of one question."""
 
     dense: float      # best cosine among the dense candidates
+    dense_gap: float  # that cosine minus the mean cosine of the whole index's candidates (peaked: a real match)
     lexical: float    # best BM25 score / the sum of the query terms' idf (0..1)
-    coverage: float   # idf-weighted share of the query terms found in the top hits' text (0..1)
+    coverage: float   # idf-weighted share of the query terms in the best-covering documentation hit (0..1)
     agree: float      # 1.0 when a URL is in both the dense and the BM25 top 5
 
     def vector(self) -> list[float]:
-        return [self.dense, self.lexical, self.coverage, self.agree]
+        return [self.dense, self.dense_gap, self.lexical, self.coverage, self.agree]
 
 
-# Logistic model over Signals.vector(): confidence = sigmoid(BIAS + WEIGHTS . signals).
-# Placeholder values until fitted on eval/questions.jsonl with `python -m api.evaluate --fit`.
-WEIGHTS = (14.0, 4.0, 4.0, 1.0)
-BIAS = -12.0
-THRESHOLD = 0.5
+def coverage(terms_idf: dict[str, float], term_sets: list[set[str]]) -> float:
+    """The idf-weighted share of the query terms that the best-covering term set holds (0..1)."""
+    total = sum(terms_idf.values())
+    if not total:
+        return 0.0
+    return max((sum(v for t, v in terms_idf.items() if t in terms) / total for terms in term_sets), default=0.0)
 
 
-def confidence(signals: Signals) -> float:
-    z = BIAS + sum(w * x for w, x in zip(WEIGHTS, signals.vector()))
+def signals(terms_idf: dict[str, float], hit_terms: list[set[str]], dense: list[tuple[str, float]],
+            lexical: list[tuple[str, float]], baseline: float, url_of) -> Signals:
+    """The signals of one search: query term -> idf, the term sets of the top hits that count as evidence,
+    both candidate lists (best first), the mean candidate cosine, and a chunk id -> URL function."""
+    top_urls = lambda ranked: {url_of(cid) for cid, _s in ranked[:5]}  # noqa: E731
+    best = dense[0][1] if dense else 0.0
+    return Signals(
+        dense=best,
+        dense_gap=best - baseline if dense else 0.0,
+        lexical=min(1.0, lexical[0][1] / (sum(terms_idf.values()) or 1.0)) if lexical else 0.0,
+        coverage=coverage(terms_idf, hit_terms),
+        agree=1.0 if top_urls(dense) & top_urls(lexical) else 0.0,
+    )
+
+
+# Logistic model over Signals.vector(): confidence = sigmoid(BIAS + WEIGHTS . signals). Fitted (class-balanced,
+# see api.evaluate.fit_logistic) on the whole-index signals of eval/questions.jsonl over the depth-1 mirror index:
+# 135 questions with an answer against 17 without, by `python -m api.evaluate --qa eval/questions.jsonl --no-week
+# --fit`. THRESHOLD was then chosen on the week-scoped run: it answers 90% of the answerable questions and abstains
+# on 82% of the unanswerable ones there. Leave-one-out the same model abstains on about 70% at a 90% answer rate:
+# with 17 negatives, expect less on new questions.
+WEIGHTS = (6.606, 12.432, 4.613, 3.647, 1.644)
+BIAS = -9.887
+THRESHOLD = 0.35
+
+
+def confidence(s: Signals) -> float:
+    z = BIAS + sum(w * x for w, x in zip(WEIGHTS, s.vector()))
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))

@@ -15,11 +15,21 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from errors import NothingIndexedError, StoreUnavailableError
 from vectorstore.lexical import LexicalIndex, tokenize
-from vectorstore.ranking import THRESHOLD, Hit, Signals, confidence, diversify, fuse_rrf, fuse_weighted
+from vectorstore.ranking import (
+    THRESHOLD,
+    Hit,
+    Signals,
+    confidence,
+    coverage,
+    diversify,
+    fuse_rrf,
+    fuse_weighted,
+    signals,
+)
 from vectorstore.store import IndexStore, iter_chunks
 
 __all__ = ["Hit", "Retrieval", "Retriever", "detect_week", "strip_week"]
@@ -28,7 +38,9 @@ _NUMBERS = ("one two three four five six seven eight nine ten eleven twelve thir
 _WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(_NUMBERS) + r")\b"
                    r"|\b(\d{1,2})(?:st|nd|rd|th)[\s-]+week\b", re.IGNORECASE)
 CANDIDATES = 30        # candidates fetched from each of the dense and the BM25 search
-WIDEN_MARGIN = 0.35    # widen when the whole index is this much more confident than the week (see evaluate --fit)
+ROADMAP_URL = "roadmap.md"  # the url prefix of the roadmap's own sections
+DENSE_WEIGHT = 0.4     # weighted fusion: share of the normalised cosine (0.4-0.5 were best on the eval set)
+WIDEN_MARGIN = 0.3     # widen when the whole index fits this much better than the week (0.2-1.0 equal on the eval set)
 
 
 def detect_week(question: str) -> int | None:
@@ -72,13 +84,18 @@ class _State:
 
 @dataclass
 class _Scoped:
+    """One scope's result. `confidence` (grounding) never counts the roadmap's own sections as covering the
+    question: they name tools without explaining them. `fit` (stay in this week?) counts the week's section."""
+
     hits: list[Hit]
     signals: Signals
     confidence: float
+    fit: float
+    baseline: float  # mean cosine of the dense candidates
 
 
 class Retriever:
-    def __init__(self, store: IndexStore, embedder, *, refresh_seconds: float = 2.0, fusion: str = "rrf"):
+    def __init__(self, store: IndexStore, embedder, *, refresh_seconds: float = 2.0, fusion: str = "weighted"):
         if fusion not in ("rrf", "weighted"):
             raise ValueError(f"fusion must be 'rrf' or 'weighted', not {fusion!r}")
         self.store, self.embedder, self.fusion = store, embedder, fusion
@@ -155,19 +172,15 @@ class Retriever:
     def _search(self, state: _State, text: str, vector: list[float], week: int | None, top_k: int,
                 mode: str) -> Retrieval:
         terms = list(dict.fromkeys(tokenize(text)))
-        whole = None
+        whole = self._scope(state, terms, vector, None, top_k, mode)
         if week is not None:
-            scoped = self._scope(state, terms, vector, week, top_k, mode)
-            whole = self._scope(state, terms, vector, None, top_k, mode)
-            better_elsewhere = (whole.confidence - scoped.confidence > WIDEN_MARGIN and whole.hits
+            scoped = self._scope(state, terms, vector, week, top_k, mode, baseline=whole.baseline)
+            better_elsewhere = (whole.fit - scoped.fit > WIDEN_MARGIN and whole.hits
                                 and week not in whole.hits[0].meta.get("weeks", []))
-            if scoped.confidence >= THRESHOLD and not better_elsewhere:
-                return Retrieval(scoped.hits, week, "week", False, True, scoped.confidence, None,
-                                 signals=scoped.signals.vector())
-            if scoped.confidence >= whole.confidence:  # widening finds nothing better: stay in the week
-                return Retrieval(scoped.hits, week, "week", False, False, scoped.confidence,
-                                 _where(whole.hits or scoped.hits), signals=scoped.signals.vector())
-        whole = whole or self._scope(state, terms, vector, None, top_k, mode)
+            if (scoped.fit >= THRESHOLD and not better_elsewhere) or scoped.fit >= whole.fit:
+                grounded = scoped.confidence >= THRESHOLD
+                return Retrieval(scoped.hits, week, "week", False, grounded, scoped.confidence,
+                                 None if grounded else _where(whole.hits or scoped.hits), signals=scoped.signals.vector())
         grounded = whole.confidence >= THRESHOLD
         widened = week is not None
         suggested = _where(whole.hits) if (widened or not grounded) else None
@@ -175,7 +188,9 @@ class Retriever:
                          signals=whole.signals.vector())
 
     def _scope(self, state: _State, terms: list[str], vector: list[float], week: int | None, top_k: int,
-               mode: str) -> _Scoped:
+               mode: str, baseline: float | None = None) -> _Scoped:
+        """Search one scope; `baseline` is the whole index's mean candidate cosine (a week's few chunks give a
+        poor mean of their own)."""
         n = max(CANDIDATES, 3 * top_k)
         where = {"weeks": {"$contains": int(week)}} if week is not None else None
         try:
@@ -191,26 +206,24 @@ class Retriever:
         elif self.fusion == "rrf":
             fused = fuse_rrf(dense, lexical)
         else:
-            fused = fuse_weighted(dense, lexical)
+            fused = fuse_weighted(dense, lexical, alpha=DENSE_WEIGHT)
         dmap, lmap = dict(dense), dict(lexical)
         ranked = [Hit(cid, state.chunks[cid][0], state.chunks[cid][1], s, dmap.get(cid), lmap.get(cid), [cid])
                   for cid, s in sorted(fused.items(), key=lambda kv: -kv[1])]
         hits = diversify(ranked, top_k)
-        signals = _signals(state, terms, dense, lexical, hits)
-        return _Scoped(hits, signals, confidence(signals) if hits else 0.0)
-
-
-def _signals(state: _State, terms: list[str], dense, lexical, hits: list[Hit]) -> Signals:
-    idf = {t: state.lexical.idf(t) for t in terms}
-    total = sum(idf.values()) or 1.0
-    seen = set(tokenize(" ".join(h.text for h in hits[:3])))
-    top_urls = lambda ranked: {state.chunks[cid][1].get("url") for cid, _s in ranked[:5]}  # noqa: E731
-    return Signals(
-        dense=dense[0][1] if dense else 0.0,
-        lexical=min(1.0, lexical[0][1] / total) if lexical else 0.0,
-        coverage=sum(v for t, v in idf.items() if t in seen) / total if terms else 0.0,
-        agree=1.0 if top_urls(dense) & top_urls(lexical) else 0.0,
-    )
+        if baseline is None:
+            baseline = sum(s for _c, s in dense) / len(dense) if dense else 0.0
+        idf = {t: state.lexical.idf(t) for t in terms}
+        plan = [h.url.startswith(ROADMAP_URL) for h in hits]
+        words = [set(tokenize(h.text)) for h in hits]
+        sig = signals(idf, [w for w, p in zip(words, plan) if not p], dense, lexical, baseline,
+                      lambda cid: state.chunks[cid][1].get("url"))
+        if not hits:
+            return _Scoped(hits, sig, 0.0, 0.0, baseline)
+        fit = conf = confidence(sig)
+        if week is not None and any(plan):  # the week's own roadmap section is evidence for staying in the week
+            fit = confidence(replace(sig, coverage=max(sig.coverage, coverage(idf, [w for w, p in zip(words, plan) if p]))))
+        return _Scoped(hits, sig, conf, fit, baseline)
 
 
 def _where(hits: list[Hit]) -> dict | None:

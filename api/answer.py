@@ -56,6 +56,7 @@ class Answer:
 
 # ---------------------------------------------------------------- sentences and words
 _FENCE = re.compile(r"^(```|~~~)")
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]")
 _BULLET = re.compile(r"^(?:[-*+•]|\d{1,2}[.)])\s+(?:\[[ xX]\]\s+)?")  # with a task-list checkbox
 _SPLIT = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)\s+(?=`|[\"'(\[]?[A-Z0-9])")
 _PLAIN = re.compile(r"^(?:[(\"'`]?[A-Za-z][A-Za-z'’-]*[.,;:!?)\"'`]*|https?://\S+)$")
@@ -88,12 +89,13 @@ def sentences(text: str) -> list[str]:
     title = text.strip().split("\n", 1)[0].split(" > ", 1)[0].strip()  # merged chunks repeat "Title > Sub" lines
 
     def end_paragraph() -> None:
-        if paragraph:
+        # A lone short line without closing punctuation is a sub-heading kept as text, not a sentence.
+        if paragraph and not (len(paragraph) == 1 and len(paragraph[0].split()) <= 12 and paragraph[0][-1] not in ".!?:"):
             found.extend(_SPLIT.split(" ".join(paragraph)))
-            paragraph.clear()
+        paragraph.clear()
 
     for line in body_of(text).splitlines():
-        s = line.strip().replace("**", "")
+        s = _EMOJI.sub("", line).strip().replace("**", "")
         if _FENCE.match(s):
             in_code = not in_code
             end_paragraph()

@@ -21,7 +21,8 @@ import numpy as np
 
 from ingest.urls import canonical
 
-METRICS = ("hit@1", "hit@k", "mrr@10", "ndcg@10", "precision", "answer_rate", "abstain_rate", "widened_xweek", "p50_ms")
+METRICS = ("hit@1", "hit@k", "mrr@10", "ndcg@10", "precision", "answer_rate", "abstain_rate", "widened_xweek",
+           "p50_ms")
 
 
 def norm_url(url: str) -> str:

@@ -136,7 +136,7 @@ class Ingest:
         rows = []
         for cid, c in zip(ids, pieces):
             anchored = c.anchor and not url.startswith(ROADMAP_DOC)
-            meta = {"section": " > ".join(c.section_path), "chunk_index": c.index,
+            meta = {"section": " > ".join(c.section_path[1:]) or article.title, "chunk_index": c.index,
                     "deep_link": f"{cite_url}#{c.anchor}" if anchored else cite_url}
             rows.append((cid, c.text, meta))
         self.chunks[url] = rows

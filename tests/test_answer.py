@@ -270,3 +270,13 @@ def test_heading_lines_inside_merged_chunks_are_not_sentences():
             "Model Registry > Stages and approval\n\nA model version moves between stages such as Staging.")
     found = sentences(text)
     assert found and not any("Model Registry >" in s for s in found)
+
+
+def test_sub_headings_and_emoji_are_not_quoted():
+    """A lone short line without closing punctuation (a sub-heading) is skipped, and emoji are dropped from sentences."""
+    from api.answer import sentences
+
+    text = ("MLflow > Registry\n\nRegister a Model Version (SageMaker Pipelines)\n\n"
+            "🗂️ Version control keeps every registered model version apart from the others.")
+    found = sentences(text)
+    assert found == ["Version control keeps every registered model version apart from the others."]

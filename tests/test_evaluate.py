@@ -20,7 +20,7 @@ MODEL_DIR = Path(os.environ.get("RA_EMBEDDING_MODEL_DIR") or "/work/shared/model
 
 def test_norm_url_ignores_fragment_slash_and_host_case():
     """Real URLs compare without fragment, trailing slash or host case; roadmap anchors keep their anchor."""
-    assert norm_url("https://MLflow.org/docs/latest/tracking/#runs") == norm_url("https://mlflow.org/docs/latest/tracking")
+    assert norm_url("https://MLflow.org/docs/tracking/#runs") == norm_url("https://mlflow.org/docs/tracking")
     assert norm_url("roadmap.md#week-6") == "roadmap.md#week-6"
     assert norm_url("roadmap.md#week-6") != norm_url("roadmap.md#week-7")
 
@@ -71,7 +71,8 @@ CHUNKS = [
     ("dvc", "Get Started with DVC > Data versioning\n\ndvc add moves the dataset file into the DVC cache and writes "
             "a small .dvc file for Git.", {"url": "https://dvc.org/doc/start", "weeks": [9]}),
     ("mme", "Multi-model endpoints > Overview\n\nMulti-model endpoints host hundreds of models behind a single "
-            "SageMaker endpoint with a shared serving container.", {"url": "https://aws.example/mme.html", "weeks": [12]}),
+            "SageMaker endpoint with a shared serving container.",
+     {"url": "https://aws.example/mme.html", "weeks": [12]}),
     ("road", "Roadmap: Week 9 > Week 9\n\nWeek 9 covers experiment tracking with MLflow and data versioning with "
              "DVC. Weekend project: a reproducible training pipeline.", {"url": "roadmap.md#week-9", "weeks": [9]}),
 ]

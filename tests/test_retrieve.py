@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from errors import NothingIndexedError
+from errors import EmbedderMismatchError, NothingIndexedError
 from vectorstore.client import open_client
 from vectorstore.embeddings import OnnxEmbedder
 from vectorstore.ranking import Hit, diversify, fuse_rrf, fuse_weighted, join_chunks
@@ -90,12 +90,12 @@ def vectors(embedder) -> dict[str, list[float]]:
     return dict(zip([c[0] for c in CHUNKS], embedder.embed([c[1] for c in CHUNKS]).tolist()))
 
 
-def publish(store: IndexStore, vectors: dict, chunks) -> int:
+def publish(store: IndexStore, vectors: dict, chunks, embedder_name: str = OnnxEmbedder.name) -> int:
     """Write the chunks as a new version and move the pointer to it, as an ingest run does."""
     version, col = store.new_version()
     add_chunks(col, [c[0] for c in chunks], [c[1] for c in chunks], [c[2] for c in chunks],
                [vectors[c[0]] for c in chunks])
-    store.publish(version, col, {"pages": {}}, embedder=OnnxEmbedder.name, chunking="test")
+    store.publish(version, col, {"pages": {}}, embedder=embedder_name, chunking="test")
     return version
 
 
@@ -228,6 +228,24 @@ def test_empty_store_is_not_ready_and_search_says_why(embedder, vectors):
     assert retriever.ready() and retriever.search("python venv").hits
 
 
+def test_index_of_another_embedder_is_refused(embedder, vectors):
+    """An index built by another embedding model is refused with EmbedderMismatchError, not searched."""
+    store = new_store()
+    publish(store, vectors, CHUNKS, embedder_name="openai:text-embedding-3-small")
+    with pytest.raises(EmbedderMismatchError, match="rebuild"):
+        Retriever(store, embedder).search("python venv")
+
+
+def test_single_list_modes_rank_by_that_list(retriever):
+    """The evaluation modes rank by one list alone; an unknown mode is refused."""
+    q = "What does dvc add do with a dataset file?"
+    dense, bm25 = retriever.search(q, mode="dense"), retriever.search(q, mode="bm25")
+    assert dense.hits[0].id == bm25.hits[0].id == "dvc"
+    assert dense.hits[0].score == dense.hits[0].dense and bm25.hits[0].score == bm25.hits[0].lexical
+    with pytest.raises(ValueError):
+        retriever.search(q, mode="mixed")
+
+
 def test_refresh_picks_up_a_new_version(embedder, vectors):
     """After a new version is published, refresh() loads it once and its new chunks are found by both searches."""
     store = new_store()
@@ -241,15 +259,16 @@ def test_refresh_picks_up_a_new_version(embedder, vectors):
 
 
 def test_search_survives_its_collection_being_dropped(embedder, vectors):
-    """When the collection read last is dropped by later publishes, search re-reads the pointer and retries."""
+    """When later publishes drop the collection a retriever loaded, it keeps answering, then loads the newest."""
     store = new_store()
     publish(store, vectors, CHUNKS[:5])
     retriever = Retriever(store, embedder, refresh_seconds=3600)
     assert retriever.ready()
     publish(store, vectors, CHUNKS[:6])
     latest = publish(store, vectors, CHUNKS)  # drops the first version's collection
-    r = retriever.search("What does dvc add do with a dataset file?")
-    assert retriever.version == latest and r.hits[0].id == "dvc"
+    assert retriever.search("How do I walk through every key of an S3 bucket with boto3?").hits[0].id == "pag"
+    assert retriever.refresh(force=True) and retriever.version == latest
+    assert retriever.search("What does dvc add do with a dataset file?").hits[0].id == "dvc"
 
 
 def test_concurrent_searches_during_a_publish(embedder, vectors):

@@ -69,6 +69,7 @@ class LexicalIndex:
         self._df = doc_freq
         self._week_masks = week_masks
         self._doc_terms = doc_terms
+        self.row = {cid: i for i, cid in enumerate(ids)}
 
     @classmethod
     def build(cls, rows: Iterable[tuple]) -> LexicalIndex:

@@ -1,14 +1,16 @@
 """Hybrid, week-scoped retrieval with abstention: the one way the API reads the index.
 
-A question is embedded once and searched two ways over the same scope: Chroma's cosine search (with
-`where={"weeks": {"$contains": w}}` for a week) and BM25 over an in-memory snapshot (`vectorstore.lexical`).
-The candidate lists are fused (reciprocal rank fusion by default, or a weighted sum of normalised scores),
-then diversified (at most two chunks of one page while other pages match; adjacent chunks of one section
-merged into one hit). A question about a week ("in week 9 ...", or the `week` argument) is searched in that
-week first; when the week holds nothing good enough, or the whole roadmap holds something clearly better, it
-is widened to every page and `suggested` names the week(s) that cover it. `grounded` says whether the hits
-can support an answer at all (see `vectorstore.ranking.confidence`). The BM25 snapshot is rebuilt when the
-index pointer moves and swapped in whole, so concurrent searches always see one consistent version.
+The retriever holds one published version in memory: every chunk's text and metadata, its vectors (as read
+from Chroma) and a BM25 index (`vectorstore.lexical`), rebuilt when the index pointer moves and swapped in
+whole, so concurrent searches always see one consistent version. A question is embedded once and searched
+two ways over the same scope: exact cosine over the vectors (one matrix product; Chroma's own filtered
+`query` took 5-15 ms a call on the mirror index, this takes under 1 ms) and BM25, each limited to a week by a
+precomputed mask. The two candidate lists are fused (a weighted sum of normalised scores by default, or
+reciprocal rank fusion), then diversified (at most two chunks of one page while other pages match; adjacent
+chunks of one section merged into one hit). A question about a week ("in week 9 ...", or the `week`
+argument) is answered from that week when it holds a good match; when it holds none, or the whole roadmap
+holds a clearly better one, the search is widened to every page and `suggested` names where the answer lives.
+`grounded` says whether the hits can support an answer at all (see `vectorstore.ranking.confidence`).
 """
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
-from errors import NothingIndexedError, StoreUnavailableError
+import numpy as np
+
+from errors import NothingIndexedError, RoadmapAssistantError, StoreUnavailableError
 from vectorstore.lexical import LexicalIndex, tokenize
 from vectorstore.ranking import (
     THRESHOLD,
@@ -37,10 +41,10 @@ __all__ = ["Hit", "Retrieval", "Retriever", "detect_week", "strip_week"]
 _NUMBERS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen").split()
 _WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(_NUMBERS) + r")\b"
                    r"|\b(\d{1,2})(?:st|nd|rd|th)[\s-]+week\b", re.IGNORECASE)
-CANDIDATES = 30        # candidates fetched from each of the dense and the BM25 search
+CANDIDATES = 30        # candidates taken from each of the dense and the BM25 search
 ROADMAP_URL = "roadmap.md"  # the url prefix of the roadmap's own sections
-DENSE_WEIGHT = 0.4     # weighted fusion: share of the normalised cosine (0.4-0.5 were best on the eval set)
-WIDEN_MARGIN = 0.3     # widen when the whole index fits this much better than the week (0.2-1.0 equal on the eval set)
+DENSE_WEIGHT = 0.4     # weighted fusion: share of the normalised cosine (0.4-0.5 best on the eval set)
+WIDEN_MARGIN = 0.3     # widen when the whole index fits this much better than the week (0.2-1.0 all equal)
 
 
 def detect_week(question: str) -> int | None:
@@ -73,13 +77,35 @@ class Retrieval:
 
 @dataclass(frozen=True)
 class _State:
-    """One index version as the retriever holds it: the collection, its BM25 index and every chunk."""
+    """One index version as the retriever holds it: chunks, unit vectors and BM25, all in `lexical.ids` order."""
 
     version: int
     name: str
-    collection: object
     lexical: LexicalIndex
+    vectors: np.ndarray
     chunks: dict[str, tuple[str, dict]]
+
+    @classmethod
+    def load(cls, snap) -> _State:
+        rows = list(iter_chunks(snap.collection, embeddings=True))
+        vectors = np.asarray([r[3] for r in rows], dtype=np.float32).reshape(len(rows), -1 if rows else 0)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        chunks = {cid: (doc or "", meta or {}) for cid, doc, meta, _e in rows}
+        return cls(snap.version, snap.name, LexicalIndex.build(rows), vectors, chunks)
+
+    def dense(self, vector: np.ndarray, n: int, week: int | None) -> list[tuple[str, float]]:
+        """The n chunks nearest the unit vector (cosine), best first, within a week when one is given."""
+        if not len(self.vectors):
+            return []
+        scores = self.vectors @ vector
+        if week is not None:
+            mask = self.lexical.week_mask(week)
+            if mask is None:
+                return []
+            scores = np.where(mask, scores, -np.inf)
+        top = np.argpartition(-scores, n - 1)[:n] if len(scores) > n else np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.lexical.ids[i], float(scores[i])) for i in top if scores[i] > -np.inf]
 
 
 @dataclass
@@ -114,21 +140,21 @@ class Retriever:
             return False
         try:
             self._checked = time.monotonic()
-            try:
-                pointer = self.store.pointer()
-                current = self._state
-                if current is not None and pointer.get("active") == current.name:
-                    return False
-                snap = self.store.snapshot()
-                if snap is None:
-                    self._state = None
-                    return current is not None
-                rows = list(iter_chunks(snap.collection))
-            except Exception as exc:  # chromadb raises many types; a moved pointer is retried on the next call
-                raise StoreUnavailableError(f"cannot read the index ({type(exc).__name__}: {exc})") from exc
-            chunks = {cid: (doc or "", meta or {}) for cid, doc, meta, _e in rows}
-            self._state = _State(snap.version, snap.name, snap.collection, LexicalIndex.build(rows), chunks)
-            return True
+            current = self._state
+            for attempt in (0, 1):  # a publish may drop the collection while it is read: re-read the pointer once
+                try:
+                    if current is not None and self.store.pointer().get("active") == current.name:
+                        return False
+                    snap = self.store.snapshot()
+                    self.store.check_compatible(snap, self.embedder.name)  # vectors of another model: refuse
+                    self._state = _State.load(snap) if snap is not None else None
+                    return self._state is not current
+                except RoadmapAssistantError:
+                    raise
+                except Exception as exc:  # chromadb raises many types
+                    if attempt:
+                        raise StoreUnavailableError(f"cannot read the index ({type(exc).__name__}: {exc})") from exc
+            return False
         finally:
             self._lock.release()
 
@@ -137,11 +163,19 @@ class Retriever:
         return self._state.version if self._state else None
 
     def ready(self) -> bool:
-        self.refresh()
+        """True when a version with chunks is loaded (the store may be briefly unreachable meanwhile)."""
+        try:
+            self.refresh()
+        except StoreUnavailableError:
+            pass
         return self._state is not None and bool(self._state.chunks)
 
     def _require(self) -> _State:
-        self.refresh()
+        try:
+            self.refresh()
+        except StoreUnavailableError:
+            if self._state is None:
+                raise  # nothing to serve; with a version in memory, keep serving it until the store is back
         state = self._state
         if state is None or not state.chunks:
             raise NothingIndexedError("nothing is indexed yet: run `python -m ingest` to build the index")
@@ -151,25 +185,20 @@ class Retriever:
     def search(self, question: str, week: int | None = None, top_k: int = 5, *, scope_week: bool = True,
                mode: str = "hybrid") -> Retrieval:
         """The top_k hits for a question; `mode` "dense" or "bm25" ranks by one list only (for evaluation)."""
+        if mode not in ("hybrid", "dense", "bm25"):
+            raise ValueError(f"mode must be 'hybrid', 'dense' or 'bm25', not {mode!r}")
+        state = self._require()
         week = week if week is not None else detect_week(question)
         text = strip_week(question) or question
         t0 = time.perf_counter()
-        vector = self.embedder.embed([text])[0].tolist()
+        vector = np.asarray(self.embedder.embed([text])[0], dtype=np.float32)
         t1 = time.perf_counter()
-        for attempt in (0, 1):
-            state = self._require()
-            try:
-                result = self._search(state, text, vector, week if scope_week else None, top_k, mode)
-                break
-            except StoreUnavailableError:
-                if attempt:
-                    raise
-                self.refresh(force=True)  # the collection went away under us: re-read the pointer once
+        result = self._search(state, text, vector, week if scope_week else None, top_k, mode)
         result.week = week
         result.timings = {"embed": t1 - t0, "retrieve": time.perf_counter() - t1}
         return result
 
-    def _search(self, state: _State, text: str, vector: list[float], week: int | None, top_k: int,
+    def _search(self, state: _State, text: str, vector: np.ndarray, week: int | None, top_k: int,
                 mode: str) -> Retrieval:
         terms = list(dict.fromkeys(tokenize(text)))
         whole = self._scope(state, terms, vector, None, top_k, mode)
@@ -179,25 +208,21 @@ class Retriever:
                                 and week not in whole.hits[0].meta.get("weeks", []))
             if (scoped.fit >= THRESHOLD and not better_elsewhere) or scoped.fit >= whole.fit:
                 grounded = scoped.confidence >= THRESHOLD
-                return Retrieval(scoped.hits, week, "week", False, grounded, scoped.confidence,
-                                 None if grounded else _where(whole.hits or scoped.hits), signals=scoped.signals.vector())
+                where = None if grounded else _where(whole.hits or scoped.hits)
+                return Retrieval(scoped.hits, week, "week", False, grounded, scoped.confidence, where,
+                                 signals=scoped.signals.vector())
         grounded = whole.confidence >= THRESHOLD
         widened = week is not None
         suggested = _where(whole.hits) if (widened or not grounded) else None
         return Retrieval(whole.hits, week, "all", widened, grounded, whole.confidence, suggested,
                          signals=whole.signals.vector())
 
-    def _scope(self, state: _State, terms: list[str], vector: list[float], week: int | None, top_k: int,
+    def _scope(self, state: _State, terms: list[str], vector: np.ndarray, week: int | None, top_k: int,
                mode: str, baseline: float | None = None) -> _Scoped:
         """Search one scope; `baseline` is the whole index's mean candidate cosine (a week's few chunks give a
         poor mean of their own)."""
         n = max(CANDIDATES, 3 * top_k)
-        where = {"weeks": {"$contains": int(week)}} if week is not None else None
-        try:
-            got = state.collection.query(query_embeddings=[vector], n_results=n, where=where, include=["distances"])
-        except Exception as exc:
-            raise StoreUnavailableError(f"the index collection {state.name} cannot be searched ({exc})") from exc
-        dense = [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0]) if cid in state.chunks]
+        dense = state.dense(vector, n, week)
         lexical = state.lexical.search(terms, n, week=week)
         if mode == "dense":
             fused = {cid: s for cid, s in dense}
@@ -215,14 +240,16 @@ class Retriever:
             baseline = sum(s for _c, s in dense) / len(dense) if dense else 0.0
         idf = {t: state.lexical.idf(t) for t in terms}
         plan = [h.url.startswith(ROADMAP_URL) for h in hits]
-        words = [set(tokenize(h.text)) for h in hits]
+        row = state.lexical.row
+        words = [set().union(*(state.lexical.terms(row[i]) for i in h.ids)) for h in hits]
         sig = signals(idf, [w for w, p in zip(words, plan) if not p], dense, lexical, baseline,
                       lambda cid: state.chunks[cid][1].get("url"))
         if not hits:
             return _Scoped(hits, sig, 0.0, 0.0, baseline)
         fit = conf = confidence(sig)
         if week is not None and any(plan):  # the week's own roadmap section is evidence for staying in the week
-            fit = confidence(replace(sig, coverage=max(sig.coverage, coverage(idf, [w for w, p in zip(words, plan) if p]))))
+            in_plan = coverage(idf, [w for w, p in zip(words, plan) if p])
+            fit = confidence(replace(sig, coverage=max(sig.coverage, in_plan)))
         return _Scoped(hits, sig, conf, fit, baseline)
 
 

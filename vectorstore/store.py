@@ -122,11 +122,7 @@ class IndexStore:
                 self.client.delete_collection(name)
                 dropped.append(name)
         if dropped:
-            stale = [n for n in dropped]
-            try:
-                self._meta().delete(ids=stale)
-            except Exception:
-                pass
+            self._meta().delete(ids=dropped)  # their records go with them
         return dropped
 
     def _collection_names(self) -> list[str]:

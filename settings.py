@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     # --- embeddings
     embedder: Literal["onnx", "openai"] = Field("onnx", description="Local ONNX MiniLM or an OpenAI-compatible API.")
     embedding_model_dir: Path = Field(CHROMA_MODEL_CACHE, description="Folder with model.onnx + tokenizer.json.")
-    embedding_batch_size: int = Field(32, ge=1, le=1024)
+    embedding_batch_size: int = Field(16, ge=1, le=1024, description="Texts per ONNX batch (smaller batches run faster on CPU).")
     openai_embedding_model: str = Field("text-embedding-3-small")
 
     # --- crawling

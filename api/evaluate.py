@@ -22,7 +22,7 @@ import numpy as np
 from ingest.urls import canonical
 
 METRICS = ("hit@1", "hit@k", "mrr@10", "ndcg@10", "precision", "answer_rate", "abstain_rate", "widened_xweek",
-           "p50_ms")
+           "p50_ms", "search_ms")
 
 
 def norm_url(url: str) -> str:
@@ -63,7 +63,8 @@ def evaluate_question(search: Callable, q: dict, k: int, scope_week: bool) -> di
            "grounded": top.grounded, "widened": top.widened, "confidence": round(top.confidence, 4),
            "suggested": top.suggested, "urls": [h.meta.get("url", "") for h in top.hits],
            "ms": 1000 * (top.timings.get("embed", 0.0) + top.timings.get("retrieve", 0.0)),
-           "signals": getattr(top, "signals", None)}
+           "search_ms": 1000 * top.timings.get("retrieve", 0.0),
+           "signals": top.signals}
     if q.get("gold_urls"):  # hit@1, hit@k and precision from the top-k answer; MRR and nDCG from the top 10
         row.update(score_ranking(row["urls"], q["gold_urls"], k))
         ten = score_ranking([h.meta.get("url", "") for h in wide.hits], q["gold_urls"], k)
@@ -86,8 +87,9 @@ def summarise(rows: list[dict]) -> dict[str, float | int]:
         out["abstain_rate"] = round(statistics.fmean(not r["grounded"] for r in unanswerable), 3)
     if cross:
         out["widened_xweek"] = round(statistics.fmean(r["widened"] for r in cross), 3)
-    if rows:
+    if rows:  # median milliseconds per question: embedding + search, and search alone
         out["p50_ms"] = round(statistics.median(r["ms"] for r in rows), 1)
+        out["search_ms"] = round(statistics.median(r.get("search_ms", 0.0) for r in rows), 1)
     return out
 
 
@@ -113,9 +115,10 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 50
 
 def _table(title: str, rows: dict[str, dict]) -> str:
     cols = ["questions", *METRICS]
-    lines = [title, f"{'':<22}" + "".join(f"{c:>14}" for c in cols)]
+    width = {c: max(8, len(c) + 2) for c in cols}
+    lines = [title, f"{'':<18}" + "".join(f"{c:>{width[c]}}" for c in cols)]
     for name, summary in rows.items():
-        lines.append(f"{name:<22}" + "".join(f"{summary.get(c, ''):>14}" for c in cols))
+        lines.append(f"{name:<18}" + "".join(f"{summary.get(c, ''):>{width[c]}}" for c in cols))
     return "\n".join(lines)
 
 
@@ -127,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mode", choices=["hybrid", "dense", "bm25", "all"], default="hybrid")
     ap.add_argument("--no-week", action="store_true", help="search the whole index, ignoring weeks")
     ap.add_argument("--fusion", choices=["rrf", "weighted"], default=None, help="override the retriever's default")
-    ap.add_argument("--fit", action="store_true", help="refit the abstention model and print its constants")
+    ap.add_argument("--fit", action="store_true",
+                    help="refit the abstention model on the whole-index signals and print its constants (use --no-week)")
     args = ap.parse_args(argv)
 
     from errors import RoadmapAssistantError
@@ -155,15 +159,15 @@ def main(argv: list[str] | None = None) -> int:
                 name = f"{mode}{'' if scoped else ' (no week)'}"
                 details[name] = [evaluate_question(search, q, args.k, scoped) for q in questions]
                 runs[name] = report(details[name])
-    except RoadmapAssistantError as exc:
+    except (RoadmapAssistantError, OSError, ValueError) as exc:  # a bad question file is reported the same way
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"{len(questions)} questions, k={args.k}, index version {retriever.version}, fusion {retriever.fusion}")
     print(_table("overall", {n: r["overall"] for n, r in runs.items()}))
-    last = list(runs)[-1]
-    print(_table(f"\nper week: {last}", runs[last]["per_week"]))
+    shown = "hybrid" if "hybrid" in runs else list(runs)[-1]
+    print(_table(f"\nper week: {shown}", runs[shown]["per_week"]))
     if args.fit:
-        rows = [r for r in details[last] if r.get("signals")]
+        rows = [r for r in details["hybrid (no week)" if "hybrid (no week)" in runs else shown] if r.get("signals")]
         x = np.array([r["signals"] for r in rows], dtype=float)
         y = np.array([r["kind"] != "unanswerable" for r in rows], dtype=float)
         w, b = fit_logistic(x, y)

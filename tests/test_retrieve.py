@@ -1,5 +1,5 @@
-"""Tests for vectorstore/retrieve.py and vectorstore/ranking.py over a small real index: hand-made chunks with
-week metadata, embedded by the real ONNX model into an in-memory Chroma."""
+"""Tests for vectorstore/retrieve.py over a small real index: hand-made chunks with week metadata, embedded by the
+real ONNX model into an in-memory Chroma."""
 from __future__ import annotations
 
 import os
@@ -12,7 +12,6 @@ import pytest
 from errors import EmbedderMismatchError, NothingIndexedError
 from vectorstore.client import open_client
 from vectorstore.embeddings import OnnxEmbedder
-from vectorstore.ranking import Hit, diversify, fuse_rrf, fuse_weighted, join_chunks
 from vectorstore.retrieve import Retriever, detect_week, strip_week
 from vectorstore.store import IndexStore, add_chunks
 
@@ -180,39 +179,11 @@ def test_adjacent_chunks_of_a_section_are_merged(retriever):
     assert "self-contained directory tree" in merged.text and "conflicting versions" in merged.text
 
 
-def test_diversify_caps_pages_and_fills_when_nothing_else_matches():
-    """The per-page cap defers a third chunk of a page, and deferred chunks fill a list no other page fills."""
-    def hit(cid, url, index, section="s"):
-        return Hit(cid, f"T > {section}\n\n{cid}", {"url": url, "section": section, "chunk_index": index}, 1.0,
-                   None, None, [cid])
-    ranked = [hit("a0", "A", 0, "x"), hit("a4", "A", 4, "y"), hit("a8", "A", 8, "z"), hit("b0", "B", 0)]
-    assert [h.id for h in diversify(ranked, 3)] == ["a0", "a4", "b0"]
-    assert [h.id for h in diversify(ranked[:3], 3)] == ["a0", "a4", "a8"]
-    merged = diversify([hit("a1", "A", 1), hit("a0", "A", 0), hit("a2", "A", 2), hit("a3", "A", 3)], 2)
-    assert [h.ids for h in merged] == [["a0", "a1", "a2"], ["a3"]]
-
-
-def test_join_chunks_drops_repeated_heading_and_overlap():
-    """Joining keeps one heading line and removes the words the next chunk repeats from the previous one."""
-    joined = join_chunks(["P > S\n\nalpha beta gamma delta epsilon zeta", "P > S\n\ndelta epsilon zeta eta theta"])
-    assert joined == "P > S\n\nalpha beta gamma delta epsilon zeta eta theta"
-    assert join_chunks(["P > S\n\none", "P > S\n\ntwo"]) == "P > S\n\none\ntwo"
-
-
-def test_fusion_rewards_agreement_of_both_lists():
-    """Both fusions put the id found by both searches above ids found by one."""
-    dense, lexical = [("a", 0.8), ("b", 0.7), ("c", 0.2)], [("b", 9.0), ("d", 8.0), ("a", 1.0)]
-    rrf = fuse_rrf(dense, lexical)
-    assert max(rrf, key=rrf.get) in {"a", "b"} and rrf["b"] > rrf["d"] and rrf["a"] > rrf["c"]
-    weighted = fuse_weighted(dense, lexical, alpha=0.5)
-    assert max(weighted, key=weighted.get) == "b" and weighted["c"] == 0.0
-    assert fuse_rrf([], []) == {} and fuse_weighted([], []) == {}
-
-
-def test_weighted_fusion_retriever_finds_the_same_answer(embedder, retriever):
-    """The retriever built with weighted fusion answers a clear question with the same page; a bad name fails."""
-    weighted = Retriever(retriever.store, embedder, fusion="weighted")
-    assert weighted.search("What does dvc add do with a dataset file?").hits[0].id == "dvc"
+def test_rrf_fusion_retriever_finds_the_same_answer(embedder, retriever):
+    """The retriever built with reciprocal rank fusion answers a clear question with the same page; a bad name fails."""
+    rrf = Retriever(retriever.store, embedder, fusion="rrf")
+    assert retriever.fusion == "weighted" and rrf.fusion == "rrf"
+    assert rrf.search("What does dvc add do with a dataset file?").hits[0].id == "dvc"
     with pytest.raises(ValueError):
         Retriever(retriever.store, embedder, fusion="max")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from functools import lru_cache
@@ -48,15 +49,20 @@ def _make_stemmer() -> Callable[[str], str]:
     return Stemmer.Stemmer("english").stemWord
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Callable[[str], str]:
-    return lru_cache(maxsize=200_000)(_make_stemmer())
+_local = threading.local()  # a PyStemmer object is not thread-safe: one per thread
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    stem = getattr(_local, "stem", None)
+    if stem is None:
+        stem = _local.stem = _make_stemmer()
+    return stem(word)
 
 
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens without stopwords, stemmed ("Deploying models" -> ["deploy", "model"])."""
-    stem = _stemmer()
-    return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 
 class LexicalIndex:

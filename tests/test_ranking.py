@@ -1,0 +1,75 @@
+"""Tests for vectorstore/ranking.py: fusion, diversifying and merging, the abstention signals and confidence."""
+from __future__ import annotations
+
+import pytest
+
+from vectorstore.ranking import (
+    Hit,
+    Signals,
+    confidence,
+    coverage,
+    diversify,
+    fuse_rrf,
+    fuse_weighted,
+    join_chunks,
+    signals,
+)
+
+
+def test_diversify_caps_pages_and_fills_when_nothing_else_matches():
+    """The per-page cap defers a third chunk of a page, and deferred chunks fill a list no other page fills."""
+    def hit(cid, url, index, section="s"):
+        return Hit(cid, f"T > {section}\n\n{cid}", {"url": url, "section": section, "chunk_index": index}, 1.0,
+                   None, None, [cid])
+    ranked = [hit("a0", "A", 0, "x"), hit("a4", "A", 4, "y"), hit("a8", "A", 8, "z"), hit("b0", "B", 0)]
+    assert [h.id for h in diversify(ranked, 3)] == ["a0", "a4", "b0"]
+    assert [h.id for h in diversify(ranked[:3], 3)] == ["a0", "a4", "a8"]
+    merged = diversify([hit("a1", "A", 1), hit("a0", "A", 0), hit("a2", "A", 2), hit("a3", "A", 3)], 2)
+    assert [h.ids for h in merged] == [["a0", "a1", "a2"], ["a3"]]
+
+
+def test_join_chunks_drops_repeated_heading_and_overlap():
+    """Joining keeps one heading line and removes the words the next chunk repeats from the previous one."""
+    joined = join_chunks(["P > S\n\nalpha beta gamma delta epsilon zeta", "P > S\n\ndelta epsilon zeta eta theta"])
+    assert joined == "P > S\n\nalpha beta gamma delta epsilon zeta eta theta"
+    assert join_chunks(["P > S\n\none", "P > S\n\ntwo"]) == "P > S\n\none\ntwo"
+
+
+def test_fusion_rewards_agreement_of_both_lists():
+    """Both fusions put the id found by both searches above ids found by one."""
+    dense, lexical = [("a", 0.8), ("b", 0.7), ("c", 0.2)], [("b", 9.0), ("d", 8.0), ("a", 1.0)]
+    rrf = fuse_rrf(dense, lexical)
+    assert max(rrf, key=rrf.get) in {"a", "b"} and rrf["b"] > rrf["d"] and rrf["a"] > rrf["c"]
+    weighted = fuse_weighted(dense, lexical, alpha=0.5)
+    assert max(weighted, key=weighted.get) == "b" and weighted["c"] == 0.0
+    assert fuse_rrf([], []) == {} and fuse_weighted([], []) == {}
+
+
+def test_coverage_weights_terms_by_idf_and_takes_the_best_hit():
+    """Coverage is the idf share of query terms in the single best-covering hit, 0 without terms or hits."""
+    idf = {"grafana": 6.0, "dashboard": 3.0, "latenc": 1.0}
+    assert coverage(idf, [{"dashboard", "latenc"}, {"grafana"}]) == pytest.approx(0.6)
+    assert coverage(idf, [{"grafana", "dashboard", "latenc", "other"}]) == 1.0
+    assert coverage(idf, []) == 0.0 and coverage({}, [{"x"}]) == 0.0
+
+
+def test_signals_read_both_lists():
+    """Best cosine, its gap to the baseline, BM25 over the idf sum, and agreement of the two top-5 URL sets."""
+    idf = {"a": 2.0, "b": 2.0}
+    url = {"d1": "u1", "d2": "u2", "l1": "u3", "l2": "u1"}.get
+    s = signals(idf, [{"a"}], [("d1", 0.7), ("d2", 0.5)], [("l1", 3.0), ("l2", 1.0)], 0.4, url)
+    assert s.vector() == pytest.approx([0.7, 0.3, 0.75, 0.5, 1.0])
+    lonely = signals(idf, [], [("d2", 0.5)], [("l1", 9.0)], 0.5, url)
+    assert lonely.agree == 0.0 and lonely.lexical == 1.0 and lonely.coverage == 0.0
+    assert signals(idf, [], [], [], 0.3, url).vector() == [0.0, 0.0, 0.0, 0.0, 0.0]
+
+
+def test_confidence_grows_with_every_signal():
+    """The fitted model gives more confidence for a stronger value of each signal, within 0..1."""
+    base = Signals(0.5, 0.1, 0.2, 0.4, 0.0)
+    low = confidence(base)
+    assert 0.0 < low < 1.0
+    for field in ("dense", "dense_gap", "lexical", "coverage", "agree"):
+        stronger = Signals(**{**vars(base), field: getattr(base, field) + 0.3})
+        assert confidence(stronger) > low
+    assert confidence(Signals(0.2, -0.1, 0.05, 0.1, 0.0)) < 0.05 < 0.95 < confidence(Signals(0.8, 0.35, 0.6, 1.0, 1.0))

@@ -84,3 +84,21 @@ def fixture_index(tmp_path_factory, fixture_site, fixture_roadmap):
     report = asyncio.run(run_job(settings, store, make_embedder(settings)))
     assert report.published and report.summary()["pages_indexed"] >= 4 + 3  # 4 pages + the roadmap's 3 weeks
     yield settings
+
+
+@pytest.fixture(scope="session")
+def fake_server():
+    """A fake OpenAI-compatible server (tests/fake_openai.py) on 127.0.0.1; `fake.base` is its /v1 URL."""
+    from tests.fake_openai import FakeOpenAI
+
+    fake = FakeOpenAI()
+    with serve(fake.app()) as base:
+        fake.base = base + "/v1"
+        yield fake
+
+
+@pytest.fixture
+def fake(fake_server):
+    """The fake OpenAI server, with its replies, failures and recorded requests reset."""
+    fake_server.reset()
+    return fake_server

@@ -8,8 +8,7 @@ import pytest
 
 from api.answer import MODEL_CUT, MODEL_UNAVAILABLE, NOT_FOUND, Answerer, sentences
 from api.llm import OpenAIChatModel
-from tests.fake_openai import FakeOpenAI
-from tests.servers import free_port, serve
+from tests.servers import free_port
 from vectorstore.retrieve import Hit, Retrieval
 
 MLFLOW = """MLflow Tracking > Concepts > Runs
@@ -70,20 +69,6 @@ def assert_citations_valid(answer, hits=HITS) -> None:
     assert list(dict.fromkeys(numbers)) == list(range(1, len(answer.citations) + 1))  # dense, in order of first use
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     assert {c.url for c in answer.citations} <= {h.meta["url"] for h in hits}
-
-
-@pytest.fixture(scope="module")
-def fake_server():
-    fake = FakeOpenAI()
-    with serve(fake.app()) as base:
-        fake.base = base + "/v1"
-        yield fake
-
-
-@pytest.fixture
-def fake(fake_server):
-    fake_server.reset()
-    return fake_server
 
 
 def llm_answerer(fake, timeout: float = 5.0) -> Answerer:

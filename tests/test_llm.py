@@ -8,8 +8,6 @@ import pytest
 
 from api.llm import OpenAIChatModel
 from api.prompt import SYSTEM_RULES, CitationRewriter, build_messages, neutralise
-from tests.fake_openai import FakeOpenAI
-from tests.servers import serve
 from vectorstore.retrieve import Hit
 
 MESSAGES = [{"role": "user", "content": "What is MLflow?"}]
@@ -18,20 +16,6 @@ MESSAGES = [{"role": "user", "content": "What is MLflow?"}]
 def hit(title: str, body: str, url: str) -> Hit:
     return Hit(id=url, text=f"{title} > Intro\n\n{body}", meta={"url": url, "deep_link": url + "#intro",
                "title": title, "section": "Intro", "weeks": [9]}, score=1.0, dense=0.8, lexical=3.0, ids=[url])
-
-
-@pytest.fixture(scope="module")
-def fake_server():
-    fake = FakeOpenAI()
-    with serve(fake.app()) as base:
-        fake.base = base + "/v1"
-        yield fake
-
-
-@pytest.fixture
-def fake(fake_server):
-    fake_server.reset()
-    return fake_server
 
 
 def test_complete_returns_the_reply_and_sends_the_messages(fake):

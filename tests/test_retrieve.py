@@ -263,3 +263,17 @@ def test_concurrent_searches_during_a_publish(embedder, vectors):
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_questions_about_a_weeks_plan_stay_on_its_roadmap_text(embedder, vectors):
+    """'What is week 12's weekend project?' stays on week 12's roadmap text even when other weeks' text fits better."""
+    others = [_chunk(f"roadmap-{w}", f"roadmap.md#week-{w}", f"Roadmap: Week {w}", f"Week {w}",
+                     f"Weekend project: what is the weekend project? The weekend project of this week is project {w}.", [w])
+              for w in (3, 4, 5)]
+    chunks = CHUNKS + others
+    store = new_store()
+    publish(store, {**vectors, **dict(zip([c[0] for c in others], embedder.embed([c[1] for c in others]).tolist()))},
+            chunks)
+    r = Retriever(store, embedder).search("What is the weekend project of week 12?")
+    assert r.week == 12 and r.scope == "week" and not r.widened and r.grounded
+    assert r.hits[0].meta["url"] == "roadmap.md#week-12"

@@ -14,6 +14,8 @@ holds a clearly better one, the search is widened to every page and `suggested` 
 """
 from __future__ import annotations
 
+import functools
+
 import re
 import threading
 import time
@@ -122,6 +124,12 @@ class _Scoped:
     baseline: float  # mean cosine of the dense candidates
 
 
+@functools.lru_cache(maxsize=1)
+def plan_terms() -> frozenset[str]:
+    """Stems of the fields every week of the roadmap has (a question using them asks about the plan itself)."""
+    return frozenset(tokenize("weekend project projects deliverable deliverables goal goals milestone"))
+
+
 class Retriever:
     def __init__(self, store: IndexStore, embedder, *, refresh_seconds: float = 2.0, fusion: str = "weighted"):
         if fusion not in ("rrf", "weighted"):
@@ -208,6 +216,12 @@ class Retriever:
             scoped = self._scope(state, terms, vector, week, top_k, mode, baseline=whole.baseline)
             better_elsewhere = (whole.fit - scoped.fit > WIDEN_MARGIN and whole.hits
                                 and week not in whole.hits[0].meta.get("weeks", []))
+            # "What is week 6's weekend project?": the week's own roadmap text answers questions about its plan.
+            plan = (bool(plan_terms().intersection(terms)) and scoped.hits
+                    and scoped.hits[0].meta.get("url", "").startswith(f"roadmap.md#week-{week}"))
+            if plan:
+                return Retrieval(scoped.hits, week, "week", False, True, max(scoped.confidence, THRESHOLD), None,
+                                 signals=scoped.signals.vector())
             if (scoped.fit >= THRESHOLD and not better_elsewhere) or scoped.fit >= whole.fit:
                 grounded = scoped.confidence >= THRESHOLD
                 where = None if grounded else _where(whole.hits or scoped.hits)

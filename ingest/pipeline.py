@@ -9,7 +9,6 @@ is written.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import time
 import uuid
@@ -22,6 +21,7 @@ from ingest.chunk import chunk_article
 from ingest.crawl import CrawledPage, Tag, crawl
 from ingest.extract import extract, extract_text
 from ingest.fetch import FetchResult
+from ingest.records import chunk_ids, digest, now, page_meta, roadmap_roots
 from ingest.report import IngestReport, LinkHealth, PageOutcome
 from ingest.roadmap import Roadmap
 from ingest.urls import UrlMap, canonical
@@ -45,57 +45,6 @@ class IngestOptions:
         return f"heading-v1:{self.chunk_tokens}/{self.overlap_tokens}"
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _hash(*parts: str) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(p.encode("utf-8", "surrogatepass"))
-        h.update(b"\x00")
-    return h.hexdigest()
-
-
-def chunk_ids(url: str, texts: list[str]) -> list[str]:
-    """Content-derived ids: the same page text always gives the same ids."""
-    ids, seen = [], {}
-    for text in texts:
-        base = _hash(url, text)[:32]
-        n = seen.get(base, 0)
-        seen[base] = n + 1
-        ids.append(base if n == 0 else f"{base}-{n}")
-    return ids
-
-
-def roadmap_roots(roadmap: Roadmap, url_map: UrlMap) -> dict[str, list[Tag]]:
-    roots: dict[str, list[Tag]] = {}
-    for r in roadmap.resources:
-        url = canonical(url_map.to_real(r.url))
-        tag = Tag(week=r.week, phase=r.phase, label=r.label, root=url)
-        roots.setdefault(url, [])
-        if tag not in roots[url]:
-            roots[url].append(tag)
-    return roots
-
-
-def page_meta(page_url: str, title: str, tags: list[Tag], depth: int, content_hash: str, fetched_at: str,
-              stale: bool) -> dict:
-    """The page-level part of every chunk's metadata (Chroma refuses empty lists: those keys are left out)."""
-    meta = {"url": page_url, "title": title, "depth": depth, "content_hash": content_hash,
-            "fetched_at": fetched_at, "stale": stale}
-    weeks = sorted({t.week for t in tags if t.week is not None})
-    phases = sorted({t.phase for t in tags if t.phase is not None})
-    labels = sorted({t.label for t in tags if t.label})
-    if weeks:
-        meta["weeks"] = weeks
-    if phases:
-        meta["phases"] = phases
-    if labels:
-        meta["resources"] = labels
-    return meta
-
-
 class Ingest:
     """One run. Build it with its parts, then `await run()`."""
 
@@ -103,7 +52,7 @@ class Ingest:
                  options: IngestOptions, on_page: Callable[[PageOutcome], None] | None = None):
         self.roadmap, self.store, self.embedder, self.fetch = roadmap, store, embedder, fetch
         self.url_map, self.opt, self.notify = url_map, options, on_page or (lambda _o: None)
-        self.report = IngestReport(run_id=uuid.uuid4().hex[:12], started_at=_now())
+        self.report = IngestReport(run_id=uuid.uuid4().hex[:12], started_at=now())
         self.entries: dict[str, dict] = {}       # url -> record entry of this run
         self.chunks: dict[str, list[tuple[str, str, dict]]] = {}   # url -> new (id, text, chunk meta)
         self.canonical_owner: dict[str, str] = {}
@@ -116,14 +65,14 @@ class Ingest:
         self.notify(outcome)
 
     def _keep_old(self, url: str, old: dict, outcome: str, reason: str | None, depth: int, **changes) -> None:
-        self.entries[url] = {**old, **changes, "checked_at": _now()}
+        self.entries[url] = {**old, **changes, "checked_at": now()}
         self._finish(PageOutcome(url, outcome, reason, depth, len(old.get("chunk_ids", [])), changes.get("stale", False)))
 
     def _index_article(self, url: str, depth: int, article, validators: dict, cite_url: str | None = None) -> None:
         """Index a page kept under `url` (its crawl key) and cited as `cite_url` (where it really lives)."""
         cite_url = cite_url or url
         old = self.old_pages.get(url)
-        content_hash = _hash(article.title, *("\n".join(s.path) + "\n" + s.text for s in article.sections))
+        content_hash = digest(article.title, *("\n".join(s.path) + "\n" + s.text for s in article.sections))
         if old and not self.opt.full and old.get("content_hash") == content_hash and old.get("chunk_ids"):
             self._keep_old(url, old, "unchanged", None, depth, stale=False, **validators)
             return
@@ -141,7 +90,7 @@ class Ingest:
             rows.append((cid, c.text, meta))
         self.chunks[url] = rows
         self.entries[url] = {"title": article.title, "content_hash": content_hash, "chunk_ids": ids, "depth": depth,
-                             "fetched_at": _now(), "checked_at": _now(), "stale": False, "cite_url": cite_url, **validators}
+                             "fetched_at": now(), "checked_at": now(), "stale": False, "cite_url": cite_url, **validators}
         fresh = [(cid, text, meta) for cid, text, meta in rows if cid not in self.old_ids and cid not in self.submitted]
         self.submitted.update(r[0] for r in fresh)
         if fresh:
@@ -268,7 +217,7 @@ class Ingest:
                 status=r.status if r else None, outcome=o.outcome if o else "not reached", reason=o.reason if o else None,
                 final_url=r.final_url if r else None, redirects=list(r.redirects) if r else [],
                 pages=sum(1 for p in self.pages.values() if url in p.roots and p.url in indexed) + (owner in indexed),
-                last_success=_now() if ok else (old_links.get(url) or {}).get("last_success")))
+                last_success=now() if ok else (old_links.get(url) or {}).get("last_success")))
         return out
 
     def _publish(self, snap, old_record: dict, roots: dict[str, list[Tag]]) -> None:

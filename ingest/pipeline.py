@@ -21,7 +21,7 @@ from ingest.chunk import chunk_article
 from ingest.crawl import CrawledPage, Tag, crawl
 from ingest.extract import extract, extract_text
 from ingest.fetch import FetchResult
-from ingest.records import chunk_ids, digest, now, page_meta, roadmap_roots
+from ingest.records import chunk_ids, digest, now, page_meta, roadmap_roots, tag_lists
 from ingest.report import IngestReport, LinkHealth, PageOutcome
 from ingest.roadmap import Roadmap
 from ingest.urls import UrlMap, canonical
@@ -162,7 +162,7 @@ class Ingest:
         self.old_ids = {cid for e in self.old_pages.values() for cid in e.get("chunk_ids", [])}
         self.gone_before: dict[str, dict] = old_record.get("gone", {})
         self._tags_now: dict[str, list[Tag]] = {}
-        self.writer = EmbedWriter(self.embedder.embed, lambda: self._new_collection())
+        self.writer = EmbedWriter(self.embedder.embed, self._new_collection)
         self._version = None
         try:
             self._index_roadmap_text()
@@ -212,8 +212,9 @@ class Ingest:
             r = page.result if page else None
             owner = self.aliases.get(url)
             ok = o is not None and (o.outcome in ("indexed", "unchanged") or owner in indexed)
+            weeks, _phases, labels = tag_lists(tags)
             out.append(LinkHealth(
-                url=url, weeks=sorted({t.week for t in tags if t.week is not None}), labels=sorted({t.label for t in tags}),
+                url=url, weeks=weeks, labels=labels,
                 status=r.status if r else None, outcome=o.outcome if o else "not reached", reason=o.reason if o else None,
                 final_url=r.final_url if r else None, redirects=list(r.redirects) if r else [],
                 pages=sum(1 for p in self.pages.values() if url in p.roots and p.url in indexed) + (owner in indexed),
@@ -259,7 +260,8 @@ class Ingest:
                 raise NothingIndexedError(f"the index lost {len(to_copy) - len(rows)} chunks its record names: rebuild with `python -m ingest --full`")
             metas = [final.get(cid) or {**meta, **json.loads(self.entries[page_of[cid]]["meta_key"])} for cid, _d, meta, _e in rows]
             add_chunks(col, [r[0] for r in rows], [r[1] for r in rows], metas, [r[3] for r in rows])
-        rep.metadata_updated = len(stale_meta) + sum(1 for u in changed if u not in self.chunks)
+        # chunks whose metadata changed: written ones retagged after the fact, plus kept pages' chunks retagged
+        rep.metadata_updated = len(stale_meta) + sum(len(self.entries[u]["chunk_ids"]) for u in changed if u not in self.chunks)
         record = {"pages": self.entries, "links": [vars(link) for link in rep.links], "run": rep.summary(),
                   "gone": self._gone()}
         self.store.publish(self._version, col, record, embedder=self.embedder.name, chunking=self.opt.chunking)

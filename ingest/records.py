@@ -46,14 +46,18 @@ def roadmap_roots(roadmap: Roadmap, url_map: UrlMap) -> dict[str, list[Tag]]:
     return roots
 
 
+def tag_lists(tags: list[Tag]) -> tuple[list[int], list[int], list[str]]:
+    """The distinct weeks, phases and resource labels of a page's tags, sorted."""
+    return (sorted({t.week for t in tags if t.week is not None}), sorted({t.phase for t in tags if t.phase is not None}),
+            sorted({t.label for t in tags if t.label}))
+
+
 def page_meta(page_url: str, title: str, tags: list[Tag], depth: int, content_hash: str, fetched_at: str,
               stale: bool) -> dict:
     """The page-level part of every chunk's metadata (Chroma refuses empty lists: those keys are left out)."""
     meta = {"url": page_url, "title": title, "depth": depth, "content_hash": content_hash,
             "fetched_at": fetched_at, "stale": stale}
-    weeks = sorted({t.week for t in tags if t.week is not None})
-    phases = sorted({t.phase for t in tags if t.phase is not None})
-    labels = sorted({t.label for t in tags if t.label})
+    weeks, phases, labels = tag_lists(tags)
     if weeks:
         meta["weeks"] = weeks
     if phases:

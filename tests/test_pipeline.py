@@ -147,12 +147,16 @@ def test_removed_link_deletes_its_pages_but_keeps_shared_ones(world):
 
 def test_link_moved_to_another_week_only_updates_metadata(world):
     """Moving a link to another week changes its chunks' week tags without re-embedding its pages."""
+    long = " ".join(f"Endpoint fact {i} explains scaling, latency and cost." for i in range(30))
+    world.site.pages["/docs/endpoints.html"] = page("Endpoints", ("Deploy", long), ("Scale", long), ("Monitor", long))
     world.run()
     world.weeks[1].append(world.weeks[3].pop(0))
     report = world.run()
     assert report.published
     assert world.weeks_of("/docs/endpoints.html") == {1}
     assert world.embedder.texts == 2  # the roadmap text of weeks 1 and 3 changed; no page was re-embedded
+    moved = [m for _, _, m in world.chunks() if m["url"].endswith("/docs/endpoints.html")]
+    assert len(moved) > 1 and report.metadata_updated == len(moved)  # counted in chunks, like every other count
 
 
 def test_failing_page_keeps_last_good_chunks_marked_stale(world):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import sqlite3
 import time
 import uuid
@@ -47,9 +48,20 @@ class FeedbackStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(_SCHEMA)
+        # Replicas sharing a data folder may create the file at the same moment. Switching to WAL takes an
+        # exclusive lock that SQLite refuses at once (no busy wait) while another connection is setting up, so
+        # retry briefly; once one process has switched, the mode is stored in the file and the rest skip it.
+        for attempt in range(50):
+            try:
+                with self._connect() as db:
+                    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                        db.execute("PRAGMA journal_mode=WAL")
+                    db.executescript(_SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 49:
+                    raise
+                time.sleep(0.05 + 0.05 * random.random())
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

@@ -63,3 +63,31 @@ def test_invalid_feedback_is_a_422(api, body):
 def test_listing_feedback_needs_the_admin_token(api):
     """Without the bearer token the feedback list is a 401."""
     assert httpx.get(f"{api}/admin/feedback").status_code == 401
+
+
+def _open_store(path, barrier, results):
+    from api.feedback import FeedbackStore
+
+    barrier.wait()
+    try:
+        FeedbackStore(path)
+        results.put("ok")
+    except Exception as exc:  # reported to the test, which fails on it
+        results.put(repr(exc))
+
+
+def test_replicas_can_create_the_feedback_database_at_the_same_time(tmp_path):
+    """Four processes opening a new feedback database at once (API replicas on one data folder) all succeed."""
+    import multiprocessing
+
+    outcomes = []
+    for round_ in range(15):
+        barrier, results = multiprocessing.Barrier(4), multiprocessing.Queue()
+        procs = [multiprocessing.Process(target=_open_store, args=(tmp_path / f"f{round_}.sqlite3", barrier, results))
+                 for _ in range(4)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(timeout=60)
+        outcomes += [results.get(timeout=10) for _ in procs]
+    assert outcomes == ["ok"] * 60

@@ -1,20 +1,32 @@
 """The roadmap markdown, parsed: phases, weeks (goals, sections, weekend project, deliverables), every linked
 resource with the week/phase/section it sits under, and citable sections of the roadmap's own text.
-Headings are recognised with or without bold and emoji ("### **Week 1: Python**", "## Week 1 - Python");
-a week runs from its heading to the next heading at its level or above. Inside a week, a bold-only line
-("**Core Python (2 hours/day):**") or a deeper heading starts a section; "**Goals**:", "**Weekend Project**:"
-(or "**Final Project**:") and "**Deliverable**:" lines, plus any bullets under them, fill those fields.
-Links are bare URLs or `[label](url)`; fenced code blocks are ignored. Pure text in, dataclasses out.
+
+The rules, for roadmaps as people write them:
+- A week is a heading at any level naming "Week N", with or without bold or emoji and with any separator
+  ("### **Week 17: Serving**", "## Week 17 - Serving", "#### 📅 Week 17 — Serving", "## Week 17"); any number
+  of weeks, numbered as the keeper likes. A week runs from its heading to the next heading at its level or above.
+- A phase is a heading naming "Phase N", with or without a week range ("## Phase 2: Platform (Weeks 5-8)").
+  Weeks under a phase heading belong to it; a week under none belongs to the phase whose range holds it.
+- Inside a week, a bold-only line ("**Core Python (2 hours/day):**") or a deeper heading starts a section;
+  "**Goals**:", "**Weekend Project**:" (or "**Final Project**:") and "**Deliverable**:" lines, plus any bullets
+  under them, fill those fields. Bullets are `-`, `*`, `+` or numbered, with or without a `[ ]` checkbox.
+- Links are bare URLs or `[label](url)`; fenced code blocks are ignored. A bare URL's label is the bold text or
+  the "Label:" before it on its line, else its host and path.
+- Headings outside the weeks (an overview, a resources list, certifications) stay sections of their own.
+- A roadmap needs at least one week and one link; `load_roadmap` refuses one without, naming the file and what
+  is missing.
+Pure text in, dataclasses out (`Roadmap.to_dict`/`from_dict` for storing a parse with an index version).
 """
 from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from errors import ConfigError
+from ingest.urls import UrlMap
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _WEEK = re.compile(r"^weeks?\s+(\d+)(?:\s*[-–—]\s*\d+)?\s*[:.\-–—]?\s*(.*)$", re.I)
@@ -77,6 +89,26 @@ class Roadmap:
 
     def urls(self) -> list[str]:
         return list(self.resources_by_url())
+
+    def week_numbers(self) -> list[int]:
+        """The weeks' numbers, sorted, each once."""
+        return sorted({w.number for w in self.weeks})
+
+    def week_range(self) -> str:
+        """'between 1 and 18' for contiguous weeks, else 'one of 1, 2, 5'."""
+        nums = self.week_numbers()
+        if nums and nums == list(range(nums[0], nums[-1] + 1)):
+            return f"between {nums[0]} and {nums[-1]}"
+        return "one of " + ", ".join(map(str, nums))
+
+    def to_dict(self) -> dict:
+        """A JSON-able form (what an index version stores); `from_dict` reads it back."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Roadmap:
+        return cls(d["title"], [Phase(**p) for p in d["phases"]], [Week(**w) for w in d["weeks"]],
+                   [Resource(**r) for r in d["resources"]], [RoadmapSection(**s) for s in d["sections"]])
 
 
 def clean(text: str) -> str:
@@ -142,9 +174,10 @@ def _trimmed(lines: list[str]) -> str:
 
 @dataclass
 class _WeekDraft:
-    """A week being read: `mode` says which field bullets go to, `label` is the current section's name."""
+    """A week being read: `mode` says which field bullets go to, `label` is the current section's name (links
+    under a goals/project/deliverable line still count as resources of the section before it)."""
     number: int; title: str; heading: str; phase: int; level: int; start: int
-    label: str = ""; mode: str = "section"
+    label: str = ""; mode: str = "section"; inline: bool = False
     goals: list[str] = field(default_factory=list)
     sections: dict[str, list[str]] = field(default_factory=dict)
     weekend: list[str] | None = None
@@ -158,7 +191,8 @@ class _WeekDraft:
         """Take one non-heading line of the week's body."""
         if b := _BULLET.match(line):
             item = "  " * (len(b[1].expandtabs(4)) // 2) + b[2].strip()
-            if self.mode == "section":
+            # "**Goals**: text" already holds its value: a linked bullet after it is a resource, not more goals
+            if self.mode == "section" or (self.inline and _links(item)):
                 self.sections.setdefault(self.label, []).append(item)
             else:
                 self._field().append(item)
@@ -175,7 +209,7 @@ class _WeekDraft:
             return
         kind = _KEYS.get(clean(key).lower())
         if kind:
-            self.mode, self.label = kind, clean(key)
+            self.mode, self.inline = kind, bool(value)
             if kind == "weekend" and self.weekend is None:
                 self.weekend = []
             if value:
@@ -270,8 +304,17 @@ def parse_roadmap(text: str) -> Roadmap:
                 resources.append(Resource(label, url, None, sec[1] if sec else phase, sec[0] if sec else title))
     close(len(lines))
 
-    if not weeks:
-        raise ConfigError("the roadmap has no weeks (expected headings like '### Week 1: Title'); check RA_ROADMAP")
+    missing = [what for what, found in (("no week headings (like '## Week 1: Title')", weeks),
+                                         ("no links (bare URLs or [label](url))", resources)) if not found]
+    if missing:
+        raise ConfigError(f"the roadmap has {' and '.join(missing)}; check RA_ROADMAP")
+    by_week: dict[int, Week] = {}
+    for w in weeks:  # a week under no phase heading joins the phase whose declared range holds it
+        if not w.phase:
+            w.phase = next((n for n, (_t, rng) in declared.items() if rng and rng[0] <= w.number <= rng[1]), 0)
+        by_week.setdefault(w.number, w)
+    resources = [replace(r, phase=by_week[r.week].phase or None) if r.week is not None and r.phase is None else r
+                 for r in resources]
     phases = []
     for n, (ptitle, rng) in declared.items():
         nums = [w.number for w in weeks if w.phase == n]
@@ -279,6 +322,7 @@ def parse_roadmap(text: str) -> Roadmap:
             phases.append(Phase(n, ptitle, min(nums) if nums else rng[0], max(nums) if nums else rng[1]))
     sections, used = [], set()
     for ptitle, wk, ph, body, is_week in pieces:
+        ph = (by_week[wk].phase or None) if is_week else ph
         base = f"week-{wk}" if is_week else slug(ptitle) or "section"
         anchor, k = base, 0
         while anchor in used:
@@ -289,11 +333,13 @@ def parse_roadmap(text: str) -> Roadmap:
     return Roadmap(title, phases, weeks, resources, sections)
 
 
-def load_roadmap(path: str | Path) -> Roadmap:
-    """Read and parse the roadmap file; a missing/unreadable/weekless file is a ConfigError naming RA_ROADMAP."""
+def load_roadmap(path: str | Path, mirror_base: str | None = None) -> Roadmap:
+    """Read and parse the roadmap file; a missing or unreadable file, or one without weeks or links, is a
+    ConfigError naming the file and RA_ROADMAP. With a mirror, links written as mirror URLs (the mirror's
+    `--rewrite`) are read as the real URLs they stand for, so both forms give the same roadmap."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8-sig")
+        text = UrlMap(mirror_base).real_text(p.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as e:
         reason = "not found" if isinstance(e, FileNotFoundError) else f"cannot be read ({e.__class__.__name__})"
         raise ConfigError(f"roadmap file {p} {reason}: set RA_ROADMAP to the roadmap markdown file") from None

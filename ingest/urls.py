@@ -58,6 +58,12 @@ class UrlMap:
     def is_mirrored(self, url: str) -> bool:
         return bool(self.mirror_base) and url.startswith(self.mirror_base.rstrip("/") + "/")
 
+    def real_text(self, text: str) -> str:
+        """Text (a roadmap) with every mirror URL in it written as the real URL."""
+        if not self.mirror_base:
+            return text
+        return text.replace(self.mirror_base.rstrip("/") + "/", "https://")
+
     def to_real(self, url: str) -> str:
         """A mirror URL back to the real one; anything else unchanged."""
         if not self.is_mirrored(url):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from errors import ConfigError
-from ingest.roadmap import load_roadmap, parse_roadmap, slug
+from ingest.roadmap import Roadmap, load_roadmap, parse_roadmap, slug
 
 ROADMAP = Path(__file__).parents[1] / "roadmap.md"
 URL_RE = re.compile(r"https?://[^\s)\]>*]+")
@@ -197,10 +197,10 @@ def test_crlf_line_endings_parse_like_lf():
 
 def test_odd_headings_do_not_crash():
     """Week ranges, weeks outside phases and final-project lines are tolerated."""
-    r = parse_roadmap("## 📅 Week 9-10: Capstone\n**Final Project**: Ship it\n\n## Week 11\n- item\n")
+    r = parse_roadmap("## 📅 Week 9-10: Capstone\n**Final Project**: Ship it\n\n## Week 11\n- item https://x.example/\n")
     assert [(w.number, w.title, w.phase) for w in r.weeks] == [(9, "Capstone", 0), (11, "Week 11", 0)]
     assert r.week(9).weekend_project == "Ship it" and r.phases == []
-    assert r.week(11).sections == {"Week 11": ["item"]}
+    assert r.week(11).sections == {"Week 11": ["item https://x.example/"]}
 
 
 def test_slug_is_github_style():
@@ -211,15 +211,92 @@ def test_slug_is_github_style():
 
 def test_no_weeks_is_a_config_error(tmp_path):
     """A roadmap without week headings raises ConfigError naming RA_ROADMAP (and the file, when loaded)."""
-    with pytest.raises(ConfigError, match="RA_ROADMAP"):
+    with pytest.raises(ConfigError, match="no week headings.*RA_ROADMAP") as e:
         parse_roadmap("# Plan\n\n## Overview\n- https://example.com/\n")
+    assert "no links" not in str(e.value)
     f = tmp_path / "empty.md"
     f.write_text("# Nothing here\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"empty\.md.*RA_ROADMAP"):
+    with pytest.raises(ConfigError, match=r"empty\.md: the roadmap has no week headings .* and no links .*RA_ROADMAP"):
         load_roadmap(f)
+
+
+def test_weeks_without_links_are_refused(tmp_path):
+    """A roadmap with a week but not one link is refused, naming the file and the missing links."""
+    f = tmp_path / "nolinks.md"
+    f.write_text("# Plan\n\n## Week 1: Start\n- read the docs\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"nolinks\.md: the roadmap has no links") as e:
+        load_roadmap(f)
+    assert "week headings" not in str(e.value)
 
 
 def test_missing_file_is_a_config_error(tmp_path):
     """A roadmap path that does not exist raises ConfigError naming the path and RA_ROADMAP."""
     with pytest.raises(ConfigError, match=r"missing\.md not found.*RA_ROADMAP"):
         load_roadmap(tmp_path / "missing.md")
+
+
+VARIANTS = Path(__file__).parent / "data" / "roadmaps"
+
+
+def test_twelve_week_variant():
+    """Plain '## Week N' headings at the phase's level, numbered and `*` bullets with and without checkboxes,
+    a phase without a range and a section after the weeks."""
+    r = load_roadmap(VARIANTS / "twelve_weeks.md")
+    assert r.title == "Data Engineering in 12 Weeks" and r.week_numbers() == list(range(1, 13))
+    assert [(p.number, p.title, p.first_week, p.last_week) for p in r.phases] == [
+        (1, "Storage", 1, 4), (2, "Pipelines", 5, 8), (3, "Operations", 9, 12)]
+    week1 = [(x.label, x.url) for x in r.resources if x.week == 1]
+    assert week1 == [("SQL tutorial", "https://sql.example.org/tutorial/"),
+                     ("Window functions", "https://sql.example.org/window/")]
+    assert [(x.label, x.week) for x in r.resources if x.url.endswith(("/avro/", "/s3/", "/airflow/"))] == [
+        ("formats.example.org/avro", 2), ("S3 basics", 3), ("Airflow concepts", 6)]
+    capstone = next(x for x in r.resources if x.week == 12)
+    assert (capstone.phase, capstone.section) == (3, "Capstone") and r.week(12).weekend_project == "an end-to-end pipeline"
+    outside = [(x.label, x.week, x.section) for x in r.resources if x.week is None]
+    assert outside == [("course notes", None, "Data Engineering in 12 Weeks"), ("Book list", None, "Further reading")]
+    assert r.sections[-1].anchor == "further-reading" and r.week_range() == "between 1 and 12"
+
+
+def test_twenty_week_variant():
+    """Bold, emoji and plain headings with ':', '-' and '—', a title-less week, weeks past 16 and phases
+    announced with em-dashes all parse."""
+    r = load_roadmap(VARIANTS / "twenty_weeks.md")
+    assert r.title == "Platform Engineering Roadmap" and r.week_numbers() == list(range(1, 21))
+    titles = {w.number: w.title for w in r.weeks}
+    assert (titles[1], titles[2], titles[9], titles[17], titles[18], titles[19]) == (
+        "Linux", "Networking", "Model training", "GPU scheduling", "Week 18", "Security review")
+    assert [(p.number, p.title, p.first_week, p.last_week) for p in r.phases] == [
+        (1, "Foundations", 1, 8), (2, "ML Platform", 9, 20)]
+    assert r.week(17).goals == "Share GPUs between training jobs" and r.week(17).phase == 2
+    gpu = next(x for x in r.resources if x.week == 17)
+    assert (gpu.label, gpu.url, gpu.section) == ("GPU operator", "https://gpu.example.org/operator/", "GPU scheduling")
+    assert {x.week for x in r.resources} == set(range(1, 21)) | {None}
+    assert [s.anchor for s in r.sections if s.week is None] == ["platform-engineering-roadmap", "overview", "certifications"]
+    assert r.week_range() == "between 1 and 20"
+
+
+def test_weeks_outside_phase_headings_join_the_declared_range():
+    """Phases announced with ranges in their headings claim the weeks that sit outside any phase heading."""
+    text = ("# Plan\n\n## Phase 1: Basics (Weeks 1-2)\nIntro.\n\n## Phase 2: More (Weeks 3-3)\nIntro.\n\n"
+            "## Overview\n\n### Week 1\n- https://a.example/\n### Week 3: Deep\n- https://b.example/\n")
+    r = parse_roadmap(text)
+    assert [(w.number, w.phase) for w in r.weeks] == [(1, 1), (3, 2)]
+    assert [x.phase for x in r.resources] == [1, 2]
+    assert {s.anchor: s.phase for s in r.sections}["week-3"] == 2
+    assert r.week_range() == "one of 1, 3"
+
+
+def test_mirror_rewritten_links_read_as_the_real_ones(tmp_path):
+    """A roadmap whose links point at a mirror parses, given that mirror, exactly like the original."""
+    original = (VARIANTS / "twenty_weeks.md").read_text(encoding="utf-8")
+    rewritten = tmp_path / "mirror.md"
+    rewritten.write_text(original.replace("https://", "http://127.0.0.1:8900/"), encoding="utf-8")
+    assert load_roadmap(rewritten, "http://127.0.0.1:8900") == load_roadmap(VARIANTS / "twenty_weeks.md")
+    assert load_roadmap(rewritten).resources[0].url.startswith("http://127.0.0.1:8900/")
+
+
+def test_to_dict_round_trips(roadmap):
+    """The stored form of a parse reads back into an equal Roadmap."""
+    import json
+
+    assert Roadmap.from_dict(json.loads(json.dumps(roadmap.to_dict()))) == roadmap

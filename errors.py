@@ -7,9 +7,12 @@
     ├── StoreUnavailableError        the Chroma store cannot be opened or reached
     ├── IngestLockedError            another ingest holds the writer lock
     ├── NothingIndexedError          an ingest run could not index a single page
+    ├── PublishRefusedError          a safeguard kept a worse version from replacing the active one (carries
+    │                                the run's `report`); `--force` overrides, except when every link failed
     └── FetchError                   one page could not be fetched (carries `reason`); never stops a run
 
-The CLI prints `error: <message>` and exits non-zero; the API renders these as JSON with a status.
+The CLI prints `error: <message>` and exits non-zero (see `ingest.cli` for the codes); the API renders these
+as JSON with a status.
 """
 from __future__ import annotations
 
@@ -40,6 +43,12 @@ class IngestLockedError(RoadmapAssistantError):
 
 class NothingIndexedError(RoadmapAssistantError):
     pass
+
+
+class PublishRefusedError(RoadmapAssistantError):
+    def __init__(self, message: str, report=None):
+        super().__init__(message)
+        self.report = report  # ingest.report.IngestReport of the refused run
 
 
 class FetchError(RoadmapAssistantError):

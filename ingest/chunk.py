@@ -25,8 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from langchain_text_splitters import RecursiveCharacterTextSplitter
-
 from ingest.extract import Section
 
 SPECIAL_TOKENS = 2
@@ -104,6 +102,8 @@ def _hard_split(text: str, size: int, cost: _Cost) -> list[str]:
 
 
 def _split(text: str, size: int, cost: _Cost, code: bool) -> list[str]:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter  # 0.2 s to import: only when a page changed
+
     splitter = RecursiveCharacterTextSplitter(
         separators=_CODE_SEPARATORS if code else _PROSE_SEPARATORS, keep_separator="end", chunk_size=size,
         chunk_overlap=0, length_function=cost, strip_whitespace=not code)

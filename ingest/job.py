@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from errors import PublishRefusedError
 from ingest.fetch import Fetcher
 from ingest.lock import writer_lock
 from ingest.pipeline import Ingest, IngestOptions
@@ -16,24 +17,29 @@ from ingest.urls import UrlMap
 from vectorstore.store import IndexStore
 
 
-def options_from(settings, full: bool = False) -> IngestOptions:
+def options_from(settings, full: bool = False, force: bool = False) -> IngestOptions:
     return IngestOptions(depth=settings.crawl_depth, budget=settings.pages_per_resource,
                          chunk_tokens=settings.chunk_tokens, overlap_tokens=settings.chunk_overlap_tokens, full=full,
-                         recheck_gone_hours=settings.recheck_gone_hours)
+                         recheck_gone_hours=settings.recheck_gone_hours, force=force)
 
 
 async def run_job(settings, store: IndexStore, embedder, *, roadmap_path: Path | None = None, full: bool = False,
-                  on_page: Callable[[PageOutcome], None] | None = None) -> IngestReport:
-    """Parse the roadmap, crawl, embed and publish a new index version; write the run's report to disk."""
-    roadmap = load_roadmap(roadmap_path or settings.roadmap)
+                  force: bool = False, on_page: Callable[[PageOutcome], None] | None = None) -> IngestReport:
+    """Parse the roadmap, crawl, embed and publish a new index version; write the run's report to disk (a run a
+    safeguard refused too: its PublishRefusedError carries the report)."""
+    roadmap = load_roadmap(roadmap_path or settings.roadmap, settings.mirror_base)
     url_map = UrlMap(settings.mirror_base)
     with writer_lock(Path(settings.data_dir)):
         async with Fetcher(settings.user_agent, concurrency=settings.concurrency,
                            per_host_concurrency=settings.per_host_concurrency, timeout=settings.fetch_timeout,
                            retries=settings.fetch_retries, max_redirects=settings.max_redirects,
                            max_bytes=settings.max_page_bytes, url_map=url_map) as fetcher:
-            run = Ingest(roadmap, store, embedder, fetcher.fetch, url_map, options_from(settings, full), on_page)
-            report = await run.run()
+            run = Ingest(roadmap, store, embedder, fetcher.fetch, url_map, options_from(settings, full, force), on_page)
+            try:
+                report = await run.run()
+            except PublishRefusedError:
+                save_report(Path(settings.data_dir), run.report)
+                raise
     save_report(Path(settings.data_dir), report)
     return report
 

@@ -3,8 +3,15 @@ the work that changed since the last published version (see `vectorstore.store` 
 
 Per page: a 304 or an unchanged article hash reuses its chunks; a changed page gets new chunks, and only texts
 the index has never embedded are embedded (the rest are copied with their vectors); a page that fails keeps
-its last good chunks, marked stale; a page no longer reached is dropped. When nothing changed at all, nothing
-is written.
+its last good chunks, marked stale; a page no longer reached is dropped. When nothing changed at all (pages,
+their tags, the roadmap itself), nothing is written, and the embedding model is never loaded.
+
+Several URLs can be one page: a link that redirects, an alias (`tutorial/index.html` for `tutorial/`), a query
+string the site ignores, a `<link rel=canonical>`. The page is indexed once, under the URL that claims its
+canonical URL best (the canonical URL itself, else the smallest), whether it came back 200 or 304, and each
+other URL is recorded as its alias with its own validators, so the next run asks it conditionally too and
+settles on the same owner: an unchanged site re-runs with nothing to index, whatever form its URLs take.
+Before publishing, `ingest.safeguards` checks that the new version does not lose what the active one serves.
 """
 from __future__ import annotations
 
@@ -21,14 +28,13 @@ from ingest.chunk import chunk_article
 from ingest.crawl import CrawledPage, Tag, crawl
 from ingest.extract import extract, extract_text
 from ingest.fetch import FetchResult
-from ingest.records import chunk_ids, digest, now, page_meta, roadmap_roots, tag_lists
+from ingest.records import ROADMAP_DOC, chunk_ids, digest, now, page_meta, roadmap_roots, tag_lists
 from ingest.report import IngestReport, LinkHealth, PageOutcome
 from ingest.roadmap import Roadmap
+from ingest.safeguards import check_publish
 from ingest.urls import UrlMap, canonical
 from ingest.writer import EmbedWriter
 from vectorstore.store import IndexStore, add_chunks, iter_chunks
-
-ROADMAP_DOC = "roadmap.md"
 
 
 @dataclass
@@ -39,6 +45,7 @@ class IngestOptions:
     overlap_tokens: int = 24
     full: bool = False
     recheck_gone_hours: float = 24.0
+    force: bool = False          # publish even when a safeguard would refuse (not when every link failed)
 
     @property
     def chunking(self) -> str:
@@ -53,27 +60,67 @@ class Ingest:
         self.roadmap, self.store, self.embedder, self.fetch = roadmap, store, embedder, fetch
         self.url_map, self.opt, self.notify = url_map, options, on_page or (lambda _o: None)
         self.report = IngestReport(run_id=uuid.uuid4().hex[:12], started_at=now())
-        self.entries: dict[str, dict] = {}       # url -> record entry of this run
+        self.entries: dict[str, dict] = {}       # url -> record entry of this run (pages with chunks)
         self.chunks: dict[str, list[tuple[str, str, dict]]] = {}   # url -> new (id, text, chunk meta)
-        self.canonical_owner: dict[str, str] = {}
-        self.aliases: dict[str, str] = {}
+        self.canonical_owner: dict[str, str] = {}  # canonical URL -> the crawl URL its page is indexed under
+        self.aliases: dict[str, str] = {}        # alias URL -> owner URL
+        self.alias_entries: dict[str, dict] = {}  # alias URL -> record entry: owner, reason, validators, links
+        self.outcomes: dict[str, PageOutcome] = {}
         self.submitted: set[str] = set()         # chunk ids handed to the embed writer this run
 
     # ---- one page
     def _finish(self, outcome: PageOutcome) -> None:
+        """Report a page's outcome (replacing an earlier one for the same URL: an owner that became an alias)."""
+        earlier = self.outcomes.get(outcome.url)
+        if earlier is not None:
+            self.report.pages.remove(earlier)
+        self.outcomes[outcome.url] = outcome
         self.report.pages.append(outcome)
-        self.notify(outcome)
+        if earlier is None:
+            self.notify(outcome)
 
     def _keep_old(self, url: str, old: dict, outcome: str, reason: str | None, depth: int, **changes) -> None:
         self.entries[url] = {**old, **changes, "checked_at": now()}
         self._finish(PageOutcome(url, outcome, reason, depth, len(old.get("chunk_ids", [])), changes.get("stale", False)))
+
+    def _alias(self, url: str, owner: str, reason: str, depth: int, validators: dict) -> None:
+        """Record `url` as another URL of `owner`'s page (its tags go to the owner)."""
+        self.aliases[url] = owner
+        self.alias_entries[url] = {"owner": owner, "reason": reason, "depth": depth,
+                                   **{k: validators.get(k) for k in ("etag", "last_modified", "final_url", "links")}}
+        self._finish(PageOutcome(url, "skipped", reason, depth))
+
+    def _claim(self, url: str, canon: str) -> bool:
+        """Whether `url` is the page indexed for `canon`: the canonical URL itself wins, else the smallest URL,
+        whatever order the fetches end in; a previous owner it beats becomes its alias."""
+        owner = self.canonical_owner.get(canon)
+        if owner == url:
+            return True
+        if owner is not None and (owner != canon, owner) < (url != canon, url):
+            return False
+        self.canonical_owner[canon] = url
+        if owner is not None:
+            prev = self.entries.pop(owner, None) or {}
+            self.chunks.pop(owner, None)
+            depth = self.outcomes[owner].depth if owner in self.outcomes else prev.get("depth", 0)
+            self._alias(owner, url, f"duplicate of {url} (same canonical URL)", depth, prev)
+        return True
+
+    def owner_of(self, url: str) -> str:
+        """The URL a page is indexed under, following aliases (an alias of an alias ends at the page)."""
+        seen = {url}
+        while url in self.aliases and self.aliases[url] not in seen:
+            url = self.aliases[url]
+            seen.add(url)
+        return url
 
     def _index_article(self, url: str, depth: int, article, validators: dict, cite_url: str | None = None) -> None:
         """Index a page kept under `url` (its crawl key) and cited as `cite_url` (where it really lives)."""
         cite_url = cite_url or url
         old = self.old_pages.get(url)
         content_hash = digest(article.title, *("\n".join(s.path) + "\n" + s.text for s in article.sections))
-        if old and not self.opt.full and old.get("content_hash") == content_hash and old.get("chunk_ids"):
+        if old and not self.opt.full and old.get("content_hash") == content_hash and old.get("chunk_ids") \
+                and old.get("cite_url", url) == cite_url:
             self._keep_old(url, old, "unchanged", None, depth, stale=False, **validators)
             return
         pieces = chunk_article(article.title, article.sections, self.embedder.count_tokens,
@@ -106,16 +153,26 @@ class Ingest:
         self._tags_now[page.url] = page.tags
         r = page.result
         old = self.old_pages.get(page.url)
-        if r.outcome == "not_modified" and old and not self.opt.full:
-            self._keep_old(page.url, old, "unchanged", None, page.depth, stale=False)
-            return old.get("links")
+        alias = self.old_aliases.get(page.url)
+        if r.outcome == "not_modified" and (old or alias) and not self.opt.full:
+            if old:  # unchanged: still the page it was, still cited where it was
+                if self._claim(page.url, old.get("cite_url", page.url)):
+                    self._keep_old(page.url, old, "unchanged", None, page.depth, stale=False)
+                else:
+                    owner = self.canonical_owner[old.get("cite_url", page.url)]
+                    self._alias(page.url, owner, f"duplicate of {owner} (same canonical URL)", page.depth, old)
+                return old.get("links")
+            self._alias(page.url, alias["owner"], alias["reason"], page.depth, alias)  # still the same alias
+            return alias.get("links")
         if r.outcome != "ok":
             reason = r.reason or r.outcome
             if old and old.get("chunk_ids"):
                 self._keep_old(page.url, old, "failed", f"{reason} (kept last good chunks)", page.depth, stale=True)
                 return old.get("links")
+            if alias:  # an alias that fails keeps its place (its owner keeps its tags), like a failed page its chunks
+                self.aliases[page.url], self.alias_entries[page.url] = alias["owner"], alias
             self._finish(PageOutcome(page.url, r.outcome if r.outcome in ("skipped", "failed") else "failed", reason, page.depth))
-            return old.get("links") if old else None
+            return old.get("links") if old else (alias or {}).get("links")
         base = self.url_map.to_fetch(r.final_url)
         is_html = "html" in (r.content_type or "html")
         article = extract(r.text or "", base) if is_html else extract_text(r.text or "", base)
@@ -125,20 +182,13 @@ class Ingest:
             return links
         final = canonical(r.final_url)
         canon = canonical(self.url_map.to_real(article.canonical_url)) if article.canonical_url else final
-        owner = self.canonical_owner.get(canon)
-        if owner is None or (page.url != canon, page.url) < (owner != canon, owner):
-            if owner is not None:  # a better claimant (the canonical URL itself) takes over, whatever came first
-                self.aliases[owner] = page.url
-                self.entries.pop(owner, None)
-                self.chunks.pop(owner, None)
-            owner = self.canonical_owner[canon] = page.url
-        if owner != page.url:
-            self.aliases[page.url] = owner
+        validators = {"etag": r.etag, "last_modified": r.last_modified, "final_url": r.final_url, "links": links}
+        if not self._claim(page.url, canon):
+            owner = self.canonical_owner[canon]
             moved = final != page.url
             why = f"redirects to {r.final_url}, indexed as {owner}" if moved else f"duplicate of {owner} (same canonical URL)"
-            self._finish(PageOutcome(page.url, "skipped", why, page.depth))
+            self._alias(page.url, owner, why, page.depth, validators)
             return links
-        validators = {"etag": r.etag, "last_modified": r.last_modified, "final_url": r.final_url, "links": links}
         self._index_article(page.url, page.depth, article, validators, cite_url=canon)
         return links
 
@@ -148,8 +198,20 @@ class Ingest:
             when = datetime.fromtimestamp(gone["at"], timezone.utc).isoformat(timespec="seconds")
             return FetchResult(url=url, final_url=url, outcome="failed", status=gone["status"],
                                reason=f"{gone['reason']} (as of {when}; rechecked after {self.opt.recheck_gone_hours:g} h)")
-        old = self.old_pages.get(url) if not self.opt.full else None
+        old = (self.old_pages.get(url) or self.old_aliases.get(url)) if not self.opt.full else None
         return await self.fetch(url, etag=(old or {}).get("etag"), last_modified=(old or {}).get("last_modified"))
+
+    async def _settle_orphans(self) -> None:
+        """An alias whose owner was not indexed this run (no longer reached, or gone) is fetched again in full
+        and indexed on its own."""
+        for url in [a for a in self.aliases if self.owner_of(a) not in self.entries]:
+            page = self.pages.get(url)
+            if page is None or url not in self.aliases:
+                continue
+            del self.aliases[url]
+            self.alias_entries.pop(url, None)
+            page.result = await self.fetch(url)
+            await self._on_page(page)
 
     # ---- the run
     async def run(self) -> IngestReport:
@@ -157,26 +219,35 @@ class Ingest:
         snap = self.store.snapshot()
         if not self.opt.full:
             self.store.check_compatible(snap, self.embedder.name, self.opt.chunking)
-        old_record = {} if self.opt.full else self.store.record(snap)
+        self.active_record = self.store.record(snap)
+        old_record = {} if self.opt.full else self.active_record
         self.old_pages: dict[str, dict] = old_record.get("pages", {})
+        self.old_aliases: dict[str, dict] = old_record.get("aliases", {})
         self.old_ids = {cid for e in self.old_pages.values() for cid in e.get("chunk_ids", [])}
         self.gone_before: dict[str, dict] = old_record.get("gone", {})
         self._tags_now: dict[str, list[Tag]] = {}
         self.writer = EmbedWriter(self.embedder.embed, self._new_collection)
         self._version = None
         try:
-            self._index_roadmap_text()
-            roots = roadmap_roots(self.roadmap, self.url_map)
-            self._roots = set(roots)
-            self.pages = await crawl(roots, self._fetch, self._on_page, depth=self.opt.depth, budget=self.opt.budget)
-            self.report.stages["crawl"] = time.perf_counter() - t0
+            try:
+                self._index_roadmap_text()
+                roots = roadmap_roots(self.roadmap, self.url_map)
+                self._roots = set(roots)
+                self.pages = await crawl(roots, self._fetch, self._on_page, depth=self.opt.depth, budget=self.opt.budget)
+                await self._settle_orphans()
+                self.report.stages["crawl"] = time.perf_counter() - t0
+            finally:
+                self.writer.close()
+            self.report.stages["embed"] = self.writer.embed_seconds
+            t1 = time.perf_counter()
+            self._publish(snap, old_record, roots)
+            self.report.stages["store"] = self.writer.store_seconds + time.perf_counter() - t1
+        except BaseException:
+            if self.writer.collection is not None and not self.report.published:  # begun, never published
+                self.store.discard(self.writer.collection.name)
+            raise
         finally:
-            self.writer.close()
-        self.report.stages["embed"] = self.writer.embed_seconds
-        t1 = time.perf_counter()
-        self._publish(snap, old_record, roots)
-        self.report.stages["store"] = self.writer.store_seconds + time.perf_counter() - t1
-        self.report.seconds = time.perf_counter() - t0
+            self.report.seconds = time.perf_counter() - t0
         return self.report
 
     def _new_collection(self):
@@ -204,14 +275,13 @@ class Ingest:
         return gone
 
     def _link_health(self, roots: dict[str, list[Tag]], old_links: dict[str, dict]) -> list[LinkHealth]:
-        outcomes = {o.url: o for o in self.report.pages}
         indexed = {u for u, e in self.entries.items() if e.get("chunk_ids")}
         out = []
         for url, tags in roots.items():
-            page, o = self.pages.get(url), outcomes.get(url)
+            page, o = self.pages.get(url), self.outcomes.get(url)
             r = page.result if page else None
-            owner = self.aliases.get(url)
-            ok = o is not None and (o.outcome in ("indexed", "unchanged") or owner in indexed)
+            owner = self.owner_of(url) if url in self.aliases else None
+            ok = o is not None and (o.outcome in ("indexed", "unchanged") or (o.outcome == "skipped" and owner in indexed))
             weeks, _phases, labels = tag_lists(tags)
             out.append(LinkHealth(
                 url=url, weeks=weeks, labels=labels,
@@ -223,15 +293,17 @@ class Ingest:
 
     def _publish(self, snap, old_record: dict, roots: dict[str, list[Tag]]) -> None:
         rep = self.report
-        for alias, owner in self.aliases.items():
-            live = self._tags_now.setdefault(owner, [])
+        for alias in self.aliases:
+            live = self._tags_now.setdefault(self.owner_of(alias), [])
             live.extend(t for t in self._tags_now.get(alias, []) if t not in live)
         page_of: dict[str, str] = {}
         for url, e in self.entries.items():
-            pm = page_meta(e.get("cite_url", url), e["title"], self.tags_of(url), e["depth"], e["content_hash"], e["fetched_at"], e["stale"])
+            tags = self.tags_of(url)
+            pm = page_meta(e.get("cite_url", url), e["title"], tags, e["depth"], e["content_hash"], e["fetched_at"], e["stale"])
             e["meta_key"] = json.dumps(pm, sort_keys=True)
+            e["roots"] = sorted({t.root for t in tags})
             page_of.update((cid, url) for cid in e["chunk_ids"])
-        old_links = {link["url"]: link for link in old_record.get("links", [])}
+        old_links = {link["url"]: link for link in self.active_record.get("links", [])}
         rep.links = self._link_health(roots, old_links)
         new_ids = set(page_of)
         rep.chunks_total, rep.embedded = len(new_ids), self.writer.embedded
@@ -240,29 +312,37 @@ class Ingest:
         changed = [u for u, e in self.entries.items()
                    if (self.old_pages.get(u) or {}).get("meta_key") != e["meta_key"]
                    or (self.old_pages.get(u) or {}).get("chunk_ids") != e["chunk_ids"]]
-        if snap is not None and not self.opt.full and not changed and not rep.chunks_removed and self.writer.collection is None:
+        dropped = [u for u, e in self.old_pages.items() if e.get("chunk_ids") and u not in self.entries]
+        roadmap = self.roadmap.to_dict()
+        if (snap is not None and not self.opt.full and not changed and not dropped and not rep.chunks_removed
+                and self.writer.collection is None and old_record.get("roadmap") == roadmap):
             rep.version, rep.published = snap.version, False
             return
-        if not new_ids:
-            raise NothingIndexedError("nothing could be indexed: every page failed (see the report); the index is unchanged")
+        rep.version = snap.version if snap is not None else None
+        check_publish(self.active_record.get("pages", {}), self.entries, rep, self.pages, force=self.opt.force)
+        if not any(not u.startswith(ROADMAP_DOC) for u in self.entries):
+            raise NothingIndexedError("nothing could be indexed from the roadmap's links (see the report); the index is unchanged")
         col = self.writer.collection or self._new_collection()
         final = {}
         for url, rows in self.chunks.items():
             pm = json.loads(self.entries[url]["meta_key"])
             final.update((cid, {**pm, **cm}) for cid, _t, cm in rows)
-        stale_meta = [cid for cid, meta in self.writer.added.items() if final.get(cid, meta) != meta]
-        if stale_meta:
-            col.update(ids=stale_meta, metadatas=[final[c] for c in stale_meta])
+        retag = [cid for cid, meta in self.writer.added.items() if cid in new_ids and final.get(cid, meta) != meta]
+        if retag:  # written while the crawl still added tags to their page
+            col.update(ids=retag, metadatas=[final[c] for c in retag])
+        if extra := [cid for cid in self.writer.added if cid not in new_ids]:
+            col.delete(ids=extra)  # written for a page that then turned out to be another page's alias
         to_copy = [cid for cid in new_ids if cid not in self.writer.added]
+        updated = 0
         if to_copy:
             rows = list(iter_chunks(snap.collection, to_copy, embeddings=True))
             if len(rows) != len(to_copy):
                 raise NothingIndexedError(f"the index lost {len(to_copy) - len(rows)} chunks its record names: rebuild with `python -m ingest --full`")
             metas = [final.get(cid) or {**meta, **json.loads(self.entries[page_of[cid]]["meta_key"])} for cid, _d, meta, _e in rows]
+            updated = sum(1 for (_c, _d, meta, _e), new in zip(rows, metas) if meta != new)
             add_chunks(col, [r[0] for r in rows], [r[1] for r in rows], metas, [r[3] for r in rows])
-        # chunks whose metadata changed: written ones retagged after the fact, plus kept pages' chunks retagged
-        rep.metadata_updated = len(stale_meta) + sum(len(self.entries[u]["chunk_ids"]) for u in changed if u not in self.chunks)
-        record = {"pages": self.entries, "links": [vars(link) for link in rep.links], "run": rep.summary(),
-                  "gone": self._gone()}
+        rep.metadata_updated = updated  # chunks kept from the active version whose metadata changed
+        record = {"pages": self.entries, "aliases": self.alias_entries, "links": [vars(link) for link in rep.links],
+                  "run": rep.summary(), "gone": self._gone(), "roadmap": roadmap}
         self.store.publish(self._version, col, record, embedder=self.embedder.name, chunking=self.opt.chunking)
         rep.version, rep.published = self._version, True

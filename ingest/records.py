@@ -9,6 +9,8 @@ from ingest.crawl import Tag
 from ingest.roadmap import Roadmap
 from ingest.urls import UrlMap, canonical
 
+ROADMAP_DOC = "roadmap.md"  # the URL prefix of the roadmap's own sections ("roadmap.md#week-3")
+
 
 def now() -> str:
     """The current UTC time as an ISO string (seconds)."""

@@ -43,7 +43,9 @@ class IngestReport:
     chunks_added: int = 0
     chunks_removed: int = 0
     embedded: int = 0
-    metadata_updated: int = 0
+    metadata_updated: int = 0           # chunks kept from the active version whose metadata changed
+    pages_dropped: int = 0              # pages of the active version the new one no longer holds
+    refused: str | None = None          # why a safeguard kept this run from publishing
     stages: dict[str, float] = field(default_factory=dict)
 
     def _by(self, outcome: str, roots: bool | None = None) -> list[PageOutcome]:
@@ -70,6 +72,8 @@ class IngestReport:
             "chunks_removed": self.chunks_removed,
             "metadata_updated": self.metadata_updated,
             "embedded": self.embedded,
+            "pages_dropped": self.pages_dropped,
+            "refused": self.refused,
             "stages": {k: round(v, 2) for k, v in self.stages.items()},
         }
 

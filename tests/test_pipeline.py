@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from errors import EmbedderMismatchError, IngestLockedError
+from errors import EmbedderMismatchError, IngestLockedError, PublishRefusedError
 from ingest.job import run_job
 from ingest.lock import writer_lock
 from settings import Settings
@@ -173,14 +173,18 @@ def test_failing_page_keeps_last_good_chunks_marked_stale(world):
     assert {m["stale"] for _, _, m in world.chunks() if m["url"].endswith("/docs/docker.html")} == {False}
 
 
-def test_network_down_deletes_nothing(world):
-    """A run whose every fetch fails keeps every page's last good chunks (stale) instead of deleting them."""
+def test_network_down_publishes_nothing(world):
+    """A run whose every fetch fails publishes nothing, naming the failures: the active version keeps serving,
+    whole and not marked stale."""
     first = world.run()
+    before = world.chunks()
     for path in list(world.site.pages):
         world.site.status[path] = 503
-    report = world.run().summary()
-    assert report["chunks_total"] == first.chunks_total and report["chunks_removed"] == 0
-    assert report["pages_stale"] == 4 and world.embedder.texts == 0
+    with pytest.raises(PublishRefusedError, match=r"every roadmap link failed \(4 of 4\): .*docker\.html: HTTP 503") as e:
+        world.run()
+    assert e.value.report.published is False and e.value.report.summary()["pages_stale"] == 4
+    assert world.store.snapshot().version == first.version and world.chunks() == before
+    assert world.embedder.texts == 0
 
 
 def test_other_embedder_is_refused(world):

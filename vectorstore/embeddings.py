@@ -11,7 +11,8 @@ import hashlib
 import os
 import tarfile
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -251,8 +252,40 @@ def _download_model(model_dir: Path, url: str, sha256: str, timeout: float) -> N
                 raise
 
 
-def make_embedder(settings: Any) -> Embedder:
-    """The embedder the settings ask for (downloading the ONNX model on first use, as Chroma does)."""
+class LazyEmbedder:
+    """An embedder whose model is loaded on first use (thread-safe): an ingest run with nothing new to chunk or
+    embed never loads it. `name` is known up front, for the index's compatibility check."""
+
+    def __init__(self, name: str, load: Callable[[], Embedder]):
+        self.name = name
+        self._load = load
+        self._inner: Embedder | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._inner is not None
+
+    def _get(self) -> Embedder:
+        with self._lock:
+            if self._inner is None:
+                self._inner = self._load()
+            return self._inner
+
+    @property
+    def dim(self) -> int:
+        return self._get().dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self._get().embed(texts)
+
+    def count_tokens(self, text: str) -> int:
+        return self._get().count_tokens(text)
+
+
+def make_embedder(settings: Any, *, lazy: bool = False) -> Embedder:
+    """The embedder the settings ask for (downloading the ONNX model on first use, as Chroma does); `lazy`
+    defers loading the ONNX model until the first text is counted or embedded (the OpenAI client is cheap)."""
     if settings.embedder == "openai":
         tokenizer_dir = settings.embedding_model_dir
         return OpenAIEmbedder(
@@ -262,4 +295,9 @@ def make_embedder(settings: Any) -> Embedder:
             batch_size=settings.embedding_batch_size,
             tokenizer_dir=tokenizer_dir if (tokenizer_dir / "tokenizer.json").is_file() else None,
         )
-    return OnnxEmbedder(ensure_model(settings.embedding_model_dir), batch_size=settings.embedding_batch_size)
+    model_dir = ensure_model(settings.embedding_model_dir)  # a missing model fails now, not mid-run
+
+    def load() -> Embedder:
+        return OnnxEmbedder(model_dir, batch_size=settings.embedding_batch_size)
+
+    return LazyEmbedder(OnnxEmbedder.name, load) if lazy else load()

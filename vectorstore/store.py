@@ -112,6 +112,15 @@ class IndexStore:
         )
         self.cleanup()
 
+    def discard(self, name: str) -> None:
+        """Drop a version that was begun but will not be published (never the active or previous one)."""
+        p = self.pointer()
+        if name.startswith(f"{self.prefix}-v") and name not in (p.get("active"), p.get("previous")):
+            try:
+                self.client.delete_collection(name)
+            except Exception:  # already gone; the next cleanup() would catch a leftover anyway
+                pass
+
     def cleanup(self) -> list[str]:
         """Drop every version that is neither active nor previous (orphans of crashed runs included)."""
         p = self.pointer()

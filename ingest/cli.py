@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from errors import NothingIndexedError, RoadmapAssistantError
+from errors import NothingIndexedError, PublishRefusedError, RoadmapAssistantError
 
 log = logging.getLogger("ingest")
 
@@ -62,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.watch:
             return watch(settings, store, embedder, args)
         return run_once(settings, store, embedder, args)
+    except PublishRefusedError as exc:
+        if args.json and exc.report is not None:
+            print(json.dumps(exc.report.summary()))
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except NothingIndexedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -2,10 +2,13 @@
 
     python -m ingest                 incremental update (only what changed)
     python -m ingest --full          rebuild from scratch (needed after a change of embedder or chunking)
+    python -m ingest --force         publish even when a safeguard would refuse (see ingest.safeguards)
     python -m ingest --json          the run's summary as one JSON object on stdout
     python -m ingest --status        what is indexed: chunks per week and per page, last run, failures
     python -m ingest --links         the roadmap links' health: status, redirect target, last success, pages
     python -m ingest --watch         re-run whenever roadmap.md changes (polls its hash, debounced)
+
+`--status` and `--links` only read: they work on a read-only data folder. Exit codes: see EXIT_CODES.
 """
 from __future__ import annotations
 
@@ -19,14 +22,28 @@ import time
 from pathlib import Path
 
 from errors import NothingIndexedError, PublishRefusedError, RoadmapAssistantError
+from ingest.safeguards import MAX_DROP, MAX_FAILED_LOSS
 
 log = logging.getLogger("ingest")
 
 
+EXIT_CODES = f"""exit codes:
+  0    the index is up to date: a new version was published, or nothing changed and nothing was written
+  1    nothing could be indexed from the roadmap's links
+  2    a setting, the roadmap file (missing, or without weeks or links) or the store is wrong
+  3    not published, the active version keeps serving: every roadmap link failed, or the new version would
+       lose more than {MAX_FAILED_LOSS:.0%} of the active version's pages to failed fetches or drop more than {MAX_DROP:.0%}
+       (--force publishes those two)
+  130  interrupted (the index that was serving is unchanged)"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m ingest", description="Index the roadmap's documentation into ChromaDB.")
+    p = argparse.ArgumentParser(prog="python -m ingest", description="Index the roadmap's documentation into ChromaDB.",
+                                epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--roadmap", type=Path, help="roadmap markdown file (default: RA_ROADMAP, roadmap.md)")
     p.add_argument("--full", action="store_true", help="rebuild from scratch instead of updating")
+    p.add_argument("--force", action="store_true",
+                   help="publish even if the new version loses many of the active version's pages (exit 3 otherwise)")
     p.add_argument("--json", action="store_true", help="print the run's summary as one JSON object on stdout")
     p.add_argument("--status", action="store_true", help="report what is indexed and exit")
     p.add_argument("--links", action="store_true", help="report the roadmap links' health and exit")
@@ -49,16 +66,17 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings()
         if args.roadmap:
             settings.roadmap = args.roadmap
-        store = IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection)
         if args.status or args.links:
             from ingest.status import index_status, print_links, print_status
+            store = IndexStore(open_client(settings.data_dir, settings.chroma_url, read_only=True), settings.collection)
             status = index_status(store)
             if args.json:
                 print(json.dumps(status if args.status else status["links"], indent=1))
             else:
                 (print_status if args.status else print_links)(status)
             return 0
-        embedder = make_embedder(settings)
+        store = IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection)
+        embedder = make_embedder(settings, lazy=True)  # loaded only once a page needs chunking or embedding
         if args.watch:
             return watch(settings, store, embedder, args)
         return run_once(settings, store, embedder, args)
@@ -83,7 +101,7 @@ def run_once(settings, store, embedder, args) -> int:
     from ingest.progress import Progress
 
     with Progress(enabled=sys.stderr.isatty() and not args.json) as progress:
-        report = asyncio.run(run_job(settings, store, embedder, full=args.full, on_page=progress.page))
+        report = asyncio.run(run_job(settings, store, embedder, full=args.full, force=args.force, on_page=progress.page))
     summary = report.summary()
     if args.json:
         print(json.dumps(summary))

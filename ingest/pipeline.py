@@ -52,6 +52,13 @@ class IngestOptions:
         return f"heading-v1:{self.chunk_tokens}/{self.overlap_tokens}"
 
 
+def _why(url: str, final_url: str | None, owner: str) -> str:
+    """Why `url` is not indexed itself: it redirects to `owner`'s page, or it is the same page."""
+    if final_url and canonical(final_url) != url:
+        return f"redirects to {final_url}, indexed as {owner}"
+    return f"duplicate of {owner} (same canonical URL)"
+
+
 class Ingest:
     """One run. Build it with its parts, then `await run()`."""
 
@@ -103,7 +110,7 @@ class Ingest:
             prev = self.entries.pop(owner, None) or {}
             self.chunks.pop(owner, None)
             depth = self.outcomes[owner].depth if owner in self.outcomes else prev.get("depth", 0)
-            self._alias(owner, url, f"duplicate of {url} (same canonical URL)", depth, prev)
+            self._alias(owner, url, _why(owner, prev.get("final_url"), url), depth, prev)
         return True
 
     def owner_of(self, url: str) -> str:
@@ -160,7 +167,7 @@ class Ingest:
                     self._keep_old(page.url, old, "unchanged", None, page.depth, stale=False)
                 else:
                     owner = self.canonical_owner[old.get("cite_url", page.url)]
-                    self._alias(page.url, owner, f"duplicate of {owner} (same canonical URL)", page.depth, old)
+                    self._alias(page.url, owner, _why(page.url, old.get("final_url"), owner), page.depth, old)
                 return old.get("links")
             self._alias(page.url, alias["owner"], alias["reason"], page.depth, alias)  # still the same alias
             return alias.get("links")
@@ -185,9 +192,7 @@ class Ingest:
         validators = {"etag": r.etag, "last_modified": r.last_modified, "final_url": r.final_url, "links": links}
         if not self._claim(page.url, canon):
             owner = self.canonical_owner[canon]
-            moved = final != page.url
-            why = f"redirects to {r.final_url}, indexed as {owner}" if moved else f"duplicate of {owner} (same canonical URL)"
-            self._alias(page.url, owner, why, page.depth, validators)
+            self._alias(page.url, owner, _why(page.url, r.final_url, owner), page.depth, validators)
             return links
         self._index_article(page.url, page.depth, article, validators, cite_url=canon)
         return links

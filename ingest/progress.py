@@ -40,27 +40,33 @@ class Progress:
             log.info("%-9s d%d %s%s", o.outcome, o.depth, o.url, extra)
 
 
-def print_summary(report: IngestReport) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def print_summary(report: IngestReport, out=None) -> None:
+    from ingest.tables import console, plain, print_lines, table, text_column, url_column
 
     s = report.summary()
-    console = Console(stderr=False)
-    table = Table(title=f"ingest run {s['run_id']}: {s['seconds']} s, index version {s['version']}"
-                        + ("" if s["published"] else " (nothing changed, nothing written)"))
-    table.add_column("what")
-    table.add_column("count", justify="right")
+    out = out or console()
+    if s["refused"]:
+        what = "refused to publish; the active version keeps serving"
+    else:
+        what = "published" if s["published"] else "nothing changed, nothing written"
+    out.print(f"ingest run {s['run_id']}: {s['seconds']} s, index version {s['version']} ({what})")
+    counts = table()
+    counts.add_column("what")
+    counts.add_column("count", justify="right")
     for key in ("pages_indexed", "pages_unchanged", "pages_stale", "roadmap_links_failed", "child_pages_failed",
-                "chunks_total", "chunks_added", "chunks_removed", "metadata_updated", "embedded"):
-        table.add_row(key.replace("_", " "), str(s[key]))
-    table.add_row("pages skipped", str(len(s["pages_skipped"])))
-    console.print(table)
+                "chunks_total", "chunks_added", "chunks_removed", "metadata_updated", "embedded", "pages_dropped"):
+        counts.add_row(key.replace("_", " "), str(s[key]))
+    counts.add_row("pages skipped", str(len(s["pages_skipped"])))
+    out.print(counts)
     roots = [p for p in s["pages_failed"] if p["depth"] == 0]
-    if roots:
-        failed = Table(title="roadmap links that failed")
-        failed.add_column("url")
-        failed.add_column("reason")
+    if roots and plain(out):
+        out.print(f"roadmap links that failed ({len(roots)}):")
+        print_lines(out, [f"  {p['url']}: {p['reason'] or ''}" for p in roots])
+    elif roots:
+        failed = table(f"roadmap links that failed ({len(roots)})")
+        url_column(failed)
+        text_column(failed, "reason")
         for p in roots:
             failed.add_row(p["url"], p["reason"] or "")
-        console.print(failed)
-    console.print("stages (s): " + ", ".join(f"{k} {v}" for k, v in s["stages"].items()))
+        out.print(failed)
+    out.print("stages (s): " + ", ".join(f"{k} {v}" for k, v in s["stages"].items()))

@@ -26,47 +26,87 @@ def index_status(store) -> dict:
             "pages": rows, "last_run": record.get("run"), "links": record.get("links", [])}
 
 
-def print_status(status: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def _when(stamp: str | None) -> str:
+    """'2026-11-28 17:34' from an ISO time ('never' without one)."""
+    return stamp[:16].replace("T", " ") if stamp else "never"
 
-    console = Console()
+
+def print_status(status: dict, out=None) -> None:
+    from ingest.tables import console, plain, print_lines, table, text_column, url_column
+
+    out = out or console()
     if status["version"] is None:
-        console.print("no index yet: run `python -m ingest`")
+        out.print("no index yet: run `python -m ingest`")
         return
-    console.print(f"index version {status['version']} ({status['collection']}), {status['chunks']} chunks, "
-                  f"embedder {status['embedder']}, chunking {status['chunking']}")
-    weeks = Table(title="chunks per week (0: no week)")
+    out.print(f"index version {status['version']} ({status['collection']}), {status['chunks']} chunks, "
+              f"embedder {status['embedder']}, chunking {status['chunking']}")
+    weeks = table("chunks per week (0: no week)")
     weeks.add_column("week", justify="right")
     weeks.add_column("chunks", justify="right")
     for w, n in status["weeks"].items():
         weeks.add_row(w, str(n))
-    console.print(weeks)
-    pages = Table(title="pages")
-    for col in ("chunks", "weeks", "stale", "url"):
-        pages.add_column(col)
-    for p in status["pages"]:
-        pages.add_row(str(p["chunks"]), ",".join(map(str, p["weeks"])), "stale" if p["stale"] else "", p["url"])
-    console.print(pages)
+    out.print(weeks)
+    if plain(out):
+        out.print(f"pages ({len(status['pages'])}): chunks, weeks, url, title")
+        print_lines(out, [f"{p['chunks']:>5}  {','.join(map(str, p['weeks'])) or '-':<8} {'stale ' if p['stale'] else ''}"
+                          f"{p['url']}  {p['title'] or ''}".rstrip() for p in status["pages"]])
+    else:
+        pages = table(f"pages ({len(status['pages'])})")
+        pages.add_column("chunks", justify="right")
+        pages.add_column("weeks")
+        url_column(pages)
+        text_column(pages, "title")
+        for p in status["pages"]:
+            pages.add_row(str(p["chunks"]), ",".join(map(str, p["weeks"])) + (" stale" if p["stale"] else ""),
+                          p["url"], p["title"] or "")
+        out.print(pages)
     run = status["last_run"] or {}
-    console.print(f"last run {run.get('run_id')} at {run.get('started_at')}: {len(run.get('pages_failed', []))} pages failed")
-    for f in run.get("pages_failed", []):
-        console.print(f"  failed d{f['depth']} {f['url']}: {f['reason']}")
+    failed = run.get("pages_failed", [])
+    out.print(f"last run {run.get('run_id')} at {run.get('started_at')}: {len(failed)} pages failed")
+    if plain(out):
+        print_lines(out, [f"  failed d{f['depth']} {f['url']}: {f['reason']}" for f in failed])
+    elif failed:
+        t = table()
+        t.add_column("depth", justify="right")
+        url_column(t)
+        text_column(t, "reason")
+        for f in failed:
+            t.add_row(str(f["depth"]), f["url"], f["reason"] or "")
+        out.print(t)
 
 
-def print_links(status: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
+def print_links(status: dict, out=None) -> None:
+    from ingest.tables import console, plain, print_lines, table, url_column
 
-    table = Table(title="roadmap links")
-    for col in ("weeks", "status", "outcome", "pages", "last success", "url / redirect / reason"):
-        table.add_column(col)
-    for link in status["links"]:
+    out = out or console()
+    links = status["links"]
+    failed = sum(1 for link in links if link["outcome"] not in ("indexed", "unchanged", "skipped"))
+    out.print(f"roadmap links of index version {status['version']}: {len(links)} links, {failed} failed")
+    if plain(out):
+        out.print("weeks  status outcome    pages  last success      url [-> redirect] [(reason)]")
+        lines = []
+        for link in links:
+            where = link["url"]
+            if link.get("final_url") and link["final_url"] != link["url"]:
+                where += f" -> {link['final_url']}"
+            if link.get("reason"):
+                where += f" ({link['reason']})"
+            lines.append(f"{','.join(map(str, link['weeks'])) or '-':<6} {str(link.get('status') or '-'):<6} "
+                         f"{link['outcome']:<10} {link['pages']:>5}  {_when(link.get('last_success')):<16}  {where}")
+        print_lines(out, lines)
+        return
+    t = table()
+    t.add_column("weeks")
+    t.add_column("status")
+    t.add_column("pages", justify="right")
+    t.add_column("last success")
+    url_column(t, "url / redirect / reason")
+    for link in links:
         where = link["url"]
         if link.get("final_url") and link["final_url"] != link["url"]:
             where += f"\n-> {link['final_url']}"
         if link.get("reason"):
             where += f"\n{link['reason']}"
-        table.add_row(",".join(map(str, link["weeks"])) or "-", str(link.get("status") or "-"), link["outcome"],
-                      str(link["pages"]), link.get("last_success") or "never", where)
-    Console().print(table)
+        t.add_row(",".join(map(str, link["weeks"])) or "-", f"{link.get('status') or '-'} {link['outcome']}",
+                  str(link["pages"]), _when(link.get("last_success"))[:10], where)
+    out.print(t)

@@ -5,14 +5,34 @@ works the same embedded, against a server, and in memory (tests). Anonymized tel
 """
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from errors import StoreUnavailableError
 
 
-def open_client(data_dir: Path | None = None, chroma_url: str | None = None, *, in_memory: bool = False):
-    """A Chroma client: in memory, a server at `chroma_url`, or on disk at `data_dir/chroma`."""
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK) and all(os.access(p, os.W_OK) for p in path.rglob("*"))
+
+
+def _private_copy(path: Path) -> Path:
+    """A copy of the on-disk store in a temporary folder removed at exit (an empty one if there is no store):
+    Chroma's on-disk client writes when it opens, so a read-only folder is read through a copy."""
+    tmp = Path(tempfile.mkdtemp(prefix="roadmap-chroma-"))
+    atexit.register(shutil.rmtree, tmp, ignore_errors=True)
+    if path.is_dir():
+        shutil.copytree(path, tmp / "chroma")
+    return tmp / "chroma"
+
+
+def open_client(data_dir: Path | None = None, chroma_url: str | None = None, *, in_memory: bool = False,
+                read_only: bool = False):
+    """A Chroma client: in memory, a server at `chroma_url`, or on disk at `data_dir/chroma`. `read_only`
+    (reports) creates nothing, and reads a store it may not write through a private copy."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -31,6 +51,8 @@ def open_client(data_dir: Path | None = None, chroma_url: str | None = None, *, 
             client.heartbeat()
             return client
         path = Path(data_dir or "data") / "chroma"
+        if read_only and not (path.is_dir() and _writable(path)):
+            path = _private_copy(path)
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:  # chromadb raises many types; one clear message names the setting

@@ -1,7 +1,7 @@
 """The FastAPI app factory. `create_app(settings)` builds nothing but the app: its lifespan opens the index
 store, the embedder, the Retriever and the Answerer (generating with `OpenAIChatModel` when a model and an
-API key are configured), parses the roadmap and opens the feedback store, and yields them as typed lifespan
-state that routes reach through `api.deps`. A store without an index does not stop start-up: `/readyz` and
+API key are configured), the served version's roadmap (`api.served`) and the feedback store, and yields
+them as typed lifespan state that routes reach through `api.deps`. A store without an index does not stop start-up: `/readyz` and
 `/ask` answer 503 until the Retriever loads one. Every error is JSON `{"error": {"status", "message"}}`;
 an unexpected one is logged with its trace and answered with a generic 500.
 
@@ -45,25 +45,27 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
     """Open everything the routes use (blocking: run in a thread)."""
     from api.answer import Answerer
     from api.llm import OpenAIChatModel
-    from ingest.roadmap import load_roadmap
+    from api.served import ServedVersion
     from vectorstore.client import open_client
     from vectorstore.embeddings import make_embedder
     from vectorstore.retrieve import Retriever
     from vectorstore.store import IndexStore
 
-    roadmap = load_roadmap(settings.roadmap)
     store = IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection)
     embedder = make_embedder(settings)
     retriever = Retriever(store, BatchingEmbedder(embedder))  # concurrent questions share model runs
+    served = ServedVersion(settings, store, retriever)
     llm = None
     if settings.llm_model and settings.openai_api_key:
         llm = OpenAIChatModel(settings.llm_model, settings.openai_api_key, settings.openai_base_url, settings.llm_timeout)
     try:
         retriever.ready()  # load the index now if there is one; without one the service still starts
+        served.roadmap()   # and its roadmap (the roadmap file's, for an index without one)
     except RoadmapAssistantError as exc:
         log.warning("no index loaded at start-up: %s", exc)
-    return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=Answerer(llm),
-                    roadmap=roadmap, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
+    return Services(settings=settings, store=store, embedder=embedder, retriever=retriever,
+                    answerer=Answerer(llm, title=lambda: served.roadmap().title), served=served,
+                    feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
                     reindexer=Reindexer(settings, store, embedder), metrics=metrics)
 
 
@@ -123,7 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     metrics = Metrics()
     app = FastAPI(title="roadmap-assistant", version="0.1.0", lifespan=make_lifespan(settings, metrics),
-                  description="Answers questions about the DevOps-to-MLOps roadmap with cited sources.")
+                  description="Answers questions about a learning roadmap with cited sources.")
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")

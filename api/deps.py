@@ -1,5 +1,6 @@
 """What routes depend on: the services the lifespan builds (yielded as typed lifespan state, one `Services`
 per app) and `Annotated` aliases, so a route declares only what it needs (`retriever: RetrieverDep`).
+`services.roadmap` is the roadmap of the index version being served (see `api.served`).
 `require_admin` guards `/admin/*`: 404 while no admin token is configured, 401 for a missing or wrong
 bearer token.
 """
@@ -15,6 +16,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.feedback import FeedbackStore
 from api.metrics import Metrics
 from api.reindex import Reindexer
+from api.served import ServedVersion
 from ingest.roadmap import Roadmap
 from settings import Settings
 from vectorstore.store import IndexStore
@@ -27,11 +29,16 @@ class Services:
     embedder: Any
     retriever: Any          # vectorstore.retrieve.Retriever
     answerer: Any           # api.answer.Answerer
-    roadmap: Roadmap
+    served: ServedVersion   # the roadmap and record of the version the retriever serves
     feedback: FeedbackStore
     reindexer: Reindexer
     metrics: Metrics
     catalog_cache: dict = field(default_factory=dict)  # index version -> built catalog
+
+    @property
+    def roadmap(self) -> Roadmap:
+        """THE parsed roadmap: the one stored with the index version being served (switches with it)."""
+        return self.served.roadmap()
 
 
 class AppState(TypedDict):

@@ -2,8 +2,10 @@
 `asyncio.run(ingest.job.run_job(...))` against the service's own store and embedder, with its progress
 (pages done, the last page) and its summary or error kept for `GET /admin/reindex/{id}`. The writer lock
 inside `run_job` still guards against an ingest started from the command line; `start` checks it first so
-that case is refused at once instead of failing in the background. The Retriever notices the new version
-by polling the index pointer.
+that case is refused at once instead of failing in the background. A run a safeguard refuses (every link
+failed, or too many pages lost: see `ingest.safeguards`) ends "failed" with the reason and the run's summary;
+`force` publishes what the command line's `--force` would. The Retriever notices the new version by polling
+the index pointer.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from errors import IngestLockedError, RoadmapAssistantError
+from errors import IngestLockedError, PublishRefusedError, RoadmapAssistantError
 from ingest.lock import writer_lock
 
 log = logging.getLogger("api.reindex")
@@ -36,6 +38,7 @@ class ReindexRunning(Exception):
 class ReindexRun:
     id: str
     full: bool
+    force: bool = False
     status: str = "running"                 # running | succeeded | failed
     started_at: float = field(default_factory=time.time)
     finished_at: float | None = None
@@ -65,7 +68,7 @@ class Reindexer:
         with self._lock:
             return self._runs.get(run_id)
 
-    def start(self, full: bool = False) -> ReindexRun:
+    def start(self, full: bool = False, force: bool = False) -> ReindexRun:
         """Start a run in the background; raise ReindexRunning or IngestLockedError when one is under way."""
         with self._lock:
             running = next((r for r in self._runs.values() if r.status == "running"), None)
@@ -73,7 +76,7 @@ class Reindexer:
                 raise ReindexRunning(running.id)
             with writer_lock(Path(self.settings.data_dir)):  # raises IngestLockedError if a CLI ingest runs
                 pass
-            run = ReindexRun(id=uuid.uuid4().hex[:12], full=full)
+            run = ReindexRun(id=uuid.uuid4().hex[:12], full=full, force=force)
             self._runs[run.id] = run
             while len(self._runs) > self.keep:
                 self._runs.popitem(last=False)
@@ -90,9 +93,13 @@ class Reindexer:
             if self.job is None:
                 from ingest.job import run_job  # the whole ingest stack: loaded on first use only
                 self.job = run_job
-            report = asyncio.run(self.job(self.settings, self.store, self.embedder, full=run.full,
+            report = asyncio.run(self.job(self.settings, self.store, self.embedder, full=run.full, force=run.force,
                                           on_page=lambda o: self._on_page(run, o)))
             run.summary, run.status = report.summary(), "succeeded"
+        except PublishRefusedError as exc:
+            log.warning("re-index %s not published: %s", run.id, exc)
+            run.error, run.status = str(exc), "failed"
+            run.summary = exc.report.summary() if exc.report is not None else None
         except IngestLockedError as exc:
             run.error, run.status = str(exc), "failed"
         except RoadmapAssistantError as exc:

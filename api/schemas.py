@@ -1,6 +1,7 @@
 """The service's request and response bodies (pydantic), and the one shape of every error:
 `{"error": {"status": int, "message": str}}`. Validation limits live here: a question is 1..2,000
-characters and not blank, a week is 1..16, top_k is 1..10. The OpenAI-compatible bodies accept and ignore
+characters and not blank, a week is a positive number (one of the served roadmap's weeks: checked against it
+by `api.served.require_week`), top_k is 1..10. The OpenAI-compatible bodies accept and ignore
 fields the service does not use (temperature, max_tokens, ...), as OpenAI clients send them.
 """
 from __future__ import annotations
@@ -37,7 +38,7 @@ class AskIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The learner's question.")
-    week: int | None = Field(None, ge=1, le=16, description="Limit retrieval to this week (else detected from the question).")
+    week: int | None = Field(None, ge=1, description="Limit retrieval to this week, one of the roadmap's (else detected from the question).")
     top_k: int | None = Field(None, ge=1, le=10, description="How many chunks to retrieve (default: the service's setting).")
 
     _blank = field_validator("question")(_not_blank)
@@ -91,6 +92,7 @@ class FeedbackCreated(BaseModel):
 
 class ReindexIn(BaseModel):
     full: bool = False
+    force: bool = Field(False, description="Publish even if the new version loses many pages (not if every link failed).")
 
 
 class ChatMessage(BaseModel):
@@ -113,5 +115,5 @@ class ChatIn(BaseModel):
     model: str = MODEL_NAME
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
-    week: int | None = Field(None, ge=1, le=16, description="Extra field: limit retrieval to this week.")
+    week: int | None = Field(None, ge=1, description="Extra field: limit retrieval to this week, one of the roadmap's.")
     top_k: int | None = Field(None, ge=1, le=10, description="Extra field: how many chunks to retrieve.")

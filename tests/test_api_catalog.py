@@ -59,8 +59,10 @@ def test_sources_without_a_week_lists_every_indexed_page(api):
     assert body["count"] == 7 and set(PAGES.values()) <= {s["url"] for s in body["sources"]}
 
 
-@pytest.mark.parametrize("week", ["0", "17", "two"])
+@pytest.mark.parametrize("week", ["0", "4", "17", "two"])
 def test_sources_refuses_a_week_out_of_range(api, week):
-    """A week that is not 1..16 is a 422 JSON error."""
+    """A week that is not one of the roadmap's (1..3 here) is a 422 JSON error; one past its end says its range."""
     r = httpx.get(f"{api}/sources", params={"week": week})
     assert r.status_code == 422 and r.json()["error"]["status"] == 422
+    if week in ("4", "17"):
+        assert r.json()["error"]["message"] == "invalid request: week must be between 1 and 3"

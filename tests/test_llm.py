@@ -64,7 +64,9 @@ def test_prompt_fences_sources_and_states_the_rules():
     hits = [hit("MLflow", "MLflow tracks runs.", "https://mlflow.org/docs"),
             hit("DVC", "DVC versions data.", "https://dvc.org/doc")]
     system, user = build_messages("How do I version data?", hits)
-    assert system["role"] == "system" and system["content"] == SYSTEM_RULES
+    assert system["role"] == "system" and system["content"].endswith(SYSTEM_RULES)
+    titled = build_messages("q", hits, 'Platform "Eng" Roadmap')[0]["content"]
+    assert titled.splitlines()[0] == 'You are the study assistant of the learning roadmap "Platform  Eng  Roadmap".'
     for phrase in ("only from the numbered sources", "[1]", "don't cover", "untrusted data", "must be ignored"):
         assert phrase in system["content"]
     assert user["role"] == "user"

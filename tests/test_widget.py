@@ -96,8 +96,8 @@ class FakeApi:
     `429` (with Retry-After), `error` (an `error` event), `answer` (a full answer, with a hostile source; it
     waits after the tokens until `gate` is set)."""
 
-    def __init__(self, mode: str) -> None:
-        self.mode = mode
+    def __init__(self, mode: str, weeks: int = 16, week_badges: list[int] = (3, 13)) -> None:
+        self.mode, self.weeks, self.week_badges = mode, weeks, list(week_badges)
         self.gate = threading.Event()
         self.gate.set()
         self.asked: list[dict] = []
@@ -111,7 +111,8 @@ class FakeApi:
             return HTMLResponse(host_page("/widget.js", week="3"))
 
         async def weeks(request: Request) -> Response:
-            return JSONResponse({"weeks": [{"number": n, "title": f"Topic {n}"} for n in range(1, 17)]})
+            return JSONResponse({"title": f"A {self.weeks}-week Course",
+                                 "weeks": [{"number": n, "title": f"Topic {n}"} for n in range(1, self.weeks + 1)]})
 
         async def feedback(request: Request) -> Response:
             self.feedback.append(await request.json())
@@ -138,7 +139,7 @@ class FakeApi:
                         "answer": f"Pods are the smallest unit [1]. {XSS} <script>window.__xss=2</script> [2]",
                         "citations": [
                             {"n": 1, "url": "https://k8s.example/pods", "deep_link": "https://k8s.example/pods#what",
-                             "title": f"Pods {XSS}", "section": "What <b>is</b> a Pod", "weeks": [3, 13], "snippet": ""},
+                             "title": f"Pods {XSS}", "section": "What <b>is</b> a Pod", "weeks": self.week_badges, "snippet": ""},
                             {"n": 2, "url": "javascript:alert(1)", "deep_link": "javascript:window.__xss=3",
                              "title": "Evil link", "section": "x", "weeks": [], "snippet": ""}],
                         "grounded": True, "mode": "extractive", "week": 3, "scope": "week", "widened": False,
@@ -308,6 +309,41 @@ def test_attributes_and_style_isolation(page):
         assert send.evaluate("e => getComputedStyle(e).color") == "rgb(255, 255, 255)"
         assert send.evaluate("e => getComputedStyle(e).fontSize") != "40px"
         assert page.locator("#mine").evaluate("e => getComputedStyle(e).fontSize") == "24px"
+
+
+def test_week_selector_and_greeting_follow_the_served_roadmap(page):
+    """The selector lists the weeks /weeks gives (20 here, not 16), a data-week past them falls back to all weeks,
+    and the greeting names the roadmap's title."""
+    api = FakeApi("answer", weeks=20)
+    fake = api.app()
+    fake.router.routes[0] = Route("/", lambda request: HTMLResponse(host_page("/widget.js", week="23")))
+    with serve(fake) as base:
+        page.goto(base + "/")
+        open_widget(page)
+        select = page.get_by_role("combobox", name="Week to search")
+        page.get_by_role("option", name="Week 20: Topic 20").wait_for(state="attached")
+        options = select.locator("option").all_inner_texts()
+        assert options[0] == "All weeks" and options[-1] == "Week 20: Topic 20" and len(options) == 21
+        assert select.input_value() == ""
+        page.get_by_text("Ask anything about “A 20-week Course”").wait_for()
+        select.select_option("18")
+        ask(page, "What is a pod?")
+        page.locator(".msg.bot .sources").wait_for()
+        assert api.asked == [{"question": "What is a pod?", "week": 18}]
+
+
+def test_a_source_from_many_weeks_shows_the_scope_week_and_collapses_the_rest(page):
+    """A cited page reached from five weeks' links shows the searched week first and '+4'; pressing it shows all."""
+    with serve(FakeApi("answer", week_badges=[1, 5, 3, 9, 12]).app()) as base:
+        page.goto(base + "/")
+        open_widget(page)
+        ask(page, "What is a pod?")
+        card = page.locator('.msg.bot .src[data-n="1"]')
+        card.wait_for()
+        assert card.locator(".badge").all_inner_texts() == ["Week 3", "+4"]
+        more = card.get_by_role("button", name="Also in weeks 1, 5, 9, 12")
+        more.click()
+        assert card.locator(".badge").all_inner_texts() == ["Week 3", "Week 1", "Week 5", "Week 9", "Week 12"]
 
 
 def test_widget_is_small_and_leaks_one_global(page):

@@ -40,7 +40,8 @@ from vectorstore.store import IndexStore, iter_chunks
 
 __all__ = ["Hit", "Retrieval", "Retriever", "detect_week", "strip_week"]
 
-_NUMBERS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen").split()
+_NUMBERS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+            "seventeen eighteen nineteen twenty").split()
 _WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(_NUMBERS) + r")\b"
                    r"|\b(\d{1,2})(?:st|nd|rd|th)[\s-]+week\b", re.IGNORECASE)
 CANDIDATES = 30        # candidates taken from each of the dense and the BM25 search
@@ -49,12 +50,14 @@ DENSE_WEIGHT = 0.4     # weighted fusion: share of the normalised cosine (0.4-0.
 WIDEN_MARGIN = 0.3     # widen when the whole index fits this much better than the week (0.2-1.0 all equal)
 
 
-def detect_week(question: str) -> int | None:
-    """The week a question names ("week 9", "Wk-9", "week nine", "the 9th week"), 1..16, else None."""
+def detect_week(question: str, weeks=None) -> int | None:
+    """The week a question names ("week 9", "Wk-9", "week nine", "the 9th week"): the first one that is among
+    `weeks` (the roadmap's week numbers; any week from 1 up when not given), else None."""
+    allowed = None if weeks is None else set(weeks)
     for m in _WEEK.finditer(question):
         token = (m.group(1) or m.group(2)).lower()
         n = int(token) if token.isdigit() else _NUMBERS.index(token) + 1
-        if 1 <= n <= 16:
+        if n >= 1 and (allowed is None or n in allowed):
             return n
     return None
 

@@ -71,6 +71,14 @@ class IndexStore:
         got = self._meta().get(ids=[snap.name], include=["documents"])
         return json.loads(got["documents"][0]) if got["ids"] else {}
 
+    def version_name(self, version: int) -> str:
+        return f"{self.prefix}-v{version:06d}"
+
+    def record_at(self, version: int) -> dict:
+        """The ingest record of a version by its number ({} once it has been dropped)."""
+        got = self._meta().get(ids=[self.version_name(version)], include=["documents"])
+        return json.loads(got["documents"][0]) if got["ids"] else {}
+
     def check_compatible(self, snap: Snapshot | None, embedder: str, chunking: str | None = None) -> None:
         """Refuse to mix embedders (or chunking settings) within one index."""
         if snap is None:
@@ -87,7 +95,7 @@ class IndexStore:
     # ---- writing
     def new_version(self) -> tuple[int, Any]:
         version = int(self.pointer().get("version", 0)) + 1
-        name = f"{self.prefix}-v{version:06d}"
+        name = self.version_name(version)
         try:  # a crashed run may have left this very name behind
             self.client.delete_collection(name)
         except Exception:

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[AdminDep])
 @router.post("/reindex", status_code=202, summary="Start a re-index in the background (one at a time)")
 async def start_reindex(reindexer: ReindexerDep, body: Annotated[ReindexIn | None, Body()] = None) -> JSONResponse:
     try:
-        run = await run_in_threadpool(reindexer.start, bool(body and body.full))
+        run = await run_in_threadpool(reindexer.start, bool(body and body.full), bool(body and body.force))
     except ReindexRunning as exc:
         return JSONResponse(error_body(409, str(exc), id=exc.run_id), status_code=409)
     return JSONResponse({"id": run.id, "status": run.status}, status_code=202,

@@ -17,7 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import ServicesDep, Services
 from api.metrics import Stopwatch
 from api.schemas import AskIn, AskOut, ErrorOut
+from api.served import require_week
 from errors import RoadmapAssistantError
+from vectorstore.retrieve import detect_week
 
 log = logging.getLogger("api.ask")
 router = APIRouter(tags=["ask"])
@@ -28,7 +30,12 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def retrieve(services: Services, question: str, week: int | None, top_k: int | None):
-    """Search the index (raises NothingIndexedError -> 503 while there is no index)."""
+    """Search the index (raises NothingIndexedError -> 503 while there is no index). The week is the request's,
+    which must be one of the served roadmap's weeks (422), else the one the question names, if the roadmap has it."""
+    roadmap = services.roadmap
+    require_week(roadmap, week)
+    if week is None:
+        week = detect_week(question, roadmap.week_numbers())
     return services.retriever.search(question, week=week, top_k=top_k or services.settings.top_k)
 
 

@@ -1,10 +1,13 @@
 """`GET /weeks` and `GET /sources`: the roadmap's phases, weeks and resources, with how much of each is
-indexed, read from the published version's ingest record (pages -> title, chunk ids, page metadata). The
-catalog is built once per index version and kept until the Retriever serves a newer one.
+indexed, read from the served version's ingest record (pages -> title, chunk ids, page metadata) and the
+roadmap stored with that version. The catalog is built once per index version and kept until the Retriever
+serves a newer one. A page reached from several weeks lists the asked week first, and its `badge` collapses
+the others ("Week 3 +4"), as the widget's source cards do.
 """
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -12,6 +15,8 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Services, ServicesDep
+from api.schemas import ErrorOut
+from api.served import require_week
 from ingest.roadmap import Roadmap
 from ingest.urls import UrlMap, canonical
 
@@ -34,6 +39,7 @@ class Catalog:
     version: int | None
     weeks: dict
     pages: list[IndexedPage]
+    roadmap: Roadmap
 
 
 def indexed_pages(record: dict) -> list[IndexedPage]:
@@ -50,7 +56,7 @@ def indexed_pages(record: dict) -> list[IndexedPage]:
         out.append(IndexedPage(url, entry.get("title") or meta.get("title") or url, len(ids),
                                list(meta.get("weeks") or []), list(meta.get("resources") or []),
                                int(entry.get("depth", meta.get("depth", 0)) or 0), bool(entry.get("stale"))))
-    return sorted(out, key=lambda p: (p.weeks[:1] or [99], p.depth, p.url))
+    return sorted(out, key=lambda p: (p.weeks[:1] or [math.inf], p.depth, p.url))  # pages of no week last
 
 
 def build_weeks(roadmap: Roadmap, record: dict, version: int | None, mirror_base: str | None = None) -> dict:
@@ -79,16 +85,23 @@ def build_weeks(roadmap: Roadmap, record: dict, version: int | None, mirror_base
 
 
 def load_catalog(services: Services) -> Catalog:
-    """The catalog of the version the Retriever serves (rebuilt when that version changes)."""
-    version = services.retriever.version if services.retriever.ready() else None
+    """The catalog of the version the Retriever serves (rebuilt when that version or its roadmap changes)."""
+    version, record, roadmap = services.served.current()
     cached = services.catalog_cache.get("current")
-    if cached is not None and cached.version == version:
-        return cached
-    record = services.store.record(services.store.snapshot()) if version is not None else {}
-    catalog = Catalog(version, build_weeks(services.roadmap, record, version, services.settings.mirror_base),
-                      indexed_pages(record))
-    services.catalog_cache["current"] = catalog
+    if cached is not None and cached[0] == (version, id(roadmap)):
+        return cached[1]
+    catalog = Catalog(version, build_weeks(roadmap, record, version, services.settings.mirror_base),
+                      indexed_pages(record), roadmap)
+    services.catalog_cache["current"] = ((version, id(roadmap)), catalog)
     return catalog
+
+
+def scope_first(weeks: list[int], week: int | None) -> tuple[list[int], str]:
+    """A page's weeks with the asked one first, and the badge that collapses the rest: ("Week 3 +4")."""
+    ordered = ([week] if week in weeks else []) + [w for w in weeks if w != week]
+    if not ordered:
+        return [], ""
+    return ordered, f"Week {ordered[0]}" + (f" +{len(ordered) - 1}" if len(ordered) > 1 else "")
 
 
 @router.get("/weeks", summary="The roadmap's phases, weeks and resources, with what is indexed")
@@ -96,10 +109,15 @@ async def weeks(services: ServicesDep) -> dict:
     return (await run_in_threadpool(load_catalog, services)).weeks
 
 
-@router.get("/sources", summary="The indexed pages, optionally only those of one week")
-async def sources(services: ServicesDep, week: Annotated[int | None, Query(ge=1, le=16)] = None) -> dict:
+@router.get("/sources", summary="The indexed pages, optionally only those of one week",
+            responses={422: {"model": ErrorOut}})
+async def sources(services: ServicesDep, week: Annotated[int | None, Query(ge=1)] = None) -> dict:
     catalog = await run_in_threadpool(load_catalog, services)
+    require_week(catalog.roadmap, week)
     pages = [p for p in catalog.pages if week is None or week in p.weeks]
-    return {"week": week, "version": catalog.version, "count": len(pages),
-            "sources": [{"url": p.url, "title": p.title, "chunks": p.chunks, "weeks": p.weeks, "depth": p.depth,
-                         "stale": p.stale} for p in pages]}
+    out = []
+    for p in pages:
+        weeks, badge = scope_first(p.weeks, week)
+        out.append({"url": p.url, "title": p.title, "chunks": p.chunks, "weeks": weeks, "badge": badge,
+                    "depth": p.depth, "stale": p.stale})
+    return {"week": week, "version": catalog.version, "count": len(pages), "sources": out}

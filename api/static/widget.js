@@ -1,7 +1,8 @@
 /*! Roadmap Assistant chat widget: one tag, no dependencies.
  *   <script src="https://HOST/widget.js" data-api="https://HOST" data-week="7" defer></script>
- * Attributes: data-api (default: this script's origin), data-week (1..16), data-title, data-open ("true"
- * opens the panel at load), data-position ("right" | "left").
+ * Attributes: data-api (default: this script's origin), data-week (one of the roadmap's weeks), data-title,
+ * data-open ("true" opens the panel at load), data-position ("right" | "left"). The week selector, its bounds
+ * and the greeting's roadmap title come from the API's /weeks, so they follow the roadmap being served.
  * All DOM lives in a Shadow DOM root. The only global is window.RoadmapAssistant = {open(), close(),
  * setWeek(n | null), version}. Model and source text is only ever set with textContent, never as HTML.
  */
@@ -25,9 +26,11 @@
     slow: "The assistant took too long to answer. Try again."
   };
 
+  var known = null; // the roadmap's week numbers, once /weeks has answered
+  var roadmapTitle = "";
   function weekOf(v) {
     var n = parseInt(v, 10);
-    return n >= 1 && n <= 16 ? n : null;
+    return n >= 1 && (!known || known.indexOf(n) >= 0) ? n : null;
   }
 
   /* h("div", {class: "x", onclick: fn, text: "..."}, child...): strings become text nodes, never HTML. */
@@ -125,6 +128,7 @@
     ".sec{color:#4b5563}",
     ".meta{display:flex;flex-wrap:wrap;gap:4px;margin-top:3px;align-items:center}",
     ".badge{font-size:11px;font-weight:600;background:#e0e7ff;color:#3730a3;border-radius:999px;padding:0 7px}",
+    ".badge.more{border:0;cursor:pointer;font-family:inherit;line-height:inherit}",
     ".host{font-size:11px;color:#4b5563}",
     ".actions{display:flex;gap:6px;margin-top:8px;align-items:center}",
     ".ab{background:#fff;border:1px solid #d1d5db;border-radius:8px;padding:3px 9px;cursor:pointer;font-size:13px;color:#374151}",
@@ -204,7 +208,7 @@
     });
     select.value = week ? String(week) : "";
   }
-  fillWeeks(Array.from({ length: 16 }, function (_, i) { return { number: i + 1 }; }));
+  fillWeeks(week ? [{ number: week }] : []); // until /weeks says which weeks the roadmap has
   function loadWeeks() {
     if (weeksLoaded) return;
     weeksLoaded = true;
@@ -213,13 +217,24 @@
     }).then(function (body) {
       var list = body && (Array.isArray(body) ? body : body.weeks);
       if (Array.isArray(list) && list.length) {
-        fillWeeks(list.map(function (w) { return { number: weekOf(w.number != null ? w.number : w.week), title: w.title }; })
-          .filter(function (w) { return w.number; }));
+        list = list.map(function (w) { return { number: weekOf(w.number != null ? w.number : w.week), title: w.title }; })
+          .filter(function (w) { return w.number; });
+        known = list.map(function (w) { return w.number; });
+        week = weekOf(week);
+        fillWeeks(list);
+      }
+      if (body && typeof body.title === "string") {
+        roadmapTitle = body.title;
+        var hi = log.querySelector(".hello");
+        if (hi) hi.textContent = helloText();
       }
     }).catch(function () { weeksLoaded = false; });
   }
   function setWeek(n) {
     week = weekOf(n);
+    if (week && !select.querySelector('option[value="' + week + '"]')) {
+      select.append(h("option", { value: String(week), text: "Week " + week }));
+    }
     select.value = week ? String(week) : "";
   }
 
@@ -244,8 +259,11 @@
   }
 
   /* ---------------------------------------------------------------- rendering */
+  function helloText() {
+    return "Ask anything about " + (roadmapTitle ? "“" + roadmapTitle + "”" : "the roadmap") + ". Answers cite the pages they come from.";
+  }
   function hello() {
-    return h("p", { class: "hello", text: "Ask anything about the 16-week roadmap. Answers cite the pages they come from." });
+    return h("p", { class: "hello", text: helloText() });
   }
 
   /* The answer text with [n] as links to source card n; `code` and **bold** as elements; all as text nodes. */
@@ -280,7 +298,25 @@
     });
   }
 
-  function sourceCard(c) {
+  /* Week badges: the searched week first; the others collapsed behind "+N", which shows them when pressed. */
+  function weekBadges(weeks, scope) {
+    weeks = weeks.filter(function (w) { return w === scope; }).concat(weeks.filter(function (w) { return w !== scope; }));
+    var shown = weeks.slice(0, 1).map(function (w) { return h("span", { class: "badge", text: "Week " + w }); });
+    if (weeks.length > 1) {
+      var rest = weeks.slice(1);
+      var more = h("button", {
+        class: "badge more", type: "button", text: "+" + rest.length, "aria-expanded": "false",
+        "aria-label": "Also in week" + (rest.length > 1 ? "s " : " ") + rest.join(", "), title: "Also in week " + rest.join(", "),
+        onclick: function () {
+          more.replaceWith.apply(more, rest.map(function (w) { return h("span", { class: "badge", text: "Week " + w }); }));
+        }
+      });
+      shown.push(more);
+    }
+    return shown;
+  }
+
+  function sourceCard(c, scope) {
     var url = safeUrl(c.deep_link) || safeUrl(c.url);
     var title = c.title || c.url || "Source";
     var weeks = Array.isArray(c.weeks) ? c.weeks : [];
@@ -290,9 +326,8 @@
         url ? h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, title, h("span", { class: "sr", text: " (opens in a new tab)" }))
           : h("span", { class: "t", text: title }),
         c.section && c.section !== title ? h("div", { class: "sec", text: c.section }) : null,
-        h.apply(null, ["div", { class: "meta" }].concat(weeks.map(function (w) {
-          return h("span", { class: "badge", text: "Week " + w });
-        }), [url ? h("span", { class: "host", text: hostOf(url) }) : null]))));
+        h.apply(null, ["div", { class: "meta" }].concat(weekBadges(weeks, scope),
+          [url ? h("span", { class: "host", text: hostOf(url) }) : null]))));
   }
 
   function scopeText(d) {
@@ -382,7 +417,9 @@
     }
     el.append(h("div", { class: "scope", text: scopeText(d) }));
     if (cites.length) {
-      el.append(h.apply(null, ["ol", { class: "sources", "aria-label": "Sources" }].concat(cites.map(sourceCard))));
+      el.append(h.apply(null, ["ol", { class: "sources", "aria-label": "Sources" }].concat(cites.map(function (c) {
+        return sourceCard(c, d.week);
+      }))));
     }
     el.append(actions(item));
   }

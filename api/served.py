@@ -1,0 +1,60 @@
+"""The roadmap and ingest record of the index version the service answers from.
+
+Each published version carries the roadmap it was built from (ingest stores it in the version's record), so
+`/weeks`, `/sources`, week validation, week detection and the prompt's title follow a re-index without a
+restart. An index built before versions carried their roadmap, or no index yet, falls back to parsing the
+roadmap file (`RA_ROADMAP`), re-read when it changes. `require_week` is the one check of a requested week.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from fastapi import HTTPException
+
+from ingest.roadmap import Roadmap, load_roadmap
+
+
+class ServedVersion:
+    """`roadmap()` and `record()` of the version the Retriever serves, read once per version."""
+
+    def __init__(self, settings, store, retriever):
+        self.settings, self.store, self.retriever = settings, store, retriever
+        self._lock = threading.Lock()
+        self._version: tuple | None = None        # (version, record, roadmap) last read
+        self._file: tuple | None = None           # (mtime, roadmap) of the roadmap file
+
+    def _from_file(self) -> Roadmap:
+        path = Path(self.settings.roadmap)
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:
+            mtime = None  # load_roadmap names the problem
+        if self._file is None or self._file[0] != mtime:
+            self._file = (mtime, load_roadmap(path, self.settings.mirror_base))
+        return self._file[1]
+
+    def current(self) -> tuple[int | None, dict, Roadmap]:
+        """(version, its ingest record, its roadmap); version None and record {} while nothing is indexed."""
+        version = self.retriever.version if self.retriever.ready() else None
+        with self._lock:
+            if version is None or self._version is None or self._version[0] != version:
+                record = self.store.record_at(version) if version is not None else {}
+                roadmap = Roadmap.from_dict(record["roadmap"]) if record.get("roadmap") else None
+                self._version = (version, record, roadmap) if record else None  # a record is read once
+                found = (version, record, roadmap)
+            else:
+                found = self._version
+            return found[0], found[1], found[2] or self._from_file()
+
+    def roadmap(self) -> Roadmap:
+        return self.current()[2]
+
+    def record(self) -> dict:
+        return self.current()[1]
+
+
+def require_week(roadmap: Roadmap, week: int | None) -> None:
+    """A requested week must be one of the roadmap's: else a 422 'week must be between 1 and 18'."""
+    if week is not None and week not in roadmap.week_numbers():
+        raise HTTPException(422, f"invalid request: week must be {roadmap.week_range()}")

@@ -81,8 +81,11 @@ def main(argv: list[str] | None = None) -> int:
             return watch(settings, store, embedder, args)
         return run_once(settings, store, embedder, args)
     except PublishRefusedError as exc:
-        if args.json and exc.report is not None:
+        if exc.report is not None and args.json:
             print(json.dumps(exc.report.summary()))
+        elif exc.report is not None:
+            from ingest.progress import print_summary
+            print_summary(exc.report)
         print(f"error: {exc}", file=sys.stderr)
         return 3
     except NothingIndexedError as exc:

@@ -31,7 +31,7 @@ from ingest.fetch import FetchResult
 from ingest.records import ROADMAP_DOC, chunk_ids, digest, now, page_meta, roadmap_roots, tag_lists
 from ingest.report import IngestReport, LinkHealth, PageOutcome
 from ingest.roadmap import Roadmap
-from ingest.safeguards import check_publish
+from ingest.safeguards import check_links, check_losses
 from ingest.urls import UrlMap, canonical
 from ingest.writer import EmbedWriter
 from vectorstore.store import IndexStore, add_chunks, iter_chunks
@@ -211,8 +211,8 @@ class Ingest:
         and indexed on its own."""
         for url in [a for a in self.aliases if self.owner_of(a) not in self.entries]:
             page = self.pages.get(url)
-            if page is None or url not in self.aliases:
-                continue
+            if page is None or url not in self.aliases or self.outcomes[url].outcome == "failed":
+                continue  # a failed alias was just asked: once is enough
             del self.aliases[url]
             self.alias_entries.pop(url, None)
             page.result = await self.fetch(url)
@@ -310,6 +310,8 @@ class Ingest:
             page_of.update((cid, url) for cid in e["chunk_ids"])
         old_links = {link["url"]: link for link in self.active_record.get("links", [])}
         rep.links = self._link_health(roots, old_links)
+        rep.version = snap.version if snap is not None else None
+        check_links(rep)
         new_ids = set(page_of)
         rep.chunks_total, rep.embedded = len(new_ids), self.writer.embedded
         rep.chunks_removed = len(self.old_ids - new_ids)
@@ -323,8 +325,7 @@ class Ingest:
                 and self.writer.collection is None and old_record.get("roadmap") == roadmap):
             rep.version, rep.published = snap.version, False
             return
-        rep.version = snap.version if snap is not None else None
-        check_publish(self.active_record.get("pages", {}), self.entries, rep, self.pages, force=self.opt.force)
+        check_losses(self.active_record.get("pages", {}), self.entries, rep, self.pages, force=self.opt.force)
         if not any(not u.startswith(ROADMAP_DOC) for u in self.entries):
             raise NothingIndexedError("nothing could be indexed from the roadmap's links (see the report); the index is unchanged")
         col = self.writer.collection or self._new_collection()

@@ -38,17 +38,26 @@ def _refuse(report: IngestReport, message: str) -> None:
     raise PublishRefusedError(message, report)
 
 
-def check_publish(active: dict[str, dict], new: dict[str, dict], report: IngestReport, crawled: dict, *,
-                  force: bool) -> None:
-    """Raise PublishRefusedError when the version of `new` record entries may not replace `active`'s."""
-    serving = f"index version {report.version} keeps serving" if report.version is not None else "no index was published"
-    failed = {o.url: o for o in report.pages if o.outcome == "failed"}
+def _serving(report: IngestReport) -> str:
+    return f"index version {report.version} keeps serving" if report.version is not None else "no index was published"
+
+
+def check_links(report: IngestReport) -> None:
+    """Rule 1: refuse a run in which every roadmap link failed, whatever else it would change (or not)."""
     roots = [o for o in report.pages if o.depth == 0 and _web(o.url)]
     failed_roots = [o for o in roots if o.outcome == "failed"]
     if roots and len(failed_roots) == len(roots):
-        _refuse(report, 
-            f"every roadmap link failed ({len(roots)} of {len(roots)}): {_named(failed_roots)}. Nothing was published; "
-            f"{serving}. Check the network (or RA_MIRROR_BASE) and run again.")
+        _refuse(report,
+                f"every roadmap link failed ({len(roots)} of {len(roots)}): {_named(failed_roots)}. Nothing was "
+                f"published; {_serving(report)}. Check the network (or RA_MIRROR_BASE) and run again.")
+
+
+def check_losses(active: dict[str, dict], new: dict[str, dict], report: IngestReport, crawled: dict, *,
+                 force: bool) -> None:
+    """Rules 2 and 3: refuse a version of the `new` record entries that loses too much of `active`'s."""
+    serving = _serving(report)
+    failed = {o.url: o for o in report.pages if o.outcome == "failed"}
+    failed_roots = [o for o in failed.values() if o.depth == 0 and _web(o.url)]
     before = {u: e for u, e in active.items() if _web(u) and e.get("chunk_ids")}
     if not before:
         return
@@ -60,13 +69,15 @@ def check_publish(active: dict[str, dict], new: dict[str, dict], report: IngestR
     if force:
         return
     if len(by_failure) > MAX_FAILED_LOSS * len(before):
-        failures = sorted(failed.values(), key=lambda o: (o.depth, o.url))
-        _refuse(report, 
+        causes = {u: failed[u] for u in by_failure if u in failed}  # the lost pages that failed, and the links
+        causes.update((o.url, o) for o in failed_roots if any(o.url in before[u].get("roots", []) for u in by_failure))
+        failures = sorted(causes.values(), key=lambda o: (o.depth, o.url))
+        _refuse(report,
             f"the new version would lose {len(by_failure)} of the active version's {len(before)} pages because "
             f"fetches failed ({len(failures)} failures: {_named(failures)}). Nothing was published; {serving}. Run "
             f"again when the sites answer, or with --force to publish without those pages.")
     if len(lost) > MAX_DROP * len(before):
-        _refuse(report, 
+        _refuse(report,
             f"the new version would drop {len(lost)} of the active version's {len(before)} pages (more than "
             f"{MAX_DROP:.0%}). Nothing was published; {serving}. If the roadmap dropped those links on purpose, "
             f"run again with --force.")

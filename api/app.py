@@ -1,6 +1,7 @@
 """The FastAPI app factory. `create_app(settings)` builds nothing but the app: its lifespan opens the index
 store, the embedder, the Retriever and the Answerer (generating with `OpenAIChatModel` when a model and an
-API key are configured), parses the roadmap and opens the feedback store, and yields them as typed lifespan
+API key are configured), parses the roadmap, opens the feedback store and starts the question log's
+writer (`api.questionlog`, unless `RA_QUESTION_LOG=off`), and yields them as typed lifespan
 state that routes reach through `api.deps`. A store without an index does not stop start-up: `/readyz` and
 `/ask` answer 503 until the Retriever loads one. Every error is JSON `{"error": {"status", "message"}}`;
 an unexpected one is logged with its trace and answered with a generic 500.
@@ -25,6 +26,7 @@ from api.deps import AppState, Services
 from api.feedback import FeedbackStore
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, JSONCORSMiddleware, RateLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
+from api.questionlog import QuestionLog
 from api.reindex import Reindexer
 from api.routes import ROUTERS
 from api.routes.pages import STATIC
@@ -64,7 +66,15 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
         log.warning("no index loaded at start-up: %s", exc)
     return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=Answerer(llm),
                     roadmap=roadmap, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
-                    reindexer=Reindexer(settings, store, embedder), metrics=metrics)
+                    reindexer=Reindexer(settings, store, embedder), metrics=metrics, questions=open_question_log(settings, metrics))
+
+
+def open_question_log(settings: Settings, metrics: Metrics) -> QuestionLog | None:
+    """The question log's writer, started (its file is opened in the background: a read-only or full disk
+    never stops the service), or None when `RA_QUESTION_LOG=off`."""
+    if not settings.question_log:
+        return None
+    return QuestionLog(settings.data_dir / "questions", settings.question_log_days, metrics).start()
 
 
 def make_lifespan(settings: Settings, metrics: Metrics):
@@ -76,6 +86,8 @@ def make_lifespan(settings: Settings, metrics: Metrics):
             yield {"services": services}
         finally:
             await asyncio.to_thread(services.reindexer.join, 5.0)
+            if services.questions is not None:
+                await asyncio.to_thread(services.questions.close)
             llm = getattr(services.answerer, "llm", None)
             if llm is not None and hasattr(llm, "close"):
                 llm.close()

@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.feedback import FeedbackStore
 from api.metrics import Metrics
+from api.questionlog import QuestionLog
 from api.reindex import Reindexer
 from ingest.roadmap import Roadmap
 from settings import Settings
@@ -31,6 +32,7 @@ class Services:
     feedback: FeedbackStore
     reindexer: Reindexer
     metrics: Metrics
+    questions: QuestionLog | None = None  # None: RA_QUESTION_LOG=off
     catalog_cache: dict = field(default_factory=dict)  # index version -> built catalog
 
 

@@ -24,6 +24,10 @@ def _not_blank(value: str) -> str:
     return value
 
 
+SESSION = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                description="A random id of the asking browser (the widget sends one), kept in the question log.")
+
+
 class ErrorDetail(BaseModel):
     status: int
     message: str
@@ -39,6 +43,7 @@ class AskIn(BaseModel):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The learner's question.")
     week: int | None = Field(None, ge=1, le=16, description="Limit retrieval to this week (else detected from the question).")
     top_k: int | None = Field(None, ge=1, le=10, description="How many chunks to retrieve (default: the service's setting).")
+    session: str | None = SESSION
 
     _blank = field_validator("question")(_not_blank)
 
@@ -71,6 +76,7 @@ class AskOut(BaseModel):
     note: str | None
     version: int | None
     timings: Timings
+    id: str | None = Field(None, description="This answer's id in the question log (name it as `answer_id` in feedback); null when the log is off.")
 
 
 class FeedbackIn(BaseModel):
@@ -81,6 +87,8 @@ class FeedbackIn(BaseModel):
     citations: list[dict[str, Any] | str] = Field(default_factory=list, max_length=20)
     rating: Literal["up", "down"]
     comment: str | None = Field(None, max_length=2000)
+    answer_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The rated answer's `id`.")
+    session: str | None = SESSION
 
     _blank = field_validator("question")(_not_blank)
 
@@ -115,3 +123,4 @@ class ChatIn(BaseModel):
     stream: bool = False
     week: int | None = Field(None, ge=1, le=16, description="Extra field: limit retrieval to this week.")
     top_k: int | None = Field(None, ge=1, le=10, description="Extra field: how many chunks to retrieve.")
+    session: str | None = SESSION

@@ -51,15 +51,24 @@ def answer_payload(answer, version: int | None, timings: dict[str, float]) -> di
         "note": answer.note,
         "version": version,
         "timings": {k: round(timings.get(k, 0.0), 2) for k in ("embed", "retrieve", "generate")},
+        "id": answer.log_id,
     }
 
 
-def record(services: Services, answer, timings: dict[str, float], total: Stopwatch) -> None:
-    services.metrics.observe_ms({**timings, "total": total.ms()})
+def record(services: Services, answer, timings: dict[str, float], total: Stopwatch, question: str | None = None,
+           retrieval=None, session: str | None = None, channel: str = "ask") -> None:
+    """Every answer, from any route, passes here: its metrics, and its row in the question log (whose id
+    becomes the answer's `id`)."""
+    total_ms = total.ms()
+    services.metrics.observe_ms({**timings, "total": total_ms})
     services.metrics.answers.labels(mode=answer.mode, grounded=str(answer.grounded).lower()).inc()
+    if services.questions is not None and question is not None:
+        answer.log_id = services.questions.log(question, answer, retrieval, total_ms, session, channel,
+                                               services.retriever.version)
 
 
-def ask_sync(services: Services, question: str, week: int | None, top_k: int | None) -> tuple[object, dict]:
+def ask_sync(services: Services, question: str, week: int | None, top_k: int | None, session: str | None = None,
+             channel: str = "ask") -> tuple[object, dict]:
     """Retrieve and answer in one go (runs in a worker thread); returns (Answer, timings in ms)."""
     total = Stopwatch()
     retrieval = retrieve(services, question, week, top_k)
@@ -67,7 +76,7 @@ def ask_sync(services: Services, question: str, week: int | None, top_k: int | N
     sw = Stopwatch()
     answer = services.answerer.answer(question, retrieval)
     timings["generate"] = sw.ms()
-    record(services, answer, timings, total)
+    record(services, answer, timings, total, question, retrieval, session, channel)
     return answer, timings
 
 
@@ -81,11 +90,12 @@ def failure_message(exc: Exception) -> str:
 
 @router.post("/ask", response_model=AskOut, responses=ERRORS, summary="Answer a question with cited sources")
 async def ask(body: AskIn, services: ServicesDep) -> dict:
-    answer, timings = await run_in_threadpool(ask_sync, services, body.question, body.week, body.top_k)
+    answer, timings = await run_in_threadpool(ask_sync, services, body.question, body.week, body.top_k, body.session)
     return answer_payload(answer, services.retriever.version, timings)
 
 
-def stream_events(services: Services, question: str, retrieval, total: Stopwatch) -> Iterator[str]:
+def stream_events(services: Services, question: str, retrieval, total: Stopwatch,
+                  session: str | None = None) -> Iterator[str]:
     """The SSE body after retrieval (a sync generator: the server iterates it in its threadpool)."""
     version = services.retriever.version
     timings = retrieval_ms(retrieval)
@@ -101,7 +111,7 @@ def stream_events(services: Services, question: str, retrieval, total: Stopwatch
         if final is None:
             raise RuntimeError("the answerer ended without an answer")
         timings["generate"] = sw.ms()
-        record(services, final, timings, total)
+        record(services, final, timings, total, question, retrieval, session, "stream")
         yield sse("answer", answer_payload(final, version, timings))
         yield sse("done", {})
     except Exception as exc:  # the response has started: report in-band, log the trace here
@@ -114,5 +124,5 @@ def stream_events(services: Services, question: str, retrieval, total: Stopwatch
 async def ask_stream(body: AskIn, services: ServicesDep) -> StreamingResponse:
     total = Stopwatch()
     retrieval = await run_in_threadpool(retrieve, services, body.question, body.week, body.top_k)
-    return StreamingResponse(stream_events(services, body.question, retrieval, total),
+    return StreamingResponse(stream_events(services, body.question, retrieval, total, body.session),
                              media_type="text/event-stream", headers=SSE_HEADERS)

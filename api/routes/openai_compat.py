@@ -1,7 +1,7 @@
 """An OpenAI-compatible face: `GET /v1/models` lists one model, "roadmap-assistant", and
 `POST /v1/chat/completions` answers the last user message (the question) from the roadmap's sources, whole
 or streamed as `chat.completion.chunk` events ending with `data: [DONE]`. The week comes from an extra body
-field `week` (`extra_body={"week": 9}` with the openai client) or from the question's text. The citations are
+field `week` (`extra_body={"week": 9}` with the openai client) or from the question's text (and an optional `session`, as on /ask). The citations are
 appended to the message as a "Sources:" list (`[n] title — url`) and also given as a top-level `citations`.
 """
 from __future__ import annotations
@@ -58,7 +58,7 @@ async def chat_completions(body: ChatIn, services: ServicesDep):
     question = question_of(body)
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     if not body.stream:
-        answer, _t = await run_in_threadpool(ask_sync, services, question, body.week, body.top_k)
+        answer, _t = await run_in_threadpool(ask_sync, services, question, body.week, body.top_k, body.session, "v1")
         return {
             "id": cid, "object": "chat.completion", "created": created, "model": MODEL_NAME,
             "choices": [{"index": 0, "finish_reason": "stop",
@@ -68,7 +68,7 @@ async def chat_completions(body: ChatIn, services: ServicesDep):
         }
     total = Stopwatch()
     retrieval = await run_in_threadpool(retrieve, services, question, body.week, body.top_k)
-    return StreamingResponse(chunks(services, question, retrieval, total, cid, created),
+    return StreamingResponse(chunks(services, question, retrieval, total, cid, created, body.session),
                              media_type="text/event-stream", headers=SSE_HEADERS)
 
 
@@ -78,7 +78,8 @@ def _chunk(cid: str, created: int, delta: dict, finish: str | None = None, **ext
     return f"data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
 
 
-def chunks(services: Services, question: str, retrieval, total: Stopwatch, cid: str, created: int) -> Iterator[str]:
+def chunks(services: Services, question: str, retrieval, total: Stopwatch, cid: str, created: int,
+           session: str | None = None) -> Iterator[str]:
     """The streamed completion: a role delta, the answer's tokens, the Sources list, a stop chunk, [DONE]."""
     yield _chunk(cid, created, {"role": "assistant", "content": ""})
     try:
@@ -91,7 +92,7 @@ def chunks(services: Services, question: str, retrieval, total: Stopwatch, cid: 
         if final is None:
             raise RuntimeError("the answerer ended without an answer")
         timings = {**retrieval_ms(retrieval), "generate": sw.ms()}
-        record(services, final, timings, total)
+        record(services, final, timings, total, question, retrieval, session, "v1-stream")
         if block := sources_block(final.citations):
             yield _chunk(cid, created, {"content": block})
         yield _chunk(cid, created, {}, "stop", citations=[asdict(c) for c in final.citations])

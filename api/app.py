@@ -1,7 +1,7 @@
 """The FastAPI app factory. `create_app(settings)` builds nothing but the app: its lifespan opens the index
 store, the embedder, the Retriever and the Answerer (generating with `OpenAIChatModel` when a model and an
 API key are configured), parses the roadmap, opens the feedback store and starts the question log's
-writer (`api.questionlog`, unless `RA_QUESTION_LOG=off`), and yields them as typed lifespan
+writer (`api.questionlog`, unless `RA_QUESTION_LOG=off`) and what the insights read, and yields them as typed lifespan
 state that routes reach through `api.deps`. A store without an index does not stop start-up: `/readyz` and
 `/ask` answer 503 until the Retriever loads one. Every error is JSON `{"error": {"status", "message"}}`;
 an unexpected one is logged with its trace and answered with a generic 500.
@@ -24,6 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.batching import BatchingEmbedder
 from api.deps import AppState, Services
 from api.feedback import FeedbackStore
+from api.insights_data import InsightsData
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, JSONCORSMiddleware, RateLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.questionlog import QuestionLog
@@ -64,9 +65,13 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
         retriever.ready()  # load the index now if there is one; without one the service still starts
     except RoadmapAssistantError as exc:
         log.warning("no index loaded at start-up: %s", exc)
+    questions = open_question_log(settings, metrics)
+    insights = InsightsData(settings, store, embedder, retriever, {w.number: w.title for w in roadmap.weeks},
+                            flush=questions.flush if questions is not None else None)
     return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=Answerer(llm),
                     roadmap=roadmap, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
-                    reindexer=Reindexer(settings, store, embedder), metrics=metrics, questions=open_question_log(settings, metrics))
+                    reindexer=Reindexer(settings, store, embedder), metrics=metrics, questions=questions,
+                    insights=insights)
 
 
 def open_question_log(settings: Settings, metrics: Metrics) -> QuestionLog | None:

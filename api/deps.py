@@ -13,6 +13,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.feedback import FeedbackStore
+from api.insights_data import InsightsData
 from api.metrics import Metrics
 from api.questionlog import QuestionLog
 from api.reindex import Reindexer
@@ -33,6 +34,7 @@ class Services:
     reindexer: Reindexer
     metrics: Metrics
     questions: QuestionLog | None = None  # None: RA_QUESTION_LOG=off
+    insights: InsightsData | None = None
     catalog_cache: dict = field(default_factory=dict)  # index version -> built catalog
 
 

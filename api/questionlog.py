@@ -100,13 +100,12 @@ class Entry:
 
     @property
     def week(self) -> int | None:
-        """The week the question belongs to: the week asked, else the top source's, else the suggested one's."""
+        """The week the question belongs to: the week asked, else its top source's first week (an unanswered
+        question asked of no week belongs to none: the closest page of an off-topic question says little)."""
         if self.week_asked is not None:
             return self.week_asked
-        for weeks in ([c.get("weeks") for c in self.citations[:1]] + [(self.suggested or {}).get("weeks")]):
-            if weeks:
-                return int(weeks[0])
-        return None
+        weeks = self.citations[0].get("weeks") if self.citations else None
+        return int(weeks[0]) if weeks else None
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__} | {"week": self.week}

@@ -2,10 +2,13 @@
 through the questions of `eval/questions.jsonl` when present (else a few built-in ones), after a short
 warm-up. The service remembers question embeddings, so repeated questions are cheaper; `--cold` makes every
 question text unique (a request number is appended) to measure the uncached path. Prints p50/p95/p99 latency, answers per second, the error count, and one JSON line with the same.
+`--compare URL2` sends the same requests to two services in alternating blocks from one client (a fair A/B on
+a busy machine, e.g. the question log on and off) and prints both latencies and the difference of the p50s.
 
     python -m api --port 8000 &            # with RA_DATA_DIR pointing at an index
     python bench/load.py --url http://127.0.0.1:8000 -n 500 -c 1
     python bench/load.py --url http://127.0.0.1:8000 -n 2000 -c 16
+    python bench/load.py --url http://127.0.0.1:8000 --compare http://127.0.0.1:8001 -n 4000
 """
 from __future__ import annotations
 
@@ -45,7 +48,7 @@ def percentile(sorted_ms: list[float], p: float) -> float:
 
 
 async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: int, timeout: float,
-              cold: bool = False) -> dict:
+              cold: bool = False, keep: list[float] | None = None, offset: int = 0) -> dict:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout) as client:
         for i in range(warmup):
@@ -59,7 +62,7 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
             nonlocal next_i
             while next_i < n:
                 i, next_i = next_i, next_i + 1
-                question = questions[i % len(questions)] + (f" (request {i})" if cold else "")
+                question = questions[(offset + i) % len(questions)] + (f" (request {offset + i})" if cold else "")
                 t0 = time.perf_counter()
                 try:
                     r = await client.post("/ask", json={"question": question[:2000]})
@@ -75,6 +78,8 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - t0
+    if keep is not None:
+        keep.extend(latencies)
     lat = sorted(latencies)
     answered = sum(modes.values())
     return {"requests": n, "concurrency": concurrency, "cold": cold, "seconds": round(wall, 2),
@@ -82,6 +87,27 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
             "p99_ms": round(percentile(lat, 99), 1), "mean_ms": round(statistics.fmean(lat), 1) if lat else None,
             "answers_per_s": round(answered / wall, 1) if wall else None,
             "errors": sum(errors.values()), "error_kinds": dict(errors), "modes": dict(modes)}
+
+
+async def compare(url: str, other: str, n: int, blocks: int, questions: list[str], warmup: int, timeout: float,
+                  cold: bool = False) -> dict:
+    """The same requests against two services in alternating blocks (A B A B ...), so the machine's load
+    drifts over both alike; p50/p95 of each and the difference of the p50s (other - url)."""
+    kept: dict[str, list[float]] = {url: [], other: []}
+    errors = 0
+    for target in (url, other):
+        await run(target, 0, 1, questions, warmup, timeout)
+    size = max(1, n // blocks)
+    for b in range(blocks):
+        for target in ((url, other) if b % 2 == 0 else (other, url)):
+            errors += (await run(target, size, 1, questions, 0, timeout, cold, kept[target], offset=b * size))["errors"]
+    out = {"requests_each": size * blocks, "blocks": blocks, "cold": cold, "errors": errors}
+    for name, target in (("a", url), ("b", other)):
+        lat = sorted(kept[target])
+        out[name] = {"url": target, "p50_ms": round(percentile(lat, 50), 2), "p95_ms": round(percentile(lat, 95), 2),
+                     "mean_ms": round(statistics.fmean(lat), 2) if lat else None}
+    out["p50_b_minus_a_ms"] = round(out["b"]["p50_ms"] - out["a"]["p50_ms"], 2)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,8 +119,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--timeout", type=float, default=30.0)
     p.add_argument("--cold", action="store_true", help="make every question unique (no cached embeddings)")
+    p.add_argument("--compare", metavar="URL", help="a second service: alternate blocks of requests between the two "
+                   "(one client) and print both latencies and the difference of their p50s")
+    p.add_argument("--blocks", type=int, default=20, help="alternating blocks with --compare (default 20)")
     args = p.parse_args(argv)
     questions = load_questions(args.questions)
+    if args.compare:
+        result = asyncio.run(compare(args.url, args.compare, args.requests, args.blocks, questions, args.warmup,
+                                     args.timeout, args.cold))
+        for name in ("a", "b"):
+            r = result[name]
+            print(f"{r['url']}: p50 {r['p50_ms']} ms  p95 {r['p95_ms']} ms  mean {r['mean_ms']} ms")
+        print(f"{result['requests_each']} requests each in {result['blocks']} alternating blocks; "
+              f"p50 difference (second - first): {result['p50_b_minus_a_ms']} ms; errors: {result['errors']}")
+        print(json.dumps(result))
+        return 1 if result["errors"] else 0
     result = asyncio.run(run(args.url, args.requests, args.concurrency, questions, args.warmup, args.timeout, args.cold))
     print(f"{result['requests']} requests, concurrency {result['concurrency']}, {len(questions)} distinct questions"
           + (" (each made unique: cold)" if args.cold else ""))

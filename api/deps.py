@@ -95,3 +95,4 @@ def require_admin(settings: SettingsDep,
 
 
 AdminDep = Depends(require_admin)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]  # the bearer token given, if any

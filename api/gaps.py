@@ -6,7 +6,8 @@ clustered with scikit-learn's `AgglomerativeClustering`: cosine distance, averag
 threshold instead of a number of clusters, so a topic asked once is a cluster of one and unrelated questions
 stay apart. Each cluster is labelled with its top terms (the project's tokenizer, shown as the words asked),
 lists its questions as asked, and names the closest week and page in the index (a search for the question
-nearest the cluster's centre).
+nearest the cluster's centre). The same question asked again is embedded once and counted in its cluster's
+size; at most the newest `MAX_DISTINCT` distinct questions are clustered.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ LOW_CONFIDENCE = 0.5   # a grounded answer below this retrieval confidence is a 
 EXAMPLES = 5
 LABEL_TERMS = 3
 EMBED_BATCH = 64
+MAX_DISTINCT = 3000    # distinct questions clustered at most (the newest): ~36 MB of distances, a few seconds
 _WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -97,35 +99,50 @@ def stems(question: str) -> set[str]:
     return set(tokenize(strip_week(question)))
 
 
+def _key(text: str) -> str:
+    """The same question asked again: case, spacing and end punctuation aside."""
+    return " ".join(_WORD.findall(text.lower()))
+
+
 def find_gaps(questions: list[GapQuestion], embedder, search: Callable[[str], dict | None] | None = None,
               distance: float = DISTANCE, cache: dict | None = None,
-              progress: Callable[[int, int], None] | None = None, examples: int = EXAMPLES) -> list[dict]:
-    """The gap clusters, biggest first: label, size, unanswered, sessions, examples (newest first, distinct),
-    closest {week, url, title}."""
-    if not questions:
-        return []
-    texts = [strip_week(q.question) or q.question for q in questions]
+              progress: Callable[[int, int], None] | None = None, examples: int = EXAMPLES,
+              max_distinct: int = MAX_DISTINCT) -> tuple[list[dict], dict]:
+    """The gap clusters, biggest first (label, size, unanswered, sessions, examples newest first, closest
+    {week, url, title}), and what was clustered. A question asked again joins its first asking; the newest
+    `max_distinct` distinct questions are clustered (the distance matrix grows with their square)."""
+    distinct: dict[str, list[GapQuestion]] = {}
+    for q in sorted(questions, key=lambda q: -q.created_at):
+        distinct.setdefault(_key(strip_week(q.question)) or q.question, []).append(q)
+    kept = list(distinct.values())[:max_distinct]
+    info = {"questions": len(questions), "distinct": len(distinct), "clustered": len(kept)}
+    if not kept:
+        return [], info
+    texts = [strip_week(same[0].question) or same[0].question for same in kept]
     vectors = embed(texts, embedder, cache, progress)
+    if cache is not None and len(cache) > 2 * len(texts):  # keep the cache to what the window still asks
+        for text in set(cache) - set(texts):
+            del cache[text]
     everywhere: Counter = Counter()
-    for q in questions:
-        everywhere.update(stems(q.question))
+    for same in kept:
+        everywhere.update(stems(same[0].question))
     out = []
     for group in cluster(vectors, distance):
-        members = [questions[i] for i in group]
+        members = [q for i in group for q in kept[i]]
         centre = vectors[group].mean(axis=0)
-        medoid = group[int(np.argmax(vectors[group] @ centre))]
+        medoid = kept[group[int(np.argmax(vectors[group] @ centre))]][0]
         newest = sorted(members, key=lambda q: -q.created_at)
-        shown = list(dict.fromkeys(q.question for q in newest))[:examples]
         out.append({
             "label": label([q.question for q in members], everywhere),
             "size": len(members),
             "unanswered": sum(not q.grounded for q in members),
             "sessions": len({q.session for q in members if q.session}),
-            "examples": shown,
-            "closest": search(questions[medoid].question) if search else None,
+            "examples": [kept[i][0].question for i in sorted(group, key=lambda i: -kept[i][0].created_at)][:examples],
+            "closest": search(medoid.question) if search else None,
             "last_asked": newest[0].created_at,
         })
-    return out
+    out.sort(key=lambda g: (-g["size"], -g["last_asked"]))
+    return out, info
 
 
 def searcher(retriever, top_k: int = 3) -> Callable[[str], dict | None]:

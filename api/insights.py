@@ -137,7 +137,8 @@ def compute(read: LogRead, *, since: float, until: float | None = None, weeks: d
     counts, seen, last = cited_counts(entries)
     gap_questions = [GapQuestion(e.question, e.created_at, e.grounded, e.session) for e in entries
                      if is_gap(e.grounded, e.confidence, low_confidence)]
-    gaps = find_gaps(gap_questions, embedder, search, distance, cache, progress) if embedder is not None else []
+    gaps, clustered = (find_gaps(gap_questions, embedder, search, distance, cache, progress) if embedder is not None
+                       else ([], {"questions": len(gap_questions), "distinct": None, "clustered": 0}))
     return {
         "since": iso(since), "until": iso(until or time.time()),
         "log": {**(log_info or {}), "files": read.files, "unreadable": read.unreadable},
@@ -146,7 +147,7 @@ def compute(read: LogRead, *, since: float, until: float | None = None, weeks: d
                    "gap_questions": len(gap_questions)},
         "weeks": per_week(entries, weeks or {}),
         "gaps": gaps,
-        "gap_settings": {"low_confidence": low_confidence, "distance": distance},
+        "gap_settings": {"low_confidence": low_confidence, "distance": distance, **clustered},
         "cited_pages": cited_pages(counts, seen, pages, top),
         "never_cited": never_cited(counts, pages),
         "failing_links": failing_links(counts, last, index.get("links", [])),
@@ -224,7 +225,8 @@ def print_tables(result: dict, console) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="roadmap-insights", description="What learners ask, where they get stuck, what the sources miss.")
+    p = argparse.ArgumentParser(prog="roadmap-insights",
+                                description="What learners ask, where they get stuck, what the sources miss.")
     p.add_argument("--since", help="start of the window: 30d, 12h, 2w or an ISO date (default: the whole retention)")
     p.add_argument("--json", action="store_true", help="print the insights as one JSON object")
     p.add_argument("--csv", metavar="DIR", type=Path, help="write one CSV file per table into DIR")

@@ -107,9 +107,6 @@ class Entry:
         weeks = self.citations[0].get("weeks") if self.citations else None
         return int(weeks[0]) if weeks else None
 
-    def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__} | {"week": self.week}
-
 
 @dataclass
 class LogRead:

@@ -35,6 +35,7 @@ GRAFANA = ["How do I set up alerts in Grafana?",
            "configuring grafana alert rules and notifications",
            "grafana alerting to slack, how?"]
 SINGLES = ["What is the capital of Australia?", "How do I bake sourdough bread at home?"]
+REASKED = "how do I set up alerts in grafana"  # GRAFANA[0] again, case and punctuation aside
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def world(fixture_index, tmp_path_factory):
         q("What does the finally clause do in Python?", via=ask_stream)
         container = q("How do I start a container from an image?", week=2)
         registry = q("What is a model registry and how are its versions numbered?")
-        for question in TERRAFORM + GRAFANA + SINGLES:
+        for question in TERRAFORM + GRAFANA + SINGLES + [REASKED]:
             q(question)
         rate(url, "How do I start a container from an image?", "down", answer_id=container["id"], session="learner-a")
         rate(url, "What is a model registry and how are its versions numbered?", "up", answer_id=registry["id"])
@@ -95,22 +96,25 @@ def test_per_week_numbers(world):
 
 
 def test_gap_clustering_groups_paraphrases_and_keeps_unrelated_ones_apart(world):
-    """The three Terraform paraphrases form one cluster, the three Grafana ones another, and each unrelated
-    question stays alone; every cluster has a label of its terms, examples as asked and a closest page."""
+    """The three Terraform paraphrases form one cluster, the three Grafana ones another (one asked twice: counted
+    twice, shown once, as last asked), and each unrelated question stays alone; every cluster has a label of its
+    terms, examples as asked and a closest page."""
     log = {e.question: e for e in rows(world["settings"])}
     for question in TERRAFORM + GRAFANA + SINGLES:  # the premise: the sources don't answer these
         assert not log[question].grounded or log[question].confidence < 0.5, question
     gaps = world["insights"]["gaps"]
     cluster_of = {q: i for i, g in enumerate(gaps) for q in g["examples"]}
-    for topic, word in ((TERRAFORM, "terraform"), (GRAFANA, "grafana")):
+    for topic, word, size in ((TERRAFORM, "terraform", 3), ([REASKED] + GRAFANA[1:], "grafana", 4)):
         cluster = gaps[cluster_of[topic[0]]]
-        assert sorted(cluster["examples"]) == sorted(topic) and cluster["size"] == 3
+        assert sorted(cluster["examples"]) == sorted(topic) and cluster["size"] == size
         assert word in cluster["label"].split(", ")
         assert cluster["sessions"] == 1 and cluster["closest"]["url"] and cluster["closest"]["week"] in (1, 2, 3)
-    assert cluster_of[TERRAFORM[0]] != cluster_of[GRAFANA[0]]
+    assert GRAFANA[0] not in cluster_of and cluster_of[TERRAFORM[0]] != cluster_of[REASKED]
     for question in SINGLES:
         assert gaps[cluster_of[question]]["examples"] == [question]
     assert [g["size"] for g in gaps] == sorted((g["size"] for g in gaps), reverse=True)
+    settings = world["insights"]["gap_settings"]
+    assert settings["distinct"] == settings["clustered"] == sum(len(g["examples"]) for g in gaps)
 
 
 def test_insights_endpoint_guards_and_window(world, fixture_index):
@@ -142,7 +146,8 @@ def test_parse_since():
 # ---------------------------------------------------------------- cited pages and failing links
 DOCKER = page("Docker Basics", ("Images", "An image is a read-only template with instructions for creating a container."),
               ("Run", "docker run starts a container from an image and keeps it isolated from the host."))
-REGISTRY = page("Model Registry", ("Versions", "Each registered model keeps numbered versions; a new version is created on every registration."))
+REGISTRY = page("Model Registry", ("Versions", "Each registered model keeps numbered versions; a new version is created "
+                                                "on every registration."))
 QUOTAS = page("Service Quotas", ("Limits", "Each account has a default quota of concurrent training jobs per region."))
 
 

@@ -15,10 +15,9 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.security import HTTPAuthorizationCredentials
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ServicesDep, SettingsDep, _bearer
+from api.deps import BearerDep, ServicesDep, SettingsDep
 from api.insights import parse_since
 from api.routes.pages import STATIC
 
@@ -34,8 +33,7 @@ def _cookie_value(token: str) -> str:
     return hmac.new(token.encode(), b"roadmap-assistant admin page", hashlib.sha256).hexdigest()
 
 
-def admin_signed_in(request: Request, settings: SettingsDep,
-                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> bool:
+def admin_signed_in(request: Request, settings: SettingsDep, credentials: BearerDep) -> bool:
     """True for the admin bearer token or the page's cookie; 404 while no admin token is configured."""
     token = settings.admin_token
     if not token:
@@ -54,8 +52,8 @@ def _page(name: str, status: int = 200, message: str = "") -> HTMLResponse:
 
 
 @router.get("/insights", summary="Insights from the question log: per week, coverage gaps, pages, failing links")
-async def insights(services: ServicesDep, signed_in: SignedIn,
-                   since: Annotated[str | None, Query(description="30d, 12h, 2w or an ISO date; default: the whole retention")] = None) -> dict:
+async def insights(services: ServicesDep, signed_in: SignedIn, since: Annotated[str | None, Query(
+        description="30d, 12h, 2w or an ISO date; default: the whole retention")] = None) -> dict:
     if not signed_in:
         raise HTTPException(401, "a valid admin bearer token is required", headers={"WWW-Authenticate": "Bearer"})
     try:

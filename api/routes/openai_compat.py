@@ -1,8 +1,9 @@
 """An OpenAI-compatible face: `GET /v1/models` lists one model, "roadmap-assistant", and
 `POST /v1/chat/completions` answers the last user message (the question) from the roadmap's sources, whole
 or streamed as `chat.completion.chunk` events ending with `data: [DONE]`. The week comes from an extra body
-field `week` (`extra_body={"week": 9}` with the openai client) or from the question's text (and an optional `session`, as on /ask). The citations are
-appended to the message as a "Sources:" list (`[n] title — url`) and also given as a top-level `citations`.
+field `week` (`extra_body={"week": 9}` with the openai client) or from the question's text; an extra `session`
+is kept in the question log, as on /ask. The citations are appended to the message as a "Sources:" list
+(`[n] title — url`) and also given as a top-level `citations`.
 """
 from __future__ import annotations
 

@@ -153,7 +153,7 @@ def standalone_of(reply: str) -> str | None:
     line = next((ln.strip() for ln in (reply or "").splitlines() if ln.strip()), "")
     line = re.sub(r"^(?:standalone question|question)\s*:\s*", "", line, flags=re.IGNORECASE)
     line = line.strip().strip("\"'“”‘’`").strip()
-    return line if 0 < len(line) <= MAX_QUERY_CHARS and terms(line) else None
+    return line if len(line) <= MAX_QUERY_CHARS and re.search(r"[A-Za-z0-9]", line) else None
 
 
 class Condenser:

@@ -74,6 +74,7 @@ class Answered:
     answer: object           # api.answer.Answer
     timings: dict[str, float]
     query: str
+    retrieval: object        # what the answer was made from (vectorstore.retrieve.Retrieval)
 
 
 def answer_turn(services: Services, question: str, week: int | None, top_k: int | None,
@@ -86,7 +87,7 @@ def answer_turn(services: Services, question: str, week: int | None, top_k: int 
     answer = finish(services.answerer.answer(resolved.query, resolved.retrieval), target)
     timings["generate"] = sw.ms()
     record(services, answer, timings, total)
-    return Answered(answer, timings, resolved.query)
+    return Answered(answer, timings, resolved.query, resolved.retrieval)
 
 
 def sse(event: str, data: object) -> str:

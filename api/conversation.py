@@ -35,6 +35,10 @@ MAX_HISTORY_MESSAGES = 8   # earlier messages a request may carry
 MAX_MESSAGE_CHARS = 2000   # characters per history message (the question's own limit)
 MAX_CARRIED = 6            # content words carried over from the previous turn by the rule
 MAX_QUERY_CHARS = 500      # longest standalone question accepted from the model
+# When both the standalone query and the bare question find grounded passages, the standalone is kept unless
+# the bare question's confidence is higher by more than this: a follow-up's own words often match some page
+# confidently ("does that also stop it from reading from S3?" -> the S3 docs). Chosen on the dev conversations.
+STANDALONE_PRIOR = 0.35
 
 # Words that point back at something said before; "one"/"same" as in "the same for week 4", "a simpler one".
 _REFERS = frozenset("it its it's itself that this these those there them they their theirs one ones same".split())
@@ -43,7 +47,8 @@ _OPENER = re.compile(r"^\W*(?:and|also|so|then|but|or|plus|what about|how about|
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+#'’]*(?:[._-][A-Za-z0-9+#]+)*")
 # Words that carry no topic in a follow-up even though they are not stop words.
 _FILLER = frozenset("about instead else again anything something example examples thing things way ways "
-                    "difference compare compared differ ok okay thanks thank yes no sure".split())
+                    "difference compare compared differ ok okay thanks thank yes no sure don't doesn't can't "
+                    "isn't aren't won't didn't".split())
 # A line that starts the Sources list of an answer ("Sources:", "**Sources:**", "## Sources").
 _SOURCES = re.compile(r"^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?sources(?:\*\*|__)?[ \t]*:?[ \t]*(?:\*\*|__)?[ \t]*$",
                       re.IGNORECASE | re.MULTILINE)
@@ -79,18 +84,33 @@ def clean_history(messages: Iterable[Message]) -> list[Message]:
 
 
 # ---------------------------------------------------------------- follow-ups
+def _runs(text: str) -> list[list[str]]:
+    """The text's runs of consecutive content words, as written (a stop word, week mention or punctuation ends
+    one): "How do I create a model group in the SageMaker model registry?" -> [create], [model group],
+    [SageMaker model registry]."""
+    runs: list[list[str]] = [[]]
+    for m in re.finditer(r"\S+", strip_week(text)):
+        token = m.group()
+        words = _WORD.findall(token)
+        word = words[0] if len(words) == 1 else None
+        low = (word or "").lower().strip("'’")
+        if word is None or low in _FILLER or low in _REFERS or not terms(low):
+            runs.append([])
+            continue
+        runs[-1].append(word)
+        if token[-1] in ",.;:?!)":
+            runs.append([])
+    return [r for r in runs if r]
+
+
 def content_words(text: str) -> list[str]:
     """The words of `text` that carry its topic, as written (no week mention, stop word or filler; each once)."""
     out, seen = [], set()
-    for word in _WORD.findall(strip_week(text)):
-        low = word.lower().strip("'’")
-        if low in _FILLER or low in _REFERS:
-            continue
-        stems = terms(low)
-        if not stems or stems[0] in seen:
-            continue
-        seen.add(stems[0])
-        out.append(word)
+    for word in (w for run in _runs(text) for w in run):
+        stem = terms(word.lower().strip("'’"))[0]
+        if stem not in seen:
+            seen.add(stem)
+            out.append(word)
     return out
 
 
@@ -104,25 +124,46 @@ def is_followup(question: str) -> bool:
     return len(content_words(text)) <= 1
 
 
+def is_name(word: str) -> bool:
+    """A word written like a name: capitalised or with a capital or digit inside (Glue, DVC, MLflow, S3, EC2)."""
+    return word[:1].isupper() or any(c.isupper() or c.isdigit() for c in word[1:])
+
+
+def topic_words(text: str) -> list[str]:
+    """The words that name a question's topic: its runs of content words holding a name ("AWS Glue",
+    "SageMaker model registry") when it has any, else all its content words ("batch transform")."""
+    named = " ".join(" ".join(run) for run in _runs(text) if any(is_name(w) for w in run))
+    return content_words(named) if named else content_words(text)
+
+
 def rule_rewrite(question: str, previous: str | None) -> str:
     """The question with the previous turn's topic words it lacks appended: 'how do I schedule it? (AWS Glue)'."""
     if not previous:
         return question
     have = set(terms(question))
-    carried = [w for w in content_words(previous) if terms(w)[0] not in have][:MAX_CARRIED]
+    carried = [w for w in topic_words(previous) if terms(w)[0] not in have][:MAX_CARRIED]
     if not carried:
         return question
     return f"{question.strip()} ({' '.join(carried)})"
 
 
 def resolve_week(question: str, followup: bool, previous: int | None, requested: int | None) -> int | None:
-    """A week named in the question; else, for a follow-up, the previous turn's week; else the request's."""
+    """A week named in the question; else the previous turn's week for a follow-up, or when the request has no
+    week of its own (the conversation is then the only context); else the request's."""
     named = detect_week(question)
     if named is not None:
         return named
-    if followup and previous is not None:
+    if previous is not None and (followup or requested is None):
         return previous
     return requested
+
+
+def about_the_week(query: str, week: int | None) -> str:
+    """A question with no topic but a week ("what's in week 4?", "and week 5?") asks about the week's plan:
+    say so, in the words of the roadmap's week sections."""
+    if week is None or content_words(query):
+        return query
+    return f"{query.strip()} (goals, resources and deliverables)"
 
 
 # ---------------------------------------------------------------- the model's rewrite
@@ -193,21 +234,24 @@ def plan_turn(question: str, history: Sequence[Message], requested_week: int | N
     previous_query, previous_week = None, None
     for m in history:  # replay the earlier user turns: each one's query and week feed the next
         if m.role == "user":
-            followup = is_followup(m.content)
-            previous_query = rule_rewrite(m.content, previous_query) if followup else m.content
+            followup = previous_query is not None and is_followup(m.content)
             previous_week = resolve_week(m.content, followup, previous_week, requested_week)
+            query = rule_rewrite(m.content, previous_query) if followup else m.content
+            previous_query = about_the_week(query, previous_week)
     followup = previous_query is not None and is_followup(question)
     week = resolve_week(question, followup, previous_week, requested_week)
-    if not followup:
-        return Turn(question, question, week, False, "none")
-    if condenser is not None:
+    query, rewrite, ms = question, "none", 0.0
+    if followup and condenser is not None:
         t0 = time.perf_counter()
         condensed = condenser.condense(history, question)
         ms = (time.perf_counter() - t0) * 1000
         if condensed:
-            return Turn(question, condensed, week, True, "model", ms)
-        return Turn(question, rule_rewrite(question, previous_query), week, True, "rule", ms)
-    return Turn(question, rule_rewrite(question, previous_query), week, True, "rule")
+            query, rewrite = condensed, "model"
+    if followup and rewrite != "model":
+        query, rewrite = rule_rewrite(question, previous_query), "rule"
+    if (weekly := about_the_week(query, week)) != query:
+        query, rewrite = weekly, rewrite if rewrite != "none" else "rule"
+    return Turn(question, query, week, followup, rewrite, ms)
 
 
 @dataclass
@@ -220,15 +264,29 @@ class Resolved:
     searched: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds: embed, retrieve, condense
 
+    def answer_question(self, generated: bool) -> str:
+        """What the answer answers. A model gets the standalone query: it must know what "it" is. An extractive
+        answer picks sentences by their words, and the carried topic words are in every passage of the topic,
+        drowning out what was asked ("How do I schedule one? (AWS Glue)" quotes what Glue is): it gets the
+        learner's own words when the best passage holds them, else the standalone query (the own words would
+        pull sentences from some lesser passage about something else)."""
+        if generated or self.query == self.turn.question or not self.retrieval.hits:
+            return self.query
+        own = set(terms(self.turn.question))
+        return self.turn.question if own & set(terms(self.retrieval.hits[0].text)) else self.query
 
-def _confidence(retrieval) -> tuple[bool, float]:
-    return bool(retrieval.grounded and retrieval.hits), float(retrieval.confidence)
+
+def _preference(retrieval, standalone: bool) -> tuple[bool, float]:
+    """Grounded first; then confidence, the standalone query's raised by STANDALONE_PRIOR when grounded."""
+    grounded = bool(retrieval.grounded and retrieval.hits)
+    return grounded, float(retrieval.confidence) + (STANDALONE_PRIOR if standalone and grounded else 0.0)
 
 
 def resolve(retriever, question: str, history: Sequence[Message], week: int | None, top_k: int,
             condenser: Condenser | None = None) -> Resolved:
     """Plan the turn and search it; with a standalone query that differs from the question, search both (one
-    model run embeds the two texts) and keep the retrieval that is grounded and more confident."""
+    model run embeds the two texts) and keep the retrieval that is grounded and more confident, the standalone
+    query favoured by STANDALONE_PRIOR."""
     turn = plan_turn(question, history, week, condenser)
     texts = list(dict.fromkeys([turn.query, turn.question]))
     searched = [strip_week(t) or t for t in texts]
@@ -237,14 +295,15 @@ def resolve(retriever, question: str, history: Sequence[Message], week: int | No
         t0 = time.perf_counter()
         retriever.embedder.embed(searched)
         embed_ms = (time.perf_counter() - t0) * 1000
-    best_i, best, retrieve_ms = 0, None, 0.0
-    for i, text in enumerate(searched):
+    best_i, best, best_score, retrieve_ms = 0, None, None, 0.0
+    for i, text in enumerate(searched):  # texts[0] is the standalone query
         r = retriever.search(text, week=turn.week, top_k=top_k)
         t = r.timings or {}
         embed_ms += t.get("embed", 0.0) * 1000
         retrieve_ms += t.get("retrieve", 0.0) * 1000
-        if best is None or _confidence(r) > _confidence(best):
-            best_i, best = i, r
+        score = _preference(r, standalone=(i == 0 and len(searched) > 1))
+        if best is None or score > best_score:
+            best_i, best, best_score = i, r, score
     timings = {"embed": embed_ms, "retrieve": retrieve_ms}
     if turn.condense_ms:  # only when a model was asked: a histogram of zeros would say nothing
         timings["condense"] = turn.condense_ms

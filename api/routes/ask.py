@@ -63,6 +63,10 @@ def record(services: Services, answer, timings: dict[str, float], total: Stopwat
     services.metrics.answers.labels(mode=answer.mode, grounded=str(answer.grounded).lower()).inc()
 
 
+def answer_question(services: Services, resolved: conversation.Resolved) -> str:
+    return resolved.answer_question(generated=services.answerer.llm is not None)
+
+
 def finish(answer, target: str):
     """The answer with its roadmap citations opening on `target` (the /roadmap page or RA_ROADMAP_URL)."""
     answer.citations = link_citations(answer.citations, target)
@@ -84,7 +88,7 @@ def answer_turn(services: Services, question: str, week: int | None, top_k: int 
     resolved = resolve(services, question, history, week, top_k)
     timings = dict(resolved.timings)
     sw = Stopwatch()
-    answer = finish(services.answerer.answer(resolved.query, resolved.retrieval), target)
+    answer = finish(services.answerer.answer(answer_question(services, resolved), resolved.retrieval), target)
     timings["generate"] = sw.ms()
     record(services, answer, timings, total)
     return Answered(answer, timings, resolved.query, resolved.retrieval)
@@ -113,7 +117,7 @@ def stream_events(services: Services, resolved: conversation.Resolved, total: St
                        "version": version, "query": resolved.query})
     try:
         sw, final = Stopwatch(), None
-        for kind, value in services.answerer.stream(resolved.query, retrieval):
+        for kind, value in services.answerer.stream(answer_question(services, resolved), retrieval):
             if kind == "token":
                 yield sse("token", {"text": value})
             elif kind == "answer":

@@ -24,7 +24,8 @@ from starlette.concurrency import run_in_threadpool
 from api.conversation import MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS, Message, Resolved
 from api.deps import Services, ServicesDep
 from api.metrics import Stopwatch
-from api.routes.ask import ERRORS, SSE_HEADERS, answer_turn, failure_message, finish, record, resolve
+from api.routes.ask import (ERRORS, SSE_HEADERS, answer_question, answer_turn, failure_message, finish, record,
+                            resolve)
 from api.routes.pages import roadmap_target
 from api.schemas import MAX_QUESTION_CHARS, MODEL_NAME, ChatIn
 
@@ -101,7 +102,7 @@ def chunks(services: Services, resolved: Resolved, total: Stopwatch, target: str
     yield _chunk(cid, created, {"role": "assistant", "content": ""})
     try:
         sw, final = Stopwatch(), None
-        for kind, value in services.answerer.stream(resolved.query, resolved.retrieval):
+        for kind, value in services.answerer.stream(answer_question(services, resolved), resolved.retrieval):
             if kind == "token" and value:
                 yield _chunk(cid, created, {"content": value})
             elif kind == "answer":

@@ -268,3 +268,22 @@ def test_roadmap_url_setting_moves_roadmap_citations(fixture_index):
             "messages": [{"role": "user", "content": "What is the weekend project of week 2?"}]}).json()
     assert resp["citations"][0]["deep_link"] == "https://course.example.org/roadmap/#week-2"
     assert "— https://course.example.org/roadmap/#week-2" in resp["choices"][0]["message"]["content"]
+
+
+def test_a_follow_up_costs_one_extra_embedding_in_one_model_run(fixture_index):
+    """Without a model, a follow-up embeds its two texts (standalone and bare) in one model run, and the searches
+    reuse those vectors: one query embedding more than a single question, no second run."""
+    from api.app import build_services
+    from api.conversation import Message, resolve
+    from api.metrics import Metrics
+
+    services = build_services(fixture_index, Metrics())
+    embedder = services.retriever.embedder  # the service's batching embedder, as the routes use it
+    before = embedder.runs
+    single = resolve(services.retriever, "What is a SageMaker endpoint?", [], None, 5)
+    assert embedder.runs == before + 1 and single.searched == ["What is a SageMaker endpoint?"]
+    follow = resolve(services.retriever, "How do I start one?", [Message("user", "What is a SageMaker endpoint?")], None, 5)
+    assert follow.searched == ["How do I start one? (SageMaker endpoint)", "How do I start one?"]
+    assert embedder.runs == before + 2
+    resolve(services.retriever, "How do I start one?", [Message("user", "What is a SageMaker endpoint?")], None, 5)
+    assert embedder.runs == before + 2  # both vectors are remembered

@@ -105,16 +105,39 @@ def test_questions_counts(questions):
     assert 10 <= len(in_text) <= len(questions) // 2, "some, not most, name their week in the text"
 
 
+STOPWORDS = set("a an the of to in on for and or is it do does i my me what how can with be are this that when which "
+                "should there by from at as if we you your".split())
+MAX_DEV_OVERLAP = 0.45  # content-word Jaccard above which a text counts as a paraphrase of a dev question
+
+
+@lru_cache(maxsize=1)
+def _dev_words() -> tuple[tuple[str, frozenset], ...]:
+    return tuple((d["id"], frozenset(_words(d["question"])) - STOPWORDS) for d in _load("questions.jsonl"))
+
+
+def _dev_overlaps(text: str) -> list[tuple[str, float]]:
+    """The dev questions (eval/questions.jsonl) whose content words overlap `text`'s above MAX_DEV_OVERLAP."""
+    mine = set(_words(text)) - STOPWORDS
+    found = []
+    for dev_id, theirs in _dev_words():
+        overlap = len(mine & theirs) / len(mine | theirs)
+        if overlap > MAX_DEV_OVERLAP:
+            found.append((dev_id, round(overlap, 2)))
+    return found
+
+
 def test_questions_are_not_copies_of_dev_questions(questions):
-    """No test question repeats or closely paraphrases one of eval/questions.jsonl (content-word overlap)."""
-    stop = set("a an the of to in on for and or is it do does i my me what how can with be are this that when "
-               "which should there by from at as if we you your".split())
-    dev = [(d["id"], set(_words(d["question"])) - stop) for d in _load("questions.jsonl")]
+    """No test question repeats or closely paraphrases one of eval/questions.jsonl."""
     for q in questions:
-        mine = set(_words(q["question"])) - stop
-        for dev_id, theirs in dev:
-            overlap = len(mine & theirs) / len(mine | theirs)
-            assert overlap <= 0.45, (q["id"], dev_id, round(overlap, 2))
+        assert not _dev_overlaps(q["question"]), q["id"]
+
+
+def test_test_conversations_do_not_paraphrase_dev_questions(conversations):
+    """No turn of a test-split conversation repeats or closely paraphrases a dev question."""
+    for c in conversations:
+        if c["split"] == "test":
+            for turn in c["turns"]:
+                assert not _dev_overlaps(turn), (c["id"], turn)
 
 
 def test_conversations_schema(conversations):

@@ -9,14 +9,18 @@ turns before it, the way chat-langchain, DocsGPT and Onyx do it: condense it int
   mention and stop words are gone ("and for week 7?").
 - **The standalone query.** With a model, `Condenser` asks it to rewrite the follow-up from the conversation
   (its own short timeout; any failure falls back to the rule). Without one, `rule_rewrite` carries over the
-  content words of the previous user turn (itself rewritten the same way, so a chain of follow-ups keeps its
-  topic): "how do I schedule a crawler with it? (AWS Glue)".
+  topic words of the previous user turn (the runs of words around its names, "SageMaker model registry", else
+  all its content words), that turn itself rewritten the same way, so a chain of follow-ups keeps its topic:
+  "how do I schedule a crawler with it? (AWS Glue)". A question naming a week but no topic asks for the
+  week's plan.
 - **The week.** A week named in the question wins ("and for week 7?" switches to 7); a follow-up that names
-  none keeps the week of the previous turn ("what about the deliverables?"); any other question gets the
-  request's week (the page's default, or the week the learner picked in the widget).
+  none keeps the week of the previous turn ("what about the deliverables?"), as does any question when the
+  request has no week; any other question gets the request's week (the page's default, or the week the
+  learner picked in the widget).
 - **Searching.** `resolve` searches the standalone query and, when it differs, the bare question too (both
-  texts embedded in one model run), and keeps the retrieval it is more confident in: a question that only
-  looked like a follow-up, or changed the topic, is not dragged back to the old one.
+  texts embedded in one model run), and keeps the retrieval it is more confident in (the standalone query
+  favoured by a margin): a question that only looked like a follow-up, or changed the topic, is not dragged
+  back to the old one.
 """
 from __future__ import annotations
 

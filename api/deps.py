@@ -33,6 +33,7 @@ class Services:
     feedback: FeedbackStore
     reindexer: Reindexer
     metrics: Metrics
+    condenser: Any = None   # api.conversation.Condenser: a model's rewrite of follow-ups (None: the rule)
     questions: QuestionLog | None = None  # None: RA_QUESTION_LOG=off
     insights: InsightsData | None = None
     catalog_cache: dict = field(default_factory=dict)  # index version -> built catalog

@@ -1,7 +1,7 @@
 """Coverage gaps: the questions the sources could not answer (or answered with low confidence), grouped by
 meaning, so the roadmap keeper sees which topics are missing rather than a list of single questions.
 
-The questions (without their "in week N" part) are embedded with the project's embedder (MiniLM), then
+The questions (a follow-up by its standalone query; without their "in week N" part) are embedded with the project's embedder (MiniLM), then
 clustered with scikit-learn's `AgglomerativeClustering`: cosine distance, average linkage, and a distance
 threshold instead of a number of clusters, so a topic asked once is a cluster of one and unrelated questions
 stay apart. Each cluster is labelled with its top terms (the project's tokenizer, shown as the words asked),
@@ -35,10 +35,15 @@ _WORD = re.compile(r"[a-z0-9]+")
 
 @dataclass
 class GapQuestion:
-    question: str
+    question: str                # as asked (shown)
     created_at: float
     grounded: bool
     session: str | None = None
+    query: str | None = None     # what was searched, for a follow-up (its meaning: clustered and labelled)
+
+    @property
+    def meaning(self) -> str:
+        return strip_week(self.query or self.question) or self.query or self.question
 
 
 def is_gap(grounded: bool, confidence: float | None, low_confidence: float = LOW_CONFIDENCE) -> bool:
@@ -113,19 +118,19 @@ def find_gaps(questions: list[GapQuestion], embedder, search: Callable[[str], di
     `max_distinct` distinct questions are clustered (the distance matrix grows with their square)."""
     distinct: dict[str, list[GapQuestion]] = {}
     for q in sorted(questions, key=lambda q: -q.created_at):
-        distinct.setdefault(_key(strip_week(q.question)) or q.question, []).append(q)
+        distinct.setdefault(_key(q.meaning) or q.meaning, []).append(q)
     kept = list(distinct.values())[:max_distinct]
     info = {"questions": len(questions), "distinct": len(distinct), "clustered": len(kept)}
     if not kept:
         return [], info
-    texts = [strip_week(same[0].question) or same[0].question for same in kept]
+    texts = [same[0].meaning for same in kept]
     vectors = embed(texts, embedder, cache, progress)
     if cache is not None and len(cache) > 2 * len(texts):  # keep the cache to what the window still asks
         for text in set(cache) - set(texts):
             del cache[text]
     everywhere: Counter = Counter()
     for same in kept:
-        everywhere.update(stems(same[0].question))
+        everywhere.update(stems(same[0].meaning))
     out = []
     for group in cluster(vectors, distance):
         members = [q for i in group for q in kept[i]]
@@ -133,12 +138,12 @@ def find_gaps(questions: list[GapQuestion], embedder, search: Callable[[str], di
         medoid = kept[group[int(np.argmax(vectors[group] @ centre))]][0]
         newest = sorted(members, key=lambda q: -q.created_at)
         out.append({
-            "label": label([q.question for q in members], everywhere),
+            "label": label([q.meaning for q in members], everywhere),
             "size": len(members),
             "unanswered": sum(not q.grounded for q in members),
             "sessions": len({q.session for q in members if q.session}),
             "examples": [kept[i][0].question for i in sorted(group, key=lambda i: -kept[i][0].created_at)][:examples],
-            "closest": search(medoid.question) if search else None,
+            "closest": search(medoid.meaning) if search else None,
             "last_asked": newest[0].created_at,
         })
     out.sort(key=lambda g: (-g["size"], -g["last_asked"]))

@@ -135,7 +135,7 @@ def compute(read: LogRead, *, since: float, until: float | None = None, weeks: d
     index = index or {}
     pages = {p["url"]: p for p in index.get("pages", [])}
     counts, seen, last = cited_counts(entries)
-    gap_questions = [GapQuestion(e.question, e.created_at, e.grounded, e.session) for e in entries
+    gap_questions = [GapQuestion(e.question, e.created_at, e.grounded, e.session, e.query) for e in entries
                      if is_gap(e.grounded, e.confidence, low_confidence)]
     gaps, clustered = (find_gaps(gap_questions, embedder, search, distance, cache, progress) if embedder is not None
                        else ([], {"questions": len(gap_questions), "distinct": None, "clustered": 0}))

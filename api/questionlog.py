@@ -1,6 +1,6 @@
 """The question log: one row per answer, whichever route gave it, for the roadmap keeper's insights.
 
-A row holds the time, the question as asked, the week asked (from the request or the text) and the week
+A row holds the time, the question as asked and the query searched (a follow-up's standalone form), the week asked (from the request or the text) and the week
 searched (none when all weeks were), whether the answer was grounded and the retrieval's confidence, the
 citations (url, title, section, weeks), the closest page suggested when it abstained, the answer mode, the
 latency, the channel (`ask`, `stream`, `v1`, `v1-stream`) and the random session id the widget sends. Ratings
@@ -53,7 +53,8 @@ CREATE TABLE IF NOT EXISTS questions (
     latency_ms REAL NOT NULL,
     citations TEXT NOT NULL,
     suggested TEXT,
-    version INTEGER
+    version INTEGER,
+    query TEXT
 );
 CREATE INDEX IF NOT EXISTS questions_created ON questions (created_at);
 CREATE TABLE IF NOT EXISTS ratings (
@@ -66,7 +67,7 @@ CREATE TABLE IF NOT EXISTS ratings (
 );
 CREATE INDEX IF NOT EXISTS ratings_created ON ratings (created_at);
 """
-_INSERT_QUESTION = "INSERT OR IGNORE INTO questions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_QUESTION = "INSERT OR IGNORE INTO questions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _INSERT_RATING = "INSERT OR IGNORE INTO ratings VALUES (?, ?, ?, ?, ?, ?)"
 _PRUNE = object()  # queue item: delete rows past the retention
 _STOP = object()   # queue item: write what is queued, then end the writer
@@ -96,6 +97,7 @@ class Entry:
     citations: list[dict]
     suggested: dict | None
     version: int | None
+    query: str | None = None    # what was searched, when it differs from the question (a follow-up)
     rating: str | None = None
 
     @property
@@ -132,7 +134,7 @@ class QuestionLog:
 
     # ---- the answering side (never blocks, never raises)
     def log(self, question: str, answer, retrieval, latency_ms: float, session: str | None = None,
-            channel: str = "ask", version: int | None = None) -> str | None:
+            channel: str = "ask", version: int | None = None, query: str | None = None) -> str | None:
         """Queue one answer's row; returns its id (the answer's `id`, which feedback names), None if it failed."""
         try:
             entry_id = uuid.uuid4().hex
@@ -143,7 +145,8 @@ class QuestionLog:
             row = (entry_id, time.time(), question, session, channel, answer.week, scope_week, int(bool(answer.widened)),
                    int(bool(answer.grounded)), None if confidence is None else round(float(confidence), 4), answer.mode,
                    round(latency_ms, 2), json.dumps(citations, ensure_ascii=False),
-                   json.dumps(answer.suggested, ensure_ascii=False) if answer.suggested else None, version)
+                   json.dumps(answer.suggested, ensure_ascii=False) if answer.suggested else None, version,
+                   query if query and query != question else None)
         except Exception:  # never let the log fail an answer
             log.exception("question log: could not make a row")
             self._count("failed", 1)
@@ -283,7 +286,7 @@ def _entry(r: tuple) -> Entry:
     return Entry(id=r[0], created_at=r[1], question=r[2], session=r[3], channel=r[4], week_asked=r[5],
                  week_searched=r[6], widened=bool(r[7]), grounded=bool(r[8]), confidence=r[9], mode=r[10],
                  latency_ms=r[11], citations=json.loads(r[12] or "[]"), suggested=json.loads(r[13]) if r[13] else None,
-                 version=r[14])
+                 version=r[14], query=r[15])
 
 
 def _attach_ratings(entries: list[Entry], ratings: list[tuple]) -> None:

@@ -67,7 +67,9 @@ CREATE TABLE IF NOT EXISTS ratings (
 );
 CREATE INDEX IF NOT EXISTS ratings_created ON ratings (created_at);
 """
-_INSERT_QUESTION = "INSERT OR IGNORE INTO questions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_COLUMNS = ("id, created_at, question, session, channel, week_asked, week_searched, widened, grounded, confidence, "
+            "mode, latency_ms, citations, suggested, version, query")
+_INSERT_QUESTION = f"INSERT OR IGNORE INTO questions ({_COLUMNS}) VALUES ({', '.join('?' * 16)})"
 _INSERT_RATING = "INSERT OR IGNORE INTO ratings VALUES (?, ?, ?, ?, ?, ?)"
 _PRUNE = object()  # queue item: delete rows past the retention
 _STOP = object()   # queue item: write what is queued, then end the writer
@@ -268,7 +270,8 @@ def read(folder: Path, since: float, days: int, until: float | None = None) -> L
     for path in sorted(Path(folder).glob("*.sqlite3")):
         try:
             with sqlitedb.connect(path) as db:
-                q = db.execute("SELECT * FROM questions WHERE created_at >= ? AND created_at < ?", (since, until)).fetchall()
+                q = db.execute(f"SELECT {_COLUMNS} FROM questions WHERE created_at >= ? AND created_at < ?",
+                               (since, until)).fetchall()
                 r = db.execute("SELECT answer_id, question, session, rating, created_at FROM ratings WHERE created_at >= ?",
                                (since,)).fetchall()
         except sqlite3.Error as exc:

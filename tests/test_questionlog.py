@@ -22,11 +22,13 @@ from tests.servers import serve
 
 ANSWERABLE = "What is a model registry and how are its versions numbered?"
 MISSING = "How do I configure Salesforce validation rules?"
+FOLLOW_UP = "and how do I promote one to production?"
 
 
 def test_every_route_logs_its_answers_and_ratings_without_an_ip(fixture_index, tmp_path):
-    """/ask, /ask/stream and /v1 (whole and streamed) each leave one row: time, question as asked, week asked
-    and searched, grounded, confidence, citations, mode, latency, channel and session; a rating names its
+    """/ask, /ask/stream and /v1 (whole and streamed) each leave one row: time, question as asked (and a
+    follow-up's standalone query), week asked and searched, grounded, confidence, citations, mode, latency,
+    channel and session; a rating names its
     answer by id, or (an API client's) by question and session. No IP address is stored anywhere."""
     settings = own_index(fixture_index, tmp_path / "data")
     t0 = time.time()
@@ -36,14 +38,16 @@ def test_every_route_logs_its_answers_and_ratings_without_an_ip(fixture_index, t
         chat(url, "What does the finally clause do in Python?", session="client-2")
         chat(url, "How does endpoint autoscaling decide how many instances to run?", stream=True, week=3)
         m = ask(url, MISSING)
+        follow = ask(url, FOLLOW_UP, session="browser-1", history=[{"role": "user", "content": ANSWERABLE},
+                                                                  {"role": "assistant", "content": a["answer"]}])
         rate(url, ANSWERABLE, "up", answer_id=a["id"], session="browser-1")
         rate(url, MISSING, "down")  # no id: linked by question (and no session)
         insights(url)  # flushes the writer
     log = rows(settings)
-    assert [e.channel for e in log] == ["ask", "stream", "v1", "v1-stream", "ask"]
-    assert [e.session for e in log] == ["browser-1", "browser-1", "client-2", None, None]
+    assert [e.channel for e in log] == ["ask", "stream", "v1", "v1-stream", "ask", "ask"]
+    assert [e.session for e in log] == ["browser-1", "browser-1", "client-2", None, None, "browser-1"]
     assert all(t0 <= e.created_at <= time.time() and e.latency_ms > 0 and 0 <= e.confidence <= 1 for e in log)
-    first, second, third, fourth, missing = log
+    first, second, third, fourth, missing, followed = log
     assert first.id == a["id"] and second.id == b["id"] and missing.id == m["id"]
     assert first.question == ANSWERABLE and first.week_asked is None and first.week_searched is None
     assert first.grounded and first.mode == "extractive" and first.rating == "up"
@@ -53,6 +57,8 @@ def test_every_route_logs_its_answers_and_ratings_without_an_ip(fixture_index, t
     assert fourth.week_asked == 3 and third.rating is None
     assert not missing.grounded and missing.mode == "none" and missing.citations == [] and missing.rating == "down"
     assert missing.suggested == m["suggested"]
+    assert followed.question == FOLLOW_UP and follow["query"] != FOLLOW_UP and followed.query == follow["query"]
+    assert first.query is None  # searched as asked
     files = list((settings.data_dir / "questions").iterdir())
     assert (settings.data_dir / "questions" / f"{replica_name()}.sqlite3") in files
     for path in files:

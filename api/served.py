@@ -8,6 +8,7 @@ roadmap file (`RA_ROADMAP`), re-read when it changes. `require_week` is the one 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from fastapi import HTTPException
@@ -52,6 +53,25 @@ class ServedVersion:
 
     def record(self) -> dict:
         return self.current()[1]
+
+
+class WeekTitles(Mapping):
+    """week number -> title of the served roadmap, read at each use (what the insights label weeks with)."""
+
+    def __init__(self, served: ServedVersion):
+        self.served = served
+
+    def _titles(self) -> dict[int, str]:
+        return {w.number: w.title for w in self.served.roadmap().weeks}
+
+    def __getitem__(self, week: int) -> str:
+        return self._titles()[week]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._titles())
+
+    def __len__(self) -> int:
+        return len(self._titles())
 
 
 def require_week(roadmap: Roadmap, week: int | None) -> None:

@@ -77,6 +77,7 @@ class Roadmap:
     title: str; phases: list[Phase]; weeks: list[Week]
     resources: list[Resource]  # every link occurrence, in document order
     sections: list[RoadmapSection]
+    text: str = ""             # the markdown it was parsed from (what the /roadmap page renders)
 
     def week(self, n: int) -> Week | None:
         return next((w for w in self.weeks if w.number == n), None)
@@ -108,7 +109,8 @@ class Roadmap:
     @classmethod
     def from_dict(cls, d: dict) -> Roadmap:
         return cls(d["title"], [Phase(**p) for p in d["phases"]], [Week(**w) for w in d["weeks"]],
-                   [Resource(**r) for r in d["resources"]], [RoadmapSection(**s) for s in d["sections"]])
+                   [Resource(**r) for r in d["resources"]], [RoadmapSection(**s) for s in d["sections"]],
+                   d.get("text", ""))
 
 
 def clean(text: str) -> str:
@@ -330,7 +332,7 @@ def parse_roadmap(text: str) -> Roadmap:
             anchor = f"{base}-{k}"
         used.add(anchor)
         sections.append(RoadmapSection(ptitle, anchor, wk, ph, body))
-    return Roadmap(title, phases, weeks, resources, sections)
+    return Roadmap(title, phases, weeks, resources, sections, text.lstrip("\ufeff"))
 
 
 def load_roadmap(path: str | Path, mirror_base: str | None = None) -> Roadmap:

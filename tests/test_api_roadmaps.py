@@ -143,3 +143,5 @@ def test_rewriting_the_roadmap_and_reindexing_switches_everything_without_a_rest
     assert "https://ops.example.org/capstone/" in [c["url"] for c in body["citations"]]
     system = fake.requests[-1]["body"]["messages"][0]["content"]
     assert system.startswith('You are the study assistant of the learning roadmap "Data Engineering in 12 Weeks".')
+    page = client.get("/roadmap").text  # where roadmap citations open: the new version's roadmap, its anchors
+    assert "<title>Data Engineering in 12 Weeks</title>" in page and 'id="week-12"' in page and 'id="week-13"' not in page

@@ -3,6 +3,9 @@
  * Attributes: data-api (default: this script's origin), data-week (one of the roadmap's weeks), data-title,
  * data-open ("true" opens the panel at load), data-position ("right" | "left"). The week selector, its bounds
  * and the greeting's roadmap title come from the API's /weeks, so they follow the roadmap being served.
+ * Each question is sent with the conversation's last turns as `history`, so follow-ups ("and for week 7?") are
+ * understood; "New chat" forgets them.
+ * It sends a random per-browser id (localStorage) with questions and ratings, for the question log's session count.
  * All DOM lives in a Shadow DOM root. The only global is window.RoadmapAssistant = {open(), close(),
  * setWeek(n | null), version}. Model and source text is only ever set with textContent, never as HTML.
  */
@@ -20,6 +23,7 @@
   var LEFT = ds.position === "left";
   var KEY = "roadmap-assistant:" + API;
   var IDLE_MS = 60000;
+  var HISTORY = 8, HISTORY_CHARS = 2000; // the API's limits on `history`
   var MSG = {
     unreachable: "Can't reach the assistant. Check your connection and try again.",
     cut: "The answer was cut off. Try again.",
@@ -148,6 +152,19 @@
     ".open .launcher{display:none}}",
     "@media (prefers-reduced-motion:reduce){.src{transition:none}}"
   ].join("\n").replace(/SIDE/g, LEFT ? "left" : "right");
+
+  /* A random id for this browser (not a person): lets the question log count sessions. */
+  var SESSION = (function () {
+    var k = "roadmap-assistant:session", id = null;
+    try { id = localStorage.getItem(k); } catch (e) { id = null; }
+    if (!/^[A-Za-z0-9_-]{16,64}$/.test(id || "")) {
+      var b = new Uint8Array(16);
+      crypto.getRandomValues(b);
+      id = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+      try { localStorage.setItem(k, id); } catch (e) { /* storage off: one id per page load */ }
+    }
+    return id;
+  })();
 
   /* ---------------------------------------------------------------- state (sessionStorage) */
   var convo = [];
@@ -330,6 +347,20 @@
           [url ? h("span", { class: "host", text: hostOf(url) }) : null]))));
   }
 
+  /* The last turns before a new question, as the API's `history`: questions and answers, errors left out. */
+  function history() {
+    var out = [];
+    convo.forEach(function (item) {
+      var text = item.role === "user" ? item.text : item.role === "assistant" && item.data ? item.data.answer : null;
+      if (typeof text === "string" && text.trim()) {
+        out.push({ role: item.role, content: text.slice(0, HISTORY_CHARS) });
+      }
+    });
+    return out.slice(-HISTORY);
+  }
+
+  function same(a, b) { return String(a || "").replace(/\s+/g, " ").trim().toLowerCase() === String(b || "").replace(/\s+/g, " ").trim().toLowerCase(); }
+
   function scopeText(d) {
     if (d.widened && d.week) return "Nothing in week " + d.week + ", so all weeks were searched.";
     if (d.scope === "week" && d.week) return "Searched week " + d.week + ".";
@@ -374,7 +405,8 @@
       status.textContent = "Sending…";
       fetch(API + "/feedback", {
         method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ question: item.question, answer: (d.answer || "").slice(0, 8000), citations: (d.citations || []).slice(0, 20), rating: rating })
+        body: JSON.stringify({ question: item.question, answer: (d.answer || "").slice(0, 8000), citations: (d.citations || []).slice(0, 20),
+          rating: rating, answer_id: typeof d.id === "string" ? d.id : null, session: SESSION })
       }).then(function (r) {
         if (!r.ok) throw new Error(String(r.status));
         item.vote = rating;
@@ -416,6 +448,7 @@
       }));
     }
     el.append(h("div", { class: "scope", text: scopeText(d) }));
+    if (d.query && !same(d.query, item.question)) el.append(h("div", { class: "scope query", text: "Searched for: " + d.query }));
     if (cites.length) {
       el.append(h.apply(null, ["ol", { class: "sources", "aria-label": "Sources" }].concat(cites.map(function (c) {
         return sourceCard(c, d.week);
@@ -519,7 +552,7 @@
     if (typeof text !== "string") { input.value = ""; grow(); }
     var hi = log.querySelector(".hello");
     if (hi) hi.remove();
-    var user = { role: "user", text: q };
+    var past = history(), user = { role: "user", text: q };
     convo.push(user);
     save();
     log.append(render(user));
@@ -540,7 +573,8 @@
     fetch(API + "/ask/stream", {
       method: "POST", signal: my.signal,
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-      body: JSON.stringify({ question: q, week: week })
+      body: JSON.stringify(past.length ? { question: q, week: week, history: past, session: SESSION }
+        : { question: q, week: week, session: SESSION })
     }).then(function (res) {
       started = true;
       if (!res.ok || !res.body) {

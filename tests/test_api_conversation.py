@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from api.app import create_app
-from api.prompt import SYSTEM_RULES
+from api.prompt import system_message
 from ingest.roadmap import load_roadmap
 from tests.servers import serve
 
@@ -212,7 +212,7 @@ def test_the_model_condenses_a_follow_up_and_the_answer_uses_it(llm, fake):
     assert "Learner: What is a SageMaker endpoint?\nAssistant: An endpoint serves predictions." in condense[1]["content"]
     assert "Sources" not in condense[1]["content"] and "[1]" not in condense[1]["content"]
     assert "French" not in condense[0]["content"] + condense[1]["content"]
-    assert answer[0] == {"role": "system", "content": SYSTEM_RULES}
+    assert answer[0] == {"role": "system", "content": system_message("Test MLOps Roadmap")}
     assert "Question: How do I create a SageMaker real-time endpoint?" in answer[-1]["content"]
     assert all("French" not in m["content"] for m in answer)
 

@@ -102,3 +102,26 @@ def test_reindex_runs_one_at_a_time_and_publishes(tmp_path, fixture_index, fixtu
             wait_for(lambda: client.get(f"/admin/reindex/{again.json()['id']}").json()["status"] != "running")
     finally:
         fixture_site.gate.set()
+
+
+def test_a_full_reindex_during_an_outage_fails_and_the_version_keeps_serving(tmp_path, fixture_index):
+    """With every link unreachable (the mirror's port closed), a full re-index through the API reports
+    "failed", naming the failures, with its summary (published false); the service keeps answering from the
+    version it had."""
+    import shutil
+
+    from tests.servers import free_port
+
+    shutil.copytree(fixture_index.data_dir, tmp_path / "data")
+    settings = fixture_index.model_copy(update={"admin_token": TOKEN, "data_dir": tmp_path / "data",
+                                                "mirror_base": f"http://127.0.0.1:{free_port()}"})
+    with serve(create_app(settings)) as url, httpx.Client(base_url=url, headers=AUTH, timeout=30) as client:
+        version = wait_for(lambda: (r := client.get("/readyz")).status_code == 200 and r.json())["version"]
+        run_id = client.post("/admin/reindex", json={"full": True, "force": True}).json()["id"]
+        done = wait_for(lambda: (s := client.get(f"/admin/reindex/{run_id}").json())["status"] != "running" and s)
+        assert done["status"] == "failed" and done["error"].startswith("every roadmap link failed (4 of 4)")
+        assert "https://docs.example.org/python/tutorial/: connection failed" in done["error"]
+        assert done["summary"]["published"] is False and done["summary"]["roadmap_links_failed"] == 4
+        answer = client.post("/ask", json={"question": "What is a model registry?"}).json()
+        assert answer["version"] == version and answer["citations"]
+        assert client.get("/weeks").json()["version"] == version

@@ -139,7 +139,10 @@ def test_rewriting_the_roadmap_and_reindexing_switches_everything_without_a_rest
     r = client.post("/ask", json={"question": "What is drift?", "week": 13})
     assert r.status_code == 422 and r.json()["error"]["message"] == "invalid request: week must be between 1 and 12"
     fake.reply = lambda messages: "Plan, apply, review [1]."
-    body = client.post("/ask", json={"question": "How does the lemur method work?", "week": 12}).json()
+    for n in range(1, 13):
+        body = client.post("/ask", json={"question": f"How does the {ANIMALS[n - 1]} method work?", "week": n}).json()
+        assert (body["week"], body["scope"], body["grounded"]) == (n, "week", True), (n, body)
+        assert body["citations"] and all(n in c["weeks"] for c in body["citations"]), (n, body["citations"])
     assert "https://ops.example.org/capstone/" in [c["url"] for c in body["citations"]]
     system = fake.requests[-1]["body"]["messages"][0]["content"]
     assert system.startswith('You are the study assistant of the learning roadmap "Data Engineering in 12 Weeks".')

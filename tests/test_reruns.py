@@ -191,15 +191,17 @@ def test_a_version_dropping_most_pages_needs_force(world):
 
 
 def test_the_command_exits_3_naming_the_failures(world):
-    """`python -m ingest` against a stopped site exits 3 with one error line naming the failed links."""
+    """`python -m ingest --full` against a stopped site exits 3 with an error naming the failed links, and the
+    version it had keeps serving."""
     with world.serving():
         world.run()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RA_")}
     env.update(RA_DATA_DIR=str(world.settings.data_dir), RA_ROADMAP=str(world.settings.roadmap),
                RA_COLLECTION="reruns", RA_EMBEDDING_MODEL_DIR=str(MODEL_DIR), RA_FETCH_RETRIES="0",
                PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, "-m", "ingest", "--json"], cwd=world.tmp, env=env, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "ingest", "--json", "--full"], cwd=world.tmp, env=env,
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 3, done.stderr
     assert "error: every roadmap link failed" in done.stderr and f"{world.base}/docs/topic0.html" in done.stderr
     assert '"refused": "every roadmap link failed' in done.stdout and '"published": false' in done.stdout
+    assert world.store.snapshot().version == 1

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
-from vectorstore.lexical import tokenize
+from vectorstore.text import tokenize
 
 KINDS = ("price", "number", "duration", "date", "version", "name", "yesno", "howto", "definition", "other")
 WINDOW = 15  # words either side of a fact that count as "near" it

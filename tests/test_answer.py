@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from api.answer import MODEL_CUT, MODEL_UNAVAILABLE, NOT_FOUND, Answerer, sentences
+from api.answer import MODEL_CUT, MODEL_UNAVAILABLE, MODEL_UNCITED, NOT_FOUND, Answerer, sentences
 from api.llm import OpenAIChatModel
 from tests.servers import free_port
 from vectorstore.retrieve import Hit, Retrieval
@@ -140,7 +140,7 @@ def test_extractive_stream_yields_sentences_then_the_answer():
     """The extractive stream yields its sentences as tokens, then one answer whose text is the tokens joined."""
     events = list(Answerer().stream("What does DVC do with large files?", retrieval()))
     kinds = [k for k, _ in events]
-    assert kinds[-1] == "answer" and kinds.count("answer") == 1 and kinds.count("token") >= 2
+    assert kinds[-1] == "answer" and kinds.count("answer") == 1 and kinds.count("token") >= 1
     assert "".join(v for k, v in events if k == "token") == events[-1][1].answer
 
 
@@ -178,12 +178,37 @@ def test_llm_prompt_fences_injected_instructions_as_data(fake):
     assert answer.grounded and answer.citations[0].url == "https://sneaky.test/tips"
 
 
-def test_llm_refusal_is_not_grounded(fake):
-    """A model saying the sources don't cover it yields an ungrounded answer citing nothing, with the closest week."""
-    fake.say("The sources don't cover this.")
-    answer = llm_answerer(fake).answer("How do I bake bread?", retrieval(suggested=SUGGESTED))
-    assert answer.mode == "llm" and not answer.grounded and answer.citations == []
-    assert answer.answer == "The sources don't cover this. The closest material is in week 12: Kubeflow Pipelines."
+@pytest.mark.parametrize("reply", ["The sources don't cover this.", "DVC stores data in the cloud [9]."])
+def test_llm_reply_citing_no_valid_source_is_not_shown(fake, reply):
+    """A reply citing nothing (or only numbers no source has) is replaced by the extractive answer, with a note."""
+    fake.say(reply)
+    answer = llm_answerer(fake).answer("What does DVC do with large files?", retrieval(suggested=SUGGESTED))
+    assert len(fake.requests) == 1  # the model was asked
+    assert answer.mode == "extractive" and answer.note == MODEL_UNCITED and answer.grounded
+    assert reply.split(" [")[0] not in answer.answer and "remote storage such as S3" in answer.answer
+    assert_citations_valid(answer)
+
+
+@pytest.mark.parametrize("reply", ["The sources don't cover this.", "DVC stores data in the cloud [9]."])
+def test_llm_stream_citing_no_valid_source_is_never_shown(fake, reply):
+    """Streaming, the model's text is held back until a valid citation arrives; none arrives, so none of it is sent
+    and the extractive answer is streamed instead."""
+    fake.say(reply)
+    events = list(llm_answerer(fake).stream("What does DVC do with large files?", retrieval()))
+    kind, answer = events[-1]
+    streamed = "".join(v for k, v in events[:-1])
+    assert kind == "answer" and answer.mode == "extractive" and answer.note == MODEL_UNCITED
+    assert reply.split(" [")[0] not in streamed and streamed == answer.answer
+    assert_citations_valid(answer)
+
+
+def test_llm_stream_holds_text_until_its_first_citation(fake):
+    """Text before the first valid citation is sent together with it, then the rest token by token."""
+    fake.say("DVC keeps large files in remote storage [2] while Git tracks small metafiles [2].")
+    events = list(llm_answerer(fake).stream("What does DVC do with large files?", retrieval()))
+    tokens = [v for k, v in events if k == "token"]
+    assert tokens[0] == "DVC keeps large files in remote storage [1]" and len(tokens) > 3
+    assert "".join(tokens) == events[-1][1].answer and events[-1][1].mode == "llm"
 
 
 def test_ungrounded_retrieval_does_not_call_the_model(fake):

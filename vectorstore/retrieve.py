@@ -24,7 +24,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from errors import NothingIndexedError, RoadmapAssistantError, StoreUnavailableError
-from vectorstore.lexical import LexicalIndex, tokenize
+from vectorstore.lexical import LexicalIndex
+from vectorstore.text import tokenize
 from vectorstore.ranking import (
     THRESHOLD,
     Hit,

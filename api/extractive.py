@@ -136,19 +136,40 @@ def _paragraphs(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=8192)
-def _sentences(text: str) -> tuple[str, ...]:
+def _sentence_pairs(text: str) -> tuple[tuple[str, str], ...]:
+    """(as the page writes it, as an answer shows it) for each readable sentence of a chunk."""
     out = []
     for paragraph in _paragraphs(text):
         for s in split_sentences(paragraph):
-            s = quote_code(_tidy(_TRAILING_LABEL.sub("", s)))
-            if _is_prose(s) and not _IMAGE.search(s):
-                out.append(s)
+            s = _TRAILING_LABEL.sub("", s)
+            shown = quote_code(_tidy(s))
+            if _is_prose(shown) and not _IMAGE.search(shown):
+                out.append((" ".join(s.split()), shown))
     return tuple(out)
 
 
 def sentences(text: str) -> list[str]:
     """The readable sentences of a chunk, commands quoted as code (remembered per chunk text)."""
-    return list(_sentences(text))
+    return [shown for _raw, shown in _sentence_pairs(text)]
+
+
+def quotable_sentences(text: str) -> list[str]:
+    """The same readable sentences as `sentences`, in the page's own spelling (nothing quoted as code, no full
+    stop added, whitespace collapsed): what a quiz quotes word for word (`api.facts`)."""
+    return [raw for raw, _shown in _sentence_pairs(text)]
+
+
+def plain(text: str) -> str:
+    """A chunk's text as the sentence reader sees it: each line without emoji, bold markers or list marker (and
+    task-list checkbox), spaces collapsed. A quotable sentence is a substring of its chunk's `plain` text with
+    line breaks read as spaces (`flat`)."""
+    lines = (_BULLET.sub("", _EMOJI.sub("", line).strip().replace("**", "")) for line in text.splitlines())
+    return "\n".join(" ".join(line.split()) for line in lines if line.strip())
+
+
+def flat(text: str) -> str:
+    """`plain` text on one line: what a verbatim quote is looked up in."""
+    return " ".join(plain(text).split())
 
 
 # ---------------------------------------------------------------- features and weights

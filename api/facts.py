@@ -36,8 +36,9 @@ MIN_WORDS, MAX_WORDS = 6, 45
 # ---------------------------------------------------------------- sentences that stand on their own
 _OPENING = re.compile(
     r"^(?:it|its|it's|this|that|these|those|they|their|them|there|here|such|which|what|who|where|when|why|how|he|"
-    r"she|we|our|you|your|my|if|and|but|or|so|also|then|however|otherwise|instead|therefore|thus|hence|similarly|"
-    r"likewise|additionally|alternatively|furthermore|moreover|finally|next|now|once|note|both|each|all|some|many|"
+    r"she|we|our|my|if|and|but|or|so|also|then|however|otherwise|instead|therefore|thus|hence|similarly|"
+    r"every|any|no|none|few|several|various|"
+    r"likewise|additionally|alternatively|furthermore|moreover|finally|next|now|once|note|both|all|some|many|"
     r"most|another|other|same|first|second|third|lastly|later|above|below|following|after|before|unlike|like|for "
     r"(?:example|instance)|in (?:this|that|these|those|the following|the previous|addition|contrast|practice|short|"
     r"other words|general)|as (?:a result|shown|mentioned|described|noted|above|below|well))\b", re.I)
@@ -45,7 +46,9 @@ _ELSEWHERE = re.compile(
     r"\b(?:click|see|refer to|following|below|above|here|previous|this (?:page|guide|tutorial|section|post|article|"
     r"chapter|example|lesson|course|book|video|topic|document|blog|notebook|walkthrough|workshop)|next (?:section|"
     r"chapter|page|step|lesson)|we|we're|we've|our|cookies?|privacy|subscribe|newsletter|sign (?:in|up)|log ?in|"
-    r"copyright|rights reserved|terms of (?:use|service)|screenshot|figure|diagram)\b", re.I)
+    r"copyright|rights reserved|terms of (?:use|service)|screenshot|figure|diagram|my|mine|https?)\b|\bI(?:'m|'ve)?\b(?!\.)",
+    re.I)
+_LINKS = frozenset("a an the of for on in to with and or by from at as via".split())
 _CHANGES = re.compile(
     r"\b(?:no longer|is now|are now|(?:has|have) been (?:removed|deprecated|renamed|added)|deprecated|new in version|"
     r"changed in version|added in version|as of version|breaking change|backward[- ]incompatible)\b", re.I)
@@ -53,8 +56,8 @@ _CHANGELOG = re.compile(r"change ?log|changes|release notes?|releases|what'?s ne
                         r"upgrad|breaking|news|announce|blog|deprecat", re.I)
 _AUXILIARY = frozenset("is are was were be been being can could will would should must may might do does did has "
                        "have had not if when which that who whom whose where while because than you your we our it "
-                       "its they their i".split())
-_GENERIC = frozenset(tokenize("example examples output input result results usage answer reason difference problem "
+                       "its they their i same following above previous next other this these those such also each every".split())
+GENERIC = frozenset(tokenize("example examples output input result results usage answer reason difference problem "
                               "idea goal default value name step steps process way thing approach solution purpose "
                               "main key important part point option options rest case cases type types kind kinds "
                               "number list set data information section following"))
@@ -72,7 +75,7 @@ _ROLE_VERBS = ("lets allows enables provides manages stores runs handles creates
 # Verbs whose object is what is asked: "What does X provide?" (the others ask "What does X do?").
 _OBJECT_VERBS = frozenset("provides stores contains holds offers supports exposes collects captures generates produces "
                           "returns receives sends specifies represents defines describes tracks monitors".split())
-_ROLE = re.compile(rf"^{_SUBJECT}\s+(?:(?P<adverb>[a-z]+ly)\s+)?(?P<verb>{'|'.join(_ROLE_VERBS)})\s+(?P<rest>.+)$")
+_ROLE = re.compile(rf"^{_SUBJECT}\s+(?:(?P<adverb>[a-z]+ly|also|only|still|usually|often|always|then)\s+)?(?P<verb>{'|'.join(_ROLE_VERBS)})\s+(?P<rest>.+)$")
 _NUMBER = (r"(?:\d+(?:,\d{3})*(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
            r"thirty|forty|fifty|sixty|hundred|thousand)")
 _LIMIT = re.compile(
@@ -122,8 +125,10 @@ def _good_subject(subject: str) -> bool:
         return False
     if _OPENING.match(subject) or _ELSEWHERE.search(subject):
         return False
+    if any(a.isalpha() and a.islower() and a not in _LINKS and b[:1].isupper() for a, b in zip(words, words[1:])):
+        return False  # "High availability Amazon EKS": a label run into the sentence after it
     terms = set(tokenize(subject))
-    return bool(terms) and not terms <= _GENERIC
+    return bool(terms) and not terms <= GENERIC
 
 
 def _repeats(words: list[str]) -> bool:
@@ -174,9 +179,17 @@ def _definition(sentence: str, lower: frozenset[str]) -> Fact | None:
     return Fact("definition", question, sentence, rest, m["subject"])
 
 
+def _named(subject: str, lower: frozenset[str]) -> bool:
+    """Does the subject name something (a product, a component, code), rather than point back at the text before
+    ("the volume", "the app")? A word in code, with capitals inside, or capitalised where the page writes it so."""
+    words = [w for w in subject.split() if w.lower() not in ("a", "an", "the")]
+    return any("`" in w or any(c.isupper() for c in w[1:]) or any(c.isdigit() for c in w)
+               or (w[:1].isupper() and (i > 0 or w.lower() not in lower)) for i, w in enumerate(words))
+
+
 def _role(sentence: str, lower: frozenset[str]) -> Fact | None:
     m = _ROLE.match(sentence)
-    if not m or not _good_subject(m["subject"]) or len(m["rest"].split()) < 3:
+    if not m or not _good_subject(m["subject"]) or not _named(m["subject"], lower) or len(m["rest"].split()) < 3:
         return None
     subject, verb, rest = _lower_first(m["subject"], lower), m["verb"], m["rest"].rstrip(" .")
     who = re.match(r"(you|users|developers|customers|teams)\s+(to\s+)?", rest)
@@ -246,7 +259,7 @@ def lower_words(text: str) -> frozenset[str]:
 def score(fact: Fact, idf: Callable[[str], float], max_idf: float, heading: frozenset[str] = frozenset()) -> float:
     """How good a question the fact makes: its kind, how specific what it asks about is (the rarest term of its
     subject, by idf), whether its section is about that subject, and a penalty for long sentences."""
-    terms = set(tokenize(fact.subject)) - _GENERIC
+    terms = set(tokenize(fact.subject)) - GENERIC
     specific = max((idf(t) for t in terms), default=0.0) / (max_idf or 1.0)
     topical = 1.0 if terms & heading else 0.0
     words = len(fact.quote.split())

@@ -45,6 +45,7 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
     """Open everything the routes use (blocking: run in a thread)."""
     from api.answer import Answerer
     from api.llm import OpenAIChatModel
+    from api.study import Study
     from ingest.roadmap import load_roadmap
     from vectorstore.client import open_client
     from vectorstore.embeddings import make_embedder
@@ -65,7 +66,8 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
     answerer = Answerer(llm, embedder=retriever.embedder)  # the extractive picker embeds sentences with it
     return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=answerer,
                     roadmap=roadmap, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
-                    reindexer=Reindexer(settings, store, embedder), metrics=metrics)
+                    reindexer=Reindexer(settings, store, embedder), metrics=metrics,
+                    study=Study(retriever, store, llm, settings.mirror_base))
 
 
 def make_lifespan(settings: Settings, metrics: Metrics):
@@ -73,6 +75,8 @@ def make_lifespan(settings: Settings, metrics: Metrics):
     async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
         services = await asyncio.to_thread(build_services, settings, metrics)
         log.info("serving index version %s from %s", services.retriever.version, settings.chroma_url or settings.data_dir)
+        if services.retriever.version is not None:
+            services.study.warm_in_background(lambda: services.roadmap)  # briefings and quizzes ready before asked
         try:
             yield {"services": services}
         finally:

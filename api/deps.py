@@ -32,6 +32,7 @@ class Services:
     reindexer: Reindexer
     metrics: Metrics
     catalog_cache: dict = field(default_factory=dict)  # index version -> built catalog
+    study: Any = None       # api.study.Study
 
 
 class AppState(TypedDict):

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from api.extractive import quote_code
 from ingest.roadmap import Week, clean
 from vectorstore.answer_type import has_fact
-from vectorstore.text import tokenize
+from vectorstore.text import STOPWORDS, tokenize
 
 BLANK = "____"
 KIND_WEIGHT = {"definition": 1.0, "limit": 0.95, "default": 0.9, "role": 0.85, "command": 0.8, "plan": 0.7}
@@ -52,8 +52,9 @@ _LINKS = frozenset("a an the of for on in to with and or by from at as via".spli
 _CHANGES = re.compile(
     r"\b(?:no longer|is now|are now|(?:has|have) been (?:removed|deprecated|renamed|added)|deprecated|new in version|"
     r"changed in version|added in version|as of version|breaking change|backward[- ]incompatible)\b", re.I)
-_CHANGELOG = re.compile(r"change ?log|changes|release notes?|releases|what'?s new|version history|history|migrat|"
-                        r"upgrad|breaking|news|announce|blog|deprecat", re.I)
+_CHANGELOG = re.compile(r"change ?log|release notes?|release history|version history|what'?s new|migration guide|"
+                        r"migrating|upgrade guide|upgrading|breaking changes|deprecations?|\bnews\b|announcements?|"
+                        r"\bblog\b|/releases?\b", re.I)
 _AUXILIARY = frozenset("is are was were be been being can could will would should must may might do does did has "
                        "have had not if when which that who whom whose where while because than you your we our it "
                        "its they their i same following above previous next other this these those such also each every".split())
@@ -85,7 +86,7 @@ _LIMIT = re.compile(
     rf"\s+(?P<value>{_NUMBER}(?:\s?%)?)(?=[\s,.;)]|$)", re.I)
 _VALUE = r"(?:`[^`]{1,60}`|\"[^\"]{1,40}\"|'[^']{1,40}'|[\w$/:%.-]*\w)"
 _DEFAULT = re.compile(
-    rf"\bdefaults? to\s+(?P<a>{_VALUE})|\bdefault(?: value)?(?: \w+)? (?:is|are)\s+(?:set to\s+)?(?P<b>{_VALUE})|"
+    rf"\bdefaults? to\s+(?P<a>{_VALUE})|\bdefault(?: value)?(?: \w+){{0,2}} (?:is|are)\s+(?:set to\s+)?(?P<b>{_VALUE})|"
     rf"\(default(?:s)?(?::| is| =)?\s*(?P<c>{_VALUE})\)", re.I)
 _CODE = re.compile(r"`([^`]*)`")
 
@@ -229,6 +230,10 @@ def _command(sentence: str, section: str) -> Fact | None:
         code = m[1]
         if "http" in code or not (quote_code(code).startswith("`") or re.search(r"\w\(.*\)$", code)):
             continue  # a URL, or a bare name or value: not a command
+        words = code.split()
+        while len(words) > 2 and words[-1] in STOPWORDS:  # "kubectl apply once": prose after the command
+            words.pop()
+        code = " ".join(words)
         at = sentence.find(f"`{code}`")
         start, end = (at, at + len(code) + 2) if at >= 0 else (sentence.find(code), sentence.find(code) + len(code))
         if start < 0 or len(sentence[:start].split()) + len(sentence[end:].split()) < 5:

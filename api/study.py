@@ -108,6 +108,7 @@ class Study:
                 record = self.store.record(state)  # the record of the version in memory (its name is the key)
                 current = self._current = _Version(Material(state, roadmap, record, self.mirror_base))
                 self._model.clear()
+                self.warm_in_background(lambda: roadmap)  # a new version: build its weeks before they are asked
         return current
 
     def warm(self, roadmap: Roadmap) -> None:

@@ -2,15 +2,15 @@
 
 Closeness of two weeks is measured on the page embeddings the index already holds (`Material`: the mean of a
 page's chunk vectors): the mean of the three highest cosines between a page of one week and a different page of
-the other. An earlier week is listed when it is closer than the median of all pairs of weeks of the roadmap, or
-links the same page, and when something it shares can be named:
+the other. An earlier week is listed when it is the closest earlier week, closer than the median of all pairs of
+weeks of the roadmap, or links the same page; and only when something it shares can be named:
 
 - a page both weeks link ("both link “Train a Model with Amazon SageMaker”");
 - the phrases both weeks' text uses most that are names of things, not just words: the runs of capitalised words
   and code its prose uses ("SageMaker Model Monitor", `kubectl`), the terms its quiz facts define, and the topics
   the roadmap lists for the week. A phrase counts in a week when at least two of its passages hold it (its terms,
-  in order; one passage for a week with one or two); phrases are ranked by how few weeks use them (log of weeks /
-  weeks using it), their length and how often both weeks do.
+  in order; one passage for a week with one or two); a name every week uses is left out, and the rest are ranked
+  by how few weeks use them (log of weeks / weeks using it), their length and how often both weeks do.
 
 The reason names the shared pages and phrases, and the closest pair of pages. At most `MAX_WEEKS` are listed,
 closest first.
@@ -30,7 +30,6 @@ from vectorstore.text import STOPWORDS, tokenize
 
 MAX_WEEKS = 3
 MAX_PHRASES = 3
-MIN_PHRASE_SCORE = 1.0
 TOP_PAIRS = 3
 _NAME = r"(?:[A-Z][\w+#.-]*[\w+#]|[A-Z]|`[^`\s]{2,40}`)"
 _RUN = re.compile(rf"{_NAME}(?:\s+(?:{_NAME}|\d[\w.]*)){{0,4}}")
@@ -83,7 +82,9 @@ class Closeness:
         self.material = material
         self.weeks = [w.number for w in material.roadmap.weeks]
         self.pages = {w: material.week_pages(w) for w in self.weeks}
-        self.rows = {w: {r for p in self.pages[w] for r in p.rows} for w in self.weeks}
+        # the passages a week's phrases are counted in: its documentation's, or its roadmap text's when it has none
+        self.rows = {w: {r for p in self.pages[w] if not p.roadmap for r in p.rows}
+                     or {r for p in self.pages[w] for r in p.rows} for w in self.weeks}
         self.names: dict[tuple[str, ...], str] = {}  # a phrase's stems -> how it is written
         self.vocab: dict[int, set[tuple[str, ...]]] = {}  # week -> the phrases naming things in it
         common = self.lowercase
@@ -164,9 +165,8 @@ class Closeness:
             if ca < self._needed(a) or cb < self._needed(b):
                 continue
             idf = math.log(len(self.weeks) / max(1, self.weeks_using.get(key, 1)))
-            value = idf * math.sqrt(len(set(key))) * math.log(1 + min(ca, cb))
-            if value >= MIN_PHRASE_SCORE:
-                scored.append((value, key))
+            if idf > 0:  # a name every week uses says nothing about these two
+                scored.append((idf * math.sqrt(len(set(key))) * math.log(1 + min(ca, cb)), key))
         out: list[tuple[str, ...]] = []
         for _value, key in sorted(scored, key=lambda s: (-s[0], s[1])):
             if all(not (set(key) <= set(o) or set(o) <= set(key)) for o in out):
@@ -177,11 +177,13 @@ class Closeness:
 
     def builds_on(self, week: int) -> list[dict]:
         earlier = [w for w in self.weeks if w < week]
+        closeness = {e: self.close(week, e) for e in earlier}
+        nearest = max(earlier, key=lambda e: closeness[e][0], default=None)
         found = []
         for e in earlier:
-            value, pair = self.close(week, e)
+            value, pair = closeness[e]
             both = sorted({p.url for p in self.pages[week] if not p.roadmap} & {p.url for p in self.pages[e]})
-            if value <= self.baseline and not both:
+            if value <= self.baseline and not both and e != nearest:
                 continue
             phrases = self.shared(week, e)
             if not phrases and not both:

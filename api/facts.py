@@ -231,7 +231,8 @@ def _command(sentence: str, section: str) -> Fact | None:
         if "http" in code or not (quote_code(code).startswith("`") or re.search(r"\w\(.*\)$", code)):
             continue  # a URL, or a bare name or value: not a command
         words = code.split()
-        while len(words) > 2 and words[-1] in STOPWORDS:  # "kubectl apply once": prose after the command
+        while len(words) > 2 and (words[-1] in STOPWORDS or words[-1].endswith(("ed", "ing", "ly"))):
+            # "kubectl apply once", "pip uninstall followed": prose the command pattern took along
             words.pop()
         code = " ".join(words)
         at = sentence.find(f"`{code}`")

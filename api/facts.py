@@ -37,7 +37,7 @@ MIN_WORDS, MAX_WORDS = 6, 45
 _OPENING = re.compile(
     r"^(?:it|its|it's|this|that|these|those|they|their|them|there|here|such|which|what|who|where|when|why|how|he|"
     r"she|we|our|my|if|and|but|or|so|also|then|however|otherwise|instead|therefore|thus|hence|similarly|"
-    r"every|any|no|none|few|several|various|"
+    r"every|any|no|none|few|several|various|although|though|while|whereas|since|because|unless|until|even|"
     r"likewise|additionally|alternatively|furthermore|moreover|finally|next|now|once|note|both|all|some|many|"
     r"most|another|other|same|first|second|third|lastly|later|above|below|following|after|before|unlike|like|for "
     r"(?:example|instance)|in (?:this|that|these|those|the following|the previous|addition|contrast|practice|short|"
@@ -89,6 +89,10 @@ _DEFAULT = re.compile(
     rf"\bdefaults? to\s+(?P<a>{_VALUE})|\bdefault(?: value)?(?: \w+){{0,2}} (?:is|are)\s+(?:set to\s+)?(?P<b>{_VALUE})|"
     rf"\(default(?:s)?(?::| is| =)?\s*(?P<c>{_VALUE})\)", re.I)
 _CODE = re.compile(r"`([^`]*)`")
+# A predicate that says little about its subject ("is one of the causes", "is the same for both"), or that points
+# at something the sentence doesn't name ("encrypts these by default").
+_VAGUE = re.compile(r"(?:the same|one of|an example|examples|a good|a great|the best|a new|an easy)\b", re.I)
+_POINTER = re.compile(r"\b(?:this|these|those|such|former|latter)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -168,13 +172,18 @@ def _blank(sentence: str, start: int, end: int, section: str) -> str:
 
 def _definition(sentence: str, lower: frozenset[str]) -> Fact | None:
     m = _DEFINITION.match(sentence)
-    if not m or not _good_subject(m["subject"]) or len(m["rest"].split()) < 4:
+    if (not m or not _good_subject(m["subject"]) or len(m["rest"].split()) < 4 or _VAGUE.match(m["rest"])
+            or _POINTER.search(m["rest"])):
         return None
     subject, be, rest = _lower_first(m["subject"], lower), m["be"], m["rest"].rstrip(" .")
     if rest.startswith("used "):
         question = f"What {be} {subject} used for?"
     elif rest.startswith("responsible for "):
         question = f"What {be} {subject} responsible for?"
+    elif rest.startswith("designed to "):
+        question = f"What {be} {subject} designed to do?"
+    elif rest.startswith("designed for "):
+        question = f"What {be} {subject} designed for?"
     else:
         question = f"What {be} {subject}?"
     return Fact("definition", question, sentence, rest, m["subject"])
@@ -190,7 +199,8 @@ def _named(subject: str, lower: frozenset[str]) -> bool:
 
 def _role(sentence: str, lower: frozenset[str]) -> Fact | None:
     m = _ROLE.match(sentence)
-    if not m or not _good_subject(m["subject"]) or not _named(m["subject"], lower) or len(m["rest"].split()) < 3:
+    if (not m or not _good_subject(m["subject"]) or not _named(m["subject"], lower) or len(m["rest"].split()) < 3
+            or _POINTER.search(m["rest"])):
         return None
     subject, verb, rest = _lower_first(m["subject"], lower), m["verb"], m["rest"].rstrip(" .")
     who = re.match(r"(you|users|developers|customers|teams)\s+(to\s+)?", rest)

@@ -180,10 +180,11 @@ class Candidate:
     heading: float
     fact: bool
     lexical: float            # the cheap pre-score: coverage, heading and rank
+    terms: frozenset[str] = frozenset()
     similarity: float = 0.0
     vector: np.ndarray | None = None
 
-    def score(self, w: Weights, hits: int = 1) -> float:
+    def score(self, w: Weights) -> float:
         return (w.similarity * self.similarity + w.coverage * self.coverage + w.fact * self.fact
                 + w.heading * self.heading + w.rank / (1 + self.hit))
 
@@ -207,7 +208,7 @@ def candidates(question: str, hits: list) -> list[Candidate]:
         cover = sum(idf[t] for t in ts & q) / total / (1 + max(0, words - 30) / 60)
         topical = sum(idf[t] for t in heading[i] & q) / total
         fact = specific and has_fact(kind, s)
-        out.append(Candidate(i, j, s, words, cover, topical, fact, cover + 0.3 * topical + 0.1 / (1 + i)))
+        out.append(Candidate(i, j, s, words, cover, topical, fact, cover + 0.3 * topical + 0.1 / (1 + i), ts))
     return out
 
 
@@ -245,8 +246,7 @@ def _redundancy(a: Candidate, b: Candidate) -> float:
         return 1.0
     if a.vector is not None and b.vector is not None:
         return float(max(0.0, a.vector @ b.vector))
-    ta, tb = set(tokenize(a.text)), set(tokenize(b.text))
-    return len(ta & tb) / max(1, len(ta | tb))
+    return len(a.terms & b.terms) / max(1, len(a.terms | b.terms))
 
 
 def _cite(sentence: str, n: int) -> str:

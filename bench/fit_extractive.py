@@ -29,12 +29,13 @@ import numpy as np
 GRID = {
     "similarity": (0.0, 0.5, 1.0, 2.0),
     "coverage": (0.5, 1.0, 2.0),
-    "fact": (0.0, 0.2, 0.5),
+    "fact": (0.2, 0.5),
     "heading": (0.0, 0.3),
-    "rank": (0.1, 0.3, 0.6),
-    "redundancy": (0.1, 0.3, 0.6),
-    "bar": (0.2, 0.3, 0.4),
-    "min_similarity": (0.3, 0.45, 0.6, 1.01),
+    "rank": (0.3, 0.6),
+    "redundancy": (0.1, 0.3),
+    "bar": (0.2, 0.3),
+    "bar_other": (0.3, 0.5, 0.7),
+    "min_similarity": (0.3, 0.45, 1.01),
 }
 CAPS = (0, 6, 10, 16, 1000)
 

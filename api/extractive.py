@@ -157,9 +157,13 @@ def _terms(sentence: str) -> frozenset[str]:
     return frozenset(tokenize(sentence))
 
 
+def _sentences(text: str) -> tuple[str, ...]:
+    return tuple(shown for _raw, shown in _sentence_pairs(text))
+
+
 def sentences(text: str) -> list[str]:
     """The readable sentences of a chunk, commands quoted as code (remembered per chunk text)."""
-    return [shown for _raw, shown in _sentence_pairs(text)]
+    return list(_sentences(text))
 
 
 def quotable_sentences(text: str) -> list[str]:

@@ -59,6 +59,8 @@ class Material:
             vector /= max(float(np.linalg.norm(vector)), 1e-12)
             self.pages[url] = Page(url, meta.get("title") or url, found, list(meta.get("weeks") or []),
                                    list(meta.get("resources") or []), int(meta.get("depth") or 0), vector)
+        self._weeks: dict[int, list[Page]] = {}
+        self._resources: dict[Resource, list[Page]] = {}
         self.direct: dict[str, set[int]] = {}  # page URL -> the weeks whose roadmap links name it
         for r in roadmap.resources:
             if r.week is not None:
@@ -91,22 +93,28 @@ class Material:
 
     def resource_pages(self, resource: Resource) -> list[Page]:
         """The link's own page, then the pages reached from it that no roadmap link names itself."""
-        own = [self.pages[u] for u in self.link_urls(resource) if u in self.pages]
-        reached = [p for p in self.pages.values()
-                   if resource.week in p.weeks and resource.label in p.resources and p.url not in self.direct
-                   and not p.roadmap]
-        return own + sorted(reached, key=lambda p: (p.depth, p.url))
+        found = self._resources.get(resource)
+        if found is None:
+            own = [self.pages[u] for u in self.link_urls(resource) if u in self.pages]
+            reached = [p for p in self.pages.values()
+                       if resource.week in p.weeks and resource.label in p.resources and p.url not in self.direct
+                       and not p.roadmap]
+            found = self._resources[resource] = own + sorted(reached, key=lambda p: (p.depth, p.url))
+        return found
 
     def week_pages(self, week: int) -> list[Page]:
         """The week's pages: those of its resources (in roadmap order), then its section of the roadmap."""
-        out: dict[str, Page] = {}
-        for r in self.roadmap.resources:
-            if r.week == week:
-                out.update((p.url, p) for p in self.resource_pages(r))
-        plan = self.pages.get(f"{ROADMAP_URL}#week-{week}")
-        if plan is not None:
-            out[plan.url] = plan
-        return list(out.values())
+        found = self._weeks.get(week)
+        if found is None:
+            out: dict[str, Page] = {}
+            for r in self.roadmap.resources:
+                if r.week == week:
+                    out.update((p.url, p) for p in self.resource_pages(r))
+            plan = self.pages.get(f"{ROADMAP_URL}#week-{week}")
+            if plan is not None:
+                out[plan.url] = plan
+            found = self._weeks[week] = list(out.values())
+        return found
 
     # ---- lengths
     def words(self, page: Page) -> int:

@@ -60,7 +60,7 @@ class _Version:
 
     def closeness(self) -> Closeness:
         if self._closeness is None:
-            with self.week_lock(0):
+            with self.week_lock(0):  # no week is numbered 0: the lock of what all weeks share
                 if self._closeness is None:
                     vocab = {w.number: self._vocab(w) for w in self.material.roadmap.weeks}
                     self._closeness = Closeness(self.material, vocab)
@@ -87,8 +87,10 @@ class _Version:
 class Study:
     """The service's study companion (one per app)."""
 
-    def __init__(self, retriever, store, llm=None, mirror_base: str | None = None):
+    def __init__(self, retriever, store, llm=None, mirror_base: str | None = None, background: bool = True):
+        """`background`: build a newly loaded version's weeks in a background thread (the service does)."""
         self.retriever, self.store, self.llm, self.mirror_base = retriever, store, llm, mirror_base
+        self.background = background
         self.extractor = Extractor(retriever.embedder)
         self._current: _Version | None = None
         self._lock = threading.Lock()
@@ -120,7 +122,7 @@ class Study:
 
     def warm_in_background(self, roadmap_of) -> None:
         """`warm(roadmap_of())` in a daemon thread unless one is running; failures are logged, not raised."""
-        if self._warming is not None and self._warming.is_alive():
+        if not self.background or (self._warming is not None and self._warming.is_alive()):
             return
 
         def run() -> None:

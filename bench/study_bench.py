@@ -56,8 +56,7 @@ def build_time(settings: Settings) -> tuple[float, dict[int, float]]:
     store = IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection)
     retriever = Retriever(store, BatchingEmbedder(make_embedder(settings)))
     roadmap = load_roadmap(settings.roadmap)
-    study = Study(retriever, store, None, settings.mirror_base)
-    study._warming = threading.current_thread()  # no background warm-up here: time each week in turn
+    study = Study(retriever, store, None, settings.mirror_base, background=False)  # time each week in turn
     t0 = time.perf_counter()
     v = study.version(roadmap)
     per_week = {}

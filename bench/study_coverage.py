@@ -16,6 +16,7 @@ from collections import Counter
 
 from api.app import build_services
 from api.metrics import Metrics
+from api.study import Study
 from settings import Settings
 from vectorstore.store import iter_chunks
 
@@ -30,9 +31,10 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--count", type=int, default=5)
     args = ap.parse_args()
-    services = build_services(Settings(), Metrics())
-    roadmap, study = services.roadmap, services.study
-    study._warming = None
+    settings = Settings()
+    services = build_services(settings, Metrics())
+    roadmap = services.roadmap
+    study = Study(services.retriever, services.store, None, settings.mirror_base, background=False)
     chunks = [(cid, norm(doc), meta) for cid, doc, meta, _e in iter_chunks(services.store.snapshot().collection)]
     v = study.version(roadmap)
     print(f"index version {v.material.version}: {len(chunks)} passages\n")

@@ -64,14 +64,21 @@
       return h.apply(null, ["ul", {}].concat(items.map(function (x) { return h("li", {}, render(x)); })));
     }
 
+    function isDone(n) { return ctx.done().indexOf(n) >= 0; }
+    function setDone(n, on) {
+      var d = ctx.done().filter(function (w) { return w !== n; }).concat(on ? [n] : []);
+      try { localStorage.setItem(ctx.DONE, JSON.stringify(d)); } catch (e) { /* storage off: nothing kept */ }
+      ctx.refresh();
+    }
+
     function doneToggle(n) {
       var btn = h("button", { class: "ab done", type: "button" });
       function label() {
-        var on = ctx.isDone(n);
+        var on = isDone(n);
         btn.textContent = on ? "✓ Week " + n + " done (undo)" : "Mark week " + n + " done";
         btn.setAttribute("aria-pressed", on ? "true" : "false");
       }
-      btn.addEventListener("click", function () { ctx.setDone(n, !ctx.isDone(n)); label(); });
+      btn.addEventListener("click", function () { setDone(n, !isDone(n)); label(); });
       label();
       return btn;
     }

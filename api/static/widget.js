@@ -6,8 +6,7 @@
  * It sends a random per-browser id (localStorage) with questions and ratings, for the question log's session count.
  * All DOM lives in a Shadow DOM root. The only global is window.RoadmapAssistant = {open(), close(),
  * setWeek(n | null), version}. Model and source text is only ever set with textContent, never as HTML.
- * "Brief me on week N" and "Quiz me" load the study companion (static/study.js) on first use; the weeks a
- * learner marks done are kept in localStorage only.
+ * "Brief me on week N" and "Quiz me" load static/study.js on first use; weeks marked done: localStorage.
  */
 (function () {
   "use strict";
@@ -256,14 +255,10 @@
   function doneWeeks() {
     try { var d = JSON.parse(localStorage.getItem(DONE) || "[]"); return Array.isArray(d) ? d : []; } catch (e) { return []; }
   }
-  function setDone(n, on) {
-    var d = doneWeeks().filter(function (w) { return w !== n; }).concat(on ? [n] : []);
-    try { localStorage.setItem(DONE, JSON.stringify(d)); } catch (e) { /* storage off */ }
-    fillWeeks(weekList);
-  }
   function studyLabels() {
-    briefBtn.textContent = week ? "Brief me on week " + week : "Brief me";
-    quizBtn.setAttribute("aria-label", week ? "Quiz me on week " + week : "Quiz me");
+    var on = week ? " on week " + week : "";
+    briefBtn.textContent = "Brief me" + on;
+    quizBtn.setAttribute("aria-label", "Quiz me" + on);
     briefBtn.disabled = quizBtn.disabled = !week;
   }
   studyLabels();
@@ -274,9 +269,9 @@
     tag.onerror = function () { waiting = []; tag.remove(); fail("Can't load the study companion. Try again."); };
     RA._attach = function (make) {
       delete RA._attach;
-      studyMod = make({ API: API, h: h, shadow: shadow, richText: richText, sourceCard: sourceCard, safeUrl: safeUrl,
-        httpError: httpError, setWeek: setWeek, fail: fail, setDone: setDone,
-        isDone: function (n) { return doneWeeks().indexOf(n) >= 0; },
+      studyMod = make({ API: API, DONE: DONE, h: h, shadow: shadow, richText: richText, sourceCard: sourceCard,
+        safeUrl: safeUrl, httpError: httpError, setWeek: setWeek, fail: fail, done: doneWeeks,
+        refresh: function () { fillWeeks(weekList); },
         add: function (el) { var hi = log.querySelector(".hello"); if (hi) hi.remove(); log.append(el); scrollDown(true); } });
       waiting.splice(0).forEach(function (w) { studyMod[w[0]](w[1]); });
     };

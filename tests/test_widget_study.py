@@ -103,7 +103,7 @@ def test_quiz_flow_one_question_at_a_time_checked_with_the_source_one_click_away
     assert card.locator("h3").inner_text() == "Week 2 quiz: 1 of 5 right"
 
     page.get_by_role("button", name="Mark week 2 done").click()
-    assert page.evaluate("Object.keys(localStorage)") == [f"roadmap-assistant:done:{api}"]
+    assert f"roadmap-assistant:done:{api}" in page.evaluate("Object.keys(localStorage)")
     assert page.evaluate(f"localStorage.getItem('roadmap-assistant:done:{api}')") == "[2]"
     assert page.get_by_role("option", name="✓ Week 2: Kubernetes").count() == 1
     page.reload()  # kept in the browser: still marked after a reload

@@ -51,6 +51,7 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
     from api.conversation import Condenser
     from api.llm import OpenAIChatModel
     from api.served import ServedVersion, WeekTitles
+    from api.study import Study
     from vectorstore.client import open_client
     from vectorstore.embeddings import make_embedder
     from vectorstore.retrieve import Retriever
@@ -74,11 +75,12 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
     questions = open_question_log(settings, metrics)
     insights = InsightsData(settings, store, embedder, retriever, WeekTitles(served),
                             flush=questions.flush if questions is not None else None)
-    return Services(settings=settings, store=store, embedder=embedder, retriever=retriever,
-                    answerer=Answerer(llm, title=lambda: served.roadmap().title), served=served,
-                    feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
+    answerer = Answerer(llm, embedder=retriever.embedder,  # the extractive picker embeds sentences with it
+                        title=lambda: served.roadmap().title)
+    return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=answerer,
+                    served=served, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
                     reindexer=Reindexer(settings, store, embedder), metrics=metrics, condenser=condenser,
-                    questions=questions, insights=insights)
+                    questions=questions, insights=insights, study=Study(retriever, store, llm, settings.mirror_base))
 
 
 def open_question_log(settings: Settings, metrics: Metrics) -> QuestionLog | None:
@@ -94,6 +96,8 @@ def make_lifespan(settings: Settings, metrics: Metrics):
     async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
         services = await asyncio.to_thread(build_services, settings, metrics)
         log.info("serving index version %s from %s", services.retriever.version, settings.chroma_url or settings.data_dir)
+        if services.retriever.version is not None:
+            services.study.warm_in_background(lambda: services.roadmap)  # briefings and quizzes ready before asked
         try:
             yield {"services": services}
         finally:

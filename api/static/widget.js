@@ -1,13 +1,12 @@
 /*! Roadmap Assistant chat widget: one tag, no dependencies.
  *   <script src="https://HOST/widget.js" data-api="https://HOST" data-week="7" defer></script>
- * Attributes: data-api (default: this script's origin), data-week (one of the roadmap's weeks), data-title,
- * data-open ("true" opens the panel at load), data-position ("right" | "left"). The week selector, its bounds
- * and the greeting's roadmap title come from the API's /weeks, so they follow the roadmap being served.
- * Each question is sent with the conversation's last turns as `history`, so follow-ups ("and for week 7?") are
- * understood; "New chat" forgets them.
+ * Attributes: data-api (default: this script's origin), data-week, data-title, data-open ("true"
+ * opens the panel at load), data-position ("right" | "left"). Each question is sent with the conversation's
+ * last turns as `history`, so follow-ups ("and for week 7?") are understood; "New chat" forgets them.
  * It sends a random per-browser id (localStorage) with questions and ratings, for the question log's session count.
  * All DOM lives in a Shadow DOM root. The only global is window.RoadmapAssistant = {open(), close(),
  * setWeek(n | null), version}. Model and source text is only ever set with textContent, never as HTML.
+ * "Brief me on week N" and "Quiz me" load static/study.js on first use; weeks marked done: localStorage.
  */
 (function () {
   "use strict";
@@ -30,8 +29,6 @@
     slow: "The assistant took too long to answer. Try again."
   };
 
-  var known = null; // the roadmap's week numbers, once /weeks has answered
-  var roadmapTitle = "";
   function weekOf(v) {
     var n = parseInt(v, 10);
     return n >= 1 && (!known || known.indexOf(n) >= 0) ? n : null;
@@ -104,6 +101,8 @@
     "h2{flex:1;margin:0;font-size:16px;font-weight:700;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
     ".hb{background:transparent;border:1px solid rgba(255,255,255,.6);color:#fff;border-radius:8px;padding:4px 10px;cursor:pointer;font-size:13px}",
     ".hb:hover{background:rgba(255,255,255,.15)}",
+    ".hb:disabled{opacity:.55;cursor:default}",
+    ".studybar{display:flex;gap:6px}.studybar .hb{flex:1}",
     ".x{font-size:20px;line-height:1;padding:2px 9px}",
     "select{width:100%;padding:6px 8px;border-radius:8px;border:1px solid #fff;background:#fff;color:#111827;font-size:14px}",
     ".log{position:relative;flex:1;overflow-y:auto;padding:14px 12px;display:flex;flex-direction:column;gap:12px;background:#f9fafb}",
@@ -131,8 +130,7 @@
     ".src .t{color:#1f2937;text-decoration:none}",
     ".sec{color:#4b5563}",
     ".meta{display:flex;flex-wrap:wrap;gap:4px;margin-top:3px;align-items:center}",
-    ".badge{font-size:11px;font-weight:600;background:#e0e7ff;color:#3730a3;border-radius:999px;padding:0 7px}",
-    ".badge.more{border:0;cursor:pointer;font-family:inherit;line-height:inherit}",
+    ".badge{font-size:11px;font-weight:600;background:#e0e7ff;color:#3730a3;border-radius:999px;padding:0 7px}.more{border:0;cursor:pointer}",
     ".host{font-size:11px;color:#4b5563}",
     ".actions{display:flex;gap:6px;margin-top:8px;align-items:center}",
     ".ab{background:#fff;border:1px solid #d1d5db;border-radius:8px;padding:3px 9px;cursor:pointer;font-size:13px;color:#374151}",
@@ -153,7 +151,7 @@
     "@media (prefers-reduced-motion:reduce){.src{transition:none}}"
   ].join("\n").replace(/SIDE/g, LEFT ? "left" : "right");
 
-  /* A random id for this browser (not a person): lets the question log count sessions. */
+  /* A random id for this browser (not a person), for the question log's sessions. */
   var SESSION = (function () {
     var k = "roadmap-assistant:session", id = null;
     try { id = localStorage.getItem(k); } catch (e) { id = null; }
@@ -166,7 +164,7 @@
     return id;
   })();
 
-  /* ---------------------------------------------------------------- state (sessionStorage) */
+  /* -- state (sessionStorage) */
   var convo = [];
   try { convo = JSON.parse(sessionStorage.getItem(KEY) || "[]") || []; } catch (e) { convo = []; }
   if (!Array.isArray(convo)) convo = [];
@@ -174,7 +172,7 @@
     try { sessionStorage.setItem(KEY, JSON.stringify(convo.slice(-40))); } catch (e) { /* storage off: keep in memory */ }
   }
 
-  /* ---------------------------------------------------------------- DOM */
+  /* -- DOM */
   var hostEl = document.createElement("roadmap-assistant");
   var shadow = hostEl.attachShadow({ mode: "open" });
   shadow.append(h("style", { text: CSS }));
@@ -185,7 +183,9 @@
   });
   launcher.append(icon("M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"), h("span", { text: "Ask" }));
 
-  var select = h("select", { id: "ra-week", "aria-label": "Week to search", onchange: function () { week = weekOf(select.value); } });
+  var select = h("select", { id: "ra-week", "aria-label": "Week to search", onchange: function () { week = weekOf(select.value); studyLabels(); } });
+  var briefBtn = h("button", { class: "hb", type: "button", onclick: function () { study("brief"); } });
+  var quizBtn = h("button", { class: "hb", type: "button", text: "Quiz me", onclick: function () { study("quiz"); } });
   var log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Conversation", tabindex: "0" });
   var input = h("textarea", {
     id: "ra-input", rows: "1", maxlength: "2000", placeholder: "Ask about the roadmap…", "aria-label": "Your question",
@@ -200,7 +200,8 @@
         h("h2", { text: TITLE }),
         h("button", { class: "hb", type: "button", text: "New chat", "aria-label": "New chat", onclick: newChat }),
         h("button", { class: "hb x", type: "button", text: "×", "aria-label": "Close", onclick: function () { close(); } })),
-      select),
+      select,
+      h("div", { class: "studybar" }, briefBtn, quizBtn)),
     log,
     h("form", { onsubmit: function (e) { e.preventDefault(); send(); } }, input, sendBtn));
   var root = h("div", { class: "root" }, launcher, panel);
@@ -214,18 +215,22 @@
     input.style.height = Math.min(input.scrollHeight + 2, 140) + "px";
   }
 
-  /* ---------------------------------------------------------------- week selector */
+  /* -- week selector */
   var week = weekOf(ds.week);
-  var weeksLoaded = false;
+  var weeksLoaded = false, known = null;
+  var weekList = [];
   function fillWeeks(list) {
+    weekList = list;
+    var done = doneWeeks();
     select.textContent = "";
     select.append(h("option", { value: "", text: "All weeks" }));
     list.forEach(function (w) {
-      select.append(h("option", { value: String(w.number), text: w.title ? "Week " + w.number + ": " + w.title : "Week " + w.number }));
+      var name = w.title ? "Week " + w.number + ": " + w.title : "Week " + w.number;
+      select.append(h("option", { value: String(w.number), text: (done.indexOf(w.number) >= 0 ? "✓ " : "") + name }));
     });
     select.value = week ? String(week) : "";
   }
-  fillWeeks(week ? [{ number: week }] : []); // until /weeks says which weeks the roadmap has
+  fillWeeks(week ? [{ number: week }] : []);
   function loadWeeks() {
     if (weeksLoaded) return;
     weeksLoaded = true;
@@ -234,28 +239,49 @@
     }).then(function (body) {
       var list = body && (Array.isArray(body) ? body : body.weeks);
       if (Array.isArray(list) && list.length) {
-        list = list.map(function (w) { return { number: weekOf(w.number != null ? w.number : w.week), title: w.title }; })
-          .filter(function (w) { return w.number; });
-        known = list.map(function (w) { return w.number; });
-        week = weekOf(week);
-        fillWeeks(list);
-      }
-      if (body && typeof body.title === "string") {
-        roadmapTitle = body.title;
-        var hi = log.querySelector(".hello");
-        if (hi) hi.textContent = helloText();
+        fillWeeks(list.map(function (w) { return { number: weekOf(w.number != null ? w.number : w.week), title: w.title }; })
+          .filter(function (w) { return w.number; }));
+        known = weekList.map(function (w) { return w.number; });
+        setWeek(week);
       }
     }).catch(function () { weeksLoaded = false; });
   }
   function setWeek(n) {
     week = weekOf(n);
-    if (week && !select.querySelector('option[value="' + week + '"]')) {
-      select.append(h("option", { value: String(week), text: "Week " + week }));
-    }
+    if (week && !known) fillWeeks([{ number: week }]);
     select.value = week ? String(week) : "";
+    studyLabels();
   }
 
-  /* ---------------------------------------------------------------- open / close */
+  /* -- study companion (static/study.js) */
+  var DONE = "roadmap-assistant:done:" + API, studyMod = null, waiting = [];
+  function doneWeeks() {
+    try { var d = JSON.parse(localStorage.getItem(DONE) || "[]"); return Array.isArray(d) ? d : []; } catch (e) { return []; }
+  }
+  function studyLabels() {
+    var on = week ? " on week " + week : "";
+    briefBtn.textContent = "Brief me" + on;
+    quizBtn.setAttribute("aria-label", "Quiz me" + on);
+    briefBtn.disabled = quizBtn.disabled = !week;
+  }
+  studyLabels();
+  function study(what) {
+    if (studyMod) return studyMod[what](week);
+    if (waiting.push([what, week]) > 1) return;
+    var tag = h("script", { src: API + "/static/study.js" });
+    tag.onerror = function () { waiting = []; tag.remove(); fail("Can't load the study companion. Try again."); };
+    RA._attach = function (make) {
+      delete RA._attach;
+      studyMod = make({ API: API, DONE: DONE, h: h, shadow: shadow, richText: richText, sourceCard: sourceCard,
+        safeUrl: safeUrl, httpError: httpError, setWeek: setWeek, fail: fail, done: doneWeeks,
+        refresh: function () { fillWeeks(weekList); },
+        add: function (el) { var hi = log.querySelector(".hello"); if (hi) hi.remove(); log.append(el); scrollDown(true); } });
+      waiting.splice(0).forEach(function (w) { studyMod[w[0]](w[1]); });
+    };
+    document.head.append(tag);
+  }
+
+  /* -- open / close */
   function open() {
     panel.hidden = false;
     root.classList.add("open");
@@ -275,15 +301,12 @@
     if (force || near()) log.scrollTop = log.scrollHeight;
   }
 
-  /* ---------------------------------------------------------------- rendering */
-  function helloText() {
-    return "Ask anything about " + (roadmapTitle ? "“" + roadmapTitle + "”" : "the roadmap") + ". Answers cite the pages they come from.";
-  }
+  /* -- rendering */
   function hello() {
-    return h("p", { class: "hello", text: helloText() });
+    return h("p", { class: "hello", text: "Ask anything about the roadmap. Answers cite the pages they come from." });
   }
 
-  /* The answer text with [n] as links to source card n; `code` and **bold** as elements; all as text nodes. */
+  /* Answer text: [n] links to source card n, `code` and **bold** elements, all as text nodes. */
   function richText(el, text, cites, msgEl) {
     var nums = {};
     cites.forEach(function (c) { nums[c.n] = c; });
@@ -315,25 +338,15 @@
     });
   }
 
-  /* Week badges: the searched week first; the others collapsed behind "+N", which shows them when pressed. */
-  function weekBadges(weeks, scope) {
-    weeks = weeks.filter(function (w) { return w === scope; }).concat(weeks.filter(function (w) { return w !== scope; }));
-    var shown = weeks.slice(0, 1).map(function (w) { return h("span", { class: "badge", text: "Week " + w }); });
-    if (weeks.length > 1) {
-      var rest = weeks.slice(1);
-      var more = h("button", {
-        class: "badge more", type: "button", text: "+" + rest.length, "aria-expanded": "false",
-        "aria-label": "Also in week" + (rest.length > 1 ? "s " : " ") + rest.join(", "), title: "Also in week " + rest.join(", "),
-        onclick: function () {
-          more.replaceWith.apply(more, rest.map(function (w) { return h("span", { class: "badge", text: "Week " + w }); }));
-        }
-      });
-      shown.push(more);
-    }
-    return shown;
+  function badges(weeks, scope) {
+    var b = function (w) { return h("span", { class: "badge", text: "Week " + w }); }, rest = weeks.filter(function (w) { return w !== scope; });
+    if (rest.length === weeks.length) scope = rest.shift();
+    var more = rest.length && h("button", { class: "badge more", type: "button", text: "+" + rest.length,
+      "aria-label": "Also in weeks " + rest.join(", "), onclick: function () { more.replaceWith.apply(more, rest.map(b)); } });
+    return scope == null ? [] : [b(scope), more || null];
   }
 
-  function sourceCard(c, scope) {
+  function sourceCard(scope, c) {
     var url = safeUrl(c.deep_link) || safeUrl(c.url);
     var title = c.title || c.url || "Source";
     var weeks = Array.isArray(c.weeks) ? c.weeks : [];
@@ -343,11 +356,11 @@
         url ? h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, title, h("span", { class: "sr", text: " (opens in a new tab)" }))
           : h("span", { class: "t", text: title }),
         c.section && c.section !== title ? h("div", { class: "sec", text: c.section }) : null,
-        h.apply(null, ["div", { class: "meta" }].concat(weekBadges(weeks, scope),
+        h.apply(null, ["div", { class: "meta" }].concat(badges(weeks, scope),
           [url ? h("span", { class: "host", text: hostOf(url) }) : null]))));
   }
 
-  /* The last turns before a new question, as the API's `history`: questions and answers, errors left out. */
+  /* The last turns, as the API's `history`: questions and answers, errors left out. */
   function history() {
     var out = [];
     convo.forEach(function (item) {
@@ -450,9 +463,7 @@
     el.append(h("div", { class: "scope", text: scopeText(d) }));
     if (d.query && !same(d.query, item.question)) el.append(h("div", { class: "scope query", text: "Searched for: " + d.query }));
     if (cites.length) {
-      el.append(h.apply(null, ["ol", { class: "sources", "aria-label": "Sources" }].concat(cites.map(function (c) {
-        return sourceCard(c, d.week);
-      }))));
+      el.append(h.apply(null, ["ol", { class: "sources", "aria-label": "Sources" }].concat(cites.map(sourceCard.bind(null, d.week)))));
     }
     el.append(actions(item));
   }
@@ -479,7 +490,7 @@
     convo.forEach(function (item) { log.append(render(item)); });
   }
 
-  /* ---------------------------------------------------------------- asking */
+  /* -- asking */
   var busy = false, ctrl = null;
 
   function setBusy(b) {
@@ -512,7 +523,7 @@
     });
   }
 
-  /* Read a text/event-stream body, calling onEvent(name, data) per event; resolves when the body ends. */
+  /* Read a text/event-stream body: onEvent(name, data) per event; resolves at its end. */
   function readSSE(res, onEvent, onChunk) {
     var reader = res.body.getReader(), dec = new TextDecoder(), buf = "", carry = "";
     function block(b) {
@@ -628,7 +639,7 @@
     input.focus();
   }
 
-  /* ---------------------------------------------------------------- start */
+  /* -- start */
   function start() {
     document.body.append(hostEl);
     renderAll();
@@ -637,7 +648,7 @@
   if (document.body) start();
   else document.addEventListener("DOMContentLoaded", start);
 
-  window.RoadmapAssistant = {
+  var RA = window.RoadmapAssistant = {
     open: function () { open(); }, close: function () { close(); }, setWeek: setWeek, version: "1"
   };
 })();

@@ -13,8 +13,8 @@ The rules, for roadmaps as people write them:
 - Links are bare URLs or `[label](url)`; fenced code blocks are ignored. A bare URL's label is the bold text or
   the "Label:" before it on its line, else its host and path.
 - Headings outside the weeks (an overview, a resources list, certifications) stay sections of their own.
-- A roadmap needs at least one week and one link; `load_roadmap` refuses one without, naming the file and what
-  is missing.
+- A roadmap needs at least one week (`parse_roadmap`) and one link (`load_roadmap`, which reads the file): one
+  without is refused, naming the file and what is missing.
 Pure text in, dataclasses out (`Roadmap.to_dict`/`from_dict` for storing a parse with an index version).
 """
 from __future__ import annotations
@@ -228,8 +228,15 @@ class _WeekDraft:
                     self.deliverables, _trimmed(lines[self.start:end]))
 
 
+def _missing(weeks: list, resources: list) -> str:
+    """'no week headings (...) and no links (...)': what a roadmap lacks."""
+    return " and ".join(what for what, found in (("no week headings (like '## Week 1: Title')", weeks),
+                                                 ("no links (bare URLs or [label](url))", resources)) if not found)
+
+
 def parse_roadmap(text: str) -> Roadmap:
-    """Parse roadmap markdown; raises ConfigError when it holds no week headings."""
+    """Parse roadmap markdown; raises ConfigError when it holds no week headings (naming the links too, when
+    there are none either). `load_roadmap` also refuses a roadmap without links."""
     lines = re.split(r"\r\n|\r|\n", text.lstrip("\ufeff"))
     heads: dict[int, tuple[int, str]] = {}
     in_code = [False] * len(lines)
@@ -306,10 +313,8 @@ def parse_roadmap(text: str) -> Roadmap:
                 resources.append(Resource(label, url, None, sec[1] if sec else phase, sec[0] if sec else title))
     close(len(lines))
 
-    missing = [what for what, found in (("no week headings (like '## Week 1: Title')", weeks),
-                                         ("no links (bare URLs or [label](url))", resources)) if not found]
-    if missing:
-        raise ConfigError(f"the roadmap has {' and '.join(missing)}; check RA_ROADMAP")
+    if not weeks:
+        raise ConfigError(f"the roadmap has {_missing(weeks, resources)}; check RA_ROADMAP")
     by_week: dict[int, Week] = {}
     for w in weeks:  # a week under no phase heading joins the phase whose declared range holds it
         if not w.phase:
@@ -346,6 +351,9 @@ def load_roadmap(path: str | Path, mirror_base: str | None = None) -> Roadmap:
         reason = "not found" if isinstance(e, FileNotFoundError) else f"cannot be read ({e.__class__.__name__})"
         raise ConfigError(f"roadmap file {p} {reason}: set RA_ROADMAP to the roadmap markdown file") from None
     try:
-        return parse_roadmap(text)
+        roadmap = parse_roadmap(text)
     except ConfigError as e:
         raise ConfigError(f"{p}: {e}") from None
+    if not roadmap.resources:
+        raise ConfigError(f"{p}: the roadmap has {_missing(roadmap.weeks, roadmap.resources)}; check RA_ROADMAP")
+    return roadmap

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_QUESTION_CHARS = 2000
+MAX_TOP_K = 10
 MODEL_NAME = "roadmap-assistant"
 
 
@@ -38,7 +39,7 @@ class AskIn(BaseModel):
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The learner's question.")
     week: int | None = Field(None, ge=1, le=16, description="Limit retrieval to this week (else detected from the question).")
-    top_k: int | None = Field(None, ge=1, le=10, description="How many chunks to retrieve (default: the service's setting).")
+    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="How many chunks to retrieve (default: the service's setting).")
 
     _blank = field_validator("question")(_not_blank)
 
@@ -114,4 +115,4 @@ class ChatIn(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
     week: int | None = Field(None, ge=1, le=16, description="Extra field: limit retrieval to this week.")
-    top_k: int | None = Field(None, ge=1, le=10, description="Extra field: how many chunks to retrieve.")
+    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="Extra field: how many chunks to retrieve.")

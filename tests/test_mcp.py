@@ -88,10 +88,11 @@ async def run_calls(session) -> dict:
     for key, (name, args) in calls.items():
         out[key] = await session.call_tool(name, args)
     out["resource"] = await session.read_resource("roadmap://week/1")
-    try:
-        await session.read_resource("roadmap://week/9")
-    except MCPError as exc:
-        out["resource_bad_week"] = exc
+    for key, uri in (("resource_bad_week", "roadmap://week/9"), ("resource_not_a_week", "roadmap://week/abc")):
+        try:
+            await session.read_resource(uri)
+        except MCPError as exc:
+            out[key] = exc
     out["after_errors"] = await session.call_tool("get_week", {"n": 1})  # the server still answers
     return out
 
@@ -195,7 +196,8 @@ def test_a_week_the_roadmap_lacks_is_a_tool_error_that_names_its_weeks(calls):
         result = calls[key]
         assert result.is_error, key
         assert "not in the roadmap, which has weeks 1-3" in text_of(result), text_of(result)
-    assert "week 9" in calls["resource_bad_week"].message and "1-3" in calls["resource_bad_week"].message
+    assert calls["resource_bad_week"].message == "week 9 is not in the roadmap, which has weeks 1-3"
+    assert calls["resource_not_a_week"].message == "week 'abc' is not a week number; the roadmap has weeks 1-3"
     assert not calls["after_errors"].is_error and calls["after_errors"].structured_content["number"] == 1
 
 

@@ -31,6 +31,7 @@ class Services:
     feedback: FeedbackStore
     reindexer: Reindexer
     metrics: Metrics
+    condenser: Any = None   # api.conversation.Condenser: a model's rewrite of follow-ups (None: the rule)
     catalog_cache: dict = field(default_factory=dict)  # index version -> built catalog
 
 

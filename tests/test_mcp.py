@@ -73,6 +73,7 @@ async def run_calls(session) -> dict:
         "ask": ("ask_roadmap", {"question": QUESTION}),
         "bad_week": ("get_week", {"n": 9}),
         "ask_week": ("ask_roadmap", {"question": "How do I register a model?", "week": 3}),
+        "ask_plan": ("ask_roadmap", {"question": "What is the weekend project?", "week": 2}),
         "ask_bad_week": ("ask_roadmap", {"question": "How do I register a model?", "week": 7}),
         "ask_long": ("ask_roadmap", {"question": "why " * 501}),
         "ask_history": ("ask_roadmap", {"question": "and how are its versions numbered?",
@@ -132,7 +133,7 @@ def test_ask_roadmap_gives_the_answer_of_ask(calls, api_url):
     assert not result.is_error
     got = result.structured_content
     want = httpx.post(f"{api_url}/ask", json={"question": QUESTION}, timeout=30).json()
-    for key in ("answer", "citations", "grounded", "mode", "week", "scope", "suggested", "version"):
+    for key in ("answer", "citations", "grounded", "mode", "week", "scope", "suggested", "version", "query"):
         assert got[key] == want[key], key
     assert got["grounded"] is True and "https://mlops.example.org/registry/" in {c["url"] for c in got["citations"]}
     assert {"title", "url", "section", "weeks"} <= set(got["citations"][0])
@@ -145,9 +146,20 @@ def test_ask_roadmap_searches_the_week_asked(calls):
     assert all(3 in c["weeks"] for c in got["citations"])
 
 
-def test_ask_roadmap_accepts_a_conversation_history(calls):
-    result = calls["ask_history"]
-    assert not result.is_error and result.structured_content["answer"]
+def test_roadmap_citations_open_the_roadmap(calls, api_url, fixture_roadmap, request):
+    """A citation of the roadmap's own text links to the API's /roadmap page over HTTP, to the file over stdio."""
+    got = calls["ask_plan"].structured_content
+    [cited] = [c for c in got["citations"] if c["url"] == "roadmap.md#week-2"]
+    transport = request.node.callspec.params["calls"]
+    want = f"{api_url}/roadmap#week-2" if transport == "http" else fixture_roadmap.resolve().as_uri() + "#week-2"
+    assert cited["deep_link"] == want and "log parser" in got["answer"]
+
+
+def test_ask_roadmap_reads_a_follow_up_in_its_history(calls):
+    """"and how are its versions numbered?" after a question about the model registry searches the registry."""
+    got = calls["ask_history"].structured_content
+    assert got["query"] != "and how are its versions numbered?" and "registry" in got["query"].lower()
+    assert got["grounded"] and "https://mlops.example.org/registry/" in {c["url"] for c in got["citations"]}
 
 
 def test_search_roadmap_returns_passages_with_their_sources(calls):
@@ -205,7 +217,7 @@ def test_too_long_input_is_a_tool_error_that_says_the_limit(calls):
     assert calls["ask_long"].is_error
     assert "invalid request: question: String should have at most 2000 characters" in text_of(calls["ask_long"])
     assert calls["ask_long_history"].is_error
-    assert "invalid request: history: at most 8 messages" in text_of(calls["ask_long_history"])
+    assert "invalid request: history: List should have at most 8 items" in text_of(calls["ask_long_history"])
     assert calls["search_bad_k"].is_error
     assert "invalid request: k: Input should be less than or equal to 10" in text_of(calls["search_bad_k"])
 

@@ -64,3 +64,7 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(None, description="Bearer token for /admin/*; unset turns those endpoints off.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API (JSON list).")
     rate_limit_per_minute: int = Field(120, ge=0, description="Requests per client per minute; 0 turns it off.")
+
+    # --- the question log (insights)
+    question_log: bool = Field(True, description="Log every answer for the insights (RA_QUESTION_LOG=off turns it off).")
+    question_log_days: int = Field(90, ge=1, description="Days a question-log entry is kept.")

@@ -6,11 +6,14 @@ in the mix. The service remembers question embeddings, so repeated questions are
 question text unique (a request number is appended; a follow-up gets a run of punctuation instead, which
 changes its embedding but not how it is read) to measure the uncached path. Prints p50/p95/p99 latency
 (overall and for follow-ups), answers per second, the error count, and one JSON line with the same.
+`--compare URL2` sends the same requests to two services in alternating blocks from one client (a fair A/B on
+a busy machine, e.g. the question log on and off) and prints both latencies and the difference of the p50s.
 
     python -m api --port 8000 &            # with RA_DATA_DIR pointing at an index
     python bench/load.py --url http://127.0.0.1:8000 -n 500 -c 1
     python bench/load.py --url http://127.0.0.1:8000 -n 2000 -c 16
     python bench/load.py --url http://127.0.0.1:8000 -n 500 -c 1 --conversations eval/conversations.jsonl
+    python bench/load.py --url http://127.0.0.1:8000 --compare http://127.0.0.1:8001 -n 4000
 """
 from __future__ import annotations
 
@@ -80,7 +83,8 @@ def mixed(questions: list[str], conversations: list[dict]) -> list[dict]:
 
 
 async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: int, timeout: float,
-              cold: bool = False, conversations: list[dict] | None = None) -> dict:
+              cold: bool = False, conversations: list[dict] | None = None, keep: list[float] | None = None,
+              offset: int = 0) -> dict:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     bodies = mixed(questions, conversations or [])
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout) as client:
@@ -96,8 +100,8 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
             nonlocal next_i
             while next_i < n:
                 i, next_i = next_i, next_i + 1
-                body = bodies[i % len(bodies)]
-                body = uniquely(body, i) if cold else body
+                body = bodies[(offset + i) % len(bodies)]
+                body = uniquely(body, offset + i) if cold else body
                 t0 = time.perf_counter()
                 try:
                     r = await client.post("/ask", json={**body, "question": body["question"][:2000]})
@@ -115,6 +119,8 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - t0
+    if keep is not None:
+        keep.extend(latencies)
     lat, fol = sorted(latencies), sorted(followups)
     answered = sum(modes.values())
     return {"requests": n, "concurrency": concurrency, "cold": cold, "seconds": round(wall, 2),
@@ -124,6 +130,28 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
             "followup_p95_ms": round(percentile(fol, 95), 1) if fol else None,
             "answers_per_s": round(answered / wall, 1) if wall else None,
             "errors": sum(errors.values()), "error_kinds": dict(errors), "modes": dict(modes)}
+
+
+async def compare(url: str, other: str, n: int, blocks: int, questions: list[str], warmup: int, timeout: float,
+                  cold: bool = False) -> dict:
+    """The same requests against two services in alternating blocks (A B, B A, ...), so the machine's load
+    drifts over both alike; p50/p95 of each and the difference of the p50s (other - url)."""
+    kept: dict[str, list[float]] = {url: [], other: []}
+    errors = 0
+    for target in (url, other):
+        await run(target, 0, 1, questions, warmup, timeout)
+    size = max(1, n // blocks)
+    for b in range(blocks):
+        for target in ((url, other) if b % 2 == 0 else (other, url)):
+            result = await run(target, size, 1, questions, 0, timeout, cold, keep=kept[target], offset=b * size)
+            errors += result["errors"]
+    out = {"requests_each": size * blocks, "blocks": blocks, "cold": cold, "errors": errors}
+    for name, target in (("a", url), ("b", other)):
+        lat = sorted(kept[target])
+        out[name] = {"url": target, "p50_ms": round(percentile(lat, 50), 2), "p95_ms": round(percentile(lat, 95), 2),
+                     "mean_ms": round(statistics.fmean(lat), 2) if lat else None}
+    out["p50_b_minus_a_ms"] = round(out["b"]["p50_ms"] - out["a"]["p50_ms"], 2)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,8 +165,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cold", action="store_true", help="make every question unique (no cached embeddings)")
     p.add_argument("--conversations", type=Path, default=None,
                    help="JSONL with `turns`: every other request is a conversation's last turn, sent with `history`")
+    p.add_argument("--compare", metavar="URL", help="a second service: alternate blocks of requests between the two "
+                   "(one client) and print both latencies and the difference of their p50s")
+    p.add_argument("--blocks", type=int, default=20, help="alternating blocks with --compare (default 20)")
     args = p.parse_args(argv)
     questions = load_questions(args.questions)
+    if args.compare:
+        result = asyncio.run(compare(args.url, args.compare, args.requests, args.blocks, questions, args.warmup,
+                                     args.timeout, args.cold))
+        for name in ("a", "b"):
+            r = result[name]
+            print(f"{r['url']}: p50 {r['p50_ms']} ms  p95 {r['p95_ms']} ms  mean {r['mean_ms']} ms")
+        print(f"{result['requests_each']} requests each in {result['blocks']} alternating blocks; "
+              f"p50 difference (second - first): {result['p50_b_minus_a_ms']} ms; errors: {result['errors']}")
+        print(json.dumps(result))
+        return 1 if result["errors"] else 0
     conversations = load_conversations(args.conversations)
     result = asyncio.run(run(args.url, args.requests, args.concurrency, questions, args.warmup, args.timeout, args.cold,
                              conversations))

@@ -24,6 +24,7 @@ from mcp.shared.exceptions import MCPError
 
 from api.app import create_app
 from tests.conftest import make_settings
+from tests.logs import insights, own_index, rows
 from tests.servers import serve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -262,6 +263,22 @@ def test_mcp_path_is_an_api_route_with_its_limits_and_metrics(fixture_index):
     assert get.status_code == 405 and get.headers["allow"] == "POST" and get.json()["error"]["status"] == 405
     assert 'route="/mcp",status="200"' in metrics
     assert statuses == [200, 429]
+
+
+def test_mcp_answers_are_in_the_question_log(fixture_index, tmp_path):
+    """An ask_roadmap answer is logged like any route's, under the channel "mcp", with the answer's id."""
+    settings = own_index(fixture_index, tmp_path / "data")
+
+    async def go(url: str):
+        async with http_session(url) as session:
+            return await session.call_tool("ask_roadmap", {"question": QUESTION})
+
+    with serve(create_app(settings)) as url:
+        result = anyio.run(go, url)
+        insights(url)  # flushes the log's writer
+    [entry] = rows(settings)
+    assert entry.channel == "mcp" and entry.question == QUESTION and entry.grounded
+    assert entry.id == result.structured_content["id"]
 
 
 def test_a_bad_setting_is_one_error_line_and_exit_2(fixture_index, tmp_path):

@@ -207,7 +207,8 @@ def ask_roadmap(
     services = services_of(ctx)
     with tool_errors():
         body = checked(services, "question", question, week, history=history)
-        done = answer_turn(services, body.question, body.week, None, body.messages(), citations_target(ctx, services))
+        done = answer_turn(services, body.question, body.week, None, body.messages(), citations_target(ctx, services),
+                           channel="mcp")
         return AskOut.model_validate(answer_payload(done.answer, services.retriever.version, done.timings, done.query))
 
 

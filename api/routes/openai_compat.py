@@ -6,7 +6,7 @@ answers lose their Sources lists and `[n]` markers); system messages from the cl
 replacing the service's own instructions. The week comes from the question's text, an extra body field `week`
 (`extra_body={"week": 9}` with the openai client), or the conversation. The citations are appended to the
 message as a "Sources:" list (`[n] title — url`) and also given as a top-level `citations`, beside `query`
-(what was searched).
+(what was searched). An extra body field `session` is kept in the question log, as on /ask.
 """
 from __future__ import annotations
 
@@ -74,7 +74,8 @@ async def chat_completions(body: ChatIn, services: ServicesDep, request: Request
     target = roadmap_target(services.settings, request)
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     if not body.stream:
-        done = await run_in_threadpool(answer_turn, services, question, body.week, body.top_k, history, target)
+        done = await run_in_threadpool(answer_turn, services, question, body.week, body.top_k, history, target,
+                                       body.session, "v1")
         answer = done.answer
         return {
             "id": cid, "object": "chat.completion", "created": created, "model": MODEL_NAME,
@@ -86,7 +87,7 @@ async def chat_completions(body: ChatIn, services: ServicesDep, request: Request
         }
     total = Stopwatch()
     resolved = await run_in_threadpool(resolve, services, question, history, body.week, body.top_k)
-    return StreamingResponse(chunks(services, resolved, total, target, cid, created),
+    return StreamingResponse(chunks(services, resolved, total, target, cid, created, body.session),
                              media_type="text/event-stream", headers=SSE_HEADERS)
 
 
@@ -97,7 +98,7 @@ def _chunk(cid: str, created: int, delta: dict, finish: str | None = None, **ext
 
 
 def chunks(services: Services, resolved: Resolved, total: Stopwatch, target: str, cid: str,
-           created: int) -> Iterator[str]:
+           created: int, session: str | None = None) -> Iterator[str]:
     """The streamed completion: a role delta, the answer's tokens, the Sources list, a stop chunk, [DONE]."""
     yield _chunk(cid, created, {"role": "assistant", "content": ""})
     try:
@@ -110,7 +111,7 @@ def chunks(services: Services, resolved: Resolved, total: Stopwatch, target: str
         if final is None:
             raise RuntimeError("the answerer ended without an answer")
         timings = {**resolved.timings, "generate": sw.ms()}
-        record(services, final, timings, total)
+        record(services, final, timings, total, resolved, session, "v1-stream")
         final = finish(final, target)
         if block := sources_block(final.citations):
             yield _chunk(cid, created, {"content": block})

@@ -52,6 +52,7 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
     from api.answer import Answerer
     from api.conversation import Condenser
     from api.llm import OpenAIChatModel
+    from api.study import Study
     from ingest.roadmap import load_roadmap
     from vectorstore.client import open_client
     from vectorstore.embeddings import make_embedder
@@ -75,10 +76,11 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
     questions = open_question_log(settings, metrics)
     insights = InsightsData(settings, store, embedder, retriever, {w.number: w.title for w in roadmap.weeks},
                             flush=questions.flush if questions is not None else None)
-    return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=Answerer(llm),
+    answerer = Answerer(llm, embedder=retriever.embedder)  # the extractive picker embeds sentences with it
+    return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=answerer,
                     roadmap=roadmap, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
                     reindexer=Reindexer(settings, store, embedder), metrics=metrics, condenser=condenser,
-                    questions=questions, insights=insights)
+                    questions=questions, insights=insights, study=Study(retriever, store, llm, settings.mirror_base))
 
 
 def open_question_log(settings: Settings, metrics: Metrics) -> QuestionLog | None:
@@ -111,6 +113,8 @@ def make_lifespan(settings: Settings, metrics: Metrics, mcp: MCPEndpoint):
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
         async with open_services(settings, metrics) as services, mcp.serving(services):
+            if services.retriever.version is not None:
+                services.study.warm_in_background(lambda: services.roadmap)  # briefings and quizzes ready before asked
             yield {"services": services}
 
     return lifespan

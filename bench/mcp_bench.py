@@ -1,19 +1,21 @@
-"""What one MCP `ask_roadmap` call costs next to `POST /ask`: the same question answered three ways by one client,
-one call at a time, over the same index:
+"""What one MCP `ask_roadmap` call costs next to `POST /ask`: the same questions answered three ways by one
+client, one call at a time, over the same index:
 
-- `/ask`: httpx with a kept-alive connection, against the API (`python -m api`, started here on a free port);
-- MCP over HTTP: the SDK's `ClientSession` over streamable HTTP to that API's `/mcp`;
+- `/ask`: httpx with a kept-alive connection, against an API (`python -m api`, started here on a free port);
+- MCP over HTTP: the SDK's `ClientSession` over streamable HTTP to `/mcp` of a second API started the same way;
 - MCP over stdio: the SDK's `ClientSession` over stdio to `python -m api.mcp` (started here, as a client would).
 
-The three paths take turns call by call (their order rotating), so a busy machine slows them alike. Every
-question is made unique (the path and call number are appended), so no path is served from the question
-embedding cache that `/ask` and `/mcp` share. For each path it prints p50/p95/mean latency as the client sees it,
-the service's own work (embed + retrieve + generate, from the answer's `timings`), and the difference: what the
-transport and the protocol cost. Settings come from `RA_*` like the API's; the API writes its feedback
-database into RA_DATA_DIR, so point it at a copy of an index you want to keep read-only.
+Each path has a process of its own, so no path profits from another's caches (the service caches question and
+sentence embeddings), and all three get the same question texts in the same order: their work is the same. The
+paths take turns call by call (their order rotating), so a busy machine slows them alike. Every question is
+made unique (a call number is appended), so each call embeds its question. Measuring starts once both APIs are
+idle (their background warm-up done). For each path it prints p50/p95/mean latency as the client sees it, the
+service's own work (embed + retrieve + generate, from the answer's `timings`), and the difference: what the
+transport and the protocol cost. Settings come from `RA_*` like the API's; the APIs write their feedback and
+question-log databases into RA_DATA_DIR, so point it at a copy of an index you want to keep read-only.
 
     cp -r /work/index/mirror /tmp/mirror-index
-    RA_DATA_DIR=/tmp/mirror-index RA_EMBEDDING_MODEL_DIR=... python bench/mcp_bench.py -n 60
+    RA_DATA_DIR=/tmp/mirror-index RA_EMBEDDING_MODEL_DIR=... python bench/mcp_bench.py -n 100
 """
 from __future__ import annotations
 
@@ -65,18 +67,34 @@ def start_api(env: dict[str, str], port: int, log) -> subprocess.Popen:
     raise SystemExit("the API did not become ready (is there an index in RA_DATA_DIR?)")
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def settle(pids: list[int], timeout: float = 300.0) -> None:
+    """Wait until every process uses under 10% of a core over a second (background warm-up finished)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = [cpu_seconds(p) for p in pids]
+        time.sleep(1.0)
+        if all(cpu_seconds(p) - b < 0.1 for p, b in zip(pids, before)):
+            return
+
+
 def work_ms(payload: dict) -> float:
     t = payload.get("timings") or {}
     return sum(float(t.get(k, 0.0)) for k in ("embed", "retrieve", "generate"))
 
 
-async def measure(url: str, env: dict[str, str], questions: list[str], n: int, warmup: int, log) -> dict:
+async def measure(ask_url: str, mcp_url: str, env: dict[str, str], questions: list[str], n: int, warmup: int,
+                  log) -> dict:
     samples: dict[str, list[tuple[float, float]]] = {p: [] for p in PATHS}  # (latency ms, service work ms)
     errors = {p: 0 for p in PATHS}
     params = StdioServerParameters(command=sys.executable, args=["-m", "api.mcp", "--log-level", "warning"],
                                    env=env, cwd=str(ROOT))
-    async with (httpx.AsyncClient(base_url=url, timeout=60) as http,
-                streamable_http_client(f"{url}/mcp") as (hr, hw), ClientSession(hr, hw) as mcp_http,
+    async with (httpx.AsyncClient(base_url=ask_url, timeout=60) as http,
+                streamable_http_client(f"{mcp_url}/mcp") as (hr, hw), ClientSession(hr, hw) as mcp_http,
                 stdio_client(params, errlog=log) as (sr, sw), ClientSession(sr, sw) as mcp_stdio):
         await mcp_http.initialize()
         await mcp_stdio.initialize()
@@ -90,10 +108,10 @@ async def measure(url: str, env: dict[str, str], questions: list[str], n: int, w
             return None if result.is_error else result.structured_content
 
         for i in range(warmup + n):
-            question = questions[i % len(questions)][:1950]
+            question = f"{questions[i % len(questions)][:1950]} (#{i})"  # unique, the same text on every path
             for path in PATHS[i % 3:] + PATHS[:i % 3]:  # rotate which path goes first
                 t0 = time.perf_counter()
-                payload = await call(path, f"{question} ({path} {i})")
+                payload = await call(path, question)
                 ms = (time.perf_counter() - t0) * 1000
                 if i < warmup:
                     continue
@@ -123,17 +141,22 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
            "RA_RATE_LIMIT_PER_MINUTE": "0"}
     questions = load_questions(args.questions)
-    port = free_port()
+    ports = [free_port()]
+    while len(ports) < 2:
+        ports += [port for port in [free_port()] if port not in ports]
     with tempfile.NamedTemporaryFile("w+", prefix="mcp-bench-", suffix=".log", delete=False) as log:
-        api = start_api(env, port, log)
+        apis = [start_api(env, port, log) for port in ports]
         try:
-            version = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5).json().get("version")
-            result = anyio.run(measure, f"http://127.0.0.1:{port}", env, questions, args.calls, args.warmup, log)
+            settle([api.pid for api in apis])
+            version = httpx.get(f"http://127.0.0.1:{ports[0]}/readyz", timeout=5).json().get("version")
+            urls = [f"http://127.0.0.1:{port}" for port in ports]
+            result = anyio.run(measure, *urls, env, questions, args.calls, args.warmup, log)
         finally:
-            api.terminate()
-            api.wait(timeout=30)
+            for api in apis:
+                api.terminate()
+                api.wait(timeout=30)
     print(f"index version {version} in {os.environ.get('RA_DATA_DIR', 'data')}; {args.calls} calls per path after "
-          f"{args.warmup} warm-up, one client, paths interleaved, every question unique (uncached); "
+          f"{args.warmup} warm-up, one client, paths interleaved, one process each, every question unique; "
           f"questions from {args.questions.name} (dev)")
     print(f"{'path':<10} {'p50 ms':>8} {'p95 ms':>8} {'mean ms':>8} {'work p50':>9} {'overhead p50':>13} "
           f"{'overhead p95':>13} {'errors':>7}")

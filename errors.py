@@ -9,6 +9,7 @@
     ├── NothingIndexedError          an ingest run could not index a single page
     ├── PublishRefusedError          a safeguard kept a worse version from replacing the active one (carries
     │                                the run's `report`); `--force` overrides, except when every link failed
+    ├── UnknownWeekError             a request names a week the roadmap does not have
     └── FetchError                   one page could not be fetched (carries `reason`); never stops a run
 
 The CLI prints `error: <message>` and exits non-zero (see `ingest.cli` for the codes); the API renders these
@@ -49,6 +50,10 @@ class PublishRefusedError(RoadmapAssistantError):
     def __init__(self, message: str, report=None):
         super().__init__(message)
         self.report = report  # ingest.report.IngestReport of the refused run
+
+
+class UnknownWeekError(RoadmapAssistantError):
+    pass
 
 
 class FetchError(RoadmapAssistantError):

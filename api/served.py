@@ -11,8 +11,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from fastapi import HTTPException
-
+from errors import UnknownWeekError
 from ingest.roadmap import Roadmap, load_roadmap
 
 
@@ -75,6 +74,6 @@ class WeekTitles(Mapping):
 
 
 def require_week(roadmap: Roadmap, week: int | None) -> None:
-    """A requested week must be one of the roadmap's: else a 422 'week must be between 1 and 18'."""
+    """A requested week must be one of the roadmap's: else UnknownWeekError, a 422 'week must be between 1 and 18'."""
     if week is not None and week not in roadmap.week_numbers():
-        raise HTTPException(422, f"invalid request: week must be {roadmap.week_range()}")
+        raise UnknownWeekError(f"invalid request: week must be {roadmap.week_range()}")

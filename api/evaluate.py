@@ -1,6 +1,6 @@
 """The evaluation: the real Retriever and Answerer over an index, on the dev and test question sets side by side.
 
-    python -m api.evaluate [--dev eval/questions.jsonl] [--test eval/test_questions.jsonl] [--only dev|test]
+    python -m api.evaluate [--dev FILE...] [--test eval/test_questions.jsonl] [--only dev|test]
                            [--k 5] [--mode hybrid|dense|bm25|all] [--no-week] [--json out.json] [--report FILE]
 
 Every question is searched (top k, and top 10 for MRR/nDCG) and answered extractively, in-process, over the index
@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ingest.urls import canonical
 
-DEV = Path("eval/questions.jsonl")
+DEV = (Path("eval/questions.jsonl"), Path("eval/questions_nearmiss.jsonl"))
 TEST = Path("eval/test_questions.jsonl")
 RETRIEVAL = ("hit@1", "hit@k", "mrr@10", "ndcg@10")
 ABSTENTION = ("abstain_precision", "abstain_recall", "answerable_abstain")
@@ -273,21 +273,23 @@ class MemoEmbedder:
         return self.inner.count_tokens(text)
 
 
-def load_questions(path: Path) -> list[dict]:
-    """A JSONL question file; a line without a `question` is an error naming the line."""
+def load_questions(*paths: Path) -> list[dict]:
+    """The questions of JSONL files, in order; a line without a `question` is an error naming the line."""
     out = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            q = json.loads(line)
-            if not isinstance(q, dict) or not str(q.get("question") or "").strip():
-                raise ValueError(f"{path}:{n}: a question line needs a non-empty \"question\"")
-            out.append(q)
+    for path in paths:
+        for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                q = json.loads(line)
+                if not isinstance(q, dict) or not str(q.get("question") or "").strip():
+                    raise ValueError(f"{path}:{n}: a question line needs a non-empty \"question\"")
+                out.append(q)
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m api.evaluate", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--dev", type=Path, default=DEV, help="the dev question set (JSONL)")
+    ap.add_argument("--dev", type=Path, nargs="+", default=list(DEV),
+                    help="the dev question set (JSONL files; default: eval/questions.jsonl and eval/questions_nearmiss.jsonl)")
     ap.add_argument("--test", type=Path, default=TEST, help="the held-out test set (JSONL); skipped when missing")
     ap.add_argument("--only", choices=["dev", "test"], help="run one of the two sets")
     ap.add_argument("--k", type=int, default=5)
@@ -301,10 +303,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from errors import RoadmapAssistantError
 
-    sets = {name: path for name, path in (("dev", args.dev), ("test", args.test))
-            if args.only in (None, name) and (args.only == name or path.is_file())}
+    sets = {name: paths for name, paths in (("dev", args.dev), ("test", [args.test]))
+            if args.only in (None, name) and (args.only == name or all(p.is_file() for p in paths))}
     try:
-        questions = {name: load_questions(path) for name, path in sets.items()}
+        questions = {name: load_questions(*paths) for name, paths in sets.items()}
         harness = Harness.open(fusion=args.fusion)
         modes = ["bm25", "dense", "hybrid"] if args.mode == "all" else [args.mode]
         scopes = [True, False] if args.mode == "all" else [not args.no_week]
@@ -321,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     retriever = harness.retriever
-    head = (f"{', '.join(f'{n}: {p} ({len(questions[n])} questions)' for n, p in sets.items())}; k={args.k}, "
+    named = "; ".join(f"{n}: {' + '.join(map(str, p))} ({len(questions[n])} questions)" for n, p in sets.items())
+    head = (f"{named}; k={args.k}, "
             f"index version {retriever.version}, fusion {retriever.fusion}")
     print(head)
     print(table(columns, args.k))
@@ -329,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
         args.report.write_text(markdown(columns, args.k, f"{head}\n"), encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps({"k": args.k, "version": retriever.version, "fusion": retriever.fusion,
-                                         "sets": {n: str(p) for n, p in sets.items()}, "runs": details},
+                                         "sets": {n: list(map(str, p)) for n, p in sets.items()}, "runs": details},
                                         indent=1, default=str), encoding="utf-8")
     return 0
 

@@ -1,6 +1,7 @@
 """Prometheus metrics with a registry per app (never the process-global one, so two apps in one process,
 as in tests, count separately): requests by route template, method and status; latency by stage
-(embed, retrieve, generate, total) in seconds; the index version being served. `MetricsMiddleware` counts
+(embed, retrieve, generate, total) in seconds; the index version being served; whether the retrieval
+calibration in use was fitted for another embedder or chunking (`ra_calibration_mismatch`). `MetricsMiddleware` counts
 every HTTP request, including those answered by other middleware (413, 429) before routing.
 """
 from __future__ import annotations
@@ -25,6 +26,9 @@ class Metrics:
                                registry=self.registry)
         self.index_version = Gauge("ra_index_version", "The index version being served (0: none).",
                                    registry=self.registry)
+        self.calibration_mismatch = Gauge(
+            "ra_calibration_mismatch", "1 when the retrieval calibration was fitted for another embedder or "
+            "chunking than the index served (refit: python -m api.calibrate).", registry=self.registry)
         self._stage = {s: self.stage_seconds.labels(stage=s) for s in STAGES}
 
     def observe_ms(self, timings_ms: dict[str, float]) -> None:

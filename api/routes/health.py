@@ -1,5 +1,6 @@
 """Health and metrics: `/livez` (the process answers), `/readyz` (the store answers a ping and an index
-version is loaded: 503 until then) and `/metrics` (Prometheus text from this app's own registry).
+version is loaded: 503 until then; it also reports the retrieval calibration in use and whether it was fitted
+for this index) and `/metrics` (Prometheus text from this app's own registry).
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ def check(services: Services) -> tuple[int, str, int | None]:
         return 503, f"the index store cannot be reached ({type(exc).__name__})", None
     version = services.retriever.version
     services.metrics.index_version.set(version or 0)
+    services.metrics.calibration_mismatch.set(0 if services.retriever.calibration_status()["matches"] else 1)
     return (200, "ready", version) if ready else (503, NO_INDEX, None)
 
 
@@ -41,10 +43,12 @@ async def readyz(services: ServicesDep) -> JSONResponse:
     status, message, version = await run_in_threadpool(check, services)
     if status != 200:
         return JSONResponse(error_body(status, message, ready=False), status_code=status)
-    return JSONResponse({"status": "ready", "version": version})
+    return JSONResponse({"status": "ready", "version": version,
+                         "calibration": services.retriever.calibration_status()})
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics(services: ServicesDep) -> Response:
+    services.metrics.calibration_mismatch.set(0 if services.retriever.calibration_status()["matches"] else 1)
     body, content_type = services.metrics.render()
     return Response(body, media_type=content_type)

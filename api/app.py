@@ -62,7 +62,8 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
         retriever.ready()  # load the index now if there is one; without one the service still starts
     except RoadmapAssistantError as exc:
         log.warning("no index loaded at start-up: %s", exc)
-    return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=Answerer(llm),
+    answerer = Answerer(llm, embedder=retriever.embedder)  # the extractive picker embeds sentences with it
+    return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=answerer,
                     roadmap=roadmap, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
                     reindexer=Reindexer(settings, store, embedder), metrics=metrics)
 

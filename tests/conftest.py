@@ -87,6 +87,14 @@ def fixture_index(tmp_path_factory, fixture_site, fixture_roadmap):
 
 
 @pytest.fixture(scope="session")
+def embedder():
+    """The real local MiniLM embedder (ONNX), loaded once."""
+    from vectorstore.embeddings import OnnxEmbedder
+
+    return OnnxEmbedder(MODEL_DIR, batch_size=16)
+
+
+@pytest.fixture(scope="session")
 def fake_server():
     """A fake OpenAI-compatible server (tests/fake_openai.py) on 127.0.0.1; `fake.base` is its /v1 URL."""
     from tests.fake_openai import FakeOpenAI

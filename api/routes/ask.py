@@ -1,6 +1,7 @@
-"""`POST /ask` and `POST /ask/stream`: retrieve (in the threadpool: embedding and Chroma are synchronous),
-then answer with the Answerer. The stream is Server-Sent Events: `meta`, then `token`s, then `answer` (the
-same JSON as /ask), then `done`; a failure after the stream has started is sent as an `error` event.
+"""`POST /ask` and `POST /ask/stream`: retrieve (in the threadpool: embedding and Chroma are synchronous; a
+question about a week's plan is answered from the parsed roadmap instead, `api.plan`), then answer with the
+Answerer. The stream is Server-Sent Events: `meta`, then `token`s, then `answer` (the same JSON as /ask), then
+`done`; a failure after the stream has started is sent as an `error` event.
 The helpers here (`retrieve`, `answer_payload`, `sse`) are shared with the OpenAI-compatible routes.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from api import plan
 from api.deps import ServicesDep, Services
 from api.metrics import Stopwatch
 from api.schemas import AskIn, AskOut, ErrorOut
@@ -28,12 +30,16 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def retrieve(services: Services, question: str, week: int | None, top_k: int | None):
-    """Search the index (raises NothingIndexedError -> 503 while there is no index)."""
+    """A question about a week's plan gets its ready answer from the roadmap (`api.plan`, an Answer the Answerer
+    passes through); any other is searched in the index (raises NothingIndexedError -> 503 while there is none)."""
+    planned = plan.answer(services.roadmap, question, week)
+    if planned is not None:
+        return planned
     return services.retriever.search(question, week=week, top_k=top_k or services.settings.top_k)
 
 
 def retrieval_ms(retrieval) -> dict[str, float]:
-    t = retrieval.timings or {}
+    t = getattr(retrieval, "timings", None) or {}  # a plan answer searched nothing
     return {"embed": t.get("embed", 0.0) * 1000.0, "retrieve": t.get("retrieve", 0.0) * 1000.0}
 
 

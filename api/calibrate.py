@@ -13,10 +13,11 @@ real Retriever (question vectors are embedded once and remembered):
    most unanswerable questions abstain while at most `MAX_ANSWERABLE_ABSTAIN` of the answerable ones do (then
    the best MRR), and the closeness (best cosine) a question needs before a closest week or page is named, fitted
    to tell the dev questions (all on the roadmap's topics) from the off-topic ones.
-Cross-validation fits on k-1 folds (stratified by kind, fixed seed) and measures the held-out fold with the real
-Answerer too, so every reported dev figure is on questions the numbers were not fitted on. The final calibration
-is then fitted on the whole dev set; `--save` stores it with the index the settings point at (the retrievers
-serving it pick it up within seconds). `--ablation` runs the cross-validation once per retrieval variant and
+Questions the plan route (`api.plan`) answers from the roadmap are left out of the fit: they are never searched.
+Cross-validation fits on k-1 folds (stratified by kind, fixed seed) and measures the held-out fold the way
+`POST /ask` answers it (plan route, retriever, extractive Answerer), so every reported dev figure is on questions
+the numbers were not fitted on. The final calibration is then fitted on the whole dev set; `--save` stores it
+with the index the settings point at (the retrievers serving it pick it up within seconds). `--ablation` runs the cross-validation once per retrieval variant and
 writes the table. The test set is never read here.
 """
 from __future__ import annotations
@@ -105,6 +106,8 @@ class Fitter:
     def __init__(self, harness: Harness, questions: list[dict], offtopic: list[dict], k: int = 5):
         self.h, self.questions, self.offtopic, self.k = harness, questions, offtopic, k
         self._memo: dict[tuple, list] = {}
+        # questions the plan route answers from the roadmap are never searched: they don't fit retrieval
+        self.planned = {i for i, q in enumerate(questions) if harness.planned(q["question"], q.get("week"))}
 
     def search(self, cal: Calibration, i: int, *, top_k: int, scope_week: bool = True):
         key = (cal, i, top_k, scope_week)
@@ -145,6 +148,7 @@ class Fitter:
         return out
 
     def fit(self, idx: list[int], space: Space, log: Callable[[str], None] = lambda _m: None) -> Calibration:
+        idx = [i for i in idx if i not in self.planned]
         base = DEFAULT.with_(normalise=space.normalise, evidence_share=0.0)
         # 1. retrieval weights, by MRR (ties: the earlier, simpler value)
         best = max(itertools.product(space.dense_weight, space.title_weight, space.page_weight),

@@ -11,7 +11,10 @@ the settings point at (`RA_DATA_DIR` / `RA_CHROMA_URL`). Per set it reports:
   answer is not grounded), and the share of answerable questions that abstained;
 - answers: the key-fact rate (the share of answerable questions whose answer text holds all, or at least one, of
   its `must_contain` phrases, case-insensitively) and citation faithfulness (the share of `[n]`-cited sentences
-  whose words are found, in order, in the passage they cite).
+  whose words are found, in order, in the passage they cite; plan answers, composed from the roadmap's parsed
+  fields, are not quoted sentences and are left out).
+Questions go the way `POST /ask` takes them: a question about a week's plan is answered by `api.plan` from the
+roadmap (its citations are its ranking), any other is searched.
 `--report` writes those side by side as markdown; `--json` writes every question's row too. Fitting the
 calibration is `python -m api.calibrate` (see there).
 """
@@ -24,7 +27,7 @@ import re
 import statistics
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.urls import canonical
@@ -127,35 +130,47 @@ def cited_passages(citations: list, hits: list) -> dict[int, list[str]]:
 
 
 # ---------------------------------------------------------------- one question
-def evaluate_question(search: Callable, answer: Callable | None, q: dict, k: int, scope_week: bool) -> dict:
-    """Search one question (top k and top 10), answer it, and score both.
+def evaluate_question(search: Callable, answer: Callable | None, q: dict, k: int, scope_week: bool,
+                      planned: Callable | None = None) -> dict:
+    """Search one question (top k and top 10), answer it, and score both, as `POST /ask` would.
 
     `search(question, week=, top_k=, scope_week=)` is `Retriever.search` with its mode bound; `answer(question,
-    retrieval)` is `Answerer.answer` (None: retrieval only, abstention read from the retrieval)."""
+    retrieval)` is `Answerer.answer` (None: retrieval only, abstention read from the retrieval); `planned(question,
+    week)` is the plan route (`api.plan.answer` over the roadmap): a question it answers is not searched, its
+    citations are its ranking, and its composed sentences are not counted for faithfulness."""
     import time
 
     week = q.get("week") if scope_week else None
+    kind = q.get("kind", "answerable")
     t0 = time.perf_counter()
-    top = search(q["question"], week=week, top_k=k, scope_week=scope_week)
+    plan = planned(q["question"], week) if planned else None
+    top = plan or search(q["question"], week=week, top_k=k, scope_week=scope_week)
     reply = answer(q["question"], top) if answer else None
     ms = 1000 * (time.perf_counter() - t0)
-    wide = top if k >= 10 else search(q["question"], week=week, top_k=10, scope_week=scope_week)
-    kind = q.get("kind", "answerable")
-    grounded = reply.grounded if reply is not None else top.grounded
-    row = {"id": q.get("id"), "week": q.get("week"), "kind": kind, "question": q["question"],
-           "grounded": grounded, "retrieval_grounded": top.grounded, "gap": getattr(top, "gap", None),
-           "widened": top.widened, "confidence": round(top.confidence, 4), "suggested": top.suggested,
-           "urls": [h.meta.get("url", "") for h in top.hits], "ms": ms, "signals": top.signals}
+    if plan is not None:
+        urls = wide = [c.url for c in plan.citations]
+        row = {"route": "plan", "grounded": reply.grounded if reply is not None else plan.grounded,
+               "retrieval_grounded": None, "gap": None, "confidence": None, "signals": None}
+    else:
+        urls = [h.meta.get("url", "") for h in top.hits]
+        wide = urls if k >= 10 else [h.meta.get("url", "") for h in
+                                     search(q["question"], week=week, top_k=10, scope_week=scope_week).hits]
+        row = {"route": "search", "grounded": reply.grounded if reply is not None else top.grounded,
+               "retrieval_grounded": top.grounded, "gap": getattr(top, "gap", None),
+               "confidence": round(top.confidence, 4), "signals": top.signals}
+    row.update({"id": q.get("id"), "week": q.get("week"), "kind": kind, "question": q["question"],
+                "widened": top.widened, "suggested": top.suggested, "urls": urls, "ms": ms})
     if q.get("gold_urls"):  # hit@1 and hit@k from the top-k answer; MRR and nDCG from the top 10
-        row.update(score_ranking(row["urls"], q["gold_urls"], k))
-        ten = score_ranking([h.meta.get("url", "") for h in wide.hits], q["gold_urls"], k)
+        row.update(score_ranking(urls, q["gold_urls"], k))
+        ten = score_ranking(wide, q["gold_urls"], k)
         row["mrr@10"], row["ndcg@10"] = ten["mrr@10"], ten["ndcg@10"]
     if reply is not None:
-        row["answer"] = reply.answer
+        row["answer"], row["mode"] = reply.answer, reply.mode
         if kind != "unanswerable" and q.get("must_contain"):
             row["keyfact_all"], row["keyfact_any"] = key_facts(reply.answer, q["must_contain"])
-        row["faithful"], row["cited"] = faithfulness(without_note(reply.answer, reply.note),
-                                                     cited_passages(reply.citations, top.hits))
+        if plan is None:
+            row["faithful"], row["cited"] = faithfulness(without_note(reply.answer, reply.note),
+                                                         cited_passages(reply.citations, top.hits))
     return row
 
 
@@ -226,16 +241,19 @@ def markdown(columns: dict[str, dict], k: int, header: str = "") -> str:
 # ---------------------------------------------------------------- running
 @dataclass
 class Harness:
-    """The real parts, opened once: retriever (with a memo of question vectors) and extractive answerer."""
+    """The parts `POST /ask` uses, opened the way the app opens them: the roadmap (plan route), the retriever
+    over a caching, batching embedder, and the extractive answerer choosing sentences with the same embedder."""
 
     retriever: object
     answerer: object
+    roadmap: object
     settings: object
-    runs: dict[str, list[dict]] = field(default_factory=dict)
 
     @classmethod
     def open(cls, settings=None, fusion: str | None = None) -> Harness:
         from api.answer import Answerer
+        from api.batching import BatchingEmbedder
+        from ingest.roadmap import load_roadmap
         from settings import Settings
         from vectorstore.client import open_client
         from vectorstore.embeddings import make_embedder
@@ -243,34 +261,26 @@ class Harness:
         from vectorstore.store import IndexStore
 
         settings = settings or Settings()
+        roadmap = load_roadmap(settings.roadmap)
         store = IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection)
         options = {"fusion": fusion} if fusion else {}
-        retriever = Retriever(store, MemoEmbedder(make_embedder(settings)), refresh_seconds=3600, **options)
+        embedder = BatchingEmbedder(make_embedder(settings), cache_size=200_000)
+        retriever = Retriever(store, embedder, refresh_seconds=3600, **options)
         retriever.refresh(force=True)
-        return cls(retriever, Answerer(None), settings)
+        return cls(retriever, Answerer(None, embedder=embedder), roadmap, settings)
+
+    def planned(self, question: str, week: int | None):
+        """The plan route's answer (None: the question is searched)."""
+        from api import plan
+
+        return plan.answer(self.roadmap, question, week)
 
     def run(self, questions: list[dict], k: int = 5, mode: str = "hybrid", scope_week: bool = True,
             answers: bool = True, **search_options) -> list[dict]:
         def search(*a, **kw):
             return self.retriever.search(*a, mode=mode, **search_options, **kw)
         answer = self.answerer.answer if answers else None
-        return [evaluate_question(search, answer, q, k, scope_week) for q in questions]
-
-
-class MemoEmbedder:
-    """An embedder that remembers the vectors of the texts it has embedded (the same questions run many times)."""
-
-    def __init__(self, inner):
-        self.inner, self.name, self._memo = inner, inner.name, {}
-
-    def embed(self, texts: list[str]):
-        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
-        if missing:
-            self._memo.update(zip(missing, self.inner.embed(missing)))
-        return [self._memo[t] for t in texts]
-
-    def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
+        return [evaluate_question(search, answer, q, k, scope_week, self.planned) for q in questions]
 
 
 def load_questions(*paths: Path) -> list[dict]:

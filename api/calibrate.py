@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from api.evaluate import DEV, Harness, load_questions, markdown, score_ranking, summarise
+from api.evaluate import DEV, LABELS, Harness, _fmt, load_questions, markdown, score_ranking, summarise
 from vectorstore import answer_type
 from vectorstore.calibration import DEFAULT, Calibration
 
@@ -235,6 +235,25 @@ VARIANTS = {  # the ablation: each retrieval change alone and together, all othe
 }
 
 
+ABLATION_COLUMNS = ("hit@k", "mrr@10", "ndcg@10", "abstain_recall", "answerable_abstain", "abstain_precision",
+                    "keyfact_all", "widened_xweek")
+CHOSEN = ("dense_weight", "title_weight", "page_weight", "threshold", "evidence_share")
+
+
+def ablation_table(results: dict[str, dict], k: int) -> str:
+    """One row per variant: its cross-validated dev figures, and the values the folds chose."""
+    short = {"abstain_recall": "unanswerable abstain", "answerable_abstain": "answerable abstain",
+             "abstain_precision": "abstention precision", "keyfact_all": "key facts (all)",
+             "widened_xweek": "cross-week widened"}
+    head = ["variant", *(short.get(m, LABELS[m].format(k=k)) for m in ABLATION_COLUMNS), "chosen per fold"]
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for name, r in results.items():
+        cv = r["cv"]
+        chosen = "; ".join(f"{c.split('_')[0]} {'/'.join(f'{f[c]:g}' for f in r['folds'])}" for c in CHOSEN)
+        lines.append(f"| {name} | " + " | ".join(_fmt(cv.get(m)) for m in ABLATION_COLUMNS) + f" | {chosen} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m api.calibrate", description=__doc__.split("\n\n")[0])
     ap.add_argument("--dev", type=Path, nargs="+", default=list(DEV),
@@ -288,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     print("fitted on the whole dev set:", json.dumps(asdict(final)))
     print("stored with the index" if args.save else "not stored (add --save to store it with the index)")
     if args.ablation:
-        args.ablation.write_text(markdown({f"{n}": c for n, c in columns.items()}, args.k), encoding="utf-8")
+        args.ablation.write_text(ablation_table(results, args.k), encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps({"final": asdict(final), "results": results}, indent=1), encoding="utf-8")
     return 0

@@ -11,8 +11,8 @@ the settings point at (`RA_DATA_DIR` / `RA_CHROMA_URL`). Per set it reports:
   answer is not grounded), and the share of answerable questions that abstained;
 - answers: the key-fact rate (the share of answerable questions whose answer text holds all, or at least one, of
   its `must_contain` phrases, case-insensitively) and citation faithfulness (the share of `[n]`-cited sentences
-  whose words are found, in order, in the passage they cite; plan answers, composed from the roadmap's parsed
-  fields, are not quoted sentences and are left out).
+  whose words are found, in order, in the passage they cite, over the grounded answers; plan answers, composed
+  from the roadmap's parsed fields, and ungrounded ones, which frame their quotes, are left out).
 Questions go the way `POST /ask` takes them: a question about a week's plan is answered by `api.plan` from the
 roadmap (its citations are its ranking), any other is searched.
 `--report` writes those side by side as markdown; `--json` writes every question's row too. Fitting the
@@ -168,7 +168,7 @@ def evaluate_question(search: Callable, answer: Callable | None, q: dict, k: int
         row["answer"], row["mode"] = reply.answer, reply.mode
         if kind != "unanswerable" and q.get("must_contain"):
             row["keyfact_all"], row["keyfact_any"] = key_facts(reply.answer, q["must_contain"])
-        if plan is None:
+        if plan is None and reply.grounded:  # an ungrounded answer frames its quotes ("The sources describe X [1]")
             row["faithful"], row["cited"] = faithfulness(without_note(reply.answer, reply.note),
                                                          cited_passages(reply.citations, top.hits))
     return row

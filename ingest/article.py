@@ -1,7 +1,7 @@
 """Article data and the small helpers every extractor shares.
 
 `Section` (one heading's text with its heading path and anchor) and `Article` (title, canonical URL, sections,
-outgoing links, size, whether the page needs JavaScript, the site or product its <title> names) are what `ingest.extract.extract` and
+outgoing links, size, whether the page needs JavaScript) are what `ingest.extract.extract` and
 `ingest.markdown.extract_text` return. Alongside them live the helpers both paths use: whitespace and
 zero-width normalisation (`_words`), a cheap descendant-tag filter (`_tags`), the heading levels, and
 `_resolve`, which turns raw hrefs into absolute, canonical, deduplicated http(s) links.
@@ -31,7 +31,6 @@ class Article:
     links: list[str]  # absolute, fragment-free, deduplicated: article body first, then TOC / sidebars
     text_chars: int
     needs_js: bool
-    site: str = ""  # what the page's <title> names beyond its own title: usually the product ("Amazon SageMaker")
 
 
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}

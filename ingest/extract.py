@@ -28,7 +28,6 @@ from ingest.urls import canonical
 __all__ = ["Article", "Section", "extract", "extract_text", "heading_anchor", "heading_text"]
 
 _TITLE_SUFFIX = re.compile(r"\s+(?:—|–|-|\||·|::)\s+[^—–|·]*$")
-_SEPARATORS = frozenset(("—", "–", "-", "|", "·", "::"))
 _ROOT_IDS = re.compile(r"^(root|app|__next|__nuxt|app-root|app-shell-root|application)$")
 
 
@@ -47,26 +46,6 @@ def _pick_title(texts: list[str], title_tag: str, url: str) -> str:
     if texts:
         return texts[0]
     return _TITLE_SUFFIX.sub("", title_tag).strip() or title_tag or url
-
-
-def _site(title_tag: str, title: str) -> str:
-    """What the <title> says beyond the article's title, usually the product or site ("Prerequisites - Amazon
-    SageMaker" -> "Amazon SageMaker"); at most 10 words, "" when it adds nothing."""
-    rest, i = title_tag, title_tag.lower().find(title.lower()) if title else -1
-    if i != -1:
-        rest = title_tag[:i] + " " + title_tag[i + len(title):]
-    elif m := _TITLE_SUFFIX.search(title_tag):
-        rest = m.group(0)
-    else:
-        return ""
-    parts, words = [], []
-    for word in rest.split() + ["|"]:  # separators end a part; a trailing one closes the last
-        if word in _SEPARATORS:
-            parts += [" ".join(words)] if words else []
-            words = []
-        else:
-            words.append(word)
-    return " ".join(" - ".join(parts).split()[:10])
 
 
 def extract(html: str, url: str) -> Article:
@@ -105,4 +84,4 @@ def extract(html: str, url: str) -> Article:
         pruner.saw_script or bool(soup.find("script")) or "javascript" in pruner.noscript
         or soup.find(id=_ROOT_IDS) is not None or soup.find(lambda t: "-" in t.name) is not None)
     return Article(title=title, canonical_url=canonical_url, sections=sections, links=_resolve(hrefs, base, skip),
-                   text_chars=text_chars, needs_js=needs_js, site=_site(title_tag, title))
+                   text_chars=text_chars, needs_js=needs_js)

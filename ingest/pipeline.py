@@ -21,7 +21,7 @@ from ingest.chunk import chunk_article
 from ingest.crawl import CrawledPage, Tag, crawl
 from ingest.extract import extract, extract_text
 from ingest.fetch import FetchResult
-from ingest.records import chunk_ids, digest, embedding_input, now, page_meta, roadmap_roots, tag_lists
+from ingest.records import chunk_ids, digest, now, page_meta, roadmap_roots, tag_lists
 from ingest.report import IngestReport, LinkHealth, PageOutcome
 from ingest.roadmap import Roadmap
 from ingest.urls import UrlMap, canonical
@@ -29,7 +29,6 @@ from ingest.writer import EmbedWriter
 from vectorstore.store import IndexStore, add_chunks, iter_chunks
 
 ROADMAP_DOC = "roadmap.md"
-HARD_LIMIT = 256  # the embedding model's sequence length, special tokens included
 
 
 @dataclass
@@ -43,9 +42,7 @@ class IngestOptions:
 
     @property
     def chunking(self) -> str:
-        """Recorded with the index; another value needs `--full`. v2: the page's site/product name (from its
-        <title>) is embedded with each chunk's heading line and text (v1 embedded the chunk text alone)."""
-        return f"heading-v2:{self.chunk_tokens}/{self.overlap_tokens}"
+        return f"heading-v1:{self.chunk_tokens}/{self.overlap_tokens}"
 
 
 class Ingest:
@@ -79,11 +76,8 @@ class Ingest:
         if old and not self.opt.full and old.get("content_hash") == content_hash and old.get("chunk_ids"):
             self._keep_old(url, old, "unchanged", None, depth, stale=False, **validators)
             return
-        site = article.site
-        reserve = self.embedder.count_tokens(embedding_input("", site)) if site else 0  # the site goes in front
         pieces = chunk_article(article.title, article.sections, self.embedder.count_tokens,
-                               max_tokens=self.opt.chunk_tokens, overlap_tokens=self.opt.overlap_tokens,
-                               hard_limit=HARD_LIMIT - reserve)
+                               max_tokens=self.opt.chunk_tokens, overlap_tokens=self.opt.overlap_tokens)
         if not pieces:
             self._finish(PageOutcome(url, "skipped", "no article text", depth))
             return
@@ -95,14 +89,13 @@ class Ingest:
                     "deep_link": f"{cite_url}#{c.anchor}" if anchored else cite_url}
             rows.append((cid, c.text, meta))
         self.chunks[url] = rows
-        self.entries[url] = {"title": article.title, "site": site, "content_hash": content_hash, "chunk_ids": ids, "depth": depth,
+        self.entries[url] = {"title": article.title, "content_hash": content_hash, "chunk_ids": ids, "depth": depth,
                              "fetched_at": now(), "checked_at": now(), "stale": False, "cite_url": cite_url, **validators}
         fresh = [(cid, text, meta) for cid, text, meta in rows if cid not in self.old_ids and cid not in self.submitted]
         self.submitted.update(r[0] for r in fresh)
         if fresh:
-            page = page_meta(cite_url, article.title, self.tags_of(url), depth, content_hash, self.entries[url]["fetched_at"], False, site)
-            self.writer.submit([r[0] for r in fresh], [r[1] for r in fresh], [{**page, **r[2]} for r in fresh],
-                               [embedding_input(r[1], site) for r in fresh])
+            page = page_meta(cite_url, article.title, self.tags_of(url), depth, content_hash, self.entries[url]["fetched_at"], False)
+            self.writer.submit([r[0] for r in fresh], [r[1] for r in fresh], [{**page, **r[2]} for r in fresh])
         self._finish(PageOutcome(url, "indexed", None, depth, len(ids)))
 
     def tags_of(self, url: str) -> list[Tag]:
@@ -235,8 +228,7 @@ class Ingest:
             live.extend(t for t in self._tags_now.get(alias, []) if t not in live)
         page_of: dict[str, str] = {}
         for url, e in self.entries.items():
-            pm = page_meta(e.get("cite_url", url), e["title"], self.tags_of(url), e["depth"], e["content_hash"], e["fetched_at"], e["stale"],
-                           e.get("site", ""))
+            pm = page_meta(e.get("cite_url", url), e["title"], self.tags_of(url), e["depth"], e["content_hash"], e["fetched_at"], e["stale"])
             e["meta_key"] = json.dumps(pm, sort_keys=True)
             page_of.update((cid, url) for cid in e["chunk_ids"])
         old_links = {link["url"]: link for link in old_record.get("links", [])}

@@ -1,6 +1,5 @@
 """What the index records about pages and chunks: content-derived chunk ids, the metadata every chunk
-carries, the text embedded for a chunk, and the tags each roadmap link gives the pages it reaches. Pure
-functions, no I/O."""
+carries, and the tags each roadmap link gives the pages it reaches. Pure functions, no I/O."""
 from __future__ import annotations
 
 import hashlib
@@ -36,12 +35,6 @@ def chunk_ids(url: str, texts: list[str]) -> list[str]:
     return ids
 
 
-def embedding_input(text: str, site: str) -> str:
-    """What is embedded for a chunk: its text (heading line "Title > Section", then body) after the site or
-    product the page's <title> names, so a page titled "Prerequisites" is still about Amazon SageMaker."""
-    return f"{site}: {text}" if site else text
-
-
 def roadmap_roots(roadmap: Roadmap, url_map: UrlMap) -> dict[str, list[Tag]]:
     roots: dict[str, list[Tag]] = {}
     for r in roadmap.resources:
@@ -60,12 +53,10 @@ def tag_lists(tags: list[Tag]) -> tuple[list[int], list[int], list[str]]:
 
 
 def page_meta(page_url: str, title: str, tags: list[Tag], depth: int, content_hash: str, fetched_at: str,
-              stale: bool, site: str = "") -> dict:
-    """The page-level part of every chunk's metadata (Chroma refuses empty lists and strings: left out)."""
+              stale: bool) -> dict:
+    """The page-level part of every chunk's metadata (Chroma refuses empty lists: those keys are left out)."""
     meta = {"url": page_url, "title": title, "depth": depth, "content_hash": content_hash,
             "fetched_at": fetched_at, "stale": stale}
-    if site:
-        meta["site"] = site
     weeks, phases, labels = tag_lists(tags)
     if weeks:
         meta["weeks"] = weeks

@@ -32,9 +32,8 @@ class EmbedWriter:
         self._thread = threading.Thread(target=self._run, name="embed-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, ids: list[str], texts: list[str], metas: list[dict], inputs: list[str] | None = None) -> None:
-        """Queue chunks to embed and add; `inputs` are the texts to embed when they differ from the stored ones."""
-        for item in zip(ids, texts, metas, inputs if inputs is not None else texts):
+    def submit(self, ids: list[str], texts: list[str], metas: list[dict]) -> None:
+        for item in zip(ids, texts, metas):
             self._queue.put(item)
 
     def close(self) -> None:
@@ -65,10 +64,10 @@ class EmbedWriter:
                 if self._queue.get() is _DONE:
                     break
 
-    def _write(self, batch: list[tuple[str, str, dict, str]]) -> None:
-        ids, texts, metas, inputs = (list(x) for x in zip(*batch))
+    def _write(self, batch: list[tuple[str, str, dict]]) -> None:
+        ids, texts, metas = (list(x) for x in zip(*batch))
         t = time.perf_counter()
-        vectors = self._embed(inputs)
+        vectors = self._embed(texts)
         self.embed_seconds += time.perf_counter() - t
         self.embedded += len(texts)
         t = time.perf_counter()

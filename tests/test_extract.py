@@ -195,19 +195,3 @@ def test_extract_text_plain_without_headings():
     """Plain text without headings is one section titled by the URL."""
     article = extract_text("just some words\n\n\n\nand more", "https://t.example/notes.txt")
     assert [(s.path, s.text) for s in article.sections] == [(["https://t.example/notes.txt"], "just some words\n\nand more")]
-
-
-def test_site_is_what_the_title_tag_adds_to_the_heading():
-    """The <title> minus the page's own title names the product or site; nothing when it adds nothing."""
-    from ingest.extract import _site
-
-    assert _site("Prerequisites - Amazon SageMaker", "Prerequisites") == "Amazon SageMaker"
-    assert _site("Pods | Kubernetes", "Pods") == "Kubernetes"
-    assert _site("Amazon EKS – Overview | AWS", "Overview") == "Amazon EKS - AWS"
-    assert _site("Quick Start - Argo Workflows", "Quick Start") == "Argo Workflows"
-    assert _site("Model Registry", "Model Registry") == "" and _site("", "Pods") == ""
-    assert _site("Something else entirely", "Pods") == ""
-    html = "<html><head><title>Cooldown - Amazon SageMaker</title></head><body><main><h1>Cooldown</h1><p>" + \
-           "A cooldown period stops scaling activities from starting too soon after the previous one. " * 3 + \
-           "</p></main></body></html>"
-    assert extract(html, "https://docs.example.org/cooldown.html").site == "Amazon SageMaker"

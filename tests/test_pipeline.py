@@ -193,37 +193,6 @@ def test_other_embedder_is_refused(world):
     assert report.published and world.store.snapshot().embedder == "onnx:other-model"
 
 
-def test_the_pages_site_is_embedded_with_each_chunk(world, onnx):
-    """A chunk's vector is the embedding of its text after the site its page's <title> names ("Docs"); the roadmap's
-    own sections, which name no site, embed their text alone. The stored text is unchanged."""
-    import numpy as np
-
-    world.run()
-    snap = world.store.snapshot()
-    rows = list(iter_chunks(snap.collection, embeddings=True))
-    page_rows = [r for r in rows if r[2]["url"].endswith("/docs/registry.html")]
-    plan_rows = [r for r in rows if r[2]["url"].startswith("roadmap.md")]
-    assert page_rows and plan_rows and snap.chunking == "heading-v2:200/24"
-    for cid, doc, meta, vector in page_rows:
-        assert meta["site"] == "Docs" and doc.startswith("Model Registry > ")
-        assert np.allclose(vector, onnx.embed([f"Docs: {doc}"])[0], atol=1e-5)
-        assert not np.allclose(vector, onnx.embed([doc])[0], atol=1e-3)
-    cid, doc, meta, vector = plan_rows[0]
-    assert "site" not in meta and np.allclose(vector, onnx.embed([doc])[0], atol=1e-5)
-
-
-def test_an_index_built_the_old_way_needs_a_full_rebuild(world):
-    """An index whose chunks were embedded without their site (chunking heading-v1) refuses an incremental run,
-    naming --full; the full run re-embeds every chunk and records the new chunking."""
-    world.run()
-    world.store.client.get_collection("test-meta").modify(metadata={**world.store.pointer(), "chunking": "heading-v1:200/24"})
-    with pytest.raises(EmbedderMismatchError, match="chunking 'heading-v1:200/24', not 'heading-v2:200/24'.*--full"):
-        world.run()
-    report = world.run(full=True)
-    assert report.published and world.embedder.texts == report.chunks_total
-    assert world.store.snapshot().chunking == "heading-v2:200/24"
-
-
 def test_second_writer_is_refused(world):
     """A second ingest while one holds the writer lock fails at once with a clear message."""
     with writer_lock(world.settings.data_dir):

@@ -44,7 +44,7 @@ class LexicalIndex:
             cid, document, meta = row[0], row[1], row[2] or {}
             ids.append(cid)
             corpus.append(tokenize(document or ""))
-            titles.append(tokenize(f"{meta.get('site') or ''} {meta.get('title') or ''} {meta.get('section') or ''}"))
+            titles.append(tokenize(f"{meta.get('title') or ''} {meta.get('section') or ''}"))
             weeks_of.append([int(w) for w in (meta.get("weeks") or [])])
         doc_freq = Counter(t for tokens in corpus for t in set(tokens))
 

@@ -7,7 +7,7 @@ One fit, on a set of training questions, goes in three steps, each a search over
 real Retriever (question vectors are embedded once and remembered):
 1. retrieval: the fusion weight, the BM25 title/section weight and the page-support weight that give the best
    MRR@10 on the questions with gold URLs;
-2. abstention model: a class-balanced logistic regression over the whole-index signals
+2. abstention model: a class-balanced logistic regression with non-negative weights over the whole-index signals
    (`vectorstore.ranking.Signals`), the unanswerable questions being the negatives;
 3. decisions: the confidence threshold, the widening margin and the answer-type evidence share that make the
    most unanswerable questions abstain while at most `MAX_ANSWERABLE_ABSTAIN` of the answerable ones do (then
@@ -53,8 +53,11 @@ GRID = {
 
 
 # ---------------------------------------------------------------- the logistic model
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 5000) -> tuple[np.ndarray, float]:
-    """Class-balanced logistic regression by gradient descent on standardised features; weights in raw units."""
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 5000,
+                 monotone: bool = True) -> tuple[np.ndarray, float]:
+    """Class-balanced logistic regression by gradient descent on standardised features; weights in raw units.
+    `monotone` keeps every weight >= 0 (projected gradient): each signal measures support for an answer, so more
+    of it never lowers the confidence (correlated signals otherwise get opposite signs that don't generalise)."""
     mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
     z = (x - mu) / sd
     sample = np.where(y == 1, 0.5 / max(1, y.sum()), 0.5 / max(1, (1 - y).sum()))
@@ -63,6 +66,8 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 50
         p = 1 / (1 + np.exp(-(z @ w + b)))
         g = sample * (p - y)
         w -= 0.5 * (z.T @ g + l2 * w)
+        if monotone:
+            w = np.maximum(w, 0.0)
         b -= 0.5 * g.sum()
     return w / sd, float(b - (w / sd) @ mu)
 

@@ -23,6 +23,10 @@ def test_fit_logistic_separates_two_classes():
     w, b = fit_logistic(x, y)
     z = x @ w + b
     assert z[:30].min() > 0 > z[30:].max()
+    flipped = x * [1, -1]  # the second feature now speaks against the positives: its weight stays at 0
+    w, b = fit_logistic(flipped, y)
+    assert w[1] == 0 and w[0] > 0
+    assert fit_logistic(flipped, y, monotone=False)[0][1] < 0
 
 
 def test_folds_are_stratified_disjoint_and_stable():

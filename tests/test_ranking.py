@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from vectorstore.calibration import DEFAULT
 from vectorstore.ranking import (
     Hit,
     Signals,
@@ -65,15 +66,18 @@ def test_signals_read_both_lists():
     assert signals(idf, [], [], [], 0.3, url).vector() == [0.0, 0.0, 0.0, 0.0, 0.0]
 
 
-def test_confidence_grows_with_every_signal():
-    """The fitted model gives more confidence for a stronger value of each signal, within 0..1."""
+def test_confidence_never_falls_with_a_stronger_signal():
+    """The shipped model (non-negative weights) gives at least as much confidence for a stronger value of each
+    signal, and more for each signal it weighs; a calibration's own weights are the ones used."""
     base = Signals(0.5, 0.1, 0.2, 0.4, 0.0)
     low = confidence(base)
     assert 0.0 < low < 1.0
-    for field in ("dense", "dense_gap", "lexical", "coverage", "agree"):
+    for field, weight in zip(("dense", "dense_gap", "lexical", "coverage", "agree"), DEFAULT.weights):
         stronger = Signals(**{**vars(base), field: getattr(base, field) + 0.3})
-        assert confidence(stronger) > low
+        assert confidence(stronger) > low if weight > 0 else confidence(stronger) == low
     assert confidence(Signals(0.2, -0.1, 0.05, 0.1, 0.0)) < 0.05 < 0.95 < confidence(Signals(0.8, 0.35, 0.6, 1.0, 1.0))
+    flat = DEFAULT.with_(weights=(0.0,) * 5, bias=0.0)
+    assert confidence(base, flat) == 0.5
 
 
 def test_page_support_lets_agreeing_passages_lift_their_page():

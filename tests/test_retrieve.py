@@ -292,7 +292,8 @@ KINESIS_PRICE = _kinesis("Kinesis Data Streams pricing: each shard hour costs $0
 def test_evidence_check_says_which_fact_is_missing(embedder, vectors):
     """A price question over a page on the topic without a price is not grounded: `gap` is "price" and the hits
     stay; over a page stating the price it is grounded."""
-    cal = Retriever(new_store(), embedder).calibration.with_(evidence_share=0.5, threshold=0.05, suggest_min=0.0)
+    cal = Retriever(new_store(), embedder).calibration.with_(evidence_share=0.5, evidence_kinds=("price",),
+                                                             threshold=0.05, suggest_min=0.0)
     question = "How much does a Kinesis shard cost per hour?"
     for extra, grounded in (([KINESIS_NO_PRICE], False), ([KINESIS_NO_PRICE, KINESIS_PRICE], True)):
         store = new_store()

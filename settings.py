@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     openai_api_key: str | None = Field(None, validation_alias=AliasChoices("OPENAI_API_KEY", "RA_OPENAI_API_KEY"))
     openai_base_url: str | None = Field(None, validation_alias=AliasChoices("OPENAI_BASE_URL", "RA_OPENAI_BASE_URL"))
     llm_timeout: float = Field(30.0, gt=0)
+    condense_timeout: float = Field(
+        5.0, gt=0, description="Seconds for the model to rewrite a follow-up as a standalone question, else the rule does.")
+    roadmap_url: str | None = Field(
+        None, description="Where roadmap citations point (a page publishing the roadmap); unset: this service's /roadmap.")
     top_k: int = Field(5, ge=1, le=20)
 
     # --- the service
@@ -60,3 +64,7 @@ class Settings(BaseSettings):
     admin_token: str | None = Field(None, description="Bearer token for /admin/*; unset turns those endpoints off.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed to call the API (JSON list).")
     rate_limit_per_minute: int = Field(120, ge=0, description="Requests per client per minute; 0 turns it off.")
+
+    # --- the question log (insights)
+    question_log: bool = Field(True, description="Log every answer for the insights (RA_QUESTION_LOG=off turns it off).")
+    question_log_days: int = Field(90, ge=1, description="Days a question-log entry is kept.")

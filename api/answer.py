@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from api.extractive import SNIPPET_CHARS, Citation, Extractor, citation, extract, sentences
 from api.llm import ChatModel
 from api.prompt import CitationRewriter, build_messages
+from vectorstore.retrieve import strip_week
 
 __all__ = ["MODEL_CUT", "MODEL_UNAVAILABLE", "MODEL_UNCITED", "NOT_FOUND", "SNIPPET_CHARS", "Answer", "Answerer",
            "Citation", "citation", "closest", "extract", "gap_phrase", "sentences", "widened_note"]
@@ -48,6 +49,7 @@ class Answer:
     widened: bool
     suggested: dict | None
     note: str | None = None
+    log_id: str | None = None  # its row in the question log, once logged
 
 
 
@@ -116,8 +118,7 @@ class Answerer:
         return tokens, self._answer(retrieval, "".join(tokens), citations, "extractive", None, grounded=False)
 
     def _extract(self, question: str, retrieval, max_sentences: int = 4) -> tuple[list[str], list[Citation]]:
-        from vectorstore.retrieve import strip_week  # the text the retriever embedded: its vector is cached
-
+        # `query` is the text the retriever embedded (the question without its week): its vector is cached
         return self.extractor.extract(question, retrieval.hits, self.max_words, max_sentences,
                                       query=strip_week(question) or question)
 

@@ -1,7 +1,9 @@
 """The FastAPI app factory. `create_app(settings)` builds nothing but the app: its lifespan opens the index
 store, the embedder, the Retriever and the Answerer (generating with `OpenAIChatModel` when a model and an
-API key are configured), parses the roadmap and opens the feedback store, and yields them as typed lifespan
-state that routes reach through `api.deps`. A store without an index does not stop start-up: `/readyz` and
+API key are configured; a second client with a short timeout condenses follow-up questions), parses the
+roadmap, opens the feedback store, starts the question log's writer (`api.questionlog`, unless
+`RA_QUESTION_LOG=off`) and gathers what the insights read, and yields them as typed lifespan state that routes
+reach through `api.deps`. A store without an index does not stop start-up: `/readyz` and
 `/ask` answer 503 until the Retriever loads one. Every error is JSON `{"error": {"status", "message"}}`;
 an unexpected one is logged with its trace and answered with a generic 500.
 
@@ -23,8 +25,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.batching import BatchingEmbedder
 from api.deps import AppState, Services
 from api.feedback import FeedbackStore
+from api.insights_data import InsightsData
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, JSONCORSMiddleware, RateLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
+from api.questionlog import QuestionLog
 from api.reindex import Reindexer
 from api.routes import ROUTERS
 from api.routes.pages import STATIC
@@ -44,7 +48,9 @@ GENERIC_500 = "internal error: the request could not be completed (the details a
 def build_services(settings: Settings, metrics: Metrics) -> Services:
     """Open everything the routes use (blocking: run in a thread)."""
     from api.answer import Answerer
+    from api.conversation import Condenser
     from api.llm import OpenAIChatModel
+    from api.study import Study
     from ingest.roadmap import load_roadmap
     from vectorstore.client import open_client
     from vectorstore.embeddings import make_embedder
@@ -55,17 +61,32 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
     store = IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection)
     embedder = make_embedder(settings)
     retriever = Retriever(store, BatchingEmbedder(embedder))  # concurrent questions share model runs
-    llm = None
+    llm = condenser = None
     if settings.llm_model and settings.openai_api_key:
         llm = OpenAIChatModel(settings.llm_model, settings.openai_api_key, settings.openai_base_url, settings.llm_timeout)
+        # its own client: a short timeout, a one-line reply
+        condenser = Condenser(OpenAIChatModel(settings.llm_model, settings.openai_api_key, settings.openai_base_url,
+                                              settings.condense_timeout, temperature=0.0, max_tokens=120))
     try:
         retriever.ready()  # load the index now if there is one; without one the service still starts
     except RoadmapAssistantError as exc:
         log.warning("no index loaded at start-up: %s", exc)
+    questions = open_question_log(settings, metrics)
+    insights = InsightsData(settings, store, embedder, retriever, {w.number: w.title for w in roadmap.weeks},
+                            flush=questions.flush if questions is not None else None)
     answerer = Answerer(llm, embedder=retriever.embedder)  # the extractive picker embeds sentences with it
     return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=answerer,
                     roadmap=roadmap, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
-                    reindexer=Reindexer(settings, store, embedder), metrics=metrics)
+                    reindexer=Reindexer(settings, store, embedder), metrics=metrics, condenser=condenser,
+                    questions=questions, insights=insights, study=Study(retriever, store, llm, settings.mirror_base))
+
+
+def open_question_log(settings: Settings, metrics: Metrics) -> QuestionLog | None:
+    """The question log's writer, started (its file is opened in the background: a read-only or full disk
+    never stops the service), or None when `RA_QUESTION_LOG=off`."""
+    if not settings.question_log:
+        return None
+    return QuestionLog(settings.data_dir / "questions", settings.question_log_days, metrics).start()
 
 
 def make_lifespan(settings: Settings, metrics: Metrics):
@@ -73,13 +94,19 @@ def make_lifespan(settings: Settings, metrics: Metrics):
     async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
         services = await asyncio.to_thread(build_services, settings, metrics)
         log.info("serving index version %s from %s", services.retriever.version, settings.chroma_url or settings.data_dir)
+        if services.retriever.version is not None:
+            services.study.warm_in_background(lambda: services.roadmap)  # briefings and quizzes ready before asked
         try:
             yield {"services": services}
         finally:
             await asyncio.to_thread(services.reindexer.join, 5.0)
+            if services.questions is not None:
+                await asyncio.to_thread(services.questions.close)
             llm = getattr(services.answerer, "llm", None)
             if llm is not None and hasattr(llm, "close"):
                 llm.close()
+            if services.condenser is not None:
+                services.condenser.close()
 
     return lifespan
 

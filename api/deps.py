@@ -13,7 +13,9 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.feedback import FeedbackStore
+from api.insights_data import InsightsData
 from api.metrics import Metrics
+from api.questionlog import QuestionLog
 from api.reindex import Reindexer
 from ingest.roadmap import Roadmap
 from settings import Settings
@@ -31,7 +33,11 @@ class Services:
     feedback: FeedbackStore
     reindexer: Reindexer
     metrics: Metrics
+    condenser: Any = None   # api.conversation.Condenser: a model's rewrite of follow-ups (None: the rule)
+    questions: QuestionLog | None = None  # None: RA_QUESTION_LOG=off
+    insights: InsightsData | None = None
     catalog_cache: dict = field(default_factory=dict)  # index version -> built catalog
+    study: Any = None       # api.study.Study
 
 
 class AppState(TypedDict):
@@ -91,3 +97,4 @@ def require_admin(settings: SettingsDep,
 
 
 AdminDep = Depends(require_admin)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]  # the bearer token given, if any

@@ -1,7 +1,8 @@
 """Prometheus metrics with a registry per app (never the process-global one, so two apps in one process,
 as in tests, count separately): requests by route template, method and status; latency by stage
 (embed, retrieve, generate, total) in seconds; the index version being served; whether the retrieval
-calibration in use was fitted for another embedder or chunking (`ra_calibration_mismatch`). `MetricsMiddleware` counts
+calibration in use was fitted for another embedder or chunking (`ra_calibration_mismatch`); the question log's
+rows written, failed and dropped. `MetricsMiddleware` counts
 every HTTP request, including those answered by other middleware (413, 429) before routing.
 """
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-STAGES = ("embed", "retrieve", "generate", "total")
+STAGES = ("embed", "retrieve", "generate", "condense", "total")
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.08, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -29,6 +30,12 @@ class Metrics:
         self.calibration_mismatch = Gauge(
             "ra_calibration_mismatch", "1 when the retrieval calibration was fitted for another embedder or "
             "chunking than the index served (refit: python -m api.calibrate).", registry=self.registry)
+        self.question_log_entries = Counter(
+            "ra_question_log_entries", "Question-log rows (answers and ratings) by outcome: written, failed (the "
+            "disk refused them; the answers were served), dropped (the write queue was full).", ["outcome"],
+            registry=self.registry)
+        self.question_log_errors = Counter("ra_question_log_errors", "Question-log writes (or opens) that failed.",
+                                           registry=self.registry)
         self._stage = {s: self.stage_seconds.labels(stage=s) for s in STAGES}
 
     def observe_ms(self, timings_ms: dict[str, float]) -> None:

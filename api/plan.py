@@ -31,7 +31,7 @@ ASKING = ("learn study studying cover covered covers covering topic topics focus
           "doing main key overview summary summarise summarize syllabus content contents include includes included "
           "including expect expected suppose supposed agenda outline objective objectives outcome outcomes about "
           "week weeks list fall falls part section sections build make work need required require requirement "
-          "requirements what whats last next previous current")
+          "requirements what whats last next previous current resource resources material materials reading")
 FIELD_WORDS = {"goals": "goal goals objective objectives aim aims", "weekend": "project projects weekend",
                "deliverables": "deliver deliverable deliverables"}
 _URL = re.compile(r"https?://\S+")

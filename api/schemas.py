@@ -1,13 +1,16 @@
 """The service's request and response bodies (pydantic), and the one shape of every error:
 `{"error": {"status": int, "message": str}}`. Validation limits live here: a question is 1..2,000
-characters and not blank, a week is 1..16, top_k is 1..10. The OpenAI-compatible bodies accept and ignore
-fields the service does not use (temperature, max_tokens, ...), as OpenAI clients send them.
+characters and not blank, a week is 1..16, top_k is 1..10, `history` holds at most 8 messages of at most
+2,000 characters each. The OpenAI-compatible bodies accept and ignore fields the service does not use
+(temperature, max_tokens, ...), as OpenAI clients send them.
 """
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from api.conversation import MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS, Message
 
 MAX_QUESTION_CHARS = 2000
 MODEL_NAME = "roadmap-assistant"
@@ -24,6 +27,10 @@ def _not_blank(value: str) -> str:
     return value
 
 
+SESSION = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                description="A random id of the asking browser (the widget sends one), kept in the question log.")
+
+
 class ErrorDetail(BaseModel):
     status: int
     message: str
@@ -33,14 +40,31 @@ class ErrorOut(BaseModel):
     error: ErrorDetail
 
 
+class HistoryMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=MAX_MESSAGE_CHARS)
+
+    def message(self) -> Message:
+        return Message(self.role, self.content)
+
+
 class AskIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The learner's question.")
-    week: int | None = Field(None, ge=1, le=16, description="Limit retrieval to this week (else detected from the question).")
+    week: int | None = Field(None, ge=1, le=16, description="The learner's week (the page's or the widget selector's): searched first unless the question names one.")
     top_k: int | None = Field(None, ge=1, le=10, description="How many chunks to retrieve (default: the service's setting).")
+    history: list[HistoryMessage] = Field(
+        default_factory=list, max_length=MAX_HISTORY_MESSAGES,
+        description="Earlier turns of the conversation, oldest first (a follow-up question is read in their light).")
+    session: str | None = SESSION
 
     _blank = field_validator("question")(_not_blank)
+
+    def messages(self) -> list[Message]:
+        return [m.message() for m in self.history]
 
 
 class CitationOut(BaseModel):
@@ -57,6 +81,7 @@ class Timings(BaseModel):
     embed: float = Field(0.0, description="Milliseconds.")
     retrieve: float = Field(0.0, description="Milliseconds.")
     generate: float = Field(0.0, description="Milliseconds.")
+    condense: float = Field(0.0, description="Milliseconds the model took to rewrite a follow-up.")
 
 
 class AskOut(BaseModel):
@@ -71,6 +96,8 @@ class AskOut(BaseModel):
     note: str | None
     version: int | None
     timings: Timings
+    query: str = Field(description="What was searched: the standalone form of a follow-up, else the question.")
+    id: str | None = Field(None, description="This answer's id in the question log (name it as `answer_id` in feedback); null when the log is off.")
 
 
 class FeedbackIn(BaseModel):
@@ -81,6 +108,8 @@ class FeedbackIn(BaseModel):
     citations: list[dict[str, Any] | str] = Field(default_factory=list, max_length=20)
     rating: Literal["up", "down"]
     comment: str | None = Field(None, max_length=2000)
+    answer_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The rated answer's `id`.")
+    session: str | None = SESSION
 
     _blank = field_validator("question")(_not_blank)
 
@@ -115,3 +144,13 @@ class ChatIn(BaseModel):
     stream: bool = False
     week: int | None = Field(None, ge=1, le=16, description="Extra field: limit retrieval to this week.")
     top_k: int | None = Field(None, ge=1, le=10, description="Extra field: how many chunks to retrieve.")
+    session: str | None = SESSION
+
+
+class QuizCheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=200, description="A question id from GET /weeks/{n}/quiz.")
+    answer: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The learner's answer.")
+
+    _blank = field_validator("answer")(_not_blank)

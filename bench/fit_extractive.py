@@ -8,7 +8,8 @@ gives its candidate sentences once (features with the real MiniLM similarity, `a
 combination of the grid below is scored by the key-fact rate of the answers it would pick (the mean of "all phrases
 present" and "at least one present", as `api.evaluate` measures them). The cross-validated rate is the mean over
 folds of the held-out rate of the combination best on the other folds; the printed `WEIGHTS` are the best on all of
-dev, to paste into `api/extractive.py`. `--cap` also varies how many sentences are embedded per question.
+dev, to paste into `api/extractive.py`. `--cap` also varies how many sentences are embedded per question;
+`--lexical` fits the weights used without an embedder. `--features FILE` keeps the features for the next run.
 """
 from __future__ import annotations
 
@@ -28,11 +29,13 @@ import numpy as np
 GRID = {
     "similarity": (0.0, 0.5, 1.0, 2.0),
     "coverage": (0.5, 1.0, 2.0),
-    "fact": (0.0, 0.2, 0.5),
+    "fact": (0.2, 0.5),
     "heading": (0.0, 0.3),
-    "rank": (0.1, 0.3, 0.6),
-    "redundancy": (0.1, 0.3, 0.6),
-    "bar": (0.2, 0.3, 0.4, 0.6),
+    "rank": (0.3, 0.6),
+    "redundancy": (0.1, 0.3),
+    "bar": (0.2, 0.3),
+    "bar_other": (0.3, 0.5, 0.7),
+    "min_similarity": (0.3, 0.45, 1.01),
 }
 CAPS = (0, 6, 10, 16, 1000)
 
@@ -42,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--qa", type=Path, default=Path("eval/questions.jsonl"), help="the DEV questions")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--cap", action="store_true", help="also vary the number of sentences embedded")
+    ap.add_argument("--lexical", action="store_true",
+                    help="fit LEXICAL_WEIGHTS, used without an embedder (no similarity feature)")
     ap.add_argument("--features", type=Path, help="keep the computed features in this file and reuse them (pickle)")
     args = ap.parse_args(argv)
     if "test" in args.qa.name:
@@ -50,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from api import plan
     from api.evaluate import Harness, key_facts, load_questions
-    from api.extractive import WEIGHTS, Extractor, Weights, compose, pick
+    from api.extractive import LEXICAL_WEIGHTS, MAX_EMBEDDED, WEIGHTS, Extractor, Weights, compose, pick
     from vectorstore.retrieve import strip_week
 
     from ingest.roadmap import load_roadmap
@@ -80,9 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         args.features.write_bytes(pickle.dumps(rows))
     print(f"{len(rows)} grounded answerable dev questions, features in {time.perf_counter() - t0:.1f} s", flush=True)
 
-    caps = CAPS if args.cap else (10,)
-    combos = [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())]
-    combos.append(vars(WEIGHTS))  # the weights in use now, for comparison
+    caps = (0,) if args.lexical else CAPS if args.cap else (MAX_EMBEDDED,)
+    grid = {**GRID, "similarity": (0.0,), "min_similarity": (1.01,)} if args.lexical else GRID
+    current = LEXICAL_WEIGHTS if args.lexical else WEIGHTS
+    combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    combos.append(vars(current))  # the weights in use now, for comparison
     scores = np.zeros((len(caps) * len(combos), len(rows)))
     labels = []
     t0 = time.perf_counter()
@@ -106,13 +113,13 @@ def main(argv: list[str] | None = None) -> int:
         held.append(float(scores[best, test].mean()))
         print(f"fold {f}: best on the other folds {labels[best]}, held-out key-fact score {held[-1]:.3f}", flush=True)
     best = int(np.argmax(scores.mean(axis=1)))
-    default = next(i for i, (cap, combo) in enumerate(labels) if cap == caps[-1 if args.cap else 0]
-                   and Weights(**combo) == WEIGHTS)
+    default = next(i for i, (cap, combo) in enumerate(labels) if cap == caps[-1] and Weights(**combo) == current)
     cap, combo = labels[best]
     print(json.dumps({"dev_questions": len(rows), "cv_keyfact": round(statistics.fmean(held), 3),
                       "cv_folds": [round(h, 3) for h in held], "dev_fit_keyfact": round(float(scores[best].mean()), 3),
                       "dev_current_weights_keyfact": round(float(scores[default].mean()), 3)}))
-    print(f"WEIGHTS = {Weights(**combo)!r}\nMAX_EMBEDDED = {cap}")
+    name = "LEXICAL_WEIGHTS" if args.lexical else "WEIGHTS"
+    print(f"{name} = {Weights(**combo)!r}" + ("" if args.lexical else f"\nMAX_EMBEDDED = {cap}"))
     return 0
 
 

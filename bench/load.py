@@ -1,11 +1,19 @@
 """Load benchmark of a running service's `POST /ask`: N requests at concurrency C (httpx + asyncio), rotating
 through the questions of `eval/questions.jsonl` when present (else a few built-in ones), after a short
-warm-up. The service remembers question embeddings, so repeated questions are cheaper; `--cold` makes every
-question text unique (a request number is appended) to measure the uncached path. Prints p50/p95/p99 latency, answers per second, the error count, and one JSON line with the same.
+warm-up. With `--conversations FILE` (JSONL with `turns`) every other request is instead the last turn of a
+conversation, sent with its earlier turns as `history` (each followed by a short assistant reply): follow-ups
+in the mix. The service remembers question embeddings, so repeated questions are cheaper; `--cold` makes every
+question text unique (a request number is appended; a follow-up gets a run of punctuation instead, which
+changes its embedding but not how it is read) to measure the uncached path. Prints p50/p95/p99 latency
+(overall and for follow-ups), answers per second, the error count, and one JSON line with the same.
+`--compare URL2` sends the same requests to two services in alternating blocks from one client (a fair A/B on
+a busy machine, e.g. the question log on and off) and prints both latencies and the difference of the p50s.
 
     python -m api --port 8000 &            # with RA_DATA_DIR pointing at an index
     python bench/load.py --url http://127.0.0.1:8000 -n 500 -c 1
     python bench/load.py --url http://127.0.0.1:8000 -n 2000 -c 16
+    python bench/load.py --url http://127.0.0.1:8000 -n 500 -c 1 --conversations eval/conversations.jsonl
+    python bench/load.py --url http://127.0.0.1:8000 --compare http://127.0.0.1:8001 -n 4000
 """
 from __future__ import annotations
 
@@ -36,6 +44,28 @@ def load_questions(path: Path) -> list[str]:
     return out or BUILT_IN
 
 
+def load_conversations(path: Path | None) -> list[dict]:
+    """Request bodies for the conversations' last turns: the question and its history."""
+    if path is None:
+        return []
+    bodies = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            turns = json.loads(line).get("turns") or []
+            if len(turns) >= 2:
+                history = [m for t in turns[:-1] for m in ({"role": "user", "content": t},
+                                                           {"role": "assistant", "content": "Here is what the sources say [1]."})]
+                bodies.append({"question": turns[-1], "history": history})
+    return bodies
+
+
+def uniquely(body: dict, i: int) -> dict:
+    """The body made unique for request i (the uncached path)."""
+    if "history" in body:  # punctuation: a new embedding, the same words (still read as a follow-up)
+        return {**body, "question": body["question"] + " " + format(i, "b").replace("0", ".").replace("1", "!")}
+    return {**body, "question": body["question"] + f" (request {i})"}
+
+
 def percentile(sorted_ms: list[float], p: float) -> float:
     """Nearest-rank percentile of an ascending list."""
     if not sorted_ms:
@@ -44,13 +74,24 @@ def percentile(sorted_ms: list[float], p: float) -> float:
     return sorted_ms[k]
 
 
+def mixed(questions: list[str], conversations: list[dict]) -> list[dict]:
+    """Request bodies: the questions, interleaved one for one with the conversations' follow-ups when given."""
+    singles = [{"question": q[:2000]} for q in questions]
+    if not conversations:
+        return singles
+    return [b for pair in zip(singles * (1 + len(conversations) // len(singles)), conversations) for b in pair]
+
+
 async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: int, timeout: float,
-              cold: bool = False) -> dict:
+              cold: bool = False, conversations: list[dict] | None = None, keep: list[float] | None = None,
+              offset: int = 0) -> dict:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    bodies = mixed(questions, conversations or [])
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout) as client:
         for i in range(warmup):
-            await client.post("/ask", json={"question": questions[i % len(questions)]})
+            await client.post("/ask", json=bodies[i % len(bodies)])
         latencies: list[float] = []
+        followups: list[float] = []
         errors: Counter = Counter()
         modes: Counter = Counter()
         next_i = 0
@@ -59,14 +100,17 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
             nonlocal next_i
             while next_i < n:
                 i, next_i = next_i, next_i + 1
-                question = questions[i % len(questions)] + (f" (request {i})" if cold else "")
+                body = bodies[(offset + i) % len(bodies)]
+                body = uniquely(body, offset + i) if cold else body
                 t0 = time.perf_counter()
                 try:
-                    r = await client.post("/ask", json={"question": question[:2000]})
+                    r = await client.post("/ask", json={**body, "question": body["question"][:2000]})
                 except httpx.HTTPError as exc:
                     errors[type(exc).__name__] += 1
                     continue
                 latencies.append((time.perf_counter() - t0) * 1000)
+                if "history" in body:
+                    followups.append(latencies[-1])
                 if r.status_code != 200:
                     errors[str(r.status_code)] += 1
                 else:
@@ -75,13 +119,39 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - t0
-    lat = sorted(latencies)
+    if keep is not None:
+        keep.extend(latencies)
+    lat, fol = sorted(latencies), sorted(followups)
     answered = sum(modes.values())
     return {"requests": n, "concurrency": concurrency, "cold": cold, "seconds": round(wall, 2),
             "p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1),
             "p99_ms": round(percentile(lat, 99), 1), "mean_ms": round(statistics.fmean(lat), 1) if lat else None,
+            "followups": len(fol), "followup_p50_ms": round(percentile(fol, 50), 1) if fol else None,
+            "followup_p95_ms": round(percentile(fol, 95), 1) if fol else None,
             "answers_per_s": round(answered / wall, 1) if wall else None,
             "errors": sum(errors.values()), "error_kinds": dict(errors), "modes": dict(modes)}
+
+
+async def compare(url: str, other: str, n: int, blocks: int, questions: list[str], warmup: int, timeout: float,
+                  cold: bool = False) -> dict:
+    """The same requests against two services in alternating blocks (A B, B A, ...), so the machine's load
+    drifts over both alike; p50/p95 of each and the difference of the p50s (other - url)."""
+    kept: dict[str, list[float]] = {url: [], other: []}
+    errors = 0
+    for target in (url, other):
+        await run(target, 0, 1, questions, warmup, timeout)
+    size = max(1, n // blocks)
+    for b in range(blocks):
+        for target in ((url, other) if b % 2 == 0 else (other, url)):
+            result = await run(target, size, 1, questions, 0, timeout, cold, keep=kept[target], offset=b * size)
+            errors += result["errors"]
+    out = {"requests_each": size * blocks, "blocks": blocks, "cold": cold, "errors": errors}
+    for name, target in (("a", url), ("b", other)):
+        lat = sorted(kept[target])
+        out[name] = {"url": target, "p50_ms": round(percentile(lat, 50), 2), "p95_ms": round(percentile(lat, 95), 2),
+                     "mean_ms": round(statistics.fmean(lat), 2) if lat else None}
+    out["p50_b_minus_a_ms"] = round(out["b"]["p50_ms"] - out["a"]["p50_ms"], 2)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,12 +163,32 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--timeout", type=float, default=30.0)
     p.add_argument("--cold", action="store_true", help="make every question unique (no cached embeddings)")
+    p.add_argument("--conversations", type=Path, default=None,
+                   help="JSONL with `turns`: every other request is a conversation's last turn, sent with `history`")
+    p.add_argument("--compare", metavar="URL", help="a second service: alternate blocks of requests between the two "
+                   "(one client) and print both latencies and the difference of their p50s")
+    p.add_argument("--blocks", type=int, default=20, help="alternating blocks with --compare (default 20)")
     args = p.parse_args(argv)
     questions = load_questions(args.questions)
-    result = asyncio.run(run(args.url, args.requests, args.concurrency, questions, args.warmup, args.timeout, args.cold))
+    if args.compare:
+        result = asyncio.run(compare(args.url, args.compare, args.requests, args.blocks, questions, args.warmup,
+                                     args.timeout, args.cold))
+        for name in ("a", "b"):
+            r = result[name]
+            print(f"{r['url']}: p50 {r['p50_ms']} ms  p95 {r['p95_ms']} ms  mean {r['mean_ms']} ms")
+        print(f"{result['requests_each']} requests each in {result['blocks']} alternating blocks; "
+              f"p50 difference (second - first): {result['p50_b_minus_a_ms']} ms; errors: {result['errors']}")
+        print(json.dumps(result))
+        return 1 if result["errors"] else 0
+    conversations = load_conversations(args.conversations)
+    result = asyncio.run(run(args.url, args.requests, args.concurrency, questions, args.warmup, args.timeout, args.cold,
+                             conversations))
     print(f"{result['requests']} requests, concurrency {result['concurrency']}, {len(questions)} distinct questions"
+          + (f" and {len(conversations)} follow-ups with history" if conversations else "")
           + (" (each made unique: cold)" if args.cold else ""))
     print(f"latency ms: p50 {result['p50_ms']}  p95 {result['p95_ms']}  p99 {result['p99_ms']}  mean {result['mean_ms']}")
+    if result["followups"]:
+        print(f"follow-ups ({result['followups']}): p50 {result['followup_p50_ms']}  p95 {result['followup_p95_ms']}")
     print(f"answers/s: {result['answers_per_s']}   errors: {result['errors']} {result['error_kinds'] or ''}")
     print(json.dumps(result))
     return 1 if result["errors"] else 0

@@ -232,6 +232,11 @@ class Retriever:
             raise NothingIndexedError("nothing is indexed yet: run `python -m ingest` to build the index")
         return state
 
+    def loaded(self) -> _State:
+        """The version held in memory (chunks, unit vectors, BM25), for readers that need more than `search`
+        (`api.study`); raises like `search` while there is none."""
+        return self._require()
+
     # ---- searching
     def search(self, question: str, week: int | None = None, top_k: int = 5, *, scope_week: bool = True,
                mode: str = "hybrid", calibration: Calibration | None = None) -> Retrieval:

@@ -7,6 +7,7 @@
     ├── StoreUnavailableError        the Chroma store cannot be opened or reached
     ├── IngestLockedError            another ingest holds the writer lock
     ├── NothingIndexedError          an ingest run could not index a single page
+    ├── UnknownWeekError             a request names a week the roadmap does not have
     └── FetchError                   one page could not be fetched (carries `reason`); never stops a run
 
 The CLI prints `error: <message>` and exits non-zero; the API renders these as JSON with a status.
@@ -39,6 +40,10 @@ class IngestLockedError(RoadmapAssistantError):
 
 
 class NothingIndexedError(RoadmapAssistantError):
+    pass
+
+
+class UnknownWeekError(RoadmapAssistantError):
     pass
 
 

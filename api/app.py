@@ -4,7 +4,8 @@ API key are configured; a second client with a short timeout condenses follow-up
 roadmap, opens the feedback store, starts the question log's writer (`api.questionlog`, unless
 `RA_QUESTION_LOG=off`) and gathers what the insights read, and yields them as typed lifespan state that routes
 reach through `api.deps`. A store without an index does not stop start-up: `/readyz` and
-`/ask` answer 503 until the Retriever loads one. Every error is JSON `{"error": {"status", "message"}}`;
+`/ask` answer 503 until the Retriever loads one. The MCP server (`api.mcp`) is served at `/mcp` over the same
+services, started and stopped by the same lifespan. Every error is JSON `{"error": {"status", "message"}}`;
 an unexpected one is logged with its trace and answered with a generic 500.
 
 Run it: `python -m api`, `roadmap-api`, or `uvicorn --factory api.app:create_app`.
@@ -27,6 +28,7 @@ from api.deps import AppState, Services
 from api.feedback import FeedbackStore
 from api.insights_data import InsightsData
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, JSONCORSMiddleware, RateLimitMiddleware
+from api.mcp.mount import MCP_PATH, MCPEndpoint
 from api.metrics import Metrics, MetricsMiddleware
 from api.questionlog import QuestionLog
 from api.reindex import Reindexer
@@ -34,14 +36,14 @@ from api.routes import ROUTERS
 from api.routes.pages import STATIC
 from api.schemas import error_body
 from errors import (ConfigError, EmbedderMismatchError, IngestLockedError, NothingIndexedError, RoadmapAssistantError,
-                    StoreUnavailableError)
+                    StoreUnavailableError, UnknownWeekError)
 from settings import Settings
 
 log = logging.getLogger("api")
 
 NOT_LIMITED = ("/livez", "/readyz", "/metrics", "/static", "/widget.js", "/docs", "/redoc", "/openapi.json")
 ERROR_STATUS = [(StoreUnavailableError, 503), (NothingIndexedError, 503), (EmbedderMismatchError, 503),
-                (IngestLockedError, 409), (ConfigError, 500)]
+                (IngestLockedError, 409), (UnknownWeekError, 422), (ConfigError, 500)]
 GENERIC_500 = "internal error: the request could not be completed (the details are in the service log)"
 
 
@@ -89,24 +91,31 @@ def open_question_log(settings: Settings, metrics: Metrics) -> QuestionLog | Non
     return QuestionLog(settings.data_dir / "questions", settings.question_log_days, metrics).start()
 
 
-def make_lifespan(settings: Settings, metrics: Metrics):
+@asynccontextmanager
+async def open_services(settings: Settings, metrics: Metrics) -> AsyncIterator[Services]:
+    """The services, open for the duration of the block (the API's lifespan and `roadmap-mcp` both use this)."""
+    services = await asyncio.to_thread(build_services, settings, metrics)
+    log.info("serving index version %s from %s", services.retriever.version, settings.chroma_url or settings.data_dir)
+    try:
+        yield services
+    finally:
+        await asyncio.to_thread(services.reindexer.join, 5.0)
+        if services.questions is not None:
+            await asyncio.to_thread(services.questions.close)
+        llm = getattr(services.answerer, "llm", None)
+        if llm is not None and hasattr(llm, "close"):
+            llm.close()
+        if services.condenser is not None:
+            services.condenser.close()
+
+
+def make_lifespan(settings: Settings, metrics: Metrics, mcp: MCPEndpoint):
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
-        services = await asyncio.to_thread(build_services, settings, metrics)
-        log.info("serving index version %s from %s", services.retriever.version, settings.chroma_url or settings.data_dir)
-        if services.retriever.version is not None:
-            services.study.warm_in_background(lambda: services.roadmap)  # briefings and quizzes ready before asked
-        try:
+        async with open_services(settings, metrics) as services, mcp.serving(services):
+            if services.retriever.version is not None:
+                services.study.warm_in_background(lambda: services.roadmap)  # briefings and quizzes ready before asked
             yield {"services": services}
-        finally:
-            await asyncio.to_thread(services.reindexer.join, 5.0)
-            if services.questions is not None:
-                await asyncio.to_thread(services.questions.close)
-            llm = getattr(services.answerer, "llm", None)
-            if llm is not None and hasattr(llm, "close"):
-                llm.close()
-            if services.condenser is not None:
-                services.condenser.close()
 
     return lifespan
 
@@ -150,10 +159,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The app; the services are opened by its lifespan, not here."""
     settings = settings or Settings()
     metrics = Metrics()
-    app = FastAPI(title="roadmap-assistant", version="0.1.0", lifespan=make_lifespan(settings, metrics),
+    mcp = MCPEndpoint()
+    app = FastAPI(title="roadmap-assistant", version="0.1.0", lifespan=make_lifespan(settings, metrics, mcp),
                   description="Answers questions about the DevOps-to-MLOps roadmap with cited sources.")
     for router in ROUTERS:
         app.include_router(router)
+    app.router.add_route(MCP_PATH, mcp, include_in_schema=False)  # an ASGI app: wrap it to guard it
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     add_error_handlers(app)
     # Middleware: the last added is the outermost. Limits run inside CORS so their errors carry CORS headers.
@@ -162,6 +173,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(JSONCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Authorization"], max_age=600)
-    known = frozenset(r.path for router in ROUTERS for r in router.routes if "{" not in r.path)
+    known = frozenset(r.path for router in ROUTERS for r in router.routes if "{" not in r.path) | {MCP_PATH}
     app.add_middleware(MetricsMiddleware, metrics=metrics, known_paths=known)
     return app

@@ -1,6 +1,6 @@
 """`python -m api` / `roadmap-api`: serve the app with uvicorn (the factory `api.app:create_app`, so the
 settings are read from `RA_*` in the serving process). A setting that cannot be read, or a missing roadmap
-file, is reported as one `error:` line before anything starts.
+file, is reported as one `error:` line (exit 2) before anything starts; `roadmap-mcp` checks the same way.
 """
 from __future__ import annotations
 
@@ -20,9 +20,8 @@ def parse_args(argv: list[str] | None, host: str, port: int) -> argparse.Namespa
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    import uvicorn
-
+def settings_or_exit():
+    """The Settings, after checking they load and the roadmap parses; otherwise one `error:` line and exit 2."""
     from errors import RoadmapAssistantError
     from ingest.roadmap import load_roadmap
     from settings import Settings
@@ -32,10 +31,17 @@ def main(argv: list[str] | None = None) -> int:
         load_roadmap(settings.roadmap)
     except ValidationError as exc:
         print(f"error: invalid setting: {exc.errors()[0].get('loc')}: {exc.errors()[0].get('msg')}", file=sys.stderr)
-        return 2
+        raise SystemExit(2) from None
     except RoadmapAssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise SystemExit(2) from None
+    return settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    import uvicorn
+
+    settings = settings_or_exit()
     args = parse_args(argv, settings.host, settings.port)
     uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 log_level=args.log_level, access_log=not args.no_access_log)

@@ -13,8 +13,8 @@ the settings point at (`RA_DATA_DIR` / `RA_CHROMA_URL`). Per set it reports:
   its `must_contain` phrases, case-insensitively) and citation faithfulness (the share of `[n]`-cited sentences
   whose words are found, in order, in the passage they cite, over the grounded answers; plan answers, composed
   from the roadmap's parsed fields, and ungrounded ones, which frame their quotes, are left out).
-Questions go the way `POST /ask` takes them: a question about a week's plan is answered by `api.plan` from the
-roadmap (its citations are its ranking), any other is searched.
+Questions go the way `POST /ask` takes them (`api.conversation.resolve` without history): a question about a week's
+plan is answered by `api.plan` from the roadmap (its citations are its ranking), any other is searched.
 `--report` writes those side by side as markdown; `--json` writes every question's row too. Fitting the
 calibration is `python -m api.calibrate` (see there).
 """
@@ -130,31 +130,29 @@ def cited_passages(citations: list, hits: list) -> dict[int, list[str]]:
 
 
 # ---------------------------------------------------------------- one question
-def evaluate_question(search: Callable, answer: Callable | None, q: dict, k: int, scope_week: bool,
-                      planned: Callable | None = None) -> dict:
-    """Search one question (top k and top 10), answer it, and score both, as `POST /ask` would.
+def evaluate_question(route: Callable, answer: Callable | None, q: dict, k: int, scope_week: bool) -> dict:
+    """Route one question (top k, and top 10 for MRR/nDCG), answer it, and score both.
 
-    `search(question, week=, top_k=, scope_week=)` is `Retriever.search` with its mode bound; `answer(question,
-    retrieval)` is `Answerer.answer` (None: retrieval only, abstention read from the retrieval); `planned(question,
-    week)` is the plan route (`api.plan.answer` over the roadmap): a question it answers is not searched, its
-    citations are its ranking, and its composed sentences are not counted for faithfulness."""
+    `route(question, week, top_k)` gives (what to answer, the retrieval): a `Retrieval`, or a plan answer (an
+    `Answer` from `api.plan`, made from the roadmap without a search: its citations are its ranking, and its
+    composed sentences are not counted for faithfulness); `answer(question, retrieval)` is `Answerer.answer` (None:
+    retrieval only, abstention read from the retrieval)."""
     import time
 
     week = q.get("week") if scope_week else None
     kind = q.get("kind", "answerable")
     t0 = time.perf_counter()
-    plan = planned(q["question"], week) if planned else None
-    top = plan or search(q["question"], week=week, top_k=k, scope_week=scope_week)
-    reply = answer(q["question"], top) if answer else None
+    asked, top = route(q["question"], week, k)
+    reply = answer(asked, top) if answer else None
     ms = 1000 * (time.perf_counter() - t0)
-    if plan is not None:
-        urls = wide = [c.url for c in plan.citations]
-        row = {"route": "plan", "grounded": reply.grounded if reply is not None else plan.grounded,
+    searched = hasattr(top, "hits")
+    if not searched:
+        urls = wide = [c.url for c in top.citations]
+        row = {"route": "plan", "grounded": reply.grounded if reply is not None else top.grounded,
                "retrieval_grounded": None, "gap": None, "confidence": None, "signals": None}
     else:
         urls = [h.meta.get("url", "") for h in top.hits]
-        wide = urls if k >= 10 else [h.meta.get("url", "") for h in
-                                     search(q["question"], week=week, top_k=10, scope_week=scope_week).hits]
+        wide = urls if k >= 10 else [h.meta.get("url", "") for h in route(q["question"], week, 10)[1].hits]
         row = {"route": "search", "grounded": reply.grounded if reply is not None else top.grounded,
                "retrieval_grounded": top.grounded, "gap": getattr(top, "gap", None),
                "confidence": round(top.confidence, 4), "signals": top.signals}
@@ -168,7 +166,7 @@ def evaluate_question(search: Callable, answer: Callable | None, q: dict, k: int
         row["answer"], row["mode"] = reply.answer, reply.mode
         if kind != "unanswerable" and q.get("must_contain"):
             row["keyfact_all"], row["keyfact_any"] = key_facts(reply.answer, q["must_contain"])
-        if plan is None and reply.grounded:  # an ungrounded answer frames its quotes ("The sources describe X [1]")
+        if searched and reply.grounded:  # an ungrounded answer frames its quotes ("The sources describe X [1]")
             row["faithful"], row["cited"] = faithfulness(without_note(reply.answer, reply.note),
                                                          cited_passages(reply.citations, top.hits))
     return row
@@ -276,11 +274,21 @@ class Harness:
         return plan.answer(self.roadmap, question, week)
 
     def run(self, questions: list[dict], k: int = 5, mode: str = "hybrid", scope_week: bool = True,
-            answers: bool = True, **search_options) -> list[dict]:
-        def search(*a, **kw):
-            return self.retriever.search(*a, mode=mode, **search_options, **kw)
+            answers: bool = True, calibration=None) -> list[dict]:
+        """Score every question. The default run (hybrid, week scope, the index's calibration) takes exactly the
+        way `POST /ask` does, `api.conversation.resolve` with no history; the others route the same way (plan
+        route first) but search the one question with the mode, scope or calibration asked for."""
+        from api import conversation
+
+        def route(question: str, week: int | None, top_k: int):
+            if mode == "hybrid" and scope_week and calibration is None:
+                resolved = conversation.resolve(self.retriever, question, [], week, top_k, plan=self.planned)
+                return resolved.answer_question(generated=False), resolved.retrieval
+            planned = self.planned(question, week)
+            return question, planned or self.retriever.search(question, week=week, top_k=top_k, mode=mode,
+                                                              scope_week=scope_week, calibration=calibration)
         answer = self.answerer.answer if answers else None
-        return [evaluate_question(search, answer, q, k, scope_week, self.planned) for q in questions]
+        return [evaluate_question(route, answer, q, k, scope_week) for q in questions]
 
 
 def load_questions(*paths: Path) -> list[dict]:

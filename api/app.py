@@ -31,7 +31,7 @@ from api.routes.pages import STATIC
 from api.schemas import error_body
 from errors import (ConfigError, EmbedderMismatchError, IngestLockedError, NothingIndexedError, RoadmapAssistantError,
                     StoreUnavailableError)
-from settings import Settings
+from settings import Settings, load_settings
 
 log = logging.getLogger("api")
 
@@ -120,7 +120,7 @@ def add_error_handlers(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app; the services are opened by its lifespan, not here."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     metrics = Metrics()
     app = FastAPI(title="roadmap-assistant", version="0.1.0", lifespan=make_lifespan(settings, metrics),
                   description="Answers questions about the DevOps-to-MLOps roadmap with cited sources.")

@@ -41,12 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        from settings import Settings
+        from settings import load_settings
         from vectorstore.client import open_client
         from vectorstore.embeddings import make_embedder
         from vectorstore.store import IndexStore
 
-        settings = Settings()
+        settings = load_settings()
         if args.roadmap:
             settings.roadmap = args.roadmap
         store = IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection)

@@ -8,6 +8,7 @@
     ├── IngestLockedError            another ingest holds the writer lock
     ├── NothingIndexedError          an ingest run could not index a single page
     └── FetchError                   one page could not be fetched (carries `reason`); never stops a run
+        └── AddressRefusedError      a fetch would have connected to a non-public address (SSRF guard)
 
 The CLI prints `error: <message>` and exits non-zero; the API renders these as JSON with a status.
 """
@@ -47,3 +48,7 @@ class FetchError(RoadmapAssistantError):
         super().__init__(reason)
         self.reason = reason
         self.status = status
+
+
+class AddressRefusedError(FetchError):
+    pass

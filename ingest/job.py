@@ -31,7 +31,8 @@ async def run_job(settings, store: IndexStore, embedder, *, roadmap_path: Path |
         async with Fetcher(settings.user_agent, concurrency=settings.concurrency,
                            per_host_concurrency=settings.per_host_concurrency, timeout=settings.fetch_timeout,
                            retries=settings.fetch_retries, max_redirects=settings.max_redirects,
-                           max_bytes=settings.max_page_bytes, url_map=url_map) as fetcher:
+                           max_bytes=settings.max_page_bytes, max_retry_after=settings.max_retry_after,
+                           url_map=url_map, trusted=[r.url for r in roadmap.resources]) as fetcher:
             run = Ingest(roadmap, store, embedder, fetcher.fetch, url_map, options_from(settings, full), on_page)
             report = await run.run()
     save_report(Path(settings.data_dir), report)

@@ -7,6 +7,8 @@
     ├── StoreUnavailableError        the Chroma store cannot be opened or reached
     ├── IngestLockedError            another ingest holds the writer lock
     ├── NothingIndexedError          an ingest run could not index a single page
+    ├── ModelDeadlineError           the chat model did not finish its answer within RA_LLM_TIMEOUT
+    ├── ModelCancelledError          a chat model call was cancelled because its client went away
     └── FetchError                   one page could not be fetched (carries `reason`); never stops a run
         └── AddressRefusedError      a fetch would have connected to a non-public address (SSRF guard)
 
@@ -40,6 +42,14 @@ class IngestLockedError(RoadmapAssistantError):
 
 
 class NothingIndexedError(RoadmapAssistantError):
+    pass
+
+
+class ModelDeadlineError(RoadmapAssistantError):
+    pass
+
+
+class ModelCancelledError(RoadmapAssistantError):
     pass
 
 

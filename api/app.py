@@ -1,9 +1,12 @@
 """The FastAPI app factory. `create_app(settings)` builds nothing but the app: its lifespan opens the index
 store, the embedder, the Retriever and the Answerer (generating with `OpenAIChatModel` when a model and an
-API key are configured), parses the roadmap and opens the feedback store, and yields them as typed lifespan
-state that routes reach through `api.deps`. A store without an index does not stop start-up: `/readyz` and
+API key are configured), parses the roadmap and opens the feedback store, starts the `IndexWatcher` that
+keeps the index fresh in the background, and yields them as typed lifespan state that routes reach through
+`api.deps`. A store without an index does not stop start-up: `/readyz` and
 `/ask` answer 503 until the Retriever loads one. Every error is JSON `{"error": {"status", "message"}}`;
-an unexpected one is logged with its trace and answered with a generic 500.
+an unexpected one is logged with its trace and answered with a generic 500. `/docs` (Swagger UI) and
+`/redoc` load their scripts and styles from the app itself (`fastapi-offline` ships them), so they work
+without internet.
 
 Run it: `python -m api`, `roadmap-api`, or `uvicorn --factory api.app:create_app`.
 """
@@ -18,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.batching import BatchingEmbedder
@@ -26,6 +30,7 @@ from api.feedback import FeedbackStore
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, JSONCORSMiddleware, RateLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
 from api.reindex import Reindexer
+from api.watcher import IndexWatcher
 from api.routes import ROUTERS
 from api.routes.pages import STATIC
 from api.schemas import error_body
@@ -35,7 +40,8 @@ from settings import Settings, load_settings
 
 log = logging.getLogger("api")
 
-NOT_LIMITED = ("/livez", "/readyz", "/metrics", "/static", "/widget.js", "/docs", "/redoc", "/openapi.json")
+DOCS_ASSETS = "/docs-assets"  # Swagger UI's and ReDoc's scripts, styles and icon, served by the app
+NOT_LIMITED = ("/livez", "/readyz", "/metrics", "/static", "/widget.js", "/docs", "/redoc", "/openapi.json", DOCS_ASSETS)
 ERROR_STATUS = [(StoreUnavailableError, 503), (NothingIndexedError, 503), (EmbedderMismatchError, 503),
                 (IngestLockedError, 409), (ConfigError, 500)]
 GENERIC_500 = "internal error: the request could not be completed (the details are in the service log)"
@@ -64,7 +70,8 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
         log.warning("no index loaded at start-up: %s", exc)
     return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=Answerer(llm),
                     roadmap=roadmap, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
-                    reindexer=Reindexer(settings, store, embedder), metrics=metrics)
+                    reindexer=Reindexer(settings, store, embedder), metrics=metrics,
+                    watcher=IndexWatcher(retriever, retriever.refresh_seconds))
 
 
 def make_lifespan(settings: Settings, metrics: Metrics):
@@ -72,9 +79,11 @@ def make_lifespan(settings: Settings, metrics: Metrics):
     async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
         services = await asyncio.to_thread(build_services, settings, metrics)
         log.info("serving index version %s from %s", services.retriever.version, settings.chroma_url or settings.data_dir)
+        services.watcher.start()
         try:
             yield {"services": services}
         finally:
+            await asyncio.to_thread(services.watcher.stop)
             await asyncio.to_thread(services.reindexer.join, 5.0)
             llm = getattr(services.answerer, "llm", None)
             if llm is not None and hasattr(llm, "close"):
@@ -88,6 +97,14 @@ def _json_error(status: int, message: str, headers: dict | None = None, **extra)
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict]]:
+    broken = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+    if broken is not None:  # FastAPI's loc is ("body", character offset): say what is wrong and where
+        where = broken.get("loc", ("body", None))[-1]
+        why = (broken.get("ctx") or {}).get("error", "cannot be parsed")
+        at = f" at character {where}" if isinstance(where, int) else ""
+        message = (f"the request body is not valid JSON ({why}{at}): send a JSON object, "
+                   'like {"question": "What is a model registry?"}')
+        return message, [{"field": "body", "message": f"{why}{at}"}]
     details = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
@@ -122,15 +139,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The app; the services are opened by its lifespan, not here."""
     settings = settings or load_settings()
     metrics = Metrics()
-    app = FastAPI(title="roadmap-assistant", version="0.1.0", lifespan=make_lifespan(settings, metrics),
-                  description="Answers questions about the DevOps-to-MLOps roadmap with cited sources.")
+    app = FastAPIOffline(title="roadmap-assistant", version="0.1.0", lifespan=make_lifespan(settings, metrics),
+                         description="Answers questions about the DevOps-to-MLOps roadmap with cited sources.",
+                         static_url=DOCS_ASSETS)
     for router in ROUTERS:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     add_error_handlers(app)
     # Middleware: the last added is the outermost. Limits run inside CORS so their errors carry CORS headers.
-    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, exempt_prefixes=NOT_LIMITED)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, exempt_prefixes=NOT_LIMITED,
+                       max_clients=settings.rate_limit_clients)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES, timeout=settings.body_timeout)
     if settings.cors_origins:
         app.add_middleware(JSONCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Authorization"], max_age=600)

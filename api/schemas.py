@@ -1,7 +1,9 @@
 """The service's request and response bodies (pydantic), and the one shape of every error:
 `{"error": {"status": int, "message": str}}`. Validation limits live here: a question is 1..2,000
-characters and not blank, a week is 1..16, top_k is 1..10. The OpenAI-compatible bodies accept and ignore
-fields the service does not use (temperature, max_tokens, ...), as OpenAI clients send them.
+characters and not blank, a week is 1..16, top_k is 1..10. Request bodies are strict: a JSON value must
+already have its field's type (`{"week": true}` or `{"week": "3"}` is refused, not read as 1 or 3). The
+OpenAI-compatible bodies accept and ignore fields the service does not use (temperature, max_tokens, ...),
+as OpenAI clients send them.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ class ErrorOut(BaseModel):
 
 
 class AskIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The learner's question.")
     week: int | None = Field(None, ge=1, le=16, description="Limit retrieval to this week (else detected from the question).")
@@ -74,7 +76,7 @@ class AskOut(BaseModel):
 
 
 class FeedbackIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     answer: str = Field("", max_length=8000)
@@ -90,6 +92,8 @@ class FeedbackCreated(BaseModel):
 
 
 class ReindexIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     full: bool = False
 
 
@@ -108,7 +112,7 @@ class ChatMessage(BaseModel):
 
 
 class ChatIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     model: str = MODEL_NAME
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)

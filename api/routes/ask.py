@@ -1,7 +1,9 @@
 """`POST /ask` and `POST /ask/stream`: retrieve (in the threadpool: embedding and Chroma are synchronous),
 then answer with the Answerer. The stream is Server-Sent Events: `meta`, then `token`s, then `answer` (the
 same JSON as /ask), then `done`; a failure after the stream has started is sent as an `error` event.
-The helpers here (`retrieve`, `answer_payload`, `sse`) are shared with the OpenAI-compatible routes.
+Answering runs in a worker thread under a `CallScope` (`api.cancel`), so a model call is cancelled as soon as
+its client goes away. The helpers here (`retrieve`, `answer_payload`, `sse`) are shared with the
+OpenAI-compatible routes.
 """
 from __future__ import annotations
 
@@ -10,19 +12,20 @@ import logging
 from collections.abc import Iterator
 from dataclasses import asdict
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ServicesDep, Services
+from api.cancel import CallScope, iterate_in_thread, until_disconnect
+from api.deps import ApiKeyOrWidgetDep, ServicesDep, Services
 from api.metrics import Stopwatch
 from api.schemas import AskIn, AskOut, ErrorOut
 from errors import RoadmapAssistantError
 
 log = logging.getLogger("api.ask")
-router = APIRouter(tags=["ask"])
+router = APIRouter(tags=["ask"], dependencies=[ApiKeyOrWidgetDep])
 
-ERRORS = {400: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+ERRORS = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 408: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 STREAM_FAILED = "the answer could not be completed; please try again"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -80,8 +83,9 @@ def failure_message(exc: Exception) -> str:
 
 
 @router.post("/ask", response_model=AskOut, responses=ERRORS, summary="Answer a question with cited sources")
-async def ask(body: AskIn, services: ServicesDep) -> dict:
-    answer, timings = await run_in_threadpool(ask_sync, services, body.question, body.week, body.top_k)
+async def ask(body: AskIn, services: ServicesDep, request: Request) -> dict:
+    answer, timings = await until_disconnect(request.receive, CallScope(), ask_sync, services, body.question,
+                                             body.week, body.top_k)
     return answer_payload(answer, services.retriever.version, timings)
 
 
@@ -114,5 +118,5 @@ def stream_events(services: Services, question: str, retrieval, total: Stopwatch
 async def ask_stream(body: AskIn, services: ServicesDep) -> StreamingResponse:
     total = Stopwatch()
     retrieval = await run_in_threadpool(retrieve, services, body.question, body.week, body.top_k)
-    return StreamingResponse(stream_events(services, body.question, retrieval, total),
+    return StreamingResponse(iterate_in_thread(CallScope(), stream_events(services, body.question, retrieval, total)),
                              media_type="text/event-stream", headers=SSE_HEADERS)

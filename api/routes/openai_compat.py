@@ -13,17 +13,18 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import asdict
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Services, ServicesDep
+from api.cancel import CallScope, iterate_in_thread, until_disconnect
+from api.deps import ApiKeyDep, Services, ServicesDep
 from api.metrics import Stopwatch
 from api.routes.ask import ERRORS, SSE_HEADERS, ask_sync, failure_message, record, retrieval_ms, retrieve
 from api.schemas import MAX_QUESTION_CHARS, MODEL_NAME, ChatIn
 
 log = logging.getLogger("api.openai")
-router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+router = APIRouter(prefix="/v1", tags=["openai-compatible"], dependencies=[ApiKeyDep])
 
 
 def sources_block(citations) -> str:
@@ -54,11 +55,12 @@ async def models() -> dict:
 
 @router.post("/chat/completions", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
              summary="Answer the last user message, OpenAI chat-completions style")
-async def chat_completions(body: ChatIn, services: ServicesDep):
+async def chat_completions(body: ChatIn, services: ServicesDep, request: Request):
     question = question_of(body)
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     if not body.stream:
-        answer, _t = await run_in_threadpool(ask_sync, services, question, body.week, body.top_k)
+        answer, _t = await until_disconnect(request.receive, CallScope(), ask_sync, services, question, body.week,
+                                            body.top_k)
         return {
             "id": cid, "object": "chat.completion", "created": created, "model": MODEL_NAME,
             "choices": [{"index": 0, "finish_reason": "stop",
@@ -68,7 +70,7 @@ async def chat_completions(body: ChatIn, services: ServicesDep):
         }
     total = Stopwatch()
     retrieval = await run_in_threadpool(retrieve, services, question, body.week, body.top_k)
-    return StreamingResponse(chunks(services, question, retrieval, total, cid, created),
+    return StreamingResponse(iterate_in_thread(CallScope(), chunks(services, question, retrieval, total, cid, created)),
                              media_type="text/event-stream", headers=SSE_HEADERS)
 
 

@@ -38,7 +38,9 @@ class StoreUnavailableError(RoadmapAssistantError):
 
 
 class IngestLockedError(RoadmapAssistantError):
-    pass
+    def __init__(self, message: str, run_id: str | None = None):
+        super().__init__(message)
+        self.run_id = run_id  # the re-index holding the lock, when the API started it
 
 
 class NothingIndexedError(RoadmapAssistantError):

@@ -70,7 +70,7 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
         log.warning("no index loaded at start-up: %s", exc)
     return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=Answerer(llm),
                     roadmap=roadmap, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
-                    reindexer=Reindexer(settings, store, embedder), metrics=metrics,
+                    reindexer=Reindexer(settings, store), metrics=metrics,
                     watcher=IndexWatcher(retriever, retriever.refresh_seconds))
 
 
@@ -84,7 +84,7 @@ def make_lifespan(settings: Settings, metrics: Metrics):
             yield {"services": services}
         finally:
             await asyncio.to_thread(services.watcher.stop)
-            await asyncio.to_thread(services.reindexer.join, 5.0)
+            await asyncio.to_thread(services.reindexer.shutdown)
             llm = getattr(services.answerer, "llm", None)
             if llm is not None and hasattr(llm, "close"):
                 llm.close()

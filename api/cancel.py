@@ -10,6 +10,7 @@ closed at once, not when the model's next token happens to arrive.
 """
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -78,12 +79,11 @@ async def until_disconnect(receive: Receive, scope: CallScope, func: Callable[..
             pass
         scope.cancel()
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(watch)
-        try:
-            return await run_in_thread(scope, func, *args)
-        finally:
-            group.cancel_scope.cancel()
+    watcher = asyncio.ensure_future(watch())  # a plain task: the call's own exception must pass unwrapped
+    try:
+        return await run_in_thread(scope, func, *args)
+    finally:
+        watcher.cancel()
 
 
 async def iterate_in_thread(scope: CallScope, iterator: Iterator[T]) -> AsyncIterator[T]:

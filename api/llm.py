@@ -4,7 +4,7 @@
 the `openai` package, with no retries: a slow or failing model should fall back to an extractive answer
 quickly, not be retried while the learner waits. Its `timeout` is a deadline for the whole answer, from the
 request to the last token (a model that trickles a token every second never ends on its own), after which
-the call raises `ModelDeadlineError`; each read has the same timeout too.
+the call raises `ModelDeadlineError`.
 
 The calls run on the model's own event loop (an anyio blocking portal started on first use, one thread for
 every call in flight), while `complete` and `stream` keep the synchronous interface the `Answerer` uses
@@ -49,7 +49,9 @@ class OpenAIChatModel:
         self.temperature = temperature
         self.max_tokens = max_tokens
         # local servers (vLLM, Ollama) accept any key; the client insists on one
-        self._client_options = dict(api_key=api_key or "no-key", base_url=base_url, timeout=timeout, max_retries=0)
+        # the deadline bounds the whole call; the client's own (per read) timeout only backs it up
+        self._client_options = dict(api_key=api_key or "no-key", base_url=base_url, timeout=timeout + 1.0,
+                                    max_retries=0)
         self._lock = threading.Lock()
         self._portal_cm = None
         self._portal: BlockingPortal | None = None

@@ -3,9 +3,15 @@ through the questions of `eval/questions.jsonl` when present (else a few built-i
 warm-up. The service remembers question embeddings, so repeated questions are cheaper; `--cold` makes every
 question text unique (a request number is appended) to measure the uncached path. Prints p50/p95/p99 latency, answers per second, the error count, and one JSON line with the same.
 
+`--reindex full|incremental` (with `--admin-token`) starts `POST /admin/reindex` first and keeps the load
+running until that run has finished (at least `-n` requests), then reports the latencies measured while it
+ran and the run's outcome. `--probe` also asks `/readyz` every 100 ms and reports its latency. An answer
+is lost when a request fails or does not answer 200: the exit status is 1 then.
+
     python -m api --port 8000 &            # with RA_DATA_DIR pointing at an index
     python bench/load.py --url http://127.0.0.1:8000 -n 500 -c 1
     python bench/load.py --url http://127.0.0.1:8000 -n 2000 -c 16
+    python bench/load.py --url http://127.0.0.1:8000 -n 200 -c 4 --probe --reindex full --admin-token "$RA_ADMIN_TOKEN"
 """
 from __future__ import annotations
 
@@ -44,9 +50,46 @@ def percentile(sorted_ms: list[float], p: float) -> float:
     return sorted_ms[k]
 
 
+def stats(ms: list[float]) -> dict:
+    lat = sorted(ms)
+    return {"p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1),
+            "p99_ms": round(percentile(lat, 99), 1), "max_ms": round(lat[-1], 1) if lat else None}
+
+
+async def follow_reindex(client: httpx.AsyncClient, full: bool, token: str) -> tuple[str, asyncio.Event, dict]:
+    """Start a re-index; returns its id, an event set when it has finished, and a dict filled with its end."""
+    auth = {"Authorization": f"Bearer {token}"}
+    r = await client.post("/admin/reindex", json={"full": full}, headers=auth)
+    r.raise_for_status()
+    run_id, finished, outcome = r.json()["id"], asyncio.Event(), {}
+
+    async def poll() -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            state = (await client.get(f"/admin/reindex/{run_id}", headers=auth)).json()
+            if state["status"] != "running":
+                outcome.update(state)
+                finished.set()
+                return
+
+    asyncio.ensure_future(poll())
+    return run_id, finished, outcome
+
+
+async def probe_readyz(client: httpx.AsyncClient, stop: asyncio.Event, out: list[float]) -> None:
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        r = await client.get("/readyz")
+        out.append((time.perf_counter() - t0) * 1000)
+        if r.status_code != 200:
+            out.append(float("inf"))
+        await asyncio.sleep(0.1)
+
+
 async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: int, timeout: float,
-              cold: bool = False) -> dict:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+              cold: bool = False, reindex: str | None = None, admin_token: str | None = None,
+              probe: bool = False) -> dict:
+    limits = httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2)
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout) as client:
         for i in range(warmup):
             await client.post("/ask", json={"question": questions[i % len(questions)]})
@@ -54,10 +97,19 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
         errors: Counter = Counter()
         modes: Counter = Counter()
         next_i = 0
+        done = asyncio.Event()
+        finished, outcome, run_id = None, {}, None
+        if reindex:
+            run_id, finished, outcome = await follow_reindex(client, reindex == "full", admin_token or "")
+        probes: list[float] = []
+        prober = asyncio.ensure_future(probe_readyz(client, done, probes)) if probe else None
+
+        def more() -> bool:
+            return next_i < n or (finished is not None and not finished.is_set())
 
         async def worker() -> None:
             nonlocal next_i
-            while next_i < n:
+            while more():
                 i, next_i = next_i, next_i + 1
                 question = questions[i % len(questions)] + (f" (request {i})" if cold else "")
                 t0 = time.perf_counter()
@@ -75,13 +127,25 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - t0
+        done.set()
+        if prober is not None:
+            await prober
     lat = sorted(latencies)
     answered = sum(modes.values())
-    return {"requests": n, "concurrency": concurrency, "cold": cold, "seconds": round(wall, 2),
-            "p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1),
-            "p99_ms": round(percentile(lat, 99), 1), "mean_ms": round(statistics.fmean(lat), 1) if lat else None,
-            "answers_per_s": round(answered / wall, 1) if wall else None,
-            "errors": sum(errors.values()), "error_kinds": dict(errors), "modes": dict(modes)}
+    result = {"requests": next_i, "concurrency": concurrency, "cold": cold, "seconds": round(wall, 2),
+              "p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1),
+              "p99_ms": round(percentile(lat, 99), 1), "mean_ms": round(statistics.fmean(lat), 1) if lat else None,
+              "answers_per_s": round(answered / wall, 1) if wall else None,
+              "errors": sum(errors.values()), "error_kinds": dict(errors), "modes": dict(modes)}
+    if probe:
+        result["readyz"] = {"probes": len(probes), **stats(probes)}
+    if reindex:
+        summary = outcome.get("summary") or {}
+        result["reindex"] = {"id": run_id, "mode": reindex, "status": outcome.get("status"),
+                             "error": outcome.get("error"), "seconds": summary.get("seconds"),
+                             "pages_indexed": summary.get("pages_indexed"), "embedded": summary.get("embedded"),
+                             "version": summary.get("version")}
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,13 +157,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--timeout", type=float, default=30.0)
     p.add_argument("--cold", action="store_true", help="make every question unique (no cached embeddings)")
+    p.add_argument("--reindex", choices=["full", "incremental"], help="start a re-index and load until it ends")
+    p.add_argument("--admin-token", help="the service's RA_ADMIN_TOKEN (for --reindex)")
+    p.add_argument("--probe", action="store_true", help="also time /readyz every 100 ms during the load")
     args = p.parse_args(argv)
+    if args.reindex and not args.admin_token:
+        p.error("--reindex needs --admin-token")
     questions = load_questions(args.questions)
-    result = asyncio.run(run(args.url, args.requests, args.concurrency, questions, args.warmup, args.timeout, args.cold))
+    result = asyncio.run(run(args.url, args.requests, args.concurrency, questions, args.warmup, args.timeout, args.cold,
+                             args.reindex, args.admin_token, args.probe))
     print(f"{result['requests']} requests, concurrency {result['concurrency']}, {len(questions)} distinct questions"
           + (" (each made unique: cold)" if args.cold else ""))
     print(f"latency ms: p50 {result['p50_ms']}  p95 {result['p95_ms']}  p99 {result['p99_ms']}  mean {result['mean_ms']}")
     print(f"answers/s: {result['answers_per_s']}   errors: {result['errors']} {result['error_kinds'] or ''}")
+    if "readyz" in result:
+        r = result["readyz"]
+        print(f"/readyz ms ({r['probes']} probes): p50 {r['p50_ms']}  p95 {r['p95_ms']}  max {r['max_ms']}")
+    if "reindex" in result:
+        r = result["reindex"]
+        print(f"re-index {r['id']} ({r['mode']}) {r['status']}: {r['seconds']} s, {r['pages_indexed']} pages indexed, "
+              f"{r['embedded']} texts embedded, version {r['version']}" + (f", error: {r['error']}" if r["error"] else ""))
     print(json.dumps(result))
     return 1 if result["errors"] else 0
 

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     openai_api_key: str | None = Field(None, validation_alias=AliasChoices("OPENAI_API_KEY", "RA_OPENAI_API_KEY"))
     openai_base_url: str | None = Field(None, validation_alias=AliasChoices("OPENAI_BASE_URL", "RA_OPENAI_BASE_URL"))
     llm_timeout: float = Field(30.0, gt=0, description="Seconds for the whole model answer, first to last token.")
+    condense_timeout: float = Field(
+        5.0, gt=0, description="Seconds for the model to rewrite a follow-up as a standalone question, else the rule does.")
+    roadmap_url: str | None = Field(
+        None, description="Where roadmap citations point (a page publishing the roadmap); unset: this service's /roadmap.")
     top_k: int = Field(5, ge=1, le=20)
 
     # --- the service

@@ -1,7 +1,8 @@
 """The FastAPI app factory. `create_app(settings)` builds nothing but the app: its lifespan opens the index
 store, the embedder, the Retriever and the Answerer (generating with `OpenAIChatModel` when a model and an
-API key are configured), parses the roadmap and opens the feedback store, starts the `IndexWatcher` that
-keeps the index fresh in the background, and yields them as typed lifespan state that routes reach through
+API key are configured; a second client with a short timeout condenses follow-up questions), parses the
+roadmap and opens the feedback store, starts the `IndexWatcher` that keeps the index fresh in the background,
+and yields them as typed lifespan state that routes reach through
 `api.deps`. A store without an index does not stop start-up: `/readyz` and
 `/ask` answer 503 until the Retriever loads one. Every error is JSON `{"error": {"status", "message"}}`;
 an unexpected one is logged with its trace and answered with a generic 500. `/docs` (Swagger UI) and
@@ -50,6 +51,7 @@ GENERIC_500 = "internal error: the request could not be completed (the details a
 def build_services(settings: Settings, metrics: Metrics) -> Services:
     """Open everything the routes use (blocking: run in a thread)."""
     from api.answer import Answerer
+    from api.conversation import Condenser
     from api.llm import OpenAIChatModel
     from ingest.roadmap import load_roadmap
     from vectorstore.client import open_client
@@ -61,16 +63,19 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
     store = IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection)
     embedder = make_embedder(settings)
     retriever = Retriever(store, BatchingEmbedder(embedder))  # concurrent questions share model runs
-    llm = None
+    llm = condenser = None
     if settings.llm_model and settings.openai_api_key:
         llm = OpenAIChatModel(settings.llm_model, settings.openai_api_key, settings.openai_base_url, settings.llm_timeout)
+        # its own client: a short timeout, a one-line reply
+        condenser = Condenser(OpenAIChatModel(settings.llm_model, settings.openai_api_key, settings.openai_base_url,
+                                              settings.condense_timeout, temperature=0.0, max_tokens=120))
     try:
         retriever.ready()  # load the index now if there is one; without one the service still starts
     except RoadmapAssistantError as exc:
         log.warning("no index loaded at start-up: %s", exc)
     return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=Answerer(llm),
                     roadmap=roadmap, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
-                    reindexer=Reindexer(settings, store), metrics=metrics,
+                    reindexer=Reindexer(settings, store), metrics=metrics, condenser=condenser,
                     watcher=IndexWatcher(retriever, retriever.refresh_seconds))
 
 
@@ -88,6 +93,8 @@ def make_lifespan(settings: Settings, metrics: Metrics):
             llm = getattr(services.answerer, "llm", None)
             if llm is not None and hasattr(llm, "close"):
                 llm.close()
+            if services.condenser is not None:
+                services.condenser.close()
 
     return lifespan
 

@@ -33,6 +33,7 @@ class Services:
     feedback: FeedbackStore
     reindexer: Reindexer
     metrics: Metrics
+    condenser: Any = None   # api.conversation.Condenser: a model's rewrite of follow-ups (None: the rule)
     watcher: Any = None     # api.watcher.IndexWatcher (started by the lifespan)
     catalog_cache: dict = field(default_factory=dict)  # index version -> built catalog
 

@@ -1,15 +1,17 @@
 """The service's request and response bodies (pydantic), and the one shape of every error:
 `{"error": {"status": int, "message": str}}`. Validation limits live here: a question is 1..2,000
-characters and not blank, a week is 1..16, top_k is 1..10. Request bodies are strict: a JSON value must
-already have its field's type (`{"week": true}` or `{"week": "3"}` is refused, not read as 1 or 3). The
-OpenAI-compatible bodies accept and ignore fields the service does not use (temperature, max_tokens, ...),
-as OpenAI clients send them.
+characters and not blank, a week is 1..16, top_k is 1..10, `history` holds at most 8 messages of at most
+2,000 characters each. Request bodies are strict: a JSON value must already have its field's type
+(`{"week": true}` or `{"week": "3"}` is refused, not read as 1 or 3). The OpenAI-compatible bodies accept and
+ignore fields the service does not use (temperature, max_tokens, ...), as OpenAI clients send them.
 """
 from __future__ import annotations
 
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from api.conversation import MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS, Message
 
 MAX_QUESTION_CHARS = 2000
 MODEL_NAME = "roadmap-assistant"
@@ -35,14 +37,30 @@ class ErrorOut(BaseModel):
     error: ErrorDetail
 
 
+class HistoryMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=MAX_MESSAGE_CHARS)
+
+    def message(self) -> Message:
+        return Message(self.role, self.content)
+
+
 class AskIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The learner's question.")
-    week: int | None = Field(None, ge=1, le=16, description="Limit retrieval to this week (else detected from the question).")
+    week: int | None = Field(None, ge=1, le=16, description="The learner's week (the page's or the widget selector's): searched first unless the question names one.")
     top_k: int | None = Field(None, ge=1, le=10, description="How many chunks to retrieve (default: the service's setting).")
+    history: list[HistoryMessage] = Field(
+        default_factory=list, max_length=MAX_HISTORY_MESSAGES,
+        description="Earlier turns of the conversation, oldest first (a follow-up question is read in their light).")
 
     _blank = field_validator("question")(_not_blank)
+
+    def messages(self) -> list[Message]:
+        return [m.message() for m in self.history]
 
 
 class CitationOut(BaseModel):
@@ -59,6 +77,7 @@ class Timings(BaseModel):
     embed: float = Field(0.0, description="Milliseconds.")
     retrieve: float = Field(0.0, description="Milliseconds.")
     generate: float = Field(0.0, description="Milliseconds.")
+    condense: float = Field(0.0, description="Milliseconds the model took to rewrite a follow-up.")
 
 
 class AskOut(BaseModel):
@@ -73,6 +92,7 @@ class AskOut(BaseModel):
     note: str | None
     version: int | None
     timings: Timings
+    query: str = Field(description="What was searched: the standalone form of a follow-up, else the question.")
 
 
 class FeedbackIn(BaseModel):

@@ -1,7 +1,11 @@
 """Load benchmark of a running service's `POST /ask`: N requests at concurrency C (httpx + asyncio), rotating
 through the questions of `eval/questions.jsonl` when present (else a few built-in ones), after a short
-warm-up. The service remembers question embeddings, so repeated questions are cheaper; `--cold` makes every
-question text unique (a request number is appended) to measure the uncached path. Prints p50/p95/p99 latency, answers per second, the error count, and one JSON line with the same.
+warm-up. With `--conversations FILE` (JSONL with `turns`) every other request is instead the last turn of a
+conversation, sent with its earlier turns as `history` (each followed by a short assistant reply): follow-ups
+in the mix. The service remembers question embeddings, so repeated questions are cheaper; `--cold` makes every
+question text unique (a request number is appended; a follow-up gets a run of punctuation instead, which
+changes its embedding but not how it is read) to measure the uncached path. Prints p50/p95/p99 latency
+(overall and for follow-ups), answers per second, the error count, and one JSON line with the same.
 
 `--reindex full|incremental` (with `--admin-token`) starts `POST /admin/reindex` first and keeps the load
 running until that run has finished (at least `-n` requests), then reports the latencies measured while it
@@ -11,6 +15,7 @@ is lost when a request fails or does not answer 200: the exit status is 1 then.
     python -m api --port 8000 &            # with RA_DATA_DIR pointing at an index
     python bench/load.py --url http://127.0.0.1:8000 -n 500 -c 1
     python bench/load.py --url http://127.0.0.1:8000 -n 2000 -c 16
+    python bench/load.py --url http://127.0.0.1:8000 -n 500 -c 1 --conversations eval/conversations.jsonl
     python bench/load.py --url http://127.0.0.1:8000 -n 200 -c 4 --probe --reindex full --admin-token "$RA_ADMIN_TOKEN"
 """
 from __future__ import annotations
@@ -40,6 +45,28 @@ def load_questions(path: Path) -> list[str]:
             if q:
                 out.append(q[:2000])
     return out or BUILT_IN
+
+
+def load_conversations(path: Path | None) -> list[dict]:
+    """Request bodies for the conversations' last turns: the question and its history."""
+    if path is None:
+        return []
+    bodies = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            turns = json.loads(line).get("turns") or []
+            if len(turns) >= 2:
+                history = [m for t in turns[:-1] for m in ({"role": "user", "content": t},
+                                                           {"role": "assistant", "content": "Here is what the sources say [1]."})]
+                bodies.append({"question": turns[-1], "history": history})
+    return bodies
+
+
+def uniquely(body: dict, i: int) -> dict:
+    """The body made unique for request i (the uncached path)."""
+    if "history" in body:  # punctuation: a new embedding, the same words (still read as a follow-up)
+        return {**body, "question": body["question"] + " " + format(i, "b").replace("0", ".").replace("1", "!")}
+    return {**body, "question": body["question"] + f" (request {i})"}
 
 
 def percentile(sorted_ms: list[float], p: float) -> float:
@@ -86,14 +113,24 @@ async def probe_readyz(client: httpx.AsyncClient, stop: asyncio.Event, out: list
         await asyncio.sleep(0.1)
 
 
+def mixed(questions: list[str], conversations: list[dict]) -> list[dict]:
+    """Request bodies: the questions, interleaved one for one with the conversations' follow-ups when given."""
+    singles = [{"question": q[:2000]} for q in questions]
+    if not conversations:
+        return singles
+    return [b for pair in zip(singles * (1 + len(conversations) // len(singles)), conversations) for b in pair]
+
+
 async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: int, timeout: float,
-              cold: bool = False, reindex: str | None = None, admin_token: str | None = None,
-              probe: bool = False) -> dict:
+              cold: bool = False, conversations: list[dict] | None = None, reindex: str | None = None,
+              admin_token: str | None = None, probe: bool = False) -> dict:
     limits = httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2)
+    bodies = mixed(questions, conversations or [])
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout) as client:
         for i in range(warmup):
-            await client.post("/ask", json={"question": questions[i % len(questions)]})
+            await client.post("/ask", json=bodies[i % len(bodies)])
         latencies: list[float] = []
+        followups: list[float] = []
         errors: Counter = Counter()
         modes: Counter = Counter()
         next_i = 0
@@ -111,14 +148,17 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
             nonlocal next_i
             while more():
                 i, next_i = next_i, next_i + 1
-                question = questions[i % len(questions)] + (f" (request {i})" if cold else "")
+                body = bodies[i % len(bodies)]
+                body = uniquely(body, i) if cold else body
                 t0 = time.perf_counter()
                 try:
-                    r = await client.post("/ask", json={"question": question[:2000]})
+                    r = await client.post("/ask", json={**body, "question": body["question"][:2000]})
                 except httpx.HTTPError as exc:
                     errors[type(exc).__name__] += 1
                     continue
                 latencies.append((time.perf_counter() - t0) * 1000)
+                if "history" in body:
+                    followups.append(latencies[-1])
                 if r.status_code != 200:
                     errors[str(r.status_code)] += 1
                 else:
@@ -130,11 +170,13 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
         done.set()
         if prober is not None:
             await prober
-    lat = sorted(latencies)
+    lat, fol = sorted(latencies), sorted(followups)
     answered = sum(modes.values())
     result = {"requests": next_i, "concurrency": concurrency, "cold": cold, "seconds": round(wall, 2),
               "p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1),
               "p99_ms": round(percentile(lat, 99), 1), "mean_ms": round(statistics.fmean(lat), 1) if lat else None,
+              "followups": len(fol), "followup_p50_ms": round(percentile(fol, 50), 1) if fol else None,
+              "followup_p95_ms": round(percentile(fol, 95), 1) if fol else None,
               "answers_per_s": round(answered / wall, 1) if wall else None,
               "errors": sum(errors.values()), "error_kinds": dict(errors), "modes": dict(modes)}
     if probe:
@@ -157,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=20)
     p.add_argument("--timeout", type=float, default=30.0)
     p.add_argument("--cold", action="store_true", help="make every question unique (no cached embeddings)")
+    p.add_argument("--conversations", type=Path, default=None,
+                   help="JSONL with `turns`: every other request is a conversation's last turn, sent with `history`")
     p.add_argument("--reindex", choices=["full", "incremental"], help="start a re-index and load until it ends")
     p.add_argument("--admin-token", help="the service's RA_ADMIN_TOKEN (for --reindex)")
     p.add_argument("--probe", action="store_true", help="also time /readyz every 100 ms during the load")
@@ -164,11 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.reindex and not args.admin_token:
         p.error("--reindex needs --admin-token")
     questions = load_questions(args.questions)
+    conversations = load_conversations(args.conversations)
     result = asyncio.run(run(args.url, args.requests, args.concurrency, questions, args.warmup, args.timeout, args.cold,
-                             args.reindex, args.admin_token, args.probe))
+                             conversations, args.reindex, args.admin_token, args.probe))
     print(f"{result['requests']} requests, concurrency {result['concurrency']}, {len(questions)} distinct questions"
+          + (f" and {len(conversations)} follow-ups with history" if conversations else "")
           + (" (each made unique: cold)" if args.cold else ""))
     print(f"latency ms: p50 {result['p50_ms']}  p95 {result['p95_ms']}  p99 {result['p99_ms']}  mean {result['mean_ms']}")
+    if result["followups"]:
+        print(f"follow-ups ({result['followups']}): p50 {result['followup_p50_ms']}  p95 {result['followup_p95_ms']}")
     print(f"answers/s: {result['answers_per_s']}   errors: {result['errors']} {result['error_kinds'] or ''}")
     if "readyz" in result:
         r = result["readyz"]

@@ -51,7 +51,7 @@ def test_ask_answers_with_citations_taken_from_the_index(api, chunk_texts):
     assert r.status_code == 200
     body = r.json()
     assert body["grounded"] is True and body["mode"] == "extractive"
-    assert isinstance(body["version"], int) and set(body["timings"]) == {"embed", "retrieve", "generate"}
+    assert isinstance(body["version"], int) and set(body["timings"]) == {"embed", "retrieve", "generate", "condense"}
     numbers = {c["n"] for c in body["citations"]}
     used = {int(n) for n in CITE.findall(body["answer"])}
     assert used and used <= numbers

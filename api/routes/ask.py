@@ -1,24 +1,26 @@
-"""`POST /ask` and `POST /ask/stream`: retrieve (in the threadpool: embedding and Chroma are synchronous),
-then answer with the Answerer. The stream is Server-Sent Events: `meta`, then `token`s, then `answer` (the
-same JSON as /ask), then `done`; a failure after the stream has started is sent as an `error` event.
-Answering runs in a worker thread under a `CallScope` (`api.cancel`), so a model call is cancelled as soon as
-its client goes away. The helpers here (`retrieve`, `answer_payload`, `sse`) are shared with the
-OpenAI-compatible routes.
+"""`POST /ask` and `POST /ask/stream`: read the question in its conversation and retrieve (in the threadpool:
+embedding, Chroma and a model's rewrite are synchronous), then answer with the Answerer. The stream is
+Server-Sent Events: `meta`, then `token`s, then `answer` (the same JSON as /ask), then `done`; a failure after
+the stream has started is sent as an `error` event. Reading and answering run in worker threads under a
+`CallScope` (`api.cancel`), so a model call is cancelled as soon as its client goes away. The helpers here
+(`resolve`, `answer_turn`, `answer_payload`, `sse`) are shared with the OpenAI-compatible routes.
 """
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
-from dataclasses import asdict
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
+from api import conversation
 from api.cancel import CallScope, iterate_in_thread, until_disconnect
 from api.deps import ApiKeyOrWidgetDep, ServicesDep, Services
 from api.metrics import Stopwatch
+from api.roadmap_page import link_citations
+from api.routes.pages import roadmap_target
 from api.schemas import AskIn, AskOut, ErrorOut
 from errors import RoadmapAssistantError
 
@@ -28,19 +30,18 @@ router = APIRouter(tags=["ask"], dependencies=[ApiKeyOrWidgetDep])
 ERRORS = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 408: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 STREAM_FAILED = "the answer could not be completed; please try again"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+TIMINGS = ("embed", "retrieve", "generate", "condense")
 
 
-def retrieve(services: Services, question: str, week: int | None, top_k: int | None):
-    """Search the index (raises NothingIndexedError -> 503 while there is no index)."""
-    return services.retriever.search(question, week=week, top_k=top_k or services.settings.top_k)
+def resolve(services: Services, question: str, history: Sequence[conversation.Message], week: int | None,
+            top_k: int | None) -> conversation.Resolved:
+    """Read the question after its history and search it (raises NothingIndexedError -> 503 while there is no
+    index)."""
+    return conversation.resolve(services.retriever, question, conversation.clean_history(history), week,
+                                top_k or services.settings.top_k, services.condenser)
 
 
-def retrieval_ms(retrieval) -> dict[str, float]:
-    t = retrieval.timings or {}
-    return {"embed": t.get("embed", 0.0) * 1000.0, "retrieve": t.get("retrieve", 0.0) * 1000.0}
-
-
-def answer_payload(answer, version: int | None, timings: dict[str, float]) -> dict:
+def answer_payload(answer, version: int | None, timings: dict[str, float], query: str) -> dict:
     """The /ask response body for an Answer."""
     return {
         "answer": answer.answer,
@@ -53,7 +54,8 @@ def answer_payload(answer, version: int | None, timings: dict[str, float]) -> di
         "suggested": answer.suggested,
         "note": answer.note,
         "version": version,
-        "timings": {k: round(timings.get(k, 0.0), 2) for k in ("embed", "retrieve", "generate")},
+        "timings": {k: round(timings.get(k, 0.0), 2) for k in TIMINGS},
+        "query": query,
     }
 
 
@@ -62,16 +64,35 @@ def record(services: Services, answer, timings: dict[str, float], total: Stopwat
     services.metrics.answers.labels(mode=answer.mode, grounded=str(answer.grounded).lower()).inc()
 
 
-def ask_sync(services: Services, question: str, week: int | None, top_k: int | None) -> tuple[object, dict]:
-    """Retrieve and answer in one go (runs in a worker thread); returns (Answer, timings in ms)."""
+def answer_question(services: Services, resolved: conversation.Resolved) -> str:
+    return resolved.answer_question(generated=services.answerer.llm is not None)
+
+
+def finish(answer, target: str):
+    """The answer with its roadmap citations opening on `target` (the /roadmap page or RA_ROADMAP_URL)."""
+    answer.citations = link_citations(answer.citations, target)
+    return answer
+
+
+@dataclass
+class Answered:
+    answer: object           # api.answer.Answer
+    timings: dict[str, float]
+    query: str
+    retrieval: object        # what the answer was made from (vectorstore.retrieve.Retrieval)
+
+
+def answer_turn(services: Services, question: str, week: int | None, top_k: int | None,
+                history: Sequence[conversation.Message], target: str) -> Answered:
+    """Resolve, retrieve and answer in one go (runs in a worker thread)."""
     total = Stopwatch()
-    retrieval = retrieve(services, question, week, top_k)
-    timings = retrieval_ms(retrieval)
+    resolved = resolve(services, question, history, week, top_k)
+    timings = dict(resolved.timings)
     sw = Stopwatch()
-    answer = services.answerer.answer(question, retrieval)
+    answer = finish(services.answerer.answer(answer_question(services, resolved), resolved.retrieval), target)
     timings["generate"] = sw.ms()
     record(services, answer, timings, total)
-    return answer, timings
+    return Answered(answer, timings, resolved.query, resolved.retrieval)
 
 
 def sse(event: str, data: object) -> str:
@@ -84,20 +105,20 @@ def failure_message(exc: Exception) -> str:
 
 @router.post("/ask", response_model=AskOut, responses=ERRORS, summary="Answer a question with cited sources")
 async def ask(body: AskIn, services: ServicesDep, request: Request) -> dict:
-    answer, timings = await until_disconnect(request.receive, CallScope(), ask_sync, services, body.question,
-                                             body.week, body.top_k)
-    return answer_payload(answer, services.retriever.version, timings)
+    done = await until_disconnect(request.receive, CallScope(), answer_turn, services, body.question, body.week,
+                                  body.top_k, body.messages(), roadmap_target(services.settings, request))
+    return answer_payload(done.answer, services.retriever.version, done.timings, done.query)
 
 
-def stream_events(services: Services, question: str, retrieval, total: Stopwatch) -> Iterator[str]:
+def stream_events(services: Services, resolved: conversation.Resolved, total: Stopwatch, target: str) -> Iterator[str]:
     """The SSE body after retrieval (a sync generator: the server iterates it in its threadpool)."""
     version = services.retriever.version
-    timings = retrieval_ms(retrieval)
+    retrieval, timings = resolved.retrieval, dict(resolved.timings)
     yield sse("meta", {"week": retrieval.week, "scope": retrieval.scope, "widened": retrieval.widened,
-                       "version": version})
+                       "version": version, "query": resolved.query})
     try:
         sw, final = Stopwatch(), None
-        for kind, value in services.answerer.stream(question, retrieval):
+        for kind, value in services.answerer.stream(answer_question(services, resolved), retrieval):
             if kind == "token":
                 yield sse("token", {"text": value})
             elif kind == "answer":
@@ -106,7 +127,7 @@ def stream_events(services: Services, question: str, retrieval, total: Stopwatch
             raise RuntimeError("the answerer ended without an answer")
         timings["generate"] = sw.ms()
         record(services, final, timings, total)
-        yield sse("answer", answer_payload(final, version, timings))
+        yield sse("answer", answer_payload(finish(final, target), version, timings, resolved.query))
         yield sse("done", {})
     except Exception as exc:  # the response has started: report in-band, log the trace here
         log.exception("streamed answer failed")
@@ -115,8 +136,10 @@ def stream_events(services: Services, question: str, retrieval, total: Stopwatch
 
 @router.post("/ask/stream", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
              response_class=StreamingResponse, summary="Answer a question, streamed as Server-Sent Events")
-async def ask_stream(body: AskIn, services: ServicesDep) -> StreamingResponse:
+async def ask_stream(body: AskIn, services: ServicesDep, request: Request) -> StreamingResponse:
     total = Stopwatch()
-    retrieval = await run_in_threadpool(retrieve, services, body.question, body.week, body.top_k)
-    return StreamingResponse(iterate_in_thread(CallScope(), stream_events(services, body.question, retrieval, total)),
+    resolved = await until_disconnect(request.receive, CallScope(), resolve, services, body.question, body.messages(),
+                                      body.week, body.top_k)
+    events = stream_events(services, resolved, total, roadmap_target(services.settings, request))
+    return StreamingResponse(iterate_in_thread(CallScope(), events),
                              media_type="text/event-stream", headers=SSE_HEADERS)

@@ -1,8 +1,12 @@
 """An OpenAI-compatible face: `GET /v1/models` lists one model, "roadmap-assistant", and
 `POST /v1/chat/completions` answers the last user message (the question) from the roadmap's sources, whole
-or streamed as `chat.completion.chunk` events ending with `data: [DONE]`. The week comes from an extra body
-field `week` (`extra_body={"week": 9}` with the openai client) or from the question's text. The citations are
-appended to the message as a "Sources:" list (`[n] title — url`) and also given as a top-level `citations`.
+or streamed as `chat.completion.chunk` events ending with `data: [DONE]`. The user and assistant messages
+before it are the conversation a follow-up is read in (the last 8, each cut to 2,000 characters; replayed
+answers lose their Sources lists and `[n]` markers); system messages from the client are ignored, never
+replacing the service's own instructions. The week comes from the question's text, an extra body field `week`
+(`extra_body={"week": 9}` with the openai client), or the conversation. The citations are appended to the
+message as a "Sources:" list (`[n] title — url`) and also given as a top-level `citations`, beside `query`
+(what was searched).
 """
 from __future__ import annotations
 
@@ -15,12 +19,14 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from api.cancel import CallScope, iterate_in_thread, until_disconnect
+from api.conversation import MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS, Message, Resolved
 from api.deps import ApiKeyDep, Services, ServicesDep
 from api.metrics import Stopwatch
-from api.routes.ask import ERRORS, SSE_HEADERS, ask_sync, failure_message, record, retrieval_ms, retrieve
+from api.routes.ask import (ERRORS, SSE_HEADERS, answer_question, answer_turn, failure_message, finish, record,
+                            resolve)
+from api.routes.pages import roadmap_target
 from api.schemas import MAX_QUESTION_CHARS, MODEL_NAME, ChatIn
 
 log = logging.getLogger("api.openai")
@@ -44,6 +50,13 @@ def question_of(body: ChatIn) -> str:
     return question
 
 
+def history_of(body: ChatIn) -> list[Message]:
+    """The user and assistant messages before the last user message: the last 8, each cut to 2,000 characters."""
+    last = max(i for i, m in enumerate(body.messages) if m.role == "user")
+    turns = [Message(m.role, m.text()[:MAX_MESSAGE_CHARS]) for m in body.messages[:last] if m.role in ("user", "assistant")]
+    return turns[-MAX_HISTORY_MESSAGES:]
+
+
 def _usage() -> dict:
     return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
@@ -54,23 +67,28 @@ async def models() -> dict:
 
 
 @router.post("/chat/completions", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
-             summary="Answer the last user message, OpenAI chat-completions style")
+             summary="Answer the last user message in its conversation, OpenAI chat-completions style")
 async def chat_completions(body: ChatIn, services: ServicesDep, request: Request):
     question = question_of(body)
+    history = history_of(body)
+    target = roadmap_target(services.settings, request)
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     if not body.stream:
-        answer, _t = await until_disconnect(request.receive, CallScope(), ask_sync, services, question, body.week,
-                                            body.top_k)
+        done = await until_disconnect(request.receive, CallScope(), answer_turn, services, question, body.week,
+                                      body.top_k, history, target)
+        answer = done.answer
         return {
             "id": cid, "object": "chat.completion", "created": created, "model": MODEL_NAME,
             "choices": [{"index": 0, "finish_reason": "stop",
                          "message": {"role": "assistant", "content": answer.answer + sources_block(answer.citations)}}],
             "usage": _usage(),
             "citations": [asdict(c) for c in answer.citations],
+            "query": done.query,
         }
     total = Stopwatch()
-    retrieval = await run_in_threadpool(retrieve, services, question, body.week, body.top_k)
-    return StreamingResponse(iterate_in_thread(CallScope(), chunks(services, question, retrieval, total, cid, created)),
+    resolved = await until_disconnect(request.receive, CallScope(), resolve, services, question, history, body.week,
+                                      body.top_k)
+    return StreamingResponse(iterate_in_thread(CallScope(), chunks(services, resolved, total, target, cid, created)),
                              media_type="text/event-stream", headers=SSE_HEADERS)
 
 
@@ -80,23 +98,25 @@ def _chunk(cid: str, created: int, delta: dict, finish: str | None = None, **ext
     return f"data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
 
 
-def chunks(services: Services, question: str, retrieval, total: Stopwatch, cid: str, created: int) -> Iterator[str]:
+def chunks(services: Services, resolved: Resolved, total: Stopwatch, target: str, cid: str,
+           created: int) -> Iterator[str]:
     """The streamed completion: a role delta, the answer's tokens, the Sources list, a stop chunk, [DONE]."""
     yield _chunk(cid, created, {"role": "assistant", "content": ""})
     try:
         sw, final = Stopwatch(), None
-        for kind, value in services.answerer.stream(question, retrieval):
+        for kind, value in services.answerer.stream(answer_question(services, resolved), resolved.retrieval):
             if kind == "token" and value:
                 yield _chunk(cid, created, {"content": value})
             elif kind == "answer":
                 final = value
         if final is None:
             raise RuntimeError("the answerer ended without an answer")
-        timings = {**retrieval_ms(retrieval), "generate": sw.ms()}
+        timings = {**resolved.timings, "generate": sw.ms()}
         record(services, final, timings, total)
+        final = finish(final, target)
         if block := sources_block(final.citations):
             yield _chunk(cid, created, {"content": block})
-        yield _chunk(cid, created, {}, "stop", citations=[asdict(c) for c in final.citations])
+        yield _chunk(cid, created, {}, "stop", citations=[asdict(c) for c in final.citations], query=resolved.query)
     except Exception as exc:  # the response has started: end the message with the error, log the trace
         log.exception("streamed chat completion failed")
         yield _chunk(cid, created, {"content": f"\n\n[error: {failure_message(exc)}]"}, "stop")

@@ -1,12 +1,19 @@
-"""The browser side: `GET /` (the demo page), `GET /widget.js` (the embeddable widget, cacheable);
-everything else in `api/static/` is mounted at `/static` by the app.
+"""The browser side: `GET /` (the demo page), `GET /widget.js` (the embeddable widget, cacheable) and
+`GET /roadmap` (the roadmap rendered, where roadmap citations open); everything else in `api/static/` is
+mounted at `/static` by the app.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import SettingsDep
+from api.roadmap_page import render
+from errors import ConfigError
+from settings import Settings
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 router = APIRouter(include_in_schema=False)
@@ -27,3 +34,26 @@ async def index() -> FileResponse:
 @router.get("/widget.js")
 async def widget() -> FileResponse:
     return _file("widget.js", "text/javascript; charset=utf-8", "public, max-age=300")
+
+
+def roadmap_target(settings: Settings, request: Request) -> str:
+    """Where roadmap citations open: RA_ROADMAP_URL when set, else this service's /roadmap page."""
+    return settings.roadmap_url or str(request.url_for("roadmap_page"))
+
+
+def _roadmap_html(path: Path) -> str:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        raise HTTPException(404, "the roadmap file is not available") from None
+    try:
+        return render(text)
+    except ConfigError as exc:
+        raise HTTPException(404, f"the roadmap cannot be shown: {exc}") from None
+
+
+@router.get("/roadmap", name="roadmap_page")
+async def roadmap_page(settings: SettingsDep) -> HTMLResponse:
+    """The roadmap file as a page: an anchor per week (`#week-9`) and per section, as citations name them."""
+    page = await run_in_threadpool(_roadmap_html, settings.roadmap)
+    return HTMLResponse(page, headers={"Cache-Control": "no-cache"})

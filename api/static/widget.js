@@ -1,7 +1,8 @@
 /*! Roadmap Assistant chat widget: one tag, no dependencies.
  *   <script src="https://HOST/widget.js" data-api="https://HOST" data-week="7" defer></script>
  * Attributes: data-api (default: this script's origin), data-week (1..16), data-title, data-open ("true"
- * opens the panel at load), data-position ("right" | "left").
+ * opens the panel at load), data-position ("right" | "left"). Each question is sent with the conversation's
+ * last turns as `history`, so follow-ups ("and for week 7?") are understood; "New chat" forgets them.
  * All DOM lives in a Shadow DOM root. The only global is window.RoadmapAssistant = {open(), close(),
  * setWeek(n | null), version}. Model and source text is only ever set with textContent, never as HTML.
  */
@@ -19,6 +20,7 @@
   var LEFT = ds.position === "left";
   var KEY = "roadmap-assistant:" + API;
   var IDLE_MS = 60000;
+  var HISTORY = 8, HISTORY_CHARS = 2000; // the API's limits on `history`
   var MSG = {
     unreachable: "Can't reach the assistant. Check your connection and try again.",
     cut: "The answer was cut off. Try again.",
@@ -295,6 +297,20 @@
         }), [url ? h("span", { class: "host", text: hostOf(url) }) : null]))));
   }
 
+  /* The last turns before a new question, as the API's `history`: questions and answers, errors left out. */
+  function history() {
+    var out = [];
+    convo.forEach(function (item) {
+      var text = item.role === "user" ? item.text : item.role === "assistant" && item.data ? item.data.answer : null;
+      if (typeof text === "string" && text.trim()) {
+        out.push({ role: item.role, content: text.slice(0, HISTORY_CHARS) });
+      }
+    });
+    return out.slice(-HISTORY);
+  }
+
+  function same(a, b) { return String(a || "").replace(/\s+/g, " ").trim().toLowerCase() === String(b || "").replace(/\s+/g, " ").trim().toLowerCase(); }
+
   function scopeText(d) {
     if (d.widened && d.week) return "Nothing in week " + d.week + ", so all weeks were searched.";
     if (d.scope === "week" && d.week) return "Searched week " + d.week + ".";
@@ -381,6 +397,7 @@
       }));
     }
     el.append(h("div", { class: "scope", text: scopeText(d) }));
+    if (d.query && !same(d.query, item.question)) el.append(h("div", { class: "scope query", text: "Searched for: " + d.query }));
     if (cites.length) {
       el.append(h.apply(null, ["ol", { class: "sources", "aria-label": "Sources" }].concat(cites.map(sourceCard))));
     }
@@ -482,7 +499,7 @@
     if (typeof text !== "string") { input.value = ""; grow(); }
     var hi = log.querySelector(".hello");
     if (hi) hi.remove();
-    var user = { role: "user", text: q };
+    var past = history(), user = { role: "user", text: q };
     convo.push(user);
     save();
     log.append(render(user));
@@ -503,7 +520,7 @@
     fetch(API + "/ask/stream", {
       method: "POST", signal: my.signal,
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-      body: JSON.stringify({ question: q, week: week })
+      body: JSON.stringify(past.length ? { question: q, week: week, history: past } : { question: q, week: week })
     }).then(function (res) {
       started = true;
       if (!res.ok || !res.body) {

@@ -1,0 +1,326 @@
+"""Checks on the evaluation data in eval/: the issue-9 test set (`test_questions.jsonl`) and the issue-10
+conversation set (`conversations.jsonl`).
+
+The schema and count checks need only the files. The gold checks read the documentation mirror at
+`../shared/mirror` (relative to the repository root; from a git worktree, relative to the main checkout) and
+skip when it is absent: every gold URL is the manifest `url` of a page that does not fail in the mirror (no
+403/404/429 route, not a JavaScript-only shell), every `must_contain` phrase is in the visible text of a gold
+page (BeautifulSoup `get_text`, whitespace-normalised, case-insensitive) or of the roadmap week it names,
+cross-week answers sit on a page of `answer_week`, and no question copies six words in a row from its gold page.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urldefrag, urljoin
+
+import pytest
+from bs4 import BeautifulSoup
+
+from ingest.roadmap import clean, load_roadmap
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL = ROOT / "eval"
+ROADMAP_GOLD = re.compile(r"roadmap\.md#week-(\d+)")
+QUESTION_KINDS = {"answerable", "cross_week", "unanswerable"}
+CONVERSATION_KINDS = {"pronoun", "ellipsis", "week_switch", "week_keep", "topic_change"}
+SHELL_TEXT_CHARS = 200  # a page whose visible text is shorter than this is a JavaScript-only shell
+
+
+def _load(name: str) -> list[dict]:
+    lines = (EVAL / name).read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def questions() -> list[dict]:
+    return _load("test_questions.jsonl")
+
+
+@pytest.fixture(scope="module")
+def conversations() -> list[dict]:
+    return _load("conversations.jsonl")
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def _is_week(value) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 16)
+
+
+def _check_gold_and_facts(gold: list, must: list, where: str) -> None:
+    assert isinstance(gold, list) and all(isinstance(g, str) and g for g in gold), where
+    assert isinstance(must, list) and 1 <= len(must) <= 3, f"{where}: 1-3 must_contain phrases"
+    for phrase in must:
+        assert isinstance(phrase, str) and phrase.strip() == phrase and phrase, where
+        assert phrase == phrase.lower(), f"{where}: must_contain is lower-case: {phrase!r}"
+
+
+# ---- schema and counts (no mirror needed) ----
+
+def test_questions_schema(questions):
+    """Every test question has the dev set's fields, a valid kind and week, and ids t001, t002, ... in order."""
+    assert [q["id"] for q in questions] == [f"t{i:03d}" for i in range(1, len(questions) + 1)]
+    for q in questions:
+        where = q["id"]
+        assert set(q) - {"answer_week"} == {"id", "question", "week", "gold_urls", "must_contain", "kind"}, where
+        assert q["kind"] in QUESTION_KINDS, where
+        assert isinstance(q["question"], str) and len(q["question"].split()) >= 4, where
+        assert _is_week(q["week"]), where
+        assert ("answer_week" in q) == (q["kind"] == "cross_week"), where
+        if q["kind"] == "unanswerable":
+            assert q["gold_urls"] == [] and q["must_contain"] == [], where
+        else:
+            assert q["gold_urls"], where
+            _check_gold_and_facts(q["gold_urls"], q["must_contain"], where)
+        if q["kind"] == "cross_week":
+            assert _is_week(q["answer_week"]) and q["answer_week"] is not None, where
+            assert q["week"] is not None and q["week"] != q["answer_week"], where
+    assert len({_norm(q["question"]) for q in questions}) == len(questions), "a question appears twice"
+
+
+def test_questions_counts(questions):
+    """The test set is large enough and covers what issue 9 asks for."""
+    kinds = Counter(q["kind"] for q in questions)
+    roadmap = [q for q in questions if any(ROADMAP_GOLD.fullmatch(g) for g in q["gold_urls"])]
+    answered_weeks = {q["week"] for q in questions if q["kind"] == "answerable" and q["week"] is not None}
+    assert len(questions) >= 110
+    assert kinds["unanswerable"] >= 30
+    assert kinds["cross_week"] >= 10
+    assert len(roadmap) >= 10
+    assert len({ROADMAP_GOLD.fullmatch(q["gold_urls"][0]).group(1) for q in roadmap}) >= 8, "roadmap weeks vary"
+    assert len(answered_weeks) >= 14, "answerable questions over many weeks"
+    in_text = [q for q in questions if q["week"] is not None and re.search(rf"\b(week|wk) ?{q['week']}\b",
+                                                                            q["question"], re.I)]
+    assert 10 <= len(in_text) <= len(questions) // 2, "some, not most, name their week in the text"
+
+
+STOPWORDS = set("a an the of to in on for and or is it do does i my me what how can with be are this that when which "
+                "should there by from at as if we you your".split())
+MAX_DEV_OVERLAP = 0.45  # content-word Jaccard above which a text counts as a paraphrase of a dev question
+
+
+@lru_cache(maxsize=1)
+def _dev_words() -> tuple[tuple[str, frozenset], ...]:
+    return tuple((d["id"], frozenset(_words(d["question"])) - STOPWORDS) for d in _load("questions.jsonl"))
+
+
+def _dev_overlaps(text: str) -> list[tuple[str, float]]:
+    """The dev questions (eval/questions.jsonl) whose content words overlap `text`'s above MAX_DEV_OVERLAP."""
+    mine = set(_words(text)) - STOPWORDS
+    found = []
+    for dev_id, theirs in _dev_words():
+        overlap = len(mine & theirs) / len(mine | theirs)
+        if overlap > MAX_DEV_OVERLAP:
+            found.append((dev_id, round(overlap, 2)))
+    return found
+
+
+def test_questions_are_not_copies_of_dev_questions(questions):
+    """No test question repeats or closely paraphrases one of eval/questions.jsonl."""
+    for q in questions:
+        assert not _dev_overlaps(q["question"]), q["id"]
+
+
+def test_test_conversations_do_not_paraphrase_dev_questions(conversations):
+    """No turn of a test-split conversation repeats or closely paraphrases a dev question."""
+    for c in conversations:
+        if c["split"] == "test":
+            for turn in c["turns"]:
+                assert not _dev_overlaps(turn), (c["id"], turn)
+
+
+def test_conversations_schema(conversations):
+    """Every conversation has 2-3 user turns, a kind, a split, and gold facts for its last turn."""
+    assert [c["id"] for c in conversations] == [f"c{i:03d}" for i in range(1, len(conversations) + 1)]
+    for c in conversations:
+        where = c["id"]
+        assert set(c) == {"id", "split", "week", "turns", "kind", "gold_urls", "must_contain", "expected_week"}
+        assert c["split"] in {"dev", "test"}, where
+        assert c["kind"] in CONVERSATION_KINDS, where
+        assert _is_week(c["week"]) and _is_week(c["expected_week"]), where
+        assert 2 <= len(c["turns"]) <= 3, where
+        assert all(isinstance(t, str) and t.strip() for t in c["turns"]), where
+        assert c["gold_urls"], where
+        _check_gold_and_facts(c["gold_urls"], c["must_contain"], where)
+
+
+def _named_week(turn: str) -> int | None:
+    found = re.findall(r"\b(?:week|wk) ?(\d{1,2})\b", turn, re.I)
+    return int(found[-1]) if found else None
+
+
+def test_conversation_kinds_match_their_turns(conversations):
+    """week_switch names the expected week in the last turn; week_keep names none and keeps the week an earlier
+    turn named; pronoun and topic_change last turns name no week."""
+    for c in conversations:
+        last, earlier = c["turns"][-1], c["turns"][:-1]
+        if c["kind"] == "week_switch":
+            assert _named_week(last) == c["expected_week"], c["id"]
+        elif c["kind"] == "week_keep":
+            assert _named_week(last) is None, c["id"]
+            assert [_named_week(t) for t in earlier if _named_week(t)][-1] == c["expected_week"], c["id"]
+        else:
+            assert _named_week(last) is None, c["id"]
+        if c["kind"] in {"pronoun", "topic_change"}:
+            assert c["expected_week"] == c["week"], c["id"]
+
+
+def test_conversation_counts(conversations):
+    """At least 36 conversations, the kinds roughly even, about 40% in the test split spread over every kind,
+    and some where the widget's week differs from the week a turn names."""
+    kinds = Counter(c["kind"] for c in conversations)
+    assert len(conversations) >= 36
+    assert set(kinds) == CONVERSATION_KINDS
+    assert min(kinds.values()) >= 6 and max(kinds.values()) <= 2 * min(kinds.values())
+    tests = [c for c in conversations if c["split"] == "test"]
+    assert 0.3 <= len(tests) / len(conversations) <= 0.5
+    assert {c["kind"] for c in tests} == CONVERSATION_KINDS
+    differ = [c for c in conversations if c["week"] is not None and c["expected_week"] not in (None, c["week"])]
+    assert len(differ) >= 4
+
+
+# ---- gold pages against the mirror ----
+
+def _mirror() -> Path | None:
+    """`../shared/mirror` beside the repository; from a git worktree, beside the main checkout."""
+    candidates = [ROOT.parent / "shared" / "mirror"]
+    try:
+        common = subprocess.run(["git", "rev-parse", "--path-format=absolute", "--git-common-dir"], cwd=ROOT,
+                                capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        candidates.append(Path(common).parent.parent / "shared" / "mirror")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return next((c for c in candidates if list(c.glob("manifest-*.json"))), None)
+
+
+class Mirror:
+    """The mirror's manifests and routes, with each page's visible text and weeks read on demand."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.pages = {e["url"]: e for f in sorted(root.glob("manifest-*.json")) for e in json.loads(f.read_text())}
+        routes = [r for f in root.glob("routes-*.json") for r in json.loads(f.read_text())]
+        self.failing = {r["url"] for r in routes if r.get("status", 200) >= 400}
+        self.redirects = {r["url"]: r["location"] for r in routes if r.get("status") in (301, 302, 307, 308)}
+
+    @lru_cache(maxsize=None)
+    def soup(self, url: str) -> BeautifulSoup:
+        soup = BeautifulSoup((self.root / self.pages[url]["file"]).read_bytes(), "lxml")
+        for tag in soup(["script", "style", "noscript", "template"]):
+            tag.decompose()
+        return soup
+
+    @lru_cache(maxsize=None)
+    def text(self, url: str) -> str:
+        return _norm(self.soup(url).get_text(" "))
+
+    def fails(self, url: str) -> bool:
+        return url in self.failing or len(self.text(url)) < SHELL_TEXT_CHARS
+
+    @lru_cache(maxsize=None)
+    def weeks(self, url: str) -> frozenset:
+        """The page's roadmap week; a depth-1 page without one takes the weeks of the depth-0 pages linking to it."""
+        entry = self.pages[url]
+        if entry["roadmap_week"] is not None or entry["depth"] == 0:
+            return frozenset({entry["roadmap_week"]} - {None})
+        return frozenset(e["roadmap_week"] for u, e in self.pages.items()
+                         if e["depth"] == 0 and e["roadmap_week"] is not None and url in self.links(u))
+
+    @lru_cache(maxsize=None)
+    def links(self, url: str) -> frozenset:
+        hrefs = (urldefrag(urljoin(url, a["href"]))[0] for a in self.soup(url).find_all("a", href=True))
+        return frozenset(self.redirects.get(h, h) for h in hrefs)
+
+
+@pytest.fixture(scope="module")
+def mirror() -> Mirror:
+    root = _mirror()
+    if root is None:
+        pytest.skip("documentation mirror not found at ../shared/mirror (beside the repository or its main "
+                    "checkout); the gold-page checks need it")
+    return Mirror(root)
+
+
+@pytest.fixture(scope="module")
+def roadmap_text() -> dict[int, str]:
+    return {w.number: _norm(clean(w.text)) for w in load_roadmap(ROOT / "roadmap.md").weeks}
+
+
+def _gold_text(url: str, mirror: Mirror, roadmap_text: dict[int, str], where: str) -> str:
+    match = ROADMAP_GOLD.fullmatch(url)
+    if match:
+        assert int(match.group(1)) in roadmap_text, f"{where}: no such roadmap week: {url}"
+        return roadmap_text[int(match.group(1))]
+    assert url in mirror.pages, f"{where}: gold URL is not a manifest url: {url}"
+    assert not mirror.fails(url), f"{where}: gold page fails in the mirror: {url}"
+    return mirror.text(url)
+
+
+def _check_facts(item: dict, mirror: Mirror, roadmap_text: dict[int, str]) -> None:
+    texts = [_gold_text(g, mirror, roadmap_text, item["id"]) for g in item["gold_urls"]]
+    for phrase in item["must_contain"]:
+        assert any(phrase in t for t in texts), f"{item['id']}: {phrase!r} is in no gold page"
+
+
+def test_question_gold_pages_hold_the_facts(questions, mirror, roadmap_text):
+    """Gold URLs are live manifest pages or roadmap weeks, and each key fact is in a gold page's visible text."""
+    for q in questions:
+        _check_facts(q, mirror, roadmap_text)
+
+
+def test_question_weeks_match_their_gold_pages(questions, mirror):
+    """An answerable question asked in week N is answered on a page of week N (or a week-less page), a
+    cross-week one on a page of its answer_week and not of the week it is asked in; gold pages are of both
+    depths."""
+    depths = set()
+    for q in questions:
+        pages = [g for g in q["gold_urls"] if not ROADMAP_GOLD.fullmatch(g)]
+        depths |= {mirror.pages[g]["depth"] for g in pages}
+        for g in pages:
+            weeks = mirror.weeks(g)
+            if q["kind"] == "answerable" and q["week"] is not None and weeks:
+                assert q["week"] in weeks, (q["id"], g, sorted(weeks))
+            if q["kind"] == "cross_week":
+                assert q["answer_week"] in weeks and q["week"] not in weeks, (q["id"], g, sorted(weeks))
+        for g in q["gold_urls"]:
+            match = ROADMAP_GOLD.fullmatch(g)
+            if match and q["kind"] == "answerable" and q["week"] is not None:
+                assert int(match.group(1)) == q["week"], q["id"]
+    assert depths == {0, 1}
+
+
+def test_questions_are_paraphrased(questions, mirror):
+    """No question shares a run of six consecutive words with its gold page."""
+    def runs(text: str) -> set:
+        words = _words(text)
+        return {tuple(words[i:i + 6]) for i in range(len(words) - 5)}
+
+    for q in questions:
+        for g in q["gold_urls"]:
+            if not ROADMAP_GOLD.fullmatch(g):
+                shared = runs(q["question"]) & runs(mirror.text(g))
+                assert not shared, (q["id"], [" ".join(s) for s in shared])
+
+
+def test_conversation_gold_pages_hold_the_facts(conversations, mirror, roadmap_text):
+    """The last turn's gold URLs are live manifest pages or roadmap weeks holding its key facts, on a page of
+    the week that turn should search."""
+    for c in conversations:
+        _check_facts(c, mirror, roadmap_text)
+        for g in c["gold_urls"]:
+            match = ROADMAP_GOLD.fullmatch(g)
+            if match:
+                assert c["expected_week"] in (None, int(match.group(1))), c["id"]
+            elif c["expected_week"] is not None and mirror.weeks(g):
+                assert c["expected_week"] in mirror.weeks(g), (c["id"], g, sorted(mirror.weeks(g)))

@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     rate_limit_clients: int = Field(100_000, ge=1, description="Clients the rate limiter remembers (least recent dropped).")
     body_timeout: float = Field(15.0, gt=0, description="Seconds a client has to send its whole request body.")
 
+    # --- the question log (insights)
+    question_log: bool = Field(True, description="Log every answer for the insights (RA_QUESTION_LOG=off turns it off).")
+    question_log_days: int = Field(90, ge=1, description="Days a question-log entry is kept.")
+
     @field_validator("api_keys", "cors_origins", "trusted_proxies", mode="before")
     @classmethod
     def _json_list(cls, value: object) -> object:

@@ -38,6 +38,7 @@ class Answer:
     widened: bool
     suggested: dict | None
     note: str | None = None
+    log_id: str | None = None  # its row in the question log, once logged
 
 
 

@@ -1,9 +1,10 @@
 """The FastAPI app factory. `create_app(settings)` builds nothing but the app: its lifespan opens the index
 store, the embedder, the Retriever and the Answerer (generating with `OpenAIChatModel` when a model and an
 API key are configured; a second client with a short timeout condenses follow-up questions), parses the
-roadmap and opens the feedback store, starts the `IndexWatcher` that keeps the index fresh in the background,
-and yields them as typed lifespan state that routes reach through
-`api.deps`. A store without an index does not stop start-up: `/readyz` and
+roadmap, opens the feedback store, starts the question log's writer (`api.questionlog`, unless
+`RA_QUESTION_LOG=off`) and gathers what the insights read, starts the `IndexWatcher` that keeps the index
+fresh in the background, and yields them as typed lifespan state that routes reach through `api.deps`. A
+store without an index does not stop start-up: `/readyz` and
 `/ask` answer 503 until the Retriever loads one. Every error is JSON `{"error": {"status", "message"}}`;
 an unexpected one is logged with its trace and answered with a generic 500. `/docs` (Swagger UI) and
 `/redoc` load their scripts and styles from the app itself (`fastapi-offline` ships them), so they work
@@ -28,8 +29,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.batching import BatchingEmbedder
 from api.deps import AppState, Services
 from api.feedback import FeedbackStore
+from api.insights_data import InsightsData
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, JSONCORSMiddleware, RateLimitMiddleware
 from api.metrics import Metrics, MetricsMiddleware
+from api.questionlog import QuestionLog
 from api.reindex import Reindexer
 from api.watcher import IndexWatcher
 from api.routes import ROUTERS
@@ -73,10 +76,21 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
         retriever.ready()  # load the index now if there is one; without one the service still starts
     except RoadmapAssistantError as exc:
         log.warning("no index loaded at start-up: %s", exc)
+    questions = open_question_log(settings, metrics)
+    insights = InsightsData(settings, store, embedder, retriever, {w.number: w.title for w in roadmap.weeks},
+                            flush=questions.flush if questions is not None else None)
     return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=Answerer(llm),
                     roadmap=roadmap, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
                     reindexer=Reindexer(settings, store), metrics=metrics, condenser=condenser,
-                    watcher=IndexWatcher(retriever, retriever.refresh_seconds))
+                    questions=questions, insights=insights, watcher=IndexWatcher(retriever, retriever.refresh_seconds))
+
+
+def open_question_log(settings: Settings, metrics: Metrics) -> QuestionLog | None:
+    """The question log's writer, started (its file is opened in the background: a read-only or full disk
+    never stops the service), or None when `RA_QUESTION_LOG=off`."""
+    if not settings.question_log:
+        return None
+    return QuestionLog(settings.data_dir / "questions", settings.question_log_days, metrics).start()
 
 
 def make_lifespan(settings: Settings, metrics: Metrics):
@@ -90,6 +104,8 @@ def make_lifespan(settings: Settings, metrics: Metrics):
         finally:
             await asyncio.to_thread(services.watcher.stop)
             await asyncio.to_thread(services.reindexer.shutdown)
+            if services.questions is not None:
+                await asyncio.to_thread(services.questions.close)
             llm = getattr(services.answerer, "llm", None)
             if llm is not None and hasattr(llm, "close"):
                 llm.close()

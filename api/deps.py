@@ -15,7 +15,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import require_admin_token, require_api_key, require_api_key_or_widget
 from api.feedback import FeedbackStore
+from api.insights_data import InsightsData
 from api.metrics import Metrics
+from api.questionlog import QuestionLog
 from api.reindex import Reindexer
 from ingest.roadmap import Roadmap
 from settings import Settings
@@ -35,6 +37,8 @@ class Services:
     metrics: Metrics
     condenser: Any = None   # api.conversation.Condenser: a model's rewrite of follow-ups (None: the rule)
     watcher: Any = None     # api.watcher.IndexWatcher (started by the lifespan)
+    questions: QuestionLog | None = None  # None: RA_QUESTION_LOG=off
+    insights: InsightsData | None = None
     catalog_cache: dict = field(default_factory=dict)  # index version -> built catalog
 
 
@@ -92,3 +96,4 @@ async def require_admin(settings: SettingsDep,
 AdminDep = Depends(require_admin)
 ApiKeyDep = Depends(require_api_key)
 ApiKeyOrWidgetDep = Depends(require_api_key_or_widget)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]  # the bearer token given, if any

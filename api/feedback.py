@@ -1,20 +1,18 @@
 """Learners' feedback on answers, kept durably in one SQLite file (stdlib sqlite3, WAL journal): each row
 holds the question, the answer, its citations (JSON), the rating (up/down) and an optional comment.
-One connection per call, so the store is safe to use from the server's worker threads and survives
-restarts (it is just the file).
+One connection per call (`api.sqlitedb`), so the store is safe to use from the server's worker threads and
+processes, and survives restarts (it is just the file).
 """
 from __future__ import annotations
 
-import contextlib
 import json
-import random
-import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from api import sqlitedb
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -47,30 +45,10 @@ class Feedback:
 class FeedbackStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Replicas sharing a data folder may create the file at the same moment. Switching to WAL takes an
-        # exclusive lock that SQLite refuses at once (no busy wait) while another connection is setting up, so
-        # retry briefly; once one process has switched, the mode is stored in the file and the rest skip it.
-        for attempt in range(50):
-            try:
-                with self._connect() as db:
-                    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                        db.execute("PRAGMA journal_mode=WAL")
-                    db.executescript(_SCHEMA)
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or attempt == 49:
-                    raise
-                time.sleep(0.05 + 0.05 * random.random())
+        sqlitedb.create(self.path, _SCHEMA)
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10)
-        try:
-            with db:  # commits on success, rolls back on error
-                yield db
-        finally:
-            db.close()
+    def _connect(self):
+        return sqlitedb.connect(self.path)
 
     def add(self, question: str, answer: str, citations: list[Any], rating: str, comment: str | None = None) -> str:
         """Store one piece of feedback; returns its id."""

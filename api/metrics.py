@@ -1,6 +1,7 @@
 """Prometheus metrics with a registry per app (never the process-global one, so two apps in one process,
 as in tests, count separately): requests by route template, method and status; latency by stage
-(embed, retrieve, generate, total) in seconds; the index version being served. `MetricsMiddleware` counts
+(embed, retrieve, generate, total) in seconds; the index version being served; the question log's rows
+written, failed and dropped. `MetricsMiddleware` counts
 every HTTP request, including those answered by other middleware (413, 429) before routing.
 """
 from __future__ import annotations
@@ -25,6 +26,12 @@ class Metrics:
                                registry=self.registry)
         self.index_version = Gauge("ra_index_version", "The index version being served (0: none).",
                                    registry=self.registry)
+        self.question_log_entries = Counter(
+            "ra_question_log_entries", "Question-log rows (answers and ratings) by outcome: written, failed (the "
+            "disk refused them; the answers were served), dropped (the write queue was full).", ["outcome"],
+            registry=self.registry)
+        self.question_log_errors = Counter("ra_question_log_errors", "Question-log writes (or opens) that failed.",
+                                           registry=self.registry)
         self._stage = {s: self.stage_seconds.labels(stage=s) for s in STAGES}
 
     def observe_ms(self, timings_ms: dict[str, float]) -> None:

@@ -28,6 +28,10 @@ def _not_blank(value: str) -> str:
     return value
 
 
+SESSION = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                description="A random id of the asking browser (the widget sends one), kept in the question log.")
+
+
 class ErrorDetail(BaseModel):
     status: int
     message: str
@@ -56,6 +60,7 @@ class AskIn(BaseModel):
     history: list[HistoryMessage] = Field(
         default_factory=list, max_length=MAX_HISTORY_MESSAGES,
         description="Earlier turns of the conversation, oldest first (a follow-up question is read in their light).")
+    session: str | None = SESSION
 
     _blank = field_validator("question")(_not_blank)
 
@@ -93,6 +98,7 @@ class AskOut(BaseModel):
     version: int | None
     timings: Timings
     query: str = Field(description="What was searched: the standalone form of a follow-up, else the question.")
+    id: str | None = Field(None, description="This answer's id in the question log (name it as `answer_id` in feedback); null when the log is off.")
 
 
 class FeedbackIn(BaseModel):
@@ -103,6 +109,8 @@ class FeedbackIn(BaseModel):
     citations: list[dict[str, Any] | str] = Field(default_factory=list, max_length=20)
     rating: Literal["up", "down"]
     comment: str | None = Field(None, max_length=2000)
+    answer_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The rated answer's `id`.")
+    session: str | None = SESSION
 
     _blank = field_validator("question")(_not_blank)
 
@@ -139,3 +147,4 @@ class ChatIn(BaseModel):
     stream: bool = False
     week: int | None = Field(None, ge=1, le=16, description="Extra field: limit retrieval to this week.")
     top_k: int | None = Field(None, ge=1, le=10, description="Extra field: how many chunks to retrieve.")
+    session: str | None = SESSION

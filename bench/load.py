@@ -6,6 +6,8 @@ in the mix. The service remembers question embeddings, so repeated questions are
 question text unique (a request number is appended; a follow-up gets a run of punctuation instead, which
 changes its embedding but not how it is read) to measure the uncached path. Prints p50/p95/p99 latency
 (overall and for follow-ups), answers per second, the error count, and one JSON line with the same.
+`--compare URL2` sends the same requests to two services in alternating blocks from one client (a fair A/B on
+a busy machine, e.g. the question log on and off) and prints both latencies and the difference of the p50s.
 
 `--reindex full|incremental` (with `--admin-token`) starts `POST /admin/reindex` first and keeps the load
 running until that run has finished (at least `-n` requests), then reports the latencies measured while it
@@ -16,6 +18,7 @@ is lost when a request fails or does not answer 200: the exit status is 1 then.
     python bench/load.py --url http://127.0.0.1:8000 -n 500 -c 1
     python bench/load.py --url http://127.0.0.1:8000 -n 2000 -c 16
     python bench/load.py --url http://127.0.0.1:8000 -n 500 -c 1 --conversations eval/conversations.jsonl
+    python bench/load.py --url http://127.0.0.1:8000 --compare http://127.0.0.1:8001 -n 4000
     python bench/load.py --url http://127.0.0.1:8000 -n 200 -c 4 --probe --reindex full --admin-token "$RA_ADMIN_TOKEN"
 """
 from __future__ import annotations
@@ -122,8 +125,9 @@ def mixed(questions: list[str], conversations: list[dict]) -> list[dict]:
 
 
 async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: int, timeout: float,
-              cold: bool = False, conversations: list[dict] | None = None, reindex: str | None = None,
-              admin_token: str | None = None, probe: bool = False) -> dict:
+              cold: bool = False, conversations: list[dict] | None = None, keep: list[float] | None = None,
+              offset: int = 0, reindex: str | None = None, admin_token: str | None = None,
+              probe: bool = False) -> dict:
     limits = httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2)
     bodies = mixed(questions, conversations or [])
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout) as client:
@@ -148,8 +152,8 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
             nonlocal next_i
             while more():
                 i, next_i = next_i, next_i + 1
-                body = bodies[i % len(bodies)]
-                body = uniquely(body, i) if cold else body
+                body = bodies[(offset + i) % len(bodies)]
+                body = uniquely(body, offset + i) if cold else body
                 t0 = time.perf_counter()
                 try:
                     r = await client.post("/ask", json={**body, "question": body["question"][:2000]})
@@ -170,6 +174,8 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
         done.set()
         if prober is not None:
             await prober
+    if keep is not None:
+        keep.extend(latencies)
     lat, fol = sorted(latencies), sorted(followups)
     answered = sum(modes.values())
     result = {"requests": next_i, "concurrency": concurrency, "cold": cold, "seconds": round(wall, 2),
@@ -190,6 +196,28 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
     return result
 
 
+async def compare(url: str, other: str, n: int, blocks: int, questions: list[str], warmup: int, timeout: float,
+                  cold: bool = False) -> dict:
+    """The same requests against two services in alternating blocks (A B, B A, ...), so the machine's load
+    drifts over both alike; p50/p95 of each and the difference of the p50s (other - url)."""
+    kept: dict[str, list[float]] = {url: [], other: []}
+    errors = 0
+    for target in (url, other):
+        await run(target, 0, 1, questions, warmup, timeout)
+    size = max(1, n // blocks)
+    for b in range(blocks):
+        for target in ((url, other) if b % 2 == 0 else (other, url)):
+            result = await run(target, size, 1, questions, 0, timeout, cold, keep=kept[target], offset=b * size)
+            errors += result["errors"]
+    out = {"requests_each": size * blocks, "blocks": blocks, "cold": cold, "errors": errors}
+    for name, target in (("a", url), ("b", other)):
+        lat = sorted(kept[target])
+        out[name] = {"url": target, "p50_ms": round(percentile(lat, 50), 2), "p95_ms": round(percentile(lat, 95), 2),
+                     "mean_ms": round(statistics.fmean(lat), 2) if lat else None}
+    out["p50_b_minus_a_ms"] = round(out["b"]["p50_ms"] - out["a"]["p50_ms"], 2)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Load-test a running service's POST /ask.")
     p.add_argument("--url", default="http://127.0.0.1:8000")
@@ -201,6 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cold", action="store_true", help="make every question unique (no cached embeddings)")
     p.add_argument("--conversations", type=Path, default=None,
                    help="JSONL with `turns`: every other request is a conversation's last turn, sent with `history`")
+    p.add_argument("--compare", metavar="URL", help="a second service: alternate blocks of requests between the two "
+                   "(one client) and print both latencies and the difference of their p50s")
+    p.add_argument("--blocks", type=int, default=20, help="alternating blocks with --compare (default 20)")
     p.add_argument("--reindex", choices=["full", "incremental"], help="start a re-index and load until it ends")
     p.add_argument("--admin-token", help="the service's RA_ADMIN_TOKEN (for --reindex)")
     p.add_argument("--probe", action="store_true", help="also time /readyz every 100 ms during the load")
@@ -208,9 +239,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.reindex and not args.admin_token:
         p.error("--reindex needs --admin-token")
     questions = load_questions(args.questions)
+    if args.compare:
+        result = asyncio.run(compare(args.url, args.compare, args.requests, args.blocks, questions, args.warmup,
+                                     args.timeout, args.cold))
+        for name in ("a", "b"):
+            r = result[name]
+            print(f"{r['url']}: p50 {r['p50_ms']} ms  p95 {r['p95_ms']} ms  mean {r['mean_ms']} ms")
+        print(f"{result['requests_each']} requests each in {result['blocks']} alternating blocks; "
+              f"p50 difference (second - first): {result['p50_b_minus_a_ms']} ms; errors: {result['errors']}")
+        print(json.dumps(result))
+        return 1 if result["errors"] else 0
     conversations = load_conversations(args.conversations)
     result = asyncio.run(run(args.url, args.requests, args.concurrency, questions, args.warmup, args.timeout, args.cold,
-                             conversations, args.reindex, args.admin_token, args.probe))
+                             conversations, reindex=args.reindex, admin_token=args.admin_token, probe=args.probe))
     print(f"{result['requests']} requests, concurrency {result['concurrency']}, {len(questions)} distinct questions"
           + (f" and {len(conversations)} follow-ups with history" if conversations else "")
           + (" (each made unique: cold)" if args.cold else ""))

@@ -22,3 +22,13 @@ def test_every_ingest_flag_is_in_the_readme():
         for flag in action.option_strings:
             if flag.startswith("--") and flag != "--help":
                 assert flag in README, flag
+
+
+def test_every_insights_flag_is_in_the_readme():
+    """Each option of `python -m api.insights` is described in the README."""
+    from api.insights import build_parser as insights_parser
+
+    for action in insights_parser()._actions:
+        for flag in action.option_strings:
+            if flag.startswith("--") and flag != "--help":
+                assert f"`{flag}" in README, flag

@@ -142,7 +142,7 @@ class FakeApi:
                             {"n": 2, "url": "javascript:alert(1)", "deep_link": "javascript:window.__xss=3",
                              "title": "Evil link", "section": "x", "weeks": [], "snippet": ""}],
                         "grounded": True, "mode": "extractive", "week": 3, "scope": "week", "widened": False,
-                        "suggested": None, "note": None, "version": 1, "timings": {}})
+                        "suggested": None, "note": None, "version": 1, "timings": {}, "id": "answer-1"})
                     yield sse("done", {})
 
             return StreamingResponse(events(), media_type="text/event-stream")
@@ -224,7 +224,9 @@ def test_tokens_show_while_streaming_then_the_answer_replaces_them(page):
         bubble.locator(".sources").wait_for()
         assert bubble.locator(".cite").first.get_attribute("href") == "#cite-1"
         assert page.locator(".send").is_enabled()
-        assert api.asked == [{"question": "What is a pod?", "week": 3}]
+        [sent] = api.asked
+        assert {k: sent[k] for k in ("question", "week")} == {"question": "What is a pod?", "week": 3}
+        assert re.fullmatch(r"[0-9a-f]{32}", sent["session"])  # the random per-browser id
 
 
 def test_hostile_answer_and_sources_render_as_text(page):
@@ -247,7 +249,8 @@ def test_hostile_answer_and_sources_render_as_text(page):
 
 
 def test_copy_and_feedback(page):
-    """Copy puts the answer and its sources on the clipboard; a thumbs-up posts question, answer, citations and rating once, then both buttons disable and say Thanks."""
+    """Copy puts the answer and its sources on the clipboard; a thumbs-up posts question, answer, citations, rating,
+    the answer's id and the browser's session id once, then both buttons disable and say Thanks."""
     api = FakeApi("answer")
     with serve(api.app()) as base:
         page.goto(base + "/")
@@ -268,6 +271,7 @@ def test_copy_and_feedback(page):
         assert sent["question"] == "What is a pod?" and sent["rating"] == "up"
         assert sent["answer"].startswith("Pods are the smallest unit [1].")
         assert [c["n"] for c in sent["citations"]] == [1, 2]
+        assert sent["answer_id"] == "answer-1" and sent["session"] == api.asked[0]["session"]
 
 
 def test_conversation_survives_reload_and_new_chat_clears_it(page):
@@ -370,7 +374,7 @@ def test_demo_page_lists_weeks_and_the_widget_answers_with_citations(page, api):
     answer = wait_answers(page, 1)
     assert "A model registry is a central store" in answer.locator(".text").inner_text()
     assert answer.locator(".scope").inner_text() == "Searched all weeks."
-    assert bodies == [{"question": REGISTRY_Q, "week": None}]
+    assert [{k: b[k] for k in ("question", "week")} for b in bodies] == [{"question": REGISTRY_Q, "week": None}]
     card_link = answer.locator('.src[data-n="1"] a')
     assert card_link.get_attribute("href") == REGISTRY_LINK
     assert card_link.get_attribute("target") == "_blank"

@@ -25,7 +25,8 @@ def test_a_follow_up_is_sent_with_history_and_new_chat_forgets_it(page, api):  #
     assert first.locator(".query").count() == 0
     ask(page, "How do I start one?")
     second = wait_answers(page, 2)
-    assert bodies[0] == {"question": "What is a SageMaker endpoint?", "week": None}
+    assert bodies[0] == {"question": "What is a SageMaker endpoint?", "week": None, "session": bodies[0]["session"]}
+    assert bodies[1]["session"] == bodies[0]["session"]  # the browser's one random id
     assert bodies[1]["question"] == "How do I start one?"
     assert bodies[1]["history"] == [{"role": "user", "content": "What is a SageMaker endpoint?"},
                                     {"role": "assistant", "content": first_text}]

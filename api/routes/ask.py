@@ -56,12 +56,20 @@ def answer_payload(answer, version: int | None, timings: dict[str, float], query
         "version": version,
         "timings": {k: round(timings.get(k, 0.0), 2) for k in TIMINGS},
         "query": query,
+        "id": answer.log_id,
     }
 
 
-def record(services: Services, answer, timings: dict[str, float], total: Stopwatch) -> None:
-    services.metrics.observe_ms({**timings, "total": total.ms()})
+def record(services: Services, answer, timings: dict[str, float], total: Stopwatch,
+           resolved: conversation.Resolved | None = None, session: str | None = None, channel: str = "ask") -> None:
+    """Every answer, from any route, passes here: its metrics, and its row in the question log (whose id
+    becomes the answer's `id`)."""
+    total_ms = total.ms()
+    services.metrics.observe_ms({**timings, "total": total_ms})
     services.metrics.answers.labels(mode=answer.mode, grounded=str(answer.grounded).lower()).inc()
+    if services.questions is not None and resolved is not None:
+        answer.log_id = services.questions.log(resolved.turn.question, answer, resolved.retrieval, total_ms, session,
+                                               channel, services.retriever.version, resolved.query)
 
 
 def answer_question(services: Services, resolved: conversation.Resolved) -> str:
@@ -83,7 +91,8 @@ class Answered:
 
 
 def answer_turn(services: Services, question: str, week: int | None, top_k: int | None,
-                history: Sequence[conversation.Message], target: str) -> Answered:
+                history: Sequence[conversation.Message], target: str, session: str | None = None,
+                channel: str = "ask") -> Answered:
     """Resolve, retrieve and answer in one go (runs in a worker thread)."""
     total = Stopwatch()
     resolved = resolve(services, question, history, week, top_k)
@@ -91,7 +100,7 @@ def answer_turn(services: Services, question: str, week: int | None, top_k: int 
     sw = Stopwatch()
     answer = finish(services.answerer.answer(answer_question(services, resolved), resolved.retrieval), target)
     timings["generate"] = sw.ms()
-    record(services, answer, timings, total)
+    record(services, answer, timings, total, resolved, session, channel)
     return Answered(answer, timings, resolved.query, resolved.retrieval)
 
 
@@ -106,11 +115,13 @@ def failure_message(exc: Exception) -> str:
 @router.post("/ask", response_model=AskOut, responses=ERRORS, summary="Answer a question with cited sources")
 async def ask(body: AskIn, services: ServicesDep, request: Request) -> dict:
     done = await until_disconnect(request.receive, CallScope(), answer_turn, services, body.question, body.week,
-                                  body.top_k, body.messages(), roadmap_target(services.settings, request))
+                                  body.top_k, body.messages(), roadmap_target(services.settings, request),
+                                  body.session)
     return answer_payload(done.answer, services.retriever.version, done.timings, done.query)
 
 
-def stream_events(services: Services, resolved: conversation.Resolved, total: Stopwatch, target: str) -> Iterator[str]:
+def stream_events(services: Services, resolved: conversation.Resolved, total: Stopwatch, target: str,
+                  session: str | None = None) -> Iterator[str]:
     """The SSE body after retrieval (a sync generator: the server iterates it in its threadpool)."""
     version = services.retriever.version
     retrieval, timings = resolved.retrieval, dict(resolved.timings)
@@ -126,7 +137,7 @@ def stream_events(services: Services, resolved: conversation.Resolved, total: St
         if final is None:
             raise RuntimeError("the answerer ended without an answer")
         timings["generate"] = sw.ms()
-        record(services, final, timings, total)
+        record(services, final, timings, total, resolved, session, "stream")
         yield sse("answer", answer_payload(finish(final, target), version, timings, resolved.query))
         yield sse("done", {})
     except Exception as exc:  # the response has started: report in-band, log the trace here
@@ -140,6 +151,6 @@ async def ask_stream(body: AskIn, services: ServicesDep, request: Request) -> St
     total = Stopwatch()
     resolved = await until_disconnect(request.receive, CallScope(), resolve, services, body.question, body.messages(),
                                       body.week, body.top_k)
-    events = stream_events(services, resolved, total, roadmap_target(services.settings, request))
+    events = stream_events(services, resolved, total, roadmap_target(services.settings, request), body.session)
     return StreamingResponse(iterate_in_thread(CallScope(), events),
                              media_type="text/event-stream", headers=SSE_HEADERS)

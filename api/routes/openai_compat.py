@@ -6,7 +6,7 @@ answers lose their Sources lists and `[n]` markers); system messages from the cl
 replacing the service's own instructions. The week comes from the question's text, an extra body field `week`
 (`extra_body={"week": 9}` with the openai client), or the conversation. The citations are appended to the
 message as a "Sources:" list (`[n] title — url`) and also given as a top-level `citations`, beside `query`
-(what was searched).
+(what was searched). An extra body field `session` is kept in the question log, as on /ask.
 """
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ async def chat_completions(body: ChatIn, services: ServicesDep, request: Request
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     if not body.stream:
         done = await until_disconnect(request.receive, CallScope(), answer_turn, services, question, body.week,
-                                      body.top_k, history, target)
+                                      body.top_k, history, target, body.session, "v1")
         answer = done.answer
         return {
             "id": cid, "object": "chat.completion", "created": created, "model": MODEL_NAME,
@@ -88,7 +88,8 @@ async def chat_completions(body: ChatIn, services: ServicesDep, request: Request
     total = Stopwatch()
     resolved = await until_disconnect(request.receive, CallScope(), resolve, services, question, history, body.week,
                                       body.top_k)
-    return StreamingResponse(iterate_in_thread(CallScope(), chunks(services, resolved, total, target, cid, created)),
+    events = chunks(services, resolved, total, target, cid, created, body.session)
+    return StreamingResponse(iterate_in_thread(CallScope(), events),
                              media_type="text/event-stream", headers=SSE_HEADERS)
 
 
@@ -99,7 +100,7 @@ def _chunk(cid: str, created: int, delta: dict, finish: str | None = None, **ext
 
 
 def chunks(services: Services, resolved: Resolved, total: Stopwatch, target: str, cid: str,
-           created: int) -> Iterator[str]:
+           created: int, session: str | None = None) -> Iterator[str]:
     """The streamed completion: a role delta, the answer's tokens, the Sources list, a stop chunk, [DONE]."""
     yield _chunk(cid, created, {"role": "assistant", "content": ""})
     try:
@@ -112,7 +113,7 @@ def chunks(services: Services, resolved: Resolved, total: Stopwatch, target: str
         if final is None:
             raise RuntimeError("the answerer ended without an answer")
         timings = {**resolved.timings, "generate": sw.ms()}
-        record(services, final, timings, total)
+        record(services, final, timings, total, resolved, session, "v1-stream")
         final = finish(final, target)
         if block := sources_block(final.citations):
             yield _chunk(cid, created, {"content": block})

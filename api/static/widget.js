@@ -3,6 +3,7 @@
  * Attributes: data-api (default: this script's origin), data-week (1..16), data-title, data-open ("true"
  * opens the panel at load), data-position ("right" | "left"). Each question is sent with the conversation's
  * last turns as `history`, so follow-ups ("and for week 7?") are understood; "New chat" forgets them.
+ * It sends a random per-browser id (localStorage) with questions and ratings, for the question log's session count.
  * All DOM lives in a Shadow DOM root. The only global is window.RoadmapAssistant = {open(), close(),
  * setWeek(n | null), version}. Model and source text is only ever set with textContent, never as HTML.
  */
@@ -146,6 +147,19 @@
     ".open .launcher{display:none}}",
     "@media (prefers-reduced-motion:reduce){.src{transition:none}}"
   ].join("\n").replace(/SIDE/g, LEFT ? "left" : "right");
+
+  /* A random id for this browser (not a person): lets the question log count sessions. */
+  var SESSION = (function () {
+    var k = "roadmap-assistant:session", id = null;
+    try { id = localStorage.getItem(k); } catch (e) { id = null; }
+    if (!/^[A-Za-z0-9_-]{16,64}$/.test(id || "")) {
+      var b = new Uint8Array(16);
+      crypto.getRandomValues(b);
+      id = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+      try { localStorage.setItem(k, id); } catch (e) { /* storage off: one id per page load */ }
+    }
+    return id;
+  })();
 
   /* ---------------------------------------------------------------- state (sessionStorage) */
   var convo = [];
@@ -355,7 +369,8 @@
       status.textContent = "Sending…";
       fetch(API + "/feedback", {
         method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ question: item.question, answer: (d.answer || "").slice(0, 8000), citations: (d.citations || []).slice(0, 20), rating: rating })
+        body: JSON.stringify({ question: item.question, answer: (d.answer || "").slice(0, 8000), citations: (d.citations || []).slice(0, 20),
+          rating: rating, answer_id: typeof d.id === "string" ? d.id : null, session: SESSION })
       }).then(function (r) {
         if (!r.ok) throw new Error(String(r.status));
         item.vote = rating;
@@ -520,7 +535,8 @@
     fetch(API + "/ask/stream", {
       method: "POST", signal: my.signal,
       headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-      body: JSON.stringify(past.length ? { question: q, week: week, history: past } : { question: q, week: week })
+      body: JSON.stringify(past.length ? { question: q, week: week, history: past, session: SESSION }
+        : { question: q, week: week, session: SESSION })
     }).then(function (res) {
       started = true;
       if (!res.ok || !res.body) {

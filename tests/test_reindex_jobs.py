@@ -125,3 +125,17 @@ def test_a_killed_run_is_reported_failed_and_frees_the_lock(gated_settings):
         again = client.post("/admin/reindex")
         assert again.status_code == 202, again.text
         os.kill(client.get(f"/admin/reindex/{again.json()['id']}").json()["pid"], signal.SIGKILL)
+
+
+def test_a_run_silent_for_a_minute_reads_as_failed(tmp_path):
+    """A run whose process vanished without a word (no waiter left to tell, e.g. its worker died too) is
+    reported failed once its heartbeat is a minute old; ids that are not run ids are never looked up."""
+    from ingest.runstate import SILENT_SECONDS, FileRunStates, new_state, observed
+
+    states = FileRunStates(tmp_path / "reindex")
+    state = new_state("0123456789ab", full=False)
+    states.write(state)
+    assert observed(states.read("0123456789ab"), now=state["heartbeat_at"] + 5)["status"] == "running"
+    late = observed(states.read("0123456789ab"), now=state["heartbeat_at"] + SILENT_SECONDS + 1)
+    assert late["status"] == "failed" and "stopped without a result" in late["error"]
+    assert states.read("../../etc/passwd") is None and states.read("0123456789AB") is None

@@ -75,6 +75,7 @@ class Retrieval:
     suggested: dict | None          # {"weeks": [12], "title": ..., "url": ...}
     timings: dict[str, float] = field(default_factory=dict)
     signals: list[float] | None = None  # the abstention model's inputs (see vectorstore.ranking.Signals)
+    version: int | None = None          # the index version searched (a newer one may be served by now)
 
 
 @dataclass(frozen=True)
@@ -204,7 +205,7 @@ class Retriever:
         vector = np.asarray(self.embedder.embed([text])[0], dtype=np.float32)
         t1 = time.perf_counter()
         result = self._search(state, text, vector, week if scope_week else None, top_k, mode)
-        result.week = week
+        result.week, result.version = week, state.version
         result.timings = {"embed": t1 - t0, "retrieve": time.perf_counter() - t1}
         return result
 

@@ -69,7 +69,7 @@ def record(services: Services, answer, timings: dict[str, float], total: Stopwat
     services.metrics.answers.labels(mode=answer.mode, grounded=str(answer.grounded).lower()).inc()
     if services.questions is not None and resolved is not None:
         answer.log_id = services.questions.log(resolved.turn.question, answer, resolved.retrieval, total_ms, session,
-                                               channel, services.retriever.version, resolved.query)
+                                               channel, resolved.retrieval.version, resolved.query)
 
 
 def answer_question(services: Services, resolved: conversation.Resolved) -> str:
@@ -117,13 +117,13 @@ async def ask(body: AskIn, services: ServicesDep, request: Request) -> dict:
     done = await until_disconnect(request.receive, CallScope(), answer_turn, services, body.question, body.week,
                                   body.top_k, body.messages(), roadmap_target(services.settings, request),
                                   body.session)
-    return answer_payload(done.answer, services.retriever.version, done.timings, done.query)
+    return answer_payload(done.answer, done.retrieval.version, done.timings, done.query)
 
 
 def stream_events(services: Services, resolved: conversation.Resolved, total: Stopwatch, target: str,
                   session: str | None = None) -> Iterator[str]:
     """The SSE body after retrieval (a sync generator: the server iterates it in its threadpool)."""
-    version = services.retriever.version
+    version = resolved.retrieval.version  # the version answered from (the watcher may have moved on since)
     retrieval, timings = resolved.retrieval, dict(resolved.timings)
     yield sse("meta", {"week": retrieval.week, "scope": retrieval.scope, "widened": retrieval.widened,
                        "version": version, "query": resolved.query})

@@ -56,6 +56,7 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
     from api.answer import Answerer
     from api.conversation import Condenser
     from api.llm import OpenAIChatModel
+    from api.study import Study
     from ingest.roadmap import load_roadmap
     from vectorstore.client import open_client
     from vectorstore.embeddings import make_embedder
@@ -79,10 +80,12 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
     questions = open_question_log(settings, metrics)
     insights = InsightsData(settings, store, embedder, retriever, {w.number: w.title for w in roadmap.weeks},
                             flush=questions.flush if questions is not None else None)
-    return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=Answerer(llm),
+    answerer = Answerer(llm, embedder=retriever.embedder)  # the extractive picker embeds sentences with it
+    return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=answerer,
                     roadmap=roadmap, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
                     reindexer=Reindexer(settings, store), metrics=metrics, condenser=condenser,
-                    questions=questions, insights=insights, watcher=IndexWatcher(retriever, retriever.refresh_seconds))
+                    questions=questions, insights=insights, study=Study(retriever, store, llm, settings.mirror_base),
+                    watcher=IndexWatcher(retriever, retriever.refresh_seconds))
 
 
 def open_question_log(settings: Settings, metrics: Metrics) -> QuestionLog | None:
@@ -99,6 +102,8 @@ def make_lifespan(settings: Settings, metrics: Metrics):
         services = await asyncio.to_thread(build_services, settings, metrics)
         log.info("serving index version %s from %s", services.retriever.version, settings.chroma_url or settings.data_dir)
         services.watcher.start()
+        if services.retriever.version is not None:
+            services.study.warm_in_background(lambda: services.roadmap)  # briefings and quizzes ready before asked
         try:
             yield {"services": services}
         finally:

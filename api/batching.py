@@ -6,7 +6,8 @@ for the same cores (each ONNX run wants every core) and pay the per-call overhea
 queued so far (its own text included), so a lone request waits for nothing; callers arriving while the
 model runs queue up and go together in the next run. Only one model run is in flight at a time. The vectors
 of the last `cache_size` distinct texts are kept (an embedding depends only on the text and the model), so a
-question asked again skips the model entirely.
+question asked again skips the model entirely, and of a list only the texts not cached are embedded (the
+extractive answer embeds the question and its candidate sentences).
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class BatchingEmbedder:
 
     inner: object
     max_texts: int = 64
-    cache_size: int = 4096
+    cache_size: int = 20000                        # question and sentence vectors: ~30 MB at 384 dims
     runs: int = 0                                  # model runs so far (for tests and curiosity)
     _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
@@ -51,22 +52,25 @@ class BatchingEmbedder:
         return self.inner.count_tokens(text)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """The vectors of `texts`; only the texts not cached go to the model."""
         texts = list(texts)
         with self._cond:
-            cached = [self._cache.get(t) for t in texts]
-            if texts and all(v is not None for v in cached):
-                for t in texts:
-                    self._cache.move_to_end(t)
-                return np.stack(cached)
-        vectors = self._embed_batched(texts)
+            cached = {t: self._cache[t] for t in texts if t in self._cache}
+            for t in cached:
+                self._cache.move_to_end(t)
+        missing = [t for t in dict.fromkeys(texts) if t not in cached]
+        if not missing:
+            return np.stack([cached[t] for t in texts]) if texts else self._embed_batched([])
+        vectors = self._embed_batched(missing)
+        found = {**cached, **dict(zip(missing, vectors))}
         if self.cache_size:
             with self._cond:
-                for t, v in zip(texts, vectors):
+                for t, v in zip(missing, vectors):
                     self._cache[t] = v
                     self._cache.move_to_end(t)
                 while len(self._cache) > self.cache_size:
                     self._cache.popitem(last=False)
-        return vectors
+        return np.stack([found[t] for t in texts])
 
     def _embed_batched(self, texts: list[str]) -> np.ndarray:
         job = _Job(texts)

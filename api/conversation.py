@@ -30,7 +30,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from api.extractive import terms
+from vectorstore.text import tokenize as terms
 from vectorstore.retrieve import detect_week, strip_week
 
 log = logging.getLogger(__name__)
@@ -274,7 +274,7 @@ class Resolved:
         drowning out what was asked ("How do I schedule one? (AWS Glue)" quotes what Glue is): it gets the
         learner's own words when the best passage holds them, else the standalone query (the own words would
         pull sentences from some lesser passage about something else)."""
-        if generated or self.query == self.turn.question or not self.retrieval.hits:
+        if generated or self.query == self.turn.question or not getattr(self.retrieval, "hits", None):
             return self.query
         own = set(terms(self.turn.question))
         return self.turn.question if own & set(terms(self.retrieval.hits[0].text)) else self.query
@@ -287,11 +287,14 @@ def _preference(retrieval, standalone: bool) -> tuple[bool, float]:
 
 
 def resolve(retriever, question: str, history: Sequence[Message], week: int | None, top_k: int,
-            condenser: Condenser | None = None) -> Resolved:
+            condenser: Condenser | None = None, plan=None) -> Resolved:
     """Plan the turn and search it; with a standalone query that differs from the question, search both (one
     model run embeds the two texts) and keep the retrieval that is grounded and more confident, the standalone
-    query favoured by STANDALONE_PRIOR."""
+    query favoured by STANDALONE_PRIOR. `plan(query, week)` may answer the turn without a search (a question
+    about a week's plan, `api.plan`): its Answer then stands for the retrieval."""
     turn = plan_turn(question, history, week, condenser)
+    if plan is not None and (planned := plan(turn.query, turn.week)) is not None:
+        return Resolved(turn, turn.query, planned)
     texts = list(dict.fromkeys([turn.query, turn.question]))
     searched = [strip_week(t) or t for t in texts]
     embed_ms = 0.0

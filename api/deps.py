@@ -40,6 +40,7 @@ class Services:
     questions: QuestionLog | None = None  # None: RA_QUESTION_LOG=off
     insights: InsightsData | None = None
     catalog_cache: dict = field(default_factory=dict)  # index version -> built catalog
+    study: Any = None       # api.study.Study
 
 
 class AppState(TypedDict):

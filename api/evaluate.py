@@ -1,28 +1,51 @@
-"""Retrieval quality on a question file: `python -m api.evaluate --qa eval/questions.jsonl [--json out.json]
-[--k 5] [--mode hybrid|dense|bm25|all] [--no-week] [--fusion rrf|weighted] [--fit]`.
+"""The evaluation: the real Retriever and Answerer over an index, on the dev and test question sets side by side.
 
-Every question runs through the real `Retriever` over the index the settings point at. Metrics compare
-URLs (canonical, without fragment or trailing slash; `roadmap.md#week-6` keeps its anchor): hit@1, hit@k,
-MRR@10 and nDCG@10 (each gold URL counted once), citation precision (share of the top-k hits whose URL is
-gold) over the questions that have an answer; answer rate (`grounded`) on those, abstention rate on the
-unanswerable ones; overall and per week. `--mode all` runs BM25, dense and hybrid, each with and without the
-week scope. `--fit` refits the abstention model on the file and prints the constants for `vectorstore.ranking`.
+    python -m api.evaluate [--dev eval/questions.jsonl] [--test eval/test_questions.jsonl] [--only dev|test]
+                           [--k 5] [--mode hybrid|dense|bm25|all] [--no-week] [--json out.json] [--report FILE]
+
+Every question is searched (top k, and top 10 for MRR/nDCG) and answered extractively, in-process, over the index
+the settings point at (`RA_DATA_DIR` / `RA_CHROMA_URL`). Per set it reports:
+- retrieval, over the questions with gold URLs: hit@1, hit@k, MRR@10, nDCG@10 (URLs compared canonically, without
+  fragment or trailing slash; `roadmap.md#week-6` keeps its anchor; each gold URL counted once);
+- abstention, with the unanswerable questions as the positive class: precision and recall of "abstained" (the
+  answer is not grounded), and the share of answerable questions that abstained;
+- answers: the key-fact rate (the share of answerable questions whose answer text holds all, or at least one, of
+  its `must_contain` phrases, case-insensitively) and citation faithfulness (the share of `[n]`-cited sentences
+  whose words are found, in order, in the passage they cite).
+`--report` writes those side by side as markdown; `--json` writes every question's row too. Fitting the
+calibration is `python -m api.calibrate` (see there).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import math
+import re
 import statistics
 import sys
-from collections.abc import Callable
-
-import numpy as np
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from ingest.urls import canonical
 
-METRICS = ("hit@1", "hit@k", "mrr@10", "ndcg@10", "precision", "answer_rate", "abstain_rate", "widened_xweek",
-           "p50_ms", "search_ms")
+DEV = Path("eval/questions.jsonl")
+TEST = Path("eval/test_questions.jsonl")
+RETRIEVAL = ("hit@1", "hit@k", "mrr@10", "ndcg@10")
+ABSTENTION = ("abstain_precision", "abstain_recall", "answerable_abstain")
+ANSWERS = ("keyfact_all", "keyfact_any", "faithful")
+METRICS = (*RETRIEVAL, *ABSTENTION, *ANSWERS, "widened_xweek", "p50_ms")
+LABELS = {
+    "hit@1": "hit@1", "hit@k": "hit@{k}", "mrr@10": "MRR@10", "ndcg@10": "nDCG@10",
+    "abstain_precision": "abstention precision (unanswerable = positive)",
+    "abstain_recall": "abstention recall: unanswerable that abstain",
+    "answerable_abstain": "answerable that abstain",
+    "keyfact_all": "key facts: all `must_contain` in the answer", "keyfact_any": "key facts: at least one",
+    "faithful": "citation faithfulness: cited sentences found in their passage",
+    "widened_xweek": "cross-week questions widened", "p50_ms": "p50 ms per question (retrieve + answer)",
+}
+_CITED = re.compile(r"\s*((?:\[\d{1,3}\])+)")
+_WORDS = re.compile(r"[a-z0-9]+")
 
 
 def norm_url(url: str) -> str:
@@ -50,47 +73,119 @@ def score_ranking(urls: list[str], gold: list[str], k: int) -> dict[str, float]:
         "hit@k": float(any(u in gold_set for u in got[:k])),
         "mrr@10": 0.0 if first is None else 1.0 / (first + 1),
         "ndcg@10": dcg / ideal if ideal else 0.0,
-        "precision": sum(u in gold_set for u in got[:k]) / len(got[:k]) if got[:k] else 0.0,
     }
 
 
-def evaluate_question(search: Callable, q: dict, k: int, scope_week: bool) -> dict:
-    """Run one question (top-k and top-10) and score it; `search` is `Retriever.search` with its mode bound."""
+# ---------------------------------------------------------------- answers
+def key_facts(answer: str, phrases: list[str]) -> tuple[bool, bool]:
+    """(all, any): whether the answer text holds every / at least one phrase, case-insensitively."""
+    text = " ".join(answer.lower().split())
+    found = [" ".join(p.lower().split()) in text for p in phrases]
+    return all(found), any(found)
+
+
+def _words(text: str) -> str:
+    return " ".join(_WORDS.findall(text.lower()))
+
+
+def without_note(answer: str, note: str | None) -> str:
+    """The answer text without the sentences of its note ("This is covered in week 12, not week 9.")."""
+    for sentence in re.split(r"(?<=[.!?])\s+", note or ""):
+        if sentence:
+            answer = answer.replace(sentence, "", 1)
+    return answer
+
+
+def cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
+    """The answer's cited sentences: each stretch of text that ends with `[n]` markers, with those numbers."""
+    out, start = [], 0
+    for m in _CITED.finditer(answer):
+        sentence = answer[start:m.start()].strip()
+        start = m.end()
+        if _words(sentence):
+            out.append((sentence, [int(n) for n in re.findall(r"\d+", m.group(1))]))
+    return out
+
+
+def faithfulness(answer: str, passages: dict[int, list[str]]) -> tuple[int, int]:
+    """(faithful, cited): how many cited sentences have their words, in order, in a passage they cite."""
+    pairs = cited_sentences(answer)
+    ok = sum(any(_words(s) in _words(p) for n in ns for p in passages.get(n, [])) for s, ns in pairs)
+    return ok, len(pairs)
+
+
+def cited_passages(citations: list, hits: list) -> dict[int, list[str]]:
+    """Citation number -> the text of the retrieved passages it points at (same URL, link and section)."""
+    out: dict[int, list[str]] = {}
+    for c in citations:
+        for h in hits:
+            meta = h.meta or {}
+            if meta.get("url") == c.url and (meta.get("deep_link") or meta.get("url")) == c.deep_link \
+                    and (meta.get("section") or "") == c.section:
+                out.setdefault(c.n, []).append(h.text)
+    return out
+
+
+# ---------------------------------------------------------------- one question
+def evaluate_question(search: Callable, answer: Callable | None, q: dict, k: int, scope_week: bool) -> dict:
+    """Search one question (top k and top 10), answer it, and score both.
+
+    `search(question, week=, top_k=, scope_week=)` is `Retriever.search` with its mode bound; `answer(question,
+    retrieval)` is `Answerer.answer` (None: retrieval only, abstention read from the retrieval)."""
+    import time
+
     week = q.get("week") if scope_week else None
+    t0 = time.perf_counter()
     top = search(q["question"], week=week, top_k=k, scope_week=scope_week)
+    reply = answer(q["question"], top) if answer else None
+    ms = 1000 * (time.perf_counter() - t0)
     wide = top if k >= 10 else search(q["question"], week=week, top_k=10, scope_week=scope_week)
-    row = {"id": q.get("id"), "week": q.get("week"), "kind": q.get("kind", "answerable"),
-           "grounded": top.grounded, "widened": top.widened, "confidence": round(top.confidence, 4),
-           "suggested": top.suggested, "urls": [h.meta.get("url", "") for h in top.hits],
-           "ms": 1000 * (top.timings.get("embed", 0.0) + top.timings.get("retrieve", 0.0)),
-           "search_ms": 1000 * top.timings.get("retrieve", 0.0),
-           "signals": top.signals}
-    if q.get("gold_urls"):  # hit@1, hit@k and precision from the top-k answer; MRR and nDCG from the top 10
+    kind = q.get("kind", "answerable")
+    grounded = reply.grounded if reply is not None else top.grounded
+    row = {"id": q.get("id"), "week": q.get("week"), "kind": kind, "question": q["question"],
+           "grounded": grounded, "retrieval_grounded": top.grounded, "gap": getattr(top, "gap", None),
+           "widened": top.widened, "confidence": round(top.confidence, 4), "suggested": top.suggested,
+           "urls": [h.meta.get("url", "") for h in top.hits], "ms": ms, "signals": top.signals}
+    if q.get("gold_urls"):  # hit@1 and hit@k from the top-k answer; MRR and nDCG from the top 10
         row.update(score_ranking(row["urls"], q["gold_urls"], k))
         ten = score_ranking([h.meta.get("url", "") for h in wide.hits], q["gold_urls"], k)
         row["mrr@10"], row["ndcg@10"] = ten["mrr@10"], ten["ndcg@10"]
+    if reply is not None:
+        row["answer"] = reply.answer
+        if kind != "unanswerable" and q.get("must_contain"):
+            row["keyfact_all"], row["keyfact_any"] = key_facts(reply.answer, q["must_contain"])
+        row["faithful"], row["cited"] = faithfulness(without_note(reply.answer, reply.note),
+                                                     cited_passages(reply.citations, top.hits))
     return row
 
 
+def _mean(values: Iterable[float]) -> float | None:
+    values = list(values)
+    return round(statistics.fmean(values), 3) if values else None
+
+
 def summarise(rows: list[dict]) -> dict[str, float | int]:
-    """Mean metrics of a group of scored questions (a metric without questions is left out)."""
-    answerable = [r for r in rows if r["kind"] != "unanswerable" and "hit@k" in r]
+    """The metrics of a group of scored questions (a metric without questions to measure it is left out)."""
+    ranked = [r for r in rows if "hit@k" in r]
+    answerable = [r for r in rows if r["kind"] != "unanswerable"]
     unanswerable = [r for r in rows if r["kind"] == "unanswerable"]
-    cross = [r for r in rows if r["kind"] == "cross_week"]
-    out: dict[str, float | int] = {"questions": len(rows)}
-    for m in ("hit@1", "hit@k", "mrr@10", "ndcg@10", "precision"):
-        if answerable:
-            out[m] = round(statistics.fmean(r[m] for r in answerable), 3)
-    if answerable:
-        out["answer_rate"] = round(statistics.fmean(r["grounded"] for r in answerable), 3)
-    if unanswerable:
-        out["abstain_rate"] = round(statistics.fmean(not r["grounded"] for r in unanswerable), 3)
-    if cross:
-        out["widened_xweek"] = round(statistics.fmean(r["widened"] for r in cross), 3)
-    if rows:  # median milliseconds per question: embedding + search, and search alone
-        out["p50_ms"] = round(statistics.median(r["ms"] for r in rows), 1)
-        out["search_ms"] = round(statistics.median(r.get("search_ms", 0.0) for r in rows), 1)
-    return out
+    abstained = [r for r in rows if not r["grounded"]]
+    facts = [r for r in answerable if "keyfact_all" in r]
+    cited = sum(r.get("cited", 0) for r in rows)
+    values = {
+        **{m: _mean(r[m] for r in ranked) for m in RETRIEVAL},
+        "abstain_precision": _mean([r["kind"] == "unanswerable" for r in abstained]) if unanswerable else None,
+        "abstain_recall": _mean(not r["grounded"] for r in unanswerable),
+        "answerable_abstain": _mean(not r["grounded"] for r in answerable),
+        "keyfact_all": _mean(r["keyfact_all"] for r in facts),
+        "keyfact_any": _mean(r["keyfact_any"] for r in facts),
+        "faithful": round(sum(r.get("faithful", 0) for r in rows) / cited, 3) if cited else None,
+        "widened_xweek": _mean(r["widened"] for r in rows if r["kind"] == "cross_week"),
+        "p50_ms": round(statistics.median(r["ms"] for r in rows), 1) if rows else None,
+    }
+    counts = {"questions": len(rows), "answerable": len(answerable), "unanswerable": len(unanswerable),
+              "cited_sentences": cited}
+    return {**counts, **{m: v for m, v in values.items() if v is not None}}
 
 
 def report(rows: list[dict]) -> dict:
@@ -99,84 +194,143 @@ def report(rows: list[dict]) -> dict:
             "per_week": {str(w): summarise([r for r in rows if r["week"] == w]) for w in weeks}}
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 5000) -> tuple[np.ndarray, float]:
-    """Class-balanced logistic regression by gradient descent on standardised features; weights in raw units."""
-    mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
-    z = (x - mu) / sd
-    sample = np.where(y == 1, 0.5 / max(1, y.sum()), 0.5 / max(1, (1 - y).sum()))
-    w, b = np.zeros(x.shape[1]), 0.0
-    for _ in range(steps):
-        p = 1 / (1 + np.exp(-(z @ w + b)))
-        g = sample * (p - y)
-        w -= 0.5 * (z.T @ g + l2 * w)
-        b -= 0.5 * g.sum()
-    return w / sd, float(b - (w / sd) @ mu)
+# ---------------------------------------------------------------- output
+def _fmt(value) -> str:
+    return "–" if value is None else (f"{value:.3f}" if isinstance(value, float) else str(value))
 
 
-def _table(title: str, rows: dict[str, dict]) -> str:
-    cols = ["questions", *METRICS]
-    width = {c: max(8, len(c) + 2) for c in cols}
-    lines = [title, f"{'':<18}" + "".join(f"{c:>{width[c]}}" for c in cols)]
-    for name, summary in rows.items():
-        lines.append(f"{name:<18}" + "".join(f"{summary.get(c, ''):>{width[c]}}" for c in cols))
+def table(columns: dict[str, dict], k: int) -> str:
+    """A plain-text table: one row per metric, one column per run."""
+    names = list(columns)
+    width = max(12, *(len(n) + 2 for n in names))
+    lines = [f"{'':<22}" + "".join(f"{n:>{width}}" for n in names)]
+    for m in ("questions", *METRICS):
+        lines.append(f"{m.replace('hit@k', f'hit@{k}'):<22}"
+                     + "".join(f"{_fmt(columns[n].get(m)):>{width}}" for n in names))
     return "\n".join(lines)
+
+
+def markdown(columns: dict[str, dict], k: int, header: str = "") -> str:
+    """A markdown table: one row per metric, one column per labelled run (e.g. "dev", "test")."""
+    names = list(columns)
+    lines = [header] if header else []
+    lines += ["| measure | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    lines.append("| questions (answerable / unanswerable) | " + " | ".join(
+        f"{c.get('questions', 0)} ({c.get('answerable', 0)} / {c.get('unanswerable', 0)})" for c in columns.values())
+        + " |")
+    for m in METRICS:
+        lines.append(f"| {LABELS[m].format(k=k)} | " + " | ".join(_fmt(c.get(m)) for c in columns.values()) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- running
+@dataclass
+class Harness:
+    """The real parts, opened once: retriever (with a memo of question vectors) and extractive answerer."""
+
+    retriever: object
+    answerer: object
+    settings: object
+    runs: dict[str, list[dict]] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, settings=None, fusion: str | None = None) -> Harness:
+        from api.answer import Answerer
+        from settings import Settings
+        from vectorstore.client import open_client
+        from vectorstore.embeddings import make_embedder
+        from vectorstore.retrieve import Retriever
+        from vectorstore.store import IndexStore
+
+        settings = settings or Settings()
+        store = IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection)
+        options = {"fusion": fusion} if fusion else {}
+        retriever = Retriever(store, MemoEmbedder(make_embedder(settings)), refresh_seconds=3600, **options)
+        retriever.refresh(force=True)
+        return cls(retriever, Answerer(None), settings)
+
+    def run(self, questions: list[dict], k: int = 5, mode: str = "hybrid", scope_week: bool = True,
+            answers: bool = True, **search_options) -> list[dict]:
+        def search(*a, **kw):
+            return self.retriever.search(*a, mode=mode, **search_options, **kw)
+        answer = self.answerer.answer if answers else None
+        return [evaluate_question(search, answer, q, k, scope_week) for q in questions]
+
+
+class MemoEmbedder:
+    """An embedder that remembers the vectors of the texts it has embedded (the same questions run many times)."""
+
+    def __init__(self, inner):
+        self.inner, self.name, self._memo = inner, inner.name, {}
+
+    def embed(self, texts: list[str]):
+        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if missing:
+            self._memo.update(zip(missing, self.inner.embed(missing)))
+        return [self._memo[t] for t in texts]
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+
+def load_questions(path: Path) -> list[dict]:
+    """A JSONL question file; a line without a `question` is an error naming the line."""
+    out = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            q = json.loads(line)
+            if not isinstance(q, dict) or not str(q.get("question") or "").strip():
+                raise ValueError(f"{path}:{n}: a question line needs a non-empty \"question\"")
+            out.append(q)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m api.evaluate", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--qa", required=True, help="JSONL: question, week, gold_urls, kind")
-    ap.add_argument("--json", help="also write the results here as JSON")
+    ap.add_argument("--dev", type=Path, default=DEV, help="the dev question set (JSONL)")
+    ap.add_argument("--test", type=Path, default=TEST, help="the held-out test set (JSONL); skipped when missing")
+    ap.add_argument("--only", choices=["dev", "test"], help="run one of the two sets")
     ap.add_argument("--k", type=int, default=5)
-    ap.add_argument("--mode", choices=["hybrid", "dense", "bm25", "all"], default="hybrid")
+    ap.add_argument("--mode", choices=["hybrid", "dense", "bm25", "all"], default="hybrid",
+                    help="rank by both lists fused (default), one of them, or all three with and without week scope")
     ap.add_argument("--no-week", action="store_true", help="search the whole index, ignoring weeks")
     ap.add_argument("--fusion", choices=["rrf", "weighted"], default=None, help="override the retriever's default")
-    ap.add_argument("--fit", action="store_true",
-                    help="refit the abstention model on the whole-index signals and print its constants (use --no-week)")
+    ap.add_argument("--json", type=Path, help="also write the results, with every question's row, as JSON")
+    ap.add_argument("--report", type=Path, help="also write the side-by-side table as markdown")
     args = ap.parse_args(argv)
 
     from errors import RoadmapAssistantError
-    from settings import Settings
-    from vectorstore.client import open_client
-    from vectorstore.embeddings import make_embedder
-    from vectorstore.retrieve import Retriever
-    from vectorstore.store import IndexStore
 
+    sets = {name: path for name, path in (("dev", args.dev), ("test", args.test))
+            if args.only in (None, name) and (args.only == name or path.is_file())}
     try:
-        settings = Settings()
-        questions = [json.loads(line) for line in open(args.qa, encoding="utf-8") if line.strip()]
-        store = IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection)
-        options = {"fusion": args.fusion} if args.fusion else {}
-        retriever = Retriever(store, make_embedder(settings), refresh_seconds=3600, **options)
-        retriever.refresh(force=True)
+        questions = {name: load_questions(path) for name, path in sets.items()}
+        harness = Harness.open(fusion=args.fusion)
         modes = ["bm25", "dense", "hybrid"] if args.mode == "all" else [args.mode]
         scopes = [True, False] if args.mode == "all" else [not args.no_week]
-        runs: dict[str, dict] = {}
-        details: dict[str, list[dict]] = {}
+        columns: dict[str, dict] = {}
+        details: dict[str, dict] = {}
         for mode in modes:
             for scoped in scopes:
-                def search(*a, _mode=mode, **kw):
-                    return retriever.search(*a, mode=_mode, **kw)
-                name = f"{mode}{'' if scoped else ' (no week)'}"
-                details[name] = [evaluate_question(search, q, args.k, scoped) for q in questions]
-                runs[name] = report(details[name])
+                for name, qs in questions.items():
+                    label = f"{name}{'' if mode == 'hybrid' else ' ' + mode}{'' if scoped else ' (no week)'}"
+                    rows = harness.run(qs, args.k, mode, scoped)
+                    details[label] = {**report(rows), "questions": rows}
+                    columns[label] = details[label]["overall"]
     except (RoadmapAssistantError, OSError, ValueError) as exc:  # a bad question file is reported the same way
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"{len(questions)} questions, k={args.k}, index version {retriever.version}, fusion {retriever.fusion}")
-    print(_table("overall", {n: r["overall"] for n, r in runs.items()}))
-    shown = "hybrid" if "hybrid" in runs else list(runs)[-1]
-    print(_table(f"\nper week: {shown}", runs[shown]["per_week"]))
-    if args.fit:
-        rows = [r for r in details["hybrid (no week)" if "hybrid (no week)" in runs else shown] if r.get("signals")]
-        x = np.array([r["signals"] for r in rows], dtype=float)
-        y = np.array([r["kind"] != "unanswerable" for r in rows], dtype=float)
-        w, b = fit_logistic(x, y)
-        print(f"\nfitted on {len(rows)} questions ({int(y.sum())} answerable): WEIGHTS = "
-              f"({', '.join(f'{v:.3f}' for v in w)}), BIAS = {b:.3f}")
+    retriever = harness.retriever
+    head = (f"{', '.join(f'{n}: {p} ({len(questions[n])} questions)' for n, p in sets.items())}; k={args.k}, "
+            f"index version {retriever.version}, fusion {retriever.fusion}")
+    print(head)
+    print(table(columns, args.k))
+    if args.report:
+        args.report.write_text(markdown(columns, args.k, f"{head}\n"), encoding="utf-8")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"k": args.k, "version": retriever.version, "fusion": retriever.fusion, "runs": runs,
-                       "questions": details}, f, indent=1)
+        args.json.write_text(json.dumps({"k": args.k, "version": retriever.version, "fusion": retriever.fusion,
+                                         "sets": {n: str(p) for n, p in sets.items()}, "runs": details},
+                                        indent=1, default=str), encoding="utf-8")
     return 0
 
 

@@ -52,8 +52,9 @@ def score(conv: dict, answered, k: int) -> dict:
     """The last turn's scores."""
     gold = {norm_url(u) for u in conv.get("gold_urls") or []}
     answer = answered.answer
-    hits = [norm_url(h.meta.get("url", "")) for h in answered.retrieval.hits[:k]]
     cited = [norm_url(c.url) for c in answer.citations]
+    searched = getattr(answered.retrieval, "hits", None)  # None: a plan answer, made from the roadmap unsearched
+    hits = [norm_url(h.meta.get("url", "")) for h in searched[:k]] if searched is not None else cited[:k]
     text = answer.answer.lower()
     facts = [p.lower() in text for p in conv.get("must_contain") or []]
     row = {"id": conv.get("id"), "split": conv.get("split"), "kind": conv.get("kind"), "query": answered.query,

@@ -1,23 +1,37 @@
-"""Extractive answers: the readable sentences of retrieved chunks, scored, picked and cited.
+"""Extractive answers: the readable sentences of retrieved chunks, scored, picked without repeats, and cited.
 
-A chunk body is split into readable sentences (no heading line, code, table rows or fragments); each is scored by
-the question's content words it holds (stemmed, weighted by how rare they are among the hits), its hit's heading
-and rank; the best 2-4 (at most ~90 words) are kept in source order, each ending with its `[n]`, and the hits they
-come from become `Citation`s renumbered 1..m by strength. With no readable sentence the answer points at the best
-passage instead. `Citation` and `citation()` live here so that `api.answer` can import this module without a cycle.
+Sentences. A chunk body is cut into paragraphs (no heading line, code block, table row, image, breadcrumb or bare
+"Note"/"Important"/"Tip" label) and each paragraph into sentences by `syntok`, which keeps abbreviations ("U.S.",
+"e.g."), version numbers ("v1.2.3", "Python 3.11") and URLs whole. Fragments and code-like lines are dropped;
+commands and calls left unquoted in prose are quoted as code (`pip install x`, `df.groupby()`).
+
+Choice. Each sentence of the top hits gets features: its cosine similarity to the question (MiniLM, the embedder
+the retriever already holds, whose cache remembers each sentence's vector; at most `max_embedded` sentences per
+question, the most promising by the cheap features), the idf-weighted share of the question's key terms it holds
+(`vectorstore.text.tokenize`), whether it states a fact of the kind asked (`vectorstore.answer_type`: the price,
+number, date or version asked for), how much of the question its passage's heading covers, and its hit's rank.
+Their weighted sum (`WEIGHTS`, fitted on the dev questions with k-fold cross-validation by
+`bench/fit_extractive.py`) ranks the sentences; maximal marginal relevance picks up to four, skipping any too similar
+to one already picked, within `max_words` (90). Picked sentences keep their page order, each ending with its `[n]`,
+and the hits they come from become `Citation`s renumbered 1..m by strength. With no readable sentence the answer
+points at the best passage. `Citation` and `citation()` live here so that `api.answer` imports this module.
 """
 from __future__ import annotations
 
 import math
 import re
-import threading
 from dataclasses import dataclass
+from functools import lru_cache
 
-import Stemmer
+import numpy as np
+from syntok import segmenter
 
 from api.prompt import body_of
+from vectorstore.answer_type import detect, has_fact, key_terms
+from vectorstore.text import tokenize
 
 SNIPPET_CHARS = 240
+
 
 @dataclass
 class Citation:
@@ -30,19 +44,29 @@ class Citation:
     snippet: str
 
 
-# ---------------------------------------------------------------- sentences and words
+# ---------------------------------------------------------------- sentences
 _FENCE = re.compile(r"^(```|~~~)")
 _EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]")
 _BULLET = re.compile(r"^(?:[-*+•]|\d{1,2}[.)])\s+(?:\[[ xX]\]\s+)?")  # with a task-list checkbox
-_SPLIT = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)\s+(?=`|[\"'(\[]?[A-Z0-9])")
+_LABEL = r"(?:note|notes|important|tip|tips|warning|caution|attention|info|see also|example|examples)"
+_BARE_LABEL = re.compile(rf"^{_LABEL}\s*:?$", re.I)
+_TRAILING_LABEL = re.compile(rf"(?<=[.!?])\s+{_LABEL}$", re.I)
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|^(?:image|figure|fig\.|diagram|screenshot)\s*\d*\s*[:.-]", re.I)
+_CRUMB = re.compile(r"^[^.!?]{1,80}?(?:\s(?:>|/|›|»|→)\s[^.!?]{1,80}?){2,}$")
 _PLAIN = re.compile(r"^(?:[(\"'`]?[A-Za-z][A-Za-z'’-]*[.,;:!?)\"'`]*|https?://\S+)$")
-_WORD = re.compile(r"[a-z0-9][a-z0-9+#]*(?:[._-][a-z0-9+#]+)*")
-_STOP = frozenset(
-    "a an the and or but if of to in on at by for with from into about as is are was were be been being do does "
-    "did doing have has had i me my we our you your it its this that these those there here what which who whom "
-    "whose when where why how can could should would will shall may might must not no so than then too very just "
-    "also any some all each more most other such only own same few both up down out over under again further once "
-    "use used using get learn week weeks tell explain please need want know mean".split())
+_CODE_SPAN = re.compile(r"(`[^`]*`)")
+_CLI = ("pip pip3 python python3 aws kubectl docker git conda npm helm terraform eksctl dvc mlflow curl uvicorn "
+        "jupyter sam cdk az gcloud kfp").split()
+_SUBCOMMAND = ("install uninstall run apply add push pull commit init create build get describe delete configure "
+               "serve ui repro clone start stop deploy exec logs login list ls cp sync remote checkout status "
+               "compile upload invoke update").split()
+_COMMAND = re.compile(
+    rf"\b(?:(?:{'|'.join(_CLI)})\s+(?:{'|'.join(_SUBCOMMAND)}|-{{1,2}}[a-z][\w-]*)|aws\s+[a-z][\w-]*\s+[a-z][\w-]*)\b"
+    r"(?:\s+(?:-{1,2}[\w-]+(?:=\S+)?|[\w@./:=+-]*[@./:=_\d-][\w@./:=+-]*(?<![.:]))){0,6}"
+    r"(?:\s+(?!(?:to|and|or|the|a|an|in|on|for|with|from|is|are|then|first|again|command|which|that|it)\b)"
+    r"[a-z][\w-]*(?=[\s.,;:)]|$))?")
+_CALL = re.compile(r"(?<![\w`])[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*\([^()\s]{0,40}\)(?:\.[A-Za-z_]\w*(?:\([^()]{0,40}\))?)*")
+_AFTER_NUMBER = re.compile(r"(?<=\d)\.\s+(?=[`\"'(]?[A-Z][a-z])")  # "... v3.6.2. Run it": syntok keeps these together
 
 
 def _tidy(sentence: str) -> str:
@@ -50,15 +74,41 @@ def _tidy(sentence: str) -> str:
     return s if s.endswith((".", "!", "?")) else s + "."
 
 
+def quote_code(sentence: str) -> str:
+    """Quote shell commands and calls written as plain prose as code: `pip install boto3`, `df.mean()`."""
+    parts = _CODE_SPAN.split(sentence)
+    for i in range(0, len(parts), 2):  # the even parts are outside `...`
+        text = _COMMAND.sub(lambda m: f"`{m[0]}`", parts[i])
+        parts[i] = "".join(_CALL.sub(lambda m: f"`{m[0]}`", p) if j % 2 == 0 else p
+                           for j, p in enumerate(_CODE_SPAN.split(text)))
+    return "".join(parts)
+
+
+_URL = re.compile(r"https?://\S+")
+
+
 def _is_prose(sentence: str) -> bool:
-    words = sentence.split()
-    if not 4 <= len(words) <= 60 or sum(sentence.count(c) for c in "{}=<>|;$") > 2:
+    """At least four words besides URLs (a "Label: https://..." list item is a link, not a sentence), not code."""
+    words = _CODE_SPAN.sub("code", sentence).split()
+    if len(_URL.sub("", sentence).split()) < 4 or len(words) > 60 or sum(sentence.count(c) for c in "{}=<>|;$") > 2:
         return False
     return sum(bool(_PLAIN.match(w)) for w in words) >= 0.6 * len(words)
 
 
-def sentences(text: str) -> list[str]:
-    """The readable sentences of a chunk: no heading line, code, table rows, headings or fragments."""
+def split_sentences(paragraph: str) -> list[str]:
+    """Sentences of one paragraph of prose, with the paragraph's own spelling (syntok finds the boundaries)."""
+    out = []
+    for para in segmenter.analyze(paragraph):
+        for sentence in para:
+            if sentence:
+                start = sentence[0].offset
+                end = sentence[-1].offset + len(sentence[-1].value)
+                out.extend(_AFTER_NUMBER.sub(".\n", paragraph[start:end]).split("\n"))
+    return [s.strip() for s in out if s.strip()]
+
+
+def _paragraphs(text: str) -> list[str]:
+    """The prose paragraphs (and list items) of a chunk body, without headings, code, tables, images, labels."""
     found: list[str] = []
     paragraph: list[str] = []
     in_code = False
@@ -67,7 +117,7 @@ def sentences(text: str) -> list[str]:
     def end_paragraph() -> None:
         # A lone short line without closing punctuation is a sub-heading kept as text, not a sentence.
         if paragraph and not (len(paragraph) == 1 and len(paragraph[0].split()) <= 12 and paragraph[0][-1] not in ".!?:"):
-            found.extend(_SPLIT.split(" ".join(paragraph)))
+            found.append(_TRAILING_LABEL.sub("", " ".join(paragraph)))
         paragraph.clear()
 
     for line in body_of(text).splitlines():
@@ -77,93 +127,171 @@ def sentences(text: str) -> list[str]:
             end_paragraph()
         elif in_code:
             continue
-        elif not s or s.startswith(("#", "|")) or " | " in s or s == title or s.startswith(title + " > "):
+        elif (not s or s.startswith(("#", "|")) or " | " in s or s == title or s.startswith(title + " > ")
+              or _BARE_LABEL.match(s) or _CRUMB.match(s)):
             end_paragraph()
         elif m := _BULLET.match(s):
             end_paragraph()
-            found.extend(_SPLIT.split(s[m.end():]))
-        else:
+            found.append(s[m.end():])
+        elif s := _IMAGE.sub(" ", s).strip():
             paragraph.append(s)
     end_paragraph()
-    return [_tidy(s) for s in found if _is_prose(s)]
+    return found
 
 
-_per_thread = threading.local()
+@lru_cache(maxsize=8192)
+def _sentence_pairs(text: str) -> tuple[tuple[str, str], ...]:
+    """(as the page writes it, as an answer shows it) for each readable sentence of a chunk."""
+    out = []
+    for paragraph in _paragraphs(text):
+        for s in split_sentences(paragraph):
+            s = _TRAILING_LABEL.sub("", s)
+            shown = quote_code(_tidy(s))
+            if _is_prose(shown) and not _IMAGE.search(shown):
+                out.append((" ".join(s.split()), shown))
+    return tuple(out)
 
 
-def _stemmer() -> Stemmer.Stemmer:
-    """One stemmer per thread: PyStemmer objects must not be shared between threads."""
-    if not hasattr(_per_thread, "stemmer"):
-        _per_thread.stemmer = Stemmer.Stemmer("english")
-    return _per_thread.stemmer
+@lru_cache(maxsize=65536)
+def _terms(sentence: str) -> frozenset[str]:
+    return frozenset(tokenize(sentence))
 
 
-def terms(text: str) -> list[str]:
-    """Stemmed content words of `text` (stop words and one-letter tokens left out)."""
-    words = [w.strip("._-") for w in _WORD.findall(text.lower())]
-    return _stemmer().stemWords([w for w in words if len(w) > 1 and w not in _STOP])
+def _sentences(text: str) -> tuple[str, ...]:
+    return tuple(shown for _raw, shown in _sentence_pairs(text))
 
 
-# ---------------------------------------------------------------- the extractive answer
+def sentences(text: str) -> list[str]:
+    """The readable sentences of a chunk, commands quoted as code (remembered per chunk text)."""
+    return list(_sentences(text))
+
+
+def quotable_sentences(text: str) -> list[str]:
+    """The same readable sentences as `sentences`, in the page's own spelling (nothing quoted as code, no full
+    stop added, whitespace collapsed): what a quiz quotes word for word (`api.facts`)."""
+    return [raw for raw, _shown in _sentence_pairs(text)]
+
+
+def plain(text: str) -> str:
+    """A chunk's text as the sentence reader sees it: each line without emoji, bold markers or list marker (and
+    task-list checkbox), spaces collapsed. A quotable sentence is a substring of its chunk's `plain` text with
+    line breaks read as spaces (`flat`)."""
+    lines = (_BULLET.sub("", _EMOJI.sub("", line).strip().replace("**", "")) for line in text.splitlines())
+    return "\n".join(" ".join(line.split()) for line in lines if line.strip())
+
+
+def flat(text: str) -> str:
+    """`plain` text on one line: what a verbatim quote is looked up in."""
+    return " ".join(plain(text).split())
+
+
+# ---------------------------------------------------------------- features and weights
+@dataclass(frozen=True)
+class Weights:
+    """How the features of a sentence add up to its score, and how the picker uses it."""
+
+    similarity: float = 1.0   # cosine similarity of sentence and question
+    coverage: float = 1.0     # idf-weighted share of the question's key terms in the sentence
+    fact: float = 0.3         # the sentence states a fact of the kind asked (a price, a version ...)
+    heading: float = 0.3      # share of the key terms in its passage's heading
+    rank: float = 0.1         # 1 / (1 + the rank of its hit)
+    redundancy: float = 0.5   # MMR: the penalty for similarity to a sentence already picked
+    bar: float = 0.6          # a sentence after the first needs this share of the best score
+    bar_other: float = 0.6    # ... and this share when it comes from a passage not quoted yet
+    min_similarity: float = 0.45  # a sentence holding none of the key terms needs this similarity to be quoted
+
+
+# Fitted on eval/questions.jsonl (dev: the 120 answerable questions the retriever answers grounded) by
+# `python bench/fit_extractive.py`: 5-fold cross-validated key-fact score 0.675 (mean of "all" and "any"
+# `must_contain` phrases quoted), 0.646 with the weights before this fit. The same score without the similarity
+# feature (`--lexical`, LEXICAL_WEIGHTS, used without an embedder) is also 0.675, quoting more passages.
+WEIGHTS = Weights(similarity=0.5, coverage=2.0, fact=0.5, heading=0.0, rank=0.3, redundancy=0.3, bar=0.2,
+                  bar_other=0.7, min_similarity=0.3)
+LEXICAL_WEIGHTS = Weights(similarity=0.0, coverage=1.0, fact=0.2, heading=0.0, rank=0.3, redundancy=0.1, bar=0.2,
+                          bar_other=0.3, min_similarity=1.01)
+# Sentences embedded per question (the most promising by the cheap features). With WEIGHTS on dev (in-sample):
+# 0.667 with none, 0.700 with 6 or 10, 0.696 with all: 6 embeds the least text for the best score.
+MAX_EMBEDDED = 6
+
+
 @dataclass
-class _Candidate:
+class Candidate:
     hit: int
     pos: int
     text: str
-    terms: frozenset[str]
     words: int
-    overlap: float  # share of the question's (idf-weighted) content words it holds
-    base: float
+    coverage: float
+    heading: float
+    fact: bool
+    lexical: float            # the cheap pre-score: coverage, heading and rank
+    terms: frozenset[str] = frozenset()
+    similarity: float = 0.0
+    vector: np.ndarray | None = None
+
+    def score(self, w: Weights) -> float:
+        return (w.similarity * self.similarity + w.coverage * self.coverage + w.fact * self.fact
+                + w.heading * self.heading + w.rank / (1 + self.hit))
 
 
-def _candidates(question: str, hits: list) -> list[_Candidate]:
-    q = set(terms(question))
-    rows = [(i, j, s, frozenset(terms(s))) for i, hit in enumerate(hits) for j, s in enumerate(sentences(hit.text))]
+def candidates(question: str, hits: list) -> list[Candidate]:
+    """Every readable sentence of the hits with its cheap features (no embedding yet)."""
+    kind = detect(question)
+    q = set(key_terms(question))
+    rows = [(i, j, s, _terms(s)) for i, hit in enumerate(hits) for j, s in enumerate(_sentences(hit.text))]
     df: dict[str, int] = {}
     for *_, ts in rows:
         for t in ts & q:
             df[t] = df.get(t, 0) + 1
-    idf = {t: math.log(1 + len(rows) / n) for t, n in df.items()}
+    idf = {t: math.log(1 + (len(rows) + 1) / (df.get(t, 0) + 0.5)) for t in q}
     total = sum(idf.values()) or 1.0
-    heading = [set(terms(hit.text.partition("\n")[0])) for hit in hits]
+    heading = [frozenset(tokenize(hit.text.partition("\n")[0])) for hit in hits]
+    specific = kind in ("price", "number", "duration", "date", "version")
     out = []
     for i, j, s, ts in rows:
         words = len(s.split())
-        overlap = sum(idf[t] for t in ts & q) / total / (1 + max(0, words - 25) / 50)
-        topical = sum(idf.get(t, 0.0) for t in heading[i] & q) / total
-        base = overlap + 0.3 * topical + 0.1 / (1 + i) + (0.03 if j == 0 else 0.0)
-        out.append(_Candidate(i, j, s, ts, words, overlap, base))
+        cover = sum(idf[t] for t in ts & q) / total / (1 + max(0, words - 30) / 60)
+        topical = sum(idf[t] for t in heading[i] & q) / total
+        fact = specific and has_fact(kind, s)
+        out.append(Candidate(i, j, s, words, cover, topical, fact, cover + 0.3 * topical + 0.1 / (1 + i), ts))
     return out
 
 
-_BARS = (0.0, 0.3, 0.55, 0.7)  # the share of the best score the 1st, 2nd, 3rd and 4th sentence must reach
-
-
-def _pick(cands: list[_Candidate], max_words: int, max_sentences: int) -> list[_Candidate]:
-    """Greedy choice: relevant sentences first; a neighbour of the first may join it as context."""
-    relevant = any(c.overlap > 0 for c in cands)
-    best = max((c.base for c in cands), default=0.0)
-    picked: list[_Candidate] = []
-    while len(picked) < (max_sentences if relevant else 2):
-        used = sum(c.words for c in picked)
-
-        def near(c: _Candidate) -> bool:
-            return any(p.hit == c.hit and abs(p.pos - c.pos) == 1 for p in picked)
-
-        def fits(c: _Candidate) -> bool:
-            return (c not in picked and used + c.words <= max_words
-                    and (c.overlap > 0 or not relevant or (len(picked) == 1 and near(c)))
-                    and not any(c.text == p.text or len(c.terms & p.terms) > 0.7 * len(c.terms | p.terms)
-                                for p in picked))
-
-        options = [(c.base + (0.15 if near(c) else 0.0), c) for c in cands if fits(c)]
-        if not options:
-            break
-        score, choice = max(options, key=lambda o: o[0])
-        if score < _BARS[len(picked)] * best and not (len(picked) == 1 and near(choice)):
+# ---------------------------------------------------------------- picking
+def pick(cands: list[Candidate], weights: Weights, max_words: int, max_sentences: int) -> list[Candidate]:
+    """Maximal marginal relevance: the best sentence first, then the next best less its similarity to those picked
+    (sentences nearly repeating one already picked are skipped), while each reaches `bar` of the best score
+    (`bar_other` when it would add another passage)."""
+    relevant = [c for c in cands if c.coverage > 0 or c.similarity >= weights.min_similarity]
+    scored = sorted(((c.score(weights), n, c) for n, c in enumerate(relevant or cands)), key=lambda t: (-t[0], t[1]))
+    best = scored[0][0] if scored else 0.0
+    picked: list[Candidate] = []
+    used = 0
+    while len(picked) < max_sentences:
+        value, choice = float("-inf"), None
+        for score, _n, c in scored:
+            if score <= value:  # the redundancy penalty only lowers a score: nothing further down can win
+                break
+            if any(c is p for p in picked) or used + c.words > max_words:
+                continue
+            overlap = max((_redundancy(c, p) for p in picked), default=0.0)
+            worth = score - weights.redundancy * overlap * best
+            # after the first: `bar` of the best score, `bar_other` for a passage not quoted yet
+            need = (weights.bar if any(p.hit == c.hit for p in picked) else weights.bar_other) * best if picked else 0
+            if overlap <= 0.85 and worth >= need and worth > value:
+                value, choice = worth, c
+        if choice is None:
             break
         picked.append(choice)
+        used += choice.words
     return picked
+
+
+def _redundancy(a: Candidate, b: Candidate) -> float:
+    if a.text == b.text:
+        return 1.0
+    if a.vector is not None and b.vector is not None:
+        return float(max(0.0, a.vector @ b.vector))
+    return len(a.terms & b.terms) / max(1, len(a.terms | b.terms))
 
 
 def _cite(sentence: str, n: int) -> str:
@@ -182,19 +310,50 @@ def citation(n: int, hit, snippet: str | None = None) -> Citation:
                     section=meta.get("section") or "", weeks=list(meta.get("weeks") or []), snippet=snippet)
 
 
-def extract(question: str, hits: list, max_words: int = 90, max_sentences: int = 4) -> tuple[list[str], list[Citation]]:
-    """The extractive answer as text pieces (sentences ending in `[n]`) and the citations they use."""
-    picked = _pick(_candidates(question, hits), max_words, max_sentences)
+class Extractor:
+    """Builds extractive answers; with an embedder, sentences are also chosen by meaning."""
+
+    def __init__(self, embedder=None, weights: Weights | None = None, max_embedded: int = MAX_EMBEDDED):
+        self.embedder, self.max_embedded = embedder, max_embedded
+        self.weights = weights or (WEIGHTS if embedder is not None else LEXICAL_WEIGHTS)
+
+    def features(self, question: str, hits: list, query: str | None = None) -> list[Candidate]:
+        """The candidates with their similarity to the question (`query`: the text the retriever embedded, so its
+        vector is already cached) for the `max_embedded` most promising of them."""
+        cands = candidates(question, hits)
+        if self.embedder is None or not cands:
+            return cands
+        shortlist = sorted(cands, key=lambda c: -c.lexical)[: self.max_embedded]
+        texts = [query or question] + [c.text for c in shortlist]
+        q, *vectors = np.asarray(self.embedder.embed(texts), dtype=np.float32)
+        for c, v in zip(shortlist, vectors):
+            c.vector, c.similarity = v, max(0.0, float(v @ q))
+        return cands
+
+    def extract(self, question: str, hits: list, max_words: int = 90, max_sentences: int = 4,
+                query: str | None = None) -> tuple[list[str], list[Citation]]:
+        """The extractive answer as text pieces (sentences ending in `[n]`) and the citations they use."""
+        return compose(hits, pick(self.features(question, hits, query), self.weights, max_words, max_sentences),
+                       self.weights)
+
+
+def compose(hits: list, picked: list[Candidate], weights: Weights = WEIGHTS) -> tuple[list[str], list[Citation]]:
+    """The picked sentences in page order with their `[n]`, hits renumbered by their best sentence's score."""
     if not picked:  # nothing readable: point at the best passage instead of quoting code or tables
         hit = hits[0]
         heading = hit.text.partition("\n")[0].replace(" > ", ", ")
         return [f"The closest passage is in “{heading}” [1]."], [citation(1, hit)]
     strength: dict[int, float] = {}
     for c in picked:
-        strength[c.hit] = max(strength.get(c.hit, 0.0), c.base)
+        strength[c.hit] = max(strength.get(c.hit, float("-inf")), c.score(weights))
     pieces, cited = [], []
     for n, i in enumerate(sorted(strength, key=lambda i: -strength[i]), start=1):
         used = sorted((c for c in picked if c.hit == i), key=lambda c: c.pos)
         pieces.extend(_cite(c.text, n) for c in used)
         cited.append(citation(n, hits[i], " ".join(c.text for c in used)))
     return pieces, cited
+
+
+def extract(question: str, hits: list, max_words: int = 90, max_sentences: int = 4) -> tuple[list[str], list[Citation]]:
+    """The extractive answer by the cheap features only (no embedder)."""
+    return Extractor().extract(question, hits, max_words, max_sentences)

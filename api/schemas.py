@@ -148,3 +148,12 @@ class ChatIn(BaseModel):
     week: int | None = Field(None, ge=1, le=16, description="Extra field: limit retrieval to this week.")
     top_k: int | None = Field(None, ge=1, le=10, description="Extra field: how many chunks to retrieve.")
     session: str | None = SESSION
+
+
+class QuizCheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: str = Field(min_length=1, max_length=200, description="A question id from GET /weeks/{n}/quiz.")
+    answer: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The learner's answer.")
+
+    _blank = field_validator("answer")(_not_blank)

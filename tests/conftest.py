@@ -87,6 +87,14 @@ def fixture_index(tmp_path_factory, fixture_site, fixture_roadmap):
 
 
 @pytest.fixture(scope="session")
+def embedder():
+    """The real local MiniLM embedder (ONNX), loaded once."""
+    from vectorstore.embeddings import OnnxEmbedder
+
+    return OnnxEmbedder(MODEL_DIR, batch_size=16)
+
+
+@pytest.fixture(scope="session")
 def fake_server():
     """A fake OpenAI-compatible server (tests/fake_openai.py) on 127.0.0.1; `fake.base` is its /v1 URL."""
     from tests.fake_openai import FakeOpenAI
@@ -102,3 +110,33 @@ def fake(fake_server):
     """The fake OpenAI server, with its replies, failures and recorded requests reset."""
     fake_server.reset()
     return fake_server
+
+
+STUDY_PAGES = {  # the study companion's fixture site (tests/data/study_site/): mirror path -> file
+    "/containers.example.org/docker/images/": "docker-images.html",
+    "/containers.example.org/compose/": "compose.html",
+    "/containers.example.org/changelog/": "changelog.html",
+    "/k8s.example.org/pods/": "pods.html",
+    "/k8s.example.org/deployments/": "deployments.html",
+    "/serving.example.org/kserve/": "kserve.html",
+    "/serving.example.org/registry/": "registry.html",
+}
+
+
+@pytest.fixture(scope="session")
+def study_index(tmp_path_factory):
+    """A real index of the study fixture site (7 pages, a missing one, a 4-week roadmap whose last week has
+    only roadmap text), chunked small so that each section is a passage; yields its Settings."""
+    from ingest.job import run_job
+    from vectorstore.client import open_client
+    from vectorstore.embeddings import make_embedder
+    from vectorstore.store import IndexStore
+
+    site = Site(pages={path: (DATA / "study_site" / name).read_text() for path, name in STUDY_PAGES.items()})
+    with serve(site.app()) as url:
+        settings = make_settings(tmp_path_factory.mktemp("study") / "data", DATA / "study_roadmap.md", url,
+                                 chunk_tokens=64, chunk_overlap_tokens=8)
+        store = IndexStore(open_client(settings.data_dir), settings.collection)
+        report = asyncio.run(run_job(settings, store, make_embedder(settings)))
+        assert report.published
+        yield settings

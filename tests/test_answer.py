@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from api.answer import MODEL_CUT, MODEL_UNAVAILABLE, NOT_FOUND, Answerer, sentences
+from api.answer import MODEL_CUT, MODEL_UNAVAILABLE, MODEL_UNCITED, NOT_FOUND, Answerer, sentences
 from api.llm import OpenAIChatModel
 from tests.servers import free_port
 from vectorstore.retrieve import Hit, Retrieval
@@ -140,7 +140,7 @@ def test_extractive_stream_yields_sentences_then_the_answer():
     """The extractive stream yields its sentences as tokens, then one answer whose text is the tokens joined."""
     events = list(Answerer().stream("What does DVC do with large files?", retrieval()))
     kinds = [k for k, _ in events]
-    assert kinds[-1] == "answer" and kinds.count("answer") == 1 and kinds.count("token") >= 2
+    assert kinds[-1] == "answer" and kinds.count("answer") == 1 and kinds.count("token") >= 1
     assert "".join(v for k, v in events if k == "token") == events[-1][1].answer
 
 
@@ -178,12 +178,37 @@ def test_llm_prompt_fences_injected_instructions_as_data(fake):
     assert answer.grounded and answer.citations[0].url == "https://sneaky.test/tips"
 
 
-def test_llm_refusal_is_not_grounded(fake):
-    """A model saying the sources don't cover it yields an ungrounded answer citing nothing, with the closest week."""
-    fake.say("The sources don't cover this.")
-    answer = llm_answerer(fake).answer("How do I bake bread?", retrieval(suggested=SUGGESTED))
-    assert answer.mode == "llm" and not answer.grounded and answer.citations == []
-    assert answer.answer == "The sources don't cover this. The closest material is in week 12: Kubeflow Pipelines."
+@pytest.mark.parametrize("reply", ["The sources don't cover this.", "DVC stores data in the cloud [9]."])
+def test_llm_reply_citing_no_valid_source_is_not_shown(fake, reply):
+    """A reply citing nothing (or only numbers no source has) is replaced by the extractive answer, with a note."""
+    fake.say(reply)
+    answer = llm_answerer(fake).answer("What does DVC do with large files?", retrieval(suggested=SUGGESTED))
+    assert len(fake.requests) == 1  # the model was asked
+    assert answer.mode == "extractive" and answer.note == MODEL_UNCITED and answer.grounded
+    assert reply.split(" [")[0] not in answer.answer and "remote storage such as S3" in answer.answer
+    assert_citations_valid(answer)
+
+
+@pytest.mark.parametrize("reply", ["The sources don't cover this.", "DVC stores data in the cloud [9]."])
+def test_llm_stream_citing_no_valid_source_is_never_shown(fake, reply):
+    """Streaming, the model's text is held back until a valid citation arrives; none arrives, so none of it is sent
+    and the extractive answer is streamed instead."""
+    fake.say(reply)
+    events = list(llm_answerer(fake).stream("What does DVC do with large files?", retrieval()))
+    kind, answer = events[-1]
+    streamed = "".join(v for k, v in events[:-1])
+    assert kind == "answer" and answer.mode == "extractive" and answer.note == MODEL_UNCITED
+    assert reply.split(" [")[0] not in streamed and streamed == answer.answer
+    assert_citations_valid(answer)
+
+
+def test_llm_stream_holds_text_until_its_first_citation(fake):
+    """Text before the first valid citation is sent together with it, then the rest token by token."""
+    fake.say("DVC keeps large files in remote storage [2] while Git tracks small metafiles [2].")
+    events = list(llm_answerer(fake).stream("What does DVC do with large files?", retrieval()))
+    tokens = [v for k, v in events if k == "token"]
+    assert tokens[0] == "DVC keeps large files in remote storage [1]" and len(tokens) > 3
+    assert "".join(tokens) == events[-1][1].answer and events[-1][1].mode == "llm"
 
 
 def test_ungrounded_retrieval_does_not_call_the_model(fake):
@@ -265,3 +290,84 @@ def test_sub_headings_and_emoji_are_not_quoted():
             "🗂️ Version control keeps every registered model version apart from the others.")
     found = sentences(text)
     assert found == ["Version control keeps every registered model version apart from the others."]
+
+
+# ------------------------------------------------------------------ the splitter and the picker
+def test_splitter_survives_abbreviations_versions_urls_and_code():
+    """Sentences are cut at their ends only: not at "U.S.", "e.g.", "i.e.", "v1.2.3", "Python 3.11", a URL or code."""
+    from api.extractive import split_sentences
+
+    text = ("The U.S. East (N. Virginia) Region is the default, e.g. for new buckets. Upgrade to boto3 v1.26.3 first. "
+            "Python 3.11 is required, i.e. older releases fail. See https://docs.aws.amazon.com/sagemaker/latest/dg/"
+            "index.html for the details. Steps were added in SDK v2.45.0. Call `df.groupby('sex').mean()` to "
+            "average each group. It costs $0.44 per DPU-hour.")
+    assert split_sentences(text) == [
+        "The U.S. East (N. Virginia) Region is the default, e.g. for new buckets.",
+        "Upgrade to boto3 v1.26.3 first.",
+        "Python 3.11 is required, i.e. older releases fail.",
+        "See https://docs.aws.amazon.com/sagemaker/latest/dg/index.html for the details.",
+        "Steps were added in SDK v2.45.0.",
+        "Call `df.groupby('sex').mean()` to average each group.",
+        "It costs $0.44 per DPU-hour.",
+    ]
+
+
+def test_labels_breadcrumbs_and_images_are_left_out_and_commands_quoted():
+    """Bare "Note"/"Important" labels, breadcrumb trails and image alt text never reach an answer; a command or
+    call written as plain prose is quoted as code."""
+    text = ("Guide > Setup\n\nDocs > Guides > Setup > Install\n\n![Architecture diagram of the pipeline](arch.png)\n\n"
+            "Important\nCallback steps need the SageMaker Python SDK v2.45.0 or later. Run pip install -U "
+            "sagemaker==2.45.0 to upgrade it first.\n\nNote\n\nCall df.groupby('sex').mean() to average the ages of "
+            "each group.")
+    assert sentences(text) == [
+        "Callback steps need the SageMaker Python SDK v2.45.0 or later.",
+        "Run `pip install -U sagemaker==2.45.0` to upgrade it first.",
+        "Call `df.groupby('sex').mean()` to average the ages of each group.",
+    ]
+
+
+PRICING = hit("Glue Pricing > Crawlers\n\nCrawlers discover the schema of your data and populate the Data Catalog. "
+              "A crawler can run on demand or on a schedule you choose. Crawlers are billed at $0.44 per DPU-hour, "
+              "with a 10-minute minimum for each crawler run.", "https://aws.test/glue/pricing", [8])
+
+
+def test_the_sentence_holding_the_asked_fact_is_chosen():
+    """A price question quotes the sentence with the price, not the general ones around it."""
+    answer = Answerer().answer("How much does a Glue crawler run cost?", retrieval(hits=[PRICING]))
+    assert "$0.44 per DPU-hour" in answer.answer
+
+
+def test_similar_meaning_counts_without_shared_words(embedder):
+    """With the embedder, the sentence that answers in other words is quoted; by the words alone it is not."""
+    text = ("Notebooks > Costs\n\nThe console lists every notebook instance with its status and creation time. "
+            "Stop notebook instances when nobody uses them, so that they are not billed while idle. "
+            "Each notebook instance runs on a machine learning compute instance.")
+    r = retrieval(hits=[hit(text, "https://sm.test/notebooks", [5])])
+    question = "How can I avoid paying for compute that sits unused?"
+    assert "Stop notebook instances" not in Answerer().answer(question, r).answer
+    answer = Answerer(embedder=embedder).answer(question, r)
+    assert answer.answer.startswith("Stop notebook instances when nobody uses them") and answer.grounded
+
+
+def test_near_repeats_are_not_quoted_twice(embedder):
+    """MMR: of two sentences saying the same thing, only one is quoted."""
+    text = ("Splitting > Holdout\n\nA held-out test set is kept apart from the training data to estimate how "
+            "well a model generalises. A held-out test set is kept apart from training data to estimate how well "
+            "the model generalises. Cross-validation repeats the split over several folds of the training data.")
+    answer = Answerer(embedder=embedder).answer("Why keep a held-out test set apart from the training data?",
+                                                retrieval(hits=[hit(text, "https://sk.test/split", [3])]))
+    assert answer.answer.count("held-out test set is kept apart") == 1
+
+
+def test_gap_answer_says_what_is_covered_and_what_is_not():
+    """A retrieval whose sources cover the topic but not the fact (`gap`) is answered with what they cover, cited,
+    and what they don't say; not grounded; the closest week only when the retrieval suggests one."""
+    r = retrieval(hits=[HITS[1]], grounded=False)
+    r.gap = "price"
+    answer = Answerer().answer("How much does DVC remote storage cost?", r)
+    assert answer.answer.startswith("The sources describe Get Started [1] but don't say what it costs.")
+    assert "remote storage such as S3" in answer.answer and not answer.grounded and answer.citations
+    assert "closest material" not in answer.answer
+    r.suggested = {"weeks": [10], "title": "Data Version Control", "url": HITS[1].meta["url"]}
+    assert Answerer().answer("How much does DVC remote storage cost?", r).answer.endswith(
+        "The closest material is in week 10: Data Version Control.")

@@ -45,7 +45,7 @@ def bearer(key: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("method, path, body", [
     ("post", "/ask", QUESTION), ("post", "/ask/stream", QUESTION), ("get", "/v1/models", None),
-    ("post", "/v1/chat/completions", CHAT),
+    ("post", "/v1/chat/completions", CHAT), ("get", "/weeks/1/briefing", None),
 ])
 def test_answering_endpoints_need_a_key(keyed, method, path, body):
     """Without a key, or with a wrong one or another scheme, the answering endpoints are a JSON 401 asking for

@@ -149,15 +149,15 @@ def test_llm_answer_is_generated_from_the_retrieved_sources(llm):
 
 
 def test_llm_answer_streams_the_model_tokens(llm):
-    """/ask/stream relays the model's tokens as they come, then the verified answer."""
+    """/ask/stream relays the model's tokens as they come (from its first valid citation on), then the verified answer."""
     url, fake = llm
-    fake.say("Docker Compose runs several containers from one YAML file [1].")
+    fake.say("Docker Compose [1] runs several containers from one YAML file, one service for each container.")
     with httpx.stream("POST", f"{url}/ask/stream", json={"question": "What is Docker Compose?"}, timeout=30) as r:
         events = sse_events(r.read().decode())
     tokens = [data["text"] for name, data in events if name == "token"]
     answer = events[-2][1]
     assert len(tokens) > 5 and "".join(tokens) == answer["answer"]
-    assert answer["mode"] == "llm" and answer["answer"].startswith("Docker Compose runs several containers")
+    assert answer["mode"] == "llm" and answer["answer"].startswith("Docker Compose [1] runs several containers")
     assert fake.requests[-1]["body"]["stream"] is True
 
 

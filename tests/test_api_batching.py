@@ -105,3 +105,16 @@ def test_a_text_embedded_before_comes_from_the_cache():
     batcher.embed(["alpha"])
     assert inner.calls == [["alpha"], ["beta"], ["gamma"], ["alpha"]]
     assert batcher.embed(["gamma", "alpha"]).tolist() == [[5, 103], [5, 97]] and len(inner.calls) == 4
+
+
+def test_only_the_texts_not_cached_go_to_the_model():
+    """A list mixing cached and new texts (a question and its candidate sentences) embeds only the new ones once,
+    and returns every row in the order asked."""
+    inner = GatedEmbedder()
+    inner.gate.set()
+    batcher = BatchingEmbedder(inner)
+    batcher.embed(["question"])
+    rows = batcher.embed(["question", "beta", "gamma", "beta"])
+    assert inner.calls == [["question"], ["beta", "gamma"]]
+    assert rows.tolist() == [[8, 113], [4, 98], [5, 103], [4, 98]]
+    assert batcher.embed([]).shape[0] == 0

@@ -1,5 +1,5 @@
-"""Tests for api/evaluate.py: URL matching, the ranking metrics on hand-computed cases, the summaries, the
-abstention fit, and the command end to end over a tiny on-disk index built with the real embedder."""
+"""Tests for api/evaluate.py: URL matching, the ranking metrics on hand-computed cases, key facts and citation
+faithfulness, the summaries, and the command end to end over a tiny on-disk index built with the real embedder."""
 from __future__ import annotations
 
 import json
@@ -7,10 +7,9 @@ import math
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from api.evaluate import fit_logistic, main, norm_url, score_ranking, summarise
+from api.evaluate import cited_sentences, faithfulness, key_facts, main, norm_url, score_ranking, summarise, without_note
 from vectorstore.client import open_client
 from vectorstore.embeddings import OnnxEmbedder
 from vectorstore.store import IndexStore, add_chunks
@@ -30,39 +29,50 @@ def test_score_ranking_on_a_known_list():
     urls = ["https://x.org/a", "https://g.org/1/", "https://x.org/b", "https://g.org/1#s", "https://g.org/2"]
     got = score_ranking(urls, ["https://g.org/1", "https://g.org/2"], k=5)
     assert got["hit@1"] == 0.0 and got["hit@k"] == 1.0 and got["mrr@10"] == 0.5
-    assert got["precision"] == pytest.approx(3 / 5)
     ideal = 1 + 1 / math.log2(3)
     assert got["ndcg@10"] == pytest.approx((1 / math.log2(3) + 1 / math.log2(6)) / ideal)
     assert score_ranking(urls, ["https://g.org/2"], k=3) == {
-        "hit@1": 0.0, "hit@k": 0.0, "mrr@10": 0.2, "ndcg@10": pytest.approx(1 / math.log2(6)), "precision": 0.0}
-    assert score_ranking([], ["https://g.org/2"], k=3)["precision"] == 0.0
+        "hit@1": 0.0, "hit@k": 0.0, "mrr@10": 0.2, "ndcg@10": pytest.approx(1 / math.log2(6))}
+    assert score_ranking([], ["https://g.org/2"], k=3)["mrr@10"] == 0.0
+
+
+def test_key_facts_all_and_any_ignore_case_and_spacing():
+    """A phrase counts when the answer holds it in any case, with any run of whitespace."""
+    answer = "Use a Paginator:  it walks every page of\nresults [1]."
+    assert key_facts(answer, ["paginator", "every page of results"]) == (True, True)
+    assert key_facts(answer, ["paginator", "1000"]) == (False, True)
+    assert key_facts(answer, ["continuation token"]) == (False, False)
+
+
+def test_faithfulness_checks_each_cited_sentence_in_its_passage():
+    """A sentence is faithful when its words, in order, are in a passage its [n] names; the note is not a sentence."""
+    passages = {1: ["Paginators > Intro\n\nA paginator iterates over every page (of results)."],
+                2: ["DVC > Data\n\n`dvc add` tracks a data file."]}
+    answer = "A paginator iterates over every page of results [1]. Run dvc add to track data [2]. dvc add tracks a data file [1][2]."
+    assert [ns for _s, ns in cited_sentences(answer)] == [[1], [2], [1, 2]]
+    assert faithfulness(answer, passages) == (2, 3)  # the second sentence is a paraphrase
+    noted = "This is covered in week 9, not week 1. " + answer
+    assert without_note(noted, "This is covered in week 9, not week 1.") .strip() == answer
+    assert faithfulness("I couldn't find this.", passages) == (0, 0)
 
 
 def test_summarise_splits_answerable_and_unanswerable():
-    """Ranking metrics and answer rate come from questions with gold URLs, abstention from the others."""
+    """Ranking metrics come from questions with gold URLs; abstention counts unanswerable as the positive class."""
     rows = [
         {"kind": "answerable", "week": 1, "grounded": True, "widened": False, "ms": 10.0,
-         "hit@1": 1.0, "hit@k": 1.0, "mrr@10": 1.0, "ndcg@10": 1.0, "precision": 0.4},
+         "hit@1": 1.0, "hit@k": 1.0, "mrr@10": 1.0, "ndcg@10": 1.0, "keyfact_all": True, "keyfact_any": True,
+         "faithful": 2, "cited": 2},
         {"kind": "cross_week", "week": 1, "grounded": False, "widened": True, "ms": 20.0,
-         "hit@1": 0.0, "hit@k": 1.0, "mrr@10": 0.5, "ndcg@10": 0.5, "precision": 0.2},
+         "hit@1": 0.0, "hit@k": 1.0, "mrr@10": 0.5, "ndcg@10": 0.5, "keyfact_all": False, "keyfact_any": False},
         {"kind": "unanswerable", "week": 2, "grounded": False, "widened": True, "ms": 30.0},
-        {"kind": "unanswerable", "week": 2, "grounded": True, "widened": False, "ms": 40.0},
+        {"kind": "unanswerable", "week": 2, "grounded": True, "widened": False, "ms": 40.0, "faithful": 0, "cited": 1},
     ]
     s = summarise(rows)
     assert s["questions"] == 4 and s["hit@1"] == 0.5 and s["hit@k"] == 1.0 and s["mrr@10"] == 0.75
-    assert s["precision"] == 0.3 and s["answer_rate"] == 0.5 and s["abstain_rate"] == 0.5
+    assert s["abstain_precision"] == 0.5 and s["abstain_recall"] == 0.5 and s["answerable_abstain"] == 0.5
+    assert s["keyfact_all"] == 0.5 and s["keyfact_any"] == 0.5 and s["faithful"] == pytest.approx(0.667)
     assert s["widened_xweek"] == 1.0 and s["p50_ms"] == 25.0
-    assert "hit@1" not in summarise(rows[2:]) and "abstain_rate" not in summarise(rows[:2])
-
-
-def test_fit_logistic_separates_two_classes():
-    """The fitted weights, given back in raw feature units, score every positive above every negative."""
-    rng = np.random.default_rng(0)
-    x = np.vstack([rng.normal([0.6, 0.5], 0.05, (30, 2)), rng.normal([0.3, 0.1], 0.05, (8, 2))])
-    y = np.array([1.0] * 30 + [0.0] * 8)
-    w, b = fit_logistic(x, y)
-    z = x @ w + b
-    assert z[:30].min() > 0 > z[30:].max()
+    assert "hit@1" not in summarise(rows[2:]) and "abstain_recall" not in summarise(rows[:2])
 
 
 CHUNKS = [
@@ -90,7 +100,7 @@ QUESTIONS = [
 
 
 def test_evaluate_command_end_to_end(tmp_path, monkeypatch, capsys):
-    """`--mode all` over a tiny index prints the table and writes JSON with every mode and scope, scored right."""
+    """Dev and test side by side over a tiny index: the table, the markdown report and the JSON, scored right."""
     client = open_client(tmp_path / "data")
     store = IndexStore(client, "roadmap")
     version, col = store.new_version()
@@ -98,21 +108,25 @@ def test_evaluate_command_end_to_end(tmp_path, monkeypatch, capsys):
     add_chunks(col, [c[0] for c in CHUNKS], [c[1] for c in CHUNKS], [c[2] for c in CHUNKS],
                embedder.embed([c[1] for c in CHUNKS]).tolist())
     store.publish(version, col, {"pages": {}}, embedder=embedder.name, chunking="test")
-    qa = tmp_path / "qa.jsonl"
-    qa.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
+    dev, test = tmp_path / "dev.jsonl", tmp_path / "test.jsonl"
+    dev.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
+    test.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS[:2]))
     monkeypatch.setenv("RA_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("RA_EMBEDDING_MODEL_DIR", str(MODEL_DIR))
-    out = tmp_path / "out.json"
-    assert main(["--qa", str(qa), "--json", str(out), "--mode", "all", "--k", "3"]) == 0
+    out, md = tmp_path / "out.json", tmp_path / "report.md"
+    assert main(["--dev", str(dev), "--test", str(test), "--json", str(out), "--report", str(md), "--k", "3"]) == 0
     printed = capsys.readouterr().out
-    assert "hybrid (no week)" in printed and "per week" in printed
+    assert "dev" in printed and "test" in printed and "abstain_recall" in printed
     result = json.loads(out.read_text())
-    assert set(result["runs"]) == {f"{m}{s}" for m in ("bm25", "dense", "hybrid") for s in ("", " (no week)")}
-    hybrid = result["runs"]["hybrid"]
-    assert hybrid["overall"]["hit@k"] == 1.0 and hybrid["overall"]["mrr@10"] == 1.0
-    assert hybrid["overall"]["abstain_rate"] == 1.0 and hybrid["overall"]["widened_xweek"] == 1.0
-    assert set(hybrid["per_week"]) == {"1", "2", "9"} and hybrid["per_week"]["9"]["questions"] == 2
-    assert len(result["questions"]["hybrid"]) == len(QUESTIONS)
+    assert set(result["runs"]) == {"dev", "test"}
+    dev_run = result["runs"]["dev"]
+    assert dev_run["overall"]["hit@k"] == 1.0 and dev_run["overall"]["mrr@10"] == 1.0
+    assert dev_run["overall"]["abstain_recall"] == 1.0 and dev_run["overall"]["widened_xweek"] == 1.0
+    assert set(dev_run["per_week"]) == {"1", "2", "9"} and dev_run["per_week"]["9"]["questions"] == 2
+    assert len(dev_run["questions"]) == len(QUESTIONS) and result["runs"]["test"]["overall"]["questions"] == 2
+    assert all(r["answer"] for r in dev_run["questions"])
+    table = md.read_text()
+    assert "| measure | dev | test |" in table and "| hit@3 | 1.000 | 1.000 |" in table
 
 
 def test_evaluate_command_reports_an_empty_index(tmp_path, monkeypatch, capsys):
@@ -121,5 +135,5 @@ def test_evaluate_command_reports_an_empty_index(tmp_path, monkeypatch, capsys):
     qa.write_text(json.dumps(QUESTIONS[0]) + "\n")
     monkeypatch.setenv("RA_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("RA_EMBEDDING_MODEL_DIR", str(MODEL_DIR))
-    assert main(["--qa", str(qa)]) == 1
+    assert main(["--dev", str(qa), "--only", "dev"]) == 1
     assert capsys.readouterr().err.startswith("error: nothing is indexed")

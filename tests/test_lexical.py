@@ -1,7 +1,8 @@
 """Tests for vectorstore/lexical.py: tokenising, BM25 ranking, the week filter and the vocabulary statistics."""
 from __future__ import annotations
 
-from vectorstore.lexical import LexicalIndex, _fallback_stem, tokenize
+from vectorstore.lexical import LexicalIndex
+from vectorstore.text import _fallback_stem, tokenize
 
 ROWS = [
     ("venv", "Python Tutorial > Virtual Environments\n\nCreate a virtual environment with python -m venv so two "

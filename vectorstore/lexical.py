@@ -1,8 +1,7 @@
 """BM25 keyword search over one snapshot of the index, held in memory next to the dense index.
 
-`LexicalIndex.build(rows)` tokenises every chunk (lower-case words, English stopwords dropped, Snowball
-stems from PyStemmer, or a small suffix stripper when it is missing) and indexes them with `bm25s`. A search
-scores only the documents holding a query term (bm25s keeps a term -> documents sparse matrix), applies a
+`LexicalIndex.build(rows)` tokenises every chunk with `vectorstore.text.tokenize` and indexes them with
+`bm25s`. A search scores only the documents holding a query term (bm25s keeps a term -> documents sparse matrix), applies a
 precomputed 0/1 mask for a week filter and takes the top k, so a query costs well under a millisecond for a
 few thousand chunks. The index is immutable: the retriever builds a new one for a new version and swaps it
 in. `idf()`, `terms()` and `week_mask()` also serve the retriever's dense search and abstention signals.
@@ -10,59 +9,12 @@ in. `idf()`, `terms()` and `week_mask()` also serve the retriever's dense search
 from __future__ import annotations
 
 import math
-import re
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterable
-from functools import lru_cache
+from collections.abc import Iterable
 
 import numpy as np
 
-_WORD = re.compile(r"[a-z0-9]+")
-
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being below
-    between both but by can could did do does doing down during each few for from further had has have having he
-    her here hers him his how i if in into is it its itself just me more most my no nor not now of off on once
-    only or other our ours out over own same she should so some such than that the their theirs them then there
-    these they this those through to too under until up very was we were what when where which while who whom why
-    will with would you your yours yourself want wants need needs use using used get getting go going know learn
-    learning tell explain show give please way ways thing things something anyone one someone""".split()
-)
-
-
-def _fallback_stem(word: str) -> str:
-    """A tiny English suffix stripper for when PyStemmer is not installed."""
-    for suffix, keep in (("ational", 5), ("ization", 5), ("ingly", 4), ("ments", 4), ("ment", 4), ("ness", 4),
-                         ("ings", 4), ("ing", 4), ("ies", 3), ("ied", 3), ("edly", 4), ("ed", 4), ("es", 4),
-                         ("ly", 4), ("s", 3)):
-        if word.endswith(suffix) and len(word) - len(suffix) >= keep and not word.endswith("ss"):
-            return word[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
-    return word
-
-
-def _make_stemmer() -> Callable[[str], str]:
-    try:
-        import Stemmer  # PyStemmer
-    except ImportError:
-        return _fallback_stem
-    return Stemmer.Stemmer("english").stemWord
-
-
-_local = threading.local()  # a PyStemmer object is not thread-safe: one per thread
-
-
-@lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
-    stem = getattr(_local, "stem", None)
-    if stem is None:
-        stem = _local.stem = _make_stemmer()
-    return stem(word)
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-case word tokens without stopwords, stemmed ("Deploying models" -> ["deploy", "model"])."""
-    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+from vectorstore.text import tokenize
 
 
 class LexicalIndex:

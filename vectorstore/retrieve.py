@@ -24,7 +24,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from errors import NothingIndexedError, RoadmapAssistantError, StoreUnavailableError
-from vectorstore.lexical import LexicalIndex, tokenize
+from vectorstore.lexical import LexicalIndex
+from vectorstore.text import tokenize
 from vectorstore.ranking import (
     THRESHOLD,
     Hit,
@@ -191,6 +192,11 @@ class Retriever:
         if state is None or not state.chunks:
             raise NothingIndexedError("nothing is indexed yet: run `python -m ingest` to build the index")
         return state
+
+    def loaded(self) -> _State:
+        """The version held in memory (chunks, unit vectors, BM25), for readers that need more than `search`
+        (`api.study`); raises like `search` while there is none."""
+        return self._require()
 
     # ---- searching
     def search(self, question: str, week: int | None = None, top_k: int = 5, *, scope_week: bool = True,

@@ -1,5 +1,6 @@
 """`POST /ask` and `POST /ask/stream`: read the question in its conversation and retrieve (in the threadpool:
-embedding, Chroma and a model's rewrite are synchronous), then answer with the Answerer. The stream is
+embedding, Chroma and a model's rewrite are synchronous; a question about a week's plan is answered from the
+parsed roadmap instead, `api.plan`), then answer with the Answerer. The stream is
 Server-Sent Events: `meta`, then `token`s, then `answer` (the same JSON as /ask), then `done`; a failure after
 the stream has started is sent as an `error` event. Reading and answering run in worker threads under a
 `CallScope` (`api.cancel`), so a model call is cancelled as soon as its client goes away. The helpers here
@@ -15,7 +16,7 @@ from dataclasses import asdict, dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from api import conversation
+from api import conversation, plan
 from api.cancel import CallScope, iterate_in_thread, until_disconnect
 from api.deps import ApiKeyOrWidgetDep, ServicesDep, Services
 from api.metrics import Stopwatch
@@ -36,9 +37,13 @@ TIMINGS = ("embed", "retrieve", "generate", "condense")
 def resolve(services: Services, question: str, history: Sequence[conversation.Message], week: int | None,
             top_k: int | None) -> conversation.Resolved:
     """Read the question after its history and search it (raises NothingIndexedError -> 503 while there is no
-    index)."""
+    index); a question about a week's plan gets its ready answer from the parsed roadmap instead (`api.plan`: an
+    Answer, which the Answerer passes through)."""
+    def planned(query: str, week: int | None):
+        return plan.answer(services.roadmap, query, week)
+
     return conversation.resolve(services.retriever, question, conversation.clean_history(history), week,
-                                top_k or services.settings.top_k, services.condenser)
+                                top_k or services.settings.top_k, services.condenser, plan=planned)
 
 
 def answer_payload(answer, version: int | None, timings: dict[str, float], query: str) -> dict:

@@ -6,6 +6,7 @@
  * It sends a random per-browser id (localStorage) with questions and ratings, for the question log's session count.
  * All DOM lives in a Shadow DOM root. The only global is window.RoadmapAssistant = {open(), close(),
  * setWeek(n | null), version}. Model and source text is only ever set with textContent, never as HTML.
+ * "Brief me on week N" and "Quiz me" load static/study.js on first use; weeks marked done: localStorage.
  */
 (function () {
   "use strict";
@@ -100,6 +101,8 @@
     "h2{flex:1;margin:0;font-size:16px;font-weight:700;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
     ".hb{background:transparent;border:1px solid rgba(255,255,255,.6);color:#fff;border-radius:8px;padding:4px 10px;cursor:pointer;font-size:13px}",
     ".hb:hover{background:rgba(255,255,255,.15)}",
+    ".hb:disabled{opacity:.55;cursor:default}",
+    ".studybar{display:flex;gap:6px}.studybar .hb{flex:1}",
     ".x{font-size:20px;line-height:1;padding:2px 9px}",
     "select{width:100%;padding:6px 8px;border-radius:8px;border:1px solid #fff;background:#fff;color:#111827;font-size:14px}",
     ".log{position:relative;flex:1;overflow-y:auto;padding:14px 12px;display:flex;flex-direction:column;gap:12px;background:#f9fafb}",
@@ -180,7 +183,9 @@
   });
   launcher.append(icon("M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"), h("span", { text: "Ask" }));
 
-  var select = h("select", { id: "ra-week", "aria-label": "Week to search", onchange: function () { week = weekOf(select.value); } });
+  var select = h("select", { id: "ra-week", "aria-label": "Week to search", onchange: function () { week = weekOf(select.value); studyLabels(); } });
+  var briefBtn = h("button", { class: "hb", type: "button", onclick: function () { study("brief"); } });
+  var quizBtn = h("button", { class: "hb", type: "button", text: "Quiz me", onclick: function () { study("quiz"); } });
   var log = h("div", { class: "log", role: "log", "aria-live": "polite", "aria-label": "Conversation", tabindex: "0" });
   var input = h("textarea", {
     id: "ra-input", rows: "1", maxlength: "2000", placeholder: "Ask about the roadmap…", "aria-label": "Your question",
@@ -195,7 +200,8 @@
         h("h2", { text: TITLE }),
         h("button", { class: "hb", type: "button", text: "New chat", "aria-label": "New chat", onclick: newChat }),
         h("button", { class: "hb x", type: "button", text: "×", "aria-label": "Close", onclick: function () { close(); } })),
-      select),
+      select,
+      h("div", { class: "studybar" }, briefBtn, quizBtn)),
     log,
     h("form", { onsubmit: function (e) { e.preventDefault(); send(); } }, input, sendBtn));
   var root = h("div", { class: "root" }, launcher, panel);
@@ -212,11 +218,15 @@
   /* ---------------------------------------------------------------- week selector */
   var week = weekOf(ds.week);
   var weeksLoaded = false;
+  var weekList = [];
   function fillWeeks(list) {
+    weekList = list;
+    var done = doneWeeks();
     select.textContent = "";
     select.append(h("option", { value: "", text: "All weeks" }));
     list.forEach(function (w) {
-      select.append(h("option", { value: String(w.number), text: w.title ? "Week " + w.number + ": " + w.title : "Week " + w.number }));
+      var name = w.title ? "Week " + w.number + ": " + w.title : "Week " + w.number;
+      select.append(h("option", { value: String(w.number), text: (done.indexOf(w.number) >= 0 ? "✓ " : "") + name }));
     });
     select.value = week ? String(week) : "";
   }
@@ -237,6 +247,35 @@
   function setWeek(n) {
     week = weekOf(n);
     select.value = week ? String(week) : "";
+    studyLabels();
+  }
+
+  /* ---------------------------------------------------------------- study companion (static/study.js) */
+  var DONE = "roadmap-assistant:done:" + API, studyMod = null, waiting = [];
+  function doneWeeks() {
+    try { var d = JSON.parse(localStorage.getItem(DONE) || "[]"); return Array.isArray(d) ? d : []; } catch (e) { return []; }
+  }
+  function studyLabels() {
+    var on = week ? " on week " + week : "";
+    briefBtn.textContent = "Brief me" + on;
+    quizBtn.setAttribute("aria-label", "Quiz me" + on);
+    briefBtn.disabled = quizBtn.disabled = !week;
+  }
+  studyLabels();
+  function study(what) {
+    if (studyMod) return studyMod[what](week);
+    if (waiting.push([what, week]) > 1) return;
+    var tag = h("script", { src: API + "/static/study.js" });
+    tag.onerror = function () { waiting = []; tag.remove(); fail("Can't load the study companion. Try again."); };
+    RA._attach = function (make) {
+      delete RA._attach;
+      studyMod = make({ API: API, DONE: DONE, h: h, shadow: shadow, richText: richText, sourceCard: sourceCard,
+        safeUrl: safeUrl, httpError: httpError, setWeek: setWeek, fail: fail, done: doneWeeks,
+        refresh: function () { fillWeeks(weekList); },
+        add: function (el) { var hi = log.querySelector(".hello"); if (hi) hi.remove(); log.append(el); scrollDown(true); } });
+      waiting.splice(0).forEach(function (w) { studyMod[w[0]](w[1]); });
+    };
+    document.head.append(tag);
   }
 
   /* ---------------------------------------------------------------- open / close */
@@ -599,7 +638,7 @@
   if (document.body) start();
   else document.addEventListener("DOMContentLoaded", start);
 
-  window.RoadmapAssistant = {
+  var RA = window.RoadmapAssistant = {
     open: function () { open(); }, close: function () { close(); }, setWeek: setWeek, version: "1"
   };
 })();

@@ -1,0 +1,202 @@
+"""Questions about a week's plan, answered from the roadmap as `ingest.roadmap` parsed it.
+
+`answer(roadmap, question, week)` decides structurally whether the question asks about the plan of one week (the
+week named in the question, else the request's week): it names one of the fields the parser reads (Goals, Weekend
+Project / Final Project, Deliverable(s)) or one of that week's section names ("Hybrid Architecture"), and its other
+content words are either words of asking about a plan ("learn", "cover", "topics") or words of the fields it names
+("does week 6's project include a Slack bot?"); or it names no field and asks nothing else ("What should I learn in
+week 12?"), which gets the week's overview. Anything else, for instance "how do SageMaker Projects templates work in
+week 9?", is not a plan question: `answer` returns None and the question goes to retrieval as usual.
+
+A plan answer is composed from the parsed fields as full sentences ("Week 6's weekend project is an AI-powered
+DevOps assistant; its deliverables are a Slack bot with OpenAI integration, ... [1].") citing the week's section of
+the roadmap (`roadmap.md#week-6`), mode "roadmap". It is grounded when the roadmap states what was asked; a field
+the week doesn't have is said so, ungrounded. Words are lower-cased only when the roadmap itself writes them in
+lower case somewhere, so names keep their capitals.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from api.answer import Answer
+from api.extractive import Citation
+from ingest.roadmap import _KEYS as FIELD_NAMES  # the field labels the parser reads: "weekend project" -> weekend
+from ingest.roadmap import Roadmap, Week, clean
+from vectorstore.retrieve import ROADMAP_URL, detect_week, strip_week
+from vectorstore.text import tokenize
+
+# Words of asking about a plan rather than about a subject (tokenized with the shared tokenizer).
+ASKING = ("learn study studying cover covered covers covering topic topics focus focused plan planned schedule do "
+          "doing main key overview summary summarise summarize syllabus content contents include includes included "
+          "including expect expected suppose supposed agenda outline objective objectives outcome outcomes about "
+          "week weeks list fall falls part section sections build make work need required require requirement "
+          "requirements what whats last next previous current resource resources material materials reading")
+FIELD_WORDS = {"goals": "goal goals objective objectives aim aims", "weekend": "project projects weekend",
+               "deliverables": "deliver deliverable deliverables"}
+_URL = re.compile(r"https?://\S+")
+_PAREN = re.compile(r"\s*\([^)]*\)")
+_WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
+
+
+@lru_cache(maxsize=1)
+def _asking() -> frozenset[str]:
+    return frozenset(tokenize(ASKING))
+
+
+@lru_cache(maxsize=1)
+def _field_terms() -> dict[str, frozenset[str]]:
+    terms = {kind: set(tokenize(words)) for kind, words in FIELD_WORDS.items()}
+    for label, kind in FIELD_NAMES.items():  # the parser's own labels ("final project") name their field too
+        terms[kind].update(tokenize(label))
+    return {kind: frozenset(t) for kind, t in terms.items()}
+
+
+def _sections(week: Week) -> dict[str, frozenset[str]]:
+    """The week's named sections (not the untitled first one) with the terms of their names."""
+    out = {}
+    for name in week.sections:
+        if name != week.title and (terms := frozenset(tokenize(_PAREN.sub("", name)))):
+            out[name] = terms
+    return out
+
+
+def item(text: str) -> str:
+    """A bullet of the roadmap as plain words: no link, URL, bold, checkbox or trailing colon."""
+    text = _URL.sub("", clean(text)).strip(" :-–")
+    return " ".join(text.split())
+
+
+def asked(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, set[str], list[str]] | None:
+    """(the week, the fields asked, the sections asked) when the question is about a week's plan, else None."""
+    number = detect_week(question) or week
+    found = roadmap.week(number) if number else None
+    if found is None:
+        return None
+    terms = set(tokenize(strip_week(question)))
+    fields = {kind for kind, words in _field_terms().items() if terms & words}
+    # A section named with words of asking ("what does 'Hybrid Architecture' cover"), not "what is AWS Bedrock?"
+    sections = [name for name, words in _sections(found).items() if words <= terms and terms & _asking()]
+    rest = terms - _asking() - set().union(*(_field_terms()[k] for k in fields))
+    rest -= set().union(*(_sections(found)[s] for s in sections))
+    if not rest:
+        return found, fields, sections
+    if fields or sections:  # other words must be words of what was asked ("does the project include a Slack bot")
+        said = " ".join([found.goals, found.weekend_project or "", *found.deliverables,
+                         *(i for s in sections for i in found.sections[s])])
+        if rest <= set(tokenize(said)):
+            return found, fields, sections
+    return None
+
+
+# ---------------------------------------------------------------- wording
+@lru_cache(maxsize=4)
+def _lower_words(text: str) -> frozenset[str]:
+    return frozenset(w for w in _WORD.findall(_URL.sub("", text)) if w.islower())
+
+
+def _phrase(text: str, lower: frozenset[str], always: bool = False) -> str:
+    """The item as a phrase inside a sentence: its first word lower-cased when the roadmap writes it (or the first
+    part of a hyphenated word) in lower case somewhere, or `always` (an imperative goal)."""
+    first, _, rest = text.partition(" ")
+    if first[:1].isupper() and first[1:].replace("-", "").islower() and (always or first.split("-")[0].lower() in lower):
+        first = first.lower()
+    return f"{first} {rest}".strip()
+
+
+_DETERMINERS = frozenset("a an the this that your my our its their".split())
+
+
+def _article(phrase: str) -> str:
+    """'an automated documentation system', 'a Slack bot'; plural and -ing phrases without an article, one that has
+    its own kept, and a verb phrase ("deploy a model": a determiner after its first word) as "to deploy a model"."""
+    words = phrase.split()
+    if words[0].lower() in _DETERMINERS:
+        return phrase
+    if any(w.lower() in _DETERMINERS for w in words[1:3]) and words[0].islower():
+        return "to " + phrase
+    last = words[-1].lower()
+    if last.endswith("ing") or (last.endswith("s") and not last.endswith(("ss", "is", "us"))):
+        return phrase
+    first = words[0]
+    if first.isupper() and first.isalnum():  # an acronym: "an AWS ...", "an S3 ...", "a CloudWatch ..."
+        vowel = first[0] in "AEFHILMNORSX"
+    else:
+        vowel = first[0].lower() in "aeiou"
+    return ("an " if vowel else "a ") + phrase
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _goal(week: Week, lower: frozenset[str], subject: str | None = None) -> str:
+    subject = subject or f"Week {week.number}'s goal"
+    goal = item(week.goals)
+    if not goal.split()[0].lower().endswith(("s", "ing", "ed")):  # an imperative: "Optimize ML workloads ..."
+        return f"{subject} is to {_phrase(goal, lower, always=True)}"
+    return f"{subject}: {goal}"
+
+
+def _project(week: Week, lower: frozenset[str], label: str, subject: str | None = None) -> str | None:
+    if not week.weekend_project and not week.deliverables:
+        return None
+    parts = []
+    if week.weekend_project:
+        subject = subject or f"Week {week.number}'s"
+        parts.append(f"{subject} {label} is {_article(_phrase(item(week.weekend_project), lower))}")
+    if week.deliverables:
+        things = _join([_article(_phrase(item(d), lower)) for d in week.deliverables])
+        parts.append(f"its deliverables are {things}" if parts else f"Week {week.number}'s deliverables are {things}")
+    return "; ".join(parts)
+
+
+def _section(week: Week, name: str) -> str:
+    items = [item(i) for i in week.sections[name] if not i.startswith(" ") and item(i)]  # names: keep their case
+    title = _PAREN.sub("", name)
+    if not items:
+        return f"Week {week.number} has a section “{title}”"
+    return f"Week {week.number}'s “{title}” section covers {_join(items)}"
+
+
+def answer(roadmap: Roadmap, question: str, week: int | None) -> Answer | None:
+    """The plan answer when `question` asks about a week's plan (see the module docstring), else None."""
+    found = asked(roadmap, question, week)
+    if found is None:
+        return None
+    w, fields, sections = found
+    lower = _lower_words("\n".join(s.text for s in roadmap.sections))
+    label = "final project" if re.search(r"\bfinal project\b", w.text, re.I) else "weekend project"
+    sentences: list[str] = []
+    missing: list[str] = []
+    if "goals" in fields:
+        (sentences if w.goals else missing).append(_goal(w, lower) if w.goals else "goals")
+    if fields & {"weekend", "deliverables"}:
+        project = _project(w, lower, label)
+        (sentences if project else missing).append(project or label)
+    sentences += [_section(w, s) for s in sections]
+    if not fields and not sections:  # the week as a whole
+        about = f"Week {w.number} is about {w.title}"
+        sentences.append(f"{about}; {_goal(w, lower, 'its goal')}" if w.goals else about)
+        if names := [_PAREN.sub("", n) for n in _sections(w)]:
+            sentences.append(f"It covers {_join(names)}")
+        if project := _project(w, lower, label, "Its"):
+            sentences.append(project)
+    cite = f" [1]." if sentences else ""
+    text = " ".join(s + (cite if i == len(sentences) - 1 else ".") for i, s in enumerate(sentences))
+    if missing:
+        gap = f"The roadmap doesn't list {_join(missing)} for week {w.number}."
+        text = f"{text} {gap}".strip()
+    section = next((s for s in roadmap.sections if s.week == w.number), None)
+    url = f"{ROADMAP_URL}#{w.anchor}"
+    snippet = " ".join((section.text if section else w.text).split())[:240]
+    citations = [Citation(n=1, url=url, deep_link=url, title=f"Roadmap: {section.title if section else w.title}",
+                          section=", ".join(_field_labels(fields, label) + [_PAREN.sub("", s) for s in sections])
+                          or (section.title if section else w.title), weeks=[w.number], snippet=snippet)]
+    return Answer(answer=text, citations=citations if sentences else [], grounded=not missing and bool(sentences),
+                  mode="roadmap", week=w.number, scope="week", widened=False, suggested=None)
+
+
+def _field_labels(fields: set[str], label: str) -> list[str]:
+    names = {"goals": "Goals", "weekend": label.title(), "deliverables": "Deliverables"}
+    return [names[k] for k in ("goals", "weekend", "deliverables") if k in fields]

@@ -1,0 +1,199 @@
+"""The study companion: a week's briefing, its self-check quiz and the checking of answers, over the version of
+the index the Retriever serves and the roadmap the service holds.
+
+`Study` keeps one `_Version` (the `Material` of the loaded index version and roadmap, and what is derived from it
+per week: the question pool, the briefing, "Builds on") and replaces it when the Retriever loads another version
+or the roadmap object changes. A week is built on first use under its own lock; `warm()` builds every week (the
+service runs it in a background thread when an index is loaded), so requests find them ready. Model-written
+quizzes are remembered per (version, week, count, seed). Unknown weeks and questions come back as None: the
+routes turn them into 404s.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+
+from api import briefing as briefing_
+from api import grading
+from api.buildson import Closeness, names_in, phrases_of
+from api.extractive import quotable_sentences
+from api.plan import item
+from api.extractive import Extractor
+from api.material import Material
+from api.quiz import ID_CHARS, Question, draw, pool, resolve_model_id, written_by_model
+from ingest.roadmap import Roadmap, Week
+
+log = logging.getLogger(__name__)
+
+MAX_COUNT = 20
+MODEL_QUIZZES = 256   # model-written quizzes remembered
+
+
+class _Version:
+    """One index version with one roadmap, and what the study companion derives from them, week by week."""
+
+    def __init__(self, material: Material):
+        self.material = material
+        self.pools: dict[int, list[Question]] = {}
+        self.by_id: dict[int, dict[str, Question]] = {}
+        self.briefings: dict[int, dict] = {}
+        self.model_questions: dict[str, Question] = {}
+        self.locks: dict[int, threading.Lock] = {}
+        self.lock = threading.Lock()
+        self._closeness: Closeness | None = None
+
+    def week_lock(self, week: int) -> threading.Lock:
+        with self.lock:
+            return self.locks.setdefault(week, threading.Lock())
+
+    def pool(self, week: Week) -> list[Question]:
+        found = self.pools.get(week.number)
+        if found is None:
+            with self.week_lock(week.number):
+                found = self.pools.get(week.number)
+                if found is None:
+                    found = pool(self.material, week)
+                    self.by_id[week.number] = {q.id: q for q in found}
+                    self.pools[week.number] = found
+        return found
+
+    def closeness(self) -> Closeness:
+        if self._closeness is None:
+            with self.week_lock(0):  # no week is numbered 0: the lock of what all weeks share
+                if self._closeness is None:
+                    vocab = {w.number: self._vocab(w) for w in self.material.roadmap.weeks}
+                    self._closeness = Closeness(self.material, vocab)
+        return self._closeness
+
+    def _vocab(self, week: Week) -> set[str]:
+        """The names of things in a week: those its prose uses, the terms its quiz facts define, its topics."""
+        m = self.material
+        out: set[str] = set()
+        for page in m.week_pages(week.number):
+            if not page.roadmap:
+                for row in page.rows:
+                    for sentence in quotable_sentences(m.text(row)):
+                        out |= names_in(sentence)
+        for q in self.pool(week):
+            if q.kind in ("definition", "role"):
+                out |= phrases_of(" ".join(w for w in q.subject.split() if w.lower() not in ("a", "an", "the")))
+        for name, items in week.sections.items():
+            out |= phrases_of(name)
+            out.update(p for i in items for p in phrases_of(item(i)))
+        return out
+
+
+class Study:
+    """The service's study companion (one per app)."""
+
+    def __init__(self, retriever, store, llm=None, mirror_base: str | None = None, background: bool = True):
+        """`background`: build a newly loaded version's weeks in a background thread (the service does)."""
+        self.retriever, self.store, self.llm, self.mirror_base = retriever, store, llm, mirror_base
+        self.background = background
+        self.extractor = Extractor(retriever.embedder)
+        self._current: _Version | None = None
+        self._lock = threading.Lock()
+        self._model: OrderedDict[tuple, tuple[list[Question], int]] = OrderedDict()
+        self._warming: threading.Thread | None = None
+
+    # ---- the version
+    def version(self, roadmap: Roadmap) -> _Version:
+        """The current version's study data (raises NothingIndexedError while nothing is indexed)."""
+        state = self.retriever.loaded()
+        current = self._current
+        if current is not None and current.material.state is state and current.material.roadmap is roadmap:
+            return current
+        with self._lock:
+            current = self._current
+            if current is None or current.material.state is not state or current.material.roadmap is not roadmap:
+                record = self.store.record(state)  # the record of the version in memory (its name is the key)
+                current = self._current = _Version(Material(state, roadmap, record, self.mirror_base))
+                self._model.clear()
+                self.warm_in_background(lambda: roadmap)  # a new version: build its weeks before they are asked
+        return current
+
+    def warm(self, roadmap: Roadmap) -> None:
+        """Build every week's questions and briefing now."""
+        v = self.version(roadmap)
+        for week in roadmap.weeks:
+            self.briefing(roadmap, week.number, v)
+        log.info("study companion ready for index version %s (%d weeks)", v.material.version, len(roadmap.weeks))
+
+    def warm_in_background(self, roadmap_of) -> None:
+        """`warm(roadmap_of())` in a daemon thread unless one is running; failures are logged, not raised."""
+        if not self.background or (self._warming is not None and self._warming.is_alive()):
+            return
+
+        def run() -> None:
+            try:
+                self.warm(roadmap_of())
+            except Exception as exc:  # no index yet, or it moved on: requests build what they need
+                log.info("study companion not warmed: %s", exc)
+
+        self._warming = threading.Thread(target=run, name="study-warm", daemon=True)
+        self._warming.start()
+
+    # ---- the three answers
+    def briefing(self, roadmap: Roadmap, week: int, v: _Version | None = None) -> dict | None:
+        w = roadmap.week(week)
+        if w is None:
+            return None
+        v = v or self.version(roadmap)
+        found = v.briefings.get(week)
+        if found is None:
+            questions = v.pool(w)
+            builds_on = v.closeness().builds_on(week)
+            with v.week_lock(week):
+                found = v.briefings.get(week)
+                if found is None:
+                    found = v.briefings[week] = briefing_.briefing(v.material, w, questions, builds_on, self.extractor)
+        return found
+
+    def quiz(self, roadmap: Roadmap, week: int, count: int, seed: int) -> dict | None:
+        w = roadmap.week(week)
+        if w is None:
+            return None
+        v = self.version(roadmap)
+        questions = draw(v.pool(w), count, f"{v.material.version}:{week}:{seed}")
+        rejected, written = 0, "sentences"
+        if self.llm is not None and questions:
+            key = (v.material.version, week, count, seed)
+            with self._lock:
+                done = self._model.get(key)
+            if done is None:
+                done = written_by_model(self.llm, questions, v.material)  # outside the lock: a model call is slow
+                with self._lock:
+                    self._model[key] = done
+                    while len(self._model) > MODEL_QUIZZES:
+                        self._model.popitem(last=False)
+            questions, rejected = done
+            for q in questions:
+                if q.kind == "model":
+                    v.model_questions[q.id] = q
+            written = "model" if any(q.kind == "model" for q in questions) else "sentences"
+        return {"week": week, "version": v.material.version, "seed": seed, "count": len(questions),
+                "available": len(v.pool(w)), "written_by": written, "rejected": rejected,
+                "questions": [q.public() for q in questions]}
+
+    def question(self, roadmap: Roadmap, week: int, qid: str) -> Question | None:
+        w = roadmap.week(week)
+        if w is None:
+            return None
+        v = self.version(roadmap)
+        v.pool(w)
+        found = v.by_id.get(week, {}).get(qid) or v.model_questions.get(qid)
+        if found is None and qid.startswith("m-"):
+            rows = {v.material.cid(r)[:ID_CHARS]: r for p in v.material.week_pages(week) for r in p.rows}
+            found = resolve_model_id(v.material, rows, qid)
+        return found
+
+    def check(self, roadmap: Roadmap, week: int, qid: str, answer: str) -> dict | None:
+        q = self.question(roadmap, week, qid)
+        if q is None:
+            return None
+        lexical = self.retriever.loaded().lexical
+        f = grading.features(answer, q.question, q.expected, self.retriever.embedder.embed, lexical.idf)
+        return {"id": q.id, "verdict": grading.verdict(f), "quote": q.answer, "citation": q.citation,
+                "question": q.question, "similarity": round(f.similarity, 3), "coverage": round(f.coverage, 3),
+                "missing": f.missing}

@@ -1,0 +1,127 @@
+"""Fit the extractive picker's weights on the DEV questions, with k-fold cross-validation, and print them.
+
+    RA_DATA_DIR=... python bench/fit_extractive.py [--qa eval/questions.jsonl] [--folds 5]
+
+Only the dev set may be given here: the test set is never tuned on. Every answerable dev question with
+`must_contain` phrases that the real retriever answers grounded (plan questions go to `api.plan` and are left out)
+gives its candidate sentences once (features with the real MiniLM similarity, `api.extractive.Extractor`); then every
+combination of the grid below is scored by the key-fact rate of the answers it would pick (the mean of "all phrases
+present" and "at least one present", as `api.evaluate` measures them). The cross-validated rate is the mean over
+folds of the held-out rate of the combination best on the other folds; the printed `WEIGHTS` are the best on all of
+dev, to paste into `api/extractive.py`. `--cap` also varies how many sentences are embedded per question;
+`--lexical` fits the weights used without an embedder. `--features FILE` keeps the features for the next run.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import pickle
+import random
+import statistics
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+GRID = {
+    "similarity": (0.0, 0.5, 1.0, 2.0),
+    "coverage": (0.5, 1.0, 2.0),
+    "fact": (0.2, 0.5),
+    "heading": (0.0, 0.3),
+    "rank": (0.3, 0.6),
+    "redundancy": (0.1, 0.3),
+    "bar": (0.2, 0.3),
+    "bar_other": (0.3, 0.5, 0.7),
+    "min_similarity": (0.3, 0.45, 1.01),
+}
+CAPS = (0, 6, 10, 16, 1000)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--qa", type=Path, default=Path("eval/questions.jsonl"), help="the DEV questions")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--cap", action="store_true", help="also vary the number of sentences embedded")
+    ap.add_argument("--lexical", action="store_true",
+                    help="fit LEXICAL_WEIGHTS, used without an embedder (no similarity feature)")
+    ap.add_argument("--features", type=Path, help="keep the computed features in this file and reuse them (pickle)")
+    args = ap.parse_args(argv)
+    if "test" in args.qa.name:
+        print("error: fit on the dev set only; the test set is never tuned on", file=sys.stderr)
+        return 2
+
+    from api import plan
+    from api.evaluate import Harness, key_facts, load_questions
+    from api.extractive import LEXICAL_WEIGHTS, MAX_EMBEDDED, WEIGHTS, Extractor, Weights, compose, pick
+    from vectorstore.retrieve import strip_week
+
+    from ingest.roadmap import load_roadmap
+
+    t0 = time.perf_counter()
+    rows = []
+    if args.features and args.features.exists():
+        rows = pickle.loads(args.features.read_bytes())
+    questions = [] if rows else load_questions(args.qa)
+    if questions:
+        harness = Harness.open()
+        roadmap = load_roadmap(harness.settings.roadmap)
+        extractor = Extractor(harness.retriever.embedder, max_embedded=1000)
+    for q in questions:
+        if q.get("kind") == "unanswerable" or not q.get("must_contain"):
+            continue
+        if plan.answer(roadmap, q["question"], q.get("week")) is not None:
+            continue
+        r = harness.retriever.search(q["question"], week=q.get("week"), top_k=5)
+        if not (r.grounded and r.hits):
+            continue
+        cands = extractor.features(q["question"], r.hits, strip_week(q["question"]) or q["question"])
+        order = sorted(range(len(cands)), key=lambda i: -cands[i].lexical)
+        rank = {i: n for n, i in enumerate(order)}
+        rows.append((q, r.hits, cands, [rank[i] for i in range(len(cands))]))
+    if args.features and questions:
+        args.features.write_bytes(pickle.dumps(rows))
+    print(f"{len(rows)} grounded answerable dev questions, features in {time.perf_counter() - t0:.1f} s", flush=True)
+
+    caps = (0,) if args.lexical else CAPS if args.cap else (MAX_EMBEDDED,)
+    grid = {**GRID, "similarity": (0.0,), "min_similarity": (1.01,)} if args.lexical else GRID
+    current = LEXICAL_WEIGHTS if args.lexical else WEIGHTS
+    combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    combos.append(vars(current))  # the weights in use now, for comparison
+    scores = np.zeros((len(caps) * len(combos), len(rows)))
+    labels = []
+    t0 = time.perf_counter()
+    for ci, cap in enumerate(caps):
+        for row_i, (q, hits, cands, ranks) in enumerate(rows):
+            capped = [c if r < cap else replace(c, similarity=0.0, vector=None) for c, r in zip(cands, ranks)]
+            for k, combo in enumerate(combos):
+                pieces, _ = compose(hits, pick(capped, Weights(**combo), 90, 4))
+                found_all, found_any = key_facts(" ".join(pieces), q["must_contain"])
+                scores[ci * len(combos) + k, row_i] = (found_all + found_any) / 2
+        labels += [(cap, combo) for combo in combos]
+    print(f"{scores.shape[0]} settings scored in {time.perf_counter() - t0:.1f} s")
+
+    index = list(range(len(rows)))
+    random.Random(0).shuffle(index)
+    folds = [index[f::args.folds] for f in range(args.folds)]
+    held = []
+    for f, test in enumerate(folds):
+        train = [i for i in index if i not in set(test)]
+        best = int(np.argmax(scores[:, train].mean(axis=1)))
+        held.append(float(scores[best, test].mean()))
+        print(f"fold {f}: best on the other folds {labels[best]}, held-out key-fact score {held[-1]:.3f}", flush=True)
+    best = int(np.argmax(scores.mean(axis=1)))
+    default = next(i for i, (cap, combo) in enumerate(labels) if cap == caps[-1] and Weights(**combo) == current)
+    cap, combo = labels[best]
+    print(json.dumps({"dev_questions": len(rows), "cv_keyfact": round(statistics.fmean(held), 3),
+                      "cv_folds": [round(h, 3) for h in held], "dev_fit_keyfact": round(float(scores[best].mean()), 3),
+                      "dev_current_weights_keyfact": round(float(scores[default].mean()), 3)}))
+    name = "LEXICAL_WEIGHTS" if args.lexical else "WEIGHTS"
+    print(f"{name} = {Weights(**combo)!r}" + ("" if args.lexical else f"\nMAX_EMBEDDED = {cap}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Questions about a week's plan: routed by the fields the roadmap parser read, answered from them as sentences
+citing the week's roadmap section; docs questions that merely mention "project" are left to retrieval. The route
+is tested end to end on the fixture app (/ask, /ask/stream, /v1) too."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.plan import answer
+from ingest.roadmap import load_roadmap, parse_roadmap
+from tests.servers import serve
+
+ROADMAP = load_roadmap(Path(__file__).resolve().parents[1] / "roadmap.md")
+
+SMALL = parse_roadmap("""# Plan
+
+### Week 1: Shell Basics
+**Goals**: Automate routine tasks with shell scripts
+
+**Core Tools:**
+- [ ] **Bash Guide**: https://example.org/bash
+- [ ] **Cron**: https://example.org/cron
+
+**Weekend Project**: backup rotation script
+**Deliverable**:
+- Nightly backup job
+- Restore checklist
+
+### Week 2: Wrap-up
+**Goals**: Reviewing the course
+
+**Final Project**: Operations toolkit
+
+### Week 3: Extra
+**Weekend Project**: a log parser
+""")
+
+
+def test_the_weekend_project_is_a_sentence_with_its_deliverables():
+    """The issue's example: the project and its deliverables in one sentence, citing week 6's roadmap section."""
+    a = answer(ROADMAP, "what's the weekend project of week 6?", None)
+    assert a.answer == ("Week 6's weekend project is an AI-powered DevOps assistant; its deliverables are a Slack bot "
+                        "with OpenAI integration, an automated documentation system and a code review AI assistant [1].")
+    assert a.grounded and a.mode == "roadmap" and a.week == 6 and a.scope == "week" and not a.widened
+    [c] = a.citations
+    assert c.url == c.deep_link == "roadmap.md#week-6" and c.weeks == [6] and c.section == "Weekend Project"
+    assert c.title == "Roadmap: Week 6: AWS Bedrock & OpenAI Integration"
+
+
+def test_what_to_learn_in_a_week_gets_its_overview_not_a_refusal():
+    a = answer(ROADMAP, "What should I learn in week 12?", None)
+    assert a.grounded and a.answer.startswith("Week 12 is about Cost Optimization & Performance; its goal is to "
+                                              "optimize ML workloads for cost and performance.")
+    assert "It covers Cost Optimization, Performance Optimization and DevOps Cost Management." in a.answer
+    assert a.answer.endswith("[1].") and a.citations[0].url == "roadmap.md#week-12"
+
+
+@pytest.mark.parametrize("question, week, expected", [
+    ("What are the goals of week 12?", None, "Week 12's goal is to optimize ML workloads for cost and performance [1]."),
+    ("goal?", 1, "Week 1's goal is to automate routine tasks with shell scripts [1]."),
+    ("What do I have to deliver in week 1?", None,
+     "Week 1's weekend project is a backup rotation script; its deliverables are a Nightly backup job and a Restore "
+     "checklist [1]."),
+    ("What's the final project in week 2?", None, "Week 2's final project is an Operations toolkit [1]."),
+    ("weekend project, week 3?", None, "Week 3's weekend project is a log parser [1]."),
+    ("Which topics does Core Tools cover in week 1?", None,
+     "Week 1's “Core Tools” section covers Bash Guide and Cron [1]."),
+    ("Does the week 1 project include a restore checklist?", None,
+     "Week 1's weekend project is a backup rotation script; its deliverables are a Nightly backup job and a Restore "
+     "checklist [1]."),
+])
+def test_fields_and_sections_are_answered_from_what_was_parsed(question, week, expected):
+    roadmap = ROADMAP if "12" in question else SMALL
+    a = answer(roadmap, question, week)
+    assert a is not None and a.answer == expected and a.grounded
+
+
+def test_a_field_the_week_does_not_have_is_said_so_ungrounded():
+    a = answer(SMALL, "What are the deliverables of week 2's final project?", None)
+    assert a.answer == "Week 2's final project is an Operations toolkit [1]."  # the project, with no deliverables
+    a = answer(parse_roadmap("### Week 1: X\n**Goals**: Learn X\n"), "What is the weekend project in week 1?", None)
+    assert a.answer == "The roadmap doesn't list weekend project for week 1." and not a.grounded and not a.citations
+
+
+@pytest.mark.parametrize("question, week", [
+    ("How do SageMaker Projects templates set up an MLOps team's CI/CD in week 9?", None),  # mentions "project"
+    ("What do SageMaker Projects templates set up for an MLOps team?", 9),
+    ("In week 6, what is AWS Bedrock?", None),             # a section's name as the subject, not its contents
+    ("week 4: my SageMaker Domain shows status Failed. What should I do?", None),
+    ("What is the weekend project?", None),                # no week anywhere
+    ("What is the weekend project of week 17?", None),     # no such week
+    ("What is the capital of France?", 2),
+])
+def test_docs_questions_are_not_routed_to_the_plan(question, week):
+    assert answer(ROADMAP, question, week) is None
+
+
+def test_the_week_named_in_the_question_wins_over_the_requests():
+    a = answer(ROADMAP, "What are the goals of week 3?", 9)
+    assert a.week == 3 and a.answer.startswith("Week 3's goal is to understand")
+
+
+# ------------------------------------------------------------------ through the API
+@pytest.fixture(scope="module")
+def api(fixture_index):
+    with serve(create_app(fixture_index)) as url:
+        yield url
+
+
+def test_ask_answers_plan_questions_from_the_roadmap(api):
+    body = httpx.post(f"{api}/ask", json={"question": "What's the weekend project?", "week": 2}, timeout=30).json()
+    assert body["mode"] == "roadmap" and body["grounded"] and body["week"] == 2
+    assert body["answer"] == ("Week 2's weekend project is to containerise the log parser; its deliverables are a "
+                              "Dockerfile [1].")
+    assert [c["url"] for c in body["citations"]] == ["roadmap.md#week-2"]
+
+
+def test_a_docs_question_mentioning_project_goes_to_the_index(api):
+    body = httpx.post(f"{api}/ask", json={"question": "In week 3, how does the model registry number the versions "
+                                                      "of a project's models?"}, timeout=30).json()
+    assert body["mode"] == "extractive" and body["week"] == 3
+    assert all(not c["url"].startswith("roadmap.md") for c in body["citations"][:1])
+
+
+def test_stream_and_openai_routes_answer_plan_questions_too(api):
+    with httpx.stream("POST", f"{api}/ask/stream", json={"question": "What are the goals of week 1?"}, timeout=30) as r:
+        text = "".join(r.iter_text())
+    events = [(b.split("\n")[0][len("event: "):], json.loads(b.split("\n")[1][len("data: "):]))
+              for b in text.strip().split("\n\n")]
+    assert [e for e, _ in events] == ["meta", "token", "answer", "done"]
+    final = events[2][1]
+    assert final["mode"] == "roadmap" and final["answer"] == events[1][1]["text"]
+    assert final["answer"] == "Week 1's goal is to write small Python programs and organise them in modules [1]."
+    body = httpx.post(f"{api}/v1/chat/completions", timeout=30, json={
+        "model": "roadmap-assistant", "messages": [{"role": "user", "content": "What are the goals of week 1?"}]}).json()
+    assert body["choices"][0]["message"]["content"].startswith(final["answer"])
+    assert body["citations"][0]["url"] == "roadmap.md#week-1"

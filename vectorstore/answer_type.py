@@ -1,0 +1,206 @@
+"""What kind of answer a question asks for, and whether passages hold a fact of that kind near its key terms.
+
+`detect(question)` names the kind: `price`, `number` (a count or limit with a unit), `duration`, `date`,
+`version`, `name`, `yesno`, `howto`, `definition` or `other`. The specific kinds come first: "Is there a limit
+on ...?" asks for a number, "How much does ... cost?" for a price, "When was ... released?" for a date.
+
+`evidence(kind, key_terms, texts)` scores how well the passages state such a fact: for every place a fact of the
+kind appears (a currency amount for `price`, a number followed by a unit for `number`, a number of time units for
+`duration`, a date or year for `date`, a version or release number for `version`, a proper name or code token for
+`name`, a definitional verb for `definition`) it takes the words within `WINDOW` words of it (about one sentence
+either side; never across a blank line) and measures the share of the question's key terms found there. The best
+share is the score; kinds without a fact of their own (`yesno`, `howto`, `other`) score every window of the text.
+`has_evidence` compares the score with `min_share`. `key_terms(question)` gives the question's tokens (the shared
+tokenizer's stems) without the words that only say what kind of fact is asked ("cost", "version", "how many").
+All patterns are general; none names a product, a page or a question.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+
+from vectorstore.text import tokenize
+
+KINDS = ("price", "number", "duration", "date", "version", "name", "yesno", "howto", "definition", "other")
+WINDOW = 15  # words either side of a fact that count as "near" it
+MIN_SHARE = 0.5
+
+# ---------------------------------------------------------------- detecting the kind of question
+_NUM_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|" \
+            r"fifty|sixty|ninety|hundred|thousand|million|billion|a few|several|\d[\d,]*(?:\.\d+)?)"
+_TIME_UNIT = r"(?:milliseconds?|ms|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|weeks?|months?|years?)"
+
+_Q_PRICE = re.compile(
+    r"\b(?:cost|costs|costing|price|prices|priced|pricing|fee|fees|charged?|charges|billed|billing|"
+    r"cheap|cheaper|expensive|dollars?|usd|free tier)\b|\$|\bhow much (?:do|does|did|will|would)\b[^?]*\b(?:pay|charge|cost)",
+    re.I)
+_Q_HOW_LONG = re.compile(
+    r"\bhow long\b|\bhow many (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\b|"
+    r"\bhow much (?:\w+ )?time\b|\bhow often\b", re.I)
+_Q_DURATION = re.compile(
+    r"\b(?:duration|timeout|time ?out|retention period|ttl|time limit|expiry|expiration time|cooldown|interval|"
+    r"frequency)\b|\bhow (?:quickly|fast|soon)\b", re.I)
+_Q_DATE = re.compile(
+    r"\bwhat (?:year|date|day|month)\b|\bwhich (?:year|date|day|month)\b|\bin what year\b|"
+    r"\bwhen (?:was|were|did|will)\b|\bsince when\b|\brelease date\b|\bend[- ]of[- ](?:life|support)\b|"
+    r"\b(?:deadline|eol)\b|"
+    r"\bwhen (?:is|are|does|do)\b[^?]*\b(?:released?|retired?|deprecated|sunset|launch(?:ed)?|expires?|ends?|"
+    r"available|shut ?down|discontinued|removed)\b", re.I)
+_Q_VERSION = re.compile(
+    r"\b(?:which|what|minimum|earliest|oldest|supported|required)\s+(?:[\w.+#-]+\s+){0,2}(?:versions?|releases?)\b|"
+    r"\bsince (?:which|what) (?:version|release)\b", re.I)
+_Q_NUMBER = re.compile(
+    r"\bhow (?:many|much|big|large|small|high|low|far)\b|\b(?:limit|limits|limited|quota|quotas|maximum|max|"
+    r"minimum|min|at most|at least|up to|size|sizes|capacity|threshold|number of|count of|ceiling|cap)\b|"
+    r"\bwhat (?:port|percentage|percent|ratio)\b", re.I)
+_Q_HOWTO = re.compile(
+    r"(?:^|[,:;.!?]\s*|\band\s+)how (?:do|does|can|could|should|would|to|am|is|are|did)\b|\bhow (?:do|can|should) (?:i|we|you)\b|"
+    r"\bhow to\b|\bsteps? (?:to|for)\b|\bwhat(?:'s| is) the (?:best |right |recommended )?(?:way|command|syntax|"
+    r"procedure)\b|\bwhat (?:command|commands|flag|option|setting|parameter)s?\b[^?]*\b(?:do|should|can|to)\b|"
+    r"\bwalk me through\b|\bset up\b|\bconfigure\b", re.I)
+_Q_DEFINITION = re.compile(
+    r"^\s*(?:what|who)(?:'s| is| are| was| were| does)\s+(?:an?\s+|the\s+)?[\w.\-+# ]{1,40}\??\s*$|"
+    r"\bwhat does [\w.\-+# ]{1,40} (?:mean|stand for|do)\b|\b(?:define|definition of|meaning of|explain what|"
+    r"difference between|purpose of)\b|\bwhat (?:is|are) (?:an?|the) [\w.\-+# ]{1,40} (?:for|used for)\b", re.I)
+_Q_NAME = re.compile(
+    r"^\s*(?:which|who)\b|\bwhat (?:is|are) (?:the )?names?\b|\bwhat (?:tool|tools|service|services|library|"
+    r"libraries|package|packages|command|commands|function|method|class|module|operator|algorithm|framework|"
+    r"file|format|api|endpoint|instance type|metric|language|database|engine)s?\b|\bcalled\b|\bnamed?\b|"
+    r"^\s*what (?:[a-z-]+ ){1,2}(?:does|do|did|should|must|can|will|would)\b", re.I)
+_Q_YESNO = re.compile(
+    r"^\s*(?:is|are|was|were|does|do|did|can|could|should|will|would|has|have|had|may|must|shall|isn't|aren't|"
+    r"doesn't|don't|can't|won't)\b", re.I)
+
+_DETECTORS = (("duration", _Q_HOW_LONG), ("price", _Q_PRICE), ("duration", _Q_DURATION), ("date", _Q_DATE),
+              ("version", _Q_VERSION), ("number", _Q_NUMBER), ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION),
+              ("name", _Q_NAME), ("yesno", _Q_YESNO))
+
+
+def detect(question: str) -> str:
+    """The kind of answer `question` asks for (one of `KINDS`)."""
+    q = " ".join(question.split())
+    for kind, pattern in _DETECTORS:
+        if pattern.search(q):
+            return kind
+    return "other"
+
+
+# Words that only say what kind of fact is asked: a passage stating the fact rarely repeats them.
+_ASKING = ("cost costs price pricing priced fee fees charge charged billed pay much many long time timeout duration "
+           "version versions release released year date day month when limit limits maximum minimum max min number "
+           "amount size first earliest latest which what how called name named mean means default")
+
+
+@lru_cache(maxsize=1)
+def _asking_terms() -> frozenset[str]:
+    return frozenset(tokenize(_ASKING))
+
+
+def key_terms(question: str) -> list[str]:
+    """The question's content tokens (shared tokenizer) without the words that only name the kind of fact."""
+    asking = _asking_terms()
+    terms = [t for t in dict.fromkeys(tokenize(question)) if t not in asking]
+    return terms or list(dict.fromkeys(tokenize(question)))
+
+
+# ---------------------------------------------------------------- facts in passages
+_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|sep(?:t(?:ember)?)?|" \
+         r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_VERSION_NUMBER = r"v?\d+(?:\.(?:\d+|x))+"
+_FACTS: dict[str, re.Pattern] = {
+    "price": re.compile(
+        r"[$€£¥]\s?\d|\b\d[\d,]*(?:\.\d+)?\s?(?:usd|eur|gbp|dollars?|cents?|euros?)\b|"
+        r"\b(?:free of charge|at no (?:additional |extra )?(?:cost|charge)|no (?:additional |extra )?charge|"
+        r"(?:is|are|for|it's) free\b|free tier|pay[- ]as[- ]you[- ]go)", re.I),
+    "duration": re.compile(rf"\b{_NUM_WORD}\s?(?:-\s?)?{_TIME_UNIT}\b|\b\d+\s?(?:ms|s|m|h|d)\b|"
+                           r"\b(?:hourly|daily|weekly|monthly|yearly|annually)\b", re.I),
+    "date": re.compile(
+        rf"\b{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d\b|\b\d{{1,2}}\s+{_MONTH}\.?\s+(?:19|20)\d\d\b|"
+        rf"\b{_MONTH}\.?\s+(?:19|20)\d\d\b|\b(?:19|20)\d\d-\d\d(?:-\d\d)?\b|\bq[1-4]\s+(?:19|20)\d\d\b|"
+        rf"\b(?:in|since|from|until|by|before|after|of|early|late|mid)[- ](?:19|20)\d\d\b|"
+        rf"\b(?:added|introduced|new|available|deprecated|removed|changed) (?:in|since) (?:version |release )?"
+        rf"{_VERSION_NUMBER}\b", re.I),
+    "version": re.compile(
+        rf"\b(?:version|release|v(?:er)?\.?)\s*{_VERSION_NUMBER}\b|\b(?:version|release)\s+\d+\b|"
+        rf"\bv\d+\b|\b\d+\.\d+\.\d+\b|\b\d+\.x\b|\b[A-Z][\w+#-]*\s+{_VERSION_NUMBER}\b"),
+    "number": re.compile(
+        r"\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|[kmgtp]i?b\b|bytes?\b|[a-z]{2,}\b)|"
+        rf"\b(?:up to|at most|at least|maximum of|minimum of|limit of|max(?:imum)?|min(?:imum)?)\s+(?:of\s+)?"
+        rf"{_NUM_WORD}\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+        rf"fifty|hundred|thousand|million|billion)\s+[a-z]{{3,}}\b", re.I),
+    "name": re.compile(r"`[^`\n]{2,60}`|(?<=[a-z,;:(] )[A-Z][\w.+#-]+|\b[a-z]+(?:[A-Z][a-z0-9]+)+\b|"
+                       r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b|\b\w+\.\w+\(\)"),
+    "definition": re.compile(r"\b(?:is|are) (?:an?|the|used|designed|responsible)\b|\brefers? to\b|\bmeans?\b|"
+                             r"\bstands? for\b|\b(?:lets?|allows?|enables?|provides?) (?:you|users|developers)\b",
+                             re.I),
+}
+_TOKEN = re.compile(r"\S+")
+_PARAGRAPH = re.compile(r"\n\s*\n")
+
+
+def _weights(key_terms: Iterable[str] | Mapping[str, float]) -> dict[str, float]:
+    if isinstance(key_terms, Mapping):
+        return {t: float(w) for t, w in key_terms.items() if w > 0}
+    return {t: 1.0 for t in key_terms}
+
+
+def _windows(kind: str, text: str) -> Iterable[str]:
+    """The stretches of `text` around each fact of `kind` (every stretch for kinds without a fact of their own)."""
+    fact = _FACTS.get(kind)
+    for paragraph in _PARAGRAPH.split(text):
+        words = list(_TOKEN.finditer(paragraph))
+        if not words:
+            continue
+        if fact is None:
+            step = WINDOW
+            for start in range(0, max(1, len(words) - WINDOW), step):
+                yield " ".join(w[0] for w in words[start:start + 2 * WINDOW + 1])
+            continue
+        starts = [w.start() for w in words]
+        for m in fact.finditer(paragraph):
+            i = _index(starts, m.start())
+            yield " ".join(w[0] for w in words[max(0, i - WINDOW):i + WINDOW + 1])
+
+
+def _index(starts: list[int], pos: int) -> int:
+    """The index of the word holding character `pos`."""
+    lo, hi = 0, len(starts) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if starts[mid] <= pos:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str]) -> float:
+    """The best share (0..1, weighted when `key_terms` maps terms to weights) of the key terms found near a fact
+    of `kind` in `texts`; 0.0 when no text states such a fact. With no key terms, 1.0 if any fact is present."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown answer kind {kind!r}; expected one of {', '.join(KINDS)}")
+    weights = _weights(key_terms)
+    total = sum(weights.values())
+    best = 0.0
+    for text in texts:
+        for window in _windows(kind, text or ""):
+            if not total:
+                return 1.0
+            found = set(tokenize(window))
+            best = max(best, sum(w for t, w in weights.items() if t in found) / total)
+            if best >= 1.0:
+                return 1.0
+    return best
+
+
+def has_evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],
+                 min_share: float = MIN_SHARE) -> bool:
+    """Do the passages state a fact of `kind` with at least `min_share` of the key terms near it?"""
+    return evidence(kind, key_terms, texts) >= min_share
+
+
+def has_fact(kind: str, text: str) -> bool:
+    """Does `text` (a sentence, say) hold a fact of `kind`? Always true for kinds without a fact of their own."""
+    fact = _FACTS.get(kind)
+    return True if fact is None else bool(fact.search(text))

@@ -3,7 +3,8 @@
 `FakeOpenAI()` holds the behaviour a test steers - `replies` (a queue of canned texts, or `reply`, a function
 of the messages), `delay` (seconds before answering, for timeouts), `fail_status` (answer every request with
 that HTTP status), `cut_after` (break a stream after that many chunks, without `[DONE]`), `token_delay`
-(seconds between streamed pieces: a slow model), `trickle` (never finish: after the reply, stream " ." every
+(seconds between streamed pieces: a slow model; the first `fast_pieces` come without it, so a model can
+answer a first sentence and then stall), `trickle` (never finish: after the reply, stream " ." every
 `token_delay` forever; a whole reply trickles whitespace before its JSON forever) - and records every
 request body it received in `requests`, and how its streams ended: `streams_finished`, and
 `streams_abandoned` (the client went away mid-stream); `reset()` clears all of that between tests sharing
@@ -59,6 +60,7 @@ class FakeOpenAI:
     fail_status: int | None = None
     cut_after: int | None = None
     token_delay: float = 0.0
+    fast_pieces: int = 0
     trickle: bool = False
     embedding_dim: int = 384
     requests: list[dict] = field(default_factory=list)
@@ -80,7 +82,7 @@ class FakeOpenAI:
         """Forget the script, the failure modes and the recorded requests (for a server shared by tests)."""
         self.replies, self.reply, self.requests = deque(), None, []
         self.delay, self.fail_status, self.cut_after = 0.0, None, None
-        self.token_delay, self.trickle = 0.0, False
+        self.token_delay, self.fast_pieces, self.trickle = 0.0, 0, False
         self.streams_finished = self.streams_abandoned = 0
 
     async def _prelude(self, request: Request) -> tuple[dict, JSONResponse | None, dict]:
@@ -88,7 +90,7 @@ class FakeOpenAI:
         body = await request.json()
         self.requests.append({"path": request.url.path, "body": body})
         steer = {"delay": self.delay, "cut_after": self.cut_after, "token_delay": self.token_delay,
-                 "trickle": self.trickle}
+                 "fast_pieces": self.fast_pieces, "trickle": self.trickle}
         if request.url.path.endswith("/chat/completions") and not self.fail_status:
             steer["text"] = self.next_reply(body.get("messages", []))
         failure = None
@@ -104,7 +106,7 @@ class FakeOpenAI:
         if failure:
             return failure
         text, cut_after = steer["text"], steer["cut_after"]
-        pause, trickle = steer["token_delay"], steer["trickle"]
+        pause, trickle, fast = steer["token_delay"], steer["trickle"], steer["fast_pieces"]
         base = {"id": "chatcmpl-fake", "created": int(time.time()), "model": body.get("model", "fake")}
         if not body.get("stream") and trickle:
             async def whitespace():  # valid JSON never comes: leading whitespace, one byte at a time
@@ -129,7 +131,7 @@ class FakeOpenAI:
                 if cut_after is not None and i >= cut_after:
                     raise ConnectionAbortedError("fake stream cut")  # uvicorn drops the connection mid-body
                 yield chunk({"content": piece})
-                await asyncio.sleep(pause)
+                await asyncio.sleep(pause if i + 1 >= fast else 0)
             while trickle:
                 yield chunk({"content": " ."})
                 await asyncio.sleep(pause or 0.1)

@@ -18,6 +18,8 @@ from tests.servers import serve
 QUESTION = {"question": "How are model versions numbered in a model registry?"}
 DEADLINE = 2.0
 REPLY = "A model registry numbers each registered model version in order, starting from one [1]. " * 2
+STALLING = "Versions are numbered [1]. " + REPLY  # its first cited sentence comes at once, then the model stalls
+FIRST_SENTENCE = 8  # pieces of STALLING's first sentence (streamed text is shown from its first valid citation)
 
 
 def llm_settings(fixture_index, fake_server, timeout: float):
@@ -96,8 +98,8 @@ async def _read_first_token_then_leave(client: httpx.AsyncClient, url: str) -> N
 def test_upstream_streams_are_closed_when_their_clients_leave(patient_api, fake):
     """20 learners each read the first token and close the tab while the model is silent (20 s between
     tokens): all 20 upstream streams are closed within seconds, not when the model's next token comes."""
-    fake.say(*[REPLY] * 20)
-    fake.token_delay = 20.0
+    fake.say(*[STALLING] * 20)
+    fake.token_delay, fake.fast_pieces = 20.0, FIRST_SENTENCE
 
     async def go():
         async with httpx.AsyncClient(timeout=30) as client:
@@ -137,8 +139,8 @@ def test_probes_answer_at_once_while_every_worker_waits_on_the_model(patient_api
     """60 answers whose model goes silent after its first token (15 s to the next): every worker thread is
     waiting on it, yet /readyz and /livez answer at once (they read memory only). Then the learners leave, and
     every upstream stream is closed within seconds."""
-    fake.say(*[REPLY] * 60)
-    fake.token_delay = 15.0
+    fake.say(*[STALLING] * 60)
+    fake.token_delay, fake.fast_pieces = 15.0, FIRST_SENTENCE
     workers = 40  # anyio's default worker-thread limit, which the waiting answers use up
 
     async def answer(client: httpx.AsyncClient, streaming: list[int], full: asyncio.Event, leave: asyncio.Event):

@@ -46,6 +46,13 @@ def resolve(services: Services, question: str, history: Sequence[conversation.Me
                                 top_k or services.settings.top_k, services.condenser, plan=planned)
 
 
+def answered_version(services: Services, retrieval) -> int | None:
+    """The index version an answer was made from: its search's (the background watcher may serve a newer one by
+    now), or, for a plan answer composed from the roadmap without a search, the version served."""
+    version = getattr(retrieval, "version", None)
+    return services.retriever.version if version is None else version
+
+
 def answer_payload(answer, version: int | None, timings: dict[str, float], query: str) -> dict:
     """The /ask response body for an Answer."""
     return {
@@ -74,7 +81,7 @@ def record(services: Services, answer, timings: dict[str, float], total: Stopwat
     services.metrics.answers.labels(mode=answer.mode, grounded=str(answer.grounded).lower()).inc()
     if services.questions is not None and resolved is not None:
         answer.log_id = services.questions.log(resolved.turn.question, answer, resolved.retrieval, total_ms, session,
-                                               channel, resolved.retrieval.version, resolved.query)
+                                               channel, answered_version(services, resolved.retrieval), resolved.query)
 
 
 def answer_question(services: Services, resolved: conversation.Resolved) -> str:
@@ -122,13 +129,13 @@ async def ask(body: AskIn, services: ServicesDep, request: Request) -> dict:
     done = await until_disconnect(request.receive, CallScope(), answer_turn, services, body.question, body.week,
                                   body.top_k, body.messages(), roadmap_target(services.settings, request),
                                   body.session)
-    return answer_payload(done.answer, done.retrieval.version, done.timings, done.query)
+    return answer_payload(done.answer, answered_version(services, done.retrieval), done.timings, done.query)
 
 
 def stream_events(services: Services, resolved: conversation.Resolved, total: Stopwatch, target: str,
                   session: str | None = None) -> Iterator[str]:
     """The SSE body after retrieval (a sync generator: the server iterates it in its threadpool)."""
-    version = resolved.retrieval.version  # the version answered from (the watcher may have moved on since)
+    version = answered_version(services, resolved.retrieval)
     retrieval, timings = resolved.retrieval, dict(resolved.timings)
     yield sse("meta", {"week": retrieval.week, "scope": retrieval.scope, "widened": retrieval.widened,
                        "version": version, "query": resolved.query})

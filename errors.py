@@ -9,6 +9,7 @@
     ├── NothingIndexedError          an ingest run could not index a single page
     ├── ModelDeadlineError           the chat model did not finish its answer within RA_LLM_TIMEOUT
     ├── ModelCancelledError          a chat model call was cancelled because its client went away
+    ├── UnknownWeekError             a request names a week the roadmap does not have
     └── FetchError                   one page could not be fetched (carries `reason`); never stops a run
         └── AddressRefusedError      a fetch would have connected to a non-public address (SSRF guard)
 
@@ -52,6 +53,10 @@ class ModelDeadlineError(RoadmapAssistantError):
 
 
 class ModelCancelledError(RoadmapAssistantError):
+    pass
+
+
+class UnknownWeekError(RoadmapAssistantError):
     pass
 
 

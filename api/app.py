@@ -5,10 +5,11 @@ roadmap, opens the feedback store, starts the question log's writer (`api.questi
 `RA_QUESTION_LOG=off`) and gathers what the insights read, starts the `IndexWatcher` that keeps the index
 fresh in the background, and yields them as typed lifespan state that routes reach through `api.deps`. A
 store without an index does not stop start-up: `/readyz` and
-`/ask` answer 503 until the Retriever loads one. Every error is JSON `{"error": {"status", "message"}}`;
-an unexpected one is logged with its trace and answered with a generic 500. `/docs` (Swagger UI) and
-`/redoc` load their scripts and styles from the app itself (`fastapi-offline` ships them), so they work
-without internet.
+`/ask` answer 503 until the Retriever loads one. The MCP server (`api.mcp`) is served at `/mcp` over the same
+services, started and stopped by the same lifespan, behind the same API keys (`api.auth.ApiKeyGuard`). Every
+error is JSON `{"error": {"status", "message"}}`; an unexpected one is logged with its trace and answered with a
+generic 500. `/docs` (Swagger UI) and `/redoc` load their scripts and styles from the app itself
+(`fastapi-offline` ships them), so they work without internet.
 
 Run it: `python -m api`, `roadmap-api`, or `uvicorn --factory api.app:create_app`.
 """
@@ -26,11 +27,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.auth import ApiKeyGuard, KeyPolicy
 from api.batching import BatchingEmbedder
 from api.deps import AppState, Services
 from api.feedback import FeedbackStore
 from api.insights_data import InsightsData
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, JSONCORSMiddleware, RateLimitMiddleware
+from api.mcp.mount import MCP_PATH, MCPEndpoint
 from api.metrics import Metrics, MetricsMiddleware
 from api.questionlog import QuestionLog
 from api.reindex import Reindexer
@@ -39,7 +42,7 @@ from api.routes import ROUTERS
 from api.routes.pages import STATIC
 from api.schemas import error_body
 from errors import (ConfigError, EmbedderMismatchError, IngestLockedError, NothingIndexedError, RoadmapAssistantError,
-                    StoreUnavailableError)
+                    StoreUnavailableError, UnknownWeekError)
 from settings import Settings, load_settings
 
 log = logging.getLogger("api")
@@ -47,7 +50,7 @@ log = logging.getLogger("api")
 DOCS_ASSETS = "/docs-assets"  # Swagger UI's and ReDoc's scripts, styles and icon, served by the app
 NOT_LIMITED = ("/livez", "/readyz", "/metrics", "/static", "/widget.js", "/docs", "/redoc", "/openapi.json", DOCS_ASSETS)
 ERROR_STATUS = [(StoreUnavailableError, 503), (NothingIndexedError, 503), (EmbedderMismatchError, 503),
-                (IngestLockedError, 409), (ConfigError, 500)]
+                (IngestLockedError, 409), (UnknownWeekError, 422), (ConfigError, 500)]
 GENERIC_500 = "internal error: the request could not be completed (the details are in the service log)"
 
 
@@ -96,26 +99,35 @@ def open_question_log(settings: Settings, metrics: Metrics) -> QuestionLog | Non
     return QuestionLog(settings.data_dir / "questions", settings.question_log_days, metrics).start()
 
 
-def make_lifespan(settings: Settings, metrics: Metrics):
+@asynccontextmanager
+async def open_services(settings: Settings, metrics: Metrics) -> AsyncIterator[Services]:
+    """The services, open for the duration of the block (the API's lifespan and `roadmap-mcp` both use this)."""
+    services = await asyncio.to_thread(build_services, settings, metrics)
+    log.info("serving index version %s from %s", services.retriever.version, settings.chroma_url or settings.data_dir)
+    try:
+        yield services
+    finally:
+        await asyncio.to_thread(services.reindexer.shutdown)
+        if services.questions is not None:
+            await asyncio.to_thread(services.questions.close)
+        llm = getattr(services.answerer, "llm", None)
+        if llm is not None and hasattr(llm, "close"):
+            llm.close()
+        if services.condenser is not None:
+            services.condenser.close()
+
+
+def make_lifespan(settings: Settings, metrics: Metrics, mcp: MCPEndpoint):
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
-        services = await asyncio.to_thread(build_services, settings, metrics)
-        log.info("serving index version %s from %s", services.retriever.version, settings.chroma_url or settings.data_dir)
-        services.watcher.start()
-        if services.retriever.version is not None:
-            services.study.warm_in_background(lambda: services.roadmap)  # briefings and quizzes ready before asked
-        try:
-            yield {"services": services}
-        finally:
-            await asyncio.to_thread(services.watcher.stop)
-            await asyncio.to_thread(services.reindexer.shutdown)
-            if services.questions is not None:
-                await asyncio.to_thread(services.questions.close)
-            llm = getattr(services.answerer, "llm", None)
-            if llm is not None and hasattr(llm, "close"):
-                llm.close()
-            if services.condenser is not None:
-                services.condenser.close()
+        async with open_services(settings, metrics) as services, mcp.serving(services):
+            services.watcher.start()
+            if services.retriever.version is not None:
+                services.study.warm_in_background(lambda: services.roadmap)  # briefings and quizzes ready before asked
+            try:
+                yield {"services": services}
+            finally:
+                await asyncio.to_thread(services.watcher.stop)
 
     return lifespan
 
@@ -167,11 +179,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The app; the services are opened by its lifespan, not here."""
     settings = settings or load_settings()
     metrics = Metrics()
-    app = FastAPIOffline(title="roadmap-assistant", version="0.1.0", lifespan=make_lifespan(settings, metrics),
+    mcp = MCPEndpoint()
+    app = FastAPIOffline(title="roadmap-assistant", version="0.1.0", lifespan=make_lifespan(settings, metrics, mcp),
                          description="Answers questions about the DevOps-to-MLOps roadmap with cited sources.",
                          static_url=DOCS_ASSETS)
     for router in ROUTERS:
         app.include_router(router)
+    app.router.add_route(MCP_PATH, ApiKeyGuard(mcp, KeyPolicy.of(settings)), include_in_schema=False)  # keys as /v1
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     add_error_handlers(app)
     # Middleware: the last added is the outermost. Limits run inside CORS so their errors carry CORS headers.
@@ -181,6 +195,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(JSONCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Authorization"], max_age=600)
-    known = frozenset(r.path for router in ROUTERS for r in router.routes if "{" not in r.path)
+    known = frozenset(r.path for router in ROUTERS for r in router.routes if "{" not in r.path) | {MCP_PATH}
     app.add_middleware(MetricsMiddleware, metrics=metrics, known_paths=known)
     return app

@@ -1,6 +1,6 @@
 """`python -m api` / `roadmap-api`: serve the app with uvicorn (the factory `api.app:create_app`, so the
 settings are read from `RA_*` in the serving process). A setting that cannot be read, or a missing roadmap
-file, is reported as one `error:` line (exit status 2) before anything starts.
+file, is reported as one `error:` line (exit 2) before anything starts; `roadmap-mcp` checks the same way.
 
 `X-Forwarded-For` / `X-Forwarded-Proto` are believed only from `RA_TRUSTED_PROXIES` (uvicorn's own default
 trusts 127.0.0.1, which lets any client behind a local tunnel or a header-passing proxy choose its own IP).
@@ -21,9 +21,9 @@ def parse_args(argv: list[str] | None, host: str, port: int) -> argparse.Namespa
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    import uvicorn
-
+def settings_or_exit():
+    """The Settings, after checking they load and the roadmap parses; otherwise one `error:` line and exit 2
+    (`error: RA_CHUNK_TOKENS: ...`, worded by `settings.load_settings`, as `python -m ingest` does)."""
     from errors import RoadmapAssistantError
     from ingest.roadmap import load_roadmap
     from settings import load_settings
@@ -33,7 +33,14 @@ def main(argv: list[str] | None = None) -> int:
         load_roadmap(settings.roadmap)
     except RoadmapAssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise SystemExit(2) from None
+    return settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    import uvicorn
+
+    settings = settings_or_exit()
     args = parse_args(argv, settings.host, settings.port)
     proxies = list(settings.trusted_proxies)
     uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,

@@ -3,7 +3,7 @@
 A row holds the time, the question as asked and the query searched (a follow-up's standalone form), the week asked (from the request or the text) and the week
 searched (none when all weeks were), whether the answer was grounded and the retrieval's confidence, the
 citations (url, title, section, weeks), the closest page suggested when it abstained, the answer mode, the
-latency, the channel (`ask`, `stream`, `v1`, `v1-stream`) and the random session id the widget sends. Ratings
+latency, the channel (`ask`, `stream`, `v1`, `v1-stream`, `mcp`) and the random session id the widget sends. Ratings
 (thumbs up/down) are rows of their own that name the answer's id. No IP address, no answer text.
 
 Storage: SQLite in WAL mode (`api.sqlitedb`), one file per replica, `DATA_DIR/questions/HOST.sqlite3`, shared

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from api.conversation import MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS, Message
 
 MAX_QUESTION_CHARS = 2000
+MAX_TOP_K = 10
 MODEL_NAME = "roadmap-assistant"
 
 
@@ -56,7 +57,7 @@ class AskIn(BaseModel):
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The learner's question.")
     week: int | None = Field(None, ge=1, le=16, description="The learner's week (the page's or the widget selector's): searched first unless the question names one.")
-    top_k: int | None = Field(None, ge=1, le=10, description="How many chunks to retrieve (default: the service's setting).")
+    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="How many chunks to retrieve (default: the service's setting).")
     history: list[HistoryMessage] = Field(
         default_factory=list, max_length=MAX_HISTORY_MESSAGES,
         description="Earlier turns of the conversation, oldest first (a follow-up question is read in their light).")
@@ -146,7 +147,7 @@ class ChatIn(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
     week: int | None = Field(None, ge=1, le=16, description="Extra field: limit retrieval to this week.")
-    top_k: int | None = Field(None, ge=1, le=10, description="Extra field: how many chunks to retrieve.")
+    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="Extra field: how many chunks to retrieve.")
     session: str | None = SESSION
 
 

@@ -272,3 +272,14 @@ def test_docs_render_in_a_browser_without_internet(api):
         finally:
             browser.close()
     assert outside == []
+
+
+def test_the_mcp_endpoint_needs_a_key_even_from_the_widgets_origin(keyed):
+    """/mcp (the MCP server over HTTP) is for API clients: a key is needed whatever the Origin, and with one it
+    answers the protocol."""
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    accept = {"Accept": "application/json, text/event-stream"}
+    r = httpx.post(f"{keyed}/mcp", json=call, headers={**accept, "Origin": ALLOWED}, timeout=30)
+    assert r.status_code == 401 and r.json()["error"]["status"] == 401
+    r = httpx.post(f"{keyed}/mcp", json=call, headers={**accept, **bearer("key-one")}, timeout=30)
+    assert r.status_code == 200 and "ask_roadmap" in r.text, r.text

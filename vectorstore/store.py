@@ -1,8 +1,9 @@
 """The index in Chroma: versioned collections behind one atomic pointer.
 
     {prefix}-meta        its metadata is the pointer: {"active", "previous", "version", "embedder",
-                         "chunking", "updated_at"}; it also holds one item per version whose document is that
-                         version's ingest record (JSON: every page, its validators, hash and chunk ids), and
+                         "chunking", "updated_at", "calibrated_at"}; it also holds one item per version whose
+                         document is that version's ingest record (JSON: every page, its validators, hash and
+                         chunk ids), the item "calibration" (`vectorstore.calibration`, JSON) once fitted, and
                          small shared documents (`put_document`: the state of re-index runs)
     {prefix}-v000007     one version's chunks: ids, embeddings, documents, metadatas (cosine space)
 
@@ -21,6 +22,7 @@ from typing import Any
 from errors import EmbedderMismatchError
 
 _PAGE = 1000  # Chroma batch size for get/add
+CALIBRATION_ID = "calibration"  # the meta collection's item holding the fitted calibration
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,17 @@ class IndexStore:
             chunking=str(p.get("chunking", "")),
             updated_at=float(p.get("updated_at", 0.0)),
         )
+
+    def calibration(self) -> str | None:
+        """The stored calibration (JSON text, see `vectorstore.calibration`), or None when none was fitted."""
+        got = self._meta().get(ids=[CALIBRATION_ID], include=["documents"])
+        return got["documents"][0] if got["ids"] else None
+
+    def save_calibration(self, text: str) -> None:
+        """Store a calibration with the index and stamp the pointer, so running retrievers reload it."""
+        meta = self._meta()
+        meta.upsert(ids=[CALIBRATION_ID], documents=[text], embeddings=[[1.0]])
+        meta.modify(metadata={**self.pointer(), "calibrated_at": time.time()})
 
     def record(self, snap: Snapshot | None) -> dict:
         """The ingest record of a version ({} when there is none)."""
@@ -118,6 +131,7 @@ class IndexStore:
                 "embedder": embedder,
                 "chunking": chunking,
                 "updated_at": time.time(),
+                **({"calibrated_at": old["calibrated_at"]} if "calibrated_at" in old else {}),
             }
         )
         self.cleanup()

@@ -7,8 +7,11 @@
     ├── StoreUnavailableError        the Chroma store cannot be opened or reached
     ├── IngestLockedError            another ingest holds the writer lock
     ├── NothingIndexedError          an ingest run could not index a single page
+    ├── ModelDeadlineError           the chat model did not finish its answer within RA_LLM_TIMEOUT
+    ├── ModelCancelledError          a chat model call was cancelled because its client went away
     ├── UnknownWeekError             a request names a week the roadmap does not have
     └── FetchError                   one page could not be fetched (carries `reason`); never stops a run
+        └── AddressRefusedError      a fetch would have connected to a non-public address (SSRF guard)
 
 The CLI prints `error: <message>` and exits non-zero; the API renders these as JSON with a status.
 """
@@ -36,10 +39,20 @@ class StoreUnavailableError(RoadmapAssistantError):
 
 
 class IngestLockedError(RoadmapAssistantError):
-    pass
+    def __init__(self, message: str, run_id: str | None = None):
+        super().__init__(message)
+        self.run_id = run_id  # the re-index holding the lock, when the API started it
 
 
 class NothingIndexedError(RoadmapAssistantError):
+    pass
+
+
+class ModelDeadlineError(RoadmapAssistantError):
+    pass
+
+
+class ModelCancelledError(RoadmapAssistantError):
     pass
 
 
@@ -52,3 +65,7 @@ class FetchError(RoadmapAssistantError):
         super().__init__(reason)
         self.reason = reason
         self.status = status
+
+
+class AddressRefusedError(FetchError):
+    pass

@@ -1,8 +1,9 @@
 """The service's request and response bodies (pydantic), and the one shape of every error:
 `{"error": {"status": int, "message": str}}`. Validation limits live here: a question is 1..2,000
 characters and not blank, a week is 1..16, top_k is 1..10, `history` holds at most 8 messages of at most
-2,000 characters each. The OpenAI-compatible bodies accept and ignore fields the service does not use
-(temperature, max_tokens, ...), as OpenAI clients send them.
+2,000 characters each. Request bodies are strict: a JSON value must already have its field's type
+(`{"week": true}` or `{"week": "3"}` is refused, not read as 1 or 3). The OpenAI-compatible bodies accept and
+ignore fields the service does not use (temperature, max_tokens, ...), as OpenAI clients send them.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ class ErrorOut(BaseModel):
 
 
 class HistoryMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     role: Literal["user", "assistant"]
     content: str = Field(max_length=MAX_MESSAGE_CHARS)
@@ -52,7 +53,7 @@ class HistoryMessage(BaseModel):
 
 
 class AskIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The learner's question.")
     week: int | None = Field(None, ge=1, le=16, description="The learner's week (the page's or the widget selector's): searched first unless the question names one.")
@@ -102,7 +103,7 @@ class AskOut(BaseModel):
 
 
 class FeedbackIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     answer: str = Field("", max_length=8000)
@@ -120,6 +121,8 @@ class FeedbackCreated(BaseModel):
 
 
 class ReindexIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     full: bool = False
 
 
@@ -138,7 +141,7 @@ class ChatMessage(BaseModel):
 
 
 class ChatIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     model: str = MODEL_NAME
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
@@ -149,7 +152,7 @@ class ChatIn(BaseModel):
 
 
 class QuizCheckIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     id: str = Field(min_length=1, max_length=200, description="A question id from GET /weeks/{n}/quiz.")
     answer: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The learner's answer.")

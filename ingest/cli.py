@@ -6,6 +6,9 @@
     python -m ingest --status        what is indexed: chunks per week and per page, last run, failures
     python -m ingest --links         the roadmap links' health: status, redirect target, last success, pages
     python -m ingest --watch         re-run whenever roadmap.md changes (polls its hash, debounced)
+
+`POST /admin/reindex` runs `python -m ingest --run-id ID --lock-fd N`: the run records its state under ID
+(`ingest.runstate`) and adopts the writer lock the API took for it.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
@@ -33,23 +37,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", action="store_true", help="re-run when the roadmap file changes")
     p.add_argument("--interval", type=float, default=2.0, help="watch: seconds between checks (default 2)")
     p.add_argument("--debounce", type=float, default=3.0, help="watch: seconds the file must stay unchanged")
+    p.add_argument("--run-id", help="record this run's progress and result as re-index ID (what the API reads)")
+    p.add_argument("--lock-fd", type=int, help="adopt the writer lock held by this inherited descriptor (the API's)")
     return p
+
+
+def _stop(signum, frame):  # SIGTERM (docker stop, the API shutting down): end like Ctrl-C, leaving a record
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    signal.signal(signal.SIGTERM, _stop)
+    recorder = None
     try:
-        from settings import Settings
+        from settings import load_settings
         from vectorstore.client import open_client
         from vectorstore.embeddings import make_embedder
         from vectorstore.store import IndexStore
 
-        settings = Settings()
+        settings = load_settings()
         if args.roadmap:
             settings.roadmap = args.roadmap
         store = IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection)
+        if args.run_id:
+            from ingest.runstate import RunRecorder, run_states
+            recorder = RunRecorder(run_states(settings, store), args.run_id, args.full)
         if args.status or args.links:
             from ingest.status import index_status, print_links, print_status
             status = index_status(store)
@@ -61,25 +76,45 @@ def main(argv: list[str] | None = None) -> int:
         embedder = make_embedder(settings)
         if args.watch:
             return watch(settings, store, embedder, args)
-        return run_once(settings, store, embedder, args)
+        return run_once(settings, store, embedder, args, recorder)
     except NothingIndexedError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        _failed(recorder, str(exc))
         return 1
     except RoadmapAssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        _failed(recorder, str(exc))
         return 2
     except KeyboardInterrupt:
         print("interrupted: the index that was serving is unchanged", file=sys.stderr)
+        _failed(recorder, "interrupted (stopped by a signal); the serving index is unchanged")
         return 130
+    except BaseException as exc:
+        _failed(recorder, f"the re-index crashed ({type(exc).__name__}); see its log")
+        raise
 
 
-def run_once(settings, store, embedder, args) -> int:
+def _failed(recorder, message: str) -> None:
+    if recorder is not None:
+        recorder.fail(message)
+
+
+def run_once(settings, store, embedder, args, recorder=None) -> int:
     from ingest.job import run_job
     from ingest.progress import Progress
 
     with Progress(enabled=sys.stderr.isatty() and not args.json) as progress:
-        report = asyncio.run(run_job(settings, store, embedder, full=args.full, on_page=progress.page))
+        def on_page(outcome) -> None:
+            progress.page(outcome)
+            if recorder is not None:
+                recorder.page(outcome)
+
+        note = f"re-index {args.run_id}" if args.run_id else ""
+        report = asyncio.run(run_job(settings, store, embedder, full=args.full, on_page=on_page,
+                                     lock_fd=args.lock_fd, lock_note=note))
     summary = report.summary()
+    if recorder is not None:
+        recorder.finish(summary)
     if args.json:
         print(json.dumps(summary))
     else:

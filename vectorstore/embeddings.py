@@ -18,6 +18,8 @@ from typing import Any, Protocol
 import httpx
 import numpy as np
 
+from vectorstore.cpus import usable_cpus
+
 from errors import ConfigError, ModelUnavailableError
 
 # Copied from chromadb.utils.embedding_functions.ONNXMiniLM_L6_V2 (a test keeps them equal).
@@ -76,7 +78,7 @@ class OnnxEmbedder:
         try:
             self._tokenizer = load_tokenizer(model_dir)
             options = ort.SessionOptions()
-            options.intra_op_num_threads = threads or os.cpu_count() or 1
+            self.threads = options.intra_op_num_threads = threads or usable_cpus()
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.log_severity_level = 3
             # Idle workers sleep instead of spinning: on a busy machine (crawler, API, other jobs) spinning
@@ -262,4 +264,5 @@ def make_embedder(settings: Any) -> Embedder:
             batch_size=settings.embedding_batch_size,
             tokenizer_dir=tokenizer_dir if (tokenizer_dir / "tokenizer.json").is_file() else None,
         )
-    return OnnxEmbedder(ensure_model(settings.embedding_model_dir), batch_size=settings.embedding_batch_size)
+    return OnnxEmbedder(ensure_model(settings.embedding_model_dir), batch_size=settings.embedding_batch_size,
+                        threads=settings.onnx_threads)

@@ -75,6 +75,7 @@ class Retrieval:
     suggested: dict | None          # {"weeks": [12], "title": ..., "url": ...}
     timings: dict[str, float] = field(default_factory=dict)
     signals: list[float] | None = None  # the abstention model's inputs (see vectorstore.ranking.Signals)
+    version: int | None = None          # the index version searched (a newer one may be served by now)
     gap: str | None = None          # the asked kind of fact the hits don't state ("price", "date", ...)
     kind: str = "other"             # the kind of answer the question asks for (vectorstore.answer_type.detect)
     query: str = ""                 # the text searched: the question without boilerplate and week mention
@@ -253,7 +254,7 @@ class Retriever:
         vector = np.asarray(self.embedder.embed([text])[0], dtype=np.float32)
         t1 = time.perf_counter()
         result = self._search(state, text, vector, week if scope_week else None, top_k, mode, cal)
-        result.week, result.query = week, text
+        result.week, result.version, result.query = week, state.version, text
         result.timings = {"embed": t1 - t0, "retrieve": time.perf_counter() - t1}
         return result
 

@@ -3,7 +3,8 @@
     {prefix}-meta        its metadata is the pointer: {"active", "previous", "version", "embedder",
                          "chunking", "updated_at", "calibrated_at"}; it also holds one item per version whose
                          document is that version's ingest record (JSON: every page, its validators, hash and
-                         chunk ids), and the item "calibration" (`vectorstore.calibration`, JSON) once fitted
+                         chunk ids), the item "calibration" (`vectorstore.calibration`, JSON) once fitted, and
+                         small shared documents (`put_document`: the state of re-index runs)
     {prefix}-v000007     one version's chunks: ids, embeddings, documents, metadatas (cosine space)
 
 A re-index builds a new version (copying unchanged chunks with their embeddings, embedding only new text),
@@ -97,7 +98,16 @@ class IndexStore:
                 f"the index was built with chunking {snap.chunking!r}, not {chunking!r}: rebuild it with `python -m ingest --full`"
             )
 
+    def get_document(self, key: str) -> str | None:
+        """A shared document kept in the meta collection (None when there is none)."""
+        got = self._meta().get(ids=[key], include=["documents"])
+        return got["documents"][0] if got["ids"] else None
+
     # ---- writing
+    def put_document(self, key: str, text: str) -> None:
+        """Keep a small shared document in the meta collection, readable by every process on the store."""
+        self._meta().upsert(ids=[key], documents=[text], embeddings=[[1.0]])
+
     def new_version(self) -> tuple[int, Any]:
         version = int(self.pointer().get("version", 0)) + 1
         name = f"{self.prefix}-v{version:06d}"

@@ -33,11 +33,11 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 # 2. The embedding model (all-MiniLM-L6-v2, ONNX): our own `ensure_model` downloads the archive Chroma uses
 #    (same URL, same SHA-256, verified before unpacking) into RA_EMBEDDING_MODEL_DIR. Only the two files it
-#    needs are copied first, so code changes elsewhere do not download it again.
+#    needs (and the CPU count it imports) are copied first, so code changes elsewhere do not download it again.
 #    With BAKE_MODEL=0 the folder stays empty: mount a folder holding model.onnx + tokenizer.json there.
 ARG BAKE_MODEL=1
 COPY errors.py /tmp/model-fetch/
-COPY vectorstore/__init__.py vectorstore/embeddings.py /tmp/model-fetch/vectorstore/
+COPY vectorstore/__init__.py vectorstore/embeddings.py vectorstore/cpus.py /tmp/model-fetch/vectorstore/
 RUN if [ "$BAKE_MODEL" = "1" ]; then \
         cd /tmp/model-fetch \
         && python -c 'import os, pathlib; from vectorstore.embeddings import ensure_model; print("embedding model in", ensure_model(pathlib.Path(os.environ["RA_EMBEDDING_MODEL_DIR"])))' \

@@ -9,8 +9,11 @@
     ├── NothingIndexedError          an ingest run could not index a single page
     ├── PublishRefusedError          a safeguard kept a worse version from replacing the active one (carries
     │                                the run's `report`); `--force` overrides, except when every link failed
+    ├── ModelDeadlineError           the chat model did not finish its answer within RA_LLM_TIMEOUT
+    ├── ModelCancelledError          a chat model call was cancelled because its client went away
     ├── UnknownWeekError             a request names a week the roadmap does not have
     └── FetchError                   one page could not be fetched (carries `reason`); never stops a run
+        └── AddressRefusedError      a fetch would have connected to a non-public address (SSRF guard)
 
 The CLI prints `error: <message>` and exits non-zero (see `ingest.cli` for the codes); the API renders these
 as JSON with a status.
@@ -39,7 +42,9 @@ class StoreUnavailableError(RoadmapAssistantError):
 
 
 class IngestLockedError(RoadmapAssistantError):
-    pass
+    def __init__(self, message: str, run_id: str | None = None):
+        super().__init__(message)
+        self.run_id = run_id  # the re-index holding the lock, when the API started it
 
 
 class NothingIndexedError(RoadmapAssistantError):
@@ -52,6 +57,14 @@ class PublishRefusedError(RoadmapAssistantError):
         self.report = report  # ingest.report.IngestReport of the refused run
 
 
+class ModelDeadlineError(RoadmapAssistantError):
+    pass
+
+
+class ModelCancelledError(RoadmapAssistantError):
+    pass
+
+
 class UnknownWeekError(RoadmapAssistantError):
     pass
 
@@ -61,3 +74,7 @@ class FetchError(RoadmapAssistantError):
         super().__init__(reason)
         self.reason = reason
         self.status = status
+
+
+class AddressRefusedError(FetchError):
+    pass

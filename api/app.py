@@ -2,11 +2,14 @@
 store, the embedder, the Retriever and the Answerer (generating with `OpenAIChatModel` when a model and an
 API key are configured; a second client with a short timeout condenses follow-up questions), reads the served
 version's roadmap (`api.served`), opens the feedback store, starts the question log's writer (`api.questionlog`,
-unless `RA_QUESTION_LOG=off`) and gathers what the insights read, and yields them as typed lifespan state that
-routes reach through `api.deps`. A store without an index does not stop start-up: `/readyz` and
+unless `RA_QUESTION_LOG=off`) and gathers what the insights read, starts the `IndexWatcher` that keeps the
+index fresh in the background, and yields them as typed lifespan state that routes reach through `api.deps`. A
+store without an index does not stop start-up: `/readyz` and
 `/ask` answer 503 until the Retriever loads one. The MCP server (`api.mcp`) is served at `/mcp` over the same
-services, started and stopped by the same lifespan. Every error is JSON `{"error": {"status", "message"}}`;
-an unexpected one is logged with its trace and answered with a generic 500.
+services, started and stopped by the same lifespan, behind the same API keys (`api.auth.ApiKeyGuard`). Every
+error is JSON `{"error": {"status", "message"}}`; an unexpected one is logged with its trace and answered with a
+generic 500. `/docs` (Swagger UI) and `/redoc` load their scripts and styles from the app itself
+(`fastapi-offline` ships them), so they work without internet.
 
 Run it: `python -m api`, `roadmap-api`, or `uvicorn --factory api.app:create_app`.
 """
@@ -21,8 +24,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.auth import ApiKeyGuard, KeyPolicy
 from api.batching import BatchingEmbedder
 from api.deps import AppState, Services
 from api.feedback import FeedbackStore
@@ -32,16 +37,18 @@ from api.mcp.mount import MCP_PATH, MCPEndpoint
 from api.metrics import Metrics, MetricsMiddleware
 from api.questionlog import QuestionLog
 from api.reindex import Reindexer
+from api.watcher import IndexWatcher
 from api.routes import ROUTERS
 from api.routes.pages import STATIC
 from api.schemas import error_body
 from errors import (ConfigError, EmbedderMismatchError, IngestLockedError, NothingIndexedError, RoadmapAssistantError,
                     StoreUnavailableError, UnknownWeekError)
-from settings import Settings
+from settings import Settings, load_settings
 
 log = logging.getLogger("api")
 
-NOT_LIMITED = ("/livez", "/readyz", "/metrics", "/static", "/widget.js", "/docs", "/redoc", "/openapi.json")
+DOCS_ASSETS = "/docs-assets"  # Swagger UI's and ReDoc's scripts, styles and icon, served by the app
+NOT_LIMITED = ("/livez", "/readyz", "/metrics", "/static", "/widget.js", "/docs", "/redoc", "/openapi.json", DOCS_ASSETS)
 ERROR_STATUS = [(StoreUnavailableError, 503), (NothingIndexedError, 503), (EmbedderMismatchError, 503),
                 (IngestLockedError, 409), (UnknownWeekError, 422), (ConfigError, 500)]
 GENERIC_500 = "internal error: the request could not be completed (the details are in the service log)"
@@ -81,8 +88,9 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
                         title=lambda: served.roadmap().title)
     return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=answerer,
                     served=served, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
-                    reindexer=Reindexer(settings, store, embedder), metrics=metrics, condenser=condenser,
-                    questions=questions, insights=insights, study=Study(retriever, store, llm, settings.mirror_base))
+                    reindexer=Reindexer(settings, store), metrics=metrics, condenser=condenser,
+                    questions=questions, insights=insights, study=Study(retriever, store, llm, settings.mirror_base),
+                    watcher=IndexWatcher(retriever, retriever.refresh_seconds))
 
 
 def open_question_log(settings: Settings, metrics: Metrics) -> QuestionLog | None:
@@ -101,7 +109,7 @@ async def open_services(settings: Settings, metrics: Metrics) -> AsyncIterator[S
     try:
         yield services
     finally:
-        await asyncio.to_thread(services.reindexer.join, 5.0)
+        await asyncio.to_thread(services.reindexer.shutdown)
         if services.questions is not None:
             await asyncio.to_thread(services.questions.close)
         llm = getattr(services.answerer, "llm", None)
@@ -115,9 +123,13 @@ def make_lifespan(settings: Settings, metrics: Metrics, mcp: MCPEndpoint):
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
         async with open_services(settings, metrics) as services, mcp.serving(services):
+            services.watcher.start()
             if services.retriever.version is not None:
                 services.study.warm_in_background(lambda: services.roadmap)  # briefings and quizzes ready before asked
-            yield {"services": services}
+            try:
+                yield {"services": services}
+            finally:
+                await asyncio.to_thread(services.watcher.stop)
 
     return lifespan
 
@@ -127,6 +139,14 @@ def _json_error(status: int, message: str, headers: dict | None = None, **extra)
 
 
 def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict]]:
+    broken = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+    if broken is not None:  # FastAPI's loc is ("body", character offset): say what is wrong and where
+        where = broken.get("loc", ("body", None))[-1]
+        why = (broken.get("ctx") or {}).get("error", "cannot be parsed")
+        at = f" at character {where}" if isinstance(where, int) else ""
+        message = (f"the request body is not valid JSON ({why}{at}): send a JSON object, "
+                   'like {"question": "What is a model registry?"}')
+        return message, [{"field": "body", "message": f"{why}{at}"}]
     details = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
@@ -159,19 +179,21 @@ def add_error_handlers(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The app; the services are opened by its lifespan, not here."""
-    settings = settings or Settings()
+    settings = settings or load_settings()
     metrics = Metrics()
     mcp = MCPEndpoint()
-    app = FastAPI(title="roadmap-assistant", version="0.1.0", lifespan=make_lifespan(settings, metrics, mcp),
-                  description="Answers questions about a learning roadmap with cited sources.")
+    app = FastAPIOffline(title="roadmap-assistant", version="0.1.0", lifespan=make_lifespan(settings, metrics, mcp),
+                         description="Answers questions about a learning roadmap with cited sources.",
+                         static_url=DOCS_ASSETS)
     for router in ROUTERS:
         app.include_router(router)
-    app.router.add_route(MCP_PATH, mcp, include_in_schema=False)  # an ASGI app: wrap it to guard it
+    app.router.add_route(MCP_PATH, ApiKeyGuard(mcp, KeyPolicy.of(settings)), include_in_schema=False)  # keys as /v1
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     add_error_handlers(app)
     # Middleware: the last added is the outermost. Limits run inside CORS so their errors carry CORS headers.
-    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, exempt_prefixes=NOT_LIMITED)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.rate_limit_per_minute, exempt_prefixes=NOT_LIMITED,
+                       max_clients=settings.rate_limit_clients)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES, timeout=settings.body_timeout)
     if settings.cors_origins:
         app.add_middleware(JSONCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Authorization"], max_age=600)

@@ -1,13 +1,14 @@
 """`python -m api` / `roadmap-api`: serve the app with uvicorn (the factory `api.app:create_app`, so the
 settings are read from `RA_*` in the serving process). A setting that cannot be read, or a missing roadmap
 file, is reported as one `error:` line (exit 2) before anything starts; `roadmap-mcp` checks the same way.
+
+`X-Forwarded-For` / `X-Forwarded-Proto` are believed only from `RA_TRUSTED_PROXIES` (uvicorn's own default
+trusts 127.0.0.1, which lets any client behind a local tunnel or a header-passing proxy choose its own IP).
 """
 from __future__ import annotations
 
 import argparse
 import sys
-
-from pydantic import ValidationError
 
 
 def parse_args(argv: list[str] | None, host: str, port: int) -> argparse.Namespace:
@@ -21,17 +22,15 @@ def parse_args(argv: list[str] | None, host: str, port: int) -> argparse.Namespa
 
 
 def settings_or_exit():
-    """The Settings, after checking they load and the roadmap parses; otherwise one `error:` line and exit 2."""
+    """The Settings, after checking they load and the roadmap parses; otherwise one `error:` line and exit 2
+    (`error: RA_CHUNK_TOKENS: ...`, worded by `settings.load_settings`, as `python -m ingest` does)."""
     from errors import RoadmapAssistantError
     from ingest.roadmap import load_roadmap
-    from settings import Settings
+    from settings import load_settings
 
     try:
-        settings = Settings()
+        settings = load_settings()
         load_roadmap(settings.roadmap)
-    except ValidationError as exc:
-        print(f"error: invalid setting: {exc.errors()[0].get('loc')}: {exc.errors()[0].get('msg')}", file=sys.stderr)
-        raise SystemExit(2) from None
     except RoadmapAssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -43,8 +42,10 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = settings_or_exit()
     args = parse_args(argv, settings.host, settings.port)
+    proxies = list(settings.trusted_proxies)
     uvicorn.run("api.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level=args.log_level, access_log=not args.no_access_log)
+                log_level=args.log_level, access_log=not args.no_access_log,
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies)
     return 0
 
 

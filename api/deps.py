@@ -1,18 +1,20 @@
 """What routes depend on: the services the lifespan builds (yielded as typed lifespan state, one `Services`
-per app) and `Annotated` aliases, so a route declares only what it needs (`retriever: RetrieverDep`).
+per app) and `Annotated` aliases, so a route declares only what it needs (`retriever: RetrieverDep`). They
+are `async def`: FastAPI runs a plain `def` dependency in a worker thread, and these only read memory (a
+busy thread pool must not delay `/readyz`).
 `services.roadmap` is the roadmap of the index version being served (see `api.served`).
 `require_admin` guards `/admin/*`: 404 while no admin token is configured, 401 for a missing or wrong
-bearer token.
+bearer token; `ApiKeyDep` / `ApiKeyOrWidgetDep` guard the answering endpoints (`api.auth`).
 """
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass, field
 from typing import Annotated, Any, TypedDict
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.auth import require_admin_token, require_api_key, require_api_key_or_widget
 from api.feedback import FeedbackStore
 from api.insights_data import InsightsData
 from api.metrics import Metrics
@@ -36,6 +38,7 @@ class Services:
     reindexer: Reindexer
     metrics: Metrics
     condenser: Any = None   # api.conversation.Condenser: a model's rewrite of follow-ups (None: the rule)
+    watcher: Any = None     # api.watcher.IndexWatcher (started by the lifespan)
     questions: QuestionLog | None = None  # None: RA_QUESTION_LOG=off
     insights: InsightsData | None = None
     catalog_cache: dict = field(default_factory=dict)  # index version -> built catalog
@@ -51,34 +54,34 @@ class AppState(TypedDict):
     services: Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return request.state.services
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_settings(services: ServicesDep) -> Settings:
+async def get_settings(services: ServicesDep) -> Settings:
     return services.settings
 
 
-def get_retriever(services: ServicesDep) -> Any:
+async def get_retriever(services: ServicesDep) -> Any:
     return services.retriever
 
 
-def get_answerer(services: ServicesDep) -> Any:
+async def get_answerer(services: ServicesDep) -> Any:
     return services.answerer
 
 
-def get_metrics(services: ServicesDep) -> Metrics:
+async def get_metrics(services: ServicesDep) -> Metrics:
     return services.metrics
 
 
-def get_feedback(services: ServicesDep) -> FeedbackStore:
+async def get_feedback(services: ServicesDep) -> FeedbackStore:
     return services.feedback
 
 
-def get_reindexer(services: ServicesDep) -> Reindexer:
+async def get_reindexer(services: ServicesDep) -> Reindexer:
     return services.reindexer
 
 
@@ -92,16 +95,13 @@ ReindexerDep = Annotated[Reindexer, Depends(get_reindexer)]
 _bearer = HTTPBearer(auto_error=False, description="The admin token (RA_ADMIN_TOKEN).")
 
 
-def require_admin(settings: SettingsDep,
+async def require_admin(settings: SettingsDep,
                   credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
     """Admin endpoints exist only with an admin token configured, and answer only to that token."""
-    token = settings.admin_token
-    if not token:
-        raise HTTPException(404, "Not Found")
-    given = credentials.credentials if credentials else ""
-    if not hmac.compare_digest(given.encode(), token.encode()):
-        raise HTTPException(401, "a valid admin bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+    require_admin_token(settings.admin_token, f"Bearer {credentials.credentials}" if credentials else None)
 
 
 AdminDep = Depends(require_admin)
+ApiKeyDep = Depends(require_api_key)
+ApiKeyOrWidgetDep = Depends(require_api_key_or_widget)
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]  # the bearer token given, if any

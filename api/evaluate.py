@@ -1,6 +1,6 @@
 """The evaluation: the real Retriever and Answerer over an index, on the dev and test question sets side by side.
 
-    python -m api.evaluate [--dev eval/questions.jsonl] [--test eval/test_questions.jsonl] [--only dev|test]
+    python -m api.evaluate [--dev FILE...] [--test eval/test_questions.jsonl] [--only dev|test]
                            [--k 5] [--mode hybrid|dense|bm25|all] [--no-week] [--json out.json] [--report FILE]
 
 Every question is searched (top k, and top 10 for MRR/nDCG) and answered extractively, in-process, over the index
@@ -11,7 +11,10 @@ the settings point at (`RA_DATA_DIR` / `RA_CHROMA_URL`). Per set it reports:
   answer is not grounded), and the share of answerable questions that abstained;
 - answers: the key-fact rate (the share of answerable questions whose answer text holds all, or at least one, of
   its `must_contain` phrases, case-insensitively) and citation faithfulness (the share of `[n]`-cited sentences
-  whose words are found, in order, in the passage they cite).
+  whose words are found, in order, in the passage they cite, over the grounded answers; plan answers, composed
+  from the roadmap's parsed fields, and ungrounded ones, which frame their quotes, are left out).
+Questions go the way `POST /ask` takes them (`api.conversation.resolve` without history): a question about a week's
+plan is answered by `api.plan` from the roadmap (its citations are its ranking), any other is searched.
 `--report` writes those side by side as markdown; `--json` writes every question's row too. Fitting the
 calibration is `python -m api.calibrate` (see there).
 """
@@ -24,12 +27,12 @@ import re
 import statistics
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.urls import canonical
 
-DEV = Path("eval/questions.jsonl")
+DEV = (Path("eval/questions.jsonl"), Path("eval/questions_nearmiss.jsonl"))
 TEST = Path("eval/test_questions.jsonl")
 RETRIEVAL = ("hit@1", "hit@k", "mrr@10", "ndcg@10")
 ABSTENTION = ("abstain_precision", "abstain_recall", "answerable_abstain")
@@ -127,35 +130,45 @@ def cited_passages(citations: list, hits: list) -> dict[int, list[str]]:
 
 
 # ---------------------------------------------------------------- one question
-def evaluate_question(search: Callable, answer: Callable | None, q: dict, k: int, scope_week: bool) -> dict:
-    """Search one question (top k and top 10), answer it, and score both.
+def evaluate_question(route: Callable, answer: Callable | None, q: dict, k: int, scope_week: bool) -> dict:
+    """Route one question (top k, and top 10 for MRR/nDCG), answer it, and score both.
 
-    `search(question, week=, top_k=, scope_week=)` is `Retriever.search` with its mode bound; `answer(question,
-    retrieval)` is `Answerer.answer` (None: retrieval only, abstention read from the retrieval)."""
+    `route(question, week, top_k)` gives (what to answer, the retrieval): a `Retrieval`, or a plan answer (an
+    `Answer` from `api.plan`, made from the roadmap without a search: its citations are its ranking, and its
+    composed sentences are not counted for faithfulness); `answer(question, retrieval)` is `Answerer.answer` (None:
+    retrieval only, abstention read from the retrieval)."""
     import time
 
     week = q.get("week") if scope_week else None
-    t0 = time.perf_counter()
-    top = search(q["question"], week=week, top_k=k, scope_week=scope_week)
-    reply = answer(q["question"], top) if answer else None
-    ms = 1000 * (time.perf_counter() - t0)
-    wide = top if k >= 10 else search(q["question"], week=week, top_k=10, scope_week=scope_week)
     kind = q.get("kind", "answerable")
-    grounded = reply.grounded if reply is not None else top.grounded
-    row = {"id": q.get("id"), "week": q.get("week"), "kind": kind, "question": q["question"],
-           "grounded": grounded, "retrieval_grounded": top.grounded, "gap": getattr(top, "gap", None),
-           "widened": top.widened, "confidence": round(top.confidence, 4), "suggested": top.suggested,
-           "urls": [h.meta.get("url", "") for h in top.hits], "ms": ms, "signals": top.signals}
+    t0 = time.perf_counter()
+    asked, top = route(q["question"], week, k)
+    reply = answer(asked, top) if answer else None
+    ms = 1000 * (time.perf_counter() - t0)
+    searched = hasattr(top, "hits")
+    if not searched:
+        urls = wide = [c.url for c in top.citations]
+        row = {"route": "plan", "grounded": reply.grounded if reply is not None else top.grounded,
+               "retrieval_grounded": None, "gap": None, "confidence": None, "signals": None}
+    else:
+        urls = [h.meta.get("url", "") for h in top.hits]
+        wide = urls if k >= 10 else [h.meta.get("url", "") for h in route(q["question"], week, 10)[1].hits]
+        row = {"route": "search", "grounded": reply.grounded if reply is not None else top.grounded,
+               "retrieval_grounded": top.grounded, "gap": getattr(top, "gap", None),
+               "confidence": round(top.confidence, 4), "signals": top.signals}
+    row.update({"id": q.get("id"), "week": q.get("week"), "kind": kind, "question": q["question"],
+                "widened": top.widened, "suggested": top.suggested, "urls": urls, "ms": ms})
     if q.get("gold_urls"):  # hit@1 and hit@k from the top-k answer; MRR and nDCG from the top 10
-        row.update(score_ranking(row["urls"], q["gold_urls"], k))
-        ten = score_ranking([h.meta.get("url", "") for h in wide.hits], q["gold_urls"], k)
+        row.update(score_ranking(urls, q["gold_urls"], k))
+        ten = score_ranking(wide, q["gold_urls"], k)
         row["mrr@10"], row["ndcg@10"] = ten["mrr@10"], ten["ndcg@10"]
     if reply is not None:
-        row["answer"] = reply.answer
+        row["answer"], row["mode"] = reply.answer, reply.mode
         if kind != "unanswerable" and q.get("must_contain"):
             row["keyfact_all"], row["keyfact_any"] = key_facts(reply.answer, q["must_contain"])
-        row["faithful"], row["cited"] = faithfulness(without_note(reply.answer, reply.note),
-                                                     cited_passages(reply.citations, top.hits))
+        if searched and reply.grounded:  # an ungrounded answer frames its quotes ("The sources describe X [1]")
+            row["faithful"], row["cited"] = faithfulness(without_note(reply.answer, reply.note),
+                                                         cited_passages(reply.citations, top.hits))
     return row
 
 
@@ -226,16 +239,19 @@ def markdown(columns: dict[str, dict], k: int, header: str = "") -> str:
 # ---------------------------------------------------------------- running
 @dataclass
 class Harness:
-    """The real parts, opened once: retriever (with a memo of question vectors) and extractive answerer."""
+    """The parts `POST /ask` uses, opened the way the app opens them: the roadmap (plan route), the retriever
+    over a caching, batching embedder, and the extractive answerer choosing sentences with the same embedder."""
 
     retriever: object
     answerer: object
+    roadmap: object
     settings: object
-    runs: dict[str, list[dict]] = field(default_factory=dict)
 
     @classmethod
     def open(cls, settings=None, fusion: str | None = None) -> Harness:
         from api.answer import Answerer
+        from api.batching import BatchingEmbedder
+        from ingest.roadmap import load_roadmap
         from settings import Settings
         from vectorstore.client import open_client
         from vectorstore.embeddings import make_embedder
@@ -243,51 +259,55 @@ class Harness:
         from vectorstore.store import IndexStore
 
         settings = settings or Settings()
+        roadmap = load_roadmap(settings.roadmap)
         store = IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection)
         options = {"fusion": fusion} if fusion else {}
-        retriever = Retriever(store, MemoEmbedder(make_embedder(settings)), refresh_seconds=3600, **options)
+        embedder = BatchingEmbedder(make_embedder(settings), cache_size=200_000)
+        retriever = Retriever(store, embedder, refresh_seconds=3600, **options)
         retriever.refresh(force=True)
-        return cls(retriever, Answerer(None), settings)
+        return cls(retriever, Answerer(None, embedder=embedder), roadmap, settings)
+
+    def planned(self, question: str, week: int | None):
+        """The plan route's answer (None: the question is searched)."""
+        from api import plan
+
+        return plan.answer(self.roadmap, question, week)
 
     def run(self, questions: list[dict], k: int = 5, mode: str = "hybrid", scope_week: bool = True,
-            answers: bool = True, **search_options) -> list[dict]:
-        def search(*a, **kw):
-            return self.retriever.search(*a, mode=mode, **search_options, **kw)
+            answers: bool = True, calibration=None) -> list[dict]:
+        """Score every question. The default run (hybrid, week scope, the index's calibration) takes exactly the
+        way `POST /ask` does, `api.conversation.resolve` with no history; the others route the same way (plan
+        route first) but search the one question with the mode, scope or calibration asked for."""
+        from api import conversation
+
+        def route(question: str, week: int | None, top_k: int):
+            if mode == "hybrid" and scope_week and calibration is None:
+                resolved = conversation.resolve(self.retriever, question, [], week, top_k, plan=self.planned)
+                return resolved.answer_question(generated=False), resolved.retrieval
+            planned = self.planned(question, week)
+            return question, planned or self.retriever.search(question, week=week, top_k=top_k, mode=mode,
+                                                              scope_week=scope_week, calibration=calibration)
         answer = self.answerer.answer if answers else None
-        return [evaluate_question(search, answer, q, k, scope_week) for q in questions]
+        return [evaluate_question(route, answer, q, k, scope_week) for q in questions]
 
 
-class MemoEmbedder:
-    """An embedder that remembers the vectors of the texts it has embedded (the same questions run many times)."""
-
-    def __init__(self, inner):
-        self.inner, self.name, self._memo = inner, inner.name, {}
-
-    def embed(self, texts: list[str]):
-        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
-        if missing:
-            self._memo.update(zip(missing, self.inner.embed(missing)))
-        return [self._memo[t] for t in texts]
-
-    def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
-
-
-def load_questions(path: Path) -> list[dict]:
-    """A JSONL question file; a line without a `question` is an error naming the line."""
+def load_questions(*paths: Path) -> list[dict]:
+    """The questions of JSONL files, in order; a line without a `question` is an error naming the line."""
     out = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            q = json.loads(line)
-            if not isinstance(q, dict) or not str(q.get("question") or "").strip():
-                raise ValueError(f"{path}:{n}: a question line needs a non-empty \"question\"")
-            out.append(q)
+    for path in paths:
+        for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+            if line.strip():
+                q = json.loads(line)
+                if not isinstance(q, dict) or not str(q.get("question") or "").strip():
+                    raise ValueError(f"{path}:{n}: a question line needs a non-empty \"question\"")
+                out.append(q)
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m api.evaluate", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--dev", type=Path, default=DEV, help="the dev question set (JSONL)")
+    ap.add_argument("--dev", type=Path, nargs="+", default=list(DEV),
+                    help="the dev question set (JSONL files; default: eval/questions.jsonl and eval/questions_nearmiss.jsonl)")
     ap.add_argument("--test", type=Path, default=TEST, help="the held-out test set (JSONL); skipped when missing")
     ap.add_argument("--only", choices=["dev", "test"], help="run one of the two sets")
     ap.add_argument("--k", type=int, default=5)
@@ -301,10 +321,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from errors import RoadmapAssistantError
 
-    sets = {name: path for name, path in (("dev", args.dev), ("test", args.test))
-            if args.only in (None, name) and (args.only == name or path.is_file())}
+    sets = {name: paths for name, paths in (("dev", args.dev), ("test", [args.test]))
+            if args.only in (None, name) and (args.only == name or all(p.is_file() for p in paths))}
     try:
-        questions = {name: load_questions(path) for name, path in sets.items()}
+        questions = {name: load_questions(*paths) for name, paths in sets.items()}
         harness = Harness.open(fusion=args.fusion)
         modes = ["bm25", "dense", "hybrid"] if args.mode == "all" else [args.mode]
         scopes = [True, False] if args.mode == "all" else [not args.no_week]
@@ -321,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     retriever = harness.retriever
-    head = (f"{', '.join(f'{n}: {p} ({len(questions[n])} questions)' for n, p in sets.items())}; k={args.k}, "
+    named = "; ".join(f"{n}: {' + '.join(map(str, p))} ({len(questions[n])} questions)" for n, p in sets.items())
+    head = (f"{named}; k={args.k}, "
             f"index version {retriever.version}, fusion {retriever.fusion}")
     print(head)
     print(table(columns, args.k))
@@ -329,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         args.report.write_text(markdown(columns, args.k, f"{head}\n"), encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps({"k": args.k, "version": retriever.version, "fusion": retriever.fusion,
-                                         "sets": {n: str(p) for n, p in sets.items()}, "runs": details},
+                                         "sets": {n: list(map(str, p)) for n, p in sets.items()}, "runs": details},
                                         indent=1, default=str), encoding="utf-8")
     return 0
 

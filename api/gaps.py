@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vectorstore.lexical import tokenize
+from vectorstore.text import tokenize
 from vectorstore.retrieve import strip_week
 
 # Chosen on the development set eval/gap_dev.jsonl, 35 questions in 14 topics (5 asked once; none of the tests'

@@ -1,7 +1,8 @@
 """Prometheus metrics with a registry per app (never the process-global one, so two apps in one process,
 as in tests, count separately): requests by route template, method and status; latency by stage
-(embed, retrieve, generate, total) in seconds; the index version being served; the question log's rows
-written, failed and dropped. `MetricsMiddleware` counts
+(embed, retrieve, generate, total) in seconds; the index version being served; whether the retrieval
+calibration in use was fitted for another embedder or chunking (`ra_calibration_mismatch`); the question log's
+rows written, failed and dropped. `MetricsMiddleware` counts
 every HTTP request, including those answered by other middleware (413, 429) before routing.
 """
 from __future__ import annotations
@@ -26,6 +27,9 @@ class Metrics:
                                registry=self.registry)
         self.index_version = Gauge("ra_index_version", "The index version being served (0: none).",
                                    registry=self.registry)
+        self.calibration_mismatch = Gauge(
+            "ra_calibration_mismatch", "1 when the retrieval calibration was fitted for another embedder or "
+            "chunking than the index served (refit: python -m api.calibrate).", registry=self.registry)
         self.question_log_entries = Counter(
             "ra_question_log_entries", "Question-log rows (answers and ratings) by outcome: written, failed (the "
             "disk refused them; the answers were served), dropped (the write queue was full).", ["outcome"],

@@ -1,118 +1,113 @@
-"""Background re-index runs for `POST /admin/reindex`: one at a time, each in its own thread running
-`asyncio.run(ingest.job.run_job(...))` against the service's own store and embedder, with its progress
-(pages done, the last page) and its summary or error kept for `GET /admin/reindex/{id}`. The writer lock
-inside `run_job` still guards against an ingest started from the command line; `start` checks it first so
-that case is refused at once instead of failing in the background. A run a safeguard refuses (every link
-failed, or too many pages lost: see `ingest.safeguards`) ends "failed" with the reason and the run's summary;
-`force` publishes what the command line's `--force` would. The Retriever notices the new version by polling
-the index pointer.
+"""Re-index runs for `POST /admin/reindex`, as jobs that every API worker and replica can see.
+
+`start` takes the writer lock (atomically: a second start, from any worker, or a CLI ingest already running,
+is an `IngestLockedError` at once), writes the run's first state where every process reads it
+(`ingest.runstate`: the data folder, or the Chroma server's meta collection), and starts
+`python -m ingest --run-id ID --lock-fd N` as a child process at a lower CPU priority (nice +10), with this
+service's settings (`Settings.to_env`) and its output in `DATA_DIR/runs/reindex-ID.log`. The child inherits
+the lock's descriptor and this process closes its copy, so the lock passes to the run with no gap and is
+released by the kernel when the run ends, however it ends. The crawl and the embedding use the child's CPU,
+not the serving process's. The child records its progress and result itself; a waiter thread here records
+a failure if it exits without one. `get` answers from the shared state on any worker. Runs this worker
+started are stopped (SIGTERM, then SIGKILL) when it shuts down; the serving index is never harmed by that.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
-import uuid
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
-from errors import IngestLockedError, PublishRefusedError, RoadmapAssistantError
-from ingest.lock import writer_lock
+from ingest.lock import note_holder, take_lock
+from ingest.runstate import new_run_id, new_state, observed, run_states
 
 log = logging.getLogger("api.reindex")
 
-
-class ReindexRunning(Exception):
-    """A re-index is already running in this service (carries its id)."""
-
-    def __init__(self, run_id: str):
-        super().__init__(f"a re-index is already running (id {run_id}); wait for it to finish")
-        self.run_id = run_id
-
-
-@dataclass
-class ReindexRun:
-    id: str
-    full: bool
-    force: bool = False
-    status: str = "running"                 # running | succeeded | failed
-    started_at: float = field(default_factory=time.time)
-    finished_at: float | None = None
-    pages_done: int = 0
-    last_page: str | None = None
-    summary: dict | None = None
-    error: str | None = None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+NICENESS = 10
 
 
 class Reindexer:
-    """Starts and tracks re-index runs; keeps the last `keep` runs."""
+    """Starts re-index runs as child processes and reads any run's state."""
 
-    def __init__(self, settings, store, embedder, job: Callable[..., Any] | None = None, keep: int = 20) -> None:
-        self.settings, self.store, self.embedder, self.job, self.keep = settings, store, embedder, job, keep
-        self._runs: OrderedDict[str, ReindexRun] = OrderedDict()
+    def __init__(self, settings, store) -> None:
+        self.settings = settings
+        self.states = run_states(settings, store)
+        self._children: dict[str, subprocess.Popen] = {}
         self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
 
-    def current(self) -> ReindexRun | None:
-        with self._lock:
-            return next((r for r in self._runs.values() if r.status == "running"), None)
+    def get(self, run_id: str) -> dict | None:
+        """The run's state as any worker sees it (a run that died silently reads as failed)."""
+        return observed(self.states.read(run_id))
 
-    def get(self, run_id: str) -> ReindexRun | None:
-        with self._lock:
-            return self._runs.get(run_id)
-
-    def start(self, full: bool = False, force: bool = False) -> ReindexRun:
-        """Start a run in the background; raise ReindexRunning or IngestLockedError when one is under way."""
-        with self._lock:
-            running = next((r for r in self._runs.values() if r.status == "running"), None)
-            if running:
-                raise ReindexRunning(running.id)
-            with writer_lock(Path(self.settings.data_dir)):  # raises IngestLockedError if a CLI ingest runs
-                pass
-            run = ReindexRun(id=uuid.uuid4().hex[:12], full=full, force=force)
-            self._runs[run.id] = run
-            while len(self._runs) > self.keep:
-                self._runs.popitem(last=False)
-            self._thread = threading.Thread(target=self._run, args=(run,), name=f"reindex-{run.id}", daemon=True)
-            self._thread.start()
-        return run
-
-    def _on_page(self, run: ReindexRun, outcome) -> None:
-        run.pages_done += 1
-        run.last_page = outcome.url
-
-    def _run(self, run: ReindexRun) -> None:
+    def start(self, full: bool = False, force: bool = False) -> dict:
+        """Start a run; raise IngestLockedError (with the running re-index's id, if it is one) when one runs.
+        `force` is the command's `--force`: publish even when the new version loses many pages. A run a
+        safeguard refuses (`ingest.safeguards`) ends "failed" with the reason and its summary."""
+        data_dir = Path(self.settings.data_dir)
+        run_id = new_run_id()
+        fd = take_lock(data_dir, note=f"re-index {run_id}")
         try:
-            if self.job is None:
-                from ingest.job import run_job  # the whole ingest stack: loaded on first use only
-                self.job = run_job
-            report = asyncio.run(self.job(self.settings, self.store, self.embedder, full=run.full, force=run.force,
-                                          on_page=lambda o: self._on_page(run, o)))
-            run.summary, run.status = report.summary(), "succeeded"
-        except PublishRefusedError as exc:
-            log.warning("re-index %s not published: %s", run.id, exc)
-            run.error, run.status = str(exc), "failed"
-            run.summary = exc.report.summary() if exc.report is not None else None
-        except IngestLockedError as exc:
-            run.error, run.status = str(exc), "failed"
-        except RoadmapAssistantError as exc:
-            log.warning("re-index %s failed: %s", run.id, exc)
-            run.error, run.status = str(exc), "failed"
-        except Exception as exc:  # never let a background failure vanish: record it, log the trace
-            log.exception("re-index %s crashed", run.id)
-            run.error, run.status = f"the re-index crashed ({type(exc).__name__}); see the service log", "failed"
-        finally:
-            run.finished_at = time.time()
+            state = {**new_state(run_id, full), "force": force}
+            self.states.write(state)
+            (data_dir / "runs").mkdir(parents=True, exist_ok=True)
+            log_path = data_dir / "runs" / f"reindex-{run_id}.log"
+            command = [sys.executable, "-m", "ingest", "--json", "--run-id", run_id, "--lock-fd", str(fd)]
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("RA_", "OPENAI_"))}
+            env.update(self.settings.to_env())
+            with log_path.open("ab") as out:
+                child = subprocess.Popen(command + (["--full"] if full else []) + (["--force"] if force else []),
+                                         stdin=subprocess.DEVNULL,
+                                         stdout=out, stderr=subprocess.STDOUT, env=env, pass_fds=(fd,),
+                                         start_new_session=True)
+            self._lower_priority(child.pid)
+            note_holder(fd, f"re-index {run_id} (starting pid {child.pid})")
+        except BaseException:
+            os.close(fd)  # nothing started: the lock is free again
+            raise
+        os.close(fd)  # the child holds the lock now
+        state["pid"] = child.pid
+        self.states.write(state)  # (the child rewrites its whole state from memory as it runs)
+        with self._lock:
+            self._children[run_id] = child
+        threading.Thread(target=self._wait, args=(run_id, child), name=f"reindex-{run_id}", daemon=True).start()
+        log.info("re-index %s started (pid %d, full=%s), its log: %s", run_id, child.pid, full, log_path)
+        return state
 
-    def join(self, timeout: float | None = None) -> None:
-        """Wait for the running thread (used at shutdown)."""
-        thread = self._thread
-        if thread is not None and thread.is_alive():
-            thread.join(timeout)
+    @staticmethod
+    def _lower_priority(pid: int) -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, pid, min(19, os.getpriority(os.PRIO_PROCESS, 0) + NICENESS))
+        except OSError as exc:  # not allowed here: the run still works, at normal priority
+            log.warning("could not lower the re-index's priority: %s", exc)
+
+    def _wait(self, run_id: str, child: subprocess.Popen) -> None:
+        """Record a failure for a child that ended without recording its own result."""
+        code = child.wait()
+        with self._lock:
+            self._children.pop(run_id, None)
+        try:
+            state = self.states.read(run_id)
+            if state is not None and state.get("status") == "running":
+                how = f"was stopped by signal {-code}" if code < 0 else f"exited with status {code}"
+                self.states.write({**state, "status": "failed", "finished_at": time.time(),
+                                   "error": f"the re-index process {how} without a result; see "
+                                            f"runs/reindex-{run_id}.log (the serving index is unchanged)"})
+        except Exception:  # the store may be gone at shutdown: readers then see the run fall silent
+            log.exception("could not record the end of re-index %s", run_id)
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop the runs this worker started (SIGTERM, then SIGKILL after `timeout`)."""
+        with self._lock:
+            children = list(self._children.values())
+        for child in children:
+            child.terminate()
+        deadline = time.monotonic() + timeout
+        for child in children:
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()

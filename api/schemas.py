@@ -2,8 +2,9 @@
 `{"error": {"status": int, "message": str}}`. Validation limits live here: a question is 1..2,000
 characters and not blank, a week is a positive number (one of the served roadmap's weeks: checked against it
 by `api.served.require_week`), top_k is 1..10, `history` holds at most 8 messages of at most 2,000 characters
-each. The OpenAI-compatible bodies accept and ignore fields the service does not use (temperature,
-max_tokens, ...), as OpenAI clients send them.
+each. Request bodies are strict: a JSON value must already have its field's type (`{"week": true}` or
+`{"week": "3"}` is refused, not read as 1 or 3). The OpenAI-compatible bodies accept and ignore fields the
+service does not use (temperature, max_tokens, ...), as OpenAI clients send them.
 """
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ class ErrorOut(BaseModel):
 
 
 class HistoryMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     role: Literal["user", "assistant"]
     content: str = Field(max_length=MAX_MESSAGE_CHARS)
@@ -53,7 +54,7 @@ class HistoryMessage(BaseModel):
 
 
 class AskIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The learner's question.")
     week: int | None = Field(None, ge=1, description="The learner's week, one of the roadmap's (the page's or the widget selector's): searched first unless the question names one.")
@@ -103,7 +104,7 @@ class AskOut(BaseModel):
 
 
 class FeedbackIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
     answer: str = Field("", max_length=8000)
@@ -121,6 +122,8 @@ class FeedbackCreated(BaseModel):
 
 
 class ReindexIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
     full: bool = False
     force: bool = Field(False, description="Publish even if the new version loses many pages (not if every link failed).")
 
@@ -140,7 +143,7 @@ class ChatMessage(BaseModel):
 
 
 class ChatIn(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     model: str = MODEL_NAME
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
@@ -151,7 +154,7 @@ class ChatIn(BaseModel):
 
 
 class QuizCheckIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     id: str = Field(min_length=1, max_length=200, description="A question id from GET /weeks/{n}/quiz.")
     answer: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The learner's answer.")

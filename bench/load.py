@@ -9,11 +9,17 @@ changes its embedding but not how it is read) to measure the uncached path. Prin
 `--compare URL2` sends the same requests to two services in alternating blocks from one client (a fair A/B on
 a busy machine, e.g. the question log on and off) and prints both latencies and the difference of the p50s.
 
+`--reindex full|incremental` (with `--admin-token`) starts `POST /admin/reindex` first and keeps the load
+running until that run has finished (at least `-n` requests), then reports the latencies measured while it
+ran and the run's outcome. `--probe` also asks `/readyz` every 100 ms and reports its latency. An answer
+is lost when a request fails or does not answer 200: the exit status is 1 then.
+
     python -m api --port 8000 &            # with RA_DATA_DIR pointing at an index
     python bench/load.py --url http://127.0.0.1:8000 -n 500 -c 1
     python bench/load.py --url http://127.0.0.1:8000 -n 2000 -c 16
     python bench/load.py --url http://127.0.0.1:8000 -n 500 -c 1 --conversations eval/conversations.jsonl
     python bench/load.py --url http://127.0.0.1:8000 --compare http://127.0.0.1:8001 -n 4000
+    python bench/load.py --url http://127.0.0.1:8000 -n 200 -c 4 --probe --reindex full --admin-token "$RA_ADMIN_TOKEN"
 """
 from __future__ import annotations
 
@@ -74,6 +80,42 @@ def percentile(sorted_ms: list[float], p: float) -> float:
     return sorted_ms[k]
 
 
+def stats(ms: list[float]) -> dict:
+    lat = sorted(ms)
+    return {"p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1),
+            "p99_ms": round(percentile(lat, 99), 1), "max_ms": round(lat[-1], 1) if lat else None}
+
+
+async def follow_reindex(client: httpx.AsyncClient, full: bool, token: str) -> tuple[str, asyncio.Event, dict]:
+    """Start a re-index; returns its id, an event set when it has finished, and a dict filled with its end."""
+    auth = {"Authorization": f"Bearer {token}"}
+    r = await client.post("/admin/reindex", json={"full": full}, headers=auth)
+    r.raise_for_status()
+    run_id, finished, outcome = r.json()["id"], asyncio.Event(), {}
+
+    async def poll() -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            state = (await client.get(f"/admin/reindex/{run_id}", headers=auth)).json()
+            if state["status"] != "running":
+                outcome.update(state)
+                finished.set()
+                return
+
+    asyncio.ensure_future(poll())
+    return run_id, finished, outcome
+
+
+async def probe_readyz(client: httpx.AsyncClient, stop: asyncio.Event, out: list[float]) -> None:
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        r = await client.get("/readyz")
+        out.append((time.perf_counter() - t0) * 1000)
+        if r.status_code != 200:
+            out.append(float("inf"))
+        await asyncio.sleep(0.1)
+
+
 def mixed(questions: list[str], conversations: list[dict]) -> list[dict]:
     """Request bodies: the questions, interleaved one for one with the conversations' follow-ups when given."""
     singles = [{"question": q[:2000]} for q in questions]
@@ -84,8 +126,9 @@ def mixed(questions: list[str], conversations: list[dict]) -> list[dict]:
 
 async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: int, timeout: float,
               cold: bool = False, conversations: list[dict] | None = None, keep: list[float] | None = None,
-              offset: int = 0) -> dict:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+              offset: int = 0, reindex: str | None = None, admin_token: str | None = None,
+              probe: bool = False) -> dict:
+    limits = httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2)
     bodies = mixed(questions, conversations or [])
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout) as client:
         for i in range(warmup):
@@ -95,10 +138,19 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
         errors: Counter = Counter()
         modes: Counter = Counter()
         next_i = 0
+        done = asyncio.Event()
+        finished, outcome, run_id = None, {}, None
+        if reindex:
+            run_id, finished, outcome = await follow_reindex(client, reindex == "full", admin_token or "")
+        probes: list[float] = []
+        prober = asyncio.ensure_future(probe_readyz(client, done, probes)) if probe else None
+
+        def more() -> bool:
+            return next_i < n or (finished is not None and not finished.is_set())
 
         async def worker() -> None:
             nonlocal next_i
-            while next_i < n:
+            while more():
                 i, next_i = next_i, next_i + 1
                 body = bodies[(offset + i) % len(bodies)]
                 body = uniquely(body, offset + i) if cold else body
@@ -119,17 +171,29 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
         t0 = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         wall = time.perf_counter() - t0
+        done.set()
+        if prober is not None:
+            await prober
     if keep is not None:
         keep.extend(latencies)
     lat, fol = sorted(latencies), sorted(followups)
     answered = sum(modes.values())
-    return {"requests": n, "concurrency": concurrency, "cold": cold, "seconds": round(wall, 2),
-            "p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1),
-            "p99_ms": round(percentile(lat, 99), 1), "mean_ms": round(statistics.fmean(lat), 1) if lat else None,
-            "followups": len(fol), "followup_p50_ms": round(percentile(fol, 50), 1) if fol else None,
-            "followup_p95_ms": round(percentile(fol, 95), 1) if fol else None,
-            "answers_per_s": round(answered / wall, 1) if wall else None,
-            "errors": sum(errors.values()), "error_kinds": dict(errors), "modes": dict(modes)}
+    result = {"requests": next_i, "concurrency": concurrency, "cold": cold, "seconds": round(wall, 2),
+              "p50_ms": round(percentile(lat, 50), 1), "p95_ms": round(percentile(lat, 95), 1),
+              "p99_ms": round(percentile(lat, 99), 1), "mean_ms": round(statistics.fmean(lat), 1) if lat else None,
+              "followups": len(fol), "followup_p50_ms": round(percentile(fol, 50), 1) if fol else None,
+              "followup_p95_ms": round(percentile(fol, 95), 1) if fol else None,
+              "answers_per_s": round(answered / wall, 1) if wall else None,
+              "errors": sum(errors.values()), "error_kinds": dict(errors), "modes": dict(modes)}
+    if probe:
+        result["readyz"] = {"probes": len(probes), **stats(probes)}
+    if reindex:
+        summary = outcome.get("summary") or {}
+        result["reindex"] = {"id": run_id, "mode": reindex, "status": outcome.get("status"),
+                             "error": outcome.get("error"), "seconds": summary.get("seconds"),
+                             "pages_indexed": summary.get("pages_indexed"), "embedded": summary.get("embedded"),
+                             "version": summary.get("version")}
+    return result
 
 
 async def compare(url: str, other: str, n: int, blocks: int, questions: list[str], warmup: int, timeout: float,
@@ -168,7 +232,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--compare", metavar="URL", help="a second service: alternate blocks of requests between the two "
                    "(one client) and print both latencies and the difference of their p50s")
     p.add_argument("--blocks", type=int, default=20, help="alternating blocks with --compare (default 20)")
+    p.add_argument("--reindex", choices=["full", "incremental"], help="start a re-index and load until it ends")
+    p.add_argument("--admin-token", help="the service's RA_ADMIN_TOKEN (for --reindex)")
+    p.add_argument("--probe", action="store_true", help="also time /readyz every 100 ms during the load")
     args = p.parse_args(argv)
+    if args.reindex and not args.admin_token:
+        p.error("--reindex needs --admin-token")
     questions = load_questions(args.questions)
     if args.compare:
         result = asyncio.run(compare(args.url, args.compare, args.requests, args.blocks, questions, args.warmup,
@@ -182,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if result["errors"] else 0
     conversations = load_conversations(args.conversations)
     result = asyncio.run(run(args.url, args.requests, args.concurrency, questions, args.warmup, args.timeout, args.cold,
-                             conversations))
+                             conversations, reindex=args.reindex, admin_token=args.admin_token, probe=args.probe))
     print(f"{result['requests']} requests, concurrency {result['concurrency']}, {len(questions)} distinct questions"
           + (f" and {len(conversations)} follow-ups with history" if conversations else "")
           + (" (each made unique: cold)" if args.cold else ""))
@@ -190,6 +259,13 @@ def main(argv: list[str] | None = None) -> int:
     if result["followups"]:
         print(f"follow-ups ({result['followups']}): p50 {result['followup_p50_ms']}  p95 {result['followup_p95_ms']}")
     print(f"answers/s: {result['answers_per_s']}   errors: {result['errors']} {result['error_kinds'] or ''}")
+    if "readyz" in result:
+        r = result["readyz"]
+        print(f"/readyz ms ({r['probes']} probes): p50 {r['p50_ms']}  p95 {r['p95_ms']}  max {r['max_ms']}")
+    if "reindex" in result:
+        r = result["reindex"]
+        print(f"re-index {r['id']} ({r['mode']}) {r['status']}: {r['seconds']} s, {r['pages_indexed']} pages indexed, "
+              f"{r['embedded']} texts embedded, version {r['version']}" + (f", error: {r['error']}" if r["error"] else ""))
     print(json.dumps(result))
     return 1 if result["errors"] else 0
 

@@ -9,6 +9,9 @@
     python -m ingest --watch         re-run whenever roadmap.md changes (polls its hash, debounced)
 
 `--status` and `--links` only read: they work on a read-only data folder. Exit codes: see EXIT_CODES.
+
+`POST /admin/reindex` runs `python -m ingest --run-id ID --lock-fd N`: the run records its state under ID
+(`ingest.runstate`) and adopts the writer lock the API took for it.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
@@ -50,20 +54,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watch", action="store_true", help="re-run when the roadmap file changes")
     p.add_argument("--interval", type=float, default=2.0, help="watch: seconds between checks (default 2)")
     p.add_argument("--debounce", type=float, default=3.0, help="watch: seconds the file must stay unchanged")
+    p.add_argument("--run-id", help="record this run's progress and result as re-index ID (what the API reads)")
+    p.add_argument("--lock-fd", type=int, help="adopt the writer lock held by this inherited descriptor (the API's)")
     return p
+
+
+def _stop(signum, frame):  # SIGTERM (docker stop, the API shutting down): end like Ctrl-C, leaving a record
+    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    signal.signal(signal.SIGTERM, _stop)
+    recorder = None
     try:
-        from settings import Settings
+        from settings import load_settings
         from vectorstore.client import open_client
         from vectorstore.embeddings import make_embedder
         from vectorstore.store import IndexStore
 
-        settings = Settings()
+        settings = load_settings()
         if args.roadmap:
             settings.roadmap = args.roadmap
         if args.status or args.links:
@@ -76,36 +88,61 @@ def main(argv: list[str] | None = None) -> int:
                 (print_status if args.status else print_links)(status)
             return 0
         store = IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection)
+        if args.run_id:
+            from ingest.runstate import RunRecorder, run_states
+            recorder = RunRecorder(run_states(settings, store), args.run_id, args.full)
         embedder = make_embedder(settings, lazy=True)  # loaded only once a page needs chunking or embedding
         if args.watch:
             return watch(settings, store, embedder, args)
-        return run_once(settings, store, embedder, args)
+        return run_once(settings, store, embedder, args, recorder)
     except PublishRefusedError as exc:
-        if exc.report is not None and args.json:
-            print(json.dumps(exc.report.summary()))
+        summary = exc.report.summary() if exc.report is not None else None
+        if summary is not None and args.json:
+            print(json.dumps(summary))
         elif exc.report is not None:
             from ingest.progress import print_summary
             print_summary(exc.report)
         print(f"error: {exc}", file=sys.stderr)
+        _failed(recorder, str(exc), summary)
         return 3
     except NothingIndexedError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        _failed(recorder, str(exc))
         return 1
     except RoadmapAssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        _failed(recorder, str(exc))
         return 2
     except KeyboardInterrupt:
         print("interrupted: the index that was serving is unchanged", file=sys.stderr)
+        _failed(recorder, "interrupted (stopped by a signal); the serving index is unchanged")
         return 130
+    except BaseException as exc:
+        _failed(recorder, f"the re-index crashed ({type(exc).__name__}); see its log")
+        raise
 
 
-def run_once(settings, store, embedder, args) -> int:
+def _failed(recorder, message: str, summary: dict | None = None) -> None:
+    if recorder is not None:
+        recorder.fail(message, summary)
+
+
+def run_once(settings, store, embedder, args, recorder=None) -> int:
     from ingest.job import run_job
     from ingest.progress import Progress
 
     with Progress(enabled=sys.stderr.isatty() and not args.json) as progress:
-        report = asyncio.run(run_job(settings, store, embedder, full=args.full, force=args.force, on_page=progress.page))
+        def on_page(outcome) -> None:
+            progress.page(outcome)
+            if recorder is not None:
+                recorder.page(outcome)
+
+        note = f"re-index {args.run_id}" if args.run_id else ""
+        report = asyncio.run(run_job(settings, store, embedder, full=args.full, force=args.force, on_page=on_page,
+                                     lock_fd=args.lock_fd, lock_note=note))
     summary = report.summary()
+    if recorder is not None:
+        recorder.finish(summary)
     if args.json:
         print(json.dumps(summary))
     else:

@@ -1,9 +1,12 @@
 """The page fetcher: async httpx with bounded concurrency (overall and per host), per-attempt deadlines,
-jittered exponential backoff that honours Retry-After, manually followed redirects that may not lead from a
-public host to a private address, a streamed size cap, content-type filtering, charset-aware decoding,
-conditional requests and robots.txt. It never raises for a page's failure: every `fetch` ends in a
-`FetchResult` whose `outcome` is "ok", "not_modified", "skipped" (by policy: robots, content type, size)
-or "failed", with a one-line `reason`. All URLs in and out are real ones; `url_map` says where to fetch them.
+jittered exponential backoff that honours Retry-After up to `max_retry_after` (a longer one fails the page,
+saying so), manually followed redirects, a cap on the decoded body (`ingest.body`), content-type filtering,
+charset-aware decoding, conditional requests and robots.txt. Every request - pages, robots.txt, each redirect
+hop - goes through one `GuardedTransport` (`ingest.transport`), which connects only to public addresses
+(the roadmap's own hosts and the mirror base excepted). It never raises for a page's failure: every `fetch`
+ends in a `FetchResult` whose `outcome` is "ok", "not_modified", "skipped" (by policy: robots, content type,
+size) or "failed", with a one-line `reason`. All URLs in and out are real ones; `url_map` says where to
+fetch them.
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import email.utils
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Literal
@@ -21,8 +24,11 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from errors import AddressRefusedError
+from ingest.body import ACCEPT_ENCODING, BodyTooLarge, UnsupportedEncoding, read_body
 from ingest.robots import RobotsCache
-from ingest.urls import UrlMap, host_of, is_private_host
+from ingest.transport import GuardedBackend, GuardedTransport, Resolver, is_public_address, system_resolver, trusted_origins
+from ingest.urls import UrlMap, host_of
 
 Outcome = Literal["ok", "not_modified", "skipped", "failed"]
 TEXT_TYPES = {"text/html", "application/xhtml+xml", "text/plain", "text/markdown"}
@@ -124,22 +130,27 @@ class Fetcher:
     def __init__(self, user_agent: str, *, concurrency: int = 16, per_host_concurrency: int = 6,
                  timeout: float = 20.0, retries: int = 3, max_redirects: int = 5, max_bytes: int = 5_000_000,
                  url_map: UrlMap | None = None, backoff_base: float = 0.5, backoff_cap: float = 30.0,
-                 is_private: Callable[[str], bool] = is_private_host, obey_robots: bool = True,
-                 rng: random.Random | None = None):
+                 max_retry_after: float = 60.0, trusted: Iterable[str] = (), resolver: Resolver = system_resolver,
+                 allow_address=is_public_address, obey_robots: bool = True, rng: random.Random | None = None):
+        """`trusted`: URLs whose host:port may be private (the roadmap's links; the mirror base is added);
+        `resolver` and `allow_address` are the transport's name resolution and address policy."""
         self.user_agent, self.timeout, self.retries = user_agent, timeout, retries
         self.max_redirects, self.max_bytes = max_redirects, max_bytes
         self.url_map = url_map or UrlMap()
-        self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
-        self.is_private, self.obey_robots = is_private, obey_robots
+        self.backoff_base, self.backoff_cap, self.max_retry_after = backoff_base, backoff_cap, max_retry_after
+        self.obey_robots = obey_robots
         self._rng = rng or random.Random()
         self._all = asyncio.Semaphore(concurrency)
         self._per_host_limit = per_host_concurrency
         self._hosts: dict[str, asyncio.Semaphore] = {}
-        self._private: dict[str, bool] = {}
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        backend = GuardedBackend(resolver, trusted_origins([self.url_map.mirror_base, *trusted]), allow_address)
         self._client = httpx.AsyncClient(
-            headers={"User-Agent": user_agent}, follow_redirects=False, timeout=timeout,
-            limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency))
-        self._robots = RobotsCache(self._client, user_agent, self.url_map, timeout, gate=self._slot)
+            transport=GuardedTransport(backend, limits), headers={"User-Agent": user_agent,
+                                                                  "Accept-Encoding": ACCEPT_ENCODING},
+            follow_redirects=False, max_redirects=5, timeout=timeout, trust_env=False)
+        self._robots = RobotsCache(self._client, user_agent, self.url_map, timeout, gate=self._slot,
+                                   retries=retries, backoff=backoff_base)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -156,11 +167,6 @@ class Fetcher:
         host_sem = self._hosts.setdefault(host, asyncio.Semaphore(self._per_host_limit))
         async with host_sem, self._all:
             yield
-
-    async def _private_host(self, host: str) -> bool:
-        if host not in self._private:  # may resolve a name: keep it off the event loop
-            self._private[host] = await asyncio.to_thread(self.is_private, host)
-        return self._private[host]
 
     async def fetch(self, url: str, etag: str | None = None, last_modified: str | None = None) -> FetchResult:
         """Fetch the real URL `url`; never raises for the page's problems."""
@@ -186,19 +192,22 @@ class Fetcher:
         while True:
             if urlsplit(url).scheme not in {"http", "https"}:
                 raise _Done("failed", f"unsupported URL scheme in {url}")
-            if self.obey_robots and not await self._robots.allowed(url):
-                raise _Done("skipped", "disallowed by robots.txt")
+            if self.obey_robots and (verdict := await self._robots_verdict(url)):
+                raise _Done(*verdict)
             location = await self._request(result, url, headers)
             if location is None:
                 return
             target = self.url_map.to_real(urljoin(self.url_map.to_fetch(url), location))
             if len(result.redirects) >= self.max_redirects:
                 raise _Done("failed", f"too many redirects (>{self.max_redirects})")
-            target_host = host_of(target)
-            if not await self._private_host(host_of(url)) and await self._private_host(target_host):
-                raise _Done("failed", f"redirect to private address {target_host} refused")
             result.redirects.append(target)
             result.final_url = url = target
+
+    async def _robots_verdict(self, url: str) -> tuple[Outcome, str] | None:
+        try:
+            return await self._robots.verdict(url)
+        except AddressRefusedError as exc:
+            raise _Done("failed", exc.reason) from None
 
     async def _request(self, result: FetchResult, url: str, headers: dict[str, str]) -> str | None:
         """Send one hop with retries; fills `result` and returns a redirect's Location, else None."""
@@ -220,12 +229,16 @@ class Fetcher:
                         wait = parse_retry_after(resp.headers.get("Retry-After"), time.time())
                     finally:
                         await resp.aclose()
+            except AddressRefusedError as exc:
+                raise _Done("failed", exc.reason) from None
             except RETRYABLE_ERRORS as exc:
                 timed_out = isinstance(exc, (httpx.TimeoutException, TimeoutError))
                 last_problem = "timed out" if timed_out else f"connection failed ({type(exc).__name__}: {exc})"
                 wait = None
-            backoff = backoff_delay(attempt, self.backoff_base, self.backoff_cap, self._rng)
-            delay = backoff if wait is None else min(wait, self.backoff_cap)
+            if wait is not None and wait > self.max_retry_after and attempt < self.retries:
+                raise _Done("failed", f"{last_problem}: asked to retry after {wait:g} s, longer than the "
+                                      f"{self.max_retry_after:g} s allowed (RA_MAX_RETRY_AFTER)")
+            delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap, self._rng) if wait is None else wait
         if self.retries:
             last_problem += f" {_retries_text(self.retries)}"
         raise _Done("failed", last_problem)
@@ -251,11 +264,12 @@ class Fetcher:
         declared = resp.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise _Done("skipped", f"body larger than {self.max_bytes} bytes")
-        body = bytearray()
-        async for chunk in resp.aiter_bytes():
-            body += chunk
-            if len(body) > self.max_bytes:
-                raise _Done("skipped", f"body larger than {self.max_bytes} bytes")
+        try:
+            body = await read_body(resp, self.max_bytes)
+        except BodyTooLarge:
+            raise _Done("skipped", f"body larger than {self.max_bytes} bytes") from None
+        except UnsupportedEncoding as exc:
+            raise _Done("skipped", f"unsupported content encoding {exc}") from None
         if media is None:  # no Content-Type: take text as HTML, refuse what looks binary
             if b"\x00" in body[:1024]:
                 raise _Done("skipped", "unsupported content type (none declared, binary body)")

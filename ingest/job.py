@@ -24,16 +24,19 @@ def options_from(settings, full: bool = False, force: bool = False) -> IngestOpt
 
 
 async def run_job(settings, store: IndexStore, embedder, *, roadmap_path: Path | None = None, full: bool = False,
-                  force: bool = False, on_page: Callable[[PageOutcome], None] | None = None) -> IngestReport:
+                  force: bool = False, on_page: Callable[[PageOutcome], None] | None = None,
+                  lock_fd: int | None = None, lock_note: str = "") -> IngestReport:
     """Parse the roadmap, crawl, embed and publish a new index version; write the run's report to disk (a run a
-    safeguard refused too: its PublishRefusedError carries the report)."""
+    safeguard refused too: its PublishRefusedError carries the report). The writer lock is taken here, or
+    adopted from `lock_fd` (inherited from the API that started this run)."""
     roadmap = load_roadmap(roadmap_path or settings.roadmap, settings.mirror_base)
     url_map = UrlMap(settings.mirror_base)
-    with writer_lock(Path(settings.data_dir)):
+    with writer_lock(Path(settings.data_dir), fd=lock_fd, note=lock_note):
         async with Fetcher(settings.user_agent, concurrency=settings.concurrency,
                            per_host_concurrency=settings.per_host_concurrency, timeout=settings.fetch_timeout,
                            retries=settings.fetch_retries, max_redirects=settings.max_redirects,
-                           max_bytes=settings.max_page_bytes, url_map=url_map) as fetcher:
+                           max_bytes=settings.max_page_bytes, max_retry_after=settings.max_retry_after,
+                           url_map=url_map, trusted=[r.url for r in roadmap.resources]) as fetcher:
             run = Ingest(roadmap, store, embedder, fetcher.fetch, url_map, options_from(settings, full, force), on_page)
             try:
                 report = await run.run()

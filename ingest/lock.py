@@ -1,29 +1,75 @@
-"""One writer at a time: an advisory file lock that the kernel releases when its process dies."""
+"""One writer at a time: an advisory file lock (`DATA_DIR/ingest.lock`) that the kernel releases when the
+last process holding it ends.
+
+`take_lock` takes it atomically or raises `IngestLockedError` naming the holder (and, for a re-index started
+by the API, its run id). The lock belongs to the open file, not to a process: the API takes it, starts
+`python -m ingest --lock-fd N` with that descriptor inherited, and closes its own copy, so the lock passes to
+the child with no moment where it is free (`writer_lock(..., fd=N)` adopts it there).
+"""
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import os
+import re
 import time
 from pathlib import Path
 
-from errors import IngestLockedError
+from errors import ConfigError, IngestLockedError
+
+LOCK_FILE = "ingest.lock"
+_RUN = re.compile(r"re-index ([0-9a-f]{12})")
+
+
+def _note(fd: int, note: str) -> None:
+    os.ftruncate(fd, 0)
+    text = f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}" + (f", {note}" if note else "")
+    os.pwrite(fd, text.encode(), 0)
+
+
+def take_lock(data_dir: Path, note: str = "") -> int:
+    """Take the writer lock now and return the descriptor holding it; raise IngestLockedError if it is held."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        holder = path.read_text(errors="replace").strip() or "another process"
+        match = _RUN.search(holder)
+        raise IngestLockedError(f"another ingest is running ({holder}); try again when it ends",
+                                run_id=match.group(1) if match else None) from None
+    _note(fd, note)
+    return fd
+
+
+def note_holder(fd: int, note: str) -> None:
+    """Rewrite who holds the lock (the pid of the process calling this, and `note`)."""
+    _note(fd, note)
+
+
+def _adopt(fd: int, data_dir: Path, note: str) -> None:
+    """Check that an inherited descriptor is this data folder's lock, and held."""
+    try:
+        same = os.path.samestat(os.fstat(fd), os.stat(data_dir / LOCK_FILE))
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the same open file: succeeds only if it holds the lock
+    except OSError:
+        same = False
+    if not same:
+        raise ConfigError(f"--lock-fd {fd} is not the ingest lock of {data_dir} (RA_DATA_DIR)")
+    _note(fd, note)
 
 
 @contextlib.contextmanager
-def writer_lock(data_dir: Path):
-    """Hold `data_dir/ingest.lock` for the block; raise at once when another live process holds it."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path = data_dir / "ingest.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+def writer_lock(data_dir: Path, fd: int | None = None, note: str = ""):
+    """Hold `data_dir/ingest.lock` for the block: taken now (raising at once when another live process holds
+    it), or adopted from the inherited descriptor `fd`."""
+    if fd is None:
+        fd = take_lock(data_dir, note)
+    else:
+        _adopt(fd, data_dir, note)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = Path(path).read_text(errors="replace").strip() or "another process"
-            raise IngestLockedError(f"another ingest is running ({holder}); try again when it ends") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode())
         yield
     finally:
         os.close(fd)

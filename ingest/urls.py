@@ -6,8 +6,6 @@ Every URL the project records (chunk metadata, citations, the ingest record) is 
 """
 from __future__ import annotations
 
-import ipaddress
-import socket
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urlsplit, urlunsplit
 
@@ -24,22 +22,6 @@ def canonical(url: str) -> str:
 
 def host_of(url: str) -> str:
     return (urlsplit(url).hostname or "").lower()
-
-
-def is_private_host(host: str) -> bool:
-    """True for loopback, private, link-local and reserved addresses (and names resolving to one)."""
-    host = host.strip("[]")
-    if host in {"localhost"} or host.endswith(".localhost"):
-        return True
-    try:
-        addrs = [ipaddress.ip_address(host)]
-    except ValueError:
-        try:
-            infos = socket.getaddrinfo(host, None)
-        except OSError:
-            return False  # unresolvable: the fetch itself will fail with a clear reason
-        addrs = [ipaddress.ip_address(i[4][0].split("%")[0]) for i in infos]
-    return any(a.is_private or a.is_loopback or a.is_link_local or a.is_reserved or a.is_unspecified for a in addrs)
 
 
 @dataclass(frozen=True)

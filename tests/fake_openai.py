@@ -2,8 +2,13 @@
 
 `FakeOpenAI()` holds the behaviour a test steers - `replies` (a queue of canned texts, or `reply`, a function
 of the messages), `delay` (seconds before answering, for timeouts), `fail_status` (answer every request with
-that HTTP status), `cut_after` (break a stream after that many chunks, without `[DONE]`) - and records every
-request body it received in `requests`; `reset()` clears all of that between tests sharing one server.
+that HTTP status), `cut_after` (break a stream after that many chunks, without `[DONE]`), `token_delay`
+(seconds between streamed pieces: a slow model; the first `fast_pieces` come without it, so a model can
+answer a first sentence and then stall), `trickle` (never finish: after the reply, stream " ." every
+`token_delay` forever; a whole reply trickles whitespace before its JSON forever) - and records every
+request body it received in `requests`, and how its streams ended: `streams_finished`, and
+`streams_abandoned` (the client went away mid-stream); `reset()` clears all of that between tests sharing
+one server.
 `fake.app()` is the Starlette app; serve it with `tests.servers.serve` and point the `openai` client at
 `<base>/v1` (kept in `fake.base` by convention). Embeddings are deterministic unit vectors derived from a hash of
 each input, in float lists or base64 as the client asks.
@@ -54,8 +59,13 @@ class FakeOpenAI:
     delay: float = 0.0
     fail_status: int | None = None
     cut_after: int | None = None
+    token_delay: float = 0.0
+    fast_pieces: int = 0
+    trickle: bool = False
     embedding_dim: int = 384
     requests: list[dict] = field(default_factory=list)
+    streams_finished: int = 0
+    streams_abandoned: int = 0
     base: str = ""  # "<served URL>/v1", filled in by whoever serves the app
 
     def say(self, *texts: str) -> FakeOpenAI:
@@ -72,12 +82,15 @@ class FakeOpenAI:
         """Forget the script, the failure modes and the recorded requests (for a server shared by tests)."""
         self.replies, self.reply, self.requests = deque(), None, []
         self.delay, self.fail_status, self.cut_after = 0.0, None, None
+        self.token_delay, self.fast_pieces, self.trickle = 0.0, 0, False
+        self.streams_finished = self.streams_abandoned = 0
 
     async def _prelude(self, request: Request) -> tuple[dict, JSONResponse | None, dict]:
         """Record the request and read the behaviour now, before any delay, so a late reply changes nothing."""
         body = await request.json()
         self.requests.append({"path": request.url.path, "body": body})
-        steer = {"delay": self.delay, "cut_after": self.cut_after}
+        steer = {"delay": self.delay, "cut_after": self.cut_after, "token_delay": self.token_delay,
+                 "fast_pieces": self.fast_pieces, "trickle": self.trickle}
         if request.url.path.endswith("/chat/completions") and not self.fail_status:
             steer["text"] = self.next_reply(body.get("messages", []))
         failure = None
@@ -93,7 +106,15 @@ class FakeOpenAI:
         if failure:
             return failure
         text, cut_after = steer["text"], steer["cut_after"]
+        pause, trickle, fast = steer["token_delay"], steer["trickle"], steer["fast_pieces"]
         base = {"id": "chatcmpl-fake", "created": int(time.time()), "model": body.get("model", "fake")}
+        if not body.get("stream") and trickle:
+            async def whitespace():  # valid JSON never comes: leading whitespace, one byte at a time
+                while True:
+                    yield b" "
+                    await asyncio.sleep(pause or 0.1)
+
+            return StreamingResponse(self._tracked(whitespace()), media_type="application/json")
         if not body.get("stream"):
             return JSONResponse({**base, "object": "chat.completion", "choices": [
                 {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
@@ -110,11 +131,25 @@ class FakeOpenAI:
                 if cut_after is not None and i >= cut_after:
                     raise ConnectionAbortedError("fake stream cut")  # uvicorn drops the connection mid-body
                 yield chunk({"content": piece})
-                await asyncio.sleep(0)
+                await asyncio.sleep(pause if i + 1 >= fast else 0)
+            while trickle:
+                yield chunk({"content": " ."})
+                await asyncio.sleep(pause or 0.1)
             yield chunk({}, "stop")
             yield "data: [DONE]\n\n"
 
-        return StreamingResponse(events(), media_type="text/event-stream")
+        return StreamingResponse(self._tracked(events()), media_type="text/event-stream")
+
+    async def _tracked(self, body):
+        """The streamed body, counting whether it ran to its end or its client went away first."""
+        try:
+            async for part in body:
+                yield part
+        except (asyncio.CancelledError, GeneratorExit):
+            self.streams_abandoned += 1
+            raise
+        else:
+            self.streams_finished += 1
 
     async def embeddings(self, request: Request):
         body, failure, _ = await self._prelude(request)

@@ -85,13 +85,13 @@ def test_a_new_topic_is_not_dragged_back_to_the_old_one(api):
 
 
 def test_stream_follow_up_carries_query_and_its_own_citations(api):
-    """/ask/stream reads the history too ("How do I start one?" alone lands on Docker): meta and answer carry
-    the query, and the answer cites its own sources, not the replayed ones."""
+    """/ask/stream reads the history too ("How do I start one?" alone lands on Docker, or abstains: it names no
+    topic): meta and answer carry the query, and the answer cites its own sources, not the replayed ones."""
     history = turns(("What is a SageMaker endpoint?",
                      "A SageMaker real-time endpoint serves predictions [1][2].\n\nSources:\n"
                      "[1] SageMaker Endpoints — https://aws.example.org/sagemaker/endpoints.html#real-time-inference\n"
                      "[2] Docker Get Started — https://docs.example.org/docker/get-started/"))
-    assert ask(api, question="How do I start one?")["citations"][0]["url"] == DOCKER
+    assert [c["url"] for c in ask(api, question="How do I start one?")["citations"]][:1] in ([DOCKER], [])
     events = stream(api, {"question": "How do I start one?", "history": history})
     names = [n for n, _ in events]
     assert names[0] == "meta" and names[-2:] == ["answer", "done"]

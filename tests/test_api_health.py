@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 
 import httpx
@@ -28,9 +29,25 @@ def test_livez_always_answers(api):
 
 
 def test_readyz_reports_the_loaded_version(api):
-    """/readyz answers 200 with the index version once an index is loaded."""
+    """/readyz answers 200 with the index version once an index is loaded, and the calibration in use."""
     r = httpx.get(f"{api}/readyz")
     assert r.status_code == 200 and r.json()["status"] == "ready" and r.json()["version"] >= 1
+    assert r.json()["calibration"]["source"] == "default" and r.json()["calibration"]["matches"]
+
+
+def test_a_calibration_fitted_for_other_chunking_is_flagged(tmp_path, fixture_index):
+    """A calibration stored with the index but fitted for another chunking shows on /readyz and /metrics."""
+    from vectorstore.calibration import DEFAULT
+
+    settings = fixture_index.model_copy(update={"data_dir": tmp_path / "data"})
+    shutil.copytree(fixture_index.data_dir, settings.data_dir)
+    store = IndexStore(open_client(settings.data_dir), settings.collection)
+    store.save_calibration(DEFAULT.with_(chunking="heading-v1:128/16", threshold=0.5).to_json())
+    with serve(create_app(settings)) as url:
+        calibration = httpx.get(f"{url}/readyz").json()["calibration"]
+        assert calibration["source"] == "index" and not calibration["matches"]
+        assert "chunking 'heading-v1:128/16' (the index: 'heading-v1:200/24')" in calibration["warning"]
+        assert "ra_calibration_mismatch 1.0" in httpx.get(f"{url}/metrics").text
 
 
 def test_readyz_is_503_until_an_index_is_built(tmp_path, fixture_index):
@@ -61,6 +78,7 @@ def test_metrics_count_requests_and_stage_latency(api):
         count = next(line for line in text.splitlines() if line.startswith(f'ra_stage_seconds_count{{stage="{stage}"}}'))
         assert float(count.split()[-1]) >= 1
     assert 'ra_answers_total{grounded="true",mode="extractive"}' in text
+    assert "ra_calibration_mismatch 0.0" in text
 
 
 def test_metrics_registry_is_per_app(fixture_index, api):

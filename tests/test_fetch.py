@@ -11,7 +11,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response, S
 from starlette.routing import Route
 
 from ingest.fetch import Fetcher, FetchResult, parse_retry_after
-from ingest.urls import UrlMap, is_private_host
+from ingest.urls import UrlMap
 from tests.servers import free_port, serve
 
 UA = "ra-test/1.0"
@@ -119,8 +119,9 @@ def base():
 
 
 def fetch(url: str, etag: str | None = None, last_modified: str | None = None, **kw) -> FetchResult:
+    """Fetch `url` as a roadmap link (its host trusted, as the roadmap's own hosts are)."""
     async def go() -> FetchResult:
-        async with Fetcher(**{**DEFAULTS, **kw}) as f:
+        async with Fetcher(**{**DEFAULTS, "trusted": [url], **kw}) as f:
             return await f.fetch(url, etag=etag, last_modified=last_modified)
     return asyncio.run(go())
 
@@ -193,7 +194,7 @@ def test_timeout(base):
 
 def test_connection_refused():
     """A port nobody listens on fails with a connection error reason, not an exception."""
-    r = fetch(f"http://127.0.0.1:{free_port()}/x", retries=1)
+    r = fetch(f"http://127.0.0.1:{free_port()}/x", retries=1, obey_robots=False)
     assert r.outcome == "failed" and r.reason.startswith("connection failed (ConnectError")
     assert r.reason.endswith("after 1 retry")
 
@@ -211,12 +212,11 @@ def test_too_many_redirects(base):
     assert (r.outcome, r.reason, len(r.redirects)) == ("failed", "too many redirects (>5)", 5)
 
 
-def test_redirect_from_public_to_private_refused(base):
-    """A redirect from a public host to a private address is refused (127.0.0.1 treated as public here)."""
-    def is_private(host: str) -> bool:
-        return False if host == "127.0.0.1" else is_private_host(host)
-    r = fetch(f"{base}/to-private", is_private=is_private)
-    assert (r.outcome, r.reason, r.attempts) == ("failed", "redirect to private address 10.0.0.1 refused", 1)
+def test_redirect_from_a_roadmap_host_to_a_private_address_refused(base):
+    """A roadmap host may be private, but its redirect to another private address is refused unconnected."""
+    r = fetch(f"{base}/to-private")
+    assert (r.outcome, r.attempts) == ("failed", 1)
+    assert r.reason == "refused to connect to 10.0.0.1: not a public address"
 
 
 @pytest.mark.parametrize("path", ["/big.html", "/big-stream"])
@@ -235,7 +235,7 @@ def test_robots_disallowed(base):
 def test_robots_fetched_once_per_host(base):
     """Concurrent fetches on one host share a single robots.txt download."""
     async def go():
-        async with Fetcher(**DEFAULTS) as f:
+        async with Fetcher(**DEFAULTS, trusted=[base]) as f:
             return await asyncio.gather(*(f.fetch(f"{base}/page.html") for _ in range(5)))
     before = State.hits["robots"]
     results = asyncio.run(go())
@@ -254,7 +254,7 @@ def test_conditional_requests(base):
 def test_per_host_concurrency_respected(base):
     """No more than per_host_concurrency requests to one host are in flight at once."""
     async def go():
-        async with Fetcher(**{**DEFAULTS, "concurrency": 16, "per_host_concurrency": 2}) as f:
+        async with Fetcher(**{**DEFAULTS, "concurrency": 16, "per_host_concurrency": 2}, trusted=[base]) as f:
             return await asyncio.gather(*(f.fetch(f"{base}/inflight?i={i}") for i in range(8)))
     State.max_inflight = 0
     assert all(r.outcome == "ok" for r in asyncio.run(go()))
@@ -271,7 +271,9 @@ def test_mirror_mapping(base):
 
 def test_unexpected_error_becomes_failed(base):
     """An unforeseen exception inside the fetch ends in a failed result naming it."""
-    r = fetch(f"{base}/to-private", is_private=lambda host: 1 / 0)
+    async def broken_resolver(host: str) -> list[str]:
+        return [str(1 / 0)]
+    r = fetch(f"{base.replace('127.0.0.1', 'docs.test')}/page.html", resolver=broken_resolver, trusted=[])
     assert (r.outcome, r.reason) == ("failed", "ZeroDivisionError: division by zero")
 
 

@@ -84,3 +84,23 @@ def test_empty_index_searches_to_nothing():
     assert LexicalIndex.build([]).search("anything", k=5) == []
     assert len(LexicalIndex.build([("a", "", {}), ("b", "the of", None)])) == 2
     assert LexicalIndex.build([("a", "", {})]).search("anything", k=5) == []
+
+
+TITLED = [  # a page titled for the subject, and an overview page that says the subject's words more often
+    ("registry", "Model Registry > Overview\n\nIt keeps trained models with numbered versions.",
+     {"url": "https://docs.example.org/registry/", "title": "Model Registry", "section": "Overview"}),
+    ("intro", "Introduction to MLOps > Tools\n\nA registry of models, a registry of datasets and a feature store: "
+              "each registry keeps models or data in one place.",
+     {"url": "https://docs.example.org/intro/", "title": "Introduction to MLOps", "section": "Tools"}),
+]
+
+
+def test_title_field_weight_ranks_the_page_titled_for_the_subject_up():
+    """Without the title field the page repeating 'registry' wins; weighted in, the page titled for it does."""
+    index = LexicalIndex.build(TITLED)
+    assert [cid for cid, _ in index.search("what does the model registry do", k=2)] == ["intro", "registry"]
+    boosted = index.search("what does the model registry do", k=2, title_weight=2.0)
+    assert [cid for cid, _ in boosted] == ["registry", "intro"]
+    plain = dict(index.search("registry", k=2))
+    assert dict(index.search("registry", k=2, title_weight=1.0))["registry"] > plain["registry"]
+    assert index.search("feature store", k=2, title_weight=2.0) == index.search("feature store", k=2)  # no title word

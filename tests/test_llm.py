@@ -7,6 +7,7 @@ import openai
 import pytest
 
 from api.llm import OpenAIChatModel
+from errors import ModelDeadlineError
 from api.prompt import SYSTEM_RULES, CitationRewriter, build_messages, neutralise
 from vectorstore.retrieve import Hit
 
@@ -37,15 +38,16 @@ def test_stream_yields_pieces_that_join_to_the_reply(fake):
 
 
 def test_errors_propagate_without_retries(fake):
-    """A 500 raises the openai error after exactly one request (no retries); a slow server times out."""
+    """A 500 raises the openai error after exactly one request (no retries); a slow server hits the deadline."""
     fake.fail_status = 500
-    model = OpenAIChatModel("m", None, fake.base, timeout=0.3)
+    model = OpenAIChatModel("m", None, fake.base, timeout=1.0)
     with pytest.raises(openai.InternalServerError):
         model.complete(MESSAGES)
     assert len(fake.requests) == 1
-    fake.fail_status, fake.delay = None, 1.0
-    with pytest.raises(openai.APITimeoutError):
+    fake.fail_status, fake.delay = None, 2.0
+    with pytest.raises(ModelDeadlineError):
         model.complete(MESSAGES)
+    model.close()
 
 
 def test_fake_embeddings_are_deterministic_unit_vectors(fake):

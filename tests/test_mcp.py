@@ -29,7 +29,7 @@ from tests.servers import serve
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "What is a model registry and how are its versions numbered?"
-TOOLS = {"ask_roadmap", "search_roadmap", "list_weeks", "get_week"}
+TOOLS = {"ask_roadmap", "search_roadmap", "list_weeks", "get_week", "week_briefing", "quiz"}
 
 
 def env_for(settings) -> dict[str, str]:
@@ -86,6 +86,12 @@ async def run_calls(session) -> dict:
         "search_bad_k": ("search_roadmap", {"query": "model registry", "k": 11}),
         "weeks": ("list_weeks", {}),
         "week": ("get_week", {"n": 2}),
+        "briefing": ("week_briefing", {"week": 3}),
+        "briefing_bad_week": ("week_briefing", {"week": 9}),
+        "quiz": ("quiz", {"week": 3, "count": 3, "seed": 7}),
+        "quiz_default": ("quiz", {"week": 3}),
+        "quiz_bad_week": ("quiz", {"week": 0}),
+        "quiz_bad_count": ("quiz", {"week": 3, "count": 21}),
     }
     for key, (name, args) in calls.items():
         out[key] = await session.call_tool(name, args)
@@ -115,7 +121,7 @@ def calls(request, fixture_index, api_url) -> dict:
     return anyio.run(go)
 
 
-def test_lists_the_four_read_only_tools_and_the_week_resource(calls):
+def test_lists_the_six_read_only_tools_and_the_week_resource(calls):
     tools = {t.name: t for t in calls["tools"]}
     assert set(tools) == TOOLS
     for tool in tools.values():
@@ -125,6 +131,11 @@ def test_lists_the_four_read_only_tools_and_the_week_resource(calls):
     assert ask["properties"]["question"]["maxLength"] == 2000
     assert set(tools["search_roadmap"].input_schema["properties"]) == {"query", "week", "k"}
     assert tools["get_week"].input_schema["required"] == ["n"]
+    assert tools["week_briefing"].input_schema["required"] == ["week"]
+    q = tools["quiz"].input_schema
+    assert q["required"] == ["week"] and set(q["properties"]) == {"week", "count", "seed"}
+    assert q["properties"]["count"]["default"] == 5 and q["properties"]["count"]["maximum"] == 20
+    assert "questions" in tools["quiz"].output_schema["properties"]
     assert [t.uri_template for t in calls["templates"]] == ["roadmap://week/{n}"]
 
 
@@ -204,6 +215,44 @@ def test_week_resource_is_the_weeks_markdown(calls, fixture_roadmap):
     assert content.text in fixture_roadmap.read_text()
 
 
+def test_week_briefing_is_the_briefing_of_the_api(calls, api_url):
+    """The tool's structured result is the GET /weeks/3/briefing body: plan, resources, builds on, overview."""
+    result = calls["briefing"]
+    assert not result.is_error, text_of(result)
+    got = result.structured_content
+    assert got == httpx.get(f"{api_url}/weeks/3/briefing", timeout=60).json()
+    assert got["week"] == 3 and got["title"] == "Model Deployment" and isinstance(got["version"], int)
+    assert {"goals", "topics", "resources", "builds_on", "overview", "reading_minutes", "indexed"} <= set(got)
+    assert got["indexed"]["chunks"] > 0
+    assert "https://mlops.example.org/registry/" in {r["url"] for r in got["resources"]}
+
+
+def test_quiz_is_the_quiz_of_the_api_with_quoted_cited_answers(calls, api_url):
+    """The same questions as GET /weeks/3/quiz for the same count and seed (seed defaults to the API's 0); each
+    answer is a quote with its citation."""
+    for key, params in (("quiz", {"count": 3, "seed": 7}), ("quiz_default", {})):
+        result = calls[key]
+        assert not result.is_error, text_of(result)
+        got = result.structured_content
+        assert got == httpx.get(f"{api_url}/weeks/3/quiz", params=params, timeout=60).json(), key
+    got = calls["quiz"].structured_content
+    assert got["week"] == 3 and got["seed"] == 7 and 1 <= got["count"] <= 3 and got["count"] == len(got["questions"])
+    for q in got["questions"]:
+        assert q["id"] and q["question"].endswith("?") and q["answer"].strip()
+        assert set(q["citation"]) == {"url", "deep_link", "title", "section"} and q["citation"]["url"]
+        assert q["citation"]["deep_link"].startswith(q["citation"]["url"])
+    assert calls["quiz_default"].structured_content["seed"] == 0
+
+
+def test_study_tools_refuse_a_bad_week_or_count_with_a_tool_error(calls):
+    assert calls["briefing_bad_week"].is_error
+    assert "week 9 is not in the roadmap, which has weeks 1-3" in text_of(calls["briefing_bad_week"])
+    assert calls["quiz_bad_week"].is_error
+    assert "week 0 is not in the roadmap, which has weeks 1-3" in text_of(calls["quiz_bad_week"])
+    assert calls["quiz_bad_count"].is_error and "count" in text_of(calls["quiz_bad_count"])
+    assert "less than or equal to 20" in text_of(calls["quiz_bad_count"])
+
+
 def test_a_week_the_roadmap_lacks_is_a_tool_error_that_names_its_weeks(calls):
     for key in ("bad_week", "ask_bad_week"):
         result = calls[key]
@@ -229,19 +278,21 @@ def empty_settings(tmp_path_factory, fixture_roadmap, fixture_site):
 
 
 @pytest.mark.parametrize("transport", ["stdio", "http"])
-def test_without_an_index_ask_is_a_tool_error_and_the_plan_still_answers(empty_settings, transport):
+def test_without_an_index_ask_and_study_are_tool_errors_and_the_plan_still_answers(empty_settings, transport):
     async def go(url: str | None):
         async with (stdio_session(empty_settings) if url is None else http_session(url)) as session:
             return (await session.call_tool("ask_roadmap", {"question": QUESTION}),
                     await session.call_tool("search_roadmap", {"query": "registry"}),
+                    await session.call_tool("week_briefing", {"week": 1}),
+                    await session.call_tool("quiz", {"week": 1}),
                     await session.call_tool("list_weeks", {}))
 
     if transport == "http":
         with serve(create_app(empty_settings)) as url:
-            ask, search, weeks = anyio.run(go, url)
+            *failed, weeks = anyio.run(go, url)
     else:
-        ask, search, weeks = anyio.run(go, None)
-    for result in (ask, search):
+        *failed, weeks = anyio.run(go, None)
+    for result in failed:
         assert result.is_error and "nothing is indexed yet" in text_of(result)
     assert not weeks.is_error
     assert weeks.structured_content["indexed"] is False and len(weeks.structured_content["weeks"]) == 3

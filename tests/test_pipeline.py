@@ -197,6 +197,19 @@ def test_other_embedder_is_refused(world):
     assert report.published and world.store.snapshot().embedder == "onnx:other-model"
 
 
+def test_an_index_built_with_other_chunking_needs_a_full_rebuild(world):
+    """An index whose pointer records another chunking (or embedding input) refuses an incremental run, naming
+    --full; the full run re-embeds every chunk and records the current chunking."""
+    world.run()
+    current = world.store.snapshot().chunking
+    world.store.client.get_collection("test-meta").modify(metadata={**world.store.pointer(), "chunking": "heading-v0:200/24"})
+    with pytest.raises(EmbedderMismatchError, match=f"chunking 'heading-v0:200/24', not '{current}'.*--full"):
+        world.run()
+    report = world.run(full=True)
+    assert report.published and world.embedder.texts == report.chunks_total
+    assert world.store.snapshot().chunking == current
+
+
 def test_second_writer_is_refused(world):
     """A second ingest while one holds the writer lock fails at once with a clear message."""
     with writer_lock(world.settings.data_dir):

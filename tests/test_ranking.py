@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from vectorstore.calibration import DEFAULT
 from vectorstore.ranking import (
     Hit,
     Signals,
@@ -12,6 +13,7 @@ from vectorstore.ranking import (
     fuse_rrf,
     fuse_weighted,
     join_chunks,
+    page_support,
     signals,
 )
 
@@ -64,12 +66,26 @@ def test_signals_read_both_lists():
     assert signals(idf, [], [], [], 0.3, url).vector() == [0.0, 0.0, 0.0, 0.0, 0.0]
 
 
-def test_confidence_grows_with_every_signal():
-    """The fitted model gives more confidence for a stronger value of each signal, within 0..1."""
+def test_confidence_never_falls_with_a_stronger_signal():
+    """The shipped model (non-negative weights) gives at least as much confidence for a stronger value of each
+    signal, and more for each signal it weighs; a calibration's own weights are the ones used."""
     base = Signals(0.5, 0.1, 0.2, 0.4, 0.0)
     low = confidence(base)
     assert 0.0 < low < 1.0
-    for field in ("dense", "dense_gap", "lexical", "coverage", "agree"):
+    for field, weight in zip(("dense", "dense_gap", "lexical", "coverage", "agree"), DEFAULT.weights):
         stronger = Signals(**{**vars(base), field: getattr(base, field) + 0.3})
-        assert confidence(stronger) > low
+        assert confidence(stronger) > low if weight > 0 else confidence(stronger) == low
     assert confidence(Signals(0.2, -0.1, 0.05, 0.1, 0.0)) < 0.05 < 0.95 < confidence(Signals(0.8, 0.35, 0.6, 1.0, 1.0))
+    flat = DEFAULT.with_(weights=(0.0,) * 5, bias=0.0)
+    assert confidence(base, flat) == 0.5
+
+
+def test_page_support_lets_agreeing_passages_lift_their_page():
+    """Two good passages of one page outrank one slightly better passage of another; weight 0 changes nothing."""
+    fused = {"a1": 0.80, "a2": 0.70, "b1": 0.85, "c1": 0.10}
+    url = {"a1": "A", "a2": "A", "b1": "B", "c1": "C"}.get
+    assert page_support(fused, url, 0.0) == fused
+    lifted = page_support(fused, url, 0.2)
+    assert max(lifted, key=lifted.get) == "a1" and lifted["a1"] == pytest.approx(0.80 + 0.2 * 0.70)
+    assert lifted["a2"] == pytest.approx(0.70 + 0.2 * 0.80)  # each passage counts the page's best other one
+    assert lifted["b1"] == 0.85 and lifted["c1"] == 0.10  # a lone passage gains nothing

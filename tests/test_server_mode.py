@@ -1,7 +1,8 @@
 """Server mode, as docker compose runs it: a real Chroma server (`chroma run`), the ingest CLI and two API
 processes all pointed at it by `RA_CHROMA_URL` and sharing one data folder. Both API replicas start without an
 index (unready), serve the first ingest without a restart, give the same answer with the same citations, and
-both switch to a new index version after a re-index started through only one of them. The compose health
+both switch to a new index version after a re-index started through only one of them, whose status both
+answer (it is kept in the Chroma server's meta collection). The compose health
 checks are run here against the real servers too.
 """
 from __future__ import annotations
@@ -190,9 +191,13 @@ def test_reindex_through_one_replica_updates_both(cluster, fixture_site):
         started = httpx.post(f"{cluster.api_urls[0]}/admin/reindex", headers=auth, timeout=30)
         assert started.status_code == 202, started.text
         run_url = f"{cluster.api_urls[0]}/admin/reindex/{started.json()['id']}"
+        other_url = f"{cluster.api_urls[1]}/admin/reindex/{started.json()['id']}"
+        seen = httpx.get(other_url, headers=auth, timeout=10)  # the other replica knows the run too
+        assert seen.status_code == 200 and seen.json()["id"] == started.json()["id"], seen.text
         run = wait_for(lambda: (r := httpx.get(run_url, headers=auth, timeout=10).json())["status"] != "running" and r,
                        "the re-index run", logs=cluster.logs)
         assert run["status"] == "succeeded", run
+        assert httpx.get(other_url, headers=auth, timeout=10).json() == run  # read from Chroma by either replica
         assert run["summary"]["published"] and run["summary"]["version"] > before
         assert run["summary"]["pages_indexed"] == 1  # only the changed page was re-embedded
     finally:

@@ -19,6 +19,8 @@ from typing import Any, Protocol
 import httpx
 import numpy as np
 
+from vectorstore.cpus import usable_cpus
+
 from errors import ConfigError, ModelUnavailableError
 
 # Copied from chromadb.utils.embedding_functions.ONNXMiniLM_L6_V2 (a test keeps them equal).
@@ -77,7 +79,7 @@ class OnnxEmbedder:
         try:
             self._tokenizer = load_tokenizer(model_dir)
             options = ort.SessionOptions()
-            options.intra_op_num_threads = threads or os.cpu_count() or 1
+            self.threads = options.intra_op_num_threads = threads or usable_cpus()
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             options.log_severity_level = 3
             # Idle workers sleep instead of spinning: on a busy machine (crawler, API, other jobs) spinning
@@ -298,6 +300,6 @@ def make_embedder(settings: Any, *, lazy: bool = False) -> Embedder:
     model_dir = ensure_model(settings.embedding_model_dir)  # a missing model fails now, not mid-run
 
     def load() -> Embedder:
-        return OnnxEmbedder(model_dir, batch_size=settings.embedding_batch_size)
+        return OnnxEmbedder(model_dir, batch_size=settings.embedding_batch_size, threads=settings.onnx_threads)
 
     return LazyEmbedder(OnnxEmbedder.name, load) if lazy else load()

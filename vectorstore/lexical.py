@@ -1,7 +1,8 @@
 """BM25 keyword search over one snapshot of the index, held in memory next to the dense index.
 
 `LexicalIndex.build(rows)` tokenises every chunk with `vectorstore.text.tokenize` and indexes them with
-`bm25s`. A search scores only the documents holding a query term (bm25s keeps a term -> documents sparse matrix), applies a
+`bm25s`, and each chunk's page title and section path into a second, small BM25 index (a field a search can
+weight in, so a page titled for the question's subject ranks up). A search scores only the documents holding a query term (bm25s keeps a term -> documents sparse matrix), applies a
 precomputed 0/1 mask for a week filter and takes the top k, so a query costs well under a millisecond for a
 few thousand chunks. The index is immutable: the retriever builds a new one for a new version and swaps it
 in. `idf()`, `terms()` and `week_mask()` also serve the retriever's dense search and abstention signals.
@@ -21,9 +22,10 @@ class LexicalIndex:
     """BM25 over a fixed set of chunks; `search` optionally keeps only the chunks of one week."""
 
     def __init__(self, ids: list[str], bm25, doc_freq: dict[str, int], week_masks: dict[int, np.ndarray],
-                 doc_terms: list[frozenset[str]]):
+                 doc_terms: list[frozenset[str]], titles=None):
         self.ids = ids
         self._bm25 = bm25
+        self._titles = titles  # BM25 over each chunk's page title and section path (None: no title text at all)
         self._df = doc_freq
         self._week_masks = week_masks
         self._doc_terms = doc_terms
@@ -36,22 +38,29 @@ class LexicalIndex:
 
         ids: list[str] = []
         corpus: list[list[str]] = []
+        titles: list[list[str]] = []
         weeks_of: list[list[int]] = []
         for row in rows:
             cid, document, meta = row[0], row[1], row[2] or {}
             ids.append(cid)
             corpus.append(tokenize(document or ""))
+            titles.append(tokenize(f"{meta.get('title') or ''} {meta.get('section') or ''}"))
             weeks_of.append([int(w) for w in (meta.get("weeks") or [])])
         doc_freq = Counter(t for tokens in corpus for t in set(tokens))
-        bm25 = None
-        if doc_freq:  # bm25s cannot index a corpus without a single token
-            bm25 = bm25s.BM25()
-            bm25.index(corpus, create_empty_token=False, show_progress=False)
+
+        def bm25_of(docs: list[list[str]]):
+            if not any(docs):  # bm25s cannot index a corpus without a single token
+                return None
+            index = bm25s.BM25()
+            index.index(docs, create_empty_token=False, show_progress=False)
+            return index
+
         week_masks: dict[int, np.ndarray] = {}
         for i, weeks in enumerate(weeks_of):
             for w in weeks:
                 week_masks.setdefault(w, np.zeros(len(ids), dtype=bool))[i] = True
-        return cls(ids, bm25, dict(doc_freq), week_masks, [frozenset(tokens) for tokens in corpus])
+        return cls(ids, bm25_of(corpus), dict(doc_freq), week_masks, [frozenset(tokens) for tokens in corpus],
+                   bm25_of(titles))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -76,8 +85,10 @@ class LexicalIndex:
     def known(self, term: str) -> bool:
         return term in self._df
 
-    def search(self, query: str | list[str], k: int, week: int | None = None) -> list[tuple[str, float]]:
-        """The k best (id, score) with a score above zero, best first; `week` keeps that week's chunks only."""
+    def search(self, query: str | list[str], k: int, week: int | None = None,
+               title_weight: float = 0.0) -> list[tuple[str, float]]:
+        """The k best (id, score) with a score above zero, best first; `week` keeps that week's chunks only.
+        A chunk's score is its BM25 plus `title_weight` times the BM25 of its page title and section path."""
         tokens = tokenize(query) if isinstance(query, str) else query
         if self._bm25 is None or k <= 0:
             return []
@@ -85,6 +96,10 @@ class LexicalIndex:
         if not term_ids:
             return []
         scores = self._bm25.get_scores_from_ids(term_ids)
+        if title_weight and self._titles is not None:
+            title_ids = sorted({self._titles.vocab_dict[t] for t in tokens if t in self._titles.vocab_dict})
+            if title_ids:
+                scores = scores + title_weight * self._titles.get_scores_from_ids(title_ids)
         if week is not None:
             mask = self.week_mask(week)
             if mask is None:

@@ -1,11 +1,14 @@
-"""The pure ranking steps of retrieval: fusing the dense and BM25 candidate lists, diversifying and merging
-the fused list into hits, and the abstention signals with the small logistic model that turns them into a
-confidence. Nothing here touches Chroma or the embedder: `vectorstore.retrieve` feeds it plain lists.
+"""The pure ranking steps of retrieval: fusing the dense and BM25 candidate lists, letting agreeing passages
+of one page support it, diversifying and merging the fused list into hits, and the abstention signals with the
+small logistic model (its numbers in `vectorstore.calibration`) that turns them into a confidence. Nothing here touches Chroma or the embedder: `vectorstore.retrieve` feeds it plain lists.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from vectorstore.calibration import DEFAULT, Calibration
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion
 
@@ -50,6 +53,26 @@ def fuse_weighted(dense: list[tuple[str, float]], lexical: list[tuple[str, float
         for cid, s in lexical:
             scores[cid] = scores.get(cid, 0.0) + (1 - alpha) * s / top
     return scores
+
+
+def page_support(fused: dict[str, float], url_of: Callable[[str], str], weight: float) -> dict[str, float]:
+    """Several passages of one page that match count for the page: each candidate gains `weight` times the score
+    of its page's best other candidate (so a page with two good passages can outrank a page with one slightly
+    better passage)."""
+    if not weight:
+        return fused
+    top: dict[str, list[float]] = {}  # url -> its two best scores, best first
+    for cid, score in fused.items():
+        best = top.setdefault(url_of(cid), [])
+        best.append(score)
+        best.sort(reverse=True)
+        del best[2:]
+    out = {}
+    for cid, score in fused.items():
+        best = top[url_of(cid)]
+        other = best[1] if score == best[0] and len(best) > 1 else best[0] if score != best[0] else 0.0
+        out[cid] = score + weight * other
+    return out
 
 
 def _overlap(prev: str, text: str, limit: int = 800) -> int:
@@ -160,17 +183,7 @@ def signals(terms_idf: dict[str, float], hit_terms: list[set[str]], dense: list[
     )
 
 
-# Logistic model over Signals.vector(): confidence = sigmoid(BIAS + WEIGHTS . signals). Fitted (class-balanced,
-# see api.evaluate.fit_logistic) on the whole-index signals of eval/questions.jsonl over the depth-1 mirror index:
-# 135 questions with an answer against 17 without, by `python -m api.evaluate --qa eval/questions.jsonl --no-week
-# --fit`. THRESHOLD was then chosen on the week-scoped run: it answers 90% of the answerable questions and abstains
-# on 82% of the unanswerable ones there. Leave-one-out the same model abstains on about 70% at a 90% answer rate:
-# with 17 negatives, expect less on new questions.
-WEIGHTS = (6.532, 11.064, 4.270, 3.554, 1.731)
-BIAS = -9.667
-THRESHOLD = 0.35
-
-
-def confidence(s: Signals) -> float:
-    z = BIAS + sum(w * x for w, x in zip(WEIGHTS, s.vector()))
+def confidence(s: Signals, calibration: Calibration = DEFAULT) -> float:
+    """The abstention model: sigmoid(bias + weights . signals), with the calibration's fitted numbers."""
+    z = calibration.bias + sum(w * x for w, x in zip(calibration.weights, s.vector()))
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))

@@ -1,21 +1,28 @@
 """Hybrid, week-scoped retrieval with abstention: the one way the API reads the index.
 
 The retriever holds one published version in memory: every chunk's text and metadata, its vectors (as read
-from Chroma) and a BM25 index (`vectorstore.lexical`), rebuilt when the index pointer moves and swapped in
-whole, so concurrent searches always see one consistent version. A question is embedded once and searched
-two ways over the same scope: exact cosine over the vectors (one matrix product; Chroma's own filtered
-`query` took 5-15 ms a call on the mirror index, this takes under 1 ms) and BM25, each limited to a week by a
+from Chroma), a BM25 index (`vectorstore.lexical`) and the version's calibration (`vectorstore.calibration`:
+every fitted weight and threshold), rebuilt when the index pointer moves and swapped in whole, so concurrent
+searches always see one consistent version. A question loses its learner boilerplate ("I'm on week 1 and want
+to ...") and its week mention, is embedded once and searched two ways over the same scope: exact cosine over the
+vectors (one matrix product; Chroma's own filtered `query` took 5-15 ms a call on the mirror index, this takes
+under 1 ms) and BM25 over the chunk text plus a weighted title/section field, each limited to a week by a
 precomputed mask. The two candidate lists are fused (a weighted sum of normalised scores by default, or
-reciprocal rank fusion), then diversified (at most two chunks of one page while other pages match; adjacent
-chunks of one section merged into one hit). A question about a week ("in week 9 ...", or the `week`
-argument) is answered from that week when it holds a good match; when it holds none, or the whole roadmap
-holds a clearly better one, the search is widened to every page and `suggested` names where the answer lives.
-`grounded` says whether the hits can support an answer at all (see `vectorstore.ranking.confidence`).
+reciprocal rank fusion), agreeing passages of one page lift it, then the list is diversified (at most two chunks
+of one page while other pages match; adjacent chunks of one section merged into one hit). A question about a
+week ("in week 9 ...", or the `week` argument) is answered from that week when it holds a good match; when it
+holds none, or the whole roadmap holds a clearly better one, the search is widened to every page and
+`suggested` names where the answer lives.
+
+`grounded` says whether the hits can support an answer (see `vectorstore.ranking.confidence`). When they cover
+the topic but the question asks for a kind of fact (a price, a limit, a date, a version...) that no passage
+states near the question's key terms (`vectorstore.answer_type`), `grounded` is false, `gap` names the missing
+kind and the hits are kept, so the answer can say what the sources do cover. A closest week or page is named
+(`suggested`) for an ungrounded question only when the index holds something genuinely close to it.
 """
 from __future__ import annotations
 
-import functools
-
+import logging
 import re
 import threading
 import time
@@ -23,23 +30,17 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from errors import NothingIndexedError, RoadmapAssistantError, StoreUnavailableError
+from errors import ConfigError, NothingIndexedError, RoadmapAssistantError, StoreUnavailableError
+from vectorstore import answer_type
+from vectorstore.calibration import DEFAULT, Calibration
 from vectorstore.lexical import LexicalIndex
-from vectorstore.text import tokenize
-from vectorstore.ranking import (
-    THRESHOLD,
-    Hit,
-    Signals,
-    confidence,
-    coverage,
-    diversify,
-    fuse_rrf,
-    fuse_weighted,
-    signals,
-)
+from vectorstore.ranking import Hit, Signals, confidence, coverage, diversify, fuse_rrf, fuse_weighted, page_support, signals
 from vectorstore.store import IndexStore, iter_chunks
+from vectorstore.text import strip_boilerplate, tokenize
 
 __all__ = ["Hit", "Retrieval", "Retriever", "detect_week", "strip_week"]
+
+log = logging.getLogger(__name__)
 
 _NUMBERS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
             "seventeen eighteen nineteen twenty").split()
@@ -47,8 +48,6 @@ _WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(_NUMBERS) + r")
                    r"|\b(\d{1,2})(?:st|nd|rd|th)[\s-]+week\b", re.IGNORECASE)
 CANDIDATES = 30        # candidates taken from each of the dense and the BM25 search
 ROADMAP_URL = "roadmap.md"  # the url prefix of the roadmap's own sections
-DENSE_WEIGHT = 0.4     # weighted fusion: share of the normalised cosine (0.4-0.5 tie on the eval set)
-WIDEN_MARGIN = 0.3     # widen when the whole index fits this much better than the week (0.2-1.0 all equal)
 
 
 def detect_week(question: str, weeks=None) -> int | None:
@@ -79,6 +78,10 @@ class Retrieval:
     suggested: dict | None          # {"weeks": [12], "title": ..., "url": ...}
     timings: dict[str, float] = field(default_factory=dict)
     signals: list[float] | None = None  # the abstention model's inputs (see vectorstore.ranking.Signals)
+    version: int | None = None          # the index version searched (a newer one may be served by now)
+    gap: str | None = None          # the asked kind of fact the hits don't state ("price", "date", ...)
+    kind: str = "other"             # the kind of answer the question asks for (vectorstore.answer_type.detect)
+    query: str = ""                 # the text searched: the question without boilerplate and week mention
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,12 @@ class _State:
     lexical: LexicalIndex
     vectors: np.ndarray
     chunks: dict[str, tuple[str, dict]]
+    embedder: str = ""
+    chunking: str = ""
+    calibration: Calibration = DEFAULT
+    calibration_source: str = "default"   # "index" (stored with it) or "default" (shipped in code)
+    calibrated_at: object = None          # the pointer's stamp of the stored calibration
+    calibration_warning: str | None = None
 
     @classmethod
     def load(cls, snap) -> _State:
@@ -97,7 +106,22 @@ class _State:
         vectors = np.asarray([r[3] for r in rows], dtype=np.float32).reshape(len(rows), -1 if rows else 0)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         chunks = {cid: (doc or "", meta or {}) for cid, doc, meta, _e in rows}
-        return cls(snap.version, snap.name, LexicalIndex.build(rows), vectors, chunks)
+        return cls(snap.version, snap.name, LexicalIndex.build(rows), vectors, chunks, snap.embedder, snap.chunking)
+
+    def calibrated(self, store: IndexStore, stamp: object) -> _State:
+        """This state with the calibration stored with the index (or the default), checked against the index."""
+        source, warning = "default", None
+        try:
+            text = store.calibration()
+            cal = Calibration.from_json(text) if text else DEFAULT
+            source = "index" if text else "default"
+        except ConfigError as exc:  # unreadable: serve with the default, and say why
+            cal, warning = DEFAULT, str(exc)
+        warning = warning or cal.mismatch(self.embedder, self.chunking)
+        if warning:
+            log.warning("index version %s: %s", self.version, warning)
+        return replace(self, calibration=cal, calibration_source=source, calibrated_at=stamp,
+                       calibration_warning=warning)
 
     def dense(self, vector: np.ndarray, n: int, week: int | None) -> list[tuple[str, float]]:
         """The n chunks nearest the unit vector (cosine), best first, within a week when one is given."""
@@ -128,12 +152,6 @@ class _Scoped:
     baseline: float  # mean cosine of the dense candidates
 
 
-@functools.lru_cache(maxsize=1)
-def plan_terms() -> frozenset[str]:
-    """Stems of the fields every week of the roadmap has (a question using them asks about the plan itself)."""
-    return frozenset(tokenize("weekend project projects deliverable deliverables goal goals milestone"))
-
-
 class Retriever:
     def __init__(self, store: IndexStore, embedder, *, refresh_seconds: float = 2.0, fusion: str = "weighted"):
         if fusion not in ("rrf", "weighted"):
@@ -157,11 +175,15 @@ class Retriever:
             current = self._state
             for attempt in (0, 1):  # a publish may drop the collection while it is read: re-read the pointer once
                 try:
-                    if current is not None and self.store.pointer().get("active") == current.name:
+                    pointer = self.store.pointer()
+                    stamp = pointer.get("calibrated_at")
+                    if current is not None and pointer.get("active") == current.name:
+                        if stamp != current.calibrated_at:  # refitted: same chunks, new numbers
+                            self._state = current.calibrated(self.store, stamp)
                         return False
                     snap = self.store.snapshot()
                     self.store.check_compatible(snap, self.embedder.name)  # vectors of another model: refuse
-                    self._state = _State.load(snap) if snap is not None else None
+                    self._state = _State.load(snap).calibrated(self.store, stamp) if snap is not None else None
                     return self._state is not current
                 except RoadmapAssistantError:
                     raise
@@ -175,6 +197,25 @@ class Retriever:
     @property
     def version(self) -> int | None:
         return self._state.version if self._state else None
+
+    @property
+    def calibration(self) -> Calibration:
+        """The calibration searches use now (the index's, or the default before one is loaded)."""
+        return self._state.calibration if self._state else DEFAULT
+
+    def index_settings(self) -> tuple[str, str]:
+        """(embedder, chunking) of the loaded index version."""
+        state = self._require()
+        return state.embedder, state.chunking
+
+    def calibration_status(self) -> dict:
+        """Where the calibration in use comes from, what it was fitted with, and a warning when it doesn't fit."""
+        state = self._state
+        cal = self.calibration
+        return {"source": state.calibration_source if state else "default", "embedder": cal.embedder,
+                "chunking": cal.chunking, "fitted_on": cal.fitted_on, "fitted_at": cal.fitted_at,
+                "matches": not (state and state.calibration_warning),
+                "warning": state.calibration_warning if state else None}
 
     def ready(self) -> bool:
         """True when a version with chunks is loaded (the store may be briefly unreachable meanwhile)."""
@@ -202,53 +243,58 @@ class Retriever:
 
     # ---- searching
     def search(self, question: str, week: int | None = None, top_k: int = 5, *, scope_week: bool = True,
-               mode: str = "hybrid") -> Retrieval:
-        """The top_k hits for a question; `mode` "dense" or "bm25" ranks by one list only (for evaluation)."""
+               mode: str = "hybrid", calibration: Calibration | None = None) -> Retrieval:
+        """The top_k hits for a question; `mode` "dense" or "bm25" ranks by one list only, and `calibration`
+        replaces the index's for this search (both for evaluation)."""
         if mode not in ("hybrid", "dense", "bm25"):
             raise ValueError(f"mode must be 'hybrid', 'dense' or 'bm25', not {mode!r}")
         state = self._require()
+        cal = calibration or state.calibration
         week = week if week is not None else detect_week(question)
-        text = strip_week(question) or question
+        text = strip_boilerplate(question) if cal.normalise else question
+        text = strip_week(text) or text
         t0 = time.perf_counter()
         vector = np.asarray(self.embedder.embed([text])[0], dtype=np.float32)
         t1 = time.perf_counter()
-        result = self._search(state, text, vector, week if scope_week else None, top_k, mode)
-        result.week = week
+        result = self._search(state, text, vector, week if scope_week else None, top_k, mode, cal)
+        result.week, result.version, result.query = week, state.version, text
         result.timings = {"embed": t1 - t0, "retrieve": time.perf_counter() - t1}
         return result
 
     def _search(self, state: _State, text: str, vector: np.ndarray, week: int | None, top_k: int,
-                mode: str) -> Retrieval:
+                mode: str, cal: Calibration) -> Retrieval:
         terms = list(dict.fromkeys(tokenize(text)))
-        whole = self._scope(state, terms, vector, None, top_k, mode)
+        whole = self._scope(state, terms, vector, None, top_k, mode, cal)
+        chosen, scope = whole, "all"
         if week is not None:
-            scoped = self._scope(state, terms, vector, week, top_k, mode, baseline=whole.baseline)
-            better_elsewhere = (whole.fit - scoped.fit > WIDEN_MARGIN and whole.hits
+            scoped = self._scope(state, terms, vector, week, top_k, mode, cal, baseline=whole.baseline)
+            better_elsewhere = (whole.fit - scoped.fit > cal.widen_margin and whole.hits
                                 and week not in whole.hits[0].meta.get("weeks", []))
-            # "What is week 6's weekend project?": the week's own roadmap text answers questions about its plan.
-            plan = (bool(plan_terms().intersection(terms)) and scoped.hits
-                    and scoped.hits[0].meta.get("url", "").startswith(f"roadmap.md#week-{week}"))
-            if plan:
-                return Retrieval(scoped.hits, week, "week", False, True, max(scoped.confidence, THRESHOLD), None,
-                                 signals=scoped.signals.vector())
-            if (scoped.fit >= THRESHOLD and not better_elsewhere) or scoped.fit >= whole.fit:
-                grounded = scoped.confidence >= THRESHOLD
-                where = None if grounded else _where(whole.hits or scoped.hits)
-                return Retrieval(scoped.hits, week, "week", False, grounded, scoped.confidence, where,
-                                 signals=scoped.signals.vector())
-        grounded = whole.confidence >= THRESHOLD
-        widened = week is not None
-        suggested = _where(whole.hits) if (widened or not grounded) else None
-        return Retrieval(whole.hits, week, "all", widened, grounded, whole.confidence, suggested,
-                         signals=whole.signals.vector())
+            if (scoped.fit >= cal.threshold and not better_elsewhere) or scoped.fit >= whole.fit:
+                chosen, scope = scoped, "week"
+        widened = week is not None and scope == "all"
+        grounded = chosen.confidence >= cal.threshold
+        kind, gap = answer_type.detect(text), None
+        if grounded and cal.evidence_share > 0 and kind in cal.evidence_kinds:
+            share = answer_type.evidence(kind, answer_type.key_terms(text), [h.text for h in chosen.hits])
+            if share < cal.evidence_share:  # the topic is there, the asked fact is not
+                grounded, gap = False, kind
+        if grounded:
+            suggested = _where(whole.hits) if widened else None
+        elif gap or whole.signals.dense >= cal.suggest_min:  # name a closest page only when one is close
+            suggested = _where(chosen.hits if gap else (whole.hits or chosen.hits))
+        else:
+            suggested = None
+        return Retrieval(chosen.hits, week, scope, widened, grounded, chosen.confidence, suggested,
+                         signals=chosen.signals.vector(), gap=gap, kind=kind)
 
     def _scope(self, state: _State, terms: list[str], vector: np.ndarray, week: int | None, top_k: int,
-               mode: str, baseline: float | None = None) -> _Scoped:
+               mode: str, cal: Calibration, baseline: float | None = None) -> _Scoped:
         """Search one scope; `baseline` is the whole index's mean candidate cosine (a week's few chunks give a
         poor mean of their own)."""
         n = max(CANDIDATES, 3 * top_k)
         dense = state.dense(vector, n, week)
-        lexical = state.lexical.search(terms, n, week=week)
+        lexical = state.lexical.search(terms, n, week=week, title_weight=cal.title_weight)
         if mode == "dense":
             fused = {cid: s for cid, s in dense}
         elif mode == "bm25":
@@ -256,7 +302,9 @@ class Retriever:
         elif self.fusion == "rrf":
             fused = fuse_rrf(dense, lexical)
         else:
-            fused = fuse_weighted(dense, lexical, alpha=DENSE_WEIGHT)
+            fused = fuse_weighted(dense, lexical, alpha=cal.dense_weight)
+        url_of = lambda cid: state.chunks[cid][1].get("url")  # noqa: E731
+        fused = page_support(fused, url_of, cal.page_weight)
         dmap, lmap = dict(dense), dict(lexical)
         ranked = [Hit(cid, state.chunks[cid][0], state.chunks[cid][1], s, dmap.get(cid), lmap.get(cid), [cid])
                   for cid, s in sorted(fused.items(), key=lambda kv: -kv[1])]
@@ -267,14 +315,13 @@ class Retriever:
         plan = [h.url.startswith(ROADMAP_URL) for h in hits]
         row = state.lexical.row
         words = [set().union(*(state.lexical.terms(row[i]) for i in h.ids)) for h in hits]
-        sig = signals(idf, [w for w, p in zip(words, plan) if not p], dense, lexical, baseline,
-                      lambda cid: state.chunks[cid][1].get("url"))
+        sig = signals(idf, [w for w, p in zip(words, plan) if not p], dense, lexical, baseline, url_of)
         if not hits:
             return _Scoped(hits, sig, 0.0, 0.0, baseline)
-        fit = conf = confidence(sig)
+        fit = conf = confidence(sig, cal)
         if week is not None and any(plan):  # the week's own roadmap section is evidence for staying in the week
             in_plan = coverage(idf, [w for w, p in zip(words, plan) if p])
-            fit = confidence(replace(sig, coverage=max(sig.coverage, in_plan)))
+            fit = confidence(replace(sig, coverage=max(sig.coverage, in_plan)), cal)
         return _Scoped(hits, sig, conf, fit, baseline)
 
 

@@ -1,8 +1,10 @@
 """The index in Chroma: versioned collections behind one atomic pointer.
 
     {prefix}-meta        its metadata is the pointer: {"active", "previous", "version", "embedder",
-                         "chunking", "updated_at"}; it also holds one item per version whose document is that
-                         version's ingest record (JSON: every page, its validators, hash and chunk ids)
+                         "chunking", "updated_at", "calibrated_at"}; it also holds one item per version whose
+                         document is that version's ingest record (JSON: every page, its validators, hash and
+                         chunk ids), the item "calibration" (`vectorstore.calibration`, JSON) once fitted, and
+                         small shared documents (`put_document`: the state of re-index runs)
     {prefix}-v000007     one version's chunks: ids, embeddings, documents, metadatas (cosine space)
 
 A re-index builds a new version (copying unchanged chunks with their embeddings, embedding only new text),
@@ -20,6 +22,7 @@ from typing import Any
 from errors import EmbedderMismatchError
 
 _PAGE = 1000  # Chroma batch size for get/add
+CALIBRATION_ID = "calibration"  # the meta collection's item holding the fitted calibration
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,17 @@ class IndexStore:
             updated_at=float(p.get("updated_at", 0.0)),
         )
 
+    def calibration(self) -> str | None:
+        """The stored calibration (JSON text, see `vectorstore.calibration`), or None when none was fitted."""
+        got = self._meta().get(ids=[CALIBRATION_ID], include=["documents"])
+        return got["documents"][0] if got["ids"] else None
+
+    def save_calibration(self, text: str) -> None:
+        """Store a calibration with the index and stamp the pointer, so running retrievers reload it."""
+        meta = self._meta()
+        meta.upsert(ids=[CALIBRATION_ID], documents=[text], embeddings=[[1.0]])
+        meta.modify(metadata={**self.pointer(), "calibrated_at": time.time()})
+
     def record(self, snap: Snapshot | None) -> dict:
         """The ingest record of a version ({} when there is none)."""
         if snap is None:
@@ -92,7 +106,16 @@ class IndexStore:
                 f"the index was built with chunking {snap.chunking!r}, not {chunking!r}: rebuild it with `python -m ingest --full`"
             )
 
+    def get_document(self, key: str) -> str | None:
+        """A shared document kept in the meta collection (None when there is none)."""
+        got = self._meta().get(ids=[key], include=["documents"])
+        return got["documents"][0] if got["ids"] else None
+
     # ---- writing
+    def put_document(self, key: str, text: str) -> None:
+        """Keep a small shared document in the meta collection, readable by every process on the store."""
+        self._meta().upsert(ids=[key], documents=[text], embeddings=[[1.0]])
+
     def new_version(self) -> tuple[int, Any]:
         version = int(self.pointer().get("version", 0)) + 1
         name = self.version_name(version)
@@ -116,6 +139,7 @@ class IndexStore:
                 "embedder": embedder,
                 "chunking": chunking,
                 "updated_at": time.time(),
+                **({"calibrated_at": old["calibrated_at"]} if "calibrated_at" in old else {}),
             }
         )
         self.cleanup()

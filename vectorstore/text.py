@@ -54,3 +54,39 @@ def _stem(word: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens without stopwords, stemmed ("Deploying models" -> ["deploy", "model"])."""
     return [_stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+# Learner boilerplate: the discourse around a question, not its content. Each pattern is a generic conversational
+# formula (greeting, "I'm on week N and", "I want to know", "can you explain", "quick question:", "thanks"), applied
+# at the start or end of the question only, never to a particular topic or wording of a question set.
+_LEAD = re.compile(
+    r"^(?:"
+    r"(?:hi|hello|hey)(?:\s+(?:there|all|everyone|team))?\s*[,!.:-]?\s+"
+    r"|(?:ok(?:ay)?|so|well|hmm+|um+)\s*[,!.:-]\s*"
+    r"|(?:quick|simple|short|dumb|silly|newbie|beginner|basic)\s+question\s*[:,.!-]?\s*(?:here\s*[:,.!-]?\s*)?"
+    r"|(?:i'?m|i\s+am|we'?re|we\s+are)\s+(?:currently\s+|now\s+|just\s+|still\s+)?"
+    r"(?:on|in|at|doing|working\s+(?:on|through)|going\s+through|studying|learning|reading)\b[^,;:?]*?"
+    r"(?:,\s*|\s+and\s+|\s+so\s+|\s*[;:.-]\s+)(?:(?:now\s+)?i\s+)?"
+    r"|(?:(?:and\s+)?(?:i|we)\s+)?(?:really\s+|just\s+)?(?:want|wanted|need|needed|would\s+like|'d\s+like|am\s+trying|"
+    r"'m\s+trying|have\s+to|hope|was\s+hoping)\s+to\s+(?:(?:know|understand|learn|figure\s+out|find\s+out|see|"
+    r"check|ask)\b(?:\s+(?:this|that|something|the\s+following|one\s+thing))?\s*[:.,-]?\s*)?"
+    r"|(?:and|but)\s+"
+    r"|(?:can|could|would|will)\s+(?:you|someone|anyone)\s+(?:please\s+)?(?:tell|show|explain(?:\s+to)?|help)\s+"
+    r"(?:me|us)\s+(?:(?:with|understand|know)\s+)?"
+    r"|(?:please\s+)?(?:tell|show|explain(?:\s+to)?)\s+(?:me|us)\s+"
+    r"|(?:do\s+you\s+know|any\s+idea|i\s+was\s+wondering|i\s+wonder|i'?m\s+wondering)\s*,?\s*"
+    r")", re.IGNORECASE)
+_TAIL = re.compile(r"(?:[\s,.!-]+(?:thanks|thank\s+you|thx|cheers|any\s+help\s+(?:is\s+)?appreciated)[\s!.]*"
+                   r"(?:in\s+advance[\s!.]*)?)$", re.IGNORECASE)
+
+
+def strip_boilerplate(question: str) -> str:
+    """The question without learner boilerplate around it ("I'm on week 1 and want to list every S3 key" ->
+    "list every S3 key"); the question itself when nothing would be left."""
+    text = " ".join(question.replace("’", "'").split())
+    while True:
+        shorter = _TAIL.sub("", _LEAD.sub("", text, count=1)).strip()
+        if shorter == text:
+            break
+        text = shorter
+    return text if len(text.split()) >= 2 else question.strip()

@@ -1,6 +1,6 @@
 """Admin endpoints, off unless `RA_ADMIN_TOKEN` is set (404 then; 401 without the right bearer token):
-start a background re-index and follow it, read the link-health table of the published version, and read
-the learners' feedback, newest first.
+start a re-index (a `python -m ingest` child process, `api.reindex`) and follow it from any worker or
+replica, read the link-health table of the published version, and read the learners' feedback, newest first.
 """
 from __future__ import annotations
 
@@ -11,28 +11,29 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import AdminDep, FeedbackDep, ReindexerDep, ServicesDep
-from api.reindex import ReindexRunning
 from api.schemas import ReindexIn, error_body
+from errors import IngestLockedError
 
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[AdminDep])
 
 
-@router.post("/reindex", status_code=202, summary="Start a re-index in the background (one at a time)")
+@router.post("/reindex", status_code=202, summary="Start a re-index in a child process (one at a time)")
 async def start_reindex(reindexer: ReindexerDep, body: Annotated[ReindexIn | None, Body()] = None) -> JSONResponse:
     try:
         run = await run_in_threadpool(reindexer.start, bool(body and body.full), bool(body and body.force))
-    except ReindexRunning as exc:
-        return JSONResponse(error_body(409, str(exc), id=exc.run_id), status_code=409)
-    return JSONResponse({"id": run.id, "status": run.status}, status_code=202,
-                        headers={"Location": f"/admin/reindex/{run.id}"})
+    except IngestLockedError as exc:
+        extra = {"id": exc.run_id} if exc.run_id else {}
+        return JSONResponse(error_body(409, str(exc), **extra), status_code=409)
+    return JSONResponse({"id": run["id"], "status": run["status"]}, status_code=202,
+                        headers={"Location": f"/admin/reindex/{run['id']}"})
 
 
-@router.get("/reindex/{run_id}", summary="A re-index run's status, progress and summary")
+@router.get("/reindex/{run_id}", summary="A re-index run's status, progress and summary (from any worker)")
 async def reindex_status(run_id: str, reindexer: ReindexerDep) -> dict:
-    run = reindexer.get(run_id)
+    run = await run_in_threadpool(reindexer.get, run_id)
     if run is None:
         raise HTTPException(404, f"no re-index run with id {run_id}")
-    return run.to_dict()
+    return run
 
 
 @router.get("/links", summary="Link health of the roadmap's links, from the published version")

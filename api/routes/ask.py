@@ -2,8 +2,9 @@
 embedding, Chroma and a model's rewrite are synchronous; a question about a week's plan is answered from the
 parsed roadmap instead, `api.plan`), then answer with the Answerer. The stream is
 Server-Sent Events: `meta`, then `token`s, then `answer` (the same JSON as /ask), then `done`; a failure after
-the stream has started is sent as an `error` event. The helpers here (`resolve`, `answer_turn`,
-`answer_payload`, `sse`) are shared with the OpenAI-compatible routes.
+the stream has started is sent as an `error` event. Reading and answering run in worker threads under a
+`CallScope` (`api.cancel`), so a model call is cancelled as soon as its client goes away. The helpers here
+(`resolve`, `answer_turn`, `answer_payload`, `sse`) are shared with the OpenAI-compatible routes.
 """
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from dataclasses import asdict, dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from api import conversation, plan
-from api.deps import ServicesDep, Services
+from api.cancel import CallScope, iterate_in_thread, until_disconnect
+from api.deps import ApiKeyOrWidgetDep, ServicesDep, Services
 from api.metrics import Stopwatch
 from api.roadmap_page import link_citations
 from api.routes.pages import roadmap_target
@@ -26,9 +27,9 @@ from api.served import require_week
 from errors import RoadmapAssistantError
 
 log = logging.getLogger("api.ask")
-router = APIRouter(tags=["ask"])
+router = APIRouter(tags=["ask"], dependencies=[ApiKeyOrWidgetDep])
 
-ERRORS = {400: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+ERRORS = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 408: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 STREAM_FAILED = "the answer could not be completed; please try again"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 TIMINGS = ("embed", "retrieve", "generate", "condense")
@@ -47,6 +48,13 @@ def resolve(services: Services, question: str, history: Sequence[conversation.Me
 
     return conversation.resolve(services.retriever, question, conversation.clean_history(history), week,
                                 top_k or services.settings.top_k, services.condenser, plan=planned)
+
+
+def answered_version(services: Services, retrieval) -> int | None:
+    """The index version an answer was made from: its search's (the background watcher may serve a newer one by
+    now), or, for a plan answer composed from the roadmap without a search, the version served."""
+    version = getattr(retrieval, "version", None)
+    return services.retriever.version if version is None else version
 
 
 def answer_payload(answer, version: int | None, timings: dict[str, float], query: str) -> dict:
@@ -77,7 +85,7 @@ def record(services: Services, answer, timings: dict[str, float], total: Stopwat
     services.metrics.answers.labels(mode=answer.mode, grounded=str(answer.grounded).lower()).inc()
     if services.questions is not None and resolved is not None:
         answer.log_id = services.questions.log(resolved.turn.question, answer, resolved.retrieval, total_ms, session,
-                                               channel, services.retriever.version, resolved.query)
+                                               channel, answered_version(services, resolved.retrieval), resolved.query)
 
 
 def answer_question(services: Services, resolved: conversation.Resolved) -> str:
@@ -122,15 +130,16 @@ def failure_message(exc: Exception) -> str:
 
 @router.post("/ask", response_model=AskOut, responses=ERRORS, summary="Answer a question with cited sources")
 async def ask(body: AskIn, services: ServicesDep, request: Request) -> dict:
-    done = await run_in_threadpool(answer_turn, services, body.question, body.week, body.top_k, body.messages(),
-                                   roadmap_target(services.settings, request), body.session)
-    return answer_payload(done.answer, services.retriever.version, done.timings, done.query)
+    done = await until_disconnect(request.receive, CallScope(), answer_turn, services, body.question, body.week,
+                                  body.top_k, body.messages(), roadmap_target(services.settings, request),
+                                  body.session)
+    return answer_payload(done.answer, answered_version(services, done.retrieval), done.timings, done.query)
 
 
 def stream_events(services: Services, resolved: conversation.Resolved, total: Stopwatch, target: str,
                   session: str | None = None) -> Iterator[str]:
     """The SSE body after retrieval (a sync generator: the server iterates it in its threadpool)."""
-    version = services.retriever.version
+    version = answered_version(services, resolved.retrieval)
     retrieval, timings = resolved.retrieval, dict(resolved.timings)
     yield sse("meta", {"week": retrieval.week, "scope": retrieval.scope, "widened": retrieval.widened,
                        "version": version, "query": resolved.query})
@@ -156,7 +165,8 @@ def stream_events(services: Services, resolved: conversation.Resolved, total: St
              response_class=StreamingResponse, summary="Answer a question, streamed as Server-Sent Events")
 async def ask_stream(body: AskIn, services: ServicesDep, request: Request) -> StreamingResponse:
     total = Stopwatch()
-    resolved = await run_in_threadpool(resolve, services, body.question, body.messages(), body.week, body.top_k)
-    return StreamingResponse(stream_events(services, resolved, total, roadmap_target(services.settings, request),
-                                           body.session),
+    resolved = await until_disconnect(request.receive, CallScope(), resolve, services, body.question, body.messages(),
+                                      body.week, body.top_k)
+    events = stream_events(services, resolved, total, roadmap_target(services.settings, request), body.session)
+    return StreamingResponse(iterate_in_thread(CallScope(), events),
                              media_type="text/event-stream", headers=SSE_HEADERS)

@@ -19,10 +19,10 @@ from dataclasses import asdict
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
+from api.cancel import CallScope, iterate_in_thread, until_disconnect
 from api.conversation import MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS, Message, Resolved
-from api.deps import Services, ServicesDep
+from api.deps import ApiKeyDep, Services, ServicesDep
 from api.metrics import Stopwatch
 from api.routes.ask import (ERRORS, SSE_HEADERS, answer_question, answer_turn, failure_message, finish, record,
                             resolve)
@@ -30,7 +30,7 @@ from api.routes.pages import roadmap_target
 from api.schemas import MAX_QUESTION_CHARS, MODEL_NAME, ChatIn
 
 log = logging.getLogger("api.openai")
-router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+router = APIRouter(prefix="/v1", tags=["openai-compatible"], dependencies=[ApiKeyDep])
 
 
 def sources_block(citations) -> str:
@@ -74,8 +74,8 @@ async def chat_completions(body: ChatIn, services: ServicesDep, request: Request
     target = roadmap_target(services.settings, request)
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     if not body.stream:
-        done = await run_in_threadpool(answer_turn, services, question, body.week, body.top_k, history, target,
-                                       body.session, "v1")
+        done = await until_disconnect(request.receive, CallScope(), answer_turn, services, question, body.week,
+                                      body.top_k, history, target, body.session, "v1")
         answer = done.answer
         return {
             "id": cid, "object": "chat.completion", "created": created, "model": MODEL_NAME,
@@ -86,8 +86,10 @@ async def chat_completions(body: ChatIn, services: ServicesDep, request: Request
             "query": done.query,
         }
     total = Stopwatch()
-    resolved = await run_in_threadpool(resolve, services, question, history, body.week, body.top_k)
-    return StreamingResponse(chunks(services, resolved, total, target, cid, created, body.session),
+    resolved = await until_disconnect(request.receive, CallScope(), resolve, services, question, history, body.week,
+                                      body.top_k)
+    events = chunks(services, resolved, total, target, cid, created, body.session)
+    return StreamingResponse(iterate_in_thread(CallScope(), events),
                              media_type="text/event-stream", headers=SSE_HEADERS)
 
 

@@ -9,12 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ServicesDep
+from api.deps import ApiKeyOrWidgetDep, ServicesDep
 from api.schemas import ErrorOut, QuizCheckIn
 from api.study import MAX_COUNT
 from ingest.roadmap import Roadmap
 
-router = APIRouter(tags=["study"])
+router = APIRouter(tags=["study"], dependencies=[ApiKeyOrWidgetDep])  # its quizzes may call the model
 ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
 
 

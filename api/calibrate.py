@@ -1,0 +1,322 @@
+"""Fit the retrieval calibration on the dev set with k-fold cross-validation, and store it with the index.
+
+    python -m api.calibrate [--dev FILE...] [--offtopic eval/offtopic_questions.jsonl] [--folds 5]
+                            [--save] [--ablation bench/ablation.md] [--json out.json]
+
+One fit, on a set of training questions, goes in three steps, each a search over a small grid run through the
+real Retriever (question vectors are embedded once and remembered):
+1. retrieval: the fusion weight, the BM25 title/section weight and the page-support weight that give the best
+   MRR@10 on the questions with gold URLs;
+2. abstention model: a class-balanced logistic regression with non-negative weights over the whole-index signals
+   (`vectorstore.ranking.Signals`), the unanswerable questions being the negatives;
+3. decisions: the confidence threshold, the widening margin and the answer-type evidence share that make the
+   most unanswerable questions abstain while at most `MAX_ANSWERABLE_ABSTAIN` of the answerable ones do (then
+   the best MRR), and the closeness (best cosine) a question needs before a closest week or page is named, fitted
+   to tell the dev questions (all on the roadmap's topics) from the off-topic ones.
+Questions the plan route (`api.plan`) answers from the roadmap are left out of the fit: they are never searched.
+Cross-validation fits on k-1 folds (stratified by kind, fixed seed) and measures the held-out fold the way
+`POST /ask` answers it (plan route, retriever, extractive Answerer), so every reported dev figure is on questions
+the numbers were not fitted on. The final calibration is then fitted on the whole dev set; `--save` stores it
+with the index the settings point at (the retrievers serving it pick it up within seconds). `--ablation` runs the cross-validation once per retrieval variant and
+writes the table. The test set is never read here.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from api.evaluate import DEV, LABELS, Harness, _fmt, load_questions, markdown, score_ranking, summarise
+from vectorstore import answer_type
+from vectorstore.calibration import DEFAULT, Calibration
+
+OFFTOPIC = Path("eval/offtopic_questions.jsonl")
+MAX_ANSWERABLE_ABSTAIN = 0.06   # the abstention fit's budget on the training folds (the goal is <= 8% on new data)
+GRID = {
+    "dense_weight": (0.3, 0.4, 0.5, 0.6),
+    "title_weight": (0.0, 0.5, 1.0, 2.0),
+    "page_weight": (0.0, 0.15, 0.3, 0.5),
+    "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
+    "widen_margin": (0.15, 0.3, 0.6),
+    "evidence_share": (0.0, 0.1, 0.2, 0.34, 0.5),
+    "evidence_kinds": (("price", "number", "duration", "date", "version"), ("price", "duration", "date", "version"),
+                       ("price", "date", "version"), ("date", "version")),
+}
+
+
+# ---------------------------------------------------------------- the logistic model
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 5000,
+                 monotone: bool = True) -> tuple[np.ndarray, float]:
+    """Class-balanced logistic regression by gradient descent on standardised features; weights in raw units.
+    `monotone` keeps every weight >= 0 (projected gradient): each signal measures support for an answer, so more
+    of it never lowers the confidence (correlated signals otherwise get opposite signs that don't generalise)."""
+    mu, sd = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = (x - mu) / sd
+    sample = np.where(y == 1, 0.5 / max(1, y.sum()), 0.5 / max(1, (1 - y).sum()))
+    w, b = np.zeros(x.shape[1]), 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(z @ w + b)))
+        g = sample * (p - y)
+        w -= 0.5 * (z.T @ g + l2 * w)
+        if monotone:
+            w = np.maximum(w, 0.0)
+        b -= 0.5 * g.sum()
+    return w / sd, float(b - (w / sd) @ mu)
+
+
+# ---------------------------------------------------------------- folds
+def folds(questions: list[dict], k: int, seed: int = 0) -> list[list[int]]:
+    """k folds of question indices, stratified by kind (each fold gets its share of every kind), fixed seed."""
+    rng = random.Random(seed)
+    out: list[list[int]] = [[] for _ in range(k)]
+    by_kind: dict[str, list[int]] = {}
+    for i, q in enumerate(questions):
+        by_kind.setdefault(q.get("kind", "answerable"), []).append(i)
+    n = 0
+    for kind in sorted(by_kind):
+        idx = by_kind[kind]
+        rng.shuffle(idx)
+        for i in idx:
+            out[n % k].append(i)
+            n += 1
+    return [sorted(f) for f in out]
+
+
+# ---------------------------------------------------------------- one fit
+@dataclass
+class Space:
+    """Which values each fitted number may take (a variant of the ablation fixes some of them)."""
+
+    dense_weight: tuple = GRID["dense_weight"]
+    title_weight: tuple = GRID["title_weight"]
+    page_weight: tuple = GRID["page_weight"]
+    threshold: tuple = GRID["threshold"]
+    widen_margin: tuple = GRID["widen_margin"]
+    evidence_share: tuple = GRID["evidence_share"]
+    evidence_kinds: tuple = GRID["evidence_kinds"]
+    normalise: bool = True
+
+
+class Fitter:
+    """Runs questions through the harness's retriever under many calibrations, remembering what it has run."""
+
+    def __init__(self, harness: Harness, questions: list[dict], offtopic: list[dict], k: int = 5):
+        self.h, self.questions, self.offtopic, self.k = harness, questions, offtopic, k
+        self._memo: dict[tuple, list] = {}
+        # questions the plan route answers from the roadmap are never searched: they don't fit retrieval
+        self.planned = {i for i, q in enumerate(questions) if harness.planned(q["question"], q.get("week"))}
+
+    def search(self, cal: Calibration, i: int, *, top_k: int, scope_week: bool = True):
+        key = (cal, i, top_k, scope_week)
+        if key not in self._memo:
+            q = self.questions[i]
+            self._memo[key] = self.h.retriever.search(q["question"], week=q.get("week") if scope_week else None,
+                                                      top_k=top_k, scope_week=scope_week, calibration=cal)
+        return self._memo[key]
+
+    def mrr(self, cal: Calibration, idx: list[int]) -> float:
+        gold = [i for i in idx if self.questions[i].get("gold_urls")]
+        return float(np.mean([score_ranking([h.url for h in self.search(cal, i, top_k=10).hits],
+                                            self.questions[i]["gold_urls"], self.k)["mrr@10"] for i in gold]))
+
+    def share(self, r) -> float:
+        """The answer-type evidence share of a retrieval's hits (1.0 when there are no hits)."""
+        if not r.hits:
+            return 1.0
+        key = (id(r), "share")
+        if key not in self._memo:
+            self._memo[key] = (answer_type.evidence(r.kind, answer_type.key_terms(r.query), [h.text for h in r.hits]), r)
+        return self._memo[key][0]
+
+    def decisions(self, cal: Calibration, idx: list[int], gates: list[tuple[float, tuple]]) -> list[tuple]:
+        """For each evidence gate (share, kinds): (recall of abstaining on unanswerable, share of answerable that
+        abstain, MRR@5) on these questions, searched once with the gate off and gated after."""
+        runs = [(self.search(cal, i, top_k=self.k), self.questions[i]) for i in idx]
+        out = []
+        for e, kinds in gates:
+            abstained = [(not r.grounded or (e > 0 and r.kind in kinds and self.share(r) < e),
+                          q.get("kind") == "unanswerable") for r, q in runs]
+            unans = [a for a, u in abstained if u]
+            ans = [a for a, u in abstained if not u]
+            mrr = [score_ranking([h.url for h in r.hits], q["gold_urls"], self.k)["mrr@10"]
+                   for r, q in runs if q.get("gold_urls")]
+            out.append((float(np.mean(unans)) if unans else 0.0, float(np.mean(ans)) if ans else 0.0,
+                        float(np.mean(mrr)) if mrr else 0.0))
+        return out
+
+    def fit(self, idx: list[int], space: Space, log: Callable[[str], None] = lambda _m: None) -> Calibration:
+        idx = [i for i in idx if i not in self.planned]
+        base = DEFAULT.with_(normalise=space.normalise, evidence_share=0.0)
+        # 1. retrieval weights, by MRR (ties: the earlier, simpler value)
+        best = max(itertools.product(space.dense_weight, space.title_weight, space.page_weight),
+                   key=lambda p: round(self.mrr(base.with_(dense_weight=p[0], title_weight=p[1], page_weight=p[2]),
+                                                idx), 4))
+        cal = base.with_(dense_weight=best[0], title_weight=best[1], page_weight=best[2])
+        log(f"  retrieval: dense {best[0]}, title {best[1]}, page {best[2]}")
+        # 2. the abstention model on whole-index signals
+        rows = [(self.search(cal, i, top_k=self.k, scope_week=False).signals, self.questions[i].get("kind"))
+                for i in idx]
+        x = np.array([s for s, _k in rows], dtype=float)
+        y = np.array([k != "unanswerable" for _s, k in rows], dtype=float)
+        w, b = fit_logistic(x, y)
+        cal = cal.with_(weights=tuple(round(float(v), 4) for v in w), bias=round(b, 4))
+        # 3. threshold, widening margin and evidence share: most abstentions within the budget, then best MRR
+        options = []
+        gates = [(0.0, ())] + [(e, kinds) for e in space.evidence_share if e for kinds in space.evidence_kinds]
+        for t, m in itertools.product(space.threshold, space.widen_margin):
+            c = cal.with_(threshold=t, widen_margin=m)
+            for (e, kinds), (recall, abstain, mrr) in zip(gates, self.decisions(c, idx, gates)):
+                ok = abstain <= MAX_ANSWERABLE_ABSTAIN
+                options.append(((ok, recall if ok else -abstain, round(mrr, 4), -e, -abs(m - DEFAULT.widen_margin)),
+                                c.with_(evidence_share=e, evidence_kinds=kinds or DEFAULT.evidence_kinds)))
+        cal = max(options, key=lambda o: o[0])[1]
+        log(f"  decisions: threshold {cal.threshold}, widen {cal.widen_margin}, evidence {cal.evidence_share} "
+            f"on {', '.join(cal.evidence_kinds)}")
+        return cal.with_(suggest_min=self.fit_closeness(cal, idx))
+
+    def fit_closeness(self, cal: Calibration, idx: list[int]) -> float:
+        """The best-cosine cut that best tells the (on-topic) dev questions from the off-topic ones, balanced."""
+        if not self.offtopic:
+            return 0.0
+        near = [self.search(cal, i, top_k=self.k, scope_week=False).signals[0] for i in idx]
+        far = [self.h.retriever.search(q["question"], top_k=self.k, calibration=cal).signals[0]
+               for q in self.offtopic]
+        cuts = sorted(set(near) | set(far))
+        score = lambda c: np.mean([v >= c for v in near]) + np.mean([v < c for v in far])  # noqa: E731
+        best = max(cuts, key=score)
+        lower = max((v for v in far if v < best), default=best)  # the middle of the gap, not its edge
+        return round((best + lower) / 2, 4)
+
+    def heldout(self, cal: Calibration, idx: list[int]) -> list[dict]:
+        """The held-out questions run through the retriever and the answerer with this calibration."""
+        qs = [self.questions[i] for i in idx]
+        return self.h.run(qs, self.k, calibration=cal)
+
+
+def cross_validate(fitter: Fitter, space: Space, k: int, log: Callable[[str], None]) -> tuple[list[dict], list]:
+    """Held-out rows of every fold (fitted on the other folds), and the calibrations fitted."""
+    rows, fitted = [], []
+    for n, test in enumerate(folds(fitter.questions, k)):
+        train = [i for i in range(len(fitter.questions)) if i not in set(test)]
+        log(f"fold {n + 1}/{k}: fitting on {len(train)}, measuring {len(test)}")
+        cal = fitter.fit(train, space, log)
+        fitted.append(cal)
+        rows += fitter.heldout(cal, test)
+    return rows, fitted
+
+
+_PREAMBLES = ("I'm on week {week} and I want to know: {q}", "Hi! Quick question: {q}",
+              "I'm working through the roadmap and I need to understand this. {q}", "{q} Thanks in advance!",
+              "I'm studying week {week} now, and can you tell me {q_}", "{q}")
+
+
+def learner_phrased(questions: list[dict]) -> list[dict]:
+    """The questions wrapped in generic learner boilerplate (greetings, "I'm on week N and ...", thanks), one
+    preamble after another: a dev variant that measures query normalisation (the dev questions carry none)."""
+    out = []
+    for n, q in enumerate(questions):
+        text, week = q["question"], q.get("week")
+        options = [p for p in _PREAMBLES if week is not None or "{week}" not in p]
+        preamble = options[n % len(options)]
+        out.append({**q, "question": preamble.format(q=text, q_=text[:1].lower() + text[1:], week=week)})
+    return out
+
+
+VARIANTS = {  # the ablation: each retrieval change alone and together, all other numbers fitted as usual
+    "none of the changes": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False),
+    "+ BM25 title/section field": Space(page_weight=(0.0,), evidence_share=(0.0,), normalise=False),
+    "+ page support": Space(title_weight=(0.0,), evidence_share=(0.0,), normalise=False),
+    "+ query normalisation": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,)),
+    "+ answer-type evidence check": Space(title_weight=(0.0,), page_weight=(0.0,), normalise=False),
+    "all": Space(),
+}
+
+
+ABLATION_COLUMNS = ("hit@k", "mrr@10", "ndcg@10", "abstain_recall", "answerable_abstain", "abstain_precision",
+                    "keyfact_all", "widened_xweek")
+CHOSEN = ("dense_weight", "title_weight", "page_weight", "threshold", "evidence_share")
+
+
+def ablation_table(results: dict[str, dict], k: int) -> str:
+    """One row per variant: its cross-validated dev figures, and the values the folds chose."""
+    short = {"abstain_recall": "unanswerable abstain", "answerable_abstain": "answerable abstain",
+             "abstain_precision": "abstention precision", "keyfact_all": "key facts (all)",
+             "widened_xweek": "cross-week widened"}
+    head = ["variant", *(short.get(m, LABELS[m].format(k=k)) for m in ABLATION_COLUMNS), "chosen per fold"]
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for name, r in results.items():
+        cv = r["cv"]
+        chosen = "; ".join(f"{c.split('_')[0]} {'/'.join(f'{f[c]:g}' for f in r['folds'])}" for c in CHOSEN)
+        lines.append(f"| {name} | " + " | ".join(_fmt(cv.get(m)) for m in ABLATION_COLUMNS) + f" | {chosen} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m api.calibrate", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--dev", type=Path, nargs="+", default=list(DEV),
+                    help="the dev question set (JSONL files; default: eval/questions.jsonl and eval/questions_nearmiss.jsonl)")
+    ap.add_argument("--offtopic", type=Path, default=OFFTOPIC,
+                    help="questions on nothing the roadmap covers, for the closeness cut (JSONL; optional)")
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--k", type=int, default=5)
+    ap.add_argument("--save", action="store_true", help="store the calibration fitted on the whole dev set with the index")
+    ap.add_argument("--ablation", type=Path, help="cross-validate every retrieval variant and write the table here")
+    ap.add_argument("--json", type=Path, help="also write the fitted calibrations and the CV figures as JSON")
+    args = ap.parse_args(argv)
+
+    from errors import RoadmapAssistantError
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    try:
+        questions = load_questions(*args.dev)
+        offtopic = load_questions(args.offtopic) if args.offtopic.is_file() else []
+        harness = Harness.open()
+        fitter = Fitter(harness, questions, offtopic, args.k)
+        t0 = time.perf_counter()
+        results: dict[str, dict] = {}
+        runs = [(name, space, fitter) for name, space in (VARIANTS.items() if args.ablation else [("all", Space())])]
+        if args.ablation:  # query normalisation has nothing to remove from the dev questions as written
+            phrased = Fitter(harness, learner_phrased(questions), offtopic, args.k)
+            runs += [(f"{name}, learner-phrased dev", VARIANTS[name], phrased)
+                     for name in ("none of the changes", "+ query normalisation", "all")]
+        for name, space, on in runs:
+            log(f"== {name}")
+            rows, fitted = cross_validate(on, space, args.folds, log)
+            results[name] = {"cv": summarise(rows), "folds": [asdict(c) for c in fitted]}
+        final = fitter.fit(list(range(len(questions))), Space(), log)
+        status = harness.retriever.calibration_status()
+        embedder, chunking = harness.retriever.index_settings()
+        final = final.with_(embedder=embedder, chunking=chunking, fitted_on=f"{' + '.join(map(str, args.dev))} ({len(questions)} questions"
+                            f"{f', {len(offtopic)} off-topic' if offtopic else ''}), {args.folds}-fold CV in bench/ablation.md",
+                            fitted_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        if args.save:
+            harness.retriever.store.save_calibration(final.to_json())
+    except (RoadmapAssistantError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    columns = {name: r["cv"] for name, r in results.items()}
+    print(f"dev: {' + '.join(map(str, args.dev))}, {len(questions)} questions, {args.folds}-fold cross-validation "
+          f"({time.perf_counter() - t0:.0f} s); index built with {embedder}, {chunking}; was serving the "
+          f"{status['source']} calibration")
+    print(markdown({f"dev CV: {n}": c for n, c in columns.items()}, args.k))
+    print("fitted on the whole dev set:", json.dumps(asdict(final)))
+    print("stored with the index" if args.save else "not stored (add --save to store it with the index)")
+    if args.ablation:
+        args.ablation.write_text(ablation_table(results, args.k), encoding="utf-8")
+    if args.json:
+        args.json.write_text(json.dumps({"final": asdict(final), "results": results}, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

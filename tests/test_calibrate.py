@@ -1,0 +1,73 @@
+"""Tests for api/calibrate.py: the logistic fit, stratified folds, and the command end to end over a tiny on-disk
+index built with the real embedder: a cross-validated fit stored with the index and picked up by a retriever."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from api.calibrate import fit_logistic, folds, learner_phrased, main
+from tests.test_evaluate import CHUNKS, MODEL_DIR, QUESTIONS
+from vectorstore.calibration import Calibration
+from vectorstore.client import open_client
+from vectorstore.embeddings import OnnxEmbedder
+from vectorstore.retrieve import Retriever
+from vectorstore.store import IndexStore, add_chunks
+
+
+def test_fit_logistic_separates_two_classes():
+    """The fitted weights, given back in raw feature units, score every positive above every negative."""
+    rng = np.random.default_rng(0)
+    x = np.vstack([rng.normal([0.6, 0.5], 0.05, (30, 2)), rng.normal([0.3, 0.1], 0.05, (8, 2))])
+    y = np.array([1.0] * 30 + [0.0] * 8)
+    w, b = fit_logistic(x, y)
+    z = x @ w + b
+    assert z[:30].min() > 0 > z[30:].max()
+    flipped = x * [1, -1]  # the second feature now speaks against the positives: its weight stays at 0
+    w, b = fit_logistic(flipped, y)
+    assert w[1] == 0 and w[0] > 0
+    assert fit_logistic(flipped, y, monotone=False)[0][1] < 0
+
+
+def test_folds_are_stratified_disjoint_and_stable():
+    """Every question is in exactly one fold, each kind is spread evenly, and the split never changes."""
+    qs = [{"kind": "answerable"}] * 20 + [{"kind": "unanswerable"}] * 5 + [{"kind": "cross_week"}] * 3
+    split = folds(qs, 5)
+    assert sorted(i for f in split for i in f) == list(range(len(qs)))
+    assert all(sum(qs[i]["kind"] == "unanswerable" for i in f) == 1 for f in split)
+    assert split == folds(qs, 5) and split != folds(qs, 5, seed=1)
+
+
+def test_learner_phrased_wraps_questions_in_boilerplate_only():
+    """The learner-phrased variant keeps each question whole inside generic boilerplate, its week where it has one."""
+    qs = [{"question": "What does dvc add do?", "week": 9}, {"question": "What is a Pod?", "week": None}] * 3
+    phrased = learner_phrased(qs)
+    assert [q["week"] for q in phrased] == [q["week"] for q in qs]
+    assert any(q["question"] != o["question"] for q, o in zip(phrased, qs))
+    assert all(o["question"].lower()[1:] in q["question"].lower() for q, o in zip(phrased, qs))
+    assert not any("week None" in q["question"] for q in phrased)
+
+
+def test_calibrate_command_fits_and_stores_with_the_index(tmp_path, monkeypatch, capsys):
+    """`--save` stores a calibration fitted for this index's embedder and chunking; a retriever then uses it."""
+    client = open_client(tmp_path / "data")
+    store = IndexStore(client, "roadmap")
+    version, col = store.new_version()
+    embedder = OnnxEmbedder(MODEL_DIR)
+    add_chunks(col, [c[0] for c in CHUNKS], [c[1] for c in CHUNKS], [c[2] for c in CHUNKS],
+               embedder.embed([c[1] for c in CHUNKS]).tolist())
+    store.publish(version, col, {"pages": {}}, embedder=embedder.name, chunking="tiny-v1")
+    dev, off = tmp_path / "dev.jsonl", tmp_path / "off.jsonl"
+    dev.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS * 2))
+    off.write_text(json.dumps({"question": "Who painted the Mona Lisa?", "kind": "offtopic"}) + "\n")
+    monkeypatch.setenv("RA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RA_EMBEDDING_MODEL_DIR", str(MODEL_DIR))
+    assert main(["--dev", str(dev), "--offtopic", str(off), "--folds", "2", "--save"]) == 0
+    printed = capsys.readouterr().out
+    assert "dev CV: all" in printed and "stored with the index" in printed
+    stored = Calibration.from_json(store.calibration())
+    assert stored.embedder == embedder.name and stored.chunking == "tiny-v1" and stored.fitted_at
+    assert 0 < stored.threshold < 1 and stored.suggest_min > 0
+    retriever = Retriever(store, embedder)
+    assert retriever.ready() and retriever.calibration == stored
+    assert retriever.calibration_status()["source"] == "index" and retriever.calibration_status()["matches"]

@@ -1,0 +1,77 @@
+"""The retriever's fitted numbers, which belong to the index they were fitted on.
+
+`Calibration` holds every weight and threshold retrieval uses: the fusion weight, the BM25 title/section field
+boost, how much agreeing passages of one page lift it, the abstention model (a logistic over
+`vectorstore.ranking.Signals`), its threshold, the widening margin, the answer-type evidence check and the
+closeness a question needs before a closest week or page is named. It also records what it was fitted with: the
+index's embedder and chunking, the question file, when.
+
+It is stored with the index (`IndexStore.save_calibration`: an item of the `{prefix}-meta` collection, so it works
+with a Chroma server too) and refitted with `python -m api.calibrate` (see there). Without a stored one the
+retriever uses `DEFAULT`, shipped here. Either way, when the calibration was fitted for another embedder or
+chunking than the index it serves, `mismatch()` says so; the retriever logs it and /readyz and /metrics show it.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, replace
+
+from errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Calibration:
+    # Field defaults: `python -m api.calibrate` on the mirror index (onnx MiniLM, heading-v1:200/24), dev =
+    # eval/questions.jsonl + eval/questions_nearmiss.jsonl (+ eval/offtopic_questions.jsonl for suggest_min), with its
+    # 5-fold cross-validation in bench/ablation.md. A stored calibration missing a field takes the default here.
+    dense_weight: float = 0.5          # fusion: share of the normalised cosine (BM25 gets the rest)
+    title_weight: float = 0.0          # BM25 over title + section path, added to the body's BM25 with this weight
+    page_weight: float = 0.0           # each passage gains this share of its page's best other passage
+    normalise: bool = True             # drop learner boilerplate ("I'm on week 1 and want to ...") from the query
+    weights: tuple[float, ...] = (3.2712, 8.7771, 0.0, 1.629, 1.0716)  # logistic over Signals.vector(), all >= 0
+    bias: float = -5.1229
+    threshold: float = 0.3             # confidence at or above it: grounded
+    widen_margin: float = 0.3          # widen when the whole index fits this much better than the week
+    evidence_share: float = 0.34       # answer-type check: min share of key terms near a fact of the asked kind (0: off)
+    evidence_kinds: tuple[str, ...] = ("date", "version")  # the asked kinds the check applies to
+    suggest_min: float = 0.3507        # best cosine a question needs before a closest week/page is named
+    embedder: str = ""                 # what it was fitted with ("" : unknown)
+    chunking: str = ""
+    fitted_on: str = ""
+    fitted_at: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Calibration:
+        """Read a stored calibration; unknown keys are ignored, a missing key takes the default."""
+        try:
+            data = json.loads(text)
+            known = {f.name: f for f in fields(cls)}
+            values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+            cal = cls(**values)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"the stored calibration cannot be read ({exc}): refit it with `python -m api.calibrate`") from exc
+        if len(cal.weights) != 5:
+            raise ConfigError("the stored calibration has the wrong number of weights: refit it with `python -m api.calibrate`")
+        return cal
+
+    def mismatch(self, embedder: str, chunking: str) -> str | None:
+        """Why this calibration does not fit an index built with `embedder` and `chunking` (None when it does)."""
+        wrong = [f"{what} {mine!r} (the index: {theirs!r})" for what, mine, theirs in
+                 (("embedder", self.embedder, embedder), ("chunking", self.chunking, chunking))
+                 if mine and theirs and mine != theirs]
+        if not wrong:
+            return None
+        return (f"the retrieval calibration was fitted with {' and '.join(wrong)}: its thresholds may not hold; "
+                "refit it with `python -m api.calibrate`")
+
+    def with_(self, **changes) -> Calibration:
+        return replace(self, **changes)
+
+
+DEFAULT = Calibration(embedder="onnx:all-MiniLM-L6-v2", chunking="heading-v1:200/24",
+                      fitted_on="eval/questions.jsonl + eval/questions_nearmiss.jsonl (183 questions, 24 off-topic), "
+                                "5-fold CV in bench/ablation.md",
+                      fitted_at="2026-11-28T18:50:04Z")

@@ -13,14 +13,15 @@ import pytest
 from api.app import create_app
 from tests.logs import TOKEN, ask, insights, own_index, rows
 from tests.servers import serve
-from tests.test_widget import ARGS, CHROMIUM, open_widget
+from tests.browser import chromium, needs_chromium
+from tests.test_widget import open_widget
 from tests.test_widget import ask as ask_in_widget
 
 SHOTS = Path(__file__).resolve().parents[1] / "test-output" / "admin"
 XSS = '<img src=x onerror="window.__xss=1"> how do I embed html in a question?'
 PARAPHRASES = ["How do I set up alerts in Grafana?", "configuring grafana alert rules and notifications"]
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +34,8 @@ def service(fixture_index, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(service):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

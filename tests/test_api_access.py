@@ -21,6 +21,7 @@ from starlette.routing import Route
 from api.app import create_app
 from api.auth import ApiKeyGuard, KeyPolicy
 from api.limits import TokenBucket, client_key
+from tests.browser import chromium, needs_chromium
 from tests.servers import free_port, serve
 from vectorstore.cpus import cgroup_quota, usable_cpus
 from vectorstore.embeddings import make_embedder
@@ -245,32 +246,24 @@ def test_docs_assets_are_served_by_the_app(api):
         assert "cdn" not in html.lower() and "fonts.googleapis" not in html
 
 
-@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium")
+@needs_chromium
 def test_docs_render_in_a_browser_without_internet(api):
     """In Chromium with every request outside the service blocked, Swagger UI renders the API's operations."""
-    from playwright.sync_api import sync_playwright
-
-    from tests.test_widget import ARGS, CHROMIUM
-
     outside: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            page = browser.new_page()
+    with chromium() as browser:
+        page = browser.new_page()
 
-            def only_local(route):
-                if route.request.url.startswith(api):
-                    route.continue_()
-                else:
-                    outside.append(route.request.url)
-                    route.abort()
+        def only_local(route):
+            if route.request.url.startswith(api):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
 
-            page.route("**/*", only_local)
-            page.goto(f"{api}/docs")
-            page.wait_for_selector(".opblock-summary-path[data-path=\"/ask/stream\"]", timeout=30_000)
-            assert page.locator(".swagger-ui .info .title").inner_text().startswith("roadmap-assistant")
-        finally:
-            browser.close()
+        page.route("**/*", only_local)
+        page.goto(f"{api}/docs")
+        page.wait_for_selector(".opblock-summary-path[data-path=\"/ask/stream\"]", timeout=30_000)
+        assert page.locator(".swagger-ui .info .title").inner_text().startswith("roadmap-assistant")
     assert outside == []
 
 

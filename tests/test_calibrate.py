@@ -7,12 +7,9 @@ import json
 import numpy as np
 
 from api.calibrate import fit_logistic, folds, learner_phrased, main
-from tests.test_evaluate import CHUNKS, MODEL_DIR, QUESTIONS
+from tests.test_evaluate import MODEL_DIR, QUESTIONS, publish_tiny_index
 from vectorstore.calibration import Calibration
-from vectorstore.client import open_client
-from vectorstore.embeddings import OnnxEmbedder
 from vectorstore.retrieve import Retriever
-from vectorstore.store import IndexStore, add_chunks
 
 
 def test_fit_logistic_separates_two_classes():
@@ -50,13 +47,7 @@ def test_learner_phrased_wraps_questions_in_boilerplate_only():
 
 def test_calibrate_command_fits_and_stores_with_the_index(tmp_path, monkeypatch, capsys):
     """`--save` stores a calibration fitted for this index's embedder and chunking; a retriever then uses it."""
-    client = open_client(tmp_path / "data")
-    store = IndexStore(client, "roadmap")
-    version, col = store.new_version()
-    embedder = OnnxEmbedder(MODEL_DIR)
-    add_chunks(col, [c[0] for c in CHUNKS], [c[1] for c in CHUNKS], [c[2] for c in CHUNKS],
-               embedder.embed([c[1] for c in CHUNKS]).tolist())
-    store.publish(version, col, {"pages": {}}, embedder=embedder.name, chunking="tiny-v1")
+    store, embedder = publish_tiny_index(tmp_path / "data", chunking="tiny-v1")
     dev, off = tmp_path / "dev.jsonl", tmp_path / "off.jsonl"
     dev.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS * 2))
     off.write_text(json.dumps({"question": "Who painted the Mona Lisa?", "kind": "offtopic"}) + "\n")

@@ -99,15 +99,20 @@ QUESTIONS = [
 ]
 
 
-def test_evaluate_command_end_to_end(tmp_path, monkeypatch, capsys):
-    """Dev and test side by side over a tiny index: the table, the markdown report and the JSON, scored right."""
-    client = open_client(tmp_path / "data")
-    store = IndexStore(client, "roadmap")
+def publish_tiny_index(data_dir, chunking: str) -> tuple[IndexStore, OnnxEmbedder]:
+    """CHUNKS embedded with the real model and published as version 1 of an on-disk index in data_dir."""
+    store = IndexStore(open_client(data_dir), "roadmap")
     version, col = store.new_version()
     embedder = OnnxEmbedder(MODEL_DIR)
     add_chunks(col, [c[0] for c in CHUNKS], [c[1] for c in CHUNKS], [c[2] for c in CHUNKS],
                embedder.embed([c[1] for c in CHUNKS]).tolist())
-    store.publish(version, col, {"pages": {}}, embedder=embedder.name, chunking="test")
+    store.publish(version, col, {"pages": {}}, embedder=embedder.name, chunking=chunking)
+    return store, embedder
+
+
+def test_evaluate_command_end_to_end(tmp_path, monkeypatch, capsys):
+    """Dev and test side by side over a tiny index: the table, the markdown report and the JSON, scored right."""
+    publish_tiny_index(tmp_path / "data", chunking="test")
     dev, test = tmp_path / "dev.jsonl", tmp_path / "test.jsonl"
     dev.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
     test.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS[:2]))

@@ -17,17 +17,15 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from tests.browser import chromium, needs_chromium
 from tests.servers import free_port, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDGET = ROOT / "api" / "static" / "widget.js"
 SHOTS = ROOT / "test-output" / "widget"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 XSS = '<img src=x onerror="window.__xss=1">'
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+pytestmark = needs_chromium
 
 
 # ---------------------------------------------------------------- browser fixtures
@@ -36,12 +34,8 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debia
 def browser(fixture_index):
     """One Chromium per module. Sync Playwright keeps an event loop on this thread, after which
     `asyncio.run` (which the shared `fixture_index` uses) would fail: so that index is built first."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

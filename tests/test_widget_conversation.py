@@ -4,12 +4,11 @@ learner typed, "New chat" forgets the turns, and a citation of the roadmap's own
 at its week."""
 from __future__ import annotations
 
-from tests.test_widget import CHROMIUM, api, asked_bodies, ask, browser, open_widget, page, wait_answers  # noqa: F401
+from tests.browser import needs_chromium
+from tests.test_widget import api, asked_bodies, ask, browser, open_widget, page, wait_answers  # noqa: F401
 
-import pytest
-from pathlib import Path
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+pytestmark = needs_chromium
 
 ENDPOINTS = "https://aws.example.org/sagemaker/endpoints.html"
 

@@ -6,15 +6,15 @@ Screenshots go to `test-output/widget/`.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.servers import serve
-from tests.test_widget import ARGS, CHROMIUM, open_widget, shot
+from tests.browser import chromium, needs_chromium
+from tests.test_widget import open_widget, shot
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+pytestmark = needs_chromium
 
 SEED = 500000000  # Math.floor(0.5 * 1e9): the seed the widget draws when Math.random() returns 0.5
 
@@ -22,12 +22,8 @@ SEED = 500000000  # Math.floor(0.5 * 1e9): the seed the widget draws when Math.r
 @pytest.fixture(scope="module")
 def browser(study_index):
     """One Chromium for the module, launched after the index is built (see tests/test_widget.py)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from functools import lru_cache
 
 from api.answer import Answer
 from api.extractive import Citation
-from ingest.roadmap import _KEYS as FIELD_NAMES  # the field labels the parser reads: "weekend project" -> weekend
+from ingest.roadmap import FIELD_NAMES  # the field labels the parser reads: "weekend project" -> weekend
 from ingest.roadmap import Roadmap, Week, clean
 from vectorstore.retrieve import ROADMAP_URL, detect_week, strip_week
 from vectorstore.text import tokenize

@@ -39,8 +39,9 @@ _HR = re.compile(r"^ {0,3}([-*_])(?:\s*\1){2,}\s*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _MD_LINK = re.compile(r"\[([^\]]*)\]\(\s*<?(https?://[^\s()<>]+(?:\([^\s()]*\)[^\s()<>]*)*)>?(?:\s+\"[^\"]*\")?\s*\)")
 _BARE_URL = re.compile(r"https?://[^\s<>\"'`\[\]{}|\\^]+")
-_KEYS = {"goals": "goals", "goal": "goals", "weekend project": "weekend", "final project": "weekend",
-         "deliverable": "deliverables", "deliverables": "deliverables"}
+# The field labels a week's bold lines may carry, and the Week field each fills (api.plan routes by them too).
+FIELD_NAMES = {"goals": "goals", "goal": "goals", "weekend project": "weekend", "final project": "weekend",
+               "deliverable": "deliverables", "deliverables": "deliverables"}
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ class _WeekDraft:
             value = rest[1:].strip()
         else:
             return
-        kind = _KEYS.get(clean(key).lower())
+        kind = FIELD_NAMES.get(clean(key).lower())
         if kind:
             self.mode, self.inline = kind, bool(value)
             if kind == "weekend" and self.weekend is None:

@@ -31,6 +31,16 @@ def _when(stamp: str | None) -> str:
     return stamp[:16].replace("T", " ") if stamp else "never"
 
 
+def _where(link: dict, redirect: str, reason: str) -> str:
+    """The link's URL, then its redirect target (when it moved) and its failure reason, each in its format."""
+    where = link["url"]
+    if link.get("final_url") and link["final_url"] != link["url"]:
+        where += redirect.format(link["final_url"])
+    if link.get("reason"):
+        where += reason.format(link["reason"])
+    return where
+
+
 def print_status(status: dict, out=None) -> None:
     from ingest.tables import console, plain, print_lines, table, text_column, url_column
 
@@ -86,11 +96,7 @@ def print_links(status: dict, out=None) -> None:
         out.print("weeks  status outcome    pages  last success      url [-> redirect] [(reason)]")
         lines = []
         for link in links:
-            where = link["url"]
-            if link.get("final_url") and link["final_url"] != link["url"]:
-                where += f" -> {link['final_url']}"
-            if link.get("reason"):
-                where += f" ({link['reason']})"
+            where = _where(link, " -> {}", " ({})")
             lines.append(f"{','.join(map(str, link['weeks'])) or '-':<6} {str(link.get('status') or '-'):<6} "
                          f"{link['outcome']:<10} {link['pages']:>5}  {_when(link.get('last_success')):<16}  {where}")
         print_lines(out, lines)
@@ -102,11 +108,7 @@ def print_links(status: dict, out=None) -> None:
     t.add_column("last success")
     url_column(t, "url / redirect / reason")
     for link in links:
-        where = link["url"]
-        if link.get("final_url") and link["final_url"] != link["url"]:
-            where += f"\n-> {link['final_url']}"
-        if link.get("reason"):
-            where += f"\n{link['reason']}"
+        where = _where(link, "\n-> {}", "\n{}")
         t.add_row(",".join(map(str, link["weeks"])) or "-", f"{link.get('status') or '-'} {link['outcome']}",
                   str(link["pages"]), _when(link.get("last_success"))[:10], where)
     out.print(t)

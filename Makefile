@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup ingest serve test bench
+.PHONY: setup ingest serve test bench lint
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -23,3 +23,7 @@ serve: setup             ## answer questions on http://127.0.0.1:8000
 
 test: setup              ## the whole test suite (what CI runs)
 	$(BIN)/python -m pytest $(ARGS)
+
+lint: setup              ## ruff and mypy, as CI runs them (not yet part of CI: issue 16 in progress)
+	$(BIN)/ruff check .
+	$(BIN)/mypy

@@ -107,44 +107,112 @@ def split_sentences(paragraph: str) -> list[str]:
     return [s.strip() for s in out if s.strip()]
 
 
+_TABLE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$")
+SHORT_ITEM = 8  # words: a list item at most this long names a thing; a run of them is read as one sentence
+
+
+def table_row(line: str) -> str:
+    """A table row read as a sentence: its first cell, a colon, the other cells ("Cost | 300 USD" -> "Cost: 300
+    USD", "Batch | Per token | None" -> "Batch: Per token, None"); the page's words in the page's order, so a quote of it is found in its passage."""
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    cells = [c for c in cells if c]
+    return f"{cells[0]}: {', '.join(cells[1:])}" if len(cells) > 1 else ""
+
+
+def list_sentence(items: list[str], lead: str = "") -> str:
+    """A run of short list items as one sentence: "Lead: a, b, c" (the lead is the line introducing the list)."""
+    return f"{lead.rstrip(':').strip()}: {', '.join(items)}" if lead else ", ".join(items)
+
+
 def _paragraphs(text: str) -> list[str]:
-    """The prose paragraphs (and list items) of a chunk body, without headings, code, tables, images, labels."""
+    """The prose paragraphs (and list items) of a chunk body, without headings, code, images, labels. A table row
+    becomes one paragraph ("Cell: cell; cell"), its header row none; a run of short list items becomes one, led by
+    the line (a heading, or a short line ending in ":") that introduces it."""
     found: list[str] = []
     paragraph: list[str] = []
+    items: list[str] = []   # the current run of short list items
     in_code = False
-    title = text.strip().split("\n", 1)[0].split(" > ", 1)[0].strip()  # merged chunks repeat "Title > Sub" lines
+    first = text.strip().split("\n", 1)[0]
+    title = first.split(" > ", 1)[0].strip()  # merged chunks repeat "Title > Sub" lines
+    lead = first.split(" > ")[-1].strip() if body_of(text) != text.strip() else ""  # what a list may follow
+    table = False  # inside a table (the next row is not its header)
+    indent = 0     # the indentation of the current run of list items (a nested list starts another run)
+
+    def end_items() -> None:
+        if len(items) > 1:
+            found.append(list_sentence(items, lead))
+        elif items:
+            found.append(items[0])
+        items.clear()
 
     def end_paragraph() -> None:
+        nonlocal lead
         # A lone short line without closing punctuation is a sub-heading kept as text, not a sentence.
         if paragraph and not (len(paragraph) == 1 and len(paragraph[0].split()) <= 12 and paragraph[0][-1] not in ".!?:"):
             found.append(_TRAILING_LABEL.sub("", " ".join(paragraph)))
+            short = len(paragraph) == 1 and len(paragraph[0].split()) <= 12
+            lead = paragraph[0] if short and paragraph[0].endswith(":") else ""
+        elif paragraph:
+            lead = paragraph[0]
         paragraph.clear()
 
     for line in body_of(text).splitlines():
         s = _EMOJI.sub("", line).strip().replace("**", "")
+        row = not in_code and (s.startswith("|") or " | " in s or bool(_TABLE_RULE.match(s)))
+        if not row:
+            table = False
+        if (m := _BULLET.match(s)) and not in_code:
+            end_paragraph()
+            item = s[m.end():].strip()
+            depth = len(line) - len(line.lstrip())
+            if items and depth != indent:
+                end_items()
+            indent = depth
+            if len(item.split()) <= SHORT_ITEM and not item.rstrip(".").count("."):
+                items.append(item.rstrip("."))
+                continue
+            end_items()
+            found.append(item)
+            lead = ""
+            continue
+        if s:
+            end_items()
         if _FENCE.match(s):
             in_code = not in_code
             end_paragraph()
+            lead = ""
         elif in_code:
             continue
-        elif (not s or s.startswith(("#", "|")) or " | " in s or s == title or s.startswith(title + " > ")
-              or _BARE_LABEL.match(s) or _CRUMB.match(s)):
+        elif row:
             end_paragraph()
-        elif m := _BULLET.match(s):
+            if table and not _TABLE_RULE.match(s) and (sentence := table_row(s)):
+                found.append(sentence)
+            table = True
+            lead = ""
+        elif s == title or s.startswith(title + " > "):
             end_paragraph()
-            found.append(s[m.end():])
+            lead = s.split(" > ")[-1].strip()
+        elif not s or s.startswith("#") or _BARE_LABEL.match(s) or _CRUMB.match(s):
+            end_paragraph()
+            if s:
+                lead = ""
         elif s := _IMAGE.sub(" ", s).strip():
             paragraph.append(s)
     end_paragraph()
+    end_items()
     return found
 
 
 @lru_cache(maxsize=8192)
 def _sentence_pairs(text: str) -> tuple[tuple[str, str], ...]:
-    """(as the page writes it, as an answer shows it) for each readable sentence of a chunk."""
+    """(as the page writes it, as an answer shows it) for each readable sentence of a chunk. A paragraph opening
+    with a short label sentence ("Pick a tool. Choose one platform ...") keeps the label with what follows it."""
     out = []
     for paragraph in _paragraphs(text):
-        for s in split_sentences(paragraph):
+        found = split_sentences(paragraph)
+        if len(found) > 1 and len(found[0].split()) < 4 and found[0].endswith("."):
+            found[:2] = [f"{found[0][:-1]}: {found[1]}"]
+        for s in found:
             s = _TRAILING_LABEL.sub("", s)
             shown = quote_code(_tidy(s))
             if _is_prose(shown) and not _IMAGE.search(shown):

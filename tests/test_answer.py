@@ -371,3 +371,24 @@ def test_gap_answer_says_what_is_covered_and_what_is_not():
     r.suggested = {"weeks": [10], "title": "Data Version Control", "url": HITS[1].meta["url"]}
     assert Answerer().answer("How much does DVC remote storage cost?", r).answer.endswith(
         "The closest material is in week 10: Data Version Control.")
+
+
+def test_table_rows_and_runs_of_short_list_items_are_read_as_sentences():
+    """A table row is quoted as "Cell: cell, cell" (its header row never), a run of short list items as one
+    sentence led by the line introducing it, and a short label sentence keeps what follows it; each keeps the
+    page's words in order, so the quote is found in its passage. Nested items start a new run."""
+    from api.evaluate import _words
+
+    text = ("Crash Course > What's covered\n\n- More than 100 exercises\n- 12 modules\n- About 15 hours of material\n\n"
+            "**DevOps Challenges:**\n- [ ] **Multi-cloud CI/CD**\n- [ ] **Cross-cloud monitoring**\n\n"
+            "1. Pick a process. Use a systematic process for working through predictive modeling problems.\n\n"
+            "Item | Detail\n---|---\nScoring | Pass or fail; minimum passing score 750 out of 1,000\nCost | 300 USD\n\n"
+            "- Spot instances acquired with no interruption\n  1. `InProgress`: `Starting` then `Training`\n")
+    found = sentences(text)
+    assert "What's covered: More than 100 exercises, 12 modules, About 15 hours of material." in found
+    assert "DevOps Challenges: Multi-cloud CI/CD, Cross-cloud monitoring." in found
+    assert "Pick a process: Use a systematic process for working through predictive modeling problems." in found
+    assert "Scoring: Pass or fail; minimum passing score 750 out of 1,000." in found
+    assert not any(s.startswith(("Item", "Cost")) for s in found)  # the header row; a three-word row is a fragment
+    assert not any("InProgress" in s and "Spot" in s for s in found)  # a nested item is not joined to its parent
+    assert all(_words(s) in _words(text) for s in found)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from vectorstore.calibration import DEFAULT, Calibration
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion
+RERANK_N = 20  # how many fused candidates the title-similarity rerank reorders
 
 
 @dataclass
@@ -72,6 +73,23 @@ def page_support(fused: dict[str, float], url_of: Callable[[str], str], weight: 
         best = top[url_of(cid)]
         other = best[1] if score == best[0] and len(best) > 1 else best[0] if score != best[0] else 0.0
         out[cid] = score + weight * other
+    return out
+
+
+def title_rerank(fused: dict[str, float], title_of: Callable[[str], str], similarity: Callable[[list[str]], list[float]],
+                 weight: float, top_n: int = RERANK_N) -> dict[str, float]:
+    """The fused top `top_n` candidates each gain `weight` times the cosine similarity of the question to their
+    page's title (`similarity` maps titles to cosines; the caller caches title vectors): a page titled for what
+    the question asks about ("What does X do?" -> "X overview") outranks a generic page that merely mentions it.
+    Candidates below the top `top_n` keep their score (they gain nothing, so only the top is reordered)."""
+    if not weight or not fused:
+        return fused
+    top = sorted(fused, key=lambda cid: -fused[cid])[:top_n]
+    titles = list(dict.fromkeys(title_of(cid) for cid in top))
+    cosine = dict(zip(titles, similarity(titles)))
+    out = dict(fused)
+    for cid in top:
+        out[cid] += weight * max(0.0, cosine[title_of(cid)])
     return out
 
 

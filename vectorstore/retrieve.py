@@ -34,7 +34,7 @@ from errors import ConfigError, NothingIndexedError, RoadmapAssistantError, Stor
 from vectorstore import answer_type
 from vectorstore.calibration import DEFAULT, Calibration
 from vectorstore.lexical import LexicalIndex
-from vectorstore.ranking import Hit, Signals, confidence, coverage, diversify, fuse_rrf, fuse_weighted, page_support, signals
+from vectorstore.ranking import Hit, Signals, confidence, coverage, diversify, fuse_rrf, fuse_weighted, page_support, signals, title_rerank
 from vectorstore.store import IndexStore, iter_chunks
 from vectorstore.text import strip_boilerplate, tokenize
 
@@ -99,6 +99,7 @@ class _State:
     calibration_source: str = "default"   # "index" (stored with it) or "default" (shipped in code)
     calibrated_at: object = None          # the pointer's stamp of the stored calibration
     calibration_warning: str | None = None
+    title_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # page title -> unit vector, filled lazily
 
     @classmethod
     def load(cls, snap) -> _State:
@@ -122,6 +123,20 @@ class _State:
             log.warning("index version %s: %s", self.version, warning)
         return replace(self, calibration=cal, calibration_source=source, calibrated_at=stamp,
                        calibration_warning=warning)
+
+    def title_of(self, cid: str) -> str:
+        """A chunk's page title (its heading line's first part when the metadata has none)."""
+        text, meta = self.chunks[cid]
+        return str(meta.get("title") or text.partition("\n")[0].split(" > ")[0])
+
+    def title_similarity(self, embedder, vector: np.ndarray, titles: list[str]) -> list[float]:
+        """The cosine of the question's unit vector to each page title; titles not seen yet are embedded in one
+        batch and remembered for this version (a few hundred distinct titles in all)."""
+        missing = [t for t in titles if t not in self.title_vectors]
+        if missing:
+            for t, v in zip(missing, np.asarray(embedder.embed(missing), dtype=np.float32)):
+                self.title_vectors[t] = v / max(float(np.linalg.norm(v)), 1e-12)
+        return [float(self.title_vectors[t] @ vector) for t in titles]
 
     def dense(self, vector: np.ndarray, n: int, week: int | None) -> list[tuple[str, float]]:
         """The n chunks nearest the unit vector (cosine), best first, within a week when one is given."""
@@ -305,6 +320,10 @@ class Retriever:
             fused = fuse_weighted(dense, lexical, alpha=cal.dense_weight)
         url_of = lambda cid: state.chunks[cid][1].get("url")  # noqa: E731
         fused = page_support(fused, url_of, cal.page_weight)
+        if mode == "hybrid":
+            fused = title_rerank(fused, state.title_of,
+                                 lambda titles: state.title_similarity(self.embedder, vector, titles),
+                                 cal.title_sim_weight)
         dmap, lmap = dict(dense), dict(lexical)
         ranked = [Hit(cid, state.chunks[cid][0], state.chunks[cid][1], s, dmap.get(cid), lmap.get(cid), [cid])
                   for cid, s in sorted(fused.items(), key=lambda kv: -kv[1])]

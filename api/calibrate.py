@@ -6,7 +6,7 @@
 One fit, on a set of training questions, goes in three steps, each a search over a small grid run through the
 real Retriever (question vectors are embedded once and remembered):
 1. retrieval: the fusion weight, the BM25 title/section weight and the page-support weight that give the best
-   MRR@10 on the questions with gold URLs;
+   MRR@10 on the questions with gold URLs, then with those the weight of the title-similarity rerank;
 2. abstention model: a class-balanced logistic regression with non-negative weights over the whole-index signals
    (`vectorstore.ranking.Signals`), the unanswerable questions being the negatives;
 3. decisions: the confidence threshold, the widening margin and the answer-type evidence share that make the
@@ -44,6 +44,7 @@ GRID = {
     "dense_weight": (0.3, 0.4, 0.5, 0.6),
     "title_weight": (0.0, 0.5, 1.0, 2.0),
     "page_weight": (0.0, 0.15, 0.3, 0.5),
+    "title_sim_weight": (0.0, 0.05, 0.1, 0.2, 0.3),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
     "widen_margin": (0.15, 0.3, 0.6),
     "evidence_share": (0.0, 0.1, 0.2, 0.34, 0.5),
@@ -98,6 +99,7 @@ class Space:
     dense_weight: tuple = GRID["dense_weight"]
     title_weight: tuple = GRID["title_weight"]
     page_weight: tuple = GRID["page_weight"]
+    title_sim_weight: tuple = GRID["title_sim_weight"]
     threshold: tuple = GRID["threshold"]
     widen_margin: tuple = GRID["widen_margin"]
     evidence_share: tuple = GRID["evidence_share"]
@@ -160,7 +162,10 @@ class Fitter:
                    key=lambda p: round(self.mrr(base.with_(dense_weight=p[0], title_weight=p[1], page_weight=p[2]),
                                                 idx), 4))
         cal = base.with_(dense_weight=best[0], title_weight=best[1], page_weight=best[2])
-        log(f"  retrieval: dense {best[0]}, title {best[1]}, page {best[2]}")
+        # the title-similarity rerank on top of them (one more dimension of the grid would multiply its cost)
+        rerank = max(space.title_sim_weight, key=lambda w: round(self.mrr(cal.with_(title_sim_weight=w), idx), 4))
+        cal = cal.with_(title_sim_weight=rerank)
+        log(f"  retrieval: dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank}")
         # 2. the abstention model on whole-index signals
         rows = [(self.search(cal, i, top_k=self.k, scope_week=False).signals, self.questions[i].get("kind"))
                 for i in idx]
@@ -231,18 +236,25 @@ def learner_phrased(questions: list[dict]) -> list[dict]:
 
 
 VARIANTS = {  # the ablation: each retrieval change alone and together, all other numbers fitted as usual
-    "none of the changes": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False),
-    "+ BM25 title/section field": Space(page_weight=(0.0,), evidence_share=(0.0,), normalise=False),
-    "+ page support": Space(title_weight=(0.0,), evidence_share=(0.0,), normalise=False),
-    "+ query normalisation": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,)),
-    "+ answer-type evidence check": Space(title_weight=(0.0,), page_weight=(0.0,), normalise=False),
+    "none of the changes": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
+                                 title_sim_weight=(0.0,)),
+    "+ BM25 title/section field": Space(page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
+                                        title_sim_weight=(0.0,)),
+    "+ page support": Space(title_weight=(0.0,), evidence_share=(0.0,), normalise=False, title_sim_weight=(0.0,)),
+    "+ title-similarity rerank": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
+                                       normalise=False),
+    "+ query normalisation": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
+                                   title_sim_weight=(0.0,)),
+    "+ answer-type evidence check": Space(title_weight=(0.0,), page_weight=(0.0,), normalise=False,
+                                          title_sim_weight=(0.0,)),
     "all": Space(),
 }
 
 
 ABLATION_COLUMNS = ("hit@k", "mrr@10", "ndcg@10", "abstain_recall", "answerable_abstain", "abstain_precision",
                     "keyfact_all", "widened_xweek")
-CHOSEN = ("dense_weight", "title_weight", "page_weight", "threshold", "evidence_share")
+CHOSEN = {"dense_weight": "dense", "title_weight": "title", "page_weight": "page", "title_sim_weight": "title-sim",
+          "threshold": "threshold", "evidence_share": "evidence"}  # fitted number -> its label in the table
 
 
 def ablation_table(results: dict[str, dict], k: int) -> str:
@@ -254,7 +266,7 @@ def ablation_table(results: dict[str, dict], k: int) -> str:
     lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for name, r in results.items():
         cv = r["cv"]
-        chosen = "; ".join(f"{c.split('_')[0]} {'/'.join(f'{f[c]:g}' for f in r['folds'])}" for c in CHOSEN)
+        chosen = "; ".join(f"{CHOSEN[c]} {'/'.join(f'{f.get(c, 0):g}' for f in r['folds'])}" for c in CHOSEN)
         lines.append(f"| {name} | " + " | ".join(_fmt(cv.get(m)) for m in ABLATION_COLUMNS) + f" | {chosen} |")
     return "\n".join(lines) + "\n"
 
@@ -269,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--k", type=int, default=5)
     ap.add_argument("--save", action="store_true", help="store the calibration fitted on the whole dev set with the index")
     ap.add_argument("--ablation", type=Path, help="cross-validate every retrieval variant and write the table here")
+    ap.add_argument("--variants", nargs="+", choices=list(VARIANTS), metavar="NAME",
+                    help="with --ablation: only these variants (default: all of them)")
     ap.add_argument("--json", type=Path, help="also write the fitted calibrations and the CV figures as JSON")
     args = ap.parse_args(argv)
 
@@ -284,8 +298,9 @@ def main(argv: list[str] | None = None) -> int:
         fitter = Fitter(harness, questions, offtopic, args.k)
         t0 = time.perf_counter()
         results: dict[str, dict] = {}
-        runs = [(name, space, fitter) for name, space in (VARIANTS.items() if args.ablation else [("all", Space())])]
-        if args.ablation:  # query normalisation has nothing to remove from the dev questions as written
+        chosen = {n: VARIANTS[n] for n in args.variants or VARIANTS}
+        runs = [(name, space, fitter) for name, space in (chosen.items() if args.ablation else [("all", Space())])]
+        if args.ablation and not args.variants:  # query normalisation has nothing to remove from the dev questions as written
             phrased = Fitter(harness, learner_phrased(questions), offtopic, args.k)
             runs += [(f"{name}, learner-phrased dev", VARIANTS[name], phrased)
                      for name in ("none of the changes", "+ query normalisation", "all")]

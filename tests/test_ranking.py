@@ -14,6 +14,7 @@ from vectorstore.ranking import (
     fuse_weighted,
     join_chunks,
     page_support,
+    title_rerank,
     signals,
 )
 
@@ -89,3 +90,23 @@ def test_page_support_lets_agreeing_passages_lift_their_page():
     assert max(lifted, key=lifted.get) == "a1" and lifted["a1"] == pytest.approx(0.80 + 0.2 * 0.70)
     assert lifted["a2"] == pytest.approx(0.70 + 0.2 * 0.80)  # each passage counts the page's best other one
     assert lifted["b1"] == 0.85 and lifted["c1"] == 0.10  # a lone passage gains nothing
+
+
+def test_title_rerank_lifts_the_page_titled_for_the_question_within_the_top():
+    """A passage of a page whose title matches the question overtakes a slightly better passage of a generic
+    page; only the top `top_n` are reordered, each title is looked up once, and weight 0 changes nothing."""
+    fused = {"intro": 0.90, "overview": 0.85, "other": 0.50, "tail": 0.40}
+    title = {"intro": "Getting started", "overview": "Model Monitor overview", "other": "Pricing",
+             "tail": "Model Monitor overview"}.get
+    cosines = {"Getting started": 0.20, "Model Monitor overview": 0.80, "Pricing": 0.10}
+    asked: list[list[str]] = []
+
+    def similarity(titles: list[str]) -> list[float]:
+        asked.append(titles)
+        return [cosines[t] for t in titles]
+
+    assert title_rerank(fused, title, similarity, 0.0) == fused and not asked
+    out = title_rerank(fused, title, similarity, 0.2, top_n=3)
+    assert max(out, key=out.get) == "overview" and out["overview"] == pytest.approx(0.85 + 0.2 * 0.80)
+    assert out["tail"] == 0.40  # below the top 3: unchanged
+    assert asked == [["Getting started", "Model Monitor overview", "Pricing"]]

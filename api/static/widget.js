@@ -237,9 +237,9 @@
     fetch(API + "/weeks", { headers: { Accept: "application/json" } }).then(function (r) {
       return r.ok ? r.json() : null;
     }).then(function (body) {
-      var list = body && (Array.isArray(body) ? body : body.weeks);
+      var list = body && body.weeks;
       if (Array.isArray(list) && list.length) {
-        fillWeeks(list.map(function (w) { return { number: weekOf(w.number != null ? w.number : w.week), title: w.title }; })
+        fillWeeks(list.map(function (w) { return { number: weekOf(w.number), title: w.title }; })
           .filter(function (w) { return w.number; }));
         known = weekList.map(function (w) { return w.number; });
         setWeek(week);
@@ -372,7 +372,7 @@
     return out.slice(-HISTORY);
   }
 
-  function same(a, b) { return String(a || "").replace(/\s+/g, " ").trim().toLowerCase() === String(b || "").replace(/\s+/g, " ").trim().toLowerCase(); }
+  function norm(s) { return String(s || "").replace(/\s+/g, " ").trim().toLowerCase(); }
 
   function scopeText(d) {
     if (d.widened && d.week) return "Nothing in week " + d.week + ", so all weeks were searched.";
@@ -461,7 +461,7 @@
       }));
     }
     el.append(h("div", { class: "scope", text: scopeText(d) }));
-    if (d.query && !same(d.query, item.question)) el.append(h("div", { class: "scope query", text: "Searched for: " + d.query }));
+    if (d.query && norm(d.query) !== norm(item.question)) el.append(h("div", { class: "scope query", text: "Searched for: " + d.query }));
     if (cites.length) {
       el.append(h.apply(null, ["ol", { class: "sources", "aria-label": "Sources" }].concat(cites.map(sourceCard.bind(null, d.week)))));
     }

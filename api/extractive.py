@@ -55,17 +55,23 @@ _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|^(?:image|figure|fig\.|diagram|screen
 _CRUMB = re.compile(r"^[^.!?]{1,80}?(?:\s(?:>|/|›|»|→)\s[^.!?]{1,80}?){2,}$")
 _PLAIN = re.compile(r"^(?:[(\"'`]?[A-Za-z][A-Za-z'’-]*[.,;:!?)\"'`]*|https?://\S+)$")
 _CODE_SPAN = re.compile(r"(`[^`]*`)")
-_CLI = ("pip pip3 python python3 aws kubectl docker git conda npm helm terraform eksctl dvc mlflow curl uvicorn "
-        "jupyter sam cdk az gcloud kfp").split()
-_SUBCOMMAND = ("install uninstall run apply add push pull commit init create build get describe delete configure "
-               "serve ui repro clone start stop deploy exec logs login list ls cp sync remote checkout status "
-               "compile upload invoke update").split()
+_CLI = [
+    "pip", "pip3", "python", "python3", "aws", "kubectl", "docker", "git", "conda", "npm", "helm", "terraform",
+    "eksctl", "dvc", "mlflow", "curl", "uvicorn", "jupyter", "sam", "cdk", "az", "gcloud", "kfp"
+]
+_SUBCOMMAND = [
+    "install", "uninstall", "run", "apply", "add", "push", "pull", "commit", "init", "create", "build", "get",
+    "describe", "delete", "configure", "serve", "ui", "repro", "clone", "start", "stop", "deploy", "exec",
+    "logs", "login", "list", "ls", "cp", "sync", "remote", "checkout", "status", "compile", "upload", "invoke",
+    "update"
+]
 _COMMAND = re.compile(
     rf"\b(?:(?:{'|'.join(_CLI)})\s+(?:{'|'.join(_SUBCOMMAND)}|-{{1,2}}[a-z][\w-]*)|aws\s+[a-z][\w-]*\s+[a-z][\w-]*)\b"
     r"(?:\s+(?:-{1,2}[\w-]+(?:=\S+)?|[\w@./:=+-]*[@./:=_\d-][\w@./:=+-]*(?<![.:]))){0,6}"
     r"(?:\s+(?!(?:to|and|or|the|a|an|in|on|for|with|from|is|are|then|first|again|command|which|that|it)\b)"
     r"[a-z][\w-]*(?=[\s.,;:)]|$))?")
-_CALL = re.compile(r"(?<![\w`])[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*\([^()\s]{0,40}\)(?:\.[A-Za-z_]\w*(?:\([^()]{0,40}\))?)*")
+_CALL = re.compile(r"(?<![\w`])[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*\([^()\s]{0,40}\)"
+                   r"(?:\.[A-Za-z_]\w*(?:\([^()]{0,40}\))?)*")
 _AFTER_NUMBER = re.compile(r"(?<=\d)\.\s+(?=[`\"'(]?[A-Z][a-z])")  # "... v3.6.2. Run it": syntok keeps these together
 
 
@@ -113,7 +119,8 @@ SHORT_ITEM = 8  # words: a list item at most this long names a thing; a run of t
 
 def table_row(line: str) -> str:
     """A table row read as a sentence: its first cell, a colon, the other cells ("Cost | 300 USD" -> "Cost: 300
-    USD", "Batch | Per token | None" -> "Batch: Per token, None"); the page's words in the page's order, so a quote of it is found in its passage."""
+    USD", "Batch | Per token | None" -> "Batch: Per token, None"); the page's words in the page's order, so a quote
+    of it is found in its passage."""
     cells = [c.strip() for c in line.strip().strip("|").split("|")]
     cells = [c for c in cells if c]
     return f"{cells[0]}: {', '.join(cells[1:])}" if len(cells) > 1 else ""
@@ -148,7 +155,8 @@ def _paragraphs(text: str) -> list[str]:
     def end_paragraph() -> None:
         nonlocal lead
         # A lone short line without closing punctuation is a sub-heading kept as text, not a sentence.
-        if paragraph and not (len(paragraph) == 1 and len(paragraph[0].split()) <= 12 and paragraph[0][-1] not in ".!?:"):
+        lone = len(paragraph) == 1 and len(paragraph[0].split()) <= 12
+        if paragraph and not (lone and paragraph[0][-1] not in ".!?:"):
             found.append(_TRAILING_LABEL.sub("", " ".join(paragraph)))
             short = len(paragraph) == 1 and len(paragraph[0].split()) <= 12
             lead = paragraph[0] if short and paragraph[0].endswith(":") else ""
@@ -394,7 +402,7 @@ class Extractor:
         shortlist = sorted(cands, key=lambda c: -c.lexical)[: self.max_embedded]
         texts = [query or question] + [c.text for c in shortlist]
         q, *vectors = np.asarray(self.embedder.embed(texts), dtype=np.float32)
-        for c, v in zip(shortlist, vectors):
+        for c, v in zip(shortlist, vectors, strict=True):
             c.vector, c.similarity = v, max(0.0, float(v @ q))
         return cands
 

@@ -8,7 +8,8 @@ gives its candidate sentences once (features with the real MiniLM similarity, `a
 combination of the grid below is scored by the key-fact rate of the answers it would pick (the mean of "all phrases
 present" and "at least one present", as `evaluation.evaluate` measures them). The cross-validated rate is the mean over
 folds of the held-out rate of the combination best on the other folds; the printed `WEIGHTS` are the best on all of
-dev, to paste into `api/extractive.py`. `--narrow` searches a small grid around the fitted weights; `--cap` also varies how many sentences are embedded per question;
+dev, to paste into `api/extractive.py`. `--narrow` searches a small grid around the fitted weights; `--cap` also
+varies how many sentences are embedded per question;
 `--lexical` fits the weights used without an embedder. `--features FILE` keeps the features for the next run.
 """
 from __future__ import annotations
@@ -94,14 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.lexical:
         grid = {**grid, "similarity": (0.0,), "min_similarity": (1.01,)}
     current = LEXICAL_WEIGHTS if args.lexical else WEIGHTS
-    combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    combos = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
     combos.append(vars(current))  # the weights in use now, for comparison
     scores = np.zeros((len(caps) * len(combos), len(rows)))
     labels = []
     t0 = time.perf_counter()
     for ci, cap in enumerate(caps):
         for row_i, (q, hits, cands, ranks) in enumerate(rows):
-            capped = [c if r < cap else replace(c, similarity=0.0, vector=None) for c, r in zip(cands, ranks)]
+            capped = [c if r < cap else replace(c, similarity=0.0, vector=None)
+                      for c, r in zip(cands, ranks, strict=True)]
             for k, combo in enumerate(combos):
                 pieces, _ = compose(hits, pick(capped, Weights(**combo), 90, 4))
                 found_all, found_any = key_facts(" ".join(pieces), q["must_contain"])

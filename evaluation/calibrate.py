@@ -1,7 +1,8 @@
 """Fit the retrieval calibration on the dev set with k-fold cross-validation, and store it with the index.
 
     python -m evaluation.calibrate [--dev FILE...] [--offtopic eval/offtopic_questions.jsonl] [--folds 5]
-                            [--save] [--ablation bench/ablation.md] [--json out.json]
+                            [--save] [--ablation bench/ablation.md [--variants NAME...]] [--retrieval-only]
+                            [--json out.json]
 
 One fit, on a set of training questions, goes in three steps, each a search over a small grid run through the
 real Retriever (question vectors are embedded once and remembered):
@@ -17,8 +18,10 @@ Questions the plan route (`api.plan`) answers from the roadmap are left out of t
 Cross-validation fits on k-1 folds (stratified by kind, fixed seed) and measures the held-out fold the way
 `POST /ask` answers it (plan route, retriever, extractive Answerer), so every reported dev figure is on questions
 the numbers were not fitted on. The final calibration is then fitted on the whole dev set; `--save` stores it
-with the index the settings point at (the retrievers serving it pick it up within seconds). `--ablation` runs the cross-validation once per retrieval variant and
-writes the table. The test set is never read here.
+with the index the settings point at (the retrievers serving it pick it up within seconds). `--ablation` runs the
+cross-validation once per retrieval variant and writes the table (`--variants` picks some); `--retrieval-only`
+cross-validates the retrieval weights alone per variant (ranking figures, no abstention fit: minutes instead of an
+hour) and prints the table. The test set is never read here.
 """
 from __future__ import annotations
 
@@ -135,7 +138,8 @@ class Fitter:
             return 1.0
         key = (id(r), "share")
         if key not in self._memo:
-            self._memo[key] = (answer_type.evidence(r.kind, answer_type.key_terms(r.query), [h.text for h in r.hits]), r)
+            share = answer_type.evidence(r.kind, answer_type.key_terms(r.query), [h.text for h in r.hits])
+            self._memo[key] = (share, r)
         return self._memo[key][0]
 
     def decisions(self, cal: Calibration, idx: list[int], gates: list[tuple[float, tuple]]) -> list[tuple]:
@@ -154,18 +158,26 @@ class Fitter:
                         float(np.mean(mrr)) if mrr else 0.0))
         return out
 
-    def fit(self, idx: list[int], space: Space, log: Callable[[str], None] = lambda _m: None) -> Calibration:
+    def fit_retrieval(self, idx: list[int], space: Space) -> tuple[Calibration, str]:
+        """Step 1: the retrieval weights by MRR@10 on these questions (ties: the earlier, simpler value), with
+        the abstention numbers left as shipped; and what was chosen, for the log. The fusion, title-field and
+        page-support weights are searched together, then the title-similarity rerank on top of them (one more
+        dimension of the grid would multiply its cost)."""
         idx = [i for i in idx if i not in self.planned]
         base = DEFAULT.with_(normalise=space.normalise, evidence_share=0.0)
-        # 1. retrieval weights, by MRR (ties: the earlier, simpler value)
         best = max(itertools.product(space.dense_weight, space.title_weight, space.page_weight),
                    key=lambda p: round(self.mrr(base.with_(dense_weight=p[0], title_weight=p[1], page_weight=p[2]),
                                                 idx), 4))
         cal = base.with_(dense_weight=best[0], title_weight=best[1], page_weight=best[2])
-        # the title-similarity rerank on top of them (one more dimension of the grid would multiply its cost)
         rerank = max(space.title_sim_weight, key=lambda w: round(self.mrr(cal.with_(title_sim_weight=w), idx), 4))
         cal = cal.with_(title_sim_weight=rerank)
-        log(f"  retrieval: dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank}")
+        return cal, f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank}"
+
+    def fit(self, idx: list[int], space: Space, log: Callable[[str], None] = lambda _m: None) -> Calibration:
+        idx = [i for i in idx if i not in self.planned]
+        # 1. retrieval weights, by MRR
+        cal, chosen = self.fit_retrieval(idx, space)
+        log(f"  retrieval: {chosen}")
         # 2. the abstention model on whole-index signals
         rows = [(self.search(cal, i, top_k=self.k, scope_week=False).signals, self.questions[i].get("kind"))
                 for i in idx]
@@ -178,7 +190,7 @@ class Fitter:
         gates = [(0.0, ())] + [(e, kinds) for e in space.evidence_share if e for kinds in space.evidence_kinds]
         for t, m in itertools.product(space.threshold, space.widen_margin):
             c = cal.with_(threshold=t, widen_margin=m)
-            for (e, kinds), (recall, abstain, mrr) in zip(gates, self.decisions(c, idx, gates)):
+            for (e, kinds), (recall, abstain, mrr) in zip(gates, self.decisions(c, idx, gates), strict=True):
                 ok = abstain <= MAX_ANSWERABLE_ABSTAIN
                 options.append(((ok, recall if ok else -abstain, round(mrr, 4), -e, -abs(m - DEFAULT.widen_margin)),
                                 c.with_(evidence_share=e, evidence_kinds=kinds or DEFAULT.evidence_kinds)))
@@ -218,6 +230,29 @@ def cross_validate(fitter: Fitter, space: Space, k: int, log: Callable[[str], No
     return rows, fitted
 
 
+def retrieval_cross_validate(fitter: Fitter, space: Space, k: int, log: Callable[[str], None]) -> tuple[dict, list]:
+    """Step 1 alone, cross-validated: the retrieval weights fitted on k-1 folds by MRR@10, the held-out fold's
+    searched questions with gold URLs ranked with them (hit@1, hit@k, MRR@10, nDCG@10, pooled); and the fitted
+    calibrations. Much cheaper than `cross_validate` (no abstention fit, no answers), for comparing retrieval
+    changes on a larger dev set."""
+    scores: list[dict[str, float]] = []
+    fitted = []
+    for n, test in enumerate(folds(fitter.questions, k)):
+        train = [i for i in range(len(fitter.questions)) if i not in set(test)]
+        cal, chosen = fitter.fit_retrieval(train, space)
+        log(f"fold {n + 1}/{k}: {chosen}")
+        fitted.append(cal)
+        for i in test:
+            q = fitter.questions[i]
+            if i in fitter.planned or not q.get("gold_urls"):
+                continue
+            urls = [h.url for h in fitter.search(cal, i, top_k=10).hits]
+            scores.append(score_ranking(urls, q["gold_urls"], fitter.k))
+    cv = {m: float(np.mean([s[m] for s in scores])) if scores else None
+          for m in ("hit@1", "hit@k", "mrr@10", "ndcg@10")}
+    return {**cv, "questions": len(scores)}, fitted
+
+
 _PREAMBLES = ("I'm on week {week} and I want to know: {q}", "Hi! Quick question: {q}",
               "I'm working through the roadmap and I need to understand this. {q}", "{q} Thanks in advance!",
               "I'm studying week {week} now, and can you tell me {q_}", "{q}")
@@ -254,7 +289,8 @@ VARIANTS = {  # the ablation: each retrieval change alone and together, all othe
 ABLATION_COLUMNS = ("hit@k", "mrr@10", "ndcg@10", "abstain_recall", "answerable_abstain", "abstain_precision",
                     "keyfact_all", "widened_xweek")
 CHOSEN = {"dense_weight": "dense", "title_weight": "title", "page_weight": "page", "title_sim_weight": "title-sim",
-          "threshold": "threshold", "evidence_share": "evidence"}  # fitted number -> its label in the table
+          "threshold": "threshold",
+          "evidence_share": "evidence"}  # fitted number -> its label in the table
 
 
 def ablation_table(results: dict[str, dict], k: int) -> str:
@@ -274,15 +310,20 @@ def ablation_table(results: dict[str, dict], k: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evaluation.calibrate", description=__doc__.split("\n\n")[0])
     ap.add_argument("--dev", type=Path, nargs="+", default=list(DEV),
-                    help="the dev question set (JSONL files; default: eval/questions.jsonl and eval/questions_nearmiss.jsonl)")
+                    help="the dev question set (JSONL files; default: eval/questions.jsonl and "
+                         "eval/questions_nearmiss.jsonl)")
     ap.add_argument("--offtopic", type=Path, default=OFFTOPIC,
                     help="questions on nothing the roadmap covers, for the closeness cut (JSONL; optional)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--k", type=int, default=5)
-    ap.add_argument("--save", action="store_true", help="store the calibration fitted on the whole dev set with the index")
+    ap.add_argument("--save", action="store_true",
+                    help="store the calibration fitted on the whole dev set with the index")
     ap.add_argument("--ablation", type=Path, help="cross-validate every retrieval variant and write the table here")
     ap.add_argument("--variants", nargs="+", choices=list(VARIANTS), metavar="NAME",
                     help="with --ablation: only these variants (default: all of them)")
+    ap.add_argument("--retrieval-only", action="store_true",
+                    help="cross-validate the retrieval weights alone (ranking figures only, per variant) "
+                         "and print them")
     ap.add_argument("--json", type=Path, help="also write the fitted calibrations and the CV figures as JSON")
     args = ap.parse_args(argv)
 
@@ -297,10 +338,13 @@ def main(argv: list[str] | None = None) -> int:
         harness = Harness.open()
         fitter = Fitter(harness, questions, offtopic, args.k)
         t0 = time.perf_counter()
+        if args.retrieval_only:
+            return _retrieval_only(fitter, args.variants or list(VARIANTS), args.folds, log, t0)
         results: dict[str, dict] = {}
         chosen = {n: VARIANTS[n] for n in args.variants or VARIANTS}
         runs = [(name, space, fitter) for name, space in (chosen.items() if args.ablation else [("all", Space())])]
-        if args.ablation and not args.variants:  # query normalisation has nothing to remove from the dev questions as written
+        # query normalisation has nothing to remove from the dev questions as written: also learner-phrased
+        if args.ablation and not args.variants:
             phrased = Fitter(harness, learner_phrased(questions), offtopic, args.k)
             runs += [(f"{name}, learner-phrased dev", VARIANTS[name], phrased)
                      for name in ("none of the changes", "+ query normalisation", "all")]
@@ -311,8 +355,10 @@ def main(argv: list[str] | None = None) -> int:
         final = fitter.fit(list(range(len(questions))), Space(), log)
         status = harness.retriever.calibration_status()
         embedder, chunking = harness.retriever.index_settings()
-        final = final.with_(embedder=embedder, chunking=chunking, fitted_on=f"{' + '.join(map(str, args.dev))} ({len(questions)} questions"
-                            f"{f', {len(offtopic)} off-topic' if offtopic else ''}), {args.folds}-fold CV in bench/ablation.md",
+        fitted_on = (f"{' + '.join(map(str, args.dev))} ({len(questions)} questions"
+                     f"{f', {len(offtopic)} off-topic' if offtopic else ''}), "
+                     f"{args.folds}-fold CV in bench/ablation.md")
+        final = final.with_(embedder=embedder, chunking=chunking, fitted_on=fitted_on,
                             fitted_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         if args.save:
             harness.retriever.store.save_calibration(final.to_json())
@@ -330,6 +376,24 @@ def main(argv: list[str] | None = None) -> int:
         args.ablation.write_text(ablation_table(results, args.k), encoding="utf-8")
     if args.json:
         args.json.write_text(json.dumps({"final": asdict(final), "results": results}, indent=1), encoding="utf-8")
+    return 0
+
+
+def _retrieval_only(fitter: Fitter, variants: list[str], k: int, log: Callable[[str], None], t0: float) -> int:
+    """`--retrieval-only`: one markdown row per variant, the retrieval weights cross-validated alone."""
+    lines = ["| variant (dev, k-fold CV, retrieval weights only) | hit@1 | hit@5 | MRR@10 | nDCG@10 "
+             "| chosen per fold |",
+             "|---|---|---|---|---|---|"]
+    for name in variants:
+        log(f"== {name}")
+        cv, fitted = retrieval_cross_validate(fitter, VARIANTS[name], k, log)
+        chosen = "; ".join(f"{label} {'/'.join(f'{getattr(c, f):g}' for c in fitted)}" for f, label in CHOSEN.items()
+                           if f.endswith("weight"))
+        lines.append(f"| {name} | " + " | ".join(_fmt(cv[m]) for m in ("hit@1", "hit@k", "mrr@10", "ndcg@10"))
+                     + f" | {chosen} |")
+    print(f"{len(fitter.questions)} dev questions ({cv['questions']} searched with gold URLs), {k}-fold CV, "
+          f"{time.perf_counter() - t0:.0f} s")
+    print("\n".join(lines))
     return 0
 
 

@@ -283,7 +283,8 @@ def test_heading_lines_inside_merged_chunks_are_not_sentences():
 
 
 def test_sub_headings_and_emoji_are_not_quoted():
-    """A lone short line without closing punctuation (a sub-heading) is skipped, and emoji are dropped from sentences."""
+    """A lone short line without closing punctuation (a sub-heading) is skipped, and emoji are dropped from
+    sentences."""
     from api.answer import sentences
 
     text = ("MLflow > Registry\n\nRegister a Model Version (SageMaker Pipelines)\n\n"
@@ -377,7 +378,7 @@ def test_table_rows_and_runs_of_short_list_items_are_read_as_sentences():
     """A table row is quoted as "Cell: cell, cell" (its header row never), a run of short list items as one
     sentence led by the line introducing it, and a short label sentence keeps what follows it; each keeps the
     page's words in order, so the quote is found in its passage. Nested items start a new run."""
-    from api.evaluate import _words
+    from evaluation.evaluate import _words
 
     text = ("Crash Course > What's covered\n\n- More than 100 exercises\n- 12 modules\n- About 15 hours of material\n\n"
             "**DevOps Challenges:**\n- [ ] **Multi-cloud CI/CD**\n- [ ] **Cross-cloud monitoring**\n\n"

@@ -33,7 +33,7 @@ class Calibration:
     bias: float = -5.1229
     threshold: float = 0.3             # confidence at or above it: grounded
     widen_margin: float = 0.3          # widen when the whole index fits this much better than the week
-    evidence_share: float = 0.34       # answer-type check: min share of key terms near a fact of the asked kind (0: off)
+    evidence_share: float = 0.34       # answer-type check: min share of key terms near an asked-kind fact (0: off)
     evidence_kinds: tuple[str, ...] = ("date", "version")  # the asked kinds the check applies to
     suggest_min: float = 0.3507        # best cosine a question needs before a closest week/page is named
     embedder: str = ""                 # what it was fitted with ("" : unknown)

@@ -2,10 +2,11 @@
 
 `LexicalIndex.build(rows)` tokenises every chunk with `vectorstore.text.tokenize` and indexes them with
 `bm25s`, and each chunk's page title and section path into a second, small BM25 index (a field a search can
-weight in, so a page titled for the question's subject ranks up). A search scores only the documents holding a query term (bm25s keeps a term -> documents sparse matrix), applies a
-precomputed 0/1 mask for a week filter and takes the top k, so a query costs well under a millisecond for a
-few thousand chunks. The index is immutable: the retriever builds a new one for a new version and swaps it
-in. `idf()`, `terms()` and `week_mask()` also serve the retriever's dense search and abstention signals.
+weight in, so a page titled for the question's subject ranks up). A search scores only the documents holding a
+query term (bm25s keeps a term -> documents sparse matrix), applies a precomputed 0/1 mask for a week filter and
+takes the top k, so a query costs well under a millisecond for a few thousand chunks. The index is immutable: the
+retriever builds a new one for a new version and swaps it in. `idf()`, `terms()` and `week_mask()` also serve the
+retriever's dense search and abstention signals.
 """
 from __future__ import annotations
 

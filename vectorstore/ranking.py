@@ -1,6 +1,7 @@
 """The pure ranking steps of retrieval: fusing the dense and BM25 candidate lists, letting agreeing passages
 of one page support it, diversifying and merging the fused list into hits, and the abstention signals with the
-small logistic model (its numbers in `vectorstore.calibration`) that turns them into a confidence. Nothing here touches Chroma or the embedder: `vectorstore.retrieve` feeds it plain lists.
+small logistic model (its numbers in `vectorstore.calibration`) that turns them into a confidence. Nothing here
+touches Chroma or the embedder: `vectorstore.retrieve` feeds it plain lists.
 """
 from __future__ import annotations
 
@@ -76,8 +77,9 @@ def page_support(fused: dict[str, float], url_of: Callable[[str], str], weight: 
     return out
 
 
-def title_rerank(fused: dict[str, float], title_of: Callable[[str], str], similarity: Callable[[list[str]], list[float]],
-                 weight: float, top_n: int = RERANK_N) -> dict[str, float]:
+def title_rerank(fused: dict[str, float], title_of: Callable[[str], str],
+                 similarity: Callable[[list[str]], list[float]], weight: float,
+                 top_n: int = RERANK_N) -> dict[str, float]:
     """The fused top `top_n` candidates each gain `weight` times the cosine similarity of the question to their
     page's title (`similarity` maps titles to cosines; the caller caches title vectors): a page titled for what
     the question asks about ("What does X do?" -> "X overview") outranks a generic page that merely mentions it.
@@ -86,7 +88,7 @@ def title_rerank(fused: dict[str, float], title_of: Callable[[str], str], simila
         return fused
     top = sorted(fused, key=lambda cid: -fused[cid])[:top_n]
     titles = list(dict.fromkeys(title_of(cid) for cid in top))
-    cosine = dict(zip(titles, similarity(titles)))
+    cosine = dict(zip(titles, similarity(titles), strict=True))
     out = dict(fused)
     for cid in top:
         out[cid] += weight * max(0.0, cosine[title_of(cid)])
@@ -203,5 +205,5 @@ def signals(terms_idf: dict[str, float], hit_terms: list[set[str]], dense: list[
 
 def confidence(s: Signals, calibration: Calibration = DEFAULT) -> float:
     """The abstention model: sigmoid(bias + weights . signals), with the calibration's fitted numbers."""
-    z = calibration.bias + sum(w * x for w, x in zip(calibration.weights, s.vector()))
+    z = calibration.bias + sum(w * x for w, x in zip(calibration.weights, s.vector(), strict=True))
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))

@@ -22,6 +22,7 @@ kind and the hits are kept, so the answer can say what the sources do cover. A c
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -34,7 +35,18 @@ from errors import ConfigError, NothingIndexedError, RoadmapAssistantError, Stor
 from vectorstore import answer_type
 from vectorstore.calibration import DEFAULT, Calibration
 from vectorstore.lexical import LexicalIndex
-from vectorstore.ranking import Hit, Signals, confidence, coverage, diversify, fuse_rrf, fuse_weighted, page_support, signals, title_rerank
+from vectorstore.ranking import (
+    Hit,
+    Signals,
+    confidence,
+    coverage,
+    diversify,
+    fuse_rrf,
+    fuse_weighted,
+    page_support,
+    signals,
+    title_rerank,
+)
 from vectorstore.store import IndexStore, iter_chunks
 from vectorstore.text import strip_boilerplate, tokenize
 
@@ -42,8 +54,10 @@ __all__ = ["Hit", "Retrieval", "Retriever", "detect_week", "strip_week"]
 
 log = logging.getLogger(__name__)
 
-_NUMBERS = ("one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-            "seventeen eighteen nineteen twenty").split()
+_NUMBERS = [
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"
+]
 _WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(_NUMBERS) + r")\b"
                    r"|\b(\d{1,2})(?:st|nd|rd|th)[\s-]+week\b", re.IGNORECASE)
 CANDIDATES = 30        # candidates taken from each of the dense and the BM25 search
@@ -134,7 +148,7 @@ class _State:
         batch and remembered for this version (a few hundred distinct titles in all)."""
         missing = [t for t in titles if t not in self.title_vectors]
         if missing:
-            for t, v in zip(missing, np.asarray(embedder.embed(missing), dtype=np.float32)):
+            for t, v in zip(missing, np.asarray(embedder.embed(missing), dtype=np.float32), strict=True):
                 self.title_vectors[t] = v / max(float(np.linalg.norm(v)), 1e-12)
         return [float(self.title_vectors[t] @ vector) for t in titles]
 
@@ -234,10 +248,8 @@ class Retriever:
 
     def ready(self) -> bool:
         """True when a version with chunks is loaded (the store may be briefly unreachable meanwhile)."""
-        try:
+        with contextlib.suppress(StoreUnavailableError):
             self.refresh()
-        except StoreUnavailableError:
-            pass
         return self._state is not None and bool(self._state.chunks)
 
     def _require(self) -> _State:
@@ -311,9 +323,9 @@ class Retriever:
         dense = state.dense(vector, n, week)
         lexical = state.lexical.search(terms, n, week=week, title_weight=cal.title_weight)
         if mode == "dense":
-            fused = {cid: s for cid, s in dense}
+            fused = dict(dense)
         elif mode == "bm25":
-            fused = {cid: s for cid, s in lexical}
+            fused = dict(lexical)
         elif self.fusion == "rrf":
             fused = fuse_rrf(dense, lexical)
         else:
@@ -334,12 +346,12 @@ class Retriever:
         plan = [h.url.startswith(ROADMAP_URL) for h in hits]
         row = state.lexical.row
         words = [set().union(*(state.lexical.terms(row[i]) for i in h.ids)) for h in hits]
-        sig = signals(idf, [w for w, p in zip(words, plan) if not p], dense, lexical, baseline, url_of)
+        sig = signals(idf, [w for w, p in zip(words, plan, strict=True) if not p], dense, lexical, baseline, url_of)
         if not hits:
             return _Scoped(hits, sig, 0.0, 0.0, baseline)
         fit = conf = confidence(sig, cal)
         if week is not None and any(plan):  # the week's own roadmap section is evidence for staying in the week
-            in_plan = coverage(idf, [w for w, p in zip(words, plan) if p])
+            in_plan = coverage(idf, [w for w, p in zip(words, plan, strict=True) if p])
             fit = confidence(replace(sig, coverage=max(sig.coverage, in_plan)), cal)
         return _Scoped(hits, sig, conf, fit, baseline)
 

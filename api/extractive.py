@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from syntok import segmenter
+from syntok import segmenter  # type: ignore[import-untyped]
 
 from api.prompt import body_of
 from vectorstore.answer_type import detect, has_fact, key_terms
+from vectorstore.embeddings import Embedder
+from vectorstore.ranking import Hit
 from vectorstore.text import tokenize
 
 SNIPPET_CHARS = 240
@@ -309,7 +311,7 @@ class Candidate:
                 + w.heading * self.heading + w.rank / (1 + self.hit))
 
 
-def candidates(question: str, hits: list) -> list[Candidate]:
+def candidates(question: str, hits: list[Hit]) -> list[Candidate]:
     """Every readable sentence of the hits with its cheap features (no embedding yet)."""
     kind = detect(question)
     q = set(key_terms(question))
@@ -374,7 +376,7 @@ def _cite(sentence: str, n: int) -> str:
     return f"{sentence[:-1]} [{n}]{sentence[-1]}"
 
 
-def citation(n: int, hit, snippet: str | None = None) -> Citation:
+def citation(n: int, hit: Hit, snippet: str | None = None) -> Citation:
     """The citation numbered `n` for a hit; the snippet defaults to the first ~240 characters of its body."""
     meta = hit.meta or {}
     if snippet is None:
@@ -389,11 +391,12 @@ def citation(n: int, hit, snippet: str | None = None) -> Citation:
 class Extractor:
     """Builds extractive answers; with an embedder, sentences are also chosen by meaning."""
 
-    def __init__(self, embedder=None, weights: Weights | None = None, max_embedded: int = MAX_EMBEDDED):
+    def __init__(self, embedder: Embedder | None = None, weights: Weights | None = None,
+                 max_embedded: int = MAX_EMBEDDED):
         self.embedder, self.max_embedded = embedder, max_embedded
         self.weights = weights or (WEIGHTS if embedder is not None else LEXICAL_WEIGHTS)
 
-    def features(self, question: str, hits: list, query: str | None = None) -> list[Candidate]:
+    def features(self, question: str, hits: list[Hit], query: str | None = None) -> list[Candidate]:
         """The candidates with their similarity to the question (`query`: the text the retriever embedded, so its
         vector is already cached) for the `max_embedded` most promising of them."""
         cands = candidates(question, hits)
@@ -406,14 +409,14 @@ class Extractor:
             c.vector, c.similarity = v, max(0.0, float(v @ q))
         return cands
 
-    def extract(self, question: str, hits: list, max_words: int = 90, max_sentences: int = 4,
+    def extract(self, question: str, hits: list[Hit], max_words: int = 90, max_sentences: int = 4,
                 query: str | None = None) -> tuple[list[str], list[Citation]]:
         """The extractive answer as text pieces (sentences ending in `[n]`) and the citations they use."""
         return compose(hits, pick(self.features(question, hits, query), self.weights, max_words, max_sentences),
                        self.weights)
 
 
-def compose(hits: list, picked: list[Candidate], weights: Weights = WEIGHTS) -> tuple[list[str], list[Citation]]:
+def compose(hits: list[Hit], picked: list[Candidate], weights: Weights = WEIGHTS) -> tuple[list[str], list[Citation]]:
     """The picked sentences in page order with their `[n]`, hits renumbered by their best sentence's score."""
     if not picked:  # nothing readable: point at the best passage instead of quoting code or tables
         hit = hits[0]
@@ -422,7 +425,8 @@ def compose(hits: list, picked: list[Candidate], weights: Weights = WEIGHTS) -> 
     strength: dict[int, float] = {}
     for c in picked:
         strength[c.hit] = max(strength.get(c.hit, float("-inf")), c.score(weights))
-    pieces, cited = [], []
+    pieces: list[str] = []
+    cited: list[Citation] = []
     for n, i in enumerate(sorted(strength, key=lambda i: -strength[i]), start=1):
         used = sorted((c for c in picked if c.hit == i), key=lambda c: c.pos)
         pieces.extend(_cite(c.text, n) for c in used)
@@ -430,6 +434,7 @@ def compose(hits: list, picked: list[Candidate], weights: Weights = WEIGHTS) -> 
     return pieces, cited
 
 
-def extract(question: str, hits: list, max_words: int = 90, max_sentences: int = 4) -> tuple[list[str], list[Citation]]:
+def extract(question: str, hits: list[Hit], max_words: int = 90,
+            max_sentences: int = 4) -> tuple[list[str], list[Citation]]:
     """The extractive answer by the cheap features only (no embedder)."""
     return Extractor().extract(question, hits, max_words, max_sentences)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 
 from errors import ConfigError
 
@@ -28,6 +29,7 @@ class Calibration:
     title_weight: float = 0.0          # BM25 over title + section path, added to the body's BM25 with this weight
     page_weight: float = 0.0           # each passage gains this share of its page's best other passage
     title_sim_weight: float = 0.0      # the fused top 20 gain this times the question's cosine to their page title
+    feedback_weight: float = 0.0       # BM25 of the top passages' shared terms (pseudo-relevance feedback), this much
     normalise: bool = True             # drop learner boilerplate ("I'm on week 1 and want to ...") from the query
     weights: tuple[float, ...] = (3.2712, 8.7771, 0.0, 1.629, 1.0716)  # logistic over Signals.vector(), all >= 0
     bias: float = -5.1229
@@ -50,7 +52,7 @@ class Calibration:
         try:
             data = json.loads(text)
             known = {f.name: f for f in fields(cls)}
-            values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+            values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
             cal = cls(**values)
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"the stored calibration cannot be read ({exc}): "
@@ -70,7 +72,7 @@ class Calibration:
         return (f"the retrieval calibration was fitted with {' and '.join(wrong)}: its thresholds may not hold; "
                 "refit it with `python -m evaluation.calibrate`")
 
-    def with_(self, **changes) -> Calibration:
+    def with_(self, **changes: Any) -> Calibration:
         return replace(self, **changes)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -22,8 +23,8 @@ from vectorstore.text import tokenize
 class LexicalIndex:
     """BM25 over a fixed set of chunks; `search` optionally keeps only the chunks of one week."""
 
-    def __init__(self, ids: list[str], bm25, doc_freq: dict[str, int], week_masks: dict[int, np.ndarray],
-                 doc_terms: list[frozenset[str]], titles=None):
+    def __init__(self, ids: list[str], bm25: Any, doc_freq: dict[str, int], week_masks: dict[int, np.ndarray],
+                 doc_terms: list[frozenset[str]], titles: Any = None):  # bm25s.BM25 indexes (bm25s is untyped)
         self.ids = ids
         self._bm25 = bm25
         self._titles = titles  # BM25 over each chunk's page title and section path (None: no title text at all)
@@ -33,9 +34,9 @@ class LexicalIndex:
         self.row = {cid: i for i, cid in enumerate(ids)}
 
     @classmethod
-    def build(cls, rows: Iterable[tuple]) -> LexicalIndex:
+    def build(cls, rows: Iterable[tuple[Any, ...]]) -> LexicalIndex:
         """Index (id, document, metadata, ...) rows; metadata `weeks` (list of ints) feeds the week masks."""
-        import bm25s
+        import bm25s  # type: ignore[import-untyped]
 
         ids: list[str] = []
         corpus: list[list[str]] = []
@@ -49,7 +50,7 @@ class LexicalIndex:
             weeks_of.append([int(w) for w in (meta.get("weeks") or [])])
         doc_freq = Counter(t for tokens in corpus for t in set(tokens))
 
-        def bm25_of(docs: list[list[str]]):
+        def bm25_of(docs: list[list[str]]) -> Any:
             if not any(docs):  # bm25s cannot index a corpus without a single token
                 return None
             index = bm25s.BM25()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from vectorstore.calibration import DEFAULT, Calibration
 
@@ -21,7 +22,7 @@ class Hit:
 
     id: str
     text: str
-    meta: dict
+    meta: dict[str, Any]
     score: float
     dense: float | None
     lexical: float | None
@@ -95,6 +96,19 @@ def title_rerank(fused: dict[str, float], title_of: Callable[[str], str],
     return out
 
 
+def feedback_terms(query: list[str], docs: list[frozenset[str]], idf: Callable[[str], float], n: int) -> list[str]:
+    """Pseudo-relevance feedback: the `n` terms not in the query that most of the top `docs` (term sets) share,
+    rarer terms first among equals (document count times idf): the pages' own words for what the question asked
+    in the learner's words."""
+    asked = set(query)
+    counts: dict[str, int] = {}
+    for terms in docs:
+        for t in terms - asked:
+            counts[t] = counts.get(t, 0) + 1
+    ranked = sorted((t for t, c in counts.items() if c > 1), key=lambda t: (-counts[t] * idf(t), t))
+    return ranked[:n]
+
+
 def _overlap(prev: str, text: str, limit: int = 800) -> int:
     """Length of the longest end of `prev` (at most `limit` characters, at least 16) that `text` starts with."""
     probe = text[:16]
@@ -124,7 +138,7 @@ def diversify(ranked: list[Hit], top_k: int, per_page: int = 2, max_merge: int =
     """The top_k hits from a best-first list: a chunk right next to a chosen one of the same page section joins
     it (up to max_merge chunks); at most `per_page` hits per URL while other pages are left to fill the list."""
     chosen: list[list[Hit]] = []
-    sections: dict[tuple, list[list[Hit]]] = {}
+    sections: dict[tuple[str, Any], list[list[Hit]]] = {}
     deferred: list[Hit] = []
     per_url: dict[str, int] = {}
     for hit in ranked:
@@ -148,9 +162,9 @@ def diversify(ranked: list[Hit], top_k: int, per_page: int = 2, max_merge: int =
 
 def _adjacent(group: list[Hit], hit: Hit, max_merge: int) -> bool:
     """True when the hit's chunk_index extends the group's run of consecutive chunks."""
-    idx = [g.meta.get("chunk_index") for g in group]
+    idx = [i for i in (g.meta.get("chunk_index") for g in group) if isinstance(i, int)]
     me = hit.meta.get("chunk_index")
-    if len(group) >= max_merge or not isinstance(me, int) or not all(isinstance(i, int) for i in idx):
+    if len(group) >= max_merge or not isinstance(me, int) or len(idx) != len(group):
         return False
     return me == min(idx) - 1 or me == max(idx) + 1
 
@@ -189,10 +203,12 @@ def coverage(terms_idf: dict[str, float], term_sets: list[set[str]]) -> float:
 
 
 def signals(terms_idf: dict[str, float], hit_terms: list[set[str]], dense: list[tuple[str, float]],
-            lexical: list[tuple[str, float]], baseline: float, url_of) -> Signals:
+            lexical: list[tuple[str, float]], baseline: float, url_of: Callable[[str], str]) -> Signals:
     """The signals of one search: query term -> idf, the term sets of the top hits that count as evidence,
     both candidate lists (best first), the mean candidate cosine, and a chunk id -> URL function."""
-    top_urls = lambda ranked: {url_of(cid) for cid, _s in ranked[:5]}  # noqa: E731
+    def top_urls(ranked: list[tuple[str, float]]) -> set[str]:
+        return {url_of(cid) for cid, _s in ranked[:5]}
+
     best = dense[0][1] if dense else 0.0
     return Signals(
         dense=best,

@@ -27,13 +27,16 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 
 from errors import ConfigError, NothingIndexedError, RoadmapAssistantError, StoreUnavailableError
 from vectorstore import answer_type
 from vectorstore.calibration import DEFAULT, Calibration
+from vectorstore.embeddings import Embedder
 from vectorstore.lexical import LexicalIndex
 from vectorstore.ranking import (
     Hit,
@@ -41,13 +44,14 @@ from vectorstore.ranking import (
     confidence,
     coverage,
     diversify,
+    feedback_terms,
     fuse_rrf,
     fuse_weighted,
     page_support,
     signals,
     title_rerank,
 )
-from vectorstore.store import IndexStore, iter_chunks
+from vectorstore.store import IndexStore, Snapshot, iter_chunks
 from vectorstore.text import strip_boilerplate, tokenize
 
 __all__ = ["Hit", "Retrieval", "Retriever", "detect_week", "strip_week"]
@@ -61,10 +65,11 @@ _NUMBERS = [
 _WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(_NUMBERS) + r")\b"
                    r"|\b(\d{1,2})(?:st|nd|rd|th)[\s-]+week\b", re.IGNORECASE)
 CANDIDATES = 30        # candidates taken from each of the dense and the BM25 search
+FEEDBACK_DOCS, FEEDBACK_TERMS = 3, 10  # pseudo-relevance feedback: terms shared by the top 3 passages, at most 10
 ROADMAP_URL = "roadmap.md"  # the url prefix of the roadmap's own sections
 
 
-def detect_week(question: str, weeks=None) -> int | None:
+def detect_week(question: str, weeks: Iterable[int] | None = None) -> int | None:
     """The week a question names ("week 9", "Wk-9", "week nine", "the 9th week"): the first one that is among
     `weeks` (the roadmap's week numbers; any week from 1 up when not given), else None."""
     allowed = None if weeks is None else set(weeks)
@@ -89,7 +94,7 @@ class Retrieval:
     widened: bool
     grounded: bool
     confidence: float
-    suggested: dict | None          # {"weeks": [12], "title": ..., "url": ...}
+    suggested: dict[str, Any] | None  # {"weeks": [12], "title": ..., "url": ...}
     timings: dict[str, float] = field(default_factory=dict)
     signals: list[float] | None = None  # the abstention model's inputs (see vectorstore.ranking.Signals)
     version: int | None = None          # the index version searched (a newer one may be served by now)
@@ -106,7 +111,7 @@ class _State:
     name: str
     lexical: LexicalIndex
     vectors: np.ndarray
-    chunks: dict[str, tuple[str, dict]]
+    chunks: dict[str, tuple[str, dict[str, Any]]]
     embedder: str = ""
     chunking: str = ""
     calibration: Calibration = DEFAULT
@@ -116,7 +121,7 @@ class _State:
     title_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # page title -> unit vector, filled lazily
 
     @classmethod
-    def load(cls, snap) -> _State:
+    def load(cls, snap: Snapshot) -> _State:
         rows = list(iter_chunks(snap.collection, embeddings=True))
         vectors = np.asarray([r[3] for r in rows], dtype=np.float32).reshape(len(rows), -1 if rows else 0)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
@@ -143,7 +148,7 @@ class _State:
         text, meta = self.chunks[cid]
         return str(meta.get("title") or text.partition("\n")[0].split(" > ")[0])
 
-    def title_similarity(self, embedder, vector: np.ndarray, titles: list[str]) -> list[float]:
+    def title_similarity(self, embedder: Embedder, vector: np.ndarray, titles: list[str]) -> list[float]:
         """The cosine of the question's unit vector to each page title; titles not seen yet are embedded in one
         batch and remembered for this version (a few hundred distinct titles in all)."""
         missing = [t for t in titles if t not in self.title_vectors]
@@ -182,7 +187,8 @@ class _Scoped:
 
 
 class Retriever:
-    def __init__(self, store: IndexStore, embedder, *, refresh_seconds: float = 2.0, fusion: str = "weighted"):
+    def __init__(self, store: IndexStore, embedder: Embedder, *, refresh_seconds: float = 2.0,
+                 fusion: str = "weighted"):
         if fusion not in ("rrf", "weighted"):
             raise ValueError(f"fusion must be 'rrf' or 'weighted', not {fusion!r}")
         self.store, self.embedder, self.fusion = store, embedder, fusion
@@ -237,7 +243,7 @@ class Retriever:
         state = self._require()
         return state.embedder, state.chunking
 
-    def calibration_status(self) -> dict:
+    def calibration_status(self) -> dict[str, Any]:
         """Where the calibration in use comes from, what it was fitted with, and a warning when it doesn't fit."""
         state = self._state
         cal = self.calibration
@@ -315,6 +321,23 @@ class Retriever:
         return Retrieval(chosen.hits, week, scope, widened, grounded, chosen.confidence, suggested,
                          signals=chosen.signals.vector(), gap=gap, kind=kind)
 
+    @staticmethod
+    def _feedback(state: _State, terms: list[str], fused: dict[str, float], n: int, week: int | None,
+                  weight: float) -> dict[str, float]:
+        """Pseudo-relevance feedback: the terms the top fused passages share (`feedback_terms`) searched with BM25
+        in the same scope, its scores (over its best) added with `weight`."""
+        top = sorted(fused, key=lambda cid: -fused[cid])[:FEEDBACK_DOCS]
+        docs = [state.lexical.terms(state.lexical.row[cid]) for cid in top]
+        extra = feedback_terms(terms, docs, state.lexical.idf, FEEDBACK_TERMS)
+        found = state.lexical.search(extra, n, week=week) if extra else []
+        if not found:
+            return fused
+        out = dict(fused)
+        best = found[0][1] or 1.0
+        for cid, score in found:
+            out[cid] = out.get(cid, 0.0) + weight * score / best
+        return out
+
     def _scope(self, state: _State, terms: list[str], vector: np.ndarray, week: int | None, top_k: int,
                mode: str, cal: Calibration, baseline: float | None = None) -> _Scoped:
         """Search one scope; `baseline` is the whole index's mean candidate cosine (a week's few chunks give a
@@ -330,7 +353,9 @@ class Retriever:
             fused = fuse_rrf(dense, lexical)
         else:
             fused = fuse_weighted(dense, lexical, alpha=cal.dense_weight)
-        url_of = lambda cid: state.chunks[cid][1].get("url")  # noqa: E731
+        if mode == "hybrid" and cal.feedback_weight and fused:
+            fused = self._feedback(state, terms, fused, n, week, cal.feedback_weight)
+        url_of = lambda cid: str(state.chunks[cid][1].get("url") or "")  # noqa: E731
         fused = page_support(fused, url_of, cal.page_weight)
         if mode == "hybrid":
             fused = title_rerank(fused, state.title_of,
@@ -356,7 +381,7 @@ class Retriever:
         return _Scoped(hits, sig, conf, fit, baseline)
 
 
-def _where(hits: list[Hit]) -> dict | None:
+def _where(hits: list[Hit]) -> dict[str, Any] | None:
     """Where the best hit lives: its weeks (none for a page no week links), title and URL."""
     if not hits:
         return None

@@ -48,7 +48,6 @@ GRID = {
     "title_weight": (0.0, 0.5, 1.0, 2.0),
     "page_weight": (0.0, 0.15, 0.3, 0.5),
     "title_sim_weight": (0.0, 0.05, 0.1, 0.2, 0.3),
-    "feedback_weight": (0.0, 0.1, 0.2, 0.3),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
     "widen_margin": (0.15, 0.3, 0.6),
     "evidence_share": (0.0, 0.1, 0.2, 0.34, 0.5),
@@ -104,7 +103,6 @@ class Space:
     title_weight: tuple = GRID["title_weight"]
     page_weight: tuple = GRID["page_weight"]
     title_sim_weight: tuple = GRID["title_sim_weight"]
-    feedback_weight: tuple = GRID["feedback_weight"]
     threshold: tuple = GRID["threshold"]
     widen_margin: tuple = GRID["widen_margin"]
     evidence_share: tuple = GRID["evidence_share"]
@@ -163,8 +161,8 @@ class Fitter:
     def fit_retrieval(self, idx: list[int], space: Space) -> tuple[Calibration, str]:
         """Step 1: the retrieval weights by MRR@10 on these questions (ties: the earlier, simpler value), with
         the abstention numbers left as shipped; and what was chosen, for the log. The fusion, title-field and
-        page-support weights are searched together, then the title-similarity rerank and the pseudo-relevance feedback
-        weight one after the other on top of them (more dimensions of one grid would multiply its cost)."""
+        page-support weights are searched together, then the title-similarity rerank on top of them (one more
+        dimension of the grid would multiply its cost)."""
         idx = [i for i in idx if i not in self.planned]
         base = DEFAULT.with_(normalise=space.normalise, evidence_share=0.0)
         best = max(itertools.product(space.dense_weight, space.title_weight, space.page_weight),
@@ -173,10 +171,7 @@ class Fitter:
         cal = base.with_(dense_weight=best[0], title_weight=best[1], page_weight=best[2])
         rerank = max(space.title_sim_weight, key=lambda w: round(self.mrr(cal.with_(title_sim_weight=w), idx), 4))
         cal = cal.with_(title_sim_weight=rerank)
-        feedback = max(space.feedback_weight, key=lambda w: round(self.mrr(cal.with_(feedback_weight=w), idx), 4))
-        cal = cal.with_(feedback_weight=feedback)
-        return cal, (f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank}, "
-                     f"feedback {feedback}")
+        return cal, f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank}"
 
     def fit(self, idx: list[int], space: Space, log: Callable[[str], None] = lambda _m: None) -> Calibration:
         idx = [i for i in idx if i not in self.planned]
@@ -277,19 +272,16 @@ def learner_phrased(questions: list[dict]) -> list[dict]:
 
 VARIANTS = {  # the ablation: each retrieval change alone and together, all other numbers fitted as usual
     "none of the changes": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
-                                 title_sim_weight=(0.0,), feedback_weight=(0.0,)),
+                                 title_sim_weight=(0.0,)),
     "+ BM25 title/section field": Space(page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
-                                        title_sim_weight=(0.0,), feedback_weight=(0.0,)),
-    "+ page support": Space(title_weight=(0.0,), evidence_share=(0.0,), normalise=False, title_sim_weight=(0.0,),
-                            feedback_weight=(0.0,)),
+                                        title_sim_weight=(0.0,)),
+    "+ page support": Space(title_weight=(0.0,), evidence_share=(0.0,), normalise=False, title_sim_weight=(0.0,)),
     "+ title-similarity rerank": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                       normalise=False, feedback_weight=(0.0,)),
-    "+ pseudo-relevance feedback": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                         normalise=False, title_sim_weight=(0.0,)),
+                                       normalise=False),
     "+ query normalisation": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                   title_sim_weight=(0.0,), feedback_weight=(0.0,)),
+                                   title_sim_weight=(0.0,)),
     "+ answer-type evidence check": Space(title_weight=(0.0,), page_weight=(0.0,), normalise=False,
-                                          title_sim_weight=(0.0,), feedback_weight=(0.0,)),
+                                          title_sim_weight=(0.0,)),
     "all": Space(),
 }
 
@@ -297,7 +289,7 @@ VARIANTS = {  # the ablation: each retrieval change alone and together, all othe
 ABLATION_COLUMNS = ("hit@k", "mrr@10", "ndcg@10", "abstain_recall", "answerable_abstain", "abstain_precision",
                     "keyfact_all", "widened_xweek")
 CHOSEN = {"dense_weight": "dense", "title_weight": "title", "page_weight": "page", "title_sim_weight": "title-sim",
-          "feedback_weight": "feedback", "threshold": "threshold",
+          "threshold": "threshold",
           "evidence_share": "evidence"}  # fitted number -> its label in the table
 
 

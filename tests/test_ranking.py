@@ -10,7 +10,6 @@ from vectorstore.ranking import (
     confidence,
     coverage,
     diversify,
-    feedback_terms,
     fuse_rrf,
     fuse_weighted,
     join_chunks,
@@ -112,14 +111,3 @@ def test_title_rerank_lifts_the_page_titled_for_the_question_within_the_top():
     assert out["tail"] == 0.40  # below the top 3: unchanged
     assert asked == [["Getting started", "Model Monitor overview", "Pricing"]]
 
-
-def test_feedback_terms_are_the_words_the_top_passages_share_beyond_the_question():
-    """Terms held by at least two of the top passages and not asked already, the more passages and the rarer the
-    better; a term only one passage holds is never added."""
-    docs = [frozenset({"hold", "split", "train", "test", "sklearn"}), frozenset({"split", "train", "test", "fold"}),
-            frozenset({"split", "valid", "fold", "sklearn"})]
-    idf = {"split": 1.0, "train": 0.5, "test": 0.5, "fold": 2.0, "sklearn": 1.5}.get
-    got = feedback_terms(["hold", "data"], docs, lambda t: idf(t) or 1.0, 3)
-    assert got == ["fold", "sklearn", "split"]  # passages x idf: 2 x 2.0, then 3.0 each (ties alphabetical)
-    assert "hold" not in feedback_terms(["data"], docs, lambda t: 1.0, 10)  # one passage only
-    assert "valid" not in got and feedback_terms(["x"], docs[:1], lambda t: 1.0, 10) == []

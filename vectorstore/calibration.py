@@ -29,7 +29,6 @@ class Calibration:
     title_weight: float = 0.0          # BM25 over title + section path, added to the body's BM25 with this weight
     page_weight: float = 0.0           # each passage gains this share of its page's best other passage
     title_sim_weight: float = 0.0      # the fused top 20 gain this times the question's cosine to their page title
-    feedback_weight: float = 0.0       # BM25 of the top passages' shared terms (pseudo-relevance feedback), this much
     normalise: bool = True             # drop learner boilerplate ("I'm on week 1 and want to ...") from the query
     weights: tuple[float, ...] = (3.2712, 8.7771, 0.0, 1.629, 1.0716)  # logistic over Signals.vector(), all >= 0
     bias: float = -5.1229

@@ -96,19 +96,6 @@ def title_rerank(fused: dict[str, float], title_of: Callable[[str], str],
     return out
 
 
-def feedback_terms(query: list[str], docs: list[frozenset[str]], idf: Callable[[str], float], n: int) -> list[str]:
-    """Pseudo-relevance feedback: the `n` terms not in the query that most of the top `docs` (term sets) share,
-    rarer terms first among equals (document count times idf): the pages' own words for what the question asked
-    in the learner's words."""
-    asked = set(query)
-    counts: dict[str, int] = {}
-    for terms in docs:
-        for t in terms - asked:
-            counts[t] = counts.get(t, 0) + 1
-    ranked = sorted((t for t, c in counts.items() if c > 1), key=lambda t: (-counts[t] * idf(t), t))
-    return ranked[:n]
-
-
 def _overlap(prev: str, text: str, limit: int = 800) -> int:
     """Length of the longest end of `prev` (at most `limit` characters, at least 16) that `text` starts with."""
     probe = text[:16]

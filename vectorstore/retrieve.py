@@ -44,7 +44,6 @@ from vectorstore.ranking import (
     confidence,
     coverage,
     diversify,
-    feedback_terms,
     fuse_rrf,
     fuse_weighted,
     page_support,
@@ -65,7 +64,6 @@ _NUMBERS = [
 _WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(_NUMBERS) + r")\b"
                    r"|\b(\d{1,2})(?:st|nd|rd|th)[\s-]+week\b", re.IGNORECASE)
 CANDIDATES = 30        # candidates taken from each of the dense and the BM25 search
-FEEDBACK_DOCS, FEEDBACK_TERMS = 3, 10  # pseudo-relevance feedback: terms shared by the top 3 passages, at most 10
 ROADMAP_URL = "roadmap.md"  # the url prefix of the roadmap's own sections
 
 
@@ -321,23 +319,6 @@ class Retriever:
         return Retrieval(chosen.hits, week, scope, widened, grounded, chosen.confidence, suggested,
                          signals=chosen.signals.vector(), gap=gap, kind=kind)
 
-    @staticmethod
-    def _feedback(state: _State, terms: list[str], fused: dict[str, float], n: int, week: int | None,
-                  weight: float) -> dict[str, float]:
-        """Pseudo-relevance feedback: the terms the top fused passages share (`feedback_terms`) searched with BM25
-        in the same scope, its scores (over its best) added with `weight`."""
-        top = sorted(fused, key=lambda cid: -fused[cid])[:FEEDBACK_DOCS]
-        docs = [state.lexical.terms(state.lexical.row[cid]) for cid in top]
-        extra = feedback_terms(terms, docs, state.lexical.idf, FEEDBACK_TERMS)
-        found = state.lexical.search(extra, n, week=week) if extra else []
-        if not found:
-            return fused
-        out = dict(fused)
-        best = found[0][1] or 1.0
-        for cid, score in found:
-            out[cid] = out.get(cid, 0.0) + weight * score / best
-        return out
-
     def _scope(self, state: _State, terms: list[str], vector: np.ndarray, week: int | None, top_k: int,
                mode: str, cal: Calibration, baseline: float | None = None) -> _Scoped:
         """Search one scope; `baseline` is the whole index's mean candidate cosine (a week's few chunks give a
@@ -353,8 +334,6 @@ class Retriever:
             fused = fuse_rrf(dense, lexical)
         else:
             fused = fuse_weighted(dense, lexical, alpha=cal.dense_weight)
-        if mode == "hybrid" and cal.feedback_weight and fused:
-            fused = self._feedback(state, terms, fused, n, week, cal.feedback_weight)
         url_of = lambda cid: str(state.chunks[cid][1].get("url") or "")  # noqa: E731
         fused = page_support(fused, url_of, cal.page_weight)
         if mode == "hybrid":

@@ -62,3 +62,20 @@ def test_calibrate_command_fits_and_stores_with_the_index(tmp_path, monkeypatch,
     retriever = Retriever(store, embedder)
     assert retriever.ready() and retriever.calibration == stored
     assert retriever.calibration_status()["source"] == "index" and retriever.calibration_status()["matches"]
+
+
+def test_retrieval_only_cross_validates_the_ranking_weights_per_variant(tmp_path, monkeypatch, capsys):
+    """`--retrieval-only` prints one row per variant with its held-out ranking figures and the weights each fold
+    chose (the title-similarity weight among them), and stores nothing with the index."""
+    store, _embedder = publish_tiny_index(tmp_path / "data", chunking="tiny-v1")
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS * 2))
+    monkeypatch.setenv("RA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RA_EMBEDDING_MODEL_DIR", str(MODEL_DIR))
+    assert main(["--dev", str(dev), "--folds", "2", "--retrieval-only",
+                 "--variants", "none of the changes", "+ title-similarity rerank"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert [r.split(" | ")[0] for r in rows[1:]] == ["| none of the changes", "| + title-similarity rerank"]
+    assert "title-sim 0/0 |" in rows[1] and "title-sim" in rows[2]
+    assert all(0.0 <= float(v) <= 1.0 for r in rows[1:] for v in r.split(" | ")[1:5])
+    assert store.calibration() is None  # nothing stored

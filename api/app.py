@@ -37,12 +37,19 @@ from api.mcp.mount import MCP_PATH, MCPEndpoint
 from api.metrics import Metrics, MetricsMiddleware
 from api.questionlog import QuestionLog
 from api.reindex import Reindexer
-from api.watcher import IndexWatcher
 from api.routes import ROUTERS
 from api.routes.pages import STATIC
 from api.schemas import error_body
-from errors import (ConfigError, EmbedderMismatchError, IngestLockedError, NothingIndexedError, RoadmapAssistantError,
-                    StoreUnavailableError, UnknownWeekError)
+from api.watcher import IndexWatcher
+from errors import (
+    ConfigError,
+    EmbedderMismatchError,
+    IngestLockedError,
+    NothingIndexedError,
+    RoadmapAssistantError,
+    StoreUnavailableError,
+    UnknownWeekError,
+)
 from settings import Settings, load_settings
 
 log = logging.getLogger("api")

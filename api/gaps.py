@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vectorstore.text import tokenize
 from vectorstore.retrieve import strip_week
+from vectorstore.text import tokenize
 
 # Chosen on the development set eval/gap_dev.jsonl, 35 questions in 14 topics (5 asked once; none of the tests'
 # topics), with bench/gap_threshold.py: average

@@ -21,7 +21,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from api.gaps import DISTANCE, LOW_CONFIDENCE, GapQuestion, find_gaps, is_gap
@@ -45,12 +45,12 @@ def parse_since(text: str | None, days: int, now: float | None = None) -> float:
     except ValueError:
         raise ValueError(f"since: {text!r} is neither a duration (30d, 12h, 2w) nor an ISO date (2026-11-01)") from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return when.timestamp()
 
 
 def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
 # ---------------------------------------------------------------- the numbers

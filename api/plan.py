@@ -21,8 +21,12 @@ from functools import lru_cache
 
 from api.answer import Answer
 from api.extractive import Citation
-from ingest.roadmap import FIELD_NAMES  # the field labels the parser reads: "weekend project" -> weekend
-from ingest.roadmap import Roadmap, Week, clean
+from ingest.roadmap import (
+    FIELD_NAMES,  # the field labels the parser reads: "weekend project" -> weekend
+    Roadmap,
+    Week,
+    clean,
+)
 from vectorstore.retrieve import ROADMAP_URL, detect_week, strip_week
 from vectorstore.text import tokenize
 
@@ -182,7 +186,7 @@ def answer(roadmap: Roadmap, question: str, week: int | None) -> Answer | None:
             sentences.append(f"It covers {_join(names)}")
         if project := _project(w, lower, label, "Its"):
             sentences.append(project)
-    cite = f" [1]." if sentences else ""
+    cite = " [1]." if sentences else ""
     text = " ".join(s + (cite if i == len(sentences) - 1 else ".") for i, s in enumerate(sentences))
     if missing:
         gap = f"The roadmap doesn't list {_join(missing)} for week {w.number}."

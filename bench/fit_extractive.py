@@ -56,9 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     from api import plan
     from api.evaluate import Harness, key_facts, load_questions
     from api.extractive import LEXICAL_WEIGHTS, MAX_EMBEDDED, WEIGHTS, Extractor, Weights, compose, pick
-    from vectorstore.retrieve import strip_week
-
     from ingest.roadmap import load_roadmap
+    from vectorstore.retrieve import strip_week
 
     t0 = time.perf_counter()
     rows = []

@@ -90,7 +90,7 @@ def work_ms(payload: dict) -> float:
 async def measure(ask_url: str, mcp_url: str, env: dict[str, str], questions: list[str], n: int, warmup: int,
                   log) -> dict:
     samples: dict[str, list[tuple[float, float]]] = {p: [] for p in PATHS}  # (latency ms, service work ms)
-    errors = {p: 0 for p in PATHS}
+    errors = dict.fromkeys(PATHS, 0)
     params = StdioServerParameters(command=sys.executable, args=["-m", "api.mcp", "--log-level", "warning"],
                                    env=env, cwd=str(ROOT))
     async with (httpx.AsyncClient(base_url=ask_url, timeout=60) as http,

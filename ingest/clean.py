@@ -15,7 +15,6 @@ from bs4 import NavigableString, Tag
 
 from ingest.article import _HEADINGS, _tags
 
-
 _DROP = frozenset("script style noscript template svg iframe form button input select textarea object embed "
                   "canvas link meta dialog audio video map head title".split())
 _CHROME = frozenset("nav header footer aside".split())

@@ -15,13 +15,12 @@ Before publishing, `ingest.safeguards` checks that the new version does not lose
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from errors import NothingIndexedError
 from ingest.chunk import chunk_article
@@ -200,7 +199,7 @@ class Ingest:
     async def _fetch(self, url: str):
         gone = self.gone_before.get(url)
         if gone and url not in self._roots and time.time() - gone["at"] < self.opt.recheck_gone_hours * 3600:
-            when = datetime.fromtimestamp(gone["at"], timezone.utc).isoformat(timespec="seconds")
+            when = datetime.fromtimestamp(gone["at"], UTC).isoformat(timespec="seconds")
             return FetchResult(url=url, final_url=url, outcome="failed", status=gone["status"],
                                reason=f"{gone['reason']} (as of {when}; rechecked after {self.opt.recheck_gone_hours:g} h)")
         old = (self.old_pages.get(url) or self.old_aliases.get(url)) if not self.opt.full else None

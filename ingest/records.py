@@ -3,7 +3,7 @@ carries, and the tags each roadmap link gives the pages it reaches. Pure functio
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ingest.crawl import Tag
 from ingest.roadmap import Roadmap
@@ -14,7 +14,7 @@ ROADMAP_DOC = "roadmap.md"  # the URL prefix of the roadmap's own sections ("roa
 
 def now() -> str:
     """The current UTC time as an ISO string (seconds)."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def digest(*parts: str) -> str:

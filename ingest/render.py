@@ -13,7 +13,6 @@ from bs4 import NavigableString, Tag
 
 from ingest.article import _HEADINGS, _ZERO_WIDTH, Section, _tags, _words
 
-
 _BLOCKS = frozenset("p div section article main blockquote figure figcaption details summary hr address "
                     "center fieldset dl caption".split())
 _CELL_BLOCKS = frozenset(("p", "div", "ul", "ol", "pre", "dl", "table", "h2", "h3", "h4", "blockquote"))

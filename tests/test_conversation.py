@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from api.conversation import (Message, clean_answer, clean_history, condense_messages, is_followup,
-                              plan_turn, resolve_week, rule_rewrite, standalone_of)
+from api.conversation import (
+    Message,
+    clean_answer,
+    clean_history,
+    condense_messages,
+    is_followup,
+    plan_turn,
+    resolve_week,
+    rule_rewrite,
+    standalone_of,
+)
 
 ANSWER = ("A model registry keeps numbered versions [1]. Approval promotes one [2][3]. Both [1, 2].\n\n"
           "Sources:\n[1] Model Registry — https://mlops.example.org/registry/#versions\n"

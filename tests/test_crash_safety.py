@@ -11,8 +11,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.servers import serve
 from tests.sites import Site, page, roadmap
 from vectorstore.client import open_client

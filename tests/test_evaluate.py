@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from api.evaluate import cited_sentences, faithfulness, key_facts, main, norm_url, score_ranking, summarise, without_note
+from api.evaluate import (
+    cited_sentences,
+    faithfulness,
+    key_facts,
+    main,
+    norm_url,
+    score_ranking,
+    summarise,
+    without_note,
+)
 from vectorstore.client import open_client
 from vectorstore.embeddings import OnnxEmbedder
 from vectorstore.store import IndexStore, add_chunks

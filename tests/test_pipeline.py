@@ -212,9 +212,8 @@ def test_an_index_built_with_other_chunking_needs_a_full_rebuild(world):
 
 def test_second_writer_is_refused(world):
     """A second ingest while one holds the writer lock fails at once with a clear message."""
-    with writer_lock(world.settings.data_dir):
-        with pytest.raises(IngestLockedError, match="another ingest is running"):
-            world.run()
+    with writer_lock(world.settings.data_dir), pytest.raises(IngestLockedError, match="another ingest is running"):
+        world.run()
 
 
 def test_redirected_link_is_cited_at_its_target(world):

@@ -10,8 +10,8 @@ import re
 import httpx
 import pytest
 
-from tests.servers import serve
 from tests.browser import chromium, needs_chromium
+from tests.servers import serve
 from tests.test_widget import open_widget, shot
 
 pytestmark = needs_chromium

@@ -19,9 +19,8 @@ from typing import Any, Protocol
 import httpx
 import numpy as np
 
-from vectorstore.cpus import usable_cpus
-
 from errors import ConfigError, ModelUnavailableError
+from vectorstore.cpus import usable_cpus
 
 # Copied from chromadb.utils.embedding_functions.ONNXMiniLM_L6_V2 (a test keeps them equal).
 CHROMA_MODEL_URL = "https://chroma-onnx-models.s3.amazonaws.com/all-MiniLM-L6-v2/onnx.tar.gz"

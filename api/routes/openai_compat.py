@@ -24,8 +24,7 @@ from api.cancel import CallScope, iterate_in_thread, until_disconnect
 from api.conversation import MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS, Message, Resolved
 from api.deps import ApiKeyDep, Services, ServicesDep
 from api.metrics import Stopwatch
-from api.routes.ask import (ERRORS, SSE_HEADERS, answer_question, answer_turn, failure_message, finish, record,
-                            resolve)
+from api.routes.ask import ERRORS, SSE_HEADERS, answer_question, answer_turn, failure_message, finish, record, resolve
 from api.routes.pages import roadmap_target
 from api.schemas import MAX_QUESTION_CHARS, MODEL_NAME, ChatIn
 

@@ -59,7 +59,7 @@ def embed(texts: Sequence[str], embedder, cache: dict | None = None,
     todo = list(dict.fromkeys(t for t in texts if t not in cache))
     for i in range(0, len(todo), EMBED_BATCH):
         batch = todo[i:i + EMBED_BATCH]
-        for text, vector in zip(batch, np.asarray(embedder.embed(batch), dtype=np.float32)):
+        for text, vector in zip(batch, np.asarray(embedder.embed(batch), dtype=np.float32), strict=True):
             cache[text] = vector / max(float(np.linalg.norm(vector)), 1e-12)
         if progress:
             progress(i + len(batch), len(todo))

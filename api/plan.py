@@ -123,10 +123,9 @@ def _article(phrase: str) -> str:
     if last.endswith("ing") or (last.endswith("s") and not last.endswith(("ss", "is", "us"))):
         return phrase
     first = words[0]
-    if first.isupper() and first.isalnum():  # an acronym: "an AWS ...", "an S3 ...", "a CloudWatch ..."
-        vowel = first[0] in "AEFHILMNORSX"
-    else:
-        vowel = first[0].lower() in "aeiou"
+    # an acronym is read letter by letter: "an AWS ...", "an S3 ...", "a CloudWatch ..."
+    acronym = first.isupper() and first.isalnum()
+    vowel = first[0] in "AEFHILMNORSX" if acronym else first[0].lower() in "aeiou"
     return ("an " if vowel else "a ") + phrase
 
 

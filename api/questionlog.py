@@ -16,6 +16,7 @@ writer starts and hourly after, and never read.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -188,10 +189,8 @@ class QuestionLog:
 
     def close(self, timeout: float = 5.0) -> None:
         if self._thread is not None:
-            try:
+            with contextlib.suppress(queue.Full):
                 self._queue.put(_STOP, timeout=timeout)
-            except queue.Full:
-                pass
             self._thread.join(timeout)
             self._thread = None
 
@@ -243,10 +242,8 @@ class QuestionLog:
 
     def _fail(self, exc: Exception, rows: int) -> None:
         if self._db is not None:
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 self._db.close()
-            except sqlite3.Error:
-                pass
             self._db = None  # reopen on the next batch: the disk may have come back
         self._count("failed", rows)
         if self.metrics is not None:

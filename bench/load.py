@@ -121,7 +121,7 @@ def mixed(questions: list[str], conversations: list[dict]) -> list[dict]:
     singles = [{"question": q[:2000]} for q in questions]
     if not conversations:
         return singles
-    return [b for pair in zip(singles * (1 + len(conversations) // len(singles)), conversations) for b in pair]
+    return [b for pair in zip(singles * (1 + len(conversations) // len(singles)), conversations, strict=False) for b in pair]
 
 
 async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: int, timeout: float,

@@ -78,7 +78,7 @@ def settle(pids: list[int], timeout: float = 300.0) -> None:
     while time.monotonic() < deadline:
         before = [cpu_seconds(p) for p in pids]
         time.sleep(1.0)
-        if all(cpu_seconds(p) - b < 0.1 for p, b in zip(pids, before)):
+        if all(cpu_seconds(p) - b < 0.1 for p, b in zip(pids, before, strict=True)):
             return
 
 

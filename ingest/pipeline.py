@@ -136,7 +136,7 @@ class Ingest:
             return
         ids = chunk_ids(cite_url, [c.text for c in pieces])
         rows = []
-        for cid, c in zip(ids, pieces):
+        for cid, c in zip(ids, pieces, strict=True):
             anchored = c.anchor and not url.startswith(ROADMAP_DOC)
             meta = {"section": " > ".join(c.section_path[1:]) or article.title, "chunk_index": c.index,
                     "deep_link": f"{cite_url}#{c.anchor}" if anchored else cite_url}
@@ -344,7 +344,7 @@ class Ingest:
             if len(rows) != len(to_copy):
                 raise NothingIndexedError(f"the index lost {len(to_copy) - len(rows)} chunks its record names: rebuild with `python -m ingest --full`")
             metas = [final.get(cid) or {**meta, **json.loads(self.entries[page_of[cid]]["meta_key"])} for cid, _d, meta, _e in rows]
-            updated = sum(1 for (_c, _d, meta, _e), new in zip(rows, metas) if meta != new)
+            updated = sum(1 for (_c, _d, meta, _e), new in zip(rows, metas, strict=True) if meta != new)
             add_chunks(col, [r[0] for r in rows], [r[1] for r in rows], metas, [r[3] for r in rows])
         rep.metadata_updated = updated  # chunks kept from the active version whose metadata changed
         record = {"pages": self.entries, "aliases": self.alias_entries, "links": [vars(link) for link in rep.links],

@@ -47,15 +47,24 @@ FIELD_NAMES = {"goals": "goals", "goal": "goals", "weekend project": "weekend", 
 @dataclass(frozen=True)
 class Resource:
     """One link occurrence; `section` is the week's sub-heading, or the top-level section title outside weeks."""
-    label: str; url: str; week: int | None; phase: int | None; section: str
+    label: str
+    url: str
+    week: int | None
+    phase: int | None
+    section: str
 
 
 @dataclass
 class Week:
     """One week; `phase` is 0 when the week sits under no phase heading; `text` is its own markdown."""
-    number: int; title: str; phase: int; goals: str
+    number: int
+    title: str
+    phase: int
+    goals: str
     sections: dict[str, list[str]]  # section name -> its bullet lines (list marker dropped, 2 spaces per nesting)
-    weekend_project: str | None; deliverables: list[str]; text: str
+    weekend_project: str | None
+    deliverables: list[str]
+    text: str
 
     @property
     def anchor(self) -> str:
@@ -64,18 +73,27 @@ class Week:
 
 @dataclass
 class Phase:
-    number: int; title: str; first_week: int; last_week: int
+    number: int
+    title: str
+    first_week: int
+    last_week: int
 
 
 @dataclass
 class RoadmapSection:
     """A citable piece of the roadmap's own text: a week, or a top-level section that holds text."""
-    title: str; anchor: str; week: int | None; phase: int | None; text: str
+    title: str
+    anchor: str
+    week: int | None
+    phase: int | None
+    text: str
 
 
 @dataclass
 class Roadmap:
-    title: str; phases: list[Phase]; weeks: list[Week]
+    title: str
+    phases: list[Phase]
+    weeks: list[Week]
     resources: list[Resource]  # every link occurrence, in document order
     sections: list[RoadmapSection]
     text: str = ""             # the markdown it was parsed from (what the /roadmap page renders)
@@ -179,8 +197,15 @@ def _trimmed(lines: list[str]) -> str:
 class _WeekDraft:
     """A week being read: `mode` says which field bullets go to, `label` is the current section's name (links
     under a goals/project/deliverable line still count as resources of the section before it)."""
-    number: int; title: str; heading: str; phase: int; level: int; start: int
-    label: str = ""; mode: str = "section"; inline: bool = False
+    number: int
+    title: str
+    heading: str
+    phase: int
+    level: int
+    start: int
+    label: str = ""
+    mode: str = "section"
+    inline: bool = False
     goals: list[str] = field(default_factory=list)
     sections: dict[str, list[str]] = field(default_factory=dict)
     weekend: list[str] | None = None

@@ -33,7 +33,7 @@ class EmbedWriter:
         self._thread.start()
 
     def submit(self, ids: list[str], texts: list[str], metas: list[dict]) -> None:
-        for item in zip(ids, texts, metas):
+        for item in zip(ids, texts, metas, strict=True):
             self._queue.put(item)
 
     def close(self) -> None:
@@ -65,7 +65,7 @@ class EmbedWriter:
                     break
 
     def _write(self, batch: list[tuple[str, str, dict]]) -> None:
-        ids, texts, metas = (list(x) for x in zip(*batch))
+        ids, texts, metas = (list(x) for x in zip(*batch, strict=True))
         t = time.perf_counter()
         vectors = self._embed(texts)
         self.embed_seconds += time.perf_counter() - t
@@ -75,4 +75,4 @@ class EmbedWriter:
             self.collection = self._open()
         add_chunks(self.collection, ids, texts, metas, vectors)
         self.store_seconds += time.perf_counter() - t
-        self.added.update(zip(ids, metas))
+        self.added.update(zip(ids, metas, strict=True))

@@ -62,7 +62,7 @@ def roadmap(base: str, weeks: dict[int, list[tuple[str, str]]], extra: list[tupl
     """A small roadmap in the real one's format: weeks with `- [ ] **Label**: URL` resources."""
     lines = ["# Test Roadmap", "", "## **Phase 1: Foundations (Weeks 1-3)**", ""]
     for n, resources in sorted(weeks.items()):
-        lines += [f"### **Week {n}: Topic {n}**", "**Goals**: learn topic %d" % n, "", "**Reading:**"]
+        lines += [f"### **Week {n}: Topic {n}**", f"**Goals**: learn topic {n}", "", "**Reading:**"]
         lines += [f"- [ ] **{label}**: {base}{path}" for label, path in resources]
         lines += ["", f"**Weekend Project**: build project {n}", "**Deliverable**:", f"- thing {n}", "", "---", ""]
     if extra:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -96,7 +97,7 @@ def test_reindex_runs_one_at_a_time_and_publishes(tmp_path, fixture_index, fixtu
             status = client.get(f"/admin/reindex/{run_id}").json()
             assert httpx.get(f"{other}/admin/reindex/{run_id}", headers=AUTH).json()["pages_done"] == status["pages_done"]
             pid = status["pid"]
-            assert pid != os.getpid() and b"-m\x00ingest\x00" in open(f"/proc/{pid}/cmdline", "rb").read()
+            assert pid != os.getpid() and b"-m\x00ingest\x00" in Path(f"/proc/{pid}/cmdline").read_bytes()
             assert os.getpriority(os.PRIO_PROCESS, pid) >= min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)
             fixture_site.gate.set()
             done = wait_for(lambda: (s := client.get(f"/admin/reindex/{run_id}").json())["status"] != "running" and s)

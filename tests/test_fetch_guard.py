@@ -20,8 +20,8 @@ from ingest.fetch import Fetcher, FetchResult
 from ingest.transport import is_public_address
 from tests.servers import serve
 
-DEFAULTS = dict(user_agent="ra-test/1.0", timeout=5.0, retries=0, max_bytes=1_000_000, backoff_base=0.01,
-                backoff_cap=0.05)
+DEFAULTS = {"user_agent": "ra-test/1.0", "timeout": 5.0, "retries": 0, "max_bytes": 1_000_000,
+            "backoff_base": 0.01, "backoff_cap": 0.05}
 BOMB_BYTES = 200_000_000  # what the bomb inflates to
 
 

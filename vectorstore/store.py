@@ -14,6 +14,7 @@ drops the orphaned collection. The previous version is kept so queries in flight
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -119,10 +120,8 @@ class IndexStore:
     def new_version(self) -> tuple[int, Any]:
         version = int(self.pointer().get("version", 0)) + 1
         name = self.version_name(version)
-        try:  # a crashed run may have left this very name behind
+        with contextlib.suppress(Exception):  # a crashed run may have left this very name behind
             self.client.delete_collection(name)
-        except Exception:
-            pass
         col = self.client.create_collection(name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
         return version, col
 
@@ -148,10 +147,8 @@ class IndexStore:
         """Drop a version that was begun but will not be published (never the active or previous one)."""
         p = self.pointer()
         if name.startswith(f"{self.prefix}-v") and name not in (p.get("active"), p.get("previous")):
-            try:
+            with contextlib.suppress(Exception):  # already gone; the next cleanup() would catch a leftover anyway
                 self.client.delete_collection(name)
-            except Exception:  # already gone; the next cleanup() would catch a leftover anyway
-                pass
 
     def cleanup(self) -> list[str]:
         """Drop every version that is neither active nor previous (orphans of crashed runs included)."""

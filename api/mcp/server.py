@@ -259,10 +259,10 @@ def search_roadmap(
         resolved = resolve(services, body.question, [], body.week, body.top_k)
         found = resolved.retrieval
         texts = [body_of(hit.text) for hit in found.hits]
-        sources = link_citations([citation(n, hit, text) for n, (hit, text) in enumerate(zip(found.hits, texts), 1)],
+        sources = link_citations([citation(n, hit, text) for n, (hit, text) in enumerate(zip(found.hits, texts, strict=True), 1)],
                                  citations_target(ctx, services))
         passages = [Passage(**{**asdict(c), "text": text}, score=round(float(hit.score), 4))
-                    for c, text, hit in zip(sources, texts, found.hits)]
+                    for c, text, hit in zip(sources, texts, found.hits, strict=True)]
         return SearchOut(query=resolved.query, week=found.week, scope=found.scope, widened=found.widened,
                          grounded=found.grounded, suggested=found.suggested, version=services.retriever.version,
                          passages=passages)

@@ -128,7 +128,8 @@ def failing_links(counts: Counter, last: dict[str, float], links: list[dict]) ->
 def compute(read: LogRead, *, since: float, until: float | None = None, weeks: dict[int, str] | None = None,
             index: dict | None = None, embedder=None, search: Callable[[str], dict | None] | None = None,
             low_confidence: float = LOW_CONFIDENCE, distance: float = DISTANCE, cache: dict | None = None,
-            progress: Callable[[int, int], None] | None = None, top: int = TOP_PAGES, log_info: dict | None = None) -> dict:
+            progress: Callable[[int, int], None] | None = None, top: int = TOP_PAGES,
+            log_info: dict | None = None) -> dict:
     """Every insight as one dict. `index` is `ingest.status.index_status()` (pages and links); `embedder` and
     `search` are needed for the gaps (without an embedder they are left out)."""
     entries = read.entries
@@ -170,7 +171,8 @@ def _cell(row: dict, column: str, sep: str, terminal: bool = False) -> str:
         value = (row.get("closest") or {}).get("week")
     elif column == "closest_page":
         c = row.get("closest") or {}
-        value = (c.get("title") or c.get("url") or "") if terminal else f"{c.get('title') or ''} {c.get('url') or ''}".strip()
+        both = f"{c.get('title') or ''} {c.get('url') or ''}".strip()
+        value = (c.get("title") or c.get("url") or "") if terminal else both
     else:
         value = row.get(column)
     if value is None:

@@ -103,7 +103,8 @@ def _phrase(text: str, lower: frozenset[str], always: bool = False) -> str:
     """The item as a phrase inside a sentence: its first word lower-cased when the roadmap writes it (or the first
     part of a hyphenated word) in lower case somewhere, or `always` (an imperative goal)."""
     first, _, rest = text.partition(" ")
-    if first[:1].isupper() and first[1:].replace("-", "").islower() and (always or first.split("-")[0].lower() in lower):
+    capitalised = first[:1].isupper() and first[1:].replace("-", "").islower()
+    if capitalised and (always or first.split("-")[0].lower() in lower):
         first = first.lower()
     return f"{first} {rest}".strip()
 

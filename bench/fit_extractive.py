@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     for ci, cap in enumerate(caps):
         for row_i, (q, hits, cands, ranks) in enumerate(rows):
-            capped = [c if r < cap else replace(c, similarity=0.0, vector=None) for c, r in zip(cands, ranks, strict=True)]
+            capped = [c if r < cap else replace(c, similarity=0.0, vector=None)
+                      for c, r in zip(cands, ranks, strict=True)]
             for k, combo in enumerate(combos):
                 pieces, _ = compose(hits, pick(capped, Weights(**combo), 90, 4))
                 found_all, found_any = key_facts(" ".join(pieces), q["must_contain"])

@@ -82,7 +82,8 @@ def leave_one_question_out(rows, feats) -> float:
 
 
 def confusion(rows, feats, weight, correct, partial) -> str:
-    counts = Counter((r["label"], grading.verdict(f, weight, correct, partial)) for r, f in zip(rows, feats, strict=True))
+    counts = Counter((r["label"], grading.verdict(f, weight, correct, partial))
+                     for r, f in zip(rows, feats, strict=True))
     head = "label \\ verdict  " + "  ".join(f"{v:>9}" for v in grading.VERDICTS)
     lines = [f"{label:>15}  " + "  ".join(f"{counts[(label, v)]:>9}" for v in grading.VERDICTS)
              for label in grading.VERDICTS]

@@ -27,8 +27,8 @@ _HIDE_CSS = re.compile(
 _HIDDEN_CLASSES = frozenset("hidden d-none sr-only visually-hidden visuallyhidden screen-reader-text is-hidden hide "
                             "invisible u-hidden".split())
 _SHOWN_AT = re.compile(r"^(\w+:(block|flex|inline|inline-block|grid|table|contents)|d-\w+-(block|flex|inline|grid))$")
-_JUNK = re.compile(r"cookie|consent|gdpr|breadcrumb|(^|[-_])skip($|[-_])|skip-?(link|nav|to)|feedback|edit-?(this-?)?page"
-                   r"|edit-on-github|page-utilities|helpful|theme-toggle|share-?buttons|social-?share|announcement"
+_JUNK = re.compile(r"cookie|consent|gdpr|breadcrumb|(^|[-_])skip($|[-_])|skip-?(link|nav|to)|feedback"
+                   r"|edit-?(this-?)?page|edit-on-github|page-utilities|helpful|theme-toggle|share-?buttons|social-?share|announcement"
                    r"|back-?to-?top|copy-?button|(^|[-_])linenos?($|[-_])")
 _NAVLIKE = re.compile(r"sidebar|(^|[-_])(toc|menu|pagination|prev-?next|related)($|[-_])")
 _CANDIDATE = re.compile(r"^(body|document|md-content|theme-doc-markdown|rst-content|markdown-body|main-content"

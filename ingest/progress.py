@@ -21,8 +21,8 @@ class Progress:
             from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
             from rich.progress import Progress as Bar
 
-            self._bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[counts]}"),
-                            TimeElapsedColumn(), transient=True)
+            self._bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                            TextColumn("{task.fields[counts]}"), TimeElapsedColumn(), transient=True)
             self._bar.start()
             self._task = self._bar.add_task("pages", total=None, counts="")
         return self

@@ -50,7 +50,8 @@ def roadmap_roots(roadmap: Roadmap, url_map: UrlMap) -> dict[str, list[Tag]]:
 
 def tag_lists(tags: list[Tag]) -> tuple[list[int], list[int], list[str]]:
     """The distinct weeks, phases and resource labels of a page's tags, sorted."""
-    return (sorted({t.week for t in tags if t.week is not None}), sorted({t.phase for t in tags if t.phase is not None}),
+    return (sorted({t.week for t in tags if t.week is not None}),
+            sorted({t.phase for t in tags if t.phase is not None}),
             sorted({t.label for t in tags if t.label}))
 
 

@@ -123,7 +123,8 @@ class _Renderer:
 
     def table(self, table: Tag) -> None:
         self.block_break()
-        rows = [[c for c in tr.children if isinstance(c, Tag) and c.name in ("td", "th")] for tr in _tags(table, {"tr"})]
+        rows = [[c for c in tr.children if isinstance(c, Tag) and c.name in ("td", "th")]
+                for tr in _tags(table, {"tr"})]
         cells = [c for row in rows for c in row]
         if not any(c.name == "th" for c in cells) and any(
                 sum(isinstance(b, Tag) and b.name in _CELL_BLOCKS for b in c.children) > 1 for c in cells):
@@ -173,7 +174,8 @@ def heading_text(h: Tag) -> str:
             parts.append(" ")
         elif type(node) is NavigableString:
             parent = node.parent
-            if parent.name == "a" and _words(parent.get_text()) in _PERMALINK and parent.get("href", "").startswith("#"):
+            permalink = parent.name == "a" and _words(parent.get_text()) in _PERMALINK
+            if permalink and parent.get("href", "").startswith("#"):
                 continue
             if "section-number" in (parent.get("class") or ()):
                 continue
@@ -182,7 +184,8 @@ def heading_text(h: Tag) -> str:
 
 
 def heading_anchor(h: Tag) -> str | None:
-    """Fragment that lands on this heading: its id, a permalink's or inner <a>'s, its section's, a preceding marker's."""
+    """Fragment that lands on this heading: its id, a permalink's or inner <a>'s, its section's, a preceding
+    marker's."""
     if h.get("id"):
         return h["id"]
     for a in _tags(h, {"a"}):

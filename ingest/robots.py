@@ -74,7 +74,8 @@ class RobotsCache:
                     try:
                         self._parsers[key] = parse_robots(await self._download_with_retries(key))
                     except Unreachable as exc:
-                        self._parsers[key] = f"robots.txt unreachable ({exc}): the site is treated as disallowed (RFC 9309)"
+                        self._parsers[key] = (f"robots.txt unreachable ({exc}): the site is treated as disallowed "
+                                              "(RFC 9309)")
         parser = self._parsers[key]
         if isinstance(parser, str):
             return "failed", parser

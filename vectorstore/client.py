@@ -58,4 +58,5 @@ def open_client(data_dir: Path | None = None, chroma_url: str | None = None, *, 
     except Exception as exc:  # chromadb raises many types; one clear message names the setting
         where = chroma_url or f"{data_dir}/chroma"
         hint = "RA_CHROMA_URL" if chroma_url else "RA_DATA_DIR"
-        raise StoreUnavailableError(f"cannot open the Chroma store at {where} ({type(exc).__name__}: {exc}); check {hint}") from exc
+        raise StoreUnavailableError(f"cannot open the Chroma store at {where} ({type(exc).__name__}: {exc}); "
+                                    f"check {hint}") from exc

@@ -100,11 +100,13 @@ class IndexStore:
             return
         if snap.embedder and snap.embedder != embedder:
             raise EmbedderMismatchError(
-                f"the index was built with embedder {snap.embedder!r}, not {embedder!r}: rebuild it with `python -m ingest --full`"
+                f"the index was built with embedder {snap.embedder!r}, not {embedder!r}: "
+                "rebuild it with `python -m ingest --full`"
             )
         if chunking is not None and snap.chunking and snap.chunking != chunking:
             raise EmbedderMismatchError(
-                f"the index was built with chunking {snap.chunking!r}, not {chunking!r}: rebuild it with `python -m ingest --full`"
+                f"the index was built with chunking {snap.chunking!r}, not {chunking!r}: "
+                "rebuild it with `python -m ingest --full`"
             )
 
     def get_document(self, key: str) -> str | None:

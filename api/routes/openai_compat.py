@@ -52,7 +52,8 @@ def question_of(body: ChatIn) -> str:
 def history_of(body: ChatIn) -> list[Message]:
     """The user and assistant messages before the last user message: the last 8, each cut to 2,000 characters."""
     last = max(i for i, m in enumerate(body.messages) if m.role == "user")
-    turns = [Message(m.role, m.text()[:MAX_MESSAGE_CHARS]) for m in body.messages[:last] if m.role in ("user", "assistant")]
+    turns = [Message(m.role, m.text()[:MAX_MESSAGE_CHARS]) for m in body.messages[:last]
+             if m.role in ("user", "assistant")]
     return turns[-MAX_HISTORY_MESSAGES:]
 
 
@@ -62,7 +63,8 @@ def _usage() -> dict:
 
 @router.get("/models", summary="The one model this service offers")
 async def models() -> dict:
-    return {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "roadmap-assistant"}]}
+    model = {"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "roadmap-assistant"}
+    return {"object": "list", "data": [model]}
 
 
 @router.post("/chat/completions", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},

@@ -20,7 +20,8 @@ def page(title: str, *sections: tuple[str, str], links: list[str] = ()) -> str:
     nav = "".join(f'<li><a href="{href}">{href}</a></li>' for href in links)
     body = "".join(f'<h2 id="{h.lower().replace(" ", "-")}">{h}</h2><p>{text}</p>' for h, text in sections)
     return (f"<html><head><title>{title} - Docs</title></head><body><nav><ul>{nav}</ul></nav>"
-            f"<main><article><h1>{title}</h1>{body}</article></main><footer>Copyright Example Corp</footer></body></html>")
+            f"<main><article><h1>{title}</h1>{body}</article></main>"
+            "<footer>Copyright Example Corp</footer></body></html>")
 
 
 @dataclass

@@ -92,7 +92,8 @@ class Site:
                 body = z.compress(b"<p>raw deflate</p>") + z.flush()
                 return Response(body, headers={"Content-Type": "text/html", "Content-Encoding": "deflate"})
             if path == "/brotli":
-                return Response(b"\x8b\x03\x80hello\x03", headers={"Content-Type": "text/html", "Content-Encoding": "br"})
+                return Response(b"\x8b\x03\x80hello\x03",
+                                headers={"Content-Type": "text/html", "Content-Encoding": "br"})
             if path == "/retry-tomorrow":
                 return PlainTextResponse("busy", status_code=429, headers={"Retry-After": "86400"})
             if path == "/retry-soon":

@@ -75,7 +75,8 @@ def test_per_week_numbers(world):
     by_id = {e.id: e for e in log}
     expected: dict = {}
     for week, r in world["asked"]:
-        w = expected.setdefault(_week_of(week, r), {"questions": 0, "abstained": 0, "rated": 0, "thumbs_down": 0, "lat": []})
+        w = expected.setdefault(_week_of(week, r),
+                                {"questions": 0, "abstained": 0, "rated": 0, "thumbs_down": 0, "lat": []})
         w["questions"] += 1
         w["abstained"] += not r["grounded"]
         rating = by_id[r["id"]].rating
@@ -144,10 +145,12 @@ def test_parse_since():
 
 
 # ---------------------------------------------------------------- cited pages and failing links
-DOCKER = page("Docker Basics", ("Images", "An image is a read-only template with instructions for creating a container."),
+DOCKER = page("Docker Basics",
+              ("Images", "An image is a read-only template with instructions for creating a container."),
               ("Run", "docker run starts a container from an image and keeps it isolated from the host."))
-REGISTRY = page("Model Registry", ("Versions", "Each registered model keeps numbered versions; a new version is created "
-                                                "on every registration."))
+REGISTRY = page("Model Registry",
+                ("Versions", "Each registered model keeps numbered versions; a new version is created "
+                             "on every registration."))
 QUOTAS = page("Service Quotas", ("Limits", "Each account has a default quota of concurrent training jobs per region."))
 
 

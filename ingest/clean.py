@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from bs4 import NavigableString, Tag
+from bs4 import NavigableString, PageElement, Tag
 
-from ingest.article import _HEADINGS, _tags
+from ingest.article import _HEADINGS, _attr, _tags
 
 _DROP = frozenset("script style noscript template svg iframe form button input select textarea object embed "
                   "canvas link meta dialog audio video map head title".split())
@@ -95,14 +95,14 @@ class _Pruner:
             return False  # Sphinx renders notes as <aside class="admonition">
         if junk or name in _CHROME or role in _NAV_ROLES or any(_NAVLIKE.search(m) for m in marks):
             if not junk and name not in ("header", "footer"):  # the site's TOC / sidebar: keep its links
-                self.nav_hrefs.extend(a.get("href", "") for a in _tags(tag, {"a"}))
+                self.nav_hrefs.extend(_attr(a, "href") for a in _tags(tag, {"a"}))
             return True
         return name == "a" and str(attrs.get("href", "")).startswith("#") \
             and tag.get_text().strip().lower().startswith("skip to")
 
     def walk(self, root: Tag) -> None:
         """Prune `root`'s subtree in document order (iteratively: pages can nest thousands deep)."""
-        stack: list[tuple[object, bool, bool]] = [(c, False, False) for c in reversed(root.contents)]
+        stack: list[tuple[PageElement, bool, bool]] = [(c, False, False) for c in reversed(root.contents)]
         while stack:
             node, in_article, in_candidate = stack.pop()
             if not isinstance(node, Tag):

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from errors import NothingIndexedError
 from ingest.chunk import chunk_article
@@ -34,6 +35,9 @@ from ingest.safeguards import check_links, check_losses
 from ingest.urls import UrlMap, canonical
 from ingest.writer import EmbedWriter
 from vectorstore.store import IndexStore, add_chunks, iter_chunks
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
 
 
 @dataclass
@@ -161,9 +165,11 @@ class Ingest:
     async def _on_page(self, page: CrawledPage) -> list[str] | None:
         self._tags_now[page.url] = page.tags
         r = page.result
+        if r is None:  # the crawl hands a page over once it is fetched
+            return None
         old = self.old_pages.get(page.url)
         alias = self.old_aliases.get(page.url)
-        if r.outcome == "not_modified" and (old or alias) and not self.opt.full:
+        if r.outcome == "not_modified" and not self.opt.full:
             if old:  # unchanged: still the page it was, still cited where it was
                 if self._claim(page.url, old.get("cite_url", page.url)):
                     self._keep_old(page.url, old, "unchanged", None, page.depth, stale=False)
@@ -171,8 +177,9 @@ class Ingest:
                     owner = self.canonical_owner[old.get("cite_url", page.url)]
                     self._alias(page.url, owner, _why(page.url, old.get("final_url"), owner), page.depth, old)
                 return old.get("links")
-            self._alias(page.url, alias["owner"], alias["reason"], page.depth, alias)  # still the same alias
-            return alias.get("links")
+            if alias:  # still the same alias
+                self._alias(page.url, alias["owner"], alias["reason"], page.depth, alias)
+                return alias.get("links")
         if r.outcome != "ok":
             reason = r.reason or r.outcome
             if old and old.get("chunk_ids"):
@@ -237,7 +244,7 @@ class Ingest:
         self.gone_before: dict[str, dict] = old_record.get("gone", {})
         self._tags_now: dict[str, list[Tag]] = {}
         self.writer = EmbedWriter(self.embedder.embed, self._new_collection)
-        self._version = None
+        self._version: int | None = None  # set when the new version's collection is created
         try:
             try:
                 self._index_roadmap_text()
@@ -261,7 +268,7 @@ class Ingest:
             self.report.seconds = time.perf_counter() - t0
         return self.report
 
-    def _new_collection(self):
+    def _new_collection(self) -> Collection:
         self._version, col = self.store.new_version()
         return col
 
@@ -339,7 +346,10 @@ class Ingest:
             raise NothingIndexedError("nothing could be indexed from the roadmap's links (see the report); "
                                       "the index is unchanged")
         col = self.writer.collection or self._new_collection()
-        final = {}
+        version = self._version
+        if version is None:  # _new_collection() sets it with the collection
+            raise RuntimeError("the new version has a collection but no number")
+        final: dict[str, dict[str, Any]] = {}
         for url, rows in self.chunks.items():
             pm = json.loads(self.entries[url]["meta_key"])
             final.update((cid, {**pm, **cm}) for cid, _t, cm in rows)
@@ -351,16 +361,16 @@ class Ingest:
         to_copy = [cid for cid in new_ids if cid not in self.writer.added]
         updated = 0
         if to_copy:
-            rows = list(iter_chunks(snap.collection, to_copy, embeddings=True))
-            if len(rows) != len(to_copy):
-                raise NothingIndexedError(f"the index lost {len(to_copy) - len(rows)} chunks its record names: "
+            kept = list(iter_chunks(snap.collection, to_copy, embeddings=True)) if snap else []
+            if len(kept) != len(to_copy):
+                raise NothingIndexedError(f"the index lost {len(to_copy) - len(kept)} chunks its record names: "
                                           "rebuild with `python -m ingest --full`")
             metas = [final.get(cid) or {**meta, **json.loads(self.entries[page_of[cid]]["meta_key"])}
-                     for cid, _d, meta, _e in rows]
-            updated = sum(1 for (_c, _d, meta, _e), new in zip(rows, metas, strict=True) if meta != new)
-            add_chunks(col, [r[0] for r in rows], [r[1] for r in rows], metas, [r[3] for r in rows])
+                     for cid, _d, meta, _e in kept]
+            updated = sum(1 for (_c, _d, meta, _e), new in zip(kept, metas, strict=True) if meta != new)
+            add_chunks(col, [r[0] for r in kept], [r[1] for r in kept], metas, [r[3] for r in kept])
         rep.metadata_updated = updated  # chunks kept from the active version whose metadata changed
         record = {"pages": self.entries, "aliases": self.alias_entries, "links": [vars(link) for link in rep.links],
                   "run": rep.summary(), "gone": self._gone(), "roadmap": roadmap}
-        self.store.publish(self._version, col, record, embedder=self.embedder.name, chunking=self.opt.chunking)
-        rep.version, rep.published = self._version, True
+        self.store.publish(version, col, record, embedder=self.embedder.name, chunking=self.opt.chunking)
+        rep.version, rep.published = version, True

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from ingest.report import IngestReport, PageOutcome
+
+if TYPE_CHECKING:  # rich is imported only when a bar is shown
+    from rich.progress import Progress as Bar
 
 log = logging.getLogger("ingest")
 
@@ -14,7 +18,7 @@ class Progress:
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self.counts: dict[str, int] = {}
-        self._bar = None
+        self._bar: Bar | None = None
 
     def __enter__(self) -> Progress:
         if self.enabled:

@@ -28,7 +28,8 @@ def digest(*parts: str) -> str:
 
 def chunk_ids(url: str, texts: list[str]) -> list[str]:
     """Content-derived ids: the same page text always gives the same ids."""
-    ids, seen = [], {}
+    ids: list[str] = []
+    seen: dict[str, int] = {}
     for text in texts:
         base = digest(url, text)[:32]
         n = seen.get(base, 0)

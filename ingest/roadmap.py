@@ -246,7 +246,11 @@ class _WeekDraft:
             self.start_section(clean(key))
 
     def _field(self) -> list[str]:
-        return {"goals": self.goals, "weekend": self.weekend, "deliverables": self.deliverables}[self.mode]
+        if self.mode == "weekend":
+            if self.weekend is None:
+                self.weekend = []
+            return self.weekend
+        return {"goals": self.goals, "deliverables": self.deliverables}[self.mode]
 
     def build(self, lines: list[str], end: int) -> Week:
         weekend = "\n".join(self.weekend or []) or None
@@ -351,11 +355,13 @@ def parse_roadmap(text: str) -> Roadmap:
     phases = []
     for n, (ptitle, rng) in declared.items():
         nums = [w.number for w in weeks if w.phase == n]
-        if nums or rng:
-            phases.append(Phase(n, ptitle, min(nums) if nums else rng[0], max(nums) if nums else rng[1]))
+        if nums:
+            phases.append(Phase(n, ptitle, min(nums), max(nums)))
+        elif rng:
+            phases.append(Phase(n, ptitle, rng[0], rng[1]))
     sections, used = [], set()
     for ptitle, wk, ph, body, is_week in pieces:
-        ph = (by_week[wk].phase or None) if is_week else ph
+        ph = (by_week[wk].phase or None) if is_week and wk is not None else ph
         base = f"week-{wk}" if is_week else slug(ptitle) or "section"
         anchor, k = base, 0
         while anchor in used:

@@ -10,9 +10,13 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from errors import StoreUnavailableError
+
+if TYPE_CHECKING:  # chromadb is imported when a client is opened, not with this module
+    from chromadb.api import ClientAPI
 
 
 def _writable(path: Path) -> bool:
@@ -30,7 +34,7 @@ def _private_copy(path: Path) -> Path:
 
 
 def open_client(data_dir: Path | None = None, chroma_url: str | None = None, *, in_memory: bool = False,
-                read_only: bool = False):
+                read_only: bool = False) -> ClientAPI:
     """A Chroma client: in memory, a server at `chroma_url`, or on disk at `data_dir/chroma`. `read_only`
     (reports) creates nothing, and reads a store it may not write through a private copy."""
     import chromadb

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from errors import EmbedderMismatchError
 
 if TYPE_CHECKING:  # chromadb is imported by whoever opens the client, not by this module
+    import numpy as np
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
     from chromadb.api.types import GetResult, Include, Metadata, PyEmbeddings
@@ -212,11 +213,11 @@ def _rows(got: GetResult, embeddings: bool) -> Iterator[ChunkRow]:
 
 
 def add_chunks(collection: Collection, ids: Sequence[str], documents: Sequence[str],
-               metadatas: Sequence[Metadata], embeddings: Sequence[Any]) -> None:
+               metadatas: Sequence[Metadata], embeddings: list[Any] | np.ndarray) -> None:
     for i in range(0, len(ids), _PAGE):
         collection.add(
             ids=list(ids[i : i + _PAGE]),
             documents=list(documents[i : i + _PAGE]),
             metadatas=list(metadatas[i : i + _PAGE]),
-            embeddings=list(embeddings[i : i + _PAGE]),
+            embeddings=embeddings[i : i + _PAGE],
         )

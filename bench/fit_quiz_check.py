@@ -63,6 +63,8 @@ def fit(rows: list[dict], feats: list[grading.Features]) -> tuple[float, float, 
                 key = (agree, margin)
                 if best is None or key > best[0]:
                     best = (key, (float(weight), round(correct, 3), round(partial, 3), agree))
+    if best is None:
+        raise ValueError("no graded answers to fit the thresholds on")
     return best[1]
 
 

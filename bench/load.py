@@ -30,6 +30,7 @@ import statistics
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -140,7 +141,9 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
         modes: Counter = Counter()
         next_i = 0
         done = asyncio.Event()
-        finished, outcome, run_id = None, {}, None
+        finished: asyncio.Event | None = None
+        outcome: dict[str, Any] = {}
+        run_id: str | None = None
         if reindex:
             run_id, finished, outcome = await follow_reindex(client, reindex == "full", admin_token or "")
         probes: list[float] = []
@@ -210,7 +213,7 @@ async def compare(url: str, other: str, n: int, blocks: int, questions: list[str
         for target in ((url, other) if b % 2 == 0 else (other, url)):
             result = await run(target, size, 1, questions, 0, timeout, cold, keep=kept[target], offset=b * size)
             errors += result["errors"]
-    out = {"requests_each": size * blocks, "blocks": blocks, "cold": cold, "errors": errors}
+    out: dict[str, Any] = {"requests_each": size * blocks, "blocks": blocks, "cold": cold, "errors": errors}
     for name, target in (("a", url), ("b", other)):
         lat = sorted(kept[target])
         out[name] = {"url": target, "p50_ms": round(percentile(lat, 50), 2), "p95_ms": round(percentile(lat, 95), 2),

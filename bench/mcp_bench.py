@@ -149,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             settle([api.pid for api in apis])
             version = httpx.get(f"http://127.0.0.1:{ports[0]}/readyz", timeout=5).json().get("version")
-            urls = [f"http://127.0.0.1:{port}" for port in ports]
-            result = anyio.run(measure, *urls, env, questions, args.calls, args.warmup, log)
+            ask_url, mcp_url = (f"http://127.0.0.1:{port}" for port in ports)
+            result = anyio.run(measure, ask_url, mcp_url, env, questions, args.calls, args.warmup, log)
         finally:
             for api in apis:
                 api.terminate()

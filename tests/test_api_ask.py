@@ -28,7 +28,7 @@ def chunk_texts(fixture_index) -> dict[str, str]:
     """Every indexed chunk's whitespace-normalised text, by page URL (joined)."""
     store = IndexStore(open_client(fixture_index.data_dir), fixture_index.collection)
     texts: dict[str, list[str]] = {}
-    for _id, doc, meta, _e in iter_chunks(store.snapshot().collection):
+    for _id, doc, meta, _e in iter_chunks(store.published().collection):
         texts.setdefault(meta["url"], []).append(" ".join(doc.split()))
     return {url: "\n".join(parts) for url, parts in texts.items()}
 

@@ -70,8 +70,7 @@ class World:
         return asyncio.run(run_job(self.settings, self.store, self.embedder, **kw))
 
     def chunks(self) -> list[tuple[str, str, dict]]:
-        snap = self.store.snapshot()
-        return [(cid, doc, meta) for cid, doc, meta, _ in iter_chunks(snap.collection)]
+        return [(cid, doc, meta) for cid, doc, meta, _ in iter_chunks(self.store.published().collection)]
 
     def weeks_of(self, url_end: str) -> set[int]:
         return {w for _, _, m in self.chunks() if m["url"].endswith(url_end) for w in m.get("weeks", [])}

@@ -82,7 +82,7 @@ class World:
         return asyncio.run(run_job(self.settings, self.store, self.embedder, **kw))
 
     def chunks(self) -> list[tuple[str, str, dict]]:
-        return [(cid, doc, meta) for cid, doc, meta, _ in iter_chunks(self.store.snapshot().collection)]
+        return [(cid, doc, meta) for cid, doc, meta, _ in iter_chunks(self.store.published().collection)]
 
     def files(self) -> dict[str, tuple[int, int]]:
         chroma = self.settings.data_dir / "chroma"

@@ -31,7 +31,7 @@ def passages(study_index) -> list[dict]:
 
     store = IndexStore(open_client(study_index.data_dir), study_index.collection)
     return [{"id": cid, "text": doc, "url": meta["url"], "weeks": meta.get("weeks") or []}
-            for cid, doc, meta, _e in iter_chunks(store.snapshot().collection)]
+            for cid, doc, meta, _e in iter_chunks(store.published().collection)]
 
 
 def get(url: str, **params) -> httpx.Response:

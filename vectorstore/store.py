@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from errors import EmbedderMismatchError
+from errors import EmbedderMismatchError, NothingIndexedError
 
 if TYPE_CHECKING:  # chromadb is imported by whoever opens the client, not by this module
     import numpy as np
@@ -84,6 +84,13 @@ class IndexStore:
             chunking=str(p.get("chunking", "")),
             updated_at=float(p.get("updated_at", 0.0)),
         )
+
+    def published(self) -> Snapshot:
+        """The published version; `NothingIndexedError` when nothing has been published yet."""
+        snap = self.snapshot()
+        if snap is None:
+            raise NothingIndexedError("nothing is indexed yet: run `python -m ingest` to build the index")
+        return snap
 
     def calibration(self) -> str | None:
         """The stored calibration (JSON text, see `vectorstore.calibration`), or None when none was fitted."""

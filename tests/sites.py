@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
@@ -15,7 +16,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 
-def page(title: str, *sections: tuple[str, str], links: list[str] = ()) -> str:
+def page(title: str, *sections: tuple[str, str], links: Sequence[str] = ()) -> str:
     """A small doc page: nav with links (like a site's table of contents), an article with h2 sections."""
     nav = "".join(f'<li><a href="{href}">{href}</a></li>' for href in links)
     body = "".join(f'<h2 id="{h.lower().replace(" ", "-")}">{h}</h2><p>{text}</p>' for h, text in sections)
@@ -59,7 +60,7 @@ class Site:
         return Starlette(routes=[Route("/{path:path}", serve)])
 
 
-def roadmap(base: str, weeks: dict[int, list[tuple[str, str]]], extra: list[tuple[str, str]] = ()) -> str:
+def roadmap(base: str, weeks: dict[int, list[tuple[str, str]]], extra: Sequence[tuple[str, str]] = ()) -> str:
     """A small roadmap in the real one's format: weeks with `- [ ] **Label**: URL` resources."""
     lines = ["# Test Roadmap", "", "## **Phase 1: Foundations (Weeks 1-3)**", ""]
     for n, resources in sorted(weeks.items()):

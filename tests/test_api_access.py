@@ -120,7 +120,7 @@ def start_api(settings, **env) -> tuple[str, subprocess.Popen]:
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
-        assert proc.poll() is None, proc.stderr.read().decode()
+        assert proc.poll() is None, proc.stderr and proc.stderr.read().decode()
         try:
             if httpx.get(f"{url}/livez").status_code == 200:
                 return url, proc

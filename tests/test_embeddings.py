@@ -195,9 +195,9 @@ def fake_openai():
         data = []
         for i, text in enumerate(body["input"]):
             vec = fake_vector(text)
-            if body.get("encoding_format") == "base64":
-                vec = base64.b64encode(np.asarray(vec, dtype=np.float32).tobytes()).decode()
-            data.append({"object": "embedding", "index": i, "embedding": vec})
+            packed = base64.b64encode(np.asarray(vec, dtype=np.float32).tobytes()).decode()
+            data.append({"object": "embedding", "index": i,
+                         "embedding": packed if body.get("encoding_format") == "base64" else vec})
         random.Random(len(data)).shuffle(data)
         return JSONResponse({"object": "list", "data": data, "model": body["model"],
                              "usage": {"prompt_tokens": 0, "total_tokens": 0}})

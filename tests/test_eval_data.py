@@ -240,7 +240,7 @@ class Mirror:
                          if e["depth"] == 0 and e["roadmap_week"] is not None and url in self.links(u))
 
     def _links(self, url: str) -> frozenset:
-        hrefs = (urldefrag(urljoin(url, a["href"]))[0] for a in self.soup(url).find_all("a", href=True))
+        hrefs = (urldefrag(urljoin(url, str(a["href"])))[0] for a in self.soup(url).find_all("a", href=True))
         return frozenset(self.redirects.get(h, h) for h in hrefs)
 
 

@@ -6,6 +6,7 @@ import json
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,7 +86,7 @@ def test_summarise_splits_answerable_and_unanswerable():
     assert "hit@1" not in summarise(rows[2:]) and "abstain_recall" not in summarise(rows[:2])
 
 
-CHUNKS = [
+CHUNKS: list[tuple[str, str, dict[str, Any]]] = [
     ("pag", "Paginators > Paginators\n\nS3 ListObjects returns at most 1000 keys; a boto3 paginator iterates over "
             "every page of results.", {"url": "https://boto3.amazonaws.com/guide/paginators.html", "weeks": [1]}),
     ("dvc", "Get Started with DVC > Data versioning\n\ndvc add moves the dataset file into the DVC cache and writes "

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +40,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(check: Callable[[], object], what: str, timeout: float = 90.0, logs: list[Path] = ()) -> object:
+def wait_for(check: Callable[[], object], what: str, timeout: float = 90.0, logs: Sequence[Path] = ()) -> object:
     """Poll `check` until it returns something truthy; fail naming `what` (with the processes' log tails)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -254,7 +254,9 @@ def model_reply(messages: list[dict]) -> str:
     """The fake model: passage 1 gets a question whose answer is its first sentence (copied); passage 2 one
     whose answer is in no passage; passage 9 does not exist."""
     passages = dict(PASSAGE.findall(messages[-1]["content"]))
-    first = re.match(r"(.+?\.)(?:\s|$)", " ".join(passages["1"].split()))[1]
+    sentence = re.match(r"(.+?\.)(?:\s|$)", " ".join(passages["1"].split()))
+    assert sentence, passages["1"]
+    first = sentence[1]
     return json.dumps({"questions": [
         {"passage": 1, "question": "Which statement does the first passage open with?", "answer": first},
         {"passage": 2, "question": "How many moons does Jupiter have?", "answer": "Jupiter has ninety-five moons."},

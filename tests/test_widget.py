@@ -9,6 +9,7 @@ import asyncio
 import json
 import re
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,7 @@ class FakeApi:
     `429` (with Retry-After), `error` (an `error` event), `answer` (a full answer, with a hostile source; it
     waits after the tokens until `gate` is set)."""
 
-    def __init__(self, mode: str, weeks: int = 16, week_badges: list[int] = (3, 13)) -> None:
+    def __init__(self, mode: str, weeks: int = 16, week_badges: Sequence[int] = (3, 13)) -> None:
         self.mode, self.weeks, self.week_badges = mode, weeks, list(week_badges)
         self.gate = threading.Event()
         self.gate.set()

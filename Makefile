@@ -24,6 +24,6 @@ serve: setup             ## answer questions on http://127.0.0.1:8000
 test: setup              ## the whole test suite (what CI runs)
 	$(BIN)/python -m pytest $(ARGS)
 
-lint: setup              ## ruff and mypy, as CI runs them (not yet part of CI: issue 16 in progress)
+lint: setup              ## ruff and mypy with the pinned versions of the lint extra (CI runs it before the tests)
 	$(BIN)/ruff check .
 	$(BIN)/mypy

@@ -108,7 +108,7 @@ def test_questions_schema(question_set):
     assert len({_norm(q["question"]) for q in questions}) == len(questions), "a question appears twice"
 
 
-NUMERIC_FACT = re.compile(r"\d")  # a must_contain phrase holding a number, price, limit, date or version
+NUMERIC_FACT = re.compile(r"\$|(?<![a-z0-9])\d")  # a must_contain holding a number, price, limit, date or version
 TITLE_QUESTION = re.compile(r"^what (does|is) ", re.I)  # "What does <component> do?": the page title answers it
 
 

@@ -1,13 +1,13 @@
 """Coverage gaps: the questions the sources could not answer (or answered with low confidence), grouped by
 meaning, so the roadmap keeper sees which topics are missing rather than a list of single questions.
 
-The questions (a follow-up by its standalone query; without their "in week N" part) are embedded with the
-project's embedder (MiniLM), then clustered with scikit-learn's `AgglomerativeClustering`: cosine distance,
-average linkage, and a distance threshold instead of a number of clusters, so a topic asked once is a cluster
-of one and unrelated questions stay apart. Each cluster is labelled with its top terms (the project's
-tokenizer, shown as the words asked), lists its questions as asked, and names the closest week and page in the
-index (a search for the question nearest the cluster's centre). The same question asked again is embedded once
-and counted in its cluster's size; at most the newest `MAX_DISTINCT` distinct questions are clustered.
+The questions (a follow-up by its standalone query; without their "in week N" part) are embedded with the project's
+embedder (MiniLM), then clustered with scikit-learn's `AgglomerativeClustering`: cosine distance, average linkage,
+and a distance threshold instead of a number of clusters, so a topic asked once is a cluster of one and unrelated
+questions stay apart. Each cluster is labelled with its top terms (the project's tokenizer, shown as the words
+asked), lists its questions as asked, and names the closest week and page in the index (a search for the question
+nearest the cluster's centre). The same question asked again is embedded once and counted in its cluster's size; at
+most the newest `MAX_DISTINCT` distinct questions are clustered.
 """
 from __future__ import annotations
 
@@ -83,7 +83,7 @@ def cluster(vectors: np.ndarray, distance: float = DISTANCE) -> list[list[int]]:
         return []
     if n == 1:
         return [[0]]
-    from sklearn.cluster import AgglomerativeClustering  # type: ignore[import-untyped]  # no stubs: labels narrowed
+    from sklearn.cluster import AgglomerativeClustering  # untyped (no stubs): its labels are narrowed below
 
     labels = np.asarray(AgglomerativeClustering(n_clusters=None, distance_threshold=distance, metric="cosine",
                                                 linkage="average").fit_predict(vectors), dtype=np.int64)

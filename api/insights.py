@@ -180,8 +180,8 @@ def _cell(row: dict[str, Any], column: str, sep: str, terminal: bool = False) ->
         value = (row.get("closest") or {}).get("week")
     elif column == "closest_page":
         c = row.get("closest") or {}
-        value = ((c.get("title") or c.get("url") or "") if terminal
-                 else f"{c.get('title') or ''} {c.get('url') or ''}".strip())
+        both = f"{c.get('title') or ''} {c.get('url') or ''}".strip()
+        value = (c.get("title") or c.get("url") or "") if terminal else both
     else:
         value = row.get(column)
     if value is None:

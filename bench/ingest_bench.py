@@ -62,7 +62,8 @@ def main() -> None:
         out = {"machine": f"{os.cpu_count()} cores", "full": full,
                "rerun": ingest(data, args.mirror_base, args.depth)}
         if args.rewritten:
-            out["rerun_rewritten"] = ingest(data, args.mirror_base, args.depth, "--roadmap", str(args.rewritten.resolve()))
+            out["rerun_rewritten"] = ingest(data, args.mirror_base, args.depth, "--roadmap",
+                                            str(args.rewritten.resolve()))
         for key in ("rerun", "rerun_rewritten"):
             if key in out:
                 out[key]["share_of_full"] = round(out[key]["wall_s"] / full["wall_s"], 4)

@@ -59,8 +59,8 @@ def load_conversations(path: Path | None) -> list[dict]:
         if line.strip():
             turns = json.loads(line).get("turns") or []
             if len(turns) >= 2:
-                history = [m for t in turns[:-1] for m in ({"role": "user", "content": t},
-                                                           {"role": "assistant", "content": "Here is what the sources say [1]."})]
+                reply = {"role": "assistant", "content": "Here is what the sources say [1]."}
+                history = [m for t in turns[:-1] for m in ({"role": "user", "content": t}, reply)]
                 bodies.append({"question": turns[-1], "history": history})
     return bodies
 
@@ -121,7 +121,8 @@ def mixed(questions: list[str], conversations: list[dict]) -> list[dict]:
     singles = [{"question": q[:2000]} for q in questions]
     if not conversations:
         return singles
-    return [b for pair in zip(singles * (1 + len(conversations) // len(singles)), conversations) for b in pair]
+    repeated = singles * (1 + len(conversations) // len(singles))  # at least as many as the conversations
+    return [b for pair in zip(repeated, conversations, strict=False) for b in pair]
 
 
 async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: int, timeout: float,
@@ -255,7 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{result['requests']} requests, concurrency {result['concurrency']}, {len(questions)} distinct questions"
           + (f" and {len(conversations)} follow-ups with history" if conversations else "")
           + (" (each made unique: cold)" if args.cold else ""))
-    print(f"latency ms: p50 {result['p50_ms']}  p95 {result['p95_ms']}  p99 {result['p99_ms']}  mean {result['mean_ms']}")
+    print(f"latency ms: p50 {result['p50_ms']}  p95 {result['p95_ms']}  p99 {result['p99_ms']}  "
+          f"mean {result['mean_ms']}")
     if result["followups"]:
         print(f"follow-ups ({result['followups']}): p50 {result['followup_p50_ms']}  p95 {result['followup_p95_ms']}")
     print(f"answers/s: {result['answers_per_s']}   errors: {result['errors']} {result['error_kinds'] or ''}")
@@ -265,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     if "reindex" in result:
         r = result["reindex"]
         print(f"re-index {r['id']} ({r['mode']}) {r['status']}: {r['seconds']} s, {r['pages_indexed']} pages indexed, "
-              f"{r['embedded']} texts embedded, version {r['version']}" + (f", error: {r['error']}" if r["error"] else ""))
+              f"{r['embedded']} texts embedded, version {r['version']}"
+              + (f", error: {r['error']}" if r["error"] else ""))
     print(json.dumps(result))
     return 1 if result["errors"] else 0
 

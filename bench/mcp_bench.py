@@ -78,7 +78,7 @@ def settle(pids: list[int], timeout: float = 300.0) -> None:
     while time.monotonic() < deadline:
         before = [cpu_seconds(p) for p in pids]
         time.sleep(1.0)
-        if all(cpu_seconds(p) - b < 0.1 for p, b in zip(pids, before)):
+        if all(cpu_seconds(p) - b < 0.1 for p, b in zip(pids, before, strict=True)):
             return
 
 
@@ -90,7 +90,7 @@ def work_ms(payload: dict) -> float:
 async def measure(ask_url: str, mcp_url: str, env: dict[str, str], questions: list[str], n: int, warmup: int,
                   log) -> dict:
     samples: dict[str, list[tuple[float, float]]] = {p: [] for p in PATHS}  # (latency ms, service work ms)
-    errors = {p: 0 for p in PATHS}
+    errors = dict.fromkeys(PATHS, 0)
     params = StdioServerParameters(command=sys.executable, args=["-m", "api.mcp", "--log-level", "warning"],
                                    env=env, cwd=str(ROOT))
     async with (httpx.AsyncClient(base_url=ask_url, timeout=60) as http,

@@ -149,7 +149,8 @@ def test_llm_answer_is_generated_from_the_retrieved_sources(llm):
 
 
 def test_llm_answer_streams_the_model_tokens(llm):
-    """/ask/stream relays the model's tokens as they come (from its first valid citation on), then the verified answer."""
+    """/ask/stream relays the model's tokens as they come (from its first valid citation on), then the verified
+    answer."""
     url, fake = llm
     fake.say("Docker Compose [1] runs several containers from one YAML file, one service for each container.")
     with httpx.stream("POST", f"{url}/ask/stream", json={"question": "What is Docker Compose?"}, timeout=30) as r:

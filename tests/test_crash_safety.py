@@ -11,8 +11,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.servers import serve
 from tests.sites import Site, page, roadmap
 from vectorstore.client import open_client
@@ -71,7 +69,8 @@ def consistent(data_dir: Path) -> tuple[set, set, list[str]]:
 
 
 def test_sigkill_during_reindex_keeps_serving_and_next_run_repairs(tmp_path):
-    """SIGKILL at several points of a re-index: queries keep succeeding on a complete index, and the next run completes consistently."""
+    """SIGKILL at several points of a re-index: queries keep succeeding on a complete index, and the next run
+    completes consistently."""
     site = Site(pages=pages(0))
     with serve(site.app()) as base:
         (tmp_path / "roadmap.md").write_text(roadmap(base, {1: [(f"P{i}", f"/p{i}.html") for i in range(6)],

@@ -14,7 +14,7 @@ import json
 import re
 import subprocess
 from collections import Counter
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin
 
@@ -213,23 +213,25 @@ class Mirror:
         routes = [r for f in root.glob("routes-*.json") for r in json.loads(f.read_text())]
         self.failing = {r["url"] for r in routes if r.get("status", 200) >= 400}
         self.redirects = {r["url"]: r["location"] for r in routes if r.get("status") in (301, 302, 307, 308)}
+        # Caches per instance: a cache on the methods would keep every parsed page alive for the whole session.
+        self.soup = cache(self._soup)
+        self.text = cache(self._text)
+        self.weeks = cache(self._weeks)
+        self.links = cache(self._links)
 
-    @lru_cache(maxsize=None)
-    def soup(self, url: str) -> BeautifulSoup:
+    def _soup(self, url: str) -> BeautifulSoup:
         soup = BeautifulSoup((self.root / self.pages[url]["file"]).read_bytes(), "lxml")
         for tag in soup(["script", "style", "noscript", "template"]):
             tag.decompose()
         return soup
 
-    @lru_cache(maxsize=None)
-    def text(self, url: str) -> str:
+    def _text(self, url: str) -> str:
         return _norm(self.soup(url).get_text(" "))
 
     def fails(self, url: str) -> bool:
         return url in self.failing or len(self.text(url)) < SHELL_TEXT_CHARS
 
-    @lru_cache(maxsize=None)
-    def weeks(self, url: str) -> frozenset:
+    def _weeks(self, url: str) -> frozenset:
         """The page's roadmap week; a depth-1 page without one takes the weeks of the depth-0 pages linking to it."""
         entry = self.pages[url]
         if entry["roadmap_week"] is not None or entry["depth"] == 0:
@@ -237,8 +239,7 @@ class Mirror:
         return frozenset(e["roadmap_week"] for u, e in self.pages.items()
                          if e["depth"] == 0 and e["roadmap_week"] is not None and url in self.links(u))
 
-    @lru_cache(maxsize=None)
-    def links(self, url: str) -> frozenset:
+    def _links(self, url: str) -> frozenset:
         hrefs = (urldefrag(urljoin(url, a["href"]))[0] for a in self.soup(url).find_all("a", href=True))
         return frozenset(self.redirects.get(h, h) for h in hrefs)
 

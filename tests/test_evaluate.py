@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from api.evaluate import cited_sentences, faithfulness, key_facts, main, norm_url, score_ranking, summarise, without_note
+from api.evaluate import (
+    cited_sentences,
+    faithfulness,
+    key_facts,
+    main,
+    norm_url,
+    score_ranking,
+    summarise,
+    without_note,
+)
 from vectorstore.client import open_client
 from vectorstore.embeddings import OnnxEmbedder
 from vectorstore.store import IndexStore, add_chunks
@@ -48,7 +57,8 @@ def test_faithfulness_checks_each_cited_sentence_in_its_passage():
     """A sentence is faithful when its words, in order, are in a passage its [n] names; the note is not a sentence."""
     passages = {1: ["Paginators > Intro\n\nA paginator iterates over every page (of results)."],
                 2: ["DVC > Data\n\n`dvc add` tracks a data file."]}
-    answer = "A paginator iterates over every page of results [1]. Run dvc add to track data [2]. dvc add tracks a data file [1][2]."
+    answer = ("A paginator iterates over every page of results [1]. Run dvc add to track data [2]. "
+              "dvc add tracks a data file [1][2].")
     assert [ns for _s, ns in cited_sentences(answer)] == [[1], [2], [1, 2]]
     assert faithfulness(answer, passages) == (2, 3)  # the second sentence is a paraphrase
     noted = "This is covered in week 9, not week 1. " + answer

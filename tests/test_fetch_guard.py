@@ -20,8 +20,8 @@ from ingest.fetch import Fetcher, FetchResult
 from ingest.transport import is_public_address
 from tests.servers import serve
 
-DEFAULTS = dict(user_agent="ra-test/1.0", timeout=5.0, retries=0, max_bytes=1_000_000, backoff_base=0.01,
-                backoff_cap=0.05)
+DEFAULTS = {"user_agent": "ra-test/1.0", "timeout": 5.0, "retries": 0, "max_bytes": 1_000_000,
+            "backoff_base": 0.01, "backoff_cap": 0.05}
 BOMB_BYTES = 200_000_000  # what the bomb inflates to
 
 
@@ -92,7 +92,8 @@ class Site:
                 body = z.compress(b"<p>raw deflate</p>") + z.flush()
                 return Response(body, headers={"Content-Type": "text/html", "Content-Encoding": "deflate"})
             if path == "/brotli":
-                return Response(b"\x8b\x03\x80hello\x03", headers={"Content-Type": "text/html", "Content-Encoding": "br"})
+                return Response(b"\x8b\x03\x80hello\x03",
+                                headers={"Content-Type": "text/html", "Content-Encoding": "br"})
             if path == "/retry-tomorrow":
                 return PlainTextResponse("busy", status_code=429, headers={"Retry-After": "86400"})
             if path == "/retry-soon":

@@ -133,7 +133,8 @@ class FakeApi:
                         "answer": f"Pods are the smallest unit [1]. {XSS} <script>window.__xss=2</script> [2]",
                         "citations": [
                             {"n": 1, "url": "https://k8s.example/pods", "deep_link": "https://k8s.example/pods#what",
-                             "title": f"Pods {XSS}", "section": "What <b>is</b> a Pod", "weeks": self.week_badges, "snippet": ""},
+                             "title": f"Pods {XSS}", "section": "What <b>is</b> a Pod", "weeks": self.week_badges,
+                             "snippet": ""},
                             {"n": 2, "url": "javascript:alert(1)", "deep_link": "javascript:window.__xss=3",
                              "title": "Evil link", "section": "x", "weeks": [], "snippet": ""}],
                         "grounded": True, "mode": "extractive", "week": 3, "scope": "week", "widened": False,
@@ -541,7 +542,8 @@ def hostile_api(tmp_path_factory):
         settings = make_settings(tmp / "data", road, mirror)
         store = IndexStore(open_client(settings.data_dir), settings.collection)
         result: list = []  # ingest in a worker thread: this thread's event loop belongs to Playwright
-        worker = threading.Thread(target=lambda: result.append(asyncio.run(run_job(settings, store, make_embedder(settings)))))
+        worker = threading.Thread(
+            target=lambda: result.append(asyncio.run(run_job(settings, store, make_embedder(settings)))))
         worker.start()
         worker.join(timeout=120)
         assert result and result[0].published

@@ -48,9 +48,9 @@ class Services:
     metrics: Metrics
     watcher: IndexWatcher   # started by the lifespan
     study: Study
+    insights: InsightsData
     condenser: Condenser | None = None  # a model's rewrite of follow-ups (None: the rule)
     questions: QuestionLog | None = None  # None: RA_QUESTION_LOG=off
-    insights: InsightsData | None = None
     # "current" -> ((index version, id of its roadmap), the catalog built for them): see api.routes.catalog
     catalog_cache: dict[str, tuple[tuple[int | None, int], Catalog]] = field(default_factory=dict)
 

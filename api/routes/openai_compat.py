@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
+from api.answer import Answer
 from api.cancel import CallScope, iterate_in_thread, until_disconnect
 from api.conversation import MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS, Message, Resolved
 from api.deps import ApiKeyDep, Services, ServicesDep
@@ -110,11 +111,13 @@ def chunks(services: Services, resolved: Resolved, total: Stopwatch, target: str
     """The streamed completion: a role delta, the answer's tokens, the Sources list, a stop chunk, [DONE]."""
     yield _chunk(cid, created, {"role": "assistant", "content": ""})
     try:
-        sw, final = Stopwatch(), None
+        sw = Stopwatch()
+        final: Answer | None = None
         for kind, value in services.answerer.stream(answer_question(services, resolved), resolved.retrieval):
             if kind == "token" and value:
                 yield _chunk(cid, created, {"content": value})
             elif kind == "answer":
+                assert isinstance(value, Answer)  # the stream's last item: ("answer", Answer)
                 final = value
         if final is None:
             raise RuntimeError("the answerer ended without an answer")

@@ -90,7 +90,7 @@ class FakeApi:
     `429` (with Retry-After), `error` (an `error` event), `answer` (a full answer, with a hostile source; it
     waits after the tokens until `gate` is set)."""
 
-    def __init__(self, mode: str, weeks: int = 16, week_badges: list[int] = (3, 13)) -> None:
+    def __init__(self, mode: str, weeks: int = 16, week_badges: tuple[int, ...] = (3, 13)) -> None:
         self.mode, self.weeks, self.week_badges = mode, weeks, list(week_badges)
         self.gate = threading.Event()
         self.gate.set()
@@ -333,7 +333,7 @@ def test_week_selector_follows_the_served_roadmap(page):
 def test_a_source_from_many_weeks_shows_the_scope_week_and_collapses_the_rest(page):
     """A cited page reached from five weeks' links shows the searched week first and '+4' (its name starts with
     what it shows, as axe-core asks); pressing it shows all."""
-    with serve(FakeApi("answer", week_badges=[1, 5, 3, 9, 12]).app()) as base:
+    with serve(FakeApi("answer", week_badges=(1, 5, 3, 9, 12)).app()) as base:
         page.goto(base + "/")
         open_widget(page)
         ask(page, "What is a pod?")

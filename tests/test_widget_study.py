@@ -50,7 +50,9 @@ def choose_week(pg, n: int) -> None:
 
 def blank_value(question: dict) -> str:
     """What a fill-in-the-blank question hides: its quoted sentence with the blank, laid over the answer."""
-    sentence = re.search(r"“([^“]*)”$", question["question"])[1]
+    quoted = re.search(r"“([^“]*)”$", question["question"])
+    assert quoted, question["question"]
+    sentence = quoted[1]
     before, after = sentence.split("____")
     return question["answer"][len(before):len(question["answer"]) - len(after)]
 

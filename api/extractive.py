@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from syntok import segmenter  # type: ignore[import-untyped]
+from syntok import segmenter
 
 from api.prompt import body_of
 from vectorstore.answer_type import detect, has_fact, key_terms

@@ -34,12 +34,16 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from evaluation.evaluate import DEV, LABELS, Harness, _fmt, load_questions, markdown, score_ranking, summarise
 from vectorstore import answer_type
 from vectorstore.calibration import DEFAULT, Calibration
+
+if TYPE_CHECKING:
+    from vectorstore.retrieve import Retrieval
 
 OFFTOPIC = Path("eval/offtopic_questions.jsonl")
 MAX_ANSWERABLE_ABSTAIN = 0.06   # the abstention fit's budget on the training folds (the goal is <= 8% on new data)
@@ -110,37 +114,44 @@ class Space:
     normalise: bool = True
 
 
+def signals_of(r: Retrieval) -> list[float]:
+    """A retrieval's abstention signals (`vectorstore.ranking.Signals`), which every search of an index sets."""
+    if r.signals is None:
+        raise ValueError(f"the search for {r.query!r} returned no signals: is the index empty?")
+    return r.signals
+
+
 class Fitter:
     """Runs questions through the harness's retriever under many calibrations, remembering what it has run."""
 
     def __init__(self, harness: Harness, questions: list[dict], offtopic: list[dict], k: int = 5):
         self.h, self.questions, self.offtopic, self.k = harness, questions, offtopic, k
-        self._memo: dict[tuple, list] = {}
+        self._searches: dict[tuple[Calibration, int, int, bool], Retrieval] = {}
+        self._shares: dict[int, tuple[float, Retrieval]] = {}  # by id(); the retrieval is kept so its id stays its own
         # questions the plan route answers from the roadmap are never searched: they don't fit retrieval
         self.planned = {i for i, q in enumerate(questions) if harness.planned(q["question"], q.get("week"))}
 
-    def search(self, cal: Calibration, i: int, *, top_k: int, scope_week: bool = True):
+    def search(self, cal: Calibration, i: int, *, top_k: int, scope_week: bool = True) -> Retrieval:
         key = (cal, i, top_k, scope_week)
-        if key not in self._memo:
+        if key not in self._searches:
             q = self.questions[i]
-            self._memo[key] = self.h.retriever.search(q["question"], week=q.get("week") if scope_week else None,
-                                                      top_k=top_k, scope_week=scope_week, calibration=cal)
-        return self._memo[key]
+            self._searches[key] = self.h.retriever.search(q["question"], week=q.get("week") if scope_week else None,
+                                                          top_k=top_k, scope_week=scope_week, calibration=cal)
+        return self._searches[key]
 
     def mrr(self, cal: Calibration, idx: list[int]) -> float:
         gold = [i for i in idx if self.questions[i].get("gold_urls")]
         return float(np.mean([score_ranking([h.url for h in self.search(cal, i, top_k=10).hits],
                                             self.questions[i]["gold_urls"], self.k)["mrr@10"] for i in gold]))
 
-    def share(self, r) -> float:
+    def share(self, r: Retrieval) -> float:
         """The answer-type evidence share of a retrieval's hits (1.0 when there are no hits)."""
         if not r.hits:
             return 1.0
-        key = (id(r), "share")
-        if key not in self._memo:
-            share = answer_type.evidence(r.kind, answer_type.key_terms(r.query), [h.text for h in r.hits])
-            self._memo[key] = (share, r)
-        return self._memo[key][0]
+        if id(r) not in self._shares:
+            terms = answer_type.key_terms(r.query)
+            self._shares[id(r)] = (answer_type.evidence(r.kind, terms, [h.text for h in r.hits]), r)
+        return self._shares[id(r)][0]
 
     def decisions(self, cal: Calibration, idx: list[int], gates: list[tuple[float, tuple]]) -> list[tuple]:
         """For each evidence gate (share, kinds): (recall of abstaining on unanswerable, share of answerable that
@@ -179,7 +190,7 @@ class Fitter:
         cal, chosen = self.fit_retrieval(idx, space)
         log(f"  retrieval: {chosen}")
         # 2. the abstention model on whole-index signals
-        rows = [(self.search(cal, i, top_k=self.k, scope_week=False).signals, self.questions[i].get("kind"))
+        rows = [(signals_of(self.search(cal, i, top_k=self.k, scope_week=False)), self.questions[i].get("kind"))
                 for i in idx]
         x = np.array([s for s, _k in rows], dtype=float)
         y = np.array([k != "unanswerable" for _s, k in rows], dtype=float)
@@ -203,8 +214,8 @@ class Fitter:
         """The best-cosine cut that best tells the (on-topic) dev questions from the off-topic ones, balanced."""
         if not self.offtopic:
             return 0.0
-        near = [self.search(cal, i, top_k=self.k, scope_week=False).signals[0] for i in idx]
-        far = [self.h.retriever.search(q["question"], top_k=self.k, calibration=cal).signals[0]
+        near = [signals_of(self.search(cal, i, top_k=self.k, scope_week=False))[0] for i in idx]
+        far = [signals_of(self.h.retriever.search(q["question"], top_k=self.k, calibration=cal))[0]
                for q in self.offtopic]
         cuts = sorted(set(near) | set(far))
         score = lambda c: np.mean([v >= c for v in near]) + np.mean([v < c for v in far])  # noqa: E731

@@ -36,7 +36,7 @@ class LexicalIndex:
     @classmethod
     def build(cls, rows: Iterable[tuple[Any, ...]]) -> LexicalIndex:
         """Index (id, document, metadata, ...) rows; metadata `weeks` (list of ints) feeds the week masks."""
-        import bm25s  # type: ignore[import-untyped]
+        import bm25s
 
         ids: list[str] = []
         corpus: list[list[str]] = []

@@ -118,14 +118,22 @@ def content_words(text: str) -> list[str]:
     return out
 
 
-def is_followup(question: str) -> bool:
-    """Does the question lean on what came before (a pronoun, an opener, or hardly a topic of its own)?"""
+def is_followup(question: str, previous_week: int | None = None) -> bool:
+    """Does the question lean on what came before? It does when it refers back (a pronoun or demonstrative) or
+    has hardly a topic of its own (at most one content word once stop words and the week mention are gone:
+    "and for week 7?", "why?"). It does not when it names a week other than the conversation's and has a
+    subject of its own ("and for week 14, how do I get a trained model onto edge devices?"): a new scope with
+    its own topic is a new question, and carrying the old topic would drag it back to the old pages. Otherwise
+    an opener ("and ...", "what about ...") marks it as one."""
     text = strip_week(question)
-    if _OPENER.match(text):
-        return True
     if any(w.lower().strip("'’") in _REFERS for w in _WORD.findall(text)):
         return True
-    return len(content_words(text)) <= 1
+    if len(content_words(text)) <= 1:
+        return True
+    named = detect_week(question)
+    if named is not None and named != previous_week:
+        return False
+    return bool(_OPENER.match(text))
 
 
 def is_name(word: str) -> bool:
@@ -238,11 +246,11 @@ def plan_turn(question: str, history: Sequence[Message], requested_week: int | N
     previous_query, previous_week = None, None
     for m in history:  # replay the earlier user turns: each one's query and week feed the next
         if m.role == "user":
-            followup = previous_query is not None and is_followup(m.content)
+            followup = previous_query is not None and is_followup(m.content, previous_week)
             previous_week = resolve_week(m.content, followup, previous_week, requested_week)
             query = rule_rewrite(m.content, previous_query) if followup else m.content
             previous_query = about_the_week(query, previous_week)
-    followup = previous_query is not None and is_followup(question)
+    followup = previous_query is not None and is_followup(question, previous_week)
     week = resolve_week(question, followup, previous_week, requested_week)
     query, rewrite, ms = question, "none", 0.0
     if followup and condenser is not None:

@@ -43,6 +43,22 @@ def test_standalone_questions_are_not_follow_ups(question):
     assert not is_followup(question)
 
 
+def test_a_new_week_with_a_subject_of_its_own_is_a_new_question():
+    """Naming another week than the conversation's, with a topic of its own and nothing that refers back, starts
+    afresh; the same words in the conversation's week, a bare week switch, or a pronoun still lean on the thread."""
+    edge = "and for week 14, how do I get a trained model onto edge devices?"
+    assert not is_followup(edge, previous_week=13)
+    assert is_followup(edge, previous_week=14)             # the same week: the opener still ties it to the thread
+    assert is_followup("and for week 7?", previous_week=9)  # no topic of its own
+    assert is_followup("and for week 7, how do I deploy it?", previous_week=9)  # "it" is the earlier subject
+    history = [Message("user", "How does KServe serve models?"), Message("assistant", "With InferenceServices [1]."),
+               Message("user", "Does it scale to zero?"), Message("assistant", "Yes [1].")]
+    turn = plan_turn(edge, history, 13)
+    assert (turn.followup, turn.week, turn.query, turn.rewrite) == (False, 14, edge, "none")
+    kept = plan_turn("and for week 14, how do I deploy it?", history, 13)
+    assert (kept.followup, kept.week, kept.query) == (True, 14, "and for week 14, how do I deploy it? (KServe serve models)")
+
+
 def test_the_rule_carries_over_the_topic_words_the_question_lacks():
     assert rule_rewrite("how do I schedule a crawler with it?", "What is AWS Glue?") == \
         "how do I schedule a crawler with it? (AWS Glue)"

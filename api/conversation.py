@@ -275,6 +275,7 @@ class Resolved:
     retrieval: object        # vectorstore.retrieve.Retrieval
     searched: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds: embed, retrieve, condense
+    candidates: list = field(default_factory=list)  # every search made, in `searched` order (for fitting `choose`)
 
     def answer_question(self, generated: bool) -> str:
         """What the answer answers. A model gets the standalone query: it must know what "it" is. An extractive
@@ -288,10 +289,22 @@ class Resolved:
         return self.turn.question if own & set(terms(self.retrieval.hits[0].text)) else self.query
 
 
-def _preference(retrieval, standalone: bool) -> tuple[bool, float]:
-    """Grounded first; then confidence, the standalone query's raised by STANDALONE_PRIOR when grounded."""
+def preference(retrieval, standalone: bool, prior: float = STANDALONE_PRIOR) -> tuple[bool, float]:
+    """How much a search is trusted: grounded first; then the abstention model's confidence, the standalone
+    query's raised by `prior` when grounded. Both confidences come from the same calibrated model, whose inputs
+    are each normalised for the query they describe (BM25 by the query's own idf mass, coverage as a share of
+    its own terms, the dense gap over its own candidates' mean cosine), so a longer standalone query is not
+    marked down for its length; the prior is fitted by cross-validation on the dev conversations
+    (`python -m api.evaluate_conversations --fit-prior`)."""
     grounded = bool(retrieval.grounded and retrieval.hits)
-    return grounded, float(retrieval.confidence) + (STANDALONE_PRIOR if standalone and grounded else 0.0)
+    return grounded, float(retrieval.confidence) + (prior if standalone and grounded else 0.0)
+
+
+def choose(retrievals: Sequence, prior: float = STANDALONE_PRIOR) -> int:
+    """The index of the search to keep among `retrievals` (the first is the standalone query's, when there are
+    two): the most trusted by `preference`, the earlier one on a tie."""
+    scores = [preference(r, standalone=(i == 0 and len(retrievals) > 1), prior=prior) for i, r in enumerate(retrievals)]
+    return max(range(len(scores)), key=lambda i: (scores[i], -i))
 
 
 def resolve(retriever, question: str, history: Sequence[Message], week: int | None, top_k: int,
@@ -310,16 +323,15 @@ def resolve(retriever, question: str, history: Sequence[Message], week: int | No
         t0 = time.perf_counter()
         retriever.embedder.embed(searched)
         embed_ms = (time.perf_counter() - t0) * 1000
-    best_i, best, best_score, retrieve_ms = 0, None, None, 0.0
-    for i, text in enumerate(searched):  # texts[0] is the standalone query
+    retrievals, retrieve_ms = [], 0.0
+    for text in searched:  # texts[0] is the standalone query
         r = retriever.search(text, week=turn.week, top_k=top_k)
         t = r.timings or {}
         embed_ms += t.get("embed", 0.0) * 1000
         retrieve_ms += t.get("retrieve", 0.0) * 1000
-        score = _preference(r, standalone=(i == 0 and len(searched) > 1))
-        if best is None or score > best_score:
-            best_i, best, best_score = i, r, score
+        retrievals.append(r)
+    best_i = choose(retrievals)
     timings = {"embed": embed_ms, "retrieve": retrieve_ms}
     if turn.condense_ms:  # only when a model was asked: a histogram of zeros would say nothing
         timings["condense"] = turn.condense_ms
-    return Resolved(turn, texts[best_i], best, searched, timings)
+    return Resolved(turn, texts[best_i], retrievals[best_i], searched, timings, retrievals)

@@ -21,7 +21,7 @@ import statistics
 import sys
 from collections.abc import Callable
 
-from api.conversation import Message
+from api.conversation import STANDALONE_PRIOR, Message, choose
 from api.evaluate import norm_url
 
 MODES = ("history", "alone")
@@ -71,15 +71,55 @@ def score(conv: dict, answered, k: int) -> dict:
     return row
 
 
-def run_conversation(ask: Callable, conv: dict, k: int, sources: Callable) -> dict[str, dict]:
-    """Replay the earlier turns, then ask the last one with and without the history; the two rows."""
-    week = conv.get("week")
+def replay(ask: Callable, conv: dict, k: int, sources: Callable) -> list[Message]:
+    """The conversation before its last turn, each earlier turn answered by the system and replayed."""
     history: list[Message] = []
     for question in conv["turns"][:-1]:
-        answered = ask(question, week, k, history)
+        answered = ask(question, conv.get("week"), k, history)
         history += [Message("user", question), Message("assistant", replayed(answered, sources))]
-    last = conv["turns"][-1]
+    return history
+
+
+def run_conversation(ask: Callable, conv: dict, k: int, sources: Callable) -> dict[str, dict]:
+    """Replay the earlier turns, then ask the last one with and without the history; the two rows."""
+    history, week, last = replay(ask, conv, k, sources), conv.get("week"), conv["turns"][-1]
     return {"history": score(conv, ask(last, week, k, history), k), "alone": score(conv, ask(last, week, k, []), k)}
+
+
+# ---------------------------------------------------------------- fitting the standalone prior
+PRIORS = tuple(round(-0.3 + 0.05 * i, 2) for i in range(19))  # -0.30 .. 0.60
+
+
+def gold_in(retrieval, conv: dict, k: int) -> bool:
+    gold = {norm_url(u) for u in conv.get("gold_urls") or []}
+    return bool(gold.intersection(norm_url(h.meta.get("url", "")) for h in retrieval.hits[:k]))
+
+
+def hit_rate(cases: list[tuple[list, list[bool]]], prior: float) -> float:
+    """The share of cases whose kept search (`conversation.choose` with this prior) has a gold page."""
+    return statistics.fmean(golds[choose(retrievals, prior)] for retrievals, golds in cases) if cases else 0.0
+
+
+def fit_prior(cases: list[tuple[list, list[bool]]], folds: int = 5, priors: tuple[float, ...] = PRIORS) -> dict:
+    """k-fold cross-validation of STANDALONE_PRIOR on the last turns searched twice (standalone and bare): each
+    fold's prior is the middle of the best priors on the other folds, scored on the held-out fold."""
+    held: list[float] = []
+    chosen = []
+    for f in range(folds):
+        train = [c for i, c in enumerate(cases) if i % folds != f]
+        test = [c for i, c in enumerate(cases) if i % folds == f]
+        rates = [hit_rate(train, p) for p in priors]
+        best = [p for p, r in zip(priors, rates) if r == max(rates)]
+        prior = best[len(best) // 2]
+        chosen.append(prior)
+        held += [float(golds[choose(retrievals, prior)]) for retrievals, golds in test]
+    whole = {p: round(hit_rate(cases, p), 3) for p in priors}
+    return {"cases": len(cases), "folds": folds, "fold_priors": chosen,
+            "cv_gold@k": round(statistics.fmean(held), 3) if held else None,
+            "current": {"prior": STANDALONE_PRIOR, "gold@k": round(hit_rate(cases, STANDALONE_PRIOR), 3)},
+            "standalone_only": round(statistics.fmean(g[0] for _r, g in cases), 3) if cases else None,
+            "bare_only": round(statistics.fmean(g[-1] for _r, g in cases), 3) if cases else None,
+            "whole_split": whole}
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -124,11 +164,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--split", default="all", help="dev, test or all (default)")
     ap.add_argument("--k", type=int, default=5)
     ap.add_argument("--json", help="also write every conversation's rows and the summary here")
+    ap.add_argument("--fit-prior", action="store_true",
+                    help="instead, cross-validate the standalone query's prior (STANDALONE_PRIOR) on the split")
+    ap.add_argument("--folds", type=int, default=5, help="folds for --fit-prior (default 5)")
     args = ap.parse_args(argv)
 
     from api.app import build_services
     from api.metrics import Metrics
-    from api.routes.ask import answer_turn
+    from api.routes.ask import answer_turn, resolve
     from api.routes.openai_compat import sources_block
     from errors import RoadmapAssistantError
     from settings import Settings
@@ -144,6 +187,16 @@ def main(argv: list[str] | None = None) -> int:
         def ask(question, week, k, history):
             return answer_turn(services, question, week, k, history, target)
 
+        if args.fit_prior:
+            cases = []
+            for c in conversations:
+                resolved = resolve(services, c["turns"][-1], replay(ask, c, args.k, sources_block), c.get("week"),
+                                   args.k)
+                if len(resolved.candidates) > 1:
+                    cases.append((resolved.candidates, [gold_in(r, c, args.k) for r in resolved.candidates]))
+            fitted = fit_prior(cases, args.folds)
+            print(json.dumps(fitted, indent=1))
+            return 0
         results = [run_conversation(ask, c, args.k, sources_block) for c in conversations]
     except (RoadmapAssistantError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -237,6 +237,8 @@ class Turn:
     followup: bool
     rewrite: str             # "none" | "rule" | "model"
     condense_ms: float = 0.0
+    previous: str | None = None          # the previous user turn's standalone query, if any
+    previous_week: int | None = None     # and its week
 
 
 def plan_turn(question: str, history: Sequence[Message], requested_week: int | None,
@@ -263,7 +265,7 @@ def plan_turn(question: str, history: Sequence[Message], requested_week: int | N
         query, rewrite = rule_rewrite(question, previous_query), "rule"
     if (weekly := about_the_week(query, week)) != query:
         query, rewrite = weekly, rewrite if rewrite != "none" else "rule"
-    return Turn(question, query, week, followup, rewrite, ms)
+    return Turn(question, query, week, followup, rewrite, ms, previous_query, previous_week)
 
 
 @dataclass
@@ -314,8 +316,15 @@ def resolve(retriever, question: str, history: Sequence[Message], week: int | No
     query favoured by STANDALONE_PRIOR. `plan(query, week)` may answer the turn without a search (a question
     about a week's plan, `api.plan`): its Answer then stands for the retrieval."""
     turn = plan_turn(question, history, week, condenser)
-    if plan is not None and (planned := plan(turn.query, turn.week)) is not None:
-        return Resolved(turn, turn.query, planned)
+    if plan is not None:
+        asked = [turn.query]
+        if turn.followup and turn.previous and plan(turn.previous, turn.previous_week) is not None:
+            # the previous turn asked about a week's plan: the week is its subject, carried as the turn's week;
+            # its words ("the weekend project") are no topic to append, they would ask for its field again
+            asked.insert(0, turn.question)
+        for text in dict.fromkeys(asked):
+            if (planned := plan(text, turn.week)) is not None:
+                return Resolved(turn, text, planned)
     texts = list(dict.fromkeys([turn.query, turn.question]))
     searched = [strip_week(t) or t for t in texts]
     embed_ms = 0.0

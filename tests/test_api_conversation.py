@@ -128,6 +128,16 @@ def test_a_follow_up_keeps_the_previous_turns_week_and_the_selector_week_applies
     assert other["week"] == 3 and other["scope"] == "week"
 
 
+def test_after_a_question_about_a_weeks_plan_a_follow_up_asks_about_that_week(api):
+    """The subject of "What is the weekend project of week 2?" is week 2: "what does its Reading section cover?"
+    is answered from week 2's plan, not made into a question about the weekend project again."""
+    history = turns(("What is the weekend project of week 2?", "Containerise the log parser [1]."))
+    body = ask(api, question="and what does its Reading section cover?", history=history, week=1)
+    assert body["week"] == 2 and body["query"] == "and what does its Reading section cover?"
+    assert "docker get started" in body["answer"].lower() and "log parser" not in body["answer"].lower()
+    assert body["citations"][0]["url"] == "roadmap.md#week-2"
+
+
 # ---------------------------------------------------------------- limits
 
 @pytest.mark.parametrize("history, where", [

@@ -90,4 +90,5 @@ def test_cross_validation_scores_each_fold_with_a_prior_fitted_on_the_others():
     assert all(0.2 <= p < 0.45 for p in fitted["fold_priors"])
     assert fitted["cv_gold@k"] == round(8 / 9, 3) and fitted["whole_split"][0.3] == round(8 / 9, 3)
     assert fitted["standalone_only"] == round(5 / 9, 3) and fitted["bare_only"] == round(4 / 9, 3)
-    assert choose([retrieval(0.5), retrieval(0.7)], prior=0.1) == 1 and choose([retrieval(0.5), retrieval(0.7)], 0.3) == 0
+    close = [retrieval(0.5), retrieval(0.7)]
+    assert choose(close, prior=0.1) == 1 and choose(close, prior=0.3) == 0

@@ -307,7 +307,7 @@ def preference(retrieval: Retrieval, standalone: bool, prior: float = STANDALONE
     are each normalised for the query they describe (BM25 by the query's own idf mass, coverage as a share of
     its own terms, the dense gap over its own candidates' mean cosine), so a longer standalone query is not
     marked down for its length; the prior is fitted by cross-validation on the dev conversations
-    (`python -m api.evaluate_conversations --fit-prior`)."""
+    (`python -m evaluation.evaluate_conversations --fit-prior`)."""
     grounded = bool(retrieval.grounded and retrieval.hits)
     return grounded, float(retrieval.confidence) + (prior if standalone and grounded else 0.0)
 

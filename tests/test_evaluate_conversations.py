@@ -7,7 +7,7 @@ import json
 import pytest
 
 from api.conversation import choose
-from api.evaluate_conversations import fit_prior, load, main
+from evaluation.evaluate_conversations import fit_prior, load, main
 from vectorstore.retrieve import Hit, Retrieval
 
 CONVERSATIONS = [

@@ -55,6 +55,7 @@ STANDALONE_PRIOR = 0.35
 # Words that point back at something said before; "one"/"same" as in "the same for week 4", "a simpler one".
 _REFERS = frozenset(["it", "its", "it's", "itself", "that", "this", "these", "those", "there", "them", "they",
                      "their", "theirs", "one", "ones", "same"])
+_BE = frozenset(["is", "are", "was", "were", "be", "been", "isn't", "aren't", "wasn't", "weren't"])
 _OPENER = re.compile(r"^\W*(?:and|also|so|then|but|or|plus|what about|how about|what of|same for|ok(?:ay)?)\b",
                      re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+#'’]*(?:[._-][A-Za-z0-9+#]+)*")
@@ -127,6 +128,22 @@ def content_words(text: str) -> list[str]:
     return out
 
 
+def refers_back(text: str) -> bool:
+    """Does the text hold a word that points back at something said before? Existential "there" ("is there a
+    limit?", "there are two kinds") points at nothing, nor does a relative "that" right after a content word
+    ("an endpoint type that suits ..."); "for that", "does that" do."""
+    words = [w.lower().strip("'’") for w in _WORD.findall(text)]
+    for i, word in enumerate(words):
+        if word not in _REFERS:
+            continue
+        if word == "there" and ((i and words[i - 1] in _BE) or (i + 1 < len(words) and words[i + 1] in _BE)):
+            continue
+        if word == "that" and i and words[i - 1] not in _REFERS | _FILLER and terms(words[i - 1]):
+            continue
+        return True
+    return False
+
+
 def is_followup(question: str, previous_week: int | None = None) -> bool:
     """Does the question lean on what came before? It does when it refers back (a pronoun or demonstrative) or
     has hardly a topic of its own (at most one content word once stop words and the week mention are gone:
@@ -135,7 +152,7 @@ def is_followup(question: str, previous_week: int | None = None) -> bool:
     its own topic is a new question, and carrying the old topic would drag it back to the old pages. Otherwise
     an opener ("and ...", "what about ...") marks it as one."""
     text = strip_week(question)
-    if any(w.lower().strip("'’") in _REFERS for w in _WORD.findall(text)):
+    if refers_back(text):
         return True
     if len(content_words(text)) <= 1:
         return True
@@ -332,6 +349,10 @@ def resolve(retriever: Retriever, question: str, history: Sequence[Message], wee
             # the previous turn asked about a week's plan: the week is its subject, carried as the turn's week;
             # its words ("the weekend project") are no topic to append, they would ask for its field again
             asked.insert(0, turn.question)
+        elif turn.followup and not content_words(turn.question):
+            # a week and nothing else ("and week 13?"): the earlier words the plan doesn't read ("week 12's goal
+            # in a sentence") leave it with the week's plan
+            asked.append(about_the_week(turn.question, turn.week))
         for text in dict.fromkeys(asked):
             if (planned := plan(text, turn.week)) is not None:
                 return Resolved(turn, text, planned)

@@ -11,6 +11,7 @@ from api.conversation import (
     condense_messages,
     is_followup,
     plan_turn,
+    refers_back,
     resolve_week,
     rule_rewrite,
     standalone_of,
@@ -69,6 +70,17 @@ def test_a_new_week_with_a_subject_of_its_own_is_a_new_question():
     kept = plan_turn("and for week 14, how do I deploy it?", history, 13)
     assert (kept.followup, kept.week) == (True, 14)
     assert kept.query == "and for week 14, how do I deploy it? (KServe serve models)"
+
+
+@pytest.mark.parametrize("text, refers", [
+    ("Is there a free tier for that?", True), ("does that also stop it?", True), ("Can I do that from the CLI?", True),
+    ("is there an endpoint type that suits traffic with long quiet gaps?", False),
+    ("Are there limits on the payload size?", False), ("there are two kinds of endpoints", False),
+    ("How do I deploy them?", True), ("What is a model registry?", False),
+])
+def test_only_words_that_point_back_count_as_referring(text, refers):
+    """Existential "there" and a relative "that" after a content word point at nothing said before."""
+    assert refers_back(text) is refers
 
 
 def test_the_rule_carries_over_the_topic_words_the_question_lacks():

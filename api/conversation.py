@@ -49,8 +49,9 @@ MAX_CARRIED = 6            # content words carried over from the previous turn b
 MAX_QUERY_CHARS = 500      # longest standalone question accepted from the model
 # When both the standalone query and the bare question find grounded passages, the standalone is kept unless
 # the bare question's confidence is higher by more than this: a follow-up's own words often match some page
-# confidently ("does that also stop it from reading from S3?" -> the S3 docs). Chosen on the dev conversations.
-STANDALONE_PRIOR = 0.35
+# confidently ("does that also stop it from reading from S3?" -> the S3 docs). The median of the priors chosen
+# by 5-fold cross-validation on the dev conversations (`python -m evaluation.evaluate_conversations --fit-prior`).
+STANDALONE_PRIOR = 0.4
 
 # Words that point back at something said before; "one"/"same" as in "the same for week 4", "a simpler one".
 _REFERS = frozenset(["it", "its", "it's", "itself", "that", "this", "these", "those", "there", "them", "they",
@@ -318,21 +319,27 @@ class Resolved:
         return self.turn.question if own & set(terms(self.retrieval.hits[0].text)) else self.query
 
 
-def preference(retrieval: Retrieval, standalone: bool, prior: float = STANDALONE_PRIOR) -> tuple[bool, float]:
+def confidence_of(retrieval: Retrieval) -> float:
+    return float(retrieval.confidence)
+
+
+def preference(retrieval: Retrieval, standalone: bool, prior: float = STANDALONE_PRIOR,
+               score: Callable[[Retrieval], float] = confidence_of) -> tuple[bool, float]:
     """How much a search is trusted: grounded first; then the abstention model's confidence, the standalone
-    query's raised by `prior` when grounded. Both confidences come from the same calibrated model, whose inputs
-    are each normalised for the query they describe (BM25 by the query's own idf mass, coverage as a share of
-    its own terms, the dense gap over its own candidates' mean cosine), so a longer standalone query is not
-    marked down for its length; the prior is fitted by cross-validation on the dev conversations
-    (`python -m evaluation.evaluate_conversations --fit-prior`)."""
+    query's raised by `prior` when grounded. Both confidences come from one calibrated model whose inputs are each
+    normalised for the query they describe (BM25 by the query's own idf mass, coverage as a share of its own
+    terms, the dense gap over its own candidates' mean cosine), so the longer standalone query is not marked
+    down for its length. `score` replaces the confidence in `--fit-prior`, which compares it with raw dense
+    readings on the dev conversations (all three need a prior; none beats the confidence)."""
     grounded = bool(retrieval.grounded and retrieval.hits)
-    return grounded, float(retrieval.confidence) + (prior if standalone and grounded else 0.0)
+    return grounded, score(retrieval) + (prior if standalone and grounded else 0.0)
 
 
-def choose(retrievals: Sequence[Retrieval], prior: float = STANDALONE_PRIOR) -> int:
+def choose(retrievals: Sequence[Retrieval], prior: float = STANDALONE_PRIOR,
+           score: Callable[[Retrieval], float] = confidence_of) -> int:
     """The index of the search to keep among `retrievals` (the first is the standalone query's, when there are
     two): the most trusted by `preference`, the earlier one on a tie."""
-    scores = [preference(r, standalone=(i == 0 and len(retrievals) > 1), prior=prior) for i, r in enumerate(retrievals)]
+    scores = [preference(r, i == 0 and len(retrievals) > 1, prior, score) for i, r in enumerate(retrievals)]
     return max(range(len(scores)), key=lambda i: (scores[i], -i))
 
 

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from api.conversation import STANDALONE_PRIOR, Message, choose
+from api.conversation import STANDALONE_PRIOR, Message, choose, confidence_of
 from evaluation.evaluate import norm_url
 from vectorstore.retrieve import Retrieval
 
@@ -98,7 +98,14 @@ def run_conversation(ask: Ask, conv: Row, k: int, sources: Sources) -> dict[str,
 
 
 # ---------------------------------------------------------------- fitting the standalone prior
-PRIORS = tuple(round(-0.3 + 0.05 * i, 2) for i in range(19))  # -0.30 .. 0.60
+# What a search's trust is read from when the bare and the standalone query compete: the calibrated confidence
+# (its inputs normalised per query) against two raw readings of the dense search, each with its own prior grid.
+Scorer = Callable[[Retrieval], float]
+SCORERS: dict[str, tuple[Scorer, tuple[float, ...]]] = {
+    "confidence": (confidence_of, tuple(round(-0.3 + 0.05 * i, 2) for i in range(19))),          # -0.30 .. 0.60
+    "dense_gap": (lambda r: (r.signals or [0.0, 0.0])[1], tuple(round(-0.2 + 0.02 * i, 2) for i in range(31))),
+    "dense": (lambda r: (r.signals or [0.0])[0], tuple(round(-0.2 + 0.02 * i, 2) for i in range(31))),
+}
 
 
 def gold_in(retrieval: Retrieval, conv: Row, k: int) -> bool:
@@ -106,28 +113,33 @@ def gold_in(retrieval: Retrieval, conv: Row, k: int) -> bool:
     return bool(gold.intersection(norm_url(h.meta.get("url", "")) for h in retrieval.hits[:k]))
 
 
-def hit_rate(cases: list[Case], prior: float) -> float:
+def hit_rate(cases: list[Case], prior: float, score: Scorer = confidence_of) -> float:
     """The share of cases whose kept search (`conversation.choose` with this prior) has a gold page."""
-    return statistics.fmean(golds[choose(retrievals, prior)] for retrievals, golds in cases) if cases else 0.0
+    if not cases:
+        return 0.0
+    return statistics.fmean(golds[choose(retrievals, prior, score)] for retrievals, golds in cases)
 
 
-def fit_prior(cases: list[Case], folds: int = 5, priors: tuple[float, ...] = PRIORS) -> Row:
-    """k-fold cross-validation of STANDALONE_PRIOR on the last turns searched twice (standalone and bare): each
-    fold's prior is the middle of the best priors on the other folds, scored on the held-out fold."""
+def fit_prior(cases: list[Case], folds: int = 5, scorer: str = "confidence") -> Row:
+    """k-fold cross-validation of the standalone query's prior on the last turns searched twice (standalone and
+    bare), trust read by `scorer`: each fold's prior is the middle of the best priors on the other folds, scored
+    on the held-out fold."""
+    score, priors = SCORERS[scorer]
     held: list[float] = []
     chosen: list[float] = []
     for f in range(folds):
         train = [c for i, c in enumerate(cases) if i % folds != f]
         test = [c for i, c in enumerate(cases) if i % folds == f]
-        rates = [hit_rate(train, p) for p in priors]
+        rates = [hit_rate(train, p, score) for p in priors]
         best = [p for p, r in zip(priors, rates, strict=True) if r == max(rates)]
         prior = best[len(best) // 2]
         chosen.append(prior)
-        held += [float(golds[choose(retrievals, prior)]) for retrievals, golds in test]
-    whole = {p: round(hit_rate(cases, p), 3) for p in priors}
-    return {"cases": len(cases), "folds": folds, "fold_priors": chosen,
+        held += [float(golds[choose(retrievals, prior, score)]) for retrievals, golds in test]
+    whole = {p: round(hit_rate(cases, p, score), 3) for p in priors}
+    return {"scorer": scorer, "cases": len(cases), "folds": folds, "fold_priors": chosen,
             "cv_gold@k": round(statistics.fmean(held), 3) if held else None,
-            "current": {"prior": STANDALONE_PRIOR, "gold@k": round(hit_rate(cases, STANDALONE_PRIOR), 3)},
+            "current": {"prior": STANDALONE_PRIOR, "gold@k": round(hit_rate(cases, STANDALONE_PRIOR), 3)}
+            if scorer == "confidence" else None,
             "standalone_only": round(statistics.fmean(g[0] for _r, g in cases), 3) if cases else None,
             "bare_only": round(statistics.fmean(g[-1] for _r, g in cases), 3) if cases else None,
             "whole_split": whole}
@@ -208,8 +220,8 @@ def main(argv: list[str] | None = None) -> int:
                                    args.k)
                 if len(resolved.candidates) > 1:
                     cases.append((resolved.candidates, [gold_in(r, c, args.k) for r in resolved.candidates]))
-            fitted = fit_prior(cases, args.folds)
-            print(json.dumps(fitted, indent=1))
+            for scorer in SCORERS:
+                print(json.dumps(fit_prior(cases, args.folds, scorer)))
             return 0
         results = [run_conversation(ask, c, args.k, sources_block) for c in conversations]
     except (RoadmapAssistantError, OSError, ValueError) as exc:

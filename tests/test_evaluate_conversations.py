@@ -69,10 +69,12 @@ def test_fit_prior_searches_the_last_turn_both_ways_and_cross_validates(env, cap
     """--fit-prior replays each conversation, keeps the last turns searched twice (standalone and bare) and
     scores every prior by which search `conversation.choose` keeps."""
     assert main(["--conversations", str(env), "--split", "dev", "--fit-prior", "--folds", "2"]) == 0
-    fitted = json.loads(capsys.readouterr().out)
+    fits = {f["scorer"]: f for f in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert set(fits) == {"confidence", "dense_gap", "dense"}  # the calibrated confidence and two raw readings
+    fitted = fits["confidence"]
     assert fitted["cases"] == 1 and fitted["folds"] == 2  # "How are they promoted?" -> "... (model registry)"
     assert fitted["standalone_only"] == 1.0 and fitted["current"]["gold@k"] == 1.0
-    assert fitted["whole_split"]["0.6"] == 1.0
+    assert fitted["whole_split"]["0.6"] == 1.0 and fits["dense"]["whole_split"]["0.4"] == 1.0
 
 
 def retrieval(confidence: float, grounded: bool = True) -> Retrieval:

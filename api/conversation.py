@@ -356,10 +356,6 @@ def resolve(retriever: Retriever, question: str, history: Sequence[Message], wee
             # the previous turn asked about a week's plan: the week is its subject, carried as the turn's week;
             # its words ("the weekend project") are no topic to append, they would ask for its field again
             asked.insert(0, turn.question)
-        elif turn.followup and not content_words(turn.question):
-            # a week and nothing else ("and week 13?"): the earlier words the plan doesn't read ("week 12's goal
-            # in a sentence") leave it with the week's plan
-            asked.append(about_the_week(turn.question, turn.week))
         for text in dict.fromkeys(asked):
             if (planned := plan(text, turn.week)) is not None:
                 return Resolved(turn, text, planned)
@@ -381,4 +377,10 @@ def resolve(retriever: Retriever, question: str, history: Sequence[Message], wee
     timings = {"embed": embed_ms, "retrieve": retrieve_ms}
     if turn.condense_ms:  # only when a model was asked: a histogram of zeros would say nothing
         timings["condense"] = turn.condense_ms
+    if plan is not None and not retrievals[best_i].grounded and turn.followup and not content_words(turn.question):
+        # a week and nothing else ("and week 13?") whose carried words ground nothing ("week 12's goal in a
+        # sentence": words the plan doesn't read, no page explains them): it asks for the week's plan
+        weekly = about_the_week(turn.question, turn.week)
+        if (planned := plan(weekly, turn.week)) is not None:
+            return Resolved(turn, weekly, planned, searched, timings, retrievals)
     return Resolved(turn, texts[best_i], retrievals[best_i], searched, timings, retrievals)

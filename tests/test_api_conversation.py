@@ -141,7 +141,8 @@ def test_after_a_question_about_a_weeks_plan_a_follow_up_asks_about_that_week(ap
 
 def test_a_bare_week_switch_after_words_the_plan_does_not_read_asks_for_that_weeks_plan(api):
     """"and week 2?" after "Give me week 1's goal in a sentence." carries "goal sentence", which the roadmap's
-    plan does not read: the week's plan answers it, not whatever page the two words match."""
+    plan does not read and no page grounds: the week's plan answers it. A carried topic that some page explains
+    ("and for week 3?" after the finally clause) stays the question (test_and_for_week_n_switches_...)."""
     history = turns(("Give me week 1's goal in a sentence.", "Write small Python programs [1]."))
     body = ask(api, question="and week 2?", history=history, week=1)
     assert body["week"] == 2 and body["citations"] and body["citations"][0]["url"] == "roadmap.md#week-2"

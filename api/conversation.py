@@ -4,9 +4,11 @@ turns before it, the way chat-langchain, DocsGPT and Onyx do it: condense it int
 - **History.** A request carries its earlier turns oldest first (`Message`s, user and assistant). Replayed
   assistant turns are cleaned first (`clean_history`): their "Sources:" block, `[n]` markers and a trailing
   `[error: ...]` are dropped, so citations never nest or leak from one turn into the next.
-- **Follow-ups.** `is_followup` spots an elliptical question: a pronoun or demonstrative (it, that, there,
-  its, them, ...), an opener like "and ...", "what about ...", or at most one content word once the week
-  mention and stop words are gone ("and for week 7?").
+- **Follow-ups.** `is_followup` spots a question that leans on the turns before: one that refers back (a pronoun
+  or demonstrative, `refers_back`; not an existential "is there" or a relative "a type that suits"), or has at
+  most one content word once the week mention and stop words are gone ("and for week 7?"); else one that opens
+  like a follow-up ("and ...", "what about ..."), unless it names another week than the conversation's and has a
+  subject of its own: a new scope with its own topic is a new question, not the old topic in another week.
 - **The standalone query.** With a model, `Condenser` asks it to rewrite the follow-up from the conversation
   (its own short timeout; any failure falls back to the rule). Without one, `rule_rewrite` carries over the
   topic words of the previous user turn (the runs of words around its names, "SageMaker model registry", else
@@ -18,9 +20,11 @@ turns before it, the way chat-langchain, DocsGPT and Onyx do it: condense it int
   request has no week; any other question gets the request's week (the page's default, or the week the
   learner picked in the widget).
 - **Searching.** `resolve` searches the standalone query and, when it differs, the bare question too (both
-  texts embedded in one model run), and keeps the retrieval it is more confident in (the standalone query
-  favoured by a margin): a question that only looked like a follow-up, or changed the topic, is not dragged
-  back to the old one.
+  texts embedded in one model run), and keeps the retrieval it is more confident in (`choose`: the standalone
+  query favoured by a prior fitted by cross-validation on the dev conversations): a question that only looked
+  like a follow-up, or changed the topic, is not dragged back to the old one. After a question about a week's
+  plan the week is the subject, so the plan is asked the follow-up as typed; a follow-up that is only a week
+  and whose carried words ground nothing asks for that week's plan.
 """
 from __future__ import annotations
 

@@ -152,7 +152,7 @@ def stream_events(services: Services, resolved: conversation.Resolved, total: St
         for kind, value in services.answerer.stream(answer_question(services, resolved), retrieval):
             if kind == "token":
                 yield sse("token", {"text": value})
-            elif kind == "answer":
+            elif kind == "answer" and isinstance(value, Answer):
                 final = value
         if final is None:
             raise RuntimeError("the answerer ended without an answer")

@@ -35,7 +35,6 @@ from pathlib import Path
 import numpy as np
 
 from api.evaluate import DEV, LABELS, Harness, _fmt, load_questions, markdown, score_ranking, summarise
-from vectorstore import answer_type
 from vectorstore.calibration import DEFAULT, Calibration
 
 OFFTOPIC = Path("eval/offtopic_questions.jsonl")
@@ -46,7 +45,7 @@ GRID = {
     "page_weight": (0.0, 0.15, 0.3, 0.5),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
     "widen_margin": (0.15, 0.3, 0.6),
-    "evidence_share": (0.0, 0.1, 0.2, 0.34, 0.5),
+    "evidence_share": (0.0, 0.1, 0.2, 0.34, 0.5, 0.6),
     "evidence_kinds": (("price", "number", "duration", "date", "version"), ("price", "duration", "date", "version"),
                        ("price", "date", "version"), ("date", "version")),
 }
@@ -127,14 +126,10 @@ class Fitter:
         return float(np.mean([score_ranking([h.url for h in self.search(cal, i, top_k=10).hits],
                                             self.questions[i]["gold_urls"], self.k)["mrr@10"] for i in gold]))
 
-    def share(self, r) -> float:
-        """The answer-type evidence share of a retrieval's hits (1.0 when there are no hits)."""
-        if not r.hits:
-            return 1.0
-        key = (id(r), "share")
-        if key not in self._memo:
-            self._memo[key] = (answer_type.evidence(r.kind, answer_type.key_terms(r.query), [h.text for h in r.hits]), r)
-        return self._memo[key][0]
+    @staticmethod
+    def share(r) -> float:
+        """The answer-type evidence of a retrieval's hits (`Retrieval.evidence`; 1.0 when it was not checked)."""
+        return 1.0 if r.evidence is None else r.evidence
 
     def decisions(self, cal: Calibration, idx: list[int], gates: list[tuple[float, tuple]]) -> list[tuple]:
         """For each evidence gate (share, kinds): (recall of abstaining on unanswerable, share of answerable that

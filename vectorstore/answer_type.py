@@ -17,7 +17,7 @@ All patterns are general; none names a product, a page or a question.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 
 from vectorstore.text import tokenize
@@ -31,13 +31,24 @@ _NUM_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|
             r"fifty|sixty|ninety|hundred|thousand|million|billion|a few|several|\d[\d,]*(?:\.\d+)?)"
 _TIME_UNIT = r"(?:milliseconds?|ms|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|weeks?|months?|years?)"
 
+# A price is ASKED for ("how much does X cost", "what does X charge", "the price per GB", "is there a fee"), not
+# merely mentioned ("how do I keep costs down", "use spot instances for cost", "without paying for X").
+_PRICE_WORD = r"(?:cost|costs|price|prices|pricing|priced|fee|fees|charge|charges|rate|rates)"
 _Q_PRICE = re.compile(
-    r"\b(?:cost|costs|costing|price|prices|priced|pricing|fee|fees|charged?|charges|billed|billing|"
-    r"cheap|cheaper|expensive|dollars?|usd|free tier)\b|\$|\bhow much (?:do|does|did|will|would)\b[^?]*\b(?:pay|charge|cost)",
-    re.I)
+    r"\bhow much (?:does|do|did|will|would|is|are|was|were|should|can|'s)\b[^?,;]*\b(?:cost|charge|charged|pay|"
+    r"bill|billed|run me|set me back)\b|"
+    r"\bwhat (?:does|do|did|will|would|should)\b[^?,;]*\b(?:cost|charge)(?: me| us)?\s*(?:\?|$|\bper\b|\bfor\b)|"
+    rf"\b{_PRICE_WORD} (?:per|an?|each|every)\b|"
+    rf"\bwhat(?:'s| is| are| was| were) (?:the |its |their )?(?:\w+[ -]){{0,3}}?(?:{_PRICE_WORD}|price tag)\b|"
+    rf"\b(?:and|the) (?:\w+ ){{0,2}}?(?:price|cost|fee)s? of\b|"
+    r"\b(?:is|are) (?:there|it) (?:an? )?(?:\w+ )?(?:fee|charge|cost)s?\b|\bhow (?:expensive|cheap|pricey)\b|"
+    r"[$€£]\s?\d|\b(?:dollars|usd|eur) per\b", re.I)
+# "How much cheaper/faster ...", "how many times larger ...": the answer is a number (a ratio or a difference).
+_Q_COMPARE_AMOUNT = re.compile(
+    r"\bhow (?:much|many times) (?:\w+er|more|less|fewer)\b|\bby (?:how much|what (?:factor|percentage))\b", re.I)
 _Q_HOW_LONG = re.compile(
     r"\bhow long\b|\bhow many (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\b|"
-    r"\bhow much (?:\w+ )?time\b|\bhow often\b", re.I)
+    r"\bhow much (?:\w+ )?time\b|\bhow often\b|\b(?:the|its) (?:longest|shortest)\b(?! \w+ (?:name|word|text|prompt))", re.I)
 _Q_DURATION = re.compile(
     r"\b(?:duration|timeout|time ?out|retention period|ttl|time limit|expiry|expiration time|cooldown|interval|"
     r"frequency)\b|\bhow (?:quickly|fast|soon)\b", re.I)
@@ -46,14 +57,15 @@ _Q_DATE = re.compile(
     r"\bwhen (?:was|were|did|will)\b|\bsince when\b|\brelease date\b|\bend[- ]of[- ](?:life|support)\b|"
     r"\b(?:deadline|eol)\b|"
     r"\bwhen (?:is|are|does|do)\b[^?]*\b(?:released?|retired?|deprecated|sunset|launch(?:ed)?|expires?|ends?|"
-    r"available|shut ?down|discontinued|removed)\b", re.I)
+    r"available|shut ?down|discontinued|removed|stop|stops|support(?:ed)?|go(?:es)? away|replaced)\b", re.I)
 _Q_VERSION = re.compile(
     r"\b(?:which|what|minimum|earliest|oldest|supported|required)\s+(?:[\w.+#-]+\s+){0,2}(?:versions?|releases?)\b|"
     r"\bsince (?:which|what) (?:version|release)\b", re.I)
 _Q_NUMBER = re.compile(
     r"\bhow (?:many|much|big|large|small|high|low|far)\b|\b(?:limit|limits|limited|quota|quotas|maximum|max|"
     r"minimum|min|at most|at least|up to|size|sizes|capacity|threshold|number of|count of|ceiling|cap)\b|"
-    r"\bwhat (?:port|percentage|percent|ratio)\b", re.I)
+    r"\bwhat (?:port|percentage|percent|ratio)\b|\b(?:largest|biggest|smallest|highest|lowest|fewest|heaviest)\b",
+    re.I)
 _Q_HOWTO = re.compile(
     r"(?:^|[,:;.!?]\s*|\band\s+)how (?:do|does|can|could|should|would|to|am|is|are|did)\b|\bhow (?:do|can|should) (?:i|we|you)\b|"
     r"\bhow to\b|\bsteps? (?:to|for)\b|\bwhat(?:'s| is) the (?:best |right |recommended )?(?:way|command|syntax|"
@@ -72,7 +84,7 @@ _Q_YESNO = re.compile(
     r"^\s*(?:is|are|was|were|does|do|did|can|could|should|will|would|has|have|had|may|must|shall|isn't|aren't|"
     r"doesn't|don't|can't|won't)\b", re.I)
 
-_DETECTORS = (("duration", _Q_HOW_LONG), ("price", _Q_PRICE), ("duration", _Q_DURATION), ("date", _Q_DATE),
+_DETECTORS = (("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT), ("price", _Q_PRICE), ("duration", _Q_DURATION), ("date", _Q_DATE),
               ("version", _Q_VERSION), ("number", _Q_NUMBER), ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION),
               ("name", _Q_NAME), ("yesno", _Q_YESNO))
 
@@ -125,7 +137,7 @@ _FACTS: dict[str, re.Pattern] = {
         rf"\b(?:version|release|v(?:er)?\.?)\s*{_VERSION_NUMBER}\b|\b(?:version|release)\s+\d+\b|"
         rf"\bv\d+\b|\b\d+\.\d+\.\d+\b|\b\d+\.x\b|\b[A-Z][\w+#-]*\s+{_VERSION_NUMBER}\b"),
     "number": re.compile(
-        r"\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|[kmgtp]i?b\b|bytes?\b|[a-z]{2,}\b)|"
+        r"\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|[kmgtp]i?b\b|bytes?\b|[a-z]{2,}\b|x\b)|"
         rf"\b(?:up to|at most|at least|maximum of|minimum of|limit of|max(?:imum)?|min(?:imum)?)\s+(?:of\s+)?"
         rf"{_NUM_WORD}\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
         rf"fifty|hundred|thousand|million|billion)\s+[a-z]{{3,}}\b", re.I),
@@ -137,6 +149,29 @@ _FACTS: dict[str, re.Pattern] = {
 }
 _TOKEN = re.compile(r"\S+")
 _PARAGRAPH = re.compile(r"\n\s*\n")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9\"'`(\[])|\n+")
+_HEADING_WORDS = 20  # a chunk's first paragraph this short, without a full stop, is its heading line
+
+# Qualifiers: what a question asks of the fact besides its kind. "What's the default timeout?" wants the value a
+# setting takes when nobody sets it, so the sentence stating the fact must say it is the default; "how much faster
+# is X on GPUs than on CPUs?" wants a comparison the sentence must make. Each is (question pattern, fact pattern).
+QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "default": (
+        re.compile(r"\bdefaults?\b|\bout of the box\b|\bif (?:i|we|you) (?:don't|do not|never) "
+                   r"(?:set|specify|configure|change|pass|give|choose|pick)\b", re.I),
+        re.compile(r"\bdefault(?:s|ed)?\b|\bunless (?:you|otherwise|specified)\b|\bif (?:you )?(?:don't|do not|omit|"
+                   r"not) (?:specif|set|provid|pass|configur)\w*|\bnot specified\b|\bomitted\b|\bautomatically\b",
+                   re.I)),
+    "compare": (
+        re.compile(r"\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b", re.I),
+        re.compile(r"\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
+                   r"\b\d+(?:\.\d+)?\s?(?:x|times)\b|\d\s?%|\b(?:faster|slower|cheaper|saves?|savings?)\b", re.I)),
+}
+
+
+def qualifiers(question: str) -> tuple[str, ...]:
+    """What `question` asks of the fact besides its kind (the names of `QUALIFIERS` it matches)."""
+    return tuple(name for name, (asked, _fact) in QUALIFIERS.items() if asked.search(question))
 
 
 def _weights(key_terms: Iterable[str] | Mapping[str, float]) -> dict[str, float]:
@@ -145,59 +180,75 @@ def _weights(key_terms: Iterable[str] | Mapping[str, float]) -> dict[str, float]
     return {t: 1.0 for t in key_terms}
 
 
-def _windows(kind: str, text: str) -> Iterable[str]:
-    """The stretches of `text` around each fact of `kind` (every stretch for kinds without a fact of their own)."""
+def _heading(text: str) -> str:
+    """The chunk's heading line ("Title > Section") when it starts with one, else ''."""
+    first = _PARAGRAPH.split(text.strip(), maxsplit=1)[0]
+    if "\n" in first or len(first.split()) > _HEADING_WORDS or first.rstrip().endswith((".", "!", "?", ":")):
+        return ""
+    return first
+
+
+def _scopes(kind: str, text: str, asks: tuple[str, ...] = ()) -> Iterable[str]:
+    """The stretches of `text` that could state the asked fact: each sentence holding a fact of `kind` (and meeting
+    every qualifier in `asks`), with the chunk's heading line, which names its subject; for kinds without a fact of
+    their own, every stretch of about two sentences."""
     fact = _FACTS.get(kind)
-    for paragraph in _PARAGRAPH.split(text):
-        words = list(_TOKEN.finditer(paragraph))
-        if not words:
-            continue
-        if fact is None:
-            step = WINDOW
-            for start in range(0, max(1, len(words) - WINDOW), step):
-                yield " ".join(w[0] for w in words[start:start + 2 * WINDOW + 1])
-            continue
-        starts = [w.start() for w in words]
-        for m in fact.finditer(paragraph):
-            i = _index(starts, m.start())
-            yield " ".join(w[0] for w in words[max(0, i - WINDOW):i + WINDOW + 1])
+    if fact is None:
+        for paragraph in _PARAGRAPH.split(text):
+            words = _TOKEN.findall(paragraph)
+            for start in range(0, max(1, len(words) - WINDOW), WINDOW):
+                yield " ".join(words[start:start + 2 * WINDOW + 1])
+        return
+    heading = _heading(text)
+    needs = [QUALIFIERS[name][1] for name in asks]
+    for sentence in _SENTENCE_END.split(text):
+        if fact.search(sentence) and all(q.search(sentence) for q in needs):
+            yield f"{heading} {sentence}"
 
 
-def _index(starts: list[int], pos: int) -> int:
-    """The index of the word holding character `pos`."""
-    lo, hi = 0, len(starts) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if starts[mid] <= pos:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str]) -> float:
-    """The best share (0..1, weighted when `key_terms` maps terms to weights) of the key terms found near a fact
-    of `kind` in `texts`; 0.0 when no text states such a fact. With no key terms, 1.0 if any fact is present."""
+def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],
+             asks: tuple[str, ...] = ()) -> float:
+    """The best share (0..1, weighted when `key_terms` maps terms to weights, such as their IDF) of the key terms
+    found in a sentence stating a fact of `kind` (with its chunk's heading line) in `texts`; 0.0 when no sentence
+    states such a fact. `asks` names qualifiers (`QUALIFIERS`) the sentence must meet too. With no key terms,
+    1.0 if any such sentence is present."""
     if kind not in KINDS:
         raise ValueError(f"unknown answer kind {kind!r}; expected one of {', '.join(KINDS)}")
+    unknown = [a for a in asks if a not in QUALIFIERS]
+    if unknown:
+        raise ValueError(f"unknown qualifier {unknown[0]!r}; expected one of {', '.join(QUALIFIERS)}")
     weights = _weights(key_terms)
     total = sum(weights.values())
     best = 0.0
     for text in texts:
-        for window in _windows(kind, text or ""):
+        for scope in _scopes(kind, text or "", asks):
             if not total:
                 return 1.0
-            found = set(tokenize(window))
+            found = set(tokenize(scope))
             best = max(best, sum(w for t, w in weights.items() if t in found) / total)
             if best >= 1.0:
                 return 1.0
     return best
 
 
+def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | None = None) -> tuple[str, float | None]:
+    """(the kind `question` asks for, the evidence the passages `texts` give for it): the share of its key terms,
+    weighted by `idf` (the index's inverse document frequency: the subject's rare words count most), found in a
+    sentence that states a fact of that kind and meets the question's qualifiers. None for a kind without a fact
+    of its own (`yesno`, `howto`, `other`): nothing to check."""
+    kind = detect(question)
+    if kind not in _FACTS:
+        return kind, None
+    terms = key_terms(question)
+    weights = {t: idf(t) for t in terms} if idf else dict.fromkeys(terms, 1.0)
+    return kind, evidence(kind, weights, texts, qualifiers(question))
+
+
 def has_evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],
-                 min_share: float = MIN_SHARE) -> bool:
-    """Do the passages state a fact of `kind` with at least `min_share` of the key terms near it?"""
-    return evidence(kind, key_terms, texts) >= min_share
+                 min_share: float = MIN_SHARE, asks: tuple[str, ...] = ()) -> bool:
+    """Do the passages state a fact of `kind` (meeting `asks`) with at least `min_share` of the key terms in its
+    sentence?"""
+    return evidence(kind, key_terms, texts, asks) >= min_share
 
 
 def has_fact(kind: str, text: str) -> bool:

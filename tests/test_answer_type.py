@@ -97,7 +97,8 @@ def test_evidence_both_ways(kind, question, present, absent):
 
 def test_a_fact_far_from_the_key_terms_is_not_evidence():
     """A price in another paragraph, about something else, does not answer what a crawler run costs."""
-    text = CRAWLER_ONLY + "\n\nStorage:\nThe first million objects stored are free; after that $1.00 per 100,000 objects."
+    text = (CRAWLER_ONLY + "\n\nStorage:\nThe first million objects stored are free; "
+            "after that $1.00 per 100,000 objects.")
     assert not has_evidence("price", key_terms("How much does a Glue crawler run cost?"), [text])
 
 
@@ -155,8 +156,10 @@ def test_a_comparison_question_needs_a_sentence_that_compares():
     question = "How much faster is XGBoost training on GPU instances than on CPU instances?"
     asks = qualifiers(question)
     assert detect(question) == "number" and asks == ("compare",)
-    assert has_evidence("number", key_terms(question), ["XGBoost on GPU instances trains up to 10x faster than on CPU instances."], asks=asks)
-    assert not has_evidence("number", key_terms(question), ["XGBoost supports GPU instances with 4 GPUs each."], asks=asks)
+    compares = "XGBoost on GPU instances trains up to 10x faster than on CPU instances."
+    assert has_evidence("number", key_terms(question), [compares], asks=asks)
+    assert not has_evidence("number", key_terms(question), ["XGBoost supports GPU instances with 4 GPUs each."],
+                            asks=asks)
 
 
 def test_support_weights_the_subject_by_idf():

@@ -48,7 +48,8 @@ _Q_COMPARE_AMOUNT = re.compile(
     r"\bhow (?:much|many times) (?:\w+er|more|less|fewer)\b|\bby (?:how much|what (?:factor|percentage))\b", re.I)
 _Q_HOW_LONG = re.compile(
     r"\bhow long\b|\bhow many (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\b|"
-    r"\bhow much (?:\w+ )?time\b|\bhow often\b|\b(?:the|its) (?:longest|shortest)\b(?! \w+ (?:name|word|text|prompt))", re.I)
+    r"\bhow much (?:\w+ )?time\b|\bhow often\b|"
+    r"\b(?:the|its) (?:longest|shortest)\b(?! \w+ (?:name|word|text|prompt))", re.I)
 _Q_DURATION = re.compile(
     r"\b(?:duration|timeout|time ?out|retention period|ttl|time limit|expiry|expiration time|cooldown|interval|"
     r"frequency)\b|\bhow (?:quickly|fast|soon)\b", re.I)
@@ -67,7 +68,8 @@ _Q_NUMBER = re.compile(
     r"\bwhat (?:port|percentage|percent|ratio)\b|\b(?:largest|biggest|smallest|highest|lowest|fewest|heaviest)\b",
     re.I)
 _Q_HOWTO = re.compile(
-    r"(?:^|[,:;.!?]\s*|\band\s+)how (?:do|does|can|could|should|would|to|am|is|are|did)\b|\bhow (?:do|can|should) (?:i|we|you)\b|"
+    r"(?:^|[,:;.!?]\s*|\band\s+)how (?:do|does|can|could|should|would|to|am|is|are|did)\b|"
+    r"\bhow (?:do|can|should) (?:i|we|you)\b|"
     r"\bhow to\b|\bsteps? (?:to|for)\b|\bwhat(?:'s| is) the (?:best |right |recommended )?(?:way|command|syntax|"
     r"procedure)\b|\bwhat (?:command|commands|flag|option|setting|parameter)s?\b[^?]*\b(?:do|should|can|to)\b|"
     r"\bwalk me through\b|\bset up\b|\bconfigure\b", re.I)
@@ -84,9 +86,9 @@ _Q_YESNO = re.compile(
     r"^\s*(?:is|are|was|were|does|do|did|can|could|should|will|would|has|have|had|may|must|shall|isn't|aren't|"
     r"doesn't|don't|can't|won't)\b", re.I)
 
-_DETECTORS = (("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT), ("price", _Q_PRICE), ("duration", _Q_DURATION), ("date", _Q_DATE),
-              ("version", _Q_VERSION), ("number", _Q_NUMBER), ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION),
-              ("name", _Q_NAME), ("yesno", _Q_YESNO))
+_DETECTORS = (("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT), ("price", _Q_PRICE),
+              ("duration", _Q_DURATION), ("date", _Q_DATE), ("version", _Q_VERSION), ("number", _Q_NUMBER),
+              ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION), ("name", _Q_NAME), ("yesno", _Q_YESNO))
 
 
 def detect(question: str) -> str:
@@ -117,10 +119,10 @@ def key_terms(question: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- facts in passages
-_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|sep(?:t(?:ember)?)?|" \
-         r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 _VERSION_NUMBER = r"v?\d+(?:\.(?:\d+|x))+"
-_FACTS: dict[str, re.Pattern] = {
+_FACTS: dict[str, re.Pattern[str]] = {
     "price": re.compile(
         r"[$€£¥]\s?\d|\b\d[\d,]*(?:\.\d+)?\s?(?:usd|eur|gbp|dollars?|cents?|euros?)\b|"
         r"\b(?:free of charge|at no (?:additional |extra )?(?:cost|charge)|no (?:additional |extra )?charge|"
@@ -177,7 +179,7 @@ def qualifiers(question: str) -> tuple[str, ...]:
 def _weights(key_terms: Iterable[str] | Mapping[str, float]) -> dict[str, float]:
     if isinstance(key_terms, Mapping):
         return {t: float(w) for t, w in key_terms.items() if w > 0}
-    return {t: 1.0 for t in key_terms}
+    return dict.fromkeys(key_terms, 1.0)
 
 
 def _heading(text: str) -> str:

@@ -139,7 +139,9 @@ _FACTS: dict[str, re.Pattern[str]] = {
         rf"\b(?:version|release|v(?:er)?\.?)\s*{_VERSION_NUMBER}\b|\b(?:version|release)\s+\d+\b|"
         rf"\bv\d+\b|\b\d+\.\d+\.\d+\b|\b\d+\.x\b|\b[A-Z][\w+#-]*\s+{_VERSION_NUMBER}\b"),
     "number": re.compile(
-        r"\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|[kmgtp]i?b\b|bytes?\b|[a-z]{2,}\b|x\b)|"
+        # a quantity: digits (not part of an address, path, version or identifier) and a unit or counted noun
+        r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|[kmgtp]i?b\b|bytes?\b|x\b|"
+        r"(?!(?:in|on|at|to|and|or|of|the|for|is|are|was|were|with|by|from|as|if|it|be|than|that|this)\b)[a-z]{2,}\b)|"
         rf"\b(?:up to|at most|at least|maximum of|minimum of|limit of|max(?:imum)?|min(?:imum)?)\s+(?:of\s+)?"
         rf"{_NUM_WORD}\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
         rf"fifty|hundred|thousand|million|billion)\s+[a-z]{{3,}}\b", re.I),
@@ -164,6 +166,23 @@ QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\bdefault(?:s|ed)?\b|\bunless (?:you|otherwise|specified)\b|\bif (?:you )?(?:don't|do not|omit|"
                    r"not) (?:specif|set|provid|pass|configur)\w*|\bnot specified\b|\bomitted\b|\bautomatically\b",
                    re.I)),
+    "limit": (
+        re.compile(r"\b(?:maximum|max|minimum|min|limits?|largest|smallest|biggest|highest|lowest|at most|at least|"
+                   r"up to|cap|quotas?|ceiling)\b", re.I),
+        re.compile(r"\b(?:maximum|max|minimum|min|limit(?:s|ed)?|largest|smallest|highest|lowest|at most|at least|"
+                   r"up to|no more than|not exceed|cannot exceed|exceeds?|quotas?|between \S+ and|ranges? from)\b",
+                   re.I)),
+    "origin": (  # the release or date that first brought something
+        re.compile(r"\bfirst (?:\w+ )?(?:released|shipped|introduced|added|launched|appeared|available|supported|offered|"
+                   r"came)\b|\b(?:introduced|introduce|added|shipped|launched|debuted|since when)\b", re.I),
+        re.compile(r"\b(?:introduced|added|new|available|supported|shipped|released|launched|starting|beginning|since|"
+                   r"as of|first)\b(?:\s+(?:in|with|from|since|on))?\s+(?-i:[A-Z][\w.+-]*\s+)?(?:version\s+|release\s+|"
+                   r"v)?(?:\d|" + _MONTH + r")", re.I)),
+    "end": (  # the release or date that ends something
+        re.compile(r"\b(?:stops?|stopped|retired?|deprecated?|sunset|discontinued?|shut(?:s|ting)? ?down|"
+                   r"end[- ]of[- ](?:life|support)|eol|removed?|no longer)\b", re.I),
+        re.compile(r"\b(?:deprecat\w*|end[- ]of[- ]\w+|eol|retir\w*|discontinu\w*|sunset\w*|no longer|removed|shut\w*|"
+                   r"stops?|ends?|until|through)\b", re.I)),
     "compare": (
         re.compile(r"\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b", re.I),
         re.compile(r"\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"

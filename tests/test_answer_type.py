@@ -44,6 +44,8 @@ from vectorstore.answer_type import KINDS, detect, evidence, has_evidence, has_f
     ("How much cheaper is batch inference than on-demand?", "number"),
     # superlatives ask for a number, support ending asks for a date
     ("What's the largest request payload an endpoint accepts?", "number"),
+    ("How can I roll per-minute readings up into a monthly maximum with pandas?", "howto"),
+    ("How do I split a big input file into requests, and what's the size cap per request?", "number"),
     ("When does version 1 of the SDK stop being supported?", "date"),
 ])
 def test_detect(question, kind):
@@ -135,6 +137,12 @@ def test_the_fact_must_be_in_a_sentence_with_the_subject_or_under_its_heading():
     ("What cooldown does auto scaling use if I don't set one?", ("default",)),
     ("How much faster is training on GPUs than on CPUs?", ("compare",)),
     ("How long does a shard iterator stay valid?", ()),
+    ("What's the maximum number of nodes a node group can have?", ("limit",)),
+    ("Which release first shipped the venv module?", ("origin",)),
+    ("When does version 1 of the SDK stop being supported?", ("end",)),
+    # the words alone, not asking for a limit, an origin or an end
+    ("What's the minimum compute I'm billed for once I create my first collection?", ("limit",)),
+    ("What's the passing score and price of the exam at the end of the course?", ()),
 ])
 def test_qualifiers(question, asks):
     assert qualifiers(question) == asks
@@ -172,3 +180,29 @@ def test_support_weights_the_subject_by_idf():
     assert kind == "price" and share == pytest.approx(0.5 / 10.5)
     assert support(question, text)[1] == pytest.approx(1 / 3)
     assert support("How do I start a crawler?", text) == ("howto", None)
+
+
+@pytest.mark.parametrize("question, stated, unstated", [
+    ("Which MLflow release introduced the model registry?",
+     "The model registry was introduced in MLflow 1.2 as a central model store.",
+     "When a new model is added to the model registry, it is added as version 1."),
+    ("What's the maximum number of nodes a managed node group can have?",
+     "A managed node group can have at most 450 nodes.",
+     "If draining a node of a managed node group takes more than 15 minutes, the node is terminated."),
+    ("When will the legacy SDK version 1 be deprecated?",
+     "Version 1 of the legacy SDK is deprecated as of June 2025.",
+     "Version 1 of the legacy SDK was released in March 2019."),
+])
+def test_qualified_facts_both_ways(question, stated, unstated):
+    """An origin, a limit or an end asked for needs a sentence that states one, not any fact of the kind."""
+    kind, asks = detect(question), qualifiers(question)
+    assert asks
+    assert has_evidence(kind, key_terms(question), [unstated, stated], asks=asks)
+    assert not has_evidence(kind, key_terms(question), [unstated], asks=asks)
+
+
+def test_numbers_inside_addresses_and_versions_are_not_quantities():
+    assert not has_fact("number", "Open http://127.0.0.1:5000 in your browser.")
+    assert not has_fact("number", "Requires Python 3.10 in a virtual environment.")
+    assert has_fact("number", "The server needs 4 GiB of memory.") and has_fact("number", "Trains 10x faster.")
+    assert has_fact("number", "Batch costs about half the on-demand price.")

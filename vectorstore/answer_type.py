@@ -62,11 +62,14 @@ _Q_DATE = re.compile(
 _Q_VERSION = re.compile(
     r"\b(?:which|what|minimum|earliest|oldest|supported|required)\s+(?:[\w.+#-]+\s+){0,2}(?:versions?|releases?)\b|"
     r"\bsince (?:which|what) (?:version|release)\b", re.I)
+# A limit word asks for a number when it names the value asked about ("the maximum payload", "is there a limit on",
+# "what's the size cap"), not when it is part of a task ("roll readings up into a monthly maximum").
 _Q_NUMBER = re.compile(
-    r"\bhow (?:many|much|big|large|small|high|low|far)\b|\b(?:limit|limits|limited|quota|quotas|maximum|max|"
-    r"minimum|min|at most|at least|up to|size|sizes|capacity|threshold|number of|count of|ceiling|cap)\b|"
-    r"\bwhat (?:port|percentage|percent|ratio)\b|\b(?:largest|biggest|smallest|highest|lowest|fewest|heaviest)\b",
-    re.I)
+    r"\bhow (?:many|much|big|large|small|high|low|far)\b|"
+    r"\b(?:the|its|their|any|is there an?|are there|what(?:'s| is| are))\s+(?:[\w-]+\s+){0,2}?(?:limit|limits|quota|"
+    r"quotas|maximum|max|minimum|min|size|sizes|capacity|threshold|number of|count of|ceiling|cap)\b|"
+    r"\b(?:limited to|at most|at least|up to) (?:how|what)\b|\bwhat (?:port|percentage|percent|ratio)\b|"
+    r"\b(?:largest|biggest|smallest|highest|lowest|fewest|heaviest)\b", re.I)
 _Q_HOWTO = re.compile(
     r"(?:^|[,:;.!?]\s*|\band\s+)how (?:do|does|can|could|should|would|to|am|is|are|did)\b|"
     r"\bhow (?:do|can|should) (?:i|we|you)\b|"
@@ -144,7 +147,8 @@ _FACTS: dict[str, re.Pattern[str]] = {
         r"(?!(?:in|on|at|to|and|or|of|the|for|is|are|was|were|with|by|from|as|if|it|be|than|that|this)\b)[a-z]{2,}\b)|"
         rf"\b(?:up to|at most|at least|maximum of|minimum of|limit of|max(?:imum)?|min(?:imum)?)\s+(?:of\s+)?"
         rf"{_NUM_WORD}\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
-        rf"fifty|hundred|thousand|million|billion)\s+[a-z]{{3,}}\b", re.I),
+        rf"fifty|hundred|thousand|million|billion)\s+[a-z]{{3,}}\b|"
+        r"\b(?:half|a third|a quarter|twice|double|triple|\w+-fold)\b", re.I),
     "name": re.compile(r"`[^`\n]{2,60}`|(?<=[a-z,;:(] )[A-Z][\w.+#-]+|\b[a-z]+(?:[A-Z][a-z0-9]+)+\b|"
                        r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b|\b\w+\.\w+\(\)"),
     "definition": re.compile(r"\b(?:is|are) (?:an?|the|used|designed|responsible)\b|\brefers? to\b|\bmeans?\b|"

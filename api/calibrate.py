@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--k", type=int, default=5)
     ap.add_argument("--save", action="store_true", help="store the calibration fitted on the whole dev set with the index")
     ap.add_argument("--ablation", type=Path, help="cross-validate every retrieval variant and write the table here")
-    ap.add_argument("--json", type=Path, help="also write the fitted calibrations and the CV figures as JSON")
+    ap.add_argument("--json", type=Path, help="also write the fitted calibrations, the CV figures and every held-out row as JSON")
     args = ap.parse_args(argv)
 
     from errors import RoadmapAssistantError
@@ -287,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, space, on in runs:
             log(f"== {name}")
             rows, fitted = cross_validate(on, space, args.folds, log)
-            results[name] = {"cv": summarise(rows), "folds": [asdict(c) for c in fitted]}
+            results[name] = {"cv": summarise(rows), "folds": [asdict(c) for c in fitted], "rows": rows}
         final = fitter.fit(list(range(len(questions))), Space(), log)
         status = harness.retriever.calibration_status()
         embedder, chunking = harness.retriever.index_settings()

@@ -309,7 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.ablation:
         args.ablation.write_text(ablation_table(results, args.k), encoding="utf-8")
     if args.json:
-        args.json.write_text(json.dumps({"final": asdict(final), "results": results}, indent=1), encoding="utf-8")
+        args.json.write_text(json.dumps({"final": asdict(final), "results": results}, indent=1,
+                                        default=lambda o: o.item() if hasattr(o, "item") else str(o)),
+                             encoding="utf-8")  # numpy scalars in the rows
     return 0
 
 

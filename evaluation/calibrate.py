@@ -46,7 +46,8 @@ GRID = {
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
     "widen_margin": (0.15, 0.3, 0.6),
     "evidence_share": (0.0, 0.1, 0.2, 0.34, 0.5, 0.6),
-    "evidence_kinds": (("price", "number", "duration", "date", "version"), ("price", "duration", "date", "version"),
+    "evidence_kinds": (("price", "number", "duration", "date", "version", "comparison"),
+                       ("price", "number", "duration", "date", "version"), ("price", "duration", "date", "version"),
                        ("price", "date", "version"), ("date", "version")),
 }
 

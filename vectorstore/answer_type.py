@@ -1,18 +1,24 @@
-"""What kind of answer a question asks for, and whether passages hold a fact of that kind near its key terms.
+"""What kind of answer a question asks for, and whether passages state a fact of that kind about its subject.
 
 `detect(question)` names the kind: `price`, `number` (a count or limit with a unit), `duration`, `date`,
-`version`, `name`, `yesno`, `howto`, `definition` or `other`. The specific kinds come first: "Is there a limit
-on ...?" asks for a number, "How much does ... cost?" for a price, "When was ... released?" for a date.
+`version`, `comparison`, `name`, `yesno`, `howto`, `definition` or `other`. It reads how the question ASKS, not
+which words it mentions: "How much does X cost?" and "what's the price per GB?" ask for a price, "How do I keep
+costs down?" is a how-to; "Is there a limit on ...?" and "the largest ..." ask for a number, "a monthly maximum"
+in a task does not. The specific kinds come first. `qualifiers(question)` names what else it asks of the fact
+(`QUALIFIERS`): a default, a limit, an origin (the release that first shipped something), an end (retirement,
+deprecation), a comparison.
 
-`evidence(kind, key_terms, texts)` scores how well the passages state such a fact: for every place a fact of the
-kind appears (a currency amount for `price`, a number followed by a unit for `number`, a number of time units for
-`duration`, a date or year for `date`, a version or release number for `version`, a proper name or code token for
-`name`, a definitional verb for `definition`) it takes the words within `WINDOW` words of it (about one sentence
-either side; never across a blank line) and measures the share of the question's key terms found there. The best
-share is the score; kinds without a fact of their own (`yesno`, `howto`, `other`) score every window of the text.
-`has_evidence` compares the score with `min_share`. `key_terms(question)` gives the question's tokens (the shared
-tokenizer's stems) without the words that only say what kind of fact is asked ("cost", "version", "how many").
-All patterns are general; none names a product, a page or a question.
+`evidence(kind, key_terms, texts, asks)` scores how well the passages state such a fact: each sentence that holds a
+fact of the kind (a currency amount for `price`; a quantity with a unit, not a number inside an address, path or
+version, for `number`; a number of time units for `duration`; a date or year for `date`; a release number for
+`version`; a comparing phrase for `comparison`; a proper name or code token for `name`; a definitional verb for
+`definition`) and meets every qualifier asked is read with its chunk's heading line (which names the subject of
+every sentence under it), and the share of the question's key terms found there (weighted, e.g. by IDF) is its
+score; the best is the evidence. Kinds without a fact of their own (`yesno`, `howto`, `other`) score every
+stretch of about two sentences. `support(question, texts, idf)` does it all for a question (None for those kinds).
+`key_terms(question)` gives the question's tokens (the shared tokenizer's stems) without the words that only say
+what kind of fact is asked ("cost", "version", "how many"). All patterns are general; none names a product, a page
+or a question.
 """
 from __future__ import annotations
 
@@ -22,7 +28,8 @@ from functools import lru_cache
 
 from vectorstore.text import tokenize
 
-KINDS = ("price", "number", "duration", "date", "version", "name", "yesno", "howto", "definition", "other")
+KINDS = ("price", "number", "duration", "date", "version", "comparison", "name", "yesno", "howto", "definition",
+         "other")
 WINDOW = 15  # words either side of a fact that count as "near" it
 MIN_SHARE = 0.5
 
@@ -38,6 +45,7 @@ _Q_PRICE = re.compile(
     r"\bhow much (?:does|do|did|will|would|is|are|was|were|should|can|'s)\b[^?,;]*\b(?:cost|charge|charged|pay|"
     r"bill|billed|run me|set me back)\b|"
     r"\bwhat (?:does|do|did|will|would|should)\b[^?,;]*\b(?:cost|charge)(?: me| us)?\s*(?:\?|$|\bper\b|\bfor\b)|"
+    r"\bwhat (?:would|will|do|does|should|did) (?:i|we|you|it) (?:\w+ )?(?:pay|be (?:charged|billed))\b|"
     rf"\b{_PRICE_WORD} (?:per|an?|each|every)\b|"
     rf"\bwhat(?:'s| is| are| was| were) (?:the |its |their )?(?:\w+[ -]){{0,3}}?(?:{_PRICE_WORD}|price tag)\b|"
     rf"\b(?:and|the) (?:\w+ ){{0,2}}?(?:price|cost|fee)s? of\b|"
@@ -66,10 +74,11 @@ _Q_VERSION = re.compile(
 # "what's the size cap"), not when it is part of a task ("roll readings up into a monthly maximum").
 _Q_NUMBER = re.compile(
     r"\bhow (?:many|much|big|large|small|high|low|far)\b|"
-    r"\b(?:the|its|their|any|is there an?|are there|what(?:'s| is| are))\s+(?:[\w-]+\s+){0,2}?(?:limit|limits|quota|"
+    r"\b(?:the|its|their|any|what|which|is there an?|are there|what(?:'s| is| are))\s+(?:[\w-]+\s+){0,2}?(?:limit|limits|quota|"
     r"quotas|maximum|max|minimum|min|size|sizes|capacity|threshold|number of|count of|ceiling|cap)\b|"
     r"\b(?:limited to|at most|at least|up to) (?:how|what)\b|\bwhat (?:port|percentage|percent|ratio)\b|"
-    r"\b(?:largest|biggest|smallest|highest|lowest|fewest|heaviest)\b", re.I)
+    r"\b(?:largest|biggest|smallest|highest|lowest|fewest|heaviest)\b|\bthe (?:most|fewest) \w+ (?:i|we|you|it) can\b|"
+    r"\bwhat value\b", re.I)
 _Q_HOWTO = re.compile(
     r"(?:^|[,:;.!?]\s*|\band\s+)how (?:do|does|can|could|should|would|to|am|is|are|did)\b|"
     r"\bhow (?:do|can|should) (?:i|we|you)\b|"
@@ -89,9 +98,16 @@ _Q_YESNO = re.compile(
     r"^\s*(?:is|are|was|were|does|do|did|can|could|should|will|would|has|have|had|may|must|shall|isn't|aren't|"
     r"doesn't|don't|can't|won't)\b", re.I)
 
+# A comparison asked: "X than Y", "compared with", "versus", "which is cheaper/faster", "faster or slower".
+_Q_COMPARE = re.compile(
+    r"\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
+    r"\bwhich (?:one )?(?:is|are|would be) (?:\w+er|more \w+|less \w+|better|worse)\b|"
+    r"\b(?:\w+er|better|worse) or (?:\w+er|better|worse)\b", re.I)
+
 _DETECTORS = (("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT), ("price", _Q_PRICE),
               ("duration", _Q_DURATION), ("date", _Q_DATE), ("version", _Q_VERSION), ("number", _Q_NUMBER),
-              ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION), ("name", _Q_NAME), ("yesno", _Q_YESNO))
+              ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION), ("comparison", _Q_COMPARE), ("name", _Q_NAME),
+              ("yesno", _Q_YESNO))
 
 
 def detect(question: str) -> str:
@@ -125,7 +141,12 @@ def key_terms(question: str) -> list[str]:
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 _VERSION_NUMBER = r"v?\d+(?:\.(?:\d+|x))+"
+# A sentence that compares: "than", "compared with", "10x", "40%", "faster", "saves".
+_COMPARES = re.compile(
+    r"\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
+    r"\b\d+(?:\.\d+)?\s?(?:x|times)\b|\d\s?%|\b(?:faster|slower|cheaper|saves?|savings?)\b", re.I)
 _FACTS: dict[str, re.Pattern[str]] = {
+    "comparison": _COMPARES,
     "price": re.compile(
         r"[$€£¥]\s?\d|\b\d[\d,]*(?:\.\d+)?\s?(?:usd|eur|gbp|dollars?|cents?|euros?)\b|"
         r"\b(?:free of charge|at no (?:additional |extra )?(?:cost|charge)|no (?:additional |extra )?charge|"
@@ -148,7 +169,8 @@ _FACTS: dict[str, re.Pattern[str]] = {
         rf"\b(?:up to|at most|at least|maximum of|minimum of|limit of|max(?:imum)?|min(?:imum)?)\s+(?:of\s+)?"
         rf"{_NUM_WORD}\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
         rf"fifty|hundred|thousand|million|billion)\s+[a-z]{{3,}}\b|"
-        r"\b(?:half|a third|a quarter|twice|double|triple|\w+-fold)\b", re.I),
+        r"\b(?:half|a third|a quarter|twice|double|triple|\w+-fold|multiple|unlimited|any number of|one or more|"
+        r"only one)\b", re.I),
     "name": re.compile(r"`[^`\n]{2,60}`|(?<=[a-z,;:(] )[A-Z][\w.+#-]+|\b[a-z]+(?:[A-Z][a-z0-9]+)+\b|"
                        r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b|\b\w+\.\w+\(\)"),
     "definition": re.compile(r"\b(?:is|are) (?:an?|the|used|designed|responsible)\b|\brefers? to\b|\bmeans?\b|"
@@ -166,7 +188,8 @@ _HEADING_WORDS = 20  # a chunk's first paragraph this short, without a full stop
 QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "default": (
         re.compile(r"\bdefaults?\b|\bout of the box\b|\bif (?:i|we|you) (?:don't|do not|never) "
-                   r"(?:set|specify|configure|change|pass|give|choose|pick)\b", re.I),
+                   r"(?:set|specify|configure|change|pass|give|choose|pick)\b|\bif (?:i|we|you) (?:leave|omit) \S+ out\b|"
+                   r"\bif (?:i|we|you) (?:omit|skip)\b", re.I),
         re.compile(r"\bdefault(?:s|ed)?\b|\bunless (?:you|otherwise|specified)\b|\bif (?:you )?(?:don't|do not|omit|"
                    r"not) (?:specif|set|provid|pass|configur)\w*|\bnot specified\b|\bomitted\b|\bautomatically\b",
                    re.I)),
@@ -178,7 +201,7 @@ QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    re.I)),
     "origin": (  # the release or date that first brought something
         re.compile(r"\bfirst (?:\w+ )?(?:released|shipped|introduced|added|launched|appeared|available|supported|offered|"
-                   r"came)\b|\b(?:introduced|introduce|added|shipped|launched|debuted|since when)\b", re.I),
+                   r"came|offer|ship|support|add|introduce|include|bring)\b|\b(?:introduced|introduce|added|shipped|launched|debuted|since when)\b", re.I),
         re.compile(r"\b(?:introduced|added|new|available|supported|shipped|released|launched|starting|beginning|since|"
                    r"as of|first)\b(?:\s+(?:in|with|from|since|on))?\s+(?-i:[A-Z][\w.+-]*\s+)?(?:version\s+|release\s+|"
                    r"v)?(?:\d|" + _MONTH + r")", re.I)),
@@ -187,10 +210,7 @@ QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"end[- ]of[- ](?:life|support)|eol|removed?|no longer)\b", re.I),
         re.compile(r"\b(?:deprecat\w*|end[- ]of[- ]\w+|eol|retir\w*|discontinu\w*|sunset\w*|no longer|removed|shut\w*|"
                    r"stops?|ends?|until|through)\b", re.I)),
-    "compare": (
-        re.compile(r"\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b", re.I),
-        re.compile(r"\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
-                   r"\b\d+(?:\.\d+)?\s?(?:x|times)\b|\d\s?%|\b(?:faster|slower|cheaper|saves?|savings?)\b", re.I)),
+    "compare": (_Q_COMPARE, _COMPARES),
 }
 
 

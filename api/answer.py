@@ -35,8 +35,8 @@ MODEL_CUT = "The model's reply was cut off; this is the part that arrived."
 MODEL_UNCITED = "The model's reply cited none of the sources, so this answer is quoted from them instead."
 # What the sources don't state, by the kind of answer asked for (vectorstore.answer_type).
 _GAPS = {"price": "what it costs", "number": "the number asked for", "duration": "how long it is",
-         "date": "when", "version": "which version", "comparison": "how they compare", "name": "the name asked for", "yesno": "whether it does",
-         "howto": "how to do it", "definition": "what it is"}
+         "date": "when", "version": "which version", "comparison": "how they compare", "name": "the name asked for",
+         "yesno": "whether it does", "howto": "how to do it", "definition": "what it is"}
 
 
 @dataclass

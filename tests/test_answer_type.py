@@ -46,6 +46,13 @@ from vectorstore.answer_type import KINDS, detect, evidence, has_evidence, has_f
     ("What's the largest request payload an endpoint accepts?", "number"),
     ("How can I roll per-minute readings up into a monthly maximum with pandas?", "howto"),
     ("How do I split a big input file into requests, and what's the size cap per request?", "number"),
+    ("Per hour, what would I pay to train on a GPU instance?", "price"),
+    ("What limit is there on simultaneously running workflows?", "number"),
+    ("What's the most models I can load onto one endpoint?", "number"),
+    # a comparison asked without an amount
+    ("Is the query engine faster or slower than the warehouse for the same query?", "comparison"),
+    ("Which is cheaper for a low-traffic model: a serverless endpoint or a function?", "comparison"),
+    ("How do I make my queries faster than before?", "howto"),
     ("When does version 1 of the SDK stop being supported?", "date"),
 ])
 def test_detect(question, kind):
@@ -206,3 +213,12 @@ def test_numbers_inside_addresses_and_versions_are_not_quantities():
     assert not has_fact("number", "Requires Python 3.10 in a virtual environment.")
     assert has_fact("number", "The server needs 4 GiB of memory.") and has_fact("number", "Trains 10x faster.")
     assert has_fact("number", "Batch costs about half the on-demand price.")
+
+
+def test_a_comparison_needs_a_sentence_that_compares_the_two():
+    question = "Is the query engine faster than the warehouse for the same query?"
+    assert detect(question) == "comparison"
+    compares = "For the same query, the query engine is up to 3x faster than the warehouse."
+    describes = "The query engine runs SQL on files in the warehouse's buckets without loading them."
+    assert support(question, [describes, compares])[1] == pytest.approx(1.0)
+    assert support(question, [describes])[1] == 0.0

@@ -74,7 +74,8 @@ _Q_VERSION = re.compile(
 # "what's the size cap"), not when it is part of a task ("roll readings up into a monthly maximum").
 _Q_NUMBER = re.compile(
     r"\bhow (?:many|much|big|large|small|high|low|far)\b|"
-    r"\b(?:the|its|their|any|what|which|is there an?|are there|what(?:'s| is| are))\s+(?:[\w-]+\s+){0,2}?(?:limit|limits|quota|"
+    r"\b(?:the|its|their|any|what|which|is there an?|are there|what(?:'s| is| are))\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:limit|limits|quota|"
     r"quotas|maximum|max|minimum|min|size|sizes|capacity|threshold|number of|count of|ceiling|cap)\b|"
     r"\b(?:limited to|at most|at least|up to) (?:how|what)\b|\bwhat (?:port|percentage|percent|ratio)\b|"
     r"\b(?:largest|biggest|smallest|highest|lowest|fewest|heaviest)\b|\bthe (?:most|fewest) \w+ (?:i|we|you|it) can\b|"
@@ -188,7 +189,8 @@ _HEADING_WORDS = 20  # a chunk's first paragraph this short, without a full stop
 QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "default": (
         re.compile(r"\bdefaults?\b|\bout of the box\b|\bif (?:i|we|you) (?:don't|do not|never) "
-                   r"(?:set|specify|configure|change|pass|give|choose|pick)\b|\bif (?:i|we|you) (?:leave|omit) \S+ out\b|"
+                   r"(?:set|specify|configure|change|pass|give|choose|pick)\b|"
+                   r"\bif (?:i|we|you) (?:leave|omit) \S+ out\b|"
                    r"\bif (?:i|we|you) (?:omit|skip)\b", re.I),
         re.compile(r"\bdefault(?:s|ed)?\b|\bunless (?:you|otherwise|specified)\b|\bif (?:you )?(?:don't|do not|omit|"
                    r"not) (?:specif|set|provid|pass|configur)\w*|\bnot specified\b|\bomitted\b|\bautomatically\b",
@@ -200,8 +202,9 @@ QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"up to|no more than|not exceed|cannot exceed|exceeds?|quotas?|between \S+ and|ranges? from)\b",
                    re.I)),
     "origin": (  # the release or date that first brought something
-        re.compile(r"\bfirst (?:\w+ )?(?:released|shipped|introduced|added|launched|appeared|available|supported|offered|"
-                   r"came|offer|ship|support|add|introduce|include|bring)\b|\b(?:introduced|introduce|added|shipped|launched|debuted|since when)\b", re.I),
+        re.compile(r"\bfirst (?:\w+ )?(?:released|shipped|introduced|added|launched|appeared|available|supported|"
+                   r"offered|came|offer|ship|support|add|introduce|include|bring)\b|"
+                   r"\b(?:introduced|introduce|added|shipped|launched|debuted|since when)\b", re.I),
         re.compile(r"\b(?:introduced|added|new|available|supported|shipped|released|launched|starting|beginning|since|"
                    r"as of|first)\b(?:\s+(?:in|with|from|since|on))?\s+(?-i:[A-Z][\w.+-]*\s+)?(?:version\s+|release\s+|"
                    r"v)?(?:\d|" + _MONTH + r")", re.I)),

@@ -37,18 +37,26 @@ from api.mcp.mount import MCP_PATH, MCPEndpoint
 from api.metrics import Metrics, MetricsMiddleware
 from api.questionlog import QuestionLog
 from api.reindex import Reindexer
-from api.watcher import IndexWatcher
 from api.routes import ROUTERS
 from api.routes.pages import STATIC
 from api.schemas import error_body
-from errors import (ConfigError, EmbedderMismatchError, IngestLockedError, NothingIndexedError, RoadmapAssistantError,
-                    StoreUnavailableError, UnknownWeekError)
+from api.watcher import IndexWatcher
+from errors import (
+    ConfigError,
+    EmbedderMismatchError,
+    IngestLockedError,
+    NothingIndexedError,
+    RoadmapAssistantError,
+    StoreUnavailableError,
+    UnknownWeekError,
+)
 from settings import Settings, load_settings
 
 log = logging.getLogger("api")
 
 DOCS_ASSETS = "/docs-assets"  # Swagger UI's and ReDoc's scripts, styles and icon, served by the app
-NOT_LIMITED = ("/livez", "/readyz", "/metrics", "/static", "/widget.js", "/docs", "/redoc", "/openapi.json", DOCS_ASSETS)
+NOT_LIMITED = ("/livez", "/readyz", "/metrics", "/static", "/widget.js", "/docs", "/redoc", "/openapi.json",
+               DOCS_ASSETS)
 ERROR_STATUS = [(StoreUnavailableError, 503), (NothingIndexedError, 503), (EmbedderMismatchError, 503),
                 (IngestLockedError, 409), (UnknownWeekError, 422), (ConfigError, 500)]
 GENERIC_500 = "internal error: the request could not be completed (the details are in the service log)"
@@ -72,7 +80,8 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
     served = ServedVersion(settings, store, retriever)
     llm = condenser = None
     if settings.llm_model and settings.openai_api_key:
-        llm = OpenAIChatModel(settings.llm_model, settings.openai_api_key, settings.openai_base_url, settings.llm_timeout)
+        llm = OpenAIChatModel(settings.llm_model, settings.openai_api_key, settings.openai_base_url,
+                              settings.llm_timeout)
         # its own client: a short timeout, a one-line reply
         condenser = Condenser(OpenAIChatModel(settings.llm_model, settings.openai_api_key, settings.openai_base_url,
                                               settings.condense_timeout, temperature=0.0, max_tokens=120))

@@ -99,8 +99,8 @@ class ApiKeyGuard:
         self.app, self.policy, self.widget_allowed = app, policy, widget_allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] != "OPTIONS":
-            if not self.policy.admits(Headers(scope=scope), self.widget_allowed):
-                await send_error(send, 401, KEY_NEEDED, {"WWW-Authenticate": "Bearer"})
-                return
+        if (scope["type"] == "http" and scope["method"] != "OPTIONS"
+                and not self.policy.admits(Headers(scope=scope), self.widget_allowed)):
+            await send_error(send, 401, KEY_NEEDED, {"WWW-Authenticate": "Bearer"})
+            return
         await self.app(scope, receive, send)

@@ -62,10 +62,10 @@ class BatchingEmbedder:
         if not missing:
             return np.stack([cached[t] for t in texts]) if texts else self._embed_batched([])
         vectors = self._embed_batched(missing)
-        found = {**cached, **dict(zip(missing, vectors))}
+        found = {**cached, **dict(zip(missing, vectors, strict=True))}
         if self.cache_size:
             with self._cond:
-                for t, v in zip(missing, vectors):
+                for t, v in zip(missing, vectors, strict=True):
                     self._cache[t] = v
                     self._cache.move_to_end(t)
                 while len(self._cache) > self.cache_size:

@@ -30,8 +30,8 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from vectorstore.text import tokenize as terms
 from vectorstore.retrieve import detect_week, strip_week
+from vectorstore.text import tokenize as terms
 
 log = logging.getLogger(__name__)
 

@@ -1,13 +1,13 @@
 """Coverage gaps: the questions the sources could not answer (or answered with low confidence), grouped by
 meaning, so the roadmap keeper sees which topics are missing rather than a list of single questions.
 
-The questions (a follow-up by its standalone query; without their "in week N" part) are embedded with the project's embedder (MiniLM), then
-clustered with scikit-learn's `AgglomerativeClustering`: cosine distance, average linkage, and a distance
-threshold instead of a number of clusters, so a topic asked once is a cluster of one and unrelated questions
-stay apart. Each cluster is labelled with its top terms (the project's tokenizer, shown as the words asked),
-lists its questions as asked, and names the closest week and page in the index (a search for the question
-nearest the cluster's centre). The same question asked again is embedded once and counted in its cluster's
-size; at most the newest `MAX_DISTINCT` distinct questions are clustered.
+The questions (a follow-up by its standalone query; without their "in week N" part) are embedded with the project's
+embedder (MiniLM), then clustered with scikit-learn's `AgglomerativeClustering`: cosine distance, average linkage,
+and a distance threshold instead of a number of clusters, so a topic asked once is a cluster of one and unrelated
+questions stay apart. Each cluster is labelled with its top terms (the project's tokenizer, shown as the words
+asked), lists its questions as asked, and names the closest week and page in the index (a search for the question
+nearest the cluster's centre). The same question asked again is embedded once and counted in its cluster's size; at
+most the newest `MAX_DISTINCT` distinct questions are clustered.
 """
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vectorstore.text import tokenize
 from vectorstore.retrieve import strip_week
+from vectorstore.text import tokenize
 
 # Chosen on the development set eval/gap_dev.jsonl, 35 questions in 14 topics (5 asked once; none of the tests'
 # topics), with bench/gap_threshold.py: average
@@ -59,7 +59,7 @@ def embed(texts: Sequence[str], embedder, cache: dict | None = None,
     todo = list(dict.fromkeys(t for t in texts if t not in cache))
     for i in range(0, len(todo), EMBED_BATCH):
         batch = todo[i:i + EMBED_BATCH]
-        for text, vector in zip(batch, np.asarray(embedder.embed(batch), dtype=np.float32)):
+        for text, vector in zip(batch, np.asarray(embedder.embed(batch), dtype=np.float32), strict=True):
             cache[text] = vector / max(float(np.linalg.norm(vector)), 1e-12)
         if progress:
             progress(i + len(batch), len(todo))

@@ -21,7 +21,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from api.gaps import DISTANCE, LOW_CONFIDENCE, GapQuestion, find_gaps, is_gap
@@ -45,12 +45,12 @@ def parse_since(text: str | None, days: int, now: float | None = None) -> float:
     except ValueError:
         raise ValueError(f"since: {text!r} is neither a duration (30d, 12h, 2w) nor an ISO date (2026-11-01)") from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return when.timestamp()
 
 
 def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
 # ---------------------------------------------------------------- the numbers
@@ -128,7 +128,8 @@ def failing_links(counts: Counter, last: dict[str, float], links: list[dict]) ->
 def compute(read: LogRead, *, since: float, until: float | None = None, weeks: dict[int, str] | None = None,
             index: dict | None = None, embedder=None, search: Callable[[str], dict | None] | None = None,
             low_confidence: float = LOW_CONFIDENCE, distance: float = DISTANCE, cache: dict | None = None,
-            progress: Callable[[int, int], None] | None = None, top: int = TOP_PAGES, log_info: dict | None = None) -> dict:
+            progress: Callable[[int, int], None] | None = None, top: int = TOP_PAGES,
+            log_info: dict | None = None) -> dict:
     """Every insight as one dict. `index` is `ingest.status.index_status()` (pages and links); `embedder` and
     `search` are needed for the gaps (without an embedder they are left out)."""
     entries = read.entries
@@ -170,7 +171,8 @@ def _cell(row: dict, column: str, sep: str, terminal: bool = False) -> str:
         value = (row.get("closest") or {}).get("week")
     elif column == "closest_page":
         c = row.get("closest") or {}
-        value = (c.get("title") or c.get("url") or "") if terminal else f"{c.get('title') or ''} {c.get('url') or ''}".strip()
+        both = f"{c.get('title') or ''} {c.get('url') or ''}".strip()
+        value = (c.get("title") or c.get("url") or "") if terminal else both
     else:
         value = row.get(column)
     if value is None:

@@ -50,8 +50,8 @@ class OpenAIChatModel:
         self.max_tokens = max_tokens
         # local servers (vLLM, Ollama) accept any key; the client insists on one
         # the deadline bounds the whole call; the client's own (per read) timeout only backs it up
-        self._client_options = dict(api_key=api_key or "no-key", base_url=base_url, timeout=timeout + 1.0,
-                                    max_retries=0)
+        self._client_options = {"api_key": api_key or "no-key", "base_url": base_url, "timeout": timeout + 1.0,
+                                "max_retries": 0}
         self._lock = threading.Lock()
         self._portal_cm = None
         self._portal: BlockingPortal | None = None

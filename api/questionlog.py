@@ -1,10 +1,11 @@
 """The question log: one row per answer, whichever route gave it, for the roadmap keeper's insights.
 
-A row holds the time, the question as asked and the query searched (a follow-up's standalone form), the week asked (from the request or the text) and the week
-searched (none when all weeks were), whether the answer was grounded and the retrieval's confidence, the
-citations (url, title, section, weeks), the closest page suggested when it abstained, the answer mode, the
-latency, the channel (`ask`, `stream`, `v1`, `v1-stream`, `mcp`) and the random session id the widget sends. Ratings
-(thumbs up/down) are rows of their own that name the answer's id. No IP address, no answer text.
+A row holds the time, the question as asked and the query searched (a follow-up's standalone form), the week asked
+(from the request or the text) and the week searched (none when all weeks were), whether the answer was grounded and
+the retrieval's confidence, the citations (url, title, section, weeks), the closest page suggested when it
+abstained, the answer mode, the latency, the channel (`ask`, `stream`, `v1`, `v1-stream`, `mcp`) and the random
+session id the widget sends. Ratings (thumbs up/down) are rows of their own that name the answer's id. No IP
+address, no answer text.
 
 Storage: SQLite in WAL mode (`api.sqlitedb`), one file per replica, `DATA_DIR/questions/HOST.sqlite3`, shared
 by that host's worker processes; `read()` merges every file in the folder. Answering never waits for the disk
@@ -16,6 +17,7 @@ writer starts and hourly after, and never read.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -144,8 +146,9 @@ class QuestionLog:
             citations = [{"url": c.url, "title": c.title, "section": c.section, "weeks": list(c.weeks)}
                          for c in answer.citations]
             confidence = getattr(retrieval, "confidence", None)
-            row = (entry_id, time.time(), question, session, channel, answer.week, scope_week, int(bool(answer.widened)),
-                   int(bool(answer.grounded)), None if confidence is None else round(float(confidence), 4), answer.mode,
+            row = (entry_id, time.time(), question, session, channel, answer.week, scope_week,
+                   int(bool(answer.widened)), int(bool(answer.grounded)),
+                   None if confidence is None else round(float(confidence), 4), answer.mode,
                    round(latency_ms, 2), json.dumps(citations, ensure_ascii=False),
                    json.dumps(answer.suggested, ensure_ascii=False) if answer.suggested else None, version,
                    query if query and query != question else None)
@@ -188,10 +191,8 @@ class QuestionLog:
 
     def close(self, timeout: float = 5.0) -> None:
         if self._thread is not None:
-            try:
+            with contextlib.suppress(queue.Full):
                 self._queue.put(_STOP, timeout=timeout)
-            except queue.Full:
-                pass
             self._thread.join(timeout)
             self._thread = None
 
@@ -243,17 +244,16 @@ class QuestionLog:
 
     def _fail(self, exc: Exception, rows: int) -> None:
         if self._db is not None:
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 self._db.close()
-            except sqlite3.Error:
-                pass
             self._db = None  # reopen on the next batch: the disk may have come back
         self._count("failed", rows)
         if self.metrics is not None:
             self.metrics.question_log_errors.inc()
         if time.monotonic() - self._warned_at > WARN_EVERY:
             self._warned_at = time.monotonic()
-            log.warning("question log %s: write failed, %d rows lost (%s: %s)", self.path, rows, type(exc).__name__, exc)
+            log.warning("question log %s: write failed, %d rows lost (%s: %s)", self.path, rows, type(exc).__name__,
+                        exc)
 
     def _count(self, outcome: str, n: int) -> None:
         if self.metrics is not None and n:
@@ -272,8 +272,8 @@ def read(folder: Path, since: float, days: int, until: float | None = None) -> L
             with sqlitedb.connect(path) as db:
                 q = db.execute(f"SELECT {_COLUMNS} FROM questions WHERE created_at >= ? AND created_at < ?",
                                (since, until)).fetchall()
-                r = db.execute("SELECT answer_id, question, session, rating, created_at FROM ratings WHERE created_at >= ?",
-                               (since,)).fetchall()
+                r = db.execute("SELECT answer_id, question, session, rating, created_at FROM ratings "
+                               "WHERE created_at >= ?", (since,)).fetchall()
         except sqlite3.Error as exc:
             out.unreadable.append(f"{path.name}: {exc}")
             continue

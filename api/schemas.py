@@ -57,8 +57,11 @@ class AskIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The learner's question.")
-    week: int | None = Field(None, ge=1, description="The learner's week, one of the roadmap's (the page's or the widget selector's): searched first unless the question names one.")
-    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="How many chunks to retrieve (default: the service's setting).")
+    week: int | None = Field(None, ge=1,
+                             description="The learner's week, one of the roadmap's (the page's or the widget "
+                                         "selector's): searched first unless the question names one.")
+    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K,
+                              description="How many chunks to retrieve (default: the service's setting).")
     history: list[HistoryMessage] = Field(
         default_factory=list, max_length=MAX_HISTORY_MESSAGES,
         description="Earlier turns of the conversation, oldest first (a follow-up question is read in their light).")
@@ -100,7 +103,8 @@ class AskOut(BaseModel):
     version: int | None
     timings: Timings
     query: str = Field(description="What was searched: the standalone form of a follow-up, else the question.")
-    id: str | None = Field(None, description="This answer's id in the question log (name it as `answer_id` in feedback); null when the log is off.")
+    id: str | None = Field(None, description="This answer's id in the question log (name it as `answer_id` in "
+                                             "feedback); null when the log is off.")
 
 
 class FeedbackIn(BaseModel):
@@ -111,7 +115,8 @@ class FeedbackIn(BaseModel):
     citations: list[dict[str, Any] | str] = Field(default_factory=list, max_length=20)
     rating: Literal["up", "down"]
     comment: str | None = Field(None, max_length=2000)
-    answer_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The rated answer's `id`.")
+    answer_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                                  description="The rated answer's `id`.")
     session: str | None = SESSION
 
     _blank = field_validator("question")(_not_blank)
@@ -125,7 +130,8 @@ class ReindexIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     full: bool = False
-    force: bool = Field(False, description="Publish even if the new version loses many pages (not if every link failed).")
+    force: bool = Field(False,
+                        description="Publish even if the new version loses many pages (not if every link failed).")
 
 
 class ChatMessage(BaseModel):

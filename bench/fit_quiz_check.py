@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +46,7 @@ def features(rows: list[dict], settings: Settings) -> list[grading.Features]:
 
 
 def agreement(rows, feats, weight, correct, partial) -> float:
-    hits = sum(grading.verdict(f, weight, correct, partial) == r["label"] for r, f in zip(rows, feats))
+    hits = sum(grading.verdict(f, weight, correct, partial) == r["label"] for r, f in zip(rows, feats, strict=True))
     return hits / len(rows) if rows else 0.0
 
 
@@ -54,7 +55,7 @@ def fit(rows: list[dict], feats: list[grading.Features]) -> tuple[float, float, 
     best = None
     for weight in np.round(np.arange(0.0, 1.0001, 0.05), 2):
         scores = sorted({round(f.score(weight), 4) for f in feats})
-        cuts = [(a + b) / 2 for a, b in zip(scores, scores[1:])] or scores
+        cuts = [(a + b) / 2 for a, b in pairwise(scores)] or scores
         for i, partial in enumerate(cuts):
             for correct in cuts[i + 1:]:
                 agree = agreement(rows, feats, weight, correct, partial)
@@ -62,6 +63,8 @@ def fit(rows: list[dict], feats: list[grading.Features]) -> tuple[float, float, 
                 key = (agree, margin)
                 if best is None or key > best[0]:
                     best = (key, (float(weight), round(correct, 3), round(partial, 3), agree))
+    if best is None:
+        raise ValueError("no graded answers to fit the thresholds on")
     return best[1]
 
 
@@ -73,15 +76,16 @@ def leave_one_question_out(rows, feats) -> float:
     """Dev agreement when each question's answers are judged with constants fitted on the other questions."""
     hits = 0
     for question in {r["question"] for r in rows}:
-        train = [(r, f) for r, f in zip(rows, feats) if r["question"] != question]
-        held = [(r, f) for r, f in zip(rows, feats) if r["question"] == question]
+        train = [(r, f) for r, f in zip(rows, feats, strict=True) if r["question"] != question]
+        held = [(r, f) for r, f in zip(rows, feats, strict=True) if r["question"] == question]
         w, c, p, _ = fit([r for r, _ in train], [f for _, f in train])
         hits += sum(grading.verdict(f, w, c, p) == r["label"] for r, f in held)
     return hits / len(rows)
 
 
 def confusion(rows, feats, weight, correct, partial) -> str:
-    counts = Counter((r["label"], grading.verdict(f, weight, correct, partial)) for r, f in zip(rows, feats))
+    counts = Counter((r["label"], grading.verdict(f, weight, correct, partial))
+                     for r, f in zip(rows, feats, strict=True))
     head = "label \\ verdict  " + "  ".join(f"{v:>9}" for v in grading.VERDICTS)
     lines = [f"{label:>15}  " + "  ".join(f"{counts[(label, v)]:>9}" for v in grading.VERDICTS)
              for label in grading.VERDICTS]
@@ -96,7 +100,7 @@ def main() -> None:
     args = ap.parse_args()
     rows = load(args.data)
     feats = features(rows, Settings())
-    split = {s: ([r for r in rows if r["split"] == s], [f for r, f in zip(rows, feats) if r["split"] == s])
+    split = {s: ([r for r in rows if r["split"] == s], [f for r, f in zip(rows, feats, strict=True) if r["split"] == s])
              for s in ("dev", "test")}
     if args.fit:
         weight, correct, partial, agree = fit(*split["dev"])

@@ -100,7 +100,8 @@ def report(results: list[dict[str, dict]]) -> dict:
         chosen = [r for r in results if split == "all" or (r["history"]["split"] or "none") == split]
         kinds = sorted({r["history"]["kind"] or "none" for r in chosen})
         out[split] = {mode: {"overall": summarise([r[mode] for r in chosen]),
-                             "per_kind": {kind: summarise([r[mode] for r in chosen if (r[mode]["kind"] or "none") == kind])
+                             "per_kind": {kind: summarise([r[mode] for r in chosen
+                                                                    if (r[mode]["kind"] or "none") == kind])
                                           for kind in kinds}}
                       for mode in MODES}
     return out
@@ -119,8 +120,10 @@ def table(split: str, runs: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m evaluation.evaluate_conversations", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--conversations", required=True, help="JSONL: turns, split, gold_urls, must_contain, expected_week, kind")
+    ap = argparse.ArgumentParser(prog="python -m evaluation.evaluate_conversations",
+                                 description=__doc__.split("\n\n")[0])
+    ap.add_argument("--conversations", required=True,
+                    help="JSONL: turns, split, gold_urls, must_contain, expected_week, kind")
     ap.add_argument("--split", default="all", help="dev, test or all (default)")
     ap.add_argument("--k", type=int, default=5)
     ap.add_argument("--json", help="also write every conversation's rows and the summary here")
@@ -157,8 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         print(table(split, runs))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"k": args.k, "version": services.retriever.version, "summary": summary, "conversations": results},
-                      f, indent=1, ensure_ascii=False)
+            json.dump({"k": args.k, "version": services.retriever.version, "summary": summary,
+                       "conversations": results}, f, indent=1, ensure_ascii=False)
     return 0
 
 

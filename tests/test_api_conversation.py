@@ -124,7 +124,8 @@ def test_a_follow_up_keeps_the_previous_turns_week_and_the_selector_week_applies
     assert body["week"] == 2 and body["scope"] == "week"
     assert body["citations"][0]["url"] == "roadmap.md#week-2"
     assert ask(api, question="what about the deliverables?", week=1)["week"] == 1  # alone: the selector week
-    other = ask(api, question="How does endpoint autoscaling decide how many instances to run?", history=history, week=3)
+    other = ask(api, question="How does endpoint autoscaling decide how many instances to run?", history=history,
+                week=3)
     assert other["week"] == 3 and other["scope"] == "week"
 
 
@@ -146,7 +147,8 @@ def test_history_past_its_limits_is_a_422_naming_the_field(api, history, where):
 
 
 def test_history_at_its_limits_is_accepted(api):
-    history = [{"role": "user" if i % 2 == 0 else "assistant", "content": ("Docker images " * 200)[:2000]} for i in range(8)]
+    history = [{"role": "user" if i % 2 == 0 else "assistant", "content": ("Docker images " * 200)[:2000]}
+               for i in range(8)]
     r = httpx.post(f"{api}/ask", json={"question": "What is Docker Compose?", "history": history}, timeout=30)
     assert r.status_code == 200 and r.json()["citations"]
 
@@ -184,7 +186,8 @@ def test_openai_route_streams_a_follow_up_with_its_citations(client):
     assert last.model_extra["query"] == "How do I start one? (SageMaker endpoint)"
     citations = last.model_extra["citations"]
     assert citations[0]["url"] == ENDPOINTS
-    assert text.split("\n\nSources:\n")[1].splitlines() == [f"[{c['n']}] {c['title']} — {c['deep_link']}" for c in citations]
+    listed = [f"[{c['n']}] {c['title']} — {c['deep_link']}" for c in citations]
+    assert text.split("\n\nSources:\n")[1].splitlines() == listed
 
 
 # ---------------------------------------------------------------- with a model: the condense call
@@ -209,7 +212,8 @@ def test_the_model_condenses_a_follow_up_and_the_answer_uses_it(llm, fake):
     assert resp.choices[0].message.content.startswith("Create an endpoint configuration first [1].\n\nSources:\n[1] ")
     assert resp.model_extra["citations"][0]["url"] == ENDPOINTS
     condense, answer = (r["body"]["messages"] for r in fake.requests)
-    assert "Learner: What is a SageMaker endpoint?\nAssistant: An endpoint serves predictions." in condense[1]["content"]
+    said = "Learner: What is a SageMaker endpoint?\nAssistant: An endpoint serves predictions."
+    assert said in condense[1]["content"]
     assert "Sources" not in condense[1]["content"] and "[1]" not in condense[1]["content"]
     assert "French" not in condense[0]["content"] + condense[1]["content"]
     assert answer[0] == {"role": "system", "content": system_message("Test MLOps Roadmap")}
@@ -294,7 +298,8 @@ def test_a_follow_up_costs_one_extra_embedding_in_one_model_run(fixture_index):
     before = embedder.runs
     single = resolve(services.retriever, "What is a SageMaker endpoint?", [], None, 5)
     assert embedder.runs == before + 1 and single.searched == ["What is a SageMaker endpoint?"]
-    follow = resolve(services.retriever, "How do I start one?", [Message("user", "What is a SageMaker endpoint?")], None, 5)
+    follow = resolve(services.retriever, "How do I start one?", [Message("user", "What is a SageMaker endpoint?")],
+                     None, 5)
     assert follow.searched == ["How do I start one? (SageMaker endpoint)", "How do I start one?"]
     assert embedder.runs == before + 2
     resolve(services.retriever, "How do I start one?", [Message("user", "What is a SageMaker endpoint?")], None, 5)

@@ -58,6 +58,7 @@ class MCPEndpoint:
             await JSONResponse(error_body(503, NOT_RUNNING), status_code=503)(scope, receive, send)
             return
         if scope["method"] == "GET":  # no server-initiated messages: no stream to hold open (the spec's 405)
-            await JSONResponse(error_body(405, NO_STREAM), status_code=405, headers={"Allow": "POST"})(scope, receive, send)
+            refusal = JSONResponse(error_body(405, NO_STREAM), status_code=405, headers={"Allow": "POST"})
+            await refusal(scope, receive, send)
             return
         await manager.handle_request(scope, receive, send)

@@ -49,6 +49,7 @@ async def links(services: ServicesDep) -> dict:
 
 @router.get("/feedback", summary="Learners' feedback, newest first")
 def list_feedback(feedback: FeedbackDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                  offset: Annotated[int, Query(ge=0)] = 0, rating: Annotated[str | None, Query(pattern="^(up|down)$")] = None) -> dict:
+                  offset: Annotated[int, Query(ge=0)] = 0,
+                  rating: Annotated[str | None, Query(pattern="^(up|down)$")] = None) -> dict:
     items = feedback.recent(limit, offset, rating)
     return {"count": len(items), "items": [f.to_dict() for f in items]}

@@ -18,7 +18,7 @@ from fastapi.responses import StreamingResponse
 
 from api import conversation, plan
 from api.cancel import CallScope, iterate_in_thread, until_disconnect
-from api.deps import ApiKeyOrWidgetDep, ServicesDep, Services
+from api.deps import ApiKeyOrWidgetDep, Services, ServicesDep
 from api.metrics import Stopwatch
 from api.roadmap_page import link_citations
 from api.routes.pages import roadmap_target

@@ -24,8 +24,7 @@ from api.cancel import CallScope, iterate_in_thread, until_disconnect
 from api.conversation import MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS, Message, Resolved
 from api.deps import ApiKeyDep, Services, ServicesDep
 from api.metrics import Stopwatch
-from api.routes.ask import (ERRORS, SSE_HEADERS, answer_question, answer_turn, failure_message, finish, record,
-                            resolve)
+from api.routes.ask import ERRORS, SSE_HEADERS, answer_question, answer_turn, failure_message, finish, record, resolve
 from api.routes.pages import roadmap_target
 from api.schemas import MAX_QUESTION_CHARS, MODEL_NAME, ChatIn
 
@@ -53,7 +52,8 @@ def question_of(body: ChatIn) -> str:
 def history_of(body: ChatIn) -> list[Message]:
     """The user and assistant messages before the last user message: the last 8, each cut to 2,000 characters."""
     last = max(i for i, m in enumerate(body.messages) if m.role == "user")
-    turns = [Message(m.role, m.text()[:MAX_MESSAGE_CHARS]) for m in body.messages[:last] if m.role in ("user", "assistant")]
+    turns = [Message(m.role, m.text()[:MAX_MESSAGE_CHARS]) for m in body.messages[:last]
+             if m.role in ("user", "assistant")]
     return turns[-MAX_HISTORY_MESSAGES:]
 
 
@@ -63,7 +63,8 @@ def _usage() -> dict:
 
 @router.get("/models", summary="The one model this service offers")
 async def models() -> dict:
-    return {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "roadmap-assistant"}]}
+    model = {"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "roadmap-assistant"}
+    return {"object": "list", "data": [model]}
 
 
 @router.post("/chat/completions", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},

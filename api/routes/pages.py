@@ -1,6 +1,6 @@
 """The browser side: `GET /` (the demo page), `GET /widget.js` (the embeddable widget, cacheable) and
-`GET /roadmap` (the served version's roadmap rendered, where roadmap citations open); everything else in `api/static/` is
-mounted at `/static` by the app.
+`GET /roadmap` (the served version's roadmap rendered, where roadmap citations open); everything else in
+`api/static/` is mounted at `/static` by the app.
 """
 from __future__ import annotations
 

@@ -37,6 +37,8 @@ MODEL_UNCITED = "The model's reply cited none of the sources, so this answer is 
 _GAPS = {"price": "what it costs", "number": "the number asked for", "duration": "how long it is",
          "date": "when", "version": "which version", "comparison": "how they compare", "name": "the name asked for",
          "yesno": "whether it does", "howto": "how to do it", "definition": "what it is"}
+_QUALIFIED = (("compare", "how they compare"), ("default", "what the default is"),
+              ("origin", "which release first brought it"), ("end", "when it ends"), ("limit", "the limit"))
 
 
 @dataclass
@@ -84,12 +86,11 @@ def closest(suggested: dict | None) -> str:
 
 def gap_phrase(kind: str | None, asks: tuple[str, ...] = ()) -> str:
     """'what it costs' for a price, 'which version' for a version ... ('the fact asked for' otherwise); a question
-    asking for a default or a comparison (`vectorstore.answer_type.qualifiers`) gets 'what the default is' or
-    'how they compare'."""
-    if "compare" in asks:
-        return "how they compare"
-    if "default" in asks:
-        return "what the default is"
+    asking for a default, a comparison, a first release, an end or a limit (`vectorstore.answer_type.qualifiers`)
+    gets 'what the default is', 'how they compare', 'which release first brought it', 'when it ends', 'the limit'."""
+    for qualifier, phrase in _QUALIFIED:
+        if qualifier in asks:
+            return phrase
     return _GAPS.get(kind or "", "the fact asked for")
 
 

@@ -377,3 +377,6 @@ def test_gap_answer_says_what_is_covered_and_what_is_not():
     assert "but don't say what the default is." in answer
     r.gap = "duration"
     assert "but don't say how they compare." in Answerer().answer("How much faster is a push than a pull?", r).answer
+    r.gap = "version"
+    assert "but don't say which release first brought it." in Answerer().answer(
+        "Which DVC release introduced remote storage?", r).answer

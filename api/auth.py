@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
@@ -19,6 +20,9 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.limits import send_error
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 KEY_NEEDED = "a valid API key is required: send it as `Authorization: Bearer <key>`"
 
@@ -63,7 +67,7 @@ class KeyPolicy:
         return widget_allowed and widget_origin(headers, self.allowed_origins)
 
     @classmethod
-    def of(cls, settings) -> KeyPolicy:
+    def of(cls, settings: Settings) -> KeyPolicy:
         return cls(settings.api_keys, settings.cors_origins)
 
 

@@ -29,8 +29,13 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from api import sqlitedb
+
+if TYPE_CHECKING:
+    from api.answer import Answer
+    from api.metrics import Metrics
 
 log = logging.getLogger("api.questionlog")
 
@@ -75,6 +80,8 @@ _INSERT_QUESTION = f"INSERT OR IGNORE INTO questions ({_COLUMNS}) VALUES ({', '.
 _INSERT_RATING = "INSERT OR IGNORE INTO ratings VALUES (?, ?, ?, ?, ?, ?)"
 _PRUNE = object()  # queue item: delete rows past the retention
 _STOP = object()   # queue item: write what is queued, then end the writer
+Row = tuple[Any, ...]            # a row's values, as sqlite3 reads and writes them
+Item = tuple[str, Row] | object  # queue item: ("q", question row), ("r", rating row), _PRUNE or _STOP
 
 
 def replica_name() -> str:
@@ -98,8 +105,8 @@ class Entry:
     confidence: float | None
     mode: str
     latency_ms: float
-    citations: list[dict]
-    suggested: dict | None
+    citations: list[dict[str, Any]]
+    suggested: dict[str, Any] | None
     version: int | None
     query: str | None = None    # what was searched, when it differs from the question (a follow-up)
     rating: str | None = None
@@ -124,20 +131,20 @@ class LogRead:
 class QuestionLog:
     """The writing side, one per app: `start()`, then `log()` / `rate()` from any thread, `close()` at exit."""
 
-    def __init__(self, folder: Path, days: int, metrics=None, replica: str | None = None,
+    def __init__(self, folder: Path, days: int, metrics: Metrics | None = None, replica: str | None = None,
                  queue_size: int = 10_000) -> None:
         self.folder = Path(folder)
         self.path = self.folder / f"{replica or replica_name()}.sqlite3"
         self.days = days
         self.metrics = metrics
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._queue: queue.Queue[Item] = queue.Queue(maxsize=queue_size)
         self._thread: threading.Thread | None = None
         self._db: sqlite3.Connection | None = None
         self._pruned_at = float("-inf")
         self._warned_at = float("-inf")
 
     # ---- the answering side (never blocks, never raises)
-    def log(self, question: str, answer, retrieval, latency_ms: float, session: str | None = None,
+    def log(self, question: str, answer: Answer, retrieval: object, latency_ms: float, session: str | None = None,
             channel: str = "ask", version: int | None = None, query: str | None = None) -> str | None:
         """Queue one answer's row; returns its id (the answer's `id`, which feedback names), None if it failed."""
         try:
@@ -162,7 +169,7 @@ class QuestionLog:
         """Queue a rating of an answer (linked by the answer's id, else by its question and session)."""
         self._put(("r", (uuid.uuid4().hex, time.time(), answer_id, question, session, rating)))
 
-    def _put(self, item) -> bool:
+    def _put(self, item: Item) -> bool:
         try:
             self._queue.put_nowait(item)
             return True
@@ -216,9 +223,10 @@ class QuestionLog:
             self._db.close()
             self._db = None
 
-    def _write(self, batch: list, force_prune: bool) -> None:
-        questions = [row for kind, row in (b for b in batch if b is not _PRUNE) if kind == "q"]
-        ratings = [row for kind, row in (b for b in batch if b is not _PRUNE) if kind == "r"]
+    def _write(self, batch: list[Item], force_prune: bool) -> None:
+        rows = [b for b in batch if isinstance(b, tuple)]  # not the _PRUNE / _STOP markers
+        questions = [row for kind, row in rows if kind == "q"]
+        ratings = [row for kind, row in rows if kind == "r"]
         try:
             db = self._open()
             with db:
@@ -285,14 +293,14 @@ def read(folder: Path, since: float, days: int, until: float | None = None) -> L
     return out
 
 
-def _entry(r: tuple) -> Entry:
+def _entry(r: Row) -> Entry:
     return Entry(id=r[0], created_at=r[1], question=r[2], session=r[3], channel=r[4], week_asked=r[5],
                  week_searched=r[6], widened=bool(r[7]), grounded=bool(r[8]), confidence=r[9], mode=r[10],
                  latency_ms=r[11], citations=json.loads(r[12] or "[]"), suggested=json.loads(r[13]) if r[13] else None,
                  version=r[14], query=r[15])
 
 
-def _attach_ratings(entries: list[Entry], ratings: list[tuple]) -> None:
+def _attach_ratings(entries: list[Entry], ratings: list[Row]) -> None:
     """A rating names its answer's id; one without (an API client's) goes to the latest earlier answer to the
     same question in the same session. The latest rating of an answer wins."""
     by_id = {e.id: e for e in entries}

@@ -12,11 +12,15 @@ from __future__ import annotations
 import functools
 import html
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
 
 from ingest.roadmap import clean, parse_roadmap, slug
 from vectorstore.retrieve import ROADMAP_URL
+
+if TYPE_CHECKING:
+    from api.extractive import Citation
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -85,6 +89,6 @@ def citation_link(url: str, target: str) -> str:
     return target.partition("#")[0] + (f"#{anchor}" if anchor else "")
 
 
-def link_citations(citations: list, target: str) -> list:
+def link_citations(citations: list[Citation], target: str) -> list[Citation]:
     """The citations, those of the roadmap's own text with a `deep_link` that opens on `target`."""
     return [replace(c, deep_link=citation_link(c.url, target)) if is_roadmap_url(c.url) else c for c in citations]

@@ -19,7 +19,7 @@ MAX_TOP_K = 10
 MODEL_NAME = "roadmap-assistant"
 
 
-def error_body(status: int, message: str, **extra: Any) -> dict:
+def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:
     """The JSON body of every error the service answers."""
     return {"error": {"status": status, "message": message, **extra}}
 
@@ -98,7 +98,7 @@ class AskOut(BaseModel):
     week: int | None
     scope: str
     widened: bool
-    suggested: dict | None
+    suggested: dict[str, Any] | None
     note: str | None
     version: int | None
     timings: Timings

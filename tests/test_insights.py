@@ -247,3 +247,13 @@ def test_cli_shows_a_progress_bar_on_a_terminal(world, tmp_path):
     os.close(main)
     assert proc.wait(timeout=300) == 0
     assert b"embedding questions" in seen
+
+
+def test_cli_names_a_bad_setting_by_its_variable(tmp_path):
+    """A setting that cannot be read is one `error: RA_X: ...` line and exit 2, worded as the other commands."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RA_DATA_DIR": str(tmp_path), "RA_TOP_K": "abc"}
+    out = subprocess.run([sys.executable, "-m", "api.insights", "--json"], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith("error: RA_TOP_K: input should be a valid integer") and "(got 'abc')" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 
 from errors import ConfigError
 
@@ -49,7 +50,8 @@ class Calibration:
         try:
             data = json.loads(text)
             known = {f.name: f for f in fields(cls)}
-            values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+            values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                                      for k, v in data.items() if k in known}
             cal = cls(**values)
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"the stored calibration cannot be read ({exc}): "
@@ -69,7 +71,7 @@ class Calibration:
         return (f"the retrieval calibration was fitted with {' and '.join(wrong)}: its thresholds may not hold; "
                 "refit it with `python -m evaluation.calibrate`")
 
-    def with_(self, **changes) -> Calibration:
+    def with_(self, **changes: Any) -> Calibration:
         return replace(self, **changes)
 
 

@@ -175,6 +175,22 @@ class Features:
             return "incorrect"
         return None
 
+    def reason(self) -> str | None:
+        """Why a rule decided or capped the verdict, in a learner's words (None when the score alone decided)."""
+        if self.empty:
+            return "no answer given"
+        if self.echo:
+            return "the answer only repeats the question"
+        if self.negation:
+            return "the answer negates what the source states"
+        if self.specifics < 0:
+            return "a different number or name than the source's"
+        if self.value_only and self.specifics <= 0:
+            return "the source's number or name is not given"
+        if self.value_only and self.qualified:
+            return "the value is qualified by what the source does not say"
+        return None
+
     def ceiling(self) -> str:
         """The best verdict the answer can get: partial when it gives a wrong number or name beside a right rest, or
         when the question asks for a value or a name that it does not give."""

@@ -17,10 +17,9 @@ from collections import OrderedDict
 from api import briefing as briefing_
 from api import grading
 from api.buildson import Closeness, names_in, phrases_of
-from api.extractive import quotable_sentences
-from api.plan import item
-from api.extractive import Extractor
+from api.extractive import Extractor, quotable_sentences
 from api.material import Material
+from api.plan import item
 from api.quiz import ID_CHARS, Question, draw, pool, resolve_model_id, written_by_model
 from ingest.roadmap import Roadmap, Week
 

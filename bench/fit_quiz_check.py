@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -51,12 +52,19 @@ def load(path: Path, split: str) -> list[dict]:
     return [r for r in rows if r["split"] == split]
 
 
-def features(rows: list[dict], settings: Settings) -> list[grading.Features]:
+def features(rows: list[dict], settings: Settings) -> tuple[list[grading.Features], list[float]]:
+    """The signals of every answer, and the milliseconds each took (the embedder's cache starts empty, as a service
+    that has not seen the question yet)."""
     retriever = Retriever(IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection),
                           BatchingEmbedder(make_embedder(settings)))
     lexical = retriever.loaded().lexical
-    return [grading.features(r["answer"], r["question"], r["expected"], retriever.embedder.embed, lexical.idf)
-            for r in rows]
+    retriever.embedder.embed(["warm-up"])
+    out, ms = [], []
+    for r in rows:
+        t = time.perf_counter()
+        out.append(grading.features(r["answer"], r["question"], r["expected"], retriever.embedder.embed, lexical.idf))
+        ms.append((time.perf_counter() - t) * 1000)
+    return out, ms
 
 
 def fit(rows: list[dict], feats: list[grading.Features], signals: tuple[str, ...]) -> Constants:
@@ -68,7 +76,7 @@ def fit(rows: list[dict], feats: list[grading.Features], signals: tuple[str, ...
     target = np.concatenate([y >= 1, y >= 2])
     model = LogisticRegression(C=REGULARISATION, max_iter=1000).fit(stacked, target)
     coef, b_partial = model.coef_[0], float(model.intercept_[0])
-    weights = {s: 0.0 for s in grading.SIGNALS} | {s: round(float(w), 3) for s, w in zip(signals, coef, strict=False)}
+    weights = dict.fromkeys(grading.SIGNALS, 0.0) | {s: round(float(w), 3) for s, w in zip(signals, coef, strict=False)}
     return weights, round(-(b_partial + float(coef[-1])), 3), round(-b_partial, 3)
 
 
@@ -120,7 +128,7 @@ def main() -> None:
         ap.error(f"unknown signals {sorted(unknown)}: choose among {', '.join(grading.SIGNALS)}")
     settings = Settings()
     dev = load(args.data, "dev")
-    dev_feats = features(dev, settings)
+    dev_feats, ms = features(dev, settings)
     if args.fit:
         constants = fit(dev, dev_feats, signals)
         print(f"fitted on dev ({len(dev)} answers, signals {', '.join(signals)}):\n{show(constants)}")
@@ -128,6 +136,8 @@ def main() -> None:
         constants = (grading.WEIGHTS, grading.CORRECT, grading.PARTIAL)
         print(f"api/grading.py:\n{show(constants)}")
     said = verdicts(dev_feats, constants)
+    print(f"\nsignals per answer (one thread, in-process): p50 {float(np.percentile(ms, 50)):.1f} ms, "
+          f"p95 {float(np.percentile(ms, 95)):.1f} ms, max {max(ms):.1f} ms")
     print(f"\ndev: {len(dev)} answers to {len({r['question'] for r in dev})} questions, "
           f"agreement {agreement(dev, said):.3f} (fitted on these)")
     print(confusion(dev, said))
@@ -142,7 +152,7 @@ def main() -> None:
                       f"prec {f.precision:.2f} spec {f.specifics:+.0f} rule {f.ruled() or '-'}  {r['expected'][:50]!r} <- {r['answer'][:70]!r}")
     if args.split == "test":
         test = load(args.data, "test")
-        said = verdicts(features(test, settings), constants)
+        said = verdicts(features(test, settings)[0], constants)
         print(f"\ntest: {len(test)} answers, agreement {agreement(test, said):.3f} (constants fitted on dev only)")
         print(confusion(test, said))
 

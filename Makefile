@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup ingest serve test bench lint
+.PHONY: setup ingest serve test bench lint evaluate calibrate
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -23,6 +23,12 @@ serve: setup             ## answer questions on http://127.0.0.1:8000
 
 test: setup              ## the whole test suite (what CI runs)
 	$(BIN)/python -m pytest $(ARGS)
+
+evaluate: setup          ## the evaluation on the dev set (README "Evaluation and benchmarks"); ARGS="--report FILE" etc.
+	$(BIN)/python -m evaluation.evaluate --only dev $(ARGS)
+
+calibrate: setup         ## refit the retrieval calibration on the dev set (5-fold CV); ARGS="--save" stores it
+	$(BIN)/python -m evaluation.calibrate $(ARGS)
 
 lint: setup              ## ruff and mypy, as CI runs them (not yet part of CI: issue 16 in progress)
 	$(BIN)/ruff check .

@@ -29,7 +29,7 @@ class Metrics:
                                    registry=self.registry)
         self.calibration_mismatch = Gauge(
             "ra_calibration_mismatch", "1 when the retrieval calibration was fitted for another embedder or "
-            "chunking than the index served (refit: python -m api.calibrate).", registry=self.registry)
+            "chunking than the index served (refit: python -m evaluation.calibrate).", registry=self.registry)
         self.question_log_entries = Counter(
             "ra_question_log_entries", "Question-log rows (answers and ratings) by outcome: written, failed (the "
             "disk refused them; the answers were served), dropped (the write queue was full).", ["outcome"],

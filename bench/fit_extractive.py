@@ -6,7 +6,7 @@ Only the dev set may be given here: the test set is never tuned on. Every answer
 `must_contain` phrases that the real retriever answers grounded (plan questions go to `api.plan` and are left out)
 gives its candidate sentences once (features with the real MiniLM similarity, `api.extractive.Extractor`); then every
 combination of the grid below is scored by the key-fact rate of the answers it would pick (the mean of "all phrases
-present" and "at least one present", as `api.evaluate` measures them). The cross-validated rate is the mean over
+present" and "at least one present", as `evaluation.evaluate` measures them). The cross-validated rate is the mean over
 folds of the held-out rate of the combination best on the other folds; the printed `WEIGHTS` are the best on all of
 dev, to paste into `api/extractive.py`. `--cap` also varies how many sentences are embedded per question;
 `--lexical` fits the weights used without an embedder. `--features FILE` keeps the features for the next run.
@@ -54,11 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from api import plan
-    from api.evaluate import Harness, key_facts, load_questions
     from api.extractive import LEXICAL_WEIGHTS, MAX_EMBEDDED, WEIGHTS, Extractor, Weights, compose, pick
-    from vectorstore.retrieve import strip_week
-
+    from evaluation.evaluate import Harness, key_facts, load_questions
     from ingest.roadmap import load_roadmap
+    from vectorstore.retrieve import strip_week
 
     t0 = time.perf_counter()
     rows = []

@@ -13,7 +13,7 @@ import pytest
 from api.app import create_app
 from tests.logs import TOKEN, ask, insights, own_index, rows
 from tests.servers import serve
-from tests.browser import chromium, needs_chromium
+from tests.browser import assert_accessible, chromium, needs_chromium
 from tests.test_widget import open_widget
 from tests.test_widget import ask as ask_in_widget
 
@@ -89,7 +89,8 @@ def test_widget_questions_are_logged_with_one_session_per_browser(service, conte
 
 def test_admin_page_signs_in_draws_the_chart_and_lists_the_clusters(service, context):
     """/admin asks for the token (a wrong one is refused), then draws one bar pair per week from the JSON,
-    lists every gap cluster with its questions as plain text, and signing out returns to the form."""
+    lists every gap cluster with its questions as plain text, and signing out returns to the form; axe-core finds
+    nothing of moderate impact or worse on the form or the page."""
     url, _settings = service
     for q in PARAPHRASES + [XSS]:
         ask(url, q)
@@ -98,6 +99,7 @@ def test_admin_page_signs_in_draws_the_chart_and_lists_the_clusters(service, con
     pg = context.new_page()
     first = pg.goto(url + "/admin")
     assert first.status == 401
+    assert_accessible(pg, "the /admin sign-in form")
     pg.fill("#token", "wrong")
     pg.click("button[type=submit]")
     pg.get_by_text("That is not the admin token.").wait_for()
@@ -125,6 +127,7 @@ def test_admin_page_signs_in_draws_the_chart_and_lists_the_clusters(service, con
     assert pg.locator("#never tbody tr").count() == len(data["never_cited"])
     SHOTS.mkdir(parents=True, exist_ok=True)
     pg.screenshot(path=str(SHOTS / "admin.png"), full_page=True)
+    assert_accessible(pg, "the /admin insights page")
 
     pg.get_by_role("button", name="Sign out").click()
     pg.locator("#token").wait_for()

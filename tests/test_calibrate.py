@@ -1,4 +1,4 @@
-"""Tests for api/calibrate.py: the logistic fit, stratified folds, and the command end to end over a tiny on-disk
+"""Tests for evaluation/calibrate.py: the logistic fit, stratified folds, and the command end to end over a tiny on-disk
 index built with the real embedder: a cross-validated fit stored with the index and picked up by a retriever."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from api.calibrate import fit_logistic, folds, learner_phrased, main
+from evaluation.calibrate import fit_logistic, folds, learner_phrased, main
 from tests.test_evaluate import MODEL_DIR, QUESTIONS, publish_tiny_index
 from vectorstore.calibration import Calibration
 from vectorstore.retrieve import Retriever

@@ -1,4 +1,4 @@
-"""Tests for api/evaluate.py: URL matching, the ranking metrics on hand-computed cases, key facts and citation
+"""Tests for evaluation/evaluate.py: URL matching, the ranking metrics on hand-computed cases, key facts and citation
 faithfulness, the summaries, and the command end to end over a tiny on-disk index built with the real embedder."""
 from __future__ import annotations
 
@@ -9,7 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from api.evaluate import cited_sentences, faithfulness, key_facts, main, norm_url, score_ranking, summarise, without_note
+from evaluation.evaluate import (
+    cited_sentences,
+    faithfulness,
+    key_facts,
+    main,
+    norm_url,
+    score_ranking,
+    summarise,
+    without_note,
+)
 from vectorstore.client import open_client
 from vectorstore.embeddings import OnnxEmbedder
 from vectorstore.store import IndexStore, add_chunks

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from api.evaluate_conversations import load, main
+from evaluation.evaluate_conversations import load, main
 
 CONVERSATIONS = [
     {"id": "c1", "split": "dev", "week": None, "kind": "pronoun",

@@ -329,7 +329,7 @@ def test_calibration_stored_with_the_index_is_used_and_checked(embedder, vectors
         retriever.refresh()
     status = retriever.calibration_status()
     assert not status["matches"] and "chunking 'heading-v1:200/24' (the index: 'test')" in status["warning"]
-    assert "python -m api.calibrate" in status["warning"] and status["warning"] in caplog.text
+    assert "python -m evaluation.calibrate" in status["warning"] and status["warning"] in caplog.text
     publish(store, vectors, CHUNKS[:5])  # a new version keeps the stored calibration
     retriever.refresh()
     assert retriever.calibration.threshold == 0.42 and not retriever.calibration_status()["matches"]

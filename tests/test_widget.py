@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.browser import chromium, needs_chromium
+from tests.browser import assert_accessible, chromium, needs_chromium
 from tests.servers import free_port, serve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,8 +50,8 @@ def page(browser):
 def host_page(script_src: str, api: str | None = None, extra: str = "", week: str | None = None) -> str:
     """A bare host page embedding the widget with one tag (and a link before it, for Tab order)."""
     attrs = (f' data-api="{api}"' if api else "") + (f' data-week="{week}"' if week else "")
-    return (f"<!doctype html><html><head><title>host</title><style>div,button{{color:red!important}}</style></head>"
-            f"<body><h1>Host page</h1><a href='#top' id='first'>first link</a>{extra}"
+    return (f"<!doctype html><html lang='en'><head><title>host</title><style>div,button{{color:red!important}}</style>"
+            f"</head><body><main><h1>Host page</h1><a href='#top' id='first'>first link</a>{extra}</main>"
             f"<script src='{script_src}'{attrs} defer></script></body></html>")
 
 
@@ -330,7 +330,8 @@ def test_week_selector_follows_the_served_roadmap(page):
 
 
 def test_a_source_from_many_weeks_shows_the_scope_week_and_collapses_the_rest(page):
-    """A cited page reached from five weeks' links shows the searched week first and '+4'; pressing it shows all."""
+    """A cited page reached from five weeks' links shows the searched week first and '+4' (its name starts with
+    what it shows, as axe-core asks); pressing it shows all."""
     with serve(FakeApi("answer", week_badges=[1, 5, 3, 9, 12]).app()) as base:
         page.goto(base + "/")
         open_widget(page)
@@ -338,7 +339,8 @@ def test_a_source_from_many_weeks_shows_the_scope_week_and_collapses_the_rest(pa
         card = page.locator('.msg.bot .src[data-n="1"]')
         card.wait_for()
         assert card.locator(".badge").all_inner_texts() == ["Week 3", "+4"]
-        more = card.get_by_role("button", name="Also in weeks 1, 5, 9, 12")
+        more = card.get_by_role("button", name="+4, also in weeks 1, 5, 9, 12", exact=True)
+        assert_accessible(page, "a host page with an answer whose source has collapsed weeks")
         more.click()
         assert card.locator(".badge").all_inner_texts() == ["Week 3", "Week 1", "Week 5", "Week 9", "Week 12"]
 
@@ -420,6 +422,23 @@ def test_demo_page_lists_weeks_and_the_widget_answers_with_citations(page, api):
     box = page.locator(".panel").bounding_box()
     assert box["width"] == 375 and box["height"] == 740
     shot(page, "phone.png")
+
+
+def test_demo_page_and_widget_pass_axe(page, api):
+    """axe-core finds nothing of moderate impact or worse on the demo page with the widget closed, then open, then
+    with a cited answer and a not-grounded one (its flag and suggestion button) shown."""
+    page.goto(api + "/")
+    page.get_by_role("heading", name="Phase 2: MLOps (week 3)").wait_for()
+    page.wait_for_function("window.RoadmapAssistant !== undefined")
+    assert_accessible(page, "the demo page, widget closed")
+    open_widget(page)
+    page.get_by_role("option", name="Week 3: Model Deployment").wait_for(state="attached")
+    assert_accessible(page, "the demo page, widget open")
+    ask(page, REGISTRY_Q)
+    wait_answers(page, 1).locator(".sources").wait_for()
+    ask(page, "When was Docker Compose first released?")
+    wait_answers(page, 2).locator(".flag").wait_for()
+    assert_accessible(page, "the demo page, widget open with answers")
 
 
 def test_week_selector_changes_the_request_and_the_scope(page, api):

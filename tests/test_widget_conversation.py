@@ -4,7 +4,7 @@ learner typed, "New chat" forgets the turns, and a citation of the roadmap's own
 at its week."""
 from __future__ import annotations
 
-from tests.browser import needs_chromium
+from tests.browser import assert_accessible, needs_chromium
 from tests.test_widget import api, asked_bodies, ask, browser, open_widget, page, wait_answers  # noqa: F401
 
 
@@ -54,3 +54,4 @@ def test_a_roadmap_citation_opens_the_roadmap_at_its_week(page, api):  # noqa: F
     assert roadmap.evaluate("document.querySelector(':target').id") == "week-2"
     assert roadmap.locator("#week-2").inner_text() == "Week 2: Containers"
     assert roadmap.locator("#week-2").is_visible()
+    assert_accessible(roadmap, "the /roadmap page")

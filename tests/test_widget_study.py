@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.servers import serve
-from tests.browser import chromium, needs_chromium
+from tests.browser import assert_accessible, chromium, needs_chromium
 from tests.test_widget import open_widget, shot
 
 pytestmark = needs_chromium
@@ -81,6 +81,7 @@ def test_quiz_flow_one_question_at_a_time_checked_with_the_source_one_click_away
     assert source.get_attribute("href") == expected[0]["citation"]["deep_link"]
     assert source.get_attribute("target") == "_blank"
     shot(page, "quiz-checked.png")
+    assert_accessible(page, "the widget's quiz, an answer checked")
 
     page.get_by_role("button", name="Next question").click()
     page.get_by_text("Question 2 of 5").wait_for()
@@ -123,6 +124,7 @@ def test_briefing_card_and_builds_on_switches_the_week(page, api):
     assert any(href.startswith("https://serving.example.org/kserve/#") for _text, href in links)  # key sections
     assert card.locator(".cite").count() >= 1 and card.locator(".src").count() >= 1
     shot(page, "briefing.png")
+    assert_accessible(page, "the widget's briefing")
     card.get_by_role("button", name="Week 2: Kubernetes").click()
     assert page.get_by_role("combobox", name="Week to search").input_value() == "2"
     assert page.get_by_role("button", name="Brief me on week 2").is_enabled()

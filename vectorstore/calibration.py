@@ -7,7 +7,7 @@ closeness a question needs before a closest week or page is named. It also recor
 index's embedder and chunking, the question file, when.
 
 It is stored with the index (`IndexStore.save_calibration`: an item of the `{prefix}-meta` collection, so it works
-with a Chroma server too) and refitted with `python -m api.calibrate` (see there). Without a stored one the
+with a Chroma server too) and refitted with `python -m evaluation.calibrate` (see there). Without a stored one the
 retriever uses `DEFAULT`, shipped here. Either way, when the calibration was fitted for another embedder or
 chunking than the index it serves, `mismatch()` says so; the retriever logs it and /readyz and /metrics show it.
 """
@@ -21,7 +21,7 @@ from errors import ConfigError
 
 @dataclass(frozen=True)
 class Calibration:
-    # Field defaults: `python -m api.calibrate` on the mirror index (onnx MiniLM, heading-v1:200/24), dev =
+    # Field defaults: `python -m evaluation.calibrate` on the mirror index (onnx MiniLM, heading-v1:200/24), dev =
     # eval/questions.jsonl + eval/questions_nearmiss.jsonl (+ eval/offtopic_questions.jsonl for suggest_min), with its
     # 5-fold cross-validation in bench/ablation.md. A stored calibration missing a field takes the default here.
     dense_weight: float = 0.5          # fusion: share of the normalised cosine (BM25 gets the rest)
@@ -52,9 +52,11 @@ class Calibration:
             values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
             cal = cls(**values)
         except (ValueError, TypeError) as exc:
-            raise ConfigError(f"the stored calibration cannot be read ({exc}): refit it with `python -m api.calibrate`") from exc
+            raise ConfigError(f"the stored calibration cannot be read ({exc}): "
+                              "refit it with `python -m evaluation.calibrate`") from exc
         if len(cal.weights) != 5:
-            raise ConfigError("the stored calibration has the wrong number of weights: refit it with `python -m api.calibrate`")
+            raise ConfigError("the stored calibration has the wrong number of weights: "
+                              "refit it with `python -m evaluation.calibrate`")
         return cal
 
     def mismatch(self, embedder: str, chunking: str) -> str | None:
@@ -65,7 +67,7 @@ class Calibration:
         if not wrong:
             return None
         return (f"the retrieval calibration was fitted with {' and '.join(wrong)}: its thresholds may not hold; "
-                "refit it with `python -m api.calibrate`")
+                "refit it with `python -m evaluation.calibrate`")
 
     def with_(self, **changes) -> Calibration:
         return replace(self, **changes)

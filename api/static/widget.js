@@ -96,7 +96,7 @@
     "height:min(640px,calc(100vh - 110px));display:flex;flex-direction:column;background:#fff;border-radius:14px;",
     "overflow:hidden;box-shadow:0 12px 40px rgba(0,0,0,.3);border:1px solid #d1d5db}",
     ".panel[hidden]{display:none}",
-    "header{background:#1d4ed8;color:#fff;padding:10px 12px;display:flex;flex-direction:column;gap:8px}",
+    ".head{background:#1d4ed8;color:#fff;padding:10px 12px;display:flex;flex-direction:column;gap:8px}",
     ".bar{display:flex;align-items:center;gap:6px}",
     "h2{flex:1;margin:0;font-size:16px;font-weight:700;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
     ".hb{background:transparent;border:1px solid rgba(255,255,255,.6);color:#fff;border-radius:8px;padding:4px 10px;cursor:pointer;font-size:13px}",
@@ -195,10 +195,10 @@
   });
   var sendBtn = h("button", { class: "send", type: "submit", text: "Send" });
   var panel = h("div", { class: "panel", id: "ra-panel", role: "dialog", "aria-label": TITLE, hidden: true },
-    h("header", {},
+    h("div", { class: "head" },
       h("div", { class: "bar" },
         h("h2", { text: TITLE }),
-        h("button", { class: "hb", type: "button", text: "New chat", "aria-label": "New chat", onclick: newChat }),
+        h("button", { class: "hb", type: "button", text: "New chat", onclick: newChat }),
         h("button", { class: "hb x", type: "button", text: "×", "aria-label": "Close", onclick: function () { close(); } })),
       select,
       h("div", { class: "studybar" }, briefBtn, quizBtn)),
@@ -237,9 +237,9 @@
     fetch(API + "/weeks", { headers: { Accept: "application/json" } }).then(function (r) {
       return r.ok ? r.json() : null;
     }).then(function (body) {
-      var list = body && (Array.isArray(body) ? body : body.weeks);
+      var list = body && body.weeks;
       if (Array.isArray(list) && list.length) {
-        fillWeeks(list.map(function (w) { return { number: weekOf(w.number != null ? w.number : w.week), title: w.title }; })
+        fillWeeks(list.map(function (w) { return { number: weekOf(w.number), title: w.title }; })
           .filter(function (w) { return w.number; }));
         known = weekList.map(function (w) { return w.number; });
         setWeek(week);
@@ -342,7 +342,7 @@
     var b = function (w) { return h("span", { class: "badge", text: "Week " + w }); }, rest = weeks.filter(function (w) { return w !== scope; });
     if (rest.length === weeks.length) scope = rest.shift();
     var more = rest.length && h("button", { class: "badge more", type: "button", text: "+" + rest.length,
-      "aria-label": "Also in weeks " + rest.join(", "), onclick: function () { more.replaceWith.apply(more, rest.map(b)); } });
+      "aria-label": "+" + rest.length + ", also in weeks " + rest.join(", "), onclick: function () { more.replaceWith.apply(more, rest.map(b)); } });
     return scope == null ? [] : [b(scope), more || null];
   }
 
@@ -372,7 +372,7 @@
     return out.slice(-HISTORY);
   }
 
-  function same(a, b) { return String(a || "").replace(/\s+/g, " ").trim().toLowerCase() === String(b || "").replace(/\s+/g, " ").trim().toLowerCase(); }
+  function norm(s) { return String(s || "").replace(/\s+/g, " ").trim().toLowerCase(); }
 
   function scopeText(d) {
     if (d.widened && d.week) return "Nothing in week " + d.week + ", so all weeks were searched.";
@@ -461,7 +461,7 @@
       }));
     }
     el.append(h("div", { class: "scope", text: scopeText(d) }));
-    if (d.query && !same(d.query, item.question)) el.append(h("div", { class: "scope query", text: "Searched for: " + d.query }));
+    if (d.query && norm(d.query) !== norm(item.question)) el.append(h("div", { class: "scope query", text: "Searched for: " + d.query }));
     if (cites.length) {
       el.append(h.apply(null, ["ol", { class: "sources", "aria-label": "Sources" }].concat(cites.map(sourceCard.bind(null, d.week)))));
     }

@@ -1,6 +1,6 @@
 """The evaluation: the real Retriever and Answerer over an index, on the dev and test question sets side by side.
 
-    python -m api.evaluate [--dev FILE...] [--test eval/test_questions.jsonl] [--only dev|test]
+    python -m evaluation.evaluate [--dev FILE...] [--test eval/test_questions.jsonl] [--only dev|test]
                            [--k 5] [--mode hybrid|dense|bm25|all] [--no-week] [--json out.json] [--report FILE]
 
 Every question is searched (top k, and top 10 for MRR/nDCG) and answered extractively, in-process, over the index
@@ -16,7 +16,7 @@ the settings point at (`RA_DATA_DIR` / `RA_CHROMA_URL`). Per set it reports:
 Questions go the way `POST /ask` takes them (`api.conversation.resolve` without history): a question about a week's
 plan is answered by `api.plan` from the roadmap (its citations are its ranking), any other is searched.
 `--report` writes those side by side as markdown; `--json` writes every question's row too. Fitting the
-calibration is `python -m api.calibrate` (see there).
+calibration is `python -m evaluation.calibrate` (see there).
 """
 from __future__ import annotations
 
@@ -305,7 +305,7 @@ def load_questions(*paths: Path) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m api.evaluate", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m evaluation.evaluate", description=__doc__.split("\n\n")[0])
     ap.add_argument("--dev", type=Path, nargs="+", default=list(DEV),
                     help="the dev question set (JSONL files; default: eval/questions.jsonl and eval/questions_nearmiss.jsonl)")
     ap.add_argument("--test", type=Path, default=TEST, help="the held-out test set (JSONL); skipped when missing")

@@ -1,6 +1,6 @@
 """Fit the retrieval calibration on the dev set with k-fold cross-validation, and store it with the index.
 
-    python -m api.calibrate [--dev FILE...] [--offtopic eval/offtopic_questions.jsonl] [--folds 5]
+    python -m evaluation.calibrate [--dev FILE...] [--offtopic eval/offtopic_questions.jsonl] [--folds 5]
                             [--save] [--ablation bench/ablation.md] [--json out.json]
 
 One fit, on a set of training questions, goes in three steps, each a search over a small grid run through the
@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from api.evaluate import DEV, LABELS, Harness, _fmt, load_questions, markdown, score_ranking, summarise
+from evaluation.evaluate import DEV, LABELS, Harness, _fmt, load_questions, markdown, score_ranking, summarise
 from vectorstore import answer_type
 from vectorstore.calibration import DEFAULT, Calibration
 
@@ -260,7 +260,7 @@ def ablation_table(results: dict[str, dict], k: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m api.calibrate", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m evaluation.calibrate", description=__doc__.split("\n\n")[0])
     ap.add_argument("--dev", type=Path, nargs="+", default=list(DEV),
                     help="the dev question set (JSONL files; default: eval/questions.jsonl and eval/questions_nearmiss.jsonl)")
     ap.add_argument("--offtopic", type=Path, default=OFFTOPIC,

@@ -1,4 +1,4 @@
-"""Conversations replayed through the service: `python -m api.evaluate_conversations --conversations
+"""Conversations replayed through the service: `python -m evaluation.evaluate_conversations --conversations
 eval/conversations.jsonl [--split dev|test|all] [--k 5] [--json out.json]`.
 
 Each conversation is a few user turns; only the last has gold (`gold_urls`, `must_contain`, `expected_week`,
@@ -11,7 +11,7 @@ route writes it. The last turn is then asked twice:
 Reported per split, overall and per `kind`: gold@k (a gold URL among the k passages retrieved for the answer),
 cited (a gold URL among the answer's citations), key facts (the share of `must_contain` phrases in the answer
 text, and the share of answers holding all of them), week (the answer's week is `expected_week`), grounded.
-URLs are compared as `api.evaluate` compares them. Answers are extractive unless a model is configured.
+URLs are compared as `evaluation.evaluate` compares them. Answers are extractive unless a model is configured.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable
 
 from api.conversation import Message
-from api.evaluate import norm_url
+from evaluation.evaluate import norm_url
 
 MODES = ("history", "alone")
 METRICS = ("gold@k", "cited", "facts", "all_facts", "week", "grounded")
@@ -119,7 +119,7 @@ def table(split: str, runs: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m api.evaluate_conversations", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m evaluation.evaluate_conversations", description=__doc__.split("\n\n")[0])
     ap.add_argument("--conversations", required=True, help="JSONL: turns, split, gold_urls, must_contain, expected_week, kind")
     ap.add_argument("--split", default="all", help="dev, test or all (default)")
     ap.add_argument("--k", type=int, default=5)

@@ -28,7 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
 from api import grading
 from api.batching import BatchingEmbedder
@@ -149,7 +149,8 @@ def main() -> None:
         for r, f, v in zip(dev, dev_feats, cv, strict=True):
             if v != r["label"]:
                 print(f"  {r['label']:>9} -> {v:<9} sim {f.similarity:.2f} cov {f.coverage:.2f} mean {f.meaning:.2f} "
-                      f"prec {f.precision:.2f} spec {f.specifics:+.0f} rule {f.ruled() or '-'}  {r['expected'][:50]!r} <- {r['answer'][:70]!r}")
+                      f"prec {f.precision:.2f} spec {f.specifics:+.0f} rule {f.ruled() or '-'}  "
+                      f"{r['expected'][:50]!r} <- {r['answer'][:70]!r}")
     if args.split == "test":
         test = load(args.data, "test")
         said = verdicts(features(test, settings)[0], constants)

@@ -195,5 +195,5 @@ class Study:
         f = grading.features(answer, q.question, q.expected, self.retriever.embedder.embed, lexical.idf)
         return {"id": q.id, "verdict": grading.verdict(f), "quote": q.answer, "citation": q.citation,
                 "question": q.question, "similarity": round(f.similarity, 3), "coverage": round(f.coverage, 3),
-                "meaning": round(f.meaning, 3), "precision": round(f.precision, 3), "reason": f.reason(),
+                "specifics": f.specifics, "reason": f.reason(),
                 "missing": list(f.missing)}

@@ -41,7 +41,7 @@ from vectorstore.store import IndexStore
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "eval" / "quiz_answers.jsonl"
 RANK = {"incorrect": 0, "partial": 1, "correct": 2}
-REGULARISATION = 1.0   # LogisticRegression's C (the signals are all on a 0-1 or -1..1 scale)
+REGULARISATION = 1.0   # LogisticRegression's C (the signals are on a 0..1 or -1..1 scale)
 
 Constants = tuple[dict[str, float], float, float]   # weights, CORRECT, PARTIAL
 
@@ -148,8 +148,8 @@ def main() -> None:
         print("\ndev answers misjudged in the grouped CV:")
         for r, f, v in zip(dev, dev_feats, cv, strict=True):
             if v != r["label"]:
-                print(f"  {r['label']:>9} -> {v:<9} sim {f.similarity:.2f} cov {f.coverage:.2f} mean {f.meaning:.2f} "
-                      f"prec {f.precision:.2f} spec {f.specifics:+.0f} rule {f.ruled() or '-'}  "
+                print(f"  {r['label']:>9} -> {v:<9} sim {f.similarity:.2f} cov {f.coverage:.2f} "
+                      f"spec {f.specifics:+.0f} reason {f.reason() or '-'}  "
                       f"{r['expected'][:50]!r} <- {r['answer'][:70]!r}")
     if args.split == "test":
         test = load(args.data, "test")

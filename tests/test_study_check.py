@@ -37,11 +37,12 @@ def test_a_value_in_words_is_the_value_and_a_qualified_or_wrong_one_is_not(api):
     pods = question(api, 2, "limit", "110 Pods")
     said = check(api, 2, pods, "one hundred and ten")
     assert said["verdict"] == "correct" and said["reason"] is None and said["missing"] == []
+    assert said["specifics"] == 1
     qualified = check(api, 2, pods, "110 per namespace")
     assert qualified["verdict"] == "partial" and "qualified" in qualified["reason"]
     wrong = check(api, 2, pods, "120")
     assert wrong["verdict"] == "incorrect" and wrong["reason"] == "a different number or name than the source's"
-    assert wrong["missing"] == ["110"]
+    assert wrong["missing"] == ["110"] and wrong["specifics"] == -1
 
 
 def test_hedges_are_not_the_answer(api):
@@ -78,7 +79,7 @@ def test_a_right_answer_padded_with_other_text_stays_right(api):
                                   "it last week, together with volumes, networks and the build cache of the engine.")
     assert padded["verdict"] == "correct"
     vague = check(api, 1, image, "a template")
-    assert vague["verdict"] == "partial" and vague["precision"] == 1.0 and vague["meaning"] < 0.6
+    assert vague["verdict"] == "partial" and vague["reason"] is None and "read-only" in vague["missing"]
 
 
 @pytest.mark.parametrize("text, found", [

@@ -10,7 +10,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,lint]'
 	touch $@
 
 setup: $(VENV)/.installed
@@ -30,6 +30,6 @@ evaluate: setup          ## the evaluation on the dev set (README "Evaluation an
 calibrate: setup         ## refit the retrieval calibration on the dev set (5-fold CV); ARGS="--save" stores it
 	$(BIN)/python -m evaluation.calibrate $(ARGS)
 
-lint: setup              ## ruff and mypy, as CI runs them (not yet part of CI: issue 16 in progress)
+lint: setup              ## ruff and mypy with the pinned versions of the lint extra (CI runs it before the tests)
 	$(BIN)/ruff check .
 	$(BIN)/mypy

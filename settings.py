@@ -34,14 +34,16 @@ class Settings(BaseSettings):
     # --- embeddings
     embedder: Literal["onnx", "openai"] = Field("onnx", description="Local ONNX MiniLM or an OpenAI-compatible API.")
     embedding_model_dir: Path = Field(CHROMA_MODEL_CACHE, description="Folder with model.onnx + tokenizer.json.")
-    embedding_batch_size: int = Field(16, ge=1, le=1024, description="Texts per ONNX batch (smaller batches run faster on CPU).")
-    onnx_threads: int | None = Field(None, ge=1, le=256, description="ONNX threads; unset: the CPUs this process may use.")
+    embedding_batch_size: int = Field(
+        16, ge=1, le=1024, description="Texts per ONNX batch (smaller batches run faster on CPU).")
+    onnx_threads: int | None = Field(
+        None, ge=1, le=256, description="ONNX threads; unset: the CPUs this process may use.")
     openai_embedding_model: str = Field("text-embedding-3-small")
 
     # --- crawling
     mirror_base: str | None = Field(
-        None, description="Fetch https://HOST/PATH from MIRROR_BASE/HOST/PATH (the local mirror); citations keep the real URL."
-    )
+        None, description="Fetch https://HOST/PATH from MIRROR_BASE/HOST/PATH (the local mirror); citations keep "
+                          "the real URL.")
     user_agent: str = Field("roadmap-assistant/0.1 (+https://github.com/roadmap-assistant)")
     crawl_depth: int = Field(1, ge=0, le=3, description="How many link hops below each roadmap link.")
     pages_per_resource: int = Field(80, ge=1, description="Page budget for one roadmap link and its children.")
@@ -52,7 +54,8 @@ class Settings(BaseSettings):
     max_redirects: int = Field(5, ge=0)
     max_page_bytes: int = Field(5_000_000, ge=1024, description="Largest body read, counted after decompression.")
     max_retry_after: float = Field(60.0, ge=0, description="Longest Retry-After honoured; a longer one fails the page.")
-    recheck_gone_hours: float = Field(24.0, ge=0, description="Child pages that answered 404/410 are not re-fetched for this long.")
+    recheck_gone_hours: float = Field(
+        24.0, ge=0, description="Child pages that answered 404/410 are not re-fetched for this long.")
 
     # --- chunking
     chunk_tokens: int = Field(200, ge=32, le=256, description="Target wordpieces per chunk (hard limit 256).")
@@ -64,9 +67,11 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(None, validation_alias=AliasChoices("OPENAI_BASE_URL", "RA_OPENAI_BASE_URL"))
     llm_timeout: float = Field(30.0, gt=0, description="Seconds for the whole model answer, first to last token.")
     condense_timeout: float = Field(
-        5.0, gt=0, description="Seconds for the model to rewrite a follow-up as a standalone question, else the rule does.")
+        5.0, gt=0,
+        description="Seconds for the model to rewrite a follow-up as a standalone question, else the rule does.")
     roadmap_url: str | None = Field(
-        None, description="Where roadmap citations point (a page publishing the roadmap); unset: this service's /roadmap.")
+        None,
+        description="Where roadmap citations point (a page publishing the roadmap); unset: this service's /roadmap.")
     top_k: int = Field(5, ge=1, le=20)
 
     # --- the service
@@ -80,11 +85,13 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Proxies (IPs or CIDRs, JSON list) whose X-Forwarded-For is believed.")
     rate_limit_per_minute: int = Field(120, ge=0, description="Requests per client per minute; 0 turns it off.")
-    rate_limit_clients: int = Field(100_000, ge=1, description="Clients the rate limiter remembers (least recent dropped).")
+    rate_limit_clients: int = Field(
+        100_000, ge=1, description="Clients the rate limiter remembers (least recent dropped).")
     body_timeout: float = Field(15.0, gt=0, description="Seconds a client has to send its whole request body.")
 
     # --- the question log (insights)
-    question_log: bool = Field(True, description="Log every answer for the insights (RA_QUESTION_LOG=off turns it off).")
+    question_log: bool = Field(
+        True, description="Log every answer for the insights (RA_QUESTION_LOG=off turns it off).")
     question_log_days: int = Field(90, ge=1, description="Days a question-log entry is kept.")
 
     @field_validator("api_keys", "cors_origins", "trusted_proxies", mode="before")

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +27,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 from api.auth import ApiKeyGuard, KeyPolicy
 from api.batching import BatchingEmbedder
@@ -33,22 +35,31 @@ from api.deps import AppState, Services
 from api.feedback import FeedbackStore
 from api.insights_data import InsightsData
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, JSONCORSMiddleware, RateLimitMiddleware
+from api.llm import OpenAIChatModel
 from api.mcp.mount import MCP_PATH, MCPEndpoint
 from api.metrics import Metrics, MetricsMiddleware
 from api.questionlog import QuestionLog
 from api.reindex import Reindexer
-from api.watcher import IndexWatcher
 from api.routes import ROUTERS
 from api.routes.pages import STATIC
 from api.schemas import error_body
-from errors import (ConfigError, EmbedderMismatchError, IngestLockedError, NothingIndexedError, RoadmapAssistantError,
-                    StoreUnavailableError, UnknownWeekError)
+from api.watcher import IndexWatcher
+from errors import (
+    ConfigError,
+    EmbedderMismatchError,
+    IngestLockedError,
+    NothingIndexedError,
+    RoadmapAssistantError,
+    StoreUnavailableError,
+    UnknownWeekError,
+)
 from settings import Settings, load_settings
 
 log = logging.getLogger("api")
 
 DOCS_ASSETS = "/docs-assets"  # Swagger UI's and ReDoc's scripts, styles and icon, served by the app
-NOT_LIMITED = ("/livez", "/readyz", "/metrics", "/static", "/widget.js", "/docs", "/redoc", "/openapi.json", DOCS_ASSETS)
+NOT_LIMITED = ("/livez", "/readyz", "/metrics", "/static", "/widget.js", "/docs", "/redoc", "/openapi.json",
+               DOCS_ASSETS)
 ERROR_STATUS = [(StoreUnavailableError, 503), (NothingIndexedError, 503), (EmbedderMismatchError, 503),
                 (IngestLockedError, 409), (UnknownWeekError, 422), (ConfigError, 500)]
 GENERIC_500 = "internal error: the request could not be completed (the details are in the service log)"
@@ -58,7 +69,6 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
     """Open everything the routes use (blocking: run in a thread)."""
     from api.answer import Answerer
     from api.conversation import Condenser
-    from api.llm import OpenAIChatModel
     from api.served import ServedVersion, WeekTitles
     from api.study import Study
     from vectorstore.client import open_client
@@ -70,9 +80,11 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
     embedder = make_embedder(settings)
     retriever = Retriever(store, BatchingEmbedder(embedder))  # concurrent questions share model runs
     served = ServedVersion(settings, store, retriever)
-    llm = condenser = None
+    llm: OpenAIChatModel | None = None
+    condenser: Condenser | None = None
     if settings.llm_model and settings.openai_api_key:
-        llm = OpenAIChatModel(settings.llm_model, settings.openai_api_key, settings.openai_base_url, settings.llm_timeout)
+        llm = OpenAIChatModel(settings.llm_model, settings.openai_api_key, settings.openai_base_url,
+                              settings.llm_timeout)
         # its own client: a short timeout, a one-line reply
         condenser = Condenser(OpenAIChatModel(settings.llm_model, settings.openai_api_key, settings.openai_base_url,
                                               settings.condense_timeout, temperature=0.0, max_tokens=120))
@@ -112,14 +124,14 @@ async def open_services(settings: Settings, metrics: Metrics) -> AsyncIterator[S
         await asyncio.to_thread(services.reindexer.shutdown)
         if services.questions is not None:
             await asyncio.to_thread(services.questions.close)
-        llm = getattr(services.answerer, "llm", None)
-        if llm is not None and hasattr(llm, "close"):
-            llm.close()
+        if isinstance(services.answerer.llm, OpenAIChatModel):  # the model this block opened (any other: its owner's)
+            services.answerer.llm.close()
         if services.condenser is not None:
             services.condenser.close()
 
 
-def make_lifespan(settings: Settings, metrics: Metrics, mcp: MCPEndpoint):
+def make_lifespan(settings: Settings, metrics: Metrics,
+                  mcp: MCPEndpoint) -> Callable[[FastAPI], AbstractAsyncContextManager[AppState]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
         async with open_services(settings, metrics) as services, mcp.serving(services):
@@ -134,11 +146,11 @@ def make_lifespan(settings: Settings, metrics: Metrics, mcp: MCPEndpoint):
     return lifespan
 
 
-def _json_error(status: int, message: str, headers: dict | None = None, **extra) -> JSONResponse:
+def _json_error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     return JSONResponse(error_body(status, message, **extra), status_code=status, headers=headers)
 
 
-def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict]]:
+def _validation_message(exc: RequestValidationError) -> tuple[str, list[dict[str, str]]]:
     broken = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
     if broken is not None:  # FastAPI's loc is ("body", character offset): say what is wrong and where
         where = broken.get("loc", ("body", None))[-1]
@@ -187,7 +199,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                          static_url=DOCS_ASSETS)
     for router in ROUTERS:
         app.include_router(router)
-    app.router.add_route(MCP_PATH, ApiKeyGuard(mcp, KeyPolicy.of(settings)), include_in_schema=False)  # keys as /v1
+    # an ASGI app at one path (a Route, not a Mount: /mcp itself, no redirect to /mcp/), behind the keys of /v1
+    app.router.routes.append(Route(MCP_PATH, ApiKeyGuard(mcp, KeyPolicy.of(settings)), include_in_schema=False))
     app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
     add_error_handlers(app)
     # Middleware: the last added is the outermost. Limits run inside CORS so their errors carry CORS headers.
@@ -197,6 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.cors_origins:
         app.add_middleware(JSONCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
                            allow_headers=["Content-Type", "Authorization"], max_age=600)
-    known = frozenset(r.path for router in ROUTERS for r in router.routes if "{" not in r.path) | {MCP_PATH}
+    known = frozenset(r.path for router in ROUTERS for r in router.routes
+                      if isinstance(r, Route) and "{" not in r.path) | {MCP_PATH}
     app.add_middleware(MetricsMiddleware, metrics=metrics, known_paths=known)
     return app

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
@@ -19,6 +20,9 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.limits import send_error
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 KEY_NEEDED = "a valid API key is required: send it as `Authorization: Bearer <key>`"
 
@@ -63,7 +67,7 @@ class KeyPolicy:
         return widget_allowed and widget_origin(headers, self.allowed_origins)
 
     @classmethod
-    def of(cls, settings) -> KeyPolicy:
+    def of(cls, settings: Settings) -> KeyPolicy:
         return cls(settings.api_keys, settings.cors_origins)
 
 
@@ -99,8 +103,8 @@ class ApiKeyGuard:
         self.app, self.policy, self.widget_allowed = app, policy, widget_allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] != "OPTIONS":
-            if not self.policy.admits(Headers(scope=scope), self.widget_allowed):
-                await send_error(send, 401, KEY_NEEDED, {"WWW-Authenticate": "Bearer"})
-                return
+        if (scope["type"] == "http" and scope["method"] != "OPTIONS"
+                and not self.policy.admits(Headers(scope=scope), self.widget_allowed)):
+            await send_error(send, 401, KEY_NEEDED, {"WWW-Authenticate": "Bearer"})
+            return
         await self.app(scope, receive, send)

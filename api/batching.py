@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vectorstore.embeddings import Embedder
+
 
 @dataclass
 class _Job:
@@ -31,11 +33,11 @@ class _Job:
 class BatchingEmbedder:
     """An Embedder that batches concurrent `embed` calls (`max_texts` caps one model run) and caches vectors."""
 
-    inner: object
+    inner: Embedder
     max_texts: int = 64
     cache_size: int = 20000                        # question and sentence vectors: ~30 MB at 384 dims
     runs: int = 0                                  # model runs so far (for tests and curiosity)
-    _cache: OrderedDict = field(default_factory=OrderedDict, repr=False)
+    _cache: OrderedDict[str, np.ndarray] = field(default_factory=OrderedDict, repr=False)
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _queue: list[_Job] = field(default_factory=list, repr=False)
     _busy: bool = False
@@ -62,10 +64,10 @@ class BatchingEmbedder:
         if not missing:
             return np.stack([cached[t] for t in texts]) if texts else self._embed_batched([])
         vectors = self._embed_batched(missing)
-        found = {**cached, **dict(zip(missing, vectors))}
+        found = {**cached, **dict(zip(missing, vectors, strict=True))}
         if self.cache_size:
             with self._cond:
-                for t, v in zip(missing, vectors):
+                for t, v in zip(missing, vectors, strict=True):
                     self._cache[t] = v
                     self._cache.move_to_end(t)
                 while len(self._cache) > self.cache_size:
@@ -91,11 +93,13 @@ class BatchingEmbedder:
                     self._cond.notify_all()
         if job.error is not None:
             raise job.error
+        assert job.result is not None  # a done job has its vectors or its error
         return job.result
 
     def _take(self) -> list[_Job]:
         """Jobs from the queue's head up to max_texts texts (always at least one job)."""
-        batch, count = [], 0
+        batch: list[_Job] = []
+        count = 0
         while self._queue and (not batch or count + len(self._queue[0].texts) <= self.max_texts):
             job = self._queue.pop(0)
             batch.append(job)

@@ -20,10 +20,10 @@ from dataclasses import asdict
 import numpy as np
 
 from api import plan
-from api.plan import item
 from api.extractive import Extractor, compose, pick, quotable_sentences
 from api.facts import stands_alone
 from api.material import Material, Page
+from api.plan import item
 from api.quiz import Question
 from ingest.roadmap import Week, clean
 from vectorstore.ranking import Hit

@@ -14,7 +14,7 @@ import asyncio
 import contextvars
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 from starlette.types import Receive
@@ -90,9 +90,12 @@ async def iterate_in_thread(scope: CallScope, iterator: Iterator[T]) -> AsyncIte
     """Starlette's `iterate_in_threadpool` with `scope` current in the thread; when the response is cancelled
     (the client left) the scope is cancelled right away, without waiting for the thread's current step."""
     context = _context(scope)
+
+    def step() -> T | object:
+        return next(iterator, _END)
+
     try:
-        while (item := await anyio.to_thread.run_sync(context.run, next, iterator, _END,
-                                                      abandon_on_cancel=True)) is not _END:
-            yield item
+        while (item := await anyio.to_thread.run_sync(context.run, step, abandon_on_cancel=True)) is not _END:
+            yield cast(T, item)  # not _END: one of the iterator's items
     finally:
         scope.cancel()

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 
 def parse_args(argv: list[str] | None, host: str, port: int) -> argparse.Namespace:
@@ -21,7 +25,7 @@ def parse_args(argv: list[str] | None, host: str, port: int) -> argparse.Namespa
     return p.parse_args(argv)
 
 
-def settings_or_exit():
+def settings_or_exit() -> Settings:
     """The Settings, after checking they load and the roadmap parses; otherwise one `error:` line and exit 2
     (`error: RA_CHUNK_TOKENS: ...`, worded by `settings.load_settings`, as `python -m ingest` does)."""
     from errors import RoadmapAssistantError

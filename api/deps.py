@@ -9,40 +9,50 @@ bearer token; `ApiKeyDep` / `ApiKeyOrWidgetDep` guard the answering endpoints (`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any, TypedDict
+from typing import TYPE_CHECKING, Annotated, TypedDict, cast
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.answer import Answerer
 from api.auth import require_admin_token, require_api_key, require_api_key_or_widget
+from api.conversation import Condenser
 from api.feedback import FeedbackStore
 from api.insights_data import InsightsData
 from api.metrics import Metrics
 from api.questionlog import QuestionLog
 from api.reindex import Reindexer
 from api.served import ServedVersion
+from api.study import Study
+from api.watcher import IndexWatcher
 from ingest.roadmap import Roadmap
 from settings import Settings
+from vectorstore.embeddings import Embedder
+from vectorstore.retrieve import Retriever
 from vectorstore.store import IndexStore
+
+if TYPE_CHECKING:
+    from api.routes.catalog import Catalog  # (a route module: it imports this one)
 
 
 @dataclass
 class Services:
     settings: Settings
     store: IndexStore
-    embedder: Any
-    retriever: Any          # vectorstore.retrieve.Retriever
-    answerer: Any           # api.answer.Answerer
+    embedder: Embedder      # the model itself (the retriever's is a `BatchingEmbedder` around it)
+    retriever: Retriever
+    answerer: Answerer      # generates with its `llm` (a `ChatModel`) when one is configured
     served: ServedVersion   # the roadmap and record of the version the retriever serves
     feedback: FeedbackStore
     reindexer: Reindexer
     metrics: Metrics
-    condenser: Any = None   # api.conversation.Condenser: a model's rewrite of follow-ups (None: the rule)
-    watcher: Any = None     # api.watcher.IndexWatcher (started by the lifespan)
+    watcher: IndexWatcher   # started by the lifespan
+    study: Study
+    insights: InsightsData
+    condenser: Condenser | None = None  # a model's rewrite of follow-ups (None: the rule)
     questions: QuestionLog | None = None  # None: RA_QUESTION_LOG=off
-    insights: InsightsData | None = None
-    catalog_cache: dict = field(default_factory=dict)  # index version -> built catalog
-    study: Any = None       # api.study.Study
+    # "current" -> ((index version, id of its roadmap), the catalog built for them): see api.routes.catalog
+    catalog_cache: dict[str, tuple[tuple[int | None, int], Catalog]] = field(default_factory=dict)
 
     @property
     def roadmap(self) -> Roadmap:
@@ -55,7 +65,7 @@ class AppState(TypedDict):
 
 
 async def get_services(request: Request) -> Services:
-    return request.state.services
+    return cast(Services, request.state.services)  # the lifespan's state (`AppState`); Starlette types it Any
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
@@ -65,11 +75,11 @@ async def get_settings(services: ServicesDep) -> Settings:
     return services.settings
 
 
-async def get_retriever(services: ServicesDep) -> Any:
+async def get_retriever(services: ServicesDep) -> Retriever:
     return services.retriever
 
 
-async def get_answerer(services: ServicesDep) -> Any:
+async def get_answerer(services: ServicesDep) -> Answerer:
     return services.answerer
 
 
@@ -86,8 +96,8 @@ async def get_reindexer(services: ServicesDep) -> Reindexer:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-RetrieverDep = Annotated[Any, Depends(get_retriever)]
-AnswererDep = Annotated[Any, Depends(get_answerer)]
+RetrieverDep = Annotated[Retriever, Depends(get_retriever)]
+AnswererDep = Annotated[Answerer, Depends(get_answerer)]
 MetricsDep = Annotated[Metrics, Depends(get_metrics)]
 FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]
 ReindexerDep = Annotated[Reindexer, Depends(get_reindexer)]

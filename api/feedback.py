@@ -6,8 +6,10 @@ processes, and survives restarts (it is just the file).
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ class Feedback:
     rating: str
     comment: str | None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -47,7 +49,7 @@ class FeedbackStore:
         self.path = Path(path)
         sqlitedb.create(self.path, _SCHEMA)
 
-    def _connect(self):
+    def _connect(self) -> AbstractContextManager[sqlite3.Connection]:
         return sqlitedb.connect(self.path)
 
     def add(self, question: str, answer: str, citations: list[Any], rating: str, comment: str | None = None) -> str:
@@ -68,4 +70,4 @@ class FeedbackStore:
 
     def count(self) -> int:
         with self._connect() as db:
-            return db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0]
+            return int(db.execute("SELECT COUNT(*) FROM feedback").fetchone()[0])

@@ -1,13 +1,13 @@
 """Coverage gaps: the questions the sources could not answer (or answered with low confidence), grouped by
 meaning, so the roadmap keeper sees which topics are missing rather than a list of single questions.
 
-The questions (a follow-up by its standalone query; without their "in week N" part) are embedded with the project's embedder (MiniLM), then
-clustered with scikit-learn's `AgglomerativeClustering`: cosine distance, average linkage, and a distance
-threshold instead of a number of clusters, so a topic asked once is a cluster of one and unrelated questions
-stay apart. Each cluster is labelled with its top terms (the project's tokenizer, shown as the words asked),
-lists its questions as asked, and names the closest week and page in the index (a search for the question
-nearest the cluster's centre). The same question asked again is embedded once and counted in its cluster's
-size; at most the newest `MAX_DISTINCT` distinct questions are clustered.
+The questions (a follow-up by its standalone query; without their "in week N" part) are embedded with the project's
+embedder (MiniLM), then clustered with scikit-learn's `AgglomerativeClustering`: cosine distance, average linkage,
+and a distance threshold instead of a number of clusters, so a topic asked once is a cluster of one and unrelated
+questions stay apart. Each cluster is labelled with its top terms (the project's tokenizer, shown as the words
+asked), lists its questions as asked, and names the closest week and page in the index (a search for the question
+nearest the cluster's centre). The same question asked again is embedded once and counted in its cluster's size; at
+most the newest `MAX_DISTINCT` distinct questions are clustered.
 """
 from __future__ import annotations
 
@@ -15,11 +15,16 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vectorstore.text import tokenize
 from vectorstore.retrieve import strip_week
+from vectorstore.text import tokenize
+
+if TYPE_CHECKING:
+    from vectorstore.embeddings import Embedder
+    from vectorstore.retrieve import Retriever
 
 # Chosen on the development set eval/gap_dev.jsonl, 35 questions in 14 topics (5 asked once; none of the tests'
 # topics), with bench/gap_threshold.py: average
@@ -32,6 +37,9 @@ LABEL_TERMS = 3
 EMBED_BATCH = 64
 MAX_DISTINCT = 3000    # distinct questions clustered at most (the newest): ~36 MB of distances, a few seconds
 _WORD = re.compile(r"[a-z0-9]+")
+
+VectorCache = dict[str, np.ndarray]   # question text -> its unit vector
+Search = Callable[[str], dict[str, Any] | None]  # question -> its closest {week, weeks, url, title}
 
 
 @dataclass
@@ -51,7 +59,7 @@ def is_gap(grounded: bool, confidence: float | None, low_confidence: float = LOW
     return not grounded or (confidence is not None and confidence < low_confidence)
 
 
-def embed(texts: Sequence[str], embedder, cache: dict | None = None,
+def embed(texts: Sequence[str], embedder: Embedder, cache: VectorCache | None = None,
           progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """Unit vectors of `texts` in batches (`progress(done, total)` after each), reusing and filling `cache`
     (text -> vector)."""
@@ -59,7 +67,7 @@ def embed(texts: Sequence[str], embedder, cache: dict | None = None,
     todo = list(dict.fromkeys(t for t in texts if t not in cache))
     for i in range(0, len(todo), EMBED_BATCH):
         batch = todo[i:i + EMBED_BATCH]
-        for text, vector in zip(batch, np.asarray(embedder.embed(batch), dtype=np.float32)):
+        for text, vector in zip(batch, np.asarray(embedder.embed(batch), dtype=np.float32), strict=True):
             cache[text] = vector / max(float(np.linalg.norm(vector)), 1e-12)
         if progress:
             progress(i + len(batch), len(todo))
@@ -75,23 +83,23 @@ def cluster(vectors: np.ndarray, distance: float = DISTANCE) -> list[list[int]]:
         return []
     if n == 1:
         return [[0]]
-    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.cluster import AgglomerativeClustering  # untyped (no stubs): its labels are narrowed below
 
-    labels = AgglomerativeClustering(n_clusters=None, distance_threshold=distance, metric="cosine",
-                                     linkage="average").fit_predict(vectors)
+    labels = np.asarray(AgglomerativeClustering(n_clusters=None, distance_threshold=distance, metric="cosine",
+                                                linkage="average").fit_predict(vectors), dtype=np.int64)
     groups: dict[int, list[int]] = {}
     for i, label in enumerate(labels):
         groups.setdefault(int(label), []).append(i)
     return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
 
 
-def label(questions: Sequence[str], everywhere: Counter, terms: int = LABEL_TERMS) -> str:
+def label(questions: Sequence[str], everywhere: Counter[str], terms: int = LABEL_TERMS) -> str:
     """The terms most of the cluster's questions use, rarer ones (across every gap question) first on ties;
     each shown as the word most often asked for that stem."""
-    in_cluster: Counter = Counter()
-    words: dict[str, Counter] = {}
+    in_cluster: Counter[str] = Counter()
+    words: dict[str, Counter[str]] = {}
     for q in questions:
-        seen = set()
+        seen: set[str] = set()
         for word in _WORD.findall(strip_week(q).lower()):
             for stem in tokenize(word):
                 words.setdefault(stem, Counter())[word] += 1
@@ -110,10 +118,10 @@ def _key(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
-def find_gaps(questions: list[GapQuestion], embedder, search: Callable[[str], dict | None] | None = None,
-              distance: float = DISTANCE, cache: dict | None = None,
+def find_gaps(questions: list[GapQuestion], embedder: Embedder, search: Search | None = None,
+              distance: float = DISTANCE, cache: VectorCache | None = None,
               progress: Callable[[int, int], None] | None = None, examples: int = EXAMPLES,
-              max_distinct: int = MAX_DISTINCT) -> tuple[list[dict], dict]:
+              max_distinct: int = MAX_DISTINCT) -> tuple[list[dict[str, Any]], dict[str, int | None]]:
     """The gap clusters, biggest first (label, size, unanswered, sessions, examples newest first, closest
     {week, url, title}), and what was clustered. A question asked again joins its first asking; the newest
     `max_distinct` distinct questions are clustered (the distance matrix grows with their square)."""
@@ -121,7 +129,7 @@ def find_gaps(questions: list[GapQuestion], embedder, search: Callable[[str], di
     for q in sorted(questions, key=lambda q: -q.created_at):
         distinct.setdefault(_key(q.meaning) or q.meaning, []).append(q)
     kept = list(distinct.values())[:max_distinct]
-    info = {"questions": len(questions), "distinct": len(distinct), "clustered": len(kept)}
+    info: dict[str, int | None] = {"questions": len(questions), "distinct": len(distinct), "clustered": len(kept)}
     if not kept:
         return [], info
     texts = [same[0].meaning for same in kept]
@@ -129,10 +137,10 @@ def find_gaps(questions: list[GapQuestion], embedder, search: Callable[[str], di
     if cache is not None and len(cache) > 2 * len(texts):  # keep the cache to what the window still asks
         for text in set(cache) - set(texts):
             del cache[text]
-    everywhere: Counter = Counter()
+    everywhere: Counter[str] = Counter()
     for same in kept:
         everywhere.update(stems(same[0].meaning))
-    out = []
+    out: list[dict[str, Any]] = []
     for group in cluster(vectors, distance):
         members = [q for i in group for q in kept[i]]
         centre = vectors[group].mean(axis=0)
@@ -151,9 +159,9 @@ def find_gaps(questions: list[GapQuestion], embedder, search: Callable[[str], di
     return out, info
 
 
-def searcher(retriever, top_k: int = 3) -> Callable[[str], dict | None]:
+def searcher(retriever: Retriever, top_k: int = 3) -> Search:
     """The closest page and week to a question, from the index (the best hit, whether or not it answers)."""
-    def search(question: str) -> dict | None:
+    def search(question: str) -> dict[str, Any] | None:
         retrieval = retriever.search(question, top_k=top_k)
         if retrieval.hits:
             meta = retrieval.hits[0].meta

@@ -20,12 +20,19 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
-from datetime import datetime, timezone
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from api.gaps import DISTANCE, LOW_CONFIDENCE, GapQuestion, find_gaps, is_gap
+from api.gaps import DISTANCE, LOW_CONFIDENCE, GapQuestion, Search, VectorCache, find_gaps, is_gap
 from api.questionlog import DAY, Entry, LogRead
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from vectorstore.embeddings import Embedder
 
 TOP_PAGES = 20
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dhw])\s*$", re.IGNORECASE)
@@ -45,12 +52,12 @@ def parse_since(text: str | None, days: int, now: float | None = None) -> float:
     except ValueError:
         raise ValueError(f"since: {text!r} is neither a duration (30d, 12h, 2w) nor an ISO date (2026-11-01)") from None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return when.timestamp()
 
 
 def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
 # ---------------------------------------------------------------- the numbers
@@ -58,7 +65,7 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def summary(entries: list[Entry]) -> dict:
+def summary(entries: list[Entry]) -> dict[str, Any]:
     """Questions, abstentions, ratings and median latency of a set of entries."""
     rated = [e for e in entries if e.rating]
     down = sum(e.rating == "down" for e in rated)
@@ -68,7 +75,7 @@ def summary(entries: list[Entry]) -> dict:
             "median_latency_ms": round(statistics.median(e.latency_ms for e in entries), 1) if entries else None}
 
 
-def per_week(entries: list[Entry], weeks: dict[int, str]) -> list[dict]:
+def per_week(entries: list[Entry], weeks: Mapping[int, str]) -> list[dict[str, Any]]:
     """One row per roadmap week (and any other week seen), then one for questions of no week (week null)."""
     by_week: dict[int | None, list[Entry]] = {}
     for e in entries:
@@ -80,21 +87,23 @@ def per_week(entries: list[Entry], weeks: dict[int, str]) -> list[dict]:
     return rows
 
 
-def cited_counts(entries: list[Entry]) -> tuple[Counter, dict[str, dict], dict[str, float]]:
+def cited_counts(entries: list[Entry]) -> tuple[Counter[str], dict[str, dict[str, Any]], dict[str, float]]:
     """Per page URL: how many answers cited it, its title/weeks as cited, and when it was last cited."""
-    counts: Counter = Counter()
-    seen: dict[str, dict] = {}
+    counts: Counter[str] = Counter()
+    seen: dict[str, dict[str, Any]] = {}
     last: dict[str, float] = {}
     for e in entries:
-        for url in dict.fromkeys(c.get("url") for c in e.citations if c.get("url")):
+        cited = [(str(c["url"]), c) for c in e.citations if c.get("url")]
+        for url in dict.fromkeys(url for url, _ in cited):
             counts[url] += 1
             last[url] = max(last.get(url, 0.0), e.created_at)
-        for c in e.citations:
-            seen.setdefault(c.get("url"), c)
+        for url, c in cited:
+            seen.setdefault(url, c)
     return counts, seen, last
 
 
-def cited_pages(counts: Counter, seen: dict[str, dict], pages: dict[str, dict], top: int = TOP_PAGES) -> list[dict]:
+def cited_pages(counts: Counter[str], seen: dict[str, dict[str, Any]], pages: dict[str, dict[str, Any]],
+                top: int = TOP_PAGES) -> list[dict[str, Any]]:
     rows = []
     for url, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]:
         page = pages.get(url) or seen.get(url) or {}
@@ -102,14 +111,14 @@ def cited_pages(counts: Counter, seen: dict[str, dict], pages: dict[str, dict], 
     return rows
 
 
-def never_cited(counts: Counter, pages: dict[str, dict]) -> list[dict]:
+def never_cited(counts: Counter[str], pages: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Indexed pages no answer in the window cited, by week then URL."""
     rows = [{"url": url, "title": p.get("title"), "weeks": p.get("weeks") or [], "chunks": p.get("chunks")}
             for url, p in pages.items() if url not in counts]
     return sorted(rows, key=lambda r: (min(r["weeks"] or [99]), r["url"]))
 
 
-def failing_links(counts: Counter, last: dict[str, float], links: list[dict]) -> list[dict]:
+def failing_links(counts: Counter[str], last: dict[str, float], links: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Roadmap links whose last check failed although answers cited their page, most-cited first."""
     rows = []
     for link in links:
@@ -125,10 +134,11 @@ def failing_links(counts: Counter, last: dict[str, float], links: list[dict]) ->
     return sorted(rows, key=lambda r: (-r["cited"], r["url"]))
 
 
-def compute(read: LogRead, *, since: float, until: float | None = None, weeks: dict[int, str] | None = None,
-            index: dict | None = None, embedder=None, search: Callable[[str], dict | None] | None = None,
-            low_confidence: float = LOW_CONFIDENCE, distance: float = DISTANCE, cache: dict | None = None,
-            progress: Callable[[int, int], None] | None = None, top: int = TOP_PAGES, log_info: dict | None = None) -> dict:
+def compute(read: LogRead, *, since: float, until: float | None = None, weeks: Mapping[int, str] | None = None,
+            index: dict[str, Any] | None = None, embedder: Embedder | None = None, search: Search | None = None,
+            low_confidence: float = LOW_CONFIDENCE, distance: float = DISTANCE, cache: VectorCache | None = None,
+            progress: Callable[[int, int], None] | None = None, top: int = TOP_PAGES,
+            log_info: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every insight as one dict. `index` is `ingest.status.index_status()` (pages and links); `embedder` and
     `search` are needed for the gaps (without an embedder they are left out)."""
     entries = read.entries
@@ -165,12 +175,13 @@ TABLES = {  # CSV file / terminal table -> (key in the dict, columns)
 }
 
 
-def _cell(row: dict, column: str, sep: str, terminal: bool = False) -> str:
+def _cell(row: dict[str, Any], column: str, sep: str, terminal: bool = False) -> str:
     if column == "closest_week":
         value = (row.get("closest") or {}).get("week")
     elif column == "closest_page":
         c = row.get("closest") or {}
-        value = (c.get("title") or c.get("url") or "") if terminal else f"{c.get('title') or ''} {c.get('url') or ''}".strip()
+        both = f"{c.get('title') or ''} {c.get('url') or ''}".strip()
+        value = (c.get("title") or c.get("url") or "") if terminal else both
     else:
         value = row.get(column)
     if value is None:
@@ -182,7 +193,7 @@ def _cell(row: dict, column: str, sep: str, terminal: bool = False) -> str:
     return str(value)
 
 
-def write_csv(result: dict, folder: Path) -> list[Path]:
+def write_csv(result: dict[str, Any], folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, (key, columns) in TABLES.items():
@@ -201,7 +212,7 @@ _HEADERS = {"abstention_rate": "abstained %", "thumbs_down_rate": "down %", "med
 _WIDE = {"title", "label", "closest_page", "examples", "url", "reason"}
 
 
-def print_tables(result: dict, console) -> None:
+def print_tables(result: dict[str, Any], console: Console) -> None:
     from rich.table import Table
 
     t = result["totals"]
@@ -239,22 +250,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pydantic import ValidationError
-
     from api.insights_data import open_data
     from errors import RoadmapAssistantError
-    from settings import Settings
+    from settings import load_settings
 
     args = build_parser().parse_args(argv)
     try:
-        settings = Settings()
+        settings = load_settings()  # a bad RA_* value: one `error: RA_X: ...` line, as the other commands
         since = parse_since(args.since, settings.question_log_days)
         with open_data(settings) as data, _progress(sys.stderr.isatty() and not args.json) as progress:
             result = data.compute(since, progress=progress, low_confidence=args.low_confidence,
                                  distance=args.distance, top=args.top)
-    except ValidationError as exc:
-        print(f"error: invalid setting: {exc.errors()[0].get('loc')}: {exc.errors()[0].get('msg')}", file=sys.stderr)
-        return 2
     except (ValueError, RoadmapAssistantError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -275,7 +281,8 @@ class _progress:
     or None."""
 
     def __init__(self, enabled: bool):
-        self.enabled, self._bar = enabled, None
+        self.enabled = enabled
+        self._bar: Progress | None = None
 
     def __enter__(self) -> Callable[[int, int], None] | None:
         if not self.enabled:
@@ -283,13 +290,13 @@ class _progress:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        self._bar = Progress(TextColumn("embedding questions"), BarColumn(), MofNCompleteColumn(),
-                             TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-        self._bar.start()
-        task = self._bar.add_task("embed", total=None)
-        return lambda done, total: self._bar.update(task, completed=done, total=total)
+        bar = self._bar = Progress(TextColumn("embedding questions"), BarColumn(), MofNCompleteColumn(),
+                                   TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        bar.start()
+        task = bar.add_task("embed", total=None)
+        return lambda done, total: bar.update(task, completed=done, total=total)
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()
 

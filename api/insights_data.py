@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from api import questionlog
-from api.gaps import searcher
+from api.gaps import Search, VectorCache, searcher
 from api.insights import compute
 from errors import RoadmapAssistantError
 from settings import Settings
+from vectorstore.embeddings import Embedder
+from vectorstore.retrieve import Retriever
+from vectorstore.store import IndexStore
 
 log = logging.getLogger("api.insights")
 
@@ -22,19 +25,20 @@ log = logging.getLogger("api.insights")
 @dataclass
 class InsightsData:
     settings: Settings
-    store: Any               # vectorstore.store.IndexStore
-    embedder: Any
-    retriever: Any           # vectorstore.retrieve.Retriever
-    weeks: dict[int, str]    # roadmap week -> title
-    cache: dict = field(default_factory=dict)      # question text -> unit vector, kept between calls
+    store: IndexStore
+    embedder: Embedder
+    retriever: Retriever
+    weeks: Mapping[int, str]  # roadmap week -> title (the served roadmap's, read at each use)
+    cache: VectorCache = field(default_factory=dict)  # question text -> unit vector, kept between calls
     flush: Callable[[], bool] | None = None         # waits for this process's queued log rows
 
-    def compute(self, since: float, until: float | None = None, **options) -> dict:
+    def compute(self, since: float, until: float | None = None, **options: Any) -> dict[str, Any]:
         if self.flush is not None:
             self.flush()
         s = self.settings
         read = questionlog.read(s.data_dir / "questions", since, s.question_log_days, until)
-        index, search = {}, None
+        index: dict[str, Any] = {}
+        search: Search | None = None
         try:
             from ingest.status import index_status
 

@@ -167,4 +167,5 @@ class JSONCORSMiddleware(CORSMiddleware):
             return response
         headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
         message = f"{bytes(response.body).decode()}: this origin may not call the API"
-        return JSONResponse(error_body(response.status_code, message), status_code=response.status_code, headers=headers)
+        return JSONResponse(error_body(response.status_code, message), status_code=response.status_code,
+                            headers=headers)

@@ -18,8 +18,9 @@ from __future__ import annotations
 import concurrent.futures
 import queue
 import threading
-from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import anyio
 import openai
@@ -28,15 +29,27 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from api.cancel import current_scope
 from errors import ModelCancelledError, ModelDeadlineError
 
+if TYPE_CHECKING:
+    from openai.resources.chat.completions import AsyncCompletions
+    from openai.types.chat import ChatCompletionMessageParam
+
 _END = object()
+T = TypeVar("T")
+
+ChatMessage = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": ...}
+
+
+def _params(messages: list[ChatMessage]) -> list[ChatCompletionMessageParam]:
+    """Our messages as the SDK's message params: the same role + content dicts, which it types as TypedDicts."""
+    return cast("list[ChatCompletionMessageParam]", messages)
 
 
 class ChatModel(Protocol):
     """Anything that turns chat messages into text, whole or streamed."""
 
-    def complete(self, messages: list[dict]) -> str: ...
+    def complete(self, messages: list[ChatMessage]) -> str: ...
 
-    def stream(self, messages: list[dict]) -> Iterator[str]: ...
+    def stream(self, messages: list[ChatMessage]) -> Iterator[str]: ...
 
 
 class OpenAIChatModel:
@@ -50,21 +63,21 @@ class OpenAIChatModel:
         self.max_tokens = max_tokens
         # local servers (vLLM, Ollama) accept any key; the client insists on one
         # the deadline bounds the whole call; the client's own (per read) timeout only backs it up
-        self._client_options = dict(api_key=api_key or "no-key", base_url=base_url, timeout=timeout + 1.0,
-                                    max_retries=0)
+        self._api_key, self._base_url = api_key or "no-key", base_url
         self._lock = threading.Lock()
-        self._portal_cm = None
+        self._portal_cm: AbstractContextManager[BlockingPortal] | None = None
         self._portal: BlockingPortal | None = None
         self._client: openai.AsyncOpenAI | None = None
 
     # ---- the model's event loop
-    def _start(self, func: Callable[..., Any], *args: Any) -> concurrent.futures.Future:
+    def _start(self, func: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> concurrent.futures.Future[T]:
         """Run `func(*args)` on the model's loop; registered with the current request's scope, if any."""
         with self._lock:
             if self._portal is None:
                 self._portal_cm = start_blocking_portal(name="chat-model")
                 self._portal = self._portal_cm.__enter__()
-                self._client = openai.AsyncOpenAI(**self._client_options)
+                self._client = openai.AsyncOpenAI(api_key=self._api_key, base_url=self._base_url,
+                                                  timeout=self.deadline + 1.0, max_retries=0)
             future = self._portal.start_task_soon(func, *args)
         scope = current_scope()
         if scope is not None:
@@ -75,23 +88,24 @@ class OpenAIChatModel:
     def _too_slow(self) -> ModelDeadlineError:
         return ModelDeadlineError(f"the model did not finish its answer within {self.deadline:g} s (RA_LLM_TIMEOUT)")
 
-    def _request(self, messages: list[dict], stream: bool):
+    def _completions(self) -> AsyncCompletions:
         assert self._client is not None
-        return self._client.chat.completions.create(model=self.model, messages=messages, stream=stream,
-                                                    temperature=self.temperature, max_tokens=self.max_tokens)
+        return self._client.chat.completions
 
     # ---- whole replies
-    async def _complete(self, messages: list[dict]) -> str:
+    async def _complete(self, messages: list[ChatMessage]) -> str:
         try:
             with anyio.fail_after(self.deadline):
-                response = await self._request(messages, stream=False)
+                response = await self._completions().create(
+                    model=self.model, messages=_params(messages), stream=False, temperature=self.temperature,
+                    max_tokens=self.max_tokens)
         except TimeoutError:
             raise self._too_slow() from None
         if not response.choices:
             return ""
         return response.choices[0].message.content or ""
 
-    def complete(self, messages: list[dict]) -> str:
+    def complete(self, messages: list[ChatMessage]) -> str:
         """The model's whole reply (raises the `openai` error, ModelDeadlineError or ModelCancelledError)."""
         future = self._start(self._complete, messages)
         try:
@@ -100,10 +114,12 @@ class OpenAIChatModel:
             raise ModelCancelledError("the model call was cancelled: the client went away") from None
 
     # ---- streamed replies
-    async def _stream(self, messages: list[dict], pieces: queue.SimpleQueue) -> None:
+    async def _stream(self, messages: list[ChatMessage], pieces: queue.SimpleQueue[str | object]) -> None:
         try:
             with anyio.fail_after(self.deadline):
-                chunks = await self._request(messages, stream=True)
+                chunks = await self._completions().create(
+                    model=self.model, messages=_params(messages), stream=True, temperature=self.temperature,
+                    max_tokens=self.max_tokens)
                 async with chunks:  # closes the HTTP response however this ends: done, deadline, cancelled
                     async for chunk in chunks:
                         if chunk.choices and chunk.choices[0].delta.content:
@@ -113,12 +129,12 @@ class OpenAIChatModel:
         finally:
             pieces.put(_END)
 
-    def stream(self, messages: list[dict]) -> Iterator[str]:
+    def stream(self, messages: list[ChatMessage]) -> Iterator[str]:
         """The reply's text pieces as the server sends them; closing the generator cancels the upstream call."""
-        pieces: queue.SimpleQueue = queue.SimpleQueue()
+        pieces: queue.SimpleQueue[str | object] = queue.SimpleQueue()  # text pieces, then _END
         future = self._start(self._stream, messages, pieces)
         try:
-            while (piece := pieces.get()) is not _END:
+            while isinstance(piece := pieces.get(), str):
                 yield piece
             future.result()  # the producer's error, if it ended with one
         except concurrent.futures.CancelledError:
@@ -130,10 +146,11 @@ class OpenAIChatModel:
         """Cancel the calls in flight, close the HTTP connections and stop the model's loop."""
         with self._lock:
             portal, self._portal = self._portal, None
-            if portal is None:
+            client, portal_cm = self._client, self._portal_cm
+            if portal is None or client is None or portal_cm is None:
                 return
             try:
-                portal.call(self._client.close)
+                portal.call(client.close)
                 portal.call(portal.stop, True)
             finally:
-                self._portal_cm.__exit__(None, None, None)
+                portal_cm.__exit__(None, None, None)

@@ -21,8 +21,12 @@ from functools import lru_cache
 
 from api.answer import Answer
 from api.extractive import Citation
-from ingest.roadmap import FIELD_NAMES  # the field labels the parser reads: "weekend project" -> weekend
-from ingest.roadmap import Roadmap, Week, clean
+from ingest.roadmap import (
+    FIELD_NAMES,  # the field labels the parser reads: "weekend project" -> weekend
+    Roadmap,
+    Week,
+    clean,
+)
 from vectorstore.retrieve import ROADMAP_URL, detect_week, strip_week
 from vectorstore.text import tokenize
 
@@ -99,7 +103,8 @@ def _phrase(text: str, lower: frozenset[str], always: bool = False) -> str:
     """The item as a phrase inside a sentence: its first word lower-cased when the roadmap writes it (or the first
     part of a hyphenated word) in lower case somewhere, or `always` (an imperative goal)."""
     first, _, rest = text.partition(" ")
-    if first[:1].isupper() and first[1:].replace("-", "").islower() and (always or first.split("-")[0].lower() in lower):
+    capitalised = first[:1].isupper() and first[1:].replace("-", "").islower()
+    if capitalised and (always or first.split("-")[0].lower() in lower):
         first = first.lower()
     return f"{first} {rest}".strip()
 
@@ -119,10 +124,9 @@ def _article(phrase: str) -> str:
     if last.endswith("ing") or (last.endswith("s") and not last.endswith(("ss", "is", "us"))):
         return phrase
     first = words[0]
-    if first.isupper() and first.isalnum():  # an acronym: "an AWS ...", "an S3 ...", "a CloudWatch ..."
-        vowel = first[0] in "AEFHILMNORSX"
-    else:
-        vowel = first[0].lower() in "aeiou"
+    # an acronym is read letter by letter: "an AWS ...", "an S3 ...", "a CloudWatch ..."
+    acronym = first.isupper() and first.isalnum()
+    vowel = first[0] in "AEFHILMNORSX" if acronym else first[0].lower() in "aeiou"
     return ("an " if vowel else "a ") + phrase
 
 
@@ -182,7 +186,7 @@ def answer(roadmap: Roadmap, question: str, week: int | None) -> Answer | None:
             sentences.append(f"It covers {_join(names)}")
         if project := _project(w, lower, label, "Its"):
             sentences.append(project)
-    cite = f" [1]." if sentences else ""
+    cite = " [1]." if sentences else ""
     text = " ".join(s + (cite if i == len(sentences) - 1 else ".") for i, s in enumerate(sentences))
     if missing:
         gap = f"The roadmap doesn't list {_join(missing)} for week {w.number}."

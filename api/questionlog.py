@@ -1,10 +1,11 @@
 """The question log: one row per answer, whichever route gave it, for the roadmap keeper's insights.
 
-A row holds the time, the question as asked and the query searched (a follow-up's standalone form), the week asked (from the request or the text) and the week
-searched (none when all weeks were), whether the answer was grounded and the retrieval's confidence, the
-citations (url, title, section, weeks), the closest page suggested when it abstained, the answer mode, the
-latency, the channel (`ask`, `stream`, `v1`, `v1-stream`, `mcp`) and the random session id the widget sends. Ratings
-(thumbs up/down) are rows of their own that name the answer's id. No IP address, no answer text.
+A row holds the time, the question as asked and the query searched (a follow-up's standalone form), the week asked
+(from the request or the text) and the week searched (none when all weeks were), whether the answer was grounded and
+the retrieval's confidence, the citations (url, title, section, weeks), the closest page suggested when it
+abstained, the answer mode, the latency, the channel (`ask`, `stream`, `v1`, `v1-stream`, `mcp`) and the random
+session id the widget sends. Ratings (thumbs up/down) are rows of their own that name the answer's id. No IP
+address, no answer text.
 
 Storage: SQLite in WAL mode (`api.sqlitedb`), one file per replica, `DATA_DIR/questions/HOST.sqlite3`, shared
 by that host's worker processes; `read()` merges every file in the folder. Answering never waits for the disk
@@ -16,6 +17,7 @@ writer starts and hourly after, and never read.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -27,8 +29,13 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from api import sqlitedb
+
+if TYPE_CHECKING:
+    from api.answer import Answer
+    from api.metrics import Metrics
 
 log = logging.getLogger("api.questionlog")
 
@@ -73,6 +80,8 @@ _INSERT_QUESTION = f"INSERT OR IGNORE INTO questions ({_COLUMNS}) VALUES ({', '.
 _INSERT_RATING = "INSERT OR IGNORE INTO ratings VALUES (?, ?, ?, ?, ?, ?)"
 _PRUNE = object()  # queue item: delete rows past the retention
 _STOP = object()   # queue item: write what is queued, then end the writer
+Row = tuple[Any, ...]            # a row's values, as sqlite3 reads and writes them
+Item = tuple[str, Row] | object  # queue item: ("q", question row), ("r", rating row), _PRUNE or _STOP
 
 
 def replica_name() -> str:
@@ -96,8 +105,8 @@ class Entry:
     confidence: float | None
     mode: str
     latency_ms: float
-    citations: list[dict]
-    suggested: dict | None
+    citations: list[dict[str, Any]]
+    suggested: dict[str, Any] | None
     version: int | None
     query: str | None = None    # what was searched, when it differs from the question (a follow-up)
     rating: str | None = None
@@ -122,20 +131,20 @@ class LogRead:
 class QuestionLog:
     """The writing side, one per app: `start()`, then `log()` / `rate()` from any thread, `close()` at exit."""
 
-    def __init__(self, folder: Path, days: int, metrics=None, replica: str | None = None,
+    def __init__(self, folder: Path, days: int, metrics: Metrics | None = None, replica: str | None = None,
                  queue_size: int = 10_000) -> None:
         self.folder = Path(folder)
         self.path = self.folder / f"{replica or replica_name()}.sqlite3"
         self.days = days
         self.metrics = metrics
-        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._queue: queue.Queue[Item] = queue.Queue(maxsize=queue_size)
         self._thread: threading.Thread | None = None
         self._db: sqlite3.Connection | None = None
         self._pruned_at = float("-inf")
         self._warned_at = float("-inf")
 
     # ---- the answering side (never blocks, never raises)
-    def log(self, question: str, answer, retrieval, latency_ms: float, session: str | None = None,
+    def log(self, question: str, answer: Answer, retrieval: object, latency_ms: float, session: str | None = None,
             channel: str = "ask", version: int | None = None, query: str | None = None) -> str | None:
         """Queue one answer's row; returns its id (the answer's `id`, which feedback names), None if it failed."""
         try:
@@ -144,8 +153,9 @@ class QuestionLog:
             citations = [{"url": c.url, "title": c.title, "section": c.section, "weeks": list(c.weeks)}
                          for c in answer.citations]
             confidence = getattr(retrieval, "confidence", None)
-            row = (entry_id, time.time(), question, session, channel, answer.week, scope_week, int(bool(answer.widened)),
-                   int(bool(answer.grounded)), None if confidence is None else round(float(confidence), 4), answer.mode,
+            row = (entry_id, time.time(), question, session, channel, answer.week, scope_week,
+                   int(bool(answer.widened)), int(bool(answer.grounded)),
+                   None if confidence is None else round(float(confidence), 4), answer.mode,
                    round(latency_ms, 2), json.dumps(citations, ensure_ascii=False),
                    json.dumps(answer.suggested, ensure_ascii=False) if answer.suggested else None, version,
                    query if query and query != question else None)
@@ -159,7 +169,7 @@ class QuestionLog:
         """Queue a rating of an answer (linked by the answer's id, else by its question and session)."""
         self._put(("r", (uuid.uuid4().hex, time.time(), answer_id, question, session, rating)))
 
-    def _put(self, item) -> bool:
+    def _put(self, item: Item) -> bool:
         try:
             self._queue.put_nowait(item)
             return True
@@ -188,10 +198,8 @@ class QuestionLog:
 
     def close(self, timeout: float = 5.0) -> None:
         if self._thread is not None:
-            try:
+            with contextlib.suppress(queue.Full):
                 self._queue.put(_STOP, timeout=timeout)
-            except queue.Full:
-                pass
             self._thread.join(timeout)
             self._thread = None
 
@@ -215,9 +223,10 @@ class QuestionLog:
             self._db.close()
             self._db = None
 
-    def _write(self, batch: list, force_prune: bool) -> None:
-        questions = [row for kind, row in (b for b in batch if b is not _PRUNE) if kind == "q"]
-        ratings = [row for kind, row in (b for b in batch if b is not _PRUNE) if kind == "r"]
+    def _write(self, batch: list[Item], force_prune: bool) -> None:
+        rows = [b for b in batch if isinstance(b, tuple)]  # not the _PRUNE / _STOP markers
+        questions = [row for kind, row in rows if kind == "q"]
+        ratings = [row for kind, row in rows if kind == "r"]
         try:
             db = self._open()
             with db:
@@ -243,17 +252,16 @@ class QuestionLog:
 
     def _fail(self, exc: Exception, rows: int) -> None:
         if self._db is not None:
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 self._db.close()
-            except sqlite3.Error:
-                pass
             self._db = None  # reopen on the next batch: the disk may have come back
         self._count("failed", rows)
         if self.metrics is not None:
             self.metrics.question_log_errors.inc()
         if time.monotonic() - self._warned_at > WARN_EVERY:
             self._warned_at = time.monotonic()
-            log.warning("question log %s: write failed, %d rows lost (%s: %s)", self.path, rows, type(exc).__name__, exc)
+            log.warning("question log %s: write failed, %d rows lost (%s: %s)", self.path, rows, type(exc).__name__,
+                        exc)
 
     def _count(self, outcome: str, n: int) -> None:
         if self.metrics is not None and n:
@@ -272,8 +280,8 @@ def read(folder: Path, since: float, days: int, until: float | None = None) -> L
             with sqlitedb.connect(path) as db:
                 q = db.execute(f"SELECT {_COLUMNS} FROM questions WHERE created_at >= ? AND created_at < ?",
                                (since, until)).fetchall()
-                r = db.execute("SELECT answer_id, question, session, rating, created_at FROM ratings WHERE created_at >= ?",
-                               (since,)).fetchall()
+                r = db.execute("SELECT answer_id, question, session, rating, created_at FROM ratings "
+                               "WHERE created_at >= ?", (since,)).fetchall()
         except sqlite3.Error as exc:
             out.unreadable.append(f"{path.name}: {exc}")
             continue
@@ -285,14 +293,14 @@ def read(folder: Path, since: float, days: int, until: float | None = None) -> L
     return out
 
 
-def _entry(r: tuple) -> Entry:
+def _entry(r: Row) -> Entry:
     return Entry(id=r[0], created_at=r[1], question=r[2], session=r[3], channel=r[4], week_asked=r[5],
                  week_searched=r[6], widened=bool(r[7]), grounded=bool(r[8]), confidence=r[9], mode=r[10],
                  latency_ms=r[11], citations=json.loads(r[12] or "[]"), suggested=json.loads(r[13]) if r[13] else None,
                  version=r[14], query=r[15])
 
 
-def _attach_ratings(entries: list[Entry], ratings: list[tuple]) -> None:
+def _attach_ratings(entries: list[Entry], ratings: list[Row]) -> None:
     """A rating names its answer's id; one without (an API client's) goes to the latest earlier answer to the
     same question in the same session. The latest rating of an answer wins."""
     by_id = {e.id: e for e in entries}

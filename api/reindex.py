@@ -20,9 +20,14 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ingest.lock import note_holder, take_lock
 from ingest.runstate import new_run_id, new_state, observed, run_states
+
+if TYPE_CHECKING:
+    from settings import Settings
+    from vectorstore.store import IndexStore
 
 log = logging.getLogger("api.reindex")
 
@@ -32,17 +37,17 @@ NICENESS = 10
 class Reindexer:
     """Starts re-index runs as child processes and reads any run's state."""
 
-    def __init__(self, settings, store) -> None:
+    def __init__(self, settings: Settings, store: IndexStore) -> None:
         self.settings = settings
         self.states = run_states(settings, store)
-        self._children: dict[str, subprocess.Popen] = {}
+        self._children: dict[str, subprocess.Popen[bytes]] = {}
         self._lock = threading.Lock()
 
-    def get(self, run_id: str) -> dict | None:
+    def get(self, run_id: str) -> dict[str, Any] | None:
         """The run's state as any worker sees it (a run that died silently reads as failed)."""
         return observed(self.states.read(run_id))
 
-    def start(self, full: bool = False, force: bool = False) -> dict:
+    def start(self, full: bool = False, force: bool = False) -> dict[str, Any]:
         """Start a run; raise IngestLockedError (with the running re-index's id, if it is one) when one runs.
         `force` is the command's `--force`: publish even when the new version loses many pages. A run a
         safeguard refuses (`ingest.safeguards`) ends "failed" with the reason and its summary."""
@@ -83,7 +88,7 @@ class Reindexer:
         except OSError as exc:  # not allowed here: the run still works, at normal priority
             log.warning("could not lower the re-index's priority: %s", exc)
 
-    def _wait(self, run_id: str, child: subprocess.Popen) -> None:
+    def _wait(self, run_id: str, child: subprocess.Popen[bytes]) -> None:
         """Record a failure for a child that ended without recording its own result."""
         code = child.wait()
         with self._lock:

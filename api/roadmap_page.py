@@ -12,25 +12,32 @@ from __future__ import annotations
 import functools
 import html
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from markdown_it import MarkdownIt
 
 from ingest.roadmap import clean, parse_roadmap, slug
 from vectorstore.retrieve import ROADMAP_URL
 
+if TYPE_CHECKING:
+    from api.extractive import Citation
+
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <style>
-body{{margin:0;font:16px/1.55 system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1f2937;background:#f9fafb}}
+body{{margin:0;font:16px/1.55 system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1f2937;
+background:#f9fafb}}
 .wrap{{display:flex;gap:24px;max-width:1100px;margin:0 auto;padding:24px 16px}}
-nav{{flex:none;width:220px;position:sticky;top:16px;align-self:flex-start;max-height:calc(100vh - 32px);overflow:auto;font-size:14px}}
+nav{{flex:none;width:220px;position:sticky;top:16px;align-self:flex-start;max-height:calc(100vh - 32px);overflow:auto;
+font-size:14px}}
 nav ol{{list-style:none;margin:0;padding:0}} nav li{{margin:2px 0}}
 nav a{{color:#1d4ed8;text-decoration:none}} nav a:hover{{text-decoration:underline}}
 main{{flex:1;min-width:0;background:#fff;border:1px solid #e5e7eb;border-radius:12px;padding:8px 28px 28px}}
 h1,h2,h3,h4{{scroll-margin-top:12px;line-height:1.3}} a{{color:#1d4ed8;overflow-wrap:anywhere}}
 :target{{background:#fef3c7;outline:4px solid #fef3c7;border-radius:4px}}
-code{{background:#f3f4f6;padding:0 3px;border-radius:4px}} table{{border-collapse:collapse}} td,th{{border:1px solid #d1d5db;padding:4px 8px}}
+code{{background:#f3f4f6;padding:0 3px;border-radius:4px}} table{{border-collapse:collapse}}
+td,th{{border:1px solid #d1d5db;padding:4px 8px}}
 @media (max-width:760px){{.wrap{{display:block}} nav{{position:static;width:auto;max-height:none;margin-bottom:16px}}}}
 </style></head>
 <body><div class="wrap"><nav aria-label="Weeks"><strong>Weeks</strong><ol>{nav}</ol></nav>
@@ -82,6 +89,6 @@ def citation_link(url: str, target: str) -> str:
     return target.partition("#")[0] + (f"#{anchor}" if anchor else "")
 
 
-def link_citations(citations: list, target: str) -> list:
+def link_citations(citations: list[Citation], target: str) -> list[Citation]:
     """The citations, those of the roadmap's own text with a `deep_link` that opens on `target`."""
     return [replace(c, deep_link=citation_link(c.url, target)) if is_roadmap_url(c.url) else c for c in citations]

@@ -19,7 +19,7 @@ MAX_TOP_K = 10
 MODEL_NAME = "roadmap-assistant"
 
 
-def error_body(status: int, message: str, **extra: Any) -> dict:
+def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:
     """The JSON body of every error the service answers."""
     return {"error": {"status": status, "message": message, **extra}}
 
@@ -57,8 +57,11 @@ class AskIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, description="The learner's question.")
-    week: int | None = Field(None, ge=1, description="The learner's week, one of the roadmap's (the page's or the widget selector's): searched first unless the question names one.")
-    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K, description="How many chunks to retrieve (default: the service's setting).")
+    week: int | None = Field(None, ge=1,
+                             description="The learner's week, one of the roadmap's (the page's or the widget "
+                                         "selector's): searched first unless the question names one.")
+    top_k: int | None = Field(None, ge=1, le=MAX_TOP_K,
+                              description="How many chunks to retrieve (default: the service's setting).")
     history: list[HistoryMessage] = Field(
         default_factory=list, max_length=MAX_HISTORY_MESSAGES,
         description="Earlier turns of the conversation, oldest first (a follow-up question is read in their light).")
@@ -95,12 +98,13 @@ class AskOut(BaseModel):
     week: int | None
     scope: str
     widened: bool
-    suggested: dict | None
+    suggested: dict[str, Any] | None
     note: str | None
     version: int | None
     timings: Timings
     query: str = Field(description="What was searched: the standalone form of a follow-up, else the question.")
-    id: str | None = Field(None, description="This answer's id in the question log (name it as `answer_id` in feedback); null when the log is off.")
+    id: str | None = Field(None, description="This answer's id in the question log (name it as `answer_id` in "
+                                             "feedback); null when the log is off.")
 
 
 class FeedbackIn(BaseModel):
@@ -111,7 +115,8 @@ class FeedbackIn(BaseModel):
     citations: list[dict[str, Any] | str] = Field(default_factory=list, max_length=20)
     rating: Literal["up", "down"]
     comment: str | None = Field(None, max_length=2000)
-    answer_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The rated answer's `id`.")
+    answer_id: str | None = Field(None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                                  description="The rated answer's `id`.")
     session: str | None = SESSION
 
     _blank = field_validator("question")(_not_blank)
@@ -125,7 +130,8 @@ class ReindexIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     full: bool = False
-    force: bool = Field(False, description="Publish even if the new version loses many pages (not if every link failed).")
+    force: bool = Field(False,
+                        description="Publish even if the new version loses many pages (not if every link failed).")
 
 
 class ChatMessage(BaseModel):

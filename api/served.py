@@ -10,19 +10,25 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from errors import UnknownWeekError
 from ingest.roadmap import Roadmap, load_roadmap
+
+if TYPE_CHECKING:
+    from settings import Settings
+    from vectorstore.retrieve import Retriever
+    from vectorstore.store import IndexStore
 
 
 class ServedVersion:
     """`roadmap()` and `record()` of the version the Retriever serves, read once per version."""
 
-    def __init__(self, settings, store, retriever):
+    def __init__(self, settings: Settings, store: IndexStore, retriever: Retriever):
         self.settings, self.store, self.retriever = settings, store, retriever
         self._lock = threading.Lock()
-        self._version: tuple | None = None        # (version, record, roadmap) last read
-        self._file: tuple | None = None           # (mtime, roadmap) of the roadmap file
+        self._version: tuple[int | None, dict[str, Any], Roadmap | None] | None = None  # last read
+        self._file: tuple[int | None, Roadmap] | None = None  # (mtime, roadmap) of the roadmap file
 
     def _from_file(self) -> Roadmap:
         path = Path(self.settings.roadmap)
@@ -34,7 +40,7 @@ class ServedVersion:
             self._file = (mtime, load_roadmap(path, self.settings.mirror_base))
         return self._file[1]
 
-    def current(self) -> tuple[int | None, dict, Roadmap]:
+    def current(self) -> tuple[int | None, dict[str, Any], Roadmap]:
         """(version, its ingest record, its roadmap); version None and record {} while nothing is indexed."""
         version = self.retriever.version if self.retriever.ready() else None
         with self._lock:
@@ -50,11 +56,11 @@ class ServedVersion:
     def roadmap(self) -> Roadmap:
         return self.current()[2]
 
-    def record(self) -> dict:
+    def record(self) -> dict[str, Any]:
         return self.current()[1]
 
 
-class WeekTitles(Mapping):
+class WeekTitles(Mapping[int, str]):
     """week number -> title of the served roadmap, read at each use (what the insights label weeks with)."""
 
     def __init__(self, served: ServedVersion):

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 from errors import RoadmapAssistantError
+
+if TYPE_CHECKING:
+    from vectorstore.retrieve import Retriever
 
 log = logging.getLogger("api.watcher")
 
 
 class IndexWatcher:
-    def __init__(self, retriever, interval: float = 2.0) -> None:
+    def __init__(self, retriever: Retriever, interval: float = 2.0) -> None:
         self.retriever, self.interval = retriever, interval
         self.problem: str | None = None   # why the store could not be read at the last check; None when it could
         self._stop = threading.Event()

@@ -89,7 +89,7 @@ def embed_interleaved(fns, texts: list[str], slices: int = 10) -> list[tuple[np.
             t = time.perf_counter()
             outs[i].append(fn(texts[start : start + step]))
             secs[i] += time.perf_counter() - t
-    return [(np.concatenate(o), s) for o, s in zip(outs, secs)]
+    return [(np.concatenate(o), s) for o, s in zip(outs, secs, strict=True)]
 
 
 def latencies_ms(fns, reps: int) -> list[tuple[float, float]]:

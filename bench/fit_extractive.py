@@ -87,14 +87,15 @@ def main(argv: list[str] | None = None) -> int:
     caps = (0,) if args.lexical else CAPS if args.cap else (MAX_EMBEDDED,)
     grid = {**GRID, "similarity": (0.0,), "min_similarity": (1.01,)} if args.lexical else GRID
     current = LEXICAL_WEIGHTS if args.lexical else WEIGHTS
-    combos = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
+    combos = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
     combos.append(vars(current))  # the weights in use now, for comparison
     scores = np.zeros((len(caps) * len(combos), len(rows)))
     labels = []
     t0 = time.perf_counter()
     for ci, cap in enumerate(caps):
         for row_i, (q, hits, cands, ranks) in enumerate(rows):
-            capped = [c if r < cap else replace(c, similarity=0.0, vector=None) for c, r in zip(cands, ranks)]
+            capped = [c if r < cap else replace(c, similarity=0.0, vector=None)
+                      for c, r in zip(cands, ranks, strict=True)]
             for k, combo in enumerate(combos):
                 pieces, _ = compose(hits, pick(capped, Weights(**combo), 90, 4))
                 found_all, found_any = key_facts(" ".join(pieces), q["must_contain"])

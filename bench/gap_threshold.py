@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
             labels = AgglomerativeClustering(n_clusters=None, distance_threshold=threshold, metric="cosine",
                                              linkage=linkage).fit_predict(vectors)
             ari = adjusted_rand_score(topics, labels)
-            results.append({"linkage": linkage, "distance": threshold, "clusters": len(set(labels)), "ari": round(ari, 3)})
+            results.append({"linkage": linkage, "distance": threshold, "clusters": len(set(labels)),
+                            "ari": round(ari, 3)})
             print(f"{linkage:8} distance {threshold:.2f}: {len(set(labels)):2} clusters, adjusted Rand index {ari:.3f}")
     print(json.dumps(results))
     return 0

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -59,10 +60,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
         full = ingest(data, args.mirror_base, args.depth, "--full")
-        out = {"machine": f"{os.cpu_count()} cores", "full": full,
-               "rerun": ingest(data, args.mirror_base, args.depth)}
+        out: dict[str, Any] = {"machine": f"{os.cpu_count()} cores", "full": full,
+                               "rerun": ingest(data, args.mirror_base, args.depth)}
         if args.rewritten:
-            out["rerun_rewritten"] = ingest(data, args.mirror_base, args.depth, "--roadmap", str(args.rewritten.resolve()))
+            out["rerun_rewritten"] = ingest(data, args.mirror_base, args.depth, "--roadmap",
+                                            str(args.rewritten.resolve()))
         for key in ("rerun", "rerun_rewritten"):
             if key in out:
                 out[key]["share_of_full"] = round(out[key]["wall_s"] / full["wall_s"], 4)
@@ -79,7 +81,7 @@ def raw_embedding(data: Path, chroma_ef: bool, full_s: float) -> dict:
 
     settings = Settings(data_dir=data)
     store = IndexStore(open_client(settings.data_dir), settings.collection)
-    texts = [doc for _, doc, _, _ in iter_chunks(store.snapshot().collection)]
+    texts = [doc for _, doc, _, _ in iter_chunks(store.published().collection)]
     embedder = make_embedder(settings)
     t1 = time.perf_counter()
     embedder.embed(texts)
@@ -89,7 +91,7 @@ def raw_embedding(data: Path, chroma_ef: bool, full_s: float) -> dict:
         from chromadb.utils.embedding_functions import ONNXMiniLM_L6_V2
 
         ef = ONNXMiniLM_L6_V2(preferred_providers=["CPUExecutionProvider"])
-        ef.DOWNLOAD_PATH = str(Path(settings.embedding_model_dir).parent)
+        ef.DOWNLOAD_PATH = Path(settings.embedding_model_dir).parent
         t2 = time.perf_counter()
         ef(texts)
         out["chroma_default_ef_embed_s"] = round(time.perf_counter() - t2, 2)

@@ -30,6 +30,7 @@ import statistics
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -59,8 +60,8 @@ def load_conversations(path: Path | None) -> list[dict]:
         if line.strip():
             turns = json.loads(line).get("turns") or []
             if len(turns) >= 2:
-                history = [m for t in turns[:-1] for m in ({"role": "user", "content": t},
-                                                           {"role": "assistant", "content": "Here is what the sources say [1]."})]
+                reply = {"role": "assistant", "content": "Here is what the sources say [1]."}
+                history = [m for t in turns[:-1] for m in ({"role": "user", "content": t}, reply)]
                 bodies.append({"question": turns[-1], "history": history})
     return bodies
 
@@ -121,7 +122,8 @@ def mixed(questions: list[str], conversations: list[dict]) -> list[dict]:
     singles = [{"question": q[:2000]} for q in questions]
     if not conversations:
         return singles
-    return [b for pair in zip(singles * (1 + len(conversations) // len(singles)), conversations) for b in pair]
+    repeated = singles * (1 + len(conversations) // len(singles))  # at least as many as the conversations
+    return [b for pair in zip(repeated, conversations, strict=False) for b in pair]
 
 
 async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: int, timeout: float,
@@ -139,7 +141,9 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
         modes: Counter = Counter()
         next_i = 0
         done = asyncio.Event()
-        finished, outcome, run_id = None, {}, None
+        finished: asyncio.Event | None = None
+        outcome: dict[str, Any] = {}
+        run_id: str | None = None
         if reindex:
             run_id, finished, outcome = await follow_reindex(client, reindex == "full", admin_token or "")
         probes: list[float] = []
@@ -209,7 +213,7 @@ async def compare(url: str, other: str, n: int, blocks: int, questions: list[str
         for target in ((url, other) if b % 2 == 0 else (other, url)):
             result = await run(target, size, 1, questions, 0, timeout, cold, keep=kept[target], offset=b * size)
             errors += result["errors"]
-    out = {"requests_each": size * blocks, "blocks": blocks, "cold": cold, "errors": errors}
+    out: dict[str, Any] = {"requests_each": size * blocks, "blocks": blocks, "cold": cold, "errors": errors}
     for name, target in (("a", url), ("b", other)):
         lat = sorted(kept[target])
         out[name] = {"url": target, "p50_ms": round(percentile(lat, 50), 2), "p95_ms": round(percentile(lat, 95), 2),
@@ -255,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{result['requests']} requests, concurrency {result['concurrency']}, {len(questions)} distinct questions"
           + (f" and {len(conversations)} follow-ups with history" if conversations else "")
           + (" (each made unique: cold)" if args.cold else ""))
-    print(f"latency ms: p50 {result['p50_ms']}  p95 {result['p95_ms']}  p99 {result['p99_ms']}  mean {result['mean_ms']}")
+    print(f"latency ms: p50 {result['p50_ms']}  p95 {result['p95_ms']}  p99 {result['p99_ms']}  "
+          f"mean {result['mean_ms']}")
     if result["followups"]:
         print(f"follow-ups ({result['followups']}): p50 {result['followup_p50_ms']}  p95 {result['followup_p95_ms']}")
     print(f"answers/s: {result['answers_per_s']}   errors: {result['errors']} {result['error_kinds'] or ''}")
@@ -265,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     if "reindex" in result:
         r = result["reindex"]
         print(f"re-index {r['id']} ({r['mode']}) {r['status']}: {r['seconds']} s, {r['pages_indexed']} pages indexed, "
-              f"{r['embedded']} texts embedded, version {r['version']}" + (f", error: {r['error']}" if r["error"] else ""))
+              f"{r['embedded']} texts embedded, version {r['version']}"
+              + (f", error: {r['error']}" if r["error"] else ""))
     print(json.dumps(result))
     return 1 if result["errors"] else 0
 

@@ -78,7 +78,7 @@ def settle(pids: list[int], timeout: float = 300.0) -> None:
     while time.monotonic() < deadline:
         before = [cpu_seconds(p) for p in pids]
         time.sleep(1.0)
-        if all(cpu_seconds(p) - b < 0.1 for p, b in zip(pids, before)):
+        if all(cpu_seconds(p) - b < 0.1 for p, b in zip(pids, before, strict=True)):
             return
 
 
@@ -90,7 +90,7 @@ def work_ms(payload: dict) -> float:
 async def measure(ask_url: str, mcp_url: str, env: dict[str, str], questions: list[str], n: int, warmup: int,
                   log) -> dict:
     samples: dict[str, list[tuple[float, float]]] = {p: [] for p in PATHS}  # (latency ms, service work ms)
-    errors = {p: 0 for p in PATHS}
+    errors = dict.fromkeys(PATHS, 0)
     params = StdioServerParameters(command=sys.executable, args=["-m", "api.mcp", "--log-level", "warning"],
                                    env=env, cwd=str(ROOT))
     async with (httpx.AsyncClient(base_url=ask_url, timeout=60) as http,
@@ -149,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             settle([api.pid for api in apis])
             version = httpx.get(f"http://127.0.0.1:{ports[0]}/readyz", timeout=5).json().get("version")
-            urls = [f"http://127.0.0.1:{port}" for port in ports]
-            result = anyio.run(measure, *urls, env, questions, args.calls, args.warmup, log)
+            ask_url, mcp_url = (f"http://127.0.0.1:{port}" for port in ports)
+            result = anyio.run(measure, ask_url, mcp_url, env, questions, args.calls, args.warmup, log)
         finally:
             for api in apis:
                 api.terminate()

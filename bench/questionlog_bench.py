@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
                                               "mean": round(statistics.fmean(per_call), 1)},
               "queue_seconds": round(queued, 3), "written_rows_per_s": round(args.n / written),
               "bytes_per_row": round(size / args.n)}
-    print(f"log() on the answering thread: p50 {result['log_call_us']['p50']} µs, p95 {result['log_call_us']['p95']} µs,"
-          f" p99 {result['log_call_us']['p99']} µs")
+    calls = result["log_call_us"]
+    print(f"log() on the answering thread: p50 {calls['p50']} µs, p95 {calls['p95']} µs, p99 {calls['p99']} µs")
     print(f"writer: {args.n} rows stored in {written:.2f} s ({result['written_rows_per_s']} rows/s), "
           f"~{result['bytes_per_row']} bytes per row on disk")
     print(json.dumps(result))

@@ -74,7 +74,7 @@ def main() -> None:
     settings = Settings()
 
     total, per_week = build_time(settings)
-    slowest = max(per_week, key=per_week.get)
+    slowest = max(per_week, key=lambda week: per_week[week])
     print(f"build (all {len(per_week)} weeks, one thread): {total:.1f} s; slowest week {slowest}: "
           f"{per_week[slowest]:.2f} s; median week {statistics.median(per_week.values()):.2f} s")
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import argparse
 import re
 from collections import Counter
+from typing import Any
 
 from api.app import build_services
 from api.metrics import Metrics
 from api.study import Study
+from ingest.roadmap import Roadmap
 from settings import Settings
 from vectorstore.store import iter_chunks
 
@@ -24,6 +26,12 @@ from vectorstore.store import iter_chunks
 def norm(text: str) -> str:
     text = re.sub(r"(?m)^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?", "", text.replace("**", ""))
     return " ".join(text.split())
+
+
+def quiz_questions(study: Study, roadmap: Roadmap, week: int, count: int, seed: int) -> list[dict[str, Any]]:
+    """The questions of one quiz (none for a week the roadmap does not have)."""
+    quiz = study.quiz(roadmap, week, count, seed)
+    return quiz["questions"] if quiz else []
 
 
 def main() -> None:
@@ -35,7 +43,7 @@ def main() -> None:
     services = build_services(settings, Metrics())
     roadmap = services.roadmap
     study = Study(services.retriever, services.store, None, settings.mirror_base, background=False)
-    chunks = [(cid, norm(doc), meta) for cid, doc, meta, _e in iter_chunks(services.store.snapshot().collection)]
+    chunks = [(cid, norm(doc), meta) for cid, doc, meta, _e in iter_chunks(services.store.published().collection)]
     v = study.version(roadmap)
     print(f"index version {v.material.version}: {len(chunks)} passages\n")
     print(f"{'week':>4}  {'pages':>5}  {'passages':>8}  {'pool':>4}  {'plan':>4}  {'quiz':>4}  builds on")
@@ -46,17 +54,18 @@ def main() -> None:
         b = study.briefing(roadmap, n)
         pool = v.pool(week)
         plan = sum(q.kind == "plan" for q in pool)
-        quiz = study.quiz(roadmap, n, args.count, 0)
+        quiz = quiz_questions(study, roadmap, n, args.count, 0)
         briefed += b is not None
-        with_quiz += len(quiz["questions"]) >= args.count
-        with_builds_on += bool(b["builds_on"])
+        with_quiz += len(quiz) >= args.count
+        builds_on = b["builds_on"] if b else []
+        with_builds_on += bool(builds_on)
         pages = [p for p in v.material.week_pages(n) if not p.roadmap]
-        weeks_on = ", ".join(f"{e['week']} ({e['reason']})" for e in b["builds_on"]) or "-"
+        weeks_on = ", ".join(f"{e['week']} ({e['reason']})" for e in builds_on) or "-"
         print(f"{n:>4}  {len(pages):>5}  {sum(len(p.rows) for p in pages):>8}  {len(pool):>4}  {plan:>4}  "
-              f"{len(quiz['questions']):>4}  {weeks_on}")
+              f"{len(quiz):>4}  {weeks_on}")
         for seed in range(args.seeds):
             holders = []
-            for q in study.quiz(roadmap, n, args.count, seed)["questions"]:
+            for q in quiz_questions(study, roadmap, n, args.count, seed):
                 total += 1
                 hit = next((cid for cid, text, meta in chunks if meta.get("url") == q["citation"]["url"]
                             and n in (meta.get("weeks") or []) and norm(q["answer"]) in text), None)

@@ -17,8 +17,8 @@ Questions the plan route (`api.plan`) answers from the roadmap are left out of t
 Cross-validation fits on k-1 folds (stratified by kind, fixed seed) and measures the held-out fold the way
 `POST /ask` answers it (plan route, retriever, extractive Answerer), so every reported dev figure is on questions
 the numbers were not fitted on. The final calibration is then fitted on the whole dev set; `--save` stores it
-with the index the settings point at (the retrievers serving it pick it up within seconds). `--ablation` runs the cross-validation once per retrieval variant and
-writes the table. The test set is never read here.
+with the index the settings point at (the retrievers serving it pick it up within seconds). `--ablation` runs the
+cross-validation once per retrieval variant and writes the table. The test set is never read here.
 """
 from __future__ import annotations
 
@@ -31,12 +31,16 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from evaluation.evaluate import DEV, LABELS, Harness, _fmt, load_questions, markdown, score_ranking, summarise
 from vectorstore import answer_type
 from vectorstore.calibration import DEFAULT, Calibration
+
+if TYPE_CHECKING:
+    from vectorstore.retrieve import Retrieval
 
 OFFTOPIC = Path("eval/offtopic_questions.jsonl")
 MAX_ANSWERABLE_ABSTAIN = 0.06   # the abstention fit's budget on the training folds (the goal is <= 8% on new data)
@@ -105,36 +109,44 @@ class Space:
     normalise: bool = True
 
 
+def signals_of(r: Retrieval) -> list[float]:
+    """A retrieval's abstention signals (`vectorstore.ranking.Signals`), which every search of an index sets."""
+    if r.signals is None:
+        raise ValueError(f"the search for {r.query!r} returned no signals: is the index empty?")
+    return r.signals
+
+
 class Fitter:
     """Runs questions through the harness's retriever under many calibrations, remembering what it has run."""
 
     def __init__(self, harness: Harness, questions: list[dict], offtopic: list[dict], k: int = 5):
         self.h, self.questions, self.offtopic, self.k = harness, questions, offtopic, k
-        self._memo: dict[tuple, list] = {}
+        self._searches: dict[tuple[Calibration, int, int, bool], Retrieval] = {}
+        self._shares: dict[int, tuple[float, Retrieval]] = {}  # by id(); the retrieval is kept so its id stays its own
         # questions the plan route answers from the roadmap are never searched: they don't fit retrieval
         self.planned = {i for i, q in enumerate(questions) if harness.planned(q["question"], q.get("week"))}
 
-    def search(self, cal: Calibration, i: int, *, top_k: int, scope_week: bool = True):
+    def search(self, cal: Calibration, i: int, *, top_k: int, scope_week: bool = True) -> Retrieval:
         key = (cal, i, top_k, scope_week)
-        if key not in self._memo:
+        if key not in self._searches:
             q = self.questions[i]
-            self._memo[key] = self.h.retriever.search(q["question"], week=q.get("week") if scope_week else None,
-                                                      top_k=top_k, scope_week=scope_week, calibration=cal)
-        return self._memo[key]
+            self._searches[key] = self.h.retriever.search(q["question"], week=q.get("week") if scope_week else None,
+                                                          top_k=top_k, scope_week=scope_week, calibration=cal)
+        return self._searches[key]
 
     def mrr(self, cal: Calibration, idx: list[int]) -> float:
         gold = [i for i in idx if self.questions[i].get("gold_urls")]
         return float(np.mean([score_ranking([h.url for h in self.search(cal, i, top_k=10).hits],
                                             self.questions[i]["gold_urls"], self.k)["mrr@10"] for i in gold]))
 
-    def share(self, r) -> float:
+    def share(self, r: Retrieval) -> float:
         """The answer-type evidence share of a retrieval's hits (1.0 when there are no hits)."""
         if not r.hits:
             return 1.0
-        key = (id(r), "share")
-        if key not in self._memo:
-            self._memo[key] = (answer_type.evidence(r.kind, answer_type.key_terms(r.query), [h.text for h in r.hits]), r)
-        return self._memo[key][0]
+        if id(r) not in self._shares:
+            terms = answer_type.key_terms(r.query)
+            self._shares[id(r)] = (answer_type.evidence(r.kind, terms, [h.text for h in r.hits]), r)
+        return self._shares[id(r)][0]
 
     def decisions(self, cal: Calibration, idx: list[int], gates: list[tuple[float, tuple]]) -> list[tuple]:
         """For each evidence gate (share, kinds): (recall of abstaining on unanswerable, share of answerable that
@@ -162,7 +174,7 @@ class Fitter:
         cal = base.with_(dense_weight=best[0], title_weight=best[1], page_weight=best[2])
         log(f"  retrieval: dense {best[0]}, title {best[1]}, page {best[2]}")
         # 2. the abstention model on whole-index signals
-        rows = [(self.search(cal, i, top_k=self.k, scope_week=False).signals, self.questions[i].get("kind"))
+        rows = [(signals_of(self.search(cal, i, top_k=self.k, scope_week=False)), self.questions[i].get("kind"))
                 for i in idx]
         x = np.array([s for s, _k in rows], dtype=float)
         y = np.array([k != "unanswerable" for _s, k in rows], dtype=float)
@@ -173,7 +185,7 @@ class Fitter:
         gates = [(0.0, ())] + [(e, kinds) for e in space.evidence_share if e for kinds in space.evidence_kinds]
         for t, m in itertools.product(space.threshold, space.widen_margin):
             c = cal.with_(threshold=t, widen_margin=m)
-            for (e, kinds), (recall, abstain, mrr) in zip(gates, self.decisions(c, idx, gates)):
+            for (e, kinds), (recall, abstain, mrr) in zip(gates, self.decisions(c, idx, gates), strict=True):
                 ok = abstain <= MAX_ANSWERABLE_ABSTAIN
                 options.append(((ok, recall if ok else -abstain, round(mrr, 4), -e, -abs(m - DEFAULT.widen_margin)),
                                 c.with_(evidence_share=e, evidence_kinds=kinds or DEFAULT.evidence_kinds)))
@@ -186,8 +198,8 @@ class Fitter:
         """The best-cosine cut that best tells the (on-topic) dev questions from the off-topic ones, balanced."""
         if not self.offtopic:
             return 0.0
-        near = [self.search(cal, i, top_k=self.k, scope_week=False).signals[0] for i in idx]
-        far = [self.h.retriever.search(q["question"], top_k=self.k, calibration=cal).signals[0]
+        near = [signals_of(self.search(cal, i, top_k=self.k, scope_week=False))[0] for i in idx]
+        far = [signals_of(self.h.retriever.search(q["question"], top_k=self.k, calibration=cal))[0]
                for q in self.offtopic]
         cuts = sorted(set(near) | set(far))
         score = lambda c: np.mean([v >= c for v in near]) + np.mean([v < c for v in far])  # noqa: E731
@@ -262,12 +274,14 @@ def ablation_table(results: dict[str, dict], k: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evaluation.calibrate", description=__doc__.split("\n\n")[0])
     ap.add_argument("--dev", type=Path, nargs="+", default=list(DEV),
-                    help="the dev question set (JSONL files; default: eval/questions.jsonl and eval/questions_nearmiss.jsonl)")
+                    help="the dev question set (JSONL files; default: eval/questions.jsonl and "
+                         "eval/questions_nearmiss.jsonl)")
     ap.add_argument("--offtopic", type=Path, default=OFFTOPIC,
                     help="questions on nothing the roadmap covers, for the closeness cut (JSONL; optional)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--k", type=int, default=5)
-    ap.add_argument("--save", action="store_true", help="store the calibration fitted on the whole dev set with the index")
+    ap.add_argument("--save", action="store_true",
+                    help="store the calibration fitted on the whole dev set with the index")
     ap.add_argument("--ablation", type=Path, help="cross-validate every retrieval variant and write the table here")
     ap.add_argument("--json", type=Path, help="also write the fitted calibrations and the CV figures as JSON")
     args = ap.parse_args(argv)
@@ -296,8 +310,10 @@ def main(argv: list[str] | None = None) -> int:
         final = fitter.fit(list(range(len(questions))), Space(), log)
         status = harness.retriever.calibration_status()
         embedder, chunking = harness.retriever.index_settings()
-        final = final.with_(embedder=embedder, chunking=chunking, fitted_on=f"{' + '.join(map(str, args.dev))} ({len(questions)} questions"
-                            f"{f', {len(offtopic)} off-topic' if offtopic else ''}), {args.folds}-fold CV in bench/ablation.md",
+        fitted_on = (f"{' + '.join(map(str, args.dev))} ({len(questions)} questions"
+                     f"{f', {len(offtopic)} off-topic' if offtopic else ''}), "
+                     f"{args.folds}-fold CV in bench/ablation.md")
+        final = final.with_(embedder=embedder, chunking=chunking, fitted_on=fitted_on,
                             fitted_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         if args.save:
             harness.retriever.store.save_calibration(final.to_json())

@@ -29,8 +29,15 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest.urls import canonical
+
+if TYPE_CHECKING:  # the service's parts are imported where a run opens them: scoring needs none of them
+    from api.answer import Answerer
+    from ingest.roadmap import Roadmap
+    from settings import Settings
+    from vectorstore.retrieve import Retriever
 
 DEV = (Path("eval/questions.jsonl"), Path("eval/questions_nearmiss.jsonl"))
 TEST = Path("eval/test_questions.jsonl")
@@ -242,13 +249,13 @@ class Harness:
     """The parts `POST /ask` uses, opened the way the app opens them: the roadmap (plan route), the retriever
     over a caching, batching embedder, and the extractive answerer choosing sentences with the same embedder."""
 
-    retriever: object
-    answerer: object
-    roadmap: object
-    settings: object
+    retriever: Retriever
+    answerer: Answerer
+    roadmap: Roadmap
+    settings: Settings
 
     @classmethod
-    def open(cls, settings=None, fusion: str | None = None) -> Harness:
+    def open(cls, settings: Settings | None = None, fusion: str | None = None) -> Harness:
         from api.answer import Answerer
         from api.batching import BatchingEmbedder
         from ingest.roadmap import load_roadmap
@@ -307,7 +314,8 @@ def load_questions(*paths: Path) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evaluation.evaluate", description=__doc__.split("\n\n")[0])
     ap.add_argument("--dev", type=Path, nargs="+", default=list(DEV),
-                    help="the dev question set (JSONL files; default: eval/questions.jsonl and eval/questions_nearmiss.jsonl)")
+                    help="the dev question set (JSONL files; default: eval/questions.jsonl and "
+                         "eval/questions_nearmiss.jsonl)")
     ap.add_argument("--test", type=Path, default=TEST, help="the held-out test set (JSONL); skipped when missing")
     ap.add_argument("--only", choices=["dev", "test"], help="run one of the two sets")
     ap.add_argument("--k", type=int, default=5)

@@ -3,11 +3,13 @@
 `Section` (one heading's text with its heading path and anchor) and `Article` (title, canonical URL, sections,
 outgoing links, size, whether the page needs JavaScript) are what `ingest.extract.extract` and
 `ingest.markdown.extract_text` return. Alongside them live the helpers both paths use: whitespace and
-zero-width normalisation (`_words`), a cheap descendant-tag filter (`_tags`), the heading levels, and
+zero-width normalisation (`_words`), an attribute as text (`_attr`), a cheap descendant-tag filter (`_tags`),
+the heading levels, and
 `_resolve`, which turns raw hrefs into absolute, canonical, deduplicated http(s) links.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin
 
@@ -42,7 +44,15 @@ def _words(s: str) -> str:
     return " ".join(s.translate(_ZERO_WIDTH).split())
 
 
-def _tags(el: Tag, names: frozenset[str] | set[str]):
+def _attr(tag: Tag, name: str) -> str:
+    """An attribute's text: "" when absent, a multi-valued one (class, rel) joined by spaces."""
+    value = tag.get(name)
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else " ".join(value)
+
+
+def _tags(el: Tag, names: frozenset[str] | set[str]) -> Iterator[Tag]:
     """Descendant tags named `names`, in document order (cheaper than find_all's filter machinery)."""
     return (d for d in el.descendants if isinstance(d, Tag) and d.name in names)
 

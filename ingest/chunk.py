@@ -207,7 +207,7 @@ def _common(parts: list[_Piece]) -> list[str]:
     """The longest path prefix shared by all parts."""
     path = parts[0].path
     for p in parts[1:]:
-        k = next((j for j, (a, b) in enumerate(zip(path, p.path)) if a != b), min(len(path), len(p.path)))
+        k = next((j for j, (a, b) in enumerate(zip(path, p.path, strict=False)) if a != b), min(len(path), len(p.path)))
         path = path[:k]
     return path
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import re
 
-from bs4 import NavigableString, Tag
+from bs4 import NavigableString, PageElement, Tag
 
-from ingest.article import _HEADINGS, _tags
-
+from ingest.article import _HEADINGS, _attr, _tags
 
 _DROP = frozenset("script style noscript template svg iframe form button input select textarea object embed "
                   "canvas link meta dialog audio video map head title".split())
@@ -28,8 +27,8 @@ _HIDE_CSS = re.compile(
 _HIDDEN_CLASSES = frozenset("hidden d-none sr-only visually-hidden visuallyhidden screen-reader-text is-hidden hide "
                             "invisible u-hidden".split())
 _SHOWN_AT = re.compile(r"^(\w+:(block|flex|inline|inline-block|grid|table|contents)|d-\w+-(block|flex|inline|grid))$")
-_JUNK = re.compile(r"cookie|consent|gdpr|breadcrumb|(^|[-_])skip($|[-_])|skip-?(link|nav|to)|feedback|edit-?(this-?)?page"
-                   r"|edit-on-github|page-utilities|helpful|theme-toggle|share-?buttons|social-?share|announcement"
+_JUNK = re.compile(r"cookie|consent|gdpr|breadcrumb|(^|[-_])skip($|[-_])|skip-?(link|nav|to)|feedback"
+                   r"|edit-?(this-?)?page|edit-on-github|page-utilities|helpful|theme-toggle|share-?buttons|social-?share|announcement"
                    r"|back-?to-?top|copy-?button|(^|[-_])linenos?($|[-_])")
 _NAVLIKE = re.compile(r"sidebar|(^|[-_])(toc|menu|pagination|prev-?next|related)($|[-_])")
 _CANDIDATE = re.compile(r"^(body|document|md-content|theme-doc-markdown|rst-content|markdown-body|main-content"
@@ -96,14 +95,14 @@ class _Pruner:
             return False  # Sphinx renders notes as <aside class="admonition">
         if junk or name in _CHROME or role in _NAV_ROLES or any(_NAVLIKE.search(m) for m in marks):
             if not junk and name not in ("header", "footer"):  # the site's TOC / sidebar: keep its links
-                self.nav_hrefs.extend(a.get("href", "") for a in _tags(tag, {"a"}))
+                self.nav_hrefs.extend(_attr(a, "href") for a in _tags(tag, {"a"}))
             return True
         return name == "a" and str(attrs.get("href", "")).startswith("#") \
             and tag.get_text().strip().lower().startswith("skip to")
 
     def walk(self, root: Tag) -> None:
         """Prune `root`'s subtree in document order (iteratively: pages can nest thousands deep)."""
-        stack: list[tuple[object, bool, bool]] = [(c, False, False) for c in reversed(root.contents)]
+        stack: list[tuple[PageElement, bool, bool]] = [(c, False, False) for c in reversed(root.contents)]
         while stack:
             node, in_article, in_candidate = stack.pop()
             if not isinstance(node, Tag):

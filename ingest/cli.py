@@ -36,8 +36,8 @@ EXIT_CODES = f"""exit codes:
   1    nothing could be indexed from the roadmap's links
   2    a setting, the roadmap file (missing, or without weeks or links) or the store is wrong
   3    not published, the active version keeps serving: every roadmap link failed, or the new version would
-       lose more than {MAX_FAILED_LOSS:.0%} of the active version's pages to failed fetches or drop more than {MAX_DROP:.0%}
-       (--force publishes those two)
+       lose more than {MAX_FAILED_LOSS:.0%} of the active version's pages to failed fetches or drop more
+       than {MAX_DROP:.0%} (--force publishes those two)
   130  interrupted (the index that was serving is unchanged)"""
 
 

@@ -3,8 +3,9 @@
 `crawl()` walks breadth-first per roadmap link, with every fetch in flight at once up to the fetcher's limits,
 and hands each fetched page to `on_page` as it arrives (so embedding can start before the crawl ends). A page
 reached from several roadmap links is fetched once and carries the tags of every roadmap link that reaches
-it within the depth and that link's page budget (a child inherits its roadmap link's tags, not its parent's). Pages that come back
-unchanged (304) or fail keep following the links recorded for them last time, so their children stay known.
+it within the depth and that link's page budget (a child inherits its roadmap link's tags, not its parent's).
+Pages that come back unchanged (304) or fail keep following the links recorded for them last time, so their
+children stay known.
 """
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
 
-from ingest.article import Article, Section, _resolve, _tags, _words
+from ingest.article import Article, Section, _attr, _resolve, _tags, _words
 from ingest.clean import _Pruner
 from ingest.markdown import extract_text
 from ingest.render import _Renderer, heading_anchor, heading_text
@@ -55,10 +55,10 @@ def extract(html: str, url: str) -> Article:
     for t in soup.head.children if soup.head else ():
         if isinstance(t, Tag) and t.name == "title":
             title_tag = _words(t.get_text())
-        elif isinstance(t, Tag) and t.name == "link" and "canonical" in (t.get("rel") or ()) and t.get("href"):
-            canonical_url = canonical_url or canonical(urljoin(url, t["href"]))
-        elif isinstance(t, Tag) and t.name == "base" and t.get("href"):
-            base = urljoin(url, t["href"])
+        elif isinstance(t, Tag) and t.name == "link" and "canonical" in _attr(t, "rel").split() and _attr(t, "href"):
+            canonical_url = canonical_url or canonical(urljoin(url, _attr(t, "href")))
+        elif isinstance(t, Tag) and t.name == "base" and _attr(t, "href"):
+            base = urljoin(url, _attr(t, "href"))
     body = soup.body or soup
     pruner = _Pruner(html)
     pruner.walk(body)
@@ -79,7 +79,7 @@ def extract(html: str, url: str) -> Article:
     sections = _with_title(renderer.sections, title)
     text_chars = sum(len(s.text) for s in sections)
     skip = {canonical(url)} | ({canonical_url} if canonical_url else set())
-    hrefs = [a.get("href", "") for a in _tags(root, {"a"})] + pruner.nav_hrefs
+    hrefs = [_attr(a, "href") for a in _tags(root, {"a"})] + pruner.nav_hrefs
     needs_js = text_chars < 200 and (
         pruner.saw_script or bool(soup.find("script")) or "javascript" in pruner.noscript
         or soup.find(id=_ROOT_IDS) is not None or soup.find(lambda t: "-" in t.name) is not None)

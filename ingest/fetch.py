@@ -27,7 +27,14 @@ import httpx
 from errors import AddressRefusedError
 from ingest.body import ACCEPT_ENCODING, BodyTooLarge, UnsupportedEncoding, read_body
 from ingest.robots import RobotsCache
-from ingest.transport import GuardedBackend, GuardedTransport, Resolver, is_public_address, system_resolver, trusted_origins
+from ingest.transport import (
+    GuardedBackend,
+    GuardedTransport,
+    Resolver,
+    is_public_address,
+    system_resolver,
+    trusted_origins,
+)
 from ingest.urls import UrlMap, host_of
 
 Outcome = Literal["ok", "not_modified", "skipped", "failed"]

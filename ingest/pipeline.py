@@ -15,13 +15,13 @@ Before publishing, `ingest.safeguards` checks that the new version does not lose
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from errors import NothingIndexedError
 from ingest.chunk import chunk_article
@@ -35,6 +35,9 @@ from ingest.safeguards import check_links, check_losses
 from ingest.urls import UrlMap, canonical
 from ingest.writer import EmbedWriter
 from vectorstore.store import IndexStore, add_chunks, iter_chunks
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
 
 
 @dataclass
@@ -88,7 +91,8 @@ class Ingest:
 
     def _keep_old(self, url: str, old: dict, outcome: str, reason: str | None, depth: int, **changes) -> None:
         self.entries[url] = {**old, **changes, "checked_at": now()}
-        self._finish(PageOutcome(url, outcome, reason, depth, len(old.get("chunk_ids", [])), changes.get("stale", False)))
+        self._finish(PageOutcome(url, outcome, reason, depth, len(old.get("chunk_ids", [])),
+                                 changes.get("stale", False)))
 
     def _alias(self, url: str, owner: str, reason: str, depth: int, validators: dict) -> None:
         """Record `url` as another URL of `owner`'s page (its tags go to the owner)."""
@@ -137,18 +141,20 @@ class Ingest:
             return
         ids = chunk_ids(cite_url, [c.text for c in pieces])
         rows = []
-        for cid, c in zip(ids, pieces):
+        for cid, c in zip(ids, pieces, strict=True):
             anchored = c.anchor and not url.startswith(ROADMAP_DOC)
             meta = {"section": " > ".join(c.section_path[1:]) or article.title, "chunk_index": c.index,
                     "deep_link": f"{cite_url}#{c.anchor}" if anchored else cite_url}
             rows.append((cid, c.text, meta))
         self.chunks[url] = rows
         self.entries[url] = {"title": article.title, "content_hash": content_hash, "chunk_ids": ids, "depth": depth,
-                             "fetched_at": now(), "checked_at": now(), "stale": False, "cite_url": cite_url, **validators}
+                             "fetched_at": now(), "checked_at": now(), "stale": False, "cite_url": cite_url,
+                             **validators}
         fresh = [(cid, text, meta) for cid, text, meta in rows if cid not in self.old_ids and cid not in self.submitted]
         self.submitted.update(r[0] for r in fresh)
         if fresh:
-            page = page_meta(cite_url, article.title, self.tags_of(url), depth, content_hash, self.entries[url]["fetched_at"], False)
+            page = page_meta(cite_url, article.title, self.tags_of(url), depth, content_hash,
+                             self.entries[url]["fetched_at"], False)
             self.writer.submit([r[0] for r in fresh], [r[1] for r in fresh], [{**page, **r[2]} for r in fresh])
         self._finish(PageOutcome(url, "indexed", None, depth, len(ids)))
 
@@ -159,9 +165,11 @@ class Ingest:
     async def _on_page(self, page: CrawledPage) -> list[str] | None:
         self._tags_now[page.url] = page.tags
         r = page.result
+        if r is None:  # the crawl hands a page over once it is fetched
+            return None
         old = self.old_pages.get(page.url)
         alias = self.old_aliases.get(page.url)
-        if r.outcome == "not_modified" and (old or alias) and not self.opt.full:
+        if r.outcome == "not_modified" and not self.opt.full:
             if old:  # unchanged: still the page it was, still cited where it was
                 if self._claim(page.url, old.get("cite_url", page.url)):
                     self._keep_old(page.url, old, "unchanged", None, page.depth, stale=False)
@@ -169,8 +177,9 @@ class Ingest:
                     owner = self.canonical_owner[old.get("cite_url", page.url)]
                     self._alias(page.url, owner, _why(page.url, old.get("final_url"), owner), page.depth, old)
                 return old.get("links")
-            self._alias(page.url, alias["owner"], alias["reason"], page.depth, alias)  # still the same alias
-            return alias.get("links")
+            if alias:  # still the same alias
+                self._alias(page.url, alias["owner"], alias["reason"], page.depth, alias)
+                return alias.get("links")
         if r.outcome != "ok":
             reason = r.reason or r.outcome
             if old and old.get("chunk_ids"):
@@ -178,14 +187,16 @@ class Ingest:
                 return old.get("links")
             if alias:  # an alias that fails keeps its place (its owner keeps its tags), like a failed page its chunks
                 self.aliases[page.url], self.alias_entries[page.url] = alias["owner"], alias
-            self._finish(PageOutcome(page.url, r.outcome if r.outcome in ("skipped", "failed") else "failed", reason, page.depth))
+            outcome = r.outcome if r.outcome in ("skipped", "failed") else "failed"
+            self._finish(PageOutcome(page.url, outcome, reason, page.depth))
             return old.get("links") if old else (alias or {}).get("links")
         base = self.url_map.to_fetch(r.final_url)
         is_html = "html" in (r.content_type or "html")
         article = extract(r.text or "", base) if is_html else extract_text(r.text or "", base)
         links = [self.url_map.to_real(u) for u in article.links]
         if article.needs_js:
-            self._finish(PageOutcome(page.url, "failed", f"needs JavaScript (an app shell with {article.text_chars} characters of text)", page.depth))
+            reason = f"needs JavaScript (an app shell with {article.text_chars} characters of text)"
+            self._finish(PageOutcome(page.url, "failed", reason, page.depth))
             return links
         final = canonical(r.final_url)
         canon = canonical(self.url_map.to_real(article.canonical_url)) if article.canonical_url else final
@@ -200,9 +211,10 @@ class Ingest:
     async def _fetch(self, url: str):
         gone = self.gone_before.get(url)
         if gone and url not in self._roots and time.time() - gone["at"] < self.opt.recheck_gone_hours * 3600:
-            when = datetime.fromtimestamp(gone["at"], timezone.utc).isoformat(timespec="seconds")
+            when = datetime.fromtimestamp(gone["at"], UTC).isoformat(timespec="seconds")
             return FetchResult(url=url, final_url=url, outcome="failed", status=gone["status"],
-                               reason=f"{gone['reason']} (as of {when}; rechecked after {self.opt.recheck_gone_hours:g} h)")
+                               reason=f"{gone['reason']} (as of {when}; "
+                                      f"rechecked after {self.opt.recheck_gone_hours:g} h)")
         old = (self.old_pages.get(url) or self.old_aliases.get(url)) if not self.opt.full else None
         return await self.fetch(url, etag=(old or {}).get("etag"), last_modified=(old or {}).get("last_modified"))
 
@@ -232,13 +244,14 @@ class Ingest:
         self.gone_before: dict[str, dict] = old_record.get("gone", {})
         self._tags_now: dict[str, list[Tag]] = {}
         self.writer = EmbedWriter(self.embedder.embed, self._new_collection)
-        self._version = None
+        self._version: int | None = None  # set when the new version's collection is created
         try:
             try:
                 self._index_roadmap_text()
                 roots = roadmap_roots(self.roadmap, self.url_map)
                 self._roots = set(roots)
-                self.pages = await crawl(roots, self._fetch, self._on_page, depth=self.opt.depth, budget=self.opt.budget)
+                self.pages = await crawl(roots, self._fetch, self._on_page, depth=self.opt.depth,
+                                         budget=self.opt.budget)
                 await self._settle_orphans()
                 self.report.stages["crawl"] = time.perf_counter() - t0
             finally:
@@ -255,7 +268,7 @@ class Ingest:
             self.report.seconds = time.perf_counter() - t0
         return self.report
 
-    def _new_collection(self):
+    def _new_collection(self) -> Collection:
         self._version, col = self.store.new_version()
         return col
 
@@ -286,11 +299,13 @@ class Ingest:
             page, o = self.pages.get(url), self.outcomes.get(url)
             r = page.result if page else None
             owner = self.owner_of(url) if url in self.aliases else None
-            ok = o is not None and (o.outcome in ("indexed", "unchanged") or (o.outcome == "skipped" and owner in indexed))
+            ok = o is not None and (o.outcome in ("indexed", "unchanged")
+                                    or (o.outcome == "skipped" and owner in indexed))
             weeks, _phases, labels = tag_lists(tags)
             out.append(LinkHealth(
                 url=url, weeks=weeks, labels=labels,
-                status=r.status if r else None, outcome=o.outcome if o else "not reached", reason=o.reason if o else None,
+                status=r.status if r else None, outcome=o.outcome if o else "not reached",
+                reason=o.reason if o else None,
                 final_url=r.final_url if r else None, redirects=list(r.redirects) if r else [],
                 pages=sum(1 for p in self.pages.values() if url in p.roots and p.url in indexed) + (owner in indexed),
                 last_success=now() if ok else (old_links.get(url) or {}).get("last_success")))
@@ -304,7 +319,8 @@ class Ingest:
         page_of: dict[str, str] = {}
         for url, e in self.entries.items():
             tags = self.tags_of(url)
-            pm = page_meta(e.get("cite_url", url), e["title"], tags, e["depth"], e["content_hash"], e["fetched_at"], e["stale"])
+            pm = page_meta(e.get("cite_url", url), e["title"], tags, e["depth"], e["content_hash"], e["fetched_at"],
+                           e["stale"])
             e["meta_key"] = json.dumps(pm, sort_keys=True)
             e["roots"] = sorted({t.root for t in tags})
             page_of.update((cid, url) for cid in e["chunk_ids"])
@@ -327,9 +343,13 @@ class Ingest:
             return
         check_losses(self.active_record.get("pages", {}), self.entries, rep, self.pages, force=self.opt.force)
         if not any(not u.startswith(ROADMAP_DOC) for u in self.entries):
-            raise NothingIndexedError("nothing could be indexed from the roadmap's links (see the report); the index is unchanged")
+            raise NothingIndexedError("nothing could be indexed from the roadmap's links (see the report); "
+                                      "the index is unchanged")
         col = self.writer.collection or self._new_collection()
-        final = {}
+        version = self._version
+        if version is None:  # _new_collection() sets it with the collection
+            raise RuntimeError("the new version has a collection but no number")
+        final: dict[str, dict[str, Any]] = {}
         for url, rows in self.chunks.items():
             pm = json.loads(self.entries[url]["meta_key"])
             final.update((cid, {**pm, **cm}) for cid, _t, cm in rows)
@@ -341,14 +361,16 @@ class Ingest:
         to_copy = [cid for cid in new_ids if cid not in self.writer.added]
         updated = 0
         if to_copy:
-            rows = list(iter_chunks(snap.collection, to_copy, embeddings=True))
-            if len(rows) != len(to_copy):
-                raise NothingIndexedError(f"the index lost {len(to_copy) - len(rows)} chunks its record names: rebuild with `python -m ingest --full`")
-            metas = [final.get(cid) or {**meta, **json.loads(self.entries[page_of[cid]]["meta_key"])} for cid, _d, meta, _e in rows]
-            updated = sum(1 for (_c, _d, meta, _e), new in zip(rows, metas) if meta != new)
-            add_chunks(col, [r[0] for r in rows], [r[1] for r in rows], metas, [r[3] for r in rows])
+            kept = list(iter_chunks(snap.collection, to_copy, embeddings=True)) if snap else []
+            if len(kept) != len(to_copy):
+                raise NothingIndexedError(f"the index lost {len(to_copy) - len(kept)} chunks its record names: "
+                                          "rebuild with `python -m ingest --full`")
+            metas = [final.get(cid) or {**meta, **json.loads(self.entries[page_of[cid]]["meta_key"])}
+                     for cid, _d, meta, _e in kept]
+            updated = sum(1 for (_c, _d, meta, _e), new in zip(kept, metas, strict=True) if meta != new)
+            add_chunks(col, [r[0] for r in kept], [r[1] for r in kept], metas, [r[3] for r in kept])
         rep.metadata_updated = updated  # chunks kept from the active version whose metadata changed
         record = {"pages": self.entries, "aliases": self.alias_entries, "links": [vars(link) for link in rep.links],
                   "run": rep.summary(), "gone": self._gone(), "roadmap": roadmap}
-        self.store.publish(self._version, col, record, embedder=self.embedder.name, chunking=self.opt.chunking)
-        rep.version, rep.published = self._version, True
+        self.store.publish(version, col, record, embedder=self.embedder.name, chunking=self.opt.chunking)
+        rep.version, rep.published = version, True

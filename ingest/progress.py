@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from ingest.report import IngestReport, PageOutcome
+
+if TYPE_CHECKING:  # rich is imported only when a bar is shown
+    from rich.progress import Progress as Bar
 
 log = logging.getLogger("ingest")
 
@@ -14,14 +18,15 @@ class Progress:
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self.counts: dict[str, int] = {}
-        self._bar = None
+        self._bar: Bar | None = None
 
     def __enter__(self) -> Progress:
         if self.enabled:
-            from rich.progress import BarColumn, Progress as Bar, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as Bar
 
-            self._bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[counts]}"),
-                            TimeElapsedColumn(), transient=True)
+            self._bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                            TextColumn("{task.fields[counts]}"), TimeElapsedColumn(), transient=True)
             self._bar.start()
             self._task = self._bar.add_task("pages", total=None, counts="")
         return self

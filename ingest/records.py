@@ -3,7 +3,7 @@ carries, and the tags each roadmap link gives the pages it reaches. Pure functio
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ingest.crawl import Tag
 from ingest.roadmap import Roadmap
@@ -14,7 +14,7 @@ ROADMAP_DOC = "roadmap.md"  # the URL prefix of the roadmap's own sections ("roa
 
 def now() -> str:
     """The current UTC time as an ISO string (seconds)."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def digest(*parts: str) -> str:
@@ -28,7 +28,8 @@ def digest(*parts: str) -> str:
 
 def chunk_ids(url: str, texts: list[str]) -> list[str]:
     """Content-derived ids: the same page text always gives the same ids."""
-    ids, seen = [], {}
+    ids: list[str] = []
+    seen: dict[str, int] = {}
     for text in texts:
         base = digest(url, text)[:32]
         n = seen.get(base, 0)
@@ -50,7 +51,8 @@ def roadmap_roots(roadmap: Roadmap, url_map: UrlMap) -> dict[str, list[Tag]]:
 
 def tag_lists(tags: list[Tag]) -> tuple[list[int], list[int], list[str]]:
     """The distinct weeks, phases and resource labels of a page's tags, sorted."""
-    return (sorted({t.week for t in tags if t.week is not None}), sorted({t.phase for t in tags if t.phase is not None}),
+    return (sorted({t.week for t in tags if t.week is not None}),
+            sorted({t.phase for t in tags if t.phase is not None}),
             sorted({t.label for t in tags if t.label}))
 
 

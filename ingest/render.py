@@ -11,8 +11,7 @@ import re
 
 from bs4 import NavigableString, Tag
 
-from ingest.article import _HEADINGS, _ZERO_WIDTH, Section, _tags, _words
-
+from ingest.article import _HEADINGS, _ZERO_WIDTH, Section, _attr, _tags, _words
 
 _BLOCKS = frozenset("p div section article main blockquote figure figcaption details summary hr address "
                     "center fieldset dl caption".split())
@@ -32,7 +31,8 @@ class _Renderer:
         self.anchor: str | None = None
         self.lines: list[str] = []
         self.inline: list[str] = []
-        self.indent, self.first_prefix, self.list_depth, self.depth = "", None, 0, 0
+        self.indent, self.list_depth, self.depth = "", 0, 0
+        self.first_prefix: str | None = None  # the marker line's prefix ("- ", "1. ") until it is emitted
 
     def emit(self, line: str) -> None:
         prefix = self.first_prefix if self.first_prefix is not None else self.indent
@@ -124,7 +124,8 @@ class _Renderer:
 
     def table(self, table: Tag) -> None:
         self.block_break()
-        rows = [[c for c in tr.children if isinstance(c, Tag) and c.name in ("td", "th")] for tr in _tags(table, {"tr"})]
+        rows = [[c for c in tr.children if isinstance(c, Tag) and c.name in ("td", "th")]
+                for tr in _tags(table, {"tr"})]
         cells = [c for row in rows for c in row]
         if not any(c.name == "th" for c in cells) and any(
                 sum(isinstance(b, Tag) and b.name in _CELL_BLOCKS for b in c.children) > 1 for c in cells):
@@ -142,7 +143,8 @@ class _Renderer:
 
     def listing(self, lst: Tag) -> None:
         self.block_break()
-        n = int(lst.get("start", 1)) if str(lst.get("start", "1")).isdigit() else 1
+        start = _attr(lst, "start")
+        n = int(start) if start.isdigit() else 1
         for child in lst.children:
             if isinstance(child, Tag) and child.name == "li":
                 self.item(child, f"{n}. " if lst.name == "ol" else "- ")
@@ -174,30 +176,34 @@ def heading_text(h: Tag) -> str:
             parts.append(" ")
         elif type(node) is NavigableString:
             parent = node.parent
-            if parent.name == "a" and _words(parent.get_text()) in _PERMALINK and parent.get("href", "").startswith("#"):
+            if parent is None:
                 continue
-            if "section-number" in (parent.get("class") or ()):
+            permalink = parent.name == "a" and _words(parent.get_text()) in _PERMALINK
+            if permalink and _attr(parent, "href").startswith("#"):
+                continue
+            if "section-number" in _attr(parent, "class").split():
                 continue
             parts.append(str(node))
     return _words("".join(parts)).rstrip("¶").strip()
 
 
 def heading_anchor(h: Tag) -> str | None:
-    """Fragment that lands on this heading: its id, a permalink's or inner <a>'s, its section's, a preceding marker's."""
-    if h.get("id"):
-        return h["id"]
+    """Fragment that lands on this heading: its id, a permalink's or inner <a>'s, its section's, a preceding
+    marker's."""
+    if _attr(h, "id"):
+        return _attr(h, "id")
     for a in _tags(h, {"a"}):
-        href = a.get("href", "")
-        if a.get("id") or a.get("name"):
-            return a.get("id") or a.get("name")
+        href = _attr(a, "href")
+        if _attr(a, "id") or _attr(a, "name"):
+            return _attr(a, "id") or _attr(a, "name")
         if href.startswith("#") and len(href) > 1:  # a permalink, or the heading text linking to itself
             return href[1:]
     parent = h.parent
-    if isinstance(parent, Tag) and parent.name in ("section", "div") and parent.get("id"):
+    if isinstance(parent, Tag) and parent.name in ("section", "div") and _attr(parent, "id"):
         first = next((c for c in parent.children if isinstance(c, Tag) and c.name in _HEADINGS), None)
         if first is h:
-            return parent["id"]
+            return _attr(parent, "id")
     prev = h.find_previous_sibling()
     if prev is not None and prev.name in ("a", "span") and not prev.get_text().strip():
-        return prev.get("id") or prev.get("name")
+        return _attr(prev, "id") or _attr(prev, "name") or None
     return None

@@ -47,15 +47,24 @@ FIELD_NAMES = {"goals": "goals", "goal": "goals", "weekend project": "weekend", 
 @dataclass(frozen=True)
 class Resource:
     """One link occurrence; `section` is the week's sub-heading, or the top-level section title outside weeks."""
-    label: str; url: str; week: int | None; phase: int | None; section: str
+    label: str
+    url: str
+    week: int | None
+    phase: int | None
+    section: str
 
 
 @dataclass
 class Week:
     """One week; `phase` is 0 when the week sits under no phase heading; `text` is its own markdown."""
-    number: int; title: str; phase: int; goals: str
+    number: int
+    title: str
+    phase: int
+    goals: str
     sections: dict[str, list[str]]  # section name -> its bullet lines (list marker dropped, 2 spaces per nesting)
-    weekend_project: str | None; deliverables: list[str]; text: str
+    weekend_project: str | None
+    deliverables: list[str]
+    text: str
 
     @property
     def anchor(self) -> str:
@@ -64,18 +73,27 @@ class Week:
 
 @dataclass
 class Phase:
-    number: int; title: str; first_week: int; last_week: int
+    number: int
+    title: str
+    first_week: int
+    last_week: int
 
 
 @dataclass
 class RoadmapSection:
     """A citable piece of the roadmap's own text: a week, or a top-level section that holds text."""
-    title: str; anchor: str; week: int | None; phase: int | None; text: str
+    title: str
+    anchor: str
+    week: int | None
+    phase: int | None
+    text: str
 
 
 @dataclass
 class Roadmap:
-    title: str; phases: list[Phase]; weeks: list[Week]
+    title: str
+    phases: list[Phase]
+    weeks: list[Week]
     resources: list[Resource]  # every link occurrence, in document order
     sections: list[RoadmapSection]
     text: str = ""             # the markdown it was parsed from (what the /roadmap page renders)
@@ -179,8 +197,15 @@ def _trimmed(lines: list[str]) -> str:
 class _WeekDraft:
     """A week being read: `mode` says which field bullets go to, `label` is the current section's name (links
     under a goals/project/deliverable line still count as resources of the section before it)."""
-    number: int; title: str; heading: str; phase: int; level: int; start: int
-    label: str = ""; mode: str = "section"; inline: bool = False
+    number: int
+    title: str
+    heading: str
+    phase: int
+    level: int
+    start: int
+    label: str = ""
+    mode: str = "section"
+    inline: bool = False
     goals: list[str] = field(default_factory=list)
     sections: dict[str, list[str]] = field(default_factory=dict)
     weekend: list[str] | None = None
@@ -221,7 +246,11 @@ class _WeekDraft:
             self.start_section(clean(key))
 
     def _field(self) -> list[str]:
-        return {"goals": self.goals, "weekend": self.weekend, "deliverables": self.deliverables}[self.mode]
+        if self.mode == "weekend":
+            if self.weekend is None:
+                self.weekend = []
+            return self.weekend
+        return {"goals": self.goals, "deliverables": self.deliverables}[self.mode]
 
     def build(self, lines: list[str], end: int) -> Week:
         weekend = "\n".join(self.weekend or []) or None
@@ -326,11 +355,13 @@ def parse_roadmap(text: str) -> Roadmap:
     phases = []
     for n, (ptitle, rng) in declared.items():
         nums = [w.number for w in weeks if w.phase == n]
-        if nums or rng:
-            phases.append(Phase(n, ptitle, min(nums) if nums else rng[0], max(nums) if nums else rng[1]))
+        if nums:
+            phases.append(Phase(n, ptitle, min(nums), max(nums)))
+        elif rng:
+            phases.append(Phase(n, ptitle, rng[0], rng[1]))
     sections, used = [], set()
     for ptitle, wk, ph, body, is_week in pieces:
-        ph = (by_week[wk].phase or None) if is_week else ph
+        ph = (by_week[wk].phase or None) if is_week and wk is not None else ph
         base = f"week-{wk}" if is_week else slug(ptitle) or "section"
         anchor, k = base, 0
         while anchor in used:

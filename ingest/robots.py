@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from typing import Literal
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -33,10 +34,7 @@ def robots_url(url: str) -> str:
 def parse_robots(text: str | None) -> RobotFileParser:
     """A parser for `text`; None (no robots.txt: a 4xx) allows everything."""
     rp = RobotFileParser()
-    if text is None:
-        rp.allow_all = True
-    else:
-        rp.parse(text.splitlines())
+    rp.parse([] if text is None else text.splitlines())  # no rules at all: everything is allowed
     return rp
 
 
@@ -62,7 +60,7 @@ class RobotsCache:
         self._parsers: dict[str, RobotFileParser | str] = {}  # a str: why the site is off limits
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def verdict(self, url: str) -> tuple[str, str] | None:
+    async def verdict(self, url: str) -> tuple[Literal["skipped", "failed"], str] | None:
         """None if the user agent may fetch the real URL `url`; else (outcome, reason): ("skipped",
         "disallowed by robots.txt"), or ("failed", why) while the site's robots.txt is unreachable.
         A refused address (`AddressRefusedError`) propagates."""
@@ -74,7 +72,8 @@ class RobotsCache:
                     try:
                         self._parsers[key] = parse_robots(await self._download_with_retries(key))
                     except Unreachable as exc:
-                        self._parsers[key] = f"robots.txt unreachable ({exc}): the site is treated as disallowed (RFC 9309)"
+                        self._parsers[key] = (f"robots.txt unreachable ({exc}): the site is treated as disallowed "
+                                              "(RFC 9309)")
         parser = self._parsers[key]
         if isinstance(parser, str):
             return "failed", parser

@@ -64,7 +64,8 @@ def check_losses(active: dict[str, dict], new: dict[str, dict], report: IngestRe
     kept = {e.get("cite_url", u) for u, e in new.items() if e.get("chunk_ids")}
     lost = [u for u, e in before.items() if e.get("cite_url", u) not in kept]
     failed_root_urls = {o.url for o in failed_roots}
-    by_failure = [u for u in lost if u in failed or (u not in crawled and failed_root_urls & set(before[u].get("roots", [])))]
+    by_failure = [u for u in lost
+                  if u in failed or (u not in crawled and failed_root_urls & set(before[u].get("roots", [])))]
     report.pages_dropped = len(lost)
     if force:
         return

@@ -58,8 +58,9 @@ def print_status(status: dict, out=None) -> None:
     out.print(weeks)
     if plain(out):
         out.print(f"pages ({len(status['pages'])}): chunks, weeks, url, title")
-        print_lines(out, [f"{p['chunks']:>5}  {','.join(map(str, p['weeks'])) or '-':<8} {'stale ' if p['stale'] else ''}"
-                          f"{p['url']}  {p['title'] or ''}".rstrip() for p in status["pages"]])
+        print_lines(out, [f"{p['chunks']:>5}  {','.join(map(str, p['weeks'])) or '-':<8} "
+                          f"{'stale ' if p['stale'] else ''}{p['url']}  {p['title'] or ''}".rstrip()
+                          for p in status["pages"]])
     else:
         pages = table(f"pages ({len(status['pages'])})")
         pages.add_column("chunks", justify="right")

@@ -127,13 +127,16 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+_DEFAULT_LIMITS = httpx.Limits()  # httpx's own defaults; only read, so one instance serves every transport
+
+
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport (request/response mapping, HTTP/1.1, TLS, pooling) on a `GuardedBackend`.
 
     httpx does not take a network backend itself, so the pool it built is replaced by an identical one
     that has ours; everything else is httpx's and httpcore's code."""
 
-    def __init__(self, backend: GuardedBackend, limits: httpx.Limits = httpx.Limits()):
+    def __init__(self, backend: GuardedBackend, limits: httpx.Limits = _DEFAULT_LIMITS):
         super().__init__(limits=limits, trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=limits.max_connections,

@@ -37,17 +37,22 @@ class UrlMap:
         rest = (p.path or "/") + (f"?{p.query}" if p.query else "")
         return f"{self.mirror_base.rstrip('/')}/{p.netloc}{rest}"
 
+    def _prefix(self) -> str | None:
+        """The mirror's URL prefix (`http://mirror/`), None without a mirror."""
+        return self.mirror_base.rstrip("/") + "/" if self.mirror_base else None
+
     def is_mirrored(self, url: str) -> bool:
-        return bool(self.mirror_base) and url.startswith(self.mirror_base.rstrip("/") + "/")
+        prefix = self._prefix()
+        return prefix is not None and url.startswith(prefix)
 
     def real_text(self, text: str) -> str:
         """Text (a roadmap) with every mirror URL in it written as the real URL."""
-        if not self.mirror_base:
-            return text
-        return text.replace(self.mirror_base.rstrip("/") + "/", "https://")
+        prefix = self._prefix()
+        return text.replace(prefix, "https://") if prefix else text
 
     def to_real(self, url: str) -> str:
         """A mirror URL back to the real one; anything else unchanged."""
-        if not self.is_mirrored(url):
+        prefix = self._prefix()
+        if prefix is None or not url.startswith(prefix):
             return url
-        return "https://" + url[len(self.mirror_base.rstrip("/")) + 1 :]
+        return "https://" + url[len(prefix) :]

@@ -10,30 +10,38 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from vectorstore.store import add_chunks
 
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+
 _DONE = object()
+Item = tuple[str, str, dict[str, Any]]  # (chunk id, text, metadata)
 
 
 class EmbedWriter:
-    def __init__(self, embed: Callable, open_collection: Callable, group: int = 256):
+    def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], open_collection: Callable[[], Collection],
+                 group: int = 256):
         self._embed = embed
         self._open = open_collection
         self._group = group
-        self._queue: queue.Queue = queue.Queue()
-        self.collection = None
+        self._queue: queue.Queue[Item | object] = queue.Queue()  # items, then _DONE
+        self.collection: Collection | None = None
         self.embedded = 0
-        self.added: dict[str, dict] = {}       # id -> metadata it was written with
+        self.added: dict[str, dict[str, Any]] = {}       # id -> metadata it was written with
         self.embed_seconds = 0.0
         self.store_seconds = 0.0
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="embed-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, ids: list[str], texts: list[str], metas: list[dict]) -> None:
-        for item in zip(ids, texts, metas):
+    def submit(self, ids: list[str], texts: list[str], metas: list[dict[str, Any]]) -> None:
+        for item in zip(ids, texts, metas, strict=True):
             self._queue.put(item)
 
     def close(self) -> None:
@@ -53,19 +61,18 @@ class EmbedWriter:
                         batch.append(self._queue.get(timeout=0.05 if len(batch) > 1 else 0.2))
                     except queue.Empty:
                         break
-                if _DONE in batch:
-                    done = True
-                    batch = [b for b in batch if b is not _DONE]
-                if batch:
-                    self._write(batch)
+                items = [b for b in batch if isinstance(b, tuple)]
+                done = len(items) < len(batch)  # the rest is _DONE
+                if items:
+                    self._write(items)
         except BaseException as exc:  # surfaced by close(); the run then fails without publishing
             self.error = exc
             while True:  # drain so close() never blocks
                 if self._queue.get() is _DONE:
                     break
 
-    def _write(self, batch: list[tuple[str, str, dict]]) -> None:
-        ids, texts, metas = (list(x) for x in zip(*batch))
+    def _write(self, batch: list[Item]) -> None:
+        ids, texts, metas = [b[0] for b in batch], [b[1] for b in batch], [b[2] for b in batch]
         t = time.perf_counter()
         vectors = self._embed(texts)
         self.embed_seconds += time.perf_counter() - t
@@ -75,4 +82,4 @@ class EmbedWriter:
             self.collection = self._open()
         add_chunks(self.collection, ids, texts, metas, vectors)
         self.store_seconds += time.perf_counter() - t
-        self.added.update(zip(ids, metas))
+        self.added.update(zip(ids, metas, strict=True))

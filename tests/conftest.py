@@ -65,9 +65,10 @@ def make_settings(data_dir: Path, roadmap: Path, mirror_base: str, **overrides):
     """Settings for a test app or ingest run: nothing read from a .env file, every limit explicit."""
     from settings import Settings
 
-    values = dict(data_dir=data_dir, roadmap=roadmap, mirror_base=mirror_base, embedding_model_dir=MODEL_DIR,
-                  crawl_depth=0, fetch_retries=0, fetch_timeout=10, rate_limit_per_minute=0, admin_token=None,
-                  cors_origins=[], llm_model=None, openai_api_key=None, openai_base_url=None)
+    values = {"data_dir": data_dir, "roadmap": roadmap, "mirror_base": mirror_base, "embedding_model_dir": MODEL_DIR,
+              "crawl_depth": 0, "fetch_retries": 0, "fetch_timeout": 10, "rate_limit_per_minute": 0,
+              "admin_token": None, "cors_origins": [], "llm_model": None, "openai_api_key": None,
+              "openai_base_url": None}
     return Settings(_env_file=None, **{**values, **overrides})
 
 

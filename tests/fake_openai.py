@@ -24,6 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -89,7 +90,7 @@ class FakeOpenAI:
         """Record the request and read the behaviour now, before any delay, so a late reply changes nothing."""
         body = await request.json()
         self.requests.append({"path": request.url.path, "body": body})
-        steer = {"delay": self.delay, "cut_after": self.cut_after, "token_delay": self.token_delay,
+        steer: dict[str, Any] = {"delay": self.delay, "cut_after": self.cut_after, "token_delay": self.token_delay,
                  "fast_pieces": self.fast_pieces, "trickle": self.trickle}
         if request.url.path.endswith("/chat/completions") and not self.fail_status:
             steer["text"] = self.next_reply(body.get("messages", []))

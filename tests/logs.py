@@ -46,7 +46,8 @@ def ask_stream(url: str, question: str, **body) -> dict:
 
 def chat(url: str, question: str, stream: bool = False, **extra) -> str:
     """The text of a /v1/chat/completions answer (streamed or not)."""
-    body = {"model": "roadmap-assistant", "messages": [{"role": "user", "content": question}], "stream": stream, **extra}
+    body = {"model": "roadmap-assistant", "messages": [{"role": "user", "content": question}], "stream": stream,
+            **extra}
     if not stream:
         r = httpx.post(f"{url}/v1/chat/completions", json=body, timeout=60)
         r.raise_for_status()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
@@ -15,12 +16,13 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 
-def page(title: str, *sections: tuple[str, str], links: list[str] = ()) -> str:
+def page(title: str, *sections: tuple[str, str], links: Sequence[str] = ()) -> str:
     """A small doc page: nav with links (like a site's table of contents), an article with h2 sections."""
     nav = "".join(f'<li><a href="{href}">{href}</a></li>' for href in links)
     body = "".join(f'<h2 id="{h.lower().replace(" ", "-")}">{h}</h2><p>{text}</p>' for h, text in sections)
     return (f"<html><head><title>{title} - Docs</title></head><body><nav><ul>{nav}</ul></nav>"
-            f"<main><article><h1>{title}</h1>{body}</article></main><footer>Copyright Example Corp</footer></body></html>")
+            f"<main><article><h1>{title}</h1>{body}</article></main>"
+            "<footer>Copyright Example Corp</footer></body></html>")
 
 
 @dataclass
@@ -58,11 +60,11 @@ class Site:
         return Starlette(routes=[Route("/{path:path}", serve)])
 
 
-def roadmap(base: str, weeks: dict[int, list[tuple[str, str]]], extra: list[tuple[str, str]] = ()) -> str:
+def roadmap(base: str, weeks: dict[int, list[tuple[str, str]]], extra: Sequence[tuple[str, str]] = ()) -> str:
     """A small roadmap in the real one's format: weeks with `- [ ] **Label**: URL` resources."""
     lines = ["# Test Roadmap", "", "## **Phase 1: Foundations (Weeks 1-3)**", ""]
     for n, resources in sorted(weeks.items()):
-        lines += [f"### **Week {n}: Topic {n}**", "**Goals**: learn topic %d" % n, "", "**Reading:**"]
+        lines += [f"### **Week {n}: Topic {n}**", f"**Goals**: learn topic {n}", "", "**Reading:**"]
         lines += [f"- [ ] **{label}**: {base}{path}" for label, path in resources]
         lines += ["", f"**Weekend Project**: build project {n}", "**Deliverable**:", f"- thing {n}", "", "---", ""]
     if extra:

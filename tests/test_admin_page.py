@@ -11,11 +11,11 @@ import httpx
 import pytest
 
 from api.app import create_app
+from tests.browser import assert_accessible, chromium, needs_chromium
 from tests.logs import TOKEN, ask, insights, own_index, rows
 from tests.servers import serve
-from tests.browser import assert_accessible, chromium, needs_chromium
-from tests.test_widget import open_widget
 from tests.test_widget import ask as ask_in_widget
+from tests.test_widget import open_widget
 
 SHOTS = Path(__file__).resolve().parents[1] / "test-output" / "admin"
 XSS = '<img src=x onerror="window.__xss=1"> how do I embed html in a question?'

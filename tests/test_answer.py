@@ -283,7 +283,8 @@ def test_heading_lines_inside_merged_chunks_are_not_sentences():
 
 
 def test_sub_headings_and_emoji_are_not_quoted():
-    """A lone short line without closing punctuation (a sub-heading) is skipped, and emoji are dropped from sentences."""
+    """A lone short line without closing punctuation (a sub-heading) is skipped, and emoji are dropped from
+    sentences."""
     from api.answer import sentences
 
     text = ("MLflow > Registry\n\nRegister a Model Version (SageMaker Pipelines)\n\n"

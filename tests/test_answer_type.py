@@ -85,7 +85,8 @@ def test_evidence_both_ways(kind, question, present, absent):
 
 def test_a_fact_far_from_the_key_terms_is_not_evidence():
     """A price in another paragraph, about something else, does not answer what a crawler run costs."""
-    text = CRAWLER_ONLY + "\n\nStorage:\nThe first million objects stored are free; after that $1.00 per 100,000 objects."
+    text = (CRAWLER_ONLY
+            + "\n\nStorage:\nThe first million objects stored are free; after that $1.00 per 100,000 objects.")
     assert not has_evidence("price", key_terms("How much does a Glue crawler run cost?"), [text])
 
 

@@ -120,7 +120,7 @@ def start_api(settings, **env) -> tuple[str, subprocess.Popen]:
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
-        assert proc.poll() is None, proc.stderr.read().decode()
+        assert proc.poll() is None, proc.stderr and proc.stderr.read().decode()
         try:
             if httpx.get(f"{url}/livez").status_code == 200:
                 return url, proc
@@ -180,7 +180,8 @@ def test_request_bodies_are_strict(api, path, body, field):
 
 def test_broken_json_gets_a_message_a_person_can_act_on(api):
     """A body that is not JSON is named as such, with what is wrong and where, and an example of what to send."""
-    r = httpx.post(f"{api}/ask", content=b'{"question": "What is Docker?",}', headers={"Content-Type": "application/json"})
+    r = httpx.post(f"{api}/ask", content=b'{"question": "What is Docker?",}',
+                   headers={"Content-Type": "application/json"})
     assert r.status_code == 422
     message = r.json()["error"]["message"]
     assert message.startswith("the request body is not valid JSON (") and "at character 31" in message

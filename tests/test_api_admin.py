@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -77,7 +78,8 @@ def test_reindex_runs_one_at_a_time_and_publishes(tmp_path, fixture_index, fixtu
     priority, and once it succeeds the service becomes ready and answers from the new version."""
     roadmap = tmp_path / "roadmap.md"
     roadmap.write_text(fixture_index.roadmap.read_text() + f"- [ ] **Gated**: {GATED_URL}\n")
-    settings = fixture_index.model_copy(update={"admin_token": TOKEN, "data_dir": tmp_path / "data", "roadmap": roadmap})
+    settings = fixture_index.model_copy(update={"admin_token": TOKEN, "data_dir": tmp_path / "data",
+                                                "roadmap": roadmap})
     fixture_site.gate.clear()  # the gated page holds the run open until the test has looked
     try:
         with serve(create_app(settings)) as url, serve(create_app(settings)) as other, \
@@ -94,9 +96,10 @@ def test_reindex_runs_one_at_a_time_and_publishes(tmp_path, fixture_index, fixtu
             assert httpx.post(f"{other}/admin/reindex", headers=AUTH).status_code == 409  # one lock for all
             wait_for(lambda: client.get(f"/admin/reindex/{run_id}").json()["pages_done"] >= 3)
             status = client.get(f"/admin/reindex/{run_id}").json()
-            assert httpx.get(f"{other}/admin/reindex/{run_id}", headers=AUTH).json()["pages_done"] == status["pages_done"]
+            seen = httpx.get(f"{other}/admin/reindex/{run_id}", headers=AUTH).json()
+            assert seen["pages_done"] == status["pages_done"]
             pid = status["pid"]
-            assert pid != os.getpid() and b"-m\x00ingest\x00" in open(f"/proc/{pid}/cmdline", "rb").read()
+            assert pid != os.getpid() and b"-m\x00ingest\x00" in Path(f"/proc/{pid}/cmdline").read_bytes()
             assert os.getpriority(os.PRIO_PROCESS, pid) >= min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)
             fixture_site.gate.set()
             done = wait_for(lambda: (s := client.get(f"/admin/reindex/{run_id}").json())["status"] != "running" and s)

@@ -28,7 +28,7 @@ def chunk_texts(fixture_index) -> dict[str, str]:
     """Every indexed chunk's whitespace-normalised text, by page URL (joined)."""
     store = IndexStore(open_client(fixture_index.data_dir), fixture_index.collection)
     texts: dict[str, list[str]] = {}
-    for _id, doc, meta, _e in iter_chunks(store.snapshot().collection):
+    for _id, doc, meta, _e in iter_chunks(store.published().collection):
         texts.setdefault(meta["url"], []).append(" ".join(doc.split()))
     return {url: "\n".join(parts) for url, parts in texts.items()}
 
@@ -149,7 +149,8 @@ def test_llm_answer_is_generated_from_the_retrieved_sources(llm):
 
 
 def test_llm_answer_streams_the_model_tokens(llm):
-    """/ask/stream relays the model's tokens as they come (from its first valid citation on), then the verified answer."""
+    """/ask/stream relays the model's tokens as they come (from its first valid citation on), then the verified
+    answer."""
     url, fake = llm
     fake.say("Docker Compose [1] runs several containers from one YAML file, one service for each container.")
     with httpx.stream("POST", f"{url}/ask/stream", json={"question": "What is Docker Compose?"}, timeout=30) as r:

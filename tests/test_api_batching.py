@@ -58,7 +58,7 @@ def test_calls_arriving_during_a_run_share_the_next_run():
         results = [first.result()] + [f.result() for f in rest]
     assert inner.calls[0] == ["first"] and sorted(inner.calls[1]) == sorted(texts[1:])
     assert batcher.runs == 2
-    for text, rows in zip(texts, results):
+    for text, rows in zip(texts, results, strict=True):
         assert rows.tolist() == [[len(text), ord(text[0])]]
 
 

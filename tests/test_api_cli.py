@@ -29,7 +29,7 @@ def ready(url: str, proc: subprocess.Popen, seconds: float = 90.0) -> httpx.Resp
     """Poll /readyz until it answers 200 (fails if the process exits or time runs out)."""
     deadline = time.monotonic() + seconds
     while True:
-        assert proc.poll() is None, proc.stderr.read().decode()
+        assert proc.poll() is None, proc.stderr and proc.stderr.read().decode()
         try:
             r = httpx.get(f"{url}/readyz")
             if r.status_code == 200:

@@ -124,8 +124,29 @@ def test_a_follow_up_keeps_the_previous_turns_week_and_the_selector_week_applies
     assert body["week"] == 2 and body["scope"] == "week"
     assert body["citations"][0]["url"] == "roadmap.md#week-2"
     assert ask(api, question="what about the deliverables?", week=1)["week"] == 1  # alone: the selector week
-    other = ask(api, question="How does endpoint autoscaling decide how many instances to run?", history=history, week=3)
+    other = ask(api, question="How does endpoint autoscaling decide how many instances to run?", history=history,
+                week=3)
     assert other["week"] == 3 and other["scope"] == "week"
+
+
+def test_after_a_question_about_a_weeks_plan_a_follow_up_asks_about_that_week(api):
+    """The subject of "What is the weekend project of week 2?" is week 2: "what does its Reading section cover?"
+    is answered from week 2's plan, not made into a question about the weekend project again."""
+    history = turns(("What is the weekend project of week 2?", "Containerise the log parser [1]."))
+    body = ask(api, question="and what does its Reading section cover?", history=history, week=1)
+    assert body["week"] == 2 and body["query"] == "and what does its Reading section cover?"
+    assert "docker get started" in body["answer"].lower() and "log parser" not in body["answer"].lower()
+    assert body["citations"][0]["url"] == "roadmap.md#week-2"
+
+
+def test_a_bare_week_switch_after_words_the_plan_does_not_read_asks_for_that_weeks_plan(api):
+    """"and week 2?" after "Give me week 1's goal in a sentence." carries "goal sentence", which the roadmap's
+    plan does not read and no page grounds: the week's plan answers it. A carried topic that some page explains
+    ("and for week 3?" after the finally clause) stays the question (test_and_for_week_n_switches_...)."""
+    history = turns(("Give me week 1's goal in a sentence.", "Write small Python programs [1]."))
+    body = ask(api, question="and week 2?", history=history, week=1)
+    assert body["week"] == 2 and body["citations"] and body["citations"][0]["url"] == "roadmap.md#week-2"
+    assert "docker image" in body["answer"].lower()
 
 
 # ---------------------------------------------------------------- limits
@@ -146,7 +167,8 @@ def test_history_past_its_limits_is_a_422_naming_the_field(api, history, where):
 
 
 def test_history_at_its_limits_is_accepted(api):
-    history = [{"role": "user" if i % 2 == 0 else "assistant", "content": ("Docker images " * 200)[:2000]} for i in range(8)]
+    history = [{"role": "user" if i % 2 == 0 else "assistant", "content": ("Docker images " * 200)[:2000]}
+               for i in range(8)]
     r = httpx.post(f"{api}/ask", json={"question": "What is Docker Compose?", "history": history}, timeout=30)
     assert r.status_code == 200 and r.json()["citations"]
 
@@ -184,7 +206,8 @@ def test_openai_route_streams_a_follow_up_with_its_citations(client):
     assert last.model_extra["query"] == "How do I start one? (SageMaker endpoint)"
     citations = last.model_extra["citations"]
     assert citations[0]["url"] == ENDPOINTS
-    assert text.split("\n\nSources:\n")[1].splitlines() == [f"[{c['n']}] {c['title']} — {c['deep_link']}" for c in citations]
+    assert text.split("\n\nSources:\n")[1].splitlines() == [f"[{c['n']}] {c['title']} — {c['deep_link']}"
+                                                            for c in citations]
 
 
 # ---------------------------------------------------------------- with a model: the condense call
@@ -209,7 +232,8 @@ def test_the_model_condenses_a_follow_up_and_the_answer_uses_it(llm, fake):
     assert resp.choices[0].message.content.startswith("Create an endpoint configuration first [1].\n\nSources:\n[1] ")
     assert resp.model_extra["citations"][0]["url"] == ENDPOINTS
     condense, answer = (r["body"]["messages"] for r in fake.requests)
-    assert "Learner: What is a SageMaker endpoint?\nAssistant: An endpoint serves predictions." in condense[1]["content"]
+    assert ("Learner: What is a SageMaker endpoint?\nAssistant: An endpoint serves predictions."
+            in condense[1]["content"])
     assert "Sources" not in condense[1]["content"] and "[1]" not in condense[1]["content"]
     assert "French" not in condense[0]["content"] + condense[1]["content"]
     assert answer[0] == {"role": "system", "content": system_message("Test MLOps Roadmap")}
@@ -294,7 +318,8 @@ def test_a_follow_up_costs_one_extra_embedding_in_one_model_run(fixture_index):
     before = embedder.runs
     single = resolve(services.retriever, "What is a SageMaker endpoint?", [], None, 5)
     assert embedder.runs == before + 1 and single.searched == ["What is a SageMaker endpoint?"]
-    follow = resolve(services.retriever, "How do I start one?", [Message("user", "What is a SageMaker endpoint?")], None, 5)
+    asked = [Message("user", "What is a SageMaker endpoint?")]
+    follow = resolve(services.retriever, "How do I start one?", asked, None, 5)
     assert follow.searched == ["How do I start one? (SageMaker endpoint)", "How do I start one?"]
     assert embedder.runs == before + 2
     resolve(services.retriever, "How do I start one?", [Message("user", "What is a SageMaker endpoint?")], None, 5)

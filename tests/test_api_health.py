@@ -75,7 +75,8 @@ def test_metrics_count_requests_and_stage_latency(api):
     text = httpx.get(f"{api}/metrics").text
     assert 'ra_http_requests_total{method="POST",route="/ask",status="200"}' in text
     for stage in ("embed", "retrieve", "generate", "total"):
-        count = next(line for line in text.splitlines() if line.startswith(f'ra_stage_seconds_count{{stage="{stage}"}}'))
+        name = f'ra_stage_seconds_count{{stage="{stage}"}}'
+        count = next(line for line in text.splitlines() if line.startswith(name))
         assert float(count.split()[-1]) >= 1
     assert 'ra_answers_total{grounded="true",mode="extractive"}' in text
     assert "ra_calibration_mismatch 0.0" in text

@@ -61,13 +61,16 @@ def test_stream_yields_chunks_then_sources_and_stops(client):
     assert chunks[0].choices[0].delta.role == "assistant"
     assert chunks[-1].choices[0].finish_reason == "stop"
     citations = chunks[-1].model_extra["citations"]
-    assert citations and text.endswith(f"[{citations[-1]['n']}] {citations[-1]['title']} — {citations[-1]['deep_link']}")
+    assert citations
+    last = citations[-1]
+    assert text.endswith(f"[{last['n']}] {last['title']} — {last['deep_link']}")
     assert "[1]" in text.split("Sources:")[0]
 
 
 def test_stream_ends_with_done(api):
     """The raw event stream's last event is `data: [DONE]`."""
-    body = {"model": "roadmap-assistant", "stream": True, "messages": [{"role": "user", "content": "What is a Python package?"}]}
+    body = {"model": "roadmap-assistant", "stream": True,
+            "messages": [{"role": "user", "content": "What is a Python package?"}]}
     r = httpx.post(f"{api}/v1/chat/completions", json=body, timeout=30)
     assert r.headers["content-type"].startswith("text/event-stream")
     assert r.text.rstrip().endswith("data: [DONE]")

@@ -40,8 +40,8 @@ def test_learner_phrased_wraps_questions_in_boilerplate_only():
     qs = [{"question": "What does dvc add do?", "week": 9}, {"question": "What is a Pod?", "week": None}] * 3
     phrased = learner_phrased(qs)
     assert [q["week"] for q in phrased] == [q["week"] for q in qs]
-    assert any(q["question"] != o["question"] for q, o in zip(phrased, qs))
-    assert all(o["question"].lower()[1:] in q["question"].lower() for q, o in zip(phrased, qs))
+    assert any(q["question"] != o["question"] for q, o in zip(phrased, qs, strict=True))
+    assert all(o["question"].lower()[1:] in q["question"].lower() for q, o in zip(phrased, qs, strict=True))
     assert not any("week None" in q["question"] for q in phrased)
 
 

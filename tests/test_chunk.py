@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,7 @@ def test_consecutive_pieces_of_a_section_overlap(count):
     """Each piece of a split section starts with the last words of the piece before it."""
     chunks = chunk_article("Guide", [Section(["Guide", "Long"], "long", prose(80))], count)
     assert len(chunks) >= 3
-    for before, after in zip(bodies(chunks), bodies(chunks)[1:]):
+    for before, after in pairwise(bodies(chunks)):
         lead = " ".join(after.split()[:4])
         assert lead in before, (lead, before[-200:])
         overlap = count(after[:after.find(lead) + len(lead)])

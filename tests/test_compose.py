@@ -100,7 +100,9 @@ def route_paths(routes, prefix: str = "") -> set[str]:
 
 
 def health_url(test: list[str]) -> str:
-    return re.search(r"['\"](http://[^'\"]+)['\"]", python_c(test)).group(1)
+    found = re.search(r"['\"](http://[^'\"]+)['\"]", python_c(test))
+    assert found, test
+    return found.group(1)
 
 
 def test_every_ra_variable_in_compose_and_env_example_is_a_setting():

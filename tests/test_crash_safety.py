@@ -11,8 +11,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.servers import serve
 from tests.sites import Site, page, roadmap
 from vectorstore.client import open_client
@@ -45,12 +43,13 @@ class Reader(threading.Thread):
         super().__init__(daemon=True)
         self.store = IndexStore(open_client(data_dir), "crash")
         self.vector = embedder.embed(["Topic 3 revision"])[0].tolist()
-        self.stop, self.queries, self.problems = threading.Event(), 0, []
+        self.stop, self.queries = threading.Event(), 0
+        self.problems: list[str] = []
 
     def run(self) -> None:
         while not self.stop.is_set():
             try:
-                snap = self.store.snapshot()
+                snap = self.store.published()
                 expected = sum(len(p["chunk_ids"]) for p in self.store.record(snap)["pages"].values())
                 got = snap.collection.query(query_embeddings=[self.vector], n_results=3)
                 if snap.collection.count() != expected or len(got["ids"][0]) != 3:
@@ -63,7 +62,7 @@ class Reader(threading.Thread):
 
 def consistent(data_dir: Path) -> tuple[set, set, list[str]]:
     store = IndexStore(open_client(data_dir), "crash")
-    snap = store.snapshot()
+    snap = store.published()
     ids = set(snap.collection.get(include=[])["ids"])
     record_ids = {c for p in store.record(snap)["pages"].values() for c in p["chunk_ids"]}
     names = sorted(c.name for c in store.client.list_collections())
@@ -71,7 +70,8 @@ def consistent(data_dir: Path) -> tuple[set, set, list[str]]:
 
 
 def test_sigkill_during_reindex_keeps_serving_and_next_run_repairs(tmp_path):
-    """SIGKILL at several points of a re-index: queries keep succeeding on a complete index, and the next run completes consistently."""
+    """SIGKILL at several points of a re-index: queries keep succeeding on a complete index, and the next run
+    completes consistently."""
     site = Site(pages=pages(0))
     with serve(site.app()) as base:
         (tmp_path / "roadmap.md").write_text(roadmap(base, {1: [(f"P{i}", f"/p{i}.html") for i in range(6)],

@@ -121,7 +121,8 @@ def test_constants_are_chromas():
     """The download URL and checksum are the ones Chroma's function uses."""
     from chromadb.utils.embedding_functions import ONNXMiniLM_L6_V2
 
-    assert (CHROMA_MODEL_URL, CHROMA_MODEL_SHA256) == (ONNXMiniLM_L6_V2.MODEL_DOWNLOAD_URL, ONNXMiniLM_L6_V2._MODEL_SHA256)
+    chroma_own = (ONNXMiniLM_L6_V2.MODEL_DOWNLOAD_URL, ONNXMiniLM_L6_V2._MODEL_SHA256)
+    assert chroma_own == (CHROMA_MODEL_URL, CHROMA_MODEL_SHA256)
 
 
 def test_present_model_is_used_without_downloading():
@@ -132,7 +133,8 @@ def test_present_model_is_used_without_downloading():
 def test_download_verifies_and_unpacks_into_the_folder(archive: bytes, archive_server: str, tmp_path: Path):
     """With the right checksum the archive is unpacked into model_dir, leaving nothing else behind."""
     model_dir = tmp_path / "cache" / "all-MiniLM-L6-v2" / "onnx"
-    got = ensure_model(model_dir, download_url=f"{archive_server}/onnx.tar.gz", sha256=hashlib.sha256(archive).hexdigest())
+    got = ensure_model(model_dir, download_url=f"{archive_server}/onnx.tar.gz",
+                       sha256=hashlib.sha256(archive).hexdigest())
     assert got == model_dir
     assert sorted(p.name for p in model_dir.iterdir()) == sorted(p.name for p in MODEL_DIR.iterdir())
     assert (model_dir / "tokenizer.json").read_bytes() == (MODEL_DIR / "tokenizer.json").read_bytes()
@@ -181,21 +183,24 @@ def fake_openai():
 
     async def embeddings(request: Request) -> JSONResponse:
         if request.headers.get("authorization") != f"Bearer {FAKE_KEY}":
-            return JSONResponse({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}}, 401)
+            return JSONResponse({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}},
+                                401)
         body = await request.json()
         if body["model"] == "broken":
             return JSONResponse({"error": {"message": "upstream exploded", "type": "server_error"}}, 500)
         if body["model"] != "fake-embed":
-            return JSONResponse({"error": {"message": f"model {body['model']} not found", "type": "invalid_request_error"}}, 404)
+            return JSONResponse({"error": {"message": f"model {body['model']} not found",
+                                           "type": "invalid_request_error"}}, 404)
         requests.append(body["input"])
         data = []
         for i, text in enumerate(body["input"]):
             vec = fake_vector(text)
-            if body.get("encoding_format") == "base64":
-                vec = base64.b64encode(np.asarray(vec, dtype=np.float32).tobytes()).decode()
-            data.append({"object": "embedding", "index": i, "embedding": vec})
+            packed = base64.b64encode(np.asarray(vec, dtype=np.float32).tobytes()).decode()
+            data.append({"object": "embedding", "index": i,
+                         "embedding": packed if body.get("encoding_format") == "base64" else vec})
         random.Random(len(data)).shuffle(data)
-        return JSONResponse({"object": "list", "data": data, "model": body["model"], "usage": {"prompt_tokens": 0, "total_tokens": 0}})
+        return JSONResponse({"object": "list", "data": data, "model": body["model"],
+                             "usage": {"prompt_tokens": 0, "total_tokens": 0}})
 
     with serve(Starlette(routes=[Route("/v1/embeddings", embeddings, methods=["POST"])])) as base:
         yield f"{base}/v1", requests
@@ -237,8 +242,10 @@ def test_openai_dimension_mismatch_is_reported(fake_openai):
 @pytest.mark.parametrize(
     ("model", "key", "error", "pattern"),
     [
-        ("fake-embed", "sk-wrong", ConfigError, "refused the key .HTTP 401: Incorrect API key provided.: check OPENAI_API_KEY"),
-        ("no-such-model", FAKE_KEY, ConfigError, "does not serve model 'no-such-model' .HTTP 404.*RA_OPENAI_EMBEDDING_MODEL"),
+        ("fake-embed", "sk-wrong", ConfigError,
+         "refused the key .HTTP 401: Incorrect API key provided.: check OPENAI_API_KEY"),
+        ("no-such-model", FAKE_KEY, ConfigError,
+         "does not serve model 'no-such-model' .HTTP 404.*RA_OPENAI_EMBEDDING_MODEL"),
         ("broken", FAKE_KEY, ModelUnavailableError, "unavailable .HTTP 500: upstream exploded."),
     ],
 )
@@ -274,7 +281,8 @@ def test_openai_count_tokens(onnx: OnnxEmbedder):
 
 def test_make_embedder_follows_the_settings(fake_openai):
     """make_embedder builds the ONNX or the OpenAI embedder the settings name, with their batch size and model."""
-    onnx = make_embedder(Settings(_env_file=None, embedder="onnx", embedding_model_dir=MODEL_DIR, embedding_batch_size=5))
+    onnx = make_embedder(Settings(_env_file=None, embedder="onnx", embedding_model_dir=MODEL_DIR,
+                                  embedding_batch_size=5))
     assert isinstance(onnx, OnnxEmbedder) and onnx.batch_size == 5
     settings = Settings(
         _env_file=None, embedder="openai", embedding_model_dir=MODEL_DIR, openai_embedding_model="fake-embed",

@@ -6,6 +6,7 @@ import json
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,7 +58,8 @@ def test_faithfulness_checks_each_cited_sentence_in_its_passage():
     """A sentence is faithful when its words, in order, are in a passage its [n] names; the note is not a sentence."""
     passages = {1: ["Paginators > Intro\n\nA paginator iterates over every page (of results)."],
                 2: ["DVC > Data\n\n`dvc add` tracks a data file."]}
-    answer = "A paginator iterates over every page of results [1]. Run dvc add to track data [2]. dvc add tracks a data file [1][2]."
+    answer = ("A paginator iterates over every page of results [1]. Run dvc add to track data [2]. "
+              "dvc add tracks a data file [1][2].")
     assert [ns for _s, ns in cited_sentences(answer)] == [[1], [2], [1, 2]]
     assert faithfulness(answer, passages) == (2, 3)  # the second sentence is a paraphrase
     noted = "This is covered in week 9, not week 1. " + answer
@@ -84,7 +86,7 @@ def test_summarise_splits_answerable_and_unanswerable():
     assert "hit@1" not in summarise(rows[2:]) and "abstain_recall" not in summarise(rows[:2])
 
 
-CHUNKS = [
+CHUNKS: list[tuple[str, str, dict[str, Any]]] = [
     ("pag", "Paginators > Paginators\n\nS3 ListObjects returns at most 1000 keys; a boto3 paginator iterates over "
             "every page of results.", {"url": "https://boto3.amazonaws.com/guide/paginators.html", "weeks": [1]}),
     ("dvc", "Get Started with DVC > Data versioning\n\ndvc add moves the dataset file into the DVC cache and writes "

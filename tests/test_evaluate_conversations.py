@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from evaluation.evaluate_conversations import load, main
+from api.conversation import choose
+from evaluation.evaluate_conversations import fit_prior, load, main
+from vectorstore.retrieve import Hit, Retrieval
 
 CONVERSATIONS = [
     {"id": "c1", "split": "dev", "week": None, "kind": "pronoun",
@@ -61,3 +63,34 @@ def test_bad_files_are_reported(tmp_path, capsys):
     assert main(["--conversations", str(bad)]) == 1
     assert "needs `turns`" in capsys.readouterr().err
     assert main(["--conversations", str(tmp_path / "missing.jsonl")]) == 1
+
+
+def test_fit_prior_searches_the_last_turn_both_ways_and_cross_validates(env, capsys):
+    """--fit-prior replays each conversation, keeps the last turns searched twice (standalone and bare) and
+    scores every prior by which search `conversation.choose` keeps."""
+    assert main(["--conversations", str(env), "--split", "dev", "--fit-prior", "--folds", "2"]) == 0
+    fits = {f["scorer"]: f for f in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert set(fits) == {"confidence", "dense_gap", "dense"}  # the calibrated confidence and two raw readings
+    fitted = fits["confidence"]
+    assert fitted["cases"] == 1 and fitted["folds"] == 2  # "How are they promoted?" -> "... (model registry)"
+    assert fitted["standalone_only"] == 1.0 and fitted["current"]["gold@k"] == 1.0
+    assert fitted["whole_split"]["0.6"] == 1.0 and fits["dense"]["whole_split"]["0.4"] == 1.0
+
+
+def retrieval(confidence: float, grounded: bool = True) -> Retrieval:
+    return Retrieval([Hit("c", "text", {"url": "u"}, 1.0, None, None, ["c"])], None, "all", False, grounded,
+                     confidence, None)
+
+
+def test_cross_validation_scores_each_fold_with_a_prior_fitted_on_the_others():
+    """The standalone search (first) is right when the bare one is at most 0.2 more confident: the fitted priors
+    sit inside the plateau that gets every training case right, and the held-out rate is what they score."""
+    cases = [([retrieval(0.5), retrieval(0.5 + d)], [True, False]) for d in (0.05, 0.1, 0.15, 0.2)]
+    cases += [([retrieval(0.5), retrieval(0.5 + d)], [False, True]) for d in (0.45, 0.5, 0.55, 0.6)]
+    cases.append(([retrieval(0.9, grounded=False), retrieval(0.1)], [True, False]))  # grounded beats any prior
+    fitted = fit_prior(cases, folds=3)
+    assert all(0.2 <= p < 0.45 for p in fitted["fold_priors"])
+    assert fitted["cv_gold@k"] == round(8 / 9, 3) and fitted["whole_split"][0.3] == round(8 / 9, 3)
+    assert fitted["standalone_only"] == round(5 / 9, 3) and fitted["bare_only"] == round(4 / 9, 3)
+    close = [retrieval(0.5), retrieval(0.7)]
+    assert choose(close, prior=0.1) == 1 and choose(close, prior=0.3) == 0

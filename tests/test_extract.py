@@ -194,4 +194,5 @@ def test_extract_text_heading_markup_removed():
 def test_extract_text_plain_without_headings():
     """Plain text without headings is one section titled by the URL."""
     article = extract_text("just some words\n\n\n\nand more", "https://t.example/notes.txt")
-    assert [(s.path, s.text) for s in article.sections] == [(["https://t.example/notes.txt"], "just some words\n\nand more")]
+    assert [(s.path, s.text) for s in article.sections] == [(["https://t.example/notes.txt"],
+                                                              "just some words\n\nand more")]

@@ -27,14 +27,17 @@ def find(sentence: str, section: str = "Section") -> facts.Fact | None:
     ("LangServe helps developers deploy LangChain chains as a REST API.", "role",
      "What does LangServe help developers do?", "deploy LangChain chains as a REST API"),
     ("Within your account, you can create up to 50 data streams with on-demand capacity.", "limit",
-     "Fill in the blank (“Section”): “Within your account, you can create up to ____ data streams with on-demand capacity.”",
+     "Fill in the blank (“Section”): "
+     "“Within your account, you can create up to ____ data streams with on-demand capacity.”",
      "50"),
     ("The knn_vector type supports a list of up to 10,000 floats per document.", "limit",
-     "Fill in the blank (“Section”): “The knn_vector type supports a list of up to ____ floats per document.”", "10,000"),
+     "Fill in the blank (“Section”): “The knn_vector type supports a list of up to ____ floats per document.”",
+     "10,000"),
     ("The default value is 3600 seconds for the session of a role.", "default",
      "Fill in the blank (“Section”): “The default value is ____ seconds for the session of a role.”", "3600"),
     ("The `random_state` parameter defaults to `None`, so the shuffling differs on every run.", "default",
-     "Fill in the blank (“Section”): “The `random_state` parameter defaults to ____, so the shuffling differs on every run.”",
+     "Fill in the blank (“Section”): "
+     "“The `random_state` parameter defaults to ____, so the shuffling differs on every run.”",
      "None"),
     ("You remove a package from the environment with pip uninstall followed by its name.", "command",
      "Fill in the blank (“Section”): “You remove a package from the environment with ____ followed by its name.”",
@@ -82,7 +85,8 @@ def test_plan_facts_quote_the_roadmap_lines():
     from ingest.roadmap import parse_roadmap
 
     week = parse_roadmap("# R\n\n### Week 3: Serving\n**Goals**: Serve models\n\n**Tools:**\n- [ ] **KServe**\n"
-                         "- [ ] **Seldon**\n\n**Weekend Project**: a model endpoint\n**Deliverable**:\n- a manifest\n").week(3)
+                         "- [ ] **Seldon**\n\n**Weekend Project**: a model endpoint\n**Deliverable**:\n"
+                         "- a manifest\n").week(3)
     got = [(f.question, f.quote, f.subject) for f in facts.plan_facts(week)]
     assert got == [("What is the goal of week 3?", "Serve models", "Goals"),
                    ("What does week 3's “Tools” part cover?", "KServe\nSeldon", "Tools"),
@@ -117,7 +121,8 @@ def _q(i: int, page: str, score: float) -> Question:
 def test_draw_is_seeded_weighted_and_spreads_pages():
     pool = [_q(i, f"p{i % 3}", 2.0 - i / 20) for i in range(12)]
     assert draw(pool, 4, "1:2:3") == draw(pool, 4, "1:2:3")
-    assert {tuple(q.id for q in draw(pool, 4, f"1:2:{s}")) for s in range(10)} != {tuple(q.id for q in draw(pool, 4, "x"))}
+    seeded = {tuple(q.id for q in draw(pool, 4, f"1:2:{s}")) for s in range(10)}
+    assert seeded != {tuple(q.id for q in draw(pool, 4, "x"))}
     for s in range(10):
         picked = draw(pool, 4, f"v:{s}")
         assert len(picked) == 4 and len({q.id for q in picked}) == 4

@@ -16,8 +16,8 @@ from tests.servers import free_port, serve
 
 UA = "ra-test/1.0"
 LAST_MODIFIED = "Wed, 01 May 2024 10:00:00 GMT"
-DEFAULTS = dict(user_agent=UA, concurrency=8, per_host_concurrency=4, timeout=5.0, retries=3, max_redirects=5,
-                max_bytes=10_000, backoff_base=0.01, backoff_cap=0.05)
+DEFAULTS = {"user_agent": UA, "concurrency": 8, "per_host_concurrency": 4, "timeout": 5.0, "retries": 3,
+            "max_redirects": 5, "max_bytes": 10_000, "backoff_base": 0.01, "backoff_cap": 0.05}
 
 
 class State:

@@ -20,8 +20,8 @@ from ingest.fetch import Fetcher, FetchResult
 from ingest.transport import is_public_address
 from tests.servers import serve
 
-DEFAULTS = dict(user_agent="ra-test/1.0", timeout=5.0, retries=0, max_bytes=1_000_000, backoff_base=0.01,
-                backoff_cap=0.05)
+DEFAULTS = {"user_agent": "ra-test/1.0", "timeout": 5.0, "retries": 0, "max_bytes": 1_000_000,
+            "backoff_base": 0.01, "backoff_cap": 0.05}
 BOMB_BYTES = 200_000_000  # what the bomb inflates to
 
 
@@ -29,14 +29,16 @@ class MapResolver:
     """Host name -> addresses, as the test says; a list of lists answers call by call (the last one repeats)."""
 
     def __init__(self, names: dict[str, list[str] | list[list[str]]]):
-        self.names, self.calls = names, []
+        self.names = names
+        self.calls: list[str] = []
 
     async def __call__(self, host: str) -> list[str]:
         self.calls.append(host)
         answer = self.names[host]
-        if answer and isinstance(answer[0], list):
-            return answer[min(self.calls.count(host), len(answer)) - 1]
-        return answer
+        rounds = [a for a in answer if isinstance(a, list)]
+        if rounds:
+            return rounds[min(self.calls.count(host), len(rounds)) - 1]
+        return [a for a in answer if isinstance(a, str)]
 
 
 def gzip_bytes(data: bytes | None = None, zeros: int = 0) -> bytes:
@@ -54,6 +56,7 @@ class Site:
         self.hosts: list[str] = []
         self.accept_encoding: list[str] = []
         self.bomb = gzip_bytes(b"<html><body><p>", zeros=BOMB_BYTES)
+        self.port = 0  # the server's, once it listens
 
     def app(self, port_holder: dict) -> Starlette:
         def page(text: str, **headers) -> Response:
@@ -92,7 +95,8 @@ class Site:
                 body = z.compress(b"<p>raw deflate</p>") + z.flush()
                 return Response(body, headers={"Content-Type": "text/html", "Content-Encoding": "deflate"})
             if path == "/brotli":
-                return Response(b"\x8b\x03\x80hello\x03", headers={"Content-Type": "text/html", "Content-Encoding": "br"})
+                return Response(b"\x8b\x03\x80hello\x03",
+                                headers={"Content-Type": "text/html", "Content-Encoding": "br"})
             if path == "/retry-tomorrow":
                 return PlainTextResponse("busy", status_code=429, headers={"Retry-After": "86400"})
             if path == "/retry-soon":

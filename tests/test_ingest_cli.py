@@ -24,9 +24,9 @@ BOX = set("┏┃┡│└━─┳╇┓┩┛┗")
 
 def env_for(settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RA_")}
-    env.update(RA_DATA_DIR=str(settings.data_dir), RA_ROADMAP=str(settings.roadmap), RA_MIRROR_BASE=settings.mirror_base,
-               RA_EMBEDDING_MODEL_DIR=str(settings.embedding_model_dir), RA_CRAWL_DEPTH="0", RA_FETCH_RETRIES="0",
-               PYTHONPATH=str(ROOT), COLUMNS="")
+    env.update(RA_DATA_DIR=str(settings.data_dir), RA_ROADMAP=str(settings.roadmap),
+               RA_MIRROR_BASE=settings.mirror_base, RA_EMBEDDING_MODEL_DIR=str(settings.embedding_model_dir),
+               RA_CRAWL_DEPTH="0", RA_FETCH_RETRIES="0", PYTHONPATH=str(ROOT), COLUMNS="")
     return env
 
 
@@ -79,7 +79,8 @@ def test_on_a_terminal_urls_are_cut_and_text_wraps(run):
     status = index_status(IndexStore(open_client(settings.data_dir, read_only=True), settings.collection))
     report = IngestReport(run_id="r1", started_at="now", pages=[PageOutcome(LONG, "failed", "HTTP 404 Not Found "
                           "after the server said so in a long and winding explanation", 0)])
-    for show in (lambda c: print_links(status, c), lambda c: print_status(status, c), lambda c: print_summary(report, c)):
+    for show in (lambda c: print_links(status, c), lambda c: print_status(status, c),
+                 lambda c: print_summary(report, c)):
         out = Console(force_terminal=True, width=72, color_system=None, record=True)
         show(out)
         text = out.export_text()

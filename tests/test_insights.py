@@ -12,7 +12,7 @@ import pty
 import statistics
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -75,7 +75,8 @@ def test_per_week_numbers(world):
     by_id = {e.id: e for e in log}
     expected: dict = {}
     for week, r in world["asked"]:
-        w = expected.setdefault(_week_of(week, r), {"questions": 0, "abstained": 0, "rated": 0, "thumbs_down": 0, "lat": []})
+        w = expected.setdefault(_week_of(week, r),
+                                {"questions": 0, "abstained": 0, "rated": 0, "thumbs_down": 0, "lat": []})
         w["questions"] += 1
         w["abstained"] += not r["grounded"]
         rating = by_id[r["id"]].rating
@@ -125,7 +126,7 @@ def test_insights_endpoint_guards_and_window(world, fixture_index):
     assert httpx.get(f"{url}/admin/insights", headers={"Authorization": "Bearer nope"}).status_code == 401
     bad = httpx.get(f"{url}/admin/insights", params={"since": "last tuesday"}, headers=AUTH)
     assert bad.status_code == 422 and "30d" in bad.json()["error"]["message"]
-    tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).date().isoformat()
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
     assert insights(url, since=tomorrow)["totals"]["questions"] == 0
     assert insights(url, since="1h")["totals"]["questions"] == len(world["asked"])
     with serve(create_app(fixture_index)) as other:  # the shared fixture: no admin token
@@ -137,17 +138,19 @@ def test_parse_since():
     assert parse_since("30d", 90, now) == now - 30 * 86400
     assert parse_since("12h", 90, now) == now - 12 * 3600
     assert parse_since(None, 90, now) == now - 90 * 86400
-    assert parse_since("2026-11-01", 90, now) == datetime(2026, 11, 1, tzinfo=timezone.utc).timestamp()
-    assert parse_since("2026-11-01T10:00:00+02:00", 90, now) == datetime(2026, 11, 1, 8, tzinfo=timezone.utc).timestamp()
+    assert parse_since("2026-11-01", 90, now) == datetime(2026, 11, 1, tzinfo=UTC).timestamp()
+    assert parse_since("2026-11-01T10:00:00+02:00", 90, now) == datetime(2026, 11, 1, 8, tzinfo=UTC).timestamp()
     with pytest.raises(ValueError, match="neither a duration"):
         parse_since("soon", 90, now)
 
 
 # ---------------------------------------------------------------- cited pages and failing links
-DOCKER = page("Docker Basics", ("Images", "An image is a read-only template with instructions for creating a container."),
+DOCKER = page("Docker Basics",
+              ("Images", "An image is a read-only template with instructions for creating a container."),
               ("Run", "docker run starts a container from an image and keeps it isolated from the host."))
-REGISTRY = page("Model Registry", ("Versions", "Each registered model keeps numbered versions; a new version is created "
-                                                "on every registration."))
+REGISTRY = page("Model Registry",
+                ("Versions", "Each registered model keeps numbered versions; a new version is created "
+                             "on every registration."))
 QUOTAS = page("Service Quotas", ("Limits", "Each account has a default quota of concurrent training jobs per region."))
 
 
@@ -244,3 +247,13 @@ def test_cli_shows_a_progress_bar_on_a_terminal(world, tmp_path):
     os.close(main)
     assert proc.wait(timeout=300) == 0
     assert b"embedding questions" in seen
+
+
+def test_cli_names_a_bad_setting_by_its_variable(tmp_path):
+    """A setting that cannot be read is one `error: RA_X: ...` line and exit 2, worded as the other commands."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RA_DATA_DIR": str(tmp_path), "RA_TOP_K": "abc"}
+    out = subprocess.run([sys.executable, "-m", "api.insights", "--json"], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith("error: RA_TOP_K: input should be a valid integer") and "(got 'abc')" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1

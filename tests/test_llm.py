@@ -7,8 +7,8 @@ import openai
 import pytest
 
 from api.llm import OpenAIChatModel
-from errors import ModelDeadlineError
 from api.prompt import SYSTEM_RULES, CitationRewriter, build_messages, neutralise
+from errors import ModelDeadlineError
 from vectorstore.retrieve import Hit
 
 MESSAGES = [{"role": "user", "content": "What is MLflow?"}]

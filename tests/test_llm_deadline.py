@@ -126,7 +126,8 @@ def test_sixty_slow_answers_in_flight_all_complete(patient_api, fake):
 
     async def go():
         async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=100)) as client:
-            replies = await asyncio.gather(*(client.post(f"{patient_api}/ask/stream", json=QUESTION) for _ in range(60)))
+            replies = await asyncio.gather(*(client.post(f"{patient_api}/ask/stream", json=QUESTION)
+                                             for _ in range(60)))
         return [events_of(r.text)[-2][1] for r in replies]
 
     answers = asyncio.run(go())

@@ -84,6 +84,7 @@ async def run_calls(session) -> dict:
                                              "history": [{"role": "user", "content": "hi"}] * 9}),
         "search": ("search_roadmap", {"query": "model registry versions", "week": 3, "k": 2}),
         "search_bad_k": ("search_roadmap", {"query": "model registry", "k": 11}),
+        "search_plan": ("search_roadmap", {"query": "What is the weekend project?", "week": 2}),
         "weeks": ("list_weeks", {}),
         "week": ("get_week", {"n": 2}),
         "briefing": ("week_briefing", {"week": 3}),
@@ -184,6 +185,15 @@ def test_search_roadmap_returns_passages_with_their_sources(calls):
     first = got["passages"][0]
     assert first["url"] == "https://mlops.example.org/registry/" and 3 in first["weeks"]
     assert len(first["text"]) > 100 and first["title"] and first["deep_link"].startswith(first["url"])
+
+
+def test_search_roadmap_searches_a_question_the_plan_answers(calls):
+    """A question about a week's plan, which ask_roadmap answers from the roadmap, is still searched: passages."""
+    result = calls["search_plan"]
+    assert not result.is_error, text_of(result)
+    got = result.structured_content
+    assert got["week"] == 2 and got["query"] and isinstance(got["version"], int)
+    assert got["passages"] and all(p["text"] and p["url"] for p in got["passages"])
 
 
 def test_list_weeks_lists_the_roadmaps_weeks_and_what_is_indexed(calls):

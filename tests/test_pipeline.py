@@ -18,7 +18,8 @@ from vectorstore.client import open_client
 from vectorstore.embeddings import OnnxEmbedder
 from vectorstore.store import IndexStore, iter_chunks
 
-MODEL_DIR = Path(os.environ.get("RA_EMBEDDING_MODEL_DIR", Path(__file__).resolve().parents[2] / "shared/models/all-MiniLM-L6-v2/onnx"))
+MODEL_DIR = Path(os.environ.get("RA_EMBEDDING_MODEL_DIR",
+                                Path(__file__).resolve().parents[2] / "shared/models/all-MiniLM-L6-v2/onnx"))
 
 
 class CountingEmbedder:
@@ -40,11 +41,14 @@ def onnx():
     return OnnxEmbedder(MODEL_DIR)
 
 
-REGISTRY = page("Model Registry", ("Versions", "Each registered model keeps numbered versions; a new version is created on every registration."),
+REGISTRY = page("Model Registry",
+                ("Versions", "Each registered model keeps numbered versions; a new version is created on every "
+                             "registration."),
                 ("Stages", "A version moves between Staging and Production stages."), links=["/docs/registry-api.html"])
 REGISTRY_API = page("Registry API", ("Create", "Call create_registered_model to add a model to the registry."))
 ENDPOINTS = page("Endpoints", ("Deploy", "A real-time endpoint serves predictions from a deployed model over HTTPS."))
-DOCKER = page("Docker Basics", ("Images", "An image is a read-only template with instructions for creating a container."))
+DOCKER = page("Docker Basics",
+              ("Images", "An image is a read-only template with instructions for creating a container."))
 
 
 class World:
@@ -66,8 +70,7 @@ class World:
         return asyncio.run(run_job(self.settings, self.store, self.embedder, **kw))
 
     def chunks(self) -> list[tuple[str, str, dict]]:
-        snap = self.store.snapshot()
-        return [(cid, doc, meta) for cid, doc, meta, _ in iter_chunks(snap.collection)]
+        return [(cid, doc, meta) for cid, doc, meta, _ in iter_chunks(self.store.published().collection)]
 
     def weeks_of(self, url_end: str) -> set[int]:
         return {w for _, _, m in self.chunks() if m["url"].endswith(url_end) for w in m.get("weeks", [])}
@@ -82,7 +85,8 @@ def world(tmp_path, onnx):
 
 
 def test_first_run_indexes_every_page_with_metadata(world):
-    """One run indexes every page with content, follows child links, reports the 404 with its reason, and tags every chunk."""
+    """One run indexes every page with content, follows child links, reports the 404 with its reason, and tags
+    every chunk."""
     report = world.run().summary()
     assert report["pages_indexed"] >= 5  # 4 pages + the roadmap's own sections
     assert [f["reason"] for f in report["pages_failed"]] == ["HTTP 404 Not Found"]
@@ -110,7 +114,8 @@ def test_edited_page_replaces_only_its_chunks(world):
     """Editing one page re-embeds only its new text; other pages' chunks are copied, not re-embedded."""
     world.run()
     before = {cid for cid, _, m in world.chunks() if not m["url"].endswith("/docs/endpoints.html")}
-    world.site.pages["/docs/endpoints.html"] = page("Endpoints", ("Deploy", "Serverless inference scales to zero when idle."))
+    world.site.pages["/docs/endpoints.html"] = page("Endpoints",
+                                                    ("Deploy", "Serverless inference scales to zero when idle."))
     report = world.run()
     assert report.published and world.embedder.texts == 1
     after = world.chunks()
@@ -132,7 +137,8 @@ def test_added_link_fetches_and_embeds_only_it(world):
 
 
 def test_removed_link_deletes_its_pages_but_keeps_shared_ones(world):
-    """Removing a link deletes its pages' chunks, while a page another link still reaches keeps its chunks with new weeks."""
+    """Removing a link deletes its pages' chunks, while a page another link still reaches keeps its chunks with new
+    weeks."""
     world.weeks[1].append(("Registry API", "/docs/registry-api.html"))
     world.run()
     assert world.weeks_of("/docs/registry-api.html") == {1, 2}
@@ -180,7 +186,8 @@ def test_network_down_publishes_nothing(world):
     before = world.chunks()
     for path in list(world.site.pages):
         world.site.status[path] = 503
-    with pytest.raises(PublishRefusedError, match=r"every roadmap link failed \(4 of 4\): .*docker\.html: HTTP 503") as e:
+    refused = r"every roadmap link failed \(4 of 4\): .*docker\.html: HTTP 503"
+    with pytest.raises(PublishRefusedError, match=refused) as e:
         world.run()
     assert e.value.report.published is False and e.value.report.summary()["pages_stale"] == 4
     assert world.store.snapshot().version == first.version and world.chunks() == before
@@ -202,7 +209,8 @@ def test_an_index_built_with_other_chunking_needs_a_full_rebuild(world):
     --full; the full run re-embeds every chunk and records the current chunking."""
     world.run()
     current = world.store.snapshot().chunking
-    world.store.client.get_collection("test-meta").modify(metadata={**world.store.pointer(), "chunking": "heading-v0:200/24"})
+    world.store.client.get_collection("test-meta").modify(metadata={**world.store.pointer(),
+                                                                    "chunking": "heading-v0:200/24"})
     with pytest.raises(EmbedderMismatchError, match=f"chunking 'heading-v0:200/24', not '{current}'.*--full"):
         world.run()
     report = world.run(full=True)
@@ -212,9 +220,8 @@ def test_an_index_built_with_other_chunking_needs_a_full_rebuild(world):
 
 def test_second_writer_is_refused(world):
     """A second ingest while one holds the writer lock fails at once with a clear message."""
-    with writer_lock(world.settings.data_dir):
-        with pytest.raises(IngestLockedError, match="another ingest is running"):
-            world.run()
+    with writer_lock(world.settings.data_dir), pytest.raises(IngestLockedError, match="another ingest is running"):
+        world.run()
 
 
 def test_redirected_link_is_cited_at_its_target(world):

@@ -44,7 +44,8 @@ def test_the_weekend_project_is_a_sentence_with_its_deliverables():
     """The issue's example: the project and its deliverables in one sentence, citing week 6's roadmap section."""
     a = answer(ROADMAP, "what's the weekend project of week 6?", None)
     assert a.answer == ("Week 6's weekend project is an AI-powered DevOps assistant; its deliverables are a Slack bot "
-                        "with OpenAI integration, an automated documentation system and a code review AI assistant [1].")
+                        "with OpenAI integration, an automated documentation system and a code review AI "
+                        "assistant [1].")
     assert a.grounded and a.mode == "roadmap" and a.week == 6 and a.scope == "week" and not a.widened
     [c] = a.citations
     assert c.url == c.deep_link == "roadmap.md#week-6" and c.weeks == [6] and c.section == "Weekend Project"
@@ -60,7 +61,8 @@ def test_what_to_learn_in_a_week_gets_its_overview_not_a_refusal():
 
 
 @pytest.mark.parametrize("question, week, expected", [
-    ("What are the goals of week 12?", None, "Week 12's goal is to optimize ML workloads for cost and performance [1]."),
+    ("What are the goals of week 12?", None,
+     "Week 12's goal is to optimize ML workloads for cost and performance [1]."),
     ("goal?", 1, "Week 1's goal is to automate routine tasks with shell scripts [1]."),
     ("What do I have to deliver in week 1?", None,
      "Week 1's weekend project is a backup rotation script; its deliverables are a Nightly backup job and a Restore "
@@ -136,6 +138,7 @@ def test_stream_and_openai_routes_answer_plan_questions_too(api):
     assert final["mode"] == "roadmap" and final["answer"] == events[1][1]["text"]
     assert final["answer"] == "Week 1's goal is to write small Python programs and organise them in modules [1]."
     body = httpx.post(f"{api}/v1/chat/completions", timeout=30, json={
-        "model": "roadmap-assistant", "messages": [{"role": "user", "content": "What are the goals of week 1?"}]}).json()
+        "model": "roadmap-assistant",
+        "messages": [{"role": "user", "content": "What are the goals of week 1?"}]}).json()
     assert body["choices"][0]["message"]["content"].startswith(final["answer"])
     assert body["citations"][0]["url"] == "roadmap.md#week-1"

@@ -94,7 +94,8 @@ def test_entries_past_the_retention_are_deleted_and_never_read(fixture_index, tm
     settings = own_index(fixture_index, tmp_path / "data")
     assert settings.question_log_days == 90
     with serve(create_app(settings)) as url:
-        for q in ("old question about docker images", "older question about python modules", "new question about endpoints"):
+        for q in ("old question about docker images", "older question about python modules",
+                  "new question about endpoints"):
             ask(url, q)
     path = settings.data_dir / "questions" / f"{replica_name()}.sqlite3"
     _age(path, "older question about python modules", 100)

@@ -72,7 +72,7 @@ def test_confidence_never_falls_with_a_stronger_signal():
     base = Signals(0.5, 0.1, 0.2, 0.4, 0.0)
     low = confidence(base)
     assert 0.0 < low < 1.0
-    for field, weight in zip(("dense", "dense_gap", "lexical", "coverage", "agree"), DEFAULT.weights):
+    for field, weight in zip(("dense", "dense_gap", "lexical", "coverage", "agree"), DEFAULT.weights, strict=True):
         stronger = Signals(**{**vars(base), field: getattr(base, field) + 0.3})
         assert confidence(stronger) > low if weight > 0 else confidence(stronger) == low
     assert confidence(Signals(0.2, -0.1, 0.05, 0.1, 0.0)) < 0.05 < 0.95 < confidence(Signals(0.8, 0.35, 0.6, 1.0, 1.0))

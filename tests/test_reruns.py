@@ -64,7 +64,8 @@ class World:
                       2: [("Old guide", "/docs/old-guide.html"), ("Topic 1", "/docs/topic1.html")],
                       3: [("Paper", "/docs/paper.html?context=cs"), ("Topic 2", "/docs/topic2.html")],
                       4: [("Guide home", "/docs/guide/"), ("Paper home", "/docs/paper.html"),
-                          ("Topic 3", "/docs/topic3.html"), ("Topic 4", "/docs/topic4.html"), ("Topic 5", "/docs/topic5.html")]}
+                          ("Topic 3", "/docs/topic3.html"), ("Topic 4", "/docs/topic4.html"),
+                          ("Topic 5", "/docs/topic5.html")]}
         self.embedder = CountingEmbedder(onnx)
         self.settings = Settings(_env_file=None, data_dir=tmp / "data", roadmap=tmp / "roadmap.md",
                                  embedding_model_dir=MODEL_DIR, crawl_depth=1, fetch_retries=0, fetch_timeout=5,
@@ -81,7 +82,7 @@ class World:
         return asyncio.run(run_job(self.settings, self.store, self.embedder, **kw))
 
     def chunks(self) -> list[tuple[str, str, dict]]:
-        return [(cid, doc, meta) for cid, doc, meta, _ in iter_chunks(self.store.snapshot().collection)]
+        return [(cid, doc, meta) for cid, doc, meta, _ in iter_chunks(self.store.published().collection)]
 
     def files(self) -> dict[str, tuple[int, int]]:
         chroma = self.settings.data_dir / "chroma"
@@ -110,7 +111,8 @@ def test_redirect_alias_and_query_string_settle_on_the_first_run(world):
     weeks = {m["url"]: set(m["weeks"]) for _, _, m in world.chunks()}
     assert weeks[world.base + "/docs/guide/"] == {1, 2, 4} and weeks[world.base + "/docs/paper.html"] >= {3, 4}
     skipped = {p["url"].removeprefix(world.base): p["reason"] for p in report.summary()["pages_skipped"]}
-    assert skipped["/docs/old-guide.html"].startswith("redirects to") and "duplicate of" in skipped["/docs/guide/index.html"]
+    assert skipped["/docs/old-guide.html"].startswith("redirects to")
+    assert "duplicate of" in skipped["/docs/guide/index.html"]
     assert "duplicate of" in skipped["/docs/paper.html?context=cs"]
 
 
@@ -126,7 +128,8 @@ def test_unchanged_rerun_publishes_and_writes_nothing(world):
             assert (again.published, again.version, s["embedded"], s["metadata_updated"], s["pages_indexed"]) == \
                    (False, first.version, 0, 0, 0)
             assert sum(world.site.full.values()) == 0, dict(world.site.full)
-            assert world.site.conditional["/docs/guide/index.html"] == 1 and world.site.conditional["/docs/paper.html"] >= 2
+            assert world.site.conditional["/docs/guide/index.html"] == 1
+            assert world.site.conditional["/docs/paper.html"] >= 2
             assert not world.embedder.used and world.files() == files
 
 
@@ -135,7 +138,8 @@ def test_an_alias_whose_page_is_no_longer_linked_takes_over(world):
     page (its text is not embedded again), and the run after that settles."""
     with world.serving():
         world.run()
-        world.weeks[4] = [("Topic 3", "/docs/topic3.html"), ("Topic 4", "/docs/topic4.html"), ("Topic 5", "/docs/topic5.html")]
+        world.weeks[4] = [("Topic 3", "/docs/topic3.html"), ("Topic 4", "/docs/topic4.html"),
+                          ("Topic 5", "/docs/topic5.html")]
         moved = world.run()
         assert moved.published and world.embedder.texts == 1  # only the roadmap's week-4 text changed
         guide = {frozenset(m["weeks"]) for _, _, m in world.chunks() if m["url"] == world.base + "/docs/guide/"}

@@ -86,7 +86,7 @@ def embedder():
 @pytest.fixture(scope="module")
 def vectors(embedder) -> dict[str, list[float]]:
     """Every chunk's embedding, computed once for the module."""
-    return dict(zip([c[0] for c in CHUNKS], embedder.embed([c[1] for c in CHUNKS]).tolist()))
+    return dict(zip([c[0] for c in CHUNKS], embedder.embed([c[1] for c in CHUNKS]).tolist(), strict=True))
 
 
 def publish(store: IndexStore, vectors: dict, chunks, embedder_name: str = OnnxEmbedder.name) -> int:
@@ -298,7 +298,7 @@ def test_evidence_check_says_which_fact_is_missing(embedder, vectors):
     question = "How much does a Kinesis shard cost per hour?"
     for extra, grounded in (([KINESIS_NO_PRICE], False), ([KINESIS_NO_PRICE, KINESIS_PRICE], True)):
         store = new_store()
-        extra_vectors = dict(zip([c[0] for c in extra], embedder.embed([c[1] for c in extra]).tolist()))
+        extra_vectors = dict(zip([c[0] for c in extra], embedder.embed([c[1] for c in extra]).tolist(), strict=True))
         publish(store, {**vectors, **extra_vectors}, CHUNKS + extra)
         r = Retriever(store, embedder).search(question, week=8, calibration=cal)
         assert r.kind == "price" and r.grounded is grounded

@@ -251,7 +251,8 @@ def test_twelve_week_variant():
     assert [(x.label, x.week) for x in r.resources if x.url.endswith(("/avro/", "/s3/", "/airflow/"))] == [
         ("formats.example.org/avro", 2), ("S3 basics", 3), ("Airflow concepts", 6)]
     capstone = next(x for x in r.resources if x.week == 12)
-    assert (capstone.phase, capstone.section) == (3, "Capstone") and r.week(12).weekend_project == "an end-to-end pipeline"
+    assert (capstone.phase, capstone.section) == (3, "Capstone")
+    assert r.week(12).weekend_project == "an end-to-end pipeline"
     outside = [(x.label, x.week, x.section) for x in r.resources if x.week is None]
     assert outside == [("course notes", None, "Data Engineering in 12 Weeks"), ("Book list", None, "Further reading")]
     assert r.sections[-1].anchor == "further-reading" and r.week_range() == "between 1 and 12"
@@ -271,7 +272,8 @@ def test_twenty_week_variant():
     gpu = next(x for x in r.resources if x.week == 17)
     assert (gpu.label, gpu.url, gpu.section) == ("GPU operator", "https://gpu.example.org/operator/", "GPU scheduling")
     assert {x.week for x in r.resources} == set(range(1, 21)) | {None}
-    assert [s.anchor for s in r.sections if s.week is None] == ["platform-engineering-roadmap", "overview", "certifications"]
+    assert [s.anchor for s in r.sections if s.week is None] == ["platform-engineering-roadmap", "overview",
+                                                                "certifications"]
     assert r.week_range() == "between 1 and 20"
 
 

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +40,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(check: Callable[[], object], what: str, timeout: float = 90.0, logs: list[Path] = ()) -> object:
+def wait_for(check: Callable[[], object], what: str, timeout: float = 90.0, logs: Sequence[Path] = ()) -> object:
     """Poll `check` until it returns something truthy; fail naming `what` (with the processes' log tails)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -125,12 +125,12 @@ def cluster(tmp_path_factory, fixture_site, fixture_roadmap):
     try:
         heartbeat = f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat"
         wait_for(lambda: httpx.get(heartbeat, timeout=5).status_code == 200, "the Chroma heartbeat", logs=logs)
-        for port, log in zip(api_ports, logs[1:]):
+        for port, log in zip(api_ports, logs[1:], strict=True):
             procs.append(start([sys.executable, "-m", "api", "--host", "127.0.0.1", "--port", str(port),
                                 "--no-access-log"], log, env, tmp))
         urls = [f"http://127.0.0.1:{p}" for p in api_ports]
         for url in urls:
-            wait_for(lambda: httpx.get(f"{url}/livez", timeout=5).status_code == 200, f"{url}/livez", logs=logs)
+            wait_for(lambda url=url: httpx.get(f"{url}/livez", timeout=5).status_code == 200, f"{url}/livez", logs=logs)
         cluster = Cluster(tmp, env, chroma_port, urls, logs)
         # Before any ingest: both replicas run but are not ready, and the compose health check says so.
         cluster.observed = {
@@ -157,7 +157,7 @@ def test_replicas_start_unready_and_serve_the_first_ingest_without_restart(clust
     assert status["version"] is not None and status["chunks"] > 0
     assert any(p["url"] == "https://mlops.example.org/registry/" for p in status["pages"])
     for url in cluster.api_urls:
-        wait_for(lambda: cluster.ready(url), f"{url} to load the index", logs=cluster.logs)
+        wait_for(lambda url=url: cluster.ready(url), f"{url} to load the index", logs=cluster.logs)
     a, b = (cluster.ask(url) for url in cluster.api_urls)
     assert a["grounded"] and a["citations"]
     assert any(c["url"] == "https://mlops.example.org/registry/" for c in a["citations"])
@@ -180,7 +180,7 @@ def test_ingest_status_cli_reads_the_server_index(cluster):
 def test_reindex_through_one_replica_updates_both(cluster, fixture_site):
     """A page changes, POST /admin/reindex on replica A publishes a new version, and A and B both cite the new text."""
     cluster.ingested()
-    before = max(wait_for(lambda: cluster.ready(url), f"{url} to load the index", logs=cluster.logs)["version"]
+    before = max(wait_for(lambda url=url: cluster.ready(url), f"{url} to load the index", logs=cluster.logs)["version"]
                  for url in cluster.api_urls)
     original = fixture_site.site.pages[REGISTRY_PATH]
     changed = original.replace("</h1>", f'</h1><h2 id="naming">Version naming</h2><p>{NEW_FACT}</p>')
@@ -204,7 +204,7 @@ def test_reindex_through_one_replica_updates_both(cluster, fixture_site):
         fixture_site.site.pages[REGISTRY_PATH] = original
     new_version = run["summary"]["version"]
     for url in cluster.api_urls:  # each replica notices the new pointer on its own (no restart, no signal)
-        answer = wait_for(lambda: (a := cluster.ask(url))["version"] == new_version and a,
+        answer = wait_for(lambda url=url: (a := cluster.ask(url))["version"] == new_version and a,
                           f"{url} to serve version {new_version}", logs=cluster.logs)
         cited = " ".join(c["snippet"] for c in answer["citations"]) + " " + answer["answer"]
         assert "rivers" in cited, answer

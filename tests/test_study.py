@@ -31,7 +31,7 @@ def passages(study_index) -> list[dict]:
 
     store = IndexStore(open_client(study_index.data_dir), study_index.collection)
     return [{"id": cid, "text": doc, "url": meta["url"], "weeks": meta.get("weeks") or []}
-            for cid, doc, meta, _e in iter_chunks(store.snapshot().collection)]
+            for cid, doc, meta, _e in iter_chunks(store.published().collection)]
 
 
 def get(url: str, **params) -> httpx.Response:
@@ -68,7 +68,8 @@ def test_briefing_has_the_plan_resources_in_order_with_health_and_an_overview(ap
     assert b["goals"] == ["Build container images and run them"]
     assert b["weekend_project"] == "containerise a web service"
     assert b["deliverables"] == ["a Dockerfile", "a compose file"]
-    assert [r["label"] for r in b["resources"]] == ["Docker Images", "Docker Compose", "Release Notes", "Docker Networking"]
+    assert [r["label"] for r in b["resources"]] == ["Docker Images", "Docker Compose", "Release Notes",
+                                                    "Docker Networking"]
     images, compose, _notes, missing = b["resources"]
     assert images["health"]["status"] == "indexed" and images["health"]["http_status"] == 200
     assert missing["health"] == {"status": "failed", "http_status": 404, "reason": "HTTP 404 Not Found",
@@ -123,7 +124,8 @@ def test_unknown_week_is_404_and_bad_parameters_are_422(api):
     for path in ("/weeks/99/briefing", "/weeks/0/quiz"):
         r = get(api + path)
         assert r.status_code == 404
-        assert r.json()["error"]["message"].startswith(f"week {path.split('/')[2]} is not in the roadmap (it has weeks 1-4)")
+        missing = f"week {path.split('/')[2]} is not in the roadmap (it has weeks 1-4)"
+        assert r.json()["error"]["message"].startswith(missing)
     r = check(api, 99, "abc", "x")
     assert r.status_code == 404
     assert get(f"{api}/weeks/two/briefing").status_code == 422
@@ -164,7 +166,8 @@ def test_every_week_gets_five_questions_of_the_kinds_asked_for(api):
 def test_fill_in_the_blank_hides_the_fact_the_answer_quotes(api):
     questions = quiz(api, 2)["questions"]
     limit = next(x for x in questions if x["kind"] == "limit")
-    assert limit["question"] == "Fill in the blank (“Pod limits”): “A node can run up to ____ Pods in the default configuration of a cluster.”"
+    assert limit["question"] == ("Fill in the blank (“Pod limits”): "
+                                 "“A node can run up to ____ Pods in the default configuration of a cluster.”")
     assert limit["answer"] == "A node can run up to 110 Pods in the default configuration of a cluster."
     assert limit["citation"]["deep_link"] == "https://k8s.example.org/pods/#limits"
     command = next(x for x in questions if x["kind"] == "command" and "Deployment" in x["answer"])
@@ -251,7 +254,9 @@ def model_reply(messages: list[dict]) -> str:
     """The fake model: passage 1 gets a question whose answer is its first sentence (copied); passage 2 one
     whose answer is in no passage; passage 9 does not exist."""
     passages = dict(PASSAGE.findall(messages[-1]["content"]))
-    first = re.match(r"(.+?\.)(?:\s|$)", " ".join(passages["1"].split()))[1]
+    sentence = re.match(r"(.+?\.)(?:\s|$)", " ".join(passages["1"].split()))
+    assert sentence, passages["1"]
+    first = sentence[1]
     return json.dumps({"questions": [
         {"passage": 1, "question": "Which statement does the first passage open with?", "answer": first},
         {"passage": 2, "question": "How many moons does Jupiter have?", "answer": "Jupiter has ninety-five moons."},

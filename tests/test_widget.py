@@ -90,7 +90,7 @@ class FakeApi:
     `429` (with Retry-After), `error` (an `error` event), `answer` (a full answer, with a hostile source; it
     waits after the tokens until `gate` is set)."""
 
-    def __init__(self, mode: str, weeks: int = 16, week_badges: list[int] = (3, 13)) -> None:
+    def __init__(self, mode: str, weeks: int = 16, week_badges: tuple[int, ...] = (3, 13)) -> None:
         self.mode, self.weeks, self.week_badges = mode, weeks, list(week_badges)
         self.gate = threading.Event()
         self.gate.set()
@@ -133,7 +133,8 @@ class FakeApi:
                         "answer": f"Pods are the smallest unit [1]. {XSS} <script>window.__xss=2</script> [2]",
                         "citations": [
                             {"n": 1, "url": "https://k8s.example/pods", "deep_link": "https://k8s.example/pods#what",
-                             "title": f"Pods {XSS}", "section": "What <b>is</b> a Pod", "weeks": self.week_badges, "snippet": ""},
+                             "title": f"Pods {XSS}", "section": "What <b>is</b> a Pod", "weeks": self.week_badges,
+                             "snippet": ""},
                             {"n": 2, "url": "javascript:alert(1)", "deep_link": "javascript:window.__xss=3",
                              "title": "Evil link", "section": "x", "weeks": [], "snippet": ""}],
                         "grounded": True, "mode": "extractive", "week": 3, "scope": "week", "widened": False,
@@ -332,7 +333,7 @@ def test_week_selector_follows_the_served_roadmap(page):
 def test_a_source_from_many_weeks_shows_the_scope_week_and_collapses_the_rest(page):
     """A cited page reached from five weeks' links shows the searched week first and '+4' (its name starts with
     what it shows, as axe-core asks); pressing it shows all."""
-    with serve(FakeApi("answer", week_badges=[1, 5, 3, 9, 12]).app()) as base:
+    with serve(FakeApi("answer", week_badges=(1, 5, 3, 9, 12)).app()) as base:
         page.goto(base + "/")
         open_widget(page)
         ask(page, "What is a pod?")
@@ -560,7 +561,8 @@ def hostile_api(tmp_path_factory):
         settings = make_settings(tmp / "data", road, mirror)
         store = IndexStore(open_client(settings.data_dir), settings.collection)
         result: list = []  # ingest in a worker thread: this thread's event loop belongs to Playwright
-        worker = threading.Thread(target=lambda: result.append(asyncio.run(run_job(settings, store, make_embedder(settings)))))
+        worker = threading.Thread(
+            target=lambda: result.append(asyncio.run(run_job(settings, store, make_embedder(settings)))))
         worker.start()
         worker.join(timeout=120)
         assert result and result[0].published

@@ -5,8 +5,7 @@ at its week."""
 from __future__ import annotations
 
 from tests.browser import assert_accessible, needs_chromium
-from tests.test_widget import api, asked_bodies, ask, browser, open_widget, page, wait_answers  # noqa: F401
-
+from tests.test_widget import api, ask, asked_bodies, browser, open_widget, page, wait_answers  # noqa: F401
 
 pytestmark = needs_chromium
 

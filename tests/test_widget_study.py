@@ -10,8 +10,8 @@ import re
 import httpx
 import pytest
 
-from tests.servers import serve
 from tests.browser import assert_accessible, chromium, needs_chromium
+from tests.servers import serve
 from tests.test_widget import open_widget, shot
 
 pytestmark = needs_chromium
@@ -50,7 +50,9 @@ def choose_week(pg, n: int) -> None:
 
 def blank_value(question: dict) -> str:
     """What a fill-in-the-blank question hides: its quoted sentence with the blank, laid over the answer."""
-    sentence = re.search(r"“([^“]*)”$", question["question"])[1]
+    quoted = re.search(r"“([^“]*)”$", question["question"])
+    assert quoted, question["question"]
+    sentence = quoted[1]
     before, after = sentence.split("____")
     return question["answer"][len(before):len(question["answer"]) - len(after)]
 
@@ -119,7 +121,8 @@ def test_briefing_card_and_builds_on_switches_the_week(page, api):
     card = page.locator(".msg.brief").last
     card.locator("h3").wait_for()
     assert card.locator("h3").inner_text() == "Week 3: Model Serving"
-    links = card.locator("li a").evaluate_all("els => els.map(a => [a.textContent.replace(' (opens in a new tab)', ''), a.getAttribute('href')])")
+    links = card.locator("li a").evaluate_all(
+        "els => els.map(a => [a.textContent.replace(' (opens in a new tab)', ''), a.getAttribute('href')])")
     assert ["KServe", "https://serving.example.org/kserve/"] in links
     assert any(href.startswith("https://serving.example.org/kserve/#") for _text, href in links)  # key sections
     assert card.locator(".cite").count() >= 1 and card.locator(".src").count() >= 1

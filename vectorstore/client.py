@@ -10,9 +10,13 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from errors import StoreUnavailableError
+
+if TYPE_CHECKING:  # chromadb is imported when a client is opened, not with this module
+    from chromadb.api import ClientAPI
 
 
 def _writable(path: Path) -> bool:
@@ -30,7 +34,7 @@ def _private_copy(path: Path) -> Path:
 
 
 def open_client(data_dir: Path | None = None, chroma_url: str | None = None, *, in_memory: bool = False,
-                read_only: bool = False):
+                read_only: bool = False) -> ClientAPI:
     """A Chroma client: in memory, a server at `chroma_url`, or on disk at `data_dir/chroma`. `read_only`
     (reports) creates nothing, and reads a store it may not write through a private copy."""
     import chromadb
@@ -58,4 +62,5 @@ def open_client(data_dir: Path | None = None, chroma_url: str | None = None, *, 
     except Exception as exc:  # chromadb raises many types; one clear message names the setting
         where = chroma_url or f"{data_dir}/chroma"
         hint = "RA_CHROMA_URL" if chroma_url else "RA_DATA_DIR"
-        raise StoreUnavailableError(f"cannot open the Chroma store at {where} ({type(exc).__name__}: {exc}); check {hint}") from exc
+        raise StoreUnavailableError(f"cannot open the Chroma store at {where} ({type(exc).__name__}: {exc}); "
+                                    f"check {hint}") from exc

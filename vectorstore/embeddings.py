@@ -19,9 +19,8 @@ from typing import Any, Protocol
 import httpx
 import numpy as np
 
-from vectorstore.cpus import usable_cpus
-
 from errors import ConfigError, ModelUnavailableError
+from vectorstore.cpus import usable_cpus
 
 # Copied from chromadb.utils.embedding_functions.ONNXMiniLM_L6_V2 (a test keeps them equal).
 CHROMA_MODEL_URL = "https://chroma-onnx-models.s3.amazonaws.com/all-MiniLM-L6-v2/onnx.tar.gz"
@@ -44,7 +43,7 @@ class Embedder(Protocol):
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+    return np.asarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 def has_model(model_dir: Path) -> bool:
@@ -73,7 +72,8 @@ class OnnxEmbedder:
         model_dir = Path(model_dir)
         if not has_model(model_dir):
             raise ModelUnavailableError(
-                f"embedding model not found in {model_dir}: set RA_EMBEDDING_MODEL_DIR to a folder with model.onnx and tokenizer.json"
+                f"embedding model not found in {model_dir}: set RA_EMBEDDING_MODEL_DIR to a folder with model.onnx "
+                "and tokenizer.json"
             )
         self.batch_size = batch_size
         try:
@@ -89,7 +89,8 @@ class OnnxEmbedder:
                 str(model_dir / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # a corrupt or foreign file: onnxruntime and tokenizers raise their own types
-            raise ModelUnavailableError(f"embedding model in {model_dir} could not be loaded ({exc}): replace the folder") from exc
+            raise ModelUnavailableError(
+                f"embedding model in {model_dir} could not be loaded ({exc}): replace the folder") from exc
         width = self._session.get_outputs()[0].shape[-1]
         self.dim = width if isinstance(width, int) else 384
 
@@ -148,7 +149,8 @@ class OpenAIEmbedder:
         self.batch_size = batch_size
         self._dim = dim
         # Local OpenAI-compatible servers often need no key, but the client insists on one.
-        self._client = openai.OpenAI(api_key=api_key or "unused", base_url=base_url, timeout=timeout, max_retries=max_retries)
+        self._client = openai.OpenAI(api_key=api_key or "unused", base_url=base_url, timeout=timeout,
+                                     max_retries=max_retries)
         self._tokenizer = load_tokenizer(Path(tokenizer_dir)) if tokenizer_dir else None
 
     @property
@@ -175,7 +177,8 @@ class OpenAIEmbedder:
         if self._dim is None:
             self._dim = vectors.shape[1]
         elif vectors.shape[1] != self._dim:
-            raise ConfigError(f"embedding model {self.model!r} returned {vectors.shape[1]} dimensions, not the expected {self._dim}")
+            raise ConfigError(f"embedding model {self.model!r} returned {vectors.shape[1]} dimensions, "
+                              f"not the expected {self._dim}")
         return l2_normalise(vectors)
 
     def _request(self, batch: list[str]) -> list[list[float]]:
@@ -200,7 +203,8 @@ def _status_error(where: str, model: str, exc: Any) -> Exception:
     if exc.status_code in (401, 403):
         return ConfigError(f"{where} refused the key ({detail}): check OPENAI_API_KEY")
     if exc.status_code == 404:
-        return ConfigError(f"{where} does not serve model {model!r} ({detail}): check RA_OPENAI_EMBEDDING_MODEL and OPENAI_BASE_URL")
+        return ConfigError(f"{where} does not serve model {model!r} ({detail}): "
+                           "check RA_OPENAI_EMBEDDING_MODEL and OPENAI_BASE_URL")
     if exc.status_code == 429 or exc.status_code >= 500:
         return ModelUnavailableError(f"{where} unavailable ({detail})")
     return ConfigError(f"{where} rejected the request ({detail})")
@@ -246,7 +250,8 @@ def _download_model(model_dir: Path, url: str, sha256: str, timeout: float) -> N
             tar.extractall(unpacked, filter="data")
         folder = unpacked / ARCHIVE_FOLDER
         if not has_model(folder):
-            raise _model_unavailable(model_dir, f"the archive has no {ARCHIVE_FOLDER}/model.onnx and {ARCHIVE_FOLDER}/tokenizer.json")
+            raise _model_unavailable(
+                model_dir, f"the archive has no {ARCHIVE_FOLDER}/model.onnx and {ARCHIVE_FOLDER}/tokenizer.json")
         try:
             os.replace(folder, model_dir)  # replaces an empty folder; fails on a non-empty one
         except OSError:

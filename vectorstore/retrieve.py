@@ -34,7 +34,17 @@ from errors import ConfigError, NothingIndexedError, RoadmapAssistantError, Stor
 from vectorstore import answer_type
 from vectorstore.calibration import DEFAULT, Calibration
 from vectorstore.lexical import LexicalIndex
-from vectorstore.ranking import Hit, Signals, confidence, coverage, diversify, fuse_rrf, fuse_weighted, page_support, signals
+from vectorstore.ranking import (
+    Hit,
+    Signals,
+    confidence,
+    coverage,
+    diversify,
+    fuse_rrf,
+    fuse_weighted,
+    page_support,
+    signals,
+)
 from vectorstore.store import IndexStore, iter_chunks
 from vectorstore.text import strip_boilerplate, tokenize
 

@@ -14,15 +14,28 @@ drops the orphaned collection. The previous version is kept so queries in flight
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from errors import EmbedderMismatchError
+from errors import EmbedderMismatchError, NothingIndexedError
+
+if TYPE_CHECKING:  # chromadb is imported by whoever opens the client, not by this module
+    import numpy as np
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import GetResult, Include, Metadata, PyEmbeddings
 
 _PAGE = 1000  # Chroma batch size for get/add
 CALIBRATION_ID = "calibration"  # the meta collection's item holding the fitted calibration
+
+# One stored chunk: (id, document, metadata, embedding or None); the metadata as a plain dict of the values ingest
+# wrote; the embedding is whatever Chroma returns for a vector (a numpy row or a list of floats), so it stays Any.
+ChunkRow = tuple[str, str, dict[str, Any], Any]
+_ITEM_VECTOR: PyEmbeddings = [[1.0]]  # the meta collection's items are documents; Chroma wants a vector for each
 
 
 @dataclass(frozen=True)
@@ -31,25 +44,30 @@ class Snapshot:
 
     version: int
     name: str
-    collection: Any
+    collection: Collection
     embedder: str
     chunking: str
     updated_at: float
 
 
 class IndexStore:
-    def __init__(self, client, prefix: str = "roadmap"):
+    def __init__(self, client: ClientAPI, prefix: str = "roadmap"):
         self.client = client
         self.prefix = prefix
-        self._meta_col = None
+        self._meta_col: Collection | None = None
 
     # ---- reading
-    def _meta(self):
+    def _meta(self) -> Collection:
         if self._meta_col is None:
             self._meta_col = self.client.get_or_create_collection(f"{self.prefix}-meta", embedding_function=None)
         return self._meta_col
 
-    def pointer(self) -> dict:
+    def _document(self, key: str) -> str | None:
+        """The document of one meta item (None when there is none)."""
+        got = self._meta().get(ids=[key], include=["documents"])
+        return got["documents"][0] if got["ids"] and got["documents"] else None
+
+    def pointer(self) -> dict[str, Any]:
         """The pointer as stored now (read fresh: another process may have moved it)."""
         col = self.client.get_or_create_collection(f"{self.prefix}-meta", embedding_function=None)
         return dict(col.metadata or {})
@@ -67,31 +85,38 @@ class IndexStore:
             updated_at=float(p.get("updated_at", 0.0)),
         )
 
+    def published(self) -> Snapshot:
+        """The published version; `NothingIndexedError` when nothing has been published yet."""
+        snap = self.snapshot()
+        if snap is None:
+            raise NothingIndexedError("nothing is indexed yet: run `python -m ingest` to build the index")
+        return snap
+
     def calibration(self) -> str | None:
         """The stored calibration (JSON text, see `vectorstore.calibration`), or None when none was fitted."""
-        got = self._meta().get(ids=[CALIBRATION_ID], include=["documents"])
-        return got["documents"][0] if got["ids"] else None
+        return self._document(CALIBRATION_ID)
 
     def save_calibration(self, text: str) -> None:
         """Store a calibration with the index and stamp the pointer, so running retrievers reload it."""
         meta = self._meta()
-        meta.upsert(ids=[CALIBRATION_ID], documents=[text], embeddings=[[1.0]])
+        meta.upsert(ids=[CALIBRATION_ID], documents=[text], embeddings=_ITEM_VECTOR)
         meta.modify(metadata={**self.pointer(), "calibrated_at": time.time()})
 
-    def record(self, snap: Snapshot | None) -> dict:
+    def record(self, snap: Snapshot | None) -> dict[str, Any]:
         """The ingest record of a version ({} when there is none)."""
-        if snap is None:
-            return {}
-        got = self._meta().get(ids=[snap.name], include=["documents"])
-        return json.loads(got["documents"][0]) if got["ids"] else {}
+        return {} if snap is None else self._record(snap.name)
+
+    def _record(self, name: str) -> dict[str, Any]:
+        text = self._document(name)
+        record: dict[str, Any] = json.loads(text) if text else {}
+        return record
 
     def version_name(self, version: int) -> str:
         return f"{self.prefix}-v{version:06d}"
 
-    def record_at(self, version: int) -> dict:
+    def record_at(self, version: int) -> dict[str, Any]:
         """The ingest record of a version by its number ({} once it has been dropped)."""
-        got = self._meta().get(ids=[self.version_name(version)], include=["documents"])
-        return json.loads(got["documents"][0]) if got["ids"] else {}
+        return self._record(self.version_name(version))
 
     def check_compatible(self, snap: Snapshot | None, embedder: str, chunking: str | None = None) -> None:
         """Refuse to mix embedders (or chunking settings) within one index."""
@@ -99,37 +124,38 @@ class IndexStore:
             return
         if snap.embedder and snap.embedder != embedder:
             raise EmbedderMismatchError(
-                f"the index was built with embedder {snap.embedder!r}, not {embedder!r}: rebuild it with `python -m ingest --full`"
+                f"the index was built with embedder {snap.embedder!r}, not {embedder!r}: "
+                "rebuild it with `python -m ingest --full`"
             )
         if chunking is not None and snap.chunking and snap.chunking != chunking:
             raise EmbedderMismatchError(
-                f"the index was built with chunking {snap.chunking!r}, not {chunking!r}: rebuild it with `python -m ingest --full`"
+                f"the index was built with chunking {snap.chunking!r}, not {chunking!r}: "
+                "rebuild it with `python -m ingest --full`"
             )
 
     def get_document(self, key: str) -> str | None:
         """A shared document kept in the meta collection (None when there is none)."""
-        got = self._meta().get(ids=[key], include=["documents"])
-        return got["documents"][0] if got["ids"] else None
+        return self._document(key)
 
     # ---- writing
     def put_document(self, key: str, text: str) -> None:
         """Keep a small shared document in the meta collection, readable by every process on the store."""
-        self._meta().upsert(ids=[key], documents=[text], embeddings=[[1.0]])
+        self._meta().upsert(ids=[key], documents=[text], embeddings=_ITEM_VECTOR)
 
-    def new_version(self) -> tuple[int, Any]:
+    def new_version(self) -> tuple[int, Collection]:
         version = int(self.pointer().get("version", 0)) + 1
         name = self.version_name(version)
-        try:  # a crashed run may have left this very name behind
+        with contextlib.suppress(Exception):  # a crashed run may have left this very name behind
             self.client.delete_collection(name)
-        except Exception:
-            pass
         col = self.client.create_collection(name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
         return version, col
 
-    def publish(self, version: int, collection, record: dict, *, embedder: str, chunking: str) -> None:
+    def publish(self, version: int, collection: Collection, record: dict[str, Any], *, embedder: str,
+                chunking: str) -> None:
         """Write the version's record, then move the pointer (the commit point), then drop old versions."""
         meta = self._meta()
-        meta.upsert(ids=[collection.name], documents=[json.dumps(record, separators=(",", ":"))], embeddings=[[1.0]])
+        meta.upsert(ids=[collection.name], documents=[json.dumps(record, separators=(",", ":"))],
+                    embeddings=_ITEM_VECTOR)
         old = self.pointer()
         meta.modify(
             metadata={
@@ -148,10 +174,8 @@ class IndexStore:
         """Drop a version that was begun but will not be published (never the active or previous one)."""
         p = self.pointer()
         if name.startswith(f"{self.prefix}-v") and name not in (p.get("active"), p.get("previous")):
-            try:
+            with contextlib.suppress(Exception):  # already gone; the next cleanup() would catch a leftover anyway
                 self.client.delete_collection(name)
-            except Exception:  # already gone; the next cleanup() would catch a leftover anyway
-                pass
 
     def cleanup(self) -> list[str]:
         """Drop every version that is neither active nor previous (orphans of crashed runs included)."""
@@ -170,9 +194,10 @@ class IndexStore:
         return [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
 
 
-def iter_chunks(collection, ids: list[str] | None = None, *, embeddings: bool = False):
+def iter_chunks(collection: Collection, ids: list[str] | None = None, *,
+                embeddings: bool = False) -> Iterator[ChunkRow]:
     """Yield (id, document, metadata, embedding|None) for all chunks (or the given ids), in pages."""
-    include = ["documents", "metadatas"] + (["embeddings"] if embeddings else [])
+    include: Include = ["documents", "metadatas", "embeddings"] if embeddings else ["documents", "metadatas"]
     if ids is not None:
         for i in range(0, len(ids), _PAGE):
             got = collection.get(ids=ids[i : i + _PAGE], include=include)
@@ -187,17 +212,19 @@ def iter_chunks(collection, ids: list[str] | None = None, *, embeddings: bool = 
         offset += len(got["ids"])
 
 
-def _rows(got: dict, embeddings: bool):
+def _rows(got: GetResult, embeddings: bool) -> Iterator[ChunkRow]:
     embs = got.get("embeddings") if embeddings else None
+    documents, metadatas = got["documents"] or [], got["metadatas"] or []
     for i, cid in enumerate(got["ids"]):
-        yield cid, got["documents"][i], got["metadatas"][i], (embs[i] if embs is not None else None)
+        yield cid, documents[i], dict(metadatas[i]), (embs[i] if embs is not None else None)
 
 
-def add_chunks(collection, ids, documents, metadatas, embeddings) -> None:
+def add_chunks(collection: Collection, ids: Sequence[str], documents: Sequence[str],
+               metadatas: Sequence[Metadata], embeddings: list[Any] | np.ndarray) -> None:
     for i in range(0, len(ids), _PAGE):
         collection.add(
-            ids=ids[i : i + _PAGE],
-            documents=documents[i : i + _PAGE],
-            metadatas=metadatas[i : i + _PAGE],
+            ids=list(ids[i : i + _PAGE]),
+            documents=list(documents[i : i + _PAGE]),
+            metadatas=list(metadatas[i : i + _PAGE]),
             embeddings=embeddings[i : i + _PAGE],
         )

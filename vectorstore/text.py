@@ -37,7 +37,8 @@ def _make_stemmer() -> Callable[[str], str]:
         import Stemmer  # PyStemmer
     except ImportError:
         return _fallback_stem
-    return Stemmer.Stemmer("english").stemWord
+    stem: Callable[[str], str] = Stemmer.Stemmer("english").stemWord  # PyStemmer has no types
+    return stem
 
 
 _local = threading.local()  # a PyStemmer object is not thread-safe: one per thread

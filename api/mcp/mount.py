@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from mcp.server.mcpserver import MCPServer
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.responses import JSONResponse
@@ -38,7 +39,7 @@ class MCPEndpoint:
         """Serve MCP over `services` for the duration of the block (a new server each time: a session
         manager runs only once)."""
         @asynccontextmanager
-        async def given(_server) -> AsyncIterator[Services]:
+        async def given(_server: MCPServer[Services]) -> AsyncIterator[Services]:
             yield services
 
         server = build_server(given)
@@ -58,6 +59,7 @@ class MCPEndpoint:
             await JSONResponse(error_body(503, NOT_RUNNING), status_code=503)(scope, receive, send)
             return
         if scope["method"] == "GET":  # no server-initiated messages: no stream to hold open (the spec's 405)
-            await JSONResponse(error_body(405, NO_STREAM), status_code=405, headers={"Allow": "POST"})(scope, receive, send)
+            refusal = JSONResponse(error_body(405, NO_STREAM), status_code=405, headers={"Allow": "POST"})
+            await refusal(scope, receive, send)
             return
         await manager.handle_request(scope, receive, send)

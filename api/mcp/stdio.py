@@ -9,8 +9,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from api.deps import Services
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
 
 LOG_LEVELS = ["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"]
 
@@ -34,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_or_exit()
 
     @asynccontextmanager
-    async def own_services(_server) -> AsyncIterator[Services]:
+    async def own_services(_server: MCPServer[Services]) -> AsyncIterator[Services]:
         async with open_services(settings, Metrics()) as services:
             yield services
 

@@ -4,7 +4,7 @@ replica, read the link-health table of the published version, and read the learn
 """
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi.responses import JSONResponse
@@ -29,7 +29,7 @@ async def start_reindex(reindexer: ReindexerDep, body: Annotated[ReindexIn | Non
 
 
 @router.get("/reindex/{run_id}", summary="A re-index run's status, progress and summary (from any worker)")
-async def reindex_status(run_id: str, reindexer: ReindexerDep) -> dict:
+async def reindex_status(run_id: str, reindexer: ReindexerDep) -> dict[str, Any]:
     run = await run_in_threadpool(reindexer.get, run_id)
     if run is None:
         raise HTTPException(404, f"no re-index run with id {run_id}")
@@ -37,8 +37,8 @@ async def reindex_status(run_id: str, reindexer: ReindexerDep) -> dict:
 
 
 @router.get("/links", summary="Link health of the roadmap's links, from the published version")
-async def links(services: ServicesDep) -> dict:
-    def read() -> dict:
+async def links(services: ServicesDep) -> dict[str, Any]:
+    def read() -> dict[str, Any]:
         snap = services.store.snapshot()
         record = services.store.record(snap)
         return {"version": snap.version if snap else None, "links": record.get("links", []),
@@ -49,6 +49,7 @@ async def links(services: ServicesDep) -> dict:
 
 @router.get("/feedback", summary="Learners' feedback, newest first")
 def list_feedback(feedback: FeedbackDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                  offset: Annotated[int, Query(ge=0)] = 0, rating: Annotated[str | None, Query(pattern="^(up|down)$")] = None) -> dict:
+                  offset: Annotated[int, Query(ge=0)] = 0,
+                  rating: Annotated[str | None, Query(pattern="^(up|down)$")] = None) -> dict[str, Any]:
     items = feedback.recent(limit, offset, rating)
     return {"count": len(items), "items": [f.to_dict() for f in items]}

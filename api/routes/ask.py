@@ -12,24 +12,28 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from api import conversation, plan
+from api.answer import Answer
 from api.cancel import CallScope, iterate_in_thread, until_disconnect
-from api.deps import ApiKeyOrWidgetDep, ServicesDep, Services
+from api.deps import ApiKeyOrWidgetDep, Services, ServicesDep
 from api.metrics import Stopwatch
 from api.roadmap_page import link_citations
 from api.routes.pages import roadmap_target
 from api.schemas import AskIn, AskOut, ErrorOut
 from api.served import require_week
 from errors import RoadmapAssistantError
+from vectorstore.retrieve import Retrieval
 
 log = logging.getLogger("api.ask")
 router = APIRouter(tags=["ask"], dependencies=[ApiKeyOrWidgetDep])
 
-ERRORS = {400: {"model": ErrorOut}, 401: {"model": ErrorOut}, 408: {"model": ErrorOut}, 413: {"model": ErrorOut}, 422: {"model": ErrorOut}, 429: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorOut}
+                                          for status in (400, 401, 408, 413, 422, 429, 503)}
 STREAM_FAILED = "the answer could not be completed; please try again"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 TIMINGS = ("embed", "retrieve", "generate", "condense")
@@ -43,21 +47,21 @@ def resolve(services: Services, question: str, history: Sequence[conversation.Me
     (422 "week must be between 1 and N")."""
     require_week(services.roadmap, week)
 
-    def planned(query: str, week: int | None):
+    def planned(query: str, week: int | None) -> Answer | None:
         return plan.answer(services.roadmap, query, week)
 
     return conversation.resolve(services.retriever, question, conversation.clean_history(history), week,
                                 top_k or services.settings.top_k, services.condenser, plan=planned)
 
 
-def answered_version(services: Services, retrieval) -> int | None:
+def answered_version(services: Services, retrieval: Retrieval | Answer) -> int | None:
     """The index version an answer was made from: its search's (the background watcher may serve a newer one by
     now), or, for a plan answer composed from the roadmap without a search, the version served."""
-    version = getattr(retrieval, "version", None)
+    version = retrieval.version if isinstance(retrieval, Retrieval) else None
     return services.retriever.version if version is None else version
 
 
-def answer_payload(answer, version: int | None, timings: dict[str, float], query: str) -> dict:
+def answer_payload(answer: Answer, version: int | None, timings: dict[str, float], query: str) -> dict[str, Any]:
     """The /ask response body for an Answer."""
     return {
         "answer": answer.answer,
@@ -76,7 +80,7 @@ def answer_payload(answer, version: int | None, timings: dict[str, float], query
     }
 
 
-def record(services: Services, answer, timings: dict[str, float], total: Stopwatch,
+def record(services: Services, answer: Answer, timings: dict[str, float], total: Stopwatch,
            resolved: conversation.Resolved | None = None, session: str | None = None, channel: str = "ask") -> None:
     """Every answer, from any route, passes here: its metrics, and its row in the question log (whose id
     becomes the answer's `id`)."""
@@ -92,7 +96,7 @@ def answer_question(services: Services, resolved: conversation.Resolved) -> str:
     return resolved.answer_question(generated=services.answerer.llm is not None)
 
 
-def finish(answer, target: str):
+def finish(answer: Answer, target: str) -> Answer:
     """The answer with its roadmap citations opening on `target` (the /roadmap page or RA_ROADMAP_URL)."""
     answer.citations = link_citations(answer.citations, target)
     return answer
@@ -100,10 +104,10 @@ def finish(answer, target: str):
 
 @dataclass
 class Answered:
-    answer: object           # api.answer.Answer
+    answer: Answer
     timings: dict[str, float]
     query: str
-    retrieval: object        # what the answer was made from (vectorstore.retrieve.Retrieval)
+    retrieval: Retrieval | Answer  # what the answer was made from: a search, or a plan answer from the roadmap
 
 
 def answer_turn(services: Services, question: str, week: int | None, top_k: int | None,
@@ -129,7 +133,7 @@ def failure_message(exc: Exception) -> str:
 
 
 @router.post("/ask", response_model=AskOut, responses=ERRORS, summary="Answer a question with cited sources")
-async def ask(body: AskIn, services: ServicesDep, request: Request) -> dict:
+async def ask(body: AskIn, services: ServicesDep, request: Request) -> dict[str, Any]:
     done = await until_disconnect(request.receive, CallScope(), answer_turn, services, body.question, body.week,
                                   body.top_k, body.messages(), roadmap_target(services.settings, request),
                                   body.session)
@@ -148,7 +152,7 @@ def stream_events(services: Services, resolved: conversation.Resolved, total: St
         for kind, value in services.answerer.stream(answer_question(services, resolved), retrieval):
             if kind == "token":
                 yield sse("token", {"text": value})
-            elif kind == "answer":
+            elif kind == "answer" and isinstance(value, Answer):
                 final = value
         if final is None:
             raise RuntimeError("the answerer ended without an answer")

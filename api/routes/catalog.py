@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
@@ -37,12 +37,12 @@ class IndexedPage:
 @dataclass
 class Catalog:
     version: int | None
-    weeks: dict
+    weeks: dict[str, Any]   # the /weeks body
     pages: list[IndexedPage]
     roadmap: Roadmap
 
 
-def indexed_pages(record: dict) -> list[IndexedPage]:
+def indexed_pages(record: dict[str, Any]) -> list[IndexedPage]:
     """Every page of an ingest record that has chunks, with its weeks and resource labels."""
     out = []
     for url, entry in (record.get("pages") or {}).items():
@@ -56,10 +56,11 @@ def indexed_pages(record: dict) -> list[IndexedPage]:
         out.append(IndexedPage(url, entry.get("title") or meta.get("title") or url, len(ids),
                                list(meta.get("weeks") or []), list(meta.get("resources") or []),
                                int(entry.get("depth", meta.get("depth", 0)) or 0), bool(entry.get("stale"))))
-    return sorted(out, key=lambda p: (p.weeks[:1] or [math.inf], p.depth, p.url))  # pages of no week last
+    return sorted(out, key=lambda p: (p.weeks[0] if p.weeks else math.inf, p.depth, p.url))  # no week: last
 
 
-def build_weeks(roadmap: Roadmap, record: dict, version: int | None, mirror_base: str | None = None) -> dict:
+def build_weeks(roadmap: Roadmap, record: dict[str, Any], version: int | None,
+                mirror_base: str | None = None) -> dict[str, Any]:
     """The /weeks body: phases, and each week with its goals, resources and indexed chunk counts."""
     pages = indexed_pages(record)
     links = {link.get("url"): link for link in record.get("links") or []}
@@ -105,13 +106,13 @@ def scope_first(weeks: list[int], week: int | None) -> tuple[list[int], str]:
 
 
 @router.get("/weeks", summary="The roadmap's phases, weeks and resources, with what is indexed")
-async def weeks(services: ServicesDep) -> dict:
+async def weeks(services: ServicesDep) -> dict[str, Any]:
     return (await run_in_threadpool(load_catalog, services)).weeks
 
 
 @router.get("/sources", summary="The indexed pages, optionally only those of one week",
             responses={422: {"model": ErrorOut}})
-async def sources(services: ServicesDep, week: Annotated[int | None, Query(ge=1)] = None) -> dict:
+async def sources(services: ServicesDep, week: Annotated[int | None, Query(ge=1)] = None) -> dict[str, Any]:
     catalog = await run_in_threadpool(load_catalog, services)
     require_week(catalog.roadmap, week)
     pages = [p for p in catalog.pages if week is None or week in p.weeks]

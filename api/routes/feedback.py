@@ -14,7 +14,7 @@ router = APIRouter(tags=["feedback"])
 
 @router.post("/feedback", status_code=201, response_model=FeedbackCreated, responses=ERRORS,
              summary="Rate an answer")
-async def post_feedback(body: FeedbackIn, feedback: FeedbackDep, services: ServicesDep) -> dict:
+async def post_feedback(body: FeedbackIn, feedback: FeedbackDep, services: ServicesDep) -> dict[str, str]:
     fid = await run_in_threadpool(feedback.add, body.question, body.answer, body.citations, body.rating, body.comment)
     if services.questions is not None:
         services.questions.rate(body.answer_id, body.question, body.session, body.rating)

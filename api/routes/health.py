@@ -7,6 +7,7 @@ many answers are in flight.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
@@ -31,7 +32,7 @@ def check(services: Services) -> tuple[int, str, int | None]:
 
 
 @router.get("/livez", summary="The process is alive")
-async def livez() -> dict:
+async def livez() -> dict[str, Any]:
     return {"status": "alive"}
 
 

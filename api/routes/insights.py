@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -53,7 +53,7 @@ def _page(name: str, status: int = 200, message: str = "") -> HTMLResponse:
 
 @router.get("/insights", summary="Insights from the question log: per week, coverage gaps, pages, failing links")
 async def insights(services: ServicesDep, signed_in: SignedIn, since: Annotated[str | None, Query(
-        description="30d, 12h, 2w or an ISO date; default: the whole retention")] = None) -> dict:
+        description="30d, 12h, 2w or an ISO date; default: the whole retention")] = None) -> dict[str, Any]:
     if not signed_in:
         raise HTTPException(401, "a valid admin bearer token is required", headers={"WWW-Authenticate": "Bearer"})
     try:

@@ -14,26 +14,30 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
+from api.answer import Answer
 from api.cancel import CallScope, iterate_in_thread, until_disconnect
 from api.conversation import MAX_HISTORY_MESSAGES, MAX_MESSAGE_CHARS, Message, Resolved
 from api.deps import ApiKeyDep, Services, ServicesDep
 from api.metrics import Stopwatch
-from api.routes.ask import (ERRORS, SSE_HEADERS, answer_question, answer_turn, failure_message, finish, record,
-                            resolve)
+from api.routes.ask import ERRORS, SSE_HEADERS, answer_question, answer_turn, failure_message, finish, record, resolve
 from api.routes.pages import roadmap_target
 from api.schemas import MAX_QUESTION_CHARS, MODEL_NAME, ChatIn
+
+if TYPE_CHECKING:
+    from api.extractive import Citation
 
 log = logging.getLogger("api.openai")
 router = APIRouter(prefix="/v1", tags=["openai-compatible"], dependencies=[ApiKeyDep])
 
 
-def sources_block(citations) -> str:
+def sources_block(citations: Sequence[Citation]) -> str:
     if not citations:
         return ""
     lines = [f"[{c.n}] {c.title} — {c.deep_link or c.url}" for c in citations]
@@ -53,22 +57,25 @@ def question_of(body: ChatIn) -> str:
 def history_of(body: ChatIn) -> list[Message]:
     """The user and assistant messages before the last user message: the last 8, each cut to 2,000 characters."""
     last = max(i for i, m in enumerate(body.messages) if m.role == "user")
-    turns = [Message(m.role, m.text()[:MAX_MESSAGE_CHARS]) for m in body.messages[:last] if m.role in ("user", "assistant")]
+    turns = [Message(m.role, m.text()[:MAX_MESSAGE_CHARS]) for m in body.messages[:last]
+             if m.role in ("user", "assistant")]
     return turns[-MAX_HISTORY_MESSAGES:]
 
 
-def _usage() -> dict:
+def _usage() -> dict[str, int]:
     return {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
 
 
 @router.get("/models", summary="The one model this service offers")
-async def models() -> dict:
-    return {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "roadmap-assistant"}]}
+async def models() -> dict[str, Any]:
+    model = {"id": MODEL_NAME, "object": "model", "created": 0, "owned_by": "roadmap-assistant"}
+    return {"object": "list", "data": [model]}
 
 
 @router.post("/chat/completions", responses={200: {"content": {"text/event-stream": {}}}, **ERRORS},
-             summary="Answer the last user message in its conversation, OpenAI chat-completions style")
-async def chat_completions(body: ChatIn, services: ServicesDep, request: Request):
+             summary="Answer the last user message in its conversation, OpenAI chat-completions style",
+             response_model=None)  # a JSON completion or an event stream
+async def chat_completions(body: ChatIn, services: ServicesDep, request: Request) -> dict[str, Any] | StreamingResponse:
     question = question_of(body)
     history = history_of(body)
     target = roadmap_target(services.settings, request)
@@ -93,7 +100,7 @@ async def chat_completions(body: ChatIn, services: ServicesDep, request: Request
                              media_type="text/event-stream", headers=SSE_HEADERS)
 
 
-def _chunk(cid: str, created: int, delta: dict, finish: str | None = None, **extra) -> str:
+def _chunk(cid: str, created: int, delta: dict[str, object], finish: str | None = None, **extra: Any) -> str:
     data = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": MODEL_NAME,
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
     return f"data: {json.dumps(data, ensure_ascii=False, separators=(',', ':'))}\n\n"
@@ -104,11 +111,13 @@ def chunks(services: Services, resolved: Resolved, total: Stopwatch, target: str
     """The streamed completion: a role delta, the answer's tokens, the Sources list, a stop chunk, [DONE]."""
     yield _chunk(cid, created, {"role": "assistant", "content": ""})
     try:
-        sw, final = Stopwatch(), None
+        sw = Stopwatch()
+        final: Answer | None = None
         for kind, value in services.answerer.stream(answer_question(services, resolved), resolved.retrieval):
             if kind == "token" and value:
                 yield _chunk(cid, created, {"content": value})
             elif kind == "answer":
+                assert isinstance(value, Answer)  # the stream's last item: ("answer", Answer)
                 final = value
         if final is None:
             raise RuntimeError("the answerer ended without an answer")

@@ -1,6 +1,6 @@
 """The browser side: `GET /` (the demo page), `GET /widget.js` (the embeddable widget, cacheable) and
-`GET /roadmap` (the served version's roadmap rendered, where roadmap citations open); everything else in `api/static/` is
-mounted at `/static` by the app.
+`GET /roadmap` (the served version's roadmap rendered, where roadmap citations open); everything else in
+`api/static/` is mounted at `/static` by the app.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import ServicesDep
+from api.deps import Services, ServicesDep
 from api.roadmap_page import render
 from errors import ConfigError
 from settings import Settings
@@ -41,7 +41,7 @@ def roadmap_target(settings: Settings, request: Request) -> str:
     return settings.roadmap_url or str(request.url_for("roadmap_page"))
 
 
-def _roadmap_html(services) -> str:
+def _roadmap_html(services: Services) -> str:
     """The served version's roadmap as a page (the roadmap file's, for an index built before versions kept theirs)."""
     try:
         text = services.roadmap.text

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from api.extractive import SNIPPET_CHARS, Citation, Extractor, citation, extract, sentences
 from api.llm import ChatModel
 from api.prompt import CitationRewriter, build_messages
+from vectorstore.answer_type import qualifiers
 from vectorstore.retrieve import strip_week
 
 __all__ = ["MODEL_CUT", "MODEL_UNAVAILABLE", "MODEL_UNCITED", "NOT_FOUND", "SNIPPET_CHARS", "Answer", "Answerer",
@@ -34,8 +35,10 @@ MODEL_CUT = "The model's reply was cut off; this is the part that arrived."
 MODEL_UNCITED = "The model's reply cited none of the sources, so this answer is quoted from them instead."
 # What the sources don't state, by the kind of answer asked for (vectorstore.answer_type).
 _GAPS = {"price": "what it costs", "number": "the number asked for", "duration": "how long it is",
-         "date": "when", "version": "which version", "name": "the name asked for", "yesno": "whether it does",
-         "howto": "how to do it", "definition": "what it is"}
+         "date": "when", "version": "which version", "comparison": "how they compare", "name": "the name asked for",
+         "yesno": "whether it does", "howto": "how to do it", "definition": "what it is"}
+_QUALIFIED = (("compare", "how they compare"), ("default", "what the default is"),
+              ("origin", "which release first brought it"), ("end", "when it ends"), ("limit", "the limit"))
 
 
 @dataclass
@@ -81,8 +84,13 @@ def closest(suggested: dict | None) -> str:
     return f" The closest material is in {_weeks(weeks)}: {title}." if weeks else f" The closest material is {title}."
 
 
-def gap_phrase(kind: str | None) -> str:
-    """'what it costs' for a price, 'which version' for a version ... ('the fact asked for' otherwise)."""
+def gap_phrase(kind: str | None, asks: tuple[str, ...] = ()) -> str:
+    """'what it costs' for a price, 'which version' for a version ... ('the fact asked for' otherwise); a question
+    asking for a default, a comparison, a first release, an end or a limit (`vectorstore.answer_type.qualifiers`)
+    gets 'what the default is', 'how they compare', 'which release first brought it', 'when it ends', 'the limit'."""
+    for qualifier, phrase in _QUALIFIED:
+        if qualifier in asks:
+            return phrase
     return _GAPS.get(kind or "", "the fact asked for")
 
 
@@ -114,7 +122,7 @@ class Answerer:
         """The sources cover the topic but not the fact: what they say (cited) and what they don't."""
         pieces, citations = self._extract(question, retrieval, max_sentences=2)
         topic = citations[0].section or citations[0].title
-        head = f"The sources describe {topic} [1] but don't say {gap_phrase(kind)}."
+        head = f"The sources describe {topic} [1] but don't say {gap_phrase(kind, qualifiers(question))}."
         tail = closest(retrieval.suggested)
         tokens = [head + " "] + [p + " " for p in pieces[:-1]] + pieces[-1:] + ([tail] if tail else [])
         return tokens, self._answer(retrieval, "".join(tokens), citations, "extractive", None, grounded=False)

@@ -187,7 +187,7 @@ class Study:
             found = resolve_model_id(v.material, rows, qid)
         return found
 
-    def check(self, roadmap: Roadmap, week: int, qid: str, answer: str) -> dict | None:
+    def check(self, roadmap: Roadmap, week: int, qid: str, answer: str) -> dict[str, object] | None:
         q = self.question(roadmap, week, qid)
         if q is None:
             return None
@@ -195,4 +195,4 @@ class Study:
         f = grading.features(answer, q.question, q.expected, self.retriever.embedder.embed, lexical.idf)
         return {"id": q.id, "verdict": grading.verdict(f), "quote": q.answer, "citation": q.citation,
                 "question": q.question, "similarity": round(f.similarity, 3), "coverage": round(f.coverage, 3),
-                "missing": f.missing}
+                "specifics": f.specifics, "reason": f.reason(), "missing": list(f.missing)}

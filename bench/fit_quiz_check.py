@@ -1,25 +1,34 @@
 """Fit and measure the quiz answer check (`api.grading`) on the labelled learner answers in eval/quiz_answers.jsonl.
 
-    python bench/fit_quiz_check.py            # the constants in api/grading.py, agreement on dev and on test
-    python bench/fit_quiz_check.py --fit      # search the constants on the dev split only, then report test
+    python bench/fit_quiz_check.py                 # the constants in api/grading.py on dev, with a grouped CV
+    python bench/fit_quiz_check.py --fit           # fit the constants on dev; its CV estimate; the lines to paste
+    python bench/fit_quiz_check.py --signals similarity,coverage --fit   # an ablation: fit on these signals only
+    python bench/fit_quiz_check.py --split test    # the lead only, once: score the held-out split
 
 Each line of the file is an answer a learner might give to a question the quiz generated from the mirror's index
 (`question`, its `expected` part and `quote`), labelled `correct`, `partial` or `incorrect`, with `split` dev or
-test. The features are computed exactly as the service computes them: the configured embedder (MiniLM) and the
-idf of the index the settings point at (`RA_DATA_DIR`). The search tries every similarity weight in steps of 0.05
-and every pair of thresholds between consecutive dev scores, keeps the best dev agreement (ties: the widest
-margins), and reports a leave-one-question-out estimate on dev beside it. The test split is only ever scored with
-constants fitted without it.
+test. Only the lines of the split asked for are read and checked (dev unless `--split test`). The signals are
+computed exactly as the service computes them: the configured embedder (MiniLM) and the idf of the index the
+settings point at (`RA_DATA_DIR`).
+
+The fit is a proportional-odds (ordinal) logistic model: one weight per signal and two thresholds, estimated with
+scikit-learn's LogisticRegression on the answers stacked once per threshold ("at least partial", "correct"), so
+that `score = sum(weight * signal)` is compared with CORRECT and PARTIAL. Answers the check rules incorrect whatever
+they score (empty, or an echo of the question) are left out of the fit. The estimate of how it generalises is
+grouped cross-validation on dev: each question's answers are judged with constants fitted on the other questions
+(leave one question out), so no answer is judged by constants that saw its question. The test split is only ever
+scored with constants fitted without it.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import time
 from collections import Counter
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 
 from api import grading
 from api.batching import BatchingEmbedder
@@ -31,89 +40,122 @@ from vectorstore.store import IndexStore
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "eval" / "quiz_answers.jsonl"
+RANK = {"incorrect": 0, "partial": 1, "correct": 2}
+REGULARISATION = 1.0   # LogisticRegression's C (the signals are on a 0..1 or -1..1 scale)
+
+Constants = tuple[dict[str, float], float, float]   # weights, CORRECT, PARTIAL
 
 
-def load(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load(path: Path, split: str) -> list[dict]:
+    """The lines of one split (the others are not kept)."""
+    rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return [r for r in rows if r["split"] == split]
 
 
-def features(rows: list[dict], settings: Settings) -> list[grading.Features]:
+def features(rows: list[dict], settings: Settings) -> tuple[list[grading.Features], list[float]]:
+    """The signals of every answer, and the milliseconds each took (the embedder's cache starts empty, as a service
+    that has not seen the question yet)."""
     retriever = Retriever(IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection),
                           BatchingEmbedder(make_embedder(settings)))
     lexical = retriever.loaded().lexical
-    return [grading.features(r["answer"], r["question"], r["expected"], retriever.embedder.embed, lexical.idf)
-            for r in rows]
+    retriever.embedder.embed(["warm-up"])
+    out, ms = [], []
+    for r in rows:
+        t = time.perf_counter()
+        out.append(grading.features(r["answer"], r["question"], r["expected"], retriever.embedder.embed, lexical.idf))
+        ms.append((time.perf_counter() - t) * 1000)
+    return out, ms
 
 
-def agreement(rows, feats, weight, correct, partial) -> float:
-    hits = sum(grading.verdict(f, weight, correct, partial) == r["label"] for r, f in zip(rows, feats, strict=True))
-    return hits / len(rows) if rows else 0.0
+def fit(rows: list[dict], feats: list[grading.Features], signals: tuple[str, ...]) -> Constants:
+    """The proportional-odds logistic fit of the signals named (the others weigh 0)."""
+    scored = [(r, f) for r, f in zip(rows, feats, strict=True) if f.ruled() is None]
+    x = np.array([[getattr(f, s) for s in signals] for _, f in scored])
+    y = np.array([RANK[r["label"]] for r, _ in scored])
+    stacked = np.vstack([np.hstack([x, np.zeros((len(x), 1))]), np.hstack([x, np.ones((len(x), 1))])])
+    target = np.concatenate([y >= 1, y >= 2])
+    model = LogisticRegression(C=REGULARISATION, max_iter=1000).fit(stacked, target)
+    coef, b_partial = model.coef_[0], float(model.intercept_[0])
+    weights = dict.fromkeys(grading.SIGNALS, 0.0) | {s: round(float(w), 3) for s, w in zip(signals, coef, strict=False)}
+    return weights, round(-(b_partial + float(coef[-1])), 3), round(-b_partial, 3)
 
 
-def fit(rows: list[dict], feats: list[grading.Features]) -> tuple[float, float, float, float]:
-    """(weight, correct, partial, dev agreement): the best on these rows, ties broken by the widest margins."""
-    best = None
-    for weight in np.round(np.arange(0.0, 1.0001, 0.05), 2):
-        scores = sorted({round(f.score(weight), 4) for f in feats})
-        cuts = [(a + b) / 2 for a, b in pairwise(scores)] or scores
-        for i, partial in enumerate(cuts):
-            for correct in cuts[i + 1:]:
-                agree = agreement(rows, feats, weight, correct, partial)
-                margin = min(_margin(feats, weight, correct), _margin(feats, weight, partial))
-                key = (agree, margin)
-                if best is None or key > best[0]:
-                    best = (key, (float(weight), round(correct, 3), round(partial, 3), agree))
-    if best is None:
-        raise ValueError("no graded answers to fit the thresholds on")
-    return best[1]
+def verdicts(feats: list[grading.Features], constants: Constants) -> list[str]:
+    return [grading.verdict(f, *constants) for f in feats]
 
 
-def _margin(feats, weight, threshold) -> float:
-    return min(abs(f.score(weight) - threshold) for f in feats)
+def agreement(rows: list[dict], said: list[str]) -> float:
+    return sum(v == r["label"] for r, v in zip(rows, said, strict=True)) / len(rows) if rows else 0.0
 
 
-def leave_one_question_out(rows, feats) -> float:
-    """Dev agreement when each question's answers are judged with constants fitted on the other questions."""
-    hits = 0
-    for question in {r["question"] for r in rows}:
-        train = [(r, f) for r, f in zip(rows, feats, strict=True) if r["question"] != question]
-        held = [(r, f) for r, f in zip(rows, feats, strict=True) if r["question"] == question]
-        w, c, p, _ = fit([r for r, _ in train], [f for _, f in train])
-        hits += sum(grading.verdict(f, w, c, p) == r["label"] for r, f in held)
-    return hits / len(rows)
+def grouped_cv(rows: list[dict], feats: list[grading.Features], signals: tuple[str, ...]) -> list[str]:
+    """Each answer's verdict with constants fitted on the answers to the other questions (leave one question out)."""
+    said = [""] * len(rows)
+    for question in {(r["id"], r["question"]) for r in rows}:
+        train = [i for i, r in enumerate(rows) if (r["id"], r["question"]) != question]
+        constants = fit([rows[i] for i in train], [feats[i] for i in train], signals)
+        for i, r in enumerate(rows):
+            if (r["id"], r["question"]) == question:
+                said[i] = grading.verdict(feats[i], *constants)
+    return said
 
 
-def confusion(rows, feats, weight, correct, partial) -> str:
-    counts = Counter((r["label"], grading.verdict(f, weight, correct, partial))
-                     for r, f in zip(rows, feats, strict=True))
+def confusion(rows: list[dict], said: list[str]) -> str:
+    counts = Counter((r["label"], v) for r, v in zip(rows, said, strict=True))
     head = "label \\ verdict  " + "  ".join(f"{v:>9}" for v in grading.VERDICTS)
     lines = [f"{label:>15}  " + "  ".join(f"{counts[(label, v)]:>9}" for v in grading.VERDICTS)
              for label in grading.VERDICTS]
     return "\n".join([head, *lines])
 
 
+def show(constants: Constants) -> str:
+    weights, correct, partial = constants
+    return f"WEIGHTS = {weights}\nCORRECT = {correct}\nPARTIAL = {partial}"
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--fit", action="store_true", help="fit the constants on the dev split (then report test)")
-    ap.add_argument("--loo", action="store_true", help="with --fit: a leave-one-question-out estimate on dev")
+    ap.add_argument("--split", choices=("dev", "test"), default="dev",
+                    help="the split to score (test: the lead only, once, to report)")
+    ap.add_argument("--fit", action="store_true", help="fit the constants on the dev split")
+    ap.add_argument("--signals", default=",".join(grading.SIGNALS),
+                    help=f"with --fit: the signals to fit on (default all: {','.join(grading.SIGNALS)})")
+    ap.add_argument("--errors", action="store_true", help="list the dev answers the check misjudges")
     args = ap.parse_args()
-    rows = load(args.data)
-    feats = features(rows, Settings())
-    split = {s: ([r for r in rows if r["split"] == s], [f for r, f in zip(rows, feats, strict=True) if r["split"] == s])
-             for s in ("dev", "test")}
+    signals = tuple(s for s in args.signals.split(",") if s)
+    if unknown := set(signals) - set(grading.SIGNALS):
+        ap.error(f"unknown signals {sorted(unknown)}: choose among {', '.join(grading.SIGNALS)}")
+    settings = Settings()
+    dev = load(args.data, "dev")
+    dev_feats, ms = features(dev, settings)
     if args.fit:
-        weight, correct, partial, agree = fit(*split["dev"])
-        print(f"fitted on dev ({len(split['dev'][0])} answers): SIMILARITY_WEIGHT = {weight}, CORRECT = {correct}, "
-              f"PARTIAL = {partial}; dev agreement {agree:.3f}")
-        if args.loo:
-            print(f"dev, leave one question out: {leave_one_question_out(*split['dev']):.3f}")
+        constants = fit(dev, dev_feats, signals)
+        print(f"fitted on dev ({len(dev)} answers, signals {', '.join(signals)}):\n{show(constants)}")
     else:
-        weight, correct, partial = grading.SIMILARITY_WEIGHT, grading.CORRECT, grading.PARTIAL
-        print(f"api/grading.py: SIMILARITY_WEIGHT = {weight}, CORRECT = {correct}, PARTIAL = {partial}")
-    for name, (r, f) in split.items():
-        print(f"\n{name}: {len(r)} answers, agreement {agreement(r, f, weight, correct, partial):.3f}")
-        print(confusion(r, f, weight, correct, partial))
+        constants = (grading.WEIGHTS, grading.CORRECT, grading.PARTIAL)
+        print(f"api/grading.py:\n{show(constants)}")
+    said = verdicts(dev_feats, constants)
+    print(f"\nsignals per answer (one thread, in-process): p50 {float(np.percentile(ms, 50)):.1f} ms, "
+          f"p95 {float(np.percentile(ms, 95)):.1f} ms, max {max(ms):.1f} ms")
+    print(f"\ndev: {len(dev)} answers to {len({r['question'] for r in dev})} questions, "
+          f"agreement {agreement(dev, said):.3f} (fitted on these)")
+    print(confusion(dev, said))
+    cv = grouped_cv(dev, dev_feats, signals)
+    print(f"\ndev, grouped CV (leave one question out): agreement {agreement(dev, cv):.3f}")
+    print(confusion(dev, cv))
+    if args.errors:
+        print("\ndev answers misjudged in the grouped CV:")
+        for r, f, v in zip(dev, dev_feats, cv, strict=True):
+            if v != r["label"]:
+                print(f"  {r['label']:>9} -> {v:<9} sim {f.similarity:.2f} cov {f.coverage:.2f} "
+                      f"spec {f.specifics:+.0f} reason {f.reason() or '-'}  "
+                      f"{r['expected'][:50]!r} <- {r['answer'][:70]!r}")
+    if args.split == "test":
+        test = load(args.data, "test")
+        said = verdicts(features(test, settings)[0], constants)
+        print(f"\ntest: {len(test)} answers, agreement {agreement(test, said):.3f} (constants fitted on dev only)")
+        print(confusion(test, said))
 
 
 if __name__ == "__main__":

@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from evaluation.evaluate import DEV, LABELS, Harness, _fmt, load_questions, markdown, score_ranking, summarise
-from vectorstore import answer_type
 from vectorstore.calibration import DEFAULT, Calibration
 
 if TYPE_CHECKING:
@@ -54,8 +53,9 @@ GRID = {
     "title_sim_weight": (0.0, 0.05, 0.1, 0.2, 0.3),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
     "widen_margin": (0.15, 0.3, 0.6),
-    "evidence_share": (0.0, 0.1, 0.2, 0.34, 0.5),
-    "evidence_kinds": (("price", "number", "duration", "date", "version"), ("price", "duration", "date", "version"),
+    "evidence_share": (0.0, 0.1, 0.2, 0.34, 0.5, 0.6),
+    "evidence_kinds": (("price", "number", "duration", "date", "version", "comparison"),
+                       ("price", "number", "duration", "date", "version"), ("price", "duration", "date", "version"),
                        ("price", "date", "version"), ("date", "version")),
 }
 
@@ -127,7 +127,6 @@ class Fitter:
     def __init__(self, harness: Harness, questions: list[dict], offtopic: list[dict], k: int = 5):
         self.h, self.questions, self.offtopic, self.k = harness, questions, offtopic, k
         self._searches: dict[tuple[Calibration, int, int, bool], Retrieval] = {}
-        self._shares: dict[int, tuple[float, Retrieval]] = {}  # by id(); the retrieval is kept so its id stays its own
         # questions the plan route answers from the roadmap are never searched: they don't fit retrieval
         self.planned = {i for i, q in enumerate(questions) if harness.planned(q["question"], q.get("week"))}
 
@@ -144,14 +143,10 @@ class Fitter:
         return float(np.mean([score_ranking([h.url for h in self.search(cal, i, top_k=10).hits],
                                             self.questions[i]["gold_urls"], self.k)["mrr@10"] for i in gold]))
 
-    def share(self, r: Retrieval) -> float:
-        """The answer-type evidence share of a retrieval's hits (1.0 when there are no hits)."""
-        if not r.hits:
-            return 1.0
-        if id(r) not in self._shares:
-            terms = answer_type.key_terms(r.query)
-            self._shares[id(r)] = (answer_type.evidence(r.kind, terms, [h.text for h in r.hits]), r)
-        return self._shares[id(r)][0]
+    @staticmethod
+    def share(r: Retrieval) -> float:
+        """The answer-type evidence of a retrieval's hits (`Retrieval.evidence`; 1.0 when it was not checked)."""
+        return 1.0 if r.evidence is None else r.evidence
 
     def decisions(self, cal: Calibration, idx: list[int], gates: list[tuple[float, tuple]]) -> list[tuple]:
         """For each evidence gate (share, kinds): (recall of abstaining on unanswerable, share of answerable that
@@ -335,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--retrieval-only", action="store_true",
                     help="cross-validate the retrieval weights alone (ranking figures only, per variant) "
                          "and print them")
-    ap.add_argument("--json", type=Path, help="also write the fitted calibrations and the CV figures as JSON")
+    ap.add_argument("--json", type=Path,
+                    help="also write the fitted calibrations, the CV figures and every held-out row as JSON")
     args = ap.parse_args(argv)
 
     from errors import RoadmapAssistantError
@@ -362,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, space, on in runs:
             log(f"== {name}")
             rows, fitted = cross_validate(on, space, args.folds, log)
-            results[name] = {"cv": summarise(rows), "folds": [asdict(c) for c in fitted]}
+            results[name] = {"cv": summarise(rows), "folds": [asdict(c) for c in fitted], "rows": rows}
         final = fitter.fit(list(range(len(questions))), Space(), log)
         status = harness.retriever.calibration_status()
         embedder, chunking = harness.retriever.index_settings()
@@ -386,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.ablation:
         args.ablation.write_text(ablation_table(results, args.k), encoding="utf-8")
     if args.json:
-        args.json.write_text(json.dumps({"final": asdict(final), "results": results}, indent=1), encoding="utf-8")
+        args.json.write_text(json.dumps({"final": asdict(final), "results": results}, indent=1,
+                                        default=lambda o: o.item() if hasattr(o, "item") else str(o)),
+                             encoding="utf-8")  # numpy scalars in the rows
     return 0
 
 

@@ -372,6 +372,14 @@ def test_gap_answer_says_what_is_covered_and_what_is_not():
     r.suggested = {"weeks": [10], "title": "Data Version Control", "url": HITS[1].meta["url"]}
     assert Answerer().answer("How much does DVC remote storage cost?", r).answer.endswith(
         "The closest material is in week 10: Data Version Control.")
+    r.gap = "number"  # a question asking for a default or a comparison says which it lacks
+    answer = Answerer().answer("How many remotes does DVC use by default?", r).answer
+    assert "but don't say what the default is." in answer
+    r.gap = "duration"
+    assert "but don't say how they compare." in Answerer().answer("How much faster is a push than a pull?", r).answer
+    r.gap = "version"
+    assert "but don't say which release first brought it." in Answerer().answer(
+        "Which DVC release introduced remote storage?", r).answer
 
 
 def test_table_rows_and_runs_of_short_list_items_are_read_as_sentences():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from vectorstore.answer_type import KINDS, detect, evidence, has_evidence, has_fact, key_terms
+from vectorstore.answer_type import KINDS, detect, evidence, has_evidence, has_fact, key_terms, qualifiers, support
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -33,6 +33,27 @@ from vectorstore.answer_type import KINDS, detect, evidence, has_evidence, has_f
     ("Can I run GPU workloads on Fargate?", "yesno"),
     ("Does deleting a versioned object remove its data?", "yesno"),
     ("Why would Parquet make queries faster?", "other"),
+    # asking for an amount vs only mentioning money
+    ("What does the managed service charge per GB scanned?", "price"),
+    ("How much would an hour of a small notebook instance cost me?", "price"),
+    ("What's the hourly price of a GPU instance?", "price"),
+    ("How do I keep costs down when training large models?", "howto"),
+    ("Which features help reduce inference costs?", "name"),
+    ("Can I route device data without paying messaging charges?", "yesno"),
+    ("What starts costing money once my team opens the studio?", "other"),
+    ("How much cheaper is batch inference than on-demand?", "number"),
+    # superlatives ask for a number, support ending asks for a date
+    ("What's the largest request payload an endpoint accepts?", "number"),
+    ("How can I roll per-minute readings up into a monthly maximum with pandas?", "howto"),
+    ("How do I split a big input file into requests, and what's the size cap per request?", "number"),
+    ("Per hour, what would I pay to train on a GPU instance?", "price"),
+    ("What limit is there on simultaneously running workflows?", "number"),
+    ("What's the most models I can load onto one endpoint?", "number"),
+    # a comparison asked without an amount
+    ("Is the query engine faster or slower than the warehouse for the same query?", "comparison"),
+    ("Which is cheaper for a low-traffic model: a serverless endpoint or a function?", "comparison"),
+    ("How do I make my queries faster than before?", "howto"),
+    ("When does version 1 of the SDK stop being supported?", "date"),
 ])
 def test_detect(question, kind):
     assert detect(question) == kind
@@ -85,14 +106,14 @@ def test_evidence_both_ways(kind, question, present, absent):
 
 def test_a_fact_far_from_the_key_terms_is_not_evidence():
     """A price in another paragraph, about something else, does not answer what a crawler run costs."""
-    text = (CRAWLER_ONLY
-            + "\n\nStorage:\nThe first million objects stored are free; after that $1.00 per 100,000 objects.")
+    text = (CRAWLER_ONLY + "\n\nStorage:\nThe first million objects stored are free; "
+            "after that $1.00 per 100,000 objects.")
     assert not has_evidence("price", key_terms("How much does a Glue crawler run cost?"), [text])
 
 
 def test_evidence_weights_and_kinds_without_a_fact_of_their_own():
     weights = {"crawler": 3.0, "glue": 1.0, "spark": 1.0}
-    assert evidence("price", weights, [PRICING]) == pytest.approx(0.8)
+    assert evidence("price", weights, [PRICING]) == pytest.approx(0.6)  # "Glue" is in another sentence
     assert has_evidence("howto", ["crawler", "schedul"], [CRAWLER_ONLY])
     assert not has_evidence("howto", ["kubernetes", "helm"], [CRAWLER_ONLY])
     assert has_evidence("price", [], [PRICING]) and not has_evidence("price", [], [CRAWLER_ONLY])
@@ -105,3 +126,99 @@ def test_has_fact_on_single_sentences():
     assert has_fact("version", "Requires boto3 v1.26.0 or later.") and not has_fact("version", "Use the new SDK.")
     assert has_fact("date", "Released in March 2023.") and not has_fact("date", "Released recently.")
     assert has_fact("yesno", "Anything at all.")
+
+
+def test_the_fact_must_be_in_a_sentence_with_the_subject_or_under_its_heading():
+    """A price in the same passage but in a sentence about something else is not the asked fact; the chunk's
+    heading line names the subject of every sentence under it."""
+    mixed = ("Glue crawlers discover the schema of your data and write tables to the catalog. "
+             "Storage of the first million objects is free; after that it is $1.00 per 100,000 objects.")
+    question = "How much does a Glue crawler cost?"
+    assert not has_evidence("price", key_terms(question), [mixed])
+    headed = "AWS Glue pricing > Crawlers\n\nYou pay $0.44 per DPU-hour, billed per second."
+    assert has_evidence("price", key_terms(question), [headed])
+
+
+@pytest.mark.parametrize("question, asks", [
+    ("What's the default timeout of the client?", ("default",)),
+    ("What cooldown does auto scaling use if I don't set one?", ("default",)),
+    ("How much faster is training on GPUs than on CPUs?", ("compare",)),
+    ("How long does a shard iterator stay valid?", ()),
+    ("What's the maximum number of nodes a node group can have?", ("limit",)),
+    ("Which release first shipped the venv module?", ("origin",)),
+    ("When does version 1 of the SDK stop being supported?", ("end",)),
+    # the words alone, not asking for a limit, an origin or an end
+    ("What's the minimum compute I'm billed for once I create my first collection?", ("limit",)),
+    ("What's the passing score and price of the exam at the end of the course?", ()),
+])
+def test_qualifiers(question, asks):
+    assert qualifiers(question) == asks
+
+
+def test_a_default_question_needs_a_sentence_that_states_the_default():
+    question = "What's the default timeout of the client?"
+    kind, asks = detect(question), qualifiers(question)
+    stated = "By default the client's requests time out after 10 minutes."
+    other = "You can set the timeout to 20 seconds with the timeout option of the client."
+    assert has_evidence(kind, key_terms(question), [other, stated], asks=asks)
+    assert not has_evidence(kind, key_terms(question), [other], asks=asks)
+    assert has_evidence(kind, key_terms(question), [other])  # without the qualifier any timeout would do
+    with pytest.raises(ValueError, match="unknown qualifier"):
+        evidence(kind, ["timeout"], [stated], asks=("colour",))
+
+
+def test_a_comparison_question_needs_a_sentence_that_compares():
+    question = "How much faster is XGBoost training on GPU instances than on CPU instances?"
+    asks = qualifiers(question)
+    assert detect(question) == "number" and asks == ("compare",)
+    compares = "XGBoost on GPU instances trains up to 10x faster than on CPU instances."
+    assert has_evidence("number", key_terms(question), [compares], asks=asks)
+    assert not has_evidence("number", key_terms(question), ["XGBoost supports GPU instances with 4 GPUs each."],
+                            asks=asks)
+
+
+def test_support_weights_the_subject_by_idf():
+    """The rare subject words count most: a sentence with the price and the common words but not the subject
+    is weak evidence; `support` detects the kind and skips kinds without a fact of their own."""
+    question = "How much does a Glue crawler run cost?"
+    idf = {"glue": 5.0, "crawler": 5.0, "run": 0.5}.get
+    text = ["Each run costs $0.44 per hour."]
+    kind, share = support(question, text, lambda t: idf(t) or 1.0)
+    assert kind == "price" and share == pytest.approx(0.5 / 10.5)
+    assert support(question, text)[1] == pytest.approx(1 / 3)
+    assert support("How do I start a crawler?", text) == ("howto", None)
+
+
+@pytest.mark.parametrize("question, stated, unstated", [
+    ("Which MLflow release introduced the model registry?",
+     "The model registry was introduced in MLflow 1.2 as a central model store.",
+     "When a new model is added to the model registry, it is added as version 1."),
+    ("What's the maximum number of nodes a managed node group can have?",
+     "A managed node group can have at most 450 nodes.",
+     "If draining a node of a managed node group takes more than 15 minutes, the node is terminated."),
+    ("When will the legacy SDK version 1 be deprecated?",
+     "Version 1 of the legacy SDK is deprecated as of June 2025.",
+     "Version 1 of the legacy SDK was released in March 2019."),
+])
+def test_qualified_facts_both_ways(question, stated, unstated):
+    """An origin, a limit or an end asked for needs a sentence that states one, not any fact of the kind."""
+    kind, asks = detect(question), qualifiers(question)
+    assert asks
+    assert has_evidence(kind, key_terms(question), [unstated, stated], asks=asks)
+    assert not has_evidence(kind, key_terms(question), [unstated], asks=asks)
+
+
+def test_numbers_inside_addresses_and_versions_are_not_quantities():
+    assert not has_fact("number", "Open http://127.0.0.1:5000 in your browser.")
+    assert not has_fact("number", "Requires Python 3.10 in a virtual environment.")
+    assert has_fact("number", "The server needs 4 GiB of memory.") and has_fact("number", "Trains 10x faster.")
+    assert has_fact("number", "Batch costs about half the on-demand price.")
+
+
+def test_a_comparison_needs_a_sentence_that_compares_the_two():
+    question = "Is the query engine faster than the warehouse for the same query?"
+    assert detect(question) == "comparison"
+    compares = "For the same query, the query engine is up to 3x faster than the warehouse."
+    describes = "The query engine runs SQL on files in the warehouse's buckets without loading them."
+    assert support(question, [describes, compares])[1] == pytest.approx(1.0)
+    assert support(question, [describes])[1] == 0.0

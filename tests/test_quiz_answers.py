@@ -1,5 +1,5 @@
 """Checks on eval/quiz_answers.jsonl, the labelled learner answers the quiz's answer check is fitted (dev) and
-measured (test) on: the schema, at least 60 answers, one right, one partly right and one wrong answer for every
+measured (test) on: the schema, at least 60 answers, a right, a partly right and a wrong answer (or more) for every
 question, the split by week parity (so no test question was fitted on), and quotes that hold their expected part."""
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ def test_schema_counts_and_labels():
         assert " ".join(r["expected"].split()) in " ".join(r["quote"].split())
         by_question[r["question"]].append(r)
     for question, answers in by_question.items():
-        assert sorted(a["label"] for a in answers) == ["correct", "incorrect", "partial"], question
+        assert {a["label"] for a in answers} == {"correct", "partial", "incorrect"}, question
+        assert len({a["answer"] for a in answers}) == len(answers), question
         assert len({(a["split"], a["week"]) for a in answers}) == 1
     splits = {r["split"] for r in data}
     assert splits == {"dev", "test"}

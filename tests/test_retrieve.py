@@ -309,6 +309,10 @@ def test_evidence_check_says_which_fact_is_missing(embedder, vectors):
             assert r.gap == "price" and r.suggested["weeks"] == [8]
             off = Retriever(store, embedder).search(question, week=8, calibration=cal.with_(evidence_share=0.0))
             assert off.grounded and off.gap is None  # the check is what turned it down
+        assert (r.evidence >= 0.5) is grounded  # the share it was judged by, reported
+        # a question that only mentions cost asks for no price: nothing to check, not turned down
+        howto = Retriever(store, embedder).search("How do I keep Kinesis shard costs down?", week=8, calibration=cal)
+        assert howto.kind == "howto" and howto.evidence is None and howto.gap is None
 
 
 def test_calibration_stored_with_the_index_is_used_and_checked(embedder, vectors, caplog):

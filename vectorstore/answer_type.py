@@ -1,28 +1,35 @@
-"""What kind of answer a question asks for, and whether passages hold a fact of that kind near its key terms.
+"""What kind of answer a question asks for, and whether passages state a fact of that kind about its subject.
 
 `detect(question)` names the kind: `price`, `number` (a count or limit with a unit), `duration`, `date`,
-`version`, `name`, `yesno`, `howto`, `definition` or `other`. The specific kinds come first: "Is there a limit
-on ...?" asks for a number, "How much does ... cost?" for a price, "When was ... released?" for a date.
+`version`, `comparison`, `name`, `yesno`, `howto`, `definition` or `other`. It reads how the question ASKS, not
+which words it mentions: "How much does X cost?" and "what's the price per GB?" ask for a price, "How do I keep
+costs down?" is a how-to; "Is there a limit on ...?" and "the largest ..." ask for a number, "a monthly maximum"
+in a task does not. The specific kinds come first. `qualifiers(question)` names what else it asks of the fact
+(`QUALIFIERS`): a default, a limit, an origin (the release that first shipped something), an end (retirement,
+deprecation), a comparison.
 
-`evidence(kind, key_terms, texts)` scores how well the passages state such a fact: for every place a fact of the
-kind appears (a currency amount for `price`, a number followed by a unit for `number`, a number of time units for
-`duration`, a date or year for `date`, a version or release number for `version`, a proper name or code token for
-`name`, a definitional verb for `definition`) it takes the words within `WINDOW` words of it (about one sentence
-either side; never across a blank line) and measures the share of the question's key terms found there. The best
-share is the score; kinds without a fact of their own (`yesno`, `howto`, `other`) score every window of the text.
-`has_evidence` compares the score with `min_share`. `key_terms(question)` gives the question's tokens (the shared
-tokenizer's stems) without the words that only say what kind of fact is asked ("cost", "version", "how many").
-All patterns are general; none names a product, a page or a question.
+`evidence(kind, key_terms, texts, asks)` scores how well the passages state such a fact: each sentence that holds a
+fact of the kind (a currency amount for `price`; a quantity with a unit, not a number inside an address, path or
+version, for `number`; a number of time units for `duration`; a date or year for `date`; a release number for
+`version`; a comparing phrase for `comparison`; a proper name or code token for `name`; a definitional verb for
+`definition`) and meets every qualifier asked is read with its chunk's heading line (which names the subject of
+every sentence under it), and the share of the question's key terms found there (weighted, e.g. by IDF) is its
+score; the best is the evidence. Kinds without a fact of their own (`yesno`, `howto`, `other`) score every
+stretch of about two sentences. `support(question, texts, idf)` does it all for a question (None for those kinds).
+`key_terms(question)` gives the question's tokens (the shared tokenizer's stems) without the words that only say
+what kind of fact is asked ("cost", "version", "how many"). All patterns are general; none names a product, a page
+or a question.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 
 from vectorstore.text import tokenize
 
-KINDS = ("price", "number", "duration", "date", "version", "name", "yesno", "howto", "definition", "other")
+KINDS = ("price", "number", "duration", "date", "version", "comparison", "name", "yesno", "howto", "definition",
+         "other")
 WINDOW = 15  # words either side of a fact that count as "near" it
 MIN_SHARE = 0.5
 
@@ -31,13 +38,26 @@ _NUM_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|
             r"fifty|sixty|ninety|hundred|thousand|million|billion|a few|several|\d[\d,]*(?:\.\d+)?)"
 _TIME_UNIT = r"(?:milliseconds?|ms|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|weeks?|months?|years?)"
 
+# A price is ASKED for ("how much does X cost", "what does X charge", "the price per GB", "is there a fee"), not
+# merely mentioned ("how do I keep costs down", "use spot instances for cost", "without paying for X").
+_PRICE_WORD = r"(?:cost|costs|price|prices|pricing|priced|fee|fees|charge|charges|rate|rates)"
 _Q_PRICE = re.compile(
-    r"\b(?:cost|costs|costing|price|prices|priced|pricing|fee|fees|charged?|charges|billed|billing|"
-    r"cheap|cheaper|expensive|dollars?|usd|free tier)\b|\$|\bhow much (?:do|does|did|will|would)\b[^?]*\b(?:pay|charge|cost)",
-    re.I)
+    r"\bhow much (?:does|do|did|will|would|is|are|was|were|should|can|'s)\b[^?,;]*\b(?:cost|charge|charged|pay|"
+    r"bill|billed|run me|set me back)\b|"
+    r"\bwhat (?:does|do|did|will|would|should)\b[^?,;]*\b(?:cost|charge)(?: me| us)?\s*(?:\?|$|\bper\b|\bfor\b)|"
+    r"\bwhat (?:would|will|do|does|should|did) (?:i|we|you|it) (?:\w+ )?(?:pay|be (?:charged|billed))\b|"
+    rf"\b{_PRICE_WORD} (?:per|an?|each|every)\b|"
+    rf"\bwhat(?:'s| is| are| was| were) (?:the |its |their )?(?:\w+[ -]){{0,3}}?(?:{_PRICE_WORD}|price tag)\b|"
+    rf"\b(?:and|the) (?:\w+ ){{0,2}}?(?:price|cost|fee)s? of\b|"
+    r"\b(?:is|are) (?:there|it) (?:an? )?(?:\w+ )?(?:fee|charge|cost)s?\b|\bhow (?:expensive|cheap|pricey)\b|"
+    r"[$€£]\s?\d|\b(?:dollars|usd|eur) per\b", re.I)
+# "How much cheaper/faster ...", "how many times larger ...": the answer is a number (a ratio or a difference).
+_Q_COMPARE_AMOUNT = re.compile(
+    r"\bhow (?:much|many times) (?:\w+er|more|less|fewer)\b|\bby (?:how much|what (?:factor|percentage))\b", re.I)
 _Q_HOW_LONG = re.compile(
     r"\bhow long\b|\bhow many (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\b|"
-    r"\bhow much (?:\w+ )?time\b|\bhow often\b", re.I)
+    r"\bhow much (?:\w+ )?time\b|\bhow often\b|"
+    r"\b(?:the|its) (?:longest|shortest)\b(?! \w+ (?:name|word|text|prompt))", re.I)
 _Q_DURATION = re.compile(
     r"\b(?:duration|timeout|time ?out|retention period|ttl|time limit|expiry|expiration time|cooldown|interval|"
     r"frequency)\b|\bhow (?:quickly|fast|soon)\b", re.I)
@@ -46,16 +66,23 @@ _Q_DATE = re.compile(
     r"\bwhen (?:was|were|did|will)\b|\bsince when\b|\brelease date\b|\bend[- ]of[- ](?:life|support)\b|"
     r"\b(?:deadline|eol)\b|"
     r"\bwhen (?:is|are|does|do)\b[^?]*\b(?:released?|retired?|deprecated|sunset|launch(?:ed)?|expires?|ends?|"
-    r"available|shut ?down|discontinued|removed)\b", re.I)
+    r"available|shut ?down|discontinued|removed|stop|stops|support(?:ed)?|go(?:es)? away|replaced)\b", re.I)
 _Q_VERSION = re.compile(
     r"\b(?:which|what|minimum|earliest|oldest|supported|required)\s+(?:[\w.+#-]+\s+){0,2}(?:versions?|releases?)\b|"
     r"\bsince (?:which|what) (?:version|release)\b", re.I)
+# A limit word asks for a number when it names the value asked about ("the maximum payload", "is there a limit on",
+# "what's the size cap"), not when it is part of a task ("roll readings up into a monthly maximum").
 _Q_NUMBER = re.compile(
-    r"\bhow (?:many|much|big|large|small|high|low|far)\b|\b(?:limit|limits|limited|quota|quotas|maximum|max|"
-    r"minimum|min|at most|at least|up to|size|sizes|capacity|threshold|number of|count of|ceiling|cap)\b|"
-    r"\bwhat (?:port|percentage|percent|ratio)\b", re.I)
+    r"\bhow (?:many|much|big|large|small|high|low|far)\b|"
+    r"\b(?:the|its|their|any|what|which|is there an?|are there|what(?:'s| is| are))\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:limit|limits|quota|"
+    r"quotas|maximum|max|minimum|min|size|sizes|capacity|threshold|number of|count of|ceiling|cap)\b|"
+    r"\b(?:limited to|at most|at least|up to) (?:how|what)\b|\bwhat (?:port|percentage|percent|ratio)\b|"
+    r"\b(?:largest|biggest|smallest|highest|lowest|fewest|heaviest)\b|\bthe (?:most|fewest) \w+ (?:i|we|you|it) can\b|"
+    r"\bwhat value\b", re.I)
 _Q_HOWTO = re.compile(
-    r"(?:^|[,:;.!?]\s*|\band\s+)how (?:do|does|can|could|should|would|to|am|is|are|did)\b|\bhow (?:do|can|should) (?:i|we|you)\b|"
+    r"(?:^|[,:;.!?]\s*|\band\s+)how (?:do|does|can|could|should|would|to|am|is|are|did)\b|"
+    r"\bhow (?:do|can|should) (?:i|we|you)\b|"
     r"\bhow to\b|\bsteps? (?:to|for)\b|\bwhat(?:'s| is) the (?:best |right |recommended )?(?:way|command|syntax|"
     r"procedure)\b|\bwhat (?:command|commands|flag|option|setting|parameter)s?\b[^?]*\b(?:do|should|can|to)\b|"
     r"\bwalk me through\b|\bset up\b|\bconfigure\b", re.I)
@@ -72,9 +99,16 @@ _Q_YESNO = re.compile(
     r"^\s*(?:is|are|was|were|does|do|did|can|could|should|will|would|has|have|had|may|must|shall|isn't|aren't|"
     r"doesn't|don't|can't|won't)\b", re.I)
 
-_DETECTORS = (("duration", _Q_HOW_LONG), ("price", _Q_PRICE), ("duration", _Q_DURATION), ("date", _Q_DATE),
-              ("version", _Q_VERSION), ("number", _Q_NUMBER), ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION),
-              ("name", _Q_NAME), ("yesno", _Q_YESNO))
+# A comparison asked: "X than Y", "compared with", "versus", "which is cheaper/faster", "faster or slower".
+_Q_COMPARE = re.compile(
+    r"\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
+    r"\bwhich (?:one )?(?:is|are|would be) (?:\w+er|more \w+|less \w+|better|worse)\b|"
+    r"\b(?:\w+er|better|worse) or (?:\w+er|better|worse)\b", re.I)
+
+_DETECTORS = (("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT), ("price", _Q_PRICE),
+              ("duration", _Q_DURATION), ("date", _Q_DATE), ("version", _Q_VERSION), ("number", _Q_NUMBER),
+              ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION), ("comparison", _Q_COMPARE), ("name", _Q_NAME),
+              ("yesno", _Q_YESNO))
 
 
 def detect(question: str) -> str:
@@ -105,10 +139,15 @@ def key_terms(question: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- facts in passages
-_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|sep(?:t(?:ember)?)?|" \
-         r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+_MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
+          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 _VERSION_NUMBER = r"v?\d+(?:\.(?:\d+|x))+"
-_FACTS: dict[str, re.Pattern] = {
+# A sentence that compares: "than", "compared with", "10x", "40%", "faster", "saves".
+_COMPARES = re.compile(
+    r"\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
+    r"\b\d+(?:\.\d+)?\s?(?:x|times)\b|\d\s?%|\b(?:faster|slower|cheaper|saves?|savings?)\b", re.I)
+_FACTS: dict[str, re.Pattern[str]] = {
+    "comparison": _COMPARES,
     "price": re.compile(
         r"[$€£¥]\s?\d|\b\d[\d,]*(?:\.\d+)?\s?(?:usd|eur|gbp|dollars?|cents?|euros?)\b|"
         r"\b(?:free of charge|at no (?:additional |extra )?(?:cost|charge)|no (?:additional |extra )?charge|"
@@ -125,10 +164,14 @@ _FACTS: dict[str, re.Pattern] = {
         rf"\b(?:version|release|v(?:er)?\.?)\s*{_VERSION_NUMBER}\b|\b(?:version|release)\s+\d+\b|"
         rf"\bv\d+\b|\b\d+\.\d+\.\d+\b|\b\d+\.x\b|\b[A-Z][\w+#-]*\s+{_VERSION_NUMBER}\b"),
     "number": re.compile(
-        r"\b\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|[kmgtp]i?b\b|bytes?\b|[a-z]{2,}\b)|"
+        # a quantity: digits (not part of an address, path, version or identifier) and a unit or counted noun
+        r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|[kmgtp]i?b\b|bytes?\b|x\b|"
+        r"(?!(?:in|on|at|to|and|or|of|the|for|is|are|was|were|with|by|from|as|if|it|be|than|that|this)\b)[a-z]{2,}\b)|"
         rf"\b(?:up to|at most|at least|maximum of|minimum of|limit of|max(?:imum)?|min(?:imum)?)\s+(?:of\s+)?"
         rf"{_NUM_WORD}\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
-        rf"fifty|hundred|thousand|million|billion)\s+[a-z]{{3,}}\b", re.I),
+        rf"fifty|hundred|thousand|million|billion)\s+[a-z]{{3,}}\b|"
+        r"\b(?:half|a third|a quarter|twice|double|triple|\w+-fold|multiple|unlimited|any number of|one or more|"
+        r"only one)\b", re.I),
     "name": re.compile(r"`[^`\n]{2,60}`|(?<=[a-z,;:(] )[A-Z][\w.+#-]+|\b[a-z]+(?:[A-Z][a-z0-9]+)+\b|"
                        r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b|\b\w+\.\w+\(\)"),
     "definition": re.compile(r"\b(?:is|are) (?:an?|the|used|designed|responsible)\b|\brefers? to\b|\bmeans?\b|"
@@ -137,67 +180,123 @@ _FACTS: dict[str, re.Pattern] = {
 }
 _TOKEN = re.compile(r"\S+")
 _PARAGRAPH = re.compile(r"\n\s*\n")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9\"'`(\[])|\n+")
+_HEADING_WORDS = 20  # a chunk's first paragraph this short, without a full stop, is its heading line
+
+# Qualifiers: what a question asks of the fact besides its kind. "What's the default timeout?" wants the value a
+# setting takes when nobody sets it, so the sentence stating the fact must say it is the default; "how much faster
+# is X on GPUs than on CPUs?" wants a comparison the sentence must make. Each is (question pattern, fact pattern).
+QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
+    "default": (
+        re.compile(r"\bdefaults?\b|\bout of the box\b|\bif (?:i|we|you) (?:don't|do not|never) "
+                   r"(?:set|specify|configure|change|pass|give|choose|pick)\b|"
+                   r"\bif (?:i|we|you) (?:leave|omit) \S+ out\b|"
+                   r"\bif (?:i|we|you) (?:omit|skip)\b", re.I),
+        re.compile(r"\bdefault(?:s|ed)?\b|\bunless (?:you|otherwise|specified)\b|\bif (?:you )?(?:don't|do not|omit|"
+                   r"not) (?:specif|set|provid|pass|configur)\w*|\bnot specified\b|\bomitted\b|\bautomatically\b",
+                   re.I)),
+    "limit": (
+        re.compile(r"\b(?:maximum|max|minimum|min|limits?|largest|smallest|biggest|highest|lowest|at most|at least|"
+                   r"up to|cap|quotas?|ceiling)\b", re.I),
+        re.compile(r"\b(?:maximum|max|minimum|min|limit(?:s|ed)?|largest|smallest|highest|lowest|at most|at least|"
+                   r"up to|no more than|not exceed|cannot exceed|exceeds?|quotas?|between \S+ and|ranges? from)\b",
+                   re.I)),
+    "origin": (  # the release or date that first brought something
+        re.compile(r"\bfirst (?:\w+ )?(?:released|shipped|introduced|added|launched|appeared|available|supported|"
+                   r"offered|came|offer|ship|support|add|introduce|include|bring)\b|"
+                   r"\b(?:introduced|introduce|added|shipped|launched|debuted|since when)\b", re.I),
+        re.compile(r"\b(?:introduced|added|new|available|supported|shipped|released|launched|starting|beginning|since|"
+                   r"as of|first)\b(?:\s+(?:in|with|from|since|on))?\s+(?-i:[A-Z][\w.+-]*\s+)?(?:version\s+|release\s+|"
+                   r"v)?(?:\d|" + _MONTH + r")", re.I)),
+    "end": (  # the release or date that ends something
+        re.compile(r"\b(?:stops?|stopped|retired?|deprecated?|sunset|discontinued?|shut(?:s|ting)? ?down|"
+                   r"end[- ]of[- ](?:life|support)|eol|removed?|no longer)\b", re.I),
+        re.compile(r"\b(?:deprecat\w*|end[- ]of[- ]\w+|eol|retir\w*|discontinu\w*|sunset\w*|no longer|removed|shut\w*|"
+                   r"stops?|ends?|until|through)\b", re.I)),
+    "compare": (_Q_COMPARE, _COMPARES),
+}
+
+
+def qualifiers(question: str) -> tuple[str, ...]:
+    """What `question` asks of the fact besides its kind (the names of `QUALIFIERS` it matches)."""
+    return tuple(name for name, (asked, _fact) in QUALIFIERS.items() if asked.search(question))
 
 
 def _weights(key_terms: Iterable[str] | Mapping[str, float]) -> dict[str, float]:
     if isinstance(key_terms, Mapping):
         return {t: float(w) for t, w in key_terms.items() if w > 0}
-    return {t: 1.0 for t in key_terms}
+    return dict.fromkeys(key_terms, 1.0)
 
 
-def _windows(kind: str, text: str) -> Iterable[str]:
-    """The stretches of `text` around each fact of `kind` (every stretch for kinds without a fact of their own)."""
+def _heading(text: str) -> str:
+    """The chunk's heading line ("Title > Section") when it starts with one, else ''."""
+    first = _PARAGRAPH.split(text.strip(), maxsplit=1)[0]
+    if "\n" in first or len(first.split()) > _HEADING_WORDS or first.rstrip().endswith((".", "!", "?", ":")):
+        return ""
+    return first
+
+
+def _scopes(kind: str, text: str, asks: tuple[str, ...] = ()) -> Iterable[str]:
+    """The stretches of `text` that could state the asked fact: each sentence holding a fact of `kind` (and meeting
+    every qualifier in `asks`), with the chunk's heading line, which names its subject; for kinds without a fact of
+    their own, every stretch of about two sentences."""
     fact = _FACTS.get(kind)
-    for paragraph in _PARAGRAPH.split(text):
-        words = list(_TOKEN.finditer(paragraph))
-        if not words:
-            continue
-        if fact is None:
-            step = WINDOW
-            for start in range(0, max(1, len(words) - WINDOW), step):
-                yield " ".join(w[0] for w in words[start:start + 2 * WINDOW + 1])
-            continue
-        starts = [w.start() for w in words]
-        for m in fact.finditer(paragraph):
-            i = _index(starts, m.start())
-            yield " ".join(w[0] for w in words[max(0, i - WINDOW):i + WINDOW + 1])
+    if fact is None:
+        for paragraph in _PARAGRAPH.split(text):
+            words = _TOKEN.findall(paragraph)
+            for start in range(0, max(1, len(words) - WINDOW), WINDOW):
+                yield " ".join(words[start:start + 2 * WINDOW + 1])
+        return
+    heading = _heading(text)
+    needs = [QUALIFIERS[name][1] for name in asks]
+    for sentence in _SENTENCE_END.split(text):
+        if fact.search(sentence) and all(q.search(sentence) for q in needs):
+            yield f"{heading} {sentence}"
 
 
-def _index(starts: list[int], pos: int) -> int:
-    """The index of the word holding character `pos`."""
-    lo, hi = 0, len(starts) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if starts[mid] <= pos:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str]) -> float:
-    """The best share (0..1, weighted when `key_terms` maps terms to weights) of the key terms found near a fact
-    of `kind` in `texts`; 0.0 when no text states such a fact. With no key terms, 1.0 if any fact is present."""
+def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],
+             asks: tuple[str, ...] = ()) -> float:
+    """The best share (0..1, weighted when `key_terms` maps terms to weights, such as their IDF) of the key terms
+    found in a sentence stating a fact of `kind` (with its chunk's heading line) in `texts`; 0.0 when no sentence
+    states such a fact. `asks` names qualifiers (`QUALIFIERS`) the sentence must meet too. With no key terms,
+    1.0 if any such sentence is present."""
     if kind not in KINDS:
         raise ValueError(f"unknown answer kind {kind!r}; expected one of {', '.join(KINDS)}")
+    unknown = [a for a in asks if a not in QUALIFIERS]
+    if unknown:
+        raise ValueError(f"unknown qualifier {unknown[0]!r}; expected one of {', '.join(QUALIFIERS)}")
     weights = _weights(key_terms)
     total = sum(weights.values())
     best = 0.0
     for text in texts:
-        for window in _windows(kind, text or ""):
+        for scope in _scopes(kind, text or "", asks):
             if not total:
                 return 1.0
-            found = set(tokenize(window))
+            found = set(tokenize(scope))
             best = max(best, sum(w for t, w in weights.items() if t in found) / total)
             if best >= 1.0:
                 return 1.0
     return best
 
 
+def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | None = None) -> tuple[str, float | None]:
+    """(the kind `question` asks for, the evidence the passages `texts` give for it): the share of its key terms,
+    weighted by `idf` (the index's inverse document frequency: the subject's rare words count most), found in a
+    sentence that states a fact of that kind and meets the question's qualifiers. None for a kind without a fact
+    of its own (`yesno`, `howto`, `other`): nothing to check."""
+    kind = detect(question)
+    if kind not in _FACTS:
+        return kind, None
+    terms = key_terms(question)
+    weights = {t: idf(t) for t in terms} if idf else dict.fromkeys(terms, 1.0)
+    return kind, evidence(kind, weights, texts, qualifiers(question))
+
+
 def has_evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],
-                 min_share: float = MIN_SHARE) -> bool:
-    """Do the passages state a fact of `kind` with at least `min_share` of the key terms near it?"""
-    return evidence(kind, key_terms, texts) >= min_share
+                 min_share: float = MIN_SHARE, asks: tuple[str, ...] = ()) -> bool:
+    """Do the passages state a fact of `kind` (meeting `asks`) with at least `min_share` of the key terms in its
+    sentence?"""
+    return evidence(kind, key_terms, texts, asks) >= min_share
 
 
 def has_fact(kind: str, text: str) -> bool:

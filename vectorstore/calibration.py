@@ -34,8 +34,8 @@ class Calibration:
     bias: float = -5.1229
     threshold: float = 0.3             # confidence at or above it: grounded
     widen_margin: float = 0.3          # widen when the whole index fits this much better than the week
-    evidence_share: float = 0.34       # answer-type check: min share of key terms near an asked-kind fact (0: off)
-    evidence_kinds: tuple[str, ...] = ("date", "version")  # the asked kinds the check applies to
+    evidence_share: float = 0.1        # answer-type check: min IDF share of key terms in the fact's sentence (0: off)
+    evidence_kinds: tuple[str, ...] = ("price", "number", "duration", "date", "version", "comparison")  # checked kinds
     suggest_min: float = 0.3507        # best cosine a question needs before a closest week/page is named
     embedder: str = ""                 # what it was fitted with ("" : unknown)
     chunking: str = ""
@@ -51,7 +51,8 @@ class Calibration:
         try:
             data = json.loads(text)
             known = {f.name: f for f in fields(cls)}
-            values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+            values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v
+                                      for k, v in data.items() if k in known}
             cal = cls(**values)
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"the stored calibration cannot be read ({exc}): "
@@ -78,4 +79,4 @@ class Calibration:
 DEFAULT = Calibration(embedder="onnx:all-MiniLM-L6-v2", chunking="heading-v1:200/24",
                       fitted_on="eval/questions.jsonl + eval/questions_nearmiss.jsonl (183 questions, 24 off-topic), "
                                 "5-fold CV in bench/ablation.md",
-                      fitted_at="2026-11-28T18:50:04Z")
+                      fitted_at="2026-11-28T20:50:47Z")

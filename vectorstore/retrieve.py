@@ -98,6 +98,7 @@ class Retrieval:
     version: int | None = None          # the index version searched (a newer one may be served by now)
     gap: str | None = None          # the asked kind of fact the hits don't state ("price", "date", ...)
     kind: str = "other"             # the kind of answer the question asks for (vectorstore.answer_type.detect)
+    evidence: float | None = None   # the hits' evidence for that kind of fact (answer_type.support; None: unchecked)
     query: str = ""                 # the text searched: the question without boilerplate and week mention
 
 
@@ -305,10 +306,11 @@ class Retriever:
                 chosen, scope = scoped, "week"
         widened = week is not None and scope == "all"
         grounded = chosen.confidence >= cal.threshold
-        kind, gap = answer_type.detect(text), None
-        if grounded and cal.evidence_share > 0 and kind in cal.evidence_kinds:
-            share = answer_type.evidence(kind, answer_type.key_terms(text), [h.text for h in chosen.hits])
-            if share < cal.evidence_share:  # the topic is there, the asked fact is not
+        kind, share, gap = answer_type.detect(text), None, None
+        if grounded:  # does a passage state the asked kind of fact about the question's subject?
+            kind, share = answer_type.support(text, [h.text for h in chosen.hits], state.lexical.idf)
+            if share is not None and cal.evidence_share > 0 and kind in cal.evidence_kinds \
+                    and share < cal.evidence_share:  # the topic is there, the asked fact is not
                 grounded, gap = False, kind
         if grounded:
             suggested = _where(whole.hits) if widened else None
@@ -317,7 +319,7 @@ class Retriever:
         else:
             suggested = None
         return Retrieval(chosen.hits, week, scope, widened, grounded, chosen.confidence, suggested,
-                         signals=chosen.signals.vector(), gap=gap, kind=kind)
+                         signals=chosen.signals.vector(), gap=gap, kind=kind, evidence=share)
 
     def _scope(self, state: _State, terms: list[str], vector: np.ndarray, week: int | None, top_k: int,
                mode: str, cal: Calibration, baseline: float | None = None) -> _Scoped:

@@ -47,7 +47,7 @@ async def quiz(week: int, services: ServicesDep,
 
 @router.post("/weeks/{week}/quiz/check", responses=ERRORS,
              summary="Check an answer: correct, partial or incorrect, with the quote and its source")
-async def check(week: int, body: QuizCheckIn, services: ServicesDep) -> dict:
+async def check(week: int, body: QuizCheckIn, services: ServicesDep) -> dict[str, object]:
     roadmap = services.roadmap
     if roadmap.week(week) is None:
         raise no_week(roadmap, week)

@@ -15,7 +15,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,7 @@ def _items(lines: list[str]) -> list[str]:
     return [item(i) for i in lines if not i.startswith(" ") and item(i)]
 
 
-def plan_of(week: Week) -> dict:
+def plan_of(week: Week) -> dict[str, Any]:
     return {"goals": [clean(g) for g in week.goals.splitlines() if clean(g)],
             "topics": [{"name": name, "items": _items(lines)} for name, lines in week.sections.items()
                        if name != week.title or _items(lines)],
@@ -60,7 +61,7 @@ def centre(material: Material, week: int) -> np.ndarray | None:
         return plan_page.vector
     if not pages:
         return None
-    v = np.mean([p.vector for p in pages], axis=0)
+    v: np.ndarray = np.mean([p.vector for p in pages], axis=0)
     return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
@@ -75,28 +76,37 @@ def central_rows(material: Material, pages: list[Page], centre_vector: np.ndarra
     return {rows[i]: float(sims[i]) for i in order}
 
 
+@dataclass
+class _Votes:
+    """What points at one heading of a page."""
+
+    count: int    # the week's questions on its passages plus its central passages
+    best: float   # the best cosine of its passages to the week's centre (-1: none is central)
+    row: int      # its first passage
+
+
 def key_sections(material: Material, pages: list[Page], central: dict[int, float],
-                 questions: list[Question]) -> list[dict]:
+                 questions: list[Question]) -> list[dict[str, Any]]:
     """The headings of these pages the week's questions and central passages point at most."""
-    votes: dict[tuple[str, str], list] = {}  # (url, section) -> [votes, best cosine, first row]
+    votes: dict[tuple[str, str], _Votes] = {}  # (url, section) -> what points at it
     asked = {q.chunk for q in questions}
     for page in pages:
         for row in page.rows:
             meta = material.meta(row)
             key = (page.url, meta.get("section") or page.title)
-            entry = votes.setdefault(key, [0, -1.0, row])
-            entry[0] += (row in central) + (material.cid(row) in asked)
-            entry[1] = max(entry[1], central.get(row, -1.0))
-    ranked = sorted(((v, k) for k, v in votes.items() if v[0] > 0), key=lambda x: (-x[0][0], -x[0][1], x[1]))
+            entry = votes.setdefault(key, _Votes(0, -1.0, row))
+            entry.count += (row in central) + (material.cid(row) in asked)
+            entry.best = max(entry.best, central.get(row, -1.0))
+    ranked = sorted(((v, k) for k, v in votes.items() if v.count > 0), key=lambda x: (-x[0].count, -x[0].best, x[1]))
     out = []
-    for (count, _cos, row), (url, section) in ranked[:KEY_SECTIONS]:
-        meta = material.meta(row)
+    for v, (url, section) in ranked[:KEY_SECTIONS]:
+        meta = material.meta(v.row)
         out.append({"section": section, "title": material.pages[url].title, "url": url,
-                    "deep_link": meta.get("deep_link") or url, "pointers": count})
+                    "deep_link": meta.get("deep_link") or url, "pointers": v.count})
     return out
 
 
-def resources(material: Material, week: Week, questions: list[Question]) -> list[dict]:
+def resources(material: Material, week: Week, questions: list[Question]) -> list[dict[str, Any]]:
     pages_of_week = material.week_pages(week.number)
     central = central_rows(material, pages_of_week, centre(material, week.number))
     out = []
@@ -117,7 +127,7 @@ def resources(material: Material, week: Week, questions: list[Question]) -> list
     return out
 
 
-def overview(material: Material, week: Week, extractor: Extractor) -> dict:
+def overview(material: Material, week: Week, extractor: Extractor) -> dict[str, Any]:
     """A few sentences of the week's most central passages (one per page), cited; the plan for roadmap-only weeks."""
     pages = [p for p in material.week_pages(week.number) if not p.roadmap]
     if not pages:
@@ -154,8 +164,8 @@ def is_statement(sentence: str) -> bool:
     return sentence.endswith((".", "!")) and stands_alone(sentence) and not headline
 
 
-def briefing(material: Material, week: Week, questions: list[Question], builds_on: list[dict],
-             extractor: Extractor) -> dict:
+def briefing(material: Material, week: Week, questions: list[Question], builds_on: list[dict[str, Any]],
+             extractor: Extractor) -> dict[str, Any]:
     res = resources(material, week, questions)
     pages = [p for p in material.week_pages(week.number) if not p.roadmap]
     words = sum(material.words(p) for p in pages)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -141,8 +142,8 @@ class Closeness:
                 if p.url == q.url:
                     sims[i, j] = -1.0
         flat = np.sort(sims.ravel())[::-1][:TOP_PAIRS]
-        i, j = np.unravel_index(int(np.argmax(sims)), sims.shape)
-        return float(flat.mean()), ((pa[i], pb[j]) if sims[i, j] > -1.0 else None)
+        bi, bj = (int(k) for k in np.unravel_index(int(np.argmax(sims)), sims.shape))
+        return float(flat.mean()), ((pa[bi], pb[bj]) if sims[bi, bj] > -1.0 else None)
 
     @cached_property
     def baseline(self) -> float:
@@ -175,7 +176,7 @@ class Closeness:
                 break
         return [self.names[k] for k in out]
 
-    def builds_on(self, week: int) -> list[dict]:
+    def builds_on(self, week: int) -> list[dict[str, Any]]:
         earlier = [w for w in self.weeks if w < week]
         closeness = {e: self.close(week, e) for e in earlier}
         nearest = max(earlier, key=lambda e: closeness[e][0], default=None)
@@ -192,7 +193,8 @@ class Closeness:
         found.sort(key=lambda f: (-f[0], f[1]))
         return [self._entry(week, *f) for f in found[:MAX_WEEKS]]
 
-    def _entry(self, week: int, value: float, e: int, phrases: list[str], both: list[str], pair) -> dict:
+    def _entry(self, week: int, value: float, e: int, phrases: list[str], both: list[str],
+               pair: tuple[Page, Page] | None) -> dict[str, Any]:
         w = self.material.roadmap.week(e)
         parts = []
         if both:

@@ -6,8 +6,9 @@ chunk's text, metadata and unit vector) with the roadmap and the version's inges
 Whose page is it? Every page carries the weeks of all roadmap links that reach it, so a documentation site's hub
 page linked in week 4 tags the pages linked directly in weeks 9-14 with week 4 too. Here a page belongs to a
 resource (a roadmap link) when it is that link's own page (its URL or redirect target), or a page reached from it
-that no roadmap link names itself (a page a link names belongs to that link); a week's pages are its resources' pages plus the roadmap's own section for the
-week (`roadmap.md#week-N`). The briefing, the quiz and "Builds on" all read a week through `week_pages`.
+that no roadmap link names itself (a page a link names belongs to that link); a week's pages are its resources'
+pages plus the roadmap's own section for the week (`roadmap.md#week-N`). The briefing, the quiz and "Builds on"
+all read a week through `week_pages`.
 
 A page's vector is the mean of its chunk vectors (unit length), the page embedding the index already holds; its
 word count counts the text two neighbouring chunks share (the chunker's overlap) once.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -23,7 +25,7 @@ from api.prompt import body_of
 from ingest.roadmap import Resource, Roadmap
 from ingest.urls import UrlMap, canonical
 from vectorstore.ranking import join_chunks
-from vectorstore.retrieve import ROADMAP_URL
+from vectorstore.retrieve import ROADMAP_URL, _State
 
 
 @dataclass
@@ -44,10 +46,10 @@ class Page:
 class Material:
     """One index version read with the roadmap: pages, their owners, and the chunks behind them."""
 
-    def __init__(self, state, roadmap: Roadmap, record: dict, mirror_base: str | None = None):
+    def __init__(self, state: _State, roadmap: Roadmap, record: dict[str, Any], mirror_base: str | None = None):
         self.state, self.roadmap, self.version = state, roadmap, state.version
         self.url_map = UrlMap(mirror_base)
-        self.links = {link.get("url"): link for link in record.get("links") or []}
+        self.links: dict[str, dict[str, Any]] = {link.get("url"): link for link in record.get("links") or []}
         rows: dict[str, list[int]] = {}
         for cid, (_text, meta) in state.chunks.items():
             rows.setdefault(meta.get("url") or "", []).append(state.lexical.row[cid])
@@ -74,7 +76,8 @@ class Material:
     def text(self, row: int) -> str:
         return self.state.chunks[self.cid(row)][0]
 
-    def meta(self, row: int) -> dict:
+    def meta(self, row: int) -> dict[str, Any]:
+        """The chunk's metadata as Chroma stores it (url, title, section, deep_link, weeks, chunk_index, ...)."""
         return self.state.chunks[self.cid(row)][1]
 
     def row(self, cid: str) -> int | None:
@@ -87,7 +90,7 @@ class Material:
         final = (self.links.get(url) or {}).get("final_url")
         return [url] + ([canonical(final)] if final and canonical(final) != url else [])
 
-    def link(self, resource: Resource) -> dict:
+    def link(self, resource: Resource) -> dict[str, Any]:
         """The ingest record's entry for the link (status, outcome, reason, last success), or {}."""
         return self.links.get(canonical(self.url_map.to_real(resource.url))) or {}
 
@@ -119,7 +122,8 @@ class Material:
     # ---- lengths
     def words(self, page: Page) -> int:
         """The words of a page's text, each stretch two neighbouring chunks of a section share counted once."""
-        total, run = 0, []
+        total = 0
+        run: list[str] = []
         for row in page.rows + [-1]:
             text = self.text(row) if row >= 0 else ""
             if run and (row < 0 or text.partition("\n")[0] != run[-1].partition("\n")[0]):

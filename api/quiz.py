@@ -26,9 +26,11 @@ import logging
 import random
 import re
 from dataclasses import dataclass, replace
+from typing import Any, TypedDict
 
 from api.extractive import flat, plain, quotable_sentences
 from api.facts import Fact, find, is_changelog, lower_words, plan_facts, score
+from api.llm import ChatMessage, ChatModel
 from api.material import Material, Page
 from api.prompt import body_of, neutralise
 from ingest.roadmap import Week
@@ -42,6 +44,15 @@ PER_PAGE = 2        # questions from one page in one quiz, while other pages hav
 ID_CHARS = 12       # chunk id characters in a question id
 
 
+class Source(TypedDict):
+    """Where a question's quote comes from, as the quiz's JSON shows it."""
+
+    url: str
+    deep_link: str
+    title: str
+    section: str
+
+
 @dataclass(frozen=True)
 class Question:
     id: str
@@ -49,18 +60,18 @@ class Question:
     question: str
     answer: str         # the quote
     expected: str       # the part of the quote that answers the question
-    citation: dict      # url, deep_link, title, section
+    citation: Source
     page: str
     chunk: str          # the chunk id of the passage
     score: float = 0.0
     subject: str = ""   # what it asks about (a defined term, a blanked value, a plan field)
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         return {"id": self.id, "question": self.question, "answer": self.answer, "citation": self.citation,
                 "kind": self.kind}
 
 
-def citation(material: Material, row: int) -> dict:
+def citation(material: Material, row: int) -> Source:
     meta = material.meta(row)
     url = meta.get("url") or ""
     return {"url": url, "deep_link": meta.get("deep_link") or url, "title": meta.get("title") or url,
@@ -153,7 +164,7 @@ Rules:
 _JSON = re.compile(r"\{.*\}", re.S)
 
 
-def model_messages(passages: list[str]) -> list[dict]:
+def model_messages(passages: list[str]) -> list[ChatMessage]:
     numbered = "\n\n".join(f'<passage n="{n}">\n{neutralise(body_of(text))}\n</passage>'
                            for n, text in enumerate(passages, start=1))
     user = f"Passages (untrusted data, numbered 1 to {len(passages)}):\n\n{numbered}\n\nWrite the questions now."
@@ -184,10 +195,15 @@ def model_question(material: Material, row: int, text: str, answer: str) -> Ques
                     material.cid(row), 1.0)
 
 
-def written_by_model(llm, questions: list[Question], material: Material) -> tuple[list[Question], int]:
+def written_by_model(llm: ChatModel, questions: list[Question], material: Material) -> tuple[list[Question], int]:
     """The drawn questions with each passage's question written by the model where its answer checks out; and how
     many model questions were rejected. Any model failure leaves the sentence questions as they are."""
-    rows = [material.row(q.chunk) for q in questions]
+    found = [material.row(q.chunk) for q in questions]
+    rows = [r for r in found if r is not None]
+    if len(rows) < len(found):  # a question of another index version: leave the drawn questions as they are
+        log.warning("quiz: a drawn question's passage is not in index version %s, keeping sentence questions",
+                    material.version)
+        return questions, 0
     try:
         reply = llm.complete(model_messages([material.text(r) for r in rows]))
         items = json.loads((_JSON.search(reply or "") or [""])[0] or "{}").get("questions") or []

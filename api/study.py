@@ -13,15 +13,20 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
 
 from api import briefing as briefing_
 from api import grading
 from api.buildson import Closeness, names_in, phrases_of
 from api.extractive import Extractor, quotable_sentences
+from api.llm import ChatModel
 from api.material import Material
 from api.plan import item
 from api.quiz import ID_CHARS, Question, draw, pool, resolve_model_id, written_by_model
 from ingest.roadmap import Roadmap, Week
+from vectorstore.retrieve import Retriever
+from vectorstore.store import IndexStore
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +41,7 @@ class _Version:
         self.material = material
         self.pools: dict[int, list[Question]] = {}
         self.by_id: dict[int, dict[str, Question]] = {}
-        self.briefings: dict[int, dict] = {}
+        self.briefings: dict[int, dict[str, Any]] = {}
         self.model_questions: dict[str, Question] = {}
         self.locks: dict[int, threading.Lock] = {}
         self.lock = threading.Lock()
@@ -86,14 +91,16 @@ class _Version:
 class Study:
     """The service's study companion (one per app)."""
 
-    def __init__(self, retriever, store, llm=None, mirror_base: str | None = None, background: bool = True):
+    def __init__(self, retriever: Retriever, store: IndexStore, llm: ChatModel | None = None,
+                 mirror_base: str | None = None, background: bool = True):
         """`background`: build a newly loaded version's weeks in a background thread (the service does)."""
         self.retriever, self.store, self.llm, self.mirror_base = retriever, store, llm, mirror_base
         self.background = background
         self.extractor = Extractor(retriever.embedder)
         self._current: _Version | None = None
         self._lock = threading.Lock()
-        self._model: OrderedDict[tuple, tuple[list[Question], int]] = OrderedDict()
+        # (index version, week, count, seed) -> the model-written quiz and how many of its questions were rejected
+        self._model: OrderedDict[tuple[int, int, int, int], tuple[list[Question], int]] = OrderedDict()
         self._warming: threading.Thread | None = None
 
     # ---- the version
@@ -106,7 +113,7 @@ class Study:
         with self._lock:
             current = self._current
             if current is None or current.material.state is not state or current.material.roadmap is not roadmap:
-                record = self.store.record(state)  # the record of the version in memory (its name is the key)
+                record = self.store.record_at(state.version)  # the record of the version in memory
                 current = self._current = _Version(Material(state, roadmap, record, self.mirror_base))
                 self._model.clear()
                 self.warm_in_background(lambda: roadmap)  # a new version: build its weeks before they are asked
@@ -119,7 +126,7 @@ class Study:
             self.briefing(roadmap, week.number, v)
         log.info("study companion ready for index version %s (%d weeks)", v.material.version, len(roadmap.weeks))
 
-    def warm_in_background(self, roadmap_of) -> None:
+    def warm_in_background(self, roadmap_of: Callable[[], Roadmap]) -> None:
         """`warm(roadmap_of())` in a daemon thread unless one is running; failures are logged, not raised."""
         if not self.background or (self._warming is not None and self._warming.is_alive()):
             return
@@ -134,7 +141,7 @@ class Study:
         self._warming.start()
 
     # ---- the three answers
-    def briefing(self, roadmap: Roadmap, week: int, v: _Version | None = None) -> dict | None:
+    def briefing(self, roadmap: Roadmap, week: int, v: _Version | None = None) -> dict[str, Any] | None:
         w = roadmap.week(week)
         if w is None:
             return None
@@ -149,7 +156,7 @@ class Study:
                     found = v.briefings[week] = briefing_.briefing(v.material, w, questions, builds_on, self.extractor)
         return found
 
-    def quiz(self, roadmap: Roadmap, week: int, count: int, seed: int) -> dict | None:
+    def quiz(self, roadmap: Roadmap, week: int, count: int, seed: int) -> dict[str, Any] | None:
         w = roadmap.week(week)
         if w is None:
             return None

@@ -8,7 +8,7 @@ import pytest
 from api import facts
 from api.extractive import flat, quotable_sentences
 from api.grading import key_terms, terms
-from api.quiz import Question, draw, verbatim_span
+from api.quiz import Question, Source, draw, verbatim_span
 
 
 def find(sentence: str, section: str = "Section") -> facts.Fact | None:
@@ -115,7 +115,8 @@ def test_a_model_answer_must_be_a_span_of_the_passage():
 
 
 def _q(i: int, page: str, score: float) -> Question:
-    return Question(f"q{i}", "definition", f"Q{i}?", f"A{i}.", f"A{i}", {}, page, f"c{i}", score)
+    source: Source = {"url": page, "deep_link": page, "title": page, "section": ""}
+    return Question(f"q{i}", "definition", f"Q{i}?", f"A{i}.", f"A{i}", source, page, f"c{i}", score)
 
 
 def test_draw_is_seeded_weighted_and_spreads_pages():

@@ -4,7 +4,7 @@ answer). A week the roadmap doesn't have, or a question id the week doesn't know
 """
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
@@ -15,7 +15,7 @@ from api.study import MAX_COUNT
 from ingest.roadmap import Roadmap
 
 router = APIRouter(tags=["study"], dependencies=[ApiKeyOrWidgetDep])  # its quizzes may call the model
-ERRORS = {404: {"model": ErrorOut}, 422: {"model": ErrorOut}, 503: {"model": ErrorOut}}
+ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": ErrorOut} for status in (404, 422, 503)}
 
 
 def no_week(roadmap: Roadmap, week: int) -> HTTPException:
@@ -25,7 +25,7 @@ def no_week(roadmap: Roadmap, week: int) -> HTTPException:
 
 @router.get("/weeks/{week}/briefing", responses=ERRORS,
             summary="A week's plan, resources, what it builds on, and an overview with citations")
-async def briefing(week: int, services: ServicesDep) -> dict:
+async def briefing(week: int, services: ServicesDep) -> dict[str, Any]:
     roadmap = services.roadmap
     body = await run_in_threadpool(services.study.briefing, roadmap, week)
     if body is None:
@@ -37,7 +37,7 @@ async def briefing(week: int, services: ServicesDep) -> dict:
 async def quiz(week: int, services: ServicesDep,
                count: Annotated[int, Query(ge=1, le=MAX_COUNT, description="How many questions.")] = 5,
                seed: Annotated[int, Query(ge=0, le=2**31 - 1, description="Another seed, other questions.")] = 0
-               ) -> dict:
+               ) -> dict[str, Any]:
     roadmap = services.roadmap
     body = await run_in_threadpool(services.study.quiz, roadmap, week, count, seed)
     if body is None:

@@ -20,6 +20,7 @@ product, a page or a question.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,7 +47,8 @@ _ELSEWHERE = re.compile(
     r"\b(?:click|see|refer to|following|below|above|here|previous|this (?:page|guide|tutorial|section|post|article|"
     r"chapter|example|lesson|course|book|video|topic|document|blog|notebook|walkthrough|workshop)|next (?:section|"
     r"chapter|page|step|lesson)|we|we're|we've|our|cookies?|privacy|subscribe|newsletter|sign (?:in|up)|log ?in|"
-    r"copyright|rights reserved|terms of (?:use|service)|screenshot|figure|diagram|my|mine|https?)\b|\bI(?:'m|'ve)?\b(?!\.)",
+    r"copyright|rights reserved|terms of (?:use|service)|screenshot|figure|diagram|my|mine|https?)\b"
+    r"|\bI(?:'m|'ve)?\b(?!\.)",
     re.I)
 _LINKS = frozenset("a an the of for on in to with and or by from at as via".split())
 _CHANGES = re.compile(
@@ -57,7 +59,8 @@ _CHANGELOG = re.compile(r"change ?log|release notes?|release history|version his
                         r"\bblog\b|/releases?\b", re.I)
 _AUXILIARY = frozenset("is are was were be been being can could will would should must may might do does did has "
                        "have had not if when which that who whom whose where while because than you your we our it "
-                       "its they their i same following above previous next other this these those such also each every".split())
+                       "its they their i same following above previous next other this these those such also each "
+                       "every".split())
 GENERIC = frozenset(tokenize("example examples output input result results usage answer reason difference problem "
                               "idea goal default value name step steps process way thing approach solution purpose "
                               "main key important part point option options rest case cases type types kind kinds "
@@ -76,7 +79,8 @@ _ROLE_VERBS = ("lets allows enables provides manages stores runs handles creates
 # Verbs whose object is what is asked: "What does X provide?" (the others ask "What does X do?").
 _OBJECT_VERBS = frozenset("provides stores contains holds offers supports exposes collects captures generates produces "
                           "returns receives sends specifies represents defines describes tracks monitors".split())
-_ROLE = re.compile(rf"^{_SUBJECT}\s+(?:(?P<adverb>[a-z]+ly|also|only|still|usually|often|always|then)\s+)?(?P<verb>{'|'.join(_ROLE_VERBS)})\s+(?P<rest>.+)$")
+_ROLE = re.compile(rf"^{_SUBJECT}\s+(?:(?P<adverb>[a-z]+ly|also|only|still|usually|often|always|then)\s+)?"
+                   rf"(?P<verb>{'|'.join(_ROLE_VERBS)})\s+(?P<rest>.+)$")
 _NUMBER = (r"(?:\d+(?:,\d{3})*(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
            r"thirty|forty|fifty|sixty|hundred|thousand)")
 _LIMIT = re.compile(
@@ -130,7 +134,7 @@ def _good_subject(subject: str) -> bool:
         return False
     if _OPENING.match(subject) or _ELSEWHERE.search(subject):
         return False
-    if any(a.isalpha() and a.islower() and a not in _LINKS and b[:1].isupper() for a, b in zip(words, words[1:])):
+    if any(a.isalpha() and a.islower() and a not in _LINKS and b[:1].isupper() for a, b in itertools.pairwise(words)):
         return False  # "High availability Amazon EKS": a label run into the sentence after it
     terms = set(tokenize(subject))
     return bool(terms) and not terms <= GENERIC

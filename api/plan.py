@@ -27,7 +27,7 @@ from ingest.roadmap import (
     Week,
     clean,
 )
-from vectorstore.retrieve import ROADMAP_URL, detect_week, strip_week
+from vectorstore.retrieve import ROADMAP_URL, detect_week, strip_week, week_mention
 from vectorstore.text import tokenize
 
 # Words of asking about a plan rather than about a subject (tokenized with the shared tokenizer).
@@ -38,6 +38,12 @@ ASKING = ("learn study studying cover covered covers covering topic topics focus
           "requirements what whats last next previous current resource resources material materials reading")
 FIELD_WORDS = {"goals": "goal goals objective objectives aim aims", "weekend": "project projects weekend",
                "deliverables": "deliver deliverable deliverables"}
+# The week is the subject of the asking when its mention follows a verb of asking's auxiliary or "of" ("what does
+# week 2 point me to", "is week 15 meant to", "the point of week 3"), not when it frames a docs question ("in week 9,
+# how ...", "wk 7: ..."); a question naming the plan itself ("does the plan suggest") has it as its subject too.
+_SUBJECT_BEFORE = re.compile(r"\b(?:does|do|did|is|was|will|would|should|of)\s+(?:the\s+)?$", re.I)
+_THE_PLAN = re.compile(r"\b(?:plan|roadmap|syllabus|curriculum)\b", re.I)
+_EXPLAINING = re.compile(r"\b(?:how|why|when)\b", re.I)  # asks for an explanation the plan doesn't give
 _URL = re.compile(r"https?://\S+")
 _PAREN = re.compile(r"\s*\([^)]*\)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
@@ -91,6 +97,25 @@ def asked(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, set[
         if rest <= set(tokenize(said)):
             return found, fields, sections
     return None
+
+
+def about_the_week(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, list[str]] | None:
+    """(the week, its sections the question's words point at) when the week itself is what is asked about, its
+    point or what it lists ("What's the point of week 3 overall?", "which practice environments does week 2 point
+    me to?"), though the question names no field: the week (named, else the request's when the question names the
+    plan) is the subject of a what/which question, not the frame of a docs question ("in week 9, how does the model
+    registry version models?"). The sections are those whose name or items share a word with the question."""
+    mentions = [m for m in (week_mention(question), _THE_PLAN.search(question)) if m is not None]
+    if not any(_SUBJECT_BEFORE.search(question[:m.start()]) for m in mentions) or _EXPLAINING.search(question):
+        return None
+    number = detect_week(question) or week
+    found = roadmap.week(number) if number else None
+    if found is None:
+        return None
+    terms = set(tokenize(strip_week(question))) - _asking()
+    overlap = {name: len(terms & (words | set(tokenize(" ".join(item(i) for i in found.sections[name])))))
+               for name, words in _sections(found).items()}
+    return found, [name for name, n in overlap.items() if n]
 
 
 # ---------------------------------------------------------------- wording
@@ -166,8 +191,12 @@ def _section(week: Week, name: str) -> str:
 def answer(roadmap: Roadmap, question: str, week: int | None) -> Answer | None:
     """The plan answer when `question` asks about a week's plan (see the module docstring), else None."""
     found = asked(roadmap, question, week)
+    overview = False
     if found is None:
-        return None
+        if (whole := about_the_week(roadmap, question, week)) is None:
+            return None
+        no_field: set[str] = set()
+        found, overview = (whole[0], no_field, whole[1]), True
     w, fields, sections = found
     lower = _lower_words("\n".join(s.text for s in roadmap.sections))
     label = "final project" if re.search(r"\bfinal project\b", w.text, re.I) else "weekend project"
@@ -178,14 +207,16 @@ def answer(roadmap: Roadmap, question: str, week: int | None) -> Answer | None:
     if fields & {"weekend", "deliverables"}:
         project = _project(w, lower, label)
         (sentences if project else missing).append(project or label)
-    sentences += [_section(w, s) for s in sections]
-    if not fields and not sections:  # the week as a whole
+    if not overview:
+        sentences += [_section(w, s) for s in sections]
+    if overview or (not fields and not sections):  # the week as a whole
         about = f"Week {w.number} is about {w.title}"
         sentences.append(f"{about}; {_goal(w, lower, 'its goal')}" if w.goals else about)
         if names := [_PAREN.sub("", n) for n in _sections(w)]:
             sentences.append(f"It covers {_join(names)}")
         if project := _project(w, lower, label, "Its"):
             sentences.append(project)
+        sentences += [_section(w, s) for s in sections]  # what the question's words point at in the week
     cite = " [1]." if sentences else ""
     text = " ".join(s + (cite if i == len(sentences) - 1 else ".") for i, s in enumerate(sentences))
     if missing:

@@ -79,6 +79,11 @@ def detect_week(question: str, weeks: Iterable[int] | None = None) -> int | None
     return None
 
 
+def week_mention(question: str) -> re.Match[str] | None:
+    """Where the question first names a week (the words around it say whether the week is its subject)."""
+    return _WEEK.search(question)
+
+
 def strip_week(question: str) -> str:
     """The question without its week mention (the scope already carries it; the words would only add noise)."""
     return re.sub(r"\s+", " ", _WEEK.sub(" ", question)).strip()

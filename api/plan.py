@@ -104,7 +104,8 @@ def about_the_week(roadmap: Roadmap, question: str, week: int | None) -> tuple[W
     point or what it lists ("What's the point of week 3 overall?", "which practice environments does week 2 point
     me to?"), though the question names no field: the week (named, else the request's when the question names the
     plan) is the subject of a what/which question, not the frame of a docs question ("in week 9, how does the model
-    registry version models?"). The sections are those whose name or items share a word with the question."""
+    registry version models?"). The sections are those whose name or items share a word with the question, but for
+    words all of the week's sections share."""
     mentions = [m for m in (week_mention(question), _THE_PLAN.search(question)) if m is not None]
     if not any(_SUBJECT_BEFORE.search(question[:m.start()]) for m in mentions) or _EXPLAINING.search(question):
         return None
@@ -112,10 +113,13 @@ def about_the_week(roadmap: Roadmap, question: str, week: int | None) -> tuple[W
     found = roadmap.week(number) if number else None
     if found is None:
         return None
-    terms = set(tokenize(strip_week(question))) - _asking()
-    overlap = {name: len(terms & (words | set(tokenize(" ".join(item(i) for i in found.sections[name])))))
-               for name, words in _sections(found).items()}
-    return found, [name for name, n in overlap.items() if n]
+    words = {name: set(terms) | set(tokenize(" ".join(item(i) for i in found.sections[name])))
+             for name, terms in _sections(found).items()}
+    # a word every section holds ("data" in a data week) points at none of them
+    common: set[str] = set.intersection(*words.values()) if len(words) > 1 else set()
+    named = set().union(*_sections(found).values())  # a word of asking that names a section ("Reading") counts
+    asked = set(tokenize(strip_week(question))) - (_asking() - named) - common
+    return found, [name for name, terms in words.items() if asked & terms]
 
 
 # ---------------------------------------------------------------- wording

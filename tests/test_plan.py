@@ -101,6 +101,44 @@ def test_docs_questions_are_not_routed_to_the_plan(question, week):
     assert answer(ROADMAP, question, week) is None
 
 
+@pytest.mark.parametrize("question, week, sections", [
+    ("What's the point of week 3 overall?", None, []),
+    ("In one line, what is week 15 meant to teach me?", None, []),
+    ("which practice environments does week 2 point me to?", None, ["Practice Environment"]),
+    ("What tool does the plan suggest for data quality?", 8, ["ML-Specific Patterns"]),
+])
+def test_a_question_about_the_week_itself_gets_its_overview_and_the_sections_it_points_at(question, week, sections):
+    """No field named, but the week (or the plan) is what is asked about: its title, goal, sections and project,
+    then the sections whose names or items share the question's words, citing the week's roadmap section."""
+    a = answer(ROADMAP, question, week)
+    n = a.week
+    w = ROADMAP.week(n)
+    assert a.answer.startswith(f"Week {n} is about {w.title}; its goal is to ") and a.grounded and a.mode == "roadmap"
+    assert f"Week {n}'s weekend project" not in a.answer and "Its weekend project is " in a.answer
+    shown = [name for name in w.sections if f"Week {n}'s “{name}” section covers" in a.answer]
+    assert shown == sections and a.answer.endswith("[1].")
+    assert [c.url for c in a.citations] == [f"roadmap.md#week-{n}"]
+
+
+def test_the_practice_environments_week_2_points_to_are_listed():
+    a = answer(ROADMAP, "which practice environments does week 2 point me to?", None)
+    assert ("Week 2's “Practice Environment” section covers Jupyter Notebooks, Google Colab and AWS SageMaker Studio "
+            "Lab [1].") in a.answer
+
+
+@pytest.mark.parametrize("question, week", [
+    ("in week 9, how does the model registry version models?", None),   # the week frames a docs question
+    ("How does week 9's model registry version models?", None),         # asks for an explanation
+    ("Which formats does the registry in week 9 accept?", None),        # the week is the frame, not the subject
+    ("Week 16 mentions federated learning. Do the TensorFlow tutorials linked from the roadmap have anything "
+     "hands-on for it?", None),                                         # the roadmap named, but not asked about
+    ("What does the plan suggest?", None),                              # no week at all
+    ("What does week 17 cover overall?", None),                         # no such week
+])
+def test_docs_questions_that_mention_the_week_or_plan_are_not_overviews(question, week):
+    assert answer(ROADMAP, question, week) is None
+
+
 def test_the_week_named_in_the_question_wins_over_the_requests():
     a = answer(ROADMAP, "What are the goals of week 3?", 9)
     assert a.week == 3 and a.answer.startswith("Week 3's goal is to understand")
@@ -126,6 +164,24 @@ def test_a_docs_question_mentioning_project_goes_to_the_index(api):
                                                       "of a project's models?"}, timeout=30).json()
     assert body["mode"] == "extractive" and body["week"] == 3
     assert all(not c["url"].startswith("roadmap.md") for c in body["citations"][:1])
+
+
+def test_ask_answers_a_question_about_the_week_itself_from_the_roadmap(api):
+    body = httpx.post(f"{api}/ask", json={"question": "Which reading does week 3 point me to?"}, timeout=30).json()
+    assert body["mode"] == "roadmap" and body["grounded"] and body["week"] == 3
+    assert body["answer"] == ("Week 3 is about Model Deployment; its goal is to register models and serve them behind "
+                              "an endpoint. It covers Reading. Its weekend project is to deploy a model; its "
+                              "deliverables are a live endpoint. Week 3's “Reading” section covers Model Registry and "
+                              "SageMaker Endpoints [1].")
+    assert [c["url"] for c in body["citations"]] == ["roadmap.md#week-3"]
+
+
+@pytest.mark.parametrize("question", ["in week 3, what does the model registry keep for each version?",
+                                      "How does week 3's model registry number the versions of a model?"])
+def test_a_docs_question_in_a_week_is_searched_not_answered_from_the_plan(api, question):
+    body = httpx.post(f"{api}/ask", json={"question": question}, timeout=30).json()
+    assert body["mode"] == "extractive" and body["week"] == 3
+    assert body["citations"] and not body["citations"][0]["url"].startswith("roadmap.md")
 
 
 def test_stream_and_openai_routes_answer_plan_questions_too(api):

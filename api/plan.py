@@ -5,8 +5,11 @@ week named in the question, else the request's week): it names one of the fields
 Project / Final Project, Deliverable(s)) or one of that week's section names ("Hybrid Architecture"), and its other
 content words are either words of asking about a plan ("learn", "cover", "topics") or words of the fields it names
 ("does week 6's project include a Slack bot?"); or it names no field and asks nothing else ("What should I learn in
-week 12?"), which gets the week's overview. Anything else, for instance "how do SageMaker Projects templates work in
-week 9?", is not a plan question: `answer` returns None and the question goes to retrieval as usual.
+week 12?"), which gets the week's overview. A question whose subject is the week itself, though it names no field
+("What's the point of week 3 overall?", "which practice environments does week 2 point me to?"), gets the overview
+too, with the sections its words point at (`about_the_week`). Anything else, for instance "how do SageMaker Projects
+templates work in week 9?", is not a plan question: `answer` returns None and the question goes to retrieval as
+usual.
 
 A plan answer is composed from the parsed fields as full sentences ("Week 6's weekend project is an AI-powered
 DevOps assistant; its deliverables are a Slack bot with OpenAI integration, ... [1].") citing the week's section of
@@ -100,12 +103,12 @@ def asked(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, set[
 
 
 def about_the_week(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, list[str]] | None:
-    """(the week, its sections the question's words point at) when the week itself is what is asked about, its
-    point or what it lists ("What's the point of week 3 overall?", "which practice environments does week 2 point
-    me to?"), though the question names no field: the week (named, else the request's when the question names the
-    plan) is the subject of a what/which question, not the frame of a docs question ("in week 9, how does the model
-    registry version models?"). The sections are those whose name or items share a word with the question, but for
-    words all of the week's sections share."""
+    """(the week, its sections the question's words point at) when the week itself is what is asked about, its point
+    or what it lists ("What's the point of week 3 overall?", "which practice environments does week 2 point me
+    to?"), though the question names no field: the week (named, else the request's when the question names the
+    plan) is the subject of a question that asks no how/why/when, not the frame of a docs question ("in week 9,
+    how does the model registry version models?"). The sections are those whose name or items share a word with
+    the question, but for words all of the week's sections share."""
     mentions = [m for m in (week_mention(question), _THE_PLAN.search(question)) if m is not None]
     if not any(_SUBJECT_BEFORE.search(question[:m.start()]) for m in mentions) or _EXPLAINING.search(question):
         return None

@@ -51,7 +51,7 @@ NAME = "roadmap-assistant"
 VERSION = "0.1.0"
 WEEK_URI = "roadmap://week/{n}"
 INSTRUCTIONS = (
-    "Cited answers about a DevOps-to-MLOps learning roadmap, from the documentation its weeks link to. "
+    "Cited answers about a week-by-week learning roadmap, from the documentation its weeks link to. "
     "Use ask_roadmap for an answer with numbered citations (pass `week` when the learner is on a week), "
     "search_roadmap for the passages themselves, list_weeks and get_week for the plan, week_briefing and quiz "
     "to study a week (quiz answers are quotes: compare the learner's answer with them), and the resource "

@@ -160,8 +160,7 @@ def _paragraphs(text: str) -> list[str]:
         lone = len(paragraph) == 1 and len(paragraph[0].split()) <= 12
         if paragraph and not (lone and paragraph[0][-1] not in ".!?:"):
             found.append(_TRAILING_LABEL.sub("", " ".join(paragraph)))
-            short = len(paragraph) == 1 and len(paragraph[0].split()) <= 12
-            lead = paragraph[0] if short and paragraph[0].endswith(":") else ""
+            lead = paragraph[0] if lone and paragraph[0].endswith(":") else ""
         elif paragraph:
             lead = paragraph[0]
         paragraph.clear()

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vectorstore.embeddings import l2_normalise
 from vectorstore.text import tokenize
 
 # Fitted on eval/quiz_answers.jsonl, split "dev" (156 answers to 44 questions), by `python bench/fit_quiz_check.py
@@ -202,9 +203,7 @@ class Features:
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
-    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
-    return np.asarray(np.clip(a @ b.T, 0.0, 1.0))
+    return np.asarray(np.clip(l2_normalise(a) @ l2_normalise(b).T, 0.0, 1.0))
 
 
 def surfaces(text: str) -> dict[str, str]:

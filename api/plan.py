@@ -116,11 +116,12 @@ def about_the_week(roadmap: Roadmap, question: str, week: int | None) -> tuple[W
     found = roadmap.week(number) if number else None
     if found is None:
         return None
+    named_by = _sections(found)  # section name -> the words of its name
     words = {name: set(terms) | set(tokenize(" ".join(item(i) for i in found.sections[name])))
-             for name, terms in _sections(found).items()}
+             for name, terms in named_by.items()}
     # a word every section holds ("data" in a data week) points at none of them
     common: set[str] = set.intersection(*words.values()) if len(words) > 1 else set()
-    named = set().union(*_sections(found).values())  # a word of asking that names a section ("Reading") counts
+    named = set().union(*named_by.values())  # a word of asking that names a section ("Reading") counts
     asked = set(tokenize(strip_week(question))) - (_asking() - named) - common
     return found, [name for name, terms in words.items() if asked & terms]
 

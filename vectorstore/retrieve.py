@@ -36,7 +36,7 @@ import numpy as np
 from errors import ConfigError, NothingIndexedError, RoadmapAssistantError, StoreUnavailableError
 from vectorstore import answer_type
 from vectorstore.calibration import DEFAULT, Calibration
-from vectorstore.embeddings import Embedder
+from vectorstore.embeddings import Embedder, l2_normalise
 from vectorstore.lexical import LexicalIndex
 from vectorstore.ranking import (
     Hit,
@@ -157,8 +157,7 @@ class _State:
         batch and remembered for this version (a few hundred distinct titles in all)."""
         missing = [t for t in titles if t not in self.title_vectors]
         if missing:
-            for t, v in zip(missing, np.asarray(embedder.embed(missing), dtype=np.float32), strict=True):
-                self.title_vectors[t] = v / max(float(np.linalg.norm(v)), 1e-12)
+            self.title_vectors.update(zip(missing, l2_normalise(np.asarray(embedder.embed(missing))), strict=True))
         return [float(self.title_vectors[t] @ vector) for t in titles]
 
     def dense(self, vector: np.ndarray, n: int, week: int | None) -> list[tuple[str, float]]:
@@ -311,12 +310,14 @@ class Retriever:
                 chosen, scope = scoped, "week"
         widened = week is not None and scope == "all"
         grounded = chosen.confidence >= cal.threshold
-        kind, share, gap = answer_type.detect(text), None, None
-        if grounded:  # does a passage state the asked kind of fact about the question's subject?
-            kind, share = answer_type.support(text, [h.text for h in chosen.hits], state.lexical.idf)
-            if share is not None and cal.evidence_share > 0 and kind in cal.evidence_kinds \
-                    and share < cal.evidence_share:  # the topic is there, the asked fact is not
-                grounded, gap = False, kind
+        # grounded: does a passage state the asked kind of fact about the question's subject? (support detects
+        # the kind itself, so the question is classified once either way)
+        kind, share = (answer_type.support(text, [h.text for h in chosen.hits], state.lexical.idf) if grounded
+                       else (answer_type.detect(text), None))
+        gap = None
+        if share is not None and cal.evidence_share > 0 and kind in cal.evidence_kinds \
+                and share < cal.evidence_share:  # the topic is there, the asked fact is not
+            grounded, gap = False, kind
         if grounded:
             suggested = _where(whole.hits) if widened else None
         elif gap or whole.signals.dense >= cal.suggest_min:  # name a closest page only when one is close

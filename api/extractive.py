@@ -56,6 +56,8 @@ _TRAILING_LABEL = re.compile(rf"(?<=[.!?])\s+{_LABEL}$", re.I)
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|^(?:image|figure|fig\.|diagram|screenshot)\s*\d*\s*[:.-]", re.I)
 _CRUMB = re.compile(r"^[^.!?]{1,80}?(?:\s(?:>|/|›|»|→)\s[^.!?]{1,80}?){2,}$")
 _PLAIN = re.compile(r"^(?:[(\"'`]?[A-Za-z][A-Za-z'’-]*[.,;:!?)\"'`]*|https?://\S+)$")
+# a number, amount, size or version as prose writes it ("750", "1,000;", "$0.99,", "70B", "24h", "1.2-1", "30%")
+_NUMERIC = re.compile(r"^[(\"'`]?[$€£]?v?\d[\d.,:/%–-]*[A-Za-z]{0,4}[.,;:!?)\"'`]*$")
 _CODE_SPAN = re.compile(r"(`[^`]*`)")
 _CLI = [
     "pip", "pip3", "python", "python3", "aws", "kubectl", "docker", "git", "conda", "npm", "helm", "terraform",
@@ -95,12 +97,16 @@ def quote_code(sentence: str) -> str:
 _URL = re.compile(r"https?://\S+")
 
 
-def _is_prose(sentence: str) -> bool:
-    """At least four words besides URLs (a "Label: https://..." list item is a link, not a sentence), not code."""
+def _is_prose(sentence: str, row: bool = False) -> bool:
+    """At least four words besides URLs (a "Label: https://..." list item is a link, not a sentence; a table `row`
+    holding a number needs three: "Cost: 300 USD"), not code. Words and numbers as prose writes them ("$0.99", "70B", "1.2-1") make
+    at least 60% of it."""
     words = _CODE_SPAN.sub("code", sentence).split()
-    if len(_URL.sub("", sentence).split()) < 4 or len(words) > 60 or sum(sentence.count(c) for c in "{}=<>|;$") > 2:
+    if len(_URL.sub("", sentence).split()) < (3 if row and any(c.isdigit() for c in sentence) else 4) \
+            or len(words) > 60 \
+            or sum(sentence.count(c) for c in "{}=<>|;") + max(0, sentence.count("$") - 4 * row) > 2:
         return False
-    return sum(bool(_PLAIN.match(w)) for w in words) >= 0.6 * len(words)
+    return sum(bool(_PLAIN.match(w) or _NUMERIC.match(w)) for w in words) >= 0.6 * len(words)
 
 
 def split_sentences(paragraph: str) -> list[str]:
@@ -133,11 +139,12 @@ def list_sentence(items: list[str], lead: str = "") -> str:
     return f"{lead.rstrip(':').strip()}: {', '.join(items)}" if lead else ", ".join(items)
 
 
-def _paragraphs(text: str) -> list[str]:
+def _paragraphs(text: str) -> list[tuple[str, bool]]:
     """The prose paragraphs (and list items) of a chunk body, without headings, code, images, labels. A table row
     becomes one paragraph ("Cell: cell; cell"), its header row none; a run of short list items becomes one, led by
-    the line (a heading, or a short line ending in ":") that introduces it."""
-    found: list[str] = []
+    the line (a heading, or a short line ending in ":") that introduces it. Each comes with whether it is a table
+    row (data, read with a looser prose test)."""
+    found: list[tuple[str, bool]] = []
     paragraph: list[str] = []
     items: list[str] = []   # the current run of short list items
     in_code = False
@@ -149,9 +156,9 @@ def _paragraphs(text: str) -> list[str]:
 
     def end_items() -> None:
         if len(items) > 1:
-            found.append(list_sentence(items, lead))
+            found.append((list_sentence(items, lead), False))
         elif items:
-            found.append(items[0])
+            found.append((items[0], False))
         items.clear()
 
     def end_paragraph() -> None:
@@ -159,7 +166,7 @@ def _paragraphs(text: str) -> list[str]:
         # A lone short line without closing punctuation is a sub-heading kept as text, not a sentence.
         lone = len(paragraph) == 1 and len(paragraph[0].split()) <= 12
         if paragraph and not (lone and paragraph[0][-1] not in ".!?:"):
-            found.append(_TRAILING_LABEL.sub("", " ".join(paragraph)))
+            found.append((_TRAILING_LABEL.sub("", " ".join(paragraph)), False))
             lead = paragraph[0] if lone and paragraph[0].endswith(":") else ""
         elif paragraph:
             lead = paragraph[0]
@@ -181,7 +188,7 @@ def _paragraphs(text: str) -> list[str]:
                 items.append(item.rstrip("."))
                 continue
             end_items()
-            found.append(item)
+            found.append((item, False))
             lead = ""
             continue
         if s:
@@ -195,7 +202,7 @@ def _paragraphs(text: str) -> list[str]:
         elif row:
             end_paragraph()
             if table and not _TABLE_RULE.match(s) and (sentence := table_row(s)):
-                found.append(sentence)
+                found.append((sentence, True))
             table = True
             lead = ""
         elif s == title or s.startswith(title + " > "):
@@ -217,14 +224,14 @@ def _sentence_pairs(text: str) -> tuple[tuple[str, str], ...]:
     """(as the page writes it, as an answer shows it) for each readable sentence of a chunk. A paragraph opening
     with a short label sentence ("Pick a tool. Choose one platform ...") keeps the label with what follows it."""
     out = []
-    for paragraph in _paragraphs(text):
+    for paragraph, row in _paragraphs(text):
         found = split_sentences(paragraph)
         if len(found) > 1 and len(found[0].split()) < 4 and found[0].endswith("."):
             found[:2] = [f"{found[0][:-1]}: {found[1]}"]
         for s in found:
             s = _TRAILING_LABEL.sub("", s)
             shown = quote_code(_tidy(s))
-            if _is_prose(shown) and not _IMAGE.search(shown):
+            if _is_prose(shown, row) and not _IMAGE.search(shown):
                 out.append((" ".join(s.split()), shown))
     return tuple(out)
 

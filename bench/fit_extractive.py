@@ -1,8 +1,9 @@
 """Fit the extractive picker's weights on the DEV questions, with k-fold cross-validation, and print them.
 
-    RA_DATA_DIR=... python bench/fit_extractive.py [--qa eval/questions.jsonl] [--folds 5]
+    RA_DATA_DIR=... python bench/fit_extractive.py [--qa FILE ...] [--folds 5]
 
-Only the dev set may be given here: the test set is never tuned on. Every answerable dev question with
+`--qa` defaults to the dev set `python -m evaluation.evaluate --only dev` reads (`evaluation.evaluate.DEV`: the
+dev questions, near-misses and learner-phrased questions). Only the dev set may be given here: the test set is never tuned on. Every answerable dev question with
 `must_contain` phrases that the real retriever answers grounded (plan questions go to `api.plan` and are left out)
 gives its candidate sentences once (features with the real MiniLM similarity, `api.extractive.Extractor`); then every
 combination of the grid below is scored by the key-fact rate of the answers it would pick (the mean of "all phrases
@@ -41,21 +42,29 @@ GRID = {
 # `--narrow`: the weights a picker change touches, around the fitted ones (96 settings instead of 3,456)
 NARROW = {"similarity": (0.5, 1.0), "coverage": (1.0, 2.0), "fact": (0.5,), "heading": (0.0,), "rank": (0.3,),
           "redundancy": (0.1, 0.3), "bar": (0.2,), "bar_other": (0.3, 0.5, 0.7), "min_similarity": (0.3, 0.45)}
+# `--grid context=0,0.25,0.5 ...`: replace some of the grid's values (a new mechanism's weight, say)
 CAPS = (0, 6, 10, 16, 1000)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--qa", type=Path, default=Path("eval/questions.jsonl"), help="the DEV questions")
+    ap.add_argument("--qa", type=Path, nargs="+", default=None,
+                    help="the DEV question files (default: evaluation.evaluate.DEV)")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--cap", action="store_true", help="also vary the number of sentences embedded")
+    ap.add_argument("--caps", type=int, nargs="+", help="the numbers of sentences embedded to try (with --cap)")
     ap.add_argument("--lexical", action="store_true",
                     help="fit LEXICAL_WEIGHTS, used without an embedder (no similarity feature)")
     ap.add_argument("--narrow", action="store_true",
                     help="search the small grid around the fitted weights (NARROW) instead of the full one")
+    ap.add_argument("--grid", nargs="+", default=[], metavar="NAME=V1,V2",
+                    help="search these values of a weight instead of the grid's (e.g. context=0,0.25,0.5)")
     ap.add_argument("--features", type=Path, help="keep the computed features in this file and reuse them (pickle)")
     args = ap.parse_args(argv)
-    if "test" in args.qa.name:
+    from evaluation.evaluate import DEV
+
+    args.qa = args.qa or list(DEV)
+    if any("test" in p.name for p in args.qa):
         print("error: fit on the dev set only; the test set is never tuned on", file=sys.stderr)
         return 2
 
@@ -69,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     if args.features and args.features.exists():
         rows = pickle.loads(args.features.read_bytes())
-    questions = [] if rows else load_questions(args.qa)
+    questions = [] if rows else load_questions(*args.qa)
     if questions:
         harness = Harness.open()
         roadmap = load_roadmap(harness.settings.roadmap)
@@ -90,14 +99,17 @@ def main(argv: list[str] | None = None) -> int:
         args.features.write_bytes(pickle.dumps(rows))
     print(f"{len(rows)} grounded answerable dev questions, features in {time.perf_counter() - t0:.1f} s", flush=True)
 
-    caps = (0,) if args.lexical else CAPS if args.cap else (MAX_EMBEDDED,)
+    caps = (0,) if args.lexical else tuple(args.caps or CAPS) if args.cap or args.caps else (MAX_EMBEDDED,)
     grid = NARROW if args.narrow else GRID
+    for item in args.grid:
+        name, _, values = item.partition("=")
+        grid = {**grid, name: tuple(float(v) for v in values.split(","))}
     if args.lexical:
         grid = {**grid, "similarity": (0.0,), "min_similarity": (1.01,)}
     current = LEXICAL_WEIGHTS if args.lexical else WEIGHTS
     combos = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
     combos.append(vars(current))  # the weights in use now, for comparison
-    scores = np.zeros((len(caps) * len(combos), len(rows)))
+    found = np.zeros((2, len(caps) * len(combos), len(rows)))  # all / any phrases quoted
     labels = []
     t0 = time.perf_counter()
     for ci, cap in enumerate(caps):
@@ -106,24 +118,29 @@ def main(argv: list[str] | None = None) -> int:
                       for c, r in zip(cands, ranks, strict=True)]
             for k, combo in enumerate(combos):
                 pieces, _ = compose(hits, pick(capped, Weights(**combo), 90, 4))
-                found_all, found_any = key_facts(" ".join(pieces), q["must_contain"])
-                scores[ci * len(combos) + k, row_i] = (found_all + found_any) / 2
+                found[:, ci * len(combos) + k, row_i] = key_facts(" ".join(pieces), q["must_contain"])
         labels += [(cap, combo) for combo in combos]
+    scores = found.mean(axis=0)
     print(f"{scores.shape[0]} settings scored in {time.perf_counter() - t0:.1f} s")
 
     index = list(range(len(rows)))
     random.Random(0).shuffle(index)
     folds = [index[f::args.folds] for f in range(args.folds)]
-    held = []
+    held, held_all, held_any = [], [], []
     for f, test in enumerate(folds):
         train = [i for i in index if i not in set(test)]
         best = int(np.argmax(scores[:, train].mean(axis=1)))
         held.append(float(scores[best, test].mean()))
+        held_all.append(float(found[0, best, test].mean()))
+        held_any.append(float(found[1, best, test].mean()))
         print(f"fold {f}: best on the other folds {labels[best]}, held-out key-fact score {held[-1]:.3f}", flush=True)
     best = int(np.argmax(scores.mean(axis=1)))
-    default = next(i for i, (cap, combo) in enumerate(labels) if cap == caps[-1] and Weights(**combo) == current)
+    in_use = MAX_EMBEDDED if MAX_EMBEDDED in caps else caps[-1]
+    default = next(i for i, (cap, combo) in enumerate(labels) if cap == in_use and Weights(**combo) == current)
     cap, combo = labels[best]
     print(json.dumps({"dev_questions": len(rows), "cv_keyfact": round(statistics.fmean(held), 3),
+                      "cv_keyfact_all": round(statistics.fmean(held_all), 3),
+                      "cv_keyfact_any": round(statistics.fmean(held_any), 3),
                       "cv_folds": [round(h, 3) for h in held], "dev_fit_keyfact": round(float(scores[best].mean()), 3),
                       "dev_current_weights_keyfact": round(float(scores[default].mean()), 3)}))
     name = "LEXICAL_WEIGHTS" if args.lexical else "WEIGHTS"

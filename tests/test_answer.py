@@ -398,6 +398,26 @@ def test_table_rows_and_runs_of_short_list_items_are_read_as_sentences():
     assert "DevOps Challenges: Multi-cloud CI/CD, Cross-cloud monitoring." in found
     assert "Pick a process: Use a systematic process for working through predictive modeling problems." in found
     assert "Scoring: Pass or fail; minimum passing score 750 out of 1,000." in found
-    assert not any(s.startswith(("Item", "Cost")) for s in found)  # the header row; a three-word row is a fragment
+    assert "Cost: 300 USD." in found  # a three-word row is data, not a fragment
+    assert not any(s.startswith("Item") for s in found)  # the header row
     assert not any("InProgress" in s and "Spot" in s for s in found)  # a nested item is not joined to its parent
     assert all(_words(s) in _words(text) for s in found)
+
+
+def test_numbers_prices_and_versions_count_as_prose_words():
+    """A sentence or table row dense with amounts, sizes or versions ("$0.99", "70B", "1.2-1") is read, not dropped
+    as code; a line of code or a row of symbols still is; each quote keeps the page's words in order."""
+    from evaluation.evaluate import _words
+
+    text = ("Bedrock pricing > Rates\n\nModel | Input | Output\n--- | --- | ---\n"
+            "Meta Llama 3 70B Instruct | $0.99 | $0.99\nAmazon Titan Text Embeddings V2 | $0.02 | N/A\n\n"
+            "- Framework (open source) mode: 1.0-1, 1.2-1, 1.2-2, 1.3-1, 1.5-1\n\n"
+            "Set x = {a: 1; b: 2; c: 3} | y = $z in the config.\n\n| a | b |\n|---|---|\n| x | y |\n")
+    found = sentences(text)
+    assert "Meta Llama 3 70B Instruct: $0.99, $0.99." in found
+    assert "Amazon Titan Text Embeddings V2: $0.02, N/A." in found
+    assert "Framework (open source) mode: 1.0-1, 1.2-1, 1.2-2, 1.3-1, 1.5-1." in found
+    assert not any("config" in s or s.startswith("x:") for s in found)  # code and a one-letter row stay out
+    assert all(_words(s) in _words(text) for s in found)
+    assert "$0.99" in Answerer().answer("How much do Llama 3 70B Instruct input tokens cost?",
+                                        retrieval(hits=[hit(text, "https://aws.test/bedrock/pricing", [6])])).answer

@@ -182,9 +182,13 @@ def _paragraphs(text: str) -> list[tuple[str, bool]]:
             item = s[m.end():].strip()
             depth = len(line) - len(line.lstrip())
             if items and depth != indent:
+                parent = items[-1]
                 end_items()
+                # a nested run is led by the short item just above it (the page's words stay in order)
+                lead = parent if depth > indent else ""
             indent = depth
-            if len(item.split()) <= SHORT_ITEM and not item.rstrip(".").count("."):
+            # short unordered items form a run; numbered items are steps, each read on its own
+            if len(item.split()) <= SHORT_ITEM and not item.rstrip(".").count(".") and not s[0].isdigit():
                 items.append(item.rstrip("."))
                 continue
             end_items()
@@ -277,6 +281,7 @@ class Weights:
     similarity: float = 1.0   # cosine similarity of sentence and question
     coverage: float = 1.0     # idf-weighted share of the question's key terms in the sentence
     fact: float = 0.3         # the sentence states a fact of the kind asked (a price, a version ...)
+    form: float = 0.0         # it has the form of the answer asked for (a name, a definition, a command ...)
     heading: float = 0.3      # share of the key terms in its passage's heading
     rank: float = 0.1         # 1 / (1 + the rank of its hit)
     redundancy: float = 0.5   # MMR: the penalty for similarity to a sentence already picked
@@ -285,17 +290,18 @@ class Weights:
     min_similarity: float = 0.45  # a sentence holding none of the key terms needs this similarity to be quoted
 
 
-# Fitted on eval/questions.jsonl (dev: the 120 answerable questions the retriever answers grounded) by
-# `python bench/fit_extractive.py`: 5-fold cross-validated key-fact score 0.675 (mean of "all" and "any"
-# `must_contain` phrases quoted), 0.646 with the weights before this fit. The same score without the similarity
-# feature (`--lexical`, LEXICAL_WEIGHTS, used without an embedder) is also 0.675, quoting more passages.
-WEIGHTS = Weights(similarity=0.5, coverage=2.0, fact=0.5, heading=0.0, rank=0.3, redundancy=0.3, bar=0.2,
-                  bar_other=0.7, min_similarity=0.3)
-LEXICAL_WEIGHTS = Weights(similarity=0.0, coverage=1.0, fact=0.2, heading=0.0, rank=0.3, redundancy=0.1, bar=0.2,
-                          bar_other=0.3, min_similarity=1.01)
-# Sentences embedded per question (the most promising by the cheap features). With WEIGHTS on dev (in-sample):
-# 0.667 with none, 0.700 with 6 or 10, 0.696 with all: 6 embeds the least text for the best score.
-MAX_EMBEDDED = 6
+# Fitted on the dev set (`evaluation.evaluate.DEV`: the 242 answerable questions with key facts the retriever answers
+# grounded) by `python bench/fit_extractive.py --narrow --caps 16`: cross-validated key-fact score 0.626 (5-fold,
+# 5 shuffles; mean of "all" and "any" `must_contain` phrases quoted), 0.578 with the weights, reader and
+# MAX_EMBEDDED before (bench/extractive.md). The same score without the similarity feature (`--lexical`,
+# LEXICAL_WEIGHTS, used without an embedder, fitted with `--lexical`) is 0.612 (0.586 before).
+WEIGHTS = Weights(similarity=0.5, coverage=2.0, fact=0.5, form=0.5, heading=0.0, rank=0.3, redundancy=0.3, bar=0.2,
+                  bar_other=0.5, min_similarity=0.3)
+LEXICAL_WEIGHTS = Weights(similarity=0.0, coverage=2.0, fact=0.5, form=0.5, heading=0.0, rank=0.3, redundancy=0.1,
+                          bar=0.2, bar_other=0.7, min_similarity=1.01)
+# Sentences scored by meaning per question (the most promising by the cheap features; the rest keep similarity 0).
+# Cross-validated on dev with WEIGHTS' grid (bench/extractive.md): 0.596 with 6, 0.626 with 16, 0.611 with 24 or all.
+MAX_EMBEDDED = 16
 
 
 @dataclass
@@ -309,12 +315,13 @@ class Candidate:
     fact: bool
     lexical: float            # the cheap pre-score: coverage, heading and rank
     terms: frozenset[str] = frozenset()
+    form: bool = False
     similarity: float = 0.0
     vector: np.ndarray | None = None
 
     def score(self, w: Weights) -> float:
         return (w.similarity * self.similarity + w.coverage * self.coverage + w.fact * self.fact
-                + w.heading * self.heading + w.rank / (1 + self.hit))
+                + w.form * self.form + w.heading * self.heading + w.rank / (1 + self.hit))
 
 
 def candidates(question: str, hits: list[Hit]) -> list[Candidate]:
@@ -336,8 +343,18 @@ def candidates(question: str, hits: list[Hit]) -> list[Candidate]:
         cover = sum(idf[t] for t in ts & q) / total / (1 + max(0, words - 30) / 60)
         topical = sum(idf[t] for t in heading[i] & q) / total
         fact = specific and has_fact(kind, s)
-        out.append(Candidate(i, j, s, words, cover, topical, fact, cover + 0.3 * topical + 0.1 / (1 + i), ts))
+        out.append(Candidate(i, j, s, words, cover, topical, fact, cover + 0.3 * topical + 0.1 / (1 + i), ts,
+                             has_form(kind, s)))
     return out
+
+
+def has_form(kind: str, sentence: str) -> bool:
+    """Does the sentence have the form of the answer a question of `kind` asks for, short of a specific fact: a
+    command or call quoted as code for a how-to, a name (a code token, a CamelCase or capitalised name after a
+    lower-case word) for a "which ...?", a definitional verb for a definition, a comparing phrase for a comparison?"""
+    if kind == "howto":
+        return "`" in sentence
+    return kind in ("name", "definition", "comparison") and has_fact(kind, sentence)
 
 
 # ---------------------------------------------------------------- picking

@@ -421,3 +421,59 @@ def test_numbers_prices_and_versions_count_as_prose_words():
     assert all(_words(s) in _words(text) for s in found)
     assert "$0.99" in Answerer().answer("How much do Llama 3 70B Instruct input tokens cost?",
                                         retrieval(hits=[hit(text, "https://aws.test/bedrock/pricing", [6])])).answer
+
+
+def test_numbered_steps_stay_apart_and_a_nested_run_is_led_by_its_parent():
+    """Numbered items are steps, each read on its own (never one run of "Sign in, choose ..."); a run of short items
+    nested under a short item is led by that item, not by a heading further up; every quote keeps the page's words
+    in order, so it is found in its passage."""
+    from evaluation.evaluate import _words
+
+    text = ("Boto3 documentation > User guides\n\n- Developer Guide\n  - Configuration\n  - Credentials\n"
+            "  - Low-level clients\n\nTo create an endpoint (using the console):\n\n"
+            "1. Sign in to the Amazon SageMaker console.\n2. In the navigation tab, choose Inference.\n"
+            "3. Choose Create endpoint.\n")
+    found = sentences(text)
+    assert "Developer Guide: Configuration, Credentials, Low-level clients." in found
+    assert "Sign in to the Amazon SageMaker console." in found
+    assert "In the navigation tab, choose Inference." in found
+    assert not any("User guides:" in s or "console, In the" in s for s in found)
+    assert all(_words(s) in _words(text) for s in found)
+
+
+def test_the_sentence_with_the_form_of_the_asked_answer_is_preferred():
+    """`form`: for a how-to the sentence quoting a command, for a "which ...?" the one naming the thing, outscore
+    sentences that only repeat the question's words; with the form weight at zero they do not."""
+    from dataclasses import replace
+
+    from api.extractive import LEXICAL_WEIGHTS, Extractor, has_form
+
+    text = ("DVC > Tracking data\n\nTo start tracking a large dataset, DVC needs a Git repository. "
+            "Run dvc add data.xml to start tracking the dataset. A team can share the data.")
+    hits = [hit(text, "https://dvc.test/start", [9])]
+    question = "How do I start tracking a large dataset with DVC?"
+    assert has_form("howto", "Run `dvc add data.xml` to start tracking the dataset.")
+    assert not has_form("howto", "To start tracking a large dataset, DVC needs a Git repository.")
+    assert not has_form("yesno", "Run `dvc add data.xml` to start tracking the dataset.")
+    assert has_form("name", "Use the `ChatBedrockConverse` class.") and not has_form("name", "use the class.")
+    weights = replace(LEXICAL_WEIGHTS, coverage=1.0, form=0.5)
+    best, _ = Extractor(weights=weights).extract(question, hits, max_sentences=1)
+    assert best == ["Run `dvc add data.xml` to start tracking the dataset [1]."]
+    best, _ = Extractor(weights=replace(weights, form=0.0)).extract(question, hits, max_sentences=1)
+    assert "dvc add" not in best[0]
+
+
+def test_the_most_promising_sentences_up_to_the_cap_are_scored_by_meaning(embedder):
+    """With an embedder, the `max_embedded` sentences best by the cheap features get a similarity (and a vector);
+    the rest keep 0, so the answer never embeds more than the cap."""
+    from api.extractive import MAX_EMBEDDED, Extractor
+
+    body = " ".join(f"Step {n} of the tutorial trains model number {n} on the housing data." for n in range(24))
+    hits = [hit(f"Tutorial > Training\n\n{body}", "https://tf.test/train", [3])]
+    question = "How are the tutorial's models trained on the housing data?"
+    for cap in (6, MAX_EMBEDDED):
+        cands = Extractor(embedder, max_embedded=cap).features(question, hits)
+        assert len(cands) == 24
+        assert sum(c.vector is not None for c in cands) == cap
+        assert sum(c.similarity > 0 for c in cands) == cap
+    assert MAX_EMBEDDED > 6

@@ -47,7 +47,8 @@ FIELD_WORDS = {"goals": "goal goals objective objectives aim aims", "weekend": "
 _SUBJECT_BEFORE = re.compile(r"\b(?:does|do|did|is|was|will|would|should|of)\s+(?:the\s+)?$", re.I)
 _THE_PLAN = re.compile(r"\b(?:plan|roadmap|syllabus|curriculum)\b", re.I)
 _EXPLAINING = re.compile(r"\b(?:how|why|when)\b", re.I)  # asks for an explanation the plan doesn't give
-_COUNT = re.compile(r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|both|all|main|mani|number")  # stems of counting words
+# stems of counting words ("the three deliverables", "how many goals")
+_COUNT = re.compile(r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|both|all|main|mani|number")
 _URL = re.compile(r"https?://\S+")
 _PAREN = re.compile(r"\s*\([^)]*\)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*")

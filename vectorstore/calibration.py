@@ -35,6 +35,7 @@ class Calibration:
     bias: float = -3.8839
     threshold: float = 0.2             # confidence at or above it: grounded
     widen_margin: float = 0.15         # widen when the whole index fits this much better than the week
+    merge_rank: int = 0                # in a week: the whole index's best page, another week's, placed at this rank
     evidence_share: float = 0.34       # answer-type check: min IDF share of key terms in the fact's sentence (0: off)
     evidence_kinds: tuple[str, ...] = ("price", "number", "duration", "date", "version", "comparison")  # checked kinds
     suggest_min: float = 0.3332        # best cosine a question needs before a closest week/page is named

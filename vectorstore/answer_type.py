@@ -305,12 +305,10 @@ def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pat
         return
     heading = _heading(text)
     needs = [QUALIFIERS[name][1] for name in asks]
-    previous = ""
     for sentence in _SENTENCE_END.split(text):
         if fact.search(sentence) and all(q.search(sentence) for q in needs) \
                 and (noun is None or counts(sentence, noun)):
-            yield f"{heading} {previous} {sentence}"
-        previous = sentence
+            yield f"{heading} {sentence}"
 
 
 def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],

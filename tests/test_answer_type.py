@@ -260,3 +260,14 @@ def test_a_count_question_needs_a_number_of_the_counted_thing():
     assert support(ram, ["An MLflow tracking server keeps up to 100 experiments."])[1] == 0.0
     assert support(ram, ["An MLflow tracking server needs about 2 GB of RAM."])[1] == pytest.approx(1.0)
     assert counts("It holds 4 GiB of graphs.", counted(ram)) and not counts("It holds many graphs.", counted(ram))
+
+
+@pytest.mark.parametrize("question", [
+    "Before scaling, how should I figure out how many requests per second one instance can take?",
+    "How do I estimate how much storage my log domain needs?",
+    "How can I find out how long cold starts take on my endpoint?",
+])
+def test_a_method_of_finding_a_quantity_is_a_how_to(question):
+    """Asking how to find a number is answered by a method, so no number needs to be stated (no evidence gate)."""
+    assert detect(question) == "howto"
+    assert support(question, ["Run a load test and watch the latency."]) == ("howto", None)

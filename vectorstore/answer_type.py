@@ -105,7 +105,13 @@ _Q_COMPARE = re.compile(
     r"\bwhich (?:one )?(?:is|are|would be) (?:\w+er|more \w+|less \w+|better|worse)\b|"
     r"\b(?:\w+er|better|worse) or (?:\w+er|better|worse)\b", re.I)
 
-_DETECTORS = (("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT), ("price", _Q_PRICE),
+# A method of finding a quantity ("how should I figure out how many requests one instance can take?", "how do I
+# estimate how much storage I need?") asks how to, not for the number itself.
+_Q_METHOD = re.compile(
+    r"\bhow (?:do|does|can|could|should|would|to)\s+(?:(?:i|we|you|one)\s+)?(?:best\s+|go about\s+)?(?:figure out|"
+    r"estimate|determine|calculate|compute|measure|find out|work out|size|plan|choose|pick|decide|tell|check|test|"
+    r"benchmark)\b", re.I)
+_DETECTORS = (("howto", _Q_METHOD), ("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT), ("price", _Q_PRICE),
               ("duration", _Q_DURATION), ("date", _Q_DATE), ("version", _Q_VERSION), ("number", _Q_NUMBER),
               ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION), ("comparison", _Q_COMPARE), ("name", _Q_NAME),
               ("yesno", _Q_YESNO))

@@ -201,9 +201,10 @@ def resolve_week(question: str, followup: bool, previous: int | None, requested:
     return requested
 
 
-def about_the_week(query: str, week: int | None) -> str:
-    """A question with no topic but a week ("what's in week 4?", "and week 5?") asks about the week's plan:
-    say so, in the words of the roadmap's week sections."""
+def ask_for_the_plan(query: str, week: int | None) -> str:
+    """The query rewritten to ask for the week's plan when it has a week but no topic ("what's in week 4?", "and
+    week 5?"), in the words of the roadmap's week sections; any other query unchanged. (Not `api.plan.about_the_week`,
+    which decides whether a question's subject is the week itself.)"""
     if week is None or content_words(query):
         return query
     return f"{query.strip()} (goals, resources and deliverables)"
@@ -282,7 +283,7 @@ def plan_turn(question: str, history: Sequence[Message], requested_week: int | N
             followup = previous_query is not None and is_followup(m.content, previous_week)
             previous_week = resolve_week(m.content, followup, previous_week, requested_week)
             query = rule_rewrite(m.content, previous_query) if followup else m.content
-            previous_query = about_the_week(query, previous_week)
+            previous_query = ask_for_the_plan(query, previous_week)
     followup = previous_query is not None and is_followup(question, previous_week)
     week = resolve_week(question, followup, previous_week, requested_week)
     query, rewrite, ms = question, "none", 0.0
@@ -294,7 +295,7 @@ def plan_turn(question: str, history: Sequence[Message], requested_week: int | N
             query, rewrite = condensed, "model"
     if followup and rewrite != "model":
         query, rewrite = rule_rewrite(question, previous_query), "rule"
-    if (weekly := about_the_week(query, week)) != query:
+    if (weekly := ask_for_the_plan(query, week)) != query:
         query, rewrite = weekly, rewrite if rewrite != "none" else "rule"
     return Turn(question, query, week, followup, rewrite, ms, previous_query, previous_week)
 
@@ -384,7 +385,7 @@ def resolve(retriever: Retriever, question: str, history: Sequence[Message], wee
     if plan is not None and not retrievals[best_i].grounded and turn.followup and not content_words(turn.question):
         # a week and nothing else ("and week 13?") whose carried words ground nothing ("week 12's goal in a
         # sentence": words the plan doesn't read, no page explains them): it asks for the week's plan
-        weekly = about_the_week(turn.question, turn.week)
+        weekly = ask_for_the_plan(turn.question, turn.week)
         if (planned := plan(weekly, turn.week)) is not None:
             return Resolved(turn, weekly, planned, searched, timings, retrievals)
     return Resolved(turn, texts[best_i], retrievals[best_i], searched, timings, retrievals)

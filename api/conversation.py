@@ -271,11 +271,13 @@ class Turn:
     condense_ms: float = 0.0
     previous: str | None = None          # the previous user turn's standalone query, if any
     previous_week: int | None = None     # and its week
+    previous_planned: bool = False       # a follow-up whose previous turn the plan answered (week is the subject)
 
 
 def plan_turn(question: str, history: Sequence[Message], requested_week: int | None,
-              condenser: Condenser | None = None) -> Turn:
-    """The standalone query and the week for `question` after `history` (already cleaned)."""
+              condenser: Condenser | None = None, plan: PlanHook | None = None) -> Turn:
+    """The standalone query and the week for `question` after `history` (already cleaned); with `plan`, whether a
+    follow-up's previous turn was a question the plan answers (asked of the hook once, here)."""
     question = question.strip()
     previous_query, previous_week = None, None
     for m in history:  # replay the earlier user turns: each one's query and week feed the next
@@ -297,7 +299,9 @@ def plan_turn(question: str, history: Sequence[Message], requested_week: int | N
         query, rewrite = rule_rewrite(question, previous_query), "rule"
     if (weekly := ask_for_the_plan(query, week)) != query:
         query, rewrite = weekly, rewrite if rewrite != "none" else "rule"
-    return Turn(question, query, week, followup, rewrite, ms, previous_query, previous_week)
+    previous_planned = bool(followup and previous_query and plan is not None
+                            and plan(previous_query, previous_week) is not None)
+    return Turn(question, query, week, followup, rewrite, ms, previous_query, previous_week, previous_planned)
 
 
 @dataclass
@@ -348,16 +352,30 @@ def choose(retrievals: Sequence[Retrieval], prior: float = STANDALONE_PRIOR,
     return max(range(len(scores)), key=lambda i: (scores[i], -i))
 
 
+def once_each(plan: PlanHook) -> PlanHook:
+    """The hook, asking its own hook each (text, week) once (a turn may come back to a text it asked already)."""
+    replies: dict[tuple[str, int | None], Answer | None] = {}
+
+    def asked(text: str, week: int | None) -> Answer | None:
+        if (text, week) not in replies:
+            replies[text, week] = plan(text, week)
+        return replies[text, week]
+    return asked
+
+
 def resolve(retriever: Retriever, question: str, history: Sequence[Message], week: int | None, top_k: int,
             condenser: Condenser | None = None, plan: PlanHook | None = None) -> Resolved:
     """Plan the turn and search it; with a standalone query that differs from the question, search both (one
     model run embeds the two texts) and keep the retrieval that is grounded and more confident, the standalone
     query favoured by STANDALONE_PRIOR. `plan(query, week)` may answer the turn without a search (a question
-    about a week's plan, `api.plan`): its Answer then stands for the retrieval."""
-    turn = plan_turn(question, history, week, condenser)
+    about a week's plan, `api.plan`): its Answer then stands for the retrieval. The hook is asked each text once
+    (the previous turn's by `plan_turn`, the Turn carries the reply)."""
+    if plan is not None:
+        plan = once_each(plan)
+    turn = plan_turn(question, history, week, condenser, plan)
     if plan is not None:
         asked = [turn.query]
-        if turn.followup and turn.previous and plan(turn.previous, turn.previous_week) is not None:
+        if turn.previous_planned:
             # the previous turn asked about a week's plan: the week is its subject, carried as the turn's week;
             # its words ("the weekend project") are no topic to append, they would ask for its field again
             asked.insert(0, turn.question)

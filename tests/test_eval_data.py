@@ -44,6 +44,8 @@ QUESTION_SETS = {
     "test_questions.jsonl": ("t", {"total": 110, "unanswerable": 30, "cross_week": 10, "roadmap": 10}),
     "questions_learner.jsonl": ("l", {"total": 120, "unanswerable": 40, "cross_week": 12, "roadmap": 12,
                                       "numeric": 10, "title": 5}),
+    "test2_questions.jsonl": ("u", {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12,
+                                    "roadmap": 12, "numeric": 10, "title": 5}),
 }
 
 
@@ -125,6 +127,7 @@ def test_questions_counts(question_set):
     titles = [q for q in questions if q["kind"] == "answerable" and TITLE_QUESTION.match(q["question"])
               and len(q["question"].split()) <= 8]
     assert len(questions) >= least["total"]
+    assert kinds["answerable"] >= least.get("answerable", 0)
     assert kinds["unanswerable"] >= least["unanswerable"]
     assert kinds["cross_week"] >= least["cross_week"]
     assert len(roadmap) >= least["roadmap"]

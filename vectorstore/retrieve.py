@@ -38,6 +38,7 @@ from vectorstore import answer_type
 from vectorstore.calibration import DEFAULT, Calibration
 from vectorstore.embeddings import Embedder, l2_normalise
 from vectorstore.lexical import LexicalIndex
+from vectorstore.loaded import LoadedVersion
 from vectorstore.ranking import (
     Hit,
     Signals,
@@ -272,7 +273,7 @@ class Retriever:
             raise NothingIndexedError("nothing is indexed yet: run `python -m ingest` to build the index")
         return state
 
-    def loaded(self) -> _State:
+    def loaded(self) -> LoadedVersion:
         """The version held in memory (chunks, unit vectors, BM25), for readers that need more than `search`
         (`api.study`); raises like `search` while there is none."""
         return self._require()

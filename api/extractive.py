@@ -1,15 +1,18 @@
 """Extractive answers: the readable sentences of retrieved chunks, scored, picked without repeats, and cited.
 
 Sentences. A chunk body is cut into paragraphs (no heading line, code block, table row, image, breadcrumb or bare
-"Note"/"Important"/"Tip" label) and each paragraph into sentences by `syntok`, which keeps abbreviations ("U.S.",
-"e.g."), version numbers ("v1.2.3", "Python 3.11") and URLs whole. Fragments and code-like lines are dropped;
-commands and calls left unquoted in prose are quoted as code (`pip install x`, `df.groupby()`).
+"Note"/"Important"/"Tip" label; a table row is read as "Cell: cell, cell", a run of short unordered list items as
+one sentence, numbered items one by one) and each paragraph into sentences by `syntok`, which keeps abbreviations
+("U.S.", "e.g."), version numbers ("v1.2.3", "Python 3.11") and URLs whole. Fragments and code-like lines are
+dropped (numbers, amounts and versions count as words, not code); commands and calls left unquoted in prose are
+quoted as code (`pip install x`, `df.groupby()`).
 
 Choice. Each sentence of the top hits gets features: its cosine similarity to the question (MiniLM, the embedder
 the retriever already holds, whose cache remembers each sentence's vector; at most `max_embedded` sentences per
 question, the most promising by the cheap features), the idf-weighted share of the question's key terms it holds
 (`vectorstore.text.tokenize`), whether it states a fact of the kind asked (`vectorstore.answer_type`: the price,
-number, date or version asked for), how much of the question its passage's heading covers, and its hit's rank.
+number, date or version asked for), whether it has the form of the answer asked for (`has_form`: a quoted command
+for a how-to, a name for a "which ...?"), how much of the question its passage's heading covers, and its hit's rank.
 Their weighted sum (`WEIGHTS`, fitted on the dev questions with k-fold cross-validation by
 `bench/fit_extractive.py`) ranks the sentences; maximal marginal relevance picks up to four, skipping any too similar
 to one already picked, within `max_words` (90). Picked sentences keep their page order, each ending with its `[n]`,
@@ -99,8 +102,8 @@ _URL = re.compile(r"https?://\S+")
 
 def _is_prose(sentence: str, row: bool = False) -> bool:
     """At least four words besides URLs (a "Label: https://..." list item is a link, not a sentence; a table `row`
-    holding a number needs three: "Cost: 300 USD"), not code. Words and numbers as prose writes them ("$0.99", "70B", "1.2-1") make
-    at least 60% of it."""
+    holding a number needs three: "Cost: 300 USD"), not code. Words and numbers as prose writes them ("$0.99",
+    "70B", "1.2-1") make at least 60% of it."""
     words = _CODE_SPAN.sub("code", sentence).split()
     if len(_URL.sub("", sentence).split()) < (3 if row and any(c.isdigit() for c in sentence) else 4) \
             or len(words) > 60 \

@@ -3,15 +3,17 @@
     RA_DATA_DIR=... python bench/fit_extractive.py [--qa FILE ...] [--folds 5]
 
 `--qa` defaults to the dev set `python -m evaluation.evaluate --only dev` reads (`evaluation.evaluate.DEV`: the
-dev questions, near-misses and learner-phrased questions). Only the dev set may be given here: the test set is never tuned on. Every answerable dev question with
-`must_contain` phrases that the real retriever answers grounded (plan questions go to `api.plan` and are left out)
-gives its candidate sentences once (features with the real MiniLM similarity, `api.extractive.Extractor`); then every
-combination of the grid below is scored by the key-fact rate of the answers it would pick (the mean of "all phrases
-present" and "at least one present", as `evaluation.evaluate` measures them). The cross-validated rate is the mean over
-folds (of `--repeats` shuffles) of the held-out rate of the combination best on the other folds; the printed `WEIGHTS` are the best on all of
-dev, to paste into `api/extractive.py`. `--narrow` searches a small grid around the fitted weights; `--cap` also
-varies how many sentences are embedded per question;
-`--lexical` fits the weights used without an embedder. `--features FILE` keeps the features for the next run.
+dev questions, near-misses and learner-phrased questions). Only the dev set may be given here: the test set is
+never tuned on. Every answerable dev question with `must_contain` phrases that the real retriever answers grounded
+(plan questions go to `api.plan` and are left out) gives its candidate sentences once (features with the real
+MiniLM similarity, `api.extractive.Extractor`); then every combination of the grid below is scored by the key-fact
+rate of the answers it would pick (the mean of "all phrases present" and "at least one present", as
+`evaluation.evaluate` measures them). The cross-validated rate is the mean over folds (of `--repeats` shuffles) of
+the held-out rate of the grid's combination best on the other folds (the weights in use are scored for comparison,
+never chosen); the printed `WEIGHTS` are the best on all of dev, to paste into `api/extractive.py`. `--narrow`
+searches a small grid around the fitted weights; `--cap`/`--caps` also vary how many sentences are embedded per
+question; `--grid NAME=V1,V2` replaces one weight's values; `--lexical` fits the weights used without an embedder.
+`--features FILE` keeps the features for the next run.
 """
 from __future__ import annotations
 
@@ -149,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"dev_questions": len(rows), "cv_keyfact": round(statistics.fmean(held), 3),
                       "cv_keyfact_all": round(statistics.fmean(held_all), 3),
                       "cv_keyfact_any": round(statistics.fmean(held_any), 3),
-                      "cv_folds": [round(h, 3) for h in held[:args.folds]], "dev_fit_keyfact": round(float(scores[best].mean()), 3),
+                      "cv_folds": [round(h, 3) for h in held[:args.folds]],
+                      "dev_fit_keyfact": round(float(scores[best].mean()), 3),
                       "dev_current_weights_keyfact": round(float(scores[default].mean()), 3)}))
     name = "LEXICAL_WEIGHTS" if args.lexical else "WEIGHTS"
     print(f"{name} = {Weights(**combo)!r}" + ("" if args.lexical else f"\nMAX_EMBEDDED = {cap}"))

@@ -477,3 +477,25 @@ def test_the_most_promising_sentences_up_to_the_cap_are_scored_by_meaning(embedd
         assert sum(c.vector is not None for c in cands) == cap
         assert sum(c.similarity > 0 for c in cands) == cap
     assert MAX_EMBEDDED > 6
+
+
+def test_gap_and_widened_answers_stay_within_the_word_budget():
+    """The frame of a gap answer (what the sources describe, what they don't say, the closest week) and the widened
+    note count against the 90-word budget: the quotes get what is left, and the answer never runs over."""
+    from api.answer import words
+
+    long = ("Each training job reads its data from the channel you name, copies it to the instance volume, and "
+            "reports its progress to the console while it runs through the dataset in several passes. ")
+    text = ("Use Built-in Algorithms > Fine-tune a pre-trained model on a custom dataset using the Estimator class\n\n"
+            + long * 3 + "The time it takes varies with the dataset and model.")
+    r = retrieval(hits=[hit(text, "https://sm.test/jumpstart", [5])], grounded=False,
+                  suggested={"weeks": [4, 5, 9, 10, 11, 12, 14], "title": "Managed Spot Training", "url": "u"})
+    r.gap = "number"
+    answer = Answerer().answer("How many passes over the dataset does a training job make?", r)
+    assert answer.answer.startswith("The sources describe Fine-tune a pre-trained model")
+    assert "don't say the number asked for" in answer.answer and answer.citations and not answer.grounded
+    assert words(answer.answer) <= 90 < words(answer.answer.split(" [1] but")[0]) + 3 * words(long)
+    widened = Answerer().answer("What does each training job report to the console?",
+                                retrieval(hits=[hit(text, "https://sm.test/jumpstart", [5])], widened=True, week=7))
+    assert widened.note and widened.answer.startswith(widened.note.split(".")[0])
+    assert words(widened.answer) <= 90

@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--qa", type=Path, default=Path("eval/questions.jsonl"), help="the DEV questions")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--cap", action="store_true", help="also vary the number of sentences embedded")
+    ap.add_argument("--caps", type=int, nargs="+", metavar="N",
+                    help="score with these numbers of sentences having a similarity (1000: all, as with the sentence "
+                         "vectors stored with the index)")
     ap.add_argument("--lexical", action="store_true",
                     help="fit LEXICAL_WEIGHTS, used without an embedder (no similarity feature)")
     ap.add_argument("--narrow", action="store_true",
@@ -90,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         args.features.write_bytes(pickle.dumps(rows))
     print(f"{len(rows)} grounded answerable dev questions, features in {time.perf_counter() - t0:.1f} s", flush=True)
 
-    caps = (0,) if args.lexical else CAPS if args.cap else (MAX_EMBEDDED,)
+    caps = (0,) if args.lexical else tuple(args.caps) if args.caps else CAPS if args.cap else (MAX_EMBEDDED,)
     grid = NARROW if args.narrow else GRID
     if args.lexical:
         grid = {**grid, "similarity": (0.0,), "min_similarity": (1.01,)}

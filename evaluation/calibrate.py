@@ -7,7 +7,8 @@
 One fit, on a set of training questions, goes in three steps, each a search over a small grid run through the
 real Retriever (question vectors are embedded once and remembered):
 1. retrieval: the fusion weight, the BM25 title/section weight and the page-support weight that give the best
-   MRR@10 on the questions with gold URLs, then with those the weight of the title-similarity rerank;
+   MRR@10 on the questions with gold URLs, then with those the weights of the title-similarity and the
+   best-sentence rerank (searched together);
 2. abstention model: a class-balanced logistic regression with non-negative weights over the whole-index signals
    (`vectorstore.ranking.Signals`), the unanswerable questions being the negatives;
 3. decisions: the confidence threshold, the widening margin and the answer-type evidence share that make the
@@ -51,6 +52,7 @@ GRID = {
     "title_weight": (0.0, 0.5, 1.0, 2.0),
     "page_weight": (0.0, 0.15, 0.3, 0.5),
     "title_sim_weight": (0.0, 0.05, 0.1, 0.2, 0.3),
+    "sentence_weight": (0.0, 0.05, 0.1, 0.2, 0.3, 0.5),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
     "widen_margin": (0.15, 0.3, 0.6),
     "evidence_share": (0.0, 0.1, 0.2, 0.34, 0.5, 0.6),
@@ -107,6 +109,7 @@ class Space:
     title_weight: tuple = GRID["title_weight"]
     page_weight: tuple = GRID["page_weight"]
     title_sim_weight: tuple = GRID["title_sim_weight"]
+    sentence_weight: tuple = GRID["sentence_weight"]
     threshold: tuple = GRID["threshold"]
     widen_margin: tuple = GRID["widen_margin"]
     evidence_share: tuple = GRID["evidence_share"]
@@ -167,17 +170,19 @@ class Fitter:
     def fit_retrieval(self, idx: list[int], space: Space) -> tuple[Calibration, str]:
         """Step 1: the retrieval weights by MRR@10 on these questions (ties: the earlier, simpler value), with
         the abstention numbers left as shipped; and what was chosen, for the log. The fusion, title-field and
-        page-support weights are searched together, then the title-similarity rerank on top of them (one more
-        dimension of the grid would multiply its cost)."""
+        page-support weights are searched together, then the title-similarity and best-sentence rerank weights
+        together on top of them (one grid of all five would multiply its cost)."""
         idx = [i for i in idx if i not in self.planned]
         base = DEFAULT.with_(normalise=space.normalise, evidence_share=0.0)
         best = max(itertools.product(space.dense_weight, space.title_weight, space.page_weight),
                    key=lambda p: round(self.mrr(base.with_(dense_weight=p[0], title_weight=p[1], page_weight=p[2]),
                                                 idx), 4))
         cal = base.with_(dense_weight=best[0], title_weight=best[1], page_weight=best[2])
-        rerank = max(space.title_sim_weight, key=lambda w: round(self.mrr(cal.with_(title_sim_weight=w), idx), 4))
-        cal = cal.with_(title_sim_weight=rerank)
-        return cal, f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank}"
+        rerank = max(itertools.product(space.title_sim_weight, space.sentence_weight),
+                     key=lambda w: round(self.mrr(cal.with_(title_sim_weight=w[0], sentence_weight=w[1]), idx), 4))
+        cal = cal.with_(title_sim_weight=rerank[0], sentence_weight=rerank[1])
+        return cal, (f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank[0]}, "
+                     f"best sentence {rerank[1]}")
 
     def fit(self, idx: list[int], space: Space, log: Callable[[str], None] = lambda _m: None) -> Calibration:
         idx = [i for i in idx if i not in self.planned]
@@ -278,16 +283,20 @@ def learner_phrased(questions: list[dict]) -> list[dict]:
 
 VARIANTS = {  # the ablation: each retrieval change alone and together, all other numbers fitted as usual
     "none of the changes": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
-                                 title_sim_weight=(0.0,)),
+                                 title_sim_weight=(0.0,), sentence_weight=(0.0,)),
     "+ BM25 title/section field": Space(page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
-                                        title_sim_weight=(0.0,)),
-    "+ page support": Space(title_weight=(0.0,), evidence_share=(0.0,), normalise=False, title_sim_weight=(0.0,)),
+                                        title_sim_weight=(0.0,), sentence_weight=(0.0,)),
+    "+ page support": Space(title_weight=(0.0,), evidence_share=(0.0,), normalise=False, title_sim_weight=(0.0,),
+                            sentence_weight=(0.0,)),
     "+ title-similarity rerank": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                       normalise=False),
+                                       normalise=False, sentence_weight=(0.0,)),
+    "+ best-sentence rerank": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
+                                    normalise=False, title_sim_weight=(0.0,)),
     "+ query normalisation": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                   title_sim_weight=(0.0,)),
+                                   title_sim_weight=(0.0,), sentence_weight=(0.0,)),
     "+ answer-type evidence check": Space(title_weight=(0.0,), page_weight=(0.0,), normalise=False,
-                                          title_sim_weight=(0.0,)),
+                                          title_sim_weight=(0.0,), sentence_weight=(0.0,)),
+    "all but the best-sentence rerank": Space(sentence_weight=(0.0,)),
     "all": Space(),
 }
 
@@ -295,6 +304,7 @@ VARIANTS = {  # the ablation: each retrieval change alone and together, all othe
 ABLATION_COLUMNS = ("hit@k", "mrr@10", "ndcg@10", "abstain_recall", "answerable_abstain", "abstain_precision",
                     "keyfact_all", "widened_xweek")
 CHOSEN = {"dense_weight": "dense", "title_weight": "title", "page_weight": "page", "title_sim_weight": "title-sim",
+          "sentence_weight": "sentence",
           "threshold": "threshold",
           "evidence_share": "evidence"}  # fitted number -> its label in the table
 

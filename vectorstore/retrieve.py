@@ -8,8 +8,11 @@ to ...") and its week mention, is embedded once and searched two ways over the s
 vectors (one matrix product; Chroma's own filtered `query` took 5-15 ms a call on the mirror index, this takes
 under 1 ms) and BM25 over the chunk text plus a weighted title/section field, each limited to a week by a
 precomputed mask. The two candidate lists are fused (a weighted sum of normalised scores by default, or
-reciprocal rank fusion), agreeing passages of one page lift it, then the list is diversified (at most two chunks
-of one page while other pages match; adjacent chunks of one section merged into one hit). A question about a
+reciprocal rank fusion), agreeing passages of one page lift it, the fused top 20 gain fitted shares of the
+question's cosine to their page title and to their best sentence (`vectorstore.sentence_index`: the sentence
+vectors stored with the version, so nothing but the question is embedded), then the list is diversified (at most
+two chunks of one page while other pages match; adjacent chunks of one section merged into one hit). Each hit
+carries its sentences' vectors for the extractive picker. A question about a
 week ("in week 9 ...", or the `week` argument) is answered from that week when it holds a good match; when it
 holds none, or the whole roadmap holds a clearly better one, the search is widened to every page and
 `suggested` names where the answer lives.
@@ -47,10 +50,12 @@ from vectorstore.ranking import (
     fuse_rrf,
     fuse_weighted,
     page_support,
+    rerank,
     signals,
-    title_rerank,
+    title_feature,
 )
-from vectorstore.store import IndexStore, Snapshot, iter_chunks
+from vectorstore.sentence_index import SentenceIndex
+from vectorstore.store import IndexStore, Snapshot, iter_chunks, iter_sentences
 from vectorstore.text import strip_boilerplate, tokenize
 
 __all__ = ["Hit", "Retrieval", "Retriever", "detect_week", "strip_week"]
@@ -122,15 +127,28 @@ class _State:
     calibration_source: str = "default"   # "index" (stored with it) or "default" (shipped in code)
     calibrated_at: object = None          # the pointer's stamp of the stored calibration
     calibration_warning: str | None = None
-    title_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # page title -> unit vector, filled lazily
+    title_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # page title -> unit vector
+    sentences: SentenceIndex = field(default_factory=lambda: SentenceIndex.empty(0, 0))
 
     @classmethod
-    def load(cls, snap: Snapshot) -> _State:
+    def load(cls, snap: Snapshot, embedder: Embedder | None = None) -> _State:
+        """A version read whole: chunks, their vectors and BM25, their stored sentence vectors (none for a version
+        built before they were stored), and, with an embedder, the vectors of its page titles (a few hundred,
+        embedded in one batch here so no question waits for them)."""
         rows = list(iter_chunks(snap.collection, embeddings=True))
         vectors = np.asarray([r[3] for r in rows], dtype=np.float32).reshape(len(rows), -1 if rows else 0)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         chunks = {cid: (doc or "", meta or {}) for cid, doc, meta, _e in rows}
-        return cls(snap.version, snap.name, LexicalIndex.build(rows), vectors, chunks, snap.embedder, snap.chunking)
+        lexical = LexicalIndex.build(rows)
+        dim = vectors.shape[1] if rows else 0
+        sentences = (SentenceIndex.build(iter_sentences(snap.sentences), lexical.row, dim)
+                     if snap.sentences is not None and rows else SentenceIndex.empty(len(rows), dim))
+        state = cls(snap.version, snap.name, lexical, vectors, chunks, snap.embedder, snap.chunking,
+                    sentences=sentences)
+        if embedder is not None and chunks:
+            state.title_similarity(embedder, np.zeros(dim, dtype=np.float32),
+                                   list(dict.fromkeys(state.title_of(cid) for cid in lexical.ids)))
+        return state
 
     def calibrated(self, store: IndexStore, stamp: object) -> _State:
         """This state with the calibration stored with the index (or the default), checked against the index."""
@@ -153,12 +171,23 @@ class _State:
         return str(meta.get("title") or text.partition("\n")[0].split(" > ")[0])
 
     def title_similarity(self, embedder: Embedder, vector: np.ndarray, titles: list[str]) -> list[float]:
-        """The cosine of the question's unit vector to each page title; titles not seen yet are embedded in one
-        batch and remembered for this version (a few hundred distinct titles in all)."""
+        """The cosine of the question's unit vector to each page title (embedded when the version is loaded; a
+        title not seen then is embedded now and remembered)."""
         missing = [t for t in titles if t not in self.title_vectors]
         if missing:
             self.title_vectors.update(zip(missing, l2_normalise(np.asarray(embedder.embed(missing))), strict=True))
         return [float(self.title_vectors[t] @ vector) for t in titles]
+
+    def best_sentence(self, vector: np.ndarray, cids: list[str]) -> list[float]:
+        """For each chunk, the question's cosine to its best-matching stored sentence (to the chunk itself when it
+        has no readable sentence, or the version holds no sentence vectors)."""
+        rows = [self.lexical.row[cid] for cid in cids]
+        best = self.sentences.best(rows, vector)
+        return [b if b is not None else float(self.vectors[r] @ vector) for r, b in zip(rows, best, strict=True)]
+
+    def sentence_vectors(self, cids: list[str]) -> dict[str, np.ndarray]:
+        """The stored sentence vectors of these chunks, by sentence text."""
+        return self.sentences.of(self.lexical.row[cid] for cid in cids)
 
     def dense(self, vector: np.ndarray, n: int, week: int | None) -> list[tuple[str, float]]:
         """The n chunks nearest the unit vector (cosine), best first, within a week when one is given."""
@@ -221,7 +250,8 @@ class Retriever:
                         return False
                     snap = self.store.snapshot()
                     self.store.check_compatible(snap, self.embedder.name)  # vectors of another model: refuse
-                    self._state = _State.load(snap).calibrated(self.store, stamp) if snap is not None else None
+                    self._state = (_State.load(snap, self.embedder).calibrated(self.store, stamp)
+                                   if snap is not None else None)
                     return self._state is not current
                 except RoadmapAssistantError:
                     raise
@@ -345,13 +375,15 @@ class Retriever:
         url_of = lambda cid: str(state.chunks[cid][1].get("url") or "")  # noqa: E731
         fused = page_support(fused, url_of, cal.page_weight)
         if mode == "hybrid":
-            fused = title_rerank(fused, state.title_of,
-                                 lambda titles: state.title_similarity(self.embedder, vector, titles),
-                                 cal.title_sim_weight)
+            titles = title_feature(state.title_of, lambda ts: state.title_similarity(self.embedder, vector, ts))
+            fused = rerank(fused, [(titles, cal.title_sim_weight),
+                                   (lambda cids: state.best_sentence(vector, cids), cal.sentence_weight)])
         dmap, lmap = dict(dense), dict(lexical)
         ranked = [Hit(cid, state.chunks[cid][0], state.chunks[cid][1], s, dmap.get(cid), lmap.get(cid), [cid])
                   for cid, s in sorted(fused.items(), key=lambda kv: -kv[1])]
         hits = diversify(ranked, top_k)
+        for h in hits:
+            h.vectors = state.sentence_vectors(h.ids)
         if baseline is None:
             baseline = sum(s for _c, s in dense) / len(dense) if dense else 0.0
         idf = {t: state.lexical.idf(t) for t in terms}

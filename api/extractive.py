@@ -25,16 +25,13 @@ import numpy as np
 from vectorstore.answer_type import detect, has_fact, key_terms
 from vectorstore.embeddings import Embedder
 from vectorstore.ranking import Hit
-from vectorstore.sentences import (  # noqa: F401  (the sentence reader, shared with ingest: re-exported here)
-    _sentences,
-    body_of,
-    flat,
-    plain,
-    quotable_sentences,
-    quote_code,
-    sentences,
-    split_sentences,
-)
+from vectorstore.sentences import _sentences, body_of  # the sentence reader, shared with ingest
+from vectorstore.sentences import flat as flat  # re-exported: the answerer, quiz and facts read sentences here
+from vectorstore.sentences import plain as plain
+from vectorstore.sentences import quotable_sentences as quotable_sentences
+from vectorstore.sentences import quote_code as quote_code
+from vectorstore.sentences import sentences as sentences
+from vectorstore.sentences import split_sentences as split_sentences
 from vectorstore.text import tokenize
 
 SNIPPET_CHARS = 240

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from vectorstore.sentences import body_of
+from vectorstore.sentences import body_of as body_of  # re-exported: where api modules read it
 
 if TYPE_CHECKING:
     from api.llm import ChatMessage

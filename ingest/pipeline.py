@@ -36,7 +36,7 @@ from ingest.roadmap import Roadmap
 from ingest.safeguards import check_links, check_losses
 from ingest.urls import UrlMap, canonical
 from ingest.writer import EmbedWriter
-from vectorstore.store import IndexStore, add_chunks, add_sentences, iter_chunks, iter_sentences
+from vectorstore.store import IndexStore, add_chunks, add_sentences, delete_sentences, iter_chunks, iter_sentences
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -259,10 +259,11 @@ class Ingest:
                 self.report.stages["crawl"] = time.perf_counter() - t0
             finally:
                 self.writer.close()
-            self.report.stages["embed"] = self.writer.embed_seconds
-            t1 = time.perf_counter()
+            t1, before = time.perf_counter(), self.writer.sentences.seconds
             self._publish(snap, old_record, roots)
-            self.report.stages["store"] = self.writer.store_seconds + time.perf_counter() - t1
+            backfill = self.writer.sentences.seconds - before  # sentence vectors of a version that had none
+            self.report.stages["embed"] = self.writer.embed_seconds + backfill
+            self.report.stages["store"] = self.writer.store_seconds + time.perf_counter() - t1 - backfill
         except BaseException:
             if self.writer.collection is not None and not self.report.published:  # begun, never published
                 self.store.discard(self.writer.collection.name)
@@ -363,7 +364,7 @@ class Ingest:
             col.update(ids=retag, metadatas=[final[c] for c in retag])
         if extra := [cid for cid in self.writer.added if cid not in new_ids]:
             col.delete(ids=extra)  # written for a page that then turned out to be another page's alias
-            sentence_col.delete(where={"chunk_id": {"$in": extra}})
+            delete_sentences(sentence_col, extra)
         to_copy = [cid for cid in new_ids if cid not in self.writer.added]
         updated = 0
         if to_copy:

@@ -255,7 +255,9 @@ def test_gone_child_pages_are_remembered_not_refetched(world):
 def stored_sentences(store: IndexStore) -> dict[str, list[str]]:
     """The published version's stored sentences: chunk id -> its sentences in order."""
     out: dict[str, list[str]] = {}
-    rows = iter_sentences(store.published().sentences, embeddings=False)
+    collection = store.published().sentences
+    assert collection is not None
+    rows = iter_sentences(collection, embeddings=False)
     for cid, _pos, text, _e in sorted(rows, key=lambda r: (r[0], r[1])):
         out.setdefault(cid, []).append(text)
     return out
@@ -272,7 +274,7 @@ def test_sentence_vectors_follow_incremental_reingest(world):
     only the active and the previous versions keep a sentence collection."""
     first = world.run()
     assert stored_sentences(world.store) == expected_sentences(world) and first.sentences_total > 5
-    rows = list(iter_sentences(world.store.published().sentences))[:4]
+    rows = list(iter_sentences(world.store.sentence_collection(world.store.published().collection)))[:4]
     fresh = world.embedder.inner.embed([text for _c, _p, text, _e in rows])
     assert [float(np.dot(e, f)) for (*_r, e), f in zip(rows, fresh, strict=True)] == pytest.approx([1.0] * 4, abs=1e-5)
     old = {cid for cid, _d, m in world.chunks() if m["url"].endswith("/docs/endpoints.html")}

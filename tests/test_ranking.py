@@ -14,8 +14,8 @@ from vectorstore.ranking import (
     fuse_weighted,
     join_chunks,
     page_support,
-    signals,
     rerank,
+    signals,
     title_rerank,
 )
 

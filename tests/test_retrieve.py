@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from errors import EmbedderMismatchError, NothingIndexedError
+from vectorstore.calibration import DEFAULT
 from vectorstore.client import open_client
 from vectorstore.embeddings import OnnxEmbedder
-from vectorstore.calibration import DEFAULT
 from vectorstore.retrieve import Retriever, detect_week, strip_week
 from vectorstore.sentences import sentences
 from vectorstore.store import IndexStore, add_chunks, add_sentences, sentences_name

@@ -23,7 +23,7 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from errors import EmbedderMismatchError, NothingIndexedError
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # chromadb is imported by whoever opens the client, not by th
     import numpy as np
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
-    from chromadb.api.types import GetResult, Include, Metadata, PyEmbeddings
+    from chromadb.api.types import GetResult, Include, Metadata, PyEmbeddings, Where
 
 _PAGE = 1000  # Chroma batch size for get/add
 _WHERE_IN = 200  # chunk ids per `$in` filter when reading sentences
@@ -269,8 +269,8 @@ def iter_sentences(collection: Collection, chunk_ids: Sequence[str] | None = Non
     if chunk_ids is not None:
         ids = list(chunk_ids)
         for i in range(0, len(ids), _WHERE_IN):
-            yield from _sentence_rows(collection.get(where={"chunk_id": {"$in": ids[i : i + _WHERE_IN]}},
-                                                     include=include), embeddings)
+            yield from _sentence_rows(collection.get(where=_of_chunks(ids[i : i + _WHERE_IN]), include=include),
+                                      embeddings)
         return
     offset = 0
     while True:
@@ -297,3 +297,16 @@ def add_sentences(collection: Collection, rows: Sequence[SentenceRow]) -> None:
         collection.add(ids=[f"{cid}:{pos}" for cid, pos, _t, _e in page], documents=[t for _c, _p, t, _e in page],
                        metadatas=[{"chunk_id": cid, "pos": pos} for cid, pos, _t, _e in page],
                        embeddings=[e for _c, _p, _t, e in page])
+
+
+def delete_sentences(collection: Collection, chunk_ids: Sequence[str]) -> None:
+    """Remove the stored sentences of these chunks."""
+    ids = list(chunk_ids)
+    for i in range(0, len(ids), _WHERE_IN):
+        collection.delete(where=_of_chunks(ids[i : i + _WHERE_IN]))
+
+
+def _of_chunks(chunk_ids: Sequence[str]) -> Where:
+    """The filter for the sentences of these chunks."""
+    match: dict[Literal["$in", "$nin"], list[str | int | float | bool]] = {"$in": list(chunk_ids)}
+    return {"chunk_id": match}

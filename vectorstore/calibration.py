@@ -30,7 +30,7 @@ class Calibration:
     title_weight: float = 0.0          # BM25 over title + section path, added to the body's BM25 with this weight
     page_weight: float = 0.0           # each passage gains this share of its page's best other passage
     title_sim_weight: float = 0.05     # the fused top 20 gain this times the question's cosine to their page title
-    sentence_weight: float = 0.0       # ... and this times its cosine to their best sentence (stored sentence vectors)
+    sentence_weight: float = 0.0       # dense score: (1 - this) * chunk cosine + this * its best sentence's cosine
     normalise: bool = True             # drop learner boilerplate ("I'm on week 1 and want to ...") from the query
     weights: tuple[float, ...] = (3.4425, 5.251, 0.0, 1.218, 0.4962)  # logistic over Signals.vector(), all >= 0
     bias: float = -3.8839

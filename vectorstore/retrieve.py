@@ -8,14 +8,14 @@ to ...") and its week mention, is embedded once and searched two ways over the s
 vectors (one matrix product; Chroma's own filtered `query` took 5-15 ms a call on the mirror index, this takes
 under 1 ms) and BM25 over the chunk text plus a weighted title/section field, each limited to a week by a
 precomputed mask. The two candidate lists are fused (a weighted sum of normalised scores by default, or
-reciprocal rank fusion), agreeing passages of one page lift it, the fused top 20 gain fitted shares of the
-question's cosine to their page title and to their best sentence (`vectorstore.sentence_index`: the sentence
-vectors stored with the version, so nothing but the question is embedded), then the list is diversified (at most
-two chunks of one page while other pages match; adjacent chunks of one section merged into one hit). Each hit
-carries its sentences' vectors for the extractive picker. A question about a
-week ("in week 9 ...", or the `week` argument) is answered from that week when it holds a good match; when it
-holds none, or the whole roadmap holds a clearly better one, the search is widened to every page and
-`suggested` names where the answer lives.
+reciprocal rank fusion), agreeing passages of one page lift it, the fused top 20 gain a fitted share of the
+question's cosine to their page title, then the list is diversified (at most two chunks of one page while other
+pages match; adjacent chunks of one section merged into one hit). The dense score of a chunk can mix in its best
+sentence's cosine (`sentence_weight`; `vectorstore.sentence_index`: the sentence vectors stored with the version,
+so nothing but the question is embedded), and each hit carries its sentences' vectors for the extractive picker.
+A question about a week ("in week 9 ...", or the `week` argument) is answered from that week when it holds a
+good match; when it holds none, or the whole roadmap holds a clearly better one, the search is widened to every
+page and `suggested` names where the answer lives.
 
 `grounded` says whether the hits can support an answer (see `vectorstore.ranking.confidence`). When they cover
 the topic but the question asks for a kind of fact (a price, a limit, a date, a version...) that no passage
@@ -50,9 +50,8 @@ from vectorstore.ranking import (
     fuse_rrf,
     fuse_weighted,
     page_support,
-    rerank,
     signals,
-    title_feature,
+    title_rerank,
 )
 from vectorstore.sentence_index import SentenceIndex
 from vectorstore.store import IndexStore, Snapshot, iter_chunks, iter_sentences
@@ -178,24 +177,25 @@ class _State:
             self.title_vectors.update(zip(missing, l2_normalise(np.asarray(embedder.embed(missing))), strict=True))
         return [float(self.title_vectors[t] @ vector) for t in titles]
 
-    def best_sentence(self, vector: np.ndarray, cids: list[str]) -> list[float]:
-        """For each chunk, the question's cosine to its best-matching stored sentence (to the chunk itself when it
-        has no readable sentence, or the version holds no sentence vectors)."""
-        rows = [self.lexical.row[cid] for cid in cids]
-        best = self.sentences.best(rows, vector)
-        return [b if b is not None else float(self.vectors[r] @ vector) for r, b in zip(rows, best, strict=True)]
+    def cosines(self, vector: np.ndarray, sentence_weight: float = 0.0) -> np.ndarray:
+        """Every chunk's dense score for the unit vector: its cosine, mixed with `sentence_weight` of its best
+        sentence's cosine ((1 - w) * chunk + w * best sentence; a chunk without sentences keeps its own cosine)."""
+        # einsum, not `@`: multi-threaded BLAS took 0.3-8 ms for this product on a busy 2-core machine, next to
+        # onnxruntime's own threads; the single-threaded loop takes a steady 0.5 ms for 3,600 chunks.
+        scores = np.einsum("ij,j->i", self.vectors, vector)
+        if sentence_weight and len(self.sentences):
+            best = self.sentences.best(vector)
+            scores = np.where(np.isnan(best), scores, (1 - sentence_weight) * scores + sentence_weight * best)
+        return np.asarray(scores)
 
     def sentence_vectors(self, cids: list[str]) -> dict[str, np.ndarray]:
         """The stored sentence vectors of these chunks, by sentence text."""
         return self.sentences.of(self.lexical.row[cid] for cid in cids)
 
-    def dense(self, vector: np.ndarray, n: int, week: int | None) -> list[tuple[str, float]]:
-        """The n chunks nearest the unit vector (cosine), best first, within a week when one is given."""
+    def dense(self, scores: np.ndarray, n: int, week: int | None) -> list[tuple[str, float]]:
+        """The n chunks with the best dense scores (`cosines`), best first, within a week when one is given."""
         if not len(self.vectors):
             return []
-        # einsum, not `@`: multi-threaded BLAS took 0.3-8 ms for this product on a busy 2-core machine, next to
-        # onnxruntime's own threads; the single-threaded loop takes a steady 0.5 ms for 3,600 chunks.
-        scores = np.einsum("ij,j->i", self.vectors, vector)
         if week is not None:
             mask = self.lexical.week_mask(week)
             if mask is None:
@@ -330,10 +330,11 @@ class Retriever:
     def _search(self, state: _State, text: str, vector: np.ndarray, week: int | None, top_k: int,
                 mode: str, cal: Calibration) -> Retrieval:
         terms = list(dict.fromkeys(tokenize(text)))
-        whole = self._scope(state, terms, vector, None, top_k, mode, cal)
+        cosines = state.cosines(vector, cal.sentence_weight)
+        whole = self._scope(state, terms, vector, cosines, None, top_k, mode, cal)
         chosen, scope = whole, "all"
         if week is not None:
-            scoped = self._scope(state, terms, vector, week, top_k, mode, cal, baseline=whole.baseline)
+            scoped = self._scope(state, terms, vector, cosines, week, top_k, mode, cal, baseline=whole.baseline)
             better_elsewhere = (whole.fit - scoped.fit > cal.widen_margin and whole.hits
                                 and week not in whole.hits[0].meta.get("weeks", []))
             if (scoped.fit >= cal.threshold and not better_elsewhere) or scoped.fit >= whole.fit:
@@ -357,12 +358,13 @@ class Retriever:
         return Retrieval(chosen.hits, week, scope, widened, grounded, chosen.confidence, suggested,
                          signals=chosen.signals.vector(), gap=gap, kind=kind, evidence=share)
 
-    def _scope(self, state: _State, terms: list[str], vector: np.ndarray, week: int | None, top_k: int,
+    def _scope(self, state: _State, terms: list[str], vector: np.ndarray, cosines: np.ndarray, week: int | None,
+               top_k: int,
                mode: str, cal: Calibration, baseline: float | None = None) -> _Scoped:
         """Search one scope; `baseline` is the whole index's mean candidate cosine (a week's few chunks give a
         poor mean of their own)."""
         n = max(CANDIDATES, 3 * top_k)
-        dense = state.dense(vector, n, week)
+        dense = state.dense(cosines, n, week)
         lexical = state.lexical.search(terms, n, week=week, title_weight=cal.title_weight)
         if mode == "dense":
             fused = dict(dense)
@@ -375,9 +377,9 @@ class Retriever:
         url_of = lambda cid: str(state.chunks[cid][1].get("url") or "")  # noqa: E731
         fused = page_support(fused, url_of, cal.page_weight)
         if mode == "hybrid":
-            titles = title_feature(state.title_of, lambda ts: state.title_similarity(self.embedder, vector, ts))
-            fused = rerank(fused, [(titles, cal.title_sim_weight),
-                                   (lambda cids: state.best_sentence(vector, cids), cal.sentence_weight)])
+            fused = title_rerank(fused, state.title_of,
+                                 lambda titles: state.title_similarity(self.embedder, vector, titles),
+                                 cal.title_sim_weight)
         dmap, lmap = dict(dense), dict(lexical)
         ranked = [Hit(cid, state.chunks[cid][0], state.chunks[cid][1], s, dmap.get(cid), lmap.get(cid), [cid])
                   for cid, s in sorted(fused.items(), key=lambda kv: -kv[1])]

@@ -53,6 +53,7 @@ GRID = {
     "page_weight": (0.0, 0.15, 0.3, 0.5),
     "title_sim_weight": (0.0, 0.05, 0.1, 0.2, 0.3),
     "sentence_weight": (0.0, 0.25, 0.5, 0.75),
+    "merge_rank": (0, 2, 3, 5),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
     "widen_margin": (0.15, 0.3, 0.6),
     "evidence_share": (0.0, 0.1, 0.2, 0.34, 0.5, 0.6),
@@ -110,6 +111,7 @@ class Space:
     page_weight: tuple = GRID["page_weight"]
     title_sim_weight: tuple = GRID["title_sim_weight"]
     sentence_weight: tuple = GRID["sentence_weight"]
+    merge_rank: tuple = GRID["merge_rank"]
     threshold: tuple = GRID["threshold"]
     widen_margin: tuple = GRID["widen_margin"]
     evidence_share: tuple = GRID["evidence_share"]
@@ -181,8 +183,10 @@ class Fitter:
         rerank = max(itertools.product(space.title_sim_weight, space.sentence_weight),
                      key=lambda w: round(self.mrr(cal.with_(title_sim_weight=w[0], sentence_weight=w[1]), idx), 4))
         cal = cal.with_(title_sim_weight=rerank[0], sentence_weight=rerank[1])
+        merge = max(space.merge_rank, key=lambda m: round(self.mrr(cal.with_(merge_rank=m), idx), 4))
+        cal = cal.with_(merge_rank=merge)
         return cal, (f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank[0]}, "
-                     f"best sentence {rerank[1]}")
+                     f"best sentence {rerank[1]}, merge rank {merge}")
 
     def fit(self, idx: list[int], space: Space, log: Callable[[str], None] = lambda _m: None) -> Calibration:
         idx = [i for i in idx if i not in self.planned]
@@ -283,19 +287,21 @@ def learner_phrased(questions: list[dict]) -> list[dict]:
 
 VARIANTS = {  # the ablation: each retrieval change alone and together, all other numbers fitted as usual
     "none of the changes": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
-                                 title_sim_weight=(0.0,), sentence_weight=(0.0,)),
+                                 title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,)),
     "+ BM25 title/section field": Space(page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
-                                        title_sim_weight=(0.0,), sentence_weight=(0.0,)),
+                                        title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,)),
     "+ page support": Space(title_weight=(0.0,), evidence_share=(0.0,), normalise=False, title_sim_weight=(0.0,),
-                            sentence_weight=(0.0,)),
+                            sentence_weight=(0.0,), merge_rank=(0,)),
     "+ title-similarity rerank": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                       normalise=False, sentence_weight=(0.0,)),
+                                       normalise=False, sentence_weight=(0.0,), merge_rank=(0,)),
     "+ best sentence in the dense score": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                    normalise=False, title_sim_weight=(0.0,)),
+                                                normalise=False, title_sim_weight=(0.0,), merge_rank=(0,)),
     "+ query normalisation": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                   title_sim_weight=(0.0,), sentence_weight=(0.0,)),
+                                   title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,)),
     "+ answer-type evidence check": Space(title_weight=(0.0,), page_weight=(0.0,), normalise=False,
-                                          title_sim_weight=(0.0,), sentence_weight=(0.0,)),
+                                          title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,)),
+    "+ another week's best page kept": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
+                                             normalise=False, title_sim_weight=(0.0,), sentence_weight=(0.0,)),
     "all but the best sentence": Space(sentence_weight=(0.0,)),
     "all": Space(),
 }
@@ -304,8 +310,7 @@ VARIANTS = {  # the ablation: each retrieval change alone and together, all othe
 ABLATION_COLUMNS = ("hit@k", "mrr@10", "ndcg@10", "abstain_recall", "answerable_abstain", "abstain_precision",
                     "keyfact_all", "widened_xweek")
 CHOSEN = {"dense_weight": "dense", "title_weight": "title", "page_weight": "page", "title_sim_weight": "title-sim",
-          "sentence_weight": "sentence",
-          "threshold": "threshold",
+          "sentence_weight": "sentence", "merge_rank": "merge", "threshold": "threshold",
           "evidence_share": "evidence"}  # fitted number -> its label in the table
 
 

@@ -146,8 +146,7 @@ class _State:
         state = cls(snap.version, snap.name, lexical, vectors, chunks, snap.embedder, snap.chunking,
                     sentences=sentences)
         if embedder is not None and chunks:
-            state.title_similarity(embedder, np.zeros(dim, dtype=np.float32),
-                                   list(dict.fromkeys(state.title_of(cid) for cid in lexical.ids)))
+            state.embed_titles(embedder, list(dict.fromkeys(state.title_of(cid) for cid in lexical.ids)))
         return state
 
     def calibrated(self, store: IndexStore, stamp: object) -> _State:
@@ -173,10 +172,14 @@ class _State:
     def title_similarity(self, embedder: Embedder, vector: np.ndarray, titles: list[str]) -> list[float]:
         """The cosine of the question's unit vector to each page title (embedded when the version is loaded; a
         title not seen then is embedded now and remembered)."""
+        self.embed_titles(embedder, titles)
+        return [float(self.title_vectors[t] @ vector) for t in titles]
+
+    def embed_titles(self, embedder: Embedder, titles: list[str]) -> None:
+        """Remember the unit vectors of the titles not held yet, embedded in one batch."""
         missing = [t for t in titles if t not in self.title_vectors]
         if missing:
             self.title_vectors.update(zip(missing, l2_normalise(np.asarray(embedder.embed(missing))), strict=True))
-        return [float(self.title_vectors[t] @ vector) for t in titles]
 
     def cosines(self, vector: np.ndarray, sentence_weight: float = 0.0) -> np.ndarray:
         """Every chunk's dense score for the unit vector: its cosine, mixed with `sentence_weight` of its best

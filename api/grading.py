@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from api import quantities
 from vectorstore.embeddings import l2_normalise
 from vectorstore.text import tokenize
 
@@ -49,6 +50,7 @@ VERDICTS = ("correct", "partial", "incorrect")
 Embed = Callable[[Sequence[str]], np.ndarray]
 
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_KILO = re.compile(r"\b(\d+(?:\.\d+)?)[kK]\b")   # "10k" is 10000
 _WORD = re.compile(r"[A-Za-z0-9][\w.+#-]*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _RAW = re.compile(r"[a-z0-9]+(?:'t)?")
@@ -85,9 +87,19 @@ def _words_to_number(match: re.Match[str]) -> str:
     return str(total + current)
 
 
+def _kilo(match: re.Match[str]) -> str:
+    return _number(str(float(match[1]) * 1000))
+
+
+def _number(n: str) -> str:
+    """One spelling per number: "1.50" -> "1.5", "10000.0" -> "10000"."""
+    return n.rstrip("0").rstrip(".") if "." in n else n
+
+
 def normalise(text: str) -> str:
-    """Digits for number words and no thousands separators: "twenty-five" -> "25", "10,000" -> "10000"."""
-    return _NUMBER_WORDS.sub(_words_to_number, _THOUSANDS.sub("", text))
+    """Digits for number words, no thousands separators, "k" read as thousands: "twenty-five" -> "25",
+    "10,000" -> "10000", "10k" -> "10000"."""
+    return _NUMBER_WORDS.sub(_words_to_number, _KILO.sub(_kilo, _THOUSANDS.sub("", text)))
 
 
 def terms(text: str) -> list[str]:
@@ -95,7 +107,7 @@ def terms(text: str) -> list[str]:
 
 
 def numbers(text: str) -> set[str]:
-    return {n.rstrip("0").rstrip(".") if "." in n else n for n in _NUMBER.findall(normalise(text))}
+    return {_number(n) for n in _NUMBER.findall(normalise(text))}
 
 
 _CODE = re.compile(r"`([^`\s]+)`|\b([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)\(\)|\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+|"
@@ -217,7 +229,10 @@ def surfaces(text: str) -> dict[str, str]:
 
 def features(answer: str, question: str, expected: str, embed: Embed, idf: Callable[[str], float]) -> Features:
     keys = key_terms(question, expected)
+    # a quantity in another unit is read as the one asked for ("60 minutes" is the "1" of "____ hour")
     said = without_hedges(answer)
+    read = quantities.as_asked(normalise(said), normalise(expected), normalise(question))
+    said = read if read != normalise(said) else said
     given = surfaces(said)
     missing = tuple(w for t, w in keys.items() if t not in given)
     written = specifics(expected, words=False)

@@ -138,28 +138,36 @@ def without_hedges(answer: str) -> str:
     return " ".join(_HEDGES.sub(" ", answer).split())
 
 
-def negated(text: str, reach: int, weak: bool = False) -> list[set[str]]:
-    """What each negation in the text governs: the next `reach` terms after a "not", "never", "n't" ... within its
-    clause (with `weak`, also after "no", "without", "lacks": they confirm a negation but never flip one)."""
-    out: list[set[str]] = []
+def negated(text: str, reach: int, weak: bool = False) -> list[tuple[int, set[str]]]:
+    """What each negation in the text governs, with the position of its clause among those that hold a term: the
+    next `reach` terms after a "not", "never", "n't" ... within its clause (with `weak`, also after "no", "without",
+    "lacks": they confirm a negation but never flip one)."""
+    out: list[tuple[int, set[str]]] = []
     words_of = _NEGATIONS | _WEAK_NEGATIONS if weak else _NEGATIONS
+    position = 0
     for clause in re.split(r"[;:,.!?()]", normalise(text).lower()):
         words = _RAW.findall(clause.replace("\u2019", "'"))
         for i, w in enumerate(words):
             if w in words_of or w.endswith("n't"):
                 scope = set([t for v in words[i + 1:] for t in tokenize(v)][:reach])
                 if scope:
-                    out.append(scope)
+                    out.append((position, scope))
+        position += bool(tokenize(clause))
     return out
 
 
-def flipped(answer: str, expected: str, given: set[str]) -> bool:
+def flipped(answer: str, expected: str, given: set[str]) -> str | None:
     """Whether the answer negates what the expected text states (the next two terms after its negation), or states
-    what the expected text negates (the term right after its negation) without a negation of its own."""
-    a_neg, e_neg = set().union(*negated(answer, 1, weak=True)), set().union(*negated(expected, 2, weak=True))
+    what the expected text negates (the term right after its negation) without a negation of its own: "main" when
+    that is what the answer asserts first (its first clause, or a statement against the source's negation),
+    "part" when a later clause does it ("images for training, not for inference"), else None."""
+    a_neg = set().union(*(s for _, s in negated(answer, 1, weak=True)))
+    e_neg = set().union(*(s for _, s in negated(expected, 2, weak=True)))
     stated = set(terms(expected)) - e_neg
-    return (any(s & stated and not s & e_neg for s in negated(answer, 2))
-            or any(s & given and not s & a_neg for s in negated(expected, 1)))
+    if any(s & given and not s & a_neg for _, s in negated(expected, 1)):
+        return "main"
+    where = [at for at, s in negated(answer, 2) if s & stated and not s & e_neg]
+    return None if not where else "main" if min(where) == 0 else "part"
 
 
 def clauses(text: str) -> list[str]:
@@ -175,6 +183,8 @@ class Features:
     echo: bool = False      # the answer only repeats the question's terms
     empty: bool = False     # nothing is left once hedges are dropped
     negation: bool = False  # the answer negates what the expected text states, or states what it negates
+    negated_part: bool = False  # a later clause of the answer negates part of what the expected text states
+    contained: bool = False  # every term the answer adds to the question is the expected text's (a fragment of it)
     value_only: bool = False  # the expected text adds nothing to the question but a number or a name
     qualified: bool = False   # beside the value, the answer says what the question does not (another unit, scope)
     missing: tuple[str, ...] = ()   # key terms the answer lacks, as the source writes them
@@ -199,6 +209,8 @@ class Features:
             return "the answer only repeats the question"
         if self.negation:
             return "the answer negates what the source states"
+        if self.negated_part:
+            return "the answer negates part of what the source states"
         if self.specifics < 0:
             return "a different number or name than the source's"
         if self.value_only and self.specifics <= 0:
@@ -210,8 +222,13 @@ class Features:
     def ceiling(self) -> str:
         """The best verdict the answer can get: partial when it gives a wrong number or name beside a right rest, or
         when the question asks for a value or a name that it does not give."""
-        return "partial" if self.specifics < 0 or (self.value_only and (self.specifics <= 0 or self.qualified)) \
-            else "correct"
+        return "partial" if self.specifics < 0 or self.negated_part or \
+            (self.value_only and (self.specifics <= 0 or self.qualified)) else "correct"
+
+    def floor(self) -> str:
+        """The least verdict an answer the rules don't rule out gets: partial for a fragment of the source's answer
+        (every term it adds to the question is the expected text's: "a workflow", "some models")."""
+        return "partial" if self.contained else "incorrect"
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -253,18 +270,28 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     k_idf = {t: idf(t) for t in keys}
     coverage = sum(v for t, v in k_idf.items() if t in given) / (sum(k_idf.values()) or 1.0)
     qualified = value_only and bool({t for t in new if not specifics(given[t]) and t not in held})
-    return Features(similarity, coverage, specific, echo, False, flipped(said, expected, set(given)), value_only,
+    flip = flipped(said, expected, set(given))
+    contained = bool(new) and all(t in held for t in new)
+    return Features(similarity, coverage, specific, echo, False, flip == "main", flip == "part", contained, value_only,
                     qualified, missing)
+
+
+def judge(f: Features, weights: dict[str, float] | None = None, correct: float | None = None,
+          partial: float | None = None) -> tuple[str, str | None]:
+    """The verdict and why a rule decided, capped or raised it (None when the score alone decided)."""
+    ruled = f.ruled()
+    if ruled is not None:
+        return ruled, f.reason()
+    s = f.score(weights)
+    correct = CORRECT if correct is None else correct
+    partial = PARTIAL if partial is None else partial
+    by_score = "correct" if s >= correct else "partial" if s >= partial else "incorrect"
+    capped = by_score if f.ceiling() == "correct" or by_score != "correct" else "partial"
+    if capped == "incorrect" and f.floor() == "partial":
+        return "partial", "the answer gives only part of what the source says"
+    return capped, f.reason()
 
 
 def verdict(f: Features, weights: dict[str, float] | None = None, correct: float | None = None,
             partial: float | None = None) -> str:
-    ruled = f.ruled()
-    if ruled is not None:
-        return ruled
-    s = f.score(weights)
-    correct = CORRECT if correct is None else correct
-    partial = PARTIAL if partial is None else partial
-    if f.ceiling() == "partial":
-        return "partial" if s >= partial else "incorrect"
-    return "correct" if s >= correct else "partial" if s >= partial else "incorrect"
+    return judge(f, weights, correct, partial)[0]

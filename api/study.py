@@ -200,6 +200,7 @@ class Study:
             return None
         lexical = self.retriever.loaded().lexical
         f = grading.features(answer, q.question, q.expected, self.retriever.embedder.embed, lexical.idf)
-        return {"id": q.id, "verdict": grading.verdict(f), "quote": q.answer, "citation": q.citation,
+        verdict, reason = grading.judge(f)
+        return {"id": q.id, "verdict": verdict, "quote": q.answer, "citation": q.citation,
                 "question": q.question, "similarity": round(f.similarity, 3), "coverage": round(f.coverage, 3),
-                "specifics": f.specifics, "reason": f.reason(), "missing": list(f.missing)}
+                "specifics": f.specifics, "reason": reason, "missing": list(f.missing)}

@@ -259,7 +259,9 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
         return Features(0.0, 0.0, 0.0, empty=True, value_only=value_only, missing=missing)
     asked = set(terms(question))
     specific = 0.0 if not wanted or not gave else 1.0 if wanted <= gave else -1.0 if not wanted & gave else 0.0
-    echo = set(given) <= asked and bool(set(keys) - set(given)) and specific <= 0
+    held = surfaces(expected)
+    part_of = set(given) <= set(held)   # every term of the answer is the expected text's
+    echo = set(given) <= asked and not part_of and bool(set(keys) - set(given)) and specific <= 0
     new = {t: w for t, w in given.items() if t not in asked}
     held = surfaces(expected)
     # one model run: the expected text, the answer and its clauses (the embedder's cache keeps the expected text)
@@ -271,7 +273,7 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     coverage = sum(v for t, v in k_idf.items() if t in given) / (sum(k_idf.values()) or 1.0)
     qualified = value_only and bool({t for t in new if not specifics(given[t]) and t not in held})
     flip = flipped(said, expected, set(given))
-    contained = bool(new) and all(t in held for t in new)
+    contained = part_of or (bool(new) and all(t in held for t in new))
     return Features(similarity, coverage, specific, echo, False, flip == "main", flip == "part", contained, value_only,
                     qualified, missing)
 

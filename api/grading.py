@@ -2,8 +2,10 @@
 
 Everything is measured against what the question asks for (`Question.expected`: a definition's predicate, the
 blanked value or command, the roadmap's lines, a model question's quoted span). The answer is read first:
-hedges ("I don't know", "not sure", "maybe", "?") are dropped, and number words become digits ("twenty-five" = "25",
-"a thousand" = "1000"; "10,000" = "10000"). Three signals:
+hedges ("I don't know", "not sure", "maybe", "?") are dropped, number words become digits ("twenty-five" = "25",
+"a thousand" = "1000"; "10,000" and "10k" = "10000"), and a quantity equal to the asked one in another unit of time
+or information is read as the asked one (`api.quantities`, pint: "60 minutes" for the "1" of "____ hour", "2048 MB"
+for "2 GB"). Three signals:
 
 - **similarity**: the cosine of the expected text's MiniLM embedding (the embedder the retriever holds; its cache
   remembers repeats) with the answer's, or with the answer's best clause when it has several (a right answer
@@ -14,18 +16,21 @@ hedges ("I don't know", "not sure", "maybe", "?") are dropped, and number words 
   (`str.format()` is read as `format`), -1 when it gives some and none of those, 0 otherwise.
 
 `score = sum(WEIGHTS[s] * signal)`; `score >= CORRECT` is correct, `>= PARTIAL` partial, otherwise incorrect. Rules
-come first (`Features.ruled`, `Features.ceiling`, and `Features.reason` says which): an empty answer (nothing left
-once hedges are dropped), an **echo** (every term of the answer is in the question: it adds nothing) and a
-**negated fact** (the answer negates what the expected text states, or states what it negates) are incorrect; a
-wrong number or name is incorrect when it is all the question asks for and caps the verdict at partial otherwise, as
-does a value the answer does not give, or qualifies with words the source does not use ("110 per namespace").
+come first (`Features.ruled`, `Features.ceiling`, `Features.floor`; `judge` says which decided): an empty answer
+(nothing left once hedges are dropped), an **echo** (every term of the answer is in the question, and not all of
+them are the expected text's: it adds nothing) and a **negated fact** (the answer's first clause negates what the
+expected text states, or the answer states what it negates) are incorrect; a negation in a later clause ("images for
+training only, not for inference") caps the verdict at partial; a wrong number or name is incorrect when it is all
+the question asks for and caps the verdict at partial otherwise, as does a value the answer does not give, or
+qualifies with words the source does not use ("110 per namespace", "30 hours" for 30 days). A **fragment** (every
+term the answer adds to the question is the expected text's: "a workflow", "some models") is at least partial.
 
 The weights and thresholds are a proportional-odds logistic model fitted on the dev split of
 `eval/quiz_answers.jsonl` only and checked by leave-one-question-out cross-validation there
-(`python bench/fit_quiz_check.py --fit`); the test split is reported, never tuned on. Key-term coverage by meaning
-(each missing term's best word cosine with the answer's words) and the precision of the answer's own terms were
-tried as two more signals: they did not raise the dev CV agreement (0.859 with them, 0.865 without) and cost a
-model run over up to 64 words per check, so they are not used.
+(`python bench/fit_quiz_check.py --fit`); the test split is reported, never tuned on. Signals tried and not kept
+(they did not raise the dev CV agreement; `bench/quiz_check.md` has the figures): key-term coverage by meaning (each
+key term's best MiniLM word cosine with the answer's words) and the precision of the answer's own terms (exactly,
+or by meaning).
 """
 from __future__ import annotations
 

@@ -36,6 +36,11 @@ class Quantity:
             abs(self.base - other.base) <= _RELATIVE * max(abs(self.base), abs(other.base))
 
 
+def load() -> None:
+    """Build the unit registry now (the study companion's warm-up does, so that no check waits for it)."""
+    _registry()
+
+
 @cache
 def _registry() -> pint.UnitRegistry[float]:
     import pint

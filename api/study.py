@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from api import briefing as briefing_
-from api import grading
+from api import grading, quantities
 from api.buildson import Closeness, names_in, phrases_of
 from api.extractive import Extractor, quotable_sentences
 from api.llm import ChatModel
@@ -122,6 +122,7 @@ class Study:
     def warm(self, roadmap: Roadmap) -> None:
         """Build every week's questions and briefing now."""
         v = self.version(roadmap)
+        quantities.load()  # the answer check's unit registry
         for week in roadmap.weeks:
             self.briefing(roadmap, week.number, v)
         log.info("study companion ready for index version %s (%d weeks)", v.material.version, len(roadmap.weeks))

@@ -1,5 +1,6 @@
 """Checks on the evaluation data in eval/: the issue-9 test set (`test_questions.jsonl`), the dev set in the
-learner's own words (`questions_learner.jsonl`) and the issue-10 conversation set (`conversations.jsonl`).
+learner's own words (`questions_learner.jsonl`), the issue-10 conversation set (`conversations.jsonl`) and the
+issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner answers, split dev / test / test2).
 
 The schema and count checks need only the files. The gold checks read the documentation mirror at
 `../shared/mirror` (relative to the repository root; from a git worktree, relative to the main checkout) and
@@ -386,3 +387,72 @@ def test_conversation_gold_pages_hold_the_facts(conversations, mirror, roadmap_t
                 assert c["expected_week"] in (None, int(match.group(1))), c["id"]
             elif c["expected_week"] is not None and mirror.weeks(g):
                 assert c["expected_week"] in mirror.weeks(g), (c["id"], g, sorted(mirror.weeks(g)))
+
+
+# ---- the quiz answer set (issue 15): eval/quiz_answers.jsonl ----
+
+QUIZ_FIELDS = {"week", "id", "kind", "question", "quote", "expected", "answer", "label", "split", "url"}
+QUIZ_LABELS = {"correct", "partial", "incorrect"}
+QUIZ_KINDS = {"definition", "role", "limit", "default", "command", "plan"}
+# split -> (week parity, least answers, least questions): dev is fitted on (odd weeks); test and test2 are held out
+# (even weeks), test2 written after test had been seen, before the round it judges.
+QUIZ_SPLITS = {"dev": (1, 222, 69), "test": (0, 30, 10), "test2": (0, 90, 30)}
+
+
+@pytest.fixture(scope="module")
+def quiz_answers() -> list[dict]:
+    return _load("quiz_answers.jsonl")
+
+
+def _where(r: dict) -> tuple[str, str]:
+    """What an assertion names: the question id and split only, so a failure never shows held-out text."""
+    return r["split"], r["id"]
+
+
+def test_quiz_answers_schema(quiz_answers):
+    """Every line has the quiz's fields, a label, a split and a kind; the answer is a learner's (not the quote), and
+    the expected part is in the quote."""
+    for r in quiz_answers:
+        assert set(r) == QUIZ_FIELDS, _where(r)
+        assert r["label"] in QUIZ_LABELS and r["split"] in QUIZ_SPLITS and r["kind"] in QUIZ_KINDS, _where(r)
+        assert _is_week(r["week"]) and r["week"] is not None, _where(r)
+        assert isinstance(r["answer"], str) and r["answer"].strip() and r["answer"] != r["quote"], _where(r)
+        assert " ".join(r["expected"].split()) in " ".join(r["quote"].split()), _where(r)
+        assert r["url"], _where(r)
+
+
+def test_quiz_answers_three_labels_per_question(quiz_answers):
+    """Each question has a right, a partly right and a wrong answer (or more), no answer twice, and one week, split
+    and quote; a question (by id or by text) belongs to one split only."""
+    by_id: dict[str, list[dict]] = {}
+    for r in quiz_answers:
+        by_id.setdefault(r["id"], []).append(r)
+    for qid, answers in by_id.items():
+        assert {a["label"] for a in answers} == QUIZ_LABELS, (answers[0]["split"], qid)
+        assert len({_norm(a["answer"]) for a in answers}) == len(answers), (answers[0]["split"], qid)
+        assert len({(a["split"], a["week"], a["question"], a["quote"], a["expected"]) for a in answers}) == 1, qid
+    splits_of_text: dict[str, set[str]] = {}
+    for r in quiz_answers:
+        splits_of_text.setdefault(_norm(r["question"]), set()).add(r["split"])
+    assert all(len(s) == 1 for s in splits_of_text.values()), "a question text appears in two splits"
+
+
+def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
+    """dev holds odd weeks only, test and test2 even weeks only; each split is large enough."""
+    for r in quiz_answers:
+        assert r["week"] % 2 == QUIZ_SPLITS[r["split"]][0], _where(r)
+    for split, (_, least_answers, least_questions) in QUIZ_SPLITS.items():
+        rows = [r for r in quiz_answers if r["split"] == split]
+        assert len(rows) >= least_answers, split
+        assert len({r["id"] for r in rows}) >= least_questions, split
+
+
+def test_quiz_answer_pages_are_live(quiz_answers, mirror):
+    """Every quoted page is a live manifest page, or the roadmap's own section of the question's week. (Which week a
+    page serves is the study companion's rule, README "Whose pages", not the manifest's tag, so it is not checked.)"""
+    for r in quiz_answers:
+        match = ROADMAP_GOLD.fullmatch(r["url"])
+        if match:
+            assert int(match.group(1)) == r["week"], _where(r)
+            continue
+        assert r["url"] in mirror.pages and not mirror.fails(r["url"]), _where(r)

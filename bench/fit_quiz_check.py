@@ -3,13 +3,13 @@
     python bench/fit_quiz_check.py                 # the constants in api/grading.py on dev, with a grouped CV
     python bench/fit_quiz_check.py --fit           # fit the constants on dev; its CV estimate; the lines to paste
     python bench/fit_quiz_check.py --signals similarity,coverage --fit   # an ablation: fit on these signals only
-    python bench/fit_quiz_check.py --split test    # the lead only, once: score the held-out split
+    python bench/fit_quiz_check.py --split test    # the lead only, once: score a held-out split (test or test2)
 
 Each line of the file is an answer a learner might give to a question the quiz generated from the mirror's index
-(`question`, its `expected` part and `quote`), labelled `correct`, `partial` or `incorrect`, with `split` dev or
-test. Only the lines of the split asked for are read and checked (dev unless `--split test`). The signals are
-computed exactly as the service computes them: the configured embedder (MiniLM) and the idf of the index the
-settings point at (`RA_DATA_DIR`).
+(`question`, its `expected` part and `quote`), labelled `correct`, `partial` or `incorrect`, with `split` dev, test
+or test2. Only the lines of the splits asked for are read and checked (dev, and a held-out one with `--split`). The
+signals are computed exactly as the service computes them: the configured embedder (MiniLM) and the idf of the index
+the settings point at (`RA_DATA_DIR`).
 
 The fit is a proportional-odds (ordinal) logistic model: one weight per signal and two thresholds, estimated with
 scikit-learn's LogisticRegression on the answers stacked once per threshold ("at least partial", "correct"), so
@@ -116,8 +116,8 @@ def show(constants: Constants) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--split", choices=("dev", "test"), default="dev",
-                    help="the split to score (test: the lead only, once, to report)")
+    ap.add_argument("--split", choices=("dev", "test", "test2"), default="dev",
+                    help="a held-out split to score as well (test, test2: the lead only, once, to report)")
     ap.add_argument("--fit", action="store_true", help="fit the constants on the dev split")
     ap.add_argument("--signals", default=",".join(grading.SIGNALS),
                     help=f"with --fit: the signals to fit on (default all: {','.join(grading.SIGNALS)})")
@@ -151,10 +151,11 @@ def main() -> None:
                 print(f"  {r['label']:>9} -> {v:<9} sim {f.similarity:.2f} cov {f.coverage:.2f} "
                       f"spec {f.specifics:+.0f} reason {f.reason() or '-'}  "
                       f"{r['expected'][:50]!r} <- {r['answer'][:70]!r}")
-    if args.split == "test":
-        test = load(args.data, "test")
+    if args.split != "dev":
+        test = load(args.data, args.split)
         said = verdicts(features(test, settings)[0], constants)
-        print(f"\ntest: {len(test)} answers, agreement {agreement(test, said):.3f} (constants fitted on dev only)")
+        print(f"\n{args.split}: {len(test)} answers, agreement {agreement(test, said):.3f} "
+              "(constants fitted on dev only)")
         print(confusion(test, said))
 
 

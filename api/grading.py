@@ -62,6 +62,7 @@ _RAW = re.compile(r"[a-z0-9]+(?:'t)?")
 _NEGATIONS = frozenset({"not", "never", "none", "nothing", "neither", "nor", "cannot", "can't",
                         "don't", "doesn't", "isn't", "aren't", "won't", "didn't", "wasn't", "weren't", "shouldn't",
                         "couldn't", "n't"})
+_PAIRED = (("instead", ["of"]), ("rather", ["than"]))   # "instead of X", "rather than X" negate X
 _WEAK_NEGATIONS = frozenset({"no", "without", "lacks", "lack", "lacking", "free"})
 _HEDGES = re.compile(
     r"\b(?:i\s+)?(?:do\s*n[o']?t|don'?t|dunno|have\s+no|got\s+no)\s+(?:really\s+)?(?:know|remember|recall|idea|clue)\b"
@@ -153,7 +154,7 @@ def negated(text: str, reach: int, weak: bool = False) -> list[tuple[int, set[st
     for clause in re.split(r"[;:,.!?()]", normalise(text).lower()):
         words = _RAW.findall(clause.replace("\u2019", "'"))
         for i, w in enumerate(words):
-            if w in words_of or w.endswith("n't"):
+            if w in words_of or w.endswith("n't") or (w, words[i + 1:i + 2]) in _PAIRED:
                 scope = set([t for v in words[i + 1:] for t in tokenize(v)][:reach])
                 if scope:
                     out.append((position, scope))
@@ -260,6 +261,8 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     written = specifics(expected, words=False)
     value_only = bool(written) and not terms(_CODE.sub(" ", _NUMBER.sub(" ", _THOUSANDS.sub("", expected))))
     wanted, gave = written if value_only else written - specifics(question, words=False), specifics(said)
+    # numbers are weighed against numbers and names against names ("a slicing one" names no wrong number for slice())
+    gave = {g for g in gave if g[0].isdigit() in {w[0].isdigit() for w in wanted}}
     if not given:
         return Features(0.0, 0.0, 0.0, empty=True, value_only=value_only, missing=missing)
     asked = set(terms(question))

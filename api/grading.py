@@ -191,6 +191,7 @@ class Features:
     negation: bool = False  # the answer negates what the expected text states, or states what it negates
     negated_part: bool = False  # a later clause of the answer negates part of what the expected text states
     contained: bool = False  # every term the answer adds to the question is the expected text's (a fragment of it)
+    approximate: bool = False  # the answer gives the asked value only as a range that holds it ("a few thousand")
     value_only: bool = False  # the expected text adds nothing to the question but a number or a name
     qualified: bool = False   # beside the value, the answer says what the question does not (another unit, scope)
     missing: tuple[str, ...] = ()   # key terms the answer lacks, as the source writes them
@@ -219,6 +220,8 @@ class Features:
             return "the answer negates part of what the source states"
         if self.specifics < 0:
             return "a different number or name than the source's"
+        if self.approximate:
+            return "the value is given only approximately"
         if self.value_only and self.specifics <= 0:
             return "the source's number or name is not given"
         if self.value_only and self.qualified:
@@ -233,8 +236,9 @@ class Features:
 
     def floor(self) -> str:
         """The least verdict an answer the rules don't rule out gets: partial for a fragment of the source's answer
-        (every term it adds to the question is the expected text's: "a workflow", "some models")."""
-        return "partial" if self.contained else "incorrect"
+        (every term it adds to the question is the expected text's: "a workflow", "some models") and for a value
+        given only as a range that holds it ("a few thousand seconds" for 3600)."""
+        return "partial" if self.contained or self.approximate else "incorrect"
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -263,6 +267,10 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     wanted, gave = written if value_only else written - specifics(question, words=False), specifics(said)
     # numbers are weighed against numbers and names against names ("a slicing one" names no wrong number for slice())
     gave = {g for g in gave if g[0].isdigit() in {w[0].isdigit() for w in wanted}}
+    # a value given only as a range that holds it is not a wrong value ("less than 10" for 8)
+    ranged = quantities.vague(normalise(said), normalise(expected), normalise(question)) \
+        if value_only and not wanted <= gave else None
+    gave = gave - ranged if ranged is not None else gave
     if not given:
         return Features(0.0, 0.0, 0.0, empty=True, value_only=value_only, missing=missing)
     asked = set(terms(question))
@@ -282,8 +290,8 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     qualified = value_only and bool({t for t in new if not specifics(given[t]) and t not in held})
     flip = flipped(said, expected, set(given))
     contained = part_of or (bool(new) and all(t in held for t in new))
-    return Features(similarity, coverage, specific, echo, False, flip == "main", flip == "part", contained, value_only,
-                    qualified, missing)
+    return Features(similarity, coverage, specific, echo, False, flip == "main", flip == "part", contained,
+                    ranged is not None, value_only, qualified, missing)
 
 
 def judge(f: Features, weights: dict[str, float] | None = None, correct: float | None = None,
@@ -298,7 +306,7 @@ def judge(f: Features, weights: dict[str, float] | None = None, correct: float |
     by_score = "correct" if s >= correct else "partial" if s >= partial else "incorrect"
     capped = by_score if f.ceiling() == "correct" or by_score != "correct" else "partial"
     if capped == "incorrect" and f.floor() == "partial":
-        return "partial", "the answer gives only part of what the source says"
+        return "partial", f.reason() if f.approximate else "the answer gives only part of what the source says"
     return capped, f.reason()
 
 

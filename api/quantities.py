@@ -118,3 +118,52 @@ def as_asked(answer: str, expected: str, question: str) -> str:
             out += [answer[at:m.start()], match.text]
             at = m.end()
     return "".join([*out, answer[at:]])
+
+
+_COUNTS = {"couple": (2.0, 3.0), "few": (2.0, 10.0), "several": (2.0, 10.0), "handful": (2.0, 10.0)}
+_VAGUE = re.compile(r"\b(?:a\s+)?(couple|few|several|handful)\s+(?:of\s+)?(?:(\d+(?:\.\d+)?)\s+)?(?:of\s+)?([A-Za-z]+)?",
+                    re.IGNORECASE)
+_BOUNDS = {"less than": "below", "fewer than": "below", "under": "below", "below": "below", "at most": "below",
+           "up to": "below", "no more than": "below", "more than": "above", "over": "above", "above": "above",
+           "at least": "above", "no less than": "above", "about": "near", "around": "near", "roughly": "near",
+           "approximately": "near", "nearly": "near", "almost": "near", "~": "near"}
+_BOUND = re.compile(rf"(?:(?<=\s)|^)({'|'.join(re.escape(b) for b in _BOUNDS)})\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)?",
+                    re.IGNORECASE)
+NEAR = 1.5   # "about N" holds the values within a factor of 1.5 of N
+
+
+def _scale(word: str | None, number: float) -> tuple[str | None, float]:
+    """A number with the word after it: (dimension, value in base units), or (None, the number) when the word is not
+    a unit read here."""
+    found = unit(word) if word else None
+    return (found[0], number * found[1]) if found else (None, number)
+
+
+def vague(answer: str, expected: str, question: str) -> set[str] | None:
+    """When the answer gives the asked value only vaguely, a range that holds it ("a few thousand seconds" for 3600
+    seconds, "a couple of minutes" for 120 seconds, "less than 10" for 8 GiB, "about 100" for 110): the numbers the
+    range is written with (so that they are not read as a wrong value); None when it gives no such range. A vague
+    count ("a couple": 2 to 3, "a few", "several", "a handful": 2 to 10) is of the number or unit after it; a bound
+    without a unit is in the asked unit. Numbers are digits (see `grading.normalise`)."""
+    wanted = [(q.dimension, q.base, float(q.number)) for q in asked(expected, question)]
+    if not wanted and re.fullmatch(r"\s*\d+(?:\.\d+)?\s*", expected):
+        wanted = [(None, float(expected), float(expected))]
+    ranges: list[tuple[str | None, float, float, bool, str]] = []   # dimension, low, high, in base units, numbers
+    for m in _VAGUE.finditer(answer):
+        low, high = _COUNTS[m[1].lower()]
+        times = float(m[2]) if m[2] else 1.0
+        dimension, per = _scale(m[3], times)
+        ranges.append((dimension, low * per, high * per, dimension is not None, m[2] or ""))
+    for m in _BOUND.finditer(answer):
+        dimension, value = _scale(m[3], float(m[2]))
+        low, high = {"below": (0.0, value), "above": (value, float("inf")),
+                     "near": (value / NEAR, value * NEAR)}[_BOUNDS[m[1].lower()]]
+        ranges.append((dimension, low, high, dimension is not None, m[2]))
+    for dimension, low, high, based, written in ranges:
+        for w_dimension, w_base, w_number in wanted:
+            if based and dimension != w_dimension:
+                continue
+            value = w_base if based else w_number
+            if low <= value <= high:
+                return {written} - {""}
+    return None

@@ -154,3 +154,12 @@ def test_repeating_the_blank_s_sentence_is_an_echo_unless_the_words_are_the_answ
     assert part["verdict"] == "partial" and part["reason"] != "the answer only repeats the question"
     echo = check(api, 2, command, "the Pods of the current namespace")
     assert echo["verdict"] == "incorrect" and echo["reason"] == "the answer only repeats the question"
+
+
+def test_a_value_given_only_as_a_range_that_holds_it_is_partial(api):
+    days = question(api, 3, "limit", "30 days")
+    for vague in ("a few weeks", "less than 60 days", "about 25"):
+        said = check(api, 3, days, vague)
+        assert said["verdict"] == "partial" and said["reason"] == "the value is given only approximately", vague
+    for wrong in ("a few hours", "more than 40 days", "less than 20"):
+        assert check(api, 3, days, wrong)["verdict"] == "incorrect", wrong

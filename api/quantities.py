@@ -121,8 +121,8 @@ def as_asked(answer: str, expected: str, question: str) -> str:
 
 
 _COUNTS = {"couple": (2.0, 3.0), "few": (2.0, 10.0), "several": (2.0, 10.0), "handful": (2.0, 10.0)}
-_VAGUE = re.compile(r"\b(?:a\s+)?(couple|few|several|handful)\s+(?:of\s+)?(?:(\d+(?:\.\d+)?)\s+)?(?:of\s+)?([A-Za-z]+)?",
-                    re.IGNORECASE)
+_VAGUE = re.compile(
+    r"\b(?:a\s+)?(couple|few|several|handful)\s+(?:of\s+)?(?:(\d+(?:\.\d+)?)\s+)?(?:of\s+)?([A-Za-z]+)?", re.IGNORECASE)
 _BOUNDS = {"less than": "below", "fewer than": "below", "under": "below", "below": "below", "at most": "below",
            "up to": "below", "no more than": "below", "more than": "above", "over": "above", "above": "above",
            "at least": "above", "no less than": "above", "about": "near", "around": "near", "roughly": "near",
@@ -145,7 +145,8 @@ def vague(answer: str, expected: str, question: str) -> set[str] | None:
     range is written with (so that they are not read as a wrong value); None when it gives no such range. A vague
     count ("a couple": 2 to 3, "a few", "several", "a handful": 2 to 10) is of the number or unit after it; a bound
     without a unit is in the asked unit. Numbers are digits (see `grading.normalise`)."""
-    wanted = [(q.dimension, q.base, float(q.number)) for q in asked(expected, question)]
+    wanted: list[tuple[str | None, float, float]] = [(q.dimension, q.base, float(q.number))
+                                                     for q in asked(expected, question)]
     if not wanted and re.fullmatch(r"\s*\d+(?:\.\d+)?\s*", expected):
         wanted = [(None, float(expected), float(expected))]
     ranges: list[tuple[str | None, float, float, bool, str]] = []   # dimension, low, high, in base units, numbers

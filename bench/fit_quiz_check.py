@@ -30,20 +30,19 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from api import grading
-from api.batching import BatchingEmbedder
+from api import grading, quantities
+from api.app import build_services
+from api.metrics import Metrics
+from api.study import Study
 from settings import Settings
-from vectorstore.client import open_client
-from vectorstore.embeddings import make_embedder
-from vectorstore.retrieve import Retriever
-from vectorstore.store import IndexStore
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "eval" / "quiz_answers.jsonl"
 RANK = {"incorrect": 0, "partial": 1, "correct": 2}
 REGULARISATION = 1.0   # LogisticRegression's C (the signals are on a 0..1 or -1..1 scale)
 
-Constants = tuple[dict[str, float], float, float]   # weights, CORRECT, PARTIAL
+Constants = tuple[dict[str, float], float, float, float]   # weights, CORRECT, PARTIAL, ELSEWHERE
+MARGINS = tuple(round(0.10 + 0.02 * i, 2) for i in range(21)) + (1.0,)   # ELSEWHERE's candidates (1.0: never)
 
 
 def load(path: Path, split: str) -> list[dict]:
@@ -54,15 +53,21 @@ def load(path: Path, split: str) -> list[dict]:
 
 def features(rows: list[dict], settings: Settings) -> tuple[list[grading.Features], list[float]]:
     """The signals of every answer, and the milliseconds each took (the embedder's cache starts empty, as a service
-    that has not seen the question yet)."""
-    retriever = Retriever(IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection),
-                          BatchingEmbedder(make_embedder(settings)))
+    that has not seen the question yet). The week's other answers (`elsewhere`) come from the study companion's
+    question pool of the index, as the service builds it."""
+    services = build_services(settings, Metrics())
+    retriever, roadmap = services.retriever, services.roadmap
+    version = Study(retriever, services.store, None, settings.mirror_base, background=False).version(roadmap)
     lexical = retriever.loaded().lexical
     retriever.embedder.embed(["warm-up"])
+    quantities.load()   # as the service's warm-up does
     out, ms = [], []
     for r in rows:
+        week = roadmap.week(r["week"])
+        rivals = version.rivals(week, r["expected"], retriever.embedder.embed) if week else None
         t = time.perf_counter()
-        out.append(grading.features(r["answer"], r["question"], r["expected"], retriever.embedder.embed, lexical.idf))
+        out.append(grading.features(r["answer"], r["question"], r["expected"], retriever.embedder.embed, lexical.idf,
+                                    rivals))
         ms.append((time.perf_counter() - t) * 1000)
     return out, ms
 
@@ -77,7 +82,11 @@ def fit(rows: list[dict], feats: list[grading.Features], signals: tuple[str, ...
     model = LogisticRegression(C=REGULARISATION, max_iter=1000).fit(stacked, target)
     coef, b_partial = model.coef_[0], float(model.intercept_[0])
     weights = dict.fromkeys(grading.SIGNALS, 0.0) | {s: round(float(w), 3) for s, w in zip(signals, coef, strict=False)}
-    return weights, round(-(b_partial + float(coef[-1])), 3), round(-b_partial, 3)
+    correct, partial = round(-(b_partial + float(coef[-1])), 3), round(-b_partial, 3)
+    # the margin of the "fits another question better" rule: the one that agrees best with these labels (the
+    # largest among equals, the rule is then the most cautious)
+    margin = max(MARGINS, key=lambda m: (agreement(rows, verdicts(feats, (weights, correct, partial, m))), m))
+    return weights, correct, partial, margin
 
 
 def verdicts(feats: list[grading.Features], constants: Constants) -> list[str]:
@@ -109,8 +118,8 @@ def confusion(rows: list[dict], said: list[str]) -> str:
 
 
 def show(constants: Constants) -> str:
-    weights, correct, partial = constants
-    return f"WEIGHTS = {weights}\nCORRECT = {correct}\nPARTIAL = {partial}"
+    weights, correct, partial, elsewhere = constants
+    return f"WEIGHTS = {weights}\nCORRECT = {correct}\nPARTIAL = {partial}\nELSEWHERE = {elsewhere}"
 
 
 def main() -> None:
@@ -133,7 +142,7 @@ def main() -> None:
         constants = fit(dev, dev_feats, signals)
         print(f"fitted on dev ({len(dev)} answers, signals {', '.join(signals)}):\n{show(constants)}")
     else:
-        constants = (grading.WEIGHTS, grading.CORRECT, grading.PARTIAL)
+        constants = (grading.WEIGHTS, grading.CORRECT, grading.PARTIAL, grading.ELSEWHERE)
         print(f"api/grading.py:\n{show(constants)}")
     said = verdicts(dev_feats, constants)
     print(f"\nsignals per answer (one thread, in-process): p50 {float(np.percentile(ms, 50)):.1f} ms, "

@@ -163,3 +163,17 @@ def test_a_value_given_only_as_a_range_that_holds_it_is_partial(api):
         assert said["verdict"] == "partial" and said["reason"] == "the value is given only approximately", vague
     for wrong in ("a few hours", "more than 40 days", "less than 20"):
         assert check(api, 3, days, wrong)["verdict"] == "incorrect", wrong
+
+
+def test_the_answer_to_another_question_of_the_week_is_incorrect(api):
+    pod = question(api, 2, "definition", "smallest deployable unit")
+    deployment = "A controller that manages a set of identical Pods and replaces them gradually"
+    other = check(api, 2, pod, deployment)   # what a Deployment is: another question of week 2
+    assert other["verdict"] == "incorrect"
+    assert other["reason"] == "the answer fits another of the week's questions better"
+    assert other["elsewhere"] >= grading.ELSEWHERE
+    image = question(api, 1, "definition", "container image")
+    container = check(api, 1, image, "A runnable instance of an image, isolated from other containers")
+    assert container["reason"] == "the answer fits another of the week's questions better"
+    own = check(api, 2, pod, "The smallest unit you can deploy, create and manage in Kubernetes")
+    assert own["verdict"] == "correct" and own["elsewhere"] == 0 and own["reason"] is None

@@ -14,7 +14,9 @@ the settings point at (`RA_DATA_DIR`).
 The fit is a proportional-odds (ordinal) logistic model: one weight per signal and two thresholds, estimated with
 scikit-learn's LogisticRegression on the answers stacked once per threshold ("at least partial", "correct"), so
 that `score = sum(weight * signal)` is compared with CORRECT and PARTIAL. Answers the check rules incorrect whatever
-they score (empty, or an echo of the question) are left out of the fit. The estimate of how it generalises is
+they score (empty, or an echo of the question) are left out of the fit. ELSEWHERE, the margin of the rule "the
+answer fits another of the week's questions better", is then the candidate (0.10 to 0.50, or never) that agrees best
+with the labels given the weights and thresholds (the largest among equals). The estimate of how it generalises is
 grouped cross-validation on dev: each question's answers are judged with constants fitted on the other questions
 (leave one question out), so no answer is judged by constants that saw its question. The test split is only ever
 scored with constants fitted without it.

@@ -36,7 +36,7 @@ from api.feedback import FeedbackStore
 from api.insights_data import InsightsData
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, JSONCORSMiddleware, RateLimitMiddleware
 from api.llm import OpenAIChatModel
-from api.mcp.mount import MCP_PATH, MCPEndpoint
+from api.mcp.mount import MCP_PATH, MCP_REQUEST_HEADERS, MCP_RESPONSE_HEADERS, MCPEndpoint
 from api.metrics import Metrics, MetricsMiddleware
 from api.questionlog import QuestionLog
 from api.reindex import Reindexer
@@ -209,7 +209,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES, timeout=settings.body_timeout)
     if settings.cors_origins:
         app.add_middleware(JSONCORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
-                           allow_headers=["Content-Type", "Authorization"], max_age=600)
+                           allow_headers=["Content-Type", "Authorization", *MCP_REQUEST_HEADERS],
+                           expose_headers=list(MCP_RESPONSE_HEADERS), max_age=600)
     known = frozenset(r.path for router in ROUTERS for r in router.routes
                       if isinstance(r, Route) and "{" not in r.path) | {MCP_PATH}
     app.add_middleware(MetricsMiddleware, metrics=metrics, known_paths=known)

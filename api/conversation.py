@@ -201,9 +201,10 @@ def resolve_week(question: str, followup: bool, previous: int | None, requested:
     return requested
 
 
-def about_the_week(query: str, week: int | None) -> str:
-    """A question with no topic but a week ("what's in week 4?", "and week 5?") asks about the week's plan:
-    say so, in the words of the roadmap's week sections."""
+def ask_for_the_plan(query: str, week: int | None) -> str:
+    """The query rewritten to ask for the week's plan when it has a week but no topic ("what's in week 4?", "and
+    week 5?"), in the words of the roadmap's week sections; any other query unchanged. (Not `api.plan.about_the_week`,
+    which decides whether a question's subject is the week itself.)"""
     if week is None or content_words(query):
         return query
     return f"{query.strip()} (goals, resources and deliverables)"
@@ -270,11 +271,13 @@ class Turn:
     condense_ms: float = 0.0
     previous: str | None = None          # the previous user turn's standalone query, if any
     previous_week: int | None = None     # and its week
+    previous_planned: bool = False       # a follow-up whose previous turn the plan answered (week is the subject)
 
 
 def plan_turn(question: str, history: Sequence[Message], requested_week: int | None,
-              condenser: Condenser | None = None) -> Turn:
-    """The standalone query and the week for `question` after `history` (already cleaned)."""
+              condenser: Condenser | None = None, plan: PlanHook | None = None) -> Turn:
+    """The standalone query and the week for `question` after `history` (already cleaned); with `plan`, whether a
+    follow-up's previous turn was a question the plan answers (asked of the hook once, here)."""
     question = question.strip()
     previous_query, previous_week = None, None
     for m in history:  # replay the earlier user turns: each one's query and week feed the next
@@ -282,7 +285,7 @@ def plan_turn(question: str, history: Sequence[Message], requested_week: int | N
             followup = previous_query is not None and is_followup(m.content, previous_week)
             previous_week = resolve_week(m.content, followup, previous_week, requested_week)
             query = rule_rewrite(m.content, previous_query) if followup else m.content
-            previous_query = about_the_week(query, previous_week)
+            previous_query = ask_for_the_plan(query, previous_week)
     followup = previous_query is not None and is_followup(question, previous_week)
     week = resolve_week(question, followup, previous_week, requested_week)
     query, rewrite, ms = question, "none", 0.0
@@ -294,9 +297,11 @@ def plan_turn(question: str, history: Sequence[Message], requested_week: int | N
             query, rewrite = condensed, "model"
     if followup and rewrite != "model":
         query, rewrite = rule_rewrite(question, previous_query), "rule"
-    if (weekly := about_the_week(query, week)) != query:
+    if (weekly := ask_for_the_plan(query, week)) != query:
         query, rewrite = weekly, rewrite if rewrite != "none" else "rule"
-    return Turn(question, query, week, followup, rewrite, ms, previous_query, previous_week)
+    previous_planned = bool(followup and previous_query and plan is not None
+                            and plan(previous_query, previous_week) is not None)
+    return Turn(question, query, week, followup, rewrite, ms, previous_query, previous_week, previous_planned)
 
 
 @dataclass
@@ -347,16 +352,30 @@ def choose(retrievals: Sequence[Retrieval], prior: float = STANDALONE_PRIOR,
     return max(range(len(scores)), key=lambda i: (scores[i], -i))
 
 
+def once_each(plan: PlanHook) -> PlanHook:
+    """The hook, asking its own hook each (text, week) once (a turn may come back to a text it asked already)."""
+    replies: dict[tuple[str, int | None], Answer | None] = {}
+
+    def asked(text: str, week: int | None) -> Answer | None:
+        if (text, week) not in replies:
+            replies[text, week] = plan(text, week)
+        return replies[text, week]
+    return asked
+
+
 def resolve(retriever: Retriever, question: str, history: Sequence[Message], week: int | None, top_k: int,
             condenser: Condenser | None = None, plan: PlanHook | None = None) -> Resolved:
     """Plan the turn and search it; with a standalone query that differs from the question, search both (one
     model run embeds the two texts) and keep the retrieval that is grounded and more confident, the standalone
     query favoured by STANDALONE_PRIOR. `plan(query, week)` may answer the turn without a search (a question
-    about a week's plan, `api.plan`): its Answer then stands for the retrieval."""
-    turn = plan_turn(question, history, week, condenser)
+    about a week's plan, `api.plan`): its Answer then stands for the retrieval. The hook is asked each text once
+    (the previous turn's by `plan_turn`, the Turn carries the reply)."""
+    if plan is not None:
+        plan = once_each(plan)
+    turn = plan_turn(question, history, week, condenser, plan)
     if plan is not None:
         asked = [turn.query]
-        if turn.followup and turn.previous and plan(turn.previous, turn.previous_week) is not None:
+        if turn.previous_planned:
             # the previous turn asked about a week's plan: the week is its subject, carried as the turn's week;
             # its words ("the weekend project") are no topic to append, they would ask for its field again
             asked.insert(0, turn.question)
@@ -384,7 +403,7 @@ def resolve(retriever: Retriever, question: str, history: Sequence[Message], wee
     if plan is not None and not retrievals[best_i].grounded and turn.followup and not content_words(turn.question):
         # a week and nothing else ("and week 13?") whose carried words ground nothing ("week 12's goal in a
         # sentence": words the plan doesn't read, no page explains them): it asks for the week's plan
-        weekly = about_the_week(turn.question, turn.week)
+        weekly = ask_for_the_plan(turn.question, turn.week)
         if (planned := plan(weekly, turn.week)) is not None:
             return Resolved(turn, weekly, planned, searched, timings, retrievals)
     return Resolved(turn, texts[best_i], retrievals[best_i], searched, timings, retrievals)

@@ -1,7 +1,8 @@
 """A week's material in one index version: its pages, each page's vector and length, and who links what.
 
-`Material(state, roadmap, record, mirror_base)` reads the version the Retriever holds (`Retriever.loaded()`: every
-chunk's text, metadata and unit vector) with the roadmap and the version's ingest record (link health).
+`Material(state, roadmap, record, mirror_base)` reads the version the Retriever holds (`Retriever.loaded()`, a
+`vectorstore.loaded.LoadedVersion`: every chunk's text, metadata and unit vector) with the roadmap and the
+version's ingest record (link health).
 
 Whose page is it? Every page carries the weeks of all roadmap links that reach it, so a documentation site's hub
 page linked in week 4 tags the pages linked directly in weeks 9-14 with week 4 too. Here a page belongs to a
@@ -24,8 +25,9 @@ import numpy as np
 from api.prompt import body_of
 from ingest.roadmap import Resource, Roadmap
 from ingest.urls import UrlMap, canonical
+from vectorstore.loaded import LoadedVersion
 from vectorstore.ranking import join_chunks
-from vectorstore.retrieve import ROADMAP_URL, _State
+from vectorstore.retrieve import ROADMAP_URL
 
 
 @dataclass
@@ -46,7 +48,7 @@ class Page:
 class Material:
     """One index version read with the roadmap: pages, their owners, and the chunks behind them."""
 
-    def __init__(self, state: _State, roadmap: Roadmap, record: dict[str, Any], mirror_base: str | None = None):
+    def __init__(self, state: LoadedVersion, roadmap: Roadmap, record: dict[str, Any], mirror_base: str | None = None):
         self.state, self.roadmap, self.version = state, roadmap, state.version
         self.url_map = UrlMap(mirror_base)
         self.links: dict[str, dict[str, Any]] = {link.get("url"): link for link in record.get("links") or []}

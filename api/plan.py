@@ -47,6 +47,8 @@ FIELD_WORDS = {"goals": "goal goals objective objectives aim aims", "weekend": "
 _SUBJECT_BEFORE = re.compile(r"\b(?:does|do|did|is|was|will|would|should|of)\s+(?:the\s+)?$", re.I)
 _THE_PLAN = re.compile(r"\b(?:plan|roadmap|syllabus|curriculum)\b", re.I)
 _EXPLAINING = re.compile(r"\b(?:how|why|when)\b", re.I)  # asks for an explanation the plan doesn't give
+# stems of counting words ("the three deliverables", "how many goals")
+_COUNT = re.compile(r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|both|all|main|mani|number")
 _URL = re.compile(r"https?://\S+")
 _PAREN = re.compile(r"\s*\([^)]*\)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
@@ -91,6 +93,8 @@ def asked(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, set[
     # A section named with words of asking ("what does 'Hybrid Architecture' cover"), not "what is AWS Bedrock?"
     sections = [name for name, words in _sections(found).items() if words <= terms and terms & _asking()]
     rest = terms - _asking() - set().union(*(_field_terms()[k] for k in fields))
+    if fields:  # "the three deliverables", "its 2 goals": a count of the items asked for, not another subject
+        rest = {t for t in rest if not _COUNT.fullmatch(t)}
     rest -= set().union(*(_sections(found)[s] for s in sections))
     if not rest:
         return found, fields, sections

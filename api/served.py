@@ -3,7 +3,8 @@
 Each published version carries the roadmap it was built from (ingest stores it in the version's record), so
 `/weeks`, `/sources`, week validation, week detection and the prompt's title follow a re-index without a
 restart. An index built before versions carried their roadmap, or no index yet, falls back to parsing the
-roadmap file (`RA_ROADMAP`), re-read when it changes. `require_week` is the one check of a requested week.
+roadmap file (`RA_ROADMAP`), re-read when it changes. `require_week` is the one check of a requested week (the
+request's, or one its text names).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from errors import UnknownWeekError
 from ingest.roadmap import Roadmap, load_roadmap
+from vectorstore.retrieve import detect_week
 
 if TYPE_CHECKING:
     from settings import Settings
@@ -79,7 +81,21 @@ class WeekTitles(Mapping[int, str]):
         return len(self._titles())
 
 
-def require_week(roadmap: Roadmap, week: int | None) -> None:
-    """A requested week must be one of the roadmap's: else UnknownWeekError, a 422 'week must be between 1 and 18'."""
+def week_span(roadmap: Roadmap) -> str:
+    """The roadmap's weeks in a message: '1-16' when contiguous, else '1, 2, 5'."""
+    numbers = roadmap.week_numbers()
+    if numbers == list(range(numbers[0], numbers[-1] + 1)):
+        return f"{numbers[0]}-{numbers[-1]}"
+    return ", ".join(map(str, numbers))
+
+
+def require_week(roadmap: Roadmap, week: int | None, text: str | None = None, what: str = "question") -> None:
+    """A requested week must be one of the roadmap's: else UnknownWeekError, a 422 'week must be between 1 and 18'.
+    So must a week the `text` names (the week it would search): 'the question names week 23, but the roadmap has
+    weeks 1-16', not a silent search of every week."""
     if week is not None and week not in roadmap.week_numbers():
         raise UnknownWeekError(f"invalid request: week must be {roadmap.week_range()}")
+    named = detect_week(text) if text else None
+    if named is not None and named not in roadmap.week_numbers():
+        raise UnknownWeekError(f"invalid request: the {what} names week {named}, but the roadmap has weeks "
+                               f"{week_span(roadmap)}")

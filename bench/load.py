@@ -2,9 +2,10 @@
 through the questions of `eval/questions.jsonl` when present (else a few built-in ones), after a short
 warm-up. With `--conversations FILE` (JSONL with `turns`) every other request is instead the last turn of a
 conversation, sent with its earlier turns as `history` (each followed by a short assistant reply): follow-ups
-in the mix. The service remembers question embeddings, so repeated questions are cheaper; `--cold` makes every
-question text unique (a request number is appended; a follow-up gets a run of punctuation instead, which
-changes its embedding but not how it is read) to measure the uncached path. Prints p50/p95/p99 latency
+in the mix; only the conversations of `--split` (default `dev`) are sent. The service remembers question
+embeddings, so repeated questions are cheaper; `--cold` makes every question text unique (a request number is
+appended; a follow-up gets a run of punctuation instead, which changes its embedding but not how it is read) to
+measure the uncached path. Prints p50/p95/p99 latency
 (overall and for follow-ups), answers per second, the error count, and one JSON line with the same.
 `--compare URL2` sends the same requests to two services in alternating blocks from one client (a fair A/B on
 a busy machine, e.g. the question log on and off) and prints both latencies and the difference of the p50s.
@@ -17,7 +18,7 @@ is lost when a request fails or does not answer 200: the exit status is 1 then.
     python -m api --port 8000 &            # with RA_DATA_DIR pointing at an index
     python bench/load.py --url http://127.0.0.1:8000 -n 500 -c 1
     python bench/load.py --url http://127.0.0.1:8000 -n 2000 -c 16
-    python bench/load.py --url http://127.0.0.1:8000 -n 500 -c 1 --conversations eval/conversations.jsonl
+    python bench/load.py --url http://127.0.0.1:8000 -n 500 -c 1 --conversations eval/conversations.jsonl --split dev
     python bench/load.py --url http://127.0.0.1:8000 --compare http://127.0.0.1:8001 -n 4000
     python bench/load.py --url http://127.0.0.1:8000 -n 200 -c 4 --probe --reindex full --admin-token "$RA_ADMIN_TOKEN"
 """
@@ -51,14 +52,18 @@ def load_questions(path: Path) -> list[str]:
     return out or BUILT_IN
 
 
-def load_conversations(path: Path | None) -> list[dict]:
-    """Request bodies for the conversations' last turns: the question and its history."""
+def load_conversations(path: Path | None, split: str = "dev") -> list[dict]:
+    """Request bodies for the last turns of the conversations of `split` ("all": every line; a line without a
+    `split` field belongs to every split): the question and its history."""
     if path is None:
         return []
     bodies = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
-            turns = json.loads(line).get("turns") or []
+            conversation = json.loads(line)
+            if split != "all" and conversation.get("split", split) != split:
+                continue
+            turns = conversation.get("turns") or []
             if len(turns) >= 2:
                 reply = {"role": "assistant", "content": "Here is what the sources say [1]."}
                 history = [m for t in turns[:-1] for m in ({"role": "user", "content": t}, reply)]
@@ -233,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cold", action="store_true", help="make every question unique (no cached embeddings)")
     p.add_argument("--conversations", type=Path, default=None,
                    help="JSONL with `turns`: every other request is a conversation's last turn, sent with `history`")
+    p.add_argument("--split", choices=["dev", "test", "all"], default="dev",
+                   help="the conversations whose `split` is this (default dev: the held-out lines stay unread)")
     p.add_argument("--compare", metavar="URL", help="a second service: alternate blocks of requests between the two "
                    "(one client) and print both latencies and the difference of their p50s")
     p.add_argument("--blocks", type=int, default=20, help="alternating blocks with --compare (default 20)")
@@ -253,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
               f"p50 difference (second - first): {result['p50_b_minus_a_ms']} ms; errors: {result['errors']}")
         print(json.dumps(result))
         return 1 if result["errors"] else 0
-    conversations = load_conversations(args.conversations)
+    conversations = load_conversations(args.conversations, args.split)
+    if args.conversations and not conversations:
+        p.error(f"{args.conversations} holds no conversation of split {args.split!r}")
     result = asyncio.run(run(args.url, args.requests, args.concurrency, questions, args.warmup, args.timeout, args.cold,
                              conversations, reindex=args.reindex, admin_token=args.admin_token, probe=args.probe))
     print(f"{result['requests']} requests, concurrency {result['concurrency']}, {len(questions)} distinct questions"

@@ -51,6 +51,7 @@ GRID = {
     "title_weight": (0.0, 0.5, 1.0, 2.0),
     "page_weight": (0.0, 0.15, 0.3, 0.5),
     "title_sim_weight": (0.0, 0.05, 0.1, 0.2, 0.3),
+    "merge_rank": (0, 2, 3, 5),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
     "widen_margin": (0.15, 0.3, 0.6),
     "evidence_share": (0.0, 0.1, 0.2, 0.34, 0.5, 0.6),
@@ -107,6 +108,7 @@ class Space:
     title_weight: tuple = GRID["title_weight"]
     page_weight: tuple = GRID["page_weight"]
     title_sim_weight: tuple = GRID["title_sim_weight"]
+    merge_rank: tuple = GRID["merge_rank"]
     threshold: tuple = GRID["threshold"]
     widen_margin: tuple = GRID["widen_margin"]
     evidence_share: tuple = GRID["evidence_share"]
@@ -177,7 +179,9 @@ class Fitter:
         cal = base.with_(dense_weight=best[0], title_weight=best[1], page_weight=best[2])
         rerank = max(space.title_sim_weight, key=lambda w: round(self.mrr(cal.with_(title_sim_weight=w), idx), 4))
         cal = cal.with_(title_sim_weight=rerank)
-        return cal, f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank}"
+        merge = max(space.merge_rank, key=lambda m: round(self.mrr(cal.with_(merge_rank=m), idx), 4))
+        cal = cal.with_(merge_rank=merge)
+        return cal, f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank}, merge rank {merge}"
 
     def fit(self, idx: list[int], space: Space, log: Callable[[str], None] = lambda _m: None) -> Calibration:
         idx = [i for i in idx if i not in self.planned]
@@ -278,16 +282,19 @@ def learner_phrased(questions: list[dict]) -> list[dict]:
 
 VARIANTS = {  # the ablation: each retrieval change alone and together, all other numbers fitted as usual
     "none of the changes": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
-                                 title_sim_weight=(0.0,)),
+                                 title_sim_weight=(0.0,), merge_rank=(0,)),
     "+ BM25 title/section field": Space(page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
-                                        title_sim_weight=(0.0,)),
-    "+ page support": Space(title_weight=(0.0,), evidence_share=(0.0,), normalise=False, title_sim_weight=(0.0,)),
+                                        title_sim_weight=(0.0,), merge_rank=(0,)),
+    "+ page support": Space(title_weight=(0.0,), evidence_share=(0.0,), normalise=False, title_sim_weight=(0.0,),
+                            merge_rank=(0,)),
     "+ title-similarity rerank": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                       normalise=False),
+                                       normalise=False, merge_rank=(0,)),
     "+ query normalisation": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                   title_sim_weight=(0.0,)),
+                                   title_sim_weight=(0.0,), merge_rank=(0,)),
     "+ answer-type evidence check": Space(title_weight=(0.0,), page_weight=(0.0,), normalise=False,
-                                          title_sim_weight=(0.0,)),
+                                          title_sim_weight=(0.0,), merge_rank=(0,)),
+    "+ another week's best page kept": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
+                                             normalise=False, title_sim_weight=(0.0,)),
     "all": Space(),
 }
 
@@ -295,7 +302,7 @@ VARIANTS = {  # the ablation: each retrieval change alone and together, all othe
 ABLATION_COLUMNS = ("hit@k", "mrr@10", "ndcg@10", "abstain_recall", "answerable_abstain", "abstain_precision",
                     "keyfact_all", "widened_xweek")
 CHOSEN = {"dense_weight": "dense", "title_weight": "title", "page_weight": "page", "title_sim_weight": "title-sim",
-          "threshold": "threshold",
+          "merge_rank": "merge", "threshold": "threshold",
           "evidence_share": "evidence"}  # fitted number -> its label in the table
 
 

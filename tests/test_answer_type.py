@@ -3,7 +3,18 @@ from __future__ import annotations
 
 import pytest
 
-from vectorstore.answer_type import KINDS, detect, evidence, has_evidence, has_fact, key_terms, qualifiers, support
+from vectorstore.answer_type import (
+    KINDS,
+    counted,
+    counts,
+    detect,
+    evidence,
+    has_evidence,
+    has_fact,
+    key_terms,
+    qualifiers,
+    support,
+)
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -222,3 +233,41 @@ def test_a_comparison_needs_a_sentence_that_compares_the_two():
     describes = "The query engine runs SQL on files in the warehouse's buckets without loading them."
     assert support(question, [describes, compares])[1] == pytest.approx(1.0)
     assert support(question, [describes])[1] == 0.0
+
+
+@pytest.mark.parametrize("question, noun", [
+    ("How many named shadows can a single thing have?", "shadow"),
+    ("What's the maximum number of GPUs a training job can use?", "gpus"),
+    ("How many documents can a knowledge base hold?", "document"),
+    ("What's the most models I can load onto one endpoint?", "model"),
+    ("How many times does the client retry a failed request?", None),  # any count answers
+    ("What's the minimum compute I'm billed for?", None),              # a mass noun, not a count
+    ("What's the price per GB?", None),
+])
+def test_counted_names_what_a_number_question_counts(question, noun):
+    assert counted(question) == noun
+
+
+def test_a_count_question_needs_a_number_of_the_counted_thing():
+    """"How many GPUs" is not answered by a number of training jobs in a sentence about the same subject, nor "how
+    much RAM" by a count of experiments; it is by a number next to the counted noun or an amount in bytes."""
+    gpus = "What's the maximum number of GPUs a SageMaker training job can use?"
+    other = "A SageMaker tuning job creates up to 100 training jobs, running at most 10 at a time."
+    stated = "A SageMaker training job can use at most 8 GPUs per instance."
+    assert support(gpus, [other])[1] == 0.0
+    assert support(gpus, [other, stated])[1] == pytest.approx(1.0)
+    ram = "How much RAM does an MLflow tracking server need?"
+    assert support(ram, ["An MLflow tracking server keeps up to 100 experiments."])[1] == 0.0
+    assert support(ram, ["An MLflow tracking server needs about 2 GB of RAM."])[1] == pytest.approx(1.0)
+    assert counts("It holds 4 GiB of graphs.", counted(ram)) and not counts("It holds many graphs.", counted(ram))
+
+
+@pytest.mark.parametrize("question", [
+    "Before scaling, how should I figure out how many requests per second one instance can take?",
+    "How do I estimate how much storage my log domain needs?",
+    "How can I find out how long cold starts take on my endpoint?",
+])
+def test_a_method_of_finding_a_quantity_is_a_how_to(question):
+    """Asking how to find a number is answered by a method, so no number needs to be stated (no evidence gate)."""
+    assert detect(question) == "howto"
+    assert support(question, ["Run a load test and watch the latency."]) == ("howto", None)

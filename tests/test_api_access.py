@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
+from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.routing import Route
 
 from api.app import create_app
@@ -277,3 +277,60 @@ def test_the_mcp_endpoint_needs_a_key_even_from_the_widgets_origin(keyed):
     assert r.status_code == 401 and r.json()["error"]["status"] == 401
     r = httpx.post(f"{keyed}/mcp", json=call, headers={**accept, **bearer("key-one")}, timeout=30)
     assert r.status_code == 200 and "ask_roadmap" in r.text, r.text
+
+
+MCP_HEADERS = "authorization, content-type, mcp-protocol-version, mcp-session-id, mcp-method, mcp-name, last-event-id"
+
+
+def test_cors_lets_a_browser_mcp_client_send_and_read_the_protocols_headers(keyed):
+    """A preflight for /mcp from an allowed origin, asking for the protocol's headers (Mcp-Protocol-Version,
+    Mcp-Session-Id, Mcp-Method, Mcp-Name, Last-Event-ID) beside Authorization, is granted; the answer exposes
+    Mcp-Session-Id to the page. Another origin's preflight is still refused."""
+    preflight = {"Origin": ALLOWED, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": MCP_HEADERS}
+    r = httpx.options(f"{keyed}/mcp", headers=preflight, timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.headers["access-control-allow-origin"] == ALLOWED
+    allowed = {h.strip().lower() for h in r.headers["access-control-allow-headers"].split(",")}
+    assert {h.strip() for h in MCP_HEADERS.split(",")} <= allowed
+    refused = httpx.options(f"{keyed}/mcp", headers={**preflight, "Origin": "https://evil.example.com"}, timeout=30)
+    assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    r = httpx.post(f"{keyed}/mcp", json=call, timeout=30, headers={
+        "Origin": ALLOWED, "Accept": "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18",
+        **bearer("key-one")})
+    assert r.status_code == 200 and "ask_roadmap" in r.text, r.text
+    assert "mcp-session-id" in r.headers["access-control-expose-headers"].lower()
+
+
+PAGE = HTMLResponse("<!doctype html><html lang=en><title>course</title><p>A course page</p></html>")
+BROWSER_MCP = """async ([url, key]) => {
+    const post = async (body, extra) => {
+        const r = await fetch(url, {method: "POST", body: JSON.stringify(body), headers: {
+            "Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+            "Authorization": `Bearer ${key}`, ...extra}});
+        return {status: r.status, body: await r.json()};
+    };
+    const init = await post({jsonrpc: "2.0", id: 1, method: "initialize", params: {
+        protocolVersion: "2025-06-18", capabilities: {}, clientInfo: {name: "page", version: "1"}}});
+    const version = init.body.result.protocolVersion;
+    const listed = await post({jsonrpc: "2.0", id: 2, method: "tools/list", params: {}},
+                              {"Mcp-Protocol-Version": version, "Mcp-Method": "tools/list"});
+    return {version, status: listed.status, tools: listed.body.result.tools.map(t => t.name)};
+}"""
+
+
+@needs_chromium
+def test_a_browser_on_an_allowed_origin_uses_the_mcp_endpoint(fixture_index):
+    """In Chromium, a page on an allowed origin (another local server) initializes the MCP server at /mcp and
+    lists its tools with the protocol's headers: the browser's own CORS preflight lets the calls through."""
+    page_port = free_port()
+    origin = f"http://127.0.0.1:{page_port}"
+    settings = fixture_index.model_copy(update={"api_keys": KEYS, "cors_origins": [origin]})
+    site = Starlette(routes=[Route("/", lambda request: PAGE)])
+    with serve(site, page_port), serve(create_app(settings)) as api, chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{origin}/")
+        found = page.evaluate(BROWSER_MCP, [f"{api}/mcp", KEYS[0]])
+    assert found["status"] == 200 and found["version"]
+    assert {"ask_roadmap", "search_roadmap", "list_weeks"} <= set(found["tools"])

@@ -110,6 +110,26 @@ def test_invalid_questions_are_refused_with_422(api, body):
         assert r.json()["error"]["status"] == 422 and r.json()["error"]["message"].startswith("invalid request")
 
 
+@pytest.mark.parametrize("question, week", [
+    ("What are the goals of week 7?", 7), ("In wk 23, how do I start a container?", 23),
+    ("What does the fourth week cover?", None), ("how do registries version models in week four?", 4),
+])
+def test_a_week_the_question_names_that_the_roadmap_lacks_is_a_422_naming_its_weeks(api, question, week):
+    """A week named in the text must be one of the roadmap's (1-3 here), as the `week` field must: /ask,
+    /ask/stream and /v1 answer 422 saying which weeks it has, instead of searching every week in silence."""
+    chat = {"model": "roadmap-assistant", "messages": [{"role": "user", "content": question}]}
+    for path, body in (("/ask", {"question": question, "week": 2}), ("/ask/stream", {"question": question}),
+                       ("/v1/chat/completions", chat)):
+        r = httpx.post(f"{api}{path}", json=body, timeout=30)
+        if week is None:  # "the fourth week" is no week mention (only "week four" or "the 4th week" are)
+            assert r.status_code == 200, (path, r.text)
+            continue
+        assert r.status_code == 422, (path, r.text)
+        assert r.json()["error"]["message"] == \
+            f"invalid request: the question names week {week}, but the roadmap has weeks 1-3", path
+    assert ask(api, question="What are the goals of week 3?").json()["week"] == 3  # a week it has is answered
+
+
 def test_a_question_of_exactly_2000_characters_is_accepted(api):
     """The length limit is inclusive: 2,000 characters are answered."""
     question = ("What is a Docker image? " * 100)[:2000]

@@ -328,3 +328,46 @@ def test_a_follow_up_costs_one_extra_embedding_in_one_model_run(fixture_index):
     assert embedder.runs == before + 2
     resolve(services.retriever, "How do I start one?", [Message("user", "What is a SageMaker endpoint?")], None, 5)
     assert embedder.runs == before + 2  # both vectors are remembered
+
+
+class PlanCalls:
+    """A real plan hook (`api.plan.answer` over the served roadmap) that keeps every question it is asked."""
+
+    def __init__(self, roadmap):
+        self.roadmap, self.calls = roadmap, []
+
+    def __call__(self, text, week):
+        from api import plan
+        self.calls.append((text, week))
+        return plan.answer(self.roadmap, text, week)
+
+
+def test_the_plan_hook_is_asked_each_text_once_and_the_previous_turn_once(fixture_index):
+    """A turn asks the plan about the previous turn once (the Turn carries the reply) and about each text once."""
+    from api.app import build_services
+    from api.conversation import Message, resolve
+    from api.metrics import Metrics
+
+    services = build_services(fixture_index, Metrics())
+    retriever, roadmap = services.retriever, services.roadmap
+    hook = PlanCalls(roadmap)
+    first = "What is the weekend project of week 2?"
+    assert resolve(retriever, first, [], None, 5, plan=hook).retrieval.mode == "roadmap"
+    assert hook.calls == [(first, 2)]
+
+    hook = PlanCalls(roadmap)  # after a plan question: the previous turn, then the follow-up as typed
+    follow = resolve(retriever, "and what does its Reading section cover?", [Message("user", first)], 1, 5, plan=hook)
+    assert follow.turn.previous_planned and follow.retrieval.mode == "roadmap"
+    assert hook.calls == [(first, 2), ("and what does its Reading section cover?", 2)]
+
+    hook = PlanCalls(roadmap)  # after a docs question: the previous turn, then the standalone query; then a search
+    docs = resolve(retriever, "How do I start one?", [Message("user", "What is a SageMaker endpoint?")], None, 5,
+                   plan=hook)
+    assert not docs.turn.previous_planned and docs.searched
+    assert hook.calls == [("What is a SageMaker endpoint?", None), ("How do I start one? (SageMaker endpoint)", None)]
+
+    hook = PlanCalls(roadmap)  # a bare week whose plan is asked before the search and again after it finds nothing
+    resolve(retriever, "and week 9?", [Message("user", "why?")], None, 5, plan=hook)
+    weekly = ("and week 9? (goals, resources and deliverables)", 9)
+    assert hook.calls[0] == ("why?", None) and hook.calls.count(weekly) == 1
+    assert len(hook.calls) == len(set(hook.calls))

@@ -6,6 +6,7 @@ import pytest
 
 from api.conversation import (
     Message,
+    ask_for_the_plan,
     clean_answer,
     clean_history,
     condense_messages,
@@ -108,6 +109,13 @@ def test_the_rule_prefers_names_and_a_week_without_a_topic_asks_about_the_plan()
     assert turn.week == 5 and "goals" in turn.query and "deliverables" in turn.query
     assert plan_turn("What's in week 4?", [], None).query == "What's in week 4? (goals, resources and deliverables)"
     assert plan_turn("What is in it?", [], None).query == "What is in it?"  # no week: nothing to ask about
+
+
+def test_ask_for_the_plan_rewrites_only_a_topicless_question_with_a_week():
+    """It rewrites a question to ask for the plan; it decides nothing about the question's subject."""
+    assert ask_for_the_plan("and week 5?", 5) == "and week 5? (goals, resources and deliverables)"
+    assert ask_for_the_plan("and week 5?", None) == "and week 5?"  # no week: nothing to ask about
+    assert ask_for_the_plan("how do registries version models?", 5) == "how do registries version models?"
 
 
 def test_week_precedence():

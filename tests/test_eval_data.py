@@ -1,6 +1,7 @@
-"""Checks on the evaluation data in eval/: the issue-9 test set (`test_questions.jsonl`), the dev set in the
-learner's own words (`questions_learner.jsonl`), the issue-10 conversation set (`conversations.jsonl`) and the
-issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner answers, split dev / test / test2).
+"""Checks on the evaluation data in eval/: the issue-9 test sets (`test_questions.jsonl` and the second held-out set
+`test2_questions.jsonl`), the dev set in the learner's own words (`questions_learner.jsonl`), the issue-10
+conversation set (`conversations.jsonl`) and the issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner
+answers, split dev / test / test2).
 
 The schema and count checks need only the files. The gold checks read the documentation mirror at
 `../shared/mirror` (relative to the repository root; from a git worktree, relative to the main checkout) and
@@ -39,12 +40,14 @@ def _load(name: str) -> list[dict]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-# The single-question sets checked here: file -> (id prefix, minimum counts). Both carry the same schema and the
-# same gold rules; the learner set is DEV (tuned on), the test set is held out.
+# The single-question sets checked here: file -> (id prefix, minimum counts). All carry the same schema and the
+# same gold rules; the learner set is DEV (tuned on), the two test sets are held out.
 QUESTION_SETS = {
     "test_questions.jsonl": ("t", {"total": 110, "unanswerable": 30, "cross_week": 10, "roadmap": 10}),
     "questions_learner.jsonl": ("l", {"total": 120, "unanswerable": 40, "cross_week": 12, "roadmap": 12,
                                       "numeric": 10, "title": 5}),
+    "test2_questions.jsonl": ("u", {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12,
+                                    "roadmap": 12, "numeric": 10, "title": 5}),
 }
 
 
@@ -126,6 +129,7 @@ def test_questions_counts(question_set):
     titles = [q for q in questions if q["kind"] == "answerable" and TITLE_QUESTION.match(q["question"])
               and len(q["question"].split()) <= 8]
     assert len(questions) >= least["total"]
+    assert kinds["answerable"] >= least.get("answerable", 0)
     assert kinds["unanswerable"] >= least["unanswerable"]
     assert kinds["cross_week"] >= least["cross_week"]
     assert len(roadmap) >= least["roadmap"]
@@ -168,16 +172,30 @@ def test_questions_are_not_copies_of_dev_questions(questions):
         assert not _dev_overlaps(q["question"]), q["id"]
 
 
+def _paraphrasing(name: str, others: list[str]) -> list[str]:
+    """The ids of `name`'s questions that share more than MAX_DEV_OVERLAP of their content words with a question
+    of the files `others`. Only ids of `name` are returned, so a failure never shows the other files' text."""
+    theirs = [frozenset(_words(q["question"])) - STOPWORDS for other in others for q in _load(other)]
+    close = []
+    for q in _load(name):
+        mine = set(_words(q["question"])) - STOPWORDS
+        if any(len(mine & t) / len(mine | t) > MAX_DEV_OVERLAP for t in theirs):
+            close.append(q["id"])
+    return close
+
+
 def test_learner_questions_do_not_paraphrase_the_test_set():
     """No learner (dev) question shares more than MAX_DEV_OVERLAP of its content words with a held-out test
     question. Only the learner ids are reported, so running this never shows the held-out text."""
-    held = [frozenset(_words(q["question"])) - STOPWORDS for q in _load("test_questions.jsonl")]
-    close = []
-    for q in _load("questions_learner.jsonl"):
-        mine = set(_words(q["question"])) - STOPWORDS
-        if any(len(mine & theirs) / len(mine | theirs) > MAX_DEV_OVERLAP for theirs in held):
-            close.append(q["id"])
-    assert close == []
+    assert _paraphrasing("questions_learner.jsonl", ["test_questions.jsonl"]) == []
+
+
+def test_second_test_set_paraphrases_no_other_question_set():
+    """The second held-out set (test2) shares no more than MAX_DEV_OVERLAP of any question's content words with a
+    dev question (questions, learner, near-miss) or a question of the first test set, so neither tuning on dev
+    nor having seen the first test set's failures gives its answers away. Only test2 ids are reported."""
+    others = ["questions.jsonl", "questions_learner.jsonl", "questions_nearmiss.jsonl", "test_questions.jsonl"]
+    assert _paraphrasing("test2_questions.jsonl", others) == []
 
 
 def test_test_conversations_do_not_paraphrase_dev_questions(conversations):

@@ -76,6 +76,8 @@ async def run_calls(session) -> dict:
         "ask_week": ("ask_roadmap", {"question": "How do I register a model?", "week": 3}),
         "ask_plan": ("ask_roadmap", {"question": "What is the weekend project?", "week": 2}),
         "ask_bad_week": ("ask_roadmap", {"question": "How do I register a model?", "week": 7}),
+        "ask_text_week": ("ask_roadmap", {"question": "How do I register a model in week 7?", "week": 3}),
+        "search_text_week": ("search_roadmap", {"query": "week 12 model registry"}),
         "ask_long": ("ask_roadmap", {"question": "why " * 501}),
         "ask_history": ("ask_roadmap", {"question": "and how are its versions numbered?",
                                         "history": [{"role": "user", "content": "What is a model registry?"},
@@ -269,6 +271,9 @@ def test_a_week_the_roadmap_lacks_is_a_tool_error_that_names_its_weeks(calls):
         assert result.is_error, key
         assert "not in the roadmap, which has weeks 1-3" in text_of(result), text_of(result)
     assert calls["resource_bad_week"].message == "week 9 is not in the roadmap, which has weeks 1-3"
+    for key, field, week in (("ask_text_week", "question", 7), ("search_text_week", "query", 12)):
+        assert calls[key].is_error, key  # named in the text: refused as the API refuses it, not searched widely
+        assert f"invalid request: the {field} names week {week}, but the roadmap has weeks 1-3" in text_of(calls[key])
     assert calls["resource_not_a_week"].message == "week 'abc' is not a week number; the roadmap has weeks 1-3"
     assert not calls["after_errors"].is_error and calls["after_errors"].structured_content["number"] == 1
 

@@ -198,3 +198,16 @@ def test_stream_and_openai_routes_answer_plan_questions_too(api):
         "messages": [{"role": "user", "content": "What are the goals of week 1?"}]}).json()
     assert body["choices"][0]["message"]["content"].startswith(final["answer"])
     assert body["citations"][0]["url"] == "roadmap.md#week-1"
+
+
+@pytest.mark.parametrize("question", ["wk 4: what are the three deliverables for the ML-powered DevOps tool?",
+                                      "how many deliverables does week 4 have?"])
+def test_a_count_of_the_asked_items_is_not_another_subject(question):
+    """"The three deliverables", "how many deliverables": counting words next to a field the roadmap parses ask
+    for that field, so the question is answered from the plan, not searched."""
+    a = answer(ROADMAP, question, None)
+    assert a is not None and a.grounded and a.week == 4 and "deliverables are" in a.answer
+
+
+def test_a_count_does_not_make_a_docs_question_a_plan_question():
+    assert answer(ROADMAP, "how many models can the week 12 project host on one endpoint?", None) is None

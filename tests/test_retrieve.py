@@ -337,3 +337,20 @@ def test_calibration_stored_with_the_index_is_used_and_checked(embedder, vectors
     publish(store, vectors, CHUNKS[:5])  # a new version keeps the stored calibration
     retriever.refresh()
     assert retriever.calibration.threshold == 0.42 and not retriever.calibration_status()["matches"]
+
+
+def test_another_weeks_best_page_keeps_a_slot_in_the_weeks_list(retriever):
+    """A question asked in week 12 whose answer lives in week 9: when the search stays in the week (here forced by a
+    zero threshold and a margin nothing reaches), `merge_rank` places the whole index's best page at that rank, and
+    the week's own best hit keeps the first place; with it off, the week's list alone."""
+    question = "What does dvc add do with a dataset file, and what does Git track instead?"
+    stay = retriever.calibration.with_(threshold=0.0, widen_margin=1.0, evidence_share=0.0)
+    alone = retriever.search(question, week=12, calibration=stay.with_(merge_rank=0))
+    assert alone.scope == "week" and "dvc" not in [h.id for h in alone.hits]
+    merged = retriever.search(question, week=12, calibration=stay.with_(merge_rank=2))
+    assert merged.scope == "week" and [h.id for h in merged.hits][1] == "dvc"
+    assert merged.hits[0].id == alone.hits[0].id and len(merged.hits) <= 5
+    # a best page of the asked week itself is not repeated
+    own = retriever.search("How do I save checkpoints so a spot training job resumes?", week=12,
+                           calibration=stay.with_(merge_rank=2))
+    assert [h.id for h in own.hits].count("spot") == 1

@@ -105,7 +105,13 @@ _Q_COMPARE = re.compile(
     r"\bwhich (?:one )?(?:is|are|would be) (?:\w+er|more \w+|less \w+|better|worse)\b|"
     r"\b(?:\w+er|better|worse) or (?:\w+er|better|worse)\b", re.I)
 
-_DETECTORS = (("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT), ("price", _Q_PRICE),
+# A method of finding a quantity ("how should I figure out how many requests one instance can take?", "how do I
+# estimate how much storage I need?") asks how to, not for the number itself.
+_Q_METHOD = re.compile(
+    r"\bhow (?:do|does|can|could|should|would|to)\s+(?:(?:i|we|you|one)\s+)?(?:best\s+|go about\s+)?(?:figure out|"
+    r"estimate|determine|calculate|compute|measure|find out|work out|size|plan|choose|pick|decide|tell|check|test|"
+    r"benchmark)\b", re.I)
+_DETECTORS = (("howto", _Q_METHOD), ("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT), ("price", _Q_PRICE),
               ("duration", _Q_DURATION), ("date", _Q_DATE), ("version", _Q_VERSION), ("number", _Q_NUMBER),
               ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION), ("comparison", _Q_COMPARE), ("name", _Q_NAME),
               ("yesno", _Q_YESNO))
@@ -217,6 +223,61 @@ QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
 }
 
 
+# What a "how many ..." question counts: the noun phrase after "how many" / "(maximum) number of" / "the most", up to
+# the first word that ends it (a verb, preposition or pronoun); its last word is the counted noun ("how many named
+# shadows can ..." -> "shadows"). "How much <measure>" counts a measure with units of its own (memory in bytes).
+_Q_COUNTED = re.compile(
+    r"\bhow many ((?:[a-z][\w-]*\s+){0,3}?[a-z][\w-]*)(?=\s+(?:can|could|does|do|did|is|are|was|were|will|would|should|"
+    r"may|might|must|has|have|i|we|you|it|they|per|in|on|at|for|to|of|from|with|by|fit|run|does|get)\b|\s*[?,.]|$)|"
+    r"\b(?:number|count) of ((?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*)(?=\s+(?:a|an|the|that|which|per|in|on|at|for|to|"
+    r"i|we|you|it|can|could|does|do|is|are|will|would)\b|\s*[?,.]|$)|"
+    r"\bthe (?:most|fewest|max(?:imum)?|min(?:imum)?) ([a-z][\w-]*)(?=\s+(?:i|we|you|it|that|which|can|could|a|an|"
+    r"per|in|on|for|to)\b)", re.I)
+_MEASURES = {  # "how much RAM" asks for an amount in these units
+    "memory ram storage disk space data volume payload size": r"[kmgtpe]i?b|bytes?|kilobytes?|megabytes?|"
+                                                               r"gigabytes?|terabytes?",
+}
+_Q_MEASURE = re.compile(r"\bhow (?:much|big|large) (?:\w+ )?(" + "|".join(
+    w for words in _MEASURES for w in words.split()) + r")\b", re.I)
+_NUMBER_TOKEN = re.compile(r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?(?![\w.]*\.\d)|\b(?:one|two|three|four|five|six|"
+                           r"seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|"
+                           r"thousand|million|billion|unlimited|single)\b", re.I)
+_NEAR = 4  # words between a number and the counted noun that still count it
+
+
+def counted(question: str) -> str | re.Pattern[str] | None:
+    """What a number question counts: the counted noun's stem ("how many named shadows" -> "shadow"), a pattern for
+    the units of a measure ("how much RAM" -> bytes), or None when it asks for no particular count."""
+    m = _Q_MEASURE.search(question)
+    if m:
+        word = m.group(1).lower()
+        for words, units in _MEASURES.items():
+            if word in words.split():
+                return re.compile(rf"\d[\d,.]*\s?(?:{units})\b", re.I)
+    m = _Q_COUNTED.search(question)
+    if not m:
+        return None
+    phrase = next(g for g in m.groups() if g)
+    word = phrase.split()[-1].lower()
+    if word in ("times", "time") or (m.group(3) and not word.endswith("s")):
+        return None  # "how many times": any count answers; "the minimum compute": a mass noun, not a count
+    stems = tokenize(word)
+    return stems[0] if stems else None
+
+
+def counts(sentence: str, noun: str | re.Pattern[str]) -> bool:
+    """Does `sentence` give a number for the counted noun (within a few words of it) or an amount in its units?"""
+    if isinstance(noun, re.Pattern):
+        return bool(noun.search(sentence))
+    words = sentence.split()
+    stem = noun.rstrip("s")
+    near = [i for i, w in enumerate(words) if any(t.rstrip("s") == stem for t in tokenize(w))]
+    if not near:
+        return False
+    numbers = [i for i, w in enumerate(words) if _NUMBER_TOKEN.search(w)]
+    return any(abs(i - j) <= _NEAR + 1 for i in near for j in numbers)
+
+
 def qualifiers(question: str) -> tuple[str, ...]:
     """What `question` asks of the fact besides its kind (the names of `QUALIFIERS` it matches)."""
     return tuple(name for name, (asked, _fact) in QUALIFIERS.items() if asked.search(question))
@@ -236,7 +297,8 @@ def _heading(text: str) -> str:
     return first
 
 
-def _scopes(kind: str, text: str, asks: tuple[str, ...] = ()) -> Iterable[str]:
+def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pattern[str] | None = None
+            ) -> Iterable[str]:
     """The stretches of `text` that could state the asked fact: each sentence holding a fact of `kind` (and meeting
     every qualifier in `asks`), with the chunk's heading line, which names its subject; for kinds without a fact of
     their own, every stretch of about two sentences."""
@@ -250,12 +312,13 @@ def _scopes(kind: str, text: str, asks: tuple[str, ...] = ()) -> Iterable[str]:
     heading = _heading(text)
     needs = [QUALIFIERS[name][1] for name in asks]
     for sentence in _SENTENCE_END.split(text):
-        if fact.search(sentence) and all(q.search(sentence) for q in needs):
+        if fact.search(sentence) and all(q.search(sentence) for q in needs) \
+                and (noun is None or counts(sentence, noun)):
             yield f"{heading} {sentence}"
 
 
 def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],
-             asks: tuple[str, ...] = ()) -> float:
+             asks: tuple[str, ...] = (), noun: str | re.Pattern[str] | None = None) -> float:
     """The best share (0..1, weighted when `key_terms` maps terms to weights, such as their IDF) of the key terms
     found in a sentence stating a fact of `kind` (with its chunk's heading line) in `texts`; 0.0 when no sentence
     states such a fact. `asks` names qualifiers (`QUALIFIERS`) the sentence must meet too. With no key terms,
@@ -269,7 +332,7 @@ def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: I
     total = sum(weights.values())
     best = 0.0
     for text in texts:
-        for scope in _scopes(kind, text or "", asks):
+        for scope in _scopes(kind, text or "", asks, noun):
             if not total:
                 return 1.0
             found = set(tokenize(scope))
@@ -289,7 +352,7 @@ def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | N
         return kind, None
     terms = key_terms(question)
     weights = {t: idf(t) for t in terms} if idf else dict.fromkeys(terms, 1.0)
-    return kind, evidence(kind, weights, texts, qualifiers(question))
+    return kind, evidence(kind, weights, texts, qualifiers(question), counted(question) if kind == "number" else None)
 
 
 def has_evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],

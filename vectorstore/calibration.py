@@ -31,13 +31,14 @@ class Calibration:
     page_weight: float = 0.0           # each passage gains this share of its page's best other passage
     title_sim_weight: float = 0.05     # the fused top 20 gain this times the question's cosine to their page title
     normalise: bool = True             # drop learner boilerplate ("I'm on week 1 and want to ...") from the query
-    weights: tuple[float, ...] = (3.4425, 5.251, 0.0, 1.218, 0.4962)  # logistic over Signals.vector(), all >= 0
-    bias: float = -3.8839
+    weights: tuple[float, ...] = (3.9356, 5.2728, 0.0, 1.1458, 0.72)  # logistic over Signals.vector(), all >= 0
+    bias: float = -4.3704
     threshold: float = 0.2             # confidence at or above it: grounded
     widen_margin: float = 0.15         # widen when the whole index fits this much better than the week
+    merge_rank: int = 2                # in a week: the whole index's best page, another week's, placed at this rank
     evidence_share: float = 0.34       # answer-type check: min IDF share of key terms in the fact's sentence (0: off)
     evidence_kinds: tuple[str, ...] = ("price", "number", "duration", "date", "version", "comparison")  # checked kinds
-    suggest_min: float = 0.3332        # best cosine a question needs before a closest week/page is named
+    suggest_min: float = 0.342         # best cosine a question needs before a closest week/page is named
     embedder: str = ""                 # what it was fitted with ("" : unknown)
     chunking: str = ""
     fitted_on: str = ""
@@ -80,4 +81,4 @@ class Calibration:
 DEFAULT = Calibration(embedder="onnx:all-MiniLM-L6-v2", chunking="heading-v1:200/24",
                       fitted_on="eval/questions.jsonl + eval/questions_nearmiss.jsonl + eval/questions_learner.jsonl "
                                 "(364 questions, 24 off-topic), 5-fold CV in bench/ablation.md",
-                      fitted_at="2026-11-28T21:28:33Z")
+                      fitted_at="2026-11-28T22:58:07Z")

@@ -38,6 +38,7 @@ from vectorstore import answer_type
 from vectorstore.calibration import DEFAULT, Calibration
 from vectorstore.embeddings import Embedder, l2_normalise
 from vectorstore.lexical import LexicalIndex
+from vectorstore.loaded import LoadedVersion
 from vectorstore.ranking import (
     Hit,
     Signals,
@@ -272,7 +273,7 @@ class Retriever:
             raise NothingIndexedError("nothing is indexed yet: run `python -m ingest` to build the index")
         return state
 
-    def loaded(self) -> _State:
+    def loaded(self) -> LoadedVersion:
         """The version held in memory (chunks, unit vectors, BM25), for readers that need more than `search`
         (`api.study`); raises like `search` while there is none."""
         return self._require()
@@ -309,10 +310,13 @@ class Retriever:
             if (scoped.fit >= cal.threshold and not better_elsewhere) or scoped.fit >= whole.fit:
                 chosen, scope = scoped, "week"
         widened = week is not None and scope == "all"
+        hits = chosen.hits
+        if scope == "week" and week is not None and cal.merge_rank:
+            hits = merge_elsewhere(chosen.hits, whole.hits, week, cal.merge_rank, top_k)
         grounded = chosen.confidence >= cal.threshold
         # grounded: does a passage state the asked kind of fact about the question's subject? (support detects
         # the kind itself, so the question is classified once either way)
-        kind, share = (answer_type.support(text, [h.text for h in chosen.hits], state.lexical.idf) if grounded
+        kind, share = (answer_type.support(text, [h.text for h in hits], state.lexical.idf) if grounded
                        else (answer_type.detect(text), None))
         gap = None
         if share is not None and cal.evidence_share > 0 and kind in cal.evidence_kinds \
@@ -321,10 +325,10 @@ class Retriever:
         if grounded:
             suggested = _where(whole.hits) if widened else None
         elif gap or whole.signals.dense >= cal.suggest_min:  # name a closest page only when one is close
-            suggested = _where(chosen.hits if gap else (whole.hits or chosen.hits))
+            suggested = _where(hits if gap else (whole.hits or hits))
         else:
             suggested = None
-        return Retrieval(chosen.hits, week, scope, widened, grounded, chosen.confidence, suggested,
+        return Retrieval(hits, week, scope, widened, grounded, chosen.confidence, suggested,
                          signals=chosen.signals.vector(), gap=gap, kind=kind, evidence=share)
 
     def _scope(self, state: _State, terms: list[str], vector: np.ndarray, week: int | None, top_k: int,
@@ -366,6 +370,20 @@ class Retriever:
             in_plan = coverage(idf, [w for w, p in zip(words, plan, strict=True) if p])
             fit = confidence(replace(sig, coverage=max(sig.coverage, in_plan)), cal)
         return _Scoped(hits, sig, conf, fit, baseline)
+
+
+def merge_elsewhere(week_hits: list[Hit], whole_hits: list[Hit], week: int, rank: int, top_k: int) -> list[Hit]:
+    """The week's hits with the whole index's best hit placed at `rank` (1-based) when that hit is a page of
+    another week (not the roadmap) the week's list lacks: a question asked in one week whose answer lives in
+    another keeps a slot for it without losing the week's best passages."""
+    if not whole_hits or not week_hits:
+        return week_hits
+    best = whole_hits[0]
+    if week in (best.meta.get("weeks") or []) or best.url.startswith(ROADMAP_URL) \
+            or any(h.url == best.url for h in week_hits):
+        return week_hits
+    at = min(rank, len(week_hits) + 1) - 1
+    return (week_hits[:at] + [best] + week_hits[at:])[:top_k]
 
 
 def _where(hits: list[Hit]) -> dict[str, Any] | None:

@@ -4,7 +4,8 @@ lifespan opened (`serving(services)` runs inside that lifespan, so `/mcp` starts
 The transport is stateless with plain JSON responses: every POST is complete in itself, so any worker or
 replica can answer it and no session has to be kept; a GET (a stream for server-initiated messages, of which
 there are none) answers 405, as the protocol provides. `/mcp` is a route of the API like the others: the
-rate limit, body limit, CORS and metrics apply to it. The SDK's DNS-rebinding check (a Host allow-list) is
+rate limit, body limit, CORS and metrics apply to it (CORS allows and exposes the protocol's headers, so a browser
+client on an allowed origin can use it). The SDK's DNS-rebinding check (a Host allow-list) is
 off because the API does not apply one to `/ask` either and the tools can do no more than `/ask` can.
 `MCPEndpoint` is a plain ASGI app, so an authentication guard can wrap it where it is mounted.
 """
@@ -14,8 +15,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.streamable_http import LAST_EVENT_ID_HEADER, MCP_SESSION_ID_HEADER
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.inbound import MCP_METHOD_HEADER, MCP_NAME_HEADER, MCP_PROTOCOL_VERSION_HEADER
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
@@ -24,6 +27,10 @@ from api.mcp.server import build_server
 from api.schemas import error_body
 
 MCP_PATH = "/mcp"
+# The protocol's own headers, which a browser client sends (CORS must allow them) and reads (CORS must expose them).
+MCP_REQUEST_HEADERS = (MCP_PROTOCOL_VERSION_HEADER, MCP_SESSION_ID_HEADER, MCP_METHOD_HEADER, MCP_NAME_HEADER,
+                       LAST_EVENT_ID_HEADER)
+MCP_RESPONSE_HEADERS = (MCP_SESSION_ID_HEADER,)
 NOT_RUNNING = "the MCP endpoint is not running (the service is starting or stopping)"
 NO_STREAM = "this MCP endpoint sends no server-initiated messages: POST JSON-RPC requests to it"
 

@@ -15,8 +15,9 @@ request limits of `AskIn`, whose JSON schema the tool arguments advertise.
 - `quiz(week, count?, seed?)`: self-check questions on the week, each answer a quote with its citation.
 - `roadmap://week/{n}`: the week's own markdown, as written in the roadmap.
 
-Bad input and service failures come back as tool errors (`is_error`, one line): a week the roadmap lacks, a
-question over 2,000 characters, no index yet. An unknown week's resource is a "not found" error.
+Bad input and service failures come back as tool errors (`is_error`, one line): a week the roadmap lacks (as an
+argument or named in the question or query), a question over 2,000 characters, no index yet. An unknown week's
+resource is a "not found" error.
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from api.routes.ask import answer_payload, answer_turn
 from api.routes.catalog import load_catalog
 from api.routes.pages import roadmap_target
 from api.schemas import AskIn, AskOut, HistoryMessage
+from api.served import require_week, week_span
 from api.study import MAX_COUNT
 from errors import RoadmapAssistantError, UnknownWeekError
 from ingest.roadmap import Roadmap, Week
@@ -180,13 +182,6 @@ def invalid(exc: ValidationError, rename: dict[str, str] | None = None) -> ToolE
     return ToolError("invalid request: " + "; ".join(parts))
 
 
-def week_span(roadmap: Roadmap) -> str:
-    numbers = sorted(w.number for w in roadmap.weeks)
-    if numbers == list(range(numbers[0], numbers[-1] + 1)):
-        return f"{numbers[0]}-{numbers[-1]}"
-    return ", ".join(map(str, numbers))
-
-
 def week_of(roadmap: Roadmap, n: int) -> Week:
     """The roadmap's week `n`; UnknownWeekError names the weeks it has."""
     week = roadmap.week(n)
@@ -197,9 +192,11 @@ def week_of(roadmap: Roadmap, n: int) -> Week:
 
 def checked(services: Services, field: str, text: str, week: int | None, top_k: int | None = None,
             history: list[Any] | None = None) -> AskIn:
-    """The tool's input checked as the API checks a request: the week against the roadmap, the rest by AskIn."""
+    """The tool's input checked as the API checks a request: the week, and a week the text names, against the
+    roadmap, the rest by AskIn."""
     if week is not None:
         week_of(services.roadmap, week)
+    require_week(services.roadmap, None, text, field)
     try:
         return AskIn(question=text, week=week, top_k=top_k, history=history or [])
     except ValidationError as exc:

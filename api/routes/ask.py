@@ -43,9 +43,9 @@ def resolve(services: Services, question: str, history: Sequence[conversation.Me
             top_k: int | None) -> conversation.Resolved:
     """Read the question after its history and search it (raises NothingIndexedError -> 503 while there is no
     index); a question about a week's plan gets its ready answer from the parsed roadmap instead (`api.plan`: an
-    Answer, which the Answerer passes through). A requested week must be one of the served roadmap's weeks
-    (422 "week must be between 1 and N")."""
-    require_week(services.roadmap, week)
+    Answer, which the Answerer passes through). A requested week, and a week the question names, must be one of
+    the served roadmap's weeks (422 "week must be between 1 and N", "the question names week N+1, but ...")."""
+    require_week(services.roadmap, week, question)
 
     def planned(query: str, week: int | None) -> Answer | None:
         return plan.answer(services.roadmap, query, week)

@@ -1,0 +1,75 @@
+"""The benchmark scripts' own rules, run as the README runs them: `bench/study_bench.py` measures with the rate
+limit off whatever the environment says, and `bench/load.py --conversations` sends only the split asked for
+(dev by default). Real processes against real services on the fixture indexes; no test data is read."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from api.app import create_app
+from tests.servers import serve
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def env_for(settings, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RA_")}
+    env.update(RA_DATA_DIR=str(settings.data_dir), RA_ROADMAP=str(settings.roadmap),
+               RA_EMBEDDING_MODEL_DIR=str(settings.embedding_model_dir), RA_MIRROR_BASE=settings.mirror_base or "",
+               RA_CHUNK_TOKENS=str(settings.chunk_tokens), RA_CHUNK_OVERLAP_TOKENS=str(settings.chunk_overlap_tokens),
+               RA_QUESTION_LOG="off", PYTHONPATH=str(ROOT), **extra)
+    return env
+
+
+def test_study_bench_runs_under_a_strict_rate_limit_and_says_it_turned_it_off(study_index):
+    """With RA_RATE_LIMIT_PER_MINUTE=3 in the environment (a round of 4 weeks sends 12 requests), the bench still
+    measures every endpoint: its own service runs without the limit, and its first line says so."""
+    run = subprocess.run([sys.executable, "bench/study_bench.py", "--rounds", "1"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=600, env=env_for(study_index, RA_RATE_LIMIT_PER_MINUTE="3"))
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("the service below runs with the rate limit off") and "environment's: 3" in lines[0]
+    for name in ("first briefing per week", "briefing", "quiz (5 questions)", "check"):
+        assert any(line.startswith(name) and " n=" in line for line in lines), (name, run.stdout)
+
+
+@pytest.fixture(scope="module")
+def api(fixture_index):
+    with serve(create_app(fixture_index.model_copy(update={"rate_limit_per_minute": 0}))) as url:
+        yield url
+
+
+def conversations(path: Path) -> Path:
+    """A conversations file of each kind of line: two dev, one test, one with no split (belongs to any)."""
+    rows = [{"split": "dev", "turns": ["What is a model registry?", "how are its versions numbered?"]},
+            {"split": "dev", "turns": ["What is Docker?", "and in week 2?"]},
+            {"split": "test", "turns": ["What is a SageMaker endpoint?", "how do I start one?"]},
+            {"turns": ["What does the finally clause do?", "and in week 1?"]}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def load(api: str, *args: str) -> subprocess.CompletedProcess:
+    """`bench/load.py` against `api` (a client: it needs no setting of the service's)."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("RA_")}, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "bench/load.py", "--url", api, "-n", "6", "--warmup", "0", *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_load_sends_the_dev_conversations_by_default(api, tmp_path):
+    """`--conversations FILE` alone sends the dev lines (and lines of no split), never the test line;
+    `--split all` sends every line; a file with no line of the split asked is refused before any request."""
+    path = conversations(tmp_path / "conversations.jsonl")
+    run = load(api, "--conversations", str(path))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "and 3 follow-ups with history" in run.stdout and json.loads(run.stdout.splitlines()[-1])["errors"] == 0
+    assert "and 4 follow-ups with history" in load(api, "--conversations", str(path), "--split", "all").stdout
+    only_test = tmp_path / "test_only.jsonl"
+    only_test.write_text(path.read_text(encoding="utf-8").splitlines()[2] + "\n", encoding="utf-8")
+    refused = load(api, "--conversations", str(only_test))
+    assert refused.returncode == 2 and "holds no conversation of split 'dev'" in refused.stderr

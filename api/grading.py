@@ -138,10 +138,7 @@ def specifics(text: str, words: bool = True) -> set[str]:
 def key_terms(question: str, expected: str) -> dict[str, str]:
     """Stem -> the word as the expected text writes it, for the terms a right answer must supply."""
     asked = set(terms(question))
-    surface: dict[str, str] = {}
-    for word in _WORD.findall(normalise(expected)):
-        for t in terms(word):
-            surface.setdefault(t, word.strip(".-"))
+    surface = surfaces(expected)
     keys = {t: w for t, w in surface.items() if t not in asked}
     return keys or surface
 

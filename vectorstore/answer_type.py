@@ -114,10 +114,12 @@ _Q_METHOD = re.compile(
 # A question opening on "which/what <kind of thing>" asks for that thing's name, whatever its clauses mention
 # ("Which pandas call shows the number of rows?", "what field tells me how long ...").
 _Q_NAMED_THING = re.compile(
-    r"(?:^\s*|[:;]\s*)(?:which|what)\s+(?:[\w-]+\s+){0,2}?(?:call|function|method|command|tool|service|library|"
+    r"(?:^\s*|[:;]\s*)(?:which|what)\s+(?:(?!(?:is|are|was|were|does|do|did|can|could|should|would|will|a|an|the)\b)"
+    r"[\w-]+\s+){0,2}?(?:call|function|method|command|tool|service|library|"
     r"package|class|module|operator|algorithm|dataset|environment variable|variable|setting|parameter|option|flag|"
     r"field|header|key|file|format|api|endpoint|metric|feature|step|resource|template|object|policy|role)s?\b", re.I)
-_DETECTORS = (("howto", _Q_METHOD), ("name", _Q_NAMED_THING), ("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT), ("price", _Q_PRICE),
+_DETECTORS = (("howto", _Q_METHOD), ("name", _Q_NAMED_THING), ("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT),
+              ("price", _Q_PRICE),
               ("duration", _Q_DURATION), ("date", _Q_DATE), ("version", _Q_VERSION), ("number", _Q_NUMBER),
               ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION), ("comparison", _Q_COMPARE), ("name", _Q_NAME),
               ("yesno", _Q_YESNO))

@@ -331,8 +331,7 @@ def ablation_table(results: dict[str, dict], k: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evaluation.calibrate", description=__doc__.split("\n\n")[0])
     ap.add_argument("--dev", type=Path, nargs="+", default=list(DEV),
-                    help="the dev question set (JSONL files; default: eval/questions.jsonl, "
-                         "eval/questions_nearmiss.jsonl and eval/questions_learner.jsonl)")
+                    help=f"the dev question set (JSONL files; default: {', '.join(map(str, DEV))})")
     ap.add_argument("--offtopic", type=Path, default=OFFTOPIC,
                     help="questions on nothing the roadmap covers, for the closeness cut (JSONL; optional)")
     ap.add_argument("--folds", type=int, default=5)

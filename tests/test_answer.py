@@ -401,3 +401,13 @@ def test_table_rows_and_runs_of_short_list_items_are_read_as_sentences():
     assert not any(s.startswith(("Item", "Cost")) for s in found)  # the header row; a three-word row is a fragment
     assert not any("InProgress" in s and "Spot" in s for s in found)  # a nested item is not joined to its parent
     assert all(_words(s) in _words(text) for s in found)
+
+
+def test_an_unknown_name_is_said_to_be_missing_from_the_sources():
+    """A question naming something the index never mentions: what the sources cover, cited, and that they never
+    mention it."""
+    r = retrieval(hits=[HITS[1]], grounded=False)
+    r.gap, r.unknown = "mention", ["CircleCI", "Prefect"]
+    answer = Answerer().answer("Is there a CircleCI orb or a Prefect task for DVC?", r)
+    assert answer.answer.startswith("The sources describe Get Started [1] but never mention CircleCI or Prefect.")
+    assert not answer.grounded and answer.citations

@@ -417,3 +417,12 @@ def test_another_weeks_best_page_keeps_a_slot_in_the_weeks_list(retriever):
     own = retriever.search("How do I save checkpoints so a spot training job resumes?", week=12,
                            calibration=stay.with_(merge_rank=2))
     assert [h.id for h in own.hits].count("spot") == 1
+
+
+def test_a_question_naming_what_the_index_never_mentions_is_not_grounded(retriever):
+    """The sources can say nothing about a tool no passage names, however close the rest of the question is; a
+    question whose names the index knows is searched as usual."""
+    r = retriever.search("How do I scan my Pods for vulnerabilities with Trivy before a Deployment?", week=13)
+    assert not r.grounded and r.gap == "mention" and r.unknown == ["Trivy"] and r.hits
+    known = retriever.search("How does a Deployment roll out new versions of its Pods?", week=13)
+    assert known.grounded and known.unknown == [] and known.gap is None

@@ -110,6 +110,7 @@ class Retrieval:
     kind: str = "other"             # the kind of answer the question asks for (vectorstore.answer_type.detect)
     evidence: float | None = None   # the hits' evidence for that kind of fact (answer_type.support; None: unchecked)
     query: str = ""                 # the text searched: the question without boilerplate and week mention
+    unknown: list[str] = field(default_factory=list)  # names in the question no passage of the index mentions
 
 
 @dataclass(frozen=True)
@@ -356,6 +357,9 @@ class Retriever:
         if share is not None and cal.evidence_share > 0 and kind in cal.evidence_kinds \
                 and share < cal.evidence_share:  # the topic is there, the asked fact is not
             grounded, gap = False, kind
+        unknown = answer_type.unknown_names(text, state.lexical.known)
+        if unknown and grounded:  # the question names something no passage mentions: the sources can't answer it
+            grounded, gap = False, "mention"
         if grounded:
             suggested = _where(whole.hits) if widened else None
         elif gap or whole.signals.dense >= cal.suggest_min:  # name a closest page only when one is close
@@ -363,7 +367,7 @@ class Retriever:
         else:
             suggested = None
         return Retrieval(hits, week, scope, widened, grounded, chosen.confidence, suggested,
-                         signals=chosen.signals.vector(), gap=gap, kind=kind, evidence=share)
+                         signals=chosen.signals.vector(), gap=gap, kind=kind, evidence=share, unknown=unknown)
 
     def _scope(self, state: _State, terms: list[str], vector: np.ndarray, cosines: np.ndarray, week: int | None,
                top_k: int,

@@ -15,6 +15,8 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from vectorstore.sentences import body_of as body_of  # re-exported: where api modules read it
+
 if TYPE_CHECKING:
     from api.llm import ChatMessage
     from vectorstore.ranking import Hit
@@ -43,12 +45,6 @@ def neutralise(text: str) -> str:
 
 def _attr(value: object) -> str:
     return _ATTR_BAD.sub(" ", neutralise(str(value or ""))).strip()
-
-
-def body_of(text: str) -> str:
-    """The chunk's body: its text without the heading line ("Page > Section") and the blank line after it."""
-    head, sep, body = text.partition("\n\n")
-    return body.strip() if sep and "\n" not in head.strip() else text.strip()
 
 
 def format_sources(hits: Sequence[Hit]) -> str:

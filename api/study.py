@@ -16,8 +16,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from api import briefing as briefing_
-from api import grading
+from api import grading, quantities
 from api.buildson import Closeness, names_in, phrases_of
 from api.extractive import Extractor, quotable_sentences
 from api.llm import ChatModel
@@ -25,6 +27,7 @@ from api.material import Material
 from api.plan import item
 from api.quiz import ID_CHARS, Question, draw, pool, resolve_model_id, written_by_model
 from ingest.roadmap import Roadmap, Week
+from vectorstore.embeddings import l2_normalise
 from vectorstore.retrieve import Retriever
 from vectorstore.store import IndexStore
 
@@ -43,6 +46,7 @@ class _Version:
         self.by_id: dict[int, dict[str, Question]] = {}
         self.briefings: dict[int, dict[str, Any]] = {}
         self.model_questions: dict[str, Question] = {}
+        self.answer_vectors: dict[int, tuple[list[str], np.ndarray]] = {}   # week -> its questions' expected texts
         self.locks: dict[int, threading.Lock] = {}
         self.lock = threading.Lock()
         self._closeness: Closeness | None = None
@@ -61,6 +65,20 @@ class _Version:
                     self.by_id[week.number] = {q.id: q for q in found}
                     self.pools[week.number] = found
         return found
+
+    def rivals(self, week: Week, expected: str, embed: grading.Embed) -> np.ndarray:
+        """The unit-length embeddings of what the week's other questions expect (one model run per week, once)."""
+        found = self.answer_vectors.get(week.number)
+        if found is None:
+            texts = sorted({q.expected for q in self.pool(week)})
+            with self.week_lock(week.number):
+                found = self.answer_vectors.get(week.number)
+                if found is None:
+                    vectors = l2_normalise(np.asarray(embed(texts), dtype=np.float32)) if texts \
+                        else np.zeros((0, 0), dtype=np.float32)
+                    found = self.answer_vectors[week.number] = (texts, vectors)
+        texts, vectors = found
+        return vectors[[i for i, t in enumerate(texts) if t != expected]]
 
     def closeness(self) -> Closeness:
         if self._closeness is None:
@@ -122,8 +140,10 @@ class Study:
     def warm(self, roadmap: Roadmap) -> None:
         """Build every week's questions and briefing now."""
         v = self.version(roadmap)
+        quantities.load()  # the answer check's unit registry
         for week in roadmap.weeks:
             self.briefing(roadmap, week.number, v)
+            v.rivals(week, "", self.retriever.embedder.embed)  # what the check compares an answer with
         log.info("study companion ready for index version %s (%d weeks)", v.material.version, len(roadmap.weeks))
 
     def warm_in_background(self, roadmap_of: Callable[[], Roadmap]) -> None:
@@ -195,11 +215,15 @@ class Study:
         return found
 
     def check(self, roadmap: Roadmap, week: int, qid: str, answer: str) -> dict[str, object] | None:
-        q = self.question(roadmap, week, qid)
-        if q is None:
+        q, w = self.question(roadmap, week, qid), roadmap.week(week)
+        if q is None or w is None:
             return None
         lexical = self.retriever.loaded().lexical
-        f = grading.features(answer, q.question, q.expected, self.retriever.embedder.embed, lexical.idf)
-        return {"id": q.id, "verdict": grading.verdict(f), "quote": q.answer, "citation": q.citation,
+        embed = self.retriever.embedder.embed
+        rivals = self.version(roadmap).rivals(w, q.expected, embed)
+        f = grading.features(answer, q.question, q.expected, embed, lexical.idf, rivals)
+        verdict, reason = grading.judge(f)
+        return {"id": q.id, "verdict": verdict, "quote": q.answer, "citation": q.citation,
                 "question": q.question, "similarity": round(f.similarity, 3), "coverage": round(f.coverage, 3),
-                "specifics": f.specifics, "reason": f.reason(), "missing": list(f.missing)}
+                "specifics": f.specifics, "elsewhere": round(f.elsewhere, 3), "reason": reason,
+                "missing": list(f.missing)}

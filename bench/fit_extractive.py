@@ -58,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5,
                     help="repeat the k-fold split with this many shuffles; the CV figures are means over all folds")
     ap.add_argument("--cap", action="store_true", help="also vary the number of sentences embedded")
-    ap.add_argument("--caps", type=int, nargs="+", help="the numbers of sentences embedded to try (with --cap)")
+    ap.add_argument("--caps", type=int, nargs="+", metavar="N",
+                    help="score with these numbers of sentences having a similarity (1000: all, as with the sentence "
+                         "vectors stored with the index)")
     ap.add_argument("--lexical", action="store_true",
                     help="fit LEXICAL_WEIGHTS, used without an embedder (no similarity feature)")
     ap.add_argument("--narrow", action="store_true",
@@ -105,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         args.features.write_bytes(pickle.dumps(rows))
     print(f"{len(rows)} grounded answerable dev questions, features in {time.perf_counter() - t0:.1f} s", flush=True)
 
-    caps = (0,) if args.lexical else tuple(args.caps or CAPS) if args.cap or args.caps else (MAX_EMBEDDED,)
+    caps = (0,) if args.lexical else tuple(args.caps) if args.caps else CAPS if args.cap else (MAX_EMBEDDED,)
     grid = NARROW if args.narrow else GRID
     for item in args.grid:
         name, _, values = item.partition("=")

@@ -3,18 +3,20 @@
     python bench/fit_quiz_check.py                 # the constants in api/grading.py on dev, with a grouped CV
     python bench/fit_quiz_check.py --fit           # fit the constants on dev; its CV estimate; the lines to paste
     python bench/fit_quiz_check.py --signals similarity,coverage --fit   # an ablation: fit on these signals only
-    python bench/fit_quiz_check.py --split test    # the lead only, once: score the held-out split
+    python bench/fit_quiz_check.py --split test    # the lead only, once: score a held-out split (test or test2)
 
 Each line of the file is an answer a learner might give to a question the quiz generated from the mirror's index
-(`question`, its `expected` part and `quote`), labelled `correct`, `partial` or `incorrect`, with `split` dev or
-test. Only the lines of the split asked for are read and checked (dev unless `--split test`). The signals are
-computed exactly as the service computes them: the configured embedder (MiniLM) and the idf of the index the
-settings point at (`RA_DATA_DIR`).
+(`question`, its `expected` part and `quote`), labelled `correct`, `partial` or `incorrect`, with `split` dev, test
+or test2. Only the lines of the splits asked for are read and checked (dev, and a held-out one with `--split`). The
+signals are computed exactly as the service computes them: the configured embedder (MiniLM) and the idf of the index
+the settings point at (`RA_DATA_DIR`).
 
 The fit is a proportional-odds (ordinal) logistic model: one weight per signal and two thresholds, estimated with
 scikit-learn's LogisticRegression on the answers stacked once per threshold ("at least partial", "correct"), so
 that `score = sum(weight * signal)` is compared with CORRECT and PARTIAL. Answers the check rules incorrect whatever
-they score (empty, or an echo of the question) are left out of the fit. The estimate of how it generalises is
+they score (empty, or an echo of the question) are left out of the fit. ELSEWHERE, the margin of the rule "the
+answer fits another of the week's questions better", is then the candidate (0.10 to 0.50, or never) that agrees best
+with the labels given the weights and thresholds (the largest among equals). The estimate of how it generalises is
 grouped cross-validation on dev: each question's answers are judged with constants fitted on the other questions
 (leave one question out), so no answer is judged by constants that saw its question. The test split is only ever
 scored with constants fitted without it.
@@ -30,20 +32,19 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from api import grading
-from api.batching import BatchingEmbedder
+from api import grading, quantities
+from api.app import build_services
+from api.metrics import Metrics
+from api.study import Study
 from settings import Settings
-from vectorstore.client import open_client
-from vectorstore.embeddings import make_embedder
-from vectorstore.retrieve import Retriever
-from vectorstore.store import IndexStore
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "eval" / "quiz_answers.jsonl"
 RANK = {"incorrect": 0, "partial": 1, "correct": 2}
 REGULARISATION = 1.0   # LogisticRegression's C (the signals are on a 0..1 or -1..1 scale)
 
-Constants = tuple[dict[str, float], float, float]   # weights, CORRECT, PARTIAL
+Constants = tuple[dict[str, float], float, float, float]   # weights, CORRECT, PARTIAL, ELSEWHERE
+MARGINS = tuple(round(0.10 + 0.02 * i, 2) for i in range(21)) + (1.0,)   # ELSEWHERE's candidates (1.0: never)
 
 
 def load(path: Path, split: str) -> list[dict]:
@@ -54,15 +55,21 @@ def load(path: Path, split: str) -> list[dict]:
 
 def features(rows: list[dict], settings: Settings) -> tuple[list[grading.Features], list[float]]:
     """The signals of every answer, and the milliseconds each took (the embedder's cache starts empty, as a service
-    that has not seen the question yet)."""
-    retriever = Retriever(IndexStore(open_client(settings.data_dir, settings.chroma_url), settings.collection),
-                          BatchingEmbedder(make_embedder(settings)))
+    that has not seen the question yet). The week's other answers (`elsewhere`) come from the study companion's
+    question pool of the index, as the service builds it."""
+    services = build_services(settings, Metrics())
+    retriever, roadmap = services.retriever, services.roadmap
+    version = Study(retriever, services.store, None, settings.mirror_base, background=False).version(roadmap)
     lexical = retriever.loaded().lexical
     retriever.embedder.embed(["warm-up"])
+    quantities.load()   # as the service's warm-up does
     out, ms = [], []
     for r in rows:
+        week = roadmap.week(r["week"])
+        rivals = version.rivals(week, r["expected"], retriever.embedder.embed) if week else None
         t = time.perf_counter()
-        out.append(grading.features(r["answer"], r["question"], r["expected"], retriever.embedder.embed, lexical.idf))
+        out.append(grading.features(r["answer"], r["question"], r["expected"], retriever.embedder.embed, lexical.idf,
+                                    rivals))
         ms.append((time.perf_counter() - t) * 1000)
     return out, ms
 
@@ -77,7 +84,11 @@ def fit(rows: list[dict], feats: list[grading.Features], signals: tuple[str, ...
     model = LogisticRegression(C=REGULARISATION, max_iter=1000).fit(stacked, target)
     coef, b_partial = model.coef_[0], float(model.intercept_[0])
     weights = dict.fromkeys(grading.SIGNALS, 0.0) | {s: round(float(w), 3) for s, w in zip(signals, coef, strict=False)}
-    return weights, round(-(b_partial + float(coef[-1])), 3), round(-b_partial, 3)
+    correct, partial = round(-(b_partial + float(coef[-1])), 3), round(-b_partial, 3)
+    # the margin of the "fits another question better" rule: the one that agrees best with these labels (the
+    # largest among equals, the rule is then the most cautious)
+    margin = max(MARGINS, key=lambda m: (agreement(rows, verdicts(feats, (weights, correct, partial, m))), m))
+    return weights, correct, partial, margin
 
 
 def verdicts(feats: list[grading.Features], constants: Constants) -> list[str]:
@@ -109,15 +120,15 @@ def confusion(rows: list[dict], said: list[str]) -> str:
 
 
 def show(constants: Constants) -> str:
-    weights, correct, partial = constants
-    return f"WEIGHTS = {weights}\nCORRECT = {correct}\nPARTIAL = {partial}"
+    weights, correct, partial, elsewhere = constants
+    return f"WEIGHTS = {weights}\nCORRECT = {correct}\nPARTIAL = {partial}\nELSEWHERE = {elsewhere}"
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--split", choices=("dev", "test"), default="dev",
-                    help="the split to score (test: the lead only, once, to report)")
+    ap.add_argument("--split", choices=("dev", "test", "test2"), default="dev",
+                    help="a held-out split to score as well (test, test2: the lead only, once, to report)")
     ap.add_argument("--fit", action="store_true", help="fit the constants on the dev split")
     ap.add_argument("--signals", default=",".join(grading.SIGNALS),
                     help=f"with --fit: the signals to fit on (default all: {','.join(grading.SIGNALS)})")
@@ -133,7 +144,7 @@ def main() -> None:
         constants = fit(dev, dev_feats, signals)
         print(f"fitted on dev ({len(dev)} answers, signals {', '.join(signals)}):\n{show(constants)}")
     else:
-        constants = (grading.WEIGHTS, grading.CORRECT, grading.PARTIAL)
+        constants = (grading.WEIGHTS, grading.CORRECT, grading.PARTIAL, grading.ELSEWHERE)
         print(f"api/grading.py:\n{show(constants)}")
     said = verdicts(dev_feats, constants)
     print(f"\nsignals per answer (one thread, in-process): p50 {float(np.percentile(ms, 50)):.1f} ms, "
@@ -151,10 +162,11 @@ def main() -> None:
                 print(f"  {r['label']:>9} -> {v:<9} sim {f.similarity:.2f} cov {f.coverage:.2f} "
                       f"spec {f.specifics:+.0f} reason {f.reason() or '-'}  "
                       f"{r['expected'][:50]!r} <- {r['answer'][:70]!r}")
-    if args.split == "test":
-        test = load(args.data, "test")
+    if args.split != "dev":
+        test = load(args.data, args.split)
         said = verdicts(features(test, settings)[0], constants)
-        print(f"\ntest: {len(test)} answers, agreement {agreement(test, said):.3f} (constants fitted on dev only)")
+        print(f"\n{args.split}: {len(test)} answers, agreement {agreement(test, said):.3f} "
+              "(constants fitted on dev only)")
         print(confusion(test, said))
 
 

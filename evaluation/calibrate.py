@@ -7,7 +7,8 @@
 One fit, on a set of training questions, goes in three steps, each a search over a small grid run through the
 real Retriever (question vectors are embedded once and remembered):
 1. retrieval: the fusion weight, the BM25 title/section weight and the page-support weight that give the best
-   MRR@10 on the questions with gold URLs, then with those the weight of the title-similarity rerank;
+   MRR@10 on the questions with gold URLs, then with those the title-similarity rerank weight and the share of the
+   best sentence's cosine in the dense score (searched together);
 2. abstention model: a class-balanced logistic regression with non-negative weights over the whole-index signals
    (`vectorstore.ranking.Signals`), the unanswerable questions being the negatives;
 3. decisions: the confidence threshold, the widening margin and the answer-type evidence share that make the
@@ -51,6 +52,7 @@ GRID = {
     "title_weight": (0.0, 0.5, 1.0, 2.0),
     "page_weight": (0.0, 0.15, 0.3, 0.5),
     "title_sim_weight": (0.0, 0.05, 0.1, 0.2, 0.3),
+    "sentence_weight": (0.0, 0.25, 0.5, 0.75),
     "merge_rank": (0, 2, 3, 5),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
     "widen_margin": (0.15, 0.3, 0.6),
@@ -108,6 +110,7 @@ class Space:
     title_weight: tuple = GRID["title_weight"]
     page_weight: tuple = GRID["page_weight"]
     title_sim_weight: tuple = GRID["title_sim_weight"]
+    sentence_weight: tuple = GRID["sentence_weight"]
     merge_rank: tuple = GRID["merge_rank"]
     threshold: tuple = GRID["threshold"]
     widen_margin: tuple = GRID["widen_margin"]
@@ -169,19 +172,21 @@ class Fitter:
     def fit_retrieval(self, idx: list[int], space: Space) -> tuple[Calibration, str]:
         """Step 1: the retrieval weights by MRR@10 on these questions (ties: the earlier, simpler value), with
         the abstention numbers left as shipped; and what was chosen, for the log. The fusion, title-field and
-        page-support weights are searched together, then the title-similarity rerank on top of them (one more
-        dimension of the grid would multiply its cost)."""
+        page-support weights are searched together, then the title-similarity rerank weight and the best-sentence
+        share together on top of them (one grid of all five would multiply its cost)."""
         idx = [i for i in idx if i not in self.planned]
         base = DEFAULT.with_(normalise=space.normalise, evidence_share=0.0)
         best = max(itertools.product(space.dense_weight, space.title_weight, space.page_weight),
                    key=lambda p: round(self.mrr(base.with_(dense_weight=p[0], title_weight=p[1], page_weight=p[2]),
                                                 idx), 4))
         cal = base.with_(dense_weight=best[0], title_weight=best[1], page_weight=best[2])
-        rerank = max(space.title_sim_weight, key=lambda w: round(self.mrr(cal.with_(title_sim_weight=w), idx), 4))
-        cal = cal.with_(title_sim_weight=rerank)
+        rerank = max(itertools.product(space.title_sim_weight, space.sentence_weight),
+                     key=lambda w: round(self.mrr(cal.with_(title_sim_weight=w[0], sentence_weight=w[1]), idx), 4))
+        cal = cal.with_(title_sim_weight=rerank[0], sentence_weight=rerank[1])
         merge = max(space.merge_rank, key=lambda m: round(self.mrr(cal.with_(merge_rank=m), idx), 4))
         cal = cal.with_(merge_rank=merge)
-        return cal, f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank}, merge rank {merge}"
+        return cal, (f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank[0]}, "
+                     f"best sentence {rerank[1]}, merge rank {merge}")
 
     def fit(self, idx: list[int], space: Space, log: Callable[[str], None] = lambda _m: None) -> Calibration:
         idx = [i for i in idx if i not in self.planned]
@@ -282,19 +287,22 @@ def learner_phrased(questions: list[dict]) -> list[dict]:
 
 VARIANTS = {  # the ablation: each retrieval change alone and together, all other numbers fitted as usual
     "none of the changes": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
-                                 title_sim_weight=(0.0,), merge_rank=(0,)),
+                                 title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,)),
     "+ BM25 title/section field": Space(page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
-                                        title_sim_weight=(0.0,), merge_rank=(0,)),
+                                        title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,)),
     "+ page support": Space(title_weight=(0.0,), evidence_share=(0.0,), normalise=False, title_sim_weight=(0.0,),
-                            merge_rank=(0,)),
+                            sentence_weight=(0.0,), merge_rank=(0,)),
     "+ title-similarity rerank": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                       normalise=False, merge_rank=(0,)),
+                                       normalise=False, sentence_weight=(0.0,), merge_rank=(0,)),
+    "+ best sentence in the dense score": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
+                                                normalise=False, title_sim_weight=(0.0,), merge_rank=(0,)),
     "+ query normalisation": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                   title_sim_weight=(0.0,), merge_rank=(0,)),
+                                   title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,)),
     "+ answer-type evidence check": Space(title_weight=(0.0,), page_weight=(0.0,), normalise=False,
-                                          title_sim_weight=(0.0,), merge_rank=(0,)),
+                                          title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,)),
     "+ another week's best page kept": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                             normalise=False, title_sim_weight=(0.0,)),
+                                             normalise=False, title_sim_weight=(0.0,), sentence_weight=(0.0,)),
+    "all but the best sentence": Space(sentence_weight=(0.0,)),
     "all": Space(),
 }
 
@@ -302,7 +310,7 @@ VARIANTS = {  # the ablation: each retrieval change alone and together, all othe
 ABLATION_COLUMNS = ("hit@k", "mrr@10", "ndcg@10", "abstain_recall", "answerable_abstain", "abstain_precision",
                     "keyfact_all", "widened_xweek")
 CHOSEN = {"dense_weight": "dense", "title_weight": "title", "page_weight": "page", "title_sim_weight": "title-sim",
-          "merge_rank": "merge", "threshold": "threshold",
+          "sentence_weight": "sentence", "merge_rank": "merge", "threshold": "threshold",
           "evidence_share": "evidence"}  # fitted number -> its label in the table
 
 
@@ -323,8 +331,7 @@ def ablation_table(results: dict[str, dict], k: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evaluation.calibrate", description=__doc__.split("\n\n")[0])
     ap.add_argument("--dev", type=Path, nargs="+", default=list(DEV),
-                    help="the dev question set (JSONL files; default: eval/questions.jsonl, "
-                         "eval/questions_nearmiss.jsonl and eval/questions_learner.jsonl)")
+                    help=f"the dev question set (JSONL files; default: {', '.join(map(str, DEV))})")
     ap.add_argument("--offtopic", type=Path, default=OFFTOPIC,
                     help="questions on nothing the roadmap covers, for the closeness cut (JSONL; optional)")
     ap.add_argument("--folds", type=int, default=5)

@@ -2,7 +2,9 @@
 the work that changed since the last published version (see `vectorstore.store` for the versioning).
 
 Per page: a 304 or an unchanged article hash reuses its chunks; a changed page gets new chunks, and only texts
-the index has never embedded are embedded (the rest are copied with their vectors); a page that fails keeps
+the index has never embedded are embedded (the rest are copied with their vectors), each new chunk's sentences with
+them (`ingest.sentence_vectors`; a kept chunk's sentence vectors are copied too, or computed once when the active
+version predates them); a page that fails keeps
 its last good chunks, marked stale; a page no longer reached is dropped. When nothing changed at all (pages,
 their tags, the roadmap itself), nothing is written, and the embedding model is never loaded.
 
@@ -34,7 +36,7 @@ from ingest.roadmap import Roadmap
 from ingest.safeguards import check_links, check_losses
 from ingest.urls import UrlMap, canonical
 from ingest.writer import EmbedWriter
-from vectorstore.store import IndexStore, add_chunks, iter_chunks
+from vectorstore.store import IndexStore, add_chunks, add_sentences, delete_sentences, iter_chunks, iter_sentences
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -243,7 +245,8 @@ class Ingest:
         self.old_ids = {cid for e in self.old_pages.values() for cid in e.get("chunk_ids", [])}
         self.gone_before: dict[str, dict] = old_record.get("gone", {})
         self._tags_now: dict[str, list[Tag]] = {}
-        self.writer = EmbedWriter(self.embedder.embed, self._new_collection)
+        self.writer = EmbedWriter(self.embedder.embed, self._new_collection,
+                                  sentences_of=self.store.sentence_collection)
         self._version: int | None = None  # set when the new version's collection is created
         try:
             try:
@@ -256,10 +259,11 @@ class Ingest:
                 self.report.stages["crawl"] = time.perf_counter() - t0
             finally:
                 self.writer.close()
-            self.report.stages["embed"] = self.writer.embed_seconds
-            t1 = time.perf_counter()
+            t1, before = time.perf_counter(), self.writer.sentences.seconds
             self._publish(snap, old_record, roots)
-            self.report.stages["store"] = self.writer.store_seconds + time.perf_counter() - t1
+            backfill = self.writer.sentences.seconds - before  # sentence vectors of a version that had none
+            self.report.stages["embed"] = self.writer.embed_seconds + backfill
+            self.report.stages["store"] = self.writer.store_seconds + time.perf_counter() - t1 - backfill
         except BaseException:
             if self.writer.collection is not None and not self.report.published:  # begun, never published
                 self.store.discard(self.writer.collection.name)
@@ -338,7 +342,8 @@ class Ingest:
         dropped = [u for u, e in self.old_pages.items() if e.get("chunk_ids") and u not in self.entries]
         roadmap = self.roadmap.to_dict()
         if (snap is not None and not self.opt.full and not changed and not dropped and not rep.chunks_removed
-                and self.writer.collection is None and old_record.get("roadmap") == roadmap):
+                and self.writer.collection is None and old_record.get("roadmap") == roadmap
+                and snap.sentences is not None):  # a version without sentence vectors is rebuilt with them
             rep.version, rep.published = snap.version, False
             return
         check_losses(self.active_record.get("pages", {}), self.entries, rep, self.pages, force=self.opt.force)
@@ -346,6 +351,7 @@ class Ingest:
             raise NothingIndexedError("nothing could be indexed from the roadmap's links (see the report); "
                                       "the index is unchanged")
         col = self.writer.collection or self._new_collection()
+        sentence_col = self.store.sentence_collection(col)
         version = self._version
         if version is None:  # _new_collection() sets it with the collection
             raise RuntimeError("the new version has a collection but no number")
@@ -358,6 +364,7 @@ class Ingest:
             col.update(ids=retag, metadatas=[final[c] for c in retag])
         if extra := [cid for cid in self.writer.added if cid not in new_ids]:
             col.delete(ids=extra)  # written for a page that then turned out to be another page's alias
+            delete_sentences(sentence_col, extra)
         to_copy = [cid for cid in new_ids if cid not in self.writer.added]
         updated = 0
         if to_copy:
@@ -369,7 +376,13 @@ class Ingest:
                      for cid, _d, meta, _e in kept]
             updated = sum(1 for (_c, _d, meta, _e), new in zip(kept, metas, strict=True) if meta != new)
             add_chunks(col, [r[0] for r in kept], [r[1] for r in kept], metas, [r[3] for r in kept])
+            if snap is not None and snap.sentences is not None:  # their sentence vectors, copied
+                add_sentences(sentence_col, list(iter_sentences(snap.sentences, to_copy)))
+            else:  # the active version predates sentence vectors: computed once now
+                add_sentences(sentence_col, self.writer.sentences.rows([(r[0], r[1]) for r in kept]))
         rep.metadata_updated = updated  # chunks kept from the active version whose metadata changed
+        rep.sentences_total = sentence_col.count()
+        rep.sentences_embedded = self.writer.sentences.embedded
         record = {"pages": self.entries, "aliases": self.alias_entries, "links": [vars(link) for link in rep.links],
                   "run": rep.summary(), "gone": self._gone(), "roadmap": roadmap}
         self.store.publish(version, col, record, embedder=self.embedder.name, chunking=self.opt.chunking)

@@ -59,7 +59,8 @@ def print_summary(report: IngestReport, out=None) -> None:
     counts.add_column("what")
     counts.add_column("count", justify="right")
     for key in ("pages_indexed", "pages_unchanged", "pages_stale", "roadmap_links_failed", "child_pages_failed",
-                "chunks_total", "chunks_added", "chunks_removed", "metadata_updated", "embedded", "pages_dropped"):
+                "chunks_total", "chunks_added", "chunks_removed", "metadata_updated", "embedded",
+                "sentences_total", "sentences_embedded", "pages_dropped"):
         counts.add_row(key.replace("_", " "), str(s[key]))
     counts.add_row("pages skipped", str(len(s["pages_skipped"])))
     out.print(counts)

@@ -43,6 +43,8 @@ class IngestReport:
     chunks_added: int = 0
     chunks_removed: int = 0
     embedded: int = 0
+    sentences_total: int = 0            # sentence vectors stored with the published version
+    sentences_embedded: int = 0         # of them, sentences embedded this run (the rest were copied)
     metadata_updated: int = 0           # chunks kept from the active version whose metadata changed
     pages_dropped: int = 0              # pages of the active version the new one no longer holds
     refused: str | None = None          # why a safeguard kept this run from publishing
@@ -72,6 +74,8 @@ class IngestReport:
             "chunks_removed": self.chunks_removed,
             "metadata_updated": self.metadata_updated,
             "embedded": self.embedded,
+            "sentences_total": self.sentences_total,
+            "sentences_embedded": self.sentences_embedded,
             "pages_dropped": self.pages_dropped,
             "refused": self.refused,
             "stages": {k: round(v, 2) for k, v in self.stages.items()},

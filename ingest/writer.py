@@ -1,4 +1,5 @@
-"""A worker thread that embeds new chunk texts while the crawl goes on, and adds them to the new version.
+"""A worker thread that embeds new chunk texts while the crawl goes on, and adds them to the new version
+(with each chunk's sentence vectors, `ingest.sentence_vectors`, in the version's sentence collection).
 
 Embedding is the costly stage; running it beside fetching and parsing (onnxruntime releases the GIL) makes
 the run take about as long as the embedding alone. Texts are taken in large groups so the embedder can
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vectorstore.store import add_chunks
+from ingest.sentence_vectors import SentenceEmbedder
+from vectorstore.store import add_chunks, add_sentences
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -26,9 +28,11 @@ Item = tuple[str, str, dict[str, Any]]  # (chunk id, text, metadata)
 
 class EmbedWriter:
     def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], open_collection: Callable[[], Collection],
-                 group: int = 256):
+                 group: int = 256, sentences_of: Callable[[Collection], Collection] | None = None):
         self._embed = embed
         self._open = open_collection
+        self._sentences_of = sentences_of  # the sentence collection of the new version (None: no sentence vectors)
+        self.sentences = SentenceEmbedder(embed)
         self._group = group
         self._queue: queue.Queue[Item | object] = queue.Queue()  # items, then _DONE
         self.collection: Collection | None = None
@@ -82,4 +86,11 @@ class EmbedWriter:
             self.collection = self._open()
         add_chunks(self.collection, ids, texts, metas, vectors)
         self.store_seconds += time.perf_counter() - t
+        if self._sentences_of is not None:
+            before = self.sentences.seconds
+            rows = self.sentences.rows(list(zip(ids, texts, strict=True)))
+            self.embed_seconds += self.sentences.seconds - before
+            t = time.perf_counter()
+            add_sentences(self._sentences_of(self.collection), rows)
+            self.store_seconds += time.perf_counter() - t
         self.added.update(zip(ids, metas, strict=True))

@@ -499,3 +499,13 @@ def test_gap_and_widened_answers_stay_within_the_word_budget():
                                 retrieval(hits=[hit(text, "https://sm.test/jumpstart", [5])], widened=True, week=7))
     assert widened.note and widened.answer.startswith(widened.note.split(".")[0])
     assert words(widened.answer) <= 90
+
+
+def test_an_unknown_name_is_said_to_be_missing_from_the_sources():
+    """A question naming something the index never mentions: what the sources cover, cited, and that they never
+    mention it."""
+    r = retrieval(hits=[HITS[1]], grounded=False)
+    r.gap, r.unknown = "mention", ["CircleCI", "Prefect"]
+    answer = Answerer().answer("Is there a CircleCI orb or a Prefect task for DVC?", r)
+    assert answer.answer.startswith("The sources describe Get Started [1] but never mention CircleCI or Prefect.")
+    assert not answer.grounded and answer.citations

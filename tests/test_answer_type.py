@@ -14,6 +14,7 @@ from vectorstore.answer_type import (
     key_terms,
     qualifiers,
     support,
+    unknown_names,
 )
 
 
@@ -271,3 +272,21 @@ def test_a_method_of_finding_a_quantity_is_a_how_to(question):
     """Asking how to find a number is answered by a method, so no number needs to be stated (no evidence gate)."""
     assert detect(question) == "howto"
     assert support(question, ["Run a load test and watch the latency."]) == ("howto", None)
+
+
+def test_unknown_names_are_the_names_no_passage_mentions():
+    known = {"sagemak", "kserv", "pod", "gpu"}.__contains__
+    question = "Can I trigger KServe from Prefect or CircleCI, on a GPU with a T4, in SageMaker?"
+    assert unknown_names(question, known) == ["Prefect", "CircleCI", "T4"]
+    assert unknown_names("Prefect is what?", known) == []  # a sentence's first word is no name by its capital
+    assert unknown_names("How do I list my Pods?", known) == []
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("Which environment variable points boto3 at a file other than the default one?", "name"),
+    ("Which pandas call shows the number of rows and how many values are missing?", "name"),
+    ("The tutorial: which dataset was the model trained on?", "name"),
+    ("Is Athena faster than Redshift Spectrum?", "comparison"),
+])
+def test_the_opening_wh_phrase_names_the_kind(question, kind):
+    assert detect(question) == kind

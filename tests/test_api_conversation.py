@@ -318,9 +318,7 @@ def test_a_follow_up_costs_one_extra_embedding_in_one_model_run(fixture_index):
 
     services = build_services(fixture_index, Metrics())
     embedder = services.retriever.embedder  # the service's batching embedder, as the routes use it
-    # the page titles' vectors (the title-similarity rerank) are embedded once per index version, on first use:
-    # one search of the whole small index fills them before the runs are counted
-    services.retriever.search("overview of every page", week=None, top_k=20)
+    services.retriever.refresh(force=True)  # loads the index version (its page titles embedded in one run)
     before = embedder.runs
     single = resolve(services.retriever, "What is a SageMaker endpoint?", [], None, 5)
     assert embedder.runs == before + 1 and single.searched == ["What is a SageMaker endpoint?"]
@@ -330,6 +328,44 @@ def test_a_follow_up_costs_one_extra_embedding_in_one_model_run(fixture_index):
     assert embedder.runs == before + 2
     resolve(services.retriever, "How do I start one?", [Message("user", "What is a SageMaker endpoint?")], None, 5)
     assert embedder.runs == before + 2  # both vectors are remembered
+
+
+def test_a_new_question_embeds_only_itself(fixture_index):
+    """The page titles are embedded when the index version is loaded and every candidate sentence's vector is
+    stored with the index: answering a question never seen before (extractively, sentences chosen by meaning)
+    sends exactly one text to the model, the question."""
+    from api.answer import Answerer
+    from api.batching import BatchingEmbedder
+    from vectorstore.client import open_client
+    from vectorstore.embeddings import make_embedder
+    from vectorstore.retrieve import Retriever
+    from vectorstore.store import IndexStore
+
+    inner = make_embedder(fixture_index)
+    sent: list[list[str]] = []
+
+    class Recording:
+        name, dim = inner.name, inner.dim
+
+        def embed(self, texts):
+            sent.append(list(texts))
+            return inner.embed(texts)
+
+        def count_tokens(self, text):
+            return inner.count_tokens(text)
+
+    embedder = BatchingEmbedder(Recording())
+    retriever = Retriever(IndexStore(open_client(fixture_index.data_dir, read_only=True), fixture_index.collection),
+                          embedder)
+    retriever.refresh(force=True)
+    assert len(sent) == 1 and len(sent[0]) > 1  # the page titles, in one batch
+    sent.clear()
+    question = "How are model versions numbered in a model registry?"
+    retrieval = retriever.search(question)
+    answer = Answerer(None, embedder=embedder).answer(question, retrieval)
+    assert answer.mode == "extractive" and answer.citations
+    assert sent == [[question]]
+    assert all(h.vectors for h in retrieval.hits)  # the stored sentence vectors the picker read
 
 
 class PlanCalls:

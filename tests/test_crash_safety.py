@@ -105,4 +105,6 @@ def test_sigkill_during_reindex_keeps_serving_and_next_run_repairs(tmp_path):
     assert reader.queries > 20 and reader.problems == []
     ids, record_ids, names = consistent(tmp_path / "data")
     assert ids == record_ids and ids
-    assert len([n for n in names if n.startswith("crash-v")]) <= 2  # orphans of killed runs were dropped
+    versions = [n for n in names if n.startswith("crash-v")]
+    assert len(versions) <= 4  # orphans of killed runs were dropped: active and previous, each with its sentences
+    assert {n for n in versions if not n.endswith("-sentences")} == {n.removesuffix("-sentences") for n in versions}

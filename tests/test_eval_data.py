@@ -1,5 +1,6 @@
 """Checks on the evaluation data in eval/: the issue-9 test sets (`test_questions.jsonl` and the second held-out set
-`test2_questions.jsonl`), the dev set in the learner's own words (`questions_learner.jsonl`), the issue-10
+`test2_questions.jsonl`), the two dev sets in the learner's own words (`questions_learner.jsonl` and
+`questions_learner2.jsonl`, the second over the pages the other dev files use least), the issue-10
 conversation set (`conversations.jsonl`) and the issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner
 answers, split dev / test / test2).
 
@@ -41,13 +42,15 @@ def _load(name: str) -> list[dict]:
 
 
 # The single-question sets checked here: file -> (id prefix, minimum counts). All carry the same schema and the
-# same gold rules; the learner set is DEV (tuned on), the two test sets are held out.
+# same gold rules; the two learner sets are DEV (tuned on), the two test sets are held out.
 QUESTION_SETS = {
     "test_questions.jsonl": ("t", {"total": 110, "unanswerable": 30, "cross_week": 10, "roadmap": 10}),
     "questions_learner.jsonl": ("l", {"total": 120, "unanswerable": 40, "cross_week": 12, "roadmap": 12,
                                       "numeric": 10, "title": 5}),
     "test2_questions.jsonl": ("u", {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12,
                                     "roadmap": 12, "numeric": 10, "title": 5}),
+    "questions_learner2.jsonl": ("m", {"total": 150, "answerable": 95, "unanswerable": 40, "cross_week": 12,
+                                       "roadmap": 8, "numeric": 20, "title": 10}),
 }
 
 
@@ -90,7 +93,7 @@ def _check_gold_and_facts(gold: list, must: list, where: str) -> None:
 
 def test_questions_schema(question_set):
     """Every question has the dev set's fields, a valid kind and week, and ids t001, t002, ... (l001, ... for the
-    learner set) in order."""
+    learner sets) in order."""
     name, questions = question_set
     prefix = QUESTION_SETS[name][0]
     assert [q["id"] for q in questions] == [f"{prefix}{i:03d}" for i in range(1, len(questions) + 1)]
@@ -184,17 +187,23 @@ def _paraphrasing(name: str, others: list[str]) -> list[str]:
     return close
 
 
-def test_learner_questions_do_not_paraphrase_the_test_set():
+@pytest.mark.parametrize("learner, held_out", [
+    ("questions_learner.jsonl", ["test_questions.jsonl"]),
+    ("questions_learner2.jsonl", ["test_questions.jsonl", "test2_questions.jsonl"]),
+])
+def test_learner_questions_do_not_paraphrase_the_test_sets(learner, held_out):
     """No learner (dev) question shares more than MAX_DEV_OVERLAP of its content words with a held-out test
-    question. Only the learner ids are reported, so running this never shows the held-out text."""
-    assert _paraphrasing("questions_learner.jsonl", ["test_questions.jsonl"]) == []
+    question (the second learner set was written after test2, so it is checked against both). Only the learner ids
+    are reported, so running this never shows the held-out text."""
+    assert _paraphrasing(learner, held_out) == []
 
 
 def test_second_test_set_paraphrases_no_other_question_set():
     """The second held-out set (test2) shares no more than MAX_DEV_OVERLAP of any question's content words with a
     dev question (questions, learner, near-miss) or a question of the first test set, so neither tuning on dev
     nor having seen the first test set's failures gives its answers away. Only test2 ids are reported."""
-    others = ["questions.jsonl", "questions_learner.jsonl", "questions_nearmiss.jsonl", "test_questions.jsonl"]
+    others = ["questions.jsonl", "questions_learner.jsonl", "questions_learner2.jsonl", "questions_nearmiss.jsonl",
+              "test_questions.jsonl"]
     assert _paraphrasing("test2_questions.jsonl", others) == []
 
 

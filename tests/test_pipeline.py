@@ -6,6 +6,7 @@ import asyncio
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from errors import EmbedderMismatchError, IngestLockedError, PublishRefusedError
@@ -16,7 +17,8 @@ from tests.servers import serve
 from tests.sites import Site, page, roadmap
 from vectorstore.client import open_client
 from vectorstore.embeddings import OnnxEmbedder
-from vectorstore.store import IndexStore, iter_chunks
+from vectorstore.sentences import sentences
+from vectorstore.store import IndexStore, iter_chunks, iter_sentences, sentences_name
 
 MODEL_DIR = Path(os.environ.get("RA_EMBEDDING_MODEL_DIR",
                                 Path(__file__).resolve().parents[2] / "shared/models/all-MiniLM-L6-v2/onnx"))
@@ -117,7 +119,8 @@ def test_edited_page_replaces_only_its_chunks(world):
     world.site.pages["/docs/endpoints.html"] = page("Endpoints",
                                                     ("Deploy", "Serverless inference scales to zero when idle."))
     report = world.run()
-    assert report.published and world.embedder.texts == 1
+    assert report.published and report.embedded == 1  # and the new chunk's sentences, nothing else:
+    assert report.sentences_embedded == 1 and world.embedder.texts == 2
     after = world.chunks()
     assert before <= {cid for cid, _, _ in after}
     texts = " ".join(d for _, d, m in after if m["url"].endswith("/docs/endpoints.html"))
@@ -132,7 +135,8 @@ def test_added_link_fetches_and_embeds_only_it(world):
     report = world.run()
     assert dict(world.site.full) == {"/docs/new.html": 1}
     new_chunks = [m for _, _, m in world.chunks() if m["url"].endswith("/docs/new.html")]
-    assert world.embedder.texts == report.embedded == len(new_chunks) + 1  # + the roadmap's week-1 text
+    assert report.embedded == len(new_chunks) + 1  # + the roadmap's week-1 text
+    assert world.embedder.texts == report.embedded + report.sentences_embedded  # and their new sentences
     assert world.weeks_of("/docs/new.html") == {1}
 
 
@@ -144,7 +148,8 @@ def test_removed_link_deletes_its_pages_but_keeps_shared_ones(world):
     assert world.weeks_of("/docs/registry-api.html") == {1, 2}
     world.weeks[2] = []
     report = world.run()
-    assert world.embedder.texts == 1  # only the roadmap's week-2 text changed
+    assert report.embedded == 1  # only the roadmap's week-2 text changed (and its sentences)
+    assert world.embedder.texts == 1 + report.sentences_embedded
     urls = {m["url"] for _, _, m in world.chunks()}
     assert not any(u.endswith("/docs/registry.html") for u in urls)
     assert world.weeks_of("/docs/registry-api.html") == {1}
@@ -160,7 +165,8 @@ def test_link_moved_to_another_week_only_updates_metadata(world):
     report = world.run()
     assert report.published
     assert world.weeks_of("/docs/endpoints.html") == {1}
-    assert world.embedder.texts == 2  # the roadmap text of weeks 1 and 3 changed; no page was re-embedded
+    assert report.embedded == 2  # the roadmap text of weeks 1 and 3 changed; no page was re-embedded
+    assert world.embedder.texts == 2 + report.sentences_embedded
     moved = [m for _, _, m in world.chunks() if m["url"].endswith("/docs/endpoints.html")]
     assert len(moved) > 1 and report.metadata_updated == len(moved)  # counted in chunks, like every other count
 
@@ -214,7 +220,8 @@ def test_an_index_built_with_other_chunking_needs_a_full_rebuild(world):
     with pytest.raises(EmbedderMismatchError, match=f"chunking 'heading-v0:200/24', not '{current}'.*--full"):
         world.run()
     report = world.run(full=True)
-    assert report.published and world.embedder.texts == report.chunks_total
+    assert report.published and report.embedded == report.chunks_total
+    assert world.embedder.texts == report.chunks_total + report.sentences_embedded
     assert world.store.snapshot().chunking == current
 
 
@@ -243,3 +250,62 @@ def test_gone_child_pages_are_remembered_not_refetched(world):
     assert any(f["url"].endswith("/docs/gone.html") for f in first["pages_failed"])
     world.run()
     assert world.site.hits["/docs/gone.html"] == 0 and world.site.hits["/docs/missing.html"] == 1
+
+
+def stored_sentences(store: IndexStore) -> dict[str, list[str]]:
+    """The published version's stored sentences: chunk id -> its sentences in order."""
+    out: dict[str, list[str]] = {}
+    collection = store.published().sentences
+    assert collection is not None
+    rows = iter_sentences(collection, embeddings=False)
+    for cid, _pos, text, _e in sorted(rows, key=lambda r: (r[0], r[1])):
+        out.setdefault(cid, []).append(text)
+    return out
+
+
+def expected_sentences(world) -> dict[str, list[str]]:
+    """What the published version should store: the picker's sentences of each of its chunks."""
+    return {cid: found for cid, doc, _m in world.chunks() if (found := sentences(doc))}
+
+
+def test_sentence_vectors_follow_incremental_reingest(world):
+    """Each chunk's readable sentences are stored with its version, each with its text's embedding; an edited page
+    brings its new chunk's sentences (only they are embedded) and its old chunk's go; a removed page's sentences go;
+    only the active and the previous versions keep a sentence collection."""
+    first = world.run()
+    assert stored_sentences(world.store) == expected_sentences(world) and first.sentences_total > 5
+    rows = list(iter_sentences(world.store.sentence_collection(world.store.published().collection)))[:4]
+    fresh = world.embedder.inner.embed([text for _c, _p, text, _e in rows])
+    assert [float(np.dot(e, f)) for (*_r, e), f in zip(rows, fresh, strict=True)] == pytest.approx([1.0] * 4, abs=1e-5)
+    old = {cid for cid, _d, m in world.chunks() if m["url"].endswith("/docs/endpoints.html")}
+    assert old & set(stored_sentences(world.store))
+    world.site.pages["/docs/endpoints.html"] = page("Endpoints",
+                                                    ("Deploy", "Serverless inference scales to zero when idle."))
+    edited = world.run()
+    stored = stored_sentences(world.store)
+    assert stored == expected_sentences(world) and not old & set(stored)
+    assert "Serverless inference scales to zero when idle." in {s for found in stored.values() for s in found}
+    assert edited.sentences_embedded == 1 and edited.sentences_total == sum(map(len, stored.values()))
+    world.weeks[3] = [w for w in world.weeks[3] if not w[1].endswith("/docs/endpoints.html")]
+    world.run()
+    stored = stored_sentences(world.store)
+    assert stored == expected_sentences(world)
+    assert not any("scales to zero" in s for found in stored.values() for s in found)
+    pointer = world.store.pointer()
+    kept = sorted(n for n in world.store._collection_names() if n.endswith("-sentences"))
+    assert kept == sorted(sentences_name(pointer[v]) for v in ("active", "previous"))
+
+
+def test_an_index_without_sentence_vectors_gets_them_once(world):
+    """A version built before sentence vectors were stored: the next run publishes a version with every chunk's
+    sentence vectors, embedding no chunk; the run after it writes nothing."""
+    world.run()
+    world.store.client.delete_collection(sentences_name(world.store.pointer()["active"]))
+    assert world.store.published().sentences is None
+    report = world.run()
+    assert report.published and report.embedded == 0 and report.sentences_embedded > 0
+    assert stored_sentences(world.store) == expected_sentences(world)
+    assert world.embedder.texts == report.sentences_embedded == len({s for found in expected_sentences(world).values()
+                                                                     for s in found})
+    again = world.run()
+    assert again.published is False and world.embedder.texts == 0

@@ -14,6 +14,7 @@ from vectorstore.ranking import (
     fuse_weighted,
     join_chunks,
     page_support,
+    rerank,
     signals,
     title_rerank,
 )
@@ -112,3 +113,26 @@ def test_title_rerank_lifts_the_page_titled_for_the_question_within_the_top():
     assert out["tail"] == 0.40  # below the top 3: unchanged
     assert asked == [["Getting started", "Model Monitor overview", "Pricing"]]
 
+
+
+def test_rerank_reads_every_feature_on_the_same_top_and_skips_weight_zero():
+    """Two features (the title cosine and the best-sentence cosine) are read on one fused top, before either lifts
+    anything; a feature with weight 0 is never computed; negative values add nothing."""
+    fused = {"a": 0.90, "b": 0.80, "c": 0.70, "d": 0.10}
+    seen: list[tuple[str, list[str]]] = []
+
+    def feature(name: str, values: dict[str, float]):
+        def f(top: list[str]) -> list[float]:
+            seen.append((name, top))
+            return [values[c] for c in top]
+        return f
+
+    sentence = feature("sentence", {"a": -0.3, "b": 0.2, "c": 0.9})
+    title = feature("title", {"a": 0.0, "b": 0.9, "c": 0.0})
+    never = feature("never", {})
+    out = rerank(fused, [(sentence, 0.5), (title, 0.1), (never, 0.0)], top_n=3)
+    assert seen == [("sentence", ["a", "b", "c"]), ("title", ["a", "b", "c"])]
+    assert out["a"] == 0.90 and out["d"] == 0.10  # a negative value and a candidate below the top: unchanged
+    assert out["b"] == pytest.approx(0.80 + 0.5 * 0.2 + 0.1 * 0.9)
+    assert out["c"] == pytest.approx(0.70 + 0.5 * 0.9) and max(out, key=out.get) == "c"
+    assert rerank(fused, [(never, 0.0)]) is fused

@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from errors import EmbedderMismatchError, NothingIndexedError
+from vectorstore.calibration import DEFAULT
 from vectorstore.client import open_client
 from vectorstore.embeddings import OnnxEmbedder
 from vectorstore.retrieve import Retriever, detect_week, strip_week
-from vectorstore.store import IndexStore, add_chunks
+from vectorstore.sentences import sentences
+from vectorstore.store import IndexStore, add_chunks, add_sentences, sentences_name
 
 MODEL_DIR = Path(os.environ.get("RA_EMBEDDING_MODEL_DIR") or "/work/shared/models/all-MiniLM-L6-v2/onnx")
 
@@ -339,6 +341,67 @@ def test_calibration_stored_with_the_index_is_used_and_checked(embedder, vectors
     assert retriever.calibration.threshold == 0.42 and not retriever.calibration_status()["matches"]
 
 
+# A chunk whose asked fact is one sentence among many on other things, and a chunk that is about the topic as a
+# whole: the first chunk's own vector is diluted; its best sentence is not.
+DILUTED = [
+    _chunk("training-0", "https://docs.example.org/training.html", "Training jobs", "Configuration",
+           "A training job reads its input from S3 channels and writes the model artifact to an output path. "
+           "Hyperparameters are passed to the container as a JSON file. Logs stream to CloudWatch while the job "
+           "runs. Metrics are parsed from the logs with regular expressions. Managed spot training can cut the "
+           "cost of a training job by up to 90 percent compared with on-demand instances. Jobs can be stopped "
+           "from the console or the API.", [3]),
+    _chunk("cost-0", "https://docs.example.org/cost.html", "Cost optimization", "Overview",
+           "Cost optimization for machine learning compares spot and on-demand instances for training and "
+           "inference, turns off idle resources and tracks spend with budgets and cost allocation tags across "
+           "teams.", [3]),
+]
+
+
+def with_sentences(store: IndexStore, embedder, chunks, vectors: dict) -> None:
+    """Publish chunks with their sentence vectors, as an ingest run stores them."""
+    version, col = store.new_version()
+    add_chunks(col, [c[0] for c in chunks], [c[1] for c in chunks], [c[2] for c in chunks],
+               [vectors[c[0]] for c in chunks])
+    rows = [(cid, pos, s) for cid, text, _m in chunks for pos, s in enumerate(sentences(text))]
+    add_sentences(store.sentence_collection(col),
+                  [(cid, pos, s, v) for (cid, pos, s), v in zip(rows, embedder.embed([r[2] for r in rows]),
+                                                                 strict=True)])
+    store.publish(version, col, {"pages": {}}, embedder=embedder.name, chunking="test")
+
+
+def test_best_sentence_lifts_the_chunk_that_states_the_asked_fact(embedder):
+    """The question matches one sentence of a long chunk: with the best-sentence weight the chunk holding it
+    ranks first; with weight 0 the chunk about the topic in general does. The hits carry their sentences'
+    stored vectors (what the extractive picker reads), equal to the sentences' embeddings."""
+    store = new_store()
+    chunks = CHUNKS + DILUTED
+    with_sentences(store, embedder, chunks, dict(zip([c[0] for c in chunks],
+                                                     embedder.embed([c[1] for c in chunks]).tolist(), strict=True)))
+    retriever = Retriever(store, embedder)
+    question = "How much cheaper is spot training than on-demand?"
+    cal = retriever.calibration.with_(title_sim_weight=0.0)
+    without = retriever.search(question, top_k=3, scope_week=False, calibration=cal.with_(sentence_weight=0.0))
+    with_ = retriever.search(question, top_k=3, scope_week=False, calibration=cal.with_(sentence_weight=1.0))
+    assert without.hits[0].id == "cost-0" and "training-0" in [h.id for h in without.hits]
+    assert [h.id for h in with_.hits[:2]] == ["training-0", "cost-0"]
+    hit = with_.hits[0]
+    assert set(hit.vectors) == set(sentences(hit.text)) and len(hit.vectors) == 6
+    spot = next(s for s in hit.vectors if "spot training" in s)
+    assert float(hit.vectors[spot] @ embedder.embed([spot])[0]) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_a_version_without_sentence_vectors_ranks_by_the_chunk_vector(embedder, vectors):
+    """An index built before sentence vectors were stored still serves: the feature falls back to each chunk's
+    own cosine, and hits carry no sentence vectors (the picker embeds what it needs)."""
+    store = new_store()
+    publish(store, vectors, CHUNKS)
+    store.client.delete_collection(sentences_name(store.pointer()["active"]))  # as such a version is
+    assert store.published().sentences is None
+    r = Retriever(store, embedder).search("How do I walk through every key of a big S3 bucket?", week=1,
+                                          calibration=DEFAULT.with_(sentence_weight=0.5))
+    assert r.hits[0].id == "pag" and all(h.vectors == {} for h in r.hits)
+
+
 def test_another_weeks_best_page_keeps_a_slot_in_the_weeks_list(retriever):
     """A question asked in week 12 whose answer lives in week 9: when the search stays in the week (here forced by a
     zero threshold and a margin nothing reaches), `merge_rank` places the whole index's best page at that rank, and
@@ -354,3 +417,12 @@ def test_another_weeks_best_page_keeps_a_slot_in_the_weeks_list(retriever):
     own = retriever.search("How do I save checkpoints so a spot training job resumes?", week=12,
                            calibration=stay.with_(merge_rank=2))
     assert [h.id for h in own.hits].count("spot") == 1
+
+
+def test_a_question_naming_what_the_index_never_mentions_is_not_grounded(retriever):
+    """The sources can say nothing about a tool no passage names, however close the rest of the question is; a
+    question whose names the index knows is searched as usual."""
+    r = retriever.search("How do I scan my Pods for vulnerabilities with Trivy before a Deployment?", week=13)
+    assert not r.grounded and r.gap == "mention" and r.unknown == ["Trivy"] and r.hits
+    known = retriever.search("How does a Deployment roll out new versions of its Pods?", week=13)
+    assert known.grounded and known.unknown == [] and known.gap is None

@@ -220,3 +220,47 @@ def test_compose_health_checks_pass_against_the_real_servers(cluster):
     port = int(cluster.api_urls[0].rsplit(":", 1)[1])
     wait_for(lambda: cluster.ready(cluster.api_urls[0]), "the API to be ready", logs=cluster.logs)
     assert subprocess.run(compose_check("api", port), capture_output=True).returncode == 0
+
+
+def test_sentence_vectors_are_stored_in_the_server_with_their_version(cluster, fixture_site):
+    """Against the Chroma server: each chunk's sentence vectors are in its version's sentence collection on the
+    server; an incremental run after a page edit stores the new chunk's sentences and drops the replaced chunk's,
+    and a run after the page is restored drops the edit's sentences again."""
+    from vectorstore.client import open_client
+    from vectorstore.sentences import sentences
+    from vectorstore.store import IndexStore, iter_chunks, iter_sentences
+
+    cluster.ingested()
+    store = IndexStore(open_client(chroma_url=cluster.env["RA_CHROMA_URL"]), "roadmap")
+
+    def stored() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        snap = store.published()
+        assert snap.sentences is not None
+        expected = {cid: found for cid, doc, _m, _e in iter_chunks(snap.collection) if (found := sentences(doc))}
+        got: dict[str, list[str]] = {}
+        for cid, _pos, text, _e in sorted(iter_sentences(snap.sentences, embeddings=False), key=lambda r: r[:2]):
+            got.setdefault(cid, []).append(text)
+        return expected, got
+
+    def ingest() -> dict:
+        done = cluster.run("ingest", "--json")
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout)
+
+    ingest()  # the index as the site is now (an earlier test may have indexed an edit it then undid)
+    expected, got = stored()
+    assert got and got == expected
+    original = fixture_site.site.pages[REGISTRY_PATH]
+    fixture_site.site.pages[REGISTRY_PATH] = original.replace(
+        "</h1>", f'</h1><h2 id="naming">Version naming</h2><p>{NEW_FACT}</p>')
+    try:
+        edited = ingest()
+    finally:
+        fixture_site.site.pages[REGISTRY_PATH] = original
+    assert edited["published"] and 0 < edited["sentences_embedded"] < edited["sentences_total"]
+    expected, got = stored()
+    assert got == expected and any(NEW_FACT in s for found in got.values() for s in found)
+    restored = ingest()
+    assert restored["published"]
+    expected, got = stored()
+    assert got == expected and not any("rivers" in s for found in got.values() for s in found)

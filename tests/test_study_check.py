@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from api import grading
+from api import grading, quantities
 from tests.servers import serve
 
 
@@ -94,3 +94,86 @@ def test_numbers_and_code_names_are_read_as_values(text, found):
 def test_a_source_s_number_words_are_not_values_a_learner_s_are():
     assert grading.specifics("holds out one specific group", words=False) == set()
     assert grading.specifics("one", words=True) == {"1"}
+
+
+def test_a_quantity_in_another_unit_is_the_asked_one_and_a_right_number_in_a_wrong_unit_is_not(api):
+    days = question(api, 3, "limit", "30 days")
+    said = check(api, 3, days, "720 hours")
+    assert said["verdict"] == "correct" and said["specifics"] == 1 and said["reason"] is None
+    assert said["missing"] == []
+    assert check(api, 3, days, "thirty days")["verdict"] == "correct"
+    unit = check(api, 3, days, "30 hours")  # the number, in a unit that makes it another quantity
+    assert unit["verdict"] == "partial" and "qualified" in unit["reason"]
+    assert check(api, 3, days, "720 minutes")["verdict"] == "incorrect"
+    size = question(api, 3, "limit", "2 GB")
+    assert check(api, 3, size, "2048 MB")["verdict"] == "correct"
+    assert check(api, 3, size, "2 gb")["verdict"] == "correct"
+    assert check(api, 3, size, "2 MB")["verdict"] == "partial"
+
+
+@pytest.mark.parametrize("text, read", [
+    ("10k rows", "10000 rows"), ("2.5K requests", "2500 requests"), ("10,000", "10000"), ("a 5 kB file", "a 5 kB file"),
+])
+def test_thousands_written_short_are_read_as_numbers(text, read):
+    assert grading.normalise(text) == read
+
+
+@pytest.mark.parametrize("answer, expected, question, read", [
+    ("60 minutes", "1", "a maximum of ____ hour until", "1"),
+    ("about 1024 MB", "1 GB", "What is the limit?", "about 1 GB"),
+    ("1 GiB", "1 GB", "What is the limit?", "1 GB"),
+    ("120 s", "2 minutes", "How long?", "2 minutes"),
+    ("1 minute", "1", "a maximum of ____ hour until", "1 minute"),     # another quantity: left as written
+    ("60 in", "5 feet", "How tall?", "60 in"),                          # lengths are not read, nor "in" as inches
+    ("3 a", "3 years", "How long?", "3 a"),                             # nor "a" as a year
+])
+def test_quantities_are_compared_in_time_and_information_units(answer, expected, question, read):
+    assert quantities.as_asked(answer, expected, question) == read
+
+
+def test_a_negation_in_a_later_clause_caps_at_partial_one_in_the_first_clause_is_incorrect(api):
+    pod = question(api, 2, "definition", "smallest deployable unit")
+    part = check(api, 2, pod, "The smallest deployable unit you can create in Kubernetes, but not one you can manage")
+    assert part["verdict"] == "partial" and part["reason"] == "the answer negates part of what the source states"
+    first = check(api, 2, pod, "It is not the smallest deployable unit you can create and manage in Kubernetes")
+    assert first["verdict"] == "incorrect" and first["reason"] == "the answer negates what the source states"
+
+
+def test_a_fragment_of_the_source_s_answer_is_partial_not_incorrect(api):
+    pod = question(api, 2, "definition", "smallest deployable unit")
+    fragment = check(api, 2, pod, "computing")
+    assert fragment["verdict"] == "partial"
+    assert fragment["reason"] == "the answer gives only part of what the source says"
+    other = check(api, 2, pod, "a virtual machine image")  # terms the source does not say: not a fragment
+    assert other["verdict"] == "incorrect" and other["reason"] is None
+
+
+def test_repeating_the_blank_s_sentence_is_an_echo_unless_the_words_are_the_answer_s(api):
+    command = question(api, 2, "command", "kubectl get pods")
+    part = check(api, 2, command, "pods")   # the question's word, but also part of the command asked for
+    assert part["verdict"] == "partial" and part["reason"] != "the answer only repeats the question"
+    echo = check(api, 2, command, "the Pods of the current namespace")
+    assert echo["verdict"] == "incorrect" and echo["reason"] == "the answer only repeats the question"
+
+
+def test_a_value_given_only_as_a_range_that_holds_it_is_partial(api):
+    days = question(api, 3, "limit", "30 days")
+    for vague in ("a few weeks", "less than 60 days", "about 25"):
+        said = check(api, 3, days, vague)
+        assert said["verdict"] == "partial" and said["reason"] == "the value is given only approximately", vague
+    for wrong in ("a few hours", "more than 40 days", "less than 20"):
+        assert check(api, 3, days, wrong)["verdict"] == "incorrect", wrong
+
+
+def test_the_answer_to_another_question_of_the_week_is_incorrect(api):
+    pod = question(api, 2, "definition", "smallest deployable unit")
+    deployment = "A controller that manages a set of identical Pods and replaces them gradually"
+    other = check(api, 2, pod, deployment)   # what a Deployment is: another question of week 2
+    assert other["verdict"] == "incorrect"
+    assert other["reason"] == "the answer fits another of the week's questions better"
+    assert other["elsewhere"] >= grading.ELSEWHERE
+    image = question(api, 1, "definition", "container image")
+    container = check(api, 1, image, "A runnable instance of an image, isolated from other containers")
+    assert container["reason"] == "the answer fits another of the week's questions better"
+    own = check(api, 2, pod, "The smallest unit you can deploy, create and manage in Kubernetes")
+    assert own["verdict"] == "correct" and own["elsewhere"] == 0 and own["reason"] is None

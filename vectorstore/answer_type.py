@@ -101,7 +101,7 @@ _Q_YESNO = re.compile(
 
 # A comparison asked: "X than Y", "compared with", "versus", "which is cheaper/faster", "faster or slower".
 _Q_COMPARE = re.compile(
-    r"\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
+    r"(?<!\bother )(?<!\brather )\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
     r"\bwhich (?:one )?(?:is|are|would be) (?:\w+er|more \w+|less \w+|better|worse)\b|"
     r"\b(?:\w+er|better|worse) or (?:\w+er|better|worse)\b", re.I)
 
@@ -111,7 +111,15 @@ _Q_METHOD = re.compile(
     r"\bhow (?:do|does|can|could|should|would|to)\s+(?:(?:i|we|you|one)\s+)?(?:best\s+|go about\s+)?(?:figure out|"
     r"estimate|determine|calculate|compute|measure|find out|work out|size|plan|choose|pick|decide|tell|check|test|"
     r"benchmark)\b", re.I)
-_DETECTORS = (("howto", _Q_METHOD), ("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT), ("price", _Q_PRICE),
+# A question opening on "which/what <kind of thing>" asks for that thing's name, whatever its clauses mention
+# ("Which pandas call shows the number of rows?", "what field tells me how long ...").
+_Q_NAMED_THING = re.compile(
+    r"(?:^\s*|[:;]\s*)(?:which|what)\s+(?:(?!(?:is|are|was|were|does|do|did|can|could|should|would|will|a|an|the)\b)"
+    r"[\w-]+\s+){0,2}?(?:call|function|method|command|tool|service|library|"
+    r"package|class|module|operator|algorithm|dataset|environment variable|variable|setting|parameter|option|flag|"
+    r"field|header|key|file|format|api|endpoint|metric|feature|step|resource|template|object|policy|role)s?\b", re.I)
+_DETECTORS = (("howto", _Q_METHOD), ("name", _Q_NAMED_THING), ("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT),
+              ("price", _Q_PRICE),
               ("duration", _Q_DURATION), ("date", _Q_DATE), ("version", _Q_VERSION), ("number", _Q_NUMBER),
               ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION), ("comparison", _Q_COMPARE), ("name", _Q_NAME),
               ("yesno", _Q_YESNO))
@@ -276,6 +284,19 @@ def counts(sentence: str, noun: str | re.Pattern[str]) -> bool:
         return False
     numbers = [i for i, w in enumerate(words) if _NUMBER_TOKEN.search(w)]
     return any(abs(i - j) <= _NEAR + 1 for i in near for j in numbers)
+
+
+# A name the question gives: a capitalised word inside the sentence ("with Trivy", "to PagerDuty"), a camel-case
+# identifier ("RawDeployment") or an acronym ("CVEs", "T4"); a sentence's first word is not a name by its capital.
+_NAME = re.compile(r"(?<=[a-z0-9,;:'’()\"] )([A-Z][A-Za-z0-9&+.]*(?:-[A-Z][A-Za-z0-9]*)*)|\b([a-z]+[A-Z][A-Za-z]*)\b|"
+                   r"\b([A-Z]{2,}[a-z]?s?|[A-Z]+\d+[A-Za-z0-9]*)\b")
+
+
+def unknown_names(question: str, known: Callable[[str], bool]) -> list[str]:
+    """The names in `question` that the index never mentions (`known` says whether a stemmed token is in any
+    passage): whatever the sources say, they say nothing about these."""
+    names = dict.fromkeys(next(g for g in m.groups() if g) for m in _NAME.finditer(question))
+    return [n for n in names if any(not known(t) for t in tokenize(n))]
 
 
 def qualifiers(question: str) -> tuple[str, ...]:

@@ -30,6 +30,7 @@ class Calibration:
     title_weight: float = 0.0          # BM25 over title + section path, added to the body's BM25 with this weight
     page_weight: float = 0.0           # each passage gains this share of its page's best other passage
     title_sim_weight: float = 0.05     # the fused top 20 gain this times the question's cosine to their page title
+    sentence_weight: float = 0.0       # dense score: (1 - this) * chunk cosine + this * its best sentence's cosine
     normalise: bool = True             # drop learner boilerplate ("I'm on week 1 and want to ...") from the query
     weights: tuple[float, ...] = (3.9356, 5.2728, 0.0, 1.1458, 0.72)  # logistic over Signals.vector(), all >= 0
     bias: float = -4.3704

@@ -1,5 +1,6 @@
 """The pure ranking steps of retrieval: fusing the dense and BM25 candidate lists, letting agreeing passages
-of one page support it, diversifying and merging the fused list into hits, and the abstention signals with the
+of one page support it, reranking the fused top by features of each candidate (the question's cosine to its page
+title, to its best sentence), diversifying and merging the fused list into hits, and the abstention signals with the
 small logistic model (its numbers in `vectorstore.calibration`) that turns them into a confidence. Nothing here
 touches Chroma or the embedder: `vectorstore.retrieve` feeds it plain lists.
 """
@@ -8,9 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vectorstore.calibration import DEFAULT, Calibration
+
+if TYPE_CHECKING:
+    import numpy as np
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion
 RERANK_N = 20  # how many fused candidates the title-similarity rerank reorders
@@ -27,6 +31,9 @@ class Hit:
     dense: float | None
     lexical: float | None
     ids: list[str] = field(default_factory=list)
+    # the stored unit vectors of its chunks' sentences, by sentence text (set by the retriever when the index
+    # holds them: the extractive picker reads them instead of embedding the sentences)
+    vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def url(self) -> str:
@@ -78,22 +85,41 @@ def page_support(fused: dict[str, float], url_of: Callable[[str], str], weight: 
     return out
 
 
+Feature = Callable[[list[str]], list[float]]  # candidate ids -> one value each
+
+
+def rerank(fused: dict[str, float], features: list[tuple[Feature, float]],
+           top_n: int = RERANK_N) -> dict[str, float]:
+    """The fused top `top_n` candidates each gain, for each (feature, weight), `weight` times the feature's value
+    for them (negative values count 0); all features are read on the same top. Candidates below the top keep their
+    score (they gain nothing, so only the top is reordered); a feature whose weight is 0 is never computed."""
+    features = [(f, w) for f, w in features if w]
+    if not features or not fused:
+        return fused
+    top = sorted(fused, key=lambda cid: -fused[cid])[:top_n]
+    out = dict(fused)
+    for feature, weight in features:
+        for cid, value in zip(top, feature(top), strict=True):
+            out[cid] += weight * max(0.0, value)
+    return out
+
+
+def title_feature(title_of: Callable[[str], str], similarity: Callable[[list[str]], list[float]]) -> Feature:
+    """The cosine similarity of the question to each candidate's page title (`similarity` maps titles to cosines;
+    the caller holds the title vectors): a page titled for what the question asks about ("What does X do?" -> "X
+    overview") outranks a generic page that merely mentions it."""
+    def feature(top: list[str]) -> list[float]:
+        titles = list(dict.fromkeys(title_of(cid) for cid in top))
+        cosine = dict(zip(titles, similarity(titles), strict=True))
+        return [cosine[title_of(cid)] for cid in top]
+    return feature
+
+
 def title_rerank(fused: dict[str, float], title_of: Callable[[str], str],
                  similarity: Callable[[list[str]], list[float]], weight: float,
                  top_n: int = RERANK_N) -> dict[str, float]:
-    """The fused top `top_n` candidates each gain `weight` times the cosine similarity of the question to their
-    page's title (`similarity` maps titles to cosines; the caller caches title vectors): a page titled for what
-    the question asks about ("What does X do?" -> "X overview") outranks a generic page that merely mentions it.
-    Candidates below the top `top_n` keep their score (they gain nothing, so only the top is reordered)."""
-    if not weight or not fused:
-        return fused
-    top = sorted(fused, key=lambda cid: -fused[cid])[:top_n]
-    titles = list(dict.fromkeys(title_of(cid) for cid in top))
-    cosine = dict(zip(titles, similarity(titles), strict=True))
-    out = dict(fused)
-    for cid in top:
-        out[cid] += weight * max(0.0, cosine[title_of(cid)])
-    return out
+    """The fused top `top_n` candidates each gain `weight` times the question's cosine to their page title."""
+    return rerank(fused, [(title_feature(title_of, similarity), weight)], top_n)
 
 
 def _overlap(prev: str, text: str, limit: int = 800) -> int:

@@ -8,11 +8,14 @@ to ...") and its week mention, is embedded once and searched two ways over the s
 vectors (one matrix product; Chroma's own filtered `query` took 5-15 ms a call on the mirror index, this takes
 under 1 ms) and BM25 over the chunk text plus a weighted title/section field, each limited to a week by a
 precomputed mask. The two candidate lists are fused (a weighted sum of normalised scores by default, or
-reciprocal rank fusion), agreeing passages of one page lift it, then the list is diversified (at most two chunks
-of one page while other pages match; adjacent chunks of one section merged into one hit). A question about a
-week ("in week 9 ...", or the `week` argument) is answered from that week when it holds a good match; when it
-holds none, or the whole roadmap holds a clearly better one, the search is widened to every page and
-`suggested` names where the answer lives.
+reciprocal rank fusion), agreeing passages of one page lift it, the fused top 20 gain a fitted share of the
+question's cosine to their page title, then the list is diversified (at most two chunks of one page while other
+pages match; adjacent chunks of one section merged into one hit). The dense score of a chunk can mix in its best
+sentence's cosine (`sentence_weight`; `vectorstore.sentence_index`: the sentence vectors stored with the version,
+so nothing but the question is embedded), and each hit carries its sentences' vectors for the extractive picker.
+A question about a week ("in week 9 ...", or the `week` argument) is answered from that week when it holds a
+good match; when it holds none, or the whole roadmap holds a clearly better one, the search is widened to every
+page and `suggested` names where the answer lives.
 
 `grounded` says whether the hits can support an answer (see `vectorstore.ranking.confidence`). When they cover
 the topic but the question asks for a kind of fact (a price, a limit, a date, a version...) that no passage
@@ -51,7 +54,8 @@ from vectorstore.ranking import (
     signals,
     title_rerank,
 )
-from vectorstore.store import IndexStore, Snapshot, iter_chunks
+from vectorstore.sentence_index import SentenceIndex
+from vectorstore.store import IndexStore, Snapshot, iter_chunks, iter_sentences
 from vectorstore.text import strip_boilerplate, tokenize
 
 __all__ = ["Hit", "Retrieval", "Retriever", "detect_week", "strip_week"]
@@ -106,6 +110,7 @@ class Retrieval:
     kind: str = "other"             # the kind of answer the question asks for (vectorstore.answer_type.detect)
     evidence: float | None = None   # the hits' evidence for that kind of fact (answer_type.support; None: unchecked)
     query: str = ""                 # the text searched: the question without boilerplate and week mention
+    unknown: list[str] = field(default_factory=list)  # names in the question no passage of the index mentions
 
 
 @dataclass(frozen=True)
@@ -123,15 +128,27 @@ class _State:
     calibration_source: str = "default"   # "index" (stored with it) or "default" (shipped in code)
     calibrated_at: object = None          # the pointer's stamp of the stored calibration
     calibration_warning: str | None = None
-    title_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # page title -> unit vector, filled lazily
+    title_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # page title -> unit vector
+    sentences: SentenceIndex = field(default_factory=lambda: SentenceIndex.empty(0, 0))
 
     @classmethod
-    def load(cls, snap: Snapshot) -> _State:
+    def load(cls, snap: Snapshot, embedder: Embedder | None = None) -> _State:
+        """A version read whole: chunks, their vectors and BM25, their stored sentence vectors (none for a version
+        built before they were stored), and, with an embedder, the vectors of its page titles (a few hundred,
+        embedded in one batch here so no question waits for them)."""
         rows = list(iter_chunks(snap.collection, embeddings=True))
         vectors = np.asarray([r[3] for r in rows], dtype=np.float32).reshape(len(rows), -1 if rows else 0)
         vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
         chunks = {cid: (doc or "", meta or {}) for cid, doc, meta, _e in rows}
-        return cls(snap.version, snap.name, LexicalIndex.build(rows), vectors, chunks, snap.embedder, snap.chunking)
+        lexical = LexicalIndex.build(rows)
+        dim = vectors.shape[1] if rows else 0
+        sentences = (SentenceIndex.build(iter_sentences(snap.sentences), lexical.row, dim)
+                     if snap.sentences is not None and rows else SentenceIndex.empty(len(rows), dim))
+        state = cls(snap.version, snap.name, lexical, vectors, chunks, snap.embedder, snap.chunking,
+                    sentences=sentences)
+        if embedder is not None and chunks:
+            state.embed_titles(embedder, list(dict.fromkeys(state.title_of(cid) for cid in lexical.ids)))
+        return state
 
     def calibrated(self, store: IndexStore, stamp: object) -> _State:
         """This state with the calibration stored with the index (or the default), checked against the index."""
@@ -154,20 +171,36 @@ class _State:
         return str(meta.get("title") or text.partition("\n")[0].split(" > ")[0])
 
     def title_similarity(self, embedder: Embedder, vector: np.ndarray, titles: list[str]) -> list[float]:
-        """The cosine of the question's unit vector to each page title; titles not seen yet are embedded in one
-        batch and remembered for this version (a few hundred distinct titles in all)."""
+        """The cosine of the question's unit vector to each page title (embedded when the version is loaded; a
+        title not seen then is embedded now and remembered)."""
+        self.embed_titles(embedder, titles)
+        return [float(self.title_vectors[t] @ vector) for t in titles]
+
+    def embed_titles(self, embedder: Embedder, titles: list[str]) -> None:
+        """Remember the unit vectors of the titles not held yet, embedded in one batch."""
         missing = [t for t in titles if t not in self.title_vectors]
         if missing:
             self.title_vectors.update(zip(missing, l2_normalise(np.asarray(embedder.embed(missing))), strict=True))
-        return [float(self.title_vectors[t] @ vector) for t in titles]
 
-    def dense(self, vector: np.ndarray, n: int, week: int | None) -> list[tuple[str, float]]:
-        """The n chunks nearest the unit vector (cosine), best first, within a week when one is given."""
-        if not len(self.vectors):
-            return []
+    def cosines(self, vector: np.ndarray, sentence_weight: float = 0.0) -> np.ndarray:
+        """Every chunk's dense score for the unit vector: its cosine, mixed with `sentence_weight` of its best
+        sentence's cosine ((1 - w) * chunk + w * best sentence; a chunk without sentences keeps its own cosine)."""
         # einsum, not `@`: multi-threaded BLAS took 0.3-8 ms for this product on a busy 2-core machine, next to
         # onnxruntime's own threads; the single-threaded loop takes a steady 0.5 ms for 3,600 chunks.
         scores = np.einsum("ij,j->i", self.vectors, vector)
+        if sentence_weight and len(self.sentences):
+            best = self.sentences.best(vector)
+            scores = np.where(np.isnan(best), scores, (1 - sentence_weight) * scores + sentence_weight * best)
+        return np.asarray(scores)
+
+    def sentence_vectors(self, cids: list[str]) -> dict[str, np.ndarray]:
+        """The stored sentence vectors of these chunks, by sentence text."""
+        return self.sentences.of(self.lexical.row[cid] for cid in cids)
+
+    def dense(self, scores: np.ndarray, n: int, week: int | None) -> list[tuple[str, float]]:
+        """The n chunks with the best dense scores (`cosines`), best first, within a week when one is given."""
+        if not len(self.vectors):
+            return []
         if week is not None:
             mask = self.lexical.week_mask(week)
             if mask is None:
@@ -222,7 +255,8 @@ class Retriever:
                         return False
                     snap = self.store.snapshot()
                     self.store.check_compatible(snap, self.embedder.name)  # vectors of another model: refuse
-                    self._state = _State.load(snap).calibrated(self.store, stamp) if snap is not None else None
+                    self._state = (_State.load(snap, self.embedder).calibrated(self.store, stamp)
+                                   if snap is not None else None)
                     return self._state is not current
                 except RoadmapAssistantError:
                     raise
@@ -301,10 +335,11 @@ class Retriever:
     def _search(self, state: _State, text: str, vector: np.ndarray, week: int | None, top_k: int,
                 mode: str, cal: Calibration) -> Retrieval:
         terms = list(dict.fromkeys(tokenize(text)))
-        whole = self._scope(state, terms, vector, None, top_k, mode, cal)
+        cosines = state.cosines(vector, cal.sentence_weight)
+        whole = self._scope(state, terms, vector, cosines, None, top_k, mode, cal)
         chosen, scope = whole, "all"
         if week is not None:
-            scoped = self._scope(state, terms, vector, week, top_k, mode, cal, baseline=whole.baseline)
+            scoped = self._scope(state, terms, vector, cosines, week, top_k, mode, cal, baseline=whole.baseline)
             better_elsewhere = (whole.fit - scoped.fit > cal.widen_margin and whole.hits
                                 and week not in whole.hits[0].meta.get("weeks", []))
             if (scoped.fit >= cal.threshold and not better_elsewhere) or scoped.fit >= whole.fit:
@@ -322,6 +357,9 @@ class Retriever:
         if share is not None and cal.evidence_share > 0 and kind in cal.evidence_kinds \
                 and share < cal.evidence_share:  # the topic is there, the asked fact is not
             grounded, gap = False, kind
+        unknown = answer_type.unknown_names(text, state.lexical.known)
+        if unknown and grounded:  # the question names something no passage mentions: the sources can't answer it
+            grounded, gap = False, "mention"
         if grounded:
             suggested = _where(whole.hits) if widened else None
         elif gap or whole.signals.dense >= cal.suggest_min:  # name a closest page only when one is close
@@ -329,14 +367,15 @@ class Retriever:
         else:
             suggested = None
         return Retrieval(hits, week, scope, widened, grounded, chosen.confidence, suggested,
-                         signals=chosen.signals.vector(), gap=gap, kind=kind, evidence=share)
+                         signals=chosen.signals.vector(), gap=gap, kind=kind, evidence=share, unknown=unknown)
 
-    def _scope(self, state: _State, terms: list[str], vector: np.ndarray, week: int | None, top_k: int,
+    def _scope(self, state: _State, terms: list[str], vector: np.ndarray, cosines: np.ndarray, week: int | None,
+               top_k: int,
                mode: str, cal: Calibration, baseline: float | None = None) -> _Scoped:
         """Search one scope; `baseline` is the whole index's mean candidate cosine (a week's few chunks give a
         poor mean of their own)."""
         n = max(CANDIDATES, 3 * top_k)
-        dense = state.dense(vector, n, week)
+        dense = state.dense(cosines, n, week)
         lexical = state.lexical.search(terms, n, week=week, title_weight=cal.title_weight)
         if mode == "dense":
             fused = dict(dense)
@@ -356,6 +395,8 @@ class Retriever:
         ranked = [Hit(cid, state.chunks[cid][0], state.chunks[cid][1], s, dmap.get(cid), lmap.get(cid), [cid])
                   for cid, s in sorted(fused.items(), key=lambda kv: -kv[1])]
         hits = diversify(ranked, top_k)
+        for h in hits:
+            h.vectors = state.sentence_vectors(h.ids)
         if baseline is None:
             baseline = sum(s for _c, s in dense) / len(dense) if dense else 0.0
         idf = {t: state.lexical.idf(t) for t in terms}

@@ -6,8 +6,12 @@
                          chunk ids), the item "calibration" (`vectorstore.calibration`, JSON) once fitted, and
                          small shared documents (`put_document`: the state of re-index runs)
     {prefix}-v000007     one version's chunks: ids, embeddings, documents, metadatas (cosine space)
+    {prefix}-v000007-sentences   the same version's sentence vectors: one item per readable sentence of a chunk
+                         (`vectorstore.sentences.sentences`), id "{chunk id}:{position}", the sentence as its
+                         document, {"chunk_id", "pos"} as its metadata; created and dropped with its version
 
-A re-index builds a new version (copying unchanged chunks with their embeddings, embedding only new text),
+A re-index builds a new version (copying unchanged chunks and their sentences with their embeddings, embedding
+only new text),
 writes its record, then moves the pointer in one metadata write: that write is the commit point. Readers
 always see a complete version; a run killed at any point leaves the old pointer serving, and the next run
 drops the orphaned collection. The previous version is kept so queries in flight during a switch finish.
@@ -19,7 +23,7 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from errors import EmbedderMismatchError, NothingIndexedError
 
@@ -27,14 +31,18 @@ if TYPE_CHECKING:  # chromadb is imported by whoever opens the client, not by th
     import numpy as np
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
-    from chromadb.api.types import GetResult, Include, Metadata, PyEmbeddings
+    from chromadb.api.types import GetResult, Include, Metadata, PyEmbeddings, Where
 
 _PAGE = 1000  # Chroma batch size for get/add
+_WHERE_IN = 200  # chunk ids per `$in` filter when reading sentences
+SENTENCES = "-sentences"  # the suffix of a version's sentence collection
 CALIBRATION_ID = "calibration"  # the meta collection's item holding the fitted calibration
 
 # One stored chunk: (id, document, metadata, embedding or None); the metadata as a plain dict of the values ingest
 # wrote; the embedding is whatever Chroma returns for a vector (a numpy row or a list of floats), so it stays Any.
 ChunkRow = tuple[str, str, dict[str, Any], Any]
+# One stored sentence: (chunk id, position in its chunk, text, embedding or None).
+SentenceRow = tuple[str, int, str, Any]
 _ITEM_VECTOR: PyEmbeddings = [[1.0]]  # the meta collection's items are documents; Chroma wants a vector for each
 
 
@@ -48,6 +56,7 @@ class Snapshot:
     embedder: str
     chunking: str
     updated_at: float
+    sentences: Collection | None = None  # its sentence vectors (None: a version built before they were stored)
 
 
 class IndexStore:
@@ -76,6 +85,7 @@ class IndexStore:
         p = self.pointer()
         if not p.get("active"):
             return None
+        has_sentences = sentences_name(p["active"]) in self._collection_names()
         return Snapshot(
             version=int(p.get("version", 0)),
             name=p["active"],
@@ -83,6 +93,8 @@ class IndexStore:
             embedder=str(p.get("embedder", "")),
             chunking=str(p.get("chunking", "")),
             updated_at=float(p.get("updated_at", 0.0)),
+            sentences=self.client.get_collection(sentences_name(p["active"]), embedding_function=None)
+            if has_sentences else None,
         )
 
     def published(self) -> Snapshot:
@@ -143,12 +155,23 @@ class IndexStore:
         self._meta().upsert(ids=[key], documents=[text], embeddings=_ITEM_VECTOR)
 
     def new_version(self) -> tuple[int, Collection]:
+        """The next version's number and its new, empty chunk collection (its sentence collection is created with
+        it: `sentence_collection`)."""
         version = int(self.pointer().get("version", 0)) + 1
         name = self.version_name(version)
-        with contextlib.suppress(Exception):  # a crashed run may have left this very name behind
-            self.client.delete_collection(name)
-        col = self.client.create_collection(name, configuration={"hnsw": {"space": "cosine"}}, embedding_function=None)
-        return version, col
+        made = []
+        for each in (name, sentences_name(name)):
+            with contextlib.suppress(Exception):  # a crashed run may have left this very name behind
+                self.client.delete_collection(each)
+            made.append(self.client.create_collection(each, configuration={"hnsw": {"space": "cosine"}},
+                                                      embedding_function=None))
+        return version, made[0]
+
+    def sentence_collection(self, collection: Collection) -> Collection:
+        """The sentence collection of a version's chunk collection (created when missing)."""
+        return self.client.get_or_create_collection(sentences_name(collection.name),
+                                                    configuration={"hnsw": {"space": "cosine"}},
+                                                    embedding_function=None)
 
     def publish(self, version: int, collection: Collection, record: dict[str, Any], *, embedder: str,
                 chunking: str) -> None:
@@ -174,13 +197,16 @@ class IndexStore:
         """Drop a version that was begun but will not be published (never the active or previous one)."""
         p = self.pointer()
         if name.startswith(f"{self.prefix}-v") and name not in (p.get("active"), p.get("previous")):
-            with contextlib.suppress(Exception):  # already gone; the next cleanup() would catch a leftover anyway
-                self.client.delete_collection(name)
+            for each in (name, sentences_name(name)):
+                with contextlib.suppress(Exception):  # already gone; the next cleanup() would catch a leftover
+                    self.client.delete_collection(each)
 
     def cleanup(self) -> list[str]:
-        """Drop every version that is neither active nor previous (orphans of crashed runs included)."""
+        """Drop every version that is neither active nor previous (orphans of crashed runs included), with its
+        sentence collection."""
         p = self.pointer()
-        keep = {p.get("active"), p.get("previous"), f"{self.prefix}-meta"}
+        kept = [v for v in (p.get("active"), p.get("previous")) if v]
+        keep = {*kept, *(sentences_name(v) for v in kept), f"{self.prefix}-meta"}
         dropped = []
         for name in self._collection_names():
             if name.startswith(f"{self.prefix}-v") and name not in keep:
@@ -192,6 +218,11 @@ class IndexStore:
 
     def _collection_names(self) -> list[str]:
         return [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
+
+
+def sentences_name(version_name: str) -> str:
+    """The name of a version's sentence collection."""
+    return version_name + SENTENCES
 
 
 def iter_chunks(collection: Collection, ids: list[str] | None = None, *,
@@ -228,3 +259,54 @@ def add_chunks(collection: Collection, ids: Sequence[str], documents: Sequence[s
             metadatas=list(metadatas[i : i + _PAGE]),
             embeddings=embeddings[i : i + _PAGE],
         )
+
+
+def iter_sentences(collection: Collection, chunk_ids: Sequence[str] | None = None, *,
+                   embeddings: bool = True) -> Iterator[SentenceRow]:
+    """Yield (chunk id, position, sentence, embedding|None) for every stored sentence (or those of the given chunks),
+    in pages; not in any particular order."""
+    include: Include = ["documents", "metadatas", "embeddings"] if embeddings else ["documents", "metadatas"]
+    if chunk_ids is not None:
+        ids = list(chunk_ids)
+        for i in range(0, len(ids), _WHERE_IN):
+            yield from _sentence_rows(collection.get(where=_of_chunks(ids[i : i + _WHERE_IN]), include=include),
+                                      embeddings)
+        return
+    offset = 0
+    while True:
+        got = collection.get(limit=_PAGE, offset=offset, include=include)
+        if not got["ids"]:
+            return
+        yield from _sentence_rows(got, embeddings)
+        offset += len(got["ids"])
+
+
+def _sentence_rows(got: GetResult, embeddings: bool) -> Iterator[SentenceRow]:
+    embs = got.get("embeddings") if embeddings else None
+    documents, metadatas = got["documents"] or [], got["metadatas"] or []
+    for i in range(len(got["ids"])):
+        meta = metadatas[i]
+        yield (str(meta["chunk_id"]), int(str(meta["pos"])), documents[i],
+               embs[i] if embs is not None else None)
+
+
+def add_sentences(collection: Collection, rows: Sequence[SentenceRow]) -> None:
+    """Store sentence rows (their embeddings given) in a version's sentence collection."""
+    for i in range(0, len(rows), _PAGE):
+        page = rows[i : i + _PAGE]
+        collection.add(ids=[f"{cid}:{pos}" for cid, pos, _t, _e in page], documents=[t for _c, _p, t, _e in page],
+                       metadatas=[{"chunk_id": cid, "pos": pos} for cid, pos, _t, _e in page],
+                       embeddings=[e for _c, _p, _t, e in page])
+
+
+def delete_sentences(collection: Collection, chunk_ids: Sequence[str]) -> None:
+    """Remove the stored sentences of these chunks."""
+    ids = list(chunk_ids)
+    for i in range(0, len(ids), _WHERE_IN):
+        collection.delete(where=_of_chunks(ids[i : i + _WHERE_IN]))
+
+
+def _of_chunks(chunk_ids: Sequence[str]) -> Where:
+    """The filter for the sentences of these chunks."""
+    match: dict[Literal["$in", "$nin"], list[str | int | float | bool]] = {"$in": list(chunk_ids)}
+    return {"chunk_id": match}

@@ -24,8 +24,8 @@ from errors import ConfigError
 class Calibration:
     # Field defaults: `python -m evaluation.calibrate` on the mirror index (onnx MiniLM, heading-v1:200/24), dev =
     # eval/questions.jsonl + eval/questions_nearmiss.jsonl + eval/questions_learner.jsonl +
-    # eval/questions_learner2.jsonl (555 questions; and eval/offtopic_questions.jsonl for suggest_min), with its 5-fold cross-validation in bench/ablation.md. A
-    # stored calibration missing a field takes the default here.
+    # eval/questions_learner2.jsonl (555 questions; and eval/offtopic_questions.jsonl for suggest_min), with its
+    # 5-fold cross-validation in bench/ablation.md. A stored calibration missing a field takes the default here.
     dense_weight: float = 0.6          # fusion: share of the normalised cosine (BM25 gets the rest)
     title_weight: float = 0.0          # BM25 over title + section path, added to the body's BM25 with this weight
     page_weight: float = 0.0           # each passage gains this share of its page's best other passage

@@ -290,3 +290,15 @@ def test_unknown_names_are_the_names_no_passage_mentions():
 ])
 def test_the_opening_wh_phrase_names_the_kind(question, kind):
     assert detect(question) == kind
+
+
+def test_a_stated_bound_and_a_superlative_asked():
+    """"Up to which version": "1.8.0 or earlier" states the bound; "the largest object" asks a limit whose subject is
+    the object, not the word "largest"; "what value goes in the field" may be a name, so no number is required."""
+    question = "Up to which MXNet version can Neo compile models?"
+    assert detect(question) == "version" and "limit" in qualifiers(question)
+    row = "Neo frameworks > Cloud\n\nMXNet | 1.8.0 | Supports 1.8.0 or earlier | Image Classification"
+    assert support(question, [row])[1] == pytest.approx(0.5)  # MXNet and Neo of MXNet, Neo, compile, models
+    assert support(question, ["Neo frameworks > Cloud\n\nMXNet | 1.8.0 | Image Classification"])[1] == 0.0
+    assert "largest" not in key_terms("What's the largest object I can store in S3?")
+    assert detect("What value goes in the container's mode field?") != "number"

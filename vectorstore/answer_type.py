@@ -79,7 +79,7 @@ _Q_NUMBER = re.compile(
     r"quotas|maximum|max|minimum|min|size|sizes|capacity|threshold|number of|count of|ceiling|cap)\b|"
     r"\b(?:limited to|at most|at least|up to) (?:how|what)\b|\bwhat (?:port|percentage|percent|ratio)\b|"
     r"\b(?:largest|biggest|smallest|highest|lowest|fewest|heaviest)\b|\bthe (?:most|fewest) \w+ (?:i|we|you|it) can\b|"
-    r"\bwhat value\b", re.I)
+    r"\bwhat (?:numeric|numerical) value\b", re.I)
 _Q_HOWTO = re.compile(
     r"(?:^|[,:;.!?]\s*|\band\s+)how (?:do|does|can|could|should|would|to|am|is|are|did)\b|"
     r"\bhow (?:do|can|should) (?:i|we|you)\b|"
@@ -137,7 +137,8 @@ def detect(question: str) -> str:
 # Words that only say what kind of fact is asked: a passage stating the fact rarely repeats them.
 _ASKING = ("cost costs price pricing priced fee fees charge charged billed pay much many long time timeout duration "
            "version versions release released year date day month when limit limits maximum minimum max min number "
-           "amount size first earliest latest which what how called name named mean means default")
+           "amount size first earliest latest which what how called name named mean means default largest biggest "
+           "smallest highest lowest fewest")
 
 
 @lru_cache(maxsize=1)
@@ -213,7 +214,8 @@ QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\b(?:maximum|max|minimum|min|limits?|largest|smallest|biggest|highest|lowest|at most|at least|"
                    r"up to|cap|quotas?|ceiling)\b", re.I),
         re.compile(r"\b(?:maximum|max|minimum|min|limit(?:s|ed)?|largest|smallest|highest|lowest|at most|at least|"
-                   r"up to|no more than|not exceed|cannot exceed|exceeds?|quotas?|between \S+ and|ranges? from)\b",
+                   r"up to|no more than|not exceed|cannot exceed|exceeds?|quotas?|between \S+ and|ranges? from|"
+                   r"or (?:earlier|later|older|newer|lower|higher|less|more|fewer|below|above|smaller|larger))\b",
                    re.I)),
     "origin": (  # the release or date that first brought something
         re.compile(r"\bfirst (?:\w+ )?(?:released|shipped|introduced|added|launched|appeared|available|supported|"

@@ -228,18 +228,28 @@ def sentences_name(version_name: str) -> str:
 def iter_chunks(collection: Collection, ids: list[str] | None = None, *,
                 embeddings: bool = False) -> Iterator[ChunkRow]:
     """Yield (id, document, metadata, embedding|None) for all chunks (or the given ids), in pages."""
-    include: Include = ["documents", "metadatas", "embeddings"] if embeddings else ["documents", "metadatas"]
+    include = _include(embeddings)
     if ids is not None:
         for i in range(0, len(ids), _PAGE):
             got = collection.get(ids=ids[i : i + _PAGE], include=include)
             yield from _rows(got, embeddings)
         return
+    for got in _pages(collection, include):
+        yield from _rows(got, embeddings)
+
+
+def _include(embeddings: bool) -> Include:
+    return ["documents", "metadatas", "embeddings"] if embeddings else ["documents", "metadatas"]
+
+
+def _pages(collection: Collection, include: Include) -> Iterator[GetResult]:
+    """Every item of the collection, a page of `_PAGE` at a time."""
     offset = 0
     while True:
         got = collection.get(limit=_PAGE, offset=offset, include=include)
         if not got["ids"]:
             return
-        yield from _rows(got, embeddings)
+        yield got
         offset += len(got["ids"])
 
 
@@ -265,20 +275,15 @@ def iter_sentences(collection: Collection, chunk_ids: Sequence[str] | None = Non
                    embeddings: bool = True) -> Iterator[SentenceRow]:
     """Yield (chunk id, position, sentence, embedding|None) for every stored sentence (or those of the given chunks),
     in pages; not in any particular order."""
-    include: Include = ["documents", "metadatas", "embeddings"] if embeddings else ["documents", "metadatas"]
+    include = _include(embeddings)
     if chunk_ids is not None:
         ids = list(chunk_ids)
         for i in range(0, len(ids), _WHERE_IN):
             yield from _sentence_rows(collection.get(where=_of_chunks(ids[i : i + _WHERE_IN]), include=include),
                                       embeddings)
         return
-    offset = 0
-    while True:
-        got = collection.get(limit=_PAGE, offset=offset, include=include)
-        if not got["ids"]:
-            return
+    for got in _pages(collection, include):
         yield from _sentence_rows(got, embeddings)
-        offset += len(got["ids"])
 
 
 def _sentence_rows(got: GetResult, embeddings: bool) -> Iterator[SentenceRow]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,7 +64,7 @@ def _weeks(weeks: list[int]) -> str:
     weeks = sorted(set(weeks))
     if len(weeks) == 1:
         return f"week {weeks[0]}"
-    return "weeks " + ", ".join(map(str, weeks[:-1])) + f" and {weeks[-1]}"
+    return "weeks " + listing([str(w) for w in weeks])
 
 
 def widened_note(retrieval: Retrieval) -> str | None:
@@ -105,9 +105,9 @@ def words(text: str) -> int:
     return len(_MARKER.sub("", text).split())
 
 
-def _listing(names: list[str]) -> str:
-    """'A', 'A or B', 'A, B or C'."""
-    return names[0] if len(names) < 2 else f"{', '.join(names[:-1])} or {names[-1]}"
+def listing(items: Sequence[str], conjunction: str = "and") -> str:
+    """'A', 'A and B', 'A, B and C' (`conjunction` before the last item)."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
 # ---------------------------------------------------------------- the answerer
@@ -144,7 +144,7 @@ class Answerer:
             pieces, citations = self._extract(question, retrieval, max_sentences=2, max_words=max(0, budget))
             topic = citations[0].section or citations[0].title
             if kind == "mention":  # the question names something the index never mentions
-                head = f"The sources describe {topic} [1] but never mention {_listing(retrieval.unknown)}."
+                head = f"The sources describe {topic} [1] but never mention {listing(retrieval.unknown, 'or')}."
             else:
                 head = f"The sources describe {topic} [1] but don't say {gap_phrase(kind, qualifiers(question))}."
             over = words(head) + sum(map(words, pieces)) + words(tail) - self.max_words

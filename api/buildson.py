@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from api.answer import listing
 from api.facts import GENERIC, lower_words
 from api.material import Material, Page
 from ingest.roadmap import clean
@@ -199,9 +200,9 @@ class Closeness:
         parts = []
         if both:
             titles = [self.material.pages[u].title for u in both[:2]]
-            parts.append("both link " + _join([f"“{t}”" for t in titles]) + (" and more" if len(both) > 2 else ""))
+            parts.append("both link " + listing([f"“{t}”" for t in titles]) + (" and more" if len(both) > 2 else ""))
         if phrases:
-            parts.append("both cover " + _join(phrases))
+            parts.append("both cover " + listing(phrases))
         if pair is not None:
             parts.append(f"closest pages: “{pair[0].title}” and “{pair[1].title}”")
         reason = "; ".join(parts)
@@ -212,5 +213,3 @@ class Closeness:
                 "reason": reason[:1].upper() + reason[1:]}
 
 
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from api.answer import Answer
+from api.answer import Answer, listing
 from api.extractive import Citation
 from ingest.roadmap import (
     FIELD_NAMES,  # the field labels the parser reads: "weekend project" -> weekend
@@ -167,8 +167,6 @@ def _article(phrase: str) -> str:
     return ("an " if vowel else "a ") + phrase
 
 
-def _join(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _goal(week: Week, lower: frozenset[str], subject: str | None = None) -> str:
@@ -187,7 +185,7 @@ def _project(week: Week, lower: frozenset[str], label: str, subject: str | None 
         subject = subject or f"Week {week.number}'s"
         parts.append(f"{subject} {label} is {_article(_phrase(item(week.weekend_project), lower))}")
     if week.deliverables:
-        things = _join([_article(_phrase(item(d), lower)) for d in week.deliverables])
+        things = listing([_article(_phrase(item(d), lower)) for d in week.deliverables])
         parts.append(f"its deliverables are {things}" if parts else f"Week {week.number}'s deliverables are {things}")
     return "; ".join(parts)
 
@@ -197,7 +195,7 @@ def _section(week: Week, name: str) -> str:
     title = _PAREN.sub("", name)
     if not items:
         return f"Week {week.number} has a section “{title}”"
-    return f"Week {week.number}'s “{title}” section covers {_join(items)}"
+    return f"Week {week.number}'s “{title}” section covers {listing(items)}"
 
 
 def answer(roadmap: Roadmap, question: str, week: int | None) -> Answer | None:
@@ -225,14 +223,14 @@ def answer(roadmap: Roadmap, question: str, week: int | None) -> Answer | None:
         about = f"Week {w.number} is about {w.title}"
         sentences.append(f"{about}; {_goal(w, lower, 'its goal')}" if w.goals else about)
         if names := [_PAREN.sub("", n) for n in _sections(w)]:
-            sentences.append(f"It covers {_join(names)}")
+            sentences.append(f"It covers {listing(names)}")
         if project := _project(w, lower, label, "Its"):
             sentences.append(project)
         sentences += [_section(w, s) for s in sections]  # what the question's words point at in the week
     cite = " [1]." if sentences else ""
     text = " ".join(s + (cite if i == len(sentences) - 1 else ".") for i, s in enumerate(sentences))
     if missing:
-        gap = f"The roadmap doesn't list {_join(missing)} for week {w.number}."
+        gap = f"The roadmap doesn't list {listing(missing)} for week {w.number}."
         text = f"{text} {gap}".strip()
     section = next((s for s in roadmap.sections if s.week == w.number), None)
     url = f"{ROADMAP_URL}#{w.anchor}"

@@ -90,10 +90,13 @@ _Q_DEFINITION = re.compile(
     r"^\s*(?:what|who)(?:'s| is| are| was| were| does)\s+(?:an?\s+|the\s+)?[\w.\-+# ]{1,40}\??\s*$|"
     r"\bwhat does [\w.\-+# ]{1,40} (?:mean|stand for|do)\b|\b(?:define|definition of|meaning of|explain what|"
     r"difference between|purpose of)\b|\bwhat (?:is|are) (?:an?|the) [\w.\-+# ]{1,40} (?:for|used for)\b", re.I)
+# Kinds of thing a "what/which <thing>" question asks the name of (each pattern below adds its own; a plural "s" is
+# allowed after any).
+_THINGS = ("tool|service|library|package|command|function|method|class|module|operator|algorithm|file|format|api|"
+           "endpoint|metric")
 _Q_NAME = re.compile(
-    r"^\s*(?:which|who)\b|\bwhat (?:is|are) (?:the )?names?\b|\bwhat (?:tool|tools|service|services|library|"
-    r"libraries|package|packages|command|commands|function|method|class|module|operator|algorithm|framework|"
-    r"file|format|api|endpoint|instance type|metric|language|database|engine)s?\b|\bcalled\b|\bnamed?\b|"
+    rf"^\s*(?:which|who)\b|\bwhat (?:is|are) (?:the )?names?\b|\bwhat (?:{_THINGS}|libraries|framework|instance type|"
+    r"language|database|engine)s?\b|\bcalled\b|\bnamed?\b|"
     r"^\s*what (?:[a-z-]+ ){1,2}(?:does|do|did|should|must|can|will|would)\b", re.I)
 _Q_YESNO = re.compile(
     r"^\s*(?:is|are|was|were|does|do|did|can|could|should|will|would|has|have|had|may|must|shall|isn't|aren't|"
@@ -115,9 +118,8 @@ _Q_METHOD = re.compile(
 # ("Which pandas call shows the number of rows?", "what field tells me how long ...").
 _Q_NAMED_THING = re.compile(
     r"(?:^\s*|[:;]\s*)(?:which|what)\s+(?:(?!(?:is|are|was|were|does|do|did|can|could|should|would|will|a|an|the)\b)"
-    r"[\w-]+\s+){0,2}?(?:call|function|method|command|tool|service|library|"
-    r"package|class|module|operator|algorithm|dataset|environment variable|variable|setting|parameter|option|flag|"
-    r"field|header|key|file|format|api|endpoint|metric|feature|step|resource|template|object|policy|role)s?\b", re.I)
+    rf"[\w-]+\s+){{0,2}}?(?:{_THINGS}|call|dataset|environment variable|variable|setting|parameter|option|flag|field|"
+    r"header|key|feature|step|resource|template|object|policy|role)s?\b", re.I)
 _DETECTORS = (("howto", _Q_METHOD), ("name", _Q_NAMED_THING), ("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT),
               ("price", _Q_PRICE),
               ("duration", _Q_DURATION), ("date", _Q_DATE), ("version", _Q_VERSION), ("number", _Q_NUMBER),
@@ -243,12 +245,10 @@ _Q_COUNTED = re.compile(
     r"i|we|you|it|can|could|does|do|is|are|will|would)\b|\s*[?,.]|$)|"
     r"\bthe (?:most|fewest|max(?:imum)?|min(?:imum)?) ([a-z][\w-]*)(?=\s+(?:i|we|you|it|that|which|can|could|a|an|"
     r"per|in|on|for|to)\b)", re.I)
-_MEASURES = {  # "how much RAM" asks for an amount in these units
-    "memory ram storage disk space data volume payload size": r"[kmgtpe]i?b|bytes?|kilobytes?|megabytes?|"
-                                                               r"gigabytes?|terabytes?",
-}
-_Q_MEASURE = re.compile(r"\bhow (?:much|big|large) (?:\w+ )?(" + "|".join(
-    w for words in _MEASURES for w in words.split()) + r")\b", re.I)
+# "How much RAM / storage / payload" asks for an amount in bytes.
+_Q_MEASURE = re.compile(
+    r"\bhow (?:much|big|large) (?:\w+ )?(?:memory|ram|storage|disk|space|data|volume|payload|size)\b", re.I)
+_BYTES = re.compile(r"\d[\d,.]*\s?(?:[kmgtpe]i?b|bytes?|kilobytes?|megabytes?|gigabytes?|terabytes?)\b", re.I)
 _NUMBER_TOKEN = re.compile(r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?(?![\w.]*\.\d)|\b(?:one|two|three|four|five|six|"
                            r"seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|"
                            r"thousand|million|billion|unlimited|single)\b", re.I)
@@ -258,12 +258,8 @@ _NEAR = 4  # words between a number and the counted noun that still count it
 def counted(question: str) -> str | re.Pattern[str] | None:
     """What a number question counts: the counted noun's stem ("how many named shadows" -> "shadow"), a pattern for
     the units of a measure ("how much RAM" -> bytes), or None when it asks for no particular count."""
-    m = _Q_MEASURE.search(question)
-    if m:
-        word = m.group(1).lower()
-        for words, units in _MEASURES.items():
-            if word in words.split():
-                return re.compile(rf"\d[\d,.]*\s?(?:{units})\b", re.I)
+    if _Q_MEASURE.search(question):
+        return _BYTES
     m = _Q_COUNTED.search(question)
     if not m:
         return None

@@ -421,8 +421,9 @@ def test_conversation_gold_pages_hold_the_facts(conversations, mirror, roadmap_t
 QUIZ_FIELDS = {"week", "id", "kind", "question", "quote", "expected", "answer", "label", "split", "url"}
 QUIZ_LABELS = {"correct", "partial", "incorrect"}
 QUIZ_KINDS = {"definition", "role", "limit", "default", "command", "plan"}
-# split -> (week parity, least answers, least questions): dev is fitted on (odd weeks); test, test2 and test3 are held
-# out (even weeks), test2 written after test had been seen and test3 after test2, each before the round it judges.
+# split -> (week parity, least answers, least questions): dev is fitted on (odd weeks); test, test2 and test3 (even
+# weeks) were each written before the round it judges, test2 after test had been seen and test3 after test2; test and
+# test2 have been reported on and are read as dev data since, test3 is held out.
 QUIZ_SPLITS = {"dev": (1, 222, 69), "test": (0, 30, 10), "test2": (0, 90, 30), "test3": (0, 96, 32)}
 # the held-out splits whose questions each have exactly one right, one partly right and one wrong answer, and the weeks
 # each must cover

@@ -125,6 +125,18 @@ def confusion(rows: list[dict], said: list[str]) -> str:
     return "\n".join([head, *lines])
 
 
+def by_split(rows: list[dict], said: list[str]) -> str:
+    """The agreement on each split of the dev data ("test" and "test2": the earlier held-out answers, by their lines'
+    `split`), and on the two earlier held-out splits together."""
+    groups = {s: [i for i, r in enumerate(rows) if r["split"] == s] for s in DEV_SPLITS}
+    groups["test+test2"] = groups.get("test", []) + groups.get("test2", [])
+    parts = []
+    for name, idx in groups.items():
+        hits = sum(said[i] == rows[i]["label"] for i in idx)
+        parts.append(f"{name} {hits / len(idx) if idx else 0.0:.3f} ({hits}/{len(idx)})")
+    return "  by split: " + ", ".join(parts)
+
+
 def show(constants: Constants) -> str:
     weights, correct, partial, elsewhere = constants
     return f"WEIGHTS = {weights}\nCORRECT = {correct}\nPARTIAL = {partial}\nELSEWHERE = {elsewhere}"
@@ -161,6 +173,7 @@ def main() -> None:
     cv = grouped_cv(dev, dev_feats, signals)
     print(f"\ndev, grouped CV (leave one question out): agreement {agreement(dev, cv):.3f}")
     print(confusion(dev, cv))
+    print(by_split(dev, cv))
     if args.errors:
         print("\ndev answers misjudged in the grouped CV:")
         for r, f, v in zip(dev, dev_feats, cv, strict=True):

@@ -62,6 +62,7 @@ Embed = Callable[[Sequence[str]], np.ndarray]
 
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _KILO = re.compile(r"\b(\d+(?:\.\d+)?)[kK]\b")   # "10k" is 10000
+_PERCENT = re.compile(r"(?<=\d)\s*(?:per\s?cent|pct)\b", re.IGNORECASE)   # "70 percent" is "70%"
 _WORD = re.compile(r"[A-Za-z0-9][\w.+#-]*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _RAW = re.compile(r"[a-z0-9]+(?:'t)?")
@@ -109,9 +110,9 @@ def _number(n: str) -> str:
 
 
 def normalise(text: str) -> str:
-    """Digits for number words, no thousands separators, "k" read as thousands: "twenty-five" -> "25",
-    "10,000" -> "10000", "10k" -> "10000"."""
-    return _NUMBER_WORDS.sub(_words_to_number, _KILO.sub(_kilo, _THOUSANDS.sub("", text)))
+    """Digits for number words, no thousands separators, "k" read as thousands, "percent" as "%": "twenty-five" ->
+    "25", "10,000" -> "10000", "10k" -> "10000", "seventy percent" -> "70%"."""
+    return _PERCENT.sub("%", _NUMBER_WORDS.sub(_words_to_number, _KILO.sub(_kilo, _THOUSANDS.sub("", text))))
 
 
 def terms(text: str) -> list[str]:

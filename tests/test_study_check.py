@@ -113,8 +113,10 @@ def test_a_quantity_in_another_unit_is_the_asked_one_and_a_right_number_in_a_wro
 
 @pytest.mark.parametrize("text, read", [
     ("10k rows", "10000 rows"), ("2.5K requests", "2500 requests"), ("10,000", "10000"), ("a 5 kB file", "a 5 kB file"),
+    ("seventy percent", "70%"), ("90 per cent of it", "90% of it"), ("a percentage", "a percentage"),
+    ("per cent", "per cent"),
 ])
-def test_thousands_written_short_are_read_as_numbers(text, read):
+def test_thousands_written_short_and_percents_are_read_as_numbers(text, read):
     assert grading.normalise(text) == read
 
 

@@ -65,6 +65,8 @@ _KILO = re.compile(r"\b(\d+(?:\.\d+)?)[kK]\b")   # "10k" is 10000
 _PERCENT = re.compile(r"(?<=\d)\s*(?:per\s?cent|pct)\b", re.IGNORECASE)   # "70 percent" is "70%"
 _WORD = re.compile(r"[A-Za-z0-9][\w.+#-]*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_OR = re.compile(r"\b(?:or|either)\b", re.IGNORECASE)
+_BARE_NUMBER = re.compile(r"\s*\d+(?:\.\d+)?%?\s*")
 _RAW = re.compile(r"[a-z0-9]+(?:'t)?")
 _NEGATIONS = frozenset({"not", "never", "none", "nothing", "neither", "nor", "cannot", "can't",
                         "don't", "doesn't", "isn't", "aren't", "won't", "didn't", "wasn't", "weren't", "shouldn't",
@@ -197,6 +199,7 @@ class Features:
     negated_part: bool = False  # a later clause of the answer negates part of what the expected text states
     contained: bool = False  # every term the answer adds to the question is the expected text's (a fragment of it)
     approximate: bool = False  # the answer gives the asked value only as a range that holds it ("a few thousand")
+    alternatives: bool = False  # the answer offers the asked value as one of alternatives ("5 or 6", "tail or last()")
     value_only: bool = False  # the expected text adds nothing to the question but a number or a name
     qualified: bool = False   # beside the value, the answer says what the question does not (another unit, scope)
     missing: tuple[str, ...] = ()   # key terms the answer lacks, as the source writes them
@@ -227,6 +230,8 @@ class Features:
             return "a different number or name than the source's"
         if self.approximate:
             return "the value is given only approximately"
+        if self.alternatives:
+            return "the source's value is offered only beside others"
         if self.value_only and self.specifics <= 0:
             return "the source's number or name is not given"
         if self.value_only and self.qualified:
@@ -236,14 +241,14 @@ class Features:
     def ceiling(self) -> str:
         """The best verdict the answer can get: partial when it gives a wrong number or name beside a right rest, or
         when the question asks for a value or a name that it does not give."""
-        return "partial" if self.specifics < 0 or self.negated_part or \
+        return "partial" if self.specifics < 0 or self.negated_part or self.alternatives or \
             (self.value_only and (self.specifics <= 0 or self.qualified)) else "correct"
 
     def floor(self) -> str:
         """The least verdict an answer the rules don't rule out gets: partial for a fragment of the source's answer
         (every term it adds to the question is the expected text's: "a workflow", "some models") and for a value
         given only as a range that holds it ("a few thousand seconds" for 3600)."""
-        return "partial" if self.contained or self.approximate else "incorrect"
+        return "partial" if self.contained or self.approximate or self.alternatives else "incorrect"
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -270,8 +275,10 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     said = read if read != normalise(said) else said
     given = surfaces(said)
     missing = tuple(w for t, w in keys.items() if t not in given)
-    written = specifics(expected, words=False)
-    value_only = bool(written) and not terms(_CODE.sub(" ", _NUMBER.sub(" ", _THOUSANDS.sub("", expected))))
+    # a source's number words are values only when they are all it says ("ten" filling a blank; not "one of")
+    source = normalise(expected) if _BARE_NUMBER.fullmatch(normalise(expected)) else expected
+    written = specifics(source, words=False)
+    value_only = bool(written) and not terms(_CODE.sub(" ", _NUMBER.sub(" ", _THOUSANDS.sub("", source))))
     wanted, gave = written if value_only else written - specifics(question, words=False), specifics(said)
     # numbers are weighed against numbers and names against names ("a slicing one" names no wrong number for slice())
     gave = {g for g in gave if g[0].isdigit() in {w[0].isdigit() for w in wanted}}
@@ -303,8 +310,10 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     qualified = value_only and bool({t for t in new if not specifics(given[t]) and t not in held})
     flip = flipped(said, expected, set(given))
     contained = part_of or (bool(new) and all(t in held for t in new))
+    # the asked value offered as one of alternatives ("five or six times", "unwrap, or maybe parse")
+    alternatives = value_only and specific > 0 and bool(_OR.search(said))
     return Features(similarity, coverage, specific, max(0.0, rival - similarity), echo, False, flip == "main",
-                    flip == "part", contained, ranged is not None, value_only, qualified, missing)
+                    flip == "part", contained, ranged is not None, alternatives, value_only, qualified, missing)
 
 
 def judge(f: Features, weights: dict[str, float] | None = None, correct: float | None = None,
@@ -313,7 +322,7 @@ def judge(f: Features, weights: dict[str, float] | None = None, correct: float |
     ruled = f.ruled()
     if ruled is not None:
         return ruled, f.reason()
-    if f.elsewhere >= (ELSEWHERE if elsewhere is None else elsewhere) and not (f.contained or f.approximate):
+    if f.elsewhere >= (ELSEWHERE if elsewhere is None else elsewhere) and f.floor() == "incorrect":
         return "incorrect", "the answer fits another of the week's questions better"
     s = f.score(weights)
     correct = CORRECT if correct is None else correct
@@ -321,7 +330,8 @@ def judge(f: Features, weights: dict[str, float] | None = None, correct: float |
     by_score = "correct" if s >= correct else "partial" if s >= partial else "incorrect"
     capped = by_score if f.ceiling() == "correct" or by_score != "correct" else "partial"
     if capped == "incorrect" and f.floor() == "partial":
-        return "partial", f.reason() if f.approximate else "the answer gives only part of what the source says"
+        return "partial", f.reason() if f.approximate or f.alternatives else \
+            "the answer gives only part of what the source says"
     return capped, f.reason()
 
 

@@ -65,6 +65,7 @@ _KILO = re.compile(r"\b(\d+(?:\.\d+)?)[kK]\b")   # "10k" is 10000
 _PERCENT = re.compile(r"(?<=\d)\s*(?:per\s?cent|pct)\b", re.IGNORECASE)   # "70 percent" is "70%"
 _WORD = re.compile(r"[A-Za-z0-9][\w.+#-]*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_RAW_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _OR = re.compile(r"\b(?:or|either)\b", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"\s*\d+(?:\.\d+)?%?\s*")
 _RAW = re.compile(r"[a-z0-9]+(?:'t)?")
@@ -282,6 +283,8 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     wanted, gave = written if value_only else written - specifics(question, words=False), specifics(said)
     # numbers are weighed against numbers and names against names ("a slicing one" names no wrong number for slice())
     gave = {g for g in gave if g[0].isdigit() in {w[0].isdigit() for w in wanted}}
+    # a name asked for, written as a plain word ("the tail method" for tail())
+    gave |= {w for w in wanted if not w[0].isdigit() and w in _RAW_NAME.findall(said.lower())}
     # a value given only as a range that holds it is not a wrong value ("less than 10" for 8)
     ranged = quantities.vague(normalise(said), normalise(expected), normalise(question)) \
         if value_only and not wanted <= gave else None

@@ -130,13 +130,48 @@ _CODE = re.compile(r"`([^`\s]+)`|\b([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)\(\)|\
                    r"[A-Za-z]\w*_\w+)\b")
 
 
+_PATH = re.compile(r"(?<![\w/.:~-])(?:/[\w.-]+)+/?")   # "/opt/ml/checkpoints" (not a URL's, not "and/or")
+
+
 def specifics(text: str, words: bool = True) -> set[str]:
     """The numbers and code names a text gives: "25", "format" for `str.format()`, "log_model" for
-    mlflow.pyfunc.log_model (a name is its last dotted part, lower-cased). Numbers written in words count only with
-    `words` (a learner's "twenty-five" is 25; a source's "one of" is not a value)."""
+    mlflow.pyfunc.log_model (a name is its last dotted part, lower-cased), "/opt/ml/checkpoints" (a path is named
+    whole). Numbers written in words count only with `words` (a learner's "twenty-five" is 25; a source's "one of" is
+    not a value)."""
+    paths = {p.rstrip("/").lower() for p in _PATH.findall(text)}
+    text = _PATH.sub(" ", text)
     names = {next(g for g in m.groups() if g).rstrip("()").rsplit(".", 1)[-1].lower() for m in _CODE.finditer(text)}
     found = numbers(text) if words else numbers(_NUMBER_WORDS.sub(" ", text))
-    return found | {n for n in names if n and not n[0].isdigit()}
+    return found | paths | {n for n in names if n and not n[0].isdigit()}
+
+
+def within(path: str, paths: set[str]) -> bool:
+    """Whether a path is a folder holding one of the paths ("/opt/ml" holds "/opt/ml/checkpoints")."""
+    return path.startswith("/") and any(p.startswith(path + "/") for p in paths)
+
+
+_COMMAND = re.compile(r"[A-Za-z][\w.-]*(?:\s+[A-Za-z-][\w.-]*){1,2}")
+
+
+def command(question: str, expected: str) -> tuple[str, ...] | None:
+    """The words of a command or name of two or three words that fills the question's blank ("dvc get", "kubectl
+    exec"), else None."""
+    filled = expected.strip().strip("`").strip()
+    return tuple(filled.lower().split()) if "____" in question and _COMMAND.fullmatch(filled) else None
+
+
+def in_slot(answer: str, words: tuple[str, ...]) -> set[str]:
+    """The runs of the answer's words, as many as the command's, that are the command or the same command with other
+    words in some of its places ("dvc push" and "docker exec" beside "dvc get" and "kubectl exec"): at least one word
+    in its place, and each other word one that carries meaning (not "the", "to")."""
+    raw = [w.strip(".,;:!?()'\"`") for w in answer.lower().split()]
+    out = set()
+    for i in range(len(raw) - len(words) + 1):
+        run = tuple(raw[i:i + len(words)])
+        same = [a == b for a, b in zip(run, words, strict=True)]
+        if all(same) or (any(same) and all(tokenize(a) for a, s in zip(run, same, strict=True) if not s)):
+            out.add(" ".join(run))
+    return out
 
 
 def key_terms(question: str, expected: str) -> dict[str, str]:
@@ -278,9 +313,14 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     missing = tuple(w for t, w in keys.items() if t not in given)
     # a source's number words are values only when they are all it says ("ten" filling a blank; not "one of")
     source = normalise(expected) if _BARE_NUMBER.fullmatch(normalise(expected)) else expected
-    written = specifics(source, words=False)
-    value_only = bool(written) and not terms(_CODE.sub(" ", _NUMBER.sub(" ", _THOUSANDS.sub("", source))))
+    # a command of a few words filling a blank is one name ("dvc get"): the same tool with another subcommand, or the
+    # same subcommand of another tool, is another name
+    words = command(question, expected)
+    written = {" ".join(words)} if words else specifics(source, words=False)
+    value_only = bool(words) or bool(written) and \
+        not terms(_CODE.sub(" ", _NUMBER.sub(" ", _PATH.sub(" ", _THOUSANDS.sub("", source)))))
     wanted, gave = written if value_only else written - specifics(question, words=False), specifics(said)
+    gave |= in_slot(said, words) if words else set()
     # numbers are weighed against numbers and names against names ("a slicing one" names no wrong number for slice())
     gave = {g for g in gave if g[0].isdigit() in {w[0].isdigit() for w in wanted}}
     # a name asked for, written as a plain word ("the tail method" for tail())
@@ -288,6 +328,9 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     # a value given only as a range that holds it is not a wrong value ("less than 10" for 8)
     ranged = quantities.vague(normalise(said), normalise(expected), normalise(question)) \
         if value_only and not wanted <= gave else None
+    # and nor is a folder that holds the asked path ("somewhere under /opt/ml" for /opt/ml/checkpoints)
+    folders = {g for g in gave if within(g, wanted)} if value_only and not wanted <= gave else set()
+    ranged = (ranged or set()) | folders if folders else ranged
     gave = gave - ranged if ranged is not None else gave
     if not given:
         return Features(0.0, 0.0, 0.0, 0.0, empty=True, value_only=value_only, missing=missing)
@@ -310,7 +353,9 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     rival = float(np.clip(rivals @ best, 0.0, 1.0).max()) if rivals is not None and len(rivals) else 0.0
     k_idf = {t: idf(t) for t in keys}
     coverage = sum(v for t, v in k_idf.items() if t in given) / (sum(k_idf.values()) or 1.0)
-    qualified = value_only and bool({t for t in new if not specifics(given[t]) and t not in held})
+    # words beside a number that the source does not say qualify it ("110 per namespace"); a name is not qualified so
+    qualified = value_only and any(w[0].isdigit() for w in wanted) and \
+        bool({t for t in new if not specifics(given[t]) and t not in held})
     flip = flipped(said, expected, set(given))
     contained = part_of or (bool(new) and all(t in held for t in new))
     # the asked value offered as one of alternatives ("five or six times", "unwrap, or maybe parse")

@@ -321,6 +321,9 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
         not terms(_CODE.sub(" ", _NUMBER.sub(" ", _PATH.sub(" ", _THOUSANDS.sub("", source)))))
     wanted, gave = written if value_only else written - specifics(question, words=False), specifics(said)
     gave |= in_slot(said, words) if words else set()
+    # the source's number in a unit the source contradicts is another value ("3600 milliseconds" for 3600 seconds)
+    for q in quantities.contradicted(normalise(said), normalise(expected), normalise(question)):
+        gave = gave - {q.number} | {q.text}
     # numbers are weighed against numbers and names against names ("a slicing one" names no wrong number for slice())
     gave = {g for g in gave if g[0].isdigit() in {w[0].isdigit() for w in wanted}}
     # a name asked for, written as a plain word ("the tail method" for tail())

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 _QUANTITY = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*([A-Za-z\u00b5]+)\b")
 _BLANK_UNIT = re.compile(r"_{2,}\s*([A-Za-z\u00b5]+)\b")
 _BYTES = re.compile(r"(?i)^([kmgtpe]?)(i?)(b|bytes?)$")
+_PREFIX_WORDS = re.compile(r"^(?:kilo|mega|giga|tera|peta|exa)(?=bytes?$)|^(?:ki|me|gi|te|pe|ex)bi(?=bytes?$)")
 _RELATIVE = 1e-6   # two quantities are equal when they differ by less than this share
 
 
@@ -49,8 +50,9 @@ def _registry() -> pint.UnitRegistry[float]:
 
 
 def _pint_name(word: str) -> str:
-    """The name pint knows a byte size by ("gb" -> "GiB", "kb" -> "KiB", "bytes" -> "byte"), else the word itself."""
-    m = _BYTES.match(word)
+    """The name pint knows a byte size by ("gb" -> "GiB", "kb" -> "KiB", "megabytes" -> "MiB", "bytes" -> "byte"),
+    else the word itself."""
+    m = _BYTES.match(_PREFIX_WORDS.sub(lambda p: p[0][0], word.lower()))
     if m is None or (m[3] == "b" and not m[1]):   # a lone "b" is not a unit
         return word
     return f"{m[1].upper()}iB" if m[1] else "byte"
@@ -118,6 +120,29 @@ def as_asked(answer: str, expected: str, question: str) -> str:
             out += [answer[at:m.start()], match.text]
             at = m.end()
     return "".join([*out, answer[at:]])
+
+
+_AFTER_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*([A-Za-z\u00b5]+)\b")
+
+
+def contradicted(answer: str, expected: str, question: str) -> list[Quantity]:
+    """The answer's quantities that give the source's number in a unit the source contradicts: the word the source
+    writes right after that number (after the blank it fills, or in the expected text) is a unit of another quantity
+    ("3600 milliseconds" where the source says "3600 seconds") or no unit at all, so the number counts something else
+    ("4 GB" where the source's 4 counts "OCUs"). A source that writes no word after its number contradicts nothing."""
+    said: dict[float, str] = {float(m[1]): m[2] for m in _AFTER_NUMBER.finditer(expected)}
+    if not said and re.fullmatch(r"\s*\d+(?:\.\d+)?\s*", expected):
+        after = re.search(r"_{2,}\s*([A-Za-z\u00b5]+)\b", question)
+        said = {float(expected): after[1]} if after else {}
+    out = []
+    for q in quantities(answer):
+        word = said.get(float(q.number))
+        if word is None:
+            continue
+        own = unit(word)
+        if own is None or not q.equals(Quantity(word, q.number, own[0], float(q.number) * own[1])):
+            out.append(q)
+    return out
 
 
 _COUNTS = {"couple": (2.0, 3.0), "few": (2.0, 10.0), "several": (2.0, 10.0), "handful": (2.0, 10.0)}

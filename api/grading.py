@@ -218,6 +218,34 @@ def flipped(answer: str, expected: str, given: set[str]) -> str | None:
     return None if not where else "main" if min(where) == 0 else "part"
 
 
+_COUNT_WORDS = re.compile(r"\d+(?:\.\d+)?|[A-Za-z][\w-]*|[^\w\s]")
+
+
+def counts(text: str) -> list[tuple[str, list[str]]]:
+    """Each number of the text with the terms of the (up to three) words it counts, before any punctuation or other
+    number: "three data channels: train ..." -> [("3", ["data", "channel"])] (numbers are digits, see `normalise`)."""
+    words = _COUNT_WORDS.findall(normalise(text))
+    out = []
+    for i, w in enumerate(words):
+        if w[0].isdigit():
+            after = []
+            for v in words[i + 1:i + 4]:
+                if not v[0].isalpha():
+                    break
+                after += tokenize(v)
+            if after:
+                out.append((_number(w), after))
+    return out
+
+
+def miscounts(answer: str, expected: str) -> bool:
+    """Whether the answer gives another number of what the source counts ("two channels" where the source says
+    "three data channels", "two types of ML models" for "three types of ML models"): the first term the answer counts
+    is among those the source counts, with another number."""
+    source = counts(expected)
+    return any(n != m and said[0] in things for n, said in counts(answer) for m, things in source)
+
+
 def clauses(text: str) -> list[str]:
     parts = [p.strip() for p in re.split(r"[;:!?]|\.(?:\s|$)|,\s+(?:and|but|so|which|because)\b|\s+-\s+", text)]
     return [p for p in parts if tokenize(p)]
@@ -233,6 +261,7 @@ class Features:
     empty: bool = False     # nothing is left once hedges are dropped
     negation: bool = False  # the answer negates what the expected text states, or states what it negates
     negated_part: bool = False  # a later clause of the answer negates part of what the expected text states
+    miscounted: bool = False  # the answer gives another number of what the expected text counts ("two channels")
     contained: bool = False  # every term the answer adds to the question is the expected text's (a fragment of it)
     approximate: bool = False  # the answer gives the asked value only as a range that holds it ("a few thousand")
     alternatives: bool = False  # the answer offers the asked value as one of alternatives ("5 or 6", "tail or last()")
@@ -248,7 +277,7 @@ class Features:
         """The verdict the rules give whatever the score: an empty answer, an echo of the question and a negated
         fact are incorrect; a wrong number or name is incorrect when it is all the question asks, else partial at
         most."""
-        if self.empty or self.echo or self.negation or (self.specifics < 0 and self.value_only):
+        if self.empty or self.echo or self.negation or self.miscounted or (self.specifics < 0 and self.value_only):
             return "incorrect"
         return None
 
@@ -262,6 +291,8 @@ class Features:
             return "the answer negates what the source states"
         if self.negated_part:
             return "the answer negates part of what the source states"
+        if self.miscounted:
+            return "the answer counts what the source counts differently"
         if self.specifics < 0:
             return "a different number or name than the source's"
         if self.approximate:
@@ -364,7 +395,7 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     # the asked value offered as one of alternatives ("five or six times", "unwrap, or maybe parse")
     alternatives = value_only and specific > 0 and bool(_OR.search(said))
     return Features(similarity, coverage, specific, max(0.0, rival - similarity), echo, False, flip == "main",
-                    flip == "part", contained, ranged is not None, alternatives, value_only, qualified, missing)
+                    flip == "part", not value_only and miscounts(said, expected), contained, ranged is not None, alternatives, value_only, qualified, missing)
 
 
 def judge(f: Features, weights: dict[str, float] | None = None, correct: float | None = None,

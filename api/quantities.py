@@ -93,13 +93,15 @@ def quantities(text: str) -> list[Quantity]:
 def asked(expected: str, question: str) -> list[Quantity]:
     """The quantities the question asks for: the expected text's own, or, when it is a bare number filling a blank,
     that number in the unit written right after the blank ("a maximum of ____ hour" asks for "1" hour; its text
-    stays "1")."""
+    stays "1"), or, with no unit after the blank, that many bytes ("134217728" is 128 MiB)."""
     found = quantities(expected)
     if found or not re.fullmatch(r"\s*\d+(?:\.\d+)?\s*", expected):
         return found
     after = _BLANK_UNIT.search(question)
+    if after is None:   # a bare number with no unit after it can be a size in bytes ("134217728" is "128 MB")
+        return [Quantity(expected.strip(), expected.strip(), "information", float(expected) * 8)]
     return [Quantity(expected.strip(), q.number, q.dimension, q.base)
-            for q in quantities(f"{expected.strip()} {after[1]}")] if after else []
+            for q in quantities(f"{expected.strip()} {after[1]}")]
 
 
 def as_asked(answer: str, expected: str, question: str) -> str:

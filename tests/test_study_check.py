@@ -102,13 +102,14 @@ def test_a_quantity_in_another_unit_is_the_asked_one_and_a_right_number_in_a_wro
     assert said["verdict"] == "correct" and said["specifics"] == 1 and said["reason"] is None
     assert said["missing"] == []
     assert check(api, 3, days, "thirty days")["verdict"] == "correct"
-    unit = check(api, 3, days, "30 hours")  # the number, in a unit that makes it another quantity
-    assert unit["verdict"] == "partial" and "qualified" in unit["reason"]
+    unit = check(api, 3, days, "30 hours")  # the source's number in a unit the source contradicts: another value
+    assert unit["verdict"] == "incorrect" and unit["reason"] == "a different number or name than the source's"
     assert check(api, 3, days, "720 minutes")["verdict"] == "incorrect"
     size = question(api, 3, "limit", "2 GB")
     assert check(api, 3, size, "2048 MB")["verdict"] == "correct"
     assert check(api, 3, size, "2 gb")["verdict"] == "correct"
-    assert check(api, 3, size, "2 MB")["verdict"] == "partial"
+    assert check(api, 3, size, "2 gigabytes")["verdict"] == "correct"   # a byte size in words is binary too
+    assert check(api, 3, size, "2 MB")["verdict"] == "incorrect"
 
 
 @pytest.mark.parametrize("text, read", [
@@ -179,3 +180,59 @@ def test_the_answer_to_another_question_of_the_week_is_incorrect(api):
     assert container["reason"] == "the answer fits another of the week's questions better"
     own = check(api, 2, pod, "The smallest unit you can deploy, create and manage in Kubernetes")
     assert own["verdict"] == "correct" and own["elsewhere"] == 0 and own["reason"] is None
+
+
+def judged(embedder, answer: str, question: str, expected: str) -> tuple[str, str | None]:
+    """The check's verdict and reason for one answer, with the real MiniLM embedder (every term weighs the same)."""
+    return grading.judge(grading.features(answer, question, expected, embedder.embed, lambda _: 1.0))
+
+
+SPOT = "Fill in the blank: “Spot training can cut the cost of training by up to ____ over on-demand instances.”"
+TABS = "Fill in the blank: “You can keep up to ____ editor tabs open at once.”"
+HEAD = "Fill in the blank: “For the first N rows, pandas provides a ____ method.”"
+STORE = "Fill in the blank: “By default, the engine keeps its images and volumes under ____.”"
+CLONE = "Fill in the blank: “____ copies a remote repository into a new folder on your machine.”"
+TIMEOUT = "Fill in the blank: “The request timeout defaults to ____ seconds.”"
+REPLICAS = "Fill in the blank: “Each shard can have at most ____ replicas in a domain.”"
+BUFFER = "Fill in the blank: “The default buffer size is ____.”"
+
+
+@pytest.mark.parametrize("answer, question, expected, verdict", [
+    ("ninety percent", SPOT, "90%", "correct"),            # percent is %: not a word the source does not use
+    ("90 per cent", SPOT, "90%", "correct"),
+    ("nineteen percent", SPOT, "90%", "incorrect"),
+    ("10", TABS, "ten", "correct"),                        # a source's number word that fills the blank is its value
+    ("5", TABS, "ten", "incorrect"),
+    ("9 or 10", TABS, "ten", "partial"),                   # the value offered beside another
+    ("the head method", HEAD, "head()", "correct"),        # a name asked for, written as a plain word
+    ("head or first(), one of them", HEAD, "head()", "partial"),
+    ("tail()", HEAD, "head()", "incorrect"),
+    ("/var/lib/docker", STORE, "/var/lib/docker", "correct"),   # a path is one name
+    ("/var/lib/containerd", STORE, "/var/lib/docker", "incorrect"),
+    ("somewhere under /var/lib", STORE, "/var/lib/docker", "partial"),   # a folder that holds it
+    ("git clone", CLONE, "git clone", "correct"),          # a command filling a blank is one name
+    ("the git clone command", CLONE, "git clone", "correct"),
+    ("git pull", CLONE, "git clone", "incorrect"),         # the same tool, another subcommand
+    ("svn clone", CLONE, "git clone", "incorrect"),        # the same subcommand, another tool
+    ("git", CLONE, "git clone", "partial"),
+    ("5 minutes", TIMEOUT, "300", "correct"),
+    ("300 milliseconds", TIMEOUT, "300", "incorrect"),     # the source's number in a unit the source contradicts
+    ("8", REPLICAS, "8", "correct"),
+    ("8 GB", REPLICAS, "8", "incorrect"),                  # the source's 8 counts replicas, not bytes
+    ("256 MB", BUFFER, "268435456", "correct"),            # a bare number can be a size in bytes
+    ("256 KB", BUFFER, "268435456", "incorrect"),
+    ("about 200 megabytes", BUFFER, "268435456", "partial"),
+])
+def test_values_names_and_units_are_read_as_the_source_writes_them(embedder, answer, question, expected, verdict):
+    assert judged(embedder, answer, question, expected)[0] == verdict
+
+
+def test_another_count_of_what_the_source_counts_is_incorrect(embedder):
+    question, expected = "What does the service offer?", "four storage classes: standard, infrequent, archive and deep archive"
+    wrong = judged(embedder, "two storage classes: standard and archive", question, expected)
+    assert wrong == ("incorrect", "the answer counts what the source counts differently")
+    right = judged(embedder, "4 storage classes: standard, infrequent, archive and deep archive", question, expected)
+    assert right[0] == "correct"
+    assert grading.counts("three data channels: train and test") == [("3", ["data", "channel"])]
+    assert grading.miscounts("two channels", "three data channels") and not grading.miscounts("3 channels", "three data channels")
+    assert not grading.miscounts("two labels", "three data channels")   # another thing counted: no contradiction

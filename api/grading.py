@@ -396,7 +396,8 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     # the asked value offered as one of alternatives ("five or six times", "unwrap, or maybe parse")
     alternatives = value_only and specific > 0 and bool(_OR.search(said))
     return Features(similarity, coverage, specific, max(0.0, rival - similarity), echo, False, flip == "main",
-                    flip == "part", not value_only and miscounts(said, expected), contained, ranged is not None, alternatives, value_only, qualified, missing)
+                    flip == "part", not value_only and miscounts(said, expected), contained, ranged is not None,
+                    alternatives, value_only, qualified, missing)
 
 
 def judge(f: Features, weights: dict[str, float] | None = None, correct: float | None = None,

@@ -228,11 +228,13 @@ def test_values_names_and_units_are_read_as_the_source_writes_them(embedder, ans
 
 
 def test_another_count_of_what_the_source_counts_is_incorrect(embedder):
-    question, expected = "What does the service offer?", "four storage classes: standard, infrequent, archive and deep archive"
+    question = "What does the service offer?"
+    expected = "four storage classes: standard, infrequent, archive and deep archive"
     wrong = judged(embedder, "two storage classes: standard and archive", question, expected)
     assert wrong == ("incorrect", "the answer counts what the source counts differently")
     right = judged(embedder, "4 storage classes: standard, infrequent, archive and deep archive", question, expected)
     assert right[0] == "correct"
     assert grading.counts("three data channels: train and test") == [("3", ["data", "channel"])]
-    assert grading.miscounts("two channels", "three data channels") and not grading.miscounts("3 channels", "three data channels")
+    assert grading.miscounts("two channels", "three data channels")
+    assert not grading.miscounts("3 channels", "three data channels")
     assert not grading.miscounts("two labels", "three data channels")   # another thing counted: no contradiction

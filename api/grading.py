@@ -13,7 +13,8 @@ for "2 GB"). Three signals:
 - **coverage**: the idf-weighted share of the key terms the answer holds. Key terms are the expected text's terms
   (the shared tokenizer's stems) that the question does not already give;
 - **specifics**: +1 when the answer gives every number and code name the expected text adds to the question
-  (`str.format()` is read as `format`), -1 when it gives some and none of those, 0 otherwise.
+  (`str.format()` is read as `format`, also when written as a plain word; a path is named whole; "percent" is "%"),
+  -1 when it gives some and none of those, 0 otherwise.
 
 `score = sum(WEIGHTS[s] * signal)`; `score >= CORRECT` is correct, `>= PARTIAL` partial, otherwise incorrect. Rules
 come first (`Features.ruled`, `Features.ceiling`, `Features.floor`; `judge` says which decided): an empty answer
@@ -24,10 +25,14 @@ question of the week better** (`Features.elsewhere`: its best clause is closer t
 week's pool expects than to this expected text, by at least ELSEWHERE in cosine; `features(rivals=...)`); a
 negation in a later clause ("images for training only, not for inference") caps the verdict at partial; a wrong
 number or name is incorrect when it is all the question asks for and caps the verdict at partial otherwise, as does
-a value the answer does not give, or qualifies with words the source does not use ("110 per namespace", "30 hours"
-for 30 days). A **fragment** (every
-term the answer adds to the question is the expected text's: "a workflow", "some models") and a value given only
-as a range that holds it ("a few thousand seconds" for 3600, `quantities.vague`) are at least partial.
+a value the answer does not give, or a number it qualifies with words the source does not use ("110 per
+namespace"). The source's number in a unit the source contradicts is a wrong value ("30 hours" for 30 days, "4 GB"
+where the source's 4 counts OCUs: `quantities.contradicted`), and so is a path or a command of a blank other than the
+source's ("/tmp/checkpoints", "dvc push" for `dvc get`: `in_slot`); an answer that gives another number of what the
+source counts ("two channels" for "three data channels": `miscounts`) is incorrect. A **fragment** (every
+term the answer adds to the question is the expected text's: "a workflow", "some models"), a value given only
+as a range that holds it ("a few thousand seconds" for 3600, `quantities.vague`; a folder that holds the asked path)
+and the asked value offered beside others ("five or six times") are at least partial, the last also at most.
 
 The weights and thresholds are a proportional-odds logistic model, and ELSEWHERE the margin that agrees best with
 the labels, fitted on the dev split of `eval/quiz_answers.jsonl` only and checked by leave-one-question-out

@@ -20,7 +20,8 @@ they score (empty, or an echo of the question) are left out of the fit. ELSEWHER
 answer fits another of the week's questions better", is then the candidate (0.10 to 0.50, or never) that agrees best
 with the labels given the weights and thresholds (the largest among equals). The estimate of how it generalises is
 grouped cross-validation on dev: each question's answers are judged with constants fitted on the other questions
-(leave one question out), so no answer is judged by constants that saw its question. The test split is only ever
+(leave one question out), so no answer is judged by constants that saw its question; its agreement is also given
+per split of the dev data (the former held-out test and test2 answers apart). The test split is only ever
 scored with constants fitted without it.
 """
 from __future__ import annotations

@@ -51,6 +51,8 @@ QUESTION_SETS = {
                                     "roadmap": 12, "numeric": 10, "title": 5}),
     "questions_learner2.jsonl": ("m", {"total": 150, "answerable": 95, "unanswerable": 40, "cross_week": 12,
                                        "roadmap": 8, "numeric": 20, "title": 10}),
+    "test3_questions.jsonl": ("w", {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12,
+                                    "roadmap": 12, "numeric": 10, "title": 5}),
 }
 
 
@@ -205,6 +207,15 @@ def test_second_test_set_paraphrases_no_other_question_set():
     others = ["questions.jsonl", "questions_learner.jsonl", "questions_learner2.jsonl", "questions_nearmiss.jsonl",
               "test_questions.jsonl"]
     assert _paraphrasing("test2_questions.jsonl", others) == []
+
+
+def test_third_test_set_paraphrases_no_other_question_set():
+    """The third held-out set (test3, written before the round it judges) shares no more than MAX_DEV_OVERLAP of any
+    question's content words with a question of any other single-question file, dev or held out (the first two test
+    sets have been reported on, so they count as seen). Only test3 ids are reported."""
+    others = ["questions.jsonl", "questions_learner.jsonl", "questions_learner2.jsonl", "questions_nearmiss.jsonl",
+              "test_questions.jsonl", "test2_questions.jsonl"]
+    assert _paraphrasing("test3_questions.jsonl", others) == []
 
 
 def test_test_conversations_do_not_paraphrase_dev_questions(conversations):

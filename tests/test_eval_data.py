@@ -1,8 +1,8 @@
-"""Checks on the evaluation data in eval/: the issue-9 test sets (`test_questions.jsonl` and the second held-out set
-`test2_questions.jsonl`), the two dev sets in the learner's own words (`questions_learner.jsonl` and
-`questions_learner2.jsonl`, the second over the pages the other dev files use least), the issue-10
-conversation set (`conversations.jsonl`) and the issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner
-answers, split dev / test / test2).
+"""Checks on the evaluation data in eval/: the issue-9 test sets (`test_questions.jsonl`, the second held-out set
+`test2_questions.jsonl` and the third, `test3_questions.jsonl`), the two dev sets in the learner's own words
+(`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages the other dev files use least),
+the issue-10 conversation set (`conversations.jsonl`) and the issue-15 quiz answer set (`quiz_answers.jsonl`:
+labelled learner answers, split dev / test / test2).
 
 The schema and count checks need only the files. The gold checks read the documentation mirror at
 `../shared/mirror` (relative to the repository root; from a git worktree, relative to the main checkout) and
@@ -42,7 +42,7 @@ def _load(name: str) -> list[dict]:
 
 
 # The single-question sets checked here: file -> (id prefix, minimum counts). All carry the same schema and the
-# same gold rules; the two learner sets are DEV (tuned on), the two test sets are held out.
+# same gold rules; the two learner sets are DEV (tuned on), the three test sets are held out.
 QUESTION_SETS = {
     "test_questions.jsonl": ("t", {"total": 110, "unanswerable": 30, "cross_week": 10, "roadmap": 10}),
     "questions_learner.jsonl": ("l", {"total": 120, "unanswerable": 40, "cross_week": 12, "roadmap": 12,
@@ -94,8 +94,8 @@ def _check_gold_and_facts(gold: list, must: list, where: str) -> None:
 # ---- schema and counts (no mirror needed) ----
 
 def test_questions_schema(question_set):
-    """Every question has the dev set's fields, a valid kind and week, and ids t001, t002, ... (l001, ... for the
-    learner sets) in order."""
+    """Every question has the dev set's fields, a valid kind and week, and ids in order under its file's prefix
+    (t001, t002, ...; l, u, m and w for the other sets)."""
     name, questions = question_set
     prefix = QUESTION_SETS[name][0]
     assert [q["id"] for q in questions] == [f"{prefix}{i:03d}" for i in range(1, len(questions) + 1)]

@@ -3,7 +3,8 @@
     RA_DATA_DIR=... python bench/fit_extractive.py [--qa FILE ...] [--folds 5]
 
 `--qa` defaults to the dev set `python -m evaluation.evaluate --only dev` reads (`evaluation.evaluate.DEV`: the
-dev questions, near-misses and learner-phrased questions). Only the dev set may be given here: the test set is
+dev questions, near-misses, learner-phrased questions and the two earlier held-out sets, reported on and dev since).
+Only the dev set may be given here: the held-out test set is
 never tuned on. Every answerable dev question with `must_contain` phrases that the real retriever answers grounded
 (plan questions go to `api.plan` and are left out) gives its candidate sentences once (features with the real
 MiniLM similarity, `api.extractive.Extractor`); then every combination of the grid below is scored by the key-fact
@@ -69,10 +70,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="search these values of a weight instead of the grid's (e.g. context=0,0.25,0.5)")
     ap.add_argument("--features", type=Path, help="keep the computed features in this file and reuse them (pickle)")
     args = ap.parse_args(argv)
-    from evaluation.evaluate import DEV
+    from evaluation.evaluate import DEV, TEST
 
     args.qa = args.qa or list(DEV)
-    if any("test" in p.name for p in args.qa):
+    if any(p.name == TEST.name for p in args.qa):
         print("error: fit on the dev set only; the test set is never tuned on", file=sys.stderr)
         return 2
 

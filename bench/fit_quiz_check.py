@@ -3,11 +3,13 @@
     python bench/fit_quiz_check.py                 # the constants in api/grading.py on dev, with a grouped CV
     python bench/fit_quiz_check.py --fit           # fit the constants on dev; its CV estimate; the lines to paste
     python bench/fit_quiz_check.py --signals similarity,coverage --fit   # an ablation: fit on these signals only
-    python bench/fit_quiz_check.py --split test    # the lead only, once: score a held-out split (test or test2)
+    python bench/fit_quiz_check.py --split test3   # the lead only, once: score the held-out split
 
 Each line of the file is an answer a learner might give to a question the quiz generated from the mirror's index
-(`question`, its `expected` part and `quote`), labelled `correct`, `partial` or `incorrect`, with `split` dev, test
-or test2. Only the lines of the splits asked for are read and checked (dev, and a held-out one with `--split`). The
+(`question`, its `expected` part and `quote`), labelled `correct`, `partial` or `incorrect`, with `split` dev, test,
+test2 or test3. The dev data is the splits in DEV_SPLITS (dev, and test and test2, held out by earlier rounds and
+reported on); test3 is held out. Only the lines of the splits asked for are read and checked (dev, and the held-out
+one with `--split`). The
 signals are computed exactly as the service computes them: the configured embedder (MiniLM) and the idf of the index
 the settings point at (`RA_DATA_DIR`).
 
@@ -47,10 +49,14 @@ Constants = tuple[dict[str, float], float, float, float]   # weights, CORRECT, P
 MARGINS = tuple(round(0.10 + 0.02 * i, 2) for i in range(21)) + (1.0,)   # ELSEWHERE's candidates (1.0: never)
 
 
+DEV_SPLITS = ("dev", "test", "test2")  # test and test2 were held out by earlier rounds, reported on, and are dev now
+
+
 def load(path: Path, split: str) -> list[dict]:
-    """The lines of one split (the others are not kept)."""
+    """The lines of one split ("dev": every split in DEV_SPLITS; the others are not kept)."""
+    wanted = DEV_SPLITS if split == "dev" else (split,)
     rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
-    return [r for r in rows if r["split"] == split]
+    return [r for r in rows if r["split"] in wanted]
 
 
 def features(rows: list[dict], settings: Settings) -> tuple[list[grading.Features], list[float]]:
@@ -127,8 +133,8 @@ def show(constants: Constants) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--split", choices=("dev", "test", "test2"), default="dev",
-                    help="a held-out split to score as well (test, test2: the lead only, once, to report)")
+    ap.add_argument("--split", choices=("dev", "test3"), default="dev",
+                    help="the held-out split to score as well (test3: the lead only, once, to report)")
     ap.add_argument("--fit", action="store_true", help="fit the constants on the dev split")
     ap.add_argument("--signals", default=",".join(grading.SIGNALS),
                     help=f"with --fit: the signals to fit on (default all: {','.join(grading.SIGNALS)})")

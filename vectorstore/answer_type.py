@@ -103,8 +103,10 @@ _Q_YESNO = re.compile(
     r"doesn't|don't|can't|won't)\b", re.I)
 
 # A comparison asked: "X than Y", "compared with", "versus", "which is cheaper/faster", "faster or slower".
+# Not a comparison: a bound on an amount ("links that stay usable for more than a week", "fewer than 10 rows") or a
+# preference ("I'd rather write it in Python than YAML").
 _Q_COMPARE = re.compile(
-    r"(?<!\bother )(?<!\brather )\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
+    rf"(?<!\bother )(?<!\brather )\bthan\b(?!\s+(?:{_NUM_WORD}|an? (?:dozen|couple|{_TIME_UNIT}))\b)|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
     r"\bwhich (?:one )?(?:is|are|would be) (?:\w+er|more \w+|less \w+|better|worse)\b|"
     r"\b(?:\w+er|better|worse) or (?:\w+er|better|worse)\b", re.I)
 
@@ -113,23 +115,47 @@ _Q_COMPARE = re.compile(
 _Q_METHOD = re.compile(
     r"\bhow (?:do|does|can|could|should|would|to)\s+(?:(?:i|we|you|one)\s+)?(?:best\s+|go about\s+)?(?:figure out|"
     r"estimate|determine|calculate|compute|measure|find out|work out|size|plan|choose|pick|decide|tell|check|test|"
-    r"benchmark)\b", re.I)
+    r"benchmark)\b|"
+    # ... and so does a way of getting one shown ("how do I count how many rows belong to each category?")
+    r"\bhow (?:do|does|can|could|should|would|to)\s+(?:(?:i|we|you|one)\s+)?(?:count|find|see|list|show|display|get|"
+    r"print)\s+how (?:many|much)\b", re.I)
 # A question opening on "which/what <kind of thing>" asks for that thing's name, whatever its clauses mention
 # ("Which pandas call shows the number of rows?", "what field tells me how long ...").
 _Q_NAMED_THING = re.compile(
     r"(?:^\s*|[:;]\s*)(?:which|what)\s+(?:(?!(?:is|are|was|were|does|do|did|can|could|should|would|will|a|an|the)\b)"
     rf"[\w-]+\s+){{0,2}}?(?:{_THINGS}|call|dataset|environment variable|variable|setting|parameter|option|flag|field|"
     r"header|key|feature|step|resource|template|object|policy|role)s?\b", re.I)
-_DETECTORS = (("howto", _Q_METHOD), ("name", _Q_NAMED_THING), ("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT),
+# Asking whether or how an amount can be SET ("how do I set how long that stays valid?", "can I set how often
+# checkpoints get written?") asks about the setting, not for the amount.
+_Q_SET_AMOUNT = re.compile(
+    r"\b(?:set|change|configure|control|adjust|choose|pick|specify|tune|increase|decrease|extend|shorten|raise|"
+    r"lower)\s+how (?:long|often|many|much|big|large|quickly|fast|soon)\b", re.I)
+# "Is there a <thing> that ...?" asks whether such a thing exists (and its name), whatever its clause says the thing
+# does ("Is there a call that tells me how many tokens a request will use?"); "is there a limit/fee ..." asks for the
+# amount (the number and price detectors).
+_Q_EXISTS = re.compile(
+    r"^\s*(?:is|are) there (?:an?|any|some|one) (?:(?!(?:limit|limits|quota|quotas|maximum|max|minimum|min|cap|"
+    r"ceiling|fee|fees|charge|charges|cost|costs|price|prices)\b)[\w.-]+\s+){1,6}?(?:that|which|to|for|i|we|you)\b",
+    re.I)
+_DETECTORS = (("howto", _Q_METHOD), ("howto", _Q_SET_AMOUNT), ("name", _Q_NAMED_THING), ("name", _Q_EXISTS), ("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT),
               ("price", _Q_PRICE),
               ("duration", _Q_DURATION), ("date", _Q_DATE), ("version", _Q_VERSION), ("number", _Q_NUMBER),
               ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION), ("comparison", _Q_COMPARE), ("name", _Q_NAME),
               ("yesno", _Q_YESNO))
 
 
+_PREFERENCE = re.compile(r"\b(?:would|'d) rather\b[^.?!;]*?\bthan\b", re.I)
+
+
+def _asked(question: str) -> str:
+    """The question with its whitespace normalised and without a stated preference ("I'd rather write X than Y"),
+    which asks nothing."""
+    return _PREFERENCE.sub(" ", " ".join(question.split()))
+
+
 def detect(question: str) -> str:
     """The kind of answer `question` asks for (one of `KINDS`)."""
-    q = " ".join(question.split())
+    q = _asked(question)
     for kind, pattern in _DETECTORS:
         if pattern.search(q):
             return kind
@@ -299,7 +325,8 @@ def unknown_names(question: str, known: Callable[[str], bool]) -> list[str]:
 
 def qualifiers(question: str) -> tuple[str, ...]:
     """What `question` asks of the fact besides its kind (the names of `QUALIFIERS` it matches)."""
-    return tuple(name for name, (asked, _fact) in QUALIFIERS.items() if asked.search(question))
+    q = _asked(question)
+    return tuple(name for name, (asked, _fact) in QUALIFIERS.items() if asked.search(q))
 
 
 def _weights(key_terms: Iterable[str] | Mapping[str, float]) -> dict[str, float]:

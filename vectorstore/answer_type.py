@@ -166,7 +166,10 @@ def detect(question: str) -> str:
 _ASKING = ("cost costs price pricing priced fee fees charge charged billed pay much many long time timeout duration "
            "version versions release released year date day month when limit limits maximum minimum max min number "
            "amount size first earliest latest which what how called name named mean means default largest biggest "
-           "smallest highest lowest fewest")
+           "smallest highest lowest fewest ceiling cap quota quotas longest shortest fastest slowest quickly often soon "
+           # and words that carry no subject: negated auxiliaries ("don't" -> "don") and indefinite pronouns
+           "don doesn didn isn aren wasn weren won shouldn couldn wouldn anything anyway everything something myself "
+           "ourselves")
 
 
 @lru_cache(maxsize=1)
@@ -185,6 +188,9 @@ def key_terms(question: str) -> list[str]:
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 _VERSION_NUMBER = r"v?\d+(?:\.(?:\d+|x))+"
+# Words that set an amount as approximate or as a bound ("about a year", "less than an hour", "within a day").
+_ABOUT = (r"(?:about|around|roughly|approximately|nearly|almost|over|under|within|less than|more than|fewer than|"
+          r"at least|at most|up to|no more than|in|after|for|every|once)")
 # A sentence that compares: "than", "compared with", "10x", "40%", "faster", "saves".
 _COMPARES = re.compile(
     r"\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
@@ -196,6 +202,7 @@ _FACTS: dict[str, re.Pattern[str]] = {
         r"\b(?:free of charge|at no (?:additional |extra )?(?:cost|charge)|no (?:additional |extra )?charge|"
         r"(?:is|are|for|it's) free\b|free tier|pay[- ]as[- ]you[- ]go)", re.I),
     "duration": re.compile(rf"\b{_NUM_WORD}\s?(?:-\s?)?{_TIME_UNIT}\b|\b\d+\s?(?:ms|s|m|h|d)\b|"
+                           rf"\b{_ABOUT} (?:an?|one|half an?) {_TIME_UNIT}\b|"
                            r"\b(?:hourly|daily|weekly|monthly|yearly|annually)\b", re.I),
     "date": re.compile(
         rf"\b{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d\b|\b\d{{1,2}}\s+{_MONTH}\.?\s+(?:19|20)\d\d\b|"
@@ -205,7 +212,11 @@ _FACTS: dict[str, re.Pattern[str]] = {
         rf"{_VERSION_NUMBER}\b", re.I),
     "version": re.compile(
         rf"\b(?:version|release|v(?:er)?\.?)\s*{_VERSION_NUMBER}\b|\b(?:version|release)\s+\d+\b|"
-        rf"\bv\d+\b|\b\d+\.\d+\.\d+\b|\b\d+\.x\b|\b[A-Z][\w+#-]*\s+{_VERSION_NUMBER}\b"),
+        rf"\bv\d+\b|\b\d+\.\d+\.\d+\b|\b\d+\.x\b|\b[A-Z][\w+#-]*\s+{_VERSION_NUMBER}\b|"
+        # a version bound written with the number: "3.9 or later", "3.10+", ">=0.3.20", "up to 7.10", "1.0-1"
+        r"(?<![\w.])\d+\.\d+(?:\.\d+)*(?:\+|\s+or\s+(?:later|newer|higher|above|greater|earlier|older|lower|below))|"
+        r"(?:[<>=~!]=|[<>])\s*v?\d+(?:\.\d+)+|\b(?:up to|through|until|before|after|from|since) v?\d+\.\d+\b|"
+        r"(?<![\w.])\d+\.\d+-\d+\b"),
     "number": re.compile(
         # a quantity: digits (not part of an address, path, version or identifier) and a unit or counted noun
         r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|[kmgtp]i?b\b|bytes?\b|x\b|"
@@ -214,7 +225,12 @@ _FACTS: dict[str, re.Pattern[str]] = {
         rf"{_NUM_WORD}\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
         rf"fifty|hundred|thousand|million|billion)\s+[a-z]{{3,}}\b|"
         r"\b(?:half|a third|a quarter|twice|double|triple|\w+-fold|multiple|unlimited|any number of|one or more|"
-        r"only one)\b", re.I),
+        r"only one)\b|"
+        # an amount in words ("about a year of coding", "less than an hour", "a dozen")
+        rf"\b{_ABOUT} (?:an?|one|half an?) (?:dozen|couple|hundred|thousand|million|billion|{_TIME_UNIT})\b|"
+        # a limit named before its value ("maximum length of 2048", "minimum passing score 750")
+        r"\b(?:max(?:imum)?|min(?:imum)?|limit|cap|quota|ceiling)\s+(?:[a-z-]+\s+){0,3}?(?:of\s+|is\s+|=\s*|:\s*)?"
+        r"\d", re.I),
     "name": re.compile(r"`[^`\n]{2,60}`|(?<=[a-z,;:(] )[A-Z][\w.+#-]+|\b[a-z]+(?:[A-Z][a-z0-9]+)+\b|"
                        r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b|\b\w+\.\w+\(\)"),
     "definition": re.compile(r"\b(?:is|are) (?:an?|the|used|designed|responsible)\b|\brefers? to\b|\bmeans?\b|"
@@ -279,6 +295,7 @@ _NUMBER_TOKEN = re.compile(r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?(?![\w.]*\.\d)|\b(
                            r"seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|"
                            r"thousand|million|billion|unlimited|single)\b", re.I)
 _NEAR = 4  # words between a number and the counted noun that still count it
+_BETWEEN = re.compile(r"for|of|in|on|per|with|by|from|to|at|across")
 
 
 def counted(question: str) -> str | re.Pattern[str] | None:
@@ -307,7 +324,10 @@ def counts(sentence: str, noun: str | re.Pattern[str]) -> bool:
     if not near:
         return False
     numbers = [i for i, w in enumerate(words) if _NUMBER_TOKEN.search(w)]
-    return any(abs(i - j) <= _NEAR + 1 for i in near for j in numbers)
+    # a number before the noun counts it unless a preposition between makes it another amount's ("the limit is
+    # 65535 for Fargate Pods": a limit of something else, for pods)
+    return any(abs(i - j) <= _NEAR + 1 and not (j < i and any(_BETWEEN.fullmatch(w.lower()) for w in words[j + 1:i]))
+               for i in near for j in numbers)
 
 
 # A name the question gives: a capitalised word inside the sentence ("with Trivy", "to PagerDuty"), a camel-case

@@ -79,6 +79,8 @@ _Q_NUMBER = re.compile(
     r"quotas|maximum|max|minimum|min|size|sizes|capacity|threshold|number of|count of|ceiling|cap)\b|"
     r"\b(?:limited to|at most|at least|up to) (?:how|what)\b|\bwhat (?:port|percentage|percent|ratio)\b|"
     r"\b(?:largest|biggest|smallest|highest|lowest|fewest|heaviest)\b|\bthe (?:most|fewest) \w+ (?:i|we|you|it) can\b|"
+    # "the most <things>" (a plural noun, not "the most popular"): how many
+    r"\bthe (?:most|fewest) (?!\w+(?:ss|ous|ful|ive|ic|al|ly)\b)[a-z]{3,}s\b|"
     r"\bwhat (?:numeric|numerical) value\b", re.I)
 _Q_HOWTO = re.compile(
     r"(?:^|[,:;.!?]\s*|\band\s+)how (?:do|does|can|could|should|would|to|am|is|are|did)\b|"
@@ -224,7 +226,7 @@ _FACTS: dict[str, re.Pattern[str]] = {
         rf"\b(?:up to|at most|at least|maximum of|minimum of|limit of|max(?:imum)?|min(?:imum)?)\s+(?:of\s+)?"
         rf"{_NUM_WORD}\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
         rf"fifty|hundred|thousand|million|billion)\s+[a-z]{{3,}}\b|"
-        r"\b(?:half|a third|a quarter|twice|double|triple|\w+-fold|multiple|unlimited|any number of|one or more|"
+        r"\b(?:half|a third|a quarter|twice|double|triple|\w+-fold|unlimited|any number of|"
         r"only one)\b|"
         # an amount in words ("about a year of coding", "less than an hour", "a dozen")
         rf"\b{_ABOUT} (?:an?|one|half an?) (?:dozen|couple|hundred|thousand|million|billion|{_TIME_UNIT})\b|"
@@ -240,7 +242,12 @@ _FACTS: dict[str, re.Pattern[str]] = {
 _TOKEN = re.compile(r"\S+")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9\"'`(\[])|\n+")
-_HEADING_WORDS = 20  # a chunk's first paragraph this short, without a full stop, is its heading line
+_HEADING_WORDS = 20
+# A sentence that opens by referring back ("This mode defaults to 3 attempts", "But if it takes more than 15 minutes")
+# has its subject in the sentence before.
+_REFERS_BACK = re.compile(r"\W*(?:(?:but|and|so|however|otherwise|then|also|in that case|if so)\W+)?"
+                          r"(?:(?:if|when|once|after|unless|until|because)\s+)?"
+                          r"(?:this|that|these|those|it|its|they|their|them|such|the same|each|both)\b", re.I)  # a chunk's first paragraph this short, without a full stop, is its heading line
 
 # Qualifiers: what a question asks of the fact besides its kind. "What's the default timeout?" wants the value a
 # setting takes when nobody sets it, so the sentence stating the fact must say it is the default; "how much faster
@@ -259,6 +266,8 @@ QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"up to|cap|quotas?|ceiling)\b", re.I),
         re.compile(r"\b(?:maximum|max|minimum|min|limit(?:s|ed)?|largest|smallest|highest|lowest|at most|at least|"
                    r"up to|no more than|not exceed|cannot exceed|exceeds?|quotas?|between \S+ and|ranges? from|"
+                   r"(?:no|not(?: be)?) (?:greater|more|larger|longer|higher|bigger|less|fewer|smaller|shorter|lower) "
+                   r"than|"
                    r"or (?:earlier|later|older|newer|lower|higher|less|more|fewer|below|above|smaller|larger))\b",
                    re.I)),
     "origin": (  # the release or date that first brought something
@@ -377,10 +386,12 @@ def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pat
         return
     heading = _heading(text)
     needs = [QUALIFIERS[name][1] for name in asks]
-    for sentence in _SENTENCE_END.split(text):
+    sentences = _SENTENCE_END.split(text)
+    for i, sentence in enumerate(sentences):
         if fact.search(sentence) and all(q.search(sentence) for q in needs) \
                 and (noun is None or counts(sentence, noun)):
-            yield f"{heading} {sentence}"
+            before = sentences[i - 1] if i and _REFERS_BACK.match(sentence) else ""
+            yield " ".join([heading, before, sentence])
 
 
 def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],

@@ -108,7 +108,8 @@ _Q_YESNO = re.compile(
 # Not a comparison: a bound on an amount ("links that stay usable for more than a week", "fewer than 10 rows") or a
 # preference ("I'd rather write it in Python than YAML").
 _Q_COMPARE = re.compile(
-    rf"(?<!\bother )(?<!\brather )\bthan\b(?!\s+(?:{_NUM_WORD}|an? (?:dozen|couple|{_TIME_UNIT}))\b)|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
+    rf"(?<!\bother )(?<!\brather )\bthan\b(?!\s+(?:{_NUM_WORD}|an? (?:dozen|couple|{_TIME_UNIT}))\b)|"
+    r"\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
     r"\bwhich (?:one )?(?:is|are|would be) (?:\w+er|more \w+|less \w+|better|worse)\b|"
     r"\b(?:\w+er|better|worse) or (?:\w+er|better|worse)\b", re.I)
 
@@ -139,8 +140,8 @@ _Q_EXISTS = re.compile(
     r"^\s*(?:is|are) there (?:an?|any|some|one) (?:(?!(?:limit|limits|quota|quotas|maximum|max|minimum|min|cap|"
     r"ceiling|fee|fees|charge|charges|cost|costs|price|prices)\b)[\w.-]+\s+){1,6}?(?:that|which|to|for|i|we|you)\b",
     re.I)
-_DETECTORS = (("howto", _Q_METHOD), ("howto", _Q_SET_AMOUNT), ("name", _Q_NAMED_THING), ("name", _Q_EXISTS), ("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT),
-              ("price", _Q_PRICE),
+_DETECTORS = (("howto", _Q_METHOD), ("howto", _Q_SET_AMOUNT), ("name", _Q_NAMED_THING), ("name", _Q_EXISTS),
+              ("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT), ("price", _Q_PRICE),
               ("duration", _Q_DURATION), ("date", _Q_DATE), ("version", _Q_VERSION), ("number", _Q_NUMBER),
               ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION), ("comparison", _Q_COMPARE), ("name", _Q_NAME),
               ("yesno", _Q_YESNO))
@@ -168,7 +169,8 @@ def detect(question: str) -> str:
 _ASKING = ("cost costs price pricing priced fee fees charge charged billed pay much many long time timeout duration "
            "version versions release released year date day month when limit limits maximum minimum max min number "
            "amount size first earliest latest which what how called name named mean means default largest biggest "
-           "smallest highest lowest fewest ceiling cap quota quotas longest shortest fastest slowest quickly often soon "
+           "smallest highest lowest fewest ceiling cap quota quotas longest shortest fastest slowest quickly often "
+           "soon "
            # and words that carry no subject: negated auxiliaries ("don't" -> "don") and indefinite pronouns
            "don doesn didn isn aren wasn weren won shouldn couldn wouldn anything anyway everything something myself "
            "ourselves")
@@ -216,9 +218,11 @@ _FACTS: dict[str, re.Pattern[str]] = {
         rf"\b(?:version|release|v(?:er)?\.?)\s*{_VERSION_NUMBER}\b|\b(?:version|release)\s+\d+\b|"
         rf"\bv\d+\b|\b\d+\.\d+\.\d+\b|\b\d+\.x\b|\b[A-Z][\w+#-]*\s+{_VERSION_NUMBER}\b|"
         # a version bound written with the number: "3.9 or later", "3.10+", ">=0.3.20", "up to 7.10", "1.0-1"
-        r"(?<![\w.])\d+\.\d+(?:\.\d+)*(?:\+|\s+or\s+(?:later|newer|higher|above|greater|earlier|older|lower|below))|"
-        r"(?:[<>=~!]=|[<>])\s*v?\d+(?:\.\d+)+|\b(?:up to|through|until|before|after|from|since) v?\d+\.\d+\b|"
-        r"(?<![\w.])\d+\.\d+-\d+\b"),
+        r"(?i:(?<![\w.])\d+\.\d+(?:\.\d+)*(?:\+|\s+or\s+(?:later|newer|higher|above|greater|earlier|older|lower|"
+        r"below))|(?:[<>=~!]=|[<>])\s*v?\d+(?:\.\d+)+|"
+        # (an amount is no version: "up to 1.5 MB")
+        r"(?:\b(?:up to|through|until|before|after|from|since) v?\d+\.\d+|(?<![\w.])\d+\.\d+-\d+)\b"
+        rf"(?!\.\d|\s*(?:%|[kmgtpe]i?b\b|bytes?\b|x\b|times\b|percent\b|{_TIME_UNIT}\b|[$€£])))"),
     "number": re.compile(
         # a quantity: digits (not part of an address, path, version or identifier) and a unit or counted noun
         r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|[kmgtp]i?b\b|bytes?\b|x\b|"
@@ -242,12 +246,12 @@ _FACTS: dict[str, re.Pattern[str]] = {
 _TOKEN = re.compile(r"\S+")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9\"'`(\[])|\n+")
-_HEADING_WORDS = 20
+_HEADING_WORDS = 20  # a chunk's first paragraph this short, without a full stop, is its heading line
 # A sentence that opens by referring back ("This mode defaults to 3 attempts", "But if it takes more than 15 minutes")
 # has its subject in the sentence before.
 _REFERS_BACK = re.compile(r"\W*(?:(?:but|and|so|however|otherwise|then|also|in that case|if so)\W+)?"
                           r"(?:(?:if|when|once|after|unless|until|because)\s+)?"
-                          r"(?:this|that|these|those|it|its|they|their|them|such|the same|each|both)\b", re.I)  # a chunk's first paragraph this short, without a full stop, is its heading line
+                          r"(?:this|that|these|those|it|its|they|their|them|such|the same|each|both)\b", re.I)
 
 # Qualifiers: what a question asks of the fact besides its kind. "What's the default timeout?" wants the value a
 # setting takes when nobody sets it, so the sentence stating the fact must say it is the default; "how much faster

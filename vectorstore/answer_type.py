@@ -170,10 +170,7 @@ _ASKING = ("cost costs price pricing priced fee fees charge charged billed pay m
            "version versions release released year date day month when limit limits maximum minimum max min number "
            "amount size first earliest latest which what how called name named mean means default largest biggest "
            "smallest highest lowest fewest ceiling cap quota quotas longest shortest fastest slowest quickly often "
-           "soon "
-           # and words that carry no subject: negated auxiliaries ("don't" -> "don") and indefinite pronouns
-           "don doesn didn isn aren wasn weren won shouldn couldn wouldn anything anyway everything something myself "
-           "ourselves")
+           "soon anyway")  # (negated auxiliaries and indefinite pronouns are stopwords of the shared tokenizer)
 
 
 @lru_cache(maxsize=1)

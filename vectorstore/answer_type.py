@@ -346,6 +346,11 @@ _NAME = re.compile(r"(?<=[a-z0-9,;:'’()\"] )([A-Z][A-Za-z0-9&+.]*(?:-[A-Z][A-Z
                    r"\b([A-Z]{2,}[a-z]?s?|[A-Z]+\d+[A-Za-z0-9]*)\b")
 
 
+# The kinds of answer only documentation states (never the roadmap's plan): a question of one of these kinds about a
+# name that only the roadmap's own text mentions is about something no linked page covers.
+DOCUMENTED_KINDS = frozenset({"howto", "price", "number", "duration", "date", "version"})
+
+
 def unknown_names(question: str, known: Callable[[str], bool]) -> list[str]:
     """The names in `question` that the index never mentions (`known` says whether a stemmed token is in any
     passage): whatever the sources say, they say nothing about these."""

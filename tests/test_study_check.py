@@ -195,6 +195,7 @@ CLONE = "Fill in the blank: “____ copies a remote repository into a new folder
 TIMEOUT = "Fill in the blank: “The request timeout defaults to ____ seconds.”"
 REPLICAS = "Fill in the blank: “Each shard can have at most ____ replicas in a domain.”"
 BUFFER = "Fill in the blank: “The default buffer size is ____.”"
+SAMPLES = "Fill in the blank: “Statistics are shown only when at least ____ samples are available.”"
 
 
 @pytest.mark.parametrize("answer, question, expected, verdict", [
@@ -222,6 +223,8 @@ BUFFER = "Fill in the blank: “The default buffer size is ____.”"
     ("256 MB", BUFFER, "268435456", "correct"),            # a bare number can be a size in bytes
     ("256 KB", BUFFER, "268435456", "incorrect"),
     ("about 200 megabytes", BUFFER, "268435456", "partial"),
+    ("a few hundred", SAMPLES, "300", "partial"),           # a vague count of the number that ends the answer
+    ("a few thousand", SAMPLES, "300", "incorrect"),
 ])
 def test_values_names_and_units_are_read_as_the_source_writes_them(embedder, answer, question, expected, verdict):
     assert judged(embedder, answer, question, expected)[0] == verdict

@@ -210,6 +210,17 @@ def negated(text: str, reach: int, weak: bool = False) -> list[tuple[int, set[st
     return out
 
 
+_OPPOSITE = ("un", "non")   # "unsupervised" says the opposite of "supervised"
+
+
+def opposite(said: set[str], source: set[str]) -> bool:
+    """Whether the answer uses a term whose opposite, by the prefix "un" or "non", the source uses and it does not:
+    "supervised" where the source says "unsupervised", "encrypted" where it says "unencrypted", and back."""
+    def flips(a: set[str], b: set[str]) -> bool:
+        return any(p + t in b and p + t not in a and t not in b for t in a for p in _OPPOSITE)
+    return flips(said, source) or flips(source, said)
+
+
 def flipped(answer: str, expected: str, given: set[str]) -> str | None:
     """Whether the answer negates what the expected text states (the next two terms after its negation), or states
     what the expected text negates (the term right after its negation) without a negation of its own: "main" when
@@ -218,7 +229,7 @@ def flipped(answer: str, expected: str, given: set[str]) -> str | None:
     a_neg = set().union(*(s for _, s in negated(answer, 1, weak=True)))
     e_neg = set().union(*(s for _, s in negated(expected, 2, weak=True)))
     stated = set(terms(expected)) - e_neg
-    if any(s & given and not s & a_neg for _, s in negated(expected, 1)):
+    if any(s & given and not s & a_neg for _, s in negated(expected, 1)) or opposite(given, set(terms(expected))):
         return "main"
     where = [at for at, s in negated(answer, 2) if s & stated and not s & e_neg]
     return None if not where else "main" if min(where) == 0 else "part"

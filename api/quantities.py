@@ -149,7 +149,8 @@ def contradicted(answer: str, expected: str, question: str) -> list[Quantity]:
 
 _COUNTS = {"couple": (2.0, 3.0), "few": (2.0, 10.0), "several": (2.0, 10.0), "handful": (2.0, 10.0)}
 _VAGUE = re.compile(
-    r"\b(?:a\s+)?(couple|few|several|handful)\s+(?:of\s+)?(?:(\d+(?:\.\d+)?)(?:\s+|$))?(?:of\s+)?([A-Za-z]+)?", re.IGNORECASE)
+    r"\b(?:a\s+)?(couple|few|several|handful)\s+(?:of\s+)?(?:(\d+(?:\.\d+)?)(?:\s+|$))?(?:of\s+)?([A-Za-z]+)?",
+    re.IGNORECASE)
 _BOUNDS = {"less than": "below", "fewer than": "below", "under": "below", "below": "below", "at most": "below",
            "up to": "below", "no more than": "below", "more than": "above", "over": "above", "above": "above",
            "at least": "above", "no less than": "above", "about": "near", "around": "near", "roughly": "near",

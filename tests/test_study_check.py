@@ -241,3 +241,12 @@ def test_another_count_of_what_the_source_counts_is_incorrect(embedder):
     assert grading.miscounts("two channels", "three data channels")
     assert not grading.miscounts("3 channels", "three data channels")
     assert not grading.miscounts("two labels", "three data channels")   # another thing counted: no contradiction
+
+
+def test_a_term_without_the_source_s_un_prefix_says_the_opposite(embedder):
+    question, expected = "What is the isolation forest?", "an unsupervised anomaly detection algorithm"
+    said = judged(embedder, "a supervised anomaly detection algorithm", question, expected)
+    assert said == ("incorrect", "the answer negates what the source states")
+    assert judged(embedder, "an unsupervised algorithm that detects anomalies", question, expected)[0] != "incorrect"
+    assert grading.opposite({"unencrypt", "bucket"}, {"encrypt", "bucket"})
+    assert not grading.opposite({"uniqu", "key"}, {"key"})   # "un" that is no prefix of a term the other text has

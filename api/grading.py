@@ -44,7 +44,7 @@ own terms (exactly, or by meaning) and `elsewhere` as a weighted signal.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -263,6 +263,13 @@ def miscounts(answer: str, expected: str) -> bool:
     return any(n != m and said[0] in things for n, said in counts(answer) for m, things in source)
 
 
+def holds(said: Iterable[str], term: str) -> bool:
+    """Whether the answer's terms hold a key term: the term itself, or one of its word family or a clipping of it (one
+    stem starts with the other, at least four letters long: "algo" of "algorithm", "data" of "datasets")."""
+    return any(t == term or (min(len(t), len(term)) >= 4 and (t.startswith(term) or term.startswith(t)))
+               for t in said)
+
+
 def clauses(text: str) -> list[str]:
     parts = [p.strip() for p in re.split(r"[;:!?]|\.(?:\s|$)|,\s+(?:and|but|so|which|because)\b|\s+-\s+", text)]
     return [p for p in parts if tokenize(p)]
@@ -358,7 +365,7 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     read = quantities.as_asked(normalise(said), normalise(expected), normalise(question))
     said = read if read != normalise(said) else said
     given = surfaces(said)
-    missing = tuple(w for t, w in keys.items() if t not in given)
+    missing = tuple(w for t, w in keys.items() if not holds(given, t))
     # a source's number words are values only when they are all it says ("ten" filling a blank; not "one of")
     source = normalise(expected) if _BARE_NUMBER.fullmatch(normalise(expected)) else expected
     # a command of a few words filling a blank is one name ("dvc get"): the same tool with another subcommand, or the
@@ -403,7 +410,7 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     best = l2_normalise(vectors[1 + int(own.argmax()):2 + int(own.argmax())])[0]
     rival = float(np.clip(rivals @ best, 0.0, 1.0).max()) if rivals is not None and len(rivals) else 0.0
     k_idf = {t: idf(t) for t in keys}
-    coverage = sum(v for t, v in k_idf.items() if t in given) / (sum(k_idf.values()) or 1.0)
+    coverage = sum(v for t, v in k_idf.items() if holds(given, t)) / (sum(k_idf.values()) or 1.0)
     # words beside a number that the source does not say qualify it ("110 per namespace"); a name is not qualified so
     qualified = value_only and any(w[0].isdigit() for w in wanted) and \
         bool({t for t in new if not specifics(given[t]) and t not in held})

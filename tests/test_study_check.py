@@ -250,3 +250,13 @@ def test_a_term_without_the_source_s_un_prefix_says_the_opposite(embedder):
     assert judged(embedder, "an unsupervised algorithm that detects anomalies", question, expected)[0] != "incorrect"
     assert grading.opposite({"unencrypt", "bucket"}, {"encrypt", "bucket"})
     assert not grading.opposite({"uniqu", "key"}, {"key"})   # "un" that is no prefix of a term the other text has
+
+
+def test_a_key_term_s_word_family_or_clipping_covers_it(embedder):
+    question, expected = "What is DBSCAN?", "a density-based clustering algorithm"
+    clipped = grading.features("a density-based clustering algo", question, expected, embedder.embed, lambda _: 1.0)
+    assert clipped.coverage == 1.0 and clipped.missing == ()
+    other = grading.features("a density-based clustering method", question, expected, embedder.embed, lambda _: 1.0)
+    assert other.coverage < 1.0 and other.missing == ("algorithm",)
+    assert grading.holds(["dataset"], "data") and grading.holds(["data"], "dataset")
+    assert not grading.holds(["art"], "artifact")   # fewer than four letters: no clipping

@@ -10,8 +10,9 @@ for "2 GB"). Three signals:
 - **similarity**: the cosine of the expected text's MiniLM embedding (the embedder the retriever holds; its cache
   remembers repeats) with the answer's, or with the answer's best clause when it has several (a right answer
   padded with other text keeps its right clause);
-- **coverage**: the idf-weighted share of the key terms the answer holds. Key terms are the expected text's terms
-  (the shared tokenizer's stems) that the question does not already give;
+- **coverage**: the idf-weighted share of the key terms the answer holds (the term, or one of its word family or a
+  clipping: `holds`). Key terms are the expected text's terms (the shared tokenizer's stems) that the question does
+  not already give;
 - **specifics**: +1 when the answer gives every number and code name the expected text adds to the question
   (`str.format()` is read as `format`, also when written as a plain word; a path is named whole; "percent" is "%"),
   -1 when it gives some and none of those, 0 otherwise.
@@ -20,7 +21,8 @@ for "2 GB"). Three signals:
 come first (`Features.ruled`, `Features.ceiling`, `Features.floor`; `judge` says which decided): an empty answer
 (nothing left once hedges are dropped), an **echo** (every term of the answer is in the question, and not all of
 them are the expected text's: it adds nothing) and a **negated fact** (the answer's first clause negates what the
-expected text states, or the answer states what it negates) are incorrect, and so is an answer that **fits another
+expected text states, or the answer states what it negates, or uses a term whose opposite by "un"/"non" the source
+uses) are incorrect, and so is an answer that **fits another
 question of the week better** (`Features.elsewhere`: its best clause is closer to what another question of the
 week's pool expects than to this expected text, by at least ELSEWHERE in cosine; `features(rivals=...)`); a
 negation in a later clause ("images for training only, not for inference") caps the verdict at partial; a wrong

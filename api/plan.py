@@ -82,10 +82,19 @@ def item(text: str) -> str:
     return " ".join(text.split())
 
 
+def _week_of(roadmap: Roadmap, question: str, week: int | None) -> Week | None:
+    """The week the question names ("week 9", "the sixteenth week", "the final week": the roadmap's last), else the
+    request's; None when it names a week the roadmap lacks."""
+    named = detect_week(question, roadmap.week_numbers())
+    if named is None and detect_week(question) is not None:
+        return None
+    number = named or week
+    return roadmap.week(number) if number else None
+
+
 def asked(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, set[str], list[str]] | None:
     """(the week, the fields asked, the sections asked) when the question is about a week's plan, else None."""
-    number = detect_week(question) or week
-    found = roadmap.week(number) if number else None
+    found = _week_of(roadmap, question, week)
     if found is None:
         return None
     terms = set(tokenize(strip_week(question)))
@@ -116,8 +125,7 @@ def about_the_week(roadmap: Roadmap, question: str, week: int | None) -> tuple[W
     mentions = [m for m in (week_mention(question), _THE_PLAN.search(question)) if m is not None]
     if not any(_SUBJECT_BEFORE.search(question[:m.start()]) for m in mentions) or _EXPLAINING.search(question):
         return None
-    number = detect_week(question) or week
-    found = roadmap.week(number) if number else None
+    found = _week_of(roadmap, question, week)
     if found is None:
         return None
     named_by = _sections(found)  # section name -> the words of its name

@@ -123,6 +123,26 @@ def test_detect_week_reads_the_weeks_people_write():
     assert strip_week("In week 9, how do I track runs?") == "In , how do I track runs?"
 
 
+def test_detect_week_reads_ordinal_words_and_the_last_week():
+    """'the sixteenth week', 'first week' are weeks; 'the last/final week' is the last of the given weeks (and
+    nothing without them); 'last week I ...' is a time, not a week of the roadmap. The mention is stripped."""
+    assert detect_week("Capstone of the sixteenth week: what gets built?") == 16
+    assert detect_week("what do I do in my first week?") == 1 and detect_week("the Twelfth-week lab") == 12
+    assert detect_week("what is the final week about?", range(1, 17)) == 16
+    assert detect_week("in the very last week, what do I build?", [3, 1, 9]) == 9
+    assert detect_week("what is the final week about?") is None
+    assert detect_week("last week I deployed a model", range(1, 17)) is None
+    assert detect_week("the sixteenth week", range(1, 13)) is None
+    assert strip_week("Capstone of the sixteenth week: what gets built?") == "Capstone of the : what gets built?"
+    assert strip_week("what is in the final week?") == "what is in ?"
+
+
+def test_the_last_week_scopes_a_search_to_the_indexs_last_week(retriever):
+    """The retriever reads 'the final week' against the weeks its chunks belong to."""
+    weeks = retriever.weeks()
+    assert weeks and retriever.search("what do I build in the final week?").week == max(weeks)
+
+
 def test_week_scope_keeps_the_weeks_chunks(retriever):
     """A question in a week is answered from that week's chunks only, when they answer it."""
     r = retriever.search("How do I walk through every key of a big S3 bucket with boto3?", week=1)

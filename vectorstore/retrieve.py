@@ -66,19 +66,35 @@ _NUMBERS = [
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
     "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"
 ]
+_ORDINALS = [
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh",
+    "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
+    "twentieth"
+]
+# "week 9", "wk-9", "week nine"; "the 9th week", "the ninth week"; "the last week" / "the final week" (the roadmap's
+# last: with "the" or "final", so "last week I ..." is not read as one)
 _WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(_NUMBERS) + r")\b"
-                   r"|\b(\d{1,2})(?:st|nd|rd|th)[\s-]+week\b", re.IGNORECASE)
+                   r"|\b(\d{1,2}(?:st|nd|rd|th)|" + "|".join(_ORDINALS) + r")[\s-]+week\b"
+                   r"|\b(the\s+(?:very\s+)?last|(?:the\s+)?final)[\s-]+week\b", re.IGNORECASE)
 CANDIDATES = 30        # candidates taken from each of the dense and the BM25 search
 ROADMAP_URL = "roadmap.md"  # the url prefix of the roadmap's own sections
 
 
 def detect_week(question: str, weeks: Iterable[int] | None = None) -> int | None:
-    """The week a question names ("week 9", "Wk-9", "week nine", "the 9th week"): the first one that is among
-    `weeks` (the roadmap's week numbers; any week from 1 up when not given), else None."""
-    allowed = None if weeks is None else set(weeks)
+    """The week a question names ("week 9", "Wk-9", "week nine", "the 9th week", "the ninth week"): the first one
+    that is among `weeks` (the roadmap's week numbers; any week from 1 up when not given), else None. "The last
+    week" / "the final week" is the last of `weeks`, so it is read only when they are given."""
+    allowed = None if weeks is None else sorted(set(weeks))
     for m in _WEEK.finditer(question):
+        if m.group(3):  # the last week
+            if allowed:
+                return allowed[-1]
+            continue
         token = (m.group(1) or m.group(2)).lower()
-        n = int(token) if token.isdigit() else _NUMBERS.index(token) + 1
+        if token[:1].isdigit():
+            n = int(token.rstrip("stndrdth"))
+        else:
+            n = (_NUMBERS.index(token) if token in _NUMBERS else _ORDINALS.index(token)) + 1
         if n >= 1 and (allowed is None or n in allowed):
             return n
     return None
@@ -276,6 +292,14 @@ class Retriever:
         """The calibration searches use now (the index's, or the default before one is loaded)."""
         return self._state.calibration if self._state else DEFAULT
 
+    def weeks(self) -> list[int] | None:
+        """The weeks the loaded version's chunks belong to (what "the last week" resolves against); None before a
+        version is loaded (or the store is unreachable before one is)."""
+        with contextlib.suppress(StoreUnavailableError):
+            self.refresh()
+        state = self._state
+        return state.lexical.weeks if state is not None and state.chunks else None
+
     def index_settings(self) -> tuple[str, str]:
         """(embedder, chunking) of the loaded index version."""
         state = self._require()
@@ -321,7 +345,7 @@ class Retriever:
             raise ValueError(f"mode must be 'hybrid', 'dense' or 'bm25', not {mode!r}")
         state = self._require()
         cal = calibration or state.calibration
-        week = week if week is not None else detect_week(question)
+        week = week if week is not None else detect_week(question, state.lexical.weeks)
         text = strip_boilerplate(question) if cal.normalise else question
         text = strip_week(text) or text
         t0 = time.perf_counter()

@@ -229,8 +229,9 @@ class _State:
 
 @dataclass
 class _Scoped:
-    """One scope's result. `confidence` (grounding) never counts the roadmap's own sections as covering the
-    question: they name tools without explaining them. `fit` (stay in this week?) counts the week's section."""
+    """One scope's result. `confidence` (grounding) counts the roadmap's own sections as covering the question only
+    when the week's section is the best passage (what the week lists, "what should the platform let teams do?"):
+    lower down, they name tools without explaining them. `fit` (stay in this week?) counts the week's section."""
 
     hits: list[Hit]
     signals: Signals
@@ -434,6 +435,8 @@ class Retriever:
         if week is not None and any(plan):  # the week's own roadmap section is evidence for staying in the week
             in_plan = coverage(idf, [w for w, p in zip(words, plan, strict=True) if p])
             fit = confidence(replace(sig, coverage=max(sig.coverage, in_plan)), cal)
+            if plan[0]:  # the best passage is the week's own section: the plan's text answers what it says
+                conf = fit
         return _Scoped(hits, sig, conf, fit, baseline)
 
 

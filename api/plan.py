@@ -51,10 +51,11 @@ FIELD_WORDS = {"goals": "goal goals objective objectives aim aims", "weekend": "
 FIELD_MEANINGS = {"goals": ("the goals", "what the week aims to achieve"),
                   "weekend": ("the weekend project", "what to build as the week's project"),
                   "deliverables": ("the deliverables", "what should be finished and working by the end of the week")}
-# The cosine a question needs to one of those to mean that field. On the 934 dev questions with a week, every one at
-# or above 0.45 is a question about the week's plan (gold: the week's roadmap section); the best-matching question
-# that is not scored 0.40 ("What does Project Jupyter build?"). bench/fit_plan_meaning.py prints the figures.
-MEANING_MIN = 0.45
+# The cosine a question needs to one of those to mean that field: fitted on the dev questions with a week that the
+# structural route leaves (854; 39 of them ask about the week's plan) by `bench/fit_plan_meaning.py` (5-fold CV x20:
+# 11.9 of the 39 routed, 1.6 other questions routed per pass, held out). The best other question scores 0.402 ("What
+# does Project Jupyter build?").
+MEANING_MIN = 0.404
 # The week is the subject of the asking when its mention follows a verb of asking's auxiliary or "of" ("what does
 # week 2 point me to", "is week 15 meant to", "the point of week 3"), not when it frames a docs question ("in week 9,
 # how ...", "wk 7: ..."); a question naming the plan itself ("does the plan suggest") has it as its subject too.
@@ -167,18 +168,31 @@ def meant(roadmap: Roadmap, question: str, week: int | None,
     found = _week_of(roadmap, question, week)
     if found is None or _EXPLAINING.search(question):
         return None
-    text = strip_boilerplate(question)
-    vector = embedder.embed([strip_week(text) or text])[0]
-    kinds = [k for k, texts in FIELD_MEANINGS.items() for _t in texts]
-    cosines = _embedded(embedder, [t for texts in FIELD_MEANINGS.values() for t in texts]) @ vector
-    best = int(np.argmax(cosines))
-    if cosines[best] < MEANING_MIN:
+    vector = _question_vector(embedder, question)
+    kind, cosine = field_meaning(embedder, vector)
+    if cosine < MEANING_MIN:
         return None
     if names := list(_sections(found)):
         closest = _embedded(embedder, [_section_text(found, n) for n in names]) @ vector
-        if closest.max() > cosines[best]:
+        if closest.max() > cosine:
             return found, set(), [names[int(np.argmax(closest))]]
-    return found, {kinds[best]}, []
+    return found, {kind}, []
+
+
+def _question_vector(embedder: Embedder, question: str) -> np.ndarray:
+    """The question's unit vector, of the text the retriever searches (no boilerplate, no week mention), so a
+    caching embedder embeds it once for both."""
+    text = strip_boilerplate(question)
+    return np.asarray(embedder.embed([strip_week(text) or text])[0], dtype=np.float32)
+
+
+def field_meaning(embedder: Embedder, question: str | np.ndarray) -> tuple[str, float]:
+    """The field whose meanings (`FIELD_MEANINGS`) are closest to the question (or its vector), and that cosine."""
+    vector = _question_vector(embedder, question) if isinstance(question, str) else question
+    kinds = [k for k, texts in FIELD_MEANINGS.items() for _t in texts]
+    cosines = _embedded(embedder, [t for texts in FIELD_MEANINGS.values() for t in texts]) @ vector
+    best = int(np.argmax(cosines))
+    return kinds[best], float(cosines[best])
 
 
 def about_the_week(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, list[str]] | None:

@@ -92,7 +92,7 @@ def detect_week(question: str, weeks: Iterable[int] | None = None) -> int | None
             continue
         token = (m.group(1) or m.group(2)).lower()
         if token[:1].isdigit():
-            n = int(token.rstrip("stndrdth"))
+            n = int("".join(c for c in token if c.isdigit()))  # "9th"
         else:
             n = (_NUMBERS.index(token) if token in _NUMBERS else _ORDINALS.index(token)) + 1
         if n >= 1 and (allowed is None or n in allowed):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -446,3 +447,19 @@ def test_a_question_naming_what_the_index_never_mentions_is_not_grounded(retriev
     assert not r.grounded and r.gap == "mention" and r.unknown == ["Trivy"] and r.hits
     known = retriever.search("How does a Deployment roll out new versions of its Pods?", week=13)
     assert known.grounded and known.unknown == [] and known.gap is None
+
+
+# grounded on coverage alone: the share of the question's terms the evidence holds must reach one half
+_COVERAGE_ONLY = replace(DEFAULT, weights=(0.0, 0.0, 0.0, 20.0, 0.0), bias=-10.0, threshold=0.5)
+
+
+def test_the_weeks_own_roadmap_section_as_best_passage_counts_as_evidence(retriever):
+    """When the week's roadmap section is the best passage, what it lists answers the question: its words count for
+    confidence. With a calibration grounded on coverage alone, a question whose words only the week's section holds
+    ("serving platform ... autoscale") is grounded in the week; searched over every page, where no week's own
+    section is in question, the same passage does not count and it abstains."""
+    question = "Which serving platform with autoscaling do I build?"
+    r = retriever.search(question, week=12, calibration=_COVERAGE_ONLY)
+    assert r.hits[0].id == "roadmap-12" and r.scope == "week" and r.grounded
+    r = retriever.search(question, calibration=_COVERAGE_ONLY)
+    assert r.hits[0].id == "roadmap-12" and not r.grounded

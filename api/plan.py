@@ -39,7 +39,7 @@ from vectorstore.text import strip_boilerplate, tokenize
 # Words of asking about a plan rather than about a subject (tokenized with the shared tokenizer).
 ASKING = ("learn study studying cover covered covers covering topic topics focus focused plan planned schedule do "
           "doing main key overview summary summarise summarize syllabus content contents include includes included "
-          "including expect expected suppose supposed agenda outline objective objectives outcome outcomes about "
+          "including expect expected suppose supposed meant agenda outline objective objectives outcome outcomes about "
           "week weeks list fall falls part section sections build make work need required require requirement "
           "requirements what whats last next previous current resource resources material materials reading")
 FIELD_WORDS = {"goals": "goal goals objective objectives aim aims", "weekend": "project projects weekend",

@@ -9,7 +9,11 @@ week 12?"), which gets the week's overview. A question whose subject is the week
 ("What's the point of week 3 overall?", "which practice environments does week 2 point me to?"), gets the overview
 too, with the sections its words point at (`about_the_week`). Anything else, for instance "how do SageMaker Projects
 templates work in week 9?", is not a plan question: `answer` returns None and the question goes to retrieval as
-usual.
+usual. With the app's embedder, a question about a week that names no field but means one in other words ("wk 13:
+by the end, what should be running?") reaches it by its MiniLM cosine to each field's label and gloss
+(`FIELD_MEANINGS`, at least `MEANING_MIN`), or the week's section whose name and items are closer still (`meant`).
+A week may be named by number, word or ordinal ("the sixteenth week"), as the last ("the final week"), or by its
+title just before "week" ("the SageMaker deep dive week": those words name the week, not another subject).
 
 A plan answer is composed from the parsed fields as full sentences ("Week 6's weekend project is an AI-powered
 DevOps assistant; its deliverables are a Slack bot with OpenAI integration, ... [1].") citing the week's section of
@@ -52,9 +56,9 @@ FIELD_MEANINGS = {"goals": ("the goals", "what the week aims to achieve"),
                   "weekend": ("the weekend project", "what to build as the week's project"),
                   "deliverables": ("the deliverables", "what should be finished and working by the end of the week")}
 # The cosine a question needs to one of those to mean that field: fitted on the dev questions with a week that the
-# structural route leaves (854; 39 of them ask about the week's plan) by `bench/fit_plan_meaning.py` (5-fold CV x20:
-# 11.9 of the 39 routed, 1.6 other questions routed per pass, held out). The best other question scores 0.402 ("What
-# does Project Jupyter build?").
+# structural route leaves (852; 37 of them ask about the week's plan) by `bench/fit_plan_meaning.py` (5-fold CV x20,
+# held out: 11.3 of the 37 routed, 1.6 other questions routed per pass). The best other question scores 0.402 ("What
+# does Project Jupyter build?"); the fit on all dev is the midpoint above it.
 MEANING_MIN = 0.404
 # The week is the subject of the asking when its mention follows a verb of asking's auxiliary or "of" ("what does
 # week 2 point me to", "is week 15 meant to", "the point of week 3"), not when it frames a docs question ("in week 9,

@@ -243,7 +243,7 @@ def test_a_week_named_by_its_title_is_no_other_subject():
 
 @pytest.mark.parametrize("question, week, expected", [
     ("wk 13: by the end, what should be running?", None, "a Kubeflow pipeline deployment"),
-    ("in week 4, what am I meant to build on the weekend?", None, "Week 4's weekend project is a ML-powered DevOps"),
+    ("week 4: what do I put together on Saturday and Sunday?", None, "Week 4's weekend project is a ML-powered DevOps"),
     ("week 3: what should I aim to achieve?", None, "Week 3's goal is to understand mathematical foundations"),
     ("What should be finished by the end of the week?", 2, "its deliverables are an AWS cost analysis tool"),
 ])

@@ -80,15 +80,16 @@ CANDIDATES = 30        # candidates taken from each of the dense and the BM25 se
 ROADMAP_URL = "roadmap.md"  # the url prefix of the roadmap's own sections
 
 
-def detect_week(question: str, weeks: Iterable[int] | None = None) -> int | None:
+def detect_week(question: str, weeks: Iterable[int] | None = None, last: int | None = None) -> int | None:
     """The week a question names ("week 9", "Wk-9", "week nine", "the 9th week", "the ninth week"): the first one
     that is among `weeks` (the roadmap's week numbers; any week from 1 up when not given), else None. "The last
-    week" / "the final week" is the last of `weeks`, so it is read only when they are given."""
+    week" / "the final week" is `last`, else the last of `weeks`; with neither it names no week."""
     allowed = None if weeks is None else sorted(set(weeks))
+    last = last if last is not None else (allowed[-1] if allowed else None)
     for m in _WEEK.finditer(question):
         if m.group(3):  # the last week
-            if allowed:
-                return allowed[-1]
+            if last is not None:
+                return last
             continue
         token = (m.group(1) or m.group(2)).lower()
         if token[:1].isdigit():
@@ -293,13 +294,13 @@ class Retriever:
         """The calibration searches use now (the index's, or the default before one is loaded)."""
         return self._state.calibration if self._state else DEFAULT
 
-    def weeks(self) -> list[int] | None:
-        """The weeks the loaded version's chunks belong to (what "the last week" resolves against); None before a
-        version is loaded (or the store is unreachable before one is)."""
+    def last_week(self) -> int | None:
+        """The last week the loaded version's chunks belong to (what "the last week" names); None before a version
+        is loaded (or the store is unreachable before one is)."""
         with contextlib.suppress(StoreUnavailableError):
             self.refresh()
         state = self._state
-        return state.lexical.weeks if state is not None and state.chunks else None
+        return max(state.lexical.weeks, default=None) if state is not None else None
 
     def index_settings(self) -> tuple[str, str]:
         """(embedder, chunking) of the loaded index version."""
@@ -346,7 +347,7 @@ class Retriever:
             raise ValueError(f"mode must be 'hybrid', 'dense' or 'bm25', not {mode!r}")
         state = self._require()
         cal = calibration or state.calibration
-        week = week if week is not None else detect_week(question, state.lexical.weeks)
+        week = week if week is not None else detect_week(question, last=max(state.lexical.weeks, default=None))
         text = strip_boilerplate(question) if cal.normalise else question
         text = strip_week(text) or text
         t0 = time.perf_counter()

@@ -164,8 +164,8 @@ def _section_text(week: Week, name: str) -> str:
 def meant(roadmap: Roadmap, question: str, week: int | None,
           embedder: Embedder) -> tuple[Week, set[str], list[str]] | None:
     """(the week, the field meant, []) when a question about a week (named, else the request's) means one of its
-    fields in other words: its cosine to the field's meanings (`FIELD_MEANINGS`) is at least MEANING_MIN ("in week
-    4, what am I meant to build on the weekend?", "wk 13: by the end, what should be running?"). When one of the
+    fields in other words: its cosine to the field's meanings (`FIELD_MEANINGS`) is at least MEANING_MIN ("week 4:
+    what do I put together on Saturday and Sunday?", "wk 13: by the end, what should be running?"). When one of the
     week's named sections (its name and items) is closer to the question than that field, the question asks for the
     section ("which architecture patterns does week 5 cover?"): (the week, no field, [that section]). A question
     asking how, why or when wants an explanation the plan doesn't give, and is searched."""

@@ -144,7 +144,8 @@ class Answerer:
             pieces, citations = self._extract(question, retrieval, max_sentences=2, max_words=max(0, budget))
             topic = citations[0].section or citations[0].title
             if kind == "mention":  # the question names something the index never mentions
-                head = f"The sources describe {topic} [1] but never mention {listing(retrieval.unknown, 'or')}."
+                head = (f"The sources describe {topic} [1] but no linked page mentions "
+                        f"{listing(retrieval.unknown, 'or')}.")
             else:
                 head = f"The sources describe {topic} [1] but don't say {gap_phrase(kind, qualifiers(question))}."
             over = words(head) + sum(map(words, pieces)) + words(tail) - self.max_words

@@ -11,9 +11,12 @@ number, date or version asked for), whether it has the form of the answer asked 
 for a how-to, a name for a "which ...?"), how much of the question its passage's heading covers, and its hit's rank.
 Their weighted sum (`WEIGHTS`, fitted on the dev questions with k-fold cross-validation by
 `bench/fit_extractive.py`) ranks the sentences; maximal marginal relevance picks up to four, skipping any too similar
-to one already picked, within `max_words` (90). Picked sentences keep their page order, each ending with its `[n]`,
-and the hits they come from become `Citation`s renumbered 1..m by strength. With no readable sentence the answer
-points at the best passage. `Citation` and `citation()` live here so that `api.answer` imports this module.
+to one already picked, within `max_words` (90). A picked sentence brings the sentences that complete it when they fit
+(`vectorstore.sentences.continuations`: the list items a lead-in such as "There are two types of actions:"
+introduces, the "For example, ..." after a general statement). Picked sentences keep their page order, each ending
+with its `[n]`, and the hits they come from become `Citation`s renumbered 1..m by strength. With no readable
+sentence the answer points at the best passage. `Citation` and `citation()` live here so that `api.answer` imports
+this module.
 """
 from __future__ import annotations
 
@@ -26,7 +29,7 @@ import numpy as np
 from vectorstore.answer_type import detect, has_fact, key_terms
 from vectorstore.embeddings import Embedder
 from vectorstore.ranking import Hit
-from vectorstore.sentences import _sentences, body_of  # the sentence reader, shared with ingest
+from vectorstore.sentences import _sentences, body_of, continuations  # the sentence reader, shared with ingest
 from vectorstore.sentences import flat as flat  # re-exported: the answerer, quiz and facts read sentences here
 from vectorstore.sentences import plain as plain
 from vectorstore.sentences import quotable_sentences as quotable_sentences
@@ -69,17 +72,19 @@ class Weights:
     bar: float = 0.6          # a sentence after the first needs this share of the best score
     bar_other: float = 0.6    # ... and this share when it comes from a passage not quoted yet
     min_similarity: float = 0.45  # a sentence holding none of the key terms needs this similarity to be quoted
+    follow: float = 0.0       # how many of the sentences completing a picked one (its list items, its example) join it
 
 
-# Fitted on the dev set (`evaluation.evaluate.DEV`: the 242 answerable questions with key facts the retriever answers
-# grounded) by `python bench/fit_extractive.py --narrow --caps 16`: cross-validated key-fact score 0.626 (5-fold,
-# 5 shuffles; mean of "all" and "any" `must_contain` phrases quoted), 0.578 with the weights, reader and
-# MAX_EMBEDDED before (bench/extractive.md); 0.613 on the 241 of main's retrieval at 0a2a2f8. The same score
-# without the similarity feature (`--lexical`, LEXICAL_WEIGHTS, used without an embedder) is 0.612 (0.587 before).
-WEIGHTS = Weights(similarity=0.5, coverage=2.0, fact=0.5, form=0.5, heading=0.0, rank=0.3, redundancy=0.3, bar=0.2,
-                  bar_other=0.5, min_similarity=0.3)
+# Fitted on the dev set (`evaluation.evaluate.DEV`: the 634 answerable questions with key facts of its 934 that the
+# retriever answers grounded) by `python bench/fit_extractive.py --narrow --caps 1000` (every sentence scored by
+# meaning, as with the sentence vectors ingest stores): cross-validated key-fact score 0.622 (5-fold, 5 shuffles;
+# mean of "all" and "any" `must_contain` phrases quoted; all 0.592), 0.596 with `follow` 0 (the picker before the
+# sentences completing a pick joined it), bench/extractive.md. LEXICAL_WEIGHTS, used without an
+# embedder, score 0.601 on the same 634 with `follow` 3 (in-sample; `--lexical` narrow-grid CV 0.594).
+WEIGHTS = Weights(similarity=1.0, coverage=1.0, fact=0.5, form=0.2, heading=0.0, rank=0.3, redundancy=0.3, bar=0.2,
+                  bar_other=0.3, min_similarity=0.3, follow=3.0)
 LEXICAL_WEIGHTS = Weights(similarity=0.0, coverage=2.0, fact=0.5, form=0.5, heading=0.0, rank=0.3, redundancy=0.1,
-                          bar=0.2, bar_other=0.7, min_similarity=1.01)
+                          bar=0.2, bar_other=0.7, min_similarity=1.01, follow=3.0)
 # Sentences without a stored vector embedded per question (the most promising by the cheap features; the rest keep
 # similarity 0). Cross-validated on dev with WEIGHTS' grid, on an index without stored sentence vectors
 # (bench/extractive.md): 0.592 with 6, 0.626 with 16, 0.612 with 24 or all.
@@ -100,6 +105,7 @@ class Candidate:
     form: bool = False
     similarity: float = 0.0
     vector: np.ndarray | None = None
+    follow: tuple[int, ...] = ()  # positions in its hit of the sentences completing it (`continuations`)
 
     def score(self, w: Weights) -> float:
         return (w.similarity * self.similarity + w.coverage * self.coverage + w.fact * self.fact + w.form * self.form
@@ -119,6 +125,7 @@ def candidates(question: str, hits: list[Hit]) -> list[Candidate]:
     total = sum(idf.values()) or 1.0
     heading = [frozenset(tokenize(hit.text.partition("\n")[0])) for hit in hits]
     specific = kind in ("price", "number", "duration", "date", "version")
+    follows = [continuations(hit.text) for hit in hits]
     out = []
     for i, j, s, ts in rows:
         words = len(s.split())
@@ -126,7 +133,7 @@ def candidates(question: str, hits: list[Hit]) -> list[Candidate]:
         topical = sum(idf[t] for t in heading[i] & q) / total
         fact = specific and has_fact(kind, s)
         out.append(Candidate(i, j, s, words, cover, topical, fact, cover + 0.3 * topical + 0.1 / (1 + i), ts,
-                             has_form(kind, s)))
+                             has_form(kind, s), follow=follows[i][j]))
     return out
 
 
@@ -143,13 +150,16 @@ def has_form(kind: str, sentence: str) -> bool:
 def pick(cands: list[Candidate], weights: Weights, max_words: int, max_sentences: int) -> list[Candidate]:
     """Maximal marginal relevance: the best sentence first, then the next best less its similarity to those picked
     (sentences nearly repeating one already picked are skipped), while each reaches `bar` of the best score
-    (`bar_other` when it would add another passage)."""
+    (`bar_other` when it would add another passage). A picked sentence brings up to `follow` of the sentences that
+    complete it (the list items it introduces, the example after it), as many as the word budget leaves room for;
+    they do not count towards `max_sentences`."""
     relevant = [c for c in cands if c.coverage > 0 or c.similarity >= weights.min_similarity]
     scored = sorted(((c.score(weights), n, c) for n, c in enumerate(relevant or cands)), key=lambda t: (-t[0], t[1]))
     best = scored[0][0] if scored else 0.0
+    at = {(c.hit, c.pos): c for c in cands}
     picked: list[Candidate] = []
-    used = 0
-    while len(picked) < max_sentences:
+    used = chosen = 0
+    while chosen < max_sentences:
         value, choice = float("-inf"), None
         for score, _n, c in scored:
             if score <= value:  # the redundancy penalty only lowers a score: nothing further down can win
@@ -166,6 +176,12 @@ def pick(cands: list[Candidate], weights: Weights, max_words: int, max_sentences
             break
         picked.append(choice)
         used += choice.words
+        chosen += 1
+        for pos in choice.follow[: int(weights.follow)]:
+            extra = at.get((choice.hit, pos))
+            if extra is not None and not any(extra is p for p in picked) and used + extra.words <= max_words:
+                picked.append(extra)
+                used += extra.words
     return picked
 
 

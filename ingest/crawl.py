@@ -1,5 +1,9 @@
 """The crawl: from the roadmap's links down a bounded number of hops, on the same host, within a page budget.
 
+A portal page, one whose links mostly (PORTAL_SHARE) lead to other hosts, such as a product's landing page whose
+documentation lives on a docs site, has its other-host links followed too (after its own host's): its substance is
+what it links to.
+
 `crawl()` walks breadth-first per roadmap link, with every fetch in flight at once up to the fetcher's limits,
 and hands each fetched page to `on_page` as it arrives (so embedding can start before the crawl ends). A page
 reached from several roadmap links is fetched once and carries the tags of every roadmap link that reaches
@@ -45,12 +49,19 @@ class CrawledPage:
 PageHandler = Callable[[CrawledPage], Awaitable[list[str] | None]]
 
 
-def _child_order(root: str, links: list[str]) -> list[str]:
-    """Same-host links, those under the root's folder first (a guide's own pages before the rest of the site)."""
+PORTAL_SHARE = 0.75  # a page whose links lead to other hosts at least this often is a portal
+
+
+def _child_order(root: str, links: list[str], page: str | None = None) -> list[str]:
+    """Same-host links, those under the root's folder first (a guide's own pages before the rest of the site); when
+    the linking `page` is a portal (its links mostly lead off its host), its other-host links after them."""
     folder = posixpath.dirname(urlsplit(root).path.rstrip("/") + "/x")
     host = host_of(root)
-    kept = [u for u in links if host_of(u) == host and not urlsplit(u).path.lower().endswith(SKIP_EXTENSIONS)]
-    return sorted(kept, key=lambda u: not urlsplit(u).path.startswith(folder))
+    links = [u for u in dict.fromkeys(links) if not urlsplit(u).path.lower().endswith(SKIP_EXTENSIONS)]
+    away = [u for u in links if host_of(u) != host_of(page or root)]
+    portal = bool(links) and len(away) >= PORTAL_SHARE * len(links)
+    kept = [u for u in links if host_of(u) == host or (portal and u in away)]
+    return sorted(kept, key=lambda u: (host_of(u) != host, not urlsplit(u).path.startswith(folder)))
 
 
 async def crawl(roots: dict[str, list[Tag]], fetch: Callable[[str], Awaitable[FetchResult]], on_page: PageHandler,
@@ -76,7 +87,7 @@ async def crawl(roots: dict[str, list[Tag]], fetch: Callable[[str], Awaitable[Fe
         if page.depth < depth:
             # The budget counts the root's links in page order, whether or not another root got there first,
             # so the same site always gives the same pages with the same tags, however the fetches interleave.
-            for link in _child_order(root, [canonical(u) for u in links]):
+            for link in _child_order(root, [canonical(u) for u in links], page.url):
                 if spent[root] >= budget:
                     break
                 if link != page.url:

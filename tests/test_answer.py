@@ -507,5 +507,41 @@ def test_an_unknown_name_is_said_to_be_missing_from_the_sources():
     r = retrieval(hits=[HITS[1]], grounded=False)
     r.gap, r.unknown = "mention", ["CircleCI", "Prefect"]
     answer = Answerer().answer("Is there a CircleCI orb or a Prefect task for DVC?", r)
-    assert answer.answer.startswith("The sources describe Get Started [1] but never mention CircleCI or Prefect.")
+    assert answer.answer.startswith("The sources describe Get Started [1] but no linked page mentions CircleCI or "
+                                    "Prefect.")
     assert not answer.grounded and answer.citations
+
+
+def test_a_picked_lead_in_brings_the_list_items_or_example_that_complete_it():
+    """"There are two types of actions:" says nothing by itself: when it is quoted, the first sentence of each list
+    item it introduces follows it (within the word budget); a general statement brings its "For example, ...".
+    With `follow` at zero the lead-in is quoted alone."""
+    from dataclasses import replace
+
+    from api.extractive import LEXICAL_WEIGHTS, Extractor
+    from vectorstore.sentences import continuations
+
+    text = ("Lifecycle > Rules\n\nA lifecycle configuration is a set of rules. There are two types of lifecycle "
+            "actions:\n\n- Transition actions – These actions move objects to another storage class after a time. "
+            "They cost a request fee.\n- Expiration actions – These actions delete objects when they expire.\n\n"
+            "Some storage classes are hard to reach quickly. For example, archived objects must be restored "
+            "before they are read.")
+    found = sentences(text)
+    follow = continuations(text)
+    lead = found.index("There are two types of lifecycle actions.")
+    assert [found[j] for j in follow[lead]] == [
+        "Transition actions – These actions move objects to another storage class after a time.",
+        "Expiration actions – These actions delete objects when they expire."]
+    hard = found.index("Some storage classes are hard to reach quickly.")
+    assert [found[j] for j in follow[hard]] == ["For example, archived objects must be restored before they are read."]
+    assert not follow[found.index("A lifecycle configuration is a set of rules.")]
+
+    hits = [hit(text, "https://s3.test/lifecycle", [8])]
+    question = "Which two types of lifecycle actions are there?"
+    pieces, _ = Extractor(weights=LEXICAL_WEIGHTS).extract(question, hits, max_sentences=1)
+    assert pieces[0] == "There are two types of lifecycle actions [1]."
+    assert "Expiration actions – These actions delete objects when they expire [1]." in pieces
+    pieces, _ = Extractor(weights=LEXICAL_WEIGHTS).extract(question, hits, max_words=20, max_sentences=1)
+    assert len(pieces) == 2  # only the first item fits in 20 words
+    pieces, _ = Extractor(weights=replace(LEXICAL_WEIGHTS, follow=0.0)).extract(question, hits, max_sentences=1)
+    assert pieces == ["There are two types of lifecycle actions [1]."]

@@ -302,3 +302,96 @@ def test_a_stated_bound_and_a_superlative_asked():
     assert support(question, ["Neo frameworks > Cloud\n\nMXNet | 1.8.0 | Image Classification"])[1] == 0.0
     assert "largest" not in key_terms("What's the largest object I can store in S3?")
     assert detect("What value goes in the container's mode field?") != "number"
+
+
+# ---------------------------------------------------------------- issue 9: answerable questions refused by a false gap
+@pytest.mark.parametrize("question, kind", [
+    # asking how to set or show an amount is a how-to, not a request for the amount
+    ("How do I make a pipeline reuse a step's output, and how do I set how long that stays valid?", "howto"),
+    ("Can I set how often checkpoints get written through the SDK, or is that up to my code?", "howto"),
+    ("How do I count how many rows belong to each category in one column?", "howto"),
+    ("How long does a cached step stay valid?", "duration"),           # the amount itself is still asked
+    ("How many rows does the sample table have?", "number"),
+    # "is there a <thing> that ..." asks for the thing; "is there a limit/fee" still asks for the amount
+    ("Is there a runtime call that tells me how many tokens a request will use?", "name"),
+    ("Is there a one-call summary of a table that shows how much memory it takes?", "name"),
+    ("Is there a limit on the number of tags per resource?", "number"),
+    ("Is there a fee for cross-region replication?", "price"),
+    # a bound on an amount or a stated preference is no comparison asked; comparing two things still is
+    ("I need download links that stay usable for more than a week. What do the docs tell me to change?", "other"),
+    ("I'd rather write my pipelines in Python than YAML. What do the docs point me to?", "other"),
+    ("Does the serving layer answer faster than a managed real-time endpoint?", "comparison"),
+    # "the most <things>" counts them; "the most <adjective> ..." does not
+    ("What's the most chunks the retrieve call can return in one response?", "number"),
+    ("What's the most popular tool for tracking experiments?", "other"),
+])
+def test_detect_what_is_really_asked(question, kind):
+    assert detect(question) == kind
+
+
+@pytest.mark.parametrize("kind, stated, unstated", [
+    # amounts written in words
+    ("number", "You need about a year of coding experience, preferably in Python.",
+     "You need some coding experience, preferably in Python."),
+    ("duration", "In less than a year the tool was close to deployment.",
+     "In the end the tool was close to deployment."),
+    # a limit named before its value
+    ("number", "Maximum length of 2048.", "Maximum length depends on the model."),
+    ("number", "Scoring | scaled score from 100 to 1,000; minimum passing score 750",
+     "Scoring | reported as a scaled score; pass or fail"),
+    # version bounds written with the number (and not a decimal amount)
+    ("version", "Requires Python 3.9 or later.", "Requires a recent Python."),
+    ("version", "The openai package supports Python 3.10+ and PyPy.", "The openai package supports current Pythons."),
+    ("version", "Install langchain-core>=0.3.20 first.", "Install langchain-core first."),
+    ("version", "It supports legacy Elasticsearch OSS (up to 7.10, the final open source version).",
+     "A single shard can ingest up to 1.5 MB of data per second."),
+    ("version", "The framework image is tagged 1.0-1 for this release.", "The framework image is tagged latest."),
+])
+def test_facts_written_in_general_forms(kind, stated, unstated):
+    assert has_fact(kind, stated)
+    assert not has_fact(kind, unstated)
+
+
+def test_vague_amounts_state_no_number():
+    """"Multiple" or "one or more" answers no "how many"; a number of the counted thing does."""
+    question = "How many named shadows can a thing have?"
+    assert support(question, ["A thing can have multiple named shadows, and one or more devices."])[1] == 0.0
+    assert support(question, ["A thing can have up to 10 named shadows."])[1] == pytest.approx(1.0)
+
+
+def test_a_number_for_something_else_does_not_count_the_noun():
+    """"The limit is 65535 for Fargate pods" is a limit of open files, for pods; "up to 100 buckets" counts buckets."""
+    pods = counted("How many pods can a single profile schedule at most?")
+    assert pods == "pod"
+    assert not counts("The default soft limit is 1024 and the hard limit is 65535 for Fargate Pods.", pods)
+    assert counts("A profile can schedule up to 100 pods.", pods)
+    assert counts("Pods per profile: 100.", pods)
+
+
+def test_a_limit_stated_as_not_greater_than_meets_the_limit_qualifier():
+    question = "What's the size cap per request of a batch transform?"
+    assert detect(question) == "number" and qualifiers(question) == ("limit",)
+    capped = "Batch transform > Requests\n\nThe payload per request must not be greater than 100 MB."
+    merely = "Batch transform > Requests\n\nA typical payload per request carries 6 MB of records."
+    assert support(question, [capped])[1] == pytest.approx(1.0)
+    assert support(question, [merely])[1] == 0.0
+
+
+def test_the_words_that_only_ask_are_not_key_terms():
+    """A ceiling, cap or quota, how quickly or how often, "don't" or "anything" name no subject."""
+    terms = key_terms("What is the shared concurrency ceiling across every serverless endpoint?")
+    assert "ceil" not in terms and "concurr" in terms and "serverless" in terms
+    assert not {"quick", "often", "don", "anyth"} & set(
+        key_terms("How quickly and how often do streams keep records if I don't change anything?"))
+
+
+def test_a_sentence_that_refers_back_is_read_with_the_one_before():
+    """"This mode defaults ..." states the fact about the subject of the sentence before; a sentence that names its
+    own subject is read alone, so another subject's sentence before it lends it nothing."""
+    question = "In the standard retry mode, how many attempts does each call get?"
+    refers = ("The standard retry mode adds throttling protection to the retries. "
+              "This mode allows a maximum of 3 attempts per call.")
+    own = ("The standard retry mode adds throttling protection to the retries. "
+           "Legacy clients allow a maximum of 5 attempts per call.")
+    assert support(question, [refers])[1] == pytest.approx(1.0)
+    assert support(question, [own])[1] < 0.5

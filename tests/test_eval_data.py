@@ -1,8 +1,8 @@
-"""Checks on the evaluation data in eval/: the issue-9 test sets (`test_questions.jsonl` and the second held-out set
-`test2_questions.jsonl`), the two dev sets in the learner's own words (`questions_learner.jsonl` and
-`questions_learner2.jsonl`, the second over the pages the other dev files use least), the issue-10
-conversation set (`conversations.jsonl`) and the issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner
-answers, split dev / test / test2 / test3).
+"""Checks on the evaluation data in eval/: the issue-9 question sets held out by their rounds (`test_questions.jsonl`,
+`test2_questions.jsonl`, both reported on and dev data since, and the third, `test3_questions.jsonl`), the two dev
+sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
+the other dev files use least), the issue-10 conversation set (`conversations.jsonl`) and the issue-15 quiz answer
+set (`quiz_answers.jsonl`: labelled learner answers, split dev / test / test2 / test3).
 
 The schema and count checks need only the files. The gold checks read the documentation mirror at
 `../shared/mirror` (relative to the repository root; from a git worktree, relative to the main checkout) and
@@ -42,7 +42,7 @@ def _load(name: str) -> list[dict]:
 
 
 # The single-question sets checked here: file -> (id prefix, minimum counts). All carry the same schema and the
-# same gold rules; the two learner sets are DEV (tuned on), the two test sets are held out.
+# same gold rules; the two learner sets are DEV (tuned on), the three test sets are held out.
 QUESTION_SETS = {
     "test_questions.jsonl": ("t", {"total": 110, "unanswerable": 30, "cross_week": 10, "roadmap": 10}),
     "questions_learner.jsonl": ("l", {"total": 120, "unanswerable": 40, "cross_week": 12, "roadmap": 12,
@@ -51,6 +51,8 @@ QUESTION_SETS = {
                                     "roadmap": 12, "numeric": 10, "title": 5}),
     "questions_learner2.jsonl": ("m", {"total": 150, "answerable": 95, "unanswerable": 40, "cross_week": 12,
                                        "roadmap": 8, "numeric": 20, "title": 10}),
+    "test3_questions.jsonl": ("w", {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12,
+                                    "roadmap": 12, "numeric": 10, "title": 5}),
 }
 
 
@@ -92,8 +94,8 @@ def _check_gold_and_facts(gold: list, must: list, where: str) -> None:
 # ---- schema and counts (no mirror needed) ----
 
 def test_questions_schema(question_set):
-    """Every question has the dev set's fields, a valid kind and week, and ids t001, t002, ... (l001, ... for the
-    learner sets) in order."""
+    """Every question has the dev set's fields, a valid kind and week, and ids in order under its file's prefix
+    (t001, t002, ...; l, u, m and w for the other sets)."""
     name, questions = question_set
     prefix = QUESTION_SETS[name][0]
     assert [q["id"] for q in questions] == [f"{prefix}{i:03d}" for i in range(1, len(questions) + 1)]
@@ -205,6 +207,15 @@ def test_second_test_set_paraphrases_no_other_question_set():
     others = ["questions.jsonl", "questions_learner.jsonl", "questions_learner2.jsonl", "questions_nearmiss.jsonl",
               "test_questions.jsonl"]
     assert _paraphrasing("test2_questions.jsonl", others) == []
+
+
+def test_third_test_set_paraphrases_no_other_question_set():
+    """The third held-out set (test3, written before the round it judges) shares no more than MAX_DEV_OVERLAP of any
+    question's content words with a question of any other single-question file, dev or held out (the first two test
+    sets have been reported on, so they count as seen). Only test3 ids are reported."""
+    others = ["questions.jsonl", "questions_learner.jsonl", "questions_learner2.jsonl", "questions_nearmiss.jsonl",
+              "test_questions.jsonl", "test2_questions.jsonl"]
+    assert _paraphrasing("test3_questions.jsonl", others) == []
 
 
 def test_test_conversations_do_not_paraphrase_dev_questions(conversations):

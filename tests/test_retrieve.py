@@ -62,7 +62,7 @@ CHUNKS = [
            "to S3 so a training job resumes when a spot instance is interrupted.", [12]),
     _chunk("roadmap-12", "roadmap.md#week-12", "Roadmap: Week 12: Model Serving", "Week 12",
            "Deploy real-time endpoints, batch transform and multi-model endpoints. Weekend project: a serving "
-           "platform with autoscaling.", [12]),
+           "platform with autoscaling and its costs tracked in Kubecost.", [12]),
     *[_chunk(f"pods-{i}", PODS, "Pods", section, f"A Pod is the smallest deployable unit of computing in Kubernetes: "
              f"a group of containers sharing storage and network. {extra}", [13], i)
       for i, (section, extra) in enumerate([("What is a Pod", "Pods run one or more containers."),
@@ -464,3 +464,12 @@ def test_the_weeks_own_roadmap_section_as_best_passage_counts_as_evidence(retrie
     assert r.hits[0].id == "roadmap-12" and r.scope == "week" and r.grounded
     r = retriever.search(question, calibration=_COVERAGE_ONLY)
     assert r.hits[0].id == "roadmap-12" and not r.grounded
+
+
+def test_a_how_to_about_a_name_only_the_roadmap_mentions_is_not_grounded(retriever):
+    """The roadmap's own text names Kubecost, no documentation page does: a how-to (or a stated value) about it has
+    no source, while a question about the plan itself may name it."""
+    r = retriever.search("How do I install Kubecost to track what my endpoints cost?", week=12)
+    assert not r.grounded and r.gap == "mention" and r.unknown == ["Kubecost"]
+    plan = retriever.search("Which week mentions Kubecost?")
+    assert plan.unknown == []

@@ -79,6 +79,8 @@ _Q_NUMBER = re.compile(
     r"quotas|maximum|max|minimum|min|size|sizes|capacity|threshold|number of|count of|ceiling|cap)\b|"
     r"\b(?:limited to|at most|at least|up to) (?:how|what)\b|\bwhat (?:port|percentage|percent|ratio)\b|"
     r"\b(?:largest|biggest|smallest|highest|lowest|fewest|heaviest)\b|\bthe (?:most|fewest) \w+ (?:i|we|you|it) can\b|"
+    # "the most <things>" (a plural noun, not "the most popular"): how many
+    r"\bthe (?:most|fewest) (?!\w+(?:ss|ous|ful|ive|ic|al|ly)\b)[a-z]{3,}s\b|"
     r"\bwhat (?:numeric|numerical) value\b", re.I)
 _Q_HOWTO = re.compile(
     r"(?:^|[,:;.!?]\s*|\band\s+)how (?:do|does|can|could|should|would|to|am|is|are|did)\b|"
@@ -103,8 +105,11 @@ _Q_YESNO = re.compile(
     r"doesn't|don't|can't|won't)\b", re.I)
 
 # A comparison asked: "X than Y", "compared with", "versus", "which is cheaper/faster", "faster or slower".
+# Not a comparison: a bound on an amount ("links that stay usable for more than a week", "fewer than 10 rows") or a
+# preference ("I'd rather write it in Python than YAML").
 _Q_COMPARE = re.compile(
-    r"(?<!\bother )(?<!\brather )\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
+    rf"(?<!\bother )(?<!\brather )\bthan\b(?!\s+(?:{_NUM_WORD}|an? (?:dozen|couple|{_TIME_UNIT}))\b)|"
+    r"\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
     r"\bwhich (?:one )?(?:is|are|would be) (?:\w+er|more \w+|less \w+|better|worse)\b|"
     r"\b(?:\w+er|better|worse) or (?:\w+er|better|worse)\b", re.I)
 
@@ -113,23 +118,47 @@ _Q_COMPARE = re.compile(
 _Q_METHOD = re.compile(
     r"\bhow (?:do|does|can|could|should|would|to)\s+(?:(?:i|we|you|one)\s+)?(?:best\s+|go about\s+)?(?:figure out|"
     r"estimate|determine|calculate|compute|measure|find out|work out|size|plan|choose|pick|decide|tell|check|test|"
-    r"benchmark)\b", re.I)
+    r"benchmark)\b|"
+    # ... and so does a way of getting one shown ("how do I count how many rows belong to each category?")
+    r"\bhow (?:do|does|can|could|should|would|to)\s+(?:(?:i|we|you|one)\s+)?(?:count|find|see|list|show|display|get|"
+    r"print)\s+how (?:many|much)\b", re.I)
 # A question opening on "which/what <kind of thing>" asks for that thing's name, whatever its clauses mention
 # ("Which pandas call shows the number of rows?", "what field tells me how long ...").
 _Q_NAMED_THING = re.compile(
     r"(?:^\s*|[:;]\s*)(?:which|what)\s+(?:(?!(?:is|are|was|were|does|do|did|can|could|should|would|will|a|an|the)\b)"
     rf"[\w-]+\s+){{0,2}}?(?:{_THINGS}|call|dataset|environment variable|variable|setting|parameter|option|flag|field|"
     r"header|key|feature|step|resource|template|object|policy|role)s?\b", re.I)
-_DETECTORS = (("howto", _Q_METHOD), ("name", _Q_NAMED_THING), ("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT),
-              ("price", _Q_PRICE),
+# Asking whether or how an amount can be SET ("how do I set how long that stays valid?", "can I set how often
+# checkpoints get written?") asks about the setting, not for the amount.
+_Q_SET_AMOUNT = re.compile(
+    r"\b(?:set|change|configure|control|adjust|choose|pick|specify|tune|increase|decrease|extend|shorten|raise|"
+    r"lower)\s+how (?:long|often|many|much|big|large|quickly|fast|soon)\b", re.I)
+# "Is there a <thing> that ...?" asks whether such a thing exists (and its name), whatever its clause says the thing
+# does ("Is there a call that tells me how many tokens a request will use?"); "is there a limit/fee ..." asks for the
+# amount (the number and price detectors).
+_Q_EXISTS = re.compile(
+    r"^\s*(?:is|are) there (?:an?|any|some|one) (?:(?!(?:limit|limits|quota|quotas|maximum|max|minimum|min|cap|"
+    r"ceiling|fee|fees|charge|charges|cost|costs|price|prices)\b)[\w.-]+\s+){1,6}?(?:that|which|to|for|i|we|you)\b",
+    re.I)
+_DETECTORS = (("howto", _Q_METHOD), ("howto", _Q_SET_AMOUNT), ("name", _Q_NAMED_THING), ("name", _Q_EXISTS),
+              ("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT), ("price", _Q_PRICE),
               ("duration", _Q_DURATION), ("date", _Q_DATE), ("version", _Q_VERSION), ("number", _Q_NUMBER),
               ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION), ("comparison", _Q_COMPARE), ("name", _Q_NAME),
               ("yesno", _Q_YESNO))
 
 
+_PREFERENCE = re.compile(r"\b(?:would|'d) rather\b[^.?!;]*?\bthan\b", re.I)
+
+
+def _asked(question: str) -> str:
+    """The question with its whitespace normalised and without a stated preference ("I'd rather write X than Y"),
+    which asks nothing."""
+    return _PREFERENCE.sub(" ", " ".join(question.split()))
+
+
 def detect(question: str) -> str:
     """The kind of answer `question` asks for (one of `KINDS`)."""
-    q = " ".join(question.split())
+    q = _asked(question)
     for kind, pattern in _DETECTORS:
         if pattern.search(q):
             return kind
@@ -140,7 +169,8 @@ def detect(question: str) -> str:
 _ASKING = ("cost costs price pricing priced fee fees charge charged billed pay much many long time timeout duration "
            "version versions release released year date day month when limit limits maximum minimum max min number "
            "amount size first earliest latest which what how called name named mean means default largest biggest "
-           "smallest highest lowest fewest")
+           "smallest highest lowest fewest ceiling cap quota quotas longest shortest fastest slowest quickly often "
+           "soon anyway")  # (negated auxiliaries and indefinite pronouns are stopwords of the shared tokenizer)
 
 
 @lru_cache(maxsize=1)
@@ -159,6 +189,9 @@ def key_terms(question: str) -> list[str]:
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
           r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 _VERSION_NUMBER = r"v?\d+(?:\.(?:\d+|x))+"
+# Words that set an amount as approximate or as a bound ("about a year", "less than an hour", "within a day").
+_ABOUT = (r"(?:about|around|roughly|approximately|nearly|almost|over|under|within|less than|more than|fewer than|"
+          r"at least|at most|up to|no more than|in|after|for|every|once)")
 # A sentence that compares: "than", "compared with", "10x", "40%", "faster", "saves".
 _COMPARES = re.compile(
     r"\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
@@ -170,6 +203,7 @@ _FACTS: dict[str, re.Pattern[str]] = {
         r"\b(?:free of charge|at no (?:additional |extra )?(?:cost|charge)|no (?:additional |extra )?charge|"
         r"(?:is|are|for|it's) free\b|free tier|pay[- ]as[- ]you[- ]go)", re.I),
     "duration": re.compile(rf"\b{_NUM_WORD}\s?(?:-\s?)?{_TIME_UNIT}\b|\b\d+\s?(?:ms|s|m|h|d)\b|"
+                           rf"\b{_ABOUT} (?:an?|one|half an?) {_TIME_UNIT}\b|"
                            r"\b(?:hourly|daily|weekly|monthly|yearly|annually)\b", re.I),
     "date": re.compile(
         rf"\b{_MONTH}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d\d\b|\b\d{{1,2}}\s+{_MONTH}\.?\s+(?:19|20)\d\d\b|"
@@ -179,7 +213,13 @@ _FACTS: dict[str, re.Pattern[str]] = {
         rf"{_VERSION_NUMBER}\b", re.I),
     "version": re.compile(
         rf"\b(?:version|release|v(?:er)?\.?)\s*{_VERSION_NUMBER}\b|\b(?:version|release)\s+\d+\b|"
-        rf"\bv\d+\b|\b\d+\.\d+\.\d+\b|\b\d+\.x\b|\b[A-Z][\w+#-]*\s+{_VERSION_NUMBER}\b"),
+        rf"\bv\d+\b|\b\d+\.\d+\.\d+\b|\b\d+\.x\b|\b[A-Z][\w+#-]*\s+{_VERSION_NUMBER}\b|"
+        # a version bound written with the number: "3.9 or later", "3.10+", ">=0.3.20", "up to 7.10", "1.0-1"
+        r"(?i:(?<![\w.])\d+\.\d+(?:\.\d+)*(?:\+|\s+or\s+(?:later|newer|higher|above|greater|earlier|older|lower|"
+        r"below))|(?:[<>=~!]=|[<>])\s*v?\d+(?:\.\d+)+|"
+        # (an amount is no version: "up to 1.5 MB")
+        r"(?:\b(?:up to|through|until|before|after|from|since) v?\d+\.\d+|(?<![\w.])\d+\.\d+-\d+)\b"
+        rf"(?!\.\d|\s*(?:%|[kmgtpe]i?b\b|bytes?\b|x\b|times\b|percent\b|{_TIME_UNIT}\b|[$€£])))"),
     "number": re.compile(
         # a quantity: digits (not part of an address, path, version or identifier) and a unit or counted noun
         r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|[kmgtp]i?b\b|bytes?\b|x\b|"
@@ -187,8 +227,13 @@ _FACTS: dict[str, re.Pattern[str]] = {
         rf"\b(?:up to|at most|at least|maximum of|minimum of|limit of|max(?:imum)?|min(?:imum)?)\s+(?:of\s+)?"
         rf"{_NUM_WORD}\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
         rf"fifty|hundred|thousand|million|billion)\s+[a-z]{{3,}}\b|"
-        r"\b(?:half|a third|a quarter|twice|double|triple|\w+-fold|multiple|unlimited|any number of|one or more|"
-        r"only one)\b", re.I),
+        r"\b(?:half|a third|a quarter|twice|double|triple|\w+-fold|unlimited|any number of|"
+        r"only one)\b|"
+        # an amount in words ("about a year of coding", "less than an hour", "a dozen")
+        rf"\b{_ABOUT} (?:an?|one|half an?) (?:dozen|couple|hundred|thousand|million|billion|{_TIME_UNIT})\b|"
+        # a limit named before its value ("maximum length of 2048", "minimum passing score 750")
+        r"\b(?:max(?:imum)?|min(?:imum)?|limit|cap|quota|ceiling)\s+(?:[a-z-]+\s+){0,3}?(?:of\s+|is\s+|=\s*|:\s*)?"
+        r"\d", re.I),
     "name": re.compile(r"`[^`\n]{2,60}`|(?<=[a-z,;:(] )[A-Z][\w.+#-]+|\b[a-z]+(?:[A-Z][a-z0-9]+)+\b|"
                        r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b|\b\w+\.\w+\(\)"),
     "definition": re.compile(r"\b(?:is|are) (?:an?|the|used|designed|responsible)\b|\brefers? to\b|\bmeans?\b|"
@@ -199,6 +244,11 @@ _TOKEN = re.compile(r"\S+")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-Z0-9\"'`(\[])|\n+")
 _HEADING_WORDS = 20  # a chunk's first paragraph this short, without a full stop, is its heading line
+# A sentence that opens by referring back ("This mode defaults to 3 attempts", "But if it takes more than 15 minutes")
+# has its subject in the sentence before.
+_REFERS_BACK = re.compile(r"\W*(?:(?:but|and|so|however|otherwise|then|also|in that case|if so)\W+)?"
+                          r"(?:(?:if|when|once|after|unless|until|because)\s+)?"
+                          r"(?:this|that|these|those|it|its|they|their|them|such|the same|each|both)\b", re.I)
 
 # Qualifiers: what a question asks of the fact besides its kind. "What's the default timeout?" wants the value a
 # setting takes when nobody sets it, so the sentence stating the fact must say it is the default; "how much faster
@@ -217,6 +267,8 @@ QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"up to|cap|quotas?|ceiling)\b", re.I),
         re.compile(r"\b(?:maximum|max|minimum|min|limit(?:s|ed)?|largest|smallest|highest|lowest|at most|at least|"
                    r"up to|no more than|not exceed|cannot exceed|exceeds?|quotas?|between \S+ and|ranges? from|"
+                   r"(?:no|not(?: be)?) (?:greater|more|larger|longer|higher|bigger|less|fewer|smaller|shorter|lower) "
+                   r"than|"
                    r"or (?:earlier|later|older|newer|lower|higher|less|more|fewer|below|above|smaller|larger))\b",
                    re.I)),
     "origin": (  # the release or date that first brought something
@@ -253,6 +305,7 @@ _NUMBER_TOKEN = re.compile(r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?(?![\w.]*\.\d)|\b(
                            r"seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|"
                            r"thousand|million|billion|unlimited|single)\b", re.I)
 _NEAR = 4  # words between a number and the counted noun that still count it
+_BETWEEN = re.compile(r"for|of|in|on|per|with|by|from|to|at|across")
 
 
 def counted(question: str) -> str | re.Pattern[str] | None:
@@ -281,13 +334,21 @@ def counts(sentence: str, noun: str | re.Pattern[str]) -> bool:
     if not near:
         return False
     numbers = [i for i, w in enumerate(words) if _NUMBER_TOKEN.search(w)]
-    return any(abs(i - j) <= _NEAR + 1 for i in near for j in numbers)
+    # a number before the noun counts it unless a preposition between makes it another amount's ("the limit is
+    # 65535 for Fargate Pods": a limit of something else, for pods)
+    return any(abs(i - j) <= _NEAR + 1 and not (j < i and any(_BETWEEN.fullmatch(w.lower()) for w in words[j + 1:i]))
+               for i in near for j in numbers)
 
 
 # A name the question gives: a capitalised word inside the sentence ("with Trivy", "to PagerDuty"), a camel-case
 # identifier ("RawDeployment") or an acronym ("CVEs", "T4"); a sentence's first word is not a name by its capital.
 _NAME = re.compile(r"(?<=[a-z0-9,;:'’()\"] )([A-Z][A-Za-z0-9&+.]*(?:-[A-Z][A-Za-z0-9]*)*)|\b([a-z]+[A-Z][A-Za-z]*)\b|"
                    r"\b([A-Z]{2,}[a-z]?s?|[A-Z]+\d+[A-Za-z0-9]*)\b")
+
+
+# The kinds of answer only documentation states (never the roadmap's plan): a question of one of these kinds about a
+# name that only the roadmap's own text mentions is about something no linked page covers.
+DOCUMENTED_KINDS = frozenset({"howto", "price", "number", "duration", "date", "version"})
 
 
 def unknown_names(question: str, known: Callable[[str], bool]) -> list[str]:
@@ -299,7 +360,8 @@ def unknown_names(question: str, known: Callable[[str], bool]) -> list[str]:
 
 def qualifiers(question: str) -> tuple[str, ...]:
     """What `question` asks of the fact besides its kind (the names of `QUALIFIERS` it matches)."""
-    return tuple(name for name, (asked, _fact) in QUALIFIERS.items() if asked.search(question))
+    q = _asked(question)
+    return tuple(name for name, (asked, _fact) in QUALIFIERS.items() if asked.search(q))
 
 
 def _weights(key_terms: Iterable[str] | Mapping[str, float]) -> dict[str, float]:
@@ -330,10 +392,12 @@ def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pat
         return
     heading = _heading(text)
     needs = [QUALIFIERS[name][1] for name in asks]
-    for sentence in _SENTENCE_END.split(text):
+    sentences = _SENTENCE_END.split(text)
+    for i, sentence in enumerate(sentences):
         if fact.search(sentence) and all(q.search(sentence) for q in needs) \
                 and (noun is None or counts(sentence, noun)):
-            yield f"{heading} {sentence}"
+            before = sentences[i - 1] if i and _REFERS_BACK.match(sentence) else ""
+            yield " ".join([heading, before, sentence])
 
 
 def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],

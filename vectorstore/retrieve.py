@@ -147,6 +147,7 @@ class _State:
     calibration_warning: str | None = None
     title_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # page title -> unit vector
     sentences: SentenceIndex = field(default_factory=lambda: SentenceIndex.empty(0, 0))
+    documented: frozenset[str] = frozenset()  # the terms of the documentation pages (the roadmap's own text left out)
 
     @classmethod
     def load(cls, snap: Snapshot, embedder: Embedder | None = None) -> _State:
@@ -161,8 +162,10 @@ class _State:
         dim = vectors.shape[1] if rows else 0
         sentences = (SentenceIndex.build(iter_sentences(snap.sentences), lexical.row, dim)
                      if snap.sentences is not None and rows else SentenceIndex.empty(len(rows), dim))
+        documented = frozenset().union(*(lexical.terms(lexical.row[cid]) for cid, (_t, meta) in chunks.items()
+                                         if not str(meta.get("url") or "").startswith(ROADMAP_URL)))
         state = cls(snap.version, snap.name, lexical, vectors, chunks, snap.embedder, snap.chunking,
-                    sentences=sentences)
+                    sentences=sentences, documented=documented)
         if embedder is not None and chunks:
             state.embed_titles(embedder, list(dict.fromkeys(state.title_of(cid) for cid in lexical.ids)))
         return state
@@ -384,7 +387,11 @@ class Retriever:
                 and share < cal.evidence_share:  # the topic is there, the asked fact is not
             grounded, gap = False, kind
         unknown = answer_type.unknown_names(text, state.lexical.known)
-        if unknown and grounded:  # the question names something no passage mentions: the sources can't answer it
+        if not unknown and kind in answer_type.DOCUMENTED_KINDS:
+            # a how-to or a stated value about a name only the roadmap's own text mentions (a tool it lists with no
+            # linked page): the plan names it, no page documents it
+            unknown = answer_type.unknown_names(text, state.documented.__contains__)
+        if unknown and grounded:  # the question names something no page mentions: the sources can't answer it
             grounded, gap = False, "mention"
         if grounded:
             suggested = _where(whole.hits) if widened else None

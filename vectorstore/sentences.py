@@ -117,12 +117,12 @@ def list_sentence(items: list[str], lead: str = "") -> str:
     return f"{lead.rstrip(':').strip()}: {', '.join(items)}" if lead else ", ".join(items)
 
 
-def _paragraphs(text: str) -> list[tuple[str, bool]]:
+def _paragraphs(text: str) -> list[tuple[str, bool, bool]]:
     """The prose paragraphs (and list items) of a chunk body, without headings, code, images, labels. A table row
     becomes one paragraph ("Cell: cell; cell"), its header row none; a run of short list items becomes one, led by
     the line (a heading, or a short line ending in ":") that introduces it. Each comes with whether it is a table
-    row (data, read with a looser prose test)."""
-    found: list[tuple[str, bool]] = []
+    row (data, read with a looser prose test) and whether it is a list item (or a run of them)."""
+    found: list[tuple[str, bool, bool]] = []
     paragraph: list[str] = []
     items: list[str] = []   # the current run of short list items
     in_code = False
@@ -134,9 +134,9 @@ def _paragraphs(text: str) -> list[tuple[str, bool]]:
 
     def end_items() -> None:
         if len(items) > 1:
-            found.append((list_sentence(items, lead), False))
+            found.append((list_sentence(items, lead), False, True))
         elif items:
-            found.append((items[0], False))
+            found.append((items[0], False, True))
         items.clear()
 
     def end_paragraph() -> None:
@@ -144,7 +144,7 @@ def _paragraphs(text: str) -> list[tuple[str, bool]]:
         # A lone short line without closing punctuation is a sub-heading kept as text, not a sentence.
         lone = len(paragraph) == 1 and len(paragraph[0].split()) <= 12
         if paragraph and not (lone and paragraph[0][-1] not in ".!?:"):
-            found.append((_TRAILING_LABEL.sub("", " ".join(paragraph)), False))
+            found.append((_TRAILING_LABEL.sub("", " ".join(paragraph)), False, False))
             lead = paragraph[0] if lone and paragraph[0].endswith(":") else ""
         elif paragraph:
             lead = paragraph[0]
@@ -170,7 +170,7 @@ def _paragraphs(text: str) -> list[tuple[str, bool]]:
                 items.append(item.rstrip("."))
                 continue
             end_items()
-            found.append((item, False))
+            found.append((item, False, True))
             lead = ""
             continue
         if s:
@@ -184,7 +184,7 @@ def _paragraphs(text: str) -> list[tuple[str, bool]]:
         elif row:
             end_paragraph()
             if table and not _TABLE_RULE.match(s) and (sentence := table_row(s)):
-                found.append((sentence, True))
+                found.append((sentence, True, False))
             table = True
             lead = ""
         elif s == title or s.startswith(title + " > "):
@@ -202,19 +202,53 @@ def _paragraphs(text: str) -> list[tuple[str, bool]]:
 
 
 @lru_cache(maxsize=8192)
-def _sentence_pairs(text: str) -> tuple[tuple[str, str], ...]:
-    """(as the page writes it, as an answer shows it) for each readable sentence of a chunk. A paragraph opening
-    with a short label sentence ("Pick a tool. Choose one platform ...") keeps the label with what follows it."""
+def _sentence_rows(text: str) -> tuple[tuple[str, str, bool], ...]:
+    """(as the page writes it, as an answer shows it, whether it opens a list item) for each readable sentence of a
+    chunk. A paragraph opening with a short label sentence ("Pick a tool. Choose one platform ...") keeps the label
+    with what follows it."""
     out = []
-    for paragraph, row in _paragraphs(text):
+    for paragraph, row, item in _paragraphs(text):
         found = split_sentences(paragraph)
         if len(found) > 1 and len(found[0].split()) < 4 and found[0].endswith("."):
             found[:2] = [f"{found[0][:-1]}: {found[1]}"]
+        first = True
         for s in found:
             s = _TRAILING_LABEL.sub("", s)
             shown = quote_code(_tidy(s))
             if _is_prose(shown, row) and not _IMAGE.search(shown):
-                out.append((" ".join(s.split()), shown))
+                out.append((" ".join(s.split()), shown, item and first))
+            first = False
+    return tuple(out)
+
+
+def _sentence_pairs(text: str) -> tuple[tuple[str, str], ...]:
+    """(as the page writes it, as an answer shows it) for each readable sentence of a chunk."""
+    return tuple((raw, shown) for raw, shown, _item in _sentence_rows(text))
+
+
+_EXAMPLE = re.compile(r"^(?:for (?:example|instance)|e\.g\.|such as)\b", re.I)
+ITEMS_AFTER_LEAD = 8  # sentences after a lead-in searched for the list items it introduces
+
+
+@lru_cache(maxsize=8192)
+def continuations(text: str) -> tuple[tuple[int, ...], ...]:
+    """For each readable sentence of a chunk (in `sentences` order), the sentences that complete it: the list
+    items a lead-in introduces ("There are two types of actions:" -> the first sentence of each item that follows,
+    within ITEMS_AFTER_LEAD sentences, until the next lead-in), or the example that follows a general statement
+    ("... hard to detect." -> "For example, ..."). Most sentences have none."""
+    rows = _sentence_rows(text)
+    out: list[tuple[int, ...]] = []
+    for i, (raw, _shown, _item) in enumerate(rows):
+        follow: list[int] = []
+        if raw.rstrip().endswith(":"):
+            for j in range(i + 1, min(len(rows), i + 1 + ITEMS_AFTER_LEAD)):
+                if rows[j][0].rstrip().endswith(":"):
+                    break
+                if rows[j][2]:
+                    follow.append(j)
+        elif i + 1 < len(rows) and not rows[i + 1][2] and _EXAMPLE.match(rows[i + 1][0]):
+            follow.append(i + 1)
+        out.append(tuple(follow))
     return tuple(out)
 
 

@@ -18,8 +18,10 @@ STOPWORDS = frozenset(
     only or other our ours out over own same she should so some such than that the their theirs them then there
     these they this those through to too under until up very was we were what when where which while who whom why
     will with would you your yours yourself want wants need needs use using used get getting go going know learn
-    learning tell explain show give please way ways thing things something anyone one someone""".split()
-)
+    learning tell explain show give please way ways thing things something anyone one someone
+    myself ourselves yourselves himself herself themselves anything anybody everything nothing
+    don doesn didn isn aren wasn weren hasn haven hadn won wouldn shouldn couldn mustn needn ve ll re""".split()
+)  # the last two lines: NLTK's English list's reflexive pronouns and contraction fragments ("doesn't" -> "doesn")
 
 
 def _fallback_stem(word: str) -> str:

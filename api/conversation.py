@@ -190,10 +190,12 @@ def rule_rewrite(question: str, previous: str | None) -> str:
     return f"{question.strip()} ({' '.join(carried)})"
 
 
-def resolve_week(question: str, followup: bool, previous: int | None, requested: int | None) -> int | None:
-    """A week named in the question; else the previous turn's week for a follow-up, or when the request has no
-    week of its own (the conversation is then the only context); else the request's."""
-    named = detect_week(question)
+def resolve_week(question: str, followup: bool, previous: int | None, requested: int | None,
+                 last: int | None = None) -> int | None:
+    """A week named in the question (`last`: the index's last week, what "the last week" names); else the previous
+    turn's week for a follow-up, or when the request has no week of its own (the conversation is then the only
+    context); else the request's."""
+    named = detect_week(question, last=last)
     if named is not None:
         return named
     if previous is not None and (followup or requested is None):
@@ -275,19 +277,21 @@ class Turn:
 
 
 def plan_turn(question: str, history: Sequence[Message], requested_week: int | None,
-              condenser: Condenser | None = None, plan: PlanHook | None = None) -> Turn:
+              condenser: Condenser | None = None, plan: PlanHook | None = None,
+              last: int | None = None) -> Turn:
     """The standalone query and the week for `question` after `history` (already cleaned); with `plan`, whether a
-    follow-up's previous turn was a question the plan answers (asked of the hook once, here)."""
+    follow-up's previous turn was a question the plan answers (asked of the hook once, here). `last` is the index's
+    last week, what "the last week" names."""
     question = question.strip()
     previous_query, previous_week = None, None
     for m in history:  # replay the earlier user turns: each one's query and week feed the next
         if m.role == "user":
             followup = previous_query is not None and is_followup(m.content, previous_week)
-            previous_week = resolve_week(m.content, followup, previous_week, requested_week)
+            previous_week = resolve_week(m.content, followup, previous_week, requested_week, last)
             query = rule_rewrite(m.content, previous_query) if followup else m.content
             previous_query = ask_for_the_plan(query, previous_week)
     followup = previous_query is not None and is_followup(question, previous_week)
-    week = resolve_week(question, followup, previous_week, requested_week)
+    week = resolve_week(question, followup, previous_week, requested_week, last)
     query, rewrite, ms = question, "none", 0.0
     if followup and condenser is not None:
         t0 = time.perf_counter()
@@ -372,7 +376,7 @@ def resolve(retriever: Retriever, question: str, history: Sequence[Message], wee
     (the previous turn's by `plan_turn`, the Turn carries the reply)."""
     if plan is not None:
         plan = once_each(plan)
-    turn = plan_turn(question, history, week, condenser, plan)
+    turn = plan_turn(question, history, week, condenser, plan, retriever.last_week())
     if plan is not None:
         asked = [turn.query]
         if turn.previous_planned:

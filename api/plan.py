@@ -9,7 +9,11 @@ week 12?"), which gets the week's overview. A question whose subject is the week
 ("What's the point of week 3 overall?", "which practice environments does week 2 point me to?"), gets the overview
 too, with the sections its words point at (`about_the_week`). Anything else, for instance "how do SageMaker Projects
 templates work in week 9?", is not a plan question: `answer` returns None and the question goes to retrieval as
-usual.
+usual. With the app's embedder, a question about a week that names no field but means one in other words ("wk 13:
+by the end, what should be running?") reaches it by its MiniLM cosine to each field's label and gloss
+(`FIELD_MEANINGS`, at least `MEANING_MIN`), or the week's section whose name and items are closer still (`meant`).
+A week may be named by number, word or ordinal ("the sixteenth week"), as the last ("the final week"), or by its
+title just before "week" ("the SageMaker deep dive week": those words name the week, not another subject).
 
 A plan answer is composed from the parsed fields as full sentences ("Week 6's weekend project is an AI-powered
 DevOps assistant; its deliverables are a Slack bot with OpenAI integration, ... [1].") citing the week's section of
@@ -22,6 +26,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+import numpy as np
+
 from api.answer import Answer, listing
 from api.extractive import Citation
 from ingest.roadmap import (
@@ -30,17 +36,30 @@ from ingest.roadmap import (
     Week,
     clean,
 )
+from vectorstore.embeddings import Embedder
 from vectorstore.retrieve import ROADMAP_URL, detect_week, strip_week, week_mention
-from vectorstore.text import tokenize
+from vectorstore.text import strip_boilerplate, tokenize
 
 # Words of asking about a plan rather than about a subject (tokenized with the shared tokenizer).
 ASKING = ("learn study studying cover covered covers covering topic topics focus focused plan planned schedule do "
           "doing main key overview summary summarise summarize syllabus content contents include includes included "
-          "including expect expected suppose supposed agenda outline objective objectives outcome outcomes about "
+          "including expect expected suppose supposed meant agenda outline objective objectives outcome outcomes about "
           "week weeks list fall falls part section sections build make work need required require requirement "
           "requirements what whats last next previous current resource resources material materials reading")
 FIELD_WORDS = {"goals": "goal goals objective objectives aim aims", "weekend": "project projects weekend",
                "deliverables": "deliver deliverable deliverables"}
+# What each field means, in everyday words: its label and a gloss of the label (a week's goal is what it aims at; a
+# weekend project is what one builds; a deliverable is what is handed over, finished and working, at the end). A
+# question that names no field but means one ("wk 13: by the end, what should be running?") is matched to these by
+# the embedder's cosine (`meant`); written from the labels' meaning, not from any question.
+FIELD_MEANINGS = {"goals": ("the goals", "what the week aims to achieve"),
+                  "weekend": ("the weekend project", "what to build as the week's project"),
+                  "deliverables": ("the deliverables", "what should be finished and working by the end of the week")}
+# The cosine a question needs to one of those to mean that field: fitted on the dev questions with a week that the
+# structural route leaves (852; 37 of them ask about the week's plan) by `bench/fit_plan_meaning.py` (5-fold CV x20,
+# held out: 11.3 of the 37 routed, 1.6 other questions routed per pass). The best other question scores 0.402 ("What
+# does Project Jupyter build?"); the fit on all dev is the midpoint above it.
+MEANING_MIN = 0.404
 # The week is the subject of the asking when its mention follows a verb of asking's auxiliary or "of" ("what does
 # week 2 point me to", "is week 15 meant to", "the point of week 3"), not when it frames a docs question ("in week 9,
 # how ...", "wk 7: ..."); a question naming the plan itself ("does the plan suggest") has it as its subject too.
@@ -82,10 +101,29 @@ def item(text: str) -> str:
     return " ".join(text.split())
 
 
+def _week_of(roadmap: Roadmap, question: str, week: int | None) -> Week | None:
+    """The week the question names ("week 9", "the sixteenth week", "the final week": the roadmap's last), else the
+    request's; None when it names a week the roadmap lacks."""
+    named = detect_week(question, roadmap.week_numbers())
+    if named is None and detect_week(question) is not None:
+        return None
+    number = named or week
+    return roadmap.week(number) if number else None
+
+
+_BEFORE_WEEK = re.compile(r"((?:[\w&/-]+\s+){1,4})weeks?(?:'s)?\b", re.I)
+
+
+def _title_words(week: Week, question: str) -> set[str]:
+    """The words of the week's title the question names it by, just before "week" ("the SageMaker deep dive week"):
+    words that name the week, not a subject ("In week 6, what is AWS Bedrock?" asks about Bedrock)."""
+    title = set(tokenize(week.title))
+    return {t for m in _BEFORE_WEEK.finditer(strip_week(question)) for t in tokenize(m[1]) if t in title}
+
+
 def asked(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, set[str], list[str]] | None:
     """(the week, the fields asked, the sections asked) when the question is about a week's plan, else None."""
-    number = detect_week(question) or week
-    found = roadmap.week(number) if number else None
+    found = _week_of(roadmap, question, week)
     if found is None:
         return None
     terms = set(tokenize(strip_week(question)))
@@ -96,6 +134,7 @@ def asked(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, set[
     if fields:  # "the three deliverables", "its 2 goals": a count of the items asked for, not another subject
         rest = {t for t in rest if not _COUNT.fullmatch(t)}
     rest -= set().union(*(_sections(found)[s] for s in sections))
+    rest -= _title_words(found, question)
     if not rest:
         return found, fields, sections
     if fields or sections:  # other words must be words of what was asked ("does the project include a Slack bot")
@@ -106,28 +145,86 @@ def asked(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, set[
     return None
 
 
+_vectors: dict[tuple[str, str], np.ndarray] = {}  # (embedder name, text) -> unit vector: meanings and sections
+
+
+def _embedded(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """The unit vectors of texts the plan route compares questions with, each embedded once per embedder."""
+    missing = [t for t in dict.fromkeys(texts) if (embedder.name, t) not in _vectors]
+    if missing:
+        for text, vector in zip(missing, np.asarray(embedder.embed(missing), dtype=np.float32), strict=True):
+            _vectors[(embedder.name, text)] = vector
+    return np.asarray([_vectors[(embedder.name, t)] for t in texts])
+
+
+def _section_text(week: Week, name: str) -> str:
+    return f"{_PAREN.sub('', name)}: {', '.join(item(i) for i in week.sections[name] if item(i))}"
+
+
+def meant(roadmap: Roadmap, question: str, week: int | None,
+          embedder: Embedder) -> tuple[Week, set[str], list[str]] | None:
+    """(the week, the field meant, []) when a question about a week (named, else the request's) means one of its
+    fields in other words: its cosine to the field's meanings (`FIELD_MEANINGS`) is at least MEANING_MIN ("week 4:
+    what do I put together on Saturday and Sunday?", "wk 13: by the end, what should be running?"). When one of the
+    week's named sections (its name and items) is closer to the question than that field, the question asks for the
+    section ("which architecture patterns does week 5 cover?"): (the week, no field, [that section]). A question
+    asking how, why or when wants an explanation the plan doesn't give, and is searched."""
+    found = _week_of(roadmap, question, week)
+    if found is None or _EXPLAINING.search(question):
+        return None
+    vector = _question_vector(embedder, question)
+    kind, cosine = field_meaning(embedder, vector)
+    if cosine < MEANING_MIN:
+        return None
+    if names := list(_sections(found)):
+        closest = _embedded(embedder, [_section_text(found, n) for n in names]) @ vector
+        if closest.max() > cosine:
+            return found, set(), [names[int(np.argmax(closest))]]
+    return found, {kind}, []
+
+
+def _question_vector(embedder: Embedder, question: str) -> np.ndarray:
+    """The question's unit vector, of the text the retriever searches (no boilerplate, no week mention), so a
+    caching embedder embeds it once for both."""
+    text = strip_boilerplate(question)
+    return np.asarray(embedder.embed([strip_week(text) or text])[0], dtype=np.float32)
+
+
+def field_meaning(embedder: Embedder, question: str | np.ndarray) -> tuple[str, float]:
+    """The field whose meanings (`FIELD_MEANINGS`) are closest to the question (or its vector), and that cosine."""
+    vector = _question_vector(embedder, question) if isinstance(question, str) else question
+    kinds = [k for k, texts in FIELD_MEANINGS.items() for _t in texts]
+    cosines = _embedded(embedder, [t for texts in FIELD_MEANINGS.values() for t in texts]) @ vector
+    best = int(np.argmax(cosines))
+    return kinds[best], float(cosines[best])
+
+
 def about_the_week(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, list[str]] | None:
     """(the week, its sections the question's words point at) when the week itself is what is asked about, its point
     or what it lists ("What's the point of week 3 overall?", "which practice environments does week 2 point me
     to?"), though the question names no field: the week (named, else the request's when the question names the
     plan) is the subject of a question that asks no how/why/when, not the frame of a docs question ("in week 9,
     how does the model registry version models?"). The sections are those whose name or items share a word with
-    the question, but for words all of the week's sections share."""
+    the question (`pointed`)."""
     mentions = [m for m in (week_mention(question), _THE_PLAN.search(question)) if m is not None]
     if not any(_SUBJECT_BEFORE.search(question[:m.start()]) for m in mentions) or _EXPLAINING.search(question):
         return None
-    number = detect_week(question) or week
-    found = roadmap.week(number) if number else None
+    found = _week_of(roadmap, question, week)
     if found is None:
         return None
-    named_by = _sections(found)  # section name -> the words of its name
-    words = {name: set(terms) | set(tokenize(" ".join(item(i) for i in found.sections[name])))
+    return found, pointed(found, question)
+
+
+def pointed(week: Week, question: str) -> list[str]:
+    """The week's sections whose name or items share a word with the question, but for words all of the week's
+    sections share ("data" in a data week)."""
+    named_by = _sections(week)  # section name -> the words of its name
+    words = {name: set(terms) | set(tokenize(" ".join(item(i) for i in week.sections[name])))
              for name, terms in named_by.items()}
-    # a word every section holds ("data" in a data week) points at none of them
     common: set[str] = set.intersection(*words.values()) if len(words) > 1 else set()
     named = set().union(*named_by.values())  # a word of asking that names a section ("Reading") counts
     asked = set(tokenize(strip_week(question))) - (_asking() - named) - common
-    return found, [name for name, terms in words.items() if asked & terms]
+    return [name for name, terms in words.items() if asked & terms]
 
 
 # ---------------------------------------------------------------- wording
@@ -198,16 +295,20 @@ def _section(week: Week, name: str) -> str:
     return f"Week {week.number}'s “{title}” section covers {listing(items)}"
 
 
-def answer(roadmap: Roadmap, question: str, week: int | None) -> Answer | None:
-    """The plan answer when `question` asks about a week's plan (see the module docstring), else None."""
+def answer(roadmap: Roadmap, question: str, week: int | None, embedder: Embedder | None = None) -> Answer | None:
+    """The plan answer when `question` asks about a week's plan (see the module docstring), else None; with an
+    `embedder`, a question that means a field in other words is one too (`meant`)."""
     found = asked(roadmap, question, week)
     overview = False
     if found is None:
-        if (whole := about_the_week(roadmap, question, week)) is None:
+        if (whole := about_the_week(roadmap, question, week)) is not None:
+            no_field: set[str] = set()
+            found, overview = (whole[0], no_field, whole[1]), True
+        elif embedder is None or (found := meant(roadmap, question, week, embedder)) is None:
             return None
-        no_field: set[str] = set()
-        found, overview = (whole[0], no_field, whole[1]), True
     w, fields, sections = found
+    if not fields and not sections and not overview:  # the week as a whole, and what its words point at
+        overview, sections = True, pointed(w, question)
     lower = _lower_words("\n".join(s.text for s in roadmap.sections))
     label = "final project" if re.search(r"\bfinal project\b", w.text, re.I) else "weekend project"
     sentences: list[str] = []

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     for q in questions:
         if q.get("kind") == "unanswerable" or not q.get("must_contain"):
             continue
-        if plan.answer(roadmap, q["question"], q.get("week")) is not None:
+        if plan.answer(roadmap, q["question"], q.get("week"), harness.retriever.embedder) is not None:
             continue
         r = harness.retriever.search(q["question"], week=q.get("week"), top_k=5)
         if not (r.grounded and r.hits):

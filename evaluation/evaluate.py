@@ -282,7 +282,7 @@ class Harness:
         """The plan route's answer (None: the question is searched)."""
         from api import plan
 
-        return plan.answer(self.roadmap, question, week)
+        return plan.answer(self.roadmap, question, week, self.retriever.embedder)
 
     def run(self, questions: list[dict], k: int = 5, mode: str = "hybrid", scope_week: bool = True,
             answers: bool = True, calibration=None) -> list[dict]:

@@ -211,3 +211,72 @@ def test_a_count_of_the_asked_items_is_not_another_subject(question):
 
 def test_a_count_does_not_make_a_docs_question_a_plan_question():
     assert answer(ROADMAP, "how many models can the week 12 project host on one endpoint?", None) is None
+
+
+# ------------------------------------------------------------------ weeks named in other words, fields meant in others
+@pytest.mark.parametrize("question, week, expected", [
+    ("Capstone of the sixteenth week: what gets built?", 16, "Its final project is an enterprise ML platform"),
+    ("What is the goal of the final week?", 16, "Week 16's goal is to design and implement enterprise ML platforms"),
+    ("What are the goals of the first week?", 1, "Week 1's goal is to master Python fundamentals"),
+])
+def test_ordinal_and_last_week_mentions_reach_the_plan(question, week, expected):
+    """'the sixteenth week', 'the final week' (the roadmap's last), 'the first week' name a week of the plan."""
+    a = answer(ROADMAP, question, None)
+    assert a is not None and a.week == week and expected in a.answer and a.grounded
+    assert [c.url for c in a.citations] == [f"roadmap.md#week-{week}"]
+
+
+def test_the_final_week_is_the_roadmaps_last_even_without_the_field():
+    """SMALL's last week (3) has no goals: said so, ungrounded, not another week's goals."""
+    a = answer(SMALL, "what are the goals of the final week?", None)
+    assert a.week == 3 and not a.grounded and "doesn't list goals for week 3" in a.answer
+
+
+def test_a_week_named_by_its_title_is_no_other_subject():
+    """'the SageMaker deep dive week' names week 5 by its title: the section it asks for is answered. A question
+    about the title's subject ('what is AWS Bedrock?' in week 6) still goes to the docs."""
+    a = answer(ROADMAP, "Which architecture patterns does the SageMaker deep dive week cover?", 5)
+    assert a.answer.startswith("Week 5's “Architecture Patterns” section covers Multi-account ML setup, VPC "
+                               "configuration for ML")
+    assert answer(ROADMAP, "In week 6, what is AWS Bedrock?", None) is None
+
+
+@pytest.mark.parametrize("question, week, expected", [
+    ("wk 13: by the end, what should be running?", None, "a Kubeflow pipeline deployment"),
+    ("week 4: what do I put together on Saturday and Sunday?", None, "Week 4's weekend project is a ML-powered DevOps"),
+    ("week 3: what should I aim to achieve?", None, "Week 3's goal is to understand mathematical foundations"),
+    ("What should be finished by the end of the week?", 2, "its deliverables are an AWS cost analysis tool"),
+])
+def test_a_field_meant_in_other_words_is_answered_with_the_embedder(embedder, question, week, expected):
+    """No field named, but one meant: the question's MiniLM cosine to the field's meanings routes it; without an
+    embedder the structural route alone leaves it to the search."""
+    a = answer(ROADMAP, question, week, embedder)
+    assert a is not None and expected in a.answer and a.grounded and a.mode == "roadmap"
+    assert answer(ROADMAP, question, week) is None
+
+
+def test_a_section_closer_than_the_field_meant_is_answered_instead(embedder):
+    a = answer(ROADMAP, "By the end of the week, which DevOps predictions should my models make?", 4, embedder)
+    assert a.answer.startswith("Week 4's “DevOps Applications” section covers Infrastructure optimization models")
+
+
+@pytest.mark.parametrize("question, week", [
+    ("In week 6, what is AWS Bedrock?", None),
+    ("how do SageMaker Projects templates work in week 9?", None),
+    ("in week 9, how does the model registry version models?", None),
+    ("What is the capital of France?", 2),
+    ("What does Project Jupyter build?", 2),                               # the closest docs question on dev
+    ("In week 4, how do I build a model by the end of the weekend?", None),  # asks how: an explanation
+    ("What should be finished by the end of the week?", None),             # no week
+])
+def test_docs_questions_are_not_routed_by_meaning(embedder, question, week):
+    assert answer(ROADMAP, question, week, embedder) is None
+
+
+def test_ask_routes_a_field_meant_in_other_words_to_the_plan(api):
+    """/ask gives the plan route the app's embedder."""
+    body = httpx.post(f"{api}/ask", json={"question": "wk 2: by the end, what should be running?"},
+                      timeout=30).json()
+    assert body["mode"] == "roadmap" and body["grounded"] and body["week"] == 2
+    assert body["answer"] == ("Week 2's weekend project is to containerise the log parser; its deliverables are a "
+                              "Dockerfile [1].")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,27 @@ def test_detect_week_reads_the_weeks_people_write():
     assert detect_week("week 0 or week 18") == 18 and detect_week("week 19 or week 3", range(1, 13)) == 3
     assert detect_week("how do pods work") is None and detect_week("weekend project") is None
     assert strip_week("In week 9, how do I track runs?") == "In , how do I track runs?"
+
+
+def test_detect_week_reads_ordinal_words_and_the_last_week():
+    """'the sixteenth week', 'first week' are weeks; 'the last/final week' is the last of the given weeks (and
+    nothing without them); 'last week I ...' is a time, not a week of the roadmap. The mention is stripped."""
+    assert detect_week("Capstone of the sixteenth week: what gets built?") == 16
+    assert detect_week("what do I do in my first week?") == 1 and detect_week("the Twelfth-week lab") == 12
+    assert detect_week("what is the final week about?", range(1, 17)) == 16
+    assert detect_week("in the very last week, what do I build?", [3, 1, 9]) == 9
+    assert detect_week("what is the final week about?") is None
+    assert detect_week("last week I deployed a model", range(1, 17)) is None
+    assert detect_week("the sixteenth week", range(1, 13)) is None
+    assert strip_week("Capstone of the sixteenth week: what gets built?") == "Capstone of the : what gets built?"
+    assert strip_week("what is in the final week?") == "what is in ?"
+
+
+def test_the_last_week_scopes_a_search_to_the_indexs_last_week(retriever):
+    """The retriever reads 'the final week' against the weeks its chunks belong to."""
+    last = retriever.last_week()
+    assert last == max(w for c in CHUNKS for w in c[2].get("weeks", []))
+    assert retriever.search("what do I build in the final week?").week == last
 
 
 def test_week_scope_keeps_the_weeks_chunks(retriever):
@@ -426,6 +448,22 @@ def test_a_question_naming_what_the_index_never_mentions_is_not_grounded(retriev
     assert not r.grounded and r.gap == "mention" and r.unknown == ["Trivy"] and r.hits
     known = retriever.search("How does a Deployment roll out new versions of its Pods?", week=13)
     assert known.grounded and known.unknown == [] and known.gap is None
+
+
+# grounded on coverage alone: the share of the question's terms the evidence holds must reach one half
+_COVERAGE_ONLY = replace(DEFAULT, weights=(0.0, 0.0, 0.0, 20.0, 0.0), bias=-10.0, threshold=0.5)
+
+
+def test_the_weeks_own_roadmap_section_as_best_passage_counts_as_evidence(retriever):
+    """When the week's roadmap section is the best passage, what it lists answers the question: its words count for
+    confidence. With a calibration grounded on coverage alone, a question whose words only the week's section holds
+    ("serving platform ... autoscale") is grounded in the week; searched over every page, where no week's own
+    section is in question, the same passage does not count and it abstains."""
+    question = "Which serving platform with autoscaling do I build?"
+    r = retriever.search(question, week=12, calibration=_COVERAGE_ONLY)
+    assert r.hits[0].id == "roadmap-12" and r.scope == "week" and r.grounded
+    r = retriever.search(question, calibration=_COVERAGE_ONLY)
+    assert r.hits[0].id == "roadmap-12" and not r.grounded
 
 
 def test_a_how_to_about_a_name_only_the_roadmap_mentions_is_not_grounded(retriever):

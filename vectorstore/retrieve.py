@@ -66,19 +66,36 @@ _NUMBERS = [
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
     "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"
 ]
+_ORDINALS = [
+    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh",
+    "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
+    "twentieth"
+]
+# "week 9", "wk-9", "week nine"; "the 9th week", "the ninth week"; "the last week" / "the final week" (the roadmap's
+# last: with "the" or "final", so "last week I ..." is not read as one)
 _WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(_NUMBERS) + r")\b"
-                   r"|\b(\d{1,2})(?:st|nd|rd|th)[\s-]+week\b", re.IGNORECASE)
+                   r"|\b(\d{1,2}(?:st|nd|rd|th)|" + "|".join(_ORDINALS) + r")[\s-]+week\b"
+                   r"|\b(the\s+(?:very\s+)?last|(?:the\s+)?final)[\s-]+week\b", re.IGNORECASE)
 CANDIDATES = 30        # candidates taken from each of the dense and the BM25 search
 ROADMAP_URL = "roadmap.md"  # the url prefix of the roadmap's own sections
 
 
-def detect_week(question: str, weeks: Iterable[int] | None = None) -> int | None:
-    """The week a question names ("week 9", "Wk-9", "week nine", "the 9th week"): the first one that is among
-    `weeks` (the roadmap's week numbers; any week from 1 up when not given), else None."""
-    allowed = None if weeks is None else set(weeks)
+def detect_week(question: str, weeks: Iterable[int] | None = None, last: int | None = None) -> int | None:
+    """The week a question names ("week 9", "Wk-9", "week nine", "the 9th week", "the ninth week"): the first one
+    that is among `weeks` (the roadmap's week numbers; any week from 1 up when not given), else None. "The last
+    week" / "the final week" is `last`, else the last of `weeks`; with neither it names no week."""
+    allowed = None if weeks is None else sorted(set(weeks))
+    last = last if last is not None else (allowed[-1] if allowed else None)
     for m in _WEEK.finditer(question):
+        if m.group(3):  # the last week
+            if last is not None:
+                return last
+            continue
         token = (m.group(1) or m.group(2)).lower()
-        n = int(token) if token.isdigit() else _NUMBERS.index(token) + 1
+        if token[:1].isdigit():
+            n = int("".join(c for c in token if c.isdigit()))  # "9th"
+        else:
+            n = (_NUMBERS.index(token) if token in _NUMBERS else _ORDINALS.index(token)) + 1
         if n >= 1 and (allowed is None or n in allowed):
             return n
     return None
@@ -216,8 +233,9 @@ class _State:
 
 @dataclass
 class _Scoped:
-    """One scope's result. `confidence` (grounding) never counts the roadmap's own sections as covering the
-    question: they name tools without explaining them. `fit` (stay in this week?) counts the week's section."""
+    """One scope's result. `confidence` (grounding) counts the roadmap's own sections as covering the question only
+    when the week's section is the best passage (what the week lists, "what should the platform let teams do?"):
+    lower down, they name tools without explaining them. `fit` (stay in this week?) counts the week's section."""
 
     hits: list[Hit]
     signals: Signals
@@ -279,6 +297,14 @@ class Retriever:
         """The calibration searches use now (the index's, or the default before one is loaded)."""
         return self._state.calibration if self._state else DEFAULT
 
+    def last_week(self) -> int | None:
+        """The last week the loaded version's chunks belong to (what "the last week" names); None before a version
+        is loaded (or the store is unreachable before one is)."""
+        with contextlib.suppress(StoreUnavailableError):
+            self.refresh()
+        state = self._state
+        return max(state.lexical.weeks, default=None) if state is not None else None
+
     def index_settings(self) -> tuple[str, str]:
         """(embedder, chunking) of the loaded index version."""
         state = self._require()
@@ -324,7 +350,7 @@ class Retriever:
             raise ValueError(f"mode must be 'hybrid', 'dense' or 'bm25', not {mode!r}")
         state = self._require()
         cal = calibration or state.calibration
-        week = week if week is not None else detect_week(question)
+        week = week if week is not None else detect_week(question, last=max(state.lexical.weeks, default=None))
         text = strip_boilerplate(question) if cal.normalise else question
         text = strip_week(text) or text
         t0 = time.perf_counter()
@@ -417,6 +443,8 @@ class Retriever:
         if week is not None and any(plan):  # the week's own roadmap section is evidence for staying in the week
             in_plan = coverage(idf, [w for w, p in zip(words, plan, strict=True) if p])
             fit = confidence(replace(sig, coverage=max(sig.coverage, in_plan)), cal)
+            if plan[0]:  # the best passage is the week's own section: the plan's text answers what it says
+                conf = fit
         return _Scoped(hits, sig, conf, fit, baseline)
 
 

@@ -48,7 +48,7 @@ def resolve(services: Services, question: str, history: Sequence[conversation.Me
     require_week(services.roadmap, week, question)
 
     def planned(query: str, week: int | None) -> Answer | None:
-        return plan.answer(services.roadmap, query, week)
+        return plan.answer(services.roadmap, query, week, services.retriever.embedder)
 
     return conversation.resolve(services.retriever, question, conversation.clean_history(history), week,
                                 top_k or services.settings.top_k, services.condenser, plan=planned)

@@ -21,10 +21,26 @@ LOCK_FILE = "ingest.lock"
 _RUN = re.compile(r"re-index ([0-9a-f]{12})")
 
 
+HOLDER_WAIT = 0.5  # seconds a blank holder note is read again (a holder writes it just after taking the lock)
+
+
 def _note(fd: int, note: str) -> None:
-    os.ftruncate(fd, 0)
+    """Write who holds the lock: the new text first, then the file cut to it, so a reader never finds it blank."""
     text = f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}" + (f", {note}" if note else "")
-    os.pwrite(fd, text.encode(), 0)
+    data = text.encode()
+    os.pwrite(fd, data, 0)
+    os.ftruncate(fd, len(data))
+
+
+def _holder(path: Path) -> str:
+    """The holder's note. A process that has just taken the lock (on a new lock file: still blank) writes it a
+    moment later, so a blank note is read again for up to HOLDER_WAIT seconds."""
+    deadline = time.monotonic() + HOLDER_WAIT
+    while True:
+        text = path.read_text(errors="replace").strip()
+        if text or time.monotonic() >= deadline:
+            return text
+        time.sleep(0.01)
 
 
 def take_lock(data_dir: Path, note: str = "") -> int:
@@ -36,7 +52,7 @@ def take_lock(data_dir: Path, note: str = "") -> int:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        holder = path.read_text(errors="replace").strip() or "another process"
+        holder = _holder(path) or "another process"
         match = _RUN.search(holder)
         raise IngestLockedError(f"another ingest is running ({holder}); try again when it ends",
                                 run_id=match.group(1) if match else None) from None

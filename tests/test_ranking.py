@@ -78,7 +78,7 @@ def test_confidence_never_falls_with_a_stronger_signal():
         stronger = Signals(**{**vars(base), field: getattr(base, field) + 0.3})
         assert confidence(stronger) > low if weight > 0 else confidence(stronger) == low
     weak, strong = confidence(Signals(0.2, -0.1, 0.05, 0.1, 0.0)), confidence(Signals(0.8, 0.35, 0.6, 1.0, 1.0))
-    assert weak < 0.05 < DEFAULT.threshold < 0.9 < strong
+    assert weak < 0.05 < DEFAULT.threshold < 0.8 < strong
     flat = DEFAULT.with_(weights=(0.0,) * 5, bias=0.0)
     assert confidence(base, flat) == 0.5
 

@@ -3,6 +3,7 @@
     python bench/fit_quiz_check.py                 # the constants in api/grading.py on dev, with a grouped CV
     python bench/fit_quiz_check.py --fit           # fit the constants on dev; its CV estimate; the lines to paste
     python bench/fit_quiz_check.py --signals similarity,coverage --fit   # an ablation: fit on these signals only
+    python bench/fit_quiz_check.py --by-split      # also leave one split out: fit on three, score the fourth
     python bench/fit_quiz_check.py --split test4   # the lead only, once: score the held-out split
 
 Each line of the file is an answer a learner might give to a question the quiz generated from the mirror's index
@@ -20,7 +21,9 @@ answer fits another of the week's questions better", is then the candidate (0.10
 with the labels given the weights and thresholds (the largest among equals). The estimate of how it generalises is
 grouped cross-validation on dev: each question's answers are judged with constants fitted on the other questions
 (leave one question out), so no answer is judged by constants that saw its question; its agreement is also given
-per split of the dev data (the former held-out test and test2 answers apart). The test split is only ever
+per split of the dev data (the former held-out test, test2 and test3 answers apart). Each split was written by
+other writers, so `--by-split` also fits on three splits and scores the fourth (leave one split out), the dev
+estimate of how the check carries over to a writer it never saw. The test split is only ever
 scored with constants fitted without it.
 """
 from __future__ import annotations
@@ -117,6 +120,19 @@ def grouped_cv(rows: list[dict], feats: list[grading.Features], signals: tuple[s
     return said
 
 
+def split_cv(rows: list[dict], feats: list[grading.Features], signals: tuple[str, ...]) -> list[str]:
+    """Each answer's verdict with constants fitted on the other splits of the dev data (leave one split out: each
+    split has its own writers, so this estimates how the check carries over to answers by a writer it never saw)."""
+    said = [""] * len(rows)
+    for split in {r["split"] for r in rows}:
+        train = [i for i, r in enumerate(rows) if r["split"] != split]
+        constants = fit([rows[i] for i in train], [feats[i] for i in train], signals)
+        for i, r in enumerate(rows):
+            if r["split"] == split:
+                said[i] = grading.verdict(feats[i], *constants)
+    return said
+
+
 def confusion(rows: list[dict], said: list[str]) -> str:
     counts = Counter((r["label"], v) for r, v in zip(rows, said, strict=True))
     head = "label \\ verdict  " + "  ".join(f"{v:>9}" for v in grading.VERDICTS)
@@ -150,6 +166,8 @@ def main() -> None:
     ap.add_argument("--fit", action="store_true", help="fit the constants on the dev split")
     ap.add_argument("--signals", default=",".join(grading.SIGNALS),
                     help=f"with --fit: the signals to fit on (default all: {','.join(grading.SIGNALS)})")
+    ap.add_argument("--by-split", action="store_true",
+                    help="also leave each dev split out: fit on the others, score it (a new writer)")
     ap.add_argument("--errors", action="store_true", help="list the dev answers the check misjudges")
     args = ap.parse_args()
     signals = tuple(s for s in args.signals.split(",") if s)
@@ -174,6 +192,11 @@ def main() -> None:
     print(f"\ndev, grouped CV (leave one question out): agreement {agreement(dev, cv):.3f}")
     print(confusion(dev, cv))
     print(by_split(dev, cv))
+    if args.by_split:
+        loso = split_cv(dev, dev_feats, signals)
+        print(f"\ndev, leave one split out (fit on the others, score it): agreement {agreement(dev, loso):.3f}")
+        print(confusion(dev, loso))
+        print(by_split(dev, loso))
     if args.errors:
         print("\ndev answers misjudged in the grouped CV:")
         for r, f, v in zip(dev, dev_feats, cv, strict=True):

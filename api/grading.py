@@ -81,6 +81,7 @@ _NEGATIONS = frozenset({"not", "never", "none", "nothing", "neither", "nor", "ca
                         "don't", "doesn't", "isn't", "aren't", "won't", "didn't", "wasn't", "weren't", "shouldn't",
                         "couldn't", "n't"})
 _PAIRED = (("instead", ["of"]), ("rather", ["than"]))   # "instead of X", "rather than X" negate X
+_EXCLUSIVE = re.compile(r"\b(?:only|solely|exclusively|merely)\b", re.IGNORECASE)   # "only X" excludes the rest
 _WEAK_NEGATIONS = frozenset({"no", "without", "lacks", "lack", "lacking", "free"})
 _HEDGES = re.compile(
     r"\b(?:i\s+)?(?:do\s*n[o']?t|don'?t|dunno|have\s+no|got\s+no)\s+(?:really\s+)?(?:know|remember|recall|idea|clue)\b"
@@ -240,6 +241,12 @@ def flipped(answer: str, expected: str, given: set[str]) -> str | None:
 _COUNT_WORDS = re.compile(r"\d+(?:\.\d+)?|[A-Za-z][\w-]*|[^\w\s]")
 
 
+def restricts(answer: str, source: str) -> bool:
+    """Whether the answer restricts what it says ("only local disk storage", "it matches only the classic shadow")
+    where the source makes no such restriction: "only X" denies everything but X, which the source does not."""
+    return bool(_EXCLUSIVE.search(answer)) and not _EXCLUSIVE.search(source)
+
+
 def counts(text: str) -> list[tuple[str, list[str]]]:
     """Each number of the text with the terms of the (up to three) words it counts, before any punctuation or other
     number: "three data channels: train ..." -> [("3", ["data", "channel"])] (numbers are digits, see `normalise`)."""
@@ -288,6 +295,7 @@ class Features:
     negation: bool = False  # the answer negates what the expected text states, or states what it negates
     negated_part: bool = False  # a later clause of the answer negates part of what the expected text states
     miscounted: bool = False  # the answer gives another number of what the expected text counts ("two channels")
+    restricted: bool = False  # the answer says "only" where the source does not: it denies the rest of what it states
     contained: bool = False  # every term the answer adds to the question is the expected text's (a fragment of it)
     approximate: bool = False  # the answer gives the asked value only as a range that holds it ("a few thousand")
     alternatives: bool = False  # the answer offers the asked value as one of alternatives ("5 or 6", "tail or last()")
@@ -303,7 +311,7 @@ class Features:
         """The verdict the rules give whatever the score: an empty answer, an echo of the question and a negated
         fact are incorrect; a wrong number or name is incorrect when it is all the question asks, else partial at
         most."""
-        if self.empty or self.echo or self.negation or self.miscounted or (self.specifics < 0 and self.value_only):
+        if self.empty or self.echo or self.negation or self.miscounted or self.restricted or self.specifics < 0:
             return "incorrect"
         return None
 
@@ -319,6 +327,8 @@ class Features:
             return "the answer negates part of what the source states"
         if self.miscounted:
             return "the answer counts what the source counts differently"
+        if self.restricted:
+            return "the answer restricts what the source states"
         if self.specifics < 0:
             return "a different number or name than the source's"
         if self.approximate:
@@ -421,7 +431,8 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     # the asked value offered as one of alternatives ("five or six times", "unwrap, or maybe parse")
     alternatives = value_only and specific > 0 and bool(_OR.search(said))
     return Features(similarity, coverage, specific, max(0.0, rival - similarity), echo, False, flip == "main",
-                    flip == "part", not value_only and miscounts(said, expected), contained, ranged is not None,
+                    flip == "part", not value_only and miscounts(said, expected),
+                    not value_only and restricts(said, f"{question} {expected}"), contained, ranged is not None,
                     alternatives, value_only, qualified, missing)
 
 

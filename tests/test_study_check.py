@@ -260,3 +260,33 @@ def test_a_key_term_s_word_family_or_clipping_covers_it(embedder):
     assert other.coverage < 1.0 and other.missing == ("algorithm",)
     assert grading.holds(["dataset"], "data") and grading.holds(["data"], "dataset")
     assert not grading.holds(["art"], "artifact")   # fewer than four letters: no clipping
+
+
+def test_an_answer_that_restricts_what_the_source_states_is_incorrect_a_read_only_word_is_no_restriction(api):
+    pod = question(api, 2, "definition", "smallest deployable unit")
+    only = check(api, 2, pod, "The smallest deployable unit you can create in Kubernetes, and it runs only one container")
+    assert only["verdict"] == "incorrect" and only["reason"] == "the answer restricts what the source states"
+    plain = check(api, 2, pod, "The smallest deployable unit you can create in Kubernetes, it runs one or more containers")
+    assert plain["verdict"] == "correct" and plain["reason"] is None
+    image = question(api, 1, "definition", "container image")   # the source says "read-only": no "only" of the answer
+    read_only = check(api, 1, image, "a read-only template with the instructions to create a container")
+    assert read_only["verdict"] == "correct" and read_only["reason"] is None
+
+
+@pytest.mark.parametrize("answer, source, restricted", [
+    ("Only local disk storage", "many remote storage types, including Amazon S3", True),
+    ("it matches only the classic (unnamed) shadow", "used to match all shadow names", True),
+    ("images for training solely", "images for training and inference", True),
+    ("only one shard", "Each stream holds only the shards you create", False),   # the source restricts too
+    ("a read-only template", "a template for containers", False),                 # "read-only" restricts nothing
+    ("the one and only template", "a template", True),
+])
+def test_restricts_reads_an_exclusive_only_the_source_does_not_make(answer, source, restricted):
+    assert grading.restricts(answer, source) is restricted
+
+
+def test_a_wrong_number_is_incorrect_also_beside_other_words_a_partly_right_one_is_scored():
+    wrong = grading.Features(0.9, 0.9, -1.0, 0.0)   # "10+ foundation models" for "100+ foundation models from ..."
+    assert grading.judge(wrong) == ("incorrect", "a different number or name than the source's")
+    some = grading.Features(0.9, 0.9, 0.0, 0.0)     # one of the source's numbers given, another not: the score decides
+    assert some.ruled() is None and grading.judge(some)[0] == grading.verdict(some)

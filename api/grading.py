@@ -65,8 +65,8 @@ from vectorstore.text import tokenize
 # Fitted on eval/quiz_answers.jsonl, dev data (the splits dev, test, test2 and test3: 483 answers to 153 questions),
 # by `python bench/fit_quiz_check.py --fit --by-split` (see README, Study companion): dev agreement 0.859 in-sample,
 # leave-one-question-out CV on dev 0.855, leave-one-split-out (fit on three splits, score the fourth) 0.853, its
-# test3 split 0.731 (issue 15e). A wrong value is a rule now, so the specifics signal's weight is about 0. ELSEWHERE is the margin of the rule "the answer fits another of the week's questions
-# better" (fitted with them).
+# test3 split 0.731 (issue 15e). A wrong value is a rule now, so the specifics signal's weight is about 0. ELSEWHERE
+# is the margin of the rule "the answer fits another of the week's questions better" (fitted with them).
 WEIGHTS = {"similarity": 5.514, "coverage": 2.528, "specifics": -0.053}
 CORRECT = 5.363
 PARTIAL = 2.404
@@ -89,7 +89,8 @@ _NEGATIONS = frozenset({"not", "never", "none", "nothing", "neither", "nor", "ca
                         "don't", "doesn't", "isn't", "aren't", "won't", "didn't", "wasn't", "weren't", "shouldn't",
                         "couldn't", "n't"})
 _PAIRED = (("instead", ["of"]), ("rather", ["than"]))   # "instead of X", "rather than X" negate X
-_EXCLUSIVE = re.compile(r"(?<![\w-])(?:only|solely|exclusively|merely)(?![\w-])", re.IGNORECASE)   # "only X" excludes the rest
+# "only X" excludes the rest ("read-only" does not)
+_EXCLUSIVE = re.compile(r"(?<![\w-])(?:only|solely|exclusively|merely)(?![\w-])", re.IGNORECASE)
 _WEAK_NEGATIONS = frozenset({"no", "without", "lacks", "lack", "lacking", "free"})
 _HEDGES = re.compile(
     r"\b(?:i\s+)?(?:do\s*n[o']?t|don'?t|dunno|have\s+no|got\s+no)\s+(?:really\s+)?(?:know|remember|recall|idea|clue)\b"

@@ -264,9 +264,9 @@ def test_a_key_term_s_word_family_or_clipping_covers_it(embedder):
 
 def test_an_answer_that_restricts_what_the_source_states_is_incorrect_a_read_only_word_is_no_restriction(api):
     pod = question(api, 2, "definition", "smallest deployable unit")
-    only = check(api, 2, pod, "The smallest deployable unit you can create in Kubernetes, and it runs only one container")
+    only = check(api, 2, pod, "The smallest deployable unit you can create in Kubernetes, it runs only one container")
     assert only["verdict"] == "incorrect" and only["reason"] == "the answer restricts what the source states"
-    plain = check(api, 2, pod, "The smallest deployable unit you can create in Kubernetes, it runs one or more containers")
+    plain = check(api, 2, pod, "The smallest deployable unit you can create in Kubernetes, runs one or more containers")
     assert plain["verdict"] == "correct" and plain["reason"] is None
     image = question(api, 1, "definition", "container image")   # the source says "read-only": no "only" of the answer
     read_only = check(api, 1, image, "a read-only template with the instructions to create a container")

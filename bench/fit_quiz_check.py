@@ -3,15 +3,14 @@
     python bench/fit_quiz_check.py                 # the constants in api/grading.py on dev, with a grouped CV
     python bench/fit_quiz_check.py --fit           # fit the constants on dev; its CV estimate; the lines to paste
     python bench/fit_quiz_check.py --signals similarity,coverage --fit   # an ablation: fit on these signals only
-    python bench/fit_quiz_check.py --split test3   # the lead only, once: score the held-out split
+    python bench/fit_quiz_check.py --split test4   # the lead only, once: score the held-out split
 
 Each line of the file is an answer a learner might give to a question the quiz generated from the mirror's index
 (`question`, its `expected` part and `quote`), labelled `correct`, `partial` or `incorrect`, with `split` dev, test,
-test2 or test3. The dev data is the splits in DEV_SPLITS (dev, and test and test2, held out by earlier rounds and
-reported on); test3 is held out. Only the lines of the splits asked for are read and checked (dev, and the held-out
-one with `--split`). The
-signals are computed exactly as the service computes them: the configured embedder (MiniLM) and the idf of the index
-the settings point at (`RA_DATA_DIR`).
+test2, test3 or test4. The dev data is the splits in DEV_SPLITS (dev, and test, test2 and test3, held out by earlier
+rounds and reported on); test4 is held out. Only the lines of the splits asked for are read and checked (dev, and
+the held-out one with `--split`). The signals are computed exactly as the service computes them: the configured
+embedder (MiniLM) and the idf of the index the settings point at (`RA_DATA_DIR`).
 
 The fit is a proportional-odds (ordinal) logistic model: one weight per signal and two thresholds, estimated with
 scikit-learn's LogisticRegression on the answers stacked once per threshold ("at least partial", "correct"), so
@@ -50,7 +49,7 @@ Constants = tuple[dict[str, float], float, float, float]   # weights, CORRECT, P
 MARGINS = tuple(round(0.10 + 0.02 * i, 2) for i in range(21)) + (1.0,)   # ELSEWHERE's candidates (1.0: never)
 
 
-DEV_SPLITS = ("dev", "test", "test2")  # test and test2 were held out by earlier rounds, reported on, and are dev now
+DEV_SPLITS = ("dev", "test", "test2", "test3")  # held out by earlier rounds, reported on, and dev data now
 
 
 def load(path: Path, split: str) -> list[dict]:
@@ -127,10 +126,10 @@ def confusion(rows: list[dict], said: list[str]) -> str:
 
 
 def by_split(rows: list[dict], said: list[str]) -> str:
-    """The agreement on each split of the dev data ("test" and "test2": the earlier held-out answers, by their lines'
-    `split`), and on the two earlier held-out splits together."""
+    """The agreement on each split of the dev data ("test", "test2", "test3": the earlier held-out answers, by their
+    lines' `split`), and on the earlier held-out splits together."""
     groups = {s: [i for i, r in enumerate(rows) if r["split"] == s] for s in DEV_SPLITS}
-    groups["test+test2"] = groups.get("test", []) + groups.get("test2", [])
+    groups["test+test2+test3"] = groups.get("test", []) + groups.get("test2", []) + groups.get("test3", [])
     parts = []
     for name, idx in groups.items():
         hits = sum(said[i] == rows[i]["label"] for i in idx)
@@ -146,8 +145,8 @@ def show(constants: Constants) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--split", choices=("dev", "test3"), default="dev",
-                    help="the held-out split to score as well (test3: the lead only, once, to report)")
+    ap.add_argument("--split", choices=("dev", "test4"), default="dev",
+                    help="the held-out split to score as well (test4: the lead only, once, to report)")
     ap.add_argument("--fit", action="store_true", help="fit the constants on the dev split")
     ap.add_argument("--signals", default=",".join(grading.SIGNALS),
                     help=f"with --fit: the signals to fit on (default all: {','.join(grading.SIGNALS)})")

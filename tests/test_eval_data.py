@@ -1,5 +1,6 @@
 """Checks on the evaluation data in eval/: the issue-9 question sets held out by their rounds (`test_questions.jsonl`,
-`test2_questions.jsonl`, both reported on and dev data since, and the third, `test3_questions.jsonl`), the two dev
+`test2_questions.jsonl` and `test3_questions.jsonl`, reported on and dev data since, and the fourth,
+`test4_questions.jsonl`), the two dev
 sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
 the other dev files use least), the issue-10 conversation set (`conversations.jsonl`) and the issue-15 quiz answer
 set (`quiz_answers.jsonl`: labelled learner answers, split dev / test / test2 / test3 / test4).
@@ -42,7 +43,7 @@ def _load(name: str) -> list[dict]:
 
 
 # The single-question sets checked here: file -> (id prefix, minimum counts). All carry the same schema and the
-# same gold rules; the two learner sets are DEV (tuned on), the three test sets are held out.
+# same gold rules; the two learner sets are DEV (tuned on), the test sets were each held out by their round.
 QUESTION_SETS = {
     "test_questions.jsonl": ("t", {"total": 110, "unanswerable": 30, "cross_week": 10, "roadmap": 10}),
     "questions_learner.jsonl": ("l", {"total": 120, "unanswerable": 40, "cross_week": 12, "roadmap": 12,
@@ -52,6 +53,8 @@ QUESTION_SETS = {
     "questions_learner2.jsonl": ("m", {"total": 150, "answerable": 95, "unanswerable": 40, "cross_week": 12,
                                        "roadmap": 8, "numeric": 20, "title": 10}),
     "test3_questions.jsonl": ("w", {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12,
+                                    "roadmap": 12, "numeric": 10, "title": 5}),
+    "test4_questions.jsonl": ("z", {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12,
                                     "roadmap": 12, "numeric": 10, "title": 5}),
 }
 
@@ -209,13 +212,22 @@ def test_second_test_set_paraphrases_no_other_question_set():
     assert _paraphrasing("test2_questions.jsonl", others) == []
 
 
-def test_third_test_set_paraphrases_no_other_question_set():
-    """The third held-out set (test3, written before the round it judges) shares no more than MAX_DEV_OVERLAP of any
-    question's content words with a question of any other single-question file, dev or held out (the first two test
-    sets have been reported on, so they count as seen). Only test3 ids are reported."""
-    others = ["questions.jsonl", "questions_learner.jsonl", "questions_learner2.jsonl", "questions_nearmiss.jsonl",
-              "test_questions.jsonl", "test2_questions.jsonl"]
-    assert _paraphrasing("test3_questions.jsonl", others) == []
+SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "questions_learner2.jsonl",
+                         "questions_nearmiss.jsonl", "test_questions.jsonl", "test2_questions.jsonl",
+                         "test3_questions.jsonl"]
+
+
+@pytest.mark.parametrize("held_out, written_after", [
+    ("test3_questions.jsonl", "test2_questions.jsonl"),
+    ("test4_questions.jsonl", "test3_questions.jsonl"),
+])
+def test_later_test_sets_paraphrase_no_earlier_question_set(held_out, written_after):
+    """Each later held-out set (test3, test4: written before the round it judges) shares no more than
+    MAX_DEV_OVERLAP of any question's content words with a question of every single-question file written before it,
+    dev or earlier test sets (those have been reported on, so they count as seen). Only the held-out set's ids are
+    reported."""
+    others = SINGLE_QUESTION_FILES[:SINGLE_QUESTION_FILES.index(written_after) + 1]
+    assert _paraphrasing(held_out, others) == []
 
 
 def test_test_conversations_do_not_paraphrase_dev_questions(conversations):

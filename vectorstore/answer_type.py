@@ -64,7 +64,7 @@ _Q_HOW_LONG = re.compile(
     r"\b(?:the|its) (?:longest|shortest)\b(?! \w+ (?:name|word|text|prompt))", re.I)
 _Q_DURATION = re.compile(
     r"\b(?:duration|timeout|time ?out|retention period|ttl|time limit|expiry|expiration time|cooldown|interval|"
-    r"frequency|time objective|retention|downtime|time to (?:live|recover))\b|\bhow (?:quickly|fast|soon)\b", re.I)
+    r"frequency|time objective|retention|time to (?:live|recover))\b|\bhow (?:quickly|fast|soon)\b", re.I)
 _Q_DATE = re.compile(
     r"\bwhat (?:year|date|day|month)\b|\bwhich (?:year|date|day|month)\b|\bin what year\b|"
     r"(?:^\s*|[:;]\s*)(?:the\s+|in\s+)?(?:year|date|month)\s+(?:the|that|when|in which|it|they|this|\w+ (?:was|were)"
@@ -86,7 +86,7 @@ _Q_NUMBER = re.compile(
     r"(?:limit|limits|quota|"
     r"quotas|maximum|max|minimum|min|size|sizes|capacity|threshold|number of|count of|ceiling|cap|(?:upper |lower )?"
     r"bounds?)\b|"
-    r"\b(?:maximum|max|minimum|min|default|total|typical|average|allowed|permitted)\s+(?:number|count|amount) of\b|"
+    r"\b(?:maximum|max|minimum|min|default)\s+(?:number|count|amount) of\b|"
     r"(?:^\s*|[:;]\s*)(?:the\s+)?(?:number|count|amount) of\b|"
     r"\b(?:limited to|at most|at least|up to) (?:how|what)\b|\bwhat (?:port|percentage|percent|ratio)\b|"
     r"\b(?:largest|biggest|smallest|highest|lowest|fewest|heaviest)\b|\bthe (?:most|fewest) \w+ (?:i|we|you|it) can\b|"
@@ -158,6 +158,10 @@ _DETECTORS = (("howto", _Q_METHOD), ("howto", _Q_SET_AMOUNT), ("name", _Q_NAMED_
               ("yesno", _Q_YESNO))
 
 
+# A value asked for by what it is ("what value does it use", "what temperature gets applied", "default shard count?").
+_Q_VALUE = re.compile(r"\bwhat (?:\w+ )?(?:values?|numbers?|amount|setting)\b|"
+                      r"\bwhat [\w-]+ (?:gets?|is|are) (?:applied|used|assumed|chosen|picked|set)\b|"
+                      r"\b(?:count|number|amount|value|size)\s*\?", re.I)
 _PREFERENCE = re.compile(r"\b(?:would|'d) rather\b[^.?!;]*?\bthan\b", re.I)
 
 
@@ -175,7 +179,7 @@ def detect(question: str) -> str:
     for kind, pattern in _DETECTORS:
         if pattern.search(q):
             return kind
-    return "number" if QUALIFIERS["default"][0].search(q) else "other"
+    return "number" if _Q_VALUE.search(q) and QUALIFIERS["default"][0].search(q) else "other"
 
 
 # Words that only say what kind of fact is asked: a passage stating the fact rarely repeats them.

@@ -64,7 +64,7 @@ _Q_HOW_LONG = re.compile(
     r"\b(?:the|its) (?:longest|shortest)\b(?! \w+ (?:name|word|text|prompt))", re.I)
 _Q_DURATION = re.compile(
     r"\b(?:duration|timeout|time ?out|retention period|ttl|time limit|expiry|expiration time|cooldown|interval|"
-    r"frequency|time objective|retention|time to (?:live|recover))\b|\bhow (?:quickly|fast|soon)\b", re.I)
+    r"frequency|(?:time|point) objectives?|retention|time to (?:live|recover))\b|\bhow (?:quickly|fast|soon)\b", re.I)
 _Q_DATE = re.compile(
     r"\bwhat (?:year|date|day|month)\b|\bwhich (?:year|date|day|month)\b|\bin what year\b|"
     r"(?:^\s*|[:;]\s*)(?:the\s+|in\s+)?(?:year|date|month)\s+(?:the|that|when|in which|it|they|this|\w+ (?:was|were)"

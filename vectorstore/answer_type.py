@@ -56,7 +56,8 @@ _Q_PRICE = re.compile(
     r"[$€£]\s?\d|\b(?:dollars|usd|eur) per\b", re.I)
 # "How much cheaper/faster ...", "how many times larger ...": the answer is a number (a ratio or a difference).
 _Q_COMPARE_AMOUNT = re.compile(
-    r"\bhow (?:much|many times) (?:(?!(?:per|under|over|after)\b)\w+er|more|less|fewer)\b|\bby (?:how much|what (?:factor|percentage))\b", re.I)
+    r"\bhow (?:much|many times) (?:(?!(?:per|under|over|after)\b)\w+er|more|less|fewer)\b|"
+    r"\bby (?:how much|what (?:factor|percentage))\b", re.I)
 _Q_HOW_LONG = re.compile(
     r"\bhow long\b|\bhow many (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\b|"
     r"\bhow much (?:\w+ )?time\b|\bhow often\b|"
@@ -292,7 +293,8 @@ QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
         re.compile(r"\b(?:maximum|max|minimum|min|limits?|largest|smallest|biggest|highest|lowest|at most|at least|"
                    r"up to|cap|quotas?|ceiling|(?:upper|lower) bounds?)\b", re.I),
         re.compile(r"\b(?:maximum|max|minimum|min|minimal(?:ly)?|maximal(?:ly)?|requires?|required|limit(?:s|ed)?|"
-                   r"largest|smallest|highest|lowest|at most|at least|up to|no more than|not exceed|cannot exceed|exceeds?|quotas?|between \S+ and|ranges? from|"
+                   r"largest|smallest|highest|lowest|at most|at least|up to|no more than|not exceed|cannot exceed|"
+                   r"exceeds?|quotas?|between \S+ and|ranges? from|"
                    r"(?:no|not(?: be)?) (?:greater|more|larger|longer|higher|bigger|less|fewer|smaller|shorter|lower) "
                    r"than|"
                    r"or (?:earlier|later|older|newer|lower|higher|less|more|fewer|below|above|smaller|larger))\b",

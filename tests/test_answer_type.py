@@ -395,3 +395,87 @@ def test_a_sentence_that_refers_back_is_read_with_the_one_before():
            "Legacy clients allow a maximum of 5 attempts per call.")
     assert support(question, [refers])[1] == pytest.approx(1.0)
     assert support(question, [own])[1] < 0.5
+
+
+@pytest.mark.parametrize("question, kind", [
+    # the asked fact named as a noun phrase, with no wh-word to decide it
+    ("Year the pandas project first shipped a stable release?", "date"),
+    ("notebook service: date it went generally available?", "date"),
+    ("minimum number of brokers in a streaming cluster?", "number"),
+    ("Default number of retries for a failed step?", "number"),
+    ("Number of shards a stream starts with?", "number"),
+    ("default number of days logs are retained?", "duration"),
+    ("What do GPU notebook instances run me per hour?", "price"),
+    ("What does encryption add to my bill for each bucket?", "price"),
+    ("Replication charge - how much per gigabyte?", "price"),
+    ("What recovery point objective does the managed database offer?", "duration"),
+    ("which python sdk client release added async support for jobs?", "version"),
+    ("Is there an upper bound on tags per resource?", "number"),
+    ("Is there a cap on concurrent queries?", "number"),
+    # a default value asked by what it is
+    ("If I leave the batch size out of the call, what value does it use?", "number"),
+    ("what temperature gets applied when the request omits it?", "number"),
+    # ... and not: the same words in other questions
+    ("How do I stop after a fixed total number of results?", "howto"),
+    ("Is there downtime when I add a model to the endpoint?", "yesno"),
+    ("Which tokenizer does the library use by default?", "name"),
+    ("What is the difference between the two versions of the API?", "definition"),
+    ("Year-over-year growth charts in matplotlib: how do I draw them?", "howto"),
+    ("How much per-request logging should I keep?", "number"),
+])
+def test_detect_the_asked_noun_phrase(question, kind):
+    assert detect(question) == kind
+
+
+@pytest.mark.parametrize("question, asks", [
+    # a default asked by leaving the setting out
+    ("what region gets used when my client leaves it out?", ("default",)),
+    ("with no timeout set, how long does the call wait?", ("default",)),
+    ("Is there an upper bound on rows per table?", ("limit",)),
+    # the default as what a value is compared with, and "is there a longer one than ...", ask no default or
+    # comparison of the fact
+    ("cache TTL options: is there a longer one than the default?", ()),
+    ("Is the new cache TTL longer than the default?", ("compare",)),
+])
+def test_qualifiers_of_a_noun_phrase_question(question, asks):
+    assert qualifiers(question) == asks
+
+
+@pytest.mark.parametrize("kind, stated, unstated", [
+    # a count with a plus, a count per something, a default named before its value
+    ("number", "The service offers 100+ models from several providers.", "The service offers models from providers."),
+    ("number", "Each account has one catalog per region.", "Each account has a catalog in its region."),
+    ("number", "The temperature defaults to 1.0.", "The temperature has a default."),
+])
+def test_facts_written_as_counts_and_defaults(kind, stated, unstated):
+    assert has_fact(kind, stated)
+    assert not has_fact(kind, unstated)
+
+
+@pytest.mark.parametrize("question, stated, unstated", [
+    ("Roughly how many models can I choose from in the catalog service?",
+     "The catalog service supports 100+ models from leading providers.",
+     "The catalog service supports models from leading providers."),
+    ("How many data catalogs does one account get?",
+     "Each account has one data catalog per region.",
+     "An account keeps its tables in a data catalog."),
+    ("serving mode: minimum cert manager version?",
+     "The minimally required cert manager version is 1.15.0.",
+     "Cert manager 1.16.0 was used in our examples."),
+    ("What does the key service add to the bill for each training job?",
+     "The key service charges $1 per key per month for each training job.",
+     "The key service encrypts the volumes of each training job."),
+    ("default number of days a channel keeps raw data?",
+     "By default a channel keeps raw data for 30 days.",
+     "A channel keeps raw data until you delete it."),
+    ("cache TTL options: is there a longer one than the default?",
+     "The cache now supports a 1-hour TTL option.",
+     "The cache TTL option can be set per request."),
+])
+def test_noun_phrase_questions_need_their_fact_both_ways(question, stated, unstated):
+    """The kind read from the asked noun phrase is checked like a wh-question's: its fact answers, the topic alone
+    does not."""
+    kind, share = support(question, [stated])
+    assert kind in ("number", "version", "price", "duration")
+    assert share is not None and share >= 0.5
+    assert support(question, [unstated])[1] == 0.0

@@ -1,8 +1,9 @@
 """Checks on the evaluation data in eval/: the issue-9 question sets held out by their rounds (`test_questions.jsonl`,
-`test2_questions.jsonl`, both reported on and dev data since, and the third, `test3_questions.jsonl`), the two dev
+`test2_questions.jsonl` and `test3_questions.jsonl`, reported on and dev data since, and the fourth,
+`test4_questions.jsonl`), the two dev
 sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
 the other dev files use least), the issue-10 conversation set (`conversations.jsonl`) and the issue-15 quiz answer
-set (`quiz_answers.jsonl`: labelled learner answers, split dev / test / test2 / test3).
+set (`quiz_answers.jsonl`: labelled learner answers, split dev / test / test2 / test3 / test4).
 
 The schema and count checks need only the files. The gold checks read the documentation mirror at
 `../shared/mirror` (relative to the repository root; from a git worktree, relative to the main checkout) and
@@ -42,7 +43,7 @@ def _load(name: str) -> list[dict]:
 
 
 # The single-question sets checked here: file -> (id prefix, minimum counts). All carry the same schema and the
-# same gold rules; the two learner sets are DEV (tuned on), the three test sets are held out.
+# same gold rules; the two learner sets are DEV (tuned on), the test sets were each held out by their round.
 QUESTION_SETS = {
     "test_questions.jsonl": ("t", {"total": 110, "unanswerable": 30, "cross_week": 10, "roadmap": 10}),
     "questions_learner.jsonl": ("l", {"total": 120, "unanswerable": 40, "cross_week": 12, "roadmap": 12,
@@ -52,6 +53,8 @@ QUESTION_SETS = {
     "questions_learner2.jsonl": ("m", {"total": 150, "answerable": 95, "unanswerable": 40, "cross_week": 12,
                                        "roadmap": 8, "numeric": 20, "title": 10}),
     "test3_questions.jsonl": ("w", {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12,
+                                    "roadmap": 12, "numeric": 10, "title": 5}),
+    "test4_questions.jsonl": ("z", {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12,
                                     "roadmap": 12, "numeric": 10, "title": 5}),
 }
 
@@ -209,13 +212,22 @@ def test_second_test_set_paraphrases_no_other_question_set():
     assert _paraphrasing("test2_questions.jsonl", others) == []
 
 
-def test_third_test_set_paraphrases_no_other_question_set():
-    """The third held-out set (test3, written before the round it judges) shares no more than MAX_DEV_OVERLAP of any
-    question's content words with a question of any other single-question file, dev or held out (the first two test
-    sets have been reported on, so they count as seen). Only test3 ids are reported."""
-    others = ["questions.jsonl", "questions_learner.jsonl", "questions_learner2.jsonl", "questions_nearmiss.jsonl",
-              "test_questions.jsonl", "test2_questions.jsonl"]
-    assert _paraphrasing("test3_questions.jsonl", others) == []
+SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "questions_learner2.jsonl",
+                         "questions_nearmiss.jsonl", "test_questions.jsonl", "test2_questions.jsonl",
+                         "test3_questions.jsonl"]
+
+
+@pytest.mark.parametrize("held_out, written_after", [
+    ("test3_questions.jsonl", "test2_questions.jsonl"),
+    ("test4_questions.jsonl", "test3_questions.jsonl"),
+])
+def test_later_test_sets_paraphrase_no_earlier_question_set(held_out, written_after):
+    """Each later held-out set (test3, test4: written before the round it judges) shares no more than
+    MAX_DEV_OVERLAP of any question's content words with a question of every single-question file written before it,
+    dev or earlier test sets (those have been reported on, so they count as seen). Only the held-out set's ids are
+    reported."""
+    others = SINGLE_QUESTION_FILES[:SINGLE_QUESTION_FILES.index(written_after) + 1]
+    assert _paraphrasing(held_out, others) == []
 
 
 def test_test_conversations_do_not_paraphrase_dev_questions(conversations):
@@ -432,13 +444,15 @@ def test_conversation_gold_pages_hold_the_facts(conversations, mirror, roadmap_t
 QUIZ_FIELDS = {"week", "id", "kind", "question", "quote", "expected", "answer", "label", "split", "url"}
 QUIZ_LABELS = {"correct", "partial", "incorrect"}
 QUIZ_KINDS = {"definition", "role", "limit", "default", "command", "plan"}
-# split -> (week parity, least answers, least questions): dev is fitted on (odd weeks); test, test2 and test3 (even
-# weeks) were each written before the round it judges, test2 after test had been seen and test3 after test2; test and
-# test2 have been reported on and are read as dev data since, test3 is held out.
-QUIZ_SPLITS = {"dev": (1, 222, 69), "test": (0, 30, 10), "test2": (0, 90, 30), "test3": (0, 96, 32)}
+# split -> (week parity, least answers, least questions): dev is fitted on (odd weeks); test, test2, test3 and test4
+# (even weeks) were each written before the round it judges, each after the one before had been seen; test, test2 and
+# test3 have been reported on and are read as dev data since, test4 is held out.
+QUIZ_SPLITS = {"dev": (1, 222, 69), "test": (0, 30, 10), "test2": (0, 90, 30), "test3": (0, 96, 32),
+               "test4": (0, 96, 32)}
 # the held-out splits whose questions each have exactly one right, one partly right and one wrong answer, and the weeks
-# each must cover
-QUIZ_ONE_OF_EACH = {"test2": range(2, 17, 2), "test3": range(2, 15, 2)}
+# each must cover (test4: the even weeks whose quizzes still had questions not in the file; none were left in weeks 10
+# and 16)
+QUIZ_ONE_OF_EACH = {"test2": range(2, 17, 2), "test3": range(2, 15, 2), "test4": (2, 4, 6, 8, 12, 14)}
 
 
 @pytest.fixture(scope="module")
@@ -480,7 +494,7 @@ def test_quiz_answers_three_labels_per_question(quiz_answers):
 
 
 def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
-    """dev holds odd weeks only, test, test2 and test3 even weeks only; each split is large enough."""
+    """dev holds odd weeks only, test, test2, test3 and test4 even weeks only; each split is large enough."""
     for r in quiz_answers:
         assert r["week"] % 2 == QUIZ_SPLITS[r["split"]][0], _where(r)
     for split, (_, least_answers, least_questions) in QUIZ_SPLITS.items():
@@ -490,8 +504,8 @@ def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
 
 
 def test_quiz_held_out_splits_one_answer_of_each_label(quiz_answers):
-    """In test2 and test3 every question has exactly three answers, one per label (so each split is balanced), and
-    the split covers each of its even weeks."""
+    """In test2, test3 and test4 every question has exactly three answers, one per label (so each split is balanced),
+    and the split covers each of its weeks."""
     for split, weeks in QUIZ_ONE_OF_EACH.items():
         labels: dict[str, list[str]] = {}
         for r in quiz_answers:

@@ -46,29 +46,38 @@ _Q_PRICE = re.compile(
     r"bill|billed|run me|set me back)\b|"
     r"\bwhat (?:does|do|did|will|would|should)\b[^?,;]*\b(?:cost|charge)(?: me| us)?\s*(?:\?|$|\bper\b|\bfor\b)|"
     r"\bwhat (?:would|will|do|does|should|did) (?:i|we|you|it) (?:\w+ )?(?:pay|be (?:charged|billed))\b|"
-    rf"\b{_PRICE_WORD} (?:per|an?|each|every)\b|"
+    # what a thing costs asked by what it does to the payer: "what do X run me", "what does X add to the bill"
+    r"\bwhat (?:does|do|did|will|would|should)\b[^?;]*\b(?:runs? (?:me|us|you)|sets? (?:me|us|you) back|"
+    r"adds? (?:to|onto) (?:the|my|our|your|an?) (?:\w+ )?(?:bill|invoice|costs?|charges?))\b|"
+    rf"\b{_PRICE_WORD} (?:per|an?|each|every)\b|\b(?:fee|fees|charge|charges|price|cost)\b[^?.;]*\bhow much\b|"
     rf"\bwhat(?:'s| is| are| was| were) (?:the |its |their )?(?:\w+[ -]){{0,3}}?(?:{_PRICE_WORD}|price tag)\b|"
     rf"\b(?:and|the) (?:\w+ ){{0,2}}?(?:price|cost|fee)s? of\b|"
     r"\b(?:is|are) (?:there|it) (?:an? )?(?:\w+ )?(?:fee|charge|cost)s?\b|\bhow (?:expensive|cheap|pricey)\b|"
     r"[$€£]\s?\d|\b(?:dollars|usd|eur) per\b", re.I)
 # "How much cheaper/faster ...", "how many times larger ...": the answer is a number (a ratio or a difference).
 _Q_COMPARE_AMOUNT = re.compile(
-    r"\bhow (?:much|many times) (?:\w+er|more|less|fewer)\b|\bby (?:how much|what (?:factor|percentage))\b", re.I)
+    r"\bhow (?:much|many times) (?:(?!(?:per|under|over|after)\b)\w+er|more|less|fewer)\b|"
+    r"\bby (?:how much|what (?:factor|percentage))\b", re.I)
 _Q_HOW_LONG = re.compile(
     r"\bhow long\b|\bhow many (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\b|"
     r"\bhow much (?:\w+ )?time\b|\bhow often\b|"
+    r"\bnumber of (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\b|"
     r"\b(?:the|its) (?:longest|shortest)\b(?! \w+ (?:name|word|text|prompt))", re.I)
 _Q_DURATION = re.compile(
     r"\b(?:duration|timeout|time ?out|retention period|ttl|time limit|expiry|expiration time|cooldown|interval|"
-    r"frequency)\b|\bhow (?:quickly|fast|soon)\b", re.I)
+    r"frequency|(?:time|point) objectives?|retention|time to (?:live|recover))\b|\bhow (?:quickly|fast|soon)\b", re.I)
 _Q_DATE = re.compile(
     r"\bwhat (?:year|date|day|month)\b|\bwhich (?:year|date|day|month)\b|\bin what year\b|"
+    r"(?:^\s*|[:;]\s*)(?:the\s+|in\s+)?(?:year|date|month)\s+(?:the|that|when|in which|it|they|this|\w+ (?:was|were)"
+    r")\b|"
     r"\bwhen (?:was|were|did|will)\b|\bsince when\b|\brelease date\b|\bend[- ]of[- ](?:life|support)\b|"
     r"\b(?:deadline|eol)\b|"
     r"\bwhen (?:is|are|does|do)\b[^?]*\b(?:released?|retired?|deprecated|sunset|launch(?:ed)?|expires?|ends?|"
     r"available|shut ?down|discontinued|removed|stop|stops|support(?:ed)?|go(?:es)? away|replaced)\b", re.I)
 _Q_VERSION = re.compile(
-    r"\b(?:which|what|minimum|earliest|oldest|supported|required)\s+(?:[\w.+#-]+\s+){0,2}(?:versions?|releases?)\b|"
+    r"\b(?:which|what|minimum|earliest|oldest|supported|required)\s+"
+    r"(?:(?!(?:is|are|was|were|does|do|did|can|could|should|would|will|of|between)\b)[\w.+#-]+\s+){0,3}"
+    r"(?:versions?|releases?)\b|"
     r"\bsince (?:which|what) (?:version|release)\b", re.I)
 # A limit word asks for a number when it names the value asked about ("the maximum payload", "is there a limit on",
 # "what's the size cap"), not when it is part of a task ("roll readings up into a monthly maximum").
@@ -76,7 +85,10 @@ _Q_NUMBER = re.compile(
     r"\bhow (?:many|much|big|large|small|high|low|far)\b|"
     r"\b(?:the|its|their|any|what|which|is there an?|are there|what(?:'s| is| are))\s+(?:[\w-]+\s+){0,2}?"
     r"(?:limit|limits|quota|"
-    r"quotas|maximum|max|minimum|min|size|sizes|capacity|threshold|number of|count of|ceiling|cap)\b|"
+    r"quotas|maximum|max|minimum|min|size|sizes|capacity|threshold|number of|count of|ceiling|cap|(?:upper |lower )?"
+    r"bounds?)\b|"
+    r"\b(?:maximum|max|minimum|min|default)\s+(?:number|count|amount) of\b|"
+    r"(?:^\s*|[:;]\s*)(?:the\s+)?(?:number|count|amount) of\b|"
     r"\b(?:limited to|at most|at least|up to) (?:how|what)\b|\bwhat (?:port|percentage|percent|ratio)\b|"
     r"\b(?:largest|biggest|smallest|highest|lowest|fewest|heaviest)\b|\bthe (?:most|fewest) \w+ (?:i|we|you|it) can\b|"
     # "the most <things>" (a plural noun, not "the most popular"): how many
@@ -147,6 +159,10 @@ _DETECTORS = (("howto", _Q_METHOD), ("howto", _Q_SET_AMOUNT), ("name", _Q_NAMED_
               ("yesno", _Q_YESNO))
 
 
+# A value asked for by what it is ("what value does it use", "what temperature gets applied", "default shard count?").
+_Q_VALUE = re.compile(r"\bwhat (?:\w+ )?(?:values?|numbers?|amount|setting)\b|"
+                      r"\bwhat [\w-]+ (?:gets?|is|are) (?:applied|used|assumed|chosen|picked|set)\b|"
+                      r"\b(?:count|number|amount|value|size)\s*\?", re.I)
 _PREFERENCE = re.compile(r"\b(?:would|'d) rather\b[^.?!;]*?\bthan\b", re.I)
 
 
@@ -157,12 +173,14 @@ def _asked(question: str) -> str:
 
 
 def detect(question: str) -> str:
-    """The kind of answer `question` asks for (one of `KINDS`)."""
+    """The kind of answer `question` asks for (one of `KINDS`). A question no pattern decides that asks for the
+    value a setting takes when it is left out ("what temperature gets applied when my request leaves it out?")
+    asks for that value: a number."""
     q = _asked(question)
     for kind, pattern in _DETECTORS:
         if pattern.search(q):
             return kind
-    return "other"
+    return "number" if _Q_VALUE.search(q) and QUALIFIERS["default"][0].search(q) else "other"
 
 
 # Words that only say what kind of fact is asked: a passage stating the fact rarely repeats them.
@@ -222,18 +240,22 @@ _FACTS: dict[str, re.Pattern[str]] = {
         rf"(?!\.\d|\s*(?:%|[kmgtpe]i?b\b|bytes?\b|x\b|times\b|percent\b|{_TIME_UNIT}\b|[$€£])))"),
     "number": re.compile(
         # a quantity: digits (not part of an address, path, version or identifier) and a unit or counted noun
-        r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?\s?(?:%|percent\b|[kmgtp]i?b\b|bytes?\b|x\b|"
+        r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?\+?\s?(?:%|percent\b|[kmgtp]i?b\b|bytes?\b|x\b|"
         r"(?!(?:in|on|at|to|and|or|of|the|for|is|are|was|were|with|by|from|as|if|it|be|than|that|this)\b)[a-z]{2,}\b)|"
         rf"\b(?:up to|at most|at least|maximum of|minimum of|limit of|max(?:imum)?|min(?:imum)?)\s+(?:of\s+)?"
         rf"{_NUM_WORD}\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
         rf"fifty|hundred|thousand|million|billion)\s+[a-z]{{3,}}\b|"
         r"\b(?:half|a third|a quarter|twice|double|triple|\w+-fold|unlimited|any number of|"
         r"only one)\b|"
+        # one of a thing per another ("one Data Catalog per region")
+        r"\b(?:one|a single|exactly one)\s+(?:[\w-]+\s+){0,4}?per\s+[a-z]{3,}\b|"
         # an amount in words ("about a year of coding", "less than an hour", "a dozen")
         rf"\b{_ABOUT} (?:an?|one|half an?) (?:dozen|couple|hundred|thousand|million|billion|{_TIME_UNIT})\b|"
         # a limit named before its value ("maximum length of 2048", "minimum passing score 750")
         r"\b(?:max(?:imum)?|min(?:imum)?|limit|cap|quota|ceiling)\s+(?:[a-z-]+\s+){0,3}?(?:of\s+|is\s+|=\s*|:\s*)?"
-        r"\d", re.I),
+        r"\d|"
+        # ... or a default ("defaults to 1.0", "the default value is 10")
+        r"\bdefault(?:s|ed)?\s+(?:[a-z-]+\s+){0,3}?(?:of|is|to|=|:)\s*\d", re.I),
     "name": re.compile(r"`[^`\n]{2,60}`|(?<=[a-z,;:(] )[A-Z][\w.+#-]+|\b[a-z]+(?:[A-Z][a-z0-9]+)+\b|"
                        r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b|\b\w+\.\w+\(\)"),
     "definition": re.compile(r"\b(?:is|are) (?:an?|the|used|designed|responsible)\b|\brefers? to\b|\bmeans?\b|"
@@ -255,7 +277,12 @@ _REFERS_BACK = re.compile(r"\W*(?:(?:but|and|so|however|otherwise|then|also|in t
 # is X on GPUs than on CPUs?" wants a comparison the sentence must make. Each is (question pattern, fact pattern).
 QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
     "default": (
-        re.compile(r"\bdefaults?\b|\bout of the box\b|\bif (?:i|we|you) (?:don't|do not|never) "
+        # (a default named as what another value is compared with, "longer than the default", is not asked of it)
+        re.compile(r"(?<!than the )(?<!than its )\bdefaults?\b|\bout of the box\b|"
+                   r"\b(?:if|when)\b[^?;]*\b(?:leaves?|left|leaving) (?:\S+ )?out\b|"
+                   r"\b(?:if|when)\b[^?;]*\b(?:omits?|omitted|skips?|skipped)\b|"
+                   r"\bwith (?:no|nothing|none) (?:\S+ )?(?:set|specified|configured|given|passed)\b|"
+                   r"\bif (?:i|we|you) (?:don't|do not|never) "
                    r"(?:set|specify|configure|change|pass|give|choose|pick)\b|"
                    r"\bif (?:i|we|you) (?:leave|omit) \S+ out\b|"
                    r"\bif (?:i|we|you) (?:omit|skip)\b", re.I),
@@ -264,9 +291,10 @@ QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    re.I)),
     "limit": (
         re.compile(r"\b(?:maximum|max|minimum|min|limits?|largest|smallest|biggest|highest|lowest|at most|at least|"
-                   r"up to|cap|quotas?|ceiling)\b", re.I),
-        re.compile(r"\b(?:maximum|max|minimum|min|limit(?:s|ed)?|largest|smallest|highest|lowest|at most|at least|"
-                   r"up to|no more than|not exceed|cannot exceed|exceeds?|quotas?|between \S+ and|ranges? from|"
+                   r"up to|cap|quotas?|ceiling|(?:upper|lower) bounds?)\b", re.I),
+        re.compile(r"\b(?:maximum|max|minimum|min|minimal(?:ly)?|maximal(?:ly)?|requires?|required|limit(?:s|ed)?|"
+                   r"largest|smallest|highest|lowest|at most|at least|up to|no more than|not exceed|cannot exceed|"
+                   r"exceeds?|quotas?|between \S+ and|ranges? from|"
                    r"(?:no|not(?: be)?) (?:greater|more|larger|longer|higher|bigger|less|fewer|smaller|shorter|lower) "
                    r"than|"
                    r"or (?:earlier|later|older|newer|lower|higher|less|more|fewer|below|above|smaller|larger))\b",
@@ -358,10 +386,18 @@ def unknown_names(question: str, known: Callable[[str], bool]) -> list[str]:
     return [n for n in names if any(not known(t) for t in tokenize(n))]
 
 
+# "Is there a longer/cheaper one than X?" asks whether a larger or smaller value exists: the value answers it, with
+# or without a sentence that compares.
+_Q_EXISTS_BEYOND = re.compile(r"\b(?:is|are) there (?:an?|any|some)\s+(?:[\w-]+\s+){0,3}?(?:\w+er|more \w+|less \w+)"
+                              r"\s+(?:[\w-]+\s+){0,3}?than\b", re.I)
+
+
 def qualifiers(question: str) -> tuple[str, ...]:
     """What `question` asks of the fact besides its kind (the names of `QUALIFIERS` it matches)."""
     q = _asked(question)
-    return tuple(name for name, (asked, _fact) in QUALIFIERS.items() if asked.search(q))
+    beyond = bool(_Q_EXISTS_BEYOND.search(q))
+    return tuple(name for name, (asked, _fact) in QUALIFIERS.items()
+                 if asked.search(q) and not (name == "compare" and beyond))
 
 
 def _weights(key_terms: Iterable[str] | Mapping[str, float]) -> dict[str, float]:

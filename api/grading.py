@@ -163,10 +163,6 @@ def specifics(text: str, words: bool = True) -> set[str]:
     return found | paths | {n for n in names if n and not n[0].isdigit()}
 
 
-def asked_values(question: str) -> set[str]:
-    return specifics(question, words=False)
-
-
 def within(path: str, paths: set[str]) -> bool:
     """Whether a path is a folder holding one of the paths ("/opt/ml" holds "/opt/ml/checkpoints")."""
     return path.startswith("/") and any(p.startswith(path + "/") for p in paths)
@@ -399,7 +395,8 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     written = {" ".join(words)} if words else specifics(source, words=False)
     value_only = bool(words) or bool(written) and \
         not terms(_CODE.sub(" ", _NUMBER.sub(" ", _PATH.sub(" ", _THOUSANDS.sub("", source)))))
-    wanted, gave = written if value_only else written - specifics(question, words=False), specifics(said)
+    in_question = specifics(question, words=False)
+    wanted, gave = written if value_only else written - in_question, specifics(said)
     gave |= in_slot(said, words) if words else set()
     # the source's number in a unit the source contradicts is another value ("3600 milliseconds" for 3600 seconds)
     for q in quantities.contradicted(normalise(said), normalise(expected), normalise(question)):
@@ -421,7 +418,7 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     specific = 0.0 if not wanted or not gave else 1.0 if wanted <= gave else -1.0 if not wanted & gave else 0.0
     # some of the source's values given and another in place of the rest ("99.99% and 99.999999999%" for 99.9% and
     # 99.999999999%) is a wrong value too
-    specific = -1.0 if specific == 0.0 and wanted & gave and gave - wanted - asked_values(question) else specific
+    specific = -1.0 if specific == 0.0 and wanted & gave and gave - wanted - in_question else specific
     held = surfaces(expected)
     part_of = set(given) <= set(held)   # every term of the answer is the expected text's
     echo = set(given) <= asked and not part_of and bool(set(keys) - set(given)) and specific <= 0

@@ -37,8 +37,8 @@ from ingest.roadmap import (
     clean,
 )
 from vectorstore.embeddings import Embedder
-from vectorstore.retrieve import ROADMAP_URL, detect_week, strip_week, week_mention
-from vectorstore.text import strip_boilerplate, tokenize
+from vectorstore.retrieve import ROADMAP_URL, detect_week, search_text, strip_week, week_mention
+from vectorstore.text import tokenize
 
 # Words of asking about a plan rather than about a subject (tokenized with the shared tokenizer).
 ASKING = ("learn study studying cover covered covers covering topic topics focus focused plan planned schedule do "
@@ -184,10 +184,9 @@ def meant(roadmap: Roadmap, question: str, week: int | None,
 
 
 def _question_vector(embedder: Embedder, question: str) -> np.ndarray:
-    """The question's unit vector, of the text the retriever searches (no boilerplate, no week mention), so a
-    caching embedder embeds it once for both."""
-    text = strip_boilerplate(question)
-    return np.asarray(embedder.embed([strip_week(text) or text])[0], dtype=np.float32)
+    """The question's unit vector, of the text the retriever searches (`search_text`), so a caching embedder embeds
+    it once for both."""
+    return np.asarray(embedder.embed([search_text(question)])[0], dtype=np.float32)
 
 
 def field_meaning(embedder: Embedder, question: str | np.ndarray) -> tuple[str, float]:

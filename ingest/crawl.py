@@ -58,7 +58,8 @@ def _child_order(root: str, links: list[str], page: str | None = None) -> list[s
     folder = posixpath.dirname(urlsplit(root).path.rstrip("/") + "/x")
     host = host_of(root)
     links = [u for u in dict.fromkeys(links) if not urlsplit(u).path.lower().endswith(SKIP_EXTENSIONS)]
-    away = [u for u in links if host_of(u) != host_of(page or root)]
+    home = host_of(page or root)
+    away = [u for u in links if host_of(u) != home]
     portal = bool(links) and len(away) >= PORTAL_SHARE * len(links)
     kept = [u for u in links if host_of(u) == host or (portal and u in away)]
     return sorted(kept, key=lambda u: (host_of(u) != host, not urlsplit(u).path.startswith(folder)))

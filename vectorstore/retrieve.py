@@ -58,7 +58,7 @@ from vectorstore.sentence_index import SentenceIndex
 from vectorstore.store import IndexStore, Snapshot, iter_chunks, iter_sentences
 from vectorstore.text import strip_boilerplate, tokenize
 
-__all__ = ["Hit", "Retrieval", "Retriever", "detect_week", "strip_week"]
+__all__ = ["Hit", "Retrieval", "Retriever", "detect_week", "search_text", "strip_week"]
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +109,13 @@ def week_mention(question: str) -> re.Match[str] | None:
 def strip_week(question: str) -> str:
     """The question without its week mention (the scope already carries it; the words would only add noise)."""
     return re.sub(r"\s+", " ", _WEEK.sub(" ", question)).strip()
+
+
+def search_text(question: str, normalise: bool = True) -> str:
+    """The text a question is searched (and embedded) by: without its learner boilerplate (with `normalise`) and
+    its week mention, unless nothing else is left."""
+    text = strip_boilerplate(question) if normalise else question
+    return strip_week(text) or text
 
 
 @dataclass
@@ -201,6 +208,11 @@ class _State:
         missing = [t for t in titles if t not in self.title_vectors]
         if missing:
             self.title_vectors.update(zip(missing, l2_normalise(np.asarray(embedder.embed(missing))), strict=True))
+
+    @property
+    def last_week(self) -> int | None:
+        """The last week this version's chunks belong to (what "the last week" names)."""
+        return max(self.lexical.weeks, default=None)
 
     def cosines(self, vector: np.ndarray, sentence_weight: float = 0.0) -> np.ndarray:
         """Every chunk's dense score for the unit vector: its cosine, mixed with `sentence_weight` of its best
@@ -302,8 +314,7 @@ class Retriever:
         is loaded (or the store is unreachable before one is)."""
         with contextlib.suppress(StoreUnavailableError):
             self.refresh()
-        state = self._state
-        return max(state.lexical.weeks, default=None) if state is not None else None
+        return self._state.last_week if self._state is not None else None
 
     def index_settings(self) -> tuple[str, str]:
         """(embedder, chunking) of the loaded index version."""
@@ -350,9 +361,8 @@ class Retriever:
             raise ValueError(f"mode must be 'hybrid', 'dense' or 'bm25', not {mode!r}")
         state = self._require()
         cal = calibration or state.calibration
-        week = week if week is not None else detect_week(question, last=max(state.lexical.weeks, default=None))
-        text = strip_boilerplate(question) if cal.normalise else question
-        text = strip_week(text) or text
+        week = week if week is not None else detect_week(question, last=state.last_week)
+        text = search_text(question, cal.normalise)
         t0 = time.perf_counter()
         vector = np.asarray(self.embedder.embed([text])[0], dtype=np.float32)
         t1 = time.perf_counter()

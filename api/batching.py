@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vectorstore.embeddings import Embedder
+from vectorstore.embeddings import Embedder, TokenVectors, embed_tokens
 
 
 @dataclass
 class _Job:
     texts: list[str]
+    tokens: bool = False          # the wordpiece vectors are wanted too
     result: np.ndarray | None = None
+    pieces: list[TokenVectors] = field(default_factory=list)
     error: BaseException | None = None
     done: bool = False
 
@@ -74,8 +76,19 @@ class BatchingEmbedder:
                     self._cache.popitem(last=False)
         return np.stack([found[t] for t in texts])
 
+    def embed_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[TokenVectors]]:
+        """The vectors of `texts` and their wordpiece vectors (`embeddings.embed_tokens`), in the same queue of model
+        runs as `embed` (not cached: the wordpiece vectors are not kept)."""
+        job = self._submit(_Job(list(texts), tokens=True))
+        assert job.result is not None
+        return job.result, job.pieces
+
     def _embed_batched(self, texts: list[str]) -> np.ndarray:
-        job = _Job(texts)
+        job = self._submit(_Job(texts))
+        assert job.result is not None  # a done job has its vectors or its error
+        return job.result
+
+    def _submit(self, job: _Job) -> _Job:
         with self._cond:
             self._queue.append(job)
             while not job.done:
@@ -93,8 +106,7 @@ class BatchingEmbedder:
                     self._cond.notify_all()
         if job.error is not None:
             raise job.error
-        assert job.result is not None  # a done job has its vectors or its error
-        return job.result
+        return job
 
     def _take(self) -> list[_Job]:
         """Jobs from the queue's head up to max_texts texts (always at least one job)."""
@@ -109,10 +121,14 @@ class BatchingEmbedder:
     def _run(self, batch: list[_Job]) -> None:
         try:
             self.runs += 1
-            vectors = self.inner.embed([t for job in batch for t in job.texts])
+            texts = [t for job in batch for t in job.texts]
+            # one run gives the wordpiece vectors too when a job of the batch wants them
+            vectors, pieces = embed_tokens(self.inner, texts) if any(j.tokens for j in batch) else \
+                (self.inner.embed(texts), [])
             start = 0
             for job in batch:
                 job.result = vectors[start:start + len(job.texts)]
+                job.pieces = pieces[start:start + len(job.texts)] if job.tokens else []
                 start += len(job.texts)
         except BaseException as exc:  # every waiting caller gets the model's error
             for job in batch:

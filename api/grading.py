@@ -59,7 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from api import quantities
-from vectorstore.embeddings import l2_normalise
+from vectorstore.embeddings import TokenVectors, l2_normalise
 from vectorstore.text import tokenize
 
 # Fitted on eval/quiz_answers.jsonl, dev data (the splits dev, test, test2 and test3: 483 answers to 153 questions),
@@ -67,7 +67,8 @@ from vectorstore.text import tokenize
 # leave-one-question-out CV on dev 0.855, leave-one-split-out (fit on three splits, score the fourth) 0.853, its
 # test3 split 0.731 (issue 15e). A wrong value is a rule now, so the specifics signal's weight is about 0. ELSEWHERE
 # is the margin of the rule "the answer fits another of the week's questions better" (fitted with them).
-WEIGHTS = {"similarity": 5.514, "coverage": 2.528, "specifics": -0.053}
+WEIGHTS = {"similarity": 5.514, "coverage": 2.528, "specifics": -0.053, "recall": 0.0, "precision": 0.0, "f1": 0.0,
+           "key_recall": 0.0, "key_match": 0.0}
 CORRECT = 5.363
 PARTIAL = 2.404
 ELSEWHERE = 0.18
@@ -75,6 +76,8 @@ SIGNALS = tuple(WEIGHTS)
 VERDICTS = ("correct", "partial", "incorrect")
 
 Embed = Callable[[Sequence[str]], np.ndarray]
+# the texts' embeddings and their wordpiece vectors from one model run (none when the embedder has none)
+TokenEmbed = Callable[[Sequence[str]], tuple[np.ndarray, list[TokenVectors]]]
 
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _KILO = re.compile(r"\b(\d+(?:\.\d+)?)[kK]\b")   # "10k" is 10000
@@ -311,6 +314,11 @@ class Features:
     value_only: bool = False  # the expected text adds nothing to the question but a number or a name
     qualified: bool = False   # beside the value, the answer says what the question does not (another unit, scope)
     missing: tuple[str, ...] = ()   # key terms the answer lacks, as the source writes them
+    recall: float = 0.0     # token alignment (BERTScore): the expected text's wordpieces' best cosine in the answer
+    precision: float = 0.0  # the answer's wordpieces' best cosine in the expected text
+    f1: float = 0.0
+    key_recall: float = 0.0  # the recall of the key terms' wordpieces only
+    key_match: float = 0.0   # the same with a key term the answer holds (`holds`) counted 1
 
     def score(self, weights: dict[str, float] | None = None) -> float:
         w = WEIGHTS if weights is None else weights
@@ -367,6 +375,38 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.asarray(np.clip(l2_normalise(a) @ l2_normalise(b).T, 0.0, 1.0))
 
 
+def _weights(t: TokenVectors, idf: Callable[[str], float], keys: set[str] | None = None) -> np.ndarray:
+    """Each wordpiece's weight: its word's idf (the mean of its terms'), shared among the word's wordpieces; 0 for a
+    word with no term (a stopword, punctuation) or, with `keys`, none of the key terms; uniform when all are 0."""
+    per_word = []
+    for word in t.words:
+        ts = [x for x in terms(word) if keys is None or x in keys]
+        per_word.append(sum(idf(x) for x in ts) / len(ts) if ts else 0.0)
+    pieces = np.bincount(np.asarray(t.word_ids, dtype=np.int64), minlength=len(t.words))
+    w = np.asarray([per_word[i] / pieces[i] for i in t.word_ids], dtype=np.float32)
+    return w if w.sum() > 0 else np.ones(len(w), dtype=np.float32)
+
+
+def alignment(reference: TokenVectors, candidate: TokenVectors, idf: Callable[[str], float],
+              keys: set[str] | None = None, held: Callable[[str], bool] | None = None
+              ) -> tuple[float, float, float, float, float]:
+    """BERTScore (Zhang et al. 2020) from the wordpiece vectors: recall (each reference wordpiece's best cosine with
+    a candidate wordpiece, idf-weighted), precision (the other way), their F1, and the recall of the key terms'
+    wordpieces only (`keys`: the reference's stems a right answer must supply)."""
+    if not len(reference.vectors) or not len(candidate.vectors):
+        return 0.0, 0.0, 0.0, 0.0, 0.0
+    cos = np.clip(reference.vectors @ candidate.vectors.T, 0.0, 1.0)
+    best_r, best_p = cos.max(axis=1), cos.max(axis=0)
+    w_r, w_p = _weights(reference, idf), _weights(candidate, idf)
+    recall = float(best_r @ w_r / w_r.sum())
+    precision = float(best_p @ w_p / w_p.sum())
+    f1 = 2 * recall * precision / (recall + precision) if recall + precision else 0.0
+    w_k = _weights(reference, idf, keys) if keys else w_r
+    exact = np.asarray([held is not None and any(held(x) for x in terms(reference.words[i]) if not keys or x in keys)
+                        for i in reference.word_ids])
+    return recall, precision, f1, float(best_r @ w_k / w_k.sum()), float(np.where(exact, 1.0, best_r) @ w_k / w_k.sum())
+
+
 def surfaces(text: str) -> dict[str, str]:
     """Stem -> the word the text writes it with (its first)."""
     out: dict[str, str] = {}
@@ -377,9 +417,10 @@ def surfaces(text: str) -> dict[str, str]:
 
 
 def features(answer: str, question: str, expected: str, embed: Embed, idf: Callable[[str], float],
-             rivals: np.ndarray | None = None) -> Features:
+             rivals: np.ndarray | None = None, tokens: TokenEmbed | None = None) -> Features:
     """The signals and rules of an answer. `rivals`: the unit-length embeddings of what the week's other questions
-    expect (their answers), for `elsewhere`."""
+    expect (their answers), for `elsewhere`. `tokens`: the embedder's run that also gives wordpiece vectors, for the
+    token alignment (without it, or when the embedder gives none, the alignment signals are the similarity)."""
     keys = key_terms(question, expected)
     # a quantity in another unit is read as the one asked for ("60 minutes" is the "1" of "____ hour")
     said = without_hedges(answer)
@@ -429,9 +470,14 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     parts = parts if len(parts) > 1 else []
     if normalise(said) != said:   # its numbers as digits too ("one hundred and ten" is also read as "110")
         parts.append(normalise(said))
-    vectors = np.asarray(embed([expected, said, *parts]), dtype=np.float32)
+    texts = [expected, said, *parts]
+    vectors, pieces = tokens(texts) if tokens is not None else (embed(texts), [])
+    vectors = np.asarray(vectors, dtype=np.float32)
     own = _cosines(vectors[:1], vectors[1:])[0]
     similarity = float(own.max())
+    # token alignment with the answer or its clause that aligns best (by F1)
+    aligned = max((alignment(pieces[0], p, idf, set(keys), lambda t: holds(given, t)) for p in pieces[1:]),
+                  key=lambda a: a[2]) if pieces else (similarity,) * 5
     best = l2_normalise(vectors[1 + int(own.argmax()):2 + int(own.argmax())])[0]
     rival = float(np.clip(rivals @ best, 0.0, 1.0).max()) if rivals is not None and len(rivals) else 0.0
     k_idf = {t: idf(t) for t in keys}
@@ -446,7 +492,7 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     return Features(similarity, coverage, specific, max(0.0, rival - similarity), echo, False, flip == "main",
                     flip == "part", not value_only and miscounts(said, expected),
                     not value_only and restricts(said, f"{question} {expected}"), contained, ranged is not None,
-                    alternatives, value_only, qualified, missing)
+                    alternatives, value_only, qualified, missing, *aligned)
 
 
 def judge(f: Features, weights: dict[str, float] | None = None, correct: float | None = None,

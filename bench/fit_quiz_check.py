@@ -32,6 +32,7 @@ import argparse
 import json
 import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,7 @@ from api.app import build_services
 from api.metrics import Metrics
 from api.study import Study
 from settings import Settings
+from vectorstore.embeddings import embed_tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "eval" / "quiz_answers.jsonl"
@@ -78,7 +80,7 @@ def features(rows: list[dict], settings: Settings) -> tuple[list[grading.Feature
         rivals = version.rivals(week, r["expected"], retriever.embedder.embed) if week else None
         t = time.perf_counter()
         out.append(grading.features(r["answer"], r["question"], r["expected"], retriever.embedder.embed, lexical.idf,
-                                    rivals))
+                                    rivals, partial(embed_tokens, retriever.embedder)))
         ms.append((time.perf_counter() - t) * 1000)
     return out, ms
 

@@ -13,6 +13,7 @@ import tarfile
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,6 +40,22 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...  # (n, dim) float32, unit rows
 
     def count_tokens(self, text: str) -> int: ...  # wordpieces, without special tokens
+
+
+@dataclass(frozen=True)
+class TokenVectors:
+    """A text's contextual wordpiece vectors (the model's last hidden state before pooling, without [CLS] and [SEP]),
+    unit rows, and the word each wordpiece belongs to: `words[word_ids[i]]` is the word of row i."""
+
+    vectors: np.ndarray          # (wordpieces, dim) float32
+    word_ids: tuple[int, ...]    # one per row
+    words: tuple[str, ...]       # the text's words as written (the tokenizer's pre-tokenization)
+
+
+class TokenEmbedder(Protocol):
+    """An embedder that also gives each text's wordpiece vectors, from the same model run as its embedding."""
+
+    def embed_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[TokenVectors]]: ...
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
@@ -98,22 +115,38 @@ class OnnxEmbedder:
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, tokens=False)[0]
+
+    def embed_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[TokenVectors]]:
+        """The texts' embeddings and, from the same model run, their wordpiece vectors (`TokenVectors`)."""
+        return self._encode(texts, tokens=True)
+
+    def _encode(self, texts: Sequence[str], tokens: bool) -> tuple[np.ndarray, list[TokenVectors]]:
         texts = list(texts)
         out = np.empty((len(texts), self.dim), dtype=np.float32)
+        pieces: list[TokenVectors] = []
         if not texts:
-            return out
-        ids = [self._truncate(e.ids) for e in self._tokenizer.encode_batch(texts)]
+            return out, pieces
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = [self._truncate(e.ids) for e in encodings]
+        hidden_of: dict[int, np.ndarray] = {}
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
-            out[rows] = self._forward([ids[i] for i in rows])
-        return out
+            out[rows], hidden = self._forward([ids[i] for i in rows])
+            if tokens:
+                hidden_of.update({i: hidden[j, 1 : len(ids[i]) - 1] for j, i in enumerate(rows)})
+        if tokens:
+            pieces = [_token_vectors(text, e, hidden_of[i]) for i, (text, e) in enumerate(zip(texts, encodings,
+                                                                                               strict=True))]
+        return out, pieces
 
     def _truncate(self, ids: list[int]) -> list[int]:
         """Keep [CLS], the first max_tokens-2 wordpieces and the final [SEP], as the tokenizer's truncation does."""
         return ids if len(ids) <= self.max_tokens else ids[: self.max_tokens - 1] + ids[-1:]
 
-    def _forward(self, batch: list[list[int]]) -> np.ndarray:
+    def _forward(self, batch: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """The batch's mean-pooled unit embeddings and the model's last hidden state (batch, wordpieces, dim)."""
         input_ids = np.zeros((len(batch), max(map(len, batch))), dtype=np.int64)
         mask = np.zeros_like(input_ids)
         for row, ids in enumerate(batch):
@@ -122,7 +155,18 @@ class OnnxEmbedder:
         feeds = {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": np.zeros_like(input_ids)}
         hidden = self._session.run(None, feeds)[0]
         summed = np.einsum("bsd,bs->bd", hidden, mask.astype(hidden.dtype))
-        return l2_normalise(summed / np.clip(mask.sum(axis=1, keepdims=True), 1e-9, None))
+        return l2_normalise(summed / np.clip(mask.sum(axis=1, keepdims=True), 1e-9, None)), hidden
+
+
+def _token_vectors(text: str, encoding: Any, hidden: np.ndarray) -> TokenVectors:
+    """Unit wordpiece vectors (as many as the model read, [CLS] and [SEP] left out) with the words they belong to."""
+    word_ids = [w for w in encoding.word_ids[1 : 1 + len(hidden)]]
+    spans: dict[int, tuple[int, int]] = {}
+    for w, (a, b) in zip(word_ids, encoding.offsets[1 : 1 + len(hidden)], strict=True):
+        spans[w] = (min(a, spans.get(w, (a, b))[0]), max(b, spans.get(w, (a, b))[1]))
+    index = {w: i for i, w in enumerate(dict.fromkeys(word_ids))}
+    return TokenVectors(l2_normalise(np.asarray(hidden, dtype=np.float32)), tuple(index[w] for w in word_ids),
+                        tuple(text[spans[w][0]:spans[w][1]] for w in index))
 
 
 class OpenAIEmbedder:
@@ -286,8 +330,19 @@ class LazyEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self._get().embed(texts)
 
+    def embed_tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, list[TokenVectors]]:
+        return embed_tokens(self._get(), texts)
+
     def count_tokens(self, text: str) -> int:
         return self._get().count_tokens(text)
+
+
+def embed_tokens(embedder: Embedder, texts: Sequence[str]) -> tuple[np.ndarray, list[TokenVectors]]:
+    """The texts' embeddings and their wordpiece vectors from one model run, when the embedder gives them (the local
+    ONNX model does); else the embeddings and no wordpiece vectors (an empty list: an embeddings API returns none)."""
+    tokens: Callable[[Sequence[str]], tuple[np.ndarray, list[TokenVectors]]] | None = \
+        getattr(embedder, "embed_tokens", None)
+    return tokens(texts) if tokens is not None else (embedder.embed(texts), [])
 
 
 def make_embedder(settings: Any, *, lazy: bool = False) -> Embedder:

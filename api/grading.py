@@ -67,10 +67,10 @@ from vectorstore.text import tokenize
 # leave-one-question-out CV on dev 0.855, leave-one-split-out (fit on three splits, score the fourth) 0.853, its
 # test3 split 0.731 (issue 15e). A wrong value is a rule now, so the specifics signal's weight is about 0. ELSEWHERE
 # is the margin of the rule "the answer fits another of the week's questions better" (fitted with them).
-WEIGHTS = {"similarity": 5.514, "coverage": 2.528, "specifics": -0.053, "recall": 0.0, "precision": 0.0, "f1": 0.0,
-           "key_recall": 0.0, "key_match": 0.0}
-CORRECT = 5.363
-PARTIAL = 2.404
+WEIGHTS = {"similarity": 4.951, "coverage": 0.0, "specifics": 0.155, "recall": 0.0, "precision": 0.0, "f1": 0.0,
+           "key_recall": 3.863}
+CORRECT = 6.093
+PARTIAL = 3.0
 ELSEWHERE = 0.18
 SIGNALS = tuple(WEIGHTS)
 VERDICTS = ("correct", "partial", "incorrect")
@@ -318,7 +318,6 @@ class Features:
     precision: float = 0.0  # the answer's wordpieces' best cosine in the expected text
     f1: float = 0.0
     key_recall: float = 0.0  # the recall of the key terms' wordpieces only
-    key_match: float = 0.0   # the same with a key term the answer holds (`holds`) counted 1
 
     def score(self, weights: dict[str, float] | None = None) -> float:
         w = WEIGHTS if weights is None else weights
@@ -388,13 +387,12 @@ def _weights(t: TokenVectors, idf: Callable[[str], float], keys: set[str] | None
 
 
 def alignment(reference: TokenVectors, candidate: TokenVectors, idf: Callable[[str], float],
-              keys: set[str] | None = None, held: Callable[[str], bool] | None = None
-              ) -> tuple[float, float, float, float, float]:
+              keys: set[str] | None = None) -> tuple[float, float, float, float]:
     """BERTScore (Zhang et al. 2020) from the wordpiece vectors: recall (each reference wordpiece's best cosine with
     a candidate wordpiece, idf-weighted), precision (the other way), their F1, and the recall of the key terms'
     wordpieces only (`keys`: the reference's stems a right answer must supply)."""
     if not len(reference.vectors) or not len(candidate.vectors):
-        return 0.0, 0.0, 0.0, 0.0, 0.0
+        return 0.0, 0.0, 0.0, 0.0
     cos = np.clip(reference.vectors @ candidate.vectors.T, 0.0, 1.0)
     best_r, best_p = cos.max(axis=1), cos.max(axis=0)
     w_r, w_p = _weights(reference, idf), _weights(candidate, idf)
@@ -402,9 +400,7 @@ def alignment(reference: TokenVectors, candidate: TokenVectors, idf: Callable[[s
     precision = float(best_p @ w_p / w_p.sum())
     f1 = 2 * recall * precision / (recall + precision) if recall + precision else 0.0
     w_k = _weights(reference, idf, keys) if keys else w_r
-    exact = np.asarray([held is not None and any(held(x) for x in terms(reference.words[i]) if not keys or x in keys)
-                        for i in reference.word_ids])
-    return recall, precision, f1, float(best_r @ w_k / w_k.sum()), float(np.where(exact, 1.0, best_r) @ w_k / w_k.sum())
+    return recall, precision, f1, float(best_r @ w_k / w_k.sum())
 
 
 def surfaces(text: str) -> dict[str, str]:
@@ -475,13 +471,14 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     vectors = np.asarray(vectors, dtype=np.float32)
     own = _cosines(vectors[:1], vectors[1:])[0]
     similarity = float(own.max())
-    # token alignment with the answer or its clause that aligns best (by F1)
-    aligned = max((alignment(pieces[0], p, idf, set(keys), lambda t: holds(given, t)) for p in pieces[1:]),
-                  key=lambda a: a[2]) if pieces else (similarity,) * 5
     best = l2_normalise(vectors[1 + int(own.argmax()):2 + int(own.argmax())])[0]
     rival = float(np.clip(rivals @ best, 0.0, 1.0).max()) if rivals is not None and len(rivals) else 0.0
     k_idf = {t: idf(t) for t in keys}
     coverage = sum(v for t, v in k_idf.items() if holds(given, t)) / (sum(k_idf.values()) or 1.0)
+    # token alignment with the answer or its clause that aligns best (by F1); without wordpiece vectors (an embeddings
+    # API) the recalls are the exact coverage and precision and F1 the sentence similarity
+    aligned = max((alignment(pieces[0], p, idf, set(keys)) for p in pieces[1:]), key=lambda a: a[2]) \
+        if pieces else (coverage, similarity, similarity, coverage)
     # words beside a number that the source does not say qualify it ("110 per namespace"); a name is not qualified so
     qualified = value_only and any(w[0].isdigit() for w in wanted) and \
         bool({t for t in new if not specifics(given[t]) and t not in held})

@@ -14,6 +14,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from api.material import Material
 from api.plan import item
 from api.quiz import ID_CHARS, Question, draw, pool, resolve_model_id, written_by_model
 from ingest.roadmap import Roadmap, Week
-from vectorstore.embeddings import l2_normalise
+from vectorstore.embeddings import embed_tokens, l2_normalise
 from vectorstore.retrieve import Retriever
 from vectorstore.store import IndexStore
 
@@ -221,9 +222,11 @@ class Study:
         lexical = self.retriever.loaded().lexical
         embed = self.retriever.embedder.embed
         rivals = self.version(roadmap).rivals(w, q.expected, embed)
-        f = grading.features(answer, q.question, q.expected, embed, lexical.idf, rivals)
+        f = grading.features(answer, q.question, q.expected, embed, lexical.idf, rivals,
+                             partial(embed_tokens, self.retriever.embedder))
         verdict, reason = grading.judge(f)
         return {"id": q.id, "verdict": verdict, "quote": q.answer, "citation": q.citation,
                 "question": q.question, "similarity": round(f.similarity, 3), "coverage": round(f.coverage, 3),
+                "key_recall": round(f.key_recall, 3),
                 "specifics": f.specifics, "elsewhere": round(f.elsewhere, 3), "reason": reason,
                 "missing": list(f.missing)}

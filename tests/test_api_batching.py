@@ -118,3 +118,27 @@ def test_only_the_texts_not_cached_go_to_the_model():
     assert inner.calls == [["question"], ["beta", "gamma"]]
     assert rows.tolist() == [[8, 113], [4, 98], [5, 103], [4, 98]]
     assert batcher.embed([]).shape[0] == 0
+
+
+def test_token_vectors_go_through_the_same_queue_and_a_model_without_them_gives_none():
+    """embed_tokens runs the model's embed_tokens (one run for the embeddings and the wordpiece vectors); an
+    embedder without wordpiece vectors gives the embeddings and an empty list."""
+    import os
+    from pathlib import Path
+
+    from vectorstore.embeddings import OnnxEmbedder
+
+    onnx = OnnxEmbedder(Path(os.environ.get("RA_EMBEDDING_MODEL_DIR") or "/work/shared/models/all-MiniLM-L6-v2/onnx"))
+    batcher = BatchingEmbedder(onnx)
+    texts = ["a container image", "launches apps from one file"]
+    vectors, tokens = batcher.embed_tokens(texts)
+    want, want_tokens = onnx.embed_tokens(texts)
+    np.testing.assert_allclose(vectors, want, atol=1e-5)
+    assert batcher.runs == 1
+    assert [t.words for t in tokens] == [t.words for t in want_tokens] == [("a", "container", "image"),
+                                                                          ("launches", "apps", "from", "one", "file")]
+    np.testing.assert_allclose(tokens[1].vectors, want_tokens[1].vectors, atol=1e-5)
+    inner = GatedEmbedder()
+    inner.gate.set()
+    plain, none = BatchingEmbedder(inner).embed_tokens(["ab"])
+    assert plain.tolist() == [[2, 97]] and none == []

@@ -25,6 +25,7 @@ from vectorstore.embeddings import (
     CHROMA_MODEL_URL,
     OnnxEmbedder,
     OpenAIEmbedder,
+    embed_tokens,
     ensure_model,
     make_embedder,
 )
@@ -87,6 +88,32 @@ def test_count_tokens_counts_wordpieces_without_specials_or_truncation(onnx: Onn
     assert onnx.count_tokens("hello world") == 2
     assert onnx.count_tokens("") == 0
     assert onnx.count_tokens("word " * 400) == 400
+
+
+def test_token_vectors_come_from_the_same_run_with_their_words(onnx: OnnxEmbedder):
+    """embed_tokens gives the embeddings embed gives and, per text, one unit vector per wordpiece the model read
+    ([CLS] and [SEP] left out, truncated at 254), each with the word it belongs to; the vectors are contextual."""
+    texts = ["Use str.format() to invoke models", "a river bank", "a bank account", "word " * 400]
+    vectors, tokens = onnx.embed_tokens(texts)
+    np.testing.assert_allclose(vectors, onnx.embed(texts), atol=1e-5)
+    assert [len(t.vectors) for t in tokens] == [onnx.count_tokens(texts[0]), 3, 3, OnnxEmbedder.max_tokens - 2]
+    first = tokens[0]
+    assert first.words == ("Use", "str", ".", "format", "(", ")", "to", "invoke", "models")
+    assert [first.words[i] for i in first.word_ids].count("invoke") == 3   # in ##vo ##ke
+    np.testing.assert_allclose(np.linalg.norm(first.vectors, axis=1), 1.0, atol=1e-5)
+    assert first.vectors.dtype == np.float32 and first.vectors.shape[1] == 384
+    river, account = tokens[1].vectors[2], tokens[2].vectors[2]   # "bank" in two contexts
+    assert 0.3 < float(river @ account) < 0.95
+    assert onnx.embed_tokens([])[0].shape == (0, 384) and onnx.embed_tokens([])[1] == []
+
+
+def test_an_embedder_without_token_vectors_gives_none(fake_openai):
+    """embeddings.embed_tokens: an embeddings API returns vectors only, so no wordpiece vectors (an empty list)."""
+    base_url, _ = fake_openai
+    embedder = OpenAIEmbedder("fake-embed", FAKE_KEY, base_url)
+    vectors, tokens = embed_tokens(embedder, ["a", "b"])
+    np.testing.assert_allclose(vectors, expected(["a", "b"]), atol=1e-6)
+    assert tokens == []
 
 
 def test_missing_model_folder_is_a_clear_error(tmp_path: Path):

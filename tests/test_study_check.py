@@ -290,3 +290,17 @@ def test_a_wrong_number_is_incorrect_also_beside_other_words_a_partly_right_one_
     assert grading.judge(wrong) == ("incorrect", "a different number or name than the source's")
     some = grading.Features(0.9, 0.9, 0.0, 0.0)     # one of the source's numbers given, another not: the score decides
     assert some.ruled() is None and grading.judge(some)[0] == grading.verdict(some)
+
+
+def test_a_paraphrase_in_other_words_is_judged_by_the_token_alignment(api):
+    """Few of the source's words, the same meaning: the key terms' wordpieces align with the answer's by MiniLM's
+    token vectors (key_recall, BERTScore-style) where exact key-term coverage finds almost none of them."""
+    compose = question(api, 1, "role", "several containers")
+    said = check(api, 1, compose, "launches apps built from multiple containers using one file")
+    assert said["verdict"] == "correct" and said["reason"] is None
+    assert said["coverage"] < 0.3 and said["key_recall"] > 0.6
+    container = question(api, 1, "definition", "runnable instance")
+    said = check(api, 1, container, "a running copy of an image, kept apart from other containers and the host")
+    assert said["verdict"] == "correct" and said["coverage"] < 0.3 and said["key_recall"] > 0.6
+    unrelated = check(api, 1, compose, "it stores images in a registry")
+    assert unrelated["verdict"] == "incorrect" and unrelated["key_recall"] < 0.5

@@ -160,7 +160,7 @@ class OnnxEmbedder:
 
 def _token_vectors(text: str, encoding: Any, hidden: np.ndarray) -> TokenVectors:
     """Unit wordpiece vectors (as many as the model read, [CLS] and [SEP] left out) with the words they belong to."""
-    word_ids = [w for w in encoding.word_ids[1 : 1 + len(hidden)]]
+    word_ids = list(encoding.word_ids[1 : 1 + len(hidden)])
     spans: dict[int, tuple[int, int]] = {}
     for w, (a, b) in zip(word_ids, encoding.offsets[1 : 1 + len(hidden)], strict=True):
         spans[w] = (min(a, spans.get(w, (a, b))[0]), max(b, spans.get(w, (a, b))[1]))

@@ -5,14 +5,21 @@ blanked value or command, the roadmap's lines, a model question's quoted span). 
 hedges ("I don't know", "not sure", "maybe", "?") are dropped, number words become digits ("twenty-five" = "25",
 "a thousand" = "1000"; "10,000" and "10k" = "10000"), and a quantity equal to the asked one in another unit of time
 or information is read as the asked one (`api.quantities`, pint: "60 minutes" for the "1" of "____ hour", "2048 MB"
-for "2 GB"). Three signals:
+for "2 GB"). The signals:
 
-- **similarity**: the cosine of the expected text's MiniLM embedding (the embedder the retriever holds; its cache
-  remembers repeats) with the answer's, or with the answer's best clause when it has several (a right answer
-  padded with other text keeps its right clause);
-- **coverage**: the idf-weighted share of the key terms the answer holds (the term, or one of its word family or a
-  clipping: `holds`). Key terms are the expected text's terms (the shared tokenizer's stems) that the question does
-  not already give;
+- **similarity**: the cosine of the expected text's MiniLM embedding (the embedder the retriever holds) with the
+  answer's, or with the answer's best clause when it has several (a right answer padded with other text keeps its
+  right clause);
+- **key_recall** (weighted since issue 15f, in place of coverage): BERTScore-style token alignment (Zhang et al.
+  2020, `alignment`) from the same model run: MiniLM's contextual wordpiece vectors (`TokenVectors`), each key term's
+  wordpieces taking their best cosine with the answer's (or its best-aligned clause's), weighted by their word's idf.
+  A right answer in other words aligns where it shares few terms. The alignment's `recall` (all of the expected
+  text), `precision` (the answer's wordpieces' best cosine in the expected text) and `f1` are computed beside it and
+  weigh 0 (they did not help on dev); without wordpiece vectors (an embeddings API) the recalls are the coverage and
+  precision and F1 the similarity;
+- **coverage** (weighs 0 since issue 15f; reported, and behind `missing`): the idf-weighted share of the key terms
+  the answer holds (the term, or one of its word family or a clipping: `holds`). Key terms are the expected text's
+  terms (the shared tokenizer's stems) that the question does not already give;
 - **specifics**: +1 when the answer gives every number and code name the expected text adds to the question
   (`str.format()` is read as `format`, also when written as a plain word; a path is named whole; "percent" is "%"),
   -1 when it gives some and none of those, or some of those and others in place of the rest, 0 otherwise.
@@ -48,7 +55,9 @@ coverage by meaning (each key term's best MiniLM word cosine with the answer's w
 own terms (exactly, or by meaning), `elsewhere` as a weighted signal, and (issue 15e) the similarity measured from
 the answer's mean similarity to the week's other expected answers, or from the expected text's to them, in place of
 or beside the similarity, and phrase-level coverage and precision by meaning (the expected text's and the answer's
-phrases matched by MiniLM cosine): none raised the leave-one-split-out agreement by more than an answer or two.
+phrases matched by MiniLM cosine): none raised the leave-one-split-out agreement by more than an answer or two; and
+(issue 15f) the token alignment's recall, precision or F1 over the whole expected text, beside or in place of the
+similarity, and key_recall beside coverage instead of in its place.
 """
 from __future__ import annotations
 
@@ -62,11 +71,12 @@ from api import quantities
 from vectorstore.embeddings import TokenVectors, l2_normalise
 from vectorstore.text import tokenize
 
-# Fitted on eval/quiz_answers.jsonl, dev data (the splits dev, test, test2 and test3: 483 answers to 153 questions),
-# by `python bench/fit_quiz_check.py --fit --by-split` (see README, Study companion): dev agreement 0.859 in-sample,
-# leave-one-question-out CV on dev 0.855, leave-one-split-out (fit on three splits, score the fourth) 0.853, its
-# test3 split 0.731 (issue 15e). A wrong value is a rule now, so the specifics signal's weight is about 0. ELSEWHERE
-# is the margin of the rule "the answer fits another of the week's questions better" (fitted with them).
+# Fitted on eval/quiz_answers.jsonl, dev data (the splits dev, test, test2, test3 and test4: 591 answers to 189
+# questions), by `python bench/fit_quiz_check.py --fit --by-split --signals similarity,key_recall,specifics` (see
+# README, Study companion): dev agreement 0.854 in-sample, leave-one-question-out CV on dev 0.853, leave-one-split-out
+# (fit on four splits, score the fifth) 0.854, its test3 split 0.741, test4 0.852 (issue 15f). A wrong value is a rule,
+# so the specifics signal's weight is about 0. ELSEWHERE is the margin of the rule "the answer fits another of the
+# week's questions better" (fitted with them).
 WEIGHTS = {"similarity": 4.951, "coverage": 0.0, "specifics": 0.155, "recall": 0.0, "precision": 0.0, "f1": 0.0,
            "key_recall": 3.863}
 CORRECT = 6.093

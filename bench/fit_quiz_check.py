@@ -167,8 +167,10 @@ def main() -> None:
     ap.add_argument("--split", choices=("dev", "test5"), default="dev",
                     help="the held-out split to score as well (test5: the lead only, once, to report)")
     ap.add_argument("--fit", action="store_true", help="fit the constants on the dev split")
-    ap.add_argument("--signals", default=",".join(grading.SIGNALS),
-                    help=f"with --fit: the signals to fit on (default all: {','.join(grading.SIGNALS)})")
+    weighed = ",".join(s for s, w in grading.WEIGHTS.items() if w)
+    ap.add_argument("--signals", default=weighed,
+                    help=f"the signals to fit on (default those api/grading.py weighs: {weighed}; any of "
+                         f"{','.join(grading.SIGNALS)})")
     ap.add_argument("--by-split", action="store_true",
                     help="also leave each dev split out: fit on the others, score it (a new writer)")
     ap.add_argument("--errors", action="store_true", help="list the dev answers the check misjudges")

@@ -8,7 +8,8 @@ One fit, on a set of training questions, goes in three steps, each a search over
 real Retriever (question vectors are embedded once and remembered):
 1. retrieval: the fusion weight, the BM25 title/section weight and the page-support weight that give the best
    MRR@10 on the questions with gold URLs, then with those the title-similarity rerank weight and the share of the
-   best sentence's cosine in the dense score (searched together);
+   best sentence's cosine in the dense score (searched together), then the rank another week's best page takes,
+   then the hub demotion weight (`vectorstore.links`);
 2. abstention model: a class-balanced logistic regression with non-negative weights over the whole-index signals
    (`vectorstore.ranking.Signals`), the unanswerable questions being the negatives;
 3. decisions: the confidence threshold, the widening margin and the answer-type evidence share that make the
@@ -53,6 +54,7 @@ GRID = {
     "page_weight": (0.0, 0.15, 0.3, 0.5),
     "title_sim_weight": (0.0, 0.05, 0.1, 0.2, 0.3),
     "sentence_weight": (0.0, 0.25, 0.5, 0.75),
+    "hub_weight": (0.0, 0.02, 0.05, 0.1),
     "merge_rank": (0, 2, 3, 5),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
     "widen_margin": (0.15, 0.3, 0.6),
@@ -111,6 +113,7 @@ class Space:
     page_weight: tuple = GRID["page_weight"]
     title_sim_weight: tuple = GRID["title_sim_weight"]
     sentence_weight: tuple = GRID["sentence_weight"]
+    hub_weight: tuple = GRID["hub_weight"]
     merge_rank: tuple = GRID["merge_rank"]
     threshold: tuple = GRID["threshold"]
     widen_margin: tuple = GRID["widen_margin"]
@@ -185,8 +188,10 @@ class Fitter:
         cal = cal.with_(title_sim_weight=rerank[0], sentence_weight=rerank[1])
         merge = max(space.merge_rank, key=lambda m: round(self.mrr(cal.with_(merge_rank=m), idx), 4))
         cal = cal.with_(merge_rank=merge)
+        hub = max(space.hub_weight, key=lambda w: round(self.mrr(cal.with_(hub_weight=w), idx), 4))
+        cal = cal.with_(hub_weight=hub)
         return cal, (f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank[0]}, "
-                     f"best sentence {rerank[1]}, merge rank {merge}")
+                     f"best sentence {rerank[1]}, merge rank {merge}, hub {hub}")
 
     def fit(self, idx: list[int], space: Space, log: Callable[[str], None] = lambda _m: None) -> Calibration:
         idx = [i for i in idx if i not in self.planned]
@@ -285,23 +290,25 @@ def learner_phrased(questions: list[dict]) -> list[dict]:
     return out
 
 
+_ALL_OFF = {"title_weight": (0.0,), "page_weight": (0.0,), "evidence_share": (0.0,), "normalise": False,
+            "title_sim_weight": (0.0,), "sentence_weight": (0.0,), "merge_rank": (0,), "hub_weight": (0.0,)}
+
+
+def _only(*kept: str) -> Space:
+    """A variant with every retrieval change off (its weight fixed at 0) but the `kept` ones."""
+    return Space(**{name: off for name, off in _ALL_OFF.items() if name not in kept})
+
+
 VARIANTS = {  # the ablation: each retrieval change alone and together, all other numbers fitted as usual
-    "none of the changes": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
-                                 title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,)),
-    "+ BM25 title/section field": Space(page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
-                                        title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,)),
-    "+ page support": Space(title_weight=(0.0,), evidence_share=(0.0,), normalise=False, title_sim_weight=(0.0,),
-                            sentence_weight=(0.0,), merge_rank=(0,)),
-    "+ title-similarity rerank": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                       normalise=False, sentence_weight=(0.0,), merge_rank=(0,)),
-    "+ best sentence in the dense score": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                                normalise=False, title_sim_weight=(0.0,), merge_rank=(0,)),
-    "+ query normalisation": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                   title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,)),
-    "+ answer-type evidence check": Space(title_weight=(0.0,), page_weight=(0.0,), normalise=False,
-                                          title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,)),
-    "+ another week's best page kept": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                             normalise=False, title_sim_weight=(0.0,), sentence_weight=(0.0,)),
+    "none of the changes": _only(),
+    "+ BM25 title/section field": _only("title_weight"),
+    "+ page support": _only("page_weight"),
+    "+ title-similarity rerank": _only("title_sim_weight"),
+    "+ best sentence in the dense score": _only("sentence_weight"),
+    "+ query normalisation": _only("normalise"),
+    "+ answer-type evidence check": _only("evidence_share"),
+    "+ another week's best page kept": _only("merge_rank"),
+    "+ hub demotion (link graph)": _only("hub_weight"),
     "all but the best sentence": Space(sentence_weight=(0.0,)),
     "all": Space(),
 }
@@ -310,7 +317,7 @@ VARIANTS = {  # the ablation: each retrieval change alone and together, all othe
 ABLATION_COLUMNS = ("hit@k", "mrr@10", "ndcg@10", "abstain_recall", "answerable_abstain", "abstain_precision",
                     "keyfact_all", "widened_xweek")
 CHOSEN = {"dense_weight": "dense", "title_weight": "title", "page_weight": "page", "title_sim_weight": "title-sim",
-          "sentence_weight": "sentence", "merge_rank": "merge", "threshold": "threshold",
+          "sentence_weight": "sentence", "hub_weight": "hub", "merge_rank": "merge", "threshold": "threshold",
           "evidence_share": "evidence"}  # fitted number -> its label in the table
 
 

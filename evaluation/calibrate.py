@@ -34,7 +34,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -290,13 +290,13 @@ def learner_phrased(questions: list[dict]) -> list[dict]:
     return out
 
 
-_ALL_OFF = {"title_weight": (0.0,), "page_weight": (0.0,), "evidence_share": (0.0,), "normalise": False,
-            "title_sim_weight": (0.0,), "sentence_weight": (0.0,), "merge_rank": (0,), "hub_weight": (0.0,)}
+_ALL_OFF = Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
+                 title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,), hub_weight=(0.0,))
 
 
 def _only(*kept: str) -> Space:
-    """A variant with every retrieval change off (its weight fixed at 0) but the `kept` ones."""
-    return Space(**{name: off for name, off in _ALL_OFF.items() if name not in kept})
+    """A variant with every retrieval change off (its weight fixed at 0) but the `kept` ones (searched as usual)."""
+    return replace(_ALL_OFF, **{name: getattr(Space(), name) for name in kept})
 
 
 VARIANTS = {  # the ablation: each retrieval change alone and together, all other numbers fitted as usual

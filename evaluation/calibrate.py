@@ -2,6 +2,7 @@
 
     python -m evaluation.calibrate [--dev FILE...] [--offtopic eval/offtopic_questions.jsonl] [--folds 5]
                             [--save] [--ablation bench/ablation.md [--variants NAME...]] [--retrieval-only]
+                            [--one-weight NAME]
                             [--json out.json]
 
 One fit, on a set of training questions, goes in three steps, each a search over a small grid run through the
@@ -23,7 +24,9 @@ the numbers were not fitted on. The final calibration is then fitted on the whol
 with the index the settings point at (the retrievers serving it pick it up within seconds). `--ablation` runs the
 cross-validation once per retrieval variant and writes the table (`--variants` picks some); `--retrieval-only`
 cross-validates the retrieval weights alone per variant (ranking figures, no abstention fit: minutes instead of an
-hour) and prints the table. The test set is never read here.
+hour) and prints the table; `--one-weight NAME` cross-validates one retrieval weight alone over its grid, every
+other number at the calibration the index serves (the quick check of a new weight). The test set is never read
+here.
 """
 from __future__ import annotations
 
@@ -268,9 +271,35 @@ def retrieval_cross_validate(fitter: Fitter, space: Space, k: int, log: Callable
                 continue
             urls = [h.url for h in fitter.search(cal, i, top_k=10).hits]
             scores.append(score_ranking(urls, q["gold_urls"], fitter.k))
+    return _pooled(scores), fitted
+
+
+def _pooled(scores: list[dict[str, float]]) -> dict:
+    """The mean ranking figures of these questions' scores, and how many there were."""
     cv = {m: float(np.mean([s[m] for s in scores])) if scores else None
           for m in ("hit@1", "hit@k", "mrr@10", "ndcg@10")}
-    return {**cv, "questions": len(scores)}, fitted
+    return {**cv, "questions": len(scores)}
+
+
+ONE_WEIGHT = ("dense_weight", "title_weight", "page_weight", "title_sim_weight", "sentence_weight", "hub_weight",
+              "merge_rank")  # the retrieval numbers `--one-weight` can cross-validate alone
+
+
+def one_weight_cross_validate(fitter: Fitter, name: str, base: Calibration, k: int) -> tuple[dict, dict, list]:
+    """One retrieval weight alone: every value of its grid run once on the searched questions with gold URLs
+    (everything else as `base`); each fold takes the value with the best MRR@10 on the other folds and is scored
+    with it. Returns the pooled held-out figures, each value's figures on all of them, and the values chosen."""
+    gold = [i for i, q in enumerate(fitter.questions) if i not in fitter.planned and q.get("gold_urls")]
+    per = {v: {i: score_ranking([h.url for h in fitter.search(base.with_(**{name: v}), i, top_k=10).hits],
+                                fitter.questions[i]["gold_urls"], fitter.k) for i in gold} for v in GRID[name]}
+    scores, chosen = [], []
+    for test in folds(fitter.questions, k):
+        held = set(test)
+        best = max(GRID[name], key=lambda v: round(float(np.mean([per[v][i]["mrr@10"] for i in gold
+                                                                    if i not in held])), 4))
+        chosen.append(best)
+        scores += [per[best][i] for i in gold if i in held]
+    return _pooled(scores), {v: _pooled(list(per[v].values())) for v in GRID[name]}, chosen
 
 
 _PREAMBLES = ("I'm on week {week} and I want to know: {q}", "Hi! Quick question: {q}",
@@ -351,6 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--retrieval-only", action="store_true",
                     help="cross-validate the retrieval weights alone (ranking figures only, per variant) "
                          "and print them")
+    ap.add_argument("--one-weight", choices=ONE_WEIGHT, metavar="NAME",
+                    help="cross-validate this retrieval weight alone, the others as the index's calibration, and "
+                         f"print it ({', '.join(ONE_WEIGHT)})")
     ap.add_argument("--json", type=Path,
                     help="also write the fitted calibrations, the CV figures and every held-out row as JSON")
     args = ap.parse_args(argv)
@@ -366,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
         harness = Harness.open()
         fitter = Fitter(harness, questions, offtopic, args.k)
         t0 = time.perf_counter()
+        if args.one_weight:
+            return _one_weight(fitter, args.one_weight, args.folds, t0)
         if args.retrieval_only:
             return _retrieval_only(fitter, args.variants or list(VARIANTS), args.folds, log, t0)
         results: dict[str, dict] = {}
@@ -406,6 +440,23 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps({"final": asdict(final), "results": results}, indent=1,
                                         default=lambda o: o.item() if hasattr(o, "item") else str(o)),
                              encoding="utf-8")  # numpy scalars in the rows
+    return 0
+
+
+def _one_weight(fitter: Fitter, name: str, k: int, t0: float) -> int:
+    """`--one-weight NAME`: one markdown row per value of its grid (all questions), then the k-fold CV row."""
+    base = fitter.h.retriever.calibration
+    cv, each, chosen = one_weight_cross_validate(fitter, name, base, k)
+    metrics = ("hit@1", "hit@k", "mrr@10", "ndcg@10")
+    lines = [f"| {name} (dev; the other numbers: the index's calibration) | hit@1 | hit@5 | MRR@10 | nDCG@10 |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {v:g} on all{' (the index serves this)' if v == getattr(base, name) else ''} | "
+              + " | ".join(_fmt(r[m]) for m in metrics) + " |" for v, r in each.items()]
+    lines.append(f"| {k}-fold CV, chosen per fold {'/'.join(f'{v:g}' for v in chosen)} | "
+                 + " | ".join(_fmt(cv[m]) for m in metrics) + " |")
+    print(f"{len(fitter.questions)} dev questions ({cv['questions']} searched with gold URLs), "
+          f"{time.perf_counter() - t0:.0f} s")
+    print("\n".join(lines))
     return 0
 
 

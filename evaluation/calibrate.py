@@ -57,7 +57,7 @@ GRID = {
     "page_weight": (0.0, 0.15, 0.3, 0.5),
     "title_sim_weight": (0.0, 0.05, 0.1, 0.2, 0.3),
     "sentence_weight": (0.0, 0.25, 0.5, 0.75),
-    "hub_weight": (0.0, 0.02, 0.05, 0.1),
+    "hub_weight": (0.0, 0.01, 0.02, 0.03, 0.05),
     "merge_rank": (0, 2, 3, 5),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
     "widen_margin": (0.15, 0.3, 0.6),

@@ -21,7 +21,11 @@ from urllib.parse import urldefrag, urlsplit, urlunsplit
 
 
 def page_key(url: str) -> str:
-    """A URL as the graph compares it: no fragment, lower-case scheme and host, no trailing slash."""
+    """A URL as the graph compares it: no fragment, lower-case scheme and host, no trailing slash. A URL without
+    a scheme (the roadmap's own sections, `roadmap.md#week-3`) keeps its fragment: each section is its own page."""
+    p = urlsplit(url.strip())
+    if not p.scheme:
+        return url.strip()
     url, _ = urldefrag(url.strip())
     p = urlsplit(url)
     return urlunsplit((p.scheme.lower(), (p.netloc or "").lower(), p.path.rstrip("/"), p.query, ""))
@@ -53,14 +57,25 @@ class LinkGraph:
                 out[me] = out.get(me, frozenset()) | frozenset(linked)
         return cls(out)
 
-    def mentioned(self, texts: Mapping[str, str], titles: Mapping[str, str]) -> LinkGraph:
-        """The links whose linking page's text (`texts`: page key -> its text) names the linked page's title
-        (`titles`: page key -> title), as whole words, case and spacing aside."""
-        words = {k: _words(t) for k, t in titles.items()}
+    def with_links(self, more: Mapping[str, Iterable[str]]) -> LinkGraph:
+        """This graph with more links (page key -> the keys it links to; a page's link to itself left out)."""
+        out = dict(self.out)
+        for page, linked in more.items():
+            extra = frozenset(linked) - {page}
+            if extra:
+                out[page] = out.get(page, frozenset()) | extra
+        return LinkGraph(out)
+
+    def mentioned(self, texts: Mapping[str, str], names: Mapping[str, Iterable[str]]) -> LinkGraph:
+        """The links whose linking page's text (`texts`: page key -> its text) names the linked page (`names`:
+        page key -> what it is called: its title, the roadmap's labels for it), as whole words, case and spacing
+        aside."""
+        words = {k: [w for w in map(_words, n) if len(w) >= 4] for k, n in names.items()}
         said = {k: f" {_words(t)} " for k, t in texts.items()}
         out = {}
         for page, linked in self.out.items():
-            kept = frozenset(q for q in linked if len(words.get(q, "")) >= 4 and f" {words[q]} " in said.get(page, ""))
+            text = said.get(page, "")
+            kept = frozenset(q for q in linked if any(f" {w} " in text for w in words.get(q, ())))
             if kept:
                 out[page] = kept
         return LinkGraph(out)

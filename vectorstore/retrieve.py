@@ -249,17 +249,25 @@ class _State:
 
 
 def _links(record: Mapping[str, Any], chunks: Mapping[str, tuple[str, dict[str, Any]]]) -> LinkGraph:
-    """The version's link graph (`vectorstore.links`): the record's links that the linking page's text names."""
-    graph = LinkGraph.from_record(record)
-    if not graph:
-        return graph
+    """The version's link graph (`vectorstore.links`): the record's links kept where the linking page's text names
+    the linked page's title, and each roadmap section's links to the pages of the resources it names by their
+    roadmap labels (every chunk carries the labels of the roadmap links that reached its page)."""
     texts: dict[str, list[str]] = {}
-    titles: dict[str, str] = {}
+    titles: dict[str, list[str]] = {}
+    labels: dict[str, set[str]] = {}  # the pages a roadmap resource reached -> its labels
+    sections: set[str] = set()
     for text, meta in chunks.values():
-        key = page_key(str(meta.get("url") or ""))
+        url = str(meta.get("url") or "")
+        key = page_key(url)
         texts.setdefault(key, []).append(text)
-        titles.setdefault(key, str(meta.get("title") or ""))
-    return graph.mentioned({k: "\n".join(v) for k, v in texts.items()}, titles)
+        titles.setdefault(key, [str(meta.get("title") or "")])
+        if meta.get("resources"):
+            labels.setdefault(key, set()).update(map(str, meta["resources"]))
+        if url.startswith(ROADMAP_URL):
+            sections.add(key)
+    said = {k: "\n".join(v) for k, v in texts.items()}
+    roadmap = LinkGraph(dict.fromkeys(sections, frozenset(labels) - sections)).mentioned(said, labels)
+    return LinkGraph.from_record(record).mentioned(said, titles).with_links(roadmap.out)
 
 
 @dataclass

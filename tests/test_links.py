@@ -15,9 +15,10 @@ CLASSES = "https://docs.example.com/widgets/latest/userguide/storage-classes.htm
 LIFECYCLE = "https://docs.example.com/widgets/latest/userguide/lifecycle.html"
 
 
-def _chunk(cid: str, url: str, title: str, body: str) -> tuple[str, str, dict]:
-    return cid, f"{title}\n\n{body}", {"url": url, "deep_link": url, "title": title, "section": title,
-                                       "chunk_index": 0, "depth": 0, "weeks": [3]}
+def _chunk(cid: str, url: str, title: str, body: str, resources: tuple[str, ...] = ()) -> tuple[str, str, dict]:
+    meta = {"url": url, "deep_link": url, "title": title, "section": title, "chunk_index": 0, "depth": 0,
+            "weeks": [3]}
+    return cid, f"{title}\n\n{body}", {**meta, "resources": list(resources)} if resources else meta
 
 
 CHUNKS = [
@@ -40,11 +41,11 @@ RECORD = {"pages": {url: {"cite_url": url, "title": url, "links": [u for u in SI
 QUESTION = "How do I keep every version of a widget object in Amazon Widgets?"
 
 
-def _retriever(embedder, record: dict) -> Retriever:  # noqa: F811
+def _retriever(embedder, record: dict, chunks: list = CHUNKS) -> Retriever:  # noqa: F811
     store = new_store()
     version, col = store.new_version()
-    add_chunks(col, [c[0] for c in CHUNKS], [c[1] for c in CHUNKS], [c[2] for c in CHUNKS],
-               embedder.embed([c[1] for c in CHUNKS]).tolist())
+    add_chunks(col, [c[0] for c in chunks], [c[1] for c in chunks], [c[2] for c in chunks],
+               embedder.embed([c[1] for c in chunks]).tolist())
     store.publish(version, col, record, embedder=embedder.name, chunking="test")
     return Retriever(store, embedder)
 
@@ -64,7 +65,7 @@ def test_the_graph_keeps_the_links_the_linking_page_names_and_resolves_aliases()
     graph = LinkGraph.from_record(record)
     assert graph.out[page_key(VERSIONING)] == {page_key(HUB)}
     texts = {page_key(c[2]["url"]): c[1] for c in CHUNKS}
-    titles = {page_key(c[2]["url"]): c[2]["title"] for c in CHUNKS}
+    titles = {page_key(c[2]["url"]): [c[2]["title"]] for c in CHUNKS}
     named = graph.mentioned(texts, titles)
     assert named.out == {page_key(HUB): {page_key(u) for u in (VERSIONING, CLASSES, LIFECYCLE)}}
     assert named.hubness([HUB, VERSIONING, CLASSES]) == {HUB: 2.0, VERSIONING: 0.0, CLASSES: 0.0}
@@ -91,3 +92,27 @@ def test_an_index_whose_record_holds_no_links_still_searches(embedder):  # noqa:
     on = old.search(QUESTION, scope_week=False, calibration=cal.with_(hub_weight=0.2))
     off = old.search(QUESTION, scope_week=False, calibration=cal.with_(hub_weight=0.0))
     assert [h.id for h in on.hits] == [h.id for h in off.hits] and on.hits[0].url == HUB
+
+
+ROADMAP = [
+    _chunk("week-3", "roadmap.md#week-3", "Roadmap: Week 3: Data Pipelines",
+           "Goals: stream records into a data lake. Resources: Kinesis Developer Guide, Glue Studio Guide. "
+           "Weekend project: a pipeline from Kinesis shards to Glue jobs."),
+    _chunk("shards", "https://docs.example.com/kinesis/shards.html", "Shards",
+           "A shard takes in up to 1 MB or 1,000 records per second for writes and serves 2 MB per second for "
+           "reads; a stream's capacity is the sum of its shards.", ("Kinesis Developer Guide",)),
+    _chunk("glue", "https://docs.example.com/glue/jobs.html", "Jobs",
+           "A Glue job runs a script that extracts, transforms and loads data on a serverless Spark cluster.",
+           ("Glue Studio Guide",)),
+]
+
+
+def test_a_roadmap_section_is_a_hub_of_the_pages_its_resources_reached(embedder):  # noqa: F811
+    """The week's section names its resources by their roadmap labels (the labels the pages' chunks carry): it
+    links to those pages, so it loses to the page that states the fact when the demotion is on."""
+    retriever = _retriever(embedder, {"pages": {}}, ROADMAP)
+    question = "How many records can Kinesis shards take in for my pipeline?"
+    cal = retriever.calibration.with_(title_sim_weight=0.0)
+    off = retriever.search(question, scope_week=False, calibration=cal.with_(hub_weight=0.0))
+    on = retriever.search(question, scope_week=False, calibration=cal.with_(hub_weight=0.3))
+    assert off.hits[0].id == "week-3" and on.hits[0].id == "shards" and on.hits[1].id == "week-3"

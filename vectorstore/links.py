@@ -1,15 +1,16 @@
-"""The link graph of an index version: which indexed page links to which in its text, read from the version's
-ingest record (every page's outgoing links are recorded there for the crawl's conditional re-fetches) and its
-chunks, so an index needs no re-ingest for it. An index whose record holds no links has an empty graph: every
-feature read from it is 0.
+"""The link graph of an index version: which indexed page links to which in its text, read from what the index
+holds, so an index needs no re-ingest for it: the version's ingest record (every page's outgoing links, kept for
+the crawl's conditional re-fetches) and its chunks (their text, titles and roadmap labels). An index whose record
+holds no links and whose chunks carry no roadmap labels has an empty graph: every feature read from it is 0.
 
-Retrieval reads it for one thing: a hub (a landing page, a tutorial index, a list of algorithms) mentions every
-subtopic in one line, a link label, so BM25 and the title similarity like it as much as the page it links to.
-Among the fused top candidates, a page that links to more of the other candidate pages than link back to it is
-such a hub for this question (`hubness`); the retriever lowers it by a fitted weight (`Calibration.hub_weight`).
-The record's links include each site's sidebar, which links every page to its siblings both ways, so a link
-counts only when the linking page's own text names the linked page's title (`mentioned`): a table of contents,
-a "Topics" list, a "see X" line.
+Retrieval reads it for one thing: a hub (a landing page, a tutorial index, a list of algorithms, a week of the
+roadmap listing its resources) names every subtopic in one line, a link label, so BM25 and the title similarity
+like it as much as the page it links to. Among the fused top candidates, a page that links to more of the other
+candidate pages than link back to it is such a hub for this question (`hubness`); the retriever lowers it by a
+fitted weight (`Calibration.hub_weight`). The record's links include each site's sidebar, which links every page to
+its siblings both ways, so a link counts only when the linking page's own text names the linked page (`mentioned`):
+its title in a table of contents, a "Topics" list, a "see X" line; for the roadmap's sections, the label the
+roadmap gives a resource (`vectorstore.retrieve` builds both).
 """
 from __future__ import annotations
 

@@ -3,27 +3,27 @@
     python bench/fit_quiz_check.py                 # the constants in api/grading.py on dev, with a grouped CV
     python bench/fit_quiz_check.py --fit           # fit the constants on dev; its CV estimate; the lines to paste
     python bench/fit_quiz_check.py --signals similarity,coverage --fit   # an ablation: fit on these signals only
-    python bench/fit_quiz_check.py --by-split      # also leave one split out: fit on three, score the fourth
-    python bench/fit_quiz_check.py --split test4   # the lead only, once: score the held-out split
+    python bench/fit_quiz_check.py --by-split      # also leave one split out: fit on the others, score it
+    python bench/fit_quiz_check.py --split test5   # the lead only, once: score the held-out split
 
 Each line of the file is an answer a learner might give to a question the quiz generated from the mirror's index
 (`question`, its `expected` part and `quote`), labelled `correct`, `partial` or `incorrect`, with `split` dev, test,
-test2, test3 or test4. The dev data is the splits in DEV_SPLITS (dev, and test, test2 and test3, held out by earlier
-rounds and reported on); test4 is held out. Only the lines of the splits asked for are read and checked (dev, and
-the held-out one with `--split`). The signals are computed exactly as the service computes them: the configured
-embedder (MiniLM) and the idf of the index the settings point at (`RA_DATA_DIR`).
+test2, test3, test4 or test5. The dev data is the splits in DEV_SPLITS (dev, and test, test2, test3 and test4, held
+out by earlier rounds and reported on); test5 is held out. Only the lines of the splits asked for are read and
+checked (dev, and the held-out one with `--split`). The signals are computed exactly as the service computes them:
+the configured embedder (MiniLM) and the idf of the index the settings point at (`RA_DATA_DIR`).
 
 The fit is a proportional-odds (ordinal) logistic model: one weight per signal and two thresholds, estimated with
-scikit-learn's LogisticRegression on the answers stacked once per threshold ("at least partial", "correct"), so
-that `score = sum(weight * signal)` is compared with CORRECT and PARTIAL. Answers the check rules incorrect whatever
-they score (empty, or an echo of the question) are left out of the fit. ELSEWHERE, the margin of the rule "the
-answer fits another of the week's questions better", is then the candidate (0.10 to 0.50, or never) that agrees best
-with the labels given the weights and thresholds (the largest among equals). The estimate of how it generalises is
+scikit-learn's LogisticRegression on the answers stacked once per threshold ("at least partial", "correct"), so that
+`score = sum(weight * signal)` is compared with CORRECT and PARTIAL. Answers the check rules incorrect whatever they
+score (empty, or an echo of the question) are left out of the fit. ELSEWHERE, the margin of the rule "the answer
+fits another of the week's questions better", is then the candidate (0.10 to 0.50, or never) that agrees best with
+the labels given the weights and thresholds (the largest among equals). The estimate of how it generalises is
 grouped cross-validation on dev: each question's answers are judged with constants fitted on the other questions
-(leave one question out), so no answer is judged by constants that saw its question; its agreement is also given
-per split of the dev data (the former held-out test, test2 and test3 answers apart). Each split was written by
-other writers, so `--by-split` also fits on three splits and scores the fourth (leave one split out), the dev
-estimate of how the check carries over to a writer it never saw. The test split is only ever
+(leave one question out), so no answer is judged by constants that saw its question; its agreement is also given per
+split of the dev data (the former held-out test, test2, test3 and test4 answers apart). Each split was written by
+other writers, so `--by-split` also fits on the other splits and scores the one left out (leave one split out), the
+dev estimate of how the check carries over to a writer it never saw. The test split is only ever
 scored with constants fitted without it.
 """
 from __future__ import annotations
@@ -52,7 +52,7 @@ Constants = tuple[dict[str, float], float, float, float]   # weights, CORRECT, P
 MARGINS = tuple(round(0.10 + 0.02 * i, 2) for i in range(21)) + (1.0,)   # ELSEWHERE's candidates (1.0: never)
 
 
-DEV_SPLITS = ("dev", "test", "test2", "test3")  # held out by earlier rounds, reported on, and dev data now
+DEV_SPLITS = ("dev", "test", "test2", "test3", "test4")  # held out by earlier rounds, reported on, and dev data now
 
 
 def load(path: Path, split: str) -> list[dict]:
@@ -142,10 +142,10 @@ def confusion(rows: list[dict], said: list[str]) -> str:
 
 
 def by_split(rows: list[dict], said: list[str]) -> str:
-    """The agreement on each split of the dev data ("test", "test2", "test3": the earlier held-out answers, by their
-    lines' `split`), and on the earlier held-out splits together."""
+    """The agreement on each split of the dev data (all but "dev": the earlier held-out answers, by their lines'
+    `split`), and on the earlier held-out splits together."""
     groups = {s: [i for i, r in enumerate(rows) if r["split"] == s] for s in DEV_SPLITS}
-    groups["test+test2+test3"] = groups.get("test", []) + groups.get("test2", []) + groups.get("test3", [])
+    groups["former held-out"] = [i for s in DEV_SPLITS if s != "dev" for i in groups.get(s, [])]
     parts = []
     for name, idx in groups.items():
         hits = sum(said[i] == rows[i]["label"] for i in idx)
@@ -161,8 +161,8 @@ def show(constants: Constants) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--split", choices=("dev", "test4"), default="dev",
-                    help="the held-out split to score as well (test4: the lead only, once, to report)")
+    ap.add_argument("--split", choices=("dev", "test5"), default="dev",
+                    help="the held-out split to score as well (test5: the lead only, once, to report)")
     ap.add_argument("--fit", action="store_true", help="fit the constants on the dev split")
     ap.add_argument("--signals", default=",".join(grading.SIGNALS),
                     help=f"with --fit: the signals to fit on (default all: {','.join(grading.SIGNALS)})")

@@ -63,6 +63,11 @@ _Q_HOW_LONG = re.compile(
     r"\bhow much (?:\w+ )?time\b|\bhow often\b|"
     r"\bnumber of (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\b|"
     r"\b(?:the|its) (?:longest|shortest)\b(?! \w+ (?:name|word|text|prompt))", re.I)
+# "How long" asked of a piece of text (a string, an ID, a name, a key) asks for its length, a number of characters.
+_Q_TEXT_LENGTH = re.compile(
+    r"\bhow long (?:(?:is|are|can|should|must|may|will|would|does|do)\s+)?(?:(?:an?|the|my|our|your|its|their|each|"
+    r"one)\s+)?(?:[\w-]+\s+){0,3}?(?:strings?|ids?|identifiers?|names?|arns?|keys?|passwords?|tokens? strings?|"
+    r"labels?|tags?|prefix(?:es)?|suffix(?:es)?|paths?|urls?|fields?|values?)\b", re.I)
 _Q_DURATION = re.compile(
     r"\b(?:duration|timeout|time ?out|retention period|ttl|time limit|expiry|expiration time|cooldown|interval|"
     r"frequency|(?:time|point) objectives?|retention|time to (?:live|recover))\b|\bhow (?:quickly|fast|soon)\b", re.I)
@@ -134,10 +139,13 @@ _Q_METHOD = re.compile(
     # ... and so does a way of getting one shown ("how do I count how many rows belong to each category?")
     r"\bhow (?:do|does|can|could|should|would|to)\s+(?:(?:i|we|you|one)\s+)?(?:count|find|see|list|show|display|get|"
     r"print)\s+how (?:many|much)\b", re.I)
+# "Why ...?" asks for a reason, whatever amounts or comparisons its clause mentions ("why do glue jobs start up faster
+# than I'd expect?"): no fact of a kind answers it.
+_Q_WHY = re.compile(r"(?:^\s*|[,:;]\s*)why\b", re.I)
 # A question opening on "which/what <kind of thing>" asks for that thing's name, whatever its clauses mention
 # ("Which pandas call shows the number of rows?", "what field tells me how long ...").
 _Q_NAMED_THING = re.compile(
-    r"(?:^\s*|[:;]\s*)(?:which|what)\s+(?:(?!(?:is|are|was|were|does|do|did|can|could|should|would|will|a|an|the)\b)"
+    r"(?:^\s*|[:;,]\s*)(?:which|what)\s+(?:(?!(?:is|are|was|were|does|do|did|can|could|should|would|will|a|an|the)\b)"
     rf"[\w-]+\s+){{0,2}}?(?:{_THINGS}|call|dataset|environment variable|variable|setting|parameter|option|flag|field|"
     r"header|key|feature|step|resource|template|object|policy|role)s?\b", re.I)
 # Asking whether or how an amount can be SET ("how do I set how long that stays valid?", "can I set how often
@@ -152,7 +160,7 @@ _Q_EXISTS = re.compile(
     r"^\s*(?:is|are) there (?:an?|any|some|one) (?:(?!(?:limit|limits|quota|quotas|maximum|max|minimum|min|cap|"
     r"ceiling|fee|fees|charge|charges|cost|costs|price|prices)\b)[\w.-]+\s+){1,6}?(?:that|which|to|for|i|we|you)\b",
     re.I)
-_DETECTORS = (("howto", _Q_METHOD), ("howto", _Q_SET_AMOUNT), ("name", _Q_NAMED_THING), ("name", _Q_EXISTS),
+_DETECTORS = (("other", _Q_WHY), ("number", _Q_TEXT_LENGTH), ("howto", _Q_METHOD), ("howto", _Q_SET_AMOUNT), ("name", _Q_NAMED_THING), ("name", _Q_EXISTS),
               ("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT), ("price", _Q_PRICE),
               ("duration", _Q_DURATION), ("date", _Q_DATE), ("version", _Q_VERSION), ("number", _Q_NUMBER),
               ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION), ("comparison", _Q_COMPARE), ("name", _Q_NAME),
@@ -188,7 +196,7 @@ _ASKING = ("cost costs price pricing priced fee fees charge charged billed pay m
            "version versions release released year date day month when limit limits maximum minimum max min number "
            "amount size first earliest latest which what how called name named mean means default largest biggest "
            "smallest highest lowest fewest ceiling cap quota quotas longest shortest fastest slowest quickly often "
-           "soon anyway")  # (negated auxiliaries and indefinite pronouns are stopwords of the shared tokenizer)
+           "soon anyway compare compared comparison versus")  # (negated auxiliaries and indefinite pronouns are stopwords of the shared tokenizer)
 
 
 @lru_cache(maxsize=1)
@@ -240,7 +248,9 @@ _FACTS: dict[str, re.Pattern[str]] = {
         rf"(?!\.\d|\s*(?:%|[kmgtpe]i?b\b|bytes?\b|x\b|times\b|percent\b|{_TIME_UNIT}\b|[$€£])))"),
     "number": re.compile(
         # a quantity: digits (not part of an address, path, version or identifier) and a unit or counted noun
-        r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?\+?\s?(?:%|percent\b|[kmgtp]i?b\b|bytes?\b|x\b|"
+        r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?\+?(?:\s|-(?=[a-z]{2,}\b))?(?:%|percent\b|[kmgtp]i?b\b|bytes?\b|x\b|"
+        # (a Kubernetes quantity: "1Gi", "512Mi")
+        r"(?-i:[KMGTPE]i\b)|"
         r"(?!(?:in|on|at|to|and|or|of|the|for|is|are|was|were|with|by|from|as|if|it|be|than|that|this)\b)[a-z]{2,}\b)|"
         rf"\b(?:up to|at most|at least|maximum of|minimum of|limit of|max(?:imum)?|min(?:imum)?)\s+(?:of\s+)?"
         rf"{_NUM_WORD}\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
@@ -400,6 +410,16 @@ def qualifiers(question: str) -> tuple[str, ...]:
                  if asked.search(q) and not (name == "compare" and beyond))
 
 
+# The qualifiers that name a point in time (the release or date that first brought or ended something) are asked of
+# a date or a version only: "how long can a session run before it stops?" asks for a duration, not an end date.
+_POINT_QUALIFIERS = ("origin", "end")
+
+
+def asked_of(kind: str, question: str) -> tuple[str, ...]:
+    """The qualifiers `question` asks of a fact of `kind` (`qualifiers`, without a point in time asked of an amount)."""
+    return tuple(a for a in qualifiers(question) if kind in ("date", "version") or a not in _POINT_QUALIFIERS)
+
+
 def _weights(key_terms: Iterable[str] | Mapping[str, float]) -> dict[str, float]:
     if isinstance(key_terms, Mapping):
         return {t: float(w) for t, w in key_terms.items() if w > 0}
@@ -412,6 +432,14 @@ def _heading(text: str) -> str:
     if "\n" in first or len(first.split()) > _HEADING_WORDS or first.rstrip().endswith((".", "!", "?", ":")):
         return ""
     return first
+
+
+def _meets(qualifier: str, fact: re.Pattern[str], sentence: str) -> bool:
+    """Does `sentence` meet `qualifier`? A comparison is also made by stating two values of the asked kind side by
+    side ("up to 12 hours on CPU instances and 4 hours on GPU instances")."""
+    if QUALIFIERS[qualifier][1].search(sentence):
+        return True
+    return qualifier == "compare" and fact is not _COMPARES and len(fact.findall(sentence)) >= 2
 
 
 def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pattern[str] | None = None
@@ -427,10 +455,9 @@ def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pat
                 yield " ".join(words[start:start + 2 * WINDOW + 1])
         return
     heading = _heading(text)
-    needs = [QUALIFIERS[name][1] for name in asks]
     sentences = _SENTENCE_END.split(text)
     for i, sentence in enumerate(sentences):
-        if fact.search(sentence) and all(q.search(sentence) for q in needs) \
+        if fact.search(sentence) and all(_meets(name, fact, sentence) for name in asks) \
                 and (noun is None or counts(sentence, noun)):
             before = sentences[i - 1] if i and _REFERS_BACK.match(sentence) else ""
             yield " ".join([heading, before, sentence])
@@ -471,7 +498,8 @@ def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | N
         return kind, None
     terms = key_terms(question)
     weights = {t: idf(t) for t in terms} if idf else dict.fromkeys(terms, 1.0)
-    return kind, evidence(kind, weights, texts, qualifiers(question), counted(question) if kind == "number" else None)
+    return kind, evidence(kind, weights, texts, asked_of(kind, question),
+                          counted(question) if kind == "number" else None)
 
 
 def has_evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],

@@ -434,6 +434,15 @@ def _heading(text: str) -> str:
     return first
 
 
+# The word boundary inside a camel-case identifier: "knowledgeBaseId" names a knowledge base ID.
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+# A paragraph opening on a short label line (a parameter's name, a term being defined: "`knowledgeBaseId`",
+# "MaxItems") names the subject of the lines under it ("Length Constraints: Minimum length of 10.").
+_LABEL = re.compile(r"\s*`?[\w.-]+`?:?\s*")
+
+
 def _meets(qualifier: str, fact: re.Pattern[str], sentence: str) -> bool:
     """Does `sentence` meet `qualifier`? A comparison is also made by stating two values of the asked kind side by
     side ("up to 12 hours on CPU instances and 4 hours on GPU instances")."""
@@ -455,12 +464,17 @@ def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pat
                 yield " ".join(words[start:start + 2 * WINDOW + 1])
         return
     heading = _heading(text)
-    sentences = _SENTENCE_END.split(text)
+    sentences, leads = [], []
+    for paragraph in _PARAGRAPH.split(text):
+        parts = _SENTENCE_END.split(paragraph)
+        lead = parts[0] if len(parts) > 1 and _LABEL.fullmatch(parts[0]) else ""
+        sentences += parts
+        leads += [""] + [lead] * (len(parts) - 1)
     for i, sentence in enumerate(sentences):
         if fact.search(sentence) and all(_meets(name, fact, sentence) for name in asks) \
                 and (noun is None or counts(sentence, noun)):
             before = sentences[i - 1] if i and _REFERS_BACK.match(sentence) else ""
-            yield " ".join([heading, before, sentence])
+            yield " ".join([heading, leads[i], before, sentence])
 
 
 def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],
@@ -481,7 +495,7 @@ def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: I
         for scope in _scopes(kind, text or "", asks, noun):
             if not total:
                 return 1.0
-            found = set(tokenize(scope))
+            found = set(tokenize(scope)) | set(tokenize(_CAMEL.sub(" ", scope)))
             best = max(best, sum(w for t, w in weights.items() if t in found) / total)
             if best >= 1.0:
                 return 1.0

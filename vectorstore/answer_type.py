@@ -44,12 +44,14 @@ _PRICE_WORD = r"(?:cost|costs|price|prices|pricing|priced|fee|fees|charge|charge
 _Q_PRICE = re.compile(
     r"\bhow much (?:does|do|did|will|would|is|are|was|were|should|can|'s)\b[^?,;]*\b(?:cost|charge|charged|pay|"
     r"bill|billed|run me|set me back)\b|"
-    r"\bwhat (?:does|do|did|will|would|should)\b[^?,;]*\b(?:cost|charge)(?: me| us)?\s*(?:\?|$|\bper\b|\bfor\b)|"
+    r"\bwhat (?:does|do|did|will|would|should)\b[^?,;]*\b(?:cost|charge)(?: me| us)?\s*(?:\?|$|\bper\b|\bfor\b|\bto [a-z]+\b)|"
+    # a telegraphic question naming the price first ("Cost of serverless inference for each GB-second?")
+    r"(?:^\s*|[:;]\s*)(?:the\s+)?(?:cost|price|pricing|fee|fees)s? (?:of|for|per)\b|"
     r"\bwhat (?:would|will|do|does|should|did) (?:i|we|you|it) (?:\w+ )?(?:pay|be (?:charged|billed))\b|"
     # what a thing costs asked by what it does to the payer: "what do X run me", "what does X add to the bill"
     r"\bwhat (?:does|do|did|will|would|should)\b[^?;]*\b(?:runs? (?:me|us|you)|sets? (?:me|us|you) back|"
     r"adds? (?:to|onto) (?:the|my|our|your|an?) (?:\w+ )?(?:bill|invoice|costs?|charges?))\b|"
-    rf"\b{_PRICE_WORD} (?:per|an?|each|every)\b|\b(?:fee|fees|charge|charges|price|cost)\b[^?.;]*\bhow much\b|"
+    rf"\b{_PRICE_WORD} (?:per|an?|each|every)\b|\b(?:fee|fees|charge|charges|price|cost|bill|bills|billed)\b[^?.;]*\bhow much\b|"
     rf"\bwhat(?:'s| is| are| was| were) (?:the |its |their )?(?:\w+[ -]){{0,3}}?(?:{_PRICE_WORD}|price tag)\b|"
     rf"\b(?:and|the) (?:\w+ ){{0,2}}?(?:price|cost|fee)s? of\b|"
     r"\b(?:is|are) (?:there|it) (?:an? )?(?:\w+ )?(?:fee|charge|cost)s?\b|\bhow (?:expensive|cheap|pricey)\b|"
@@ -62,6 +64,8 @@ _Q_HOW_LONG = re.compile(
     r"\bhow long\b|\bhow many (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\b|"
     r"\bhow much (?:\w+ )?time\b|\bhow often\b|"
     r"\bnumber of (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\b|"
+    # the unit asked at the end ("typical pod boot time in seconds?")
+    r"\bin (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\s*\?|"
     r"\b(?:the|its) (?:longest|shortest)\b(?! \w+ (?:name|word|text|prompt))", re.I)
 # "How long" asked of a piece of text (a string, an ID, a name, a key) asks for its length, a number of characters.
 _Q_TEXT_LENGTH = re.compile(
@@ -83,7 +87,9 @@ _Q_VERSION = re.compile(
     r"\b(?:which|what|minimum|earliest|oldest|supported|required)\s+"
     r"(?:(?!(?:is|are|was|were|does|do|did|can|could|should|would|will|of|between)\b)[\w.+#-]+\s+){0,3}"
     r"(?:versions?|releases?)\b|"
-    r"\bsince (?:which|what) (?:version|release)\b", re.I)
+    r"\bsince (?:which|what) (?:version|release)\b|"
+    r"\bwhat(?:'s| is| are) the (?:newest|latest|current|most recent|oldest|earliest) (?:\w+ )?(?:version|release)s?\b",
+    re.I)
 # A limit word asks for a number when it names the value asked about ("the maximum payload", "is there a limit on",
 # "what's the size cap"), not when it is part of a task ("roll readings up into a monthly maximum").
 _Q_NUMBER = re.compile(
@@ -98,7 +104,9 @@ _Q_NUMBER = re.compile(
     r"\b(?:largest|biggest|smallest|highest|lowest|fewest|heaviest)\b|\bthe (?:most|fewest) \w+ (?:i|we|you|it) can\b|"
     # "the most <things>" (a plural noun, not "the most popular"): how many
     r"\bthe (?:most|fewest) (?!\w+(?:ss|ous|ful|ive|ic|al|ly)\b)[a-z]{3,}s\b|"
-    r"\bwhat (?:numeric|numerical) value\b", re.I)
+    r"\bwhat (?:numeric|numerical) value\b|"
+    # a telegraphic question naming a bound first ("Max notebook instances per account: is there a number?")
+    r"(?:^\s*|[:;]\s*)(?:the\s+)?(?:max|maximum|min|minimum) [a-z]|\bis there an? (?:number|figure|count)\b", re.I)
 _Q_HOWTO = re.compile(
     r"(?:^|[,:;.!?]\s*|\band\s+)how (?:do|does|can|could|should|would|to|am|is|are|did)\b|"
     r"\bhow (?:do|can|should) (?:i|we|you)\b|"

@@ -347,11 +347,16 @@ _Q_COUNTED = re.compile(
 _Q_MEASURE = re.compile(
     r"\bhow (?:much|big|large) (?:\w+ )?(?:memory|ram|storage|disk|space|data|volume|payload|size)\b", re.I)
 _BYTES = re.compile(r"\d[\d,.]*\s?(?:[kmgtpe]i?b|bytes?|kilobytes?|megabytes?|gigabytes?|terabytes?)\b", re.I)
+# "By what percentage ...", "how many percent ...": a share, written with "%" or "percent".
+_Q_PERCENT = re.compile(r"\b(?:what|which|how many|how much of a) (?:percentage|percent)\b", re.I)
+_PERCENT = re.compile(r"\d\s?%|\bpercent\b|\b(?:half|a third|a quarter)\b", re.I)
 _NUMBER_TOKEN = re.compile(r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?(?![\w.]*\.\d)|\b(?:one|two|three|four|five|six|"
                            r"seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|"
                            r"thousand|million|billion|unlimited|single)\b", re.I)
 _NEAR = 4  # words between a number and the counted noun that still count it
 _BETWEEN = re.compile(r"for|of|in|on|per|with|by|from|to|at|across")
+# Words after a number that leave it a bare count ("partitions: 100 per table", "3 or more", "20 and up")
+_FOLLOWS = re.compile(r"per|each|and|or|for|in|on|at|to|of|is|are|was|were|the|with|by|from|than|as|total", re.I)
 
 
 def counted(question: str) -> str | re.Pattern[str] | None:
@@ -359,6 +364,8 @@ def counted(question: str) -> str | re.Pattern[str] | None:
     the units of a measure ("how much RAM" -> bytes), or None when it asks for no particular count."""
     if _Q_MEASURE.search(question):
         return _BYTES
+    if _Q_PERCENT.search(question):
+        return _PERCENT
     m = _Q_COUNTED.search(question)
     if not m:
         return None
@@ -382,8 +389,19 @@ def counts(sentence: str, noun: str | re.Pattern[str]) -> bool:
     numbers = [i for i, w in enumerate(words) if _NUMBER_TOKEN.search(w)]
     # a number before the noun counts it unless a preposition between makes it another amount's ("the limit is
     # 65535 for Fargate Pods": a limit of something else, for pods)
+    # ... and a number after the noun counts it unless the number has a noun of its own ("partition keys) or 1,000
+    # records per second": records, not partitions)
     return any(abs(i - j) <= _NEAR + 1 and not (j < i and any(_BETWEEN.fullmatch(w.lower()) for w in words[j + 1:i]))
-               for i in near for j in numbers)
+               and not (j > i and _owns_noun(words, j, stem)) for i in near for j in numbers)
+
+
+def _owns_noun(words: list[str], j: int, stem: str) -> bool:
+    """Is the number at `words[j]` followed by a noun other than the counted one (`stem`)?"""
+    if j + 1 >= len(words) or not _NUMBER_TOKEN.fullmatch(words[j].strip("(),.;:")):
+        return False
+    nxt = words[j + 1].lower().strip("(),.;:")
+    return bool(re.fullmatch(r"[a-z]{3,}", nxt)) and not _FOLLOWS.fullmatch(nxt) \
+        and not any(t.rstrip("s") == stem for t in tokenize(nxt))
 
 
 # A name the question gives: a capitalised word inside the sentence ("with Trivy", "to PagerDuty"), a camel-case

@@ -44,14 +44,16 @@ _PRICE_WORD = r"(?:cost|costs|price|prices|pricing|priced|fee|fees|charge|charge
 _Q_PRICE = re.compile(
     r"\bhow much (?:does|do|did|will|would|is|are|was|were|should|can|'s)\b[^?,;]*\b(?:cost|charge|charged|pay|"
     r"bill|billed|run me|set me back)\b|"
-    r"\bwhat (?:does|do|did|will|would|should)\b[^?,;]*\b(?:cost|charge)(?: me| us)?\s*(?:\?|$|\bper\b|\bfor\b|\bto [a-z]+\b)|"
+    r"\bwhat (?:does|do|did|will|would|should)\b[^?,;]*\b(?:cost|charge)(?: me| us)?\s*"
+    r"(?:\?|$|\bper\b|\bfor\b|\bto [a-z]+\b)|"
     # a telegraphic question naming the price first ("Cost of serverless inference for each GB-second?")
     r"(?:^\s*|[:;]\s*)(?:the\s+)?(?:cost|price|pricing|fee|fees)s? (?:of|for|per)\b|"
     r"\bwhat (?:would|will|do|does|should|did) (?:i|we|you|it) (?:\w+ )?(?:pay|be (?:charged|billed))\b|"
     # what a thing costs asked by what it does to the payer: "what do X run me", "what does X add to the bill"
     r"\bwhat (?:does|do|did|will|would|should)\b[^?;]*\b(?:runs? (?:me|us|you)|sets? (?:me|us|you) back|"
     r"adds? (?:to|onto) (?:the|my|our|your|an?) (?:\w+ )?(?:bill|invoice|costs?|charges?))\b|"
-    rf"\b{_PRICE_WORD} (?:per|an?|each|every)\b|\b(?:fee|fees|charge|charges|price|cost|bill|bills|billed)\b[^?.;]*\bhow much\b|"
+    rf"\b{_PRICE_WORD} (?:per|an?|each|every)\b|"
+    r"\b(?:fee|fees|charge|charges|price|cost|bill|bills|billed)\b[^?.;]*\bhow much\b|"
     rf"\bwhat(?:'s| is| are| was| were) (?:the |its |their )?(?:\w+[ -]){{0,3}}?(?:{_PRICE_WORD}|price tag)\b|"
     rf"\b(?:and|the) (?:\w+ ){{0,2}}?(?:price|cost|fee)s? of\b|"
     r"\b(?:is|are) (?:there|it) (?:an? )?(?:\w+ )?(?:fee|charge|cost)s?\b|\bhow (?:expensive|cheap|pricey)\b|"
@@ -168,7 +170,8 @@ _Q_EXISTS = re.compile(
     r"^\s*(?:is|are) there (?:an?|any|some|one) (?:(?!(?:limit|limits|quota|quotas|maximum|max|minimum|min|cap|"
     r"ceiling|fee|fees|charge|charges|cost|costs|price|prices)\b)[\w.-]+\s+){1,6}?(?:that|which|to|for|i|we|you)\b",
     re.I)
-_DETECTORS = (("other", _Q_WHY), ("number", _Q_TEXT_LENGTH), ("howto", _Q_METHOD), ("howto", _Q_SET_AMOUNT), ("name", _Q_NAMED_THING), ("name", _Q_EXISTS),
+_DETECTORS = (("other", _Q_WHY), ("number", _Q_TEXT_LENGTH), ("howto", _Q_METHOD), ("howto", _Q_SET_AMOUNT),
+              ("name", _Q_NAMED_THING), ("name", _Q_EXISTS),
               ("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT), ("price", _Q_PRICE),
               ("duration", _Q_DURATION), ("date", _Q_DATE), ("version", _Q_VERSION), ("number", _Q_NUMBER),
               ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION), ("comparison", _Q_COMPARE), ("name", _Q_NAME),
@@ -204,7 +207,8 @@ _ASKING = ("cost costs price pricing priced fee fees charge charged billed pay m
            "version versions release released year date day month when limit limits maximum minimum max min number "
            "amount size first earliest latest which what how called name named mean means default largest biggest "
            "smallest highest lowest fewest ceiling cap quota quotas longest shortest fastest slowest quickly often "
-           "soon anyway compare compared comparison versus")  # (negated auxiliaries and indefinite pronouns are stopwords of the shared tokenizer)
+           "soon anyway compare compared comparison versus")
+# (negated auxiliaries and indefinite pronouns are stopwords of the shared tokenizer)
 
 
 @lru_cache(maxsize=1)

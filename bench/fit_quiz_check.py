@@ -9,21 +9,21 @@
 Each line of the file is an answer a learner might give to a question the quiz generated from the mirror's index
 (`question`, its `expected` part and `quote`), labelled `correct`, `partial` or `incorrect`, with `split` dev, test,
 test2, test3, test4 or test5. The dev data is the splits in DEV_SPLITS (dev, and test, test2, test3 and test4, held
-out by earlier rounds and reported on); test5 is held out. Only the lines of the splits asked for are read and checked (dev, and
-the held-out one with `--split`). The signals are computed exactly as the service computes them: the configured
-embedder (MiniLM) and the idf of the index the settings point at (`RA_DATA_DIR`).
+out by earlier rounds and reported on); test5 is held out. Only the lines of the splits asked for are read and
+checked (dev, and the held-out one with `--split`). The signals are computed exactly as the service computes them:
+the configured embedder (MiniLM) and the idf of the index the settings point at (`RA_DATA_DIR`).
 
 The fit is a proportional-odds (ordinal) logistic model: one weight per signal and two thresholds, estimated with
-scikit-learn's LogisticRegression on the answers stacked once per threshold ("at least partial", "correct"), so
-that `score = sum(weight * signal)` is compared with CORRECT and PARTIAL. Answers the check rules incorrect whatever
-they score (empty, or an echo of the question) are left out of the fit. ELSEWHERE, the margin of the rule "the
-answer fits another of the week's questions better", is then the candidate (0.10 to 0.50, or never) that agrees best
-with the labels given the weights and thresholds (the largest among equals). The estimate of how it generalises is
+scikit-learn's LogisticRegression on the answers stacked once per threshold ("at least partial", "correct"), so that
+`score = sum(weight * signal)` is compared with CORRECT and PARTIAL. Answers the check rules incorrect whatever they
+score (empty, or an echo of the question) are left out of the fit. ELSEWHERE, the margin of the rule "the answer
+fits another of the week's questions better", is then the candidate (0.10 to 0.50, or never) that agrees best with
+the labels given the weights and thresholds (the largest among equals). The estimate of how it generalises is
 grouped cross-validation on dev: each question's answers are judged with constants fitted on the other questions
-(leave one question out), so no answer is judged by constants that saw its question; its agreement is also given
-per split of the dev data (the former held-out test, test2, test3 and test4 answers apart). Each split was written
-by other writers, so `--by-split` also fits on the other splits and scores the one left out (leave one split out), the dev
-estimate of how the check carries over to a writer it never saw. The test split is only ever
+(leave one question out), so no answer is judged by constants that saw its question; its agreement is also given per
+split of the dev data (the former held-out test, test2, test3 and test4 answers apart). Each split was written by
+other writers, so `--by-split` also fits on the other splits and scores the one left out (leave one split out), the
+dev estimate of how the check carries over to a writer it never saw. The test split is only ever
 scored with constants fitted without it.
 """
 from __future__ import annotations

@@ -206,19 +206,22 @@ async def run(url: str, n: int, concurrency: int, questions: list[str], warmup: 
 
 
 async def compare(url: str, other: str, n: int, blocks: int, questions: list[str], warmup: int, timeout: float,
-                  cold: bool = False) -> dict:
+                  cold: bool = False, conversations: list[dict] | None = None) -> dict:
     """The same requests against two services in alternating blocks (A B, B A, ...), so the machine's load
     drifts over both alike; p50/p95 of each and the difference of the p50s (other - url)."""
     kept: dict[str, list[float]] = {url: [], other: []}
-    errors = 0
+    errors = followups = 0
     for target in (url, other):
-        await run(target, 0, 1, questions, warmup, timeout)
+        await run(target, 0, 1, questions, warmup, timeout, conversations=conversations)
     size = max(1, n // blocks)
     for b in range(blocks):
         for target in ((url, other) if b % 2 == 0 else (other, url)):
-            result = await run(target, size, 1, questions, 0, timeout, cold, keep=kept[target], offset=b * size)
+            result = await run(target, size, 1, questions, 0, timeout, cold, conversations, keep=kept[target],
+                               offset=b * size)
             errors += result["errors"]
-    out: dict[str, Any] = {"requests_each": size * blocks, "blocks": blocks, "cold": cold, "errors": errors}
+            followups += result["followups"]
+    out: dict[str, Any] = {"requests_each": size * blocks, "blocks": blocks, "cold": cold, "errors": errors,
+                           "followups": followups}
     for name, target in (("a", url), ("b", other)):
         lat = sorted(kept[target])
         out[name] = {"url": target, "p50_ms": round(percentile(lat, 50), 2), "p95_ms": round(percentile(lat, 95), 2),
@@ -250,19 +253,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.reindex and not args.admin_token:
         p.error("--reindex needs --admin-token")
     questions = load_questions(args.questions)
+    conversations = load_conversations(args.conversations, args.split)
+    if args.conversations and not conversations:
+        p.error(f"{args.conversations} holds no conversation of split {args.split!r}")
     if args.compare:
         result = asyncio.run(compare(args.url, args.compare, args.requests, args.blocks, questions, args.warmup,
-                                     args.timeout, args.cold))
+                                     args.timeout, args.cold, conversations))
         for name in ("a", "b"):
             r = result[name]
             print(f"{r['url']}: p50 {r['p50_ms']} ms  p95 {r['p95_ms']} ms  mean {r['mean_ms']} ms")
         print(f"{result['requests_each']} requests each in {result['blocks']} alternating blocks; "
-              f"p50 difference (second - first): {result['p50_b_minus_a_ms']} ms; errors: {result['errors']}")
+              f"p50 difference (second - first): {result['p50_b_minus_a_ms']} ms; errors: {result['errors']}"
+              + (f"; follow-ups with history: {result['followups']}" if result["followups"] else ""))
         print(json.dumps(result))
         return 1 if result["errors"] else 0
-    conversations = load_conversations(args.conversations, args.split)
-    if args.conversations and not conversations:
-        p.error(f"{args.conversations} holds no conversation of split {args.split!r}")
     result = asyncio.run(run(args.url, args.requests, args.concurrency, questions, args.warmup, args.timeout, args.cold,
                              conversations, reindex=args.reindex, admin_token=args.admin_token, probe=args.probe))
     print(f"{result['requests']} requests, concurrency {result['concurrency']}, {len(questions)} distinct questions"

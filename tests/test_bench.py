@@ -73,3 +73,12 @@ def test_load_sends_the_dev_conversations_by_default(api, tmp_path):
     only_test.write_text(path.read_text(encoding="utf-8").splitlines()[2] + "\n", encoding="utf-8")
     refused = load(api, "--conversations", str(only_test))
     assert refused.returncode == 2 and "holds no conversation of split 'dev'" in refused.stderr
+
+
+def test_load_compare_sends_the_conversations_too(api, tmp_path):
+    """`--compare` mixes the dev conversations' follow-ups in as a single run does (it used to drop them)."""
+    path = conversations(tmp_path / "conversations.jsonl")
+    run = load(api, "--compare", api, "--blocks", "2", "--conversations", str(path))
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout.splitlines()[-1])
+    assert result["errors"] == 0 and result["followups"] == 6, result  # 3 of the 6 requests to each

@@ -380,6 +380,12 @@ def test_gap_answer_says_what_is_covered_and_what_is_not():
     r.gap = "version"
     assert "but don't say which release first brought it." in Answerer().answer(
         "Which DVC release introduced remote storage?", r).answer
+    # an end asked of an amount is the amount itself ("how long ... before it stops"), not when something ends
+    r.gap = "duration"
+    answer = Answerer().answer("How long can a DVC push run before it stops?", r).answer
+    assert "but don't say how long it is." in answer and "when it ends" not in answer
+    r.gap = "date"
+    assert "but don't say when it ends." in Answerer().answer("When does DVC stop supporting remotes?", r).answer
 
 
 def test_table_rows_and_runs_of_short_list_items_are_read_as_sentences():

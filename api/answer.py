@@ -23,7 +23,7 @@ from typing import Any
 from api.extractive import SNIPPET_CHARS, Citation, Extractor, citation, extract, sentences
 from api.llm import ChatModel
 from api.prompt import CitationRewriter, build_messages
-from vectorstore.answer_type import qualifiers
+from vectorstore.answer_type import asked_of
 from vectorstore.embeddings import Embedder
 from vectorstore.retrieve import Retrieval, strip_week
 
@@ -89,7 +89,7 @@ def closest(suggested: dict[str, Any] | None) -> str:
 
 def gap_phrase(kind: str | None, asks: tuple[str, ...] = ()) -> str:
     """'what it costs' for a price, 'which version' for a version ... ('the fact asked for' otherwise); a question
-    asking for a default, a comparison, a first release, an end or a limit (`vectorstore.answer_type.qualifiers`)
+    asking for a default, a comparison, a first release, an end or a limit (`vectorstore.answer_type.asked_of`)
     gets 'what the default is', 'how they compare', 'which release first brought it', 'when it ends', 'the limit'."""
     for qualifier, phrase in _QUALIFIED:
         if qualifier in asks:
@@ -147,7 +147,7 @@ class Answerer:
                 head = (f"The sources describe {topic} [1] but no linked page mentions "
                         f"{listing(retrieval.unknown, 'or')}.")
             else:
-                head = f"The sources describe {topic} [1] but don't say {gap_phrase(kind, qualifiers(question))}."
+                head = f"The sources describe {topic} [1] but don't say {gap_phrase(kind, asked_of(kind, question))}."
             over = words(head) + sum(map(words, pieces)) + words(tail) - self.max_words
             if over <= 0 or budget <= 0:
                 break

@@ -13,7 +13,9 @@ Their weighted sum (`WEIGHTS`, fitted on the dev questions with k-fold cross-val
 `bench/fit_extractive.py`) ranks the sentences; maximal marginal relevance picks up to four, skipping any too similar
 to one already picked, within `max_words` (90). A picked sentence brings the sentences that complete it when they fit
 (`vectorstore.sentences.continuations`: the list items a lead-in such as "There are two types of actions:"
-introduces, the "For example, ..." after a general statement). Picked sentences keep their page order, each ending
+introduces, the "For example, ..." after a general statement); a sentence introducing a short code block
+("..., use:") quotes the block with it (`vectorstore.sentences.code_after`), whose words count for its key terms,
+fact, form and length. Picked sentences keep their page order, each ending
 with its `[n]`, and the hits they come from become `Citation`s renumbered 1..m by strength. With no readable
 sentence the answer points at the best passage. `Citation` and `citation()` live here so that `api.answer` imports
 this module.
@@ -29,7 +31,7 @@ import numpy as np
 from vectorstore.answer_type import detect, has_fact, key_terms
 from vectorstore.embeddings import Embedder
 from vectorstore.ranking import Hit
-from vectorstore.sentences import _sentences, body_of, continuations  # the sentence reader, shared with ingest
+from vectorstore.sentences import _sentences, body_of, code_after, continuations  # the reader, shared with ingest
 from vectorstore.sentences import flat as flat  # re-exported: the answerer, quiz and facts read sentences here
 from vectorstore.sentences import plain as plain
 from vectorstore.sentences import quotable_sentences as quotable_sentences
@@ -106,6 +108,12 @@ class Candidate:
     similarity: float = 0.0
     vector: np.ndarray | None = None
     follow: tuple[int, ...] = ()  # positions in its hit of the sentences completing it (`continuations`)
+    code: str = ""                # the short code block it introduces, quoted with it (`code_after`)
+
+    @property
+    def shown(self) -> str:
+        """The sentence as the answer quotes it: with the code block it introduces ("..., use: `%doctest_mode`.")."""
+        return f"{self.text[:-1]}: {self.code}{self.text[-1]}" if self.code else self.text
 
     def score(self, w: Weights) -> float:
         return (w.similarity * self.similarity + w.coverage * self.coverage + w.fact * self.fact + w.form * self.form
@@ -116,7 +124,9 @@ def candidates(question: str, hits: list[Hit]) -> list[Candidate]:
     """Every readable sentence of the hits with its cheap features (no embedding yet)."""
     kind = detect(question)
     q = set(key_terms(question))
-    rows = [(i, j, s, _terms(s)) for i, hit in enumerate(hits) for j, s in enumerate(_sentences(hit.text))]
+    codes = [code_after(hit.text) for hit in hits]
+    rows = [(i, j, s, _terms(f"{s} {codes[i][j]}")) for i, hit in enumerate(hits)
+            for j, s in enumerate(_sentences(hit.text))]
     df: dict[str, int] = {}
     for *_, ts in rows:
         for t in ts & q:
@@ -128,12 +138,14 @@ def candidates(question: str, hits: list[Hit]) -> list[Candidate]:
     follows = [continuations(hit.text) for hit in hits]
     out = []
     for i, j, s, ts in rows:
-        words = len(s.split())
+        code = codes[i][j]
+        full = f"{s} {code}" if code else s
+        words = len(full.split())
         cover = sum(idf[t] for t in ts & q) / total / (1 + max(0, words - 30) / 60)
         topical = sum(idf[t] for t in heading[i] & q) / total
-        fact = specific and has_fact(kind, s)
+        fact = specific and has_fact(kind, full)
         out.append(Candidate(i, j, s, words, cover, topical, fact, cover + 0.3 * topical + 0.1 / (1 + i), ts,
-                             has_form(kind, s), follow=follows[i][j]))
+                             has_form(kind, full), follow=follows[i][j], code=code))
     return out
 
 
@@ -253,8 +265,8 @@ def compose(hits: list[Hit], picked: list[Candidate], weights: Weights = WEIGHTS
     cited: list[Citation] = []
     for n, i in enumerate(sorted(strength, key=lambda i: -strength[i]), start=1):
         used = sorted((c for c in picked if c.hit == i), key=lambda c: c.pos)
-        pieces.extend(_cite(c.text, n) for c in used)
-        cited.append(citation(n, hits[i], " ".join(c.text for c in used)))
+        pieces.extend(_cite(c.shown, n) for c in used)
+        cited.append(citation(n, hits[i], " ".join(c.shown for c in used)))
     return pieces, cited
 
 

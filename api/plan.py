@@ -61,9 +61,10 @@ FIELD_MEANINGS = {"goals": ("the goals", "what the week aims to achieve"),
 # does Project Jupyter build?"); the fit on all dev is the midpoint above it.
 MEANING_MIN = 0.404
 # The week is the subject of the asking when its mention follows a verb of asking's auxiliary or "of" ("what does
-# week 2 point me to", "is week 15 meant to", "the point of week 3"), not when it frames a docs question ("in week 9,
-# how ...", "wk 7: ..."); a question naming the plan itself ("does the plan suggest") has it as its subject too.
-_SUBJECT_BEFORE = re.compile(r"\b(?:does|do|did|is|was|will|would|should|of)\s+(?:the\s+)?$", re.I)
+# week 2 point me to", "is week 15 meant to", "what's week 15 about", "the point of week 3"), not when it frames a
+# docs question ("in week 9, how ...", "wk 7: ..."); a question naming the plan itself ("does the plan suggest") has
+# it as its subject too.
+_SUBJECT_BEFORE = re.compile(r"(?:\b(?:does|do|did|is|was|will|would|should|of)|['’]s)\s+(?:the\s+)?$", re.I)
 _THE_PLAN = re.compile(r"\b(?:plan|roadmap|syllabus|curriculum)\b", re.I)
 _EXPLAINING = re.compile(r"\b(?:how|why|when)\b", re.I)  # asks for an explanation the plan doesn't give
 # stems of counting words ("the three deliverables", "how many goals")

@@ -2,13 +2,15 @@
 
     python -m evaluation.calibrate [--dev FILE...] [--offtopic eval/offtopic_questions.jsonl] [--folds 5]
                             [--save] [--ablation bench/ablation.md [--variants NAME...]] [--retrieval-only]
+                            [--one-weight NAME]
                             [--json out.json]
 
 One fit, on a set of training questions, goes in three steps, each a search over a small grid run through the
 real Retriever (question vectors are embedded once and remembered):
 1. retrieval: the fusion weight, the BM25 title/section weight and the page-support weight that give the best
    MRR@10 on the questions with gold URLs, then with those the title-similarity rerank weight and the share of the
-   best sentence's cosine in the dense score (searched together);
+   best sentence's cosine in the dense score (searched together), then the rank another week's best page takes,
+   then the hub demotion weight (`vectorstore.links`);
 2. abstention model: a class-balanced logistic regression with non-negative weights over the whole-index signals
    (`vectorstore.ranking.Signals`), the unanswerable questions being the negatives;
 3. decisions: the confidence threshold, the widening margin and the answer-type evidence share that make the
@@ -22,7 +24,9 @@ the numbers were not fitted on. The final calibration is then fitted on the whol
 with the index the settings point at (the retrievers serving it pick it up within seconds). `--ablation` runs the
 cross-validation once per retrieval variant and writes the table (`--variants` picks some); `--retrieval-only`
 cross-validates the retrieval weights alone per variant (ranking figures, no abstention fit: minutes instead of an
-hour) and prints the table. The test set is never read here.
+hour) and prints the table; `--one-weight NAME` cross-validates one retrieval weight alone over its grid, every
+other number at the calibration the index serves (the quick check of a new weight). The test set is never read
+here.
 """
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ import random
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,6 +57,7 @@ GRID = {
     "page_weight": (0.0, 0.15, 0.3, 0.5),
     "title_sim_weight": (0.0, 0.05, 0.1, 0.2, 0.3),
     "sentence_weight": (0.0, 0.25, 0.5, 0.75),
+    "hub_weight": (0.0, 0.01, 0.02, 0.03, 0.05),
     "merge_rank": (0, 2, 3, 5),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
     "widen_margin": (0.15, 0.3, 0.6),
@@ -111,6 +116,7 @@ class Space:
     page_weight: tuple = GRID["page_weight"]
     title_sim_weight: tuple = GRID["title_sim_weight"]
     sentence_weight: tuple = GRID["sentence_weight"]
+    hub_weight: tuple = GRID["hub_weight"]
     merge_rank: tuple = GRID["merge_rank"]
     threshold: tuple = GRID["threshold"]
     widen_margin: tuple = GRID["widen_margin"]
@@ -185,8 +191,10 @@ class Fitter:
         cal = cal.with_(title_sim_weight=rerank[0], sentence_weight=rerank[1])
         merge = max(space.merge_rank, key=lambda m: round(self.mrr(cal.with_(merge_rank=m), idx), 4))
         cal = cal.with_(merge_rank=merge)
+        hub = max(space.hub_weight, key=lambda w: round(self.mrr(cal.with_(hub_weight=w), idx), 4))
+        cal = cal.with_(hub_weight=hub)
         return cal, (f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank[0]}, "
-                     f"best sentence {rerank[1]}, merge rank {merge}")
+                     f"best sentence {rerank[1]}, merge rank {merge}, hub {hub}")
 
     def fit(self, idx: list[int], space: Space, log: Callable[[str], None] = lambda _m: None) -> Calibration:
         idx = [i for i in idx if i not in self.planned]
@@ -263,9 +271,35 @@ def retrieval_cross_validate(fitter: Fitter, space: Space, k: int, log: Callable
                 continue
             urls = [h.url for h in fitter.search(cal, i, top_k=10).hits]
             scores.append(score_ranking(urls, q["gold_urls"], fitter.k))
+    return _pooled(scores), fitted
+
+
+def _pooled(scores: list[dict[str, float]]) -> dict:
+    """The mean ranking figures of these questions' scores, and how many there were."""
     cv = {m: float(np.mean([s[m] for s in scores])) if scores else None
           for m in ("hit@1", "hit@k", "mrr@10", "ndcg@10")}
-    return {**cv, "questions": len(scores)}, fitted
+    return {**cv, "questions": len(scores)}
+
+
+ONE_WEIGHT = ("dense_weight", "title_weight", "page_weight", "title_sim_weight", "sentence_weight", "hub_weight",
+              "merge_rank")  # the retrieval numbers `--one-weight` can cross-validate alone
+
+
+def one_weight_cross_validate(fitter: Fitter, name: str, base: Calibration, k: int) -> tuple[dict, dict, list]:
+    """One retrieval weight alone: every value of its grid run once on the searched questions with gold URLs
+    (everything else as `base`); each fold takes the value with the best MRR@10 on the other folds and is scored
+    with it. Returns the pooled held-out figures, each value's figures on all of them, and the values chosen."""
+    gold = [i for i, q in enumerate(fitter.questions) if i not in fitter.planned and q.get("gold_urls")]
+    per = {v: {i: score_ranking([h.url for h in fitter.search(base.with_(**{name: v}), i, top_k=10).hits],
+                                fitter.questions[i]["gold_urls"], fitter.k) for i in gold} for v in GRID[name]}
+    scores, chosen = [], []
+    for test in folds(fitter.questions, k):
+        held = set(test)
+        best = max(GRID[name], key=lambda v: round(float(np.mean([per[v][i]["mrr@10"] for i in gold
+                                                                    if i not in held])), 4))
+        chosen.append(best)
+        scores += [per[best][i] for i in gold if i in held]
+    return _pooled(scores), {v: _pooled(list(per[v].values())) for v in GRID[name]}, chosen
 
 
 _PREAMBLES = ("I'm on week {week} and I want to know: {q}", "Hi! Quick question: {q}",
@@ -285,23 +319,25 @@ def learner_phrased(questions: list[dict]) -> list[dict]:
     return out
 
 
+_ALL_OFF = Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
+                 title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,), hub_weight=(0.0,))
+
+
+def _only(*kept: str) -> Space:
+    """A variant with every retrieval change off (its weight fixed at 0) but the `kept` ones (searched as usual)."""
+    return replace(_ALL_OFF, **{name: getattr(Space(), name) for name in kept})
+
+
 VARIANTS = {  # the ablation: each retrieval change alone and together, all other numbers fitted as usual
-    "none of the changes": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
-                                 title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,)),
-    "+ BM25 title/section field": Space(page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
-                                        title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,)),
-    "+ page support": Space(title_weight=(0.0,), evidence_share=(0.0,), normalise=False, title_sim_weight=(0.0,),
-                            sentence_weight=(0.0,), merge_rank=(0,)),
-    "+ title-similarity rerank": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                       normalise=False, sentence_weight=(0.0,), merge_rank=(0,)),
-    "+ best sentence in the dense score": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                                normalise=False, title_sim_weight=(0.0,), merge_rank=(0,)),
-    "+ query normalisation": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                   title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,)),
-    "+ answer-type evidence check": Space(title_weight=(0.0,), page_weight=(0.0,), normalise=False,
-                                          title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,)),
-    "+ another week's best page kept": Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,),
-                                             normalise=False, title_sim_weight=(0.0,), sentence_weight=(0.0,)),
+    "none of the changes": _only(),
+    "+ BM25 title/section field": _only("title_weight"),
+    "+ page support": _only("page_weight"),
+    "+ title-similarity rerank": _only("title_sim_weight"),
+    "+ best sentence in the dense score": _only("sentence_weight"),
+    "+ query normalisation": _only("normalise"),
+    "+ answer-type evidence check": _only("evidence_share"),
+    "+ another week's best page kept": _only("merge_rank"),
+    "+ hub demotion (link graph)": _only("hub_weight"),
     "all but the best sentence": Space(sentence_weight=(0.0,)),
     "all": Space(),
 }
@@ -310,7 +346,7 @@ VARIANTS = {  # the ablation: each retrieval change alone and together, all othe
 ABLATION_COLUMNS = ("hit@k", "mrr@10", "ndcg@10", "abstain_recall", "answerable_abstain", "abstain_precision",
                     "keyfact_all", "widened_xweek")
 CHOSEN = {"dense_weight": "dense", "title_weight": "title", "page_weight": "page", "title_sim_weight": "title-sim",
-          "sentence_weight": "sentence", "merge_rank": "merge", "threshold": "threshold",
+          "sentence_weight": "sentence", "hub_weight": "hub", "merge_rank": "merge", "threshold": "threshold",
           "evidence_share": "evidence"}  # fitted number -> its label in the table
 
 
@@ -344,6 +380,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--retrieval-only", action="store_true",
                     help="cross-validate the retrieval weights alone (ranking figures only, per variant) "
                          "and print them")
+    ap.add_argument("--one-weight", choices=ONE_WEIGHT, metavar="NAME",
+                    help="cross-validate this retrieval weight alone, the others as the index's calibration, and "
+                         f"print it ({', '.join(ONE_WEIGHT)})")
     ap.add_argument("--json", type=Path,
                     help="also write the fitted calibrations, the CV figures and every held-out row as JSON")
     args = ap.parse_args(argv)
@@ -359,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
         harness = Harness.open()
         fitter = Fitter(harness, questions, offtopic, args.k)
         t0 = time.perf_counter()
+        if args.one_weight:
+            return _one_weight(fitter, args.one_weight, args.folds, t0)
         if args.retrieval_only:
             return _retrieval_only(fitter, args.variants or list(VARIANTS), args.folds, log, t0)
         results: dict[str, dict] = {}
@@ -399,6 +440,23 @@ def main(argv: list[str] | None = None) -> int:
         args.json.write_text(json.dumps({"final": asdict(final), "results": results}, indent=1,
                                         default=lambda o: o.item() if hasattr(o, "item") else str(o)),
                              encoding="utf-8")  # numpy scalars in the rows
+    return 0
+
+
+def _one_weight(fitter: Fitter, name: str, k: int, t0: float) -> int:
+    """`--one-weight NAME`: one markdown row per value of its grid (all questions), then the k-fold CV row."""
+    base = fitter.h.retriever.calibration
+    cv, each, chosen = one_weight_cross_validate(fitter, name, base, k)
+    metrics = ("hit@1", "hit@k", "mrr@10", "ndcg@10")
+    lines = [f"| {name} (dev; the other numbers: the index's calibration) | hit@1 | hit@5 | MRR@10 | nDCG@10 |",
+             "|---|---|---|---|---|"]
+    lines += [f"| {v:g} on all{' (the index serves this)' if v == getattr(base, name) else ''} | "
+              + " | ".join(_fmt(r[m]) for m in metrics) + " |" for v, r in each.items()]
+    lines.append(f"| {k}-fold CV, chosen per fold {'/'.join(f'{v:g}' for v in chosen)} | "
+                 + " | ".join(_fmt(cv[m]) for m in metrics) + " |")
+    print(f"{len(fitter.questions)} dev questions ({cv['questions']} searched with gold URLs), "
+          f"{time.perf_counter() - t0:.0f} s")
+    print("\n".join(lines))
     return 0
 
 

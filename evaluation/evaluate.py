@@ -121,10 +121,30 @@ def cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
     return out
 
 
+_FENCE_LINE = re.compile(r"^\s*(?:```|~~~).*$", re.M)
+
+
+def _found_in_order(sentence: str, passage: str) -> bool:
+    """Are the sentence's words in the passage in order: its prose word for word, each `code span` word for word,
+    the spans after the prose before them (a quoted code block's lines may skip a comment line between them)? The
+    passage is read without its code fences' marker lines ("```python": markup, not the page's words)."""
+    words = f" {_words(_FENCE_LINE.sub('', passage))} "
+    at = 0
+    for piece in sentence.split("`"):
+        if not (piece_words := _words(piece)):
+            continue
+        found = words.find(f" {piece_words} ", at)
+        if found < 0:
+            return False
+        at = found + len(piece_words) + 1
+    return True
+
+
 def faithfulness(answer: str, passages: dict[int, list[str]]) -> tuple[int, int]:
-    """(faithful, cited): how many cited sentences have their words, in order, in a passage they cite."""
+    """(faithful, cited): how many cited sentences have their words, in order, in a passage they cite
+    (`_found_in_order`)."""
     pairs = cited_sentences(answer)
-    ok = sum(any(_words(s) in _words(p) for n in ns for p in passages.get(n, [])) for s, ns in pairs)
+    ok = sum(any(_found_in_order(s, p) for n in ns for p in passages.get(n, [])) for s, ns in pairs)
     return ok, len(pairs)
 
 

@@ -380,6 +380,12 @@ def test_gap_answer_says_what_is_covered_and_what_is_not():
     r.gap = "version"
     assert "but don't say which release first brought it." in Answerer().answer(
         "Which DVC release introduced remote storage?", r).answer
+    # an end asked of an amount is the amount itself ("how long ... before it stops"), not when something ends
+    r.gap = "duration"
+    answer = Answerer().answer("How long can a DVC push run before it stops?", r).answer
+    assert "but don't say how long it is." in answer and "when it ends" not in answer
+    r.gap = "date"
+    assert "but don't say when it ends." in Answerer().answer("When does DVC stop supporting remotes?", r).answer
 
 
 def test_table_rows_and_runs_of_short_list_items_are_read_as_sentences():
@@ -545,3 +551,32 @@ def test_a_picked_lead_in_brings_the_list_items_or_example_that_complete_it():
     assert len(pieces) == 2  # only the first item fits in 20 words
     pieces, _ = Extractor(weights=replace(LEXICAL_WEIGHTS, follow=0.0)).extract(question, hits, max_sentences=1)
     assert pieces == ["There are two types of lifecycle actions [1]."]
+
+
+def test_a_lead_in_quotes_the_short_code_block_it_introduces():
+    """"If you wish to execute these examples in IPython, use:" says nothing without the command after it: the
+    short code block a sentence introduces (ending with ":", right after its paragraph) is quoted with it, prompts
+    and comment lines left out, and its words count for the sentence's key terms. A long block, a block after a
+    sentence that does not introduce it, and a block holding an index like a citation marker stay out."""
+    from api.extractive import LEXICAL_WEIGHTS, Extractor
+    from evaluation.evaluate import faithfulness
+    from vectorstore.sentences import code_after
+
+    text = ("Tutorials > Console format\n\nThe examples are written in a python-console format. If you wish to "
+            "execute these examples in IPython, use:\n\n```python\n%doctest_mode\n```\n\nInstall a pinned release "
+            "when your project needs one:\n\n```\n# pin it\n$ pip install boto3==1.0.0\nCollecting boto3\n```\n\n"
+            "The whole setup script is below:\n\n```\na = 1\nb = 2\nc = 3\n```\n\nThis is a plain statement.\n\n"
+            "```\nprint('no lead')\n```\n\nRead the first argument like this:\n\n```\nsys.argv[1]\n```")
+    found, code = sentences(text), code_after(text)
+    assert len(code) == len(found)
+    led = {s: c for s, c in zip(found, code, strict=True) if c}
+    assert led == {"If you wish to execute these examples in IPython, use.": "`%doctest_mode`",
+                   "Install a pinned release when your project needs one.": "`pip install boto3==1.0.0`"}
+
+    hits = [hit(text, "https://sk.test/tutorial", [3])]
+    pieces, citations = Extractor(weights=LEXICAL_WEIGHTS).extract(
+        "How do I paste the console examples into IPython with doctest_mode?", hits, max_sentences=1)
+    assert pieces == ["If you wish to execute these examples in IPython, use: `%doctest_mode` [1]."]
+    assert faithfulness(" ".join(pieces), {1: [text]}) == (1, 1)  # the quote runs on into the block
+    assert faithfulness("It also says, use: `%rerun` [1].", {1: [text]}) == (0, 1)
+    assert citations[0].snippet == "If you wish to execute these examples in IPython, use: `%doctest_mode`."

@@ -479,3 +479,63 @@ def test_noun_phrase_questions_need_their_fact_both_ways(question, stated, unsta
     assert kind in ("number", "version", "price", "duration")
     assert share is not None and share >= 0.5
     assert support(question, [unstated])[1] == 0.0
+
+
+@pytest.mark.parametrize("question, kind", [
+    # a reason asked, whatever its clause compares
+    ("why do glue jobs start up faster than I'd expect for spark?", "other"),
+    # "how long" of a piece of text asks its length
+    ("How long is a knowledge base ID supposed to be when I pass it to the call?", "number"),
+    ("how long a model ID or ARN string will the API accept?", "number"),
+    ("How long does a shard iterator stay valid?", "duration"),
+    # a named thing asked after a clause
+    ("With a paginator, which setting caps the overall number of items I get?", "name"),
+    # telegraphic and indirect price, version, duration and number questions
+    ("Cost of serverless inference for each GB-second?", "price"),
+    ("What does the compiler service charge to compile one model?", "price"),
+    ("Does the service bill me for token-count calls, and if so how much per call?", "price"),
+    ("What's the newest version of the edge runtime?", "version"),
+    ("How do I install the newest version of the edge runtime?", "howto"),
+    ("Fargate pods: typical boot time in seconds?", "duration"),
+    ("Max notebook instances per account: is there a number?", "number"),
+])
+def test_detect_the_forms_behind_false_gaps_and_missed_checks(question, kind):
+    assert detect(question) == kind
+
+
+@pytest.mark.parametrize("question, stated, unstated", [
+    # an end ("before it stops") asked of a duration is the duration itself, no retirement date
+    ("How long can I keep a GPU session running in the free lab before it stops my work?",
+     "Free lab > Compute\n\nA GPU session in the free lab keeps running for up to 4 hours.",
+     "Free lab > Compute\n\nA GPU session in the free lab keeps running until you stop it."),
+    # two values side by side make the comparison asked
+    ("How much GPU time do I get per session in the lab, compared with the CPU option?",
+     "Lab > Compute\n\nA session runs for up to 12 hours on CPU and 4 hours on GPU.",
+     "Lab > Compute\n\nA GPU session runs for up to 4 hours."),
+    # a hyphenated count
+    ("How many digits does the lab's verification code have?",
+     "Enter the 6-digit verification code the lab sends to your phone.",
+     "Enter the verification code the lab sends to your phone."),
+    # an API parameter's fact line read with its name
+    ("How long is a knowledge base ID supposed to be?",
+     "Retrieve\n\n`knowledgeBaseId`\n  The unique identifier.\n  Length Constraints: Minimum length of 10.",
+     "Retrieve\n\n`dataSourceId`\n  The unique identifier.\n  Length Constraints: Minimum length of 10."),
+    # a share asked needs a share
+    ("By what percentage does profiling slow a training job down?",
+     "Profiling slows a training job down by about 5%.",
+     "Profiling a training job takes 5 minutes to set up."),
+])
+def test_the_asked_fact_found_and_its_absence_a_gap(question, stated, unstated):
+    kind, share = support(question, [stated])
+    assert kind in ("number", "duration") and share is not None and share >= 0.5
+    assert support(question, [unstated])[1] < 0.34
+
+
+def test_a_number_with_a_noun_of_its_own_counts_that_noun():
+    """"(including partition keys) or 1,000 records" counts records; "partitions per table: 100" counts partitions."""
+    partitions = counted("What's the maximum number of partitions a single table can have?")
+    assert partitions == "partit"
+    assert not counts("A shard ingests up to 1 MB per second (including partition keys) or 1,000 records per second.",
+                      partitions)
+    assert counts("A table can have partitions up to 100 per table.", partitions)
+    assert counts("Each table holds 100 partitions.", partitions)

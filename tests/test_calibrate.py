@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 
-from evaluation.calibrate import fit_logistic, folds, learner_phrased, main
+from evaluation.calibrate import GRID, fit_logistic, folds, learner_phrased, main
 from tests.test_evaluate import MODEL_DIR, QUESTIONS, publish_tiny_index
-from vectorstore.calibration import Calibration
+from vectorstore.calibration import DEFAULT, Calibration
 from vectorstore.retrieve import Retriever
 
 
@@ -78,7 +78,28 @@ def test_retrieval_only_cross_validates_the_ranking_weights_per_variant(tmp_path
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
     assert [r.split(" | ")[0] for r in rows[1:]] == ["| none of the changes", "| + title-similarity rerank",
                                                      "| + best sentence in the dense score"]
-    assert "title-sim 0/0; sentence 0/0 |" in rows[1] and "title-sim" in rows[2] and "sentence 0/0 |" in rows[2]
+    assert "title-sim 0/0; sentence 0/0; hub 0/0 |" in rows[1] and "title-sim" in rows[2] \
+        and "sentence 0/0; hub 0/0 |" in rows[2]
     assert "title-sim 0/0; sentence" in rows[3]
     assert all(0.0 <= float(v) <= 1.0 for r in rows[1:] for v in r.split(" | ")[1:5])
     assert store.calibration() is None  # nothing stored
+
+
+def test_one_weight_cross_validates_a_single_weight_over_its_grid(tmp_path, monkeypatch, capsys):
+    """`--one-weight` prints one row per value of the weight's grid (all questions), marks the value the index
+    serves, and a k-fold CV row whose per-fold choices are values of that grid; it stores nothing."""
+    store, _embedder = publish_tiny_index(tmp_path / "data", chunking="tiny-v1")
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS * 2))
+    monkeypatch.setenv("RA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RA_EMBEDDING_MODEL_DIR", str(MODEL_DIR))
+    assert main(["--dev", str(dev), "--folds", "2", "--one-weight", "hub_weight"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert [r.split(" | ")[0] for r in rows[1:-1]] == [f"| {v:g} on all" + (" (the index serves this)"
+                                                                           if v == DEFAULT.hub_weight else "")
+                                                       for v in GRID["hub_weight"]]
+    chosen = rows[-1].split(" | ")[0].rsplit(" ", 1)[1].split("/")
+    assert rows[-1].startswith("| 2-fold CV") and len(chosen) == 2 and all(float(v) in GRID["hub_weight"]
+                                                                          for v in chosen)
+    assert all(0.0 <= float(v) <= 1.0 for r in rows[1:] for v in r.rstrip(" |").split(" | ")[1:])
+    assert store.calibration() is None

@@ -1,9 +1,9 @@
 """Checks on the evaluation data in eval/: the issue-9 question sets held out by their rounds (`test_questions.jsonl`,
-`test2_questions.jsonl` and `test3_questions.jsonl`, reported on and dev data since, and the fourth,
-`test4_questions.jsonl`), the two dev
+`test2_questions.jsonl`, `test3_questions.jsonl` and `test4_questions.jsonl`, reported on and dev data since, and the
+fifth, `test5_questions.jsonl`), the two dev
 sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
 the other dev files use least), the issue-10 conversation set (`conversations.jsonl`) and the issue-15 quiz answer
-set (`quiz_answers.jsonl`: labelled learner answers, split dev / test / test2 / test3 / test4).
+set (`quiz_answers.jsonl`: labelled learner answers, split dev / test / test2 / test3 / test4 / test5).
 
 The schema and count checks need only the files. The gold checks read the documentation mirror at
 `../shared/mirror` (relative to the repository root; from a git worktree, relative to the main checkout) and
@@ -56,6 +56,8 @@ QUESTION_SETS = {
                                     "roadmap": 12, "numeric": 10, "title": 5}),
     "test4_questions.jsonl": ("z", {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12,
                                     "roadmap": 12, "numeric": 10, "title": 5}),
+    "test5_questions.jsonl": ("v", {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12,
+                                    "roadmap": 12, "numeric": 10, "title": 5}),
 }
 
 
@@ -98,7 +100,7 @@ def _check_gold_and_facts(gold: list, must: list, where: str) -> None:
 
 def test_questions_schema(question_set):
     """Every question has the dev set's fields, a valid kind and week, and ids in order under its file's prefix
-    (t001, t002, ...; l, u, m and w for the other sets)."""
+    (t001, t002, ...; l, u, m, w, z and v for the other sets)."""
     name, questions = question_set
     prefix = QUESTION_SETS[name][0]
     assert [q["id"] for q in questions] == [f"{prefix}{i:03d}" for i in range(1, len(questions) + 1)]
@@ -203,29 +205,23 @@ def test_learner_questions_do_not_paraphrase_the_test_sets(learner, held_out):
     assert _paraphrasing(learner, held_out) == []
 
 
-def test_second_test_set_paraphrases_no_other_question_set():
-    """The second held-out set (test2) shares no more than MAX_DEV_OVERLAP of any question's content words with a
-    dev question (questions, learner, near-miss) or a question of the first test set, so neither tuning on dev
-    nor having seen the first test set's failures gives its answers away. Only test2 ids are reported."""
-    others = ["questions.jsonl", "questions_learner.jsonl", "questions_learner2.jsonl", "questions_nearmiss.jsonl",
-              "test_questions.jsonl"]
-    assert _paraphrasing("test2_questions.jsonl", others) == []
-
-
+# The single-question files in the order they were written; a later test set is checked against all before it.
 SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "questions_learner2.jsonl",
                          "questions_nearmiss.jsonl", "test_questions.jsonl", "test2_questions.jsonl",
-                         "test3_questions.jsonl"]
+                         "test3_questions.jsonl", "test4_questions.jsonl"]
 
 
 @pytest.mark.parametrize("held_out, written_after", [
+    ("test2_questions.jsonl", "test_questions.jsonl"),
     ("test3_questions.jsonl", "test2_questions.jsonl"),
     ("test4_questions.jsonl", "test3_questions.jsonl"),
+    ("test5_questions.jsonl", "test4_questions.jsonl"),
 ])
 def test_later_test_sets_paraphrase_no_earlier_question_set(held_out, written_after):
-    """Each later held-out set (test3, test4: written before the round it judges) shares no more than
+    """Each later held-out set (test2 … test5: written before the round it judges) shares no more than
     MAX_DEV_OVERLAP of any question's content words with a question of every single-question file written before it,
-    dev or earlier test sets (those have been reported on, so they count as seen). Only the held-out set's ids are
-    reported."""
+    dev or earlier test sets (those have been reported on, so they count as seen), so neither tuning on dev nor
+    having seen an earlier set's failures gives its answers away. Only the held-out set's ids are reported."""
     others = SINGLE_QUESTION_FILES[:SINGLE_QUESTION_FILES.index(written_after) + 1]
     assert _paraphrasing(held_out, others) == []
 
@@ -444,15 +440,16 @@ def test_conversation_gold_pages_hold_the_facts(conversations, mirror, roadmap_t
 QUIZ_FIELDS = {"week", "id", "kind", "question", "quote", "expected", "answer", "label", "split", "url"}
 QUIZ_LABELS = {"correct", "partial", "incorrect"}
 QUIZ_KINDS = {"definition", "role", "limit", "default", "command", "plan"}
-# split -> (week parity, least answers, least questions): dev is fitted on (odd weeks); test, test2, test3 and test4
-# (even weeks) were each written before the round it judges, each after the one before had been seen; test, test2 and
-# test3 have been reported on and are read as dev data since, test4 is held out.
+# split -> (week parity, least answers, least questions): dev is fitted on (odd weeks); test, test2, test3, test4 and
+# test5 (even weeks) were each written before the round it judges, each after the one before had been seen; test to
+# test4 have been reported on and are read as dev data since, test5 is held out.
 QUIZ_SPLITS = {"dev": (1, 222, 69), "test": (0, 30, 10), "test2": (0, 90, 30), "test3": (0, 96, 32),
-               "test4": (0, 96, 32)}
+               "test4": (0, 96, 32), "test5": (0, 96, 32)}
 # the held-out splits whose questions each have exactly one right, one partly right and one wrong answer, and the weeks
-# each must cover (test4: the even weeks whose quizzes still had questions not in the file; none were left in weeks 10
-# and 16)
-QUIZ_ONE_OF_EACH = {"test2": range(2, 17, 2), "test3": range(2, 15, 2), "test4": (2, 4, 6, 8, 12, 14)}
+# each must cover (test4 and test5: the even weeks whose quizzes still had questions not in the file; none were left in
+# weeks 10 and 16, nor for test5 in week 6)
+QUIZ_ONE_OF_EACH = {"test2": range(2, 17, 2), "test3": range(2, 15, 2), "test4": (2, 4, 6, 8, 12, 14),
+                    "test5": (2, 4, 8, 12, 14)}
 
 
 @pytest.fixture(scope="module")
@@ -494,7 +491,7 @@ def test_quiz_answers_three_labels_per_question(quiz_answers):
 
 
 def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
-    """dev holds odd weeks only, test, test2, test3 and test4 even weeks only; each split is large enough."""
+    """dev holds odd weeks only, test, test2, test3, test4 and test5 even weeks only; each split is large enough."""
     for r in quiz_answers:
         assert r["week"] % 2 == QUIZ_SPLITS[r["split"]][0], _where(r)
     for split, (_, least_answers, least_questions) in QUIZ_SPLITS.items():
@@ -504,8 +501,8 @@ def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
 
 
 def test_quiz_held_out_splits_one_answer_of_each_label(quiz_answers):
-    """In test2, test3 and test4 every question has exactly three answers, one per label (so each split is balanced),
-    and the split covers each of its weeks."""
+    """In test2, test3, test4 and test5 every question has exactly three answers, one per label (so each split is
+    balanced), and the split covers each of its weeks."""
     for split, weeks in QUIZ_ONE_OF_EACH.items():
         labels: dict[str, list[str]] = {}
         for r in quiz_answers:

@@ -177,7 +177,9 @@ def test_probes_answer_at_once_while_every_worker_waits_on_the_model(patient_api
     took = sorted(asyncio.run(go()))
     print(f"/readyz and /livez under 60 stalled answers: median {took[len(took) // 2] * 1000:.1f} ms, "
           f"max {took[-1] * 1000:.1f} ms (dev, loaded shared machine)")
-    assert took[-1] < 0.1, took  # before: each waited for a free worker thread, up to 15 s
+    # before: each waited for a free worker thread, up to the model's 15 s; the bound is far from both that and the
+    # few milliseconds a probe takes, so a loaded machine (the failure seen: 0.1 s at load 8 on 2 cores) passes
+    assert took[-1] < 3.0, took
     asked = lambda: sum(1 for q in fake.requests if q["path"].endswith("/chat/completions"))  # noqa: E731
     assert wait_until(lambda: fake.streams_abandoned == asked() >= workers, 8), (fake.streams_abandoned, asked())
     assert fake.streams_finished == 0

@@ -104,6 +104,8 @@ def test_docs_questions_are_not_routed_to_the_plan(question, week):
 @pytest.mark.parametrize("question, week, sections", [
     ("What's the point of week 3 overall?", None, []),
     ("In one line, what is week 15 meant to teach me?", None, []),
+    ("What's week 15 about, in a sentence?", None, []),    # "what's" is "what is": the week is the subject
+    ("What’s week 3 all about?", None, []),
     ("which practice environments does week 2 point me to?", None, ["Practice Environment"]),
     ("What tool does the plan suggest for data quality?", 8, ["ML-Specific Patterns"]),
 ])

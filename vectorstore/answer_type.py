@@ -4,18 +4,19 @@
 `version`, `comparison`, `name`, `yesno`, `howto`, `definition` or `other`. It reads how the question ASKS, not
 which words it mentions: "How much does X cost?" and "what's the price per GB?" ask for a price, "How do I keep
 costs down?" is a how-to; "Is there a limit on ...?" and "the largest ..." ask for a number, "a monthly maximum"
-in a task does not. The specific kinds come first. `qualifiers(question)` names what else it asks of the fact
-(`QUALIFIERS`): a default, a limit, an origin (the release that first shipped something), an end (retirement,
-deprecation), a comparison.
+in a task does not; "why ...?" asks a reason, and "how long" of a string or an ID its length. The specific kinds
+come first. `qualifiers(question)` names what else it asks of the fact (`QUALIFIERS`): a default, a limit, an
+origin (the release that first shipped something), an end (retirement, deprecation), a comparison.
 
 `evidence(kind, key_terms, texts, asks)` scores how well the passages state such a fact: each sentence that holds a
 fact of the kind (a currency amount for `price`; a quantity with a unit, not a number inside an address, path or
 version, for `number`; a number of time units for `duration`; a date or year for `date`; a release number for
 `version`; a comparing phrase for `comparison`; a proper name or code token for `name`; a definitional verb for
 `definition`) and meets every qualifier asked is read with its chunk's heading line (which names the subject of
-every sentence under it), and the share of the question's key terms found there (weighted, e.g. by IDF) is its
-score; the best is the evidence. Kinds without a fact of their own (`yesno`, `howto`, `other`) score every
-stretch of about two sentences. `support(question, texts, idf)` does it all for a question (None for those kinds).
+every sentence under it) and its paragraph's one-word label line (an API parameter's name), and the share of the
+question's key terms found there (weighted, e.g. by IDF) is its score; the best is the evidence. Kinds without a
+fact of their own (`yesno`, `howto`, `other`) score every stretch of about two sentences. `support(question, texts,
+idf)` does it all for a question (None for those kinds).
 `key_terms(question)` gives the question's tokens (the shared tokenizer's stems) without the words that only say
 what kind of fact is asked ("cost", "version", "how many"). All patterns are general; none names a product, a page
 or a question.
@@ -44,12 +45,16 @@ _PRICE_WORD = r"(?:cost|costs|price|prices|pricing|priced|fee|fees|charge|charge
 _Q_PRICE = re.compile(
     r"\bhow much (?:does|do|did|will|would|is|are|was|were|should|can|'s)\b[^?,;]*\b(?:cost|charge|charged|pay|"
     r"bill|billed|run me|set me back)\b|"
-    r"\bwhat (?:does|do|did|will|would|should)\b[^?,;]*\b(?:cost|charge)(?: me| us)?\s*(?:\?|$|\bper\b|\bfor\b)|"
+    r"\bwhat (?:does|do|did|will|would|should)\b[^?,;]*\b(?:cost|charge)(?: me| us)?\s*"
+    r"(?:\?|$|\bper\b|\bfor\b|\bto [a-z]+\b)|"
+    # a telegraphic question naming the price first ("Cost of serverless inference for each GB-second?")
+    r"(?:^\s*|[:;]\s*)(?:the\s+)?(?:cost|price|pricing|fee|fees)s? (?:of|for|per)\b|"
     r"\bwhat (?:would|will|do|does|should|did) (?:i|we|you|it) (?:\w+ )?(?:pay|be (?:charged|billed))\b|"
     # what a thing costs asked by what it does to the payer: "what do X run me", "what does X add to the bill"
     r"\bwhat (?:does|do|did|will|would|should)\b[^?;]*\b(?:runs? (?:me|us|you)|sets? (?:me|us|you) back|"
     r"adds? (?:to|onto) (?:the|my|our|your|an?) (?:\w+ )?(?:bill|invoice|costs?|charges?))\b|"
-    rf"\b{_PRICE_WORD} (?:per|an?|each|every)\b|\b(?:fee|fees|charge|charges|price|cost)\b[^?.;]*\bhow much\b|"
+    rf"\b{_PRICE_WORD} (?:per|an?|each|every)\b|"
+    r"\b(?:fee|fees|charge|charges|price|cost|bill|bills|billed)\b[^?.;]*\bhow much\b|"
     rf"\bwhat(?:'s| is| are| was| were) (?:the |its |their )?(?:\w+[ -]){{0,3}}?(?:{_PRICE_WORD}|price tag)\b|"
     rf"\b(?:and|the) (?:\w+ ){{0,2}}?(?:price|cost|fee)s? of\b|"
     r"\b(?:is|are) (?:there|it) (?:an? )?(?:\w+ )?(?:fee|charge|cost)s?\b|\bhow (?:expensive|cheap|pricey)\b|"
@@ -62,7 +67,14 @@ _Q_HOW_LONG = re.compile(
     r"\bhow long\b|\bhow many (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\b|"
     r"\bhow much (?:\w+ )?time\b|\bhow often\b|"
     r"\bnumber of (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\b|"
+    # the unit asked at the end ("typical pod boot time in seconds?")
+    r"\bin (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\s*\?|"
     r"\b(?:the|its) (?:longest|shortest)\b(?! \w+ (?:name|word|text|prompt))", re.I)
+# "How long" asked of a piece of text (a string, an ID, a name, a key) asks for its length, a number of characters.
+_Q_TEXT_LENGTH = re.compile(
+    r"\bhow long (?:(?:is|are|can|should|must|may|will|would|does|do)\s+)?(?:(?:an?|the|my|our|your|its|their|each|"
+    r"one)\s+)?(?:[\w-]+\s+){0,3}?(?:strings?|ids?|identifiers?|names?|arns?|keys?|passwords?|tokens? strings?|"
+    r"labels?|tags?|prefix(?:es)?|suffix(?:es)?|paths?|urls?|fields?|values?)\b", re.I)
 _Q_DURATION = re.compile(
     r"\b(?:duration|timeout|time ?out|retention period|ttl|time limit|expiry|expiration time|cooldown|interval|"
     r"frequency|(?:time|point) objectives?|retention|time to (?:live|recover))\b|\bhow (?:quickly|fast|soon)\b", re.I)
@@ -78,7 +90,9 @@ _Q_VERSION = re.compile(
     r"\b(?:which|what|minimum|earliest|oldest|supported|required)\s+"
     r"(?:(?!(?:is|are|was|were|does|do|did|can|could|should|would|will|of|between)\b)[\w.+#-]+\s+){0,3}"
     r"(?:versions?|releases?)\b|"
-    r"\bsince (?:which|what) (?:version|release)\b", re.I)
+    r"\bsince (?:which|what) (?:version|release)\b|"
+    r"\bwhat(?:'s| is| are) the (?:newest|latest|current|most recent|oldest|earliest) (?:\w+ )?(?:version|release)s?\b",
+    re.I)
 # A limit word asks for a number when it names the value asked about ("the maximum payload", "is there a limit on",
 # "what's the size cap"), not when it is part of a task ("roll readings up into a monthly maximum").
 _Q_NUMBER = re.compile(
@@ -93,7 +107,9 @@ _Q_NUMBER = re.compile(
     r"\b(?:largest|biggest|smallest|highest|lowest|fewest|heaviest)\b|\bthe (?:most|fewest) \w+ (?:i|we|you|it) can\b|"
     # "the most <things>" (a plural noun, not "the most popular"): how many
     r"\bthe (?:most|fewest) (?!\w+(?:ss|ous|ful|ive|ic|al|ly)\b)[a-z]{3,}s\b|"
-    r"\bwhat (?:numeric|numerical) value\b", re.I)
+    r"\bwhat (?:numeric|numerical) value\b|"
+    # a telegraphic question naming a bound first ("Max notebook instances per account: is there a number?")
+    r"(?:^\s*|[:;]\s*)(?:the\s+)?(?:max|maximum|min|minimum) [a-z]|\bis there an? (?:number|figure|count)\b", re.I)
 _Q_HOWTO = re.compile(
     r"(?:^|[,:;.!?]\s*|\band\s+)how (?:do|does|can|could|should|would|to|am|is|are|did)\b|"
     r"\bhow (?:do|can|should) (?:i|we|you)\b|"
@@ -134,10 +150,13 @@ _Q_METHOD = re.compile(
     # ... and so does a way of getting one shown ("how do I count how many rows belong to each category?")
     r"\bhow (?:do|does|can|could|should|would|to)\s+(?:(?:i|we|you|one)\s+)?(?:count|find|see|list|show|display|get|"
     r"print)\s+how (?:many|much)\b", re.I)
+# "Why ...?" asks for a reason, whatever amounts or comparisons its clause mentions ("why do glue jobs start up faster
+# than I'd expect?"): no fact of a kind answers it.
+_Q_WHY = re.compile(r"(?:^\s*|[,:;]\s*)why\b", re.I)
 # A question opening on "which/what <kind of thing>" asks for that thing's name, whatever its clauses mention
 # ("Which pandas call shows the number of rows?", "what field tells me how long ...").
 _Q_NAMED_THING = re.compile(
-    r"(?:^\s*|[:;]\s*)(?:which|what)\s+(?:(?!(?:is|are|was|were|does|do|did|can|could|should|would|will|a|an|the)\b)"
+    r"(?:^\s*|[:;,]\s*)(?:which|what)\s+(?:(?!(?:is|are|was|were|does|do|did|can|could|should|would|will|a|an|the)\b)"
     rf"[\w-]+\s+){{0,2}}?(?:{_THINGS}|call|dataset|environment variable|variable|setting|parameter|option|flag|field|"
     r"header|key|feature|step|resource|template|object|policy|role)s?\b", re.I)
 # Asking whether or how an amount can be SET ("how do I set how long that stays valid?", "can I set how often
@@ -152,7 +171,8 @@ _Q_EXISTS = re.compile(
     r"^\s*(?:is|are) there (?:an?|any|some|one) (?:(?!(?:limit|limits|quota|quotas|maximum|max|minimum|min|cap|"
     r"ceiling|fee|fees|charge|charges|cost|costs|price|prices)\b)[\w.-]+\s+){1,6}?(?:that|which|to|for|i|we|you)\b",
     re.I)
-_DETECTORS = (("howto", _Q_METHOD), ("howto", _Q_SET_AMOUNT), ("name", _Q_NAMED_THING), ("name", _Q_EXISTS),
+_DETECTORS = (("other", _Q_WHY), ("number", _Q_TEXT_LENGTH), ("howto", _Q_METHOD), ("howto", _Q_SET_AMOUNT),
+              ("name", _Q_NAMED_THING), ("name", _Q_EXISTS),
               ("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT), ("price", _Q_PRICE),
               ("duration", _Q_DURATION), ("date", _Q_DATE), ("version", _Q_VERSION), ("number", _Q_NUMBER),
               ("howto", _Q_HOWTO), ("definition", _Q_DEFINITION), ("comparison", _Q_COMPARE), ("name", _Q_NAME),
@@ -188,7 +208,8 @@ _ASKING = ("cost costs price pricing priced fee fees charge charged billed pay m
            "version versions release released year date day month when limit limits maximum minimum max min number "
            "amount size first earliest latest which what how called name named mean means default largest biggest "
            "smallest highest lowest fewest ceiling cap quota quotas longest shortest fastest slowest quickly often "
-           "soon anyway")  # (negated auxiliaries and indefinite pronouns are stopwords of the shared tokenizer)
+           "soon anyway compare compared comparison versus")
+# (negated auxiliaries and indefinite pronouns are stopwords of the shared tokenizer)
 
 
 @lru_cache(maxsize=1)
@@ -240,7 +261,9 @@ _FACTS: dict[str, re.Pattern[str]] = {
         rf"(?!\.\d|\s*(?:%|[kmgtpe]i?b\b|bytes?\b|x\b|times\b|percent\b|{_TIME_UNIT}\b|[$€£])))"),
     "number": re.compile(
         # a quantity: digits (not part of an address, path, version or identifier) and a unit or counted noun
-        r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?\+?\s?(?:%|percent\b|[kmgtp]i?b\b|bytes?\b|x\b|"
+        r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?\+?(?:\s|-(?=[a-z]{2,}\b))?(?:%|percent\b|[kmgtp]i?b\b|bytes?\b|x\b|"
+        # (a Kubernetes quantity: "1Gi", "512Mi")
+        r"(?-i:[KMGTPE]i\b)|"
         r"(?!(?:in|on|at|to|and|or|of|the|for|is|are|was|were|with|by|from|as|if|it|be|than|that|this)\b)[a-z]{2,}\b)|"
         rf"\b(?:up to|at most|at least|maximum of|minimum of|limit of|max(?:imum)?|min(?:imum)?)\s+(?:of\s+)?"
         rf"{_NUM_WORD}\b|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
@@ -329,11 +352,16 @@ _Q_COUNTED = re.compile(
 _Q_MEASURE = re.compile(
     r"\bhow (?:much|big|large) (?:\w+ )?(?:memory|ram|storage|disk|space|data|volume|payload|size)\b", re.I)
 _BYTES = re.compile(r"\d[\d,.]*\s?(?:[kmgtpe]i?b|bytes?|kilobytes?|megabytes?|gigabytes?|terabytes?)\b", re.I)
+# "By what percentage ...", "how many percent ...": a share, written with "%" or "percent".
+_Q_PERCENT = re.compile(r"\b(?:what|which|how many|how much of a) (?:percentage|percent)\b", re.I)
+_PERCENT = re.compile(r"\d\s?%|\bpercent\b|\b(?:half|a third|a quarter)\b", re.I)
 _NUMBER_TOKEN = re.compile(r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?(?![\w.]*\.\d)|\b(?:one|two|three|four|five|six|"
                            r"seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|hundred|"
                            r"thousand|million|billion|unlimited|single)\b", re.I)
 _NEAR = 4  # words between a number and the counted noun that still count it
 _BETWEEN = re.compile(r"for|of|in|on|per|with|by|from|to|at|across")
+# Words after a number that leave it a bare count ("partitions: 100 per table", "3 or more", "20 and up")
+_FOLLOWS = re.compile(r"per|each|and|or|for|in|on|at|to|of|is|are|was|were|the|with|by|from|than|as|total", re.I)
 
 
 def counted(question: str) -> str | re.Pattern[str] | None:
@@ -341,6 +369,8 @@ def counted(question: str) -> str | re.Pattern[str] | None:
     the units of a measure ("how much RAM" -> bytes), or None when it asks for no particular count."""
     if _Q_MEASURE.search(question):
         return _BYTES
+    if _Q_PERCENT.search(question):
+        return _PERCENT
     m = _Q_COUNTED.search(question)
     if not m:
         return None
@@ -364,8 +394,19 @@ def counts(sentence: str, noun: str | re.Pattern[str]) -> bool:
     numbers = [i for i, w in enumerate(words) if _NUMBER_TOKEN.search(w)]
     # a number before the noun counts it unless a preposition between makes it another amount's ("the limit is
     # 65535 for Fargate Pods": a limit of something else, for pods)
+    # ... and a number after the noun counts it unless the number has a noun of its own ("partition keys) or 1,000
+    # records per second": records, not partitions)
     return any(abs(i - j) <= _NEAR + 1 and not (j < i and any(_BETWEEN.fullmatch(w.lower()) for w in words[j + 1:i]))
-               for i in near for j in numbers)
+               and not (j > i and _owns_noun(words, j, stem)) for i in near for j in numbers)
+
+
+def _owns_noun(words: list[str], j: int, stem: str) -> bool:
+    """Is the number at `words[j]` followed by a noun other than the counted one (`stem`)?"""
+    if j + 1 >= len(words) or not _NUMBER_TOKEN.fullmatch(words[j].strip("(),.;:")):
+        return False
+    nxt = words[j + 1].lower().strip("(),.;:")
+    return bool(re.fullmatch(r"[a-z]{3,}", nxt)) and not _FOLLOWS.fullmatch(nxt) \
+        and not any(t.rstrip("s") == stem for t in tokenize(nxt))
 
 
 # A name the question gives: a capitalised word inside the sentence ("with Trivy", "to PagerDuty"), a camel-case
@@ -400,6 +441,16 @@ def qualifiers(question: str) -> tuple[str, ...]:
                  if asked.search(q) and not (name == "compare" and beyond))
 
 
+# The qualifiers that name a point in time (the release or date that first brought or ended something) are asked of
+# a date or a version only: "how long can a session run before it stops?" asks for a duration, not an end date.
+_POINT_QUALIFIERS = ("origin", "end")
+
+
+def asked_of(kind: str, question: str) -> tuple[str, ...]:
+    """The qualifiers `question` asks of a fact of `kind` (`qualifiers`, without a point in time asked of an amount)."""
+    return tuple(a for a in qualifiers(question) if kind in ("date", "version") or a not in _POINT_QUALIFIERS)
+
+
 def _weights(key_terms: Iterable[str] | Mapping[str, float]) -> dict[str, float]:
     if isinstance(key_terms, Mapping):
         return {t: float(w) for t, w in key_terms.items() if w > 0}
@@ -412,6 +463,23 @@ def _heading(text: str) -> str:
     if "\n" in first or len(first.split()) > _HEADING_WORDS or first.rstrip().endswith((".", "!", "?", ":")):
         return ""
     return first
+
+
+# The word boundary inside a camel-case identifier: "knowledgeBaseId" names a knowledge base ID.
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+# A paragraph opening on a short label line (a parameter's name, a term being defined: "`knowledgeBaseId`",
+# "MaxItems") names the subject of the lines under it ("Length Constraints: Minimum length of 10.").
+_LABEL = re.compile(r"\s*`?[\w.-]+`?:?\s*")
+
+
+def _meets(qualifier: str, fact: re.Pattern[str], sentence: str) -> bool:
+    """Does `sentence` meet `qualifier`? A comparison is also made by stating two values of the asked kind side by
+    side ("up to 12 hours on CPU instances and 4 hours on GPU instances")."""
+    if QUALIFIERS[qualifier][1].search(sentence):
+        return True
+    return qualifier == "compare" and fact is not _COMPARES and len(fact.findall(sentence)) >= 2
 
 
 def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pattern[str] | None = None
@@ -427,13 +495,17 @@ def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pat
                 yield " ".join(words[start:start + 2 * WINDOW + 1])
         return
     heading = _heading(text)
-    needs = [QUALIFIERS[name][1] for name in asks]
-    sentences = _SENTENCE_END.split(text)
+    sentences, leads = [], []
+    for paragraph in _PARAGRAPH.split(text):
+        parts = _SENTENCE_END.split(paragraph)
+        lead = parts[0] if len(parts) > 1 and _LABEL.fullmatch(parts[0]) else ""
+        sentences += parts
+        leads += [""] + [lead] * (len(parts) - 1)
     for i, sentence in enumerate(sentences):
-        if fact.search(sentence) and all(q.search(sentence) for q in needs) \
+        if fact.search(sentence) and all(_meets(name, fact, sentence) for name in asks) \
                 and (noun is None or counts(sentence, noun)):
             before = sentences[i - 1] if i and _REFERS_BACK.match(sentence) else ""
-            yield " ".join([heading, before, sentence])
+            yield " ".join([heading, leads[i], before, sentence])
 
 
 def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],
@@ -454,7 +526,7 @@ def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: I
         for scope in _scopes(kind, text or "", asks, noun):
             if not total:
                 return 1.0
-            found = set(tokenize(scope))
+            found = set(tokenize(scope)) | set(tokenize(_CAMEL.sub(" ", scope)))
             best = max(best, sum(w for t, w in weights.items() if t in found) / total)
             if best >= 1.0:
                 return 1.0
@@ -471,7 +543,8 @@ def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | N
         return kind, None
     terms = key_terms(question)
     weights = {t: idf(t) for t in terms} if idf else dict.fromkeys(terms, 1.0)
-    return kind, evidence(kind, weights, texts, qualifiers(question), counted(question) if kind == "number" else None)
+    return kind, evidence(kind, weights, texts, asked_of(kind, question),
+                          counted(question) if kind == "number" else None)
 
 
 def has_evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],

@@ -31,6 +31,9 @@ class Calibration:
     title_weight: float = 0.0          # BM25 over title + section path, added to the body's BM25 with this weight
     page_weight: float = 0.0           # each passage gains this share of its page's best other passage
     title_sim_weight: float = 0.1      # the fused top 20 gain this times the question's cosine to their page title
+    # the fused top 20 lose this times a page's hubness among them (vectorstore.links): fitted alone by 5-fold CV on
+    # the 1,253 dev questions (`python -m evaluation.calibrate --one-weight hub_weight`, bench/ablation.md)
+    hub_weight: float = 0.02
     sentence_weight: float = 0.25      # dense score: (1 - this) * chunk cosine + this * its best sentence's cosine
     normalise: bool = True             # drop learner boilerplate ("I'm on week 1 and want to ...") from the query
     weights: tuple[float, ...] = (3.2331, 3.8103, 0.0, 1.1512, 0.7912)  # logistic over Signals.vector(), all >= 0

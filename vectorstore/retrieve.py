@@ -30,7 +30,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -41,6 +41,7 @@ from vectorstore import answer_type
 from vectorstore.calibration import DEFAULT, Calibration
 from vectorstore.embeddings import Embedder, l2_normalise
 from vectorstore.lexical import LexicalIndex
+from vectorstore.links import LinkGraph, hub_feature, page_key
 from vectorstore.loaded import LoadedVersion
 from vectorstore.ranking import (
     Hit,
@@ -51,8 +52,9 @@ from vectorstore.ranking import (
     fuse_rrf,
     fuse_weighted,
     page_support,
+    rerank,
     signals,
-    title_rerank,
+    title_feature,
 )
 from vectorstore.sentence_index import SentenceIndex
 from vectorstore.store import IndexStore, Snapshot, iter_chunks, iter_sentences
@@ -155,11 +157,14 @@ class _State:
     title_vectors: dict[str, np.ndarray] = field(default_factory=dict)  # page title -> unit vector
     sentences: SentenceIndex = field(default_factory=lambda: SentenceIndex.empty(0, 0))
     documented: frozenset[str] = frozenset()  # the terms of the documentation pages (the roadmap's own text left out)
+    links: LinkGraph = field(default_factory=LinkGraph)  # which indexed page links to which (its ingest record)
 
     @classmethod
-    def load(cls, snap: Snapshot, embedder: Embedder | None = None) -> _State:
+    def load(cls, snap: Snapshot, embedder: Embedder | None = None,
+             record: Mapping[str, Any] | None = None) -> _State:
         """A version read whole: chunks, their vectors and BM25, their stored sentence vectors (none for a version
-        built before they were stored), and, with an embedder, the vectors of its page titles (a few hundred,
+        built before they were stored), the link graph of its ingest `record` (empty without one), and, with an
+        embedder, the vectors of its page titles (a few hundred,
         embedded in one batch here so no question waits for them)."""
         rows = list(iter_chunks(snap.collection, embeddings=True))
         vectors = np.asarray([r[3] for r in rows], dtype=np.float32).reshape(len(rows), -1 if rows else 0)
@@ -172,7 +177,7 @@ class _State:
         documented = frozenset().union(*(lexical.terms(lexical.row[cid]) for cid, (_t, meta) in chunks.items()
                                          if not str(meta.get("url") or "").startswith(ROADMAP_URL)))
         state = cls(snap.version, snap.name, lexical, vectors, chunks, snap.embedder, snap.chunking,
-                    sentences=sentences, documented=documented)
+                    sentences=sentences, documented=documented, links=_links(record or {}, chunks))
         if embedder is not None and chunks:
             state.embed_titles(embedder, list(dict.fromkeys(state.title_of(cid) for cid in lexical.ids)))
         return state
@@ -243,6 +248,28 @@ class _State:
         return [(self.lexical.ids[i], float(scores[i])) for i in top if scores[i] > -np.inf]
 
 
+def _links(record: Mapping[str, Any], chunks: Mapping[str, tuple[str, dict[str, Any]]]) -> LinkGraph:
+    """The version's link graph (`vectorstore.links`): the record's links kept where the linking page's text names
+    the linked page's title, and each roadmap section's links to the pages of the resources it names by their
+    roadmap labels (every chunk carries the labels of the roadmap links that reached its page)."""
+    texts: dict[str, list[str]] = {}
+    titles: dict[str, list[str]] = {}
+    labels: dict[str, set[str]] = {}  # the pages a roadmap resource reached -> its labels
+    sections: set[str] = set()
+    for text, meta in chunks.values():
+        url = str(meta.get("url") or "")
+        key = page_key(url)
+        texts.setdefault(key, []).append(text)
+        titles.setdefault(key, [str(meta.get("title") or "")])
+        if meta.get("resources"):
+            labels.setdefault(key, set()).update(map(str, meta["resources"]))
+        if url.startswith(ROADMAP_URL):
+            sections.add(key)
+    said = {k: "\n".join(v) for k, v in texts.items()}
+    roadmap = LinkGraph(dict.fromkeys(sections, frozenset(labels) - sections)).mentioned(said, labels)
+    return LinkGraph.from_record(record).mentioned(said, titles).with_links(roadmap.out)
+
+
 @dataclass
 class _Scoped:
     """One scope's result. `confidence` (grounding) counts the roadmap's own sections as covering the question only
@@ -288,7 +315,8 @@ class Retriever:
                         return False
                     snap = self.store.snapshot()
                     self.store.check_compatible(snap, self.embedder.name)  # vectors of another model: refuse
-                    self._state = (_State.load(snap, self.embedder).calibrated(self.store, stamp)
+                    self._state = (_State.load(snap, self.embedder, self.store.record(snap))
+                                   .calibrated(self.store, stamp)
                                    if snap is not None else None)
                     return self._state is not current
                 except RoadmapAssistantError:
@@ -430,10 +458,11 @@ class Retriever:
             fused = fuse_weighted(dense, lexical, alpha=cal.dense_weight)
         url_of = lambda cid: str(state.chunks[cid][1].get("url") or "")  # noqa: E731
         fused = page_support(fused, url_of, cal.page_weight)
-        if mode == "hybrid":
-            fused = title_rerank(fused, state.title_of,
-                                 lambda titles: state.title_similarity(self.embedder, vector, titles),
-                                 cal.title_sim_weight)
+        if mode == "hybrid":  # the fused top: titled for the question gains, a hub of the others loses
+            fused = rerank(fused, [
+                (title_feature(state.title_of, lambda titles: state.title_similarity(self.embedder, vector, titles)),
+                 cal.title_sim_weight),
+                (hub_feature(url_of, state.links), -cal.hub_weight)])
         dmap, lmap = dict(dense), dict(lexical)
         ranked = [Hit(cid, state.chunks[cid][0], state.chunks[cid][1], s, dmap.get(cid), lmap.get(cid), [cid])
                   for cid, s in sorted(fused.items(), key=lambda kv: -kv[1])]

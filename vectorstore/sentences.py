@@ -117,15 +117,38 @@ def list_sentence(items: list[str], lead: str = "") -> str:
     return f"{lead.rstrip(':').strip()}: {', '.join(items)}" if lead else ", ".join(items)
 
 
-def _paragraphs(text: str) -> list[tuple[str, bool, bool]]:
+CODE_LINES, CODE_CHARS = 2, 100  # a code block this short (lines, characters per line) completes its lead-in
+_PROMPT = re.compile(r"^(?:\$|>>>|In \[\d+\]:)\s+")  # a shell, Python or IPython prompt before a command
+_MARKER = re.compile(r"\[\d{1,3}\]")
+
+
+def _short_code(lines: list[str]) -> str:
+    """A short code block as code spans ("`pip install boto3==1.0.0`"), or "" when it is long or holds a backtick or
+    an index like a citation marker ("argv[1]").
+    Comment lines are left out, and in a block with prompts ("$ ", ">>> ") only the prompted lines (the commands,
+    not their output) count."""
+    lines = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    if any(_PROMPT.match(line) for line in lines):
+        lines = [_PROMPT.sub("", line) for line in lines if _PROMPT.match(line)]
+    if not lines or len(lines) > CODE_LINES \
+            or any(len(line) > CODE_CHARS or "`" in line or _MARKER.search(line) for line in lines):
+        return ""  # long, or holding what an answer would misread: a backtick, a "[1]" like a citation marker
+    return " ".join(f"`{line}`" for line in lines)
+
+
+def _paragraphs(text: str) -> list[tuple[str, bool, bool, str]]:
     """The prose paragraphs (and list items) of a chunk body, without headings, code, images, labels. A table row
     becomes one paragraph ("Cell: cell; cell"), its header row none; a run of short list items becomes one, led by
     the line (a heading, or a short line ending in ":") that introduces it. Each comes with whether it is a table
-    row (data, read with a looser prose test) and whether it is a list item (or a run of them)."""
-    found: list[tuple[str, bool, bool]] = []
+    row (data, read with a looser prose test), whether it is a list item (or a run of them), and the short code
+    block that directly follows a prose paragraph (`_short_code`; "" for most)."""
+    found: list[tuple[str, bool, bool, str]] = []
     paragraph: list[str] = []
     items: list[str] = []   # the current run of short list items
     in_code = False
+    code: list[str] = []    # the lines of the code block being read
+    after: int | None = None  # the prose paragraph (index in found) the last non-blank line ended, if any
+    completes: int | None = None  # the paragraph the code block being read follows directly
     first = text.strip().split("\n", 1)[0]
     title = first.split(" > ", 1)[0].strip()  # merged chunks repeat "Title > Sub" lines
     lead = first.split(" > ")[-1].strip() if body_of(text) != text.strip() else ""  # what a list may follow
@@ -134,17 +157,18 @@ def _paragraphs(text: str) -> list[tuple[str, bool, bool]]:
 
     def end_items() -> None:
         if len(items) > 1:
-            found.append((list_sentence(items, lead), False, True))
+            found.append((list_sentence(items, lead), False, True, ""))
         elif items:
-            found.append((items[0], False, True))
+            found.append((items[0], False, True, ""))
         items.clear()
 
     def end_paragraph() -> None:
-        nonlocal lead
+        nonlocal lead, after
         # A lone short line without closing punctuation is a sub-heading kept as text, not a sentence.
         lone = len(paragraph) == 1 and len(paragraph[0].split()) <= 12
         if paragraph and not (lone and paragraph[0][-1] not in ".!?:"):
-            found.append((_TRAILING_LABEL.sub("", " ".join(paragraph)), False, False))
+            found.append((_TRAILING_LABEL.sub("", " ".join(paragraph)), False, False, ""))
+            after = len(found) - 1
             lead = paragraph[0] if lone and paragraph[0].endswith(":") else ""
         elif paragraph:
             lead = paragraph[0]
@@ -152,6 +176,8 @@ def _paragraphs(text: str) -> list[tuple[str, bool, bool]]:
 
     for line in body_of(text).splitlines():
         s = _EMOJI.sub("", line).strip().replace("**", "")
+        if s and not in_code and not _FENCE.match(s) and not (paragraph and not _BULLET.match(s)):
+            after = None  # a line other than the paragraph's own: a code block after it completes nothing
         row = not in_code and (s.startswith("|") or " | " in s or bool(_TABLE_RULE.match(s)))
         if not row:
             table = False
@@ -170,7 +196,7 @@ def _paragraphs(text: str) -> list[tuple[str, bool, bool]]:
                 items.append(item.rstrip("."))
                 continue
             end_items()
-            found.append((item, False, True))
+            found.append((item, False, True, ""))
             lead = ""
             continue
         if s:
@@ -178,13 +204,21 @@ def _paragraphs(text: str) -> list[tuple[str, bool, bool]]:
         if _FENCE.match(s):
             in_code = not in_code
             end_paragraph()
+            if in_code:
+                completes, code = after, []
+            else:
+                if completes is not None and (block := _short_code(code)):
+                    found[completes] = (*found[completes][:3], block)
+                completes = None
+            after = None
             lead = ""
         elif in_code:
+            code.append(s)
             continue
         elif row:
             end_paragraph()
             if table and not _TABLE_RULE.match(s) and (sentence := table_row(s)):
-                found.append((sentence, True, False))
+                found.append((sentence, True, False, ""))
             table = True
             lead = ""
         elif s == title or s.startswith(title + " > "):
@@ -202,28 +236,37 @@ def _paragraphs(text: str) -> list[tuple[str, bool, bool]]:
 
 
 @lru_cache(maxsize=8192)
-def _sentence_rows(text: str) -> tuple[tuple[str, str, bool], ...]:
-    """(as the page writes it, as an answer shows it, whether it opens a list item) for each readable sentence of a
-    chunk. A paragraph opening with a short label sentence ("Pick a tool. Choose one platform ...") keeps the label
-    with what follows it."""
+def _sentence_rows(text: str) -> tuple[tuple[str, str, bool, str], ...]:
+    """(as the page writes it, as an answer shows it, whether it opens a list item, the short code block it leads
+    into) for each readable sentence of a chunk. A paragraph opening with a short label sentence ("Pick a tool.
+    Choose one platform ...") keeps the label with what follows it. The code block after a paragraph belongs to its
+    last sentence when that sentence introduces it (ends with ":")."""
     out = []
-    for paragraph, row, item in _paragraphs(text):
+    for paragraph, row, item, code in _paragraphs(text):
         found = split_sentences(paragraph)
         if len(found) > 1 and len(found[0].split()) < 4 and found[0].endswith("."):
             found[:2] = [f"{found[0][:-1]}: {found[1]}"]
         first = True
-        for s in found:
+        for n, s in enumerate(found):
             s = _TRAILING_LABEL.sub("", s)
             shown = quote_code(_tidy(s))
             if _is_prose(shown, row) and not _IMAGE.search(shown):
-                out.append((" ".join(s.split()), shown, item and first))
+                leads = code if n == len(found) - 1 and s.rstrip().endswith(":") else ""
+                out.append((" ".join(s.split()), shown, item and first, leads))
             first = False
     return tuple(out)
 
 
 def _sentence_pairs(text: str) -> tuple[tuple[str, str], ...]:
     """(as the page writes it, as an answer shows it) for each readable sentence of a chunk."""
-    return tuple((raw, shown) for raw, shown, _item in _sentence_rows(text))
+    return tuple((raw, shown) for raw, shown, _item, _code in _sentence_rows(text))
+
+
+def code_after(text: str) -> tuple[str, ...]:
+    """For each readable sentence of a chunk (in `sentences` order), the short code block it introduces, as code
+    spans: "If you wish to execute these examples in IPython, use:" -> "`%doctest_mode`" ("" for most sentences;
+    a block of at most CODE_LINES lines of at most CODE_CHARS characters, right after the sentence's paragraph)."""
+    return tuple(code for _raw, _shown, _item, code in _sentence_rows(text))
 
 
 _EXAMPLE = re.compile(r"^(?:for (?:example|instance)|e\.g\.|such as)\b", re.I)
@@ -238,7 +281,7 @@ def continuations(text: str) -> tuple[tuple[int, ...], ...]:
     ("... hard to detect." -> "For example, ..."). Most sentences have none."""
     rows = _sentence_rows(text)
     out: list[tuple[int, ...]] = []
-    for i, (raw, _shown, _item) in enumerate(rows):
+    for i, (raw, _shown, _item, _code) in enumerate(rows):
         follow: list[int] = []
         if raw.rstrip().endswith(":"):
             for j in range(i + 1, min(len(rows), i + 1 + ITEMS_AFTER_LEAD)):

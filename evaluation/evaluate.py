@@ -58,7 +58,8 @@ LABELS = {
     "faithful": "citation faithfulness: cited sentences found in their passage",
     "widened_xweek": "cross-week questions widened", "p50_ms": "p50 ms per question (retrieve + answer)",
 }
-_CITED = re.compile(r"\s*((?:\[\d{1,3}\])+)")
+# `[n]` markers; a code span ("sys.argv[0]") is matched whole and skipped, as the widget reads it
+_CITED = re.compile(r"`[^`\n]+`|\s*((?:\[\d{1,3}\])+)")
 _WORDS = re.compile(r"[a-z0-9]+")
 
 
@@ -111,9 +112,12 @@ def without_note(answer: str, note: str | None) -> str:
 
 
 def cited_sentences(answer: str) -> list[tuple[str, list[int]]]:
-    """The answer's cited sentences: each stretch of text that ends with `[n]` markers, with those numbers."""
+    """The answer's cited sentences: each stretch of text that ends with `[n]` markers (outside code spans), with
+    those numbers."""
     out, start = [], 0
     for m in _CITED.finditer(answer):
+        if m.group(1) is None:  # a code span
+            continue
         sentence = answer[start:m.start()].strip()
         start = m.end()
         if _words(sentence):

@@ -65,6 +65,10 @@ def test_faithfulness_checks_each_cited_sentence_in_its_passage():
     noted = "This is covered in week 9, not week 1. " + answer
     assert without_note(noted, "This is covered in week 9, not week 1.") .strip() == answer
     assert faithfulness("I couldn't find this.", passages) == (0, 0)
+    # an index inside a code span is code, not a citation marker (the widget reads it so too)
+    argv = {1: ["Modules > Scripts\n\nWith no script given, `sys.argv[0]` is an empty string."]}
+    coded = "With no script given, `sys.argv[0]` is an empty string [1]."
+    assert [ns for _s, ns in cited_sentences(coded)] == [[1]] and faithfulness(coded, argv) == (1, 1)
 
 
 def test_summarise_splits_answerable_and_unanswerable():

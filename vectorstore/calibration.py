@@ -24,26 +24,27 @@ from errors import ConfigError
 class Calibration:
     # Field defaults: `python -m evaluation.calibrate` on the mirror index (onnx MiniLM, heading-v1:200/24), dev =
     # eval/questions.jsonl + eval/questions_nearmiss.jsonl + eval/questions_learner.jsonl +
-    # eval/questions_learner2.jsonl + eval/test_questions.jsonl + eval/test2_questions.jsonl (934 questions; and
-    # eval/offtopic_questions.jsonl for suggest_min), with its 5-fold cross-validation in bench/ablation.md. A stored
-    # calibration missing a field takes the default here.
-    dense_weight: float = 0.4          # fusion: share of the normalised cosine (BM25 gets the rest)
+    # eval/questions_learner2.jsonl + eval/test_questions.jsonl + eval/test2_questions.jsonl +
+    # eval/test3_questions.jsonl + eval/test4_questions.jsonl (1,253 questions; and eval/offtopic_questions.jsonl for
+    # suggest_min), 2026-11-29, with its 5-fold cross-validation in bench/ablation.md. A stored calibration missing a
+    # field takes the default here.
+    dense_weight: float = 0.5          # fusion: share of the normalised cosine (BM25 gets the rest)
     title_weight: float = 0.0          # BM25 over title + section path, added to the body's BM25 with this weight
     page_weight: float = 0.0           # each passage gains this share of its page's best other passage
-    title_sim_weight: float = 0.1      # the fused top 20 gain this times the question's cosine to their page title
-    # the fused top 20 lose this times a page's hubness among them (vectorstore.links): fitted alone by 5-fold CV on
-    # the 1,253 dev questions (`python -m evaluation.calibrate --one-weight hub_weight`, bench/ablation.md)
-    hub_weight: float = 0.02
-    sentence_weight: float = 0.25      # dense score: (1 - this) * chunk cosine + this * its best sentence's cosine
+    title_sim_weight: float = 0.05     # the fused top 20 gain this times the question's cosine to their page title
+    # the fused top 20 lose this times a page's hubness among them (vectorstore.links); alone, by 5-fold CV on the
+    # 1,253 dev questions: 0.02 (`python -m evaluation.calibrate --one-weight hub_weight`, bench/ablation.md)
+    hub_weight: float = 0.03
+    sentence_weight: float = 0.5       # dense score: (1 - this) * chunk cosine + this * its best sentence's cosine
     normalise: bool = True             # drop learner boilerplate ("I'm on week 1 and want to ...") from the query
-    weights: tuple[float, ...] = (3.2331, 3.8103, 0.0, 1.1512, 0.7912)  # logistic over Signals.vector(), all >= 0
-    bias: float = -3.8346
+    weights: tuple[float, ...] = (3.4821, 4.3322, 0.0, 1.2197, 0.8623)  # logistic over Signals.vector(), all >= 0
+    bias: float = -4.1805
     threshold: float = 0.25            # confidence at or above it: grounded
     widen_margin: float = 0.15         # widen when the whole index fits this much better than the week
     merge_rank: int = 2                # in a week: the whole index's best page, another week's, placed at this rank
     evidence_share: float = 0.34       # answer-type check: min IDF share of key terms in the fact's sentence (0: off)
     evidence_kinds: tuple[str, ...] = ("price", "number", "duration", "date", "version", "comparison")  # checked kinds
-    suggest_min: float = 0.336         # best cosine a question needs before a closest week/page is named
+    suggest_min: float = 0.3429        # best cosine a question needs before a closest week/page is named
     embedder: str = ""                 # what it was fitted with ("" : unknown)
     chunking: str = ""
     fitted_on: str = ""

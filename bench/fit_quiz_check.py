@@ -55,7 +55,7 @@ Constants = tuple[dict[str, float], float, float, float]   # weights, CORRECT, P
 MARGINS = tuple(round(0.10 + 0.02 * i, 2) for i in range(21)) + (1.0,)   # ELSEWHERE's candidates (1.0: never)
 
 
-DEV_SPLITS = ("dev", "test", "test2", "test3", "test4", "test5")  # held out by earlier rounds, reported on, and dev data now
+DEV_SPLITS = ("dev", "test", "test2", "test3", "test4", "test5")  # held out by earlier rounds, reported on: dev now
 
 
 def load(path: Path, split: str) -> list[dict]:

@@ -93,14 +93,17 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _KILO = re.compile(r"\b(\d+(?:\.\d+)?)[kK]\b")   # "10k" is 10000
 _PERCENT = re.compile(r"(?<=\d)\s*(?:per\s?cent|pct)\b", re.IGNORECASE)   # "70 percent" is "70%"
 _WORD = re.compile(r"[A-Za-z0-9][\w.+#-]*")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_NUMBER = re.compile(r"(?<!\w)\d+(?:\.\d+)?")   # not the digits of a name: "EC2", "NO_2"
 _RAW_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _OR = re.compile(r"\b(?:or|either)\b", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"\s*\d+(?:\.\d+)?%?\s*")
 _RAW = re.compile(r"[a-z0-9]+(?:'t)?")
 _NEGATIONS = frozenset({"not", "never", "none", "nothing", "neither", "nor", "cannot", "can't",
                         "don't", "doesn't", "isn't", "aren't", "won't", "didn't", "wasn't", "weren't", "shouldn't",
-                        "couldn't", "n't"})
+                        "couldn't", "n't",
+                        # the same written without the apostrophe ("the column types cant change")
+                        "cant", "dont", "doesnt", "isnt", "arent", "didnt", "wasnt", "werent", "shouldnt",
+                        "couldnt", "wouldnt", "hasnt", "havent"})
 _PAIRED = (("instead", ["of"]), ("rather", ["than"]))   # "instead of X", "rather than X" negate X
 # "only X" excludes the rest ("read-only" does not)
 _EXCLUSIVE = re.compile(r"(?<![\w-])(?:only|solely|exclusively|merely)(?![\w-])", re.IGNORECASE)
@@ -203,6 +206,38 @@ def in_slot(answer: str, words: tuple[str, ...]) -> set[str]:
         if all(same) or (any(same) and all(tokenize(a) for a, s in zip(run, same, strict=True) if not s)):
             out.add(" ".join(run))
     return out
+
+
+def spelled(text: str) -> set[str]:
+    """The names the text may write as plain words: each word, and each run of two or three words joined ("the tail
+    method" names tail(); "a processing step" names ProcessingStep and processing_step)."""
+    words = _RAW_NAME.findall(text.lower())
+    runs = {"".join(words[i:i + n]) for n in (2, 3) for i in range(len(words) - n + 1)}
+    return {*words, *runs, *("_".join(words[i:i + n]) for n in (2, 3) for i in range(len(words) - n + 1))}
+
+
+_NAME_WORD = re.compile(r"[A-Za-z][\w-]*[A-Za-z0-9]")
+_ASIDE = re.compile(r"\([^)]*\)|\b(?:like|e\.g\.|such as|i\.e\.)\s[^,;:]*", re.IGNORECASE)
+
+
+def names(text: str) -> set[str]:
+    """The words written as a product's or component's name, lower-cased: an acronym or a capital inside the word
+    ("EFS", "TrainingStep", "X-Amzn-SageMaker-Target-Model"), or a capital with digits ("S3", "EC2"); a dotted name
+    gives its parts ("sagemaker.workflow.steps.ProcessingStep": "ProcessingStep")."""
+    return {w.lower() for w in _NAME_WORD.findall(text)
+            if tokenize(w) and (any(c.isupper() for c in w[1:]) or (w[0].isupper() and any(c.isdigit() for c in w)))}
+
+
+def renames(answer: str, question: str, expected: str) -> bool:
+    """Whether the answer names another component than the source's: outside its asides ("(like X)", "e.g. X"), it
+    writes a name neither the question nor the expected text holds ("custom models stored in Amazon EFS" for "...
+    stored in Amazon S3", "the TrainingStep" for "ProcessingStep"), where the expected text names one the answer
+    lacks."""
+    source = f"{question} {expected}"
+    known = {w.lower() for w in _NAME_WORD.findall(source)} | set(terms(source))
+    foreign = {n for n in names(_ASIDE.sub(" ", answer)) if n not in known and not set(terms(n)) <= known}
+    said = {w.lower() for w in _NAME_WORD.findall(answer)} | spelled(answer)
+    return bool(foreign) and bool(names(expected) - said)
 
 
 def key_terms(question: str, expected: str) -> dict[str, str]:
@@ -318,6 +353,7 @@ class Features:
     negated_part: bool = False  # a later clause of the answer negates part of what the expected text states
     miscounted: bool = False  # the answer gives another number of what the expected text counts ("two channels")
     restricted: bool = False  # the answer says "only" where the source does not: it denies the rest of what it states
+    renamed: bool = False   # the answer names another component where the source names its own ("EFS" for "S3")
     contained: bool = False  # every term the answer adds to the question is the expected text's (a fragment of it)
     approximate: bool = False  # the answer gives the asked value only as a range that holds it ("a few thousand")
     alternatives: bool = False  # the answer offers the asked value as one of alternatives ("5 or 6", "tail or last()")
@@ -337,7 +373,8 @@ class Features:
         """The verdict the rules give whatever the score: an empty answer, an echo of the question and a negated
         fact are incorrect; a wrong number or name is incorrect when it is all the question asks, else partial at
         most."""
-        if self.empty or self.echo or self.negation or self.miscounted or self.restricted or self.specifics < 0:
+        if self.empty or self.echo or self.negation or self.miscounted or self.restricted or self.renamed \
+                or self.specifics < 0:
             return "incorrect"
         return None
 
@@ -355,6 +392,8 @@ class Features:
             return "the answer counts what the source counts differently"
         if self.restricted:
             return "the answer restricts what the source states"
+        if self.renamed:
+            return "the answer names another component than the source's"
         if self.specifics < 0:
             return "a different number or name than the source's"
         if self.approximate:
@@ -451,7 +490,7 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     # numbers are weighed against numbers and names against names ("a slicing one" names no wrong number for slice())
     gave = {g for g in gave if g[0].isdigit() in {w[0].isdigit() for w in wanted}}
     # a name asked for, written as a plain word ("the tail method" for tail())
-    gave |= {w for w in wanted if not w[0].isdigit() and w in _RAW_NAME.findall(said.lower())}
+    gave |= {w for w in wanted if not w[0].isdigit() and w in spelled(said)}
     # a value given only as a range that holds it is not a wrong value ("less than 10" for 8)
     ranged = quantities.vague(normalise(said), normalise(expected), normalise(question)) \
         if value_only and not wanted <= gave else None
@@ -491,14 +530,15 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
         if pieces else (coverage, similarity, similarity, coverage)
     # words beside a number that the source does not say qualify it ("110 per namespace"); a name is not qualified so
     qualified = value_only and any(w[0].isdigit() for w in wanted) and \
-        bool({t for t in new if not specifics(given[t]) and t not in held})
+        bool({t for t in new if not specifics(given[t]) and t not in held and not holds(asked, t)})
     flip = flipped(said, expected, set(given))
     contained = part_of or (bool(new) and all(t in held for t in new))
     # the asked value offered as one of alternatives ("five or six times", "unwrap, or maybe parse")
     alternatives = value_only and specific > 0 and bool(_OR.search(said))
     return Features(similarity, coverage, specific, max(0.0, rival - similarity), echo, False, flip == "main",
                     flip == "part", not value_only and miscounts(said, expected),
-                    not value_only and restricts(said, f"{question} {expected}"), contained, ranged is not None,
+                    not value_only and restricts(said, f"{question} {expected}"),
+                    not value_only and renames(said, question, expected), contained, ranged is not None,
                     alternatives, value_only, qualified, missing, *aligned)
 
 

@@ -206,7 +206,8 @@ def main() -> None:
         print("\ndev answers misjudged in the grouped CV:")
         for r, f, v in zip(dev, dev_feats, cv, strict=True):
             if v != r["label"]:
-                print(f"  {r['label']:>9} -> {v:<9} sim {f.similarity:.2f} cov {f.coverage:.2f} "
+                print(f"  {r['split']:>5} {r['label']:>9} -> {v:<9} sim {f.similarity:.2f} kr {f.key_recall:.2f} "
+                      f"cov {f.coverage:.2f} "
                       f"spec {f.specifics:+.0f} reason {f.reason() or '-'}  "
                       f"{r['expected'][:50]!r} <- {r['answer'][:70]!r}")
     if args.split != "dev":

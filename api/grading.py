@@ -164,6 +164,7 @@ _CODE = re.compile(r"`([^`\s]+)`|\b([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)\(\)|\
                    r"[A-Za-z]\w*_\w+)\b")
 
 
+_GLUED = re.compile(r"(?<![\w.-])[A-Za-z]+_?\d+[A-Za-z]*(?![\w-])")   # a name with digits: "float32", "EC2", "NO_2"
 _PATH = re.compile(r"(?<![\w/.:~-])(?:/[\w.-]+)+/?")   # "/opt/ml/checkpoints" (not a URL's, not "and/or")
 
 
@@ -175,6 +176,7 @@ def specifics(text: str, words: bool = True) -> set[str]:
     paths = {p.rstrip("/").lower() for p in _PATH.findall(text)}
     text = _PATH.sub(" ", text)
     names = {next(g for g in m.groups() if g).rstrip("()").rsplit(".", 1)[-1].lower() for m in _CODE.finditer(text)}
+    names = {n.replace("_", "") for n in names | {w.lower() for w in _GLUED.findall(text)}}
     found = numbers(text) if words else numbers(_NUMBER_WORDS.sub(" ", text))
     return found | paths | {n for n in names if n and not n[0].isdigit()}
 
@@ -210,10 +212,9 @@ def in_slot(answer: str, words: tuple[str, ...]) -> set[str]:
 
 def spelled(text: str) -> set[str]:
     """The names the text may write as plain words: each word, and each run of two or three words joined ("the tail
-    method" names tail(); "a processing step" names ProcessingStep and processing_step)."""
-    words = _RAW_NAME.findall(text.lower())
-    runs = {"".join(words[i:i + n]) for n in (2, 3) for i in range(len(words) - n + 1)}
-    return {*words, *runs, *("_".join(words[i:i + n]) for n in (2, 3) for i in range(len(words) - n + 1))}
+    method" names tail(); "a processing step" names ProcessingStep and processing_step), without underscores."""
+    words = [w.replace("_", "") for w in _RAW_NAME.findall(text.lower())]   # names are compared without "_"
+    return {*words, *("".join(words[i:i + n]) for n in (2, 3) for i in range(len(words) - n + 1))}
 
 
 _NAME_WORD = re.compile(r"[A-Za-z][\w-]*[A-Za-z0-9]")
@@ -228,15 +229,23 @@ def names(text: str) -> set[str]:
             if tokenize(w) and (any(c.isupper() for c in w[1:]) or (w[0].isupper() and any(c.isdigit() for c in w)))}
 
 
+def initials(text: str) -> set[str]:
+    """The acronyms of the text's runs of two to four words ("machine learning": "ml", "disaster recovery": "dr")."""
+    words = [w for w in re.findall(r"[a-z]+", text.lower()) if w not in {"and", "of", "the", "a", "an", "for"}]
+    return {"".join(w[0] for w in words[i:i + n]) for n in (2, 3, 4) for i in range(len(words) - n + 1)}
+
+
 def renames(answer: str, question: str, expected: str) -> bool:
     """Whether the answer names another component than the source's: outside its asides ("(like X)", "e.g. X"), it
     writes a name neither the question nor the expected text holds ("custom models stored in Amazon EFS" for "...
     stored in Amazon S3", "the TrainingStep" for "ProcessingStep"), where the expected text names one the answer
-    lacks."""
+    lacks. An acronym of the other's words ("DR" for "disaster recovery", "user interface" for "UI") and a plural
+    ("GPUs") are the same name."""
     source = f"{question} {expected}"
-    known = {w.lower() for w in _NAME_WORD.findall(source)} | set(terms(source))
-    foreign = {n for n in names(_ASIDE.sub(" ", answer)) if n not in known and not set(terms(n)) <= known}
-    said = {w.lower() for w in _NAME_WORD.findall(answer)} | spelled(answer)
+    known = {w.lower() for w in _NAME_WORD.findall(source)} | set(terms(source)) | initials(source)
+    foreign = {n for n in names(_ASIDE.sub(" ", answer))
+               if n not in known and n.removesuffix("s") not in known and not set(terms(n)) <= known}
+    said = {w.lower() for w in _NAME_WORD.findall(answer)} | spelled(answer) | initials(answer)
     return bool(foreign) and bool(names(expected) - said)
 
 

@@ -218,6 +218,7 @@ def spelled(text: str) -> set[str]:
 
 
 _NAME_WORD = re.compile(r"[A-Za-z][\w-]*[A-Za-z0-9]")
+_PARENS = re.compile(r"\([^)]*\)")   # an aside ("1 (the max is 200)")
 _ASIDE = re.compile(r"\([^)]*\)|\b(?:like|e\.g\.|such as|i\.e\.)\s[^,;:]*", re.IGNORECASE)
 
 
@@ -261,10 +262,11 @@ def without_hedges(answer: str) -> str:
     return " ".join(_HEDGES.sub(" ", answer).split())
 
 
-def negated(text: str, reach: int, weak: bool = False) -> list[tuple[int, set[str]]]:
+def negated(text: str, reach: int, weak: bool = False, before: int = 0) -> list[tuple[int, set[str]]]:
     """What each negation in the text governs, with the position of its clause among those that hold a term: the
     next `reach` terms after a "not", "never", "n't" ... within its clause (with `weak`, also after "no", "without",
-    "lacks": they confirm a negation but never flip one)."""
+    "lacks": they confirm a negation but never flip one), and with `before` the last terms before it in its clause
+    too, its subject ("the column types can't change" denies a type change)."""
     out: list[tuple[int, set[str]]] = []
     words_of = _NEGATIONS | _WEAK_NEGATIONS if weak else _NEGATIONS
     position = 0
@@ -273,6 +275,7 @@ def negated(text: str, reach: int, weak: bool = False) -> list[tuple[int, set[st
         for i, w in enumerate(words):
             if w in words_of or w.endswith("n't") or (w, words[i + 1:i + 2]) in _PAIRED:
                 scope = set([t for v in words[i + 1:] for t in tokenize(v)][:reach])
+                scope |= set([t for v in words[:i] for t in tokenize(v)][-before:]) if before else set()
                 if scope:
                     out.append((position, scope))
         position += bool(tokenize(clause))
@@ -295,7 +298,7 @@ def flipped(answer: str, expected: str, given: set[str]) -> str | None:
     what the expected text negates (the term right after its negation) without a negation of its own: "main" when
     that is what the answer asserts first (its first clause, or a statement against the source's negation),
     "part" when a later clause does it ("images for training, not for inference"), else None."""
-    a_neg = set().union(*(s for _, s in negated(answer, 1, weak=True)))
+    a_neg = set().union(*(s for _, s in negated(answer, 1, weak=True, before=2)))
     e_neg = set().union(*(s for _, s in negated(expected, 2, weak=True)))
     stated = set(terms(expected)) - e_neg
     if any(s & given and not s & a_neg for _, s in negated(expected, 1)) or opposite(given, set(terms(expected))):
@@ -539,7 +542,7 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
         if pieces else (coverage, similarity, similarity, coverage)
     # words beside a number that the source does not say qualify it ("110 per namespace"); a name is not qualified so
     qualified = value_only and any(w[0].isdigit() for w in wanted) and \
-        bool({t for t in new if not specifics(given[t]) and t not in held and not holds(asked, t)})
+        bool({t for t in surfaces(_PARENS.sub(" ", said)) if t in new and not specifics(given[t]) and t not in held})
     flip = flipped(said, expected, set(given))
     contained = part_of or (bool(new) and all(t in held for t in new))
     # the asked value offered as one of alternatives ("five or six times", "unwrap, or maybe parse")

@@ -349,7 +349,7 @@ def holds(said: Iterable[str], term: str) -> bool:
 
 
 def clauses(text: str) -> list[str]:
-    parts = [p.strip() for p in re.split(r"[;:!?]|\.(?:\s|$)|,\s+(?:and|but|so|which|because)\b|\s+-\s+", text)]
+    parts = [p.strip() for p in re.split(r"[;:!?()]|\.(?:\s|$)|,\s+(?:and|but|so|which|because)\b|\s+-\s+", text)]
     return [p for p in parts if tokenize(p)]
 
 

@@ -84,7 +84,7 @@ def test_a_right_answer_padded_with_other_text_stays_right(api):
 
 @pytest.mark.parametrize("text, found", [
     ("twenty-five shards", {"25"}), ("a thousand", {"1000"}), ("10,000 rows", {"10000"}),
-    ("str.format()", {"format"}), ("the format() method", {"format"}), ("mlflow.pyfunc.log_model", {"log_model"}),
+    ("str.format()", {"format"}), ("the format() method", {"format"}), ("mlflow.pyfunc.log_model", {"logmodel"}),
     ("a `Pipeline` step", {"pipeline"}), ("RFC 2822-based", {"2822"}), ("docker push", set()),
 ])
 def test_numbers_and_code_names_are_read_as_values(text, found):
@@ -304,3 +304,61 @@ def test_a_paraphrase_in_other_words_is_judged_by_the_token_alignment(api):
     assert said["verdict"] == "correct" and said["coverage"] < 0.3 and said["key_recall"] > 0.6
     unrelated = check(api, 1, compose, "it stores images in a registry")
     assert unrelated["verdict"] == "incorrect" and unrelated["key_recall"] < 0.5
+
+
+def test_a_negation_without_its_apostrophe_and_an_aside_in_parentheses_are_read(api):
+    """Issue 15g, through the API: "isnt" negates like "isn't"; an aside in parentheses neither qualifies a value nor
+    lowers the answer's best clause."""
+    image = question(api, 1, "definition", "container image")
+    negated = check(api, 1, image, "It isnt a read-only template with the instructions for creating a container")
+    assert negated["verdict"] == "incorrect" and negated["reason"] == "the answer negates what the source states"
+    stated = check(api, 1, image, "It is a read-only template with the instructions for creating a container")
+    assert stated["verdict"] == "correct" and stated["reason"] is None
+    pods = question(api, 2, "limit", "110 Pods")
+    aside = check(api, 2, pods, "110 (that is the maximum)")
+    assert aside["verdict"] == "correct" and aside["reason"] is None
+    qualified = check(api, 2, pods, "110 per namespace")
+    assert qualified["verdict"] == "partial" and "qualified" in qualified["reason"]
+
+
+def test_another_component_s_name_is_incorrect_the_source_s_own_is_not(embedder):
+    """Issue 15g: a wrong answer in the source's words with one component swapped for another names what neither
+    the question nor the source does (the real MiniLM model scores the rest)."""
+    question, expected = "What does it support?", "custom-trained machine learning models that are stored in Amazon S3"
+    swapped = judged(embedder, "custom models stored in Amazon EFS", question, expected)
+    assert swapped == ("incorrect", "the answer names another component than the source's")
+    assert judged(embedder, "custom trained ML models stored in Amazon S3", question, expected) == ("correct", None)
+
+
+@pytest.mark.parametrize("answer, question, expected, renamed", [
+    ("custom models stored in Amazon EFS", "What does it support?", "custom models stored in Amazon S3", True),
+    ("store the output of the TrainingStep", "What is it for?", "store the output of steps.ProcessingStep", True),
+    ("the X-Amzn-Target-Variant header", "What does it take?", "`X-Amzn-Target-Model` as a header", True),
+    ("custom models kept in an s3 bucket", "What does it support?", "custom models stored in Amazon S3", False),
+    ("automation and DR", "What does it cover?", "Infrastructure automation and Disaster Recovery for ML", False),
+    ("training on GPUs", "What does XGBoost support?", "single-instance GPU training", False),   # a plural
+    ("an API and user interface", "What is it?", "an API and UI for logging", False),          # the acronym's words
+    ("Hive DDL (the CREATE TABLE statement)", "What does it do?", "generate Hive DDL commands", False),   # an aside
+    ("unstructured IoT data", "What are the tools for?", "processing structured data", False),   # no name asked
+])
+def test_renames_reads_a_name_neither_the_question_nor_the_source_holds(answer, question, expected, renamed):
+    assert grading.renames(answer, question, expected) is renamed
+
+
+def test_readings_of_names_negations_and_asides(embedder):
+    # the digits of a name are no number; a name with digits is a name, compared without underscores
+    assert grading.specifics("EC2 and FR04014 and NO_2, float32") == {"ec2", "fr04014", "no2", "float32"}
+    assert grading.specifics("NO2 values") == {"no2"} and "3.7" in grading.specifics("Python 3.7+")
+    # a name written as plain words ("a processing step" for ProcessingStep)
+    assert {"processingstep", "tail"} <= grading.spelled("a processing step, or the tail method")
+    # a negation written without its apostrophe, and one that denies its clause's subject
+    expected = "only a schema shrinkage or expansion, but not a type change"
+    agrees = "schema can grow or shrink, but the column types cant change"
+    assert grading.flipped(agrees, expected, set(grading.surfaces(agrees))) is None
+    states = "it supports type changes in the schema"
+    assert grading.flipped(states, expected, set(grading.surfaces(states))) == "main"
+    assert grading.negated("it doesnt scale", 1) == [(0, {"scale"})]
+    # an aside in parentheses neither qualifies the value nor lowers the answer's best clause
+    blank = "Fill in the blank: “The maximum value you can enter is 200 and the minimum is ____.”"
+    assert judged(embedder, "1 (the max is 200)", blank, "1") == ("correct", None)
+    assert judged(embedder, "1 per namespace", blank, "1")[0] == "partial"

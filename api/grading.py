@@ -18,15 +18,16 @@ for "2 GB"). The signals:
   weigh 0 (they did not help on dev); without wordpiece vectors (an embeddings API) the recalls are the coverage and
   precision and F1 the similarity;
 - **coverage** (weighs 0 since issue 15f; reported, and behind `missing`): the idf-weighted share of the key terms
-  the answer holds (the term, or one of its word family or a clipping: `holds`).
-  The digits of a name are no number ("EC2", "NO_2"), a word of letters and digits is a name ("float32"), names are
-  compared without underscores and may be written as words ("a processing step" for ProcessingStep: `spelled`); a
-  negation may lack its apostrophe ("cant") and also covers its clause's subject ("the column types cant change");
-  an aside in parentheses is a clause of its own and qualifies no value. Key terms are the expected text's
+  the answer holds (the term, or one of its word family or a clipping: `holds`). Key terms are the expected text's
   terms (the shared tokenizer's stems) that the question does not already give;
 - **specifics**: +1 when the answer gives every number and code name the expected text adds to the question
   (`str.format()` is read as `format`, also when written as a plain word; a path is named whole; "percent" is "%"),
-  -1 when it gives some and none of those, or some of those and others in place of the rest, 0 otherwise.
+  -1 when it gives some and none of those, or some of those and others in place of the rest, 0 otherwise. The digits
+  of a name are no number ("EC2", "NO_2"), a word of letters and digits is a name ("float32"), names are compared
+  without underscores and may be written as words ("a processing step" for ProcessingStep: `spelled`).
+
+A negation may lack its apostrophe ("cant") and also covers its clause's subject ("the column types cant change");
+an aside in parentheses is a clause of its own and qualifies no value.
 
 `score = sum(WEIGHTS[s] * signal)`; `score >= CORRECT` is correct, `>= PARTIAL` partial, otherwise incorrect. Rules
 come first (`Features.ruled`, `Features.ceiling`, `Features.floor`; `judge` says which decided): an empty answer

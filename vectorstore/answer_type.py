@@ -4,9 +4,10 @@
 `version`, `comparison`, `name`, `yesno`, `howto`, `definition` or `other`. It reads how the question ASKS, not
 which words it mentions: "How much does X cost?" and "what's the price per GB?" ask for a price, "How do I keep
 costs down?" is a how-to; "Is there a limit on ...?" and "the largest ..." ask for a number, "a monthly maximum"
-in a task does not; "why ...?" asks a reason, and "how long" of a string or an ID its length. The specific kinds
-come first. `qualifiers(question)` names what else it asks of the fact (`QUALIFIERS`): a default, a limit, an
-origin (the release that first shipped something), an end (retirement, deprecation), a comparison.
+in a task does not; "why ...?" asks a reason, and "how long" of a string or an ID its length; "X versus Y" with
+nothing to compare them by asks what each is (a definition). The specific kinds come first.
+`qualifiers(question)` names what else it asks of the fact (`QUALIFIERS`): a default, a limit, an origin
+(the release that first shipped something), an end (retirement, deprecation), a comparison.
 
 `evidence(kind, key_terms, texts, asks)` scores how well the passages state such a fact: each sentence that holds a
 fact of the kind (a currency amount for `price`; a quantity with a unit, not a number inside an address, path or
@@ -14,7 +15,8 @@ version, for `number`; a number of time units for `duration`; a date or year for
 `version`; a comparing phrase for `comparison`; a proper name or code token for `name`; a definitional verb for
 `definition`) and meets every qualifier asked is read with its chunk's heading line (which names the subject of
 every sentence under it) and its paragraph's one-word label line (an API parameter's name), and the share of the
-question's key terms found there (weighted, e.g. by IDF) is its score; the best is the evidence. Kinds without a
+question's key terms found there (weighted, e.g. by IDF; a term also counts when two adjacent words there write it
+closed: "Auto Scaling" for "autoscaling") is its score; the best is the evidence. Kinds without a
 fact of their own (`yesno`, `howto`, `other`) score every stretch of about two sentences. `support(question, texts,
 idf)` does it all for a question (None for those kinds).
 `key_terms(question)` gives the question's tokens (the shared tokenizer's stems) without the words that only say

@@ -1,6 +1,5 @@
-"""Checks on the evaluation data in eval/: the issue-9 question sets held out by their rounds (`test_questions.jsonl`,
-`test2_questions.jsonl`, `test3_questions.jsonl` and `test4_questions.jsonl`, reported on and dev data since, and the
-fifth, `test5_questions.jsonl`), the two dev
+"""Checks on the evaluation data in eval/: the issue-9 question sets held out by their rounds (`test_questions.jsonl`
+to `test5_questions.jsonl`, reported on and dev data since, and the sixth, `test6_questions.jsonl`), the two dev
 sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
 the other dev files use least), the issue-10 conversation set (`conversations.jsonl`) and the issue-15 quiz answer
 set (`quiz_answers.jsonl`: labelled learner answers, split dev / test / test2 / test3 / test4 / test5).
@@ -58,6 +57,8 @@ QUESTION_SETS = {
                                     "roadmap": 12, "numeric": 10, "title": 5}),
     "test5_questions.jsonl": ("v", {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12,
                                     "roadmap": 12, "numeric": 10, "title": 5}),
+    "test6_questions.jsonl": ("s", {"total": 100, "answerable": 60, "unanswerable": 30, "cross_week": 10,
+                                    "roadmap": 10, "numeric": 8, "title": 5}),
 }
 
 
@@ -100,7 +101,7 @@ def _check_gold_and_facts(gold: list, must: list, where: str) -> None:
 
 def test_questions_schema(question_set):
     """Every question has the dev set's fields, a valid kind and week, and ids in order under its file's prefix
-    (t001, t002, ...; l, u, m, w, z and v for the other sets)."""
+    (t001, t002, ...; l, u, m, w, z, v and s for the other sets)."""
     name, questions = question_set
     prefix = QUESTION_SETS[name][0]
     assert [q["id"] for q in questions] == [f"{prefix}{i:03d}" for i in range(1, len(questions) + 1)]
@@ -208,7 +209,7 @@ def test_learner_questions_do_not_paraphrase_the_test_sets(learner, held_out):
 # The single-question files in the order they were written; a later test set is checked against all before it.
 SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "questions_learner2.jsonl",
                          "questions_nearmiss.jsonl", "test_questions.jsonl", "test2_questions.jsonl",
-                         "test3_questions.jsonl", "test4_questions.jsonl"]
+                         "test3_questions.jsonl", "test4_questions.jsonl", "test5_questions.jsonl"]
 
 
 @pytest.mark.parametrize("held_out, written_after", [
@@ -216,9 +217,10 @@ SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "question
     ("test3_questions.jsonl", "test2_questions.jsonl"),
     ("test4_questions.jsonl", "test3_questions.jsonl"),
     ("test5_questions.jsonl", "test4_questions.jsonl"),
+    ("test6_questions.jsonl", "test5_questions.jsonl"),
 ])
 def test_later_test_sets_paraphrase_no_earlier_question_set(held_out, written_after):
-    """Each later held-out set (test2 … test5: written before the round it judges) shares no more than
+    """Each later held-out set (test2 … test6: written before the round it judges) shares no more than
     MAX_DEV_OVERLAP of any question's content words with a question of every single-question file written before it,
     dev or earlier test sets (those have been reported on, so they count as seen), so neither tuning on dev nor
     having seen an earlier set's failures gives its answers away. Only the held-out set's ids are reported."""

@@ -539,3 +539,41 @@ def test_a_number_with_a_noun_of_its_own_counts_that_noun():
                       partitions)
     assert counts("A table can have partitions up to 100 per table.", partitions)
     assert counts("Each table holds 100 partitions.", partitions)
+
+
+@pytest.mark.parametrize("question, kind", [
+    # a count asked as a command is a way of getting it shown, not the number
+    ("Tally how many rows each label has in my dataframe?", "howto"),
+    ("Show how many objects sit in each prefix of the bucket", "howto"),
+    ("How many rows can a dataframe hold?", "number"),
+    # two things side by side with nothing to compare them by ask what each is, like "the difference between"
+    ("What is a feature group versus a feature store?", "definition"),
+    ("kubernetes in short, what runs on the control plane vs what runs on a node?", "definition"),
+    # ... while a comparative, a "which one wins" or a "than" still asks for a comparison
+    ("Spot vs on-demand training: which one is cheaper?", "comparison"),
+    ("Spot vs on-demand training, which one wins for long jobs?", "comparison"),
+    ("Is spot training faster than on-demand?", "comparison"),
+    # a bound named by a noun of its own, or the most of a plural, after a label
+    ("Limits question: ceiling on rules per topic?", "number"),
+    ("Stream quota: cap on consumers per shard?", "number"),
+    ("Pipeline quota: most steps allowed in one run?", "number"),
+    ("Pipelines: most popular way to trigger a run?", "name"),
+])
+def test_detect_the_forms_a_new_writer_used(question, kind):
+    if kind == "name":  # "the most popular" is no count: whatever else it is, it is not a number
+        assert detect(question) != "number"
+    else:
+        assert detect(question) == kind
+
+
+def test_a_compound_written_closed_in_the_question_and_open_on_the_page():
+    """"autoscaling" in the question, "auto scaling" on the page: the page still states the subject's value."""
+    question = "Endpoint autoscaling: smallest instance count I can set?"
+    fact = "You can set a minimum of 1 instance and a maximum of 4 instances."
+    stated, unstated = f"Endpoint auto scaling > Prerequisites\n\n{fact}", f"Endpoint load testing > Setup\n\n{fact}"
+    kind, share = support(question, [stated])
+    assert kind == "number" and share is not None and share >= 0.5
+    low = support(question, [unstated])[1]
+    assert low is not None and low < share
+    assert evidence("number", ["autosc"], ["Auto scaling keeps 2 instances."]) == 1.0
+    assert evidence("number", ["autosc"], ["Load testing keeps 2 instances."]) == 0.0

@@ -4,9 +4,10 @@
 `version`, `comparison`, `name`, `yesno`, `howto`, `definition` or `other`. It reads how the question ASKS, not
 which words it mentions: "How much does X cost?" and "what's the price per GB?" ask for a price, "How do I keep
 costs down?" is a how-to; "Is there a limit on ...?" and "the largest ..." ask for a number, "a monthly maximum"
-in a task does not; "why ...?" asks a reason, and "how long" of a string or an ID its length. The specific kinds
-come first. `qualifiers(question)` names what else it asks of the fact (`QUALIFIERS`): a default, a limit, an
-origin (the release that first shipped something), an end (retirement, deprecation), a comparison.
+in a task does not; "why ...?" asks a reason, and "how long" of a string or an ID its length; "X versus Y" with
+nothing to compare them by asks what each is (a definition). The specific kinds come first.
+`qualifiers(question)` names what else it asks of the fact (`QUALIFIERS`): a default, a limit, an origin
+(the release that first shipped something), an end (retirement, deprecation), a comparison.
 
 `evidence(kind, key_terms, texts, asks)` scores how well the passages state such a fact: each sentence that holds a
 fact of the kind (a currency amount for `price`; a quantity with a unit, not a number inside an address, path or
@@ -14,7 +15,8 @@ version, for `number`; a number of time units for `duration`; a date or year for
 `version`; a comparing phrase for `comparison`; a proper name or code token for `name`; a definitional verb for
 `definition`) and meets every qualifier asked is read with its chunk's heading line (which names the subject of
 every sentence under it) and its paragraph's one-word label line (an API parameter's name), and the share of the
-question's key terms found there (weighted, e.g. by IDF) is its score; the best is the evidence. Kinds without a
+question's key terms found there (weighted, e.g. by IDF; a term also counts when two adjacent words there write it
+closed: "Auto Scaling" for "autoscaling") is its score; the best is the evidence. Kinds without a
 fact of their own (`yesno`, `howto`, `other`) score every stretch of about two sentences. `support(question, texts,
 idf)` does it all for a question (None for those kinds).
 `key_terms(question)` gives the question's tokens (the shared tokenizer's stems) without the words that only say
@@ -109,7 +111,11 @@ _Q_NUMBER = re.compile(
     r"\bthe (?:most|fewest) (?!\w+(?:ss|ous|ful|ive|ic|al|ly)\b)[a-z]{3,}s\b|"
     r"\bwhat (?:numeric|numerical) value\b|"
     # a telegraphic question naming a bound first ("Max notebook instances per account: is there a number?")
-    r"(?:^\s*|[:;]\s*)(?:the\s+)?(?:max|maximum|min|minimum) [a-z]|\bis there an? (?:number|figure|count)\b", re.I)
+    r"(?:^\s*|[:;]\s*)(?:the\s+)?(?:max|maximum|min|minimum) [a-z]|\bis there an? (?:number|figure|count)\b|"
+    # ... or naming the bound by a noun of its own ("Quota question: ceiling on shadows per thing?") or the most of a
+    # plural ("IoT Analytics quota: most activities allowed in one pipeline?")
+    r"(?:^\s*|[:;]\s*)(?:the\s+)?(?:ceiling|cap|limit|quota|(?:upper|lower) (?:bound|limit))s? (?:on|of|for)\b|"
+    r"(?:^\s*|[:;]\s*)(?:most|fewest) (?!\w+(?:ss|ous|ful|ive|ic|al|ly)\b)[a-z]{3,}s\b", re.I)
 _Q_HOWTO = re.compile(
     r"(?:^|[,:;.!?]\s*|\band\s+)how (?:do|does|can|could|should|would|to|am|is|are|did)\b|"
     r"\bhow (?:do|can|should) (?:i|we|you)\b|"
@@ -149,7 +155,9 @@ _Q_METHOD = re.compile(
     r"benchmark)\b|"
     # ... and so does a way of getting one shown ("how do I count how many rows belong to each category?")
     r"\bhow (?:do|does|can|could|should|would|to)\s+(?:(?:i|we|you|one)\s+)?(?:count|find|see|list|show|display|get|"
-    r"print)\s+how (?:many|much)\b", re.I)
+    r"print)\s+how (?:many|much)\b|"
+    # ... and so does the same asked as a command ("Count how many records fall in each category, with pandas?")
+    r"(?:^\s*|[:;]\s*)(?:count|tally|list|show|display|print)\s+how (?:many|much)\b", re.I)
 # "Why ...?" asks for a reason, whatever amounts or comparisons its clause mentions ("why do glue jobs start up faster
 # than I'd expect?"): no fact of a kind answers it.
 _Q_WHY = re.compile(r"(?:^\s*|[,:;]\s*)why\b", re.I)
@@ -171,6 +179,20 @@ _Q_EXISTS = re.compile(
     r"^\s*(?:is|are) there (?:an?|any|some|one) (?:(?!(?:limit|limits|quota|quotas|maximum|max|minimum|min|cap|"
     r"ceiling|fee|fees|charge|charges|cost|costs|price|prices)\b)[\w.-]+\s+){1,6}?(?:that|which|to|for|i|we|you)\b",
     re.I)
+# "X versus Y" with nothing to compare them by (no comparative, no "which one wins") asks what each is, as "the
+# difference between X and Y" does: "What is Glue's catalog versus a Hive metastore?", "what is managed by AWS vs what
+# registers to it?". "Is X faster than Y", "X vs Y, which one wins on accuracy?" still compare.
+_Q_VERSUS = re.compile(r"\bversus\b|\bvs\.?(?=\s)", re.I)
+_COMPARATIVE = re.compile(r"\b(?:[a-z]{2,}(?:er|est)|more|less|fewer|better|worse|best|worst|most|least|wins?|won|"
+                          r"beats?|prefer\w*|recommend\w*|should|choose|pick|than)\b", re.I)
+
+
+def _contrast(question: str) -> bool:
+    """Does `question` set two things side by side ("X vs Y") without asking which is more of something?"""
+    return bool(_Q_VERSUS.search(question)) and not _COMPARATIVE.search(_Q_VERSUS.sub(" ", question)) \
+        and not _Q_COMPARE.search(_Q_VERSUS.sub(" ", question))
+
+
 _DETECTORS = (("other", _Q_WHY), ("number", _Q_TEXT_LENGTH), ("howto", _Q_METHOD), ("howto", _Q_SET_AMOUNT),
               ("name", _Q_NAMED_THING), ("name", _Q_EXISTS),
               ("duration", _Q_HOW_LONG), ("number", _Q_COMPARE_AMOUNT), ("price", _Q_PRICE),
@@ -199,7 +221,7 @@ def detect(question: str) -> str:
     q = _asked(question)
     for kind, pattern in _DETECTORS:
         if pattern.search(q):
-            return kind
+            return "definition" if kind == "comparison" and _contrast(q) else kind
     return "number" if _Q_VALUE.search(q) and QUALIFIERS["default"][0].search(q) else "other"
 
 
@@ -208,7 +230,7 @@ _ASKING = ("cost costs price pricing priced fee fees charge charged billed pay m
            "version versions release released year date day month when limit limits maximum minimum max min number "
            "amount size first earliest latest which what how called name named mean means default largest biggest "
            "smallest highest lowest fewest ceiling cap quota quotas longest shortest fastest slowest quickly often "
-           "soon anyway compare compared comparison versus")
+           "soon anyway compare compared comparison versus vs dollar dollars usd")
 # (negated auxiliaries and indefinite pronouns are stopwords of the shared tokenizer)
 
 
@@ -474,6 +496,16 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _LABEL = re.compile(r"\s*`?[\w.-]+`?:?\s*")
 
 
+_WORD = re.compile(r"[A-Za-z]+")
+
+
+def _compounds(text: str) -> set[str]:
+    """The stems of each two adjacent words of `text` written as one: a compound the question writes closed and the
+    page open ("autoscaling" for "auto scaling", "dataset" for "data set", "checkpoint" for "check point")."""
+    words = _WORD.findall(text)
+    return set(tokenize(" ".join(a + b for a, b in zip(words, words[1:], strict=False))))
+
+
 def _meets(qualifier: str, fact: re.Pattern[str], sentence: str) -> bool:
     """Does `sentence` meet `qualifier`? A comparison is also made by stating two values of the asked kind side by
     side ("up to 12 hours on CPU instances and 4 hours on GPU instances")."""
@@ -527,6 +559,8 @@ def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: I
             if not total:
                 return 1.0
             found = set(tokenize(scope)) | set(tokenize(_CAMEL.sub(" ", scope)))
+            if any(t not in found for t in weights):
+                found |= _compounds(scope)
             best = max(best, sum(w for t, w in weights.items() if t in found) / total)
             if best >= 1.0:
                 return 1.0

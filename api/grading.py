@@ -531,8 +531,7 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     part_of = set(given) <= set(held)   # every term of the answer is the expected text's
     echo = set(given) <= asked and not part_of and bool(set(keys) - set(given)) and specific <= 0
     new = {t: w for t, w in given.items() if t not in asked}
-    held = surfaces(expected)
-    # one model run: the expected text, the answer and its clauses (the embedder's cache keeps the expected text)
+    # one model run: the expected text, the answer and its clauses (with wordpiece vectors: that run is not cached)
     parts = clauses(said)
     parts = parts if len(parts) > 1 else []
     if normalise(said) != said:   # its numbers as digits too ("one hundred and ten" is also read as "110")

@@ -124,9 +124,11 @@ def candidates(question: str, hits: list[Hit]) -> list[Candidate]:
     """Every readable sentence of the hits with its cheap features (no embedding yet)."""
     kind = detect(question)
     q = set(key_terms(question))
-    codes = [code_after(hit.text) for hit in hits]
-    rows = [(i, j, s, _terms(f"{s} {codes[i][j]}")) for i, hit in enumerate(hits)
-            for j, s in enumerate(_sentences(hit.text))]
+    # (hit, position, sentence, the code block it introduces, the two read together, their terms)
+    rows = [(i, j, s, code, full, _terms(full))
+            for i, hit in enumerate(hits)
+            for j, (s, code) in enumerate(zip(_sentences(hit.text), code_after(hit.text), strict=True))
+            for full in [f"{s} {code}" if code else s]]
     df: dict[str, int] = {}
     for *_, ts in rows:
         for t in ts & q:
@@ -137,9 +139,7 @@ def candidates(question: str, hits: list[Hit]) -> list[Candidate]:
     specific = kind in ("price", "number", "duration", "date", "version")
     follows = [continuations(hit.text) for hit in hits]
     out = []
-    for i, j, s, ts in rows:
-        code = codes[i][j]
-        full = f"{s} {code}" if code else s
+    for i, j, s, code, full, ts in rows:
         words = len(full.split())
         cover = sum(idf[t] for t in ts & q) / total / (1 + max(0, words - 30) / 60)
         topical = sum(idf[t] for t in heading[i] & q) / total

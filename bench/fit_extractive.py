@@ -43,12 +43,13 @@ GRID = {
     "bar_other": (0.3, 0.5, 0.7),
     "min_similarity": (0.3, 0.45, 1.01),
     "follow": (0.0, 1.0, 3.0),
+    "after": (0.0, 1.0, 4.0),
 }
 # `--narrow`: the weights a picker change touches, around the fitted ones (288 settings instead of 6,912)
 NARROW = {"similarity": (0.5, 1.0), "coverage": (1.0, 2.0), "fact": (0.5,), "form": (0.0, 0.2, 0.5), "heading": (0.0,),
           "rank": (0.3,),
           "redundancy": (0.1, 0.3), "bar": (0.2,), "bar_other": (0.3, 0.5, 0.7), "min_similarity": (0.3, 0.45),
-          "follow": (0.0, 1.0, 3.0)}
+          "follow": (0.0, 1.0, 3.0), "after": (0.0,)}
 # `--grid context=0,0.25,0.5 ...`: replace some of the grid's values (a new mechanism's weight, say)
 CAPS = (0, 6, 16, 24, 1000)
 

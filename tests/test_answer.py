@@ -462,7 +462,7 @@ def test_the_sentence_with_the_form_of_the_asked_answer_is_preferred():
     assert not has_form("howto", "To start tracking a large dataset, DVC needs a Git repository.")
     assert not has_form("yesno", "Run `dvc add data.xml` to start tracking the dataset.")
     assert has_form("name", "Use the `ChatBedrockConverse` class.") and not has_form("name", "use the class.")
-    weights = replace(LEXICAL_WEIGHTS, coverage=1.0, form=0.5)
+    weights = replace(LEXICAL_WEIGHTS, coverage=1.0, form=0.5, after=0.0)  # the pick alone
     best, _ = Extractor(weights=weights).extract(question, hits, max_sentences=1)
     assert best == ["Run `dvc add data.xml` to start tracking the dataset [1]."]
     best, _ = Extractor(weights=replace(weights, form=0.0)).extract(question, hits, max_sentences=1)
@@ -549,7 +549,8 @@ def test_a_picked_lead_in_brings_the_list_items_or_example_that_complete_it():
     assert "Expiration actions – These actions delete objects when they expire [1]." in pieces
     pieces, _ = Extractor(weights=LEXICAL_WEIGHTS).extract(question, hits, max_words=20, max_sentences=1)
     assert len(pieces) == 2  # only the first item fits in 20 words
-    pieces, _ = Extractor(weights=replace(LEXICAL_WEIGHTS, follow=0.0)).extract(question, hits, max_sentences=1)
+    pieces, _ = Extractor(weights=replace(LEXICAL_WEIGHTS, follow=0.0, after=0.0)).extract(
+        question, hits, max_sentences=1)
     assert pieces == ["There are two types of lifecycle actions [1]."]
 
 
@@ -558,6 +559,8 @@ def test_a_lead_in_quotes_the_short_code_block_it_introduces():
     short code block a sentence introduces (ending with ":", right after its paragraph) is quoted with it, prompts
     and comment lines left out, and its words count for the sentence's key terms. A long block, a block after a
     sentence that does not introduce it, and a block holding an index like a citation marker stay out."""
+    from dataclasses import replace
+
     from api.extractive import LEXICAL_WEIGHTS, Extractor
     from evaluation.evaluate import faithfulness
     from vectorstore.sentences import code_after
@@ -574,9 +577,44 @@ def test_a_lead_in_quotes_the_short_code_block_it_introduces():
                    "Install a pinned release when your project needs one.": "`pip install boto3==1.0.0`"}
 
     hits = [hit(text, "https://sk.test/tutorial", [3])]
-    pieces, citations = Extractor(weights=LEXICAL_WEIGHTS).extract(
+    pieces, citations = Extractor(weights=replace(LEXICAL_WEIGHTS, after=0.0)).extract(  # the pick alone
         "How do I paste the console examples into IPython with doctest_mode?", hits, max_sentences=1)
     assert pieces == ["If you wish to execute these examples in IPython, use: `%doctest_mode` [1]."]
     assert faithfulness(" ".join(pieces), {1: [text]}) == (1, 1)  # the quote runs on into the block
     assert faithfulness("It also says, use: `%rerun` [1].", {1: [text]}) == (0, 1)
     assert citations[0].snippet == "If you wish to execute these examples in IPython, use: `%doctest_mode`."
+
+
+def test_a_pick_brings_the_sentence_after_it_which_often_holds_the_asked_detail(embedder):
+    """"Amazon S3 can remove old log objects ... without any code of yours." matches the question best, but the
+    detail the learner needs ("Expiration rules ...") is the next sentence, which shares no key term with the
+    question and is outscored by the other passage's sentences. With `after` (WEIGHTS) a pick brings the
+    sentence after it in its passage, within the 90 words; with `after` at zero it is never quoted."""
+    from dataclasses import replace
+
+    from api.answer import words
+    from api.extractive import WEIGHTS, Extractor
+
+    lifecycle = ("Bucket lifecycle > Cleanup\n\nAmazon S3 can remove old log objects from a bucket without any code "
+                 "of yours. Expiration rules set an age after which it removes them for you. Versioning keeps every "
+                 "version of every object stored in a bucket.")
+    logging = ("Logging > Server access logs\n\nServer access logging writes detailed records of the requests made to "
+               "a bucket. Log objects are delivered to a target bucket that you choose in the same region. You can "
+               "delete log objects you no longer need with a script that lists and removes them. A cleanup script "
+               "can delete old objects by prefix on a schedule. Deleting a log object on its own is one request to "
+               "S3.")
+    r = retrieval(hits=[hit(lifecycle, "https://s3.test/lifecycle", [1]), hit(logging, "https://s3.test/logs", [1])])
+    question = "Could S3 delete old log objects on its own instead of my cleanup script?"
+    assert WEIGHTS.after >= 1
+    answerer = Answerer(embedder=embedder)
+    answer = answerer.answer(question, r)
+    assert answer.grounded and words(answer.answer) <= 90
+    lead = re.search(r"Amazon S3 can remove old log objects from a bucket without any code of yours \[(\d)\]\. "
+                     r"Expiration rules set an age after which it removes them for you \[(\d)\]\.", answer.answer)
+    assert lead and lead[1] == lead[2]
+    assert_citations_valid(answer, r.hits)
+
+    answerer.extractor = Extractor(embedder, weights=replace(WEIGHTS, after=0.0))
+    without = answerer.answer(question, r)
+    assert "Amazon S3 can remove old log objects" in without.answer
+    assert "Expiration rules" not in without.answer

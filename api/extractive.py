@@ -13,7 +13,9 @@ Their weighted sum (`WEIGHTS`, fitted on the dev questions with k-fold cross-val
 `bench/fit_extractive.py`) ranks the sentences; maximal marginal relevance picks up to four, skipping any too similar
 to one already picked, within `max_words` (90). A picked sentence brings the sentences that complete it when they fit
 (`vectorstore.sentences.continuations`: the list items a lead-in such as "There are two types of actions:"
-introduces, the "For example, ..." after a general statement); a sentence introducing a short code block
+introduces, the "For example, ..." after a general statement), and each of the first `after` picks brings the
+sentence after it in its passage (the detail a best-matching sentence leads into: "Amazon S3 can remove old log
+objects without any code of yours." -> "Expiration rules set an age ..."); a sentence introducing a short code block
 ("..., use:") quotes the block with it (`vectorstore.sentences.code_after`), whose words count for its key terms,
 fact, form and length. Picked sentences keep their page order, each ending
 with its `[n]`, and the hits they come from become `Citation`s renumbered 1..m by strength. With no readable
@@ -164,8 +166,9 @@ def pick(cands: list[Candidate], weights: Weights, max_words: int, max_sentences
     """Maximal marginal relevance: the best sentence first, then the next best less its similarity to those picked
     (sentences nearly repeating one already picked are skipped), while each reaches `bar` of the best score
     (`bar_other` when it would add another passage). A picked sentence brings up to `follow` of the sentences that
-    complete it (the list items it introduces, the example after it), as many as the word budget leaves room for;
-    they do not count towards `max_sentences`."""
+    complete it (the list items it introduces, the example after it), and each of the first `after` picks the
+    sentence after it in its passage, as many as the word budget leaves room for; they do not count towards
+    `max_sentences`."""
     relevant = [c for c in cands if c.coverage > 0 or c.similarity >= weights.min_similarity]
     scored = sorted(((c.score(weights), n, c) for n, c in enumerate(relevant or cands)), key=lambda t: (-t[0], t[1]))
     best = scored[0][0] if scored else 0.0

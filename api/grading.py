@@ -317,6 +317,37 @@ def flipped(answer: str, expected: str, given: set[str]) -> str | None:
     return None if not where else "main" if min(where) == 0 else "part"
 
 
+_UNIVERSAL = re.compile(r"(?<![\w-])(?:every|all|any)(?![\w-])", re.IGNORECASE)
+
+
+def widens(answer: str, source: str) -> bool:
+    """Whether the answer extends to everything what the source restricts ("it makes athena read every block" where
+    the source fetches "only the blocks it needs"): an "every", "all" or "any" against the source's "only", which the
+    answer does not keep."""
+    return bool(_EXCLUSIVE.search(source)) and not _UNIVERSAL.search(source) and \
+        bool(_UNIVERSAL.search(answer)) and not _EXCLUSIVE.search(answer)
+
+
+_COMPOUND = re.compile(r"\b([a-z0-9]+)-([a-z0-9]+)\b")
+
+
+def swaps(answer: str, question: str, expected: str) -> bool:
+    """Whether the answer gives one of the source's compounds with another first part ("an account-level setting"
+    for "a bucket-level setting", "two-step deployments" for "one-step deployments"): the same head after the hyphen,
+    another word before it, and the answer's compound is not the question's or the source's."""
+    source = normalise(f"{question} {expected}").lower()
+    theirs = _COMPOUND.findall(normalise(expected).lower())
+    return any(f"{first}-{head}" not in source and any(h == head and f != first for f, h in theirs)
+               for first, head in _COMPOUND.findall(normalise(answer).lower()))
+
+
+def circular(answer: str, question: str) -> bool:
+    """Whether the answer defines the question's subject by itself: it says one of the question's terms twice ("a
+    bucket is a bucket in s3", "a bucket policy is a policy for the bucket")."""
+    said, asked = terms(answer), set(terms(question))
+    return any(said.count(t) >= 2 for t in asked)
+
+
 _COUNT_WORDS = re.compile(r"\d+(?:\.\d+)?|[A-Za-z][\w-]*|[^\w\s]")
 
 
@@ -376,6 +407,9 @@ class Features:
     miscounted: bool = False  # the answer gives another number of what the expected text counts ("two channels")
     restricted: bool = False  # the answer says "only" where the source does not: it denies the rest of what it states
     renamed: bool = False   # the answer names another component where the source names its own ("EFS" for "S3")
+    widened: bool = False   # the answer says "every" or "all" where the source says "only"
+    swapped: bool = False   # the answer gives a compound of the source's with another first part ("account-level")
+    circular: bool = False  # a fragment that defines the question's subject by itself ("a bucket is a bucket in s3")
     contained: bool = False  # every term the answer adds to the question is the expected text's (a fragment of it)
     approximate: bool = False  # the answer gives the asked value only as a range that holds it ("a few thousand")
     alternatives: bool = False  # the answer offers the asked value as one of alternatives ("5 or 6", "tail or last()")
@@ -396,7 +430,7 @@ class Features:
         fact are incorrect; a wrong number or name is incorrect when it is all the question asks, else partial at
         most."""
         if self.empty or self.echo or self.negation or self.miscounted or self.restricted or self.renamed \
-                or self.specifics < 0:
+                or self.widened or self.swapped or self.specifics < 0:
             return "incorrect"
         return None
 
@@ -416,6 +450,10 @@ class Features:
             return "the answer restricts what the source states"
         if self.renamed:
             return "the answer names another component than the source's"
+        if self.widened:
+            return "the answer extends to everything what the source restricts"
+        if self.swapped:
+            return "the answer changes a compound the source uses"
         if self.specifics < 0:
             return "a different number or name than the source's"
         if self.approximate:
@@ -438,7 +476,8 @@ class Features:
         """The least verdict an answer the rules don't rule out gets: partial for a fragment of the source's answer
         (every term it adds to the question is the expected text's: "a workflow", "some models") and for a value
         given only as a range that holds it ("a few thousand seconds" for 3600)."""
-        return "partial" if self.contained or self.approximate or self.alternatives else "incorrect"
+        return "partial" if (self.contained and not self.circular) or self.approximate or self.alternatives \
+            else "incorrect"
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -559,7 +598,10 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     return Features(similarity, coverage, specific, max(0.0, rival - similarity), echo, False, flip == "main",
                     flip == "part", not value_only and miscounts(said, expected),
                     not value_only and restricts(said, f"{question} {expected}"),
-                    not value_only and renames(said, question, expected), contained, ranged is not None,
+                    not value_only and renames(said, question, expected),
+                    not value_only and widens(said, f"{question} {expected}"),
+                    not value_only and swaps(said, question, expected),
+                    contained and circular(said, question), contained, ranged is not None,
                     alternatives, value_only, qualified, missing, *aligned)
 
 
@@ -576,6 +618,8 @@ def judge(f: Features, weights: dict[str, float] | None = None, correct: float |
     partial = PARTIAL if partial is None else partial
     by_score = "correct" if s >= correct else "partial" if s >= partial else "incorrect"
     capped = by_score if f.ceiling() == "correct" or by_score != "correct" else "partial"
+    if f.circular and capped != "correct":   # a circular definition says nothing unless it is the whole answer
+        return "incorrect", "the answer defines the term by itself"
     if capped == "incorrect" and f.floor() == "partial":
         return "partial", f.reason() if f.approximate or f.alternatives else \
             "the answer gives only part of what the source says"

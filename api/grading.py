@@ -80,17 +80,21 @@ from api import quantities
 from vectorstore.embeddings import TokenVectors, l2_normalise
 from vectorstore.text import tokenize
 
-# Fitted on eval/quiz_answers.jsonl, dev data (the splits dev and test to test5: 699 answers to 225 questions), by
-# `python bench/fit_quiz_check.py --fit --by-split` (see README, Study companion): dev agreement 0.844 in-sample,
-# leave-one-question-out CV on dev 0.843, leave-one-split-out (fit on five splits, score the sixth) 0.845, its test3
-# split 0.741, test4 0.870, test5 0.731 (issue 15g; issue 15f's check on the same 699: 0.825). A wrong value is a rule,
-# so the specifics signal's weight is about 0. ELSEWHERE is the margin of the rule "the answer fits another of the
-# week's questions better" (fitted with them).
-WEIGHTS = {"similarity": 4.902, "coverage": 0.0, "specifics": 0.008, "recall": 0.0, "precision": 0.0, "f1": 0.0,
-           "key_recall": 3.676}
-CORRECT = 5.843
-PARTIAL = 2.795
-ELSEWHERE = 0.18
+# Fitted on eval/quiz_answers.jsonl, dev data (the splits dev and test to test6: 774 answers to 250 questions), by
+# `python bench/fit_quiz_check.py --fit --by-split --signals similarity,specifics,key_recall,length` (see README, Study
+# companion): one logistic model per boundary (issue 15h; before, one set of weights for both). Dev agreement 0.877
+# in-sample, leave-one-question-out CV 0.875, leave-one-split-out (fit on six splits, score the seventh) 0.868, its
+# test3 0.824, test4 0.926, test5 0.796, test6 0.840 (issue 15g's check on the same 774: 0.837, test6 0.773). A
+# longer answer is less often at least partial (WEIGHTS' length < 0: more said, more to be wrong) and more often
+# correct (CORRECT_WEIGHTS' length > 0): a short vague answer is partial, not incorrect. ELSEWHERE is the margin of
+# the rule "the answer fits another of the week's questions better" (fitted with them).
+WEIGHTS = {"similarity": 4.003, "coverage": 0.0, "specifics": 0.529, "recall": 0.0, "precision": 0.0, "f1": 0.0,
+           "key_recall": 2.909, "length": -3.516}
+CORRECT_WEIGHTS = {"similarity": 4.508, "coverage": 0.0, "specifics": 0.622, "recall": 0.0, "precision": 0.0,
+                   "f1": 0.0, "key_recall": 4.004, "length": 4.442}
+CORRECT = 8.141
+PARTIAL = 0.382
+ELSEWHERE = 0.22
 SIGNALS = tuple(WEIGHTS)
 VERDICTS = ("correct", "partial", "incorrect")
 
@@ -420,6 +424,7 @@ class Features:
     precision: float = 0.0  # the answer's wordpieces' best cosine in the expected text
     f1: float = 0.0
     key_recall: float = 0.0  # the recall of the key terms' wordpieces only
+    length: float = 0.0     # how much the answer says: log(1 + the terms it adds to the question) / 3
 
     def score(self, weights: dict[str, float] | None = None) -> float:
         w = WEIGHTS if weights is None else weights
@@ -602,12 +607,15 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
                     not value_only and widens(said, f"{question} {expected}"),
                     not value_only and swaps(said, question, expected),
                     contained and circular(said, question), contained, ranged is not None,
-                    alternatives, value_only, qualified, missing, *aligned)
+                    alternatives, value_only, qualified, missing, *aligned, length=float(np.log1p(len(new)) / 3))
 
 
 def judge(f: Features, weights: dict[str, float] | None = None, correct: float | None = None,
-          partial: float | None = None, elsewhere: float | None = None) -> tuple[str, str | None]:
-    """The verdict and why a rule decided, capped or raised it (None when the score alone decided)."""
+          partial: float | None = None, elsewhere: float | None = None,
+          correct_weights: dict[str, float] | None = None) -> tuple[str, str | None]:
+    """The verdict and why a rule decided, capped or raised it (None when the score alone decided). Each boundary
+    has its own weights: `weights` score "at least partial" against PARTIAL, `correct_weights` score "correct"
+    against CORRECT (a correct answer is also at least partial)."""
     ruled = f.ruled()
     if ruled is not None:
         return ruled, f.reason()
@@ -616,7 +624,8 @@ def judge(f: Features, weights: dict[str, float] | None = None, correct: float |
     s = f.score(weights)
     correct = CORRECT if correct is None else correct
     partial = PARTIAL if partial is None else partial
-    by_score = "correct" if s >= correct else "partial" if s >= partial else "incorrect"
+    full = f.score(CORRECT_WEIGHTS if correct_weights is None else correct_weights)
+    by_score = "incorrect" if s < partial else "correct" if full >= correct else "partial"
     capped = by_score if f.ceiling() == "correct" or by_score != "correct" else "partial"
     if f.circular and capped != "correct":   # a circular definition says nothing unless it is the whole answer
         return "incorrect", "the answer defines the term by itself"
@@ -627,5 +636,6 @@ def judge(f: Features, weights: dict[str, float] | None = None, correct: float |
 
 
 def verdict(f: Features, weights: dict[str, float] | None = None, correct: float | None = None,
-            partial: float | None = None, elsewhere: float | None = None) -> str:
-    return judge(f, weights, correct, partial, elsewhere)[0]
+            partial: float | None = None, elsewhere: float | None = None,
+            correct_weights: dict[str, float] | None = None) -> str:
+    return judge(f, weights, correct, partial, elsewhere, correct_weights)[0]

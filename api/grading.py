@@ -571,6 +571,9 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     # some of the source's values given and another in place of the rest ("99.99% and 99.999999999%" for 99.9% and
     # 99.999999999%) is a wrong value too
     specific = -1.0 if specific == 0.0 and wanted & gave and gave - wanted - in_question else specific
+    # a range of the asked value's kind that does not hold it ("a few hours" for 30 days) is a wrong value too
+    specific = -1.0 if value_only and specific == 0.0 and ranged is None and \
+        quantities.outside(normalise(said), normalise(expected), normalise(question)) else specific
     held = surfaces(expected)
     part_of = set(given) <= set(held)   # every term of the answer is the expected text's
     echo = set(given) <= asked and not part_of and bool(set(keys) - set(given)) and specific <= 0

@@ -29,14 +29,21 @@ for "2 GB"). The signals:
 A negation may lack its apostrophe ("cant") and also covers its clause's subject ("the column types cant change");
 an aside in parentheses is a clause of its own and qualifies no value.
 
-`score = sum(WEIGHTS[s] * signal)`; `score >= CORRECT` is correct, `>= PARTIAL` partial, otherwise incorrect. Rules
+Beside them the answer's **length** (log(1 + the number of terms it adds to the question) / 3). Each boundary has its
+own weights (issue 15h): `sum(WEIGHTS[s] * signal) >= PARTIAL` is at least partial, and of those
+`sum(CORRECT_WEIGHTS[s] * signal) >= CORRECT` correct; length weighs against the first (more said, more to be wrong:
+a short vague answer is partial) and for the second (a complete answer says more). Rules
 come first (`Features.ruled`, `Features.ceiling`, `Features.floor`; `judge` says which decided): an empty answer
 (nothing left once hedges are dropped), an **echo** (every term of the answer is in the question, and not all of
 them are the expected text's: it adds nothing) and a **negated fact** (the answer's first clause negates what the
 expected text states, or the answer states what it negates, or uses a term whose opposite by "un"/"non" the source
 uses) are incorrect, and so is an answer that **restricts** what the source states ("only local disk storage",
 "matches only the classic shadow": an "only", "solely", "exclusively" or "merely" the question and the expected text
-do not use; `restricts`: it denies the rest of what the source says), one that **names another component** than
+do not use; `restricts`: it denies the rest of what the source says), one that extends to everything what the
+source restricts (`widens`: "every", "all" or "any" against the source's "only"), one that changes a compound the
+source uses (`swaps`: "an account-level setting" for "a bucket-level setting"), a circular definition unless it
+scores correct (`circular`: a fragment that says a question's term twice, "a bucket is a bucket in s3"), a range of
+the asked value's kind that does not hold it (`quantities.outside`: "a few hours" for 30 days), one that **names another component** than
 the source's (`renames`: "custom models stored in Amazon EFS" for "... in Amazon S3": outside its asides, a name, an
 acronym or a word with a capital inside or digits, that neither the question nor the expected text holds, where the
 expected text names one the answer lacks; an acronym of the other's words and a plural are the same name) and one
@@ -56,7 +63,7 @@ term the answer adds to the question is the expected text's: "a workflow", "some
 as a range that holds it ("a few thousand seconds" for 3600, `quantities.vague`; a folder that holds the asked path)
 and the asked value offered beside others ("five or six times") are at least partial, the last also at most.
 
-The weights and thresholds are a proportional-odds logistic model, and ELSEWHERE the margin that agrees best with
+The weights and thresholds are one logistic model per boundary (a proportional-odds model until issue 15h), and ELSEWHERE the margin that agrees best with
 the labels, fitted on the dev split of `eval/quiz_answers.jsonl` only and checked by leave-one-question-out
 cross-validation there (`python bench/fit_quiz_check.py --fit`); the held-out splits are reported, never tuned on.
 Tried and not kept (they did not raise the dev CV agreement; `bench/quiz_check.md` has the figures): key-term

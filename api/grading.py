@@ -43,7 +43,8 @@ do not use; `restricts`: it denies the rest of what the source says), one that e
 source restricts (`widens`: "every", "all" or "any" against the source's "only"), one that changes a compound the
 source uses (`swaps`: "an account-level setting" for "a bucket-level setting"), a circular definition unless it
 scores correct (`circular`: a fragment that says a question's term twice, "a bucket is a bucket in s3"), a range of
-the asked value's kind that does not hold it (`quantities.outside`: "a few hours" for 30 days), one that **names another component** than
+the asked value's kind that does not hold it (`quantities.outside`: "a few hours" for 30 days), one that **names
+another component** than
 the source's (`renames`: "custom models stored in Amazon EFS" for "... in Amazon S3": outside its asides, a name, an
 acronym or a word with a capital inside or digits, that neither the question nor the expected text holds, where the
 expected text names one the answer lacks; an acronym of the other's words and a plural are the same name) and one
@@ -63,7 +64,8 @@ term the answer adds to the question is the expected text's: "a workflow", "some
 as a range that holds it ("a few thousand seconds" for 3600, `quantities.vague`; a folder that holds the asked path)
 and the asked value offered beside others ("five or six times") are at least partial, the last also at most.
 
-The weights and thresholds are one logistic model per boundary (a proportional-odds model until issue 15h), and ELSEWHERE the margin that agrees best with
+The weights and thresholds are one logistic model per boundary (a proportional-odds model until issue 15h), and
+ELSEWHERE the margin that agrees best with
 the labels, fitted on the dev split of `eval/quiz_answers.jsonl` only and checked by leave-one-question-out
 cross-validation there (`python bench/fit_quiz_check.py --fit`); the held-out splits are reported, never tuned on.
 Tried and not kept (they did not raise the dev CV agreement; `bench/quiz_check.md` has the figures): key-term

@@ -14,9 +14,10 @@ checked (dev, and the held-out one with `--split`). The signals are computed exa
 the configured embedder (MiniLM, with its wordpiece vectors for the token alignment) and the idf of the index the
 settings point at (`RA_DATA_DIR`).
 
-The fit is a proportional-odds (ordinal) logistic model: one weight per signal and two thresholds, estimated with
-scikit-learn's LogisticRegression on the answers stacked once per threshold ("at least partial", "correct"), so that
-`score = sum(weight * signal)` is compared with CORRECT and PARTIAL. Answers the check rules incorrect whatever they
+The fit is one logistic model per boundary (scikit-learn's LogisticRegression; since issue 15h, before a
+proportional-odds model with one weight per signal for both): "at least partial" gives WEIGHTS and PARTIAL, "correct"
+gives CORRECT_WEIGHTS and CORRECT, so that `sum(WEIGHTS[s] * signal)` is compared with PARTIAL and
+`sum(CORRECT_WEIGHTS[s] * signal)` with CORRECT. Answers the check rules incorrect whatever they
 score (empty, or an echo of the question) are left out of the fit. ELSEWHERE, the margin of the rule "the answer
 fits another of the week's questions better", is then the candidate (0.10 to 0.50, or never) that agrees best with
 the labels given the weights and thresholds (the largest among equals). The estimate of how it generalises is

@@ -384,7 +384,8 @@ def test_a_circular_definition_is_incorrect_a_fragment_in_the_source_s_words_is_
 def test_a_swapped_compound_and_an_every_against_the_source_s_only_are_incorrect(embedder):
     """Issue 15h: a wrong fact in the source's words with one word swapped: a compound of the source's with another
     first part, and "every" where the source says "only" (the real MiniLM model scores the rest)."""
-    question, expected = "What is S3 Object Ownership?", "a bucket-level setting that controls who owns uploaded objects"
+    question = "What is S3 Object Ownership?"
+    expected = "a bucket-level setting that controls who owns uploaded objects"
     assert judged(embedder, "an account-level setting that controls who owns uploaded objects", question, expected) \
         == ("incorrect", "the answer changes a compound the source uses")
     assert judged(embedder, "a bucket-level setting to control who owns the objects uploaded", question,

@@ -70,6 +70,11 @@ _EXPLAINING = re.compile(r"\b(?:how|why|when)\b", re.I)  # asks for an explanati
 # stems of counting words ("the three deliverables", "how many goals")
 _COUNT = re.compile(r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|both|all|main|mani|number")
 _URL = re.compile(r"https?://\S+")
+# The thing a question asks the plan for, named between "which/what" and its verb ("which book does the plan
+# recommend", "what monitoring tool is listed in week 8", "which kind of database should week 7 use").
+_VERB = r"(?:is|are|was|were|does|do|did|should|would|will|can|could|must|has|have)"
+_ASKED_THING = re.compile(rf"\b(?:which|what)\s+(?:(?:kinds?|sorts?|types?)\s+of\s+)?"
+                          rf"((?:(?!{_VERB}\b)[\w&+.-]+\s+){{1,4}}?){_VERB}\b", re.I)
 _PAREN = re.compile(r"\s*\([^)]*\)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
 
@@ -144,6 +149,19 @@ def asked(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, set[
         if rest <= set(tokenize(said)):
             return found, fields, sections
     return None
+
+
+def unlisted(week: Week, question: str) -> str | None:
+    """The thing the question asks the plan for ("which book does the plan recommend in week 3?") when the week's
+    text doesn't name it: some word of it (but words of asking about a plan, of its fields, counts and the week's
+    title) is nowhere in the week's section (its title, goals, section names, items, project and deliverables), so
+    the week's plan doesn't say which one; None when it names it or the question asks for no thing."""
+    if (m := _ASKED_THING.search(strip_week(question))) is None:
+        return None
+    thing = " ".join(m[1].split())
+    fields = set().union(*_field_terms().values())
+    terms = {t for t in tokenize(thing) if not _COUNT.fullmatch(t)} - _asking() - fields - _title_words(week, question)
+    return thing if terms - set(tokenize(_URL.sub(" ", week.text))) else None
 
 
 _vectors: dict[tuple[str, str], np.ndarray] = {}  # (embedder name, text) -> unit vector: meanings and sections
@@ -333,6 +351,9 @@ def answer(roadmap: Roadmap, question: str, week: int | None, embedder: Embedder
     if missing:
         gap = f"The roadmap doesn't list {listing(missing)} for week {w.number}."
         text = f"{text} {gap}".strip()
+    if (thing := unlisted(w, question)) is not None:  # not what was asked: say so first, then what the week lists
+        missing.append(thing)
+        text = f"The roadmap doesn't name {_article(thing)} for week {w.number}; here is what it lists. {text}"
     section = next((s for s in roadmap.sections if s.week == w.number), None)
     url = f"{ROADMAP_URL}#{w.anchor}"
     snippet = " ".join((section.text if section else w.text).split())[:240]

@@ -152,16 +152,22 @@ def asked(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, set[
 
 
 def unlisted(week: Week, question: str) -> str | None:
-    """The thing the question asks the plan for ("which book does the plan recommend in week 3?") when the week's
-    text doesn't name it: some word of it (but words of asking about a plan, of its fields, counts and the week's
-    title) is nowhere in the week's section (its title, goals, section names, items, project and deliverables), so
-    the week's plan doesn't say which one; None when it names it or the question asks for no thing."""
+    """The thing the question asks the plan for ("which book does the plan recommend in week 3?", "which Outposts
+    rack configuration does it recommend?") when the week's text doesn't name it: some word of it (but words of
+    asking about a plan, of its fields, counts and the week's title) is nowhere in the week's section (its title,
+    goals, section names, items, project and deliverables). The thing's last word names a kind of thing ("tool"),
+    which a roadmap item is without saying so: that word alone may be missing when the question's other words point
+    at a section of the week ("what tool does the plan suggest for data quality?" -> "Data quality: Great
+    Expectations"). None when the week names it or the question asks for no thing."""
     if (m := _ASKED_THING.search(strip_week(question))) is None:
         return None
     thing = " ".join(m[1].split())
-    fields = set().union(*_field_terms().values())
-    terms = {t for t in tokenize(thing) if not _COUNT.fullmatch(t)} - _asking() - fields - _title_words(week, question)
-    return thing if terms - set(tokenize(_URL.sub(" ", week.text))) else None
+    ignored = _asking() | set().union(*_field_terms().values()) | _title_words(week, question)
+    terms = [t for t in tokenize(thing) if not _COUNT.fullmatch(t) and t not in ignored]
+    missing = set(terms) - set(tokenize(_URL.sub(" ", week.text)))
+    if not missing or (missing == {terms[-1]} and pointed(week, question)):
+        return None
+    return thing
 
 
 _vectors: dict[tuple[str, str], np.ndarray] = {}  # (embedder name, text) -> unit vector: meanings and sections

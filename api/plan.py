@@ -152,20 +152,32 @@ def asked(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, set[
 
 
 def unlisted(week: Week, question: str) -> str | None:
-    """The thing the question asks the plan for ("which book does the plan recommend in week 3?", "which Outposts
-    rack configuration does it recommend?") when the week's text doesn't name it: some word of it (but words of
-    asking about a plan, of its fields, counts and the week's title) is nowhere in the week's section (its title,
-    goals, section names, items, project and deliverables). The thing's last word names a kind of thing ("tool"),
-    which a roadmap item is without saying so: that word alone may be missing when the question's other words point
-    at a section of the week ("what tool does the plan suggest for data quality?" -> "Data quality: Great
-    Expectations"). None when the week names it or the question asks for no thing."""
+    """The thing the question asks the plan for ("which book does the plan recommend in week 3?") when the week's
+    section (its title, goals, section names, items, project and deliverables) doesn't name it. The thing is the
+    noun phrase between "which/what" and its verb, without words of asking about a plan, of its fields, counts and
+    the week's title; its last word names what kind of thing it is. The week names it when it writes that word
+    ("what hands-on practice does week 1 list?"). Without it, the question may still ask for a kind the week's items
+    are without saying so ("what tool does the plan suggest for data quality?" -> "Data quality: Great
+    Expectations"): when the question's words point at a section of the week (`pointed`), and no
+    other word of the thing names something the week lists, which would make the thing a detail of that item the
+    plan doesn't give ("which Outposts rack configuration does the plan recommend?" of "AWS Outposts for ML"; a word
+    of the week's title, goals or section names names a topic, not an item: "which DevOps problems ...").
+    None when the week names it or the question asks for no thing."""
     if (m := _ASKED_THING.search(strip_week(question))) is None:
         return None
     thing = " ".join(m[1].split())
     ignored = _asking() | set().union(*_field_terms().values()) | _title_words(week, question)
     terms = [t for t in tokenize(thing) if not _COUNT.fullmatch(t) and t not in ignored]
-    missing = set(terms) - set(tokenize(_URL.sub(" ", week.text)))
-    if not missing or (missing == {terms[-1]} and pointed(week, question)):
+    if not terms:
+        return None
+    written = set(tokenize(_URL.sub(" ", week.text)))
+    kind, qualifiers = terms[-1], set(terms[:-1])
+    if kind in written:
+        return None
+    topics = set(tokenize(" ".join([week.title, week.goals, *(_PAREN.sub("", n) for n in week.sections)])))
+    items = set(tokenize(" ".join(item(i) for i in (*(i for s in week.sections.values() for i in s),
+                                                     week.weekend_project or "", *week.deliverables))))
+    if pointed(week, question) and not qualifiers & (items - topics):  # a topic word ("DevOps problems") names no item
         return None
     return thing
 

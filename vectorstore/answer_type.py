@@ -61,9 +61,8 @@ _Q_PRICE = re.compile(
     rf"\b(?:and|the) (?:\w+ ){{0,2}}?(?:price|cost|fee)s? of\b|"
     r"\b(?:is|are) (?:there|it) (?:an? )?(?:\w+ )?(?:fee|charge|cost)s?\b|\bhow (?:expensive|cheap|pricey)\b|"
     r"[$€£]\s?\d|\b(?:dollars|usd|eur) per\b|"
-    # the price of a unit asked bare ("how much per GB ingested?"), or what the asker pays ("do I pay extra for it?")
-    r"\bhow much (?:per|for each|for every)\b|(?:^\s*|[,:;]\s*|\bor\s+)(?:do|will|would|should) (?:i|we|you) (?:\w+ )?pay\b",
-    re.I)
+    # the price of a unit asked bare ("kinesis on-demand mode: how much per GB ingested?")
+    r"\bhow much (?:per|for each|for every)\b(?!-)", re.I)
 # "How much cheaper/faster ...", "how many times larger ...": the answer is a number (a ratio or a difference).
 _Q_COMPARE_AMOUNT = re.compile(
     r"\bhow (?:much|many times) (?:(?!(?:per|under|over|after)\b)\w+er|more|less|fewer)\b|"
@@ -74,7 +73,11 @@ _Q_HOW_LONG = re.compile(
     r"\bnumber of (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\b|"
     # the unit asked at the end ("typical pod boot time in seconds?")
     r"\bin (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\s*\?|"
-    r"\b(?:the|its) (?:longest|shortest)\b(?! \w+ (?:name|word|text|prompt))", re.I)
+    r"\b(?:the|its) (?:longest|shortest)\b(?! \w+ (?:name|word|text|prompt))|"
+    # a telegraphic question opening on the time it asks for ("Typical GPU-hours to fit ...?", "Minutes needed for
+    # ...?")
+    r"(?:^\s*|[:;]\s*)(?:(?:typical|average|expected|approximate|rough|total)\s+)?(?:[\w]+-)?(?:seconds|minutes|hours|"
+    r"days|weeks|months|years)\s+(?:to|for|of|needed|required|per)\b", re.I)
 # "How long" asked of a piece of text (a string, an ID, a name, a key) asks for its length, a number of characters.
 _Q_TEXT_LENGTH = re.compile(
     r"\bhow long (?:(?:is|are|can|should|must|may|will|would|does|do)\s+)?(?:(?:an?|the|my|our|your|its|their|each|"

@@ -192,8 +192,10 @@ _Q_EXISTS = re.compile(
 # difference between X and Y" does: "What is Glue's catalog versus a Hive metastore?", "what is managed by AWS vs what
 # registers to it?". "Is X faster than Y", "X vs Y, which one wins on accuracy?" still compare.
 _Q_VERSUS = re.compile(r"\bversus\b|\bvs\.?(?=\s)", re.I)
-_COMPARATIVE = re.compile(r"\b(?:(?-i:[a-z]{2,}(?:er|est))|more|less|fewer|better|worse|best|worst|most|least|wins?|won|"
-                          r"beats?|prefer\w*|recommend\w*|should|choose|pick|than)\b", re.I)
+# An -er/-est word is a comparative only in lower case: a capitalised one inside the question is a name ("Cluster
+# Autoscaler", "Docker").
+_COMPARATIVE = re.compile(r"\b(?:(?-i:[a-z]{2,}(?:er|est))|more|less|fewer|better|worse|best|worst|most|least|"
+                          r"wins?|won|beats?|prefer\w*|recommend\w*|should|choose|pick|than)\b", re.I)
 
 
 def _contrast(question: str) -> bool:

@@ -18,7 +18,9 @@ title just before "week" ("the SageMaker deep dive week": those words name the w
 A plan answer is composed from the parsed fields as full sentences ("Week 6's weekend project is an AI-powered
 DevOps assistant; its deliverables are a Slack bot with OpenAI integration, ... [1].") citing the week's section of
 the roadmap (`roadmap.md#week-6`), mode "roadmap". It is grounded when the roadmap states what was asked; a field
-the week doesn't have is said so, ungrounded. Words are lower-cased only when the roadmap itself writes them in
+the week doesn't have is said so, ungrounded, and so is a thing asked for by name ("which book does the plan
+recommend in week 3?") that the week's section doesn't name (`unlisted`): the answer says so first, then what the
+week does list. Words are lower-cased only when the roadmap itself writes them in
 lower case somewhere, so names keep their capitals.
 """
 from __future__ import annotations

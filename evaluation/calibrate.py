@@ -2,7 +2,7 @@
 
     python -m evaluation.calibrate [--dev FILE...] [--offtopic eval/offtopic_questions.jsonl] [--folds 5]
                             [--save] [--ablation bench/ablation.md [--variants NAME...]] [--retrieval-only]
-                            [--one-weight NAME]
+                            [--one-weight NAME...]
                             [--json out.json]
 
 One fit, on a set of training questions, goes in three steps, each a search over a small grid run through the
@@ -24,7 +24,7 @@ the numbers were not fitted on. The final calibration is then fitted on the whol
 with the index the settings point at (the retrievers serving it pick it up within seconds). `--ablation` runs the
 cross-validation once per retrieval variant and writes the table (`--variants` picks some); `--retrieval-only`
 cross-validates the retrieval weights alone per variant (ranking figures, no abstention fit: minutes instead of an
-hour) and prints the table; `--one-weight NAME` cross-validates one retrieval weight alone over its grid, every
+hour) and prints the table; `--one-weight NAME...` cross-validates each retrieval weight alone over its grid, every
 other number at the calibration the index serves (the quick check of a new weight). The test set is never read
 here.
 """
@@ -59,6 +59,9 @@ GRID = {
     "sentence_weight": (0.0, 0.25, 0.5, 0.75),
     "hub_weight": (0.0, 0.01, 0.02, 0.03, 0.05),
     "merge_rank": (0, 2, 3, 5),
+    "fact_weight": (0.0, 0.02, 0.05, 0.1, 0.2),
+    "focus_weight": (0.0, 0.02, 0.05, 0.1, 0.2),
+    "contrast_weight": (0.0, 0.02, 0.05, 0.1, 0.2),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
     "widen_margin": (0.15, 0.3, 0.6),
     "evidence_share": (0.0, 0.1, 0.2, 0.34, 0.5, 0.6),
@@ -282,7 +285,7 @@ def _pooled(scores: list[dict[str, float]]) -> dict:
 
 
 ONE_WEIGHT = ("dense_weight", "title_weight", "page_weight", "title_sim_weight", "sentence_weight", "hub_weight",
-              "merge_rank")  # the retrieval numbers `--one-weight` can cross-validate alone
+              "merge_rank", "fact_weight", "focus_weight", "contrast_weight")  # what `--one-weight` can cross-validate
 
 
 def one_weight_cross_validate(fitter: Fitter, name: str, base: Calibration, k: int) -> tuple[dict, dict, list]:
@@ -380,9 +383,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--retrieval-only", action="store_true",
                     help="cross-validate the retrieval weights alone (ranking figures only, per variant) "
                          "and print them")
-    ap.add_argument("--one-weight", choices=ONE_WEIGHT, metavar="NAME",
-                    help="cross-validate this retrieval weight alone, the others as the index's calibration, and "
-                         f"print it ({', '.join(ONE_WEIGHT)})")
+    ap.add_argument("--one-weight", choices=ONE_WEIGHT, metavar="NAME", nargs="+",
+                    help="cross-validate each of these retrieval weights alone, the others as the index's "
+                         f"calibration, and print it ({', '.join(ONE_WEIGHT)})")
     ap.add_argument("--json", type=Path,
                     help="also write the fitted calibrations, the CV figures and every held-out row as JSON")
     args = ap.parse_args(argv)
@@ -399,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         fitter = Fitter(harness, questions, offtopic, args.k)
         t0 = time.perf_counter()
         if args.one_weight:
-            return _one_weight(fitter, args.one_weight, args.folds, t0)
+            return max(_one_weight(fitter, name, args.folds, t0) for name in args.one_weight)
         if args.retrieval_only:
             return _retrieval_only(fitter, args.variants or list(VARIANTS), args.folds, log, t0)
         results: dict[str, dict] = {}

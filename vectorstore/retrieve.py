@@ -207,6 +207,10 @@ class _State:
         """The terms of a chunk's page title and section path."""
         return frozenset(tokenize(f"{self.title_of(cid)} {self.chunks[cid][1].get('section') or ''}"))
 
+    def chunk_terms(self, cid: str) -> frozenset[str]:
+        """The terms of a chunk's text (as BM25 reads it)."""
+        return self.lexical.terms(self.lexical.row[cid])
+
     def evidence_feature(self, question: str, facts_only: bool) -> Callable[[list[str]], list[float]]:
         """A rerank feature: each candidate chunk's own evidence for what the question asks
         (`answer_type.candidate_shares`, the key terms weighed by this version's IDF)."""
@@ -478,7 +482,8 @@ class Retriever:
                 (hub_feature(url_of, state.links), -cal.hub_weight),
                 (state.evidence_feature(text, facts_only=True), cal.fact_weight),
                 (state.evidence_feature(text, facts_only=False), cal.focus_weight),
-                (contrast_feature(state.label_terms, url_of, idf), cal.contrast_weight)])
+                (contrast_feature(state.label_terms, url_of, idf), cal.contrast_weight),
+                (contrast_feature(state.chunk_terms, url_of, idf), cal.distinct_weight)])
         dmap, lmap = dict(dense), dict(lexical)
         ranked = [Hit(cid, state.chunks[cid][0], state.chunks[cid][1], s, dmap.get(cid), lmap.get(cid), [cid])
                   for cid, s in sorted(fused.items(), key=lambda kv: -kv[1])]

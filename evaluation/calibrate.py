@@ -61,7 +61,7 @@ GRID = {
     "merge_rank": (0, 2, 3, 5),
     "fact_weight": (0.0, 0.02, 0.05, 0.1, 0.2),
     "focus_weight": (0.0, 0.02, 0.05, 0.1, 0.2),
-    "contrast_weight": (0.0, 0.02, 0.05, 0.1, 0.2),
+    "contrast_weight": (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3),
     "distinct_weight": (0.0, 0.02, 0.05, 0.1, 0.2),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
     "widen_margin": (0.15, 0.3, 0.6),

@@ -204,8 +204,13 @@ class _State:
         return str(meta.get("title") or text.partition("\n")[0].split(" > ")[0])
 
     def label_terms(self, cid: str) -> frozenset[str]:
-        """The terms of a chunk's page title and section path."""
-        return frozenset(tokenize(f"{self.title_of(cid)} {self.chunks[cid][1].get('section') or ''}"))
+        """The terms of what names a chunk's place: its page title, its section path and its page's file name
+        (the URL's last path segment without its extension: "service-sizes-and-limits.html", where the title
+        may say only "Quotas")."""
+        meta = self.chunks[cid][1]
+        name = re.sub(r"\.[a-z]+$", "", str(meta.get("url") or "").split("#")[0].split("?")[0].rstrip("/")
+                      .rsplit("/", 1)[-1])
+        return frozenset(tokenize(f"{self.title_of(cid)} {meta.get('section') or ''} {name}"))
 
     def chunk_terms(self, cid: str) -> frozenset[str]:
         """The terms of a chunk's text (as BM25 reads it)."""

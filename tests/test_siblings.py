@@ -1,7 +1,7 @@
 """Ranking the right page above its sibling pages (issue 9u): a real index (in-memory Chroma, the real embedder) of
 pages of one directory that share the subject's words; the rerank feature of the fused top that reads which
 question terms a candidate's title and section path hold and the other candidate pages' do not
-(`vectorstore.ranking.contrast_feature`, `Calibration.contrast_weight`)."""
+and its page's file name (`vectorstore.ranking.contrast_feature`, `Calibration.contrast_weight`)."""
 from __future__ import annotations
 
 import json
@@ -56,6 +56,14 @@ def test_the_sibling_whose_title_holds_the_distinguishing_term_ranks_first_only_
     on = siblings.search(QUESTION, scope_week=False, calibration=cal.with_(contrast_weight=0.3))
     assert off.hits[0].url == OVERVIEW
     assert on.hits[0].url == CAPTURE and OVERVIEW in [h.url for h in on.hits]
+
+
+def test_a_page_is_labelled_by_its_title_section_and_file_name(siblings):
+    """What the feature reads of a candidate: its title, section path and its page's file name (a file named for
+    the asked thing where the title is terse), as the shared tokenizer stems them."""
+    state = siblings.loaded()
+    assert state.label_terms("capture") == frozenset({"widget", "monitor", "request", "captur"})
+    assert state.label_terms("schedule") == frozenset({"widget", "monitor", "schedul"})
 
 
 def test_a_term_every_candidate_title_holds_counts_nothing():

@@ -592,20 +592,3 @@ def has_fact(kind: str, text: str) -> bool:
     """Does `text` (a sentence, say) hold a fact of `kind`? Always true for kinds without a fact of their own."""
     fact = _FACTS.get(kind)
     return True if fact is None else bool(fact.search(text))
-
-
-def candidate_shares(question: str, texts: list[str], idf: Callable[[str], float] | None = None,
-                     facts_only: bool = True) -> list[float]:
-    """Each passage's own evidence for what `question` asks (the evidence check's test, one passage at a time): the
-    IDF-weighted share of its key terms in a sentence of the passage stating a fact of the asked kind (meeting its
-    qualifiers). For a kind without a fact of its own, the share found within one stretch of about two sentences
-    (how focused the passage is on the question's subject), or 0 for every passage with `facts_only`. A ranking
-    feature: of two sibling pages sharing the subject's words, the one that states the asked fact near them."""
-    kind = detect(question)
-    if kind not in _FACTS and facts_only:
-        return [0.0] * len(texts)
-    terms = key_terms(question)
-    weights = {t: idf(t) for t in terms} if idf else dict.fromkeys(terms, 1.0)
-    asks = asked_of(kind, question) if kind in _FACTS else ()
-    noun = counted(question) if kind == "number" else None
-    return [evidence(kind, weights, [text], asks, noun) for text in texts]

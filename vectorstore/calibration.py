@@ -35,15 +35,7 @@ class Calibration:
     # the fused top 20 lose this times a page's hubness among them (vectorstore.links); alone, by 5-fold CV on the
     # 1,253 dev questions: 0.02 (`python -m evaluation.calibrate --one-weight hub_weight`, bench/ablation.md)
     hub_weight: float = 0.03
-    # the fused top 20 gain this times their own passage's evidence for the asked kind of fact (answer_type: the
-    # share of the question's key terms in a sentence stating a number, date, version... of it); 0: off
-    fact_weight: float = 0.0
-    # the same for the kinds without a fact of their own: the share of key terms within one two-sentence stretch
-    focus_weight: float = 0.0
-    # the fused top 20 gain this times the question's IDF covered by their title and section path with the terms the
-    # other candidate pages' titles lack (ranking.contrast_feature: what sets a sibling page apart); 0: off
     contrast_weight: float = 0.0
-    distinct_weight: float = 0.0       # the same read on each candidate passage's own text instead of its title
     sentence_weight: float = 0.5       # dense score: (1 - this) * chunk cosine + this * its best sentence's cosine
     normalise: bool = True             # drop learner boilerplate ("I'm on week 1 and want to ...") from the query
     weights: tuple[float, ...] = (3.4821, 4.3322, 0.0, 1.2197, 0.8623)  # logistic over Signals.vector(), all >= 0

@@ -30,7 +30,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -211,16 +211,6 @@ class _State:
         name = re.sub(r"\.[a-z]+$", "", str(meta.get("url") or "").split("#")[0].split("?")[0].rstrip("/")
                       .rsplit("/", 1)[-1])
         return frozenset(tokenize(f"{self.title_of(cid)} {meta.get('section') or ''} {name}"))
-
-    def chunk_terms(self, cid: str) -> frozenset[str]:
-        """The terms of a chunk's text (as BM25 reads it)."""
-        return self.lexical.terms(self.lexical.row[cid])
-
-    def evidence_feature(self, question: str, facts_only: bool) -> Callable[[list[str]], list[float]]:
-        """A rerank feature: each candidate chunk's own evidence for what the question asks
-        (`answer_type.candidate_shares`, the key terms weighed by this version's IDF)."""
-        return lambda top: answer_type.candidate_shares(question, [self.chunks[cid][0] for cid in top],
-                                                        self.lexical.idf, facts_only)
 
     def title_similarity(self, embedder: Embedder, vector: np.ndarray, titles: list[str]) -> list[float]:
         """The cosine of the question's unit vector to each page title (embedded when the version is loaded; a
@@ -423,11 +413,10 @@ class Retriever:
                 mode: str, cal: Calibration) -> Retrieval:
         terms = list(dict.fromkeys(tokenize(text)))
         cosines = state.cosines(vector, cal.sentence_weight)
-        whole = self._scope(state, text, terms, vector, cosines, None, top_k, mode, cal)
+        whole = self._scope(state, terms, vector, cosines, None, top_k, mode, cal)
         chosen, scope = whole, "all"
         if week is not None:
-            scoped = self._scope(state, text, terms, vector, cosines, week, top_k, mode, cal,
-                                 baseline=whole.baseline)
+            scoped = self._scope(state, terms, vector, cosines, week, top_k, mode, cal, baseline=whole.baseline)
             better_elsewhere = (whole.fit - scoped.fit > cal.widen_margin and whole.hits
                                 and week not in whole.hits[0].meta.get("weeks", []))
             if (scoped.fit >= cal.threshold and not better_elsewhere) or scoped.fit >= whole.fit:
@@ -461,8 +450,9 @@ class Retriever:
         return Retrieval(hits, week, scope, widened, grounded, chosen.confidence, suggested,
                          signals=chosen.signals.vector(), gap=gap, kind=kind, evidence=share, unknown=unknown)
 
-    def _scope(self, state: _State, text: str, terms: list[str], vector: np.ndarray, cosines: np.ndarray,
-               week: int | None, top_k: int, mode: str, cal: Calibration, baseline: float | None = None) -> _Scoped:
+    def _scope(self, state: _State, terms: list[str], vector: np.ndarray, cosines: np.ndarray, week: int | None,
+               top_k: int,
+               mode: str, cal: Calibration, baseline: float | None = None) -> _Scoped:
         """Search one scope; `baseline` is the whole index's mean candidate cosine (a week's few chunks give a
         poor mean of their own)."""
         n = max(CANDIDATES, 3 * top_k)
@@ -479,16 +469,13 @@ class Retriever:
         url_of = lambda cid: str(state.chunks[cid][1].get("url") or "")  # noqa: E731
         fused = page_support(fused, url_of, cal.page_weight)
         idf = {t: state.lexical.idf(t) for t in terms}
-        if mode == "hybrid":  # the fused top: titled for the question, stating the asked fact or set apart from its
-            # siblings by its title gains; a hub of the others loses
+        if mode == "hybrid":  # the fused top: titled for the question or set apart from the other candidate pages
+            # by its title, section or file name gains; a hub of the others loses
             fused = rerank(fused, [
                 (title_feature(state.title_of, lambda titles: state.title_similarity(self.embedder, vector, titles)),
                  cal.title_sim_weight),
                 (hub_feature(url_of, state.links), -cal.hub_weight),
-                (state.evidence_feature(text, facts_only=True), cal.fact_weight),
-                (state.evidence_feature(text, facts_only=False), cal.focus_weight),
-                (contrast_feature(state.label_terms, url_of, idf), cal.contrast_weight),
-                (contrast_feature(state.chunk_terms, url_of, idf), cal.distinct_weight)])
+                (contrast_feature(state.label_terms, url_of, idf), cal.contrast_weight)])
         dmap, lmap = dict(dense), dict(lexical)
         ranked = [Hit(cid, state.chunks[cid][0], state.chunks[cid][1], s, dmap.get(cid), lmap.get(cid), [cid])
                   for cid, s in sorted(fused.items(), key=lambda kv: -kv[1])]

@@ -134,13 +134,13 @@ def contrast_feature(terms_of: Callable[[str], frozenset[str]], url_of: Callable
     def feature(top: list[str]) -> list[float]:
         if not total:
             return [0.0] * len(top)
+        labels = [terms_of(cid) for cid in top]
         pages: dict[str, frozenset[str]] = {}
-        for cid in top:
-            pages[url_of(cid)] = pages.get(url_of(cid), frozenset()) | terms_of(cid)
-        n = len(pages)
+        for cid, terms in zip(top, labels, strict=True):
+            pages[url_of(cid)] = pages.get(url_of(cid), frozenset()) | terms
         held = {t: sum(t in terms for terms in pages.values()) for t in idf}
-        weight = {t: v * (1 - held[t] / n) for t, v in idf.items()}
-        return [sum(w for t, w in weight.items() if t in terms_of(cid)) / total for cid in top]
+        weight = {t: v * (1 - held[t] / len(pages)) for t, v in idf.items()}
+        return [sum(w for t, w in weight.items() if t in terms) / total for terms in labels]
     return feature
 
 

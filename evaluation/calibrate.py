@@ -60,6 +60,7 @@ GRID = {
     "hub_weight": (0.0, 0.01, 0.02, 0.03, 0.05),
     "merge_rank": (0, 2, 3, 5),
     "contrast_weight": (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3),
+    "breadth_weight": (0.0, 0.005, 0.01, 0.02, 0.03, 0.05),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
     "widen_margin": (0.15, 0.3, 0.6),
     "evidence_share": (0.0, 0.1, 0.2, 0.34, 0.5, 0.6),
@@ -283,7 +284,7 @@ def _pooled(scores: list[dict[str, float]]) -> dict:
 
 
 ONE_WEIGHT = ("dense_weight", "title_weight", "page_weight", "title_sim_weight", "sentence_weight", "hub_weight",
-              "merge_rank", "contrast_weight")  # the retrieval numbers `--one-weight` can cross-validate
+              "merge_rank", "contrast_weight", "breadth_weight")  # what `--one-weight` can cross-validate
 
 
 def one_weight_cross_validate(fitter: Fitter, name: str, base: Calibration, k: int) -> tuple[dict, dict, list]:

@@ -35,7 +35,11 @@ class Calibration:
     # the fused top 20 lose this times a page's hubness among them (vectorstore.links); alone, by 5-fold CV on the
     # 1,253 dev questions: 0.02 (`python -m evaluation.calibrate --one-weight hub_weight`, bench/ablation.md)
     hub_weight: float = 0.03
+    # the fused top 20 gain this times the question's IDF their title, section path and file name cover with terms
+    # the other candidate pages' labels lack (vectorstore.ranking.contrast_feature: what sets a sibling page apart);
+    # alone, by 5-fold CV on the 1,574 dev questions, MRR@10 +0.002, below the +0.003 a new weight must earn: off
     contrast_weight: float = 0.0
+    breadth_weight: float = 0.0        # the fused top 20 lose this times log(their page's section count); 0: off
     sentence_weight: float = 0.5       # dense score: (1 - this) * chunk cosine + this * its best sentence's cosine
     normalise: bool = True             # drop learner boilerplate ("I'm on week 1 and want to ...") from the query
     weights: tuple[float, ...] = (3.4821, 4.3322, 0.0, 1.2197, 0.8623)  # logistic over Signals.vector(), all >= 0

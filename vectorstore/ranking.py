@@ -144,6 +144,13 @@ def contrast_feature(terms_of: Callable[[str], frozenset[str]], url_of: Callable
     return feature
 
 
+def breadth_feature(url_of: Callable[[str], str], sections: Mapping[str, int]) -> Feature:
+    """How broad each candidate's page is: the log of how many sections the page has in the index (`sections`: URL
+    -> count; 0 for a page of one section). A glossary, an overview or a "how it works" page covers many subjects
+    in many sections, each matching a question about one of them; the page dedicated to that subject has few."""
+    return lambda top: [math.log(max(1, sections.get(url_of(cid), 1))) for cid in top]
+
+
 def _overlap(prev: str, text: str, limit: int = 800) -> int:
     """Length of the longest end of `prev` (at most `limit` characters, at least 16) that `text` starts with."""
     probe = text[:16]

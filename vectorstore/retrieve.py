@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,7 @@ from vectorstore.loaded import LoadedVersion
 from vectorstore.ranking import (
     Hit,
     Signals,
+    breadth_feature,
     confidence,
     contrast_feature,
     coverage,
@@ -202,6 +204,14 @@ class _State:
         """A chunk's page title (its heading line's first part when the metadata has none)."""
         text, meta = self.chunks[cid]
         return str(meta.get("title") or text.partition("\n")[0].split(" > ")[0])
+
+    @cached_property
+    def sections(self) -> dict[str, int]:
+        """URL -> how many distinct sections its chunks belong to."""
+        named: dict[str, set[str]] = {}
+        for _text, meta in self.chunks.values():
+            named.setdefault(str(meta.get("url") or ""), set()).add(str(meta.get("section") or ""))
+        return {url: len(s) for url, s in named.items()}
 
     def label_terms(self, cid: str) -> frozenset[str]:
         """The terms of what names a chunk's place: its page title, its section path and its page's file name
@@ -475,7 +485,8 @@ class Retriever:
                 (title_feature(state.title_of, lambda titles: state.title_similarity(self.embedder, vector, titles)),
                  cal.title_sim_weight),
                 (hub_feature(url_of, state.links), -cal.hub_weight),
-                (contrast_feature(state.label_terms, url_of, idf), cal.contrast_weight)])
+                (contrast_feature(state.label_terms, url_of, idf), cal.contrast_weight),
+                (breadth_feature(url_of, state.sections), -cal.breadth_weight)])
         dmap, lmap = dict(dense), dict(lexical)
         ranked = [Hit(cid, state.chunks[cid][0], state.chunks[cid][1], s, dmap.get(cid), lmap.get(cid), [cid])
                   for cid, s in sorted(fused.items(), key=lambda kv: -kv[1])]

@@ -103,3 +103,19 @@ def test_one_weight_cross_validates_a_single_weight_over_its_grid(tmp_path, monk
                                                                           for v in chosen)
     assert all(0.0 <= float(v) <= 1.0 for r in rows[1:] for v in r.rstrip(" |").split(" | ")[1:])
     assert store.calibration() is None
+
+
+def test_one_weight_takes_several_weights_each_cross_validated_alone(tmp_path, monkeypatch, capsys):
+    """`--one-weight A B` prints one table per weight, each over its own grid, on the same questions."""
+    publish_tiny_index(tmp_path / "data", chunking="tiny-v1")
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS * 2))
+    monkeypatch.setenv("RA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RA_EMBEDDING_MODEL_DIR", str(MODEL_DIR))
+    assert main(["--dev", str(dev), "--folds", "2", "--one-weight", "hub_weight", "contrast_weight"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    heads = [line.split(" (")[0] for line in out if line.startswith("| ") and "(dev;" in line]
+    assert heads == ["| hub_weight", "| contrast_weight"]
+    values = [line.split(" | ")[0] for line in out if line.startswith("| ") and " on all" in line]
+    assert len(values) == len(GRID["hub_weight"]) + len(GRID["contrast_weight"])
+    assert sum(line.startswith("| 2-fold CV") for line in out) == 2

@@ -17,10 +17,11 @@ DIR = "https://docs.example.com/widgets/latest/dg/"
 OVERVIEW, CAPTURE, SCHEDULE = (f"{DIR}{name}.html" for name in ("monitor", "monitor-capture", "monitor-schedule"))
 
 
-def _chunk(cid: str, url: str, title: str, body: str) -> tuple[str, str, dict]:
-    meta = {"url": url, "deep_link": url, "title": title, "section": title, "chunk_index": 0, "depth": 0,
+def _chunk(cid: str, url: str, title: str, body: str, section: str = "", index: int = 0) -> tuple[str, str, dict]:
+    section = section or title
+    meta = {"url": url, "deep_link": url, "title": title, "section": section, "chunk_index": index, "depth": 0,
             "weeks": [10]}
-    return cid, f"{title}\n\n{body}", meta
+    return cid, f"{title} > {section}\n\n{body}" if section != title else f"{title}\n\n{body}", meta
 
 
 SIBLINGS = [
@@ -82,3 +83,40 @@ def test_a_stored_calibration_without_the_field_still_loads_with_the_feature_at_
     old = json.loads(DEFAULT.to_json())
     del old["contrast_weight"]
     assert Calibration.from_json(json.dumps(old)).contrast_weight == DEFAULT.contrast_weight
+
+
+STREAMS = "https://docs.example.com/streams/latest/dev/"
+CONCEPTS, LIMITS = f"{STREAMS}key-concepts.html", f"{STREAMS}limits.html"
+BROAD = [
+    _chunk(f"concepts-{i}", CONCEPTS, "Stream concepts", body, section, i)
+    for i, (section, body) in enumerate([
+        ("Shard", "A shard is a sequence of data records in a stream. A shard takes in data per second up to its "
+                  "write capacity, and a stream's capacity is the sum of its shards."),
+        ("Record", "A record is the unit of data stored in a stream: a sequence number, a partition key and a blob."),
+        ("Partition key", "A partition key groups data by shard within a stream."),
+        ("Sequence number", "Each record has a sequence number that is unique per partition key within its shard."),
+        ("Retention period", "The retention period is how long records stay accessible after they are added."),
+        ("Producer", "Producers put records into streams, for example a web server sending log data."),
+    ])] + [
+    _chunk("limits", LIMITS, "Quotas and limits",
+           "Each shard can support up to 1 MB of data per second for writes, including partition keys, and "
+           "up to 1,000 records per second."),
+    *SIBLINGS[3:],
+]
+
+
+@pytest.fixture(scope="module")
+def broad(embedder):  # noqa: F811
+    return _retriever(embedder, {"pages": {}}, BROAD)
+
+
+def test_the_dedicated_page_ranks_above_a_broad_pages_section_only_with_the_breadth_demotion(broad):
+    """A glossary page of six sections has one on the shard, which repeats the question's words; the quotas page
+    states the number. Without the demotion the glossary's section ranks first; with it, the quotas page does."""
+    question = "How much data can a single shard take in per second?"
+    cal = broad.calibration
+    off = broad.search(question, scope_week=False, calibration=cal.with_(breadth_weight=0.0))
+    on = broad.search(question, scope_week=False, calibration=cal.with_(breadth_weight=0.1))
+    assert off.hits[0].url == CONCEPTS
+    assert on.hits[0].url == LIMITS and CONCEPTS in [h.url for h in on.hits]
+    assert broad.loaded().sections[CONCEPTS] == 6 and broad.loaded().sections[LIMITS] == 1

@@ -1,7 +1,8 @@
 """Ranking the right page above its sibling pages (issue 9u): a real index (in-memory Chroma, the real embedder) of
-pages of one directory that share the subject's words; the rerank feature of the fused top that reads which
-question terms a candidate's title and section path hold and the other candidate pages' do not
-and its page's file name (`vectorstore.ranking.contrast_feature`, `Calibration.contrast_weight`)."""
+pages of one directory that share the subject's words, and two rerank features of the fused top: which question
+terms a candidate's title, section path and file name hold that the other candidate pages' do not
+(`vectorstore.ranking.contrast_feature`, `Calibration.contrast_weight`), and how broad its page is
+(`vectorstore.ranking.breadth_feature`, `Calibration.breadth_weight`)."""
 from __future__ import annotations
 
 import json
@@ -81,8 +82,9 @@ def test_a_term_every_candidate_title_holds_counts_nothing():
 def test_a_stored_calibration_without_the_field_still_loads_with_the_feature_at_its_default():
     """A calibration stored before the field existed reads the default."""
     old = json.loads(DEFAULT.to_json())
-    del old["contrast_weight"]
-    assert Calibration.from_json(json.dumps(old)).contrast_weight == DEFAULT.contrast_weight
+    del old["contrast_weight"], old["breadth_weight"]
+    cal = Calibration.from_json(json.dumps(old))
+    assert (cal.contrast_weight, cal.breadth_weight) == (DEFAULT.contrast_weight, DEFAULT.breadth_weight)
 
 
 STREAMS = "https://docs.example.com/streams/latest/dev/"

@@ -10,7 +10,8 @@ real Retriever (question vectors are embedded once and remembered):
 1. retrieval: the fusion weight, the BM25 title/section weight and the page-support weight that give the best
    MRR@10 on the questions with gold URLs, then with those the title-similarity rerank weight and the share of the
    best sentence's cosine in the dense score (searched together), then the rank another week's best page takes,
-   then the hub demotion weight (`vectorstore.links`);
+   then the hub demotion weight (`vectorstore.links`), then the sibling contrast and page breadth weights together
+   (`vectorstore.ranking.contrast_feature`, `breadth_feature`);
 2. abstention model: a class-balanced logistic regression with non-negative weights over the whole-index signals
    (`vectorstore.ranking.Signals`), the unanswerable questions being the negatives;
 3. decisions: the confidence threshold, the widening margin and the answer-type evidence share that make the
@@ -59,8 +60,8 @@ GRID = {
     "sentence_weight": (0.0, 0.25, 0.5, 0.75),
     "hub_weight": (0.0, 0.01, 0.02, 0.03, 0.05),
     "merge_rank": (0, 2, 3, 5),
-    "contrast_weight": (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3),
-    "breadth_weight": (0.0, 0.005, 0.01, 0.02, 0.03, 0.05),
+    "contrast_weight": (0.0, 0.15, 0.3, 0.45, 0.6),
+    "breadth_weight": (0.0, 0.02, 0.05, 0.08, 0.12),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
     "widen_margin": (0.15, 0.3, 0.6),
     "evidence_share": (0.0, 0.1, 0.2, 0.34, 0.5, 0.6),
@@ -119,6 +120,8 @@ class Space:
     title_sim_weight: tuple = GRID["title_sim_weight"]
     sentence_weight: tuple = GRID["sentence_weight"]
     hub_weight: tuple = GRID["hub_weight"]
+    contrast_weight: tuple = GRID["contrast_weight"]
+    breadth_weight: tuple = GRID["breadth_weight"]
     merge_rank: tuple = GRID["merge_rank"]
     threshold: tuple = GRID["threshold"]
     widen_margin: tuple = GRID["widen_margin"]
@@ -195,8 +198,12 @@ class Fitter:
         cal = cal.with_(merge_rank=merge)
         hub = max(space.hub_weight, key=lambda w: round(self.mrr(cal.with_(hub_weight=w), idx), 4))
         cal = cal.with_(hub_weight=hub)
+        sibling = max(itertools.product(space.contrast_weight, space.breadth_weight),
+                      key=lambda w: round(self.mrr(cal.with_(contrast_weight=w[0], breadth_weight=w[1]), idx), 4))
+        cal = cal.with_(contrast_weight=sibling[0], breadth_weight=sibling[1])
         return cal, (f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank[0]}, "
-                     f"best sentence {rerank[1]}, merge rank {merge}, hub {hub}")
+                     f"best sentence {rerank[1]}, merge rank {merge}, hub {hub}, contrast {sibling[0]}, "
+                     f"breadth {sibling[1]}")
 
     def fit(self, idx: list[int], space: Space, log: Callable[[str], None] = lambda _m: None) -> Calibration:
         idx = [i for i in idx if i not in self.planned]
@@ -322,7 +329,8 @@ def learner_phrased(questions: list[dict]) -> list[dict]:
 
 
 _ALL_OFF = Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
-                 title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,), hub_weight=(0.0,))
+                 title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,), hub_weight=(0.0,),
+                 contrast_weight=(0.0,), breadth_weight=(0.0,))
 
 
 def _only(*kept: str) -> Space:
@@ -340,6 +348,7 @@ VARIANTS = {  # the ablation: each retrieval change alone and together, all othe
     "+ answer-type evidence check": _only("evidence_share"),
     "+ another week's best page kept": _only("merge_rank"),
     "+ hub demotion (link graph)": _only("hub_weight"),
+    "+ sibling contrast and page breadth": _only("contrast_weight", "breadth_weight"),
     "all but the best sentence": Space(sentence_weight=(0.0,)),
     "all": Space(),
 }
@@ -348,7 +357,8 @@ VARIANTS = {  # the ablation: each retrieval change alone and together, all othe
 ABLATION_COLUMNS = ("hit@k", "mrr@10", "ndcg@10", "abstain_recall", "answerable_abstain", "abstain_precision",
                     "keyfact_all", "widened_xweek")
 CHOSEN = {"dense_weight": "dense", "title_weight": "title", "page_weight": "page", "title_sim_weight": "title-sim",
-          "sentence_weight": "sentence", "hub_weight": "hub", "merge_rank": "merge", "threshold": "threshold",
+          "sentence_weight": "sentence", "hub_weight": "hub", "contrast_weight": "contrast",
+          "breadth_weight": "breadth", "merge_rank": "merge", "threshold": "threshold",
           "evidence_share": "evidence"}  # fitted number -> its label in the table
 
 

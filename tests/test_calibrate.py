@@ -78,8 +78,8 @@ def test_retrieval_only_cross_validates_the_ranking_weights_per_variant(tmp_path
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
     assert [r.split(" | ")[0] for r in rows[1:]] == ["| none of the changes", "| + title-similarity rerank",
                                                      "| + best sentence in the dense score"]
-    assert "title-sim 0/0; sentence 0/0; hub 0/0 |" in rows[1] and "title-sim" in rows[2] \
-        and "sentence 0/0; hub 0/0 |" in rows[2]
+    assert "title-sim 0/0; sentence 0/0; hub 0/0; contrast 0/0; breadth 0/0 |" in rows[1] and "title-sim" in rows[2] \
+        and "sentence 0/0; hub 0/0; contrast 0/0; breadth 0/0 |" in rows[2]
     assert "title-sim 0/0; sentence" in rows[3]
     assert all(0.0 <= float(v) <= 1.0 for r in rows[1:] for v in r.split(" | ")[1:5])
     assert store.calibration() is None  # nothing stored

@@ -53,7 +53,7 @@ def test_the_sibling_whose_title_holds_the_distinguishing_term_ranks_first_only_
     """All three pages' titles say "Widget Monitor"; only the capture page's also says what is asked about. The
     overview repeats every question word in its text and ranks first without the feature; with it, the capture
     page does, and the overview stays in the list."""
-    cal = siblings.calibration
+    cal = siblings.calibration.with_(breadth_weight=0.0)
     off = siblings.search(QUESTION, scope_week=False, calibration=cal.with_(contrast_weight=0.0))
     on = siblings.search(QUESTION, scope_week=False, calibration=cal.with_(contrast_weight=0.3))
     assert off.hits[0].url == OVERVIEW
@@ -116,7 +116,7 @@ def test_the_dedicated_page_ranks_above_a_broad_pages_section_only_with_the_brea
     """A glossary page of six sections has one on the shard, which repeats the question's words; the quotas page
     states the number. Without the demotion the glossary's section ranks first; with it, the quotas page does."""
     question = "How much data can a single shard take in per second?"
-    cal = broad.calibration
+    cal = broad.calibration.with_(contrast_weight=0.0)
     off = broad.search(question, scope_week=False, calibration=cal.with_(breadth_weight=0.0))
     on = broad.search(question, scope_week=False, calibration=cal.with_(breadth_weight=0.1))
     assert off.hits[0].url == CONCEPTS

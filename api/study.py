@@ -53,6 +53,7 @@ class WarmUp:
     weeks: int = 0             # the roadmap's weeks
     weeks_warm: int = 0        # weeks whose questions, briefing and answer vectors it has built
     pauses: int = 0            # pieces that waited for requests before they ran (all versions)
+    waiting: bool = False      # in `pause` now
     seconds: float = 0.0       # how long the last finished warm-up took, pauses included (0: none finished)
 
 
@@ -178,11 +179,14 @@ class Study:
         status.version, status.weeks, status.weeks_warm, status.seconds = v.material.version, len(weeks), 0, 0.0
         t0 = time.perf_counter()
         shared: list[Callable[[], object]] = [quantities.load, *(partial(v.pool, w) for w in weeks), v.closeness]
-        per_week: list[list[Callable[[], object]]] = [[partial(self.briefing, roadmap, w.number, v), partial(v.rivals, w, "", embed)] for w in weeks]
+        per_week: list[list[Callable[[], object]]] = [
+            [partial(self.briefing, roadmap, w.number, v), partial(v.rivals, w, "", embed)] for w in weeks]
         for pieces in [shared, *per_week]:
             for piece in pieces:
-                if self.pause is not None and self.pause():
-                    status.pauses += 1
+                if self.pause is not None:
+                    status.waiting = True
+                    status.pauses += self.pause()
+                    status.waiting = False
                 if self._current is not v:
                     log.info("study companion warm-up of version %s left: version moved on", v.material.version)
                     return None

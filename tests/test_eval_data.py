@@ -1,8 +1,8 @@
 """Checks on the evaluation data in eval/: the issue-9 question sets held out by their rounds (`test_questions.jsonl`
-to `test5_questions.jsonl`, reported on and dev data since, and the sixth, `test6_questions.jsonl`), the two dev
+to `test6_questions.jsonl`, reported on and dev data since, and the seventh, `test7_questions.jsonl`), the two dev
 sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
 the other dev files use least), the issue-10 conversation set (`conversations.jsonl`) and the issue-15 quiz answer
-set (`quiz_answers.jsonl`: labelled learner answers, split dev / test / test2 / test3 / test4 / test5 / test6).
+set (`quiz_answers.jsonl`: labelled learner answers, split dev / test / test2 / ... / test6 / test7).
 
 The schema and count checks need only the files. The gold checks read the documentation mirror at
 `../shared/mirror` (relative to the repository root; from a git worktree, relative to the main checkout) and
@@ -46,6 +46,9 @@ def _load(name: str) -> list[dict]:
 # the minimums the second to fifth test sets were each written to
 LATER_TEST = {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12, "roadmap": 12, "numeric": 10,
               "title": 5}
+# the (smaller) minimums the sixth and seventh test sets were each written to
+SMALLER_TEST = {"total": 100, "answerable": 60, "unanswerable": 30, "cross_week": 10, "roadmap": 10, "numeric": 8,
+                "title": 5}
 QUESTION_SETS = {
     "test_questions.jsonl": ("t", {"total": 110, "unanswerable": 30, "cross_week": 10, "roadmap": 10}),
     "questions_learner.jsonl": ("l", {"total": 120, "unanswerable": 40, "cross_week": 12, "roadmap": 12,
@@ -56,8 +59,8 @@ QUESTION_SETS = {
     "test3_questions.jsonl": ("w", LATER_TEST),
     "test4_questions.jsonl": ("z", LATER_TEST),
     "test5_questions.jsonl": ("v", LATER_TEST),
-    "test6_questions.jsonl": ("s", {"total": 100, "answerable": 60, "unanswerable": 30, "cross_week": 10,
-                                    "roadmap": 10, "numeric": 8, "title": 5}),
+    "test6_questions.jsonl": ("s", SMALLER_TEST),
+    "test7_questions.jsonl": ("t7q", SMALLER_TEST),
 }
 
 
@@ -100,7 +103,7 @@ def _check_gold_and_facts(gold: list, must: list, where: str) -> None:
 
 def test_questions_schema(question_set):
     """Every question has the dev set's fields, a valid kind and week, and ids in order under its file's prefix
-    (t001, t002, ...; l, u, m, w, z, v and s for the other sets)."""
+    (t001, t002, ...; l, u, m, w, z, v, s and t7q for the other sets)."""
     name, questions = question_set
     prefix = QUESTION_SETS[name][0]
     assert [q["id"] for q in questions] == [f"{prefix}{i:03d}" for i in range(1, len(questions) + 1)]
@@ -208,7 +211,8 @@ def test_learner_questions_do_not_paraphrase_the_test_sets(learner, held_out):
 # The single-question files in the order they were written; a later test set is checked against all before it.
 SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "questions_learner2.jsonl",
                          "questions_nearmiss.jsonl", "test_questions.jsonl", "test2_questions.jsonl",
-                         "test3_questions.jsonl", "test4_questions.jsonl", "test5_questions.jsonl"]
+                         "test3_questions.jsonl", "test4_questions.jsonl", "test5_questions.jsonl",
+                         "test6_questions.jsonl"]
 
 
 @pytest.mark.parametrize("held_out, written_after", [
@@ -217,9 +221,10 @@ SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "question
     ("test4_questions.jsonl", "test3_questions.jsonl"),
     ("test5_questions.jsonl", "test4_questions.jsonl"),
     ("test6_questions.jsonl", "test5_questions.jsonl"),
+    ("test7_questions.jsonl", "test6_questions.jsonl"),
 ])
 def test_later_test_sets_paraphrase_no_earlier_question_set(held_out, written_after):
-    """Each later held-out set (test2 … test6: written before the round it judges) shares no more than
+    """Each later held-out set (test2 … test7: written before the round it judges) shares no more than
     MAX_DEV_OVERLAP of any question's content words with a question of every single-question file written before it,
     dev or earlier test sets (those have been reported on, so they count as seen), so neither tuning on dev nor
     having seen an earlier set's failures gives its answers away. Only the held-out set's ids are reported."""
@@ -441,16 +446,18 @@ def test_conversation_gold_pages_hold_the_facts(conversations, mirror, roadmap_t
 QUIZ_FIELDS = {"week", "id", "kind", "question", "quote", "expected", "answer", "label", "split", "url"}
 QUIZ_LABELS = {"correct", "partial", "incorrect"}
 QUIZ_KINDS = {"definition", "role", "limit", "default", "command", "plan"}
-# split -> (week parity, least answers, least questions): dev is fitted on (odd weeks); test to test6 (even weeks) were
-# each written before the round it judges, each after the one before had been seen; test to test5 have been reported
-# on and are read as dev data since, test6 is held out.
+# split -> (week parity, least answers, least questions): dev is fitted on (odd weeks); test to test6 (even weeks) and
+# test7 (odd weeks again: the even weeks were used up) were each written before the round it judges, each after the one
+# before had been seen; test to test6 have been reported on and are read as dev data since, test7 is held out. Parity
+# alone no longer keeps splits apart (dev and test7 share it): no question id, text or quote is in two splits.
 QUIZ_SPLITS = {"dev": (1, 222, 69), "test": (0, 30, 10), "test2": (0, 90, 30), "test3": (0, 96, 32),
-               "test4": (0, 96, 32), "test5": (0, 96, 32), "test6": (0, 72, 24)}
+               "test4": (0, 96, 32), "test5": (0, 96, 32), "test6": (0, 72, 24), "test7": (1, 72, 24)}
 # the held-out splits whose questions each have exactly one right, one partly right and one wrong answer, and the weeks
 # each must cover (test4 to test6: the even weeks whose quizzes still had questions not in the file; none were left in
-# weeks 10 and 16, nor for test5 in week 6, nor for test6 in weeks 2 and 6)
+# weeks 10 and 16, nor for test5 in week 6, nor for test6 in weeks 2 and 6; test7: week 15's quiz had only a roadmap
+# question left)
 QUIZ_ONE_OF_EACH = {"test2": range(2, 17, 2), "test3": range(2, 15, 2), "test4": (2, 4, 6, 8, 12, 14),
-                    "test5": (2, 4, 8, 12, 14), "test6": (4, 8, 12, 14)}
+                    "test5": (2, 4, 8, 12, 14), "test6": (4, 8, 12, 14), "test7": range(1, 14, 2)}
 
 
 @pytest.fixture(scope="module")
@@ -477,7 +484,7 @@ def test_quiz_answers_schema(quiz_answers):
 
 def test_quiz_answers_three_labels_per_question(quiz_answers):
     """Each question has a right, a partly right and a wrong answer (or more), no answer twice, and one week, split
-    and quote; a question (by id or by text) belongs to one split only."""
+    and quote."""
     by_id: dict[str, list[dict]] = {}
     for r in quiz_answers:
         by_id.setdefault(r["id"], []).append(r)
@@ -485,14 +492,21 @@ def test_quiz_answers_three_labels_per_question(quiz_answers):
         assert {a["label"] for a in answers} == QUIZ_LABELS, (answers[0]["split"], qid)
         assert len({_norm(a["answer"]) for a in answers}) == len(answers), (answers[0]["split"], qid)
         assert len({(a["split"], a["week"], a["question"], a["quote"], a["expected"]) for a in answers}) == 1, qid
-    splits_of_text: dict[str, set[str]] = {}
+
+
+@pytest.mark.parametrize("field", ["id", "question", "quote"])
+def test_quiz_splits_share_no_question(quiz_answers, field):
+    """No question id, question text or quote (whitespace- and case-normalised) is in two splits, so no split judges
+    what another was fitted on."""
+    splits_of: dict[str, set[str]] = {}
     for r in quiz_answers:
-        splits_of_text.setdefault(_norm(r["question"]), set()).add(r["split"])
-    assert all(len(s) == 1 for s in splits_of_text.values()), "a question text appears in two splits"
+        splits_of.setdefault(_norm(r[field]), set()).add(r["split"])
+    shared = [sorted(s) for s in splits_of.values() if len(s) > 1]
+    assert not shared, f"a question {field} is in two splits: {shared[:3]}"
 
 
 def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
-    """dev holds odd weeks only, test to test6 even weeks only; each split is large enough."""
+    """dev and test7 hold odd weeks only, test to test6 even weeks only; each split is large enough."""
     for r in quiz_answers:
         assert r["week"] % 2 == QUIZ_SPLITS[r["split"]][0], _where(r)
     for split, (_, least_answers, least_questions) in QUIZ_SPLITS.items():
@@ -502,7 +516,7 @@ def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
 
 
 def test_quiz_held_out_splits_one_answer_of_each_label(quiz_answers):
-    """In test2 to test6 every question has exactly three answers, one per label (so each split is
+    """In test2 to test7 every question has exactly three answers, one per label (so each split is
     balanced), and the split covers each of its weeks."""
     for split, weeks in QUIZ_ONE_OF_EACH.items():
         labels: dict[str, list[str]] = {}

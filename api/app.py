@@ -1,15 +1,15 @@
-"""The FastAPI app factory. `create_app(settings)` builds nothing but the app: its lifespan opens the index
-store, the embedder, the Retriever and the Answerer (generating with `OpenAIChatModel` when a model and an
-API key are configured; a second client with a short timeout condenses follow-up questions), reads the served
-version's roadmap (`api.served`), opens the feedback store, starts the question log's writer (`api.questionlog`,
-unless `RA_QUESTION_LOG=off`) and gathers what the insights read, starts the `IndexWatcher` that keeps the
-index fresh in the background, and yields them as typed lifespan state that routes reach through `api.deps`. A
-store without an index does not stop start-up: `/readyz` and
-`/ask` answer 503 until the Retriever loads one. The MCP server (`api.mcp`) is served at `/mcp` over the same
-services, started and stopped by the same lifespan, behind the same API keys (`api.auth.ApiKeyGuard`). Every
-error is JSON `{"error": {"status", "message"}}`; an unexpected one is logged with its trace and answered with a
-generic 500. `/docs` (Swagger UI) and `/redoc` load their scripts and styles from the app itself
-(`fastapi-offline` ships them), so they work without internet.
+"""The FastAPI app factory. `create_app(settings)` builds nothing but the app: its lifespan opens the index store, the
+embedder, the Retriever and the Answerer (generating with `OpenAIChatModel` when a model and an API key are
+configured; a second client with a short timeout condenses follow-up questions), reads the served version's roadmap
+(`api.served`), opens the feedback store, starts the question log's writer (`api.questionlog`, unless
+`RA_QUESTION_LOG=off`) and gathers what the insights read, starts the `IndexWatcher` that keeps the index fresh in
+the background, starts the study companion's warm-up (which yields to the requests in flight that the outermost
+middleware counts, `api.inflight`), and yields them as typed lifespan state that routes reach through `api.deps`. A
+store without an index does not stop start-up: `/readyz` and `/ask` answer 503 until the Retriever loads one. The
+MCP server (`api.mcp`) is served at `/mcp` over the same services, started and stopped by the same lifespan, behind
+the same API keys (`api.auth.ApiKeyGuard`). Every error is JSON `{"error": {"status", "message"}}`; an unexpected
+one is logged with its trace and answered with a generic 500. `/docs` (Swagger UI) and `/redoc` load their scripts
+and styles from the app itself (`fastapi-offline` ships them), so they work without internet.
 
 Run it: `python -m api`, `roadmap-api`, or `uvicorn --factory api.app:create_app`.
 """

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -58,10 +59,13 @@ class WarmUp:
 
 
 def lower_priority() -> None:
-    """Run the calling thread at the lowest OS priority, where one thread's can be lowered (Linux); else as is."""
+    """Run the calling thread at the lowest OS priority on Linux (where a thread id names one thread for
+    `setpriority`; elsewhere it would name a process, so nothing is done there)."""
+    if not sys.platform.startswith("linux"):
+        return
     try:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-    except (AttributeError, OSError) as exc:  # no per-thread priority here (macOS, Windows) or not allowed
+    except OSError as exc:  # not allowed here (a sandbox): the warm-up still yields to requests
         log.debug("warm-up priority not lowered: %s", exc)
 
 

@@ -5,8 +5,10 @@ the waits below are deadlines for what must happen, not measurements.
 """
 from __future__ import annotations
 
+import os
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -96,6 +98,11 @@ def test_the_warm_up_waits_while_a_request_is_in_flight_then_builds_every_week(s
     until(lambda: study.warmup.waiting, "the warm-up pausing for the request")
     version = study.version(roadmap)
     assert study.warmup.weeks_warm == 0 and version.pools == {} and version.briefings == {}
+    warming = study._warming
+    assert warming is not None and warming.native_id is not None
+    if sys.platform.startswith("linux"):  # the warm-up's own thread runs at the lowest priority, not the process
+        assert os.getpriority(os.PRIO_PROCESS, warming.native_id) == 19
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) < 19
     inflight.leave()
     until(lambda: study.warmup.weeks_warm == 4, "all 4 weeks warm once the request has ended")
     assert sorted(version.briefings) == [1, 2, 3, 4] and sorted(version.answer_vectors) == [1, 2, 3, 4]

@@ -18,7 +18,9 @@ title just before "week" ("the SageMaker deep dive week": those words name the w
 A plan answer is composed from the parsed fields as full sentences ("Week 6's weekend project is an AI-powered
 DevOps assistant; its deliverables are a Slack bot with OpenAI integration, ... [1].") citing the week's section of
 the roadmap (`roadmap.md#week-6`), mode "roadmap". It is grounded when the roadmap states what was asked; a field
-the week doesn't have is said so, ungrounded. Words are lower-cased only when the roadmap itself writes them in
+the week doesn't have is said so, ungrounded, and so is a thing asked for by name ("which book does the plan
+recommend in week 3?") that the week's section doesn't name (`unlisted`): the answer says so first, then what the
+week does list. Words are lower-cased only when the roadmap itself writes them in
 lower case somewhere, so names keep their capitals.
 """
 from __future__ import annotations
@@ -70,6 +72,11 @@ _EXPLAINING = re.compile(r"\b(?:how|why|when)\b", re.I)  # asks for an explanati
 # stems of counting words ("the three deliverables", "how many goals")
 _COUNT = re.compile(r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|both|all|main|mani|number")
 _URL = re.compile(r"https?://\S+")
+# The thing a question asks the plan for, named between "which/what" and its verb ("which book does the plan
+# recommend", "what monitoring tool is listed in week 8", "which kind of database should week 7 use").
+_VERB = r"(?:is|are|was|were|does|do|did|should|would|will|can|could|must|has|have)"
+_ASKED_THING = re.compile(rf"\b(?:which|what)\s+(?:(?:kinds?|sorts?|types?)\s+of\s+)?"
+                          rf"((?:(?!{_VERB}\b)[\w&+.-]+\s+){{1,4}}?){_VERB}\b", re.I)
 _PAREN = re.compile(r"\s*\([^)]*\)")
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
 
@@ -144,6 +151,37 @@ def asked(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, set[
         if rest <= set(tokenize(said)):
             return found, fields, sections
     return None
+
+
+def unlisted(week: Week, question: str) -> str | None:
+    """The thing the question asks the plan for ("which book does the plan recommend in week 3?") when the week's
+    section (its title, goals, section names, items, project and deliverables) doesn't name it. The thing is the
+    noun phrase between "which/what" and its verb, without words of asking about a plan, of its fields, counts and
+    the week's title; its last word names what kind of thing it is. The week names it when it writes that word
+    ("what hands-on practice does week 1 list?"). Without it, the question may still ask for a kind the week's items
+    are without saying so ("what tool does the plan suggest for data quality?" -> "Data quality: Great
+    Expectations"): when the question's words point at a section of the week (`pointed`), and no
+    other word of the thing names something the week lists, which would make the thing a detail of that item the
+    plan doesn't give ("which Outposts rack configuration does the plan recommend?" of "AWS Outposts for ML"; a word
+    of the week's title, goals or section names names a topic, not an item: "which DevOps problems ...").
+    None when the week names it or the question asks for no thing."""
+    if (m := _ASKED_THING.search(strip_week(question))) is None:
+        return None
+    thing = " ".join(m[1].split())
+    ignored = _asking() | set().union(*_field_terms().values()) | _title_words(week, question)
+    terms = [t for t in tokenize(thing) if not _COUNT.fullmatch(t) and t not in ignored]
+    if not terms:
+        return None
+    written = set(tokenize(_URL.sub(" ", week.text)))
+    kind, qualifiers = terms[-1], set(terms[:-1])
+    if kind in written:
+        return None
+    topics = set(tokenize(" ".join([week.title, week.goals, *(_PAREN.sub("", n) for n in week.sections)])))
+    items = set(tokenize(" ".join(item(i) for i in (*(i for s in week.sections.values() for i in s),
+                                                     week.weekend_project or "", *week.deliverables))))
+    if pointed(week, question) and not qualifiers & (items - topics):  # a topic word ("DevOps problems") names no item
+        return None
+    return thing
 
 
 _vectors: dict[tuple[str, str], np.ndarray] = {}  # (embedder name, text) -> unit vector: meanings and sections
@@ -333,6 +371,9 @@ def answer(roadmap: Roadmap, question: str, week: int | None, embedder: Embedder
     if missing:
         gap = f"The roadmap doesn't list {listing(missing)} for week {w.number}."
         text = f"{text} {gap}".strip()
+    if (thing := unlisted(w, question)) is not None:  # not what was asked: say so first, then what the week lists
+        missing.append(thing)
+        text = f"The roadmap doesn't name {_article(thing)} for week {w.number}; here is what it lists. {text}"
     section = next((s for s in roadmap.sections if s.week == w.number), None)
     url = f"{ROADMAP_URL}#{w.anchor}"
     snippet = " ".join((section.text if section else w.text).split())[:240]

@@ -577,3 +577,45 @@ def test_a_compound_written_closed_in_the_question_and_open_on_the_page():
     assert low is not None and low < share
     assert evidence("number", ["autosc"], ["Auto scaling keeps 2 instances."]) == 1.0
     assert evidence("number", ["autosc"], ["Load testing keeps 2 instances."]) == 0.0
+
+
+@pytest.mark.parametrize("question, kind", [
+    # a name written with a capital is no comparative, though it ends in -er ("Cluster Autoscaler", "Docker"): two
+    # names side by side with a question of their own ask that question, not which one is more
+    ("Karpenter vs Cluster Autoscaler — does EKS support both for scaling nodes?", "definition"),
+    ("Docker vs Podman: what does each one run?", "definition"),
+    ("Spot vs on-demand training: which one is cheaper?", "comparison"),   # a lower-case comparative still compares
+    # a yes/no question offering two things and a comparative asks which one is more
+    ("is athena or spectrum quicker for big parquet scans?", "comparison"),
+    ("Are pandas or polars better for large CSV files?", "comparison"),
+    ("Is athena or spectrum available in my region?", "yesno"),          # no comparative: yes or no
+    # the price of a unit asked bare
+    ("kinesis on-demand mode: how much per GB ingested?", "price"),
+    ("How much per hour does an instance cost?", "price"),
+    ("How much memory does an instance have?", "number"),                # an amount of something, no price
+    # a telegraphic question opening on the time it asks for
+    ("Typical GPU-hours to fit a linear learner on 10 GB?", "duration"),
+    ("Minutes needed for a cold start of a serverless endpoint?", "duration"),
+    ("Hours of video I can upload for free?", "duration"),
+    ("Days since the last deploy: where are they shown?", "other"),        # the unit names no asked time
+])
+def test_detect_the_forms_the_sixth_writer_used(question, kind):
+    assert detect(question) == kind
+
+
+@pytest.mark.parametrize("question, stated, unstated", [
+    ("is athena or spectrum quicker for big parquet scans?",
+     "Athena scans Parquet files faster than Spectrum does for wide tables.",
+     "Athena scans Parquet files stored in S3. Spectrum scans Parquet files too."),
+    ("kinesis on-demand mode: how much per GB ingested?",
+     "Kinesis on-demand mode charges $0.08 per GB of data ingested.",
+     "Kinesis on-demand mode scales with the data ingested, per GB."),
+    ("Typical GPU-hours to fit a linear learner on 10 GB?",
+     "Fitting the linear learner on 10 GB takes about 2 hours on one GPU.",
+     "The linear learner fits on GPU instances for 10 GB datasets."),
+])
+def test_the_sixth_writers_forms_need_their_fact_both_ways(question, stated, unstated):
+    kind, share = support(question, [stated])
+    assert share is not None and share >= 0.5, (kind, share)
+    low = support(question, [unstated])[1]
+    assert low is not None and low < 0.34, (kind, low)

@@ -82,3 +82,39 @@ def test_load_compare_sends_the_conversations_too(api, tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads(run.stdout.splitlines()[-1])
     assert result["errors"] == 0 and result["followups"] == 6, result  # 3 of the 6 requests to each
+
+
+def _dev_ids(kind: str, n: int) -> list[dict]:
+    lines = (Path(__file__).resolve().parents[1] / "eval/questions.jsonl").read_text().splitlines()
+    return [q for q in map(json.loads, filter(str.strip, lines)) if q["kind"] == kind][:n]
+
+
+def test_abstention_errors_groups_wrong_abstentions_by_mechanism(tmp_path):
+    """Rows as `evaluate --json` writes them: each wrong abstention under the mechanism that decided it, right ones
+    under none; `--compare` names what changed and counts it per file."""
+    ans, una = _dev_ids("answerable", 3), _dev_ids("unanswerable", 2)
+
+    def row(q, grounded, route="search", gap=None, question=None):
+        return {"id": q["id"], "kind": q["kind"], "question": question or q["question"], "route": route,
+                "grounded": grounded, "gap": gap, "evidence": 0.1 if gap else None, "confidence": 0.2}
+
+    before = [row(ans[0], False, gap="price"), row(ans[1], False), row(ans[2], True),
+              row(una[0], True, route="plan"), row(una[1], True, question="translate good morning pls")]
+    after = [dict(r) for r in before]
+    after[1]["grounded"] = True     # fixed
+    after[2]["grounded"] = False    # broken, by the logistic
+    paths = []
+    for name, rows in (("before", before), ("after", after)):
+        (path := tmp_path / f"{name}.json").write_text(json.dumps({"runs": {"dev": {"questions": rows}}}))
+        paths.append(path)
+    script = str(Path(__file__).resolve().parents[1] / "bench/abstention_errors.py")
+    out = subprocess.run([sys.executable, script, str(paths[0])], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}).stdout
+    assert "answerable   evidence       1" in out and "answerable   confidence     1" in out
+    assert "unanswerable plan           1" in out and "unanswerable kind           1" in out
+    assert "answerable wrong: 2 of 3" in out and "unanswerable wrong: 2 of 2" in out
+    out = subprocess.run([sys.executable, script, str(paths[1]), "--compare", str(paths[0])], capture_output=True,
+                         text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}).stdout
+    assert f"fixed  {ans[1]['id']:>6}" in out and f"BROKEN {ans[2]['id']:>6}" in out
+    assert "questions            fixed 1, broken 1" in out

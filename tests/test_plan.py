@@ -122,6 +122,46 @@ def test_a_question_about_the_week_itself_gets_its_overview_and_the_sections_it_
     assert [c.url for c in a.citations] == [f"roadmap.md#week-{n}"]
 
 
+@pytest.mark.parametrize("question, week, thing", [
+    ("Which book does the plan recommend in week 3?", None, "a book"),
+    ("In week 15, which Outposts rack configuration does the plan recommend for ML training?", None,
+     "an Outposts rack configuration"),
+])
+def test_a_thing_the_week_does_not_name_is_said_so_ungrounded_with_what_it_lists(question, week, thing):
+    """The asked thing is not in the week's section: not grounded, said first, then what the week does list
+    (its overview and the sections the question's words point at), citing the week's section."""
+    a = answer(ROADMAP, question, week)
+    n = a.week
+    assert not a.grounded and a.mode == "roadmap"
+    assert a.answer.startswith(f"The roadmap doesn't name {thing} for week {n}; here is what it lists. Week {n} is "
+                               f"about {ROADMAP.week(n).title};")
+    assert [c.url for c in a.citations] == [f"roadmap.md#week-{n}"] and a.answer.endswith("[1].")
+
+
+def test_the_outposts_section_is_what_week_15_lists_instead():
+    a = answer(ROADMAP, "In week 15, which Outposts rack configuration does the plan recommend for ML training?", None)
+    assert "Week 15's “Hybrid Architecture” section covers On-premises + AWS ML, AWS Outposts for ML" in a.answer
+
+
+@pytest.mark.parametrize("question, week", [
+    ("Which cron guide does the plan recommend in week 1?", None),    # "Cron", "Bash Guide": named by the week
+    ("What tool does the plan suggest for data quality?", 8),         # "Data quality: Great Expectations", a tool
+    ("which practice environments does week 2 point me to?", None),  # a section's name
+    ("Which deliverables does week 1 have?", None),                   # a field
+])
+def test_a_thing_the_week_names_is_grounded(question, week):
+    roadmap = SMALL if "week 1" in question else ROADMAP
+    a = answer(roadmap, question, week)
+    assert a.grounded and "doesn't name" not in a.answer
+
+
+def test_a_kind_of_thing_no_section_points_at_is_not_grounded():
+    """Only the kind's word ("database") missing, and nothing else of the question in a section: not named."""
+    a = answer(SMALL, "Which database does the plan recommend in week 1?", None)
+    assert not a.grounded and a.answer.startswith("The roadmap doesn't name a database for week 1; here is what it "
+                                                  "lists. Week 1 is about Shell Basics;")
+
+
 def test_the_practice_environments_week_2_points_to_are_listed():
     a = answer(ROADMAP, "which practice environments does week 2 point me to?", None)
     assert ("Week 2's “Practice Environment” section covers Jupyter Notebooks, Google Colab and AWS SageMaker Studio "
@@ -175,6 +215,18 @@ def test_ask_answers_a_question_about_the_week_itself_from_the_roadmap(api):
                               "an endpoint. It covers Reading. Its weekend project is to deploy a model; its "
                               "deliverables are a live endpoint. Week 3's “Reading” section covers Model Registry and "
                               "SageMaker Endpoints [1].")
+    assert [c["url"] for c in body["citations"]] == ["roadmap.md#week-3"]
+
+
+def test_ask_says_when_the_plan_does_not_name_the_asked_thing(api):
+    """Through /ask: "which book" of a week whose section names none is answered from the roadmap, not grounded,
+    with what the week lists; the reading it does name stays grounded (above)."""
+    body = httpx.post(f"{api}/ask", json={"question": "Which book does the plan recommend in week 3?"},
+                      timeout=30).json()
+    assert body["mode"] == "roadmap" and not body["grounded"] and body["week"] == 3
+    assert body["answer"].startswith("The roadmap doesn't name a book for week 3; here is what it lists. Week 3 is "
+                                     "about Model Deployment;")
+    assert "Week 3's “Reading” section" not in body["answer"] and body["answer"].endswith("[1].")
     assert [c["url"] for c in body["citations"]] == ["roadmap.md#week-3"]
 
 

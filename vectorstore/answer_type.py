@@ -60,7 +60,9 @@ _Q_PRICE = re.compile(
     rf"\bwhat(?:'s| is| are| was| were) (?:the |its |their )?(?:\w+[ -]){{0,3}}?(?:{_PRICE_WORD}|price tag)\b|"
     rf"\b(?:and|the) (?:\w+ ){{0,2}}?(?:price|cost|fee)s? of\b|"
     r"\b(?:is|are) (?:there|it) (?:an? )?(?:\w+ )?(?:fee|charge|cost)s?\b|\bhow (?:expensive|cheap|pricey)\b|"
-    r"[$€£]\s?\d|\b(?:dollars|usd|eur) per\b", re.I)
+    r"[$€£]\s?\d|\b(?:dollars|usd|eur) per\b|"
+    # the price of a unit asked bare ("kinesis on-demand mode: how much per GB ingested?")
+    r"\bhow much (?:per|for each|for every)\b(?!-)", re.I)
 # "How much cheaper/faster ...", "how many times larger ...": the answer is a number (a ratio or a difference).
 _Q_COMPARE_AMOUNT = re.compile(
     r"\bhow (?:much|many times) (?:(?!(?:per|under|over|after)\b)\w+er|more|less|fewer)\b|"
@@ -71,7 +73,11 @@ _Q_HOW_LONG = re.compile(
     r"\bnumber of (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\b|"
     # the unit asked at the end ("typical pod boot time in seconds?")
     r"\bin (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\s*\?|"
-    r"\b(?:the|its) (?:longest|shortest)\b(?! \w+ (?:name|word|text|prompt))", re.I)
+    r"\b(?:the|its) (?:longest|shortest)\b(?! \w+ (?:name|word|text|prompt))|"
+    # a telegraphic question opening on the time it asks for ("Typical GPU-hours to fit ...?", "Minutes needed for
+    # ...?")
+    r"(?:^\s*|[:;]\s*)(?:(?:typical|average|expected|approximate|rough|total)\s+)?(?:[\w]+-)?(?:seconds|minutes|hours|"
+    r"days|weeks|months|years)\s+(?:to|for|of|needed|required|per)\b", re.I)
 # "How long" asked of a piece of text (a string, an ID, a name, a key) asks for its length, a number of characters.
 _Q_TEXT_LENGTH = re.compile(
     r"\bhow long (?:(?:is|are|can|should|must|may|will|would|does|do)\s+)?(?:(?:an?|the|my|our|your|its|their|each|"
@@ -145,7 +151,10 @@ _Q_COMPARE = re.compile(
     rf"(?<!\bother )(?<!\brather )\bthan\b(?!\s+(?:{_NUM_WORD}|an? (?:dozen|couple|{_TIME_UNIT}))\b)|"
     r"\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
     r"\bwhich (?:one )?(?:is|are|would be) (?:\w+er|more \w+|less \w+|better|worse)\b|"
-    r"\b(?:\w+er|better|worse) or (?:\w+er|better|worse)\b", re.I)
+    r"\b(?:\w+er|better|worse) or (?:\w+er|better|worse)\b|"
+    # a yes/no question offering two things and a comparative ("is athena or spectrum quicker for big scans?")
+    r"^\s*(?:is|are|was|were|would|will)\s+(?:[\w.-]+\s+){1,4}?or\s+(?:[\w.-]+\s+){1,3}?"
+    r"(?-i:[a-z]{2,}er|more|less|better|worse)\b", re.I)
 
 # A method of finding a quantity ("how should I figure out how many requests one instance can take?", "how do I
 # estimate how much storage I need?") asks how to, not for the number itself.
@@ -183,8 +192,10 @@ _Q_EXISTS = re.compile(
 # difference between X and Y" does: "What is Glue's catalog versus a Hive metastore?", "what is managed by AWS vs what
 # registers to it?". "Is X faster than Y", "X vs Y, which one wins on accuracy?" still compare.
 _Q_VERSUS = re.compile(r"\bversus\b|\bvs\.?(?=\s)", re.I)
-_COMPARATIVE = re.compile(r"\b(?:[a-z]{2,}(?:er|est)|more|less|fewer|better|worse|best|worst|most|least|wins?|won|"
-                          r"beats?|prefer\w*|recommend\w*|should|choose|pick|than)\b", re.I)
+# An -er/-est word is a comparative only in lower case: a capitalised one inside the question is a name ("Cluster
+# Autoscaler", "Docker").
+_COMPARATIVE = re.compile(r"\b(?:(?-i:[a-z]{2,}(?:er|est))|more|less|fewer|better|worse|best|worst|most|least|"
+                          r"wins?|won|beats?|prefer\w*|recommend\w*|should|choose|pick|than)\b", re.I)
 
 
 def _contrast(question: str) -> bool:

@@ -167,12 +167,9 @@ def _scale(word: str | None, number: float) -> tuple[str | None, float]:
     return (found[0], number * found[1]) if found else (None, number)
 
 
-def vague(answer: str, expected: str, question: str) -> set[str] | None:
-    """When the answer gives the asked value only vaguely, a range that holds it ("a few thousand seconds" for 3600
-    seconds, "a couple of minutes" for 120 seconds, "less than 10" for 8 GiB, "about 100" for 110): the numbers the
-    range is written with (so that they are not read as a wrong value); None when it gives no such range. A vague
-    count ("a couple": 2 to 3, "a few", "several", "a handful": 2 to 10) is of the number or unit after it; a bound
-    without a unit is in the asked unit. Numbers are digits (see `grading.normalise`)."""
+def _ranges(answer: str, expected: str, question: str) -> list[tuple[str, bool]]:
+    """Each range the answer gives that is comparable with an asked value (in its dimension, or without a unit), with
+    the numbers it is written with and whether it holds that value."""
     wanted: list[tuple[str | None, float, float]] = [(q.dimension, q.base, float(q.number))
                                                      for q in asked(expected, question)]
     if not wanted and re.fullmatch(r"\s*\d+(?:\.\d+)?\s*", expected):
@@ -188,11 +185,27 @@ def vague(answer: str, expected: str, question: str) -> set[str] | None:
         low, high = {"below": (0.0, value), "above": (value, float("inf")),
                      "near": (value / NEAR, value * NEAR)}[_BOUNDS[m[1].lower()]]
         ranges.append((dimension, low, high, dimension is not None, m[2]))
+    out = []
     for dimension, low, high, based, written in ranges:
         for w_dimension, w_base, w_number in wanted:
             if based and dimension != w_dimension:
                 continue
             value = w_base if based else w_number
-            if low <= value <= high:
-                return {written} - {""}
-    return None
+            out.append((written, low <= value <= high))
+    return out
+
+
+def vague(answer: str, expected: str, question: str) -> set[str] | None:
+    """When the answer gives the asked value only vaguely, a range that holds it ("a few thousand seconds" for 3600
+    seconds, "a couple of minutes" for 120 seconds, "less than 10" for 8 GiB, "about 100" for 110): the numbers the
+    range is written with (so that they are not read as a wrong value); None when it gives no such range. A vague
+    count ("a couple": 2 to 3, "a few", "several", "a handful": 2 to 10) is of the number or unit after it; a bound
+    without a unit is in the asked unit. Numbers are digits (see `grading.normalise`)."""
+    return next(({written} - {""} for written, held in _ranges(answer, expected, question) if held), None)
+
+
+def outside(answer: str, expected: str, question: str) -> bool:
+    """Whether the answer gives the asked value only as ranges that do not hold it ("a few hours" for 30 days): a
+    wrong value written without a number of its own."""
+    found = _ranges(answer, expected, question)
+    return bool(found) and not any(held for _, held in found)

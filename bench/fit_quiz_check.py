@@ -14,9 +14,10 @@ checked (dev, and the held-out one with `--split`). The signals are computed exa
 the configured embedder (MiniLM, with its wordpiece vectors for the token alignment) and the idf of the index the
 settings point at (`RA_DATA_DIR`).
 
-The fit is a proportional-odds (ordinal) logistic model: one weight per signal and two thresholds, estimated with
-scikit-learn's LogisticRegression on the answers stacked once per threshold ("at least partial", "correct"), so that
-`score = sum(weight * signal)` is compared with CORRECT and PARTIAL. Answers the check rules incorrect whatever they
+The fit is one logistic model per boundary (scikit-learn's LogisticRegression; since issue 15h, before a
+proportional-odds model with one weight per signal for both): "at least partial" gives WEIGHTS and PARTIAL, "correct"
+gives CORRECT_WEIGHTS and CORRECT, so that `sum(WEIGHTS[s] * signal)` is compared with PARTIAL and
+`sum(CORRECT_WEIGHTS[s] * signal)` with CORRECT. Answers the check rules incorrect whatever they
 score (empty, or an echo of the question) are left out of the fit. ELSEWHERE, the margin of the rule "the answer
 fits another of the week's questions better", is then the candidate (0.10 to 0.50, or never) that agrees best with
 the labels given the weights and thresholds (the largest among equals). The estimate of how it generalises is
@@ -51,7 +52,8 @@ DATA = ROOT / "eval" / "quiz_answers.jsonl"
 RANK = {"incorrect": 0, "partial": 1, "correct": 2}
 REGULARISATION = 1.0   # LogisticRegression's C (the signals are on a 0..1 or -1..1 scale)
 
-Constants = tuple[dict[str, float], float, float, float]   # weights, CORRECT, PARTIAL, ELSEWHERE
+# WEIGHTS, CORRECT, PARTIAL, ELSEWHERE, CORRECT_WEIGHTS
+Constants = tuple[dict[str, float], float, float, float, dict[str, float]]
 MARGINS = tuple(round(0.10 + 0.02 * i, 2) for i in range(21)) + (1.0,)   # ELSEWHERE's candidates (1.0: never)
 
 
@@ -87,20 +89,26 @@ def features(rows: list[dict], settings: Settings) -> tuple[list[grading.Feature
 
 
 def fit(rows: list[dict], feats: list[grading.Features], signals: tuple[str, ...]) -> Constants:
-    """The proportional-odds logistic fit of the signals named (the others weigh 0)."""
+    """The logistic fit of the signals named (the others weigh 0), one per boundary: "at least partial" (WEIGHTS,
+    PARTIAL) and "correct" (CORRECT_WEIGHTS, CORRECT), each with its own weights (not proportional odds: a signal
+    may tell partial from incorrect answers and not correct from partial ones, as the answer's length does)."""
     scored = [(r, f) for r, f in zip(rows, feats, strict=True) if f.ruled() is None]
     x = np.array([[getattr(f, s) for s in signals] for _, f in scored])
     y = np.array([RANK[r["label"]] for r, _ in scored])
-    stacked = np.vstack([np.hstack([x, np.zeros((len(x), 1))]), np.hstack([x, np.ones((len(x), 1))])])
-    target = np.concatenate([y >= 1, y >= 2])
-    model = LogisticRegression(C=REGULARISATION, max_iter=1000).fit(stacked, target)
-    coef, b_partial = model.coef_[0], float(model.intercept_[0])
-    weights = dict.fromkeys(grading.SIGNALS, 0.0) | {s: round(float(w), 3) for s, w in zip(signals, coef, strict=False)}
-    correct, partial = round(-(b_partial + float(coef[-1])), 3), round(-b_partial, 3)
+
+    def boundary(target: np.ndarray) -> tuple[dict[str, float], float]:
+        model = LogisticRegression(C=REGULARISATION, max_iter=1000).fit(x, target)
+        weights = dict.fromkeys(grading.SIGNALS, 0.0) | {s: round(float(w), 3)
+                                                          for s, w in zip(signals, model.coef_[0], strict=True)}
+        return weights, round(-float(model.intercept_[0]), 3)
+
+    weights, partial = boundary(y >= 1)
+    correct_weights, correct = boundary(y >= 2)
     # the margin of the "fits another question better" rule: the one that agrees best with these labels (the
     # largest among equals, the rule is then the most cautious)
-    margin = max(MARGINS, key=lambda m: (agreement(rows, verdicts(feats, (weights, correct, partial, m))), m))
-    return weights, correct, partial, margin
+    margin = max(MARGINS, key=lambda m: (agreement(rows, verdicts(feats, (weights, correct, partial, m,
+                                                                           correct_weights))), m))
+    return weights, correct, partial, margin, correct_weights
 
 
 def verdicts(feats: list[grading.Features], constants: Constants) -> list[str]:
@@ -157,8 +165,9 @@ def by_split(rows: list[dict], said: list[str]) -> str:
 
 
 def show(constants: Constants) -> str:
-    weights, correct, partial, elsewhere = constants
-    return f"WEIGHTS = {weights}\nCORRECT = {correct}\nPARTIAL = {partial}\nELSEWHERE = {elsewhere}"
+    weights, correct, partial, elsewhere, correct_weights = constants
+    return (f"WEIGHTS = {weights}\nCORRECT_WEIGHTS = {correct_weights}\nCORRECT = {correct}\nPARTIAL = {partial}\n"
+            f"ELSEWHERE = {elsewhere}")
 
 
 def main() -> None:
@@ -167,7 +176,7 @@ def main() -> None:
     ap.add_argument("--split", choices=("dev", "test7"), default="dev",
                     help="the held-out split to score as well (test7: the lead only, once, to report)")
     ap.add_argument("--fit", action="store_true", help="fit the constants on the dev split")
-    weighed = ",".join(s for s, w in grading.WEIGHTS.items() if w)
+    weighed = ",".join(s for s in grading.SIGNALS if grading.WEIGHTS[s] or grading.CORRECT_WEIGHTS[s])
     ap.add_argument("--signals", default=weighed,
                     help=f"the signals to fit on (default those api/grading.py weighs: {weighed}; any of "
                          f"{','.join(grading.SIGNALS)})")
@@ -185,7 +194,7 @@ def main() -> None:
         constants = fit(dev, dev_feats, signals)
         print(f"fitted on dev ({len(dev)} answers, signals {', '.join(signals)}):\n{show(constants)}")
     else:
-        constants = (grading.WEIGHTS, grading.CORRECT, grading.PARTIAL, grading.ELSEWHERE)
+        constants = (grading.WEIGHTS, grading.CORRECT, grading.PARTIAL, grading.ELSEWHERE, grading.CORRECT_WEIGHTS)
         print(f"api/grading.py:\n{show(constants)}")
     said = verdicts(dev_feats, constants)
     print(f"\nsignals per answer (one thread, in-process): p50 {float(np.percentile(ms, 50)):.1f} ms, "

@@ -5,6 +5,7 @@ reading the check relies on (`api.grading.specifics`)."""
 from __future__ import annotations
 
 import httpx
+import numpy as np
 import pytest
 
 from api import grading, quantities
@@ -145,9 +146,15 @@ def test_a_negation_in_a_later_clause_caps_at_partial_one_in_the_first_clause_is
 def test_a_fragment_of_the_source_s_answer_is_partial_not_incorrect(api):
     pod = question(api, 2, "definition", "smallest deployable unit")
     fragment = check(api, 2, pod, "computing")
-    assert fragment["verdict"] == "partial"
-    assert fragment["reason"] == "the answer gives only part of what the source says"
+    assert fragment["verdict"] == "partial"   # since issue 15h a one-word answer may score partial by its length alone
+    assert fragment["reason"] in (None, "the answer gives only part of what the source says")
+    # a fragment that scores incorrect is raised to partial by the floor
+    low = grading.Features(0.1, 0.1, 0.0, 0.0, contained=True, key_recall=0.1, length=0.5)
+    assert grading.judge(low) == ("partial", "the answer gives only part of what the source says")
+    assert grading.judge(grading.Features(0.1, 0.1, 0.0, 0.0, key_recall=0.1, length=0.5)) == ("incorrect", None)
     other = check(api, 2, pod, "a virtual machine image")  # terms the source does not say: not a fragment
+    assert other["reason"] is None   # (three words: since issue 15h, short and vague may score partial by length)
+    other = check(api, 2, pod, "a virtual machine image that boots its own full operating system")
     assert other["verdict"] == "incorrect" and other["reason"] is None
 
 
@@ -362,3 +369,51 @@ def test_readings_of_names_negations_and_asides(embedder):
     blank = "Fill in the blank: “The maximum value you can enter is 200 and the minimum is ____.”"
     assert judged(embedder, "1 (the max is 200)", blank, "1") == ("correct", None)
     assert judged(embedder, "1 per namespace", blank, "1")[0] == "partial"
+
+
+def test_a_circular_definition_is_incorrect_a_fragment_in_the_source_s_words_is_not(api):
+    """Issue 15h, through the API: an answer that says one of the question's terms twice defines the term by itself
+    ("a bucket is a bucket in s3"): incorrect unless it scores correct; the same words said once are a fragment."""
+    image = question(api, 1, "definition", "container image")
+    circular = check(api, 1, image, "a container image is the image template")
+    assert circular["verdict"] == "incorrect" and circular["reason"] == "the answer defines the term by itself"
+    fragment = check(api, 1, image, "a read-only template")
+    assert fragment["verdict"] in ("partial", "correct") and fragment["reason"] is None
+
+
+def test_a_swapped_compound_and_an_every_against_the_source_s_only_are_incorrect(embedder):
+    """Issue 15h: a wrong fact in the source's words with one word swapped: a compound of the source's with another
+    first part, and "every" where the source says "only" (the real MiniLM model scores the rest)."""
+    question = "What is S3 Object Ownership?"
+    expected = "a bucket-level setting that controls who owns uploaded objects"
+    assert judged(embedder, "an account-level setting that controls who owns uploaded objects", question, expected) \
+        == ("incorrect", "the answer changes a compound the source uses")
+    assert judged(embedder, "a bucket-level setting to control who owns the objects uploaded", question,
+                  expected)[1] is None
+    question, expected = "What does predicate pushdown do?", "lets queries fetch only the blocks they need"
+    assert judged(embedder, "it makes queries read every block of the file", question, expected) \
+        == ("incorrect", "the answer extends to everything what the source restricts")
+    assert judged(embedder, "queries fetch only the blocks they need", question, expected)[0] == "correct"
+
+
+@pytest.mark.parametrize("answer, question, expected, swapped", [
+    ("an account-level setting", "What is it?", "a bucket-level setting", True),
+    ("two-step deployments", "What can you create?", "one-step deployments to your device", True),
+    ("a bucket-level setting", "What is it?", "a bucket-level setting", False),
+    ("a browser based IDE", "What is it?", "a web-based IDE", False),   # no compound in the answer
+    ("a web-based IDE", "What is it?", "an IDE in the browser", False),   # none in the source
+])
+def test_swaps_reads_a_compound_with_another_first_part(answer, question, expected, swapped):
+    assert grading.swaps(answer, question, expected) is swapped
+
+
+def test_a_longer_answer_needs_more_to_be_partial_and_is_more_often_correct():
+    """Issue 15h: each boundary has its own weights. The answer's length weighs against "at least partial" (more said,
+    more to be wrong: a short vague answer is partial) and for "correct" (a complete answer says more)."""
+    short = grading.Features(0.4, 0.0, 0.0, 0.0, key_recall=0.3, length=float(np.log1p(2) / 3))
+    long = grading.Features(0.4, 0.0, 0.0, 0.0, key_recall=0.3, length=float(np.log1p(12) / 3))
+    assert short.score(grading.WEIGHTS) > long.score(grading.WEIGHTS)
+    assert short.score(grading.CORRECT_WEIGHTS) < long.score(grading.CORRECT_WEIGHTS)
+    assert grading.verdict(short) == "partial" and grading.verdict(long) == "incorrect"
+    assert grading.circular("a bucket is a bucket in s3", "What is a bucket?")
+    assert not grading.circular("a container for objects stored in S3", "What is a bucket?")

@@ -89,6 +89,12 @@ class Settings(BaseSettings):
         100_000, ge=1, description="Clients the rate limiter remembers (least recent dropped).")
     body_timeout: float = Field(15.0, gt=0, description="Seconds a client has to send its whole request body.")
 
+    # --- the study companion's background warm-up (it yields to requests: api.inflight)
+    warm_quiet: float = Field(
+        0.25, ge=0, description="Seconds without a request in flight before the warm-up builds its next piece.")
+    warm_patience: float = Field(
+        5.0, ge=0, description="Longest a warm-up piece waits for such a quiet moment before it runs anyway.")
+
     # --- the question log (insights)
     question_log: bool = Field(
         True, description="Log every answer for the insights (RA_QUESTION_LOG=off turns it off).")

@@ -1,15 +1,15 @@
-"""The FastAPI app factory. `create_app(settings)` builds nothing but the app: its lifespan opens the index
-store, the embedder, the Retriever and the Answerer (generating with `OpenAIChatModel` when a model and an
-API key are configured; a second client with a short timeout condenses follow-up questions), reads the served
-version's roadmap (`api.served`), opens the feedback store, starts the question log's writer (`api.questionlog`,
-unless `RA_QUESTION_LOG=off`) and gathers what the insights read, starts the `IndexWatcher` that keeps the
-index fresh in the background, and yields them as typed lifespan state that routes reach through `api.deps`. A
-store without an index does not stop start-up: `/readyz` and
-`/ask` answer 503 until the Retriever loads one. The MCP server (`api.mcp`) is served at `/mcp` over the same
-services, started and stopped by the same lifespan, behind the same API keys (`api.auth.ApiKeyGuard`). Every
-error is JSON `{"error": {"status", "message"}}`; an unexpected one is logged with its trace and answered with a
-generic 500. `/docs` (Swagger UI) and `/redoc` load their scripts and styles from the app itself
-(`fastapi-offline` ships them), so they work without internet.
+"""The FastAPI app factory. `create_app(settings)` builds nothing but the app: its lifespan opens the index store, the
+embedder, the Retriever and the Answerer (generating with `OpenAIChatModel` when a model and an API key are
+configured; a second client with a short timeout condenses follow-up questions), reads the served version's roadmap
+(`api.served`), opens the feedback store, starts the question log's writer (`api.questionlog`, unless
+`RA_QUESTION_LOG=off`) and gathers what the insights read, starts the `IndexWatcher` that keeps the index fresh in
+the background, starts the study companion's warm-up (which yields to the requests in flight that the outermost
+middleware counts, `api.inflight`), and yields them as typed lifespan state that routes reach through `api.deps`. A
+store without an index does not stop start-up: `/readyz` and `/ask` answer 503 until the Retriever loads one. The
+MCP server (`api.mcp`) is served at `/mcp` over the same services, started and stopped by the same lifespan, behind
+the same API keys (`api.auth.ApiKeyGuard`). Every error is JSON `{"error": {"status", "message"}}`; an unexpected
+one is logged with its trace and answered with a generic 500. `/docs` (Swagger UI) and `/redoc` load their scripts
+and styles from the app itself (`fastapi-offline` ships them), so they work without internet.
 
 Run it: `python -m api`, `roadmap-api`, or `uvicorn --factory api.app:create_app`.
 """
@@ -19,6 +19,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -33,6 +34,7 @@ from api.auth import ApiKeyGuard, KeyPolicy
 from api.batching import BatchingEmbedder
 from api.deps import AppState, Services
 from api.feedback import FeedbackStore
+from api.inflight import InFlight, InFlightMiddleware
 from api.insights_data import InsightsData
 from api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, JSONCORSMiddleware, RateLimitMiddleware
 from api.llm import OpenAIChatModel
@@ -43,6 +45,7 @@ from api.reindex import Reindexer
 from api.routes import ROUTERS
 from api.routes.pages import STATIC
 from api.schemas import error_body
+from api.study import Study
 from api.watcher import IndexWatcher
 from errors import (
     ConfigError,
@@ -65,12 +68,12 @@ ERROR_STATUS = [(StoreUnavailableError, 503), (NothingIndexedError, 503), (Embed
 GENERIC_500 = "internal error: the request could not be completed (the details are in the service log)"
 
 
-def build_services(settings: Settings, metrics: Metrics) -> Services:
-    """Open everything the routes use (blocking: run in a thread)."""
+def build_services(settings: Settings, metrics: Metrics, inflight: InFlight | None = None) -> Services:
+    """Open everything the routes use (blocking: run in a thread). With `inflight` (the app's requests), the
+    study companion's background warm-up waits for quiet moments between its pieces of work."""
     from api.answer import Answerer
     from api.conversation import Condenser
     from api.served import ServedVersion, WeekTitles
-    from api.study import Study
     from vectorstore.client import open_client
     from vectorstore.embeddings import make_embedder
     from vectorstore.retrieve import Retriever
@@ -98,11 +101,23 @@ def build_services(settings: Settings, metrics: Metrics) -> Services:
                             flush=questions.flush if questions is not None else None)
     answerer = Answerer(llm, embedder=retriever.embedder,  # the extractive picker embeds sentences with it
                         title=lambda: served.roadmap().title)
+    pause = partial(inflight.wait_quiet, settings.warm_quiet, settings.warm_patience) if inflight else None
+    study = Study(retriever, store, llm, settings.mirror_base, pause=pause)
+    watch_warmup(metrics, study)
     return Services(settings=settings, store=store, embedder=embedder, retriever=retriever, answerer=answerer,
                     served=served, feedback=FeedbackStore(settings.data_dir / "feedback.sqlite3"),
                     reindexer=Reindexer(settings, store), metrics=metrics, condenser=condenser,
-                    questions=questions, insights=insights, study=Study(retriever, store, llm, settings.mirror_base),
+                    questions=questions, insights=insights, study=study,
                     watcher=IndexWatcher(retriever, retriever.refresh_seconds))
+
+
+def watch_warmup(metrics: Metrics, study: Study) -> None:
+    """The study companion's warm-up in `/metrics` (read when scraped)."""
+    status = study.warmup
+    metrics.study_weeks.set_function(lambda: status.weeks)
+    metrics.study_weeks_warm.set_function(lambda: status.weeks_warm)
+    metrics.study_warm_pauses.set_function(lambda: status.pauses)
+    metrics.study_warm_seconds.set_function(lambda: status.seconds)
 
 
 def open_question_log(settings: Settings, metrics: Metrics) -> QuestionLog | None:
@@ -114,9 +129,10 @@ def open_question_log(settings: Settings, metrics: Metrics) -> QuestionLog | Non
 
 
 @asynccontextmanager
-async def open_services(settings: Settings, metrics: Metrics) -> AsyncIterator[Services]:
+async def open_services(settings: Settings, metrics: Metrics,
+                        inflight: InFlight | None = None) -> AsyncIterator[Services]:
     """The services, open for the duration of the block (the API's lifespan and `roadmap-mcp` both use this)."""
-    services = await asyncio.to_thread(build_services, settings, metrics)
+    services = await asyncio.to_thread(build_services, settings, metrics, inflight)
     log.info("serving index version %s from %s", services.retriever.version, settings.chroma_url or settings.data_dir)
     try:
         yield services
@@ -130,11 +146,11 @@ async def open_services(settings: Settings, metrics: Metrics) -> AsyncIterator[S
             services.condenser.close()
 
 
-def make_lifespan(settings: Settings, metrics: Metrics,
-                  mcp: MCPEndpoint) -> Callable[[FastAPI], AbstractAsyncContextManager[AppState]]:
+def make_lifespan(settings: Settings, metrics: Metrics, mcp: MCPEndpoint,
+                  inflight: InFlight) -> Callable[[FastAPI], AbstractAsyncContextManager[AppState]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[AppState]:
-        async with open_services(settings, metrics) as services, mcp.serving(services):
+        async with open_services(settings, metrics, inflight) as services, mcp.serving(services):
             services.watcher.start()
             if services.retriever.version is not None:
                 services.study.warm_in_background(lambda: services.roadmap)  # briefings and quizzes ready before asked
@@ -194,7 +210,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
     metrics = Metrics()
     mcp = MCPEndpoint()
-    app = FastAPIOffline(title="roadmap-assistant", version="0.1.0", lifespan=make_lifespan(settings, metrics, mcp),
+    inflight = InFlight()  # the requests being served: the study companion's warm-up yields to them
+    metrics.in_flight.set_function(lambda: inflight.count)
+    app = FastAPIOffline(title="roadmap-assistant", version="0.1.0",
+                         lifespan=make_lifespan(settings, metrics, mcp, inflight),
                          description="Answers questions about a learning roadmap with cited sources.",
                          static_url=DOCS_ASSETS)
     for router in ROUTERS:
@@ -214,4 +233,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     known = frozenset(r.path for router in ROUTERS for r in router.routes
                       if isinstance(r, Route) and "{" not in r.path) | {MCP_PATH}
     app.add_middleware(MetricsMiddleware, metrics=metrics, known_paths=known)
+    app.add_middleware(InFlightMiddleware, inflight=inflight, exempt_prefixes=NOT_LIMITED)  # outermost: all of it
     return app

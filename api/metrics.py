@@ -2,7 +2,8 @@
 as in tests, count separately): requests by route template, method and status; latency by stage
 (embed, retrieve, generate, total) in seconds; the index version being served; whether the retrieval
 calibration in use was fitted for another embedder or chunking (`ra_calibration_mismatch`); the question log's
-rows written, failed and dropped. `MetricsMiddleware` counts
+rows written, failed and dropped; the requests in flight and how far the study companion's warm-up got (read when
+scraped, from `api.inflight.InFlight` and `api.study.WarmUp`). `MetricsMiddleware` counts
 every HTTP request, including those answered by other middleware (413, 429) before routing.
 """
 from __future__ import annotations
@@ -36,6 +37,17 @@ class Metrics:
             registry=self.registry)
         self.question_log_errors = Counter("ra_question_log_errors", "Question-log writes (or opens) that failed.",
                                            registry=self.registry)
+        self.in_flight = Gauge("ra_requests_in_flight", "HTTP requests being served (probes and static files "
+                               "aside): what the background warm-up yields to.", registry=self.registry)
+        self.study_weeks = Gauge("ra_study_weeks", "Weeks of the roadmap the study companion warms.",
+                                 registry=self.registry)
+        self.study_weeks_warm = Gauge("ra_study_weeks_warm", "Weeks whose questions, briefing and answer vectors "
+                                      "the background warm-up has built for the version served.",
+                                      registry=self.registry)
+        self.study_warm_pauses = Gauge("ra_study_warm_pauses", "Pieces of the warm-up that waited for requests "
+                                       "in flight before they ran (since start).", registry=self.registry)
+        self.study_warm_seconds = Gauge("ra_study_warm_seconds", "Seconds the last finished warm-up took, its "
+                                        "pauses included (0: none finished yet).", registry=self.registry)
         self._stage = {s: self.stage_seconds.labels(stage=s) for s in STAGES}
 
     def observe_ms(self, timings_ms: dict[str, float]) -> None:

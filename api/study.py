@@ -4,16 +4,24 @@ the index the Retriever serves and the roadmap the service holds.
 `Study` keeps one `_Version` (the `Material` of the loaded index version and roadmap, and what is derived from it
 per week: the question pool, the briefing, "Builds on") and replaces it when the Retriever loads another version
 or the roadmap object changes. A week is built on first use under its own lock; `warm()` builds every week (the
-service runs it in a background thread when an index is loaded), so requests find them ready. Model-written
+service runs it in a background thread when an index is loaded), so requests find them ready. The warm-up works
+in small pieces (the unit registry, each week's questions, "Builds on", each week's briefing, each week's answer
+vectors) and calls `pause` before each: the service's pause waits for a moment without requests
+(`api.inflight`), so the first answers after a start are not slowed by it; its thread also runs at the lowest OS
+priority where the OS allows one thread's to be lowered. `warmup` tells how far it got. Model-written
 quizzes are remembered per (version, week, count, seed). Unknown weeks and questions come back as None: the
 routes turn them into 404s.
 """
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -36,6 +44,29 @@ log = logging.getLogger(__name__)
 
 MAX_COUNT = 20
 MODEL_QUIZZES = 256   # model-written quizzes remembered
+
+
+@dataclass
+class WarmUp:
+    """How far the background warm-up of the current version got (read by `/metrics`)."""
+
+    version: int | None = None
+    weeks: int = 0             # the roadmap's weeks
+    weeks_warm: int = 0        # weeks whose questions, briefing and answer vectors it has built
+    pauses: int = 0            # pieces that waited for requests before they ran (all versions)
+    waiting: bool = False      # in `pause` now
+    seconds: float = 0.0       # how long the last finished warm-up took, pauses included (0: none finished)
+
+
+def lower_priority() -> None:
+    """Run the calling thread at the lowest OS priority on Linux (where a thread id names one thread for
+    `setpriority`; elsewhere it would name a process, so nothing is done there)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+    except OSError as exc:  # not allowed here (a sandbox): the warm-up still yields to requests
+        log.debug("warm-up priority not lowered: %s", exc)
 
 
 class _Version:
@@ -111,10 +142,14 @@ class Study:
     """The service's study companion (one per app)."""
 
     def __init__(self, retriever: Retriever, store: IndexStore, llm: ChatModel | None = None,
-                 mirror_base: str | None = None, background: bool = True):
-        """`background`: build a newly loaded version's weeks in a background thread (the service does)."""
+                 mirror_base: str | None = None, background: bool = True,
+                 pause: Callable[[], bool] | None = None):
+        """`background`: build a newly loaded version's weeks in a background thread (the service does).
+        `pause`: called by the warm-up before each piece of work; blocks while it should wait (for requests),
+        returns whether it waited."""
         self.retriever, self.store, self.llm, self.mirror_base = retriever, store, llm, mirror_base
-        self.background = background
+        self.background, self.pause = background, pause
+        self.warmup = WarmUp()
         self.extractor = Extractor(retriever.embedder)
         self._current: _Version | None = None
         self._lock = threading.Lock()
@@ -138,23 +173,48 @@ class Study:
                 self.warm_in_background(lambda: roadmap)  # a new version: build its weeks before they are asked
         return current
 
-    def warm(self, roadmap: Roadmap) -> None:
-        """Build every week's questions and briefing now."""
+    def warm(self, roadmap: Roadmap) -> _Version | None:
+        """Build every week's questions, "Builds on", briefing and answer vectors now, piece by piece, calling
+        `pause` before each piece; the version warmed, or None when another version was loaded meanwhile (the
+        pieces left are not built for the old one)."""
         v = self.version(roadmap)
-        quantities.load()  # the answer check's unit registry
-        for week in roadmap.weeks:
-            self.briefing(roadmap, week.number, v)
-            v.rivals(week, "", self.retriever.embedder.embed)  # what the check compares an answer with
-        log.info("study companion ready for index version %s (%d weeks)", v.material.version, len(roadmap.weeks))
+        weeks, embed = roadmap.weeks, self.retriever.embedder.embed
+        status = self.warmup
+        status.version, status.weeks, status.weeks_warm, status.seconds = v.material.version, len(weeks), 0, 0.0
+        t0 = time.perf_counter()
+        shared: list[Callable[[], object]] = [quantities.load, *(partial(v.pool, w) for w in weeks), v.closeness]
+        per_week: list[list[Callable[[], object]]] = [
+            [partial(self.briefing, roadmap, w.number, v), partial(v.rivals, w, "", embed)] for w in weeks]
+        for pieces in [shared, *per_week]:
+            for piece in pieces:
+                if self.pause is not None:
+                    status.waiting = True
+                    status.pauses += self.pause()
+                    status.waiting = False
+                if self._current is not v:
+                    log.info("study companion warm-up of version %s left: version moved on", v.material.version)
+                    return None
+                piece()
+            if pieces is not shared:
+                status.weeks_warm += 1
+        status.seconds = time.perf_counter() - t0
+        log.info("study companion ready for index version %s (%d weeks, %.1f s)", v.material.version, len(weeks),
+                 status.seconds)
+        return v
 
     def warm_in_background(self, roadmap_of: Callable[[], Roadmap]) -> None:
-        """`warm(roadmap_of())` in a daemon thread unless one is running; failures are logged, not raised."""
+        """`warm(roadmap_of())` in a daemon thread of the lowest priority unless one is running (that one warms
+        again when the version moved on while it worked); failures are logged, not raised."""
         if not self.background or (self._warming is not None and self._warming.is_alive()):
             return
 
         def run() -> None:
+            lower_priority()
             try:
-                self.warm(roadmap_of())
+                while True:
+                    warmed = self.warm(roadmap_of())
+                    if warmed is not None and warmed is self._current:
+                        return
             except Exception as exc:  # no index yet, or it moved on: requests build what they need
                 log.info("study companion not warmed: %s", exc)
 

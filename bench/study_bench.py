@@ -1,6 +1,6 @@
 """Latency of the study companion: `GET /weeks/{n}/briefing`, `GET /weeks/{n}/quiz` and `POST /weeks/{n}/quiz/check`.
 
-    python bench/study_bench.py [--rounds 20]
+    python bench/study_bench.py [--rounds 20] [--url http://127.0.0.1:8000]
 
 Starts the real service (`api.app.create_app`, the index the settings point at) with uvicorn on a free loopback
 port, waits for `/readyz`, then:
@@ -12,9 +12,13 @@ port, waits for `/readyz`, then:
 3. **steady state**: `--rounds` rounds over every week of a briefing, a quiz of 5 with a new seed, and a check of
    an answer to one of its questions, one client; p50 / p95 / max per endpoint, in milliseconds.
 
+With `--url`, a running service is measured instead (no build, no service started): e.g. one started a while ago,
+whose warm-up is done, for the first briefing and quiz of each week as a learner meets them; the first quiz per
+week is then timed too.
+
 The service it starts has the per-client rate limit off (`RA_RATE_LIMIT_PER_MINUTE=0` for it alone, whatever the
-environment says): one client sends three requests per week per round, past the default 120 a minute, and a 429
-is no latency of the study companion. It says so in its first line.
+environment says): one client sends three requests per week per round, past the default 120 a minute, and a 429 is
+no latency of the study companion. It says so in its first line.
 """
 from __future__ import annotations
 
@@ -74,7 +78,11 @@ def build_time(settings: Settings) -> tuple[float, dict[int, float]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=20)
+    ap.add_argument("--url", help="measure this running service (its rate limit is its own) instead of starting one")
     args = ap.parse_args()
+    if args.url:
+        measure(args.url, args.rounds, first_quiz=True)
+        return
     settings = Settings()
     print(f"the service below runs with the rate limit off (RA_RATE_LIMIT_PER_MINUTE=0 for it; the environment's: "
           f"{settings.rate_limit_per_minute})")
@@ -89,7 +97,16 @@ def main() -> None:
     server = uvicorn.Server(uvicorn.Config(create_app(served), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    base = f"http://127.0.0.1:{port}"
+    try:
+        measure(f"http://127.0.0.1:{port}", args.rounds)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def measure(base: str, rounds: int, first_quiz: bool = False) -> None:
+    """Once /readyz answers: the first briefing (and with `first_quiz`, the first quiz) per week, then `rounds`
+    rounds of briefing, quiz and check over every week."""
     with httpx.Client(base_url=base, timeout=120) as client:
         while True:
             try:
@@ -105,10 +122,17 @@ def main() -> None:
             client.get(f"/weeks/{n}/briefing").raise_for_status()
             first.append((time.perf_counter() - t) * 1000)
         print(row("first briefing per week", first))
+        if first_quiz:
+            first = []
+            for n in weeks:
+                t = time.perf_counter()
+                client.get(f"/weeks/{n}/quiz", params={"count": 5, "seed": 0}).raise_for_status()
+                first.append((time.perf_counter() - t) * 1000)
+            print(row("first quiz per week", first))
 
         timings: dict[str, list[float]] = {"briefing": [], "quiz (5 questions)": [], "check": []}
         rng = random.Random(0)
-        for _ in range(args.rounds):
+        for _ in range(rounds):
             for n in weeks:
                 t = time.perf_counter()
                 client.get(f"/weeks/{n}/briefing").raise_for_status()
@@ -126,8 +150,6 @@ def main() -> None:
                     timings["check"].append((time.perf_counter() - t) * 1000)
         for name, ms in timings.items():
             print(row(name, ms))
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     python -m evaluation.calibrate [--dev FILE...] [--offtopic eval/offtopic_questions.jsonl] [--folds 5]
                             [--save] [--ablation bench/ablation.md [--variants NAME...]] [--retrieval-only]
-                            [--one-weight NAME]
+                            [--one-weight NAME... [--jointly]]
                             [--json out.json]
 
 One fit, on a set of training questions, goes in three steps, each a search over a small grid run through the
@@ -10,7 +10,8 @@ real Retriever (question vectors are embedded once and remembered):
 1. retrieval: the fusion weight, the BM25 title/section weight and the page-support weight that give the best
    MRR@10 on the questions with gold URLs, then with those the title-similarity rerank weight and the share of the
    best sentence's cosine in the dense score (searched together), then the rank another week's best page takes,
-   then the hub demotion weight (`vectorstore.links`);
+   then the hub demotion weight (`vectorstore.links`), then the sibling contrast and page breadth weights together
+   (`vectorstore.ranking.contrast_feature`, `breadth_feature`);
 2. abstention model: a class-balanced logistic regression with non-negative weights over the whole-index signals
    (`vectorstore.ranking.Signals`), the unanswerable questions being the negatives;
 3. decisions: the confidence threshold, the widening margin and the answer-type evidence share that make the
@@ -24,9 +25,9 @@ the numbers were not fitted on. The final calibration is then fitted on the whol
 with the index the settings point at (the retrievers serving it pick it up within seconds). `--ablation` runs the
 cross-validation once per retrieval variant and writes the table (`--variants` picks some); `--retrieval-only`
 cross-validates the retrieval weights alone per variant (ranking figures, no abstention fit: minutes instead of an
-hour) and prints the table; `--one-weight NAME` cross-validates one retrieval weight alone over its grid, every
-other number at the calibration the index serves (the quick check of a new weight). The test set is never read
-here.
+hour) and prints the table; `--one-weight NAME...` cross-validates each retrieval weight alone over its grid
+(`--jointly`: the named weights together, over every combination of their grids), every other number at the
+calibration the index serves (the quick check of a new weight). The test set is never read here.
 """
 from __future__ import annotations
 
@@ -59,6 +60,8 @@ GRID = {
     "sentence_weight": (0.0, 0.25, 0.5, 0.75),
     "hub_weight": (0.0, 0.01, 0.02, 0.03, 0.05),
     "merge_rank": (0, 2, 3, 5),
+    "contrast_weight": (0.0, 0.15, 0.3, 0.45, 0.6),
+    "breadth_weight": (0.0, 0.02, 0.05, 0.08, 0.12),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
     "widen_margin": (0.15, 0.3, 0.6),
     "evidence_share": (0.0, 0.1, 0.2, 0.34, 0.5, 0.6),
@@ -117,6 +120,8 @@ class Space:
     title_sim_weight: tuple = GRID["title_sim_weight"]
     sentence_weight: tuple = GRID["sentence_weight"]
     hub_weight: tuple = GRID["hub_weight"]
+    contrast_weight: tuple = GRID["contrast_weight"]
+    breadth_weight: tuple = GRID["breadth_weight"]
     merge_rank: tuple = GRID["merge_rank"]
     threshold: tuple = GRID["threshold"]
     widen_margin: tuple = GRID["widen_margin"]
@@ -193,8 +198,12 @@ class Fitter:
         cal = cal.with_(merge_rank=merge)
         hub = max(space.hub_weight, key=lambda w: round(self.mrr(cal.with_(hub_weight=w), idx), 4))
         cal = cal.with_(hub_weight=hub)
+        sibling = max(itertools.product(space.contrast_weight, space.breadth_weight),
+                      key=lambda w: round(self.mrr(cal.with_(contrast_weight=w[0], breadth_weight=w[1]), idx), 4))
+        cal = cal.with_(contrast_weight=sibling[0], breadth_weight=sibling[1])
         return cal, (f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank[0]}, "
-                     f"best sentence {rerank[1]}, merge rank {merge}, hub {hub}")
+                     f"best sentence {rerank[1]}, merge rank {merge}, hub {hub}, contrast {sibling[0]}, "
+                     f"breadth {sibling[1]}")
 
     def fit(self, idx: list[int], space: Space, log: Callable[[str], None] = lambda _m: None) -> Calibration:
         idx = [i for i in idx if i not in self.planned]
@@ -282,24 +291,30 @@ def _pooled(scores: list[dict[str, float]]) -> dict:
 
 
 ONE_WEIGHT = ("dense_weight", "title_weight", "page_weight", "title_sim_weight", "sentence_weight", "hub_weight",
-              "merge_rank")  # the retrieval numbers `--one-weight` can cross-validate alone
+              "merge_rank", "contrast_weight", "breadth_weight")  # what `--one-weight` can cross-validate
 
 
-def one_weight_cross_validate(fitter: Fitter, name: str, base: Calibration, k: int) -> tuple[dict, dict, list]:
-    """One retrieval weight alone: every value of its grid run once on the searched questions with gold URLs
-    (everything else as `base`); each fold takes the value with the best MRR@10 on the other folds and is scored
-    with it. Returns the pooled held-out figures, each value's figures on all of them, and the values chosen."""
+def one_weight_cross_validate(fitter: Fitter, name: str | tuple[str, ...], base: Calibration,
+                              k: int) -> tuple[dict, dict, list]:
+    """One retrieval weight alone, or several jointly (a tuple of names: every combination of their grids): every
+    value run once on the searched questions with gold URLs (everything else as `base`); each fold takes the value
+    with the best MRR@10 on the other folds and is scored with it. Returns the pooled held-out figures, each value's
+    figures on all of them, and the values chosen (a weight's value, or a tuple of values for several)."""
+    names = (name,) if isinstance(name, str) else name
+    grid = list(itertools.product(*(GRID[n] for n in names)))  # each a tuple of values, one per name
     gold = [i for i, q in enumerate(fitter.questions) if i not in fitter.planned and q.get("gold_urls")]
-    per = {v: {i: score_ranking([h.url for h in fitter.search(base.with_(**{name: v}), i, top_k=10).hits],
-                                fitter.questions[i]["gold_urls"], fitter.k) for i in gold} for v in GRID[name]}
+    per = {v: {i: score_ranking([h.url for h in fitter.search(base.with_(**dict(zip(names, v, strict=True))), i,
+                                                              top_k=10).hits],
+                                fitter.questions[i]["gold_urls"], fitter.k) for i in gold} for v in grid}
     scores, chosen = [], []
     for test in folds(fitter.questions, k):
         held = set(test)
-        best = max(GRID[name], key=lambda v: round(float(np.mean([per[v][i]["mrr@10"] for i in gold
-                                                                    if i not in held])), 4))
+        best = max(grid, key=lambda v: round(float(np.mean([per[v][i]["mrr@10"] for i in gold
+                                                             if i not in held])), 4))
         chosen.append(best)
         scores += [per[best][i] for i in gold if i in held]
-    return _pooled(scores), {v: _pooled(list(per[v].values())) for v in GRID[name]}, chosen
+    one = (lambda v: v[0]) if isinstance(name, str) else (lambda v: v)  # a single weight's values are plain numbers
+    return _pooled(scores), {one(v): _pooled(list(per[v].values())) for v in grid}, [one(v) for v in chosen]
 
 
 _PREAMBLES = ("I'm on week {week} and I want to know: {q}", "Hi! Quick question: {q}",
@@ -320,7 +335,8 @@ def learner_phrased(questions: list[dict]) -> list[dict]:
 
 
 _ALL_OFF = Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
-                 title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,), hub_weight=(0.0,))
+                 title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,), hub_weight=(0.0,),
+                 contrast_weight=(0.0,), breadth_weight=(0.0,))
 
 
 def _only(*kept: str) -> Space:
@@ -338,6 +354,7 @@ VARIANTS = {  # the ablation: each retrieval change alone and together, all othe
     "+ answer-type evidence check": _only("evidence_share"),
     "+ another week's best page kept": _only("merge_rank"),
     "+ hub demotion (link graph)": _only("hub_weight"),
+    "+ sibling contrast and page breadth": _only("contrast_weight", "breadth_weight"),
     "all but the best sentence": Space(sentence_weight=(0.0,)),
     "all": Space(),
 }
@@ -346,7 +363,8 @@ VARIANTS = {  # the ablation: each retrieval change alone and together, all othe
 ABLATION_COLUMNS = ("hit@k", "mrr@10", "ndcg@10", "abstain_recall", "answerable_abstain", "abstain_precision",
                     "keyfact_all", "widened_xweek")
 CHOSEN = {"dense_weight": "dense", "title_weight": "title", "page_weight": "page", "title_sim_weight": "title-sim",
-          "sentence_weight": "sentence", "hub_weight": "hub", "merge_rank": "merge", "threshold": "threshold",
+          "sentence_weight": "sentence", "hub_weight": "hub", "contrast_weight": "contrast",
+          "breadth_weight": "breadth", "merge_rank": "merge", "threshold": "threshold",
           "evidence_share": "evidence"}  # fitted number -> its label in the table
 
 
@@ -380,9 +398,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--retrieval-only", action="store_true",
                     help="cross-validate the retrieval weights alone (ranking figures only, per variant) "
                          "and print them")
-    ap.add_argument("--one-weight", choices=ONE_WEIGHT, metavar="NAME",
-                    help="cross-validate this retrieval weight alone, the others as the index's calibration, and "
-                         f"print it ({', '.join(ONE_WEIGHT)})")
+    ap.add_argument("--one-weight", choices=ONE_WEIGHT, metavar="NAME", nargs="+",
+                    help="cross-validate each of these retrieval weights alone, the others as the index's "
+                         f"calibration, and print it ({', '.join(ONE_WEIGHT)})")
+    ap.add_argument("--jointly", action="store_true",
+                    help="with several --one-weight names: cross-validate them together over every combination "
+                         "of their grids (one table)")
     ap.add_argument("--json", type=Path,
                     help="also write the fitted calibrations, the CV figures and every held-out row as JSON")
     args = ap.parse_args(argv)
@@ -398,8 +419,10 @@ def main(argv: list[str] | None = None) -> int:
         harness = Harness.open()
         fitter = Fitter(harness, questions, offtopic, args.k)
         t0 = time.perf_counter()
+        if args.one_weight and args.jointly:
+            return _one_weight(fitter, tuple(args.one_weight), args.folds, t0)
         if args.one_weight:
-            return _one_weight(fitter, args.one_weight, args.folds, t0)
+            return max(_one_weight(fitter, name, args.folds, t0) for name in args.one_weight)
         if args.retrieval_only:
             return _retrieval_only(fitter, args.variants or list(VARIANTS), args.folds, log, t0)
         results: dict[str, dict] = {}
@@ -443,16 +466,24 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _one_weight(fitter: Fitter, name: str, k: int, t0: float) -> int:
-    """`--one-weight NAME`: one markdown row per value of its grid (all questions), then the k-fold CV row."""
+def _one_weight(fitter: Fitter, name: str | tuple[str, ...], k: int, t0: float) -> int:
+    """`--one-weight NAME`: one markdown row per value of its grid (all questions), then the k-fold CV row; with
+    several names (`--jointly`), one row per combination of their values."""
     base = fitter.h.retriever.calibration
     cv, each, chosen = one_weight_cross_validate(fitter, name, base, k)
+    names = (name,) if isinstance(name, str) else name
+    served = tuple(getattr(base, n) for n in names)
+
+    def shown(v: float | tuple[float, ...]) -> str:
+        return f"{v:g}" if isinstance(v, float | int) else "(" + ", ".join(f"{x:g}" for x in v) + ")"
+
     metrics = ("hit@1", "hit@k", "mrr@10", "ndcg@10")
-    lines = [f"| {name} (dev; the other numbers: the index's calibration) | hit@1 | hit@5 | MRR@10 | nDCG@10 |",
-             "|---|---|---|---|---|"]
-    lines += [f"| {v:g} on all{' (the index serves this)' if v == getattr(base, name) else ''} | "
+    lines = [f"| {' x '.join(names)} (dev; the other numbers: the index's calibration) | hit@1 | hit@5 | MRR@10 "
+             "| nDCG@10 |", "|---|---|---|---|---|"]
+    lines += [f"| {shown(v)} on all"
+              f"{' (the index serves this)' if (v if isinstance(v, tuple) else (v,)) == served else ''} | "
               + " | ".join(_fmt(r[m]) for m in metrics) + " |" for v, r in each.items()]
-    lines.append(f"| {k}-fold CV, chosen per fold {'/'.join(f'{v:g}' for v in chosen)} | "
+    lines.append(f"| {k}-fold CV, chosen per fold {'/'.join(shown(v) for v in chosen)} | "
                  + " | ".join(_fmt(cv[m]) for m in metrics) + " |")
     print(f"{len(fitter.questions)} dev questions ({cv['questions']} searched with gold URLs), "
           f"{time.perf_counter() - t0:.0f} s")

@@ -78,8 +78,8 @@ def test_retrieval_only_cross_validates_the_ranking_weights_per_variant(tmp_path
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
     assert [r.split(" | ")[0] for r in rows[1:]] == ["| none of the changes", "| + title-similarity rerank",
                                                      "| + best sentence in the dense score"]
-    assert "title-sim 0/0; sentence 0/0; hub 0/0 |" in rows[1] and "title-sim" in rows[2] \
-        and "sentence 0/0; hub 0/0 |" in rows[2]
+    assert "title-sim 0/0; sentence 0/0; hub 0/0; contrast 0/0; breadth 0/0 |" in rows[1] and "title-sim" in rows[2] \
+        and "sentence 0/0; hub 0/0; contrast 0/0; breadth 0/0 |" in rows[2]
     assert "title-sim 0/0; sentence" in rows[3]
     assert all(0.0 <= float(v) <= 1.0 for r in rows[1:] for v in r.split(" | ")[1:5])
     assert store.calibration() is None  # nothing stored
@@ -103,3 +103,41 @@ def test_one_weight_cross_validates_a_single_weight_over_its_grid(tmp_path, monk
                                                                           for v in chosen)
     assert all(0.0 <= float(v) <= 1.0 for r in rows[1:] for v in r.rstrip(" |").split(" | ")[1:])
     assert store.calibration() is None
+
+
+def test_one_weight_takes_several_weights_each_cross_validated_alone(tmp_path, monkeypatch, capsys):
+    """`--one-weight A B` prints one table per weight, each over its own grid, on the same questions."""
+    publish_tiny_index(tmp_path / "data", chunking="tiny-v1")
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS * 2))
+    monkeypatch.setenv("RA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RA_EMBEDDING_MODEL_DIR", str(MODEL_DIR))
+    assert main(["--dev", str(dev), "--folds", "2", "--one-weight", "hub_weight", "contrast_weight"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    heads = [line.split(" (")[0] for line in out if line.startswith("| ") and "(dev;" in line]
+    assert heads == ["| hub_weight", "| contrast_weight"]
+    values = [line.split(" | ")[0] for line in out if line.startswith("| ") and " on all" in line]
+    assert len(values) == len(GRID["hub_weight"]) + len(GRID["contrast_weight"])
+    assert sum(line.startswith("| 2-fold CV") for line in out) == 2
+
+
+def test_one_weight_jointly_cross_validates_every_combination_of_the_grids(tmp_path, monkeypatch, capsys):
+    """`--one-weight A B --jointly` prints one table: a row per pair of values (the pair the index serves marked),
+    then the k-fold CV row whose per-fold choices are pairs from the grids."""
+    publish_tiny_index(tmp_path / "data", chunking="tiny-v1")
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS * 2))
+    monkeypatch.setenv("RA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RA_EMBEDDING_MODEL_DIR", str(MODEL_DIR))
+    assert main(["--dev", str(dev), "--folds", "2", "--one-weight", "contrast_weight", "breadth_weight",
+                 "--jointly"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| contrast_weight x breadth_weight (dev;")
+    pairs = [(c, b) for c in GRID["contrast_weight"] for b in GRID["breadth_weight"]]
+    served = (DEFAULT.contrast_weight, DEFAULT.breadth_weight)
+    assert [r.split(" | ")[0] for r in rows[1:-1]] == [f"| ({c:g}, {b:g}) on all"
+                                                       + (" (the index serves this)" if (c, b) == served else "")
+                                                       for c, b in pairs]
+    chosen = rows[-1].split(" | ")[0].split("chosen per fold ")[1].split("/")
+    assert rows[-1].startswith("| 2-fold CV") and len(chosen) == 2
+    assert all(tuple(map(float, v.strip("()").split(", "))) in pairs for v in chosen)

@@ -401,7 +401,8 @@ def test_best_sentence_lifts_the_chunk_that_states_the_asked_fact(embedder):
                                                      embedder.embed([c[1] for c in chunks]).tolist(), strict=True)))
     retriever = Retriever(store, embedder)
     question = "How much cheaper is spot training than on-demand?"
-    cal = retriever.calibration.with_(title_sim_weight=0.0, dense_weight=0.6)  # the fixture's fusion, pinned
+    cal = retriever.calibration.with_(title_sim_weight=0.0, dense_weight=0.6,  # the fixture's fusion, pinned;
+                                      contrast_weight=0.0, breadth_weight=0.0)  # the sentence weight alone
     without = retriever.search(question, top_k=3, scope_week=False, calibration=cal.with_(sentence_weight=0.0))
     with_ = retriever.search(question, top_k=3, scope_week=False, calibration=cal.with_(sentence_weight=1.0))
     assert without.hits[0].id == "cost-0" and "training-0" in [h.id for h in without.hits]

@@ -35,6 +35,14 @@ class Calibration:
     # the fused top 20 lose this times a page's hubness among them (vectorstore.links); alone, by 5-fold CV on the
     # 1,253 dev questions: 0.02 (`python -m evaluation.calibrate --one-weight hub_weight`, bench/ablation.md)
     hub_weight: float = 0.03
+    # sibling pages (issue 9u): the fused top 20 gain contrast_weight times the question's IDF their title, section
+    # path and file name cover with terms the other candidate pages' labels lack (ranking.contrast_feature), and
+    # lose breadth_weight times log(their page's section count) (ranking.breadth_feature: a glossary or overview
+    # page's subsection above the page dedicated to the subject). Fitted together by joint 5-fold CV on the 1,574 dev
+    # questions, every other number as stored with the mirror index (bench/ablation.md); a stored calibration
+    # without them takes these.
+    contrast_weight: float = 0.3
+    breadth_weight: float = 0.05
     sentence_weight: float = 0.5       # dense score: (1 - this) * chunk cosine + this * its best sentence's cosine
     normalise: bool = True             # drop learner boilerplate ("I'm on week 1 and want to ...") from the query
     weights: tuple[float, ...] = (3.4821, 4.3322, 0.0, 1.2197, 0.8623)  # logistic over Signals.vector(), all >= 0

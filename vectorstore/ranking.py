@@ -7,7 +7,7 @@ touches Chroma or the embedder: `vectorstore.retrieve` feeds it plain lists.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -120,6 +120,35 @@ def title_rerank(fused: dict[str, float], title_of: Callable[[str], str],
                  top_n: int = RERANK_N) -> dict[str, float]:
     """The fused top `top_n` candidates each gain `weight` times the question's cosine to their page title."""
     return rerank(fused, [(title_feature(title_of, similarity), weight)], top_n)
+
+
+def contrast_feature(terms_of: Callable[[str], frozenset[str]], url_of: Callable[[str], str],
+                     idf: Mapping[str, float]) -> Feature:
+    """How much of the question each candidate's page title and section path (`terms_of`) covers with the terms that
+    set it apart from the other candidate pages: each question term weighs its IDF (`idf`: term -> IDF) times the
+    share of the candidate pages whose title and section do NOT hold it. Sibling pages of one directory share the
+    subject's words ("Model Monitor"); a term all of them hold counts nothing, the term only one of them holds
+    ("data capture") counts for that one in full."""
+    total = sum(idf.values())
+
+    def feature(top: list[str]) -> list[float]:
+        if not total:
+            return [0.0] * len(top)
+        labels = [terms_of(cid) for cid in top]
+        pages: dict[str, frozenset[str]] = {}
+        for cid, terms in zip(top, labels, strict=True):
+            pages[url_of(cid)] = pages.get(url_of(cid), frozenset()) | terms
+        held = {t: sum(t in terms for terms in pages.values()) for t in idf}
+        weight = {t: v * (1 - held[t] / len(pages)) for t, v in idf.items()}
+        return [sum(w for t, w in weight.items() if t in terms) / total for terms in labels]
+    return feature
+
+
+def breadth_feature(url_of: Callable[[str], str], sections: Mapping[str, int]) -> Feature:
+    """How broad each candidate's page is: the log of how many sections the page has in the index (`sections`: URL
+    -> count; 0 for a page of one section). A glossary, an overview or a "how it works" page covers many subjects
+    in many sections, each matching a question about one of them; the page dedicated to that subject has few."""
+    return lambda top: [math.log(max(1, sections.get(url_of(cid), 1))) for cid in top]
 
 
 def _overlap(prev: str, text: str, limit: int = 800) -> int:

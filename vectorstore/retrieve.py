@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,9 @@ from vectorstore.loaded import LoadedVersion
 from vectorstore.ranking import (
     Hit,
     Signals,
+    breadth_feature,
     confidence,
+    contrast_feature,
     coverage,
     diversify,
     fuse_rrf,
@@ -201,6 +204,23 @@ class _State:
         """A chunk's page title (its heading line's first part when the metadata has none)."""
         text, meta = self.chunks[cid]
         return str(meta.get("title") or text.partition("\n")[0].split(" > ")[0])
+
+    @cached_property
+    def sections(self) -> dict[str, int]:
+        """URL -> how many distinct sections its chunks belong to."""
+        named: dict[str, set[str]] = {}
+        for _text, meta in self.chunks.values():
+            named.setdefault(str(meta.get("url") or ""), set()).add(str(meta.get("section") or ""))
+        return {url: len(s) for url, s in named.items()}
+
+    def label_terms(self, cid: str) -> frozenset[str]:
+        """The terms of what names a chunk's place: its page title, its section path and its page's file name
+        (the URL's last path segment without its extension: "service-sizes-and-limits.html", where the title
+        may say only "Quotas")."""
+        meta = self.chunks[cid][1]
+        name = re.sub(r"\.[a-z]+$", "", str(meta.get("url") or "").split("#")[0].split("?")[0].rstrip("/")
+                      .rsplit("/", 1)[-1])
+        return frozenset(tokenize(f"{self.title_of(cid)} {meta.get('section') or ''} {name}"))
 
     def title_similarity(self, embedder: Embedder, vector: np.ndarray, titles: list[str]) -> list[float]:
         """The cosine of the question's unit vector to each page title (embedded when the version is loaded; a
@@ -458,11 +478,15 @@ class Retriever:
             fused = fuse_weighted(dense, lexical, alpha=cal.dense_weight)
         url_of = lambda cid: str(state.chunks[cid][1].get("url") or "")  # noqa: E731
         fused = page_support(fused, url_of, cal.page_weight)
-        if mode == "hybrid":  # the fused top: titled for the question gains, a hub of the others loses
+        idf = {t: state.lexical.idf(t) for t in terms}
+        if mode == "hybrid":  # the fused top: titled for the question or set apart from the other candidate pages
+            # by its title, section or file name gains; a hub of the others loses
             fused = rerank(fused, [
                 (title_feature(state.title_of, lambda titles: state.title_similarity(self.embedder, vector, titles)),
                  cal.title_sim_weight),
-                (hub_feature(url_of, state.links), -cal.hub_weight)])
+                (hub_feature(url_of, state.links), -cal.hub_weight),
+                (contrast_feature(state.label_terms, url_of, idf), cal.contrast_weight),
+                (breadth_feature(url_of, state.sections), -cal.breadth_weight)])
         dmap, lmap = dict(dense), dict(lexical)
         ranked = [Hit(cid, state.chunks[cid][0], state.chunks[cid][1], s, dmap.get(cid), lmap.get(cid), [cid])
                   for cid, s in sorted(fused.items(), key=lambda kv: -kv[1])]
@@ -471,7 +495,6 @@ class Retriever:
             h.vectors = state.sentence_vectors(h.ids)
         if baseline is None:
             baseline = sum(s for _c, s in dense) / len(dense) if dense else 0.0
-        idf = {t: state.lexical.idf(t) for t in terms}
         plan = [h.url.startswith(ROADMAP_URL) for h in hits]
         row = state.lexical.row
         words = [set().union(*(state.lexical.terms(row[i]) for i in h.ids)) for h in hits]

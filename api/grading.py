@@ -174,6 +174,22 @@ def normalise(text: str) -> str:
     return _PERCENT.sub("%", _NUMBER_WORDS.sub(_words_to_number, _KILO.sub(_kilo, _THOUSANDS.sub("", text))))
 
 
+_FRACTIONS = {"half": "50", "quarter": "25", "fifth": "20", "tenth": "10", "hundredth": "1"}
+_FRACTION = re.compile(r"\b(?:(?:a|one)\s+)?(half|quarter|fifth|tenth|hundredth)\b", re.IGNORECASE)
+
+
+def fractions(answer: str, question: str) -> str:
+    """The answer with a fraction word read as the percentage it is ("half" -> "50%", "a tenth" -> "10%"), for a
+    question that asks for a percentage; a fraction the question says itself, with the word before it ("some of the
+    remaining half"), is the question's words and stays."""
+    def percent(m: re.Match[str]) -> str:
+        before = re.findall(r"[\w-]+", answer[:m.start()].lower())[-1:]
+        quoted = " ".join([*before, m[1].lower()])
+        own = not before or not re.search(rf"\b{re.escape(quoted)}\b", question.lower())
+        return f"{_FRACTIONS[m[1].lower()]}%" if own else m[0]
+    return _FRACTION.sub(percent, answer)
+
+
 def terms(text: str) -> list[str]:
     return tokenize(normalise(text))
 
@@ -209,7 +225,7 @@ def within(path: str, paths: set[str]) -> bool:
     return path.startswith("/") and any(p.startswith(path + "/") for p in paths)
 
 
-_COMMAND = re.compile(r"[A-Za-z][\w.-]*(?:\s+[A-Za-z-][\w.-]*){1,2}")
+_COMMAND = re.compile(r"[A-Za-z][\w.-]*(?:\s+[A-Za-z-][\w.-]*){1,3}")
 
 
 def command(question: str, expected: str) -> tuple[str, ...] | None:
@@ -230,6 +246,11 @@ def in_slot(answer: str, words: tuple[str, ...]) -> set[str]:
         same = [a == b for a, b in zip(run, words, strict=True)]
         if all(same) or (any(same) and all(tokenize(a) for a, s in zip(run, same, strict=True) if not s)):
             out.add(" ".join(run))
+    # the command's last two or more words, as it is often written ("pip uninstall" for "python -m pip uninstall")
+    if len(words) > 2:
+        text = " ".join(raw)
+        if any(re.search(rf"(?<!\S){re.escape(' '.join(words[-n:]))}(?!\S)", text) for n in range(2, len(words))):
+            out.add(" ".join(words))
     return out
 
 
@@ -486,6 +507,13 @@ class Features:
         return "partial" if self.specifics < 0 or self.negated_part or self.alternatives or \
             (self.value_only and (self.specifics <= 0 or self.qualified)) else "correct"
 
+    def exact(self) -> bool:
+        """Whether the answer gives exactly the value or name the question asks for (every one of them), qualified by
+        nothing the source does not say, not as a range nor beside alternatives: it is correct whatever it scores ("a
+        tenth of the source data" for 10%, "ten thousand" for 10,000: the sentence cosine of a bare value is low)."""
+        return self.value_only and self.specifics > 0 and not self.qualified and not self.approximate and \
+            self.ceiling() == "correct"
+
     def floor(self) -> str:
         """The least verdict an answer the rules don't rule out gets: partial for a fragment of the source's answer
         (every term it adds to the question is the expected text's: "a workflow", "some models") and for a value
@@ -544,6 +572,8 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     keys = key_terms(question, expected)
     # a quantity in another unit is read as the one asked for ("60 minutes" is the "1" of "____ hour")
     said = without_hedges(answer)
+    if normalise(expected).strip().endswith("%") and _BARE_NUMBER.fullmatch(normalise(expected)):
+        said = fractions(said, question)
     read = quantities.as_asked(normalise(said), normalise(expected), normalise(question))
     said = read if read != normalise(said) else said
     given = surfaces(said)
@@ -639,6 +669,8 @@ def judge(f: Features, weights: dict[str, float] | None = None, correct: float |
     full = f.score(CORRECT_WEIGHTS if correct_weights is None else correct_weights)
     by_score = "incorrect" if s < partial else "correct" if full >= correct else "partial"
     capped = by_score if f.ceiling() == "correct" or by_score != "correct" else "partial"
+    if capped != "correct" and f.exact():   # the asked value, and nothing the source does not say
+        return "correct", None
     if f.circular and capped != "correct":   # a circular definition says nothing unless it is the whole answer
         return "incorrect", "the answer defines the term by itself"
     if capped == "incorrect" and f.floor() == "partial":

@@ -246,11 +246,12 @@ def in_slot(answer: str, words: tuple[str, ...]) -> set[str]:
         same = [a == b for a, b in zip(run, words, strict=True)]
         if all(same) or (any(same) and all(tokenize(a) for a, s in zip(run, same, strict=True) if not s)):
             out.add(" ".join(run))
-    # the command's last two or more words, as it is often written ("pip uninstall" for "python -m pip uninstall")
-    if len(words) > 2:
-        text = " ".join(raw)
-        if any(re.search(rf"(?<!\S){re.escape(' '.join(words[-n:]))}(?!\S)", text) for n in range(2, len(words))):
-            out.add(" ".join(words))
+    # the program an option of the command runs, with its words, is read as the command itself ("pip uninstall" is
+    # "python -m pip uninstall", "pip remove" another command); the words after a subcommand are not ("get pods" is
+    # not "kubectl get pods")
+    for i in range(1, len(words) - 1):
+        if words[i - 1].startswith("-"):
+            out |= {" ".join(words) if run == " ".join(words[i:]) else run for run in in_slot(answer, words[i:])}
     return out
 
 

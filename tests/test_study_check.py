@@ -164,6 +164,11 @@ def test_repeating_the_blank_s_sentence_is_an_echo_unless_the_words_are_the_answ
     assert part["verdict"] == "partial" and part["reason"] != "the answer only repeats the question"
     echo = check(api, 2, command, "the Pods of the current namespace")
     assert echo["verdict"] == "incorrect" and echo["reason"] == "the answer only repeats the question"
+    # the words after a subcommand are not the command (only the program an option such as "-m" runs would be)
+    tail = check(api, 2, command, "get pods")
+    assert tail["verdict"] != "correct" and tail["specifics"] <= 0
+    whole = check(api, 2, command, "kubectl get pods")   # the asked name, nothing else: correct whatever it scores
+    assert whole["verdict"] == "correct" and whole["reason"] is None and whole["specifics"] == 1
 
 
 def test_a_value_given_only_as_a_range_that_holds_it_is_partial(api):
@@ -203,6 +208,9 @@ TIMEOUT = "Fill in the blank: “The request timeout defaults to ____ seconds.�
 REPLICAS = "Fill in the blank: “Each shard can have at most ____ replicas in a domain.”"
 BUFFER = "Fill in the blank: “The default buffer size is ____.”"
 SAMPLES = "Fill in the blank: “Statistics are shown only when at least ____ samples are available.”"
+SHARE = "Fill in the blank: “By default, the plugin uses up to ____ of the remaining half of the memory.”"
+INDEX = "Fill in the blank: “With the index, the data takes 110% of the source, the index up to ____ of the source.”"
+PIP = "Fill in the blank: “____ followed by one or more package names removes them.”"
 
 
 @pytest.mark.parametrize("answer, question, expected, verdict", [
@@ -232,6 +240,14 @@ SAMPLES = "Fill in the blank: “Statistics are shown only when at least ____ sa
     ("about 200 megabytes", BUFFER, "268435456", "partial"),
     ("a few hundred", SAMPLES, "300", "partial"),           # a vague count of the number that ends the answer
     ("a few thousand", SAMPLES, "300", "incorrect"),
+    ("half", SHARE, "50%", "correct"),                     # a fraction word is the percentage it is
+    ("a quarter", SHARE, "50%", "incorrect"),
+    ("some of the remaining half", SHARE, "50%", "incorrect"),   # the question's own "remaining half": no value
+    ("a tenth of the source", INDEX, "10%", "correct"),    # the asked value and the question's words: correct
+    ("python -m pip uninstall", PIP, "python -m pip uninstall", "correct"),   # a command of four words is one name
+    ("pip uninstall", PIP, "python -m pip uninstall", "correct"),   # the program "-m" runs, with its words
+    ("python -m pip remove", PIP, "python -m pip uninstall", "incorrect"),
+    ("pip remove", PIP, "python -m pip uninstall", "incorrect"),
 ])
 def test_values_names_and_units_are_read_as_the_source_writes_them(embedder, answer, question, expected, verdict):
     assert judged(embedder, answer, question, expected)[0] == verdict

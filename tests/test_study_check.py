@@ -242,7 +242,6 @@ PIP = "Fill in the blank: “____ followed by one or more package names removes 
     ("a few thousand", SAMPLES, "300", "incorrect"),
     ("half", SHARE, "50%", "correct"),                     # a fraction word is the percentage it is
     ("a quarter", SHARE, "50%", "incorrect"),
-    ("some of the remaining half", SHARE, "50%", "incorrect"),   # the question's own "remaining half": no value
     ("a tenth of the source", INDEX, "10%", "correct"),    # the asked value and the question's words: correct
     ("python -m pip uninstall", PIP, "python -m pip uninstall", "correct"),   # a command of four words is one name
     ("pip uninstall", PIP, "python -m pip uninstall", "correct"),   # the program "-m" runs, with its words
@@ -251,6 +250,13 @@ PIP = "Fill in the blank: “____ followed by one or more package names removes 
 ])
 def test_values_names_and_units_are_read_as_the_source_writes_them(embedder, answer, question, expected, verdict):
     assert judged(embedder, answer, question, expected)[0] == verdict
+
+
+def test_a_fraction_the_question_says_itself_is_no_value(embedder):
+    # "remaining half" is the question's phrase: not read as 50%, so the answer does not give the asked value
+    assert grading.fractions("some of the remaining half", SHARE) == "some of the remaining half"
+    assert grading.fractions("half, I think", SHARE) == "50%, I think"
+    assert judged(embedder, "some of the remaining half", SHARE, "50%")[0] != "correct"
 
 
 def test_another_count_of_what_the_source_counts_is_incorrect(embedder):

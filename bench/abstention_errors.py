@@ -15,7 +15,7 @@ grounded, is put under the first mechanism that decided it:
     share         the asked kind was checked and a sentence reached the fitted share (`evidence` >= it);
     kind          the asked kind was not one the check covers (`answer_type.detect` read no fact kind), and the
                   logistic passed it;
-The counts are per file, test6 (the newest writer) apart. `--compare` prints the questions whose outcome differs
+The counts are per file, test7 (the newest writer) apart. `--compare` prints the questions whose outcome differs
 between two runs (fixed / broken). Only the dev set may be read here (the rows name their ids; the files map them).
 """
 from __future__ import annotations
@@ -25,6 +25,9 @@ import json
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
+
+
+NEWEST = "test7"  # the newest writer's file, counted apart
 
 
 def _files() -> dict[str, str]:
@@ -88,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     totals = Counter(_side(r) for r in rows)
     print(f"dev: {len(rows)} questions ({totals['answerable']} answerable, {totals['unanswerable']} unanswerable)")
     for (kind, g), per in sorted(counts(rows, files).items()):
-        new = per.get("test6", 0)
-        print(f"  {kind:<12} {g:<11} {sum(per.values()):>4}  (test6 {new}; others {sum(per.values()) - new})")
+        new = per.get(NEWEST, 0)
+        print(f"  {kind:<12} {g:<11} {sum(per.values()):>4}  ({NEWEST} {new}; others {sum(per.values()) - new})")
     for kind in ("answerable", "unanswerable"):
         wrong = [r for r in rows if _side(r) == kind and (kind == "answerable") != bool(r["grounded"])]
         print(f"  {kind} wrong: {len(wrong)} of {totals[kind]}")

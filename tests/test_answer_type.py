@@ -67,7 +67,7 @@ from vectorstore.answer_type import (
     ("How do I make my queries faster than before?", "howto"),
     ("When does version 1 of the SDK stop being supported?", "date"),
     # a date asked by what it marks, an age; a share asked by name; whether a bound takes an amount; a dollar
-    # figure; a delay's size; a schedule's cadence (and what stays as it was)
+    # figure; a delay's size (and what stays as it was)
     ("Quick one: what was the project's first release year?", "date"),
     ("What's the end-of-sale date for the old device?", "date"),
     ("How old is the workflow engine?", "date"),
@@ -77,7 +77,6 @@ from vectorstore.answer_type import (
     ("We have 40 teams - does the account allow that many workspaces?", "number"),
     ("Rough dollar figure for a month of streaming ingest?", "price"),
     ("Typical latency when the function starts cold?", "duration"),
-    ("What cadence do the scheduled scans run on by default?", "duration"),
 ])
 def test_detect(question, kind):
     assert detect(question) == kind

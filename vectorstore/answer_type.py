@@ -85,7 +85,7 @@ _Q_TEXT_LENGTH = re.compile(
     r"labels?|tags?|prefix(?:es)?|suffix(?:es)?|paths?|urls?|fields?|values?)\b", re.I)
 _Q_DURATION = re.compile(
     r"\b(?:duration|timeout|time ?out|retention period|ttl|time limit|expiry|expiration time|cooldown|interval|"
-    r"frequency|cadence|(?:time|point) objectives?|retention|time to (?:live|recover))\b|\bhow (?:quickly|fast|soon)\b|"
+    r"frequency|(?:time|point) objectives?|retention|time to (?:live|recover))\b|\bhow (?:quickly|fast|soon)\b|"
     # a delay asked by its size ("ballpark delay?", "typical latency for a cold start?")
     r"\b(?:ballpark|typical|expected|average|rough|approximate)\s+(?:delay|latency|wait|lag)s?\b", re.I)
 _Q_DATE = re.compile(

@@ -26,7 +26,6 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
-
 NEWEST = "test7"  # the newest writer's file, counted apart
 
 

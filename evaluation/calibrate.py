@@ -351,8 +351,10 @@ def decision_rows(fitter: Fitter, files: list[str], base: Calibration) -> list[D
 
 
 def _confidence(rows: list[Decision], cal: Calibration) -> np.ndarray:
-    x = np.array([d.signals for d in rows], dtype=float)
-    return np.asarray(1 / (1 + np.exp(-np.clip(x @ np.array(cal.weights) + cal.bias, -60, 60))))
+    """The abstention model's confidence for each row (`vectorstore.ranking.confidence`, as the retriever scores)."""
+    from vectorstore.ranking import Signals, confidence
+
+    return np.array([confidence(Signals(*d.signals), cal) for d in rows])
 
 
 def _gated(rows: list[Decision], share: float, kinds: tuple[str, ...]) -> np.ndarray:

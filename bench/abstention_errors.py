@@ -1,6 +1,6 @@
 """The DEV questions that abstain wrongly, grouped by the mechanism that failed, counted per question file.
 
-    python bench/abstention_errors.py ROWS.json [--show GROUP] [--compare OTHER.json]
+    python bench/abstention_errors.py ROWS.json [--show GROUP] [--compare OTHER.json] [--per-file]
 
 ROWS.json is the `--json` output of `python -m evaluation.evaluate --only dev` (every dev question's row: route,
 grounded, gap, evidence, confidence). An answerable question that abstains, or an unanswerable one answered as
@@ -15,7 +15,7 @@ grounded, is put under the first mechanism that decided it:
     share         the asked kind was checked and a sentence reached the fitted share (`evidence` >= it);
     kind          the asked kind was not one the check covers (`answer_type.detect` read no fact kind), and the
                   logistic passed it;
-The counts are per file, test6 (the newest writer) apart. `--compare` prints the questions whose outcome differs
+The counts are per file, test7 (the newest writer) apart. `--compare` prints the questions whose outcome differs
 between two runs (fixed / broken). Only the dev set may be read here (the rows name their ids; the files map them).
 """
 from __future__ import annotations
@@ -25,6 +25,8 @@ import json
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
+
+NEWEST = "test7"  # the newest writer's file, counted apart
 
 
 def _files() -> dict[str, str]:
@@ -74,11 +76,27 @@ def counts(rows: list[dict], files: dict[str, str]) -> dict[tuple[str, str], Cou
     return out
 
 
+def per_file_rates(rows: list[dict], files: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """file -> ("abstained/unanswerable (rate)", "abstained/answerable (rate)"), "–" for a side with none."""
+    def rate(side: list[dict]) -> str:
+        n = sum(not r["grounded"] for r in side)
+        return f"{n}/{len(side)} ({100 * n / len(side):.1f}%)" if side else "–"
+
+    out = {}
+    for name in sorted(set(files.values())):
+        mine = [r for r in rows if files.get(r["id"]) == name]
+        out[name] = (rate([r for r in mine if _side(r) == "unanswerable"]),
+                     rate([r for r in mine if _side(r) == "answerable"]))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("rows", type=Path)
     ap.add_argument("--show", help="print the questions of one group (e.g. evidence, kind, plan)")
     ap.add_argument("--compare", type=Path, help="another run's rows: print what changed")
+    ap.add_argument("--per-file", action="store_true",
+                    help="print each file's abstention rates (unanswerable that abstain / answerable that do)")
     args = ap.parse_args(argv)
     files = _files()
     rows = _rows(args.rows)
@@ -88,11 +106,14 @@ def main(argv: list[str] | None = None) -> int:
     totals = Counter(_side(r) for r in rows)
     print(f"dev: {len(rows)} questions ({totals['answerable']} answerable, {totals['unanswerable']} unanswerable)")
     for (kind, g), per in sorted(counts(rows, files).items()):
-        new = per.get("test6", 0)
-        print(f"  {kind:<12} {g:<11} {sum(per.values()):>4}  (test6 {new}; others {sum(per.values()) - new})")
+        new = per.get(NEWEST, 0)
+        print(f"  {kind:<12} {g:<11} {sum(per.values()):>4}  ({NEWEST} {new}; others {sum(per.values()) - new})")
     for kind in ("answerable", "unanswerable"):
         wrong = [r for r in rows if _side(r) == kind and (kind == "answerable") != bool(r["grounded"])]
         print(f"  {kind} wrong: {len(wrong)} of {totals[kind]}")
+    if args.per_file:
+        for name, (un, an) in sorted(per_file_rates(rows, files).items()):
+            print(f"  {name:<20} unanswerable abstain {un}, answerable abstain {an}")
     if args.show:
         for r in rows:
             if group(r) == args.show:

@@ -317,6 +317,195 @@ def one_weight_cross_validate(fitter: Fitter, name: str | tuple[str, ...], base:
     return _pooled(scores), {one(v): _pooled(list(per[v].values())) for v in grid}, [one(v) for v in chosen]
 
 
+# ---------------------------------------------------------------- transfer to a new writer: leave one file out
+@dataclass(frozen=True)
+class Decision:
+    """One searched question's abstention inputs, the retrieval fixed at one calibration: which file (writer) it
+    comes from, whether it is unanswerable, the chosen scope's signals, the asked kind and the evidence share its
+    hits give for it (None: nothing to check), and whether it names something no page mentions (always refused)."""
+
+    file: str
+    unanswerable: bool
+    signals: tuple[float, ...]
+    kind: str
+    share: float | None
+    mention: bool
+
+
+def decision_rows(fitter: Fitter, files: list[str], base: Calibration) -> list[Decision]:
+    """Every searched question's `Decision` under `base` (one search each; the plan route's questions are left out,
+    the calibration never decides them). The scope and hits stay as `base` chose them when the abstention numbers
+    change: an approximation the real run (`python -m evaluation.evaluate`) checks."""
+    from vectorstore import answer_type
+
+    idf = fitter.h.retriever.loaded().lexical.idf
+    out = []
+    for i, q in enumerate(fitter.questions):
+        if i in fitter.planned:
+            continue
+        r = fitter.search(base, i, top_k=fitter.k)
+        kind, share = answer_type.support(r.query or q["question"], [h.text for h in r.hits], idf)
+        out.append(Decision(files[i], q.get("kind") == "unanswerable", tuple(signals_of(r)), kind, share,
+                            bool(r.unknown)))
+    return out
+
+
+def _confidence(rows: list[Decision], cal: Calibration) -> np.ndarray:
+    """The abstention model's confidence for each row (`vectorstore.ranking.confidence`, as the retriever scores)."""
+    from vectorstore.ranking import Signals, confidence
+
+    return np.array([confidence(Signals(*d.signals), cal) for d in rows])
+
+
+def _gated(rows: list[Decision], share: float, kinds: tuple[str, ...]) -> np.ndarray:
+    """Which questions the evidence check (or an unknown name) refuses, whatever their confidence."""
+    return np.array([d.mention or (share > 0 and d.kind in kinds and d.share is not None and d.share < share)
+                     for d in rows], dtype=bool)
+
+
+def abstains(rows: list[Decision], cal: Calibration) -> np.ndarray:
+    """Which of these questions abstain under `cal`'s abstention model, threshold and evidence check."""
+    return np.asarray((_confidence(rows, cal) < cal.threshold) | _gated(rows, cal.evidence_share, cal.evidence_kinds))
+
+
+def _rates(unanswerable: np.ndarray, abstained: np.ndarray) -> tuple[float | None, float | None]:
+    return (float(abstained[unanswerable].mean()) if unanswerable.any() else None,
+            float(abstained[~unanswerable].mean()) if (~unanswerable).any() else None)
+
+
+def rates(rows: list[Decision], abstained: np.ndarray) -> tuple[float | None, float | None]:
+    """(share of the unanswerable that abstain, share of the answerable that abstain); None for a side with none."""
+    return _rates(np.array([d.unanswerable for d in rows], dtype=bool), abstained)
+
+
+def per_file(rows: list[Decision], abstained: np.ndarray) -> dict[str, tuple[float | None, float | None]]:
+    """Each file's `rates`."""
+    un = np.array([d.unanswerable for d in rows], dtype=bool)
+    where = np.array([d.file for d in rows])
+    return {f: _rates(un[where == f], abstained[where == f]) for f in sorted(set(where.tolist()))}
+
+
+def _outcome(r: tuple[float | None, float | None], budget: float) -> float:
+    """One file's balanced outcome: unanswerable that abstain minus answerable that abstain, the latter weighed
+    double past the budget (a file with one side only counts that side)."""
+    recall, wrong = r
+    over = 0.0 if wrong is None else wrong + max(0.0, wrong - budget)
+    return (0.0 if recall is None else recall) - over
+
+
+RULES = ("pooled", "mean-file", "worst-file")  # how the decisions are chosen on the training files
+
+
+def fit_decisions(rows: list[Decision], base: Calibration, rule: str, space: Space,
+                  budget: float = MAX_ANSWERABLE_ABSTAIN) -> Calibration:
+    """The threshold and evidence gate (share, kinds) for the abstention model already in `base`, chosen on these
+    rows by `rule`: "pooled" (most unanswerable abstaining, pooled, with at most `budget` of the answerable; the
+    rule `Fitter.fit` uses), "mean-file" (the best mean over files of `_outcome`) or "worst-file" (the best worst
+    file's `_outcome`). Ties: the lower evidence share, then the lower threshold."""
+    gates = [(0.0, base.evidence_kinds)] + [(e, k) for e in space.evidence_share if e for k in space.evidence_kinds]
+    conf = _confidence(rows, base)
+    best, best_key = base, None
+    for e, kinds in gates:
+        gated = _gated(rows, e, kinds)
+        for t in space.threshold:
+            a = (conf < t) | gated
+            if rule == "pooled":
+                recall, wrong = rates(rows, a)
+                ok = (wrong or 0.0) <= budget
+                score: tuple[bool, float] = (ok, (recall or 0.0) if ok else -(wrong or 0.0))
+            else:
+                outcomes = [_outcome(r, budget) for r in per_file(rows, a).values()]
+                score = (True, float(np.mean(outcomes) if rule == "mean-file" else min(outcomes)))
+            key = (*score, -e, -t)
+            if best_key is None or key > best_key:
+                best, best_key = base.with_(threshold=t, evidence_share=e, evidence_kinds=kinds), key
+    return best
+
+
+def fit_abstention(rows: list[Decision], base: Calibration, rule: str, space: Space,
+                   used: tuple[int, ...] = (0, 1, 2, 3, 4), budget: float = MAX_ANSWERABLE_ABSTAIN) -> Calibration:
+    """The class-balanced non-negative logistic over the signals `used` (the others weigh 0), then the decisions by
+    `rule` (`fit_decisions`)."""
+    x = np.array([[d.signals[j] for j in used] for d in rows], dtype=float)
+    y = np.array([not d.unanswerable for d in rows], dtype=float)
+    w, b = fit_logistic(x, y)
+    weights = [0.0] * len(rows[0].signals)
+    for j, v in zip(used, w, strict=True):
+        weights[j] = round(float(v), 4)
+    return fit_decisions(rows, base.with_(weights=tuple(weights), bias=round(b, 4)), rule, space, budget)
+
+
+def leave_one_file_out(rows: list[Decision], fit: Callable[[list[Decision]], Calibration]
+                       ) -> tuple[dict[str, tuple[float | None, float | None]], dict[str, Calibration]]:
+    """Each file's rates under the calibration `fit` made from the other files (each file is one writer or
+    round: the estimate of how the abstention decision transfers to a new writer), and those calibrations."""
+    out, fitted = {}, {}
+    for f in sorted({d.file for d in rows}):
+        cal = fit([d for d in rows if d.file != f])
+        held = [d for d in rows if d.file == f]
+        out[f], fitted[f] = rates(held, abstains(held, cal)), cal
+    return out, fitted
+
+
+SIGNAL_SETS = {"all five signals": (0, 1, 2, 3, 4), "dense, gap, coverage": (0, 1, 3)}
+# (rule, answerable-abstain budget) pairs `--by-file` compares: the pooled rule at the shipped budget and at the
+# goal's, and the per-file rules
+BY_FILE_RULES = (("pooled", MAX_ANSWERABLE_ABSTAIN), ("pooled", 0.08), ("mean-file", MAX_ANSWERABLE_ABSTAIN),
+                 ("worst-file", MAX_ANSWERABLE_ABSTAIN))
+
+
+def _pct(v: float | None) -> str:
+    return "–" if v is None else f"{100 * v:.1f}%"
+
+
+def _summary(per: dict[str, tuple[float | None, float | None]], newest: str) -> tuple[str, ...]:
+    """Mean and worst over the files left out (their unanswerable and answerable sides apart), and the newest."""
+    un = [r[0] for r in per.values() if r[0] is not None]
+    an = [r[1] for r in per.values() if r[1] is not None]
+    return (_pct(float(np.mean(un))), _pct(min(un)), _pct(float(np.mean(an))), _pct(max(an)),
+            f"{_pct(per[newest][0])} / {_pct(per[newest][1])}" if newest in per else "–")
+
+
+def by_file_report(fitter: Fitter, files: list[str], space: Space, log: Callable[[str], None]
+                   ) -> tuple[str, dict[str, Calibration]]:
+    """`--by-file`: leave-one-file-out CV of the abstention decision (logistic, threshold, evidence gate) under the
+    index's retrieval calibration, for each fitting rule and signal set, and the served calibration on the same
+    rows; a markdown table (one row per variant), and each variant fitted on every file."""
+    base = fitter.h.retriever.calibration
+    rows = decision_rows(fitter, files, base)
+    newest = files[-1]
+    log(f"{len(rows)} searched questions in {len({d.file for d in rows})} files")
+    head = ("| abstention fit (dev, leave-one-file-out CV) | unanswerable abstain: mean / worst file | answerable "
+            f"abstain: mean / worst file | {newest} left out | pooled, fitted on all (in-sample) |\n"
+            "|---|---|---|---|---|")
+    lines, finals = [head], {}
+    served = per_file(rows, abstains(rows, base))
+    s = _summary(served, newest)
+    pooled = rates(rows, abstains(rows, base))
+    lines.append(f"| the served calibration (fitted by random 5-fold; not held out) | {s[0]} / {s[1]} | {s[2]} / "
+                 f"{s[3]} | {s[4]} | {_pct(pooled[0])} / {_pct(pooled[1])} |")
+    per_variant: dict[str, dict] = {}
+    for (sig_name, used), (rule, budget) in itertools.product(SIGNAL_SETS.items(), BY_FILE_RULES):
+        name = f"{rule} decisions (budget {budget:.0%}), {sig_name}"
+        log(f"== {name}")
+        fit = lambda train, used=used, rule=rule, budget=budget: fit_abstention(  # noqa: E731
+            train, base, rule, space, used, budget)
+        per, _fitted = leave_one_file_out(rows, fit)
+        final = fit(rows)
+        finals[name] = final
+        per_variant[name] = per
+        s = _summary(per, newest)
+        pooled = rates(rows, abstains(rows, final))
+        lines.append(f"| {name} | {s[0]} / {s[1]} | {s[2]} / {s[3]} | {s[4]} | "
+                     f"{_pct(pooled[0])} / {_pct(pooled[1])} |")
+    detail = ["", "| file left out (dev) | served | " + " | ".join(per_variant) + " |",
+              "|---" * (len(per_variant) + 2) + "|"]
+    for f in sorted(served):
+        detail.append(f"| {f} | {_pct(served[f][0])} / {_pct(served[f][1])} | "
+                      + " | ".join(f"{_pct(p[f][0])} / {_pct(p[f][1])}" for p in per_variant.values()) + " |")
+    return "\n".join(lines + detail) + "\n", finals
+
+
 _PREAMBLES = ("I'm on week {week} and I want to know: {q}", "Hi! Quick question: {q}",
               "I'm working through the roadmap and I need to understand this. {q}", "{q} Thanks in advance!",
               "I'm studying week {week} now, and can you tell me {q_}", "{q}")
@@ -404,6 +593,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jointly", action="store_true",
                     help="with several --one-weight names: cross-validate them together over every combination "
                          "of their grids (one table)")
+    ap.add_argument("--by-file", action="store_true",
+                    help="leave-one-file-out CV of the abstention decision (each dev file is one writer), the "
+                         "retrieval as the index's calibration; prints the table per fitting rule")
     ap.add_argument("--json", type=Path,
                     help="also write the fitted calibrations, the CV figures and every held-out row as JSON")
     args = ap.parse_args(argv)
@@ -419,6 +611,16 @@ def main(argv: list[str] | None = None) -> int:
         harness = Harness.open()
         fitter = Fitter(harness, questions, offtopic, args.k)
         t0 = time.perf_counter()
+        if args.by_file:
+            files = [path.stem.replace("_questions", "") for path in args.dev for _q in load_questions(path)]
+            table, finals = by_file_report(fitter, files, Space(), log)
+            print(f"{len(questions)} dev questions in {len(args.dev)} files, {time.perf_counter() - t0:.0f} s")
+            print(table)
+            for name, cal in finals.items():
+                print(f"fitted on every file, {name}: weights {list(cal.weights)}, bias {cal.bias}, threshold "
+                      f"{cal.threshold}, evidence_share {cal.evidence_share}, "
+                      f"evidence_kinds {list(cal.evidence_kinds)}")
+            return 0
         if args.one_weight and args.jointly:
             return _one_weight(fitter, tuple(args.one_weight), args.folds, t0)
         if args.one_weight:

@@ -66,6 +66,17 @@ from vectorstore.answer_type import (
     ("Which is cheaper for a low-traffic model: a serverless endpoint or a function?", "comparison"),
     ("How do I make my queries faster than before?", "howto"),
     ("When does version 1 of the SDK stop being supported?", "date"),
+    # a date asked by what it marks, an age; a share asked by name; whether a bound takes an amount; a dollar
+    # figure; a delay's size (and what stays as it was)
+    ("Quick one: what was the project's first release year?", "date"),
+    ("What's the end-of-sale date for the old device?", "date"),
+    ("How old is the workflow engine?", "date"),
+    ("What date format does the parser expect?", "name"),
+    ("What error-rate percentage triggers a rollback?", "number"),
+    ("What share of requests hit the cache?", "number"),
+    ("We have 40 teams - does the account allow that many workspaces?", "number"),
+    ("Rough dollar figure for a month of streaming ingest?", "price"),
+    ("Typical latency when the function starts cold?", "duration"),
 ])
 def test_detect(question, kind):
     assert detect(question) == kind

@@ -118,3 +118,18 @@ def test_abstention_errors_groups_wrong_abstentions_by_mechanism(tmp_path):
                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}).stdout
     assert f"fixed  {ans[1]['id']:>6}" in out and f"BROKEN {ans[2]['id']:>6}" in out
     assert "questions            fixed 1, broken 1" in out
+
+
+def test_abstention_errors_per_file_prints_each_files_rates(tmp_path):
+    """`--per-file`: each dev file's abstentions over its unanswerable and answerable questions, counted from the
+    rows (a file with no rows on a side shows a dash)."""
+    ans, una = _dev_ids("answerable", 3), _dev_ids("unanswerable", 2)
+    rows = [{"id": q["id"], "kind": q["kind"], "question": q["question"], "route": "search", "grounded": g,
+             "gap": None, "evidence": None, "confidence": 0.5}
+            for q, g in ((ans[0], False), (ans[1], True), (ans[2], True), (una[0], False), (una[1], True))]
+    (path := tmp_path / "rows.json").write_text(json.dumps({"runs": {"dev": {"questions": rows}}}))
+    script = str(Path(__file__).resolve().parents[1] / "bench/abstention_errors.py")
+    out = subprocess.run([sys.executable, script, str(path), "--per-file"], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}).stdout
+    assert "questions            unanswerable abstain 1/2 (50.0%), answerable abstain 1/3 (33.3%)" in out
+    assert "test7                unanswerable abstain –, answerable abstain –" in out

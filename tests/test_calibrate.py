@@ -6,7 +6,22 @@ import json
 
 import numpy as np
 
-from evaluation.calibrate import GRID, fit_logistic, folds, learner_phrased, main
+from evaluation.calibrate import (
+    BY_FILE_RULES,
+    GRID,
+    RULES,
+    Decision,
+    Space,
+    abstains,
+    fit_abstention,
+    fit_decisions,
+    fit_logistic,
+    folds,
+    learner_phrased,
+    leave_one_file_out,
+    main,
+    rates,
+)
 from tests.test_evaluate import MODEL_DIR, QUESTIONS, publish_tiny_index
 from vectorstore.calibration import DEFAULT, Calibration
 from vectorstore.retrieve import Retriever
@@ -141,3 +156,73 @@ def test_one_weight_jointly_cross_validates_every_combination_of_the_grids(tmp_p
     chosen = rows[-1].split(" | ")[0].split("chosen per fold ")[1].split("/")
     assert rows[-1].startswith("| 2-fold CV") and len(chosen) == 2
     assert all(tuple(map(float, v.strip("()").split(", "))) in pairs for v in chosen)
+
+
+def _decisions(file: str, n_ans: int, n_un: int, ans_at: float, un_at: float) -> list[Decision]:
+    """Rows of one writer's file: its answerable questions' signals around `ans_at`, its unanswerable ones' around
+    `un_at` (the same value in every signal), no evidence check, no unknown name."""
+    rows = [Decision(file, False, (ans_at + 0.01 * i,) * 5, "other", None, False) for i in range(n_ans)]
+    return rows + [Decision(file, True, (un_at + 0.01 * i,) * 5, "other", None, False) for i in range(n_un)]
+
+
+def test_abstains_applies_the_model_the_threshold_the_evidence_gate_and_unknown_names():
+    """A row abstains below the threshold, or when its kind is checked and its evidence falls short, or when it
+    names something no page mentions; a kind outside the checked ones is never gated."""
+    cal = DEFAULT.with_(weights=(1.0, 0.0, 0.0, 0.0, 0.0), bias=0.0, threshold=0.5, evidence_share=0.4,
+                        evidence_kinds=("price",))
+    rows = [Decision("a", False, (1.0, 0, 0, 0, 0), "price", 0.9, False),   # confident, evidence there
+            Decision("a", False, (-1.0, 0, 0, 0, 0), "other", None, False),  # below the threshold
+            Decision("a", True, (1.0, 0, 0, 0, 0), "price", 0.1, False),    # the price is not stated
+            Decision("a", True, (1.0, 0, 0, 0, 0), "date", 0.1, False),     # date is not a checked kind
+            Decision("a", True, (1.0, 0, 0, 0, 0), "other", None, True)]    # an unknown name
+    assert abstains(rows, cal).tolist() == [False, True, True, False, True]
+    assert rates(rows, abstains(rows, cal)) == (2 / 3, 1 / 2)
+
+
+def test_leave_one_file_out_scores_each_file_with_a_fit_that_never_saw_it():
+    """Each file is scored by the calibration fitted on the others, and that fit never holds the file's rows."""
+    rows = _decisions("a", 20, 5, 0.8, 0.2) + _decisions("b", 20, 5, 0.7, 0.3) + _decisions("c", 20, 5, 0.9, 0.1)
+    seen: list[set[str]] = []
+
+    def fit(train: list[Decision]) -> Calibration:
+        seen.append({d.file for d in train})
+        return fit_abstention(train, DEFAULT, "pooled", Space())
+
+    per, fitted = leave_one_file_out(rows, fit)
+    assert seen == [{"b", "c"}, {"a", "c"}, {"a", "b"}] and set(fitted) == {"a", "b", "c"}
+    assert all(r == (1.0, 0.0) for r in per.values())  # separable in every file: all right
+
+
+def test_a_file_rule_weighs_a_writer_the_pooled_rule_drowns():
+    """One big file and one small one whose answerable questions sit lower: the pooled rule's threshold, within the
+    budget over all answerable questions, refuses many of the small file's; the worst-file rule does not."""
+    rows = _decisions("big", 200, 40, 0.6, -0.3) + _decisions("small", 20, 10, 0.0, -0.6)
+    base = DEFAULT.with_(weights=(1.0, 0.0, 0.0, 0.0, 0.0), bias=0.0)
+    space = Space(threshold=tuple(round(x, 2) for x in np.arange(0.05, 0.951, 0.01)), evidence_share=(0.0,))
+    pooled = fit_decisions(rows, base, "pooled", space)
+    worst = fit_decisions(rows, base, "worst-file", space)
+    small = [d for d in rows if d.file == "small"]
+    assert rates(small, abstains(small, pooled))[1] > rates(small, abstains(small, worst))[1]
+    for rule in RULES:  # every rule picks from the grid
+        assert fit_decisions(rows, base, rule, space).threshold in space.threshold
+
+
+def test_by_file_command_prints_the_leave_one_file_out_table(tmp_path, monkeypatch, capsys):
+    """`--by-file` over two dev files: the served calibration's row, one row per fitting rule and signal set, one
+    detail row per file left out; it stores nothing."""
+    store, _embedder = publish_tiny_index(tmp_path / "data", chunking="tiny-v1")
+    one, two = tmp_path / "one_questions.jsonl", tmp_path / "two_questions.jsonl"
+    one.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
+    two.write_text("".join(json.dumps(q) + "\n" for q in reversed(QUESTIONS)))
+    monkeypatch.setenv("RA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("RA_EMBEDDING_MODEL_DIR", str(MODEL_DIR))
+    assert main(["--dev", str(one), str(two), "--by-file"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| abstention fit (dev, leave-one-file-out CV)") and "two left out" in rows[0]
+    assert rows[1].startswith("| the served calibration")
+    fits = [r for r in rows if r.startswith(tuple(f"| {rule} decisions (" for rule in RULES))]
+    assert len(fits) == len(BY_FILE_RULES) * 2
+    assert [r.split(" | ")[0] for r in rows if r.startswith(("| one ", "| two "))] == ["| one", "| two"]
+    assert out.count("fitted on every file,") == len(BY_FILE_RULES) * 2
+    assert store.calibration() is None

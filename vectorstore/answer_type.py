@@ -60,7 +60,7 @@ _Q_PRICE = re.compile(
     rf"\bwhat(?:'s| is| are| was| were) (?:the |its |their )?(?:\w+[ -]){{0,3}}?(?:{_PRICE_WORD}|price tag)\b|"
     rf"\b(?:and|the) (?:\w+ ){{0,2}}?(?:price|cost|fee)s? of\b|"
     r"\b(?:is|are) (?:there|it) (?:an? )?(?:\w+ )?(?:fee|charge|cost)s?\b|\bhow (?:expensive|cheap|pricey)\b|"
-    r"[$€£]\s?\d|\b(?:dollars|usd|eur) per\b|"
+    r"[$€£]\s?\d|\b(?:dollars|usd|eur) per\b|\b(?:dollar|usd|euro) (?:amount|bill|figure|cost|price|total)s?\b|"
     # the price of a unit asked bare ("kinesis on-demand mode: how much per GB ingested?")
     r"\bhow much (?:per|for each|for every)\b(?!-)", re.I)
 # "How much cheaper/faster ...", "how many times larger ...": the answer is a number (a ratio or a difference).
@@ -85,11 +85,16 @@ _Q_TEXT_LENGTH = re.compile(
     r"labels?|tags?|prefix(?:es)?|suffix(?:es)?|paths?|urls?|fields?|values?)\b", re.I)
 _Q_DURATION = re.compile(
     r"\b(?:duration|timeout|time ?out|retention period|ttl|time limit|expiry|expiration time|cooldown|interval|"
-    r"frequency|(?:time|point) objectives?|retention|time to (?:live|recover))\b|\bhow (?:quickly|fast|soon)\b", re.I)
+    r"frequency|(?:time|point) objectives?|retention|time to (?:live|recover))\b|\bhow (?:quickly|fast|soon)\b|"
+    # a delay asked by its size ("ballpark delay?", "typical latency for a cold start?")
+    r"\b(?:ballpark|typical|expected|average|rough|approximate)\s+(?:delay|latency|wait|lag)s?\b", re.I)
 _Q_DATE = re.compile(
     r"\bwhat (?:year|date|day|month)\b|\bwhich (?:year|date|day|month)\b|\bin what year\b|"
     r"(?:^\s*|[:;]\s*)(?:the\s+|in\s+)?(?:year|date|month)\s+(?:the|that|when|in which|it|they|this|\w+ (?:was|were)"
     r")\b|"
+    r"\bwhat(?:'s| is| was| were)? (?:the |its |their )?(?:[\w'-]+ ){1,3}?(?:year|date)s?\b"
+    r"(?!\s+(?:format|column|range|type|field|index|string|parser|parsing|time|feature|part|value)s?\b)|"
+    r"\bhow old\b|"
     r"\bwhen (?:was|were|did|will)\b|\bsince when\b|\brelease date\b|\bend[- ]of[- ](?:life|support)\b|"
     r"\b(?:deadline|eol)\b|"
     r"\bwhen (?:is|are|does|do)\b[^?]*\b(?:released?|retired?|deprecated|sunset|launch(?:ed)?|expires?|ends?|"
@@ -112,6 +117,10 @@ _Q_NUMBER = re.compile(
     r"\b(?:maximum|max|minimum|min|default)\s+(?:number|count|amount) of\b|"
     r"(?:^\s*|[:;]\s*)(?:the\s+)?(?:number|count|amount) of\b|"
     r"\b(?:limited to|at most|at least|up to) (?:how|what)\b|\bwhat (?:port|percentage|percent|ratio)\b|"
+    # a share asked by name, after what it measures ("what uptime sla percentage", "what share of candidates")
+    r"\bwhat (?:[\w-]+ ){1,3}(?:percentage|percent)\b|\bwhat (?:share|proportion|fraction) of\b|"
+    # whether a bound takes an amount just named ("2 million sensors - does it allow that many?")
+    r"\b(?:allows?|supports?|handles?|accepts?|takes?) (?:that|this|so) (?:many|much)\b|"
     r"\b(?:largest|biggest|smallest|highest|lowest|fewest|heaviest)\b|\bthe (?:most|fewest) \w+ (?:i|we|you|it) can\b|"
     # "the most <things>" (a plural noun, not "the most popular"): how many
     r"\bthe (?:most|fewest) (?!\w+(?:ss|ous|ful|ive|ic|al|ly)\b)[a-z]{3,}s\b|"

@@ -50,7 +50,6 @@ MODEL_QUIZZES = 256   # model-written quizzes remembered
 class WarmUp:
     """How far the background warm-up of the current version got (read by `/metrics`)."""
 
-    version: int | None = None
     weeks: int = 0             # the roadmap's weeks
     weeks_warm: int = 0        # weeks whose questions, briefing and answer vectors it has built
     pauses: int = 0            # pieces that waited for requests before they ran (all versions)
@@ -180,7 +179,7 @@ class Study:
         v = self.version(roadmap)
         weeks, embed = roadmap.weeks, self.retriever.embedder.embed
         status = self.warmup
-        status.version, status.weeks, status.weeks_warm, status.seconds = v.material.version, len(weeks), 0, 0.0
+        status.weeks, status.weeks_warm, status.seconds = len(weeks), 0, 0.0
         t0 = time.perf_counter()
         shared: list[Callable[[], object]] = [quantities.load, *(partial(v.pool, w) for w in weeks), v.closeness]
         per_week: list[list[Callable[[], object]]] = [

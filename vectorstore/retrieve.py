@@ -161,6 +161,7 @@ class _State:
     sentences: SentenceIndex = field(default_factory=lambda: SentenceIndex.empty(0, 0))
     documented: frozenset[str] = frozenset()  # the terms of the documentation pages (the roadmap's own text left out)
     links: LinkGraph = field(default_factory=LinkGraph)  # which indexed page links to which (its ingest record)
+    labels: dict[str, frozenset[str]] = field(default_factory=dict)  # chunk id -> `label_terms`, once each
 
     @classmethod
     def load(cls, snap: Snapshot, embedder: Embedder | None = None,
@@ -216,11 +217,14 @@ class _State:
     def label_terms(self, cid: str) -> frozenset[str]:
         """The terms of what names a chunk's place: its page title, its section path and its page's file name
         (the URL's last path segment without its extension: "service-sizes-and-limits.html", where the title
-        may say only "Quotas")."""
-        meta = self.chunks[cid][1]
-        name = re.sub(r"\.[a-z]+$", "", str(meta.get("url") or "").split("#")[0].split("?")[0].rstrip("/")
-                      .rsplit("/", 1)[-1])
-        return frozenset(tokenize(f"{self.title_of(cid)} {meta.get('section') or ''} {name}"))
+        may say only "Quotas"); worked out on a chunk's first use and remembered."""
+        terms = self.labels.get(cid)
+        if terms is None:
+            meta = self.chunks[cid][1]
+            name = re.sub(r"\.[a-z]+$", "", str(meta.get("url") or "").split("#")[0].split("?")[0].rstrip("/")
+                          .rsplit("/", 1)[-1])
+            terms = self.labels[cid] = frozenset(tokenize(f"{self.title_of(cid)} {meta.get('section') or ''} {name}"))
+        return terms
 
     def title_similarity(self, embedder: Embedder, vector: np.ndarray, titles: list[str]) -> list[float]:
         """The cosine of the question's unit vector to each page title (embedded when the version is loaded; a

@@ -357,15 +357,15 @@ def _confidence(rows: list[Decision], cal: Calibration) -> np.ndarray:
     return np.array([confidence(Signals(*d.signals), cal) for d in rows])
 
 
-def _gated(rows: list[Decision], share: float, kinds: tuple[str, ...]) -> np.ndarray:
-    """Which questions the evidence check (or an unknown name) refuses, whatever their confidence."""
-    return np.array([d.mention or (share > 0 and d.kind in kinds and d.share is not None and d.share < share)
-                     for d in rows], dtype=bool)
+def _gated(rows: list[Decision], cal: Calibration) -> np.ndarray:
+    """Which questions `cal`'s evidence check (`Calibration.lacks_evidence`, as the retriever decides) or an unknown
+    name refuses, whatever their confidence."""
+    return np.array([d.mention or cal.lacks_evidence(d.kind, d.share) for d in rows], dtype=bool)
 
 
 def abstains(rows: list[Decision], cal: Calibration) -> np.ndarray:
     """Which of these questions abstain under `cal`'s abstention model, threshold and evidence check."""
-    return np.asarray((_confidence(rows, cal) < cal.threshold) | _gated(rows, cal.evidence_share, cal.evidence_kinds))
+    return np.asarray((_confidence(rows, cal) < cal.threshold) | _gated(rows, cal))
 
 
 def _rates(unanswerable: np.ndarray, abstained: np.ndarray) -> tuple[float | None, float | None]:
@@ -406,7 +406,7 @@ def fit_decisions(rows: list[Decision], base: Calibration, rule: str, space: Spa
     conf = _confidence(rows, base)
     best, best_key = base, None
     for e, kinds in gates:
-        gated = _gated(rows, e, kinds)
+        gated = _gated(rows, base.with_(evidence_share=e, evidence_kinds=kinds))
         for t in space.threshold:
             a = (conf < t) | gated
             if rule == "pooled":

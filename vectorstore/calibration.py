@@ -91,6 +91,12 @@ class Calibration:
         return (f"the retrieval calibration was fitted with {' and '.join(wrong)}: its thresholds may not hold; "
                 "refit it with `python -m evaluation.calibrate`")
 
+    def lacks_evidence(self, kind: str, share: float | None) -> bool:
+        """Whether the evidence check refuses a question of answer kind `kind` whose hits hold its key terms next
+        to that kind of fact with IDF share `share` (None: nothing to check): the topic is there, the fact is not."""
+        return (share is not None and self.evidence_share > 0 and kind in self.evidence_kinds
+                and share < self.evidence_share)
+
     def with_(self, **changes: Any) -> Calibration:
         return replace(self, **changes)
 

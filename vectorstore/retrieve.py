@@ -445,8 +445,7 @@ class Retriever:
         kind, share = (answer_type.support(text, [h.text for h in hits], state.lexical.idf) if grounded
                        else (answer_type.detect(text), None))
         gap = None
-        if share is not None and cal.evidence_share > 0 and kind in cal.evidence_kinds \
-                and share < cal.evidence_share:  # the topic is there, the asked fact is not
+        if cal.lacks_evidence(kind, share):  # the topic is there, the asked fact is not
             grounded, gap = False, kind
         unknown = answer_type.unknown_names(text, state.lexical.known)
         if not unknown and kind in answer_type.DOCUMENTED_KINDS:

@@ -38,8 +38,9 @@ from ingest.roadmap import (
     Week,
     clean,
 )
+from vectorstore.calibration import DEFAULT
 from vectorstore.embeddings import Embedder
-from vectorstore.retrieve import ROADMAP_URL, detect_week, search_text, strip_week, week_mention
+from vectorstore.retrieve import NUMBER_WORDS, ROADMAP_URL, detect_week, search_text, strip_week, week_mention
 from vectorstore.text import tokenize
 
 # Words of asking about a plan rather than about a subject (tokenized with the shared tokenizer).
@@ -47,9 +48,15 @@ ASKING = ("learn study studying cover covered covers covering topic topics focus
           "doing main key overview summary summarise summarize syllabus content contents include includes included "
           "including expect expected suppose supposed meant agenda outline objective objectives outcome outcomes about "
           "week weeks list fall falls part section sections build make work need required require requirement "
-          "requirements what whats last next previous current resource resources material materials reading")
-FIELD_WORDS = {"goals": "goal goals objective objectives aim aims", "weekend": "project projects weekend",
-               "deliverables": "deliver deliverable deliverables"}
+          "requirements what whats last next previous current resource resources material materials reading subject "
+          "subjects theme themes")
+# Words that place something in the plan's time rather than name a subject: "the final stretch", "at the end",
+# "the wrap-up", "where does it come up"
+POSITION = "first last final closing opening end start beginning stretch wrap finish middle halfway point stage come"
+# The words that name each field, or what it is to the learner: a capstone is a final project; deliverables are what
+# one hands in, submits, ships or produces, the week's outputs
+FIELD_WORDS = {"goals": "goal goals objective objectives aim aims", "weekend": "project projects weekend capstone",
+               "deliverables": "deliver deliverable deliverables output outputs hand submit ship produce"}
 # What each field means, in everyday words: its label and a gloss of the label (a week's goal is what it aims at; a
 # weekend project is what one builds; a deliverable is what is handed over, finished and working, at the end). A
 # question that names no field but means one ("wk 13: by the end, what should be running?") is matched to these by
@@ -78,19 +85,43 @@ _VERB = r"(?:is|are|was|were|does|do|did|should|would|will|can|could|must|has|ha
 _ASKED_THING = re.compile(rf"\b(?:which|what)\s+(?:(?:kinds?|sorts?|types?)\s+of\s+)?"
                           rf"((?:(?!{_VERB}\b)[\w&+.-]+\s+){{1,4}}?){_VERB}\b", re.I)
 _PAREN = re.compile(r"\s*\([^)]*\)")
+# A question that asks which week (of the plan as a whole) holds a subject: "which week covers X?", "at what point
+# in the sixteen weeks does X come up?", "when in the roadmap do I get to X?"
+_PLAN_WHOLE = r"(?:plan|roadmap|course|program(?:me)?|syllabus|curriculum|[\w-]+\s+weeks)"
+_WHICH_WEEK = re.compile(rf"\b(?:which|what)\s+weeks?\b|\b(?:which|what)\s+(?:point|stage|part)\s+(?:in|of|during)\s+"
+                         rf"(?:the|my)\s+{_PLAN_WHOLE}|\bwhen\s+(?:in|during)\s+(?:the|my)\s+{_PLAN_WHOLE}"
+                         rf"|\bwhen\s+does\s+(?:the|my)\s+{_PLAN_WHOLE}\b", re.I)
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
 
 
 @lru_cache(maxsize=1)
 def _asking() -> frozenset[str]:
-    return frozenset(tokenize(ASKING))
+    return frozenset(tokenize(ASKING + " " + POSITION))
+
+
+_WISE = re.compile(r"\b(\w+)-wise\b", re.I)  # "theme-wise": about the theme
+
+
+def _plan_length(roadmap: Roadmap) -> re.Pattern[str]:
+    """How a question names the plan as a whole by its length: "the sixteen weeks", "of the 16", "the 16-week plan"
+    (the roadmap's own number of weeks, as a number or a word)."""
+    n = len(roadmap.week_numbers())
+    words = [str(n)] + ([NUMBER_WORDS[n - 1]] if 0 < n <= len(NUMBER_WORDS) else [])
+    return re.compile(rf"\b(?:(?:all|of)\s+)?(?:the\s+)?(?:{'|'.join(words)})(?:[\s-]+weeks?)?\b", re.I)
+
+
+def plain(roadmap: Roadmap, question: str) -> str:
+    """The question's words about what it asks: without its week mention, the plan named by its length ("of the
+    sixteen") and "-wise" suffixes ("theme-wise")."""
+    return _WISE.sub(r"\1", _plan_length(roadmap).sub(" ", strip_week(question)))
 
 
 @lru_cache(maxsize=1)
 def _field_terms() -> dict[str, frozenset[str]]:
     terms = {kind: set(tokenize(words)) for kind, words in FIELD_WORDS.items()}
-    for label, kind in FIELD_NAMES.items():  # the parser's own labels ("final project") name their field too
-        terms[kind].update(tokenize(label))
+    position = set(tokenize(POSITION))
+    for label, kind in FIELD_NAMES.items():  # the parser's own labels ("final project") name their field too, but
+        terms[kind].update(t for t in tokenize(label) if t not in position)  # "final" alone is the plan's end
     return {kind: frozenset(t) for kind, t in terms.items()}
 
 
@@ -134,10 +165,12 @@ def asked(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, set[
     found = _week_of(roadmap, question, week)
     if found is None:
         return None
-    terms = set(tokenize(strip_week(question)))
+    terms = set(tokenize(plain(roadmap, question)))
     fields = {kind for kind, words in _field_terms().items() if terms & words}
-    # A section named with words of asking ("what does 'Hybrid Architecture' cover"), not "what is AWS Bedrock?"
-    sections = [name for name, words in _sections(found).items() if words <= terms and terms & _asking()]
+    # A section named with words of asking ("what does 'Hybrid Architecture' cover"), not "what is AWS Bedrock?"; the
+    # words of its name that are words of asking need not be said ("the advanced subjects" names "Advanced Topics")
+    sections = [name for name, words in _sections(found).items()
+                if (words - _asking() or words) <= terms and terms & _asking()]
     rest = terms - _asking() - set().union(*(_field_terms()[k] for k in fields))
     if fields:  # "the three deliverables", "its 2 goals": a count of the items asked for, not another subject
         rest = {t for t in rest if not _COUNT.fullmatch(t)}
@@ -265,6 +298,34 @@ def pointed(week: Week, question: str) -> list[str]:
     return [name for name, terms in words.items() if asked & terms]
 
 
+def which_weeks(roadmap: Roadmap, question: str, embedder: Embedder | None = None) -> tuple[list[Week], bool] | None:
+    """(the weeks, whether their text names the subject) when the question asks which week of the plan holds a
+    subject ("at what point in the sixteen weeks does k8s for ML come up?") and names no week: the weeks whose
+    section (title, goals, section names, items, project, deliverables) names every word of the subject (the
+    question's words but for words of asking, of the plan's positions and fields), at most three, in plan order;
+    when none does, with an embedder, the one week whose title, goals and sections are closest to the subject in
+    meaning (not naming it: `False`), if its cosine reaches the closeness a closest week needs before it is named
+    (`Calibration.suggest_min`, fitted against off-topic questions). None when the question asks something else,
+    or no week could be chosen."""
+    if (m := _WHICH_WEEK.search(question)) is None or detect_week(question) is not None or week_mention(question):
+        return None
+    subject = plain(roadmap, question[:m.start()] + " " + question[m.end():])
+    terms = set(tokenize(subject)) - _asking() - set().union(*_field_terms().values())
+    if not terms or not roadmap.weeks:
+        return None
+    named = [w for w in roadmap.weeks if terms <= set(tokenize(_URL.sub(" ", w.text)))]
+    if named:
+        return named[:3], True
+    if embedder is None:
+        return None
+    texts = [f"{w.title}: {item(w.goals)}. " + "; ".join(_section_text(w, n) for n in _sections(w))
+             for w in roadmap.weeks]
+    cosines = _embedded(embedder, texts) @ _question_vector(embedder, subject)
+    if cosines.max() < DEFAULT.suggest_min:  # nothing genuinely close: the question is searched
+        return None
+    return [roadmap.weeks[int(np.argmax(cosines))]], False
+
+
 # ---------------------------------------------------------------- wording
 @lru_cache(maxsize=4)
 def _lower_words(text: str) -> frozenset[str]:
@@ -336,6 +397,8 @@ def _section(week: Week, name: str) -> str:
 def answer(roadmap: Roadmap, question: str, week: int | None, embedder: Embedder | None = None) -> Answer | None:
     """The plan answer when `question` asks about a week's plan (see the module docstring), else None; with an
     `embedder`, a question that means a field in other words is one too (`meant`)."""
+    if (weeks := which_weeks(roadmap, question, embedder)) is not None:
+        return _which_answer(roadmap, question, *weeks)
     found = asked(roadmap, question, week)
     overview = False
     if found is None:
@@ -382,6 +445,32 @@ def answer(roadmap: Roadmap, question: str, week: int | None, embedder: Embedder
                           or (section.title if section else w.title), weeks=[w.number], snippet=snippet)]
     return Answer(answer=text, citations=citations if sentences else [], grounded=not missing and bool(sentences),
                   mode="roadmap", week=w.number, scope="week", widened=False, suggested=None)
+
+
+def _citation(roadmap: Roadmap, w: Week, n: int, section: str | None = None) -> Citation:
+    """The citation of week w's section of the roadmap, numbered n."""
+    part = next((s for s in roadmap.sections if s.week == w.number), None)
+    url = f"{ROADMAP_URL}#{w.anchor}"
+    return Citation(n=n, url=url, deep_link=url, title=f"Roadmap: {part.title if part else w.title}",
+                    section=section or (part.title if part else w.title), weeks=[w.number],
+                    snippet=" ".join((part.text if part else w.text).split())[:240])
+
+
+def _which_answer(roadmap: Roadmap, question: str, weeks: list[Week], names: bool) -> Answer:
+    """Which week holds the subject: each week named with its title and the sections the question points at, each
+    citing its section of the roadmap. Grounded when the weeks' text names the subject; a week chosen by meaning
+    alone is offered as the closest, ungrounded."""
+    sentences = []
+    for n, w in enumerate(weeks, 1):
+        where = [_section(w, s) for s in pointed(w, question)]
+        head = f"Week {w.number} ({w.title})" + (f": {_goal(w, _lower_words(roadmap.text), 'its goal')}"
+                                                 if w.goals else "")
+        sentences.append(" ".join([head + "."] + [f"{x}." for x in where])[:-1] + f" [{n}].")
+    lead = "The plan covers it in " + listing([f"week {w.number}" for w in weeks]) if names else \
+        f"The roadmap doesn't name this in so many words; the closest week is week {weeks[0].number}"
+    text = f"{lead}. " + " ".join(sentences)
+    return Answer(answer=text, citations=[_citation(roadmap, w, n) for n, w in enumerate(weeks, 1)],
+                  grounded=names, mode="roadmap", week=weeks[0].number, scope="all", widened=False, suggested=None)
 
 
 def _field_labels(fields: set[str], label: str) -> list[str]:

@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 
 OFFTOPIC = Path("eval/offtopic_questions.jsonl")
 MAX_ANSWERABLE_ABSTAIN = 0.06   # the abstention fit's budget on the training folds (the goal is <= 8% on new data)
+WIDEN_MARGINS: tuple[float, ...] = (0.15, 0.3, 0.6)
+WIDEN_THRESHOLDS: tuple[float, ...] = tuple(round(float(x), 2) for x in np.arange(0.0, 0.951, 0.05))
 GRID = {
     "dense_weight": (0.3, 0.4, 0.5, 0.6),
     "title_weight": (0.0, 0.5, 1.0, 2.0),
@@ -63,7 +65,8 @@ GRID = {
     "contrast_weight": (0.0, 0.15, 0.3, 0.45, 0.6),
     "breadth_weight": (0.0, 0.02, 0.05, 0.08, 0.12),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
-    "widen_margin": (0.15, 0.3, 0.6),
+    "widen_margin": WIDEN_MARGINS,
+    "widen_threshold": WIDEN_THRESHOLDS,
     "evidence_share": (0.0, 0.1, 0.2, 0.34, 0.5, 0.6),
     "evidence_kinds": (("price", "number", "duration", "date", "version", "comparison"),
                        ("price", "number", "duration", "date", "version"), ("price", "duration", "date", "version"),
@@ -217,18 +220,13 @@ class Fitter:
         y = np.array([k != "unanswerable" for _s, k in rows], dtype=float)
         w, b = fit_logistic(x, y)
         cal = cal.with_(weights=tuple(round(float(v), 4) for v in w), bias=round(b, 4))
-        # 3. threshold, widening margin and evidence share: most abstentions within the budget, then best MRR
-        options = []
-        gates = [(0.0, ())] + [(e, kinds) for e in space.evidence_share if e for kinds in space.evidence_kinds]
-        for t, m in itertools.product(space.threshold, space.widen_margin):
-            c = cal.with_(threshold=t, widen_margin=m)
-            for (e, kinds), (recall, abstain, mrr) in zip(gates, self.decisions(c, idx, gates), strict=True):
-                ok = abstain <= MAX_ANSWERABLE_ABSTAIN
-                options.append(((ok, recall if ok else -abstain, round(mrr, 4), -e, -abs(m - DEFAULT.widen_margin)),
-                                c.with_(evidence_share=e, evidence_kinds=kinds or DEFAULT.evidence_kinds)))
-        cal = max(options, key=lambda o: o[0])[1]
-        log(f"  decisions: threshold {cal.threshold}, widen {cal.widen_margin}, evidence {cal.evidence_share} "
-            f"on {', '.join(cal.evidence_kinds)}")
+        # 3. widening (its threshold and margin: hit@k of the questions asked in a week), then the threshold and
+        # evidence gate (`fit_decisions`, pooled: most abstentions within the budget) on the searches it leaves
+        files = [""] * len(self.questions)
+        cal = fit_widening(widening_rows(self, files, cal, idx, space.widen_margin), cal)
+        cal = fit_decisions(decision_rows(self, files, cal, idx), cal, "pooled", space)
+        log(f"  decisions: widen below {cal.widen_threshold} or by {cal.widen_margin}, threshold {cal.threshold}, "
+            f"evidence {cal.evidence_share} on {', '.join(cal.evidence_kinds)}")
         return cal.with_(suggest_min=self.fit_closeness(cal, idx))
 
     def fit_closeness(self, cal: Calibration, idx: list[int]) -> float:
@@ -332,15 +330,17 @@ class Decision:
     mention: bool
 
 
-def decision_rows(fitter: Fitter, files: list[str], base: Calibration) -> list[Decision]:
-    """Every searched question's `Decision` under `base` (one search each; the plan route's questions are left out,
-    the calibration never decides them). The scope and hits stay as `base` chose them when the abstention numbers
-    change: an approximation the real run (`python -m evaluation.evaluate`) checks."""
+def decision_rows(fitter: Fitter, files: list[str], base: Calibration, idx: list[int] | None = None
+                  ) -> list[Decision]:
+    """Every searched question's `Decision` under `base` (of the questions `idx`, default all; one search each; the
+    plan route's questions are left out, the calibration never decides them). The threshold and evidence gate don't
+    move the scope (widening has its own threshold), so the hits stay as `base` chose them."""
     from vectorstore import answer_type
 
     idf = fitter.h.retriever.loaded().lexical.idf
     out = []
-    for i, q in enumerate(fitter.questions):
+    for i in range(len(fitter.questions)) if idx is None else idx:
+        q = fitter.questions[i]
         if i in fitter.planned:
             continue
         r = fitter.search(base, i, top_k=fitter.k)
@@ -445,6 +445,130 @@ def leave_one_file_out(rows: list[Decision], fit: Callable[[list[Decision]], Cal
         held = [d for d in rows if d.file == f]
         out[f], fitted[f] = rates(held, abstains(held, cal)), cal
     return out, fitted
+
+
+# ---------------------------------------------------------------- widening: its own threshold
+NEVER, ALWAYS = -1.0, 2.0  # widen thresholds no fit reaches: stay whenever allowed / widen whenever allowed
+
+
+@dataclass(frozen=True)
+class Widening:
+    """One question asked in a week, searched twice under one widening margin: staying in the week whenever the
+    margin allows (`NEVER` widen threshold) and widening whenever the whole index fits better (`ALWAYS`). Under a
+    widen threshold t the retriever gives the first when the week's fit is at least t, else the second, so these
+    two searches decide every t. `hit` and `grounded` are (staying, widening); `hit` is None without gold URLs."""
+
+    file: str
+    kind: str
+    fit: float
+    hit: tuple[bool, bool] | None
+    grounded: tuple[bool, bool]
+    widened: tuple[bool, bool]
+
+
+def widening_rows(fitter: Fitter, files: list[str], base: Calibration, idx: list[int] | None = None,
+                  margins: tuple[float, ...] = WIDEN_MARGINS) -> dict[float, list[Widening]]:
+    """For each widening margin, the `Widening` of every searched question asked in a week (of `idx`, default all)."""
+    out: dict[float, list[Widening]] = {}
+    for m in margins:
+        rows = []
+        for i in range(len(fitter.questions)) if idx is None else idx:
+            q = fitter.questions[i]
+            if i in fitter.planned or q.get("week") is None:
+                continue
+            stay, wide = (fitter.search(base.with_(widen_margin=m, widen_threshold=t), i, top_k=fitter.k)
+                          for t in (NEVER, ALWAYS))
+            hit = None
+            if q.get("gold_urls"):
+                hit = (_hit(stay, q["gold_urls"], fitter.k), _hit(wide, q["gold_urls"], fitter.k))
+            rows.append(Widening(files[i], q.get("kind", "answerable"), stay.week_fit if stay.week_fit is not None
+                                 else 0.0, hit, (stay.grounded, wide.grounded), (stay.widened, wide.widened)))
+        out[m] = rows
+    return out
+
+
+def _hit(r: Retrieval, gold: list[str], k: int) -> bool:
+    return bool(score_ranking([h.url for h in r.hits], gold, k)["hit@k"])
+
+
+def widening_outcome(rows: list[Widening], t: float) -> dict[str, float | int | None]:
+    """What widen threshold t gives these rows: hit@k of the cross-week and of the in-week (other answerable)
+    questions, how many of each hit, the share of each kind that widened, and abstention both ways."""
+    pick = [0 if r.fit >= t else 1 for r in rows]
+
+    def mean(values: list[bool]) -> float | None:
+        return round(float(np.mean(values)), 3) if values else None
+
+    xweek = [r.hit[p] for r, p in zip(rows, pick, strict=True) if r.kind == "cross_week" and r.hit is not None]
+    inweek = [r.hit[p] for r, p in zip(rows, pick, strict=True)
+              if r.kind not in ("cross_week", "unanswerable") and r.hit is not None]
+    un = [not r.grounded[p] for r, p in zip(rows, pick, strict=True) if r.kind == "unanswerable"]
+    ans = [not r.grounded[p] for r, p in zip(rows, pick, strict=True) if r.kind != "unanswerable"]
+    return {"xweek_hit": mean(xweek), "inweek_hit": mean(inweek), "hits": int(sum(xweek) + sum(inweek)),
+            "xweek": len(xweek), "inweek": len(inweek),
+            "xweek_widened": mean([r.widened[p] for r, p in zip(rows, pick, strict=True) if r.kind == "cross_week"]),
+            "inweek_widened": mean([r.widened[p] for r, p in zip(rows, pick, strict=True)
+                                    if r.kind not in ("cross_week", "unanswerable")]),
+            "unanswerable_abstain": mean(un), "answerable_abstain": mean(ans)}
+
+
+def fit_widening(by_margin: dict[float, list[Widening]], base: Calibration,
+                 grid: tuple[float, ...] = WIDEN_THRESHOLDS) -> Calibration:
+    """The widen threshold and margin with the most hits at k over the questions asked in a week with gold URLs:
+    a cross-week question's hit gained by widening counts as much as an in-week question's hit lost by widening
+    into a wrong week. Ties: the margin nearest the shipped one, then the threshold nearest the abstention
+    threshold (the behaviour before widening had its own)."""
+    best = max(((m, t) for m in by_margin for t in grid),
+               key=lambda mt: (widening_outcome(by_margin[mt[0]], mt[1])["hits"],
+                               -abs(mt[0] - DEFAULT.widen_margin), -abs(mt[1] - base.threshold)))
+    return base.with_(widen_margin=best[0], widen_threshold=best[1])
+
+
+def widening_report(fitter: Fitter, files: list[str], log: Callable[[str], None]) -> tuple[str, Calibration]:
+    """`--widening`: leave-one-file-out CV of the widen threshold and margin, every other number as the index's
+    calibration; a markdown table (the served numbers, the abstention threshold as widen threshold, the CV), and
+    the widening fitted on every file."""
+    base = fitter.h.retriever.calibration
+    by_margin = widening_rows(fitter, files, base)
+    rows = by_margin[base.widen_margin] if base.widen_margin in by_margin else next(iter(by_margin.values()))
+    log(f"{len(rows)} searched questions asked in a week")
+    held: dict[float, list[tuple[Widening, float]]] = {}  # margin chosen -> (row, threshold chosen) held out
+    chosen = []
+    for f in sorted({r.file for r in rows}):
+        cal = fit_widening({m: [r for r in rs if r.file != f] for m, rs in by_margin.items()}, base)
+        chosen.append(f"{f}: {cal.widen_threshold:g}/{cal.widen_margin:g}")
+        for r in by_margin[cal.widen_margin]:
+            if r.file == f:
+                held.setdefault(cal.widen_margin, []).append((r, cal.widen_threshold))
+    pooled = [_decided(r, t) for rs in held.values() for r, t in rs]
+    final = fit_widening(by_margin, base)
+    head = ("| widening (dev; rows asked in a week) | cross-week hit@5 | in-week hit@5 | cross-week widened | "
+            "in-week widened | unanswerable abstain | answerable abstain |\n|---|---|---|---|---|---|---|")
+    lines = [head]
+    for name, some, t in ((f"widen below the abstention threshold {base.threshold:g}, margin {base.widen_margin:g} "
+                        "(before)", rows, base.threshold),
+                       (f"served: widen below {base.widen_threshold:g}, margin {base.widen_margin:g}", rows,
+                        base.widen_threshold),
+                       (f"fitted on all (in-sample): below {final.widen_threshold:g}, margin {final.widen_margin:g}",
+                        by_margin[final.widen_margin], final.widen_threshold)):
+        lines.append(_widening_line(name, widening_outcome(some, t)))
+    lines.append(_widening_line("leave-one-file-out CV (held out)", widening_outcome(pooled, 0.5)))
+    lines += ["", head.replace("widening (dev; rows asked in a week)",
+                               f"widen threshold, margin {base.widen_margin:g} (dev, all rows, in-sample)")]
+    lines += [_widening_line(f"{t:g}", widening_outcome(rows, t)) for t in WIDEN_THRESHOLDS]
+    return "\n".join(lines) + f"\n\nchosen per file left out (threshold/margin): {'; '.join(chosen)}\n", final
+
+
+def _decided(row: Widening, t: float) -> Widening:
+    """The row with its decision under threshold t fixed (fit 1 stays at any threshold up to 1, 0 widens above 0),
+    so rows decided by different thresholds pool under one."""
+    return replace(row, fit=1.0 if row.fit >= t else 0.0)
+
+
+def _widening_line(name: str, o: dict) -> str:
+    return (f"| {name} | {_fmt(o['xweek_hit'])} ({o['xweek']}) | {_fmt(o['inweek_hit'])} ({o['inweek']}) | "
+            f"{_fmt(o['xweek_widened'])} | {_fmt(o['inweek_widened'])} | {_fmt(o['unanswerable_abstain'])} | "
+            f"{_fmt(o['answerable_abstain'])} |")
 
 
 SIGNAL_SETS = {"all five signals": (0, 1, 2, 3, 4), "dense, gap, coverage": (0, 1, 3)}
@@ -596,6 +720,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--by-file", action="store_true",
                     help="leave-one-file-out CV of the abstention decision (each dev file is one writer), the "
                          "retrieval as the index's calibration; prints the table per fitting rule")
+    ap.add_argument("--widening", action="store_true",
+                    help="leave-one-file-out CV of the widen threshold and margin (each dev file is one writer), "
+                         "every other number as the index's calibration; prints the table (with --save: stores "
+                         "the index's calibration with the widening fitted on every file)")
     ap.add_argument("--json", type=Path,
                     help="also write the fitted calibrations, the CV figures and every held-out row as JSON")
     args = ap.parse_args(argv)
@@ -611,6 +739,17 @@ def main(argv: list[str] | None = None) -> int:
         harness = Harness.open()
         fitter = Fitter(harness, questions, offtopic, args.k)
         t0 = time.perf_counter()
+        if args.widening:
+            files = [path.stem.replace("_questions", "") for path in args.dev for _q in load_questions(path)]
+            table, widened = widening_report(fitter, files, log)
+            print(f"{len(questions)} dev questions in {len(args.dev)} files, {time.perf_counter() - t0:.0f} s")
+            print(table)
+            print(f"fitted on every file: widen_threshold {widened.widen_threshold}, "
+                  f"widen_margin {widened.widen_margin}")
+            if args.save:
+                harness.retriever.store.save_calibration(widened.to_json())
+                print("stored with the index (the index's calibration, its widening replaced)")
+            return 0
         if args.by_file:
             files = [path.stem.replace("_questions", "") for path in args.dev for _q in load_questions(path)]
             table, finals = by_file_report(fitter, files, Space(), log)

@@ -52,6 +52,10 @@ class Calibration:
     bias: float = -4.4343
     threshold: float = 0.2             # confidence at or above it: grounded
     widen_margin: float = 0.15         # widen when the whole index fits this much better than the week
+    # widen when the asked week fits the question (`Retrieval.week_fit`) below this (and the whole index fits
+    # better): its own number, not the abstention threshold, fitted to what widening does to hit@5 of cross-week and
+    # in-week questions (`evaluation.calibrate.fit_widening`); a stored calibration without it takes this default
+    widen_threshold: float = 0.2
     merge_rank: int = 2                # in a week: the whole index's best page, another week's, placed at this rank
     evidence_share: float = 0.34       # answer-type check: min IDF share of key terms in the fact's sentence (0: off)
     evidence_kinds: tuple[str, ...] = ("price", "number", "duration", "date", "version", "comparison")  # checked kinds

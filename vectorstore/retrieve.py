@@ -67,7 +67,7 @@ __all__ = ["Hit", "Retrieval", "Retriever", "detect_week", "search_text", "strip
 
 log = logging.getLogger(__name__)
 
-_NUMBERS = [
+NUMBER_WORDS = [
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
     "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"
 ]
@@ -76,31 +76,42 @@ _ORDINALS = [
     "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
     "twentieth"
 ]
-# "week 9", "wk-9", "week nine"; "the 9th week", "the ninth week"; "the last week" / "the final week" (the roadmap's
-# last: with "the" or "final", so "last week I ..." is not read as one)
-_WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(_NUMBERS) + r")\b"
+# "week 9", "wk-9", "week nine"; "the 9th week", "the ninth week"; a week named by its position in the plan: "the
+# last / closing / concluding week", "the (very) final week" (the roadmap's last: with "the" or "final", so "last week
+# I ..." is not read as one), "the opening week" (its first), "the middle week", "halfway through the plan" (its
+# middle: week 8 of 16, week 6 of 12)
+_POSITIONS = {"last": -1, "final": -1, "closing": -1, "concluding": -1, "opening": 0, "initial": 0, "middle": 0.5,
+              "halfway": 0.5, "midway": 0.5}
+_WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")\b"
                    r"|\b(\d{1,2}(?:st|nd|rd|th)|" + "|".join(_ORDINALS) + r")[\s-]+week\b"
-                   r"|\b(the\s+(?:very\s+)?last|(?:the\s+)?final)[\s-]+week\b", re.IGNORECASE)
+                   r"|\b(?:the\s+(?:very\s+)?(last|closing|concluding|opening|middle)"
+                   r"|(?:the\s+)?(?:very\s+)?(final|initial|halfway|midway))[\s-]+week\b"
+                   r"|\b(halfway|midway)\s+(?:point\s+)?(?:through|into|in|of)\s+the\s+"
+                   r"(?:plan|roadmap|course|program(?:me)?|[\w-]+\s+weeks)\b", re.IGNORECASE)
 CANDIDATES = 30        # candidates taken from each of the dense and the BM25 search
 ROADMAP_URL = "roadmap.md"  # the url prefix of the roadmap's own sections
 
 
 def detect_week(question: str, weeks: Iterable[int] | None = None, last: int | None = None) -> int | None:
     """The week a question names ("week 9", "Wk-9", "week nine", "the 9th week", "the ninth week"): the first one
-    that is among `weeks` (the roadmap's week numbers; any week from 1 up when not given), else None. "The last
-    week" / "the final week" is `last`, else the last of `weeks`; with neither it names no week."""
+    that is among `weeks` (the roadmap's week numbers; any week from 1 up when not given), else None. A week named
+    by its position ("the last / final / closing week", "the opening week", "halfway through the plan") is that
+    position among `weeks`, or among 1 to `last` (the last of `weeks` when not given); without either it names no
+    week."""
     allowed = None if weeks is None else sorted(set(weeks))
     last = last if last is not None else (allowed[-1] if allowed else None)
     for m in _WEEK.finditer(question):
-        if m.group(3):  # the last week
-            if last is not None:
-                return last
+        if position := (m.group(3) or m.group(4) or m.group(5)):
+            plan = allowed or (list(range(1, last + 1)) if last else [])
+            if plan:
+                at = _POSITIONS[position.lower()]
+                return plan[-1] if at == -1 else plan[(len(plan) - 1) // 2] if at == 0.5 else plan[0]
             continue
         token = (m.group(1) or m.group(2)).lower()
         if token[:1].isdigit():
             n = int("".join(c for c in token if c.isdigit()))  # "9th"
         else:
-            n = (_NUMBERS.index(token) if token in _NUMBERS else _ORDINALS.index(token)) + 1
+            n = (NUMBER_WORDS.index(token) if token in NUMBER_WORDS else _ORDINALS.index(token)) + 1
         if n >= 1 and (allowed is None or n in allowed):
             return n
     return None
@@ -140,6 +151,9 @@ class Retrieval:
     evidence: float | None = None   # the hits' evidence for that kind of fact (answer_type.support; None: unchecked)
     query: str = ""                 # the text searched: the question without boilerplate and week mention
     unknown: list[str] = field(default_factory=list)  # names in the question no passage of the index mentions
+    # how well the asked week fits the question (its confidence, the week's own roadmap section counted): it stays in
+    # the week at `Calibration.widen_threshold` or above (None: no week asked)
+    week_fit: float | None = None
 
 
 @dataclass(frozen=True)
@@ -428,12 +442,13 @@ class Retriever:
         terms = list(dict.fromkeys(tokenize(text)))
         cosines = state.cosines(vector, cal.sentence_weight)
         whole = self._scope(state, terms, vector, cosines, None, top_k, mode, cal)
-        chosen, scope = whole, "all"
+        chosen, scope, week_fit = whole, "all", None
         if week is not None:
             scoped = self._scope(state, terms, vector, cosines, week, top_k, mode, cal, baseline=whole.baseline)
             better_elsewhere = (whole.fit - scoped.fit > cal.widen_margin and whole.hits
                                 and week not in whole.hits[0].meta.get("weeks", []))
-            if (scoped.fit >= cal.threshold and not better_elsewhere) or scoped.fit >= whole.fit:
+            week_fit = scoped.fit
+            if (scoped.fit >= cal.widen_threshold and not better_elsewhere) or scoped.fit >= whole.fit:
                 chosen, scope = scoped, "week"
         widened = week is not None and scope == "all"
         hits = chosen.hits
@@ -461,7 +476,8 @@ class Retriever:
         else:
             suggested = None
         return Retrieval(hits, week, scope, widened, grounded, chosen.confidence, suggested,
-                         signals=chosen.signals.vector(), gap=gap, kind=kind, evidence=share, unknown=unknown)
+                         signals=chosen.signals.vector(), gap=gap, kind=kind, evidence=share, unknown=unknown,
+                         week_fit=week_fit)
 
     def _scope(self, state: _State, terms: list[str], vector: np.ndarray, cosines: np.ndarray, week: int | None,
                top_k: int,

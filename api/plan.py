@@ -300,30 +300,45 @@ def pointed(week: Week, question: str) -> list[str]:
 
 def which_weeks(roadmap: Roadmap, question: str, embedder: Embedder | None = None) -> tuple[list[Week], bool] | None:
     """(the weeks, whether their text names the subject) when the question asks which week of the plan holds a
-    subject ("at what point in the sixteen weeks does k8s for ML come up?") and names no week: the weeks whose
-    section (title, goals, section names, items, project, deliverables) names every word of the subject (the
-    question's words but for words of asking, of the plan's positions and fields), at most three, in plan order;
-    when none does, with an embedder, the one week whose title, goals and sections are closest to the subject in
-    meaning (not naming it: `False`), if its cosine reaches the closeness a closest week needs before it is named
-    (`Calibration.suggest_min`, fitted against off-topic questions). None when the question asks something else,
-    or no week could be chosen."""
+    subject ("which week covers federated learning?", "at what point in the sixteen weeks does k8s for ML come
+    up?") and names no week. The subject is the question's words but for words of asking, of the plan's positions,
+    fields and names. Each week's section (title, goals, section names, items, project, deliverables) is scored by
+    the share of the subject it names, each word weighed by how few weeks write it (log(weeks / weeks writing it));
+    a word no week writes ("stuff", "k8s") can't place the subject and weighs nothing. The weeks naming at least
+    half of it, one word of it written by at most half the weeks among them, name it (`True`): the best-scored ones,
+    at most three in plan order, or with an embedder the one closest in meaning among them. Otherwise, with an
+    embedder, the week whose title, goals and sections are closest in meaning is offered as the closest (`False`),
+    if its cosine reaches the closeness a closest week needs before it is named (`Calibration.suggest_min`, fitted
+    against off-topic questions). None when the question asks something else, or no week could be chosen."""
     if (m := _WHICH_WEEK.search(question)) is None or detect_week(question) is not None or week_mention(question):
         return None
-    subject = plain(roadmap, question[:m.start()] + " " + question[m.end():])
+    subject = _THE_PLAN.sub(" ", plain(roadmap, question[:m.start()] + " " + question[m.end():]))
     terms = set(tokenize(subject)) - _asking() - set().union(*_field_terms().values())
     if not terms or not roadmap.weeks:
         return None
-    named = [w for w in roadmap.weeks if terms <= set(tokenize(_URL.sub(" ", w.text)))]
-    if named:
-        return named[:3], True
-    if embedder is None:
+    written = [set(tokenize(_URL.sub(" ", w.text))) for w in roadmap.weeks]
+    weeks_writing = {t: sum(t in words for words in written) for t in terms}
+    weight = {t: np.log(len(written) / n) for t, n in weeks_writing.items() if n}
+    total = sum(weight.values())
+    share = [sum(v for t, v in weight.items() if t in words) / total if total else 0.0 for words in written]
+    best = max(share)
+    named = [w for w, words, s in zip(roadmap.weeks, written, share, strict=True)
+             if s == best and s >= 0.5 and any(2 * weeks_writing[t] <= len(written) for t in weight if t in words)]
+    if not named and embedder is None:
         return None
+    if embedder is None:
+        return named[:3], True
     texts = [f"{w.title}: {item(w.goals)}. " + "; ".join(_section_text(w, n) for n in _sections(w))
              for w in roadmap.weeks]
-    cosines = _embedded(embedder, texts) @ _question_vector(embedder, subject)
-    if cosines.max() < DEFAULT.suggest_min:  # nothing genuinely close: the question is searched
+    said = " ".join(w for w in re.findall(r"[\w&+./-]+", subject) if set(tokenize(w)) & terms)  # "k8s for ML"
+    cosines = dict(zip((w.number for w in roadmap.weeks), _embedded(embedder, texts) @ _question_vector(embedder, said),
+                       strict=True))
+    if named:
+        return [max(named, key=lambda w: cosines[w.number])], True
+    closest = max(roadmap.weeks, key=lambda w: cosines[w.number])
+    if cosines[closest.number] < DEFAULT.suggest_min:  # nothing genuinely close: the question is searched
         return None
-    return [roadmap.weeks[int(np.argmax(cosines))]], False
+    return [closest], False
 
 
 # ---------------------------------------------------------------- wording

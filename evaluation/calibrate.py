@@ -514,12 +514,17 @@ def widening_outcome(rows: list[Widening], t: float) -> dict[str, float | int | 
 
 def fit_widening(by_margin: dict[float, list[Widening]], base: Calibration,
                  grid: tuple[float, ...] = WIDEN_THRESHOLDS) -> Calibration:
-    """The widen threshold and margin with the most hits at k over the questions asked in a week with gold URLs:
-    a cross-week question's hit gained by widening counts as much as an in-week question's hit lost by widening
-    into a wrong week. Ties: the margin nearest the shipped one, then the threshold nearest the abstention
-    threshold (the behaviour before widening had its own)."""
+    """The widen threshold and margin with the best hit@k of the questions asked in a week with gold URLs, the
+    cross-week and the in-week ones weighed alike (the mean of their two hit@k: how many of each a writer asks is
+    no measure of how much either matters, like the class-balanced abstention logistic), so widening gains a
+    cross-week question's hit only as far as it doesn't widen in-week questions into wrong weeks. Ties: the margin
+    nearest the shipped one, then the threshold nearest the abstention threshold (the behaviour before widening had
+    its own)."""
+    def balanced(o: dict[str, float | int | None]) -> float:
+        return round(float(o["xweek_hit"] or 0.0) + float(o["inweek_hit"] or 0.0), 4)
+
     best = max(((m, t) for m in by_margin for t in grid),
-               key=lambda mt: (widening_outcome(by_margin[mt[0]], mt[1])["hits"],
+               key=lambda mt: (balanced(widening_outcome(by_margin[mt[0]], mt[1])),
                                -abs(mt[0] - DEFAULT.widen_margin), -abs(mt[1] - base.threshold)))
     return base.with_(widen_margin=best[0], widen_threshold=best[1])
 

@@ -1,0 +1,117 @@
+"""The plan route reads a week named by its position in the plan ("the closing week", "halfway through the plan"),
+the plan named as a whole by its length ("the sixteen weeks"), which-week questions ("at what point in the plan does
+X come up?": the weeks whose sections name X) and deliverables asked as what the learner hands in. Positions and
+lengths come from the parsed roadmap, so a four-week plan's closing week is week 4; docs questions that mention a
+week or a project are still searched."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from api.plan import answer
+from ingest.roadmap import load_roadmap, parse_roadmap
+from vectorstore.retrieve import detect_week
+
+ROADMAP = load_roadmap(Path(__file__).resolve().parents[1] / "roadmap.md")
+
+FOUR = parse_roadmap("""# Plan
+
+### Week 1: Shell Basics
+**Goals**: Automate routine tasks with shell scripts
+
+**Core Tools:**
+- [ ] **Bash Guide**: https://example.org/bash
+- [ ] **Cron**: https://example.org/cron
+
+### Week 2: Containers
+**Goals**: Package services as images
+
+**Images:**
+- [ ] **Dockerfile reference**: https://example.org/dockerfile
+
+### Week 3: Observability
+**Goals**: Watch what runs
+
+**Signals:**
+- [ ] **Prometheus metrics**: https://example.org/prom
+
+### Week 4: Platform
+**Goals**: Tie it together
+
+**Final Project**: Operations toolkit
+**Deliverable**:
+- Runbook collection
+- Alerting rules
+""")
+
+
+@pytest.mark.parametrize("question, four, sixteen", [
+    ("what's the closing week about?", 4, 16),
+    ("the very final week: what's it about?", 4, 16),
+    ("what happens in the concluding week?", 4, 16),
+    ("goals of the opening week?", 1, 1),
+    ("what do I study halfway through the plan?", 2, 8),
+    ("what's the middle week about?", 2, 8),
+    ("last week I tried Docker, how do I tag images?", None, None),  # "last week" without "the": not the plan's
+    ("what is the final answer of the model?", None, None),
+])
+def test_a_week_named_by_its_position_is_that_position_of_the_roadmap(question, four, sixteen):
+    assert detect_week(question, FOUR.week_numbers()) == four
+    assert detect_week(question, ROADMAP.week_numbers()) == sixteen
+    assert detect_week(question) is None  # no roadmap, no position
+
+
+@pytest.mark.parametrize("question, week, expected", [
+    ("what's the very final week of the sixteen about, theme-wise?", None,
+     "Week 16 is about Enterprise ML Platform Design"),
+    ("Final stretch of the plan: what's the closing week focused on?", None,
+     "Week 16 is about Enterprise ML Platform Design"),
+    ("For week 16, list the advanced subjects I should read up on", None,
+     "Week 16's “Advanced Topics” section covers Federated learning"),
+    ("wk 16 capstone outputs - what do I hand over at the end?", None,
+     "its deliverables are a complete platform architecture"),
+    ("wk 2 wrap-up: outputs I'm expected to hand in?", None, "its deliverables are an AWS cost analysis tool"),
+    ("halfway through the plan, what's the goal?", None, "Week 8's goal"),
+])
+def test_positions_lengths_and_handed_in_outputs_reach_the_plan(question, week, expected):
+    a = answer(ROADMAP, question, week)
+    assert a is not None and a.mode == "roadmap" and a.grounded and expected in a.answer
+
+
+def test_a_four_week_plans_closing_week_and_length_are_its_own():
+    a = answer(FOUR, "what's the closing week of the four about?", None)
+    assert a is not None and a.week == 4 and a.answer.startswith("Week 4 is about Platform")
+    d = answer(FOUR, "the closing week: what do I hand in?", None)
+    assert d is not None and d.grounded and "its deliverables are a Runbook collection and Alerting rules" in d.answer
+
+
+def test_which_week_names_the_weeks_whose_sections_name_the_subject():
+    a = answer(ROADMAP, "which week covers federated learning?", None)
+    assert a is not None and a.grounded and a.week == 16 and a.scope == "all"
+    assert a.answer.startswith("The plan covers it in week 16.")
+    assert "“Advanced Topics” section covers Federated learning" in a.answer
+    assert [c.url for c in a.citations] == ["roadmap.md#week-16"]
+    b = answer(FOUR, "at what point in the four weeks do I get to Prometheus?", None)
+    assert b is not None and b.grounded and b.week == 3 and [c.url for c in b.citations] == ["roadmap.md#week-3"]
+
+
+def test_which_week_by_meaning_is_offered_ungrounded_and_only_when_close(embedder):
+    """No week writes "k8s": the closest week by meaning is offered, not grounded; without an embedder, or with
+    nothing genuinely close, the question is searched."""
+    q = "k8s for ML - at what point in the sixteen weeks does it come up?"
+    a = answer(ROADMAP, q, None, embedder)
+    assert a is not None and not a.grounded and a.week == 13 and a.citations[0].url == "roadmap.md#week-13"
+    assert answer(ROADMAP, q, None) is None
+    assert answer(ROADMAP, "which week of the plan teaches the capital of France?", None, embedder) is None
+
+
+@pytest.mark.parametrize("question, week", [
+    ("In week 6, what is AWS Bedrock?", None),
+    ("how do SageMaker Projects templates work in week 9?", None),
+    ("In the final week, how does SageMaker version models in the model registry?", None),
+    ("What does Project Jupyter build?", 2),
+    ("at what point does a SageMaker training job stop?", None),  # "at what point" of a job, not of the plan
+])
+def test_docs_questions_naming_a_position_or_project_are_still_searched(embedder, question, week):
+    assert answer(ROADMAP, question, week, embedder) is None

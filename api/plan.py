@@ -50,9 +50,10 @@ ASKING = ("learn study studying cover covered covers covering topic topics focus
           "week weeks list fall falls part section sections build make work need required require requirement "
           "requirements what whats last next previous current resource resources material materials reading subject "
           "subjects theme themes")
-# Words that place something in the plan's time rather than name a subject: "the final stretch", "at the end",
-# "the wrap-up", "where does it come up"
-POSITION = "first last final closing opening end start beginning stretch wrap finish middle halfway point stage come"
+# Words that place something in the plan's time rather than name a subject: "the final stretch", "the wrap-up",
+# "where does it come up"
+POSITION = "first last final closing opening start beginning stretch wrap middle halfway come"
+_AT_THE_END = re.compile(r"\bat\s+the\s+(?:very\s+)?end\b", re.I)  # "what do I hand over at the end?"
 # The words that name each field, or what it is to the learner: a capstone is a final project; deliverables are what
 # one hands in, submits, ships or produces, the week's outputs
 FIELD_WORDS = {"goals": "goal goals objective objectives aim aims", "weekend": "project projects weekend capstone",
@@ -73,7 +74,8 @@ MEANING_MIN = 0.404
 # week 2 point me to", "is week 15 meant to", "what's week 15 about", "the point of week 3"), not when it frames a
 # docs question ("in week 9, how ...", "wk 7: ..."); a question naming the plan itself ("does the plan suggest") has
 # it as its subject too.
-_SUBJECT_BEFORE = re.compile(r"(?:\b(?:does|do|did|is|was|will|would|should|of)|['’]s)\s+(?:the\s+)?$", re.I)
+_SUBJECT_BEFORE = re.compile(r"(?:\b(?:does|do|did|is|was|will|would|should|of)|['’]s)\s+(?:(?:the|my|our)\s+)?$",
+                             re.I)
 _THE_PLAN = re.compile(r"\b(?:plan|roadmap|syllabus|curriculum)\b", re.I)
 _EXPLAINING = re.compile(r"\b(?:how|why|when)\b", re.I)  # asks for an explanation the plan doesn't give
 # stems of counting words ("the three deliverables", "how many goals")
@@ -112,8 +114,8 @@ def _plan_length(roadmap: Roadmap) -> re.Pattern[str]:
 
 def plain(roadmap: Roadmap, question: str) -> str:
     """The question's words about what it asks: without its week mention, the plan named by its length ("of the
-    sixteen") and "-wise" suffixes ("theme-wise")."""
-    return _WISE.sub(r"\1", _plan_length(roadmap).sub(" ", strip_week(question)))
+    sixteen"), "-wise" suffixes ("theme-wise") and "at the end" (a position in the week)."""
+    return _AT_THE_END.sub(" ", _WISE.sub(r"\1", _plan_length(roadmap).sub(" ", strip_week(question))))
 
 
 @lru_cache(maxsize=1)

@@ -73,6 +73,8 @@ def test_a_week_named_by_its_position_is_that_position_of_the_roadmap(question, 
      "its deliverables are a complete platform architecture"),
     ("wk 2 wrap-up: outputs I'm expected to hand in?", None, "its deliverables are an AWS cost analysis tool"),
     ("halfway through the plan, what's the goal?", None, "Week 8's goal"),
+    ("For running models on devices, which offline/OTA style topics does my plan list?", 14,  # "my plan" asks it
+     "Week 14 is about Edge ML & IoT Integration"),
 ])
 def test_positions_lengths_and_handed_in_outputs_reach_the_plan(question, week, expected):
     a = answer(ROADMAP, question, week)

@@ -14,10 +14,12 @@ real Retriever (question vectors are embedded once and remembered):
    (`vectorstore.ranking.contrast_feature`, `breadth_feature`);
 2. abstention model: a class-balanced logistic regression with non-negative weights over the whole-index signals
    (`vectorstore.ranking.Signals`), the unanswerable questions being the negatives;
-3. decisions: the confidence threshold, the widening margin and the answer-type evidence share that make the
-   most unanswerable questions abstain while at most `MAX_ANSWERABLE_ABSTAIN` of the answerable ones do (then
-   the best MRR), and the closeness (best cosine) a question needs before a closest week or page is named, fitted
-   to tell the dev questions (all on the roadmap's topics) from the off-topic ones.
+3. decisions: the widening threshold and margin with the best mean hit@k of the cross-week and the in-week
+   questions (`fit_widening`), then the confidence threshold and the answer-type evidence share that make the
+   most unanswerable questions abstain while at most `MAX_ANSWERABLE_ABSTAIN` of the answerable ones do
+   (`fit_decisions`, the piece `--by-file` uses too), and the closeness (best cosine) a question needs before a
+   closest week or page is named, fitted to tell the dev questions (all on the roadmap's topics) from the off-topic
+   ones.
 Questions the plan route (`api.plan`) answers from the roadmap are left out of the fit: they are never searched.
 Cross-validation fits on k-1 folds (stratified by kind, fixed seed) and measures the held-out fold the way
 `POST /ask` answers it (plan route, retriever, extractive Answerer), so every reported dev figure is on questions
@@ -25,9 +27,11 @@ the numbers were not fitted on. The final calibration is then fitted on the whol
 with the index the settings point at (the retrievers serving it pick it up within seconds). `--ablation` runs the
 cross-validation once per retrieval variant and writes the table (`--variants` picks some); `--retrieval-only`
 cross-validates the retrieval weights alone per variant (ranking figures, no abstention fit: minutes instead of an
-hour) and prints the table; `--one-weight NAME...` cross-validates each retrieval weight alone over its grid
-(`--jointly`: the named weights together, over every combination of their grids), every other number at the
-calibration the index serves (the quick check of a new weight). The test set is never read here.
+hour) and prints the table; `--widening` cross-validates the widening threshold and margin leaving one dev file
+out (with `--save`: stores the index's calibration with the widening fitted on every file); `--one-weight NAME...`
+cross-validates each retrieval weight alone over its grid (`--jointly`: the named weights together, over every
+combination of their grids), every other number at the calibration the index serves (the quick check of a new
+weight). The test set is never read here.
 """
 from __future__ import annotations
 

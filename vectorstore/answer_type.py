@@ -49,8 +49,6 @@ _Q_PRICE = re.compile(
     r"bill|billed|run me|set me back)\b|"
     r"\bwhat (?:does|do|did|will|would|should)\b[^?,;]*\b(?:cost|charge)(?: me| us)?\s*"
     r"(?:\?|$|\bper\b|\bfor\b|\bto [a-z]+\b)|"
-    # a telegraphic question naming the price first ("Cost of serverless inference for each GB-second?")
-    r"(?:^\s*|[:;]\s*)(?:the\s+)?(?:cost|price|pricing|fee|fees)s? (?:of|for|per)\b|"
     r"\bwhat (?:would|will|do|does|should|did) (?:i|we|you|it) (?:\w+ )?(?:pay|be (?:charged|billed))\b|"
     # what a thing costs asked by what it does to the payer: "what do X run me", "what does X add to the bill"
     r"\bwhat (?:does|do|did|will|would|should)\b[^?;]*\b(?:runs? (?:me|us|you)|sets? (?:me|us|you) back|"
@@ -241,8 +239,8 @@ def _asked(question: str) -> str:
 # Plain English fact words by kind (never a product, page or question); a two-word entry is one phrase.
 FACT_NOUNS: dict[str, tuple[str, ...]] = {
     "price": ("price", "prices", "price tag", "pricing", "cost", "costs", "fee", "fees", "charge", "charges", "bill",
-              "billing", "rental", "rent", "dollars", "dollar figure", "dollar amount", "dollar rate", "hourly rate",
-              "monthly rate", "sell for", "sells for", "go for", "goes for", "retail for", "retails for"),
+              "billing", "rental", "rent", "dollars", "dollar figure", "dollar amount", "dollar rate", "sell for",
+              "sells for", "retail for", "retails for"),
     "number": ("limit", "limits", "quota", "quotas", "maximum", "max", "minimum", "ceiling", "cap", "throughput",
                "capacity", "count", "size", "length", "percentage", "rate", "rates"),
     "duration": ("duration", "latency", "delay", "timeout", "lifetime", "time"),
@@ -279,7 +277,8 @@ _COMPARATIVES = ("faster slower cheaper costlier quicker bigger smaller larger h
 _WHICH_MORE = re.compile(rf"\bwhich(?: one| of (?:them|the two|these|those))?\b[^?]*\b(?:{'|'.join(_COMPARATIVES)})\b",
                          re.I)
 _TWO_OFFERED = re.compile(r"\b\w[\w.+#-]*\s+or\s+\w|\bversus\b|\bvs\.?(?=\s)", re.I)
-_PHRASES = {kind: sorted((tuple(n.split()) for n in nouns), key=len, reverse=True) for kind, nouns in FACT_NOUNS.items()}
+_PHRASES = {kind: sorted((tuple(n.split()) for n in nouns), key=len, reverse=True)
+            for kind, nouns in FACT_NOUNS.items()}
 
 
 def _fact_at_end(words: list[str]) -> str | None:
@@ -366,13 +365,24 @@ def asked_noun(question: str) -> str | None:
     return None
 
 
+# The kinds an asked fact noun can turn a "what is X?" reading into, unless X is one word ("what is throughput?": the
+# word is defined).
+_AMOUNTS = frozenset({"price", "number", "duration", "date", "version"})
+_ONE_WORD = re.compile(r"\s*(?:what|who)(?:'s| is| are| was| were| does)\s+(?:an?\s+|the\s+)?[\w.+#-]+\s*\??\s*$", re.I)
+
+
 def detect(question: str) -> str:
     """The kind of answer `question` asks for (one of `KINDS`). A question no pattern decides that asks for the
     value a setting takes when it is left out ("what temperature gets applied when my request leaves it out?")
-    asks for that value: a number; else the fact noun it asks about (`asked_noun`) names the kind."""
+    asks for that value: a number; else the fact noun it asks about (`asked_noun`) names the kind, which also
+    overrides a "what is/does X ...?" read as a definition when X asks for an amount by its noun."""
     q = _asked(question)
     for kind, pattern in _DETECTORS:
         if pattern.search(q):
+            if kind == "definition" and not _ONE_WORD.match(q):
+                # "what does the paperback sell for?", "what's the dollar rental per month?" read as "what is X?"
+                fact = asked_noun(q)
+                return fact if fact in _AMOUNTS else kind
             return "definition" if kind == "comparison" and _contrast(q) else kind
     if _Q_VALUE.search(q) and QUALIFIERS["default"][0].search(q):
         return "number"

@@ -665,6 +665,11 @@ def test_the_sixth_writers_forms_need_their_fact_both_ways(question, stated, uns
     ("What's the async version of the client in the sdk?", "definition"),  # a variant: no release order asked
     ("What is throughput?", "definition"),                                 # one word defined
     ("which one should I learn first, polars or pandas?", "name"),        # no comparative
+    # a "what <thing> does ...?" read as a name asks an amount when an auxiliary closes a fact noun phrase
+    ("What momentum value does the optimiser start with?", "name"),
+    ("What learning rate does the optimiser start with?", "number"),
+    ("which condition key limits which model a caller may invoke?", "name"),  # "limits" a verb here
+    ("which project template gives me build, train and deploy in one?", "name"),
 ])
 def test_detect_the_asked_fact_noun(question, kind):
     assert detect(question) == kind

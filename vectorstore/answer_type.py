@@ -256,10 +256,10 @@ _ENDS_PHRASE = frozenset("of for on per in at to with by from across between dur
 # Words of a clause (an auxiliary, a modal, a subject pronoun): a segment holding one before its asked noun is not a
 # bare noun phrase.
 _CLAUSE = frozenset("is are was were be been am do does did can could should would will shall may might must has have "
-                    "had i we you he she they it i'm i've i'd we're you're it's there's isn't aren't don't doesn't "
-                    "can't won't".split())
+                    "had i we you he she they it me us him them i'm i've i'd we're you're it's there's isn't aren't "
+                    "don't doesn't can't won't".split())
 # A release asked for by its order ("first build shipping X", "latest release with Y"), not a variant ("async version").
-_ORDER = re.compile(r"\b(?:first|latest|newest|oldest|earliest|minimum|current|last|initial|most recent|which)\b", re.I)
+_ORDER = re.compile(r"\b(?:first|latest|newest|oldest|earliest|minimum|current|last|initial|most recent)\b", re.I)
 _WH = frozenset({"what", "which", "what's", "whats"})
 _SEGMENTS = re.compile(r"\s*(?:[:;,?!]|\s[-–—]+\s|\(|\))\s*")
 _WORDS = re.compile(r"[a-z0-9][\w'.+/-]*", re.I)
@@ -309,10 +309,12 @@ def _head_noun(words: list[str]) -> str | None:
 _DETERMINERS = frozenset({"the", "a", "an", "its", "their", "my", "our", "your", "this", "that", "each", "one"})
 
 
-def _wh_phrase(words: list[str]) -> list[str] | None:
+def _wh_phrase(words: list[str], strict: bool = False) -> list[str] | None:
     """The noun phrase a "what/which" governs ("which calendar year did ..." -> calendar year; "what's the dollar
     rental per month" -> dollar rental), [] when a verb follows it at once ("what does X sell for"), None without a
-    what/which or when no noun phrase follows it ("what happens the first time ...")."""
+    what/which or when no noun phrase follows it ("what happens the first time ..."). `strict`: only a phrase an
+    auxiliary closes ("what learning rate does ..."; not "which key limits which model ...", a verb read as a
+    noun)."""
     start = next((i for i, w in enumerate(words) if w in _WH), None)
     if start is None:
         return None
@@ -324,20 +326,21 @@ def _wh_phrase(words: list[str]) -> list[str] | None:
     phrase: list[str] = []
     for word in rest:
         if word in _ENDS_PHRASE or word in _CLAUSE or (phrase and _participle(word)):
-            break
+            return None if strict and word not in _CLAUSE else phrase
         if word in _DETERMINERS:
             return None  # a determiner after the first words: a verb came first, no noun phrase
         phrase.append(word)
-    return phrase
+    return None if strict else phrase
 
 
-def asked_noun(question: str) -> str | None:
+def asked_noun(question: str, strict: bool = False) -> str | None:
     """The kind a question no syntactic pattern decides asks for by its asked fact noun (`FACT_NOUNS`), or by a
     yes/no or comparing clause after a topic. The clauses are read from the last: a clause that asks (a question word
     or an opening auxiliary) is the asked one and decides alone: a comparison of two offered things, a yes/no
     question, the fact noun its "what/which" governs, or the fact noun it ends on ("what does X sell for?"); a bare
     noun phrase ("price tag per scheduled run", "default account limit on ...") asks for its head noun's kind, else
-    the clause before it is read. None when no clause asks for a fact ("the fee keeps growing, any tips?")."""
+    the clause before it is read. None when no clause asks for a fact ("the fee keeps growing, any tips?").
+    `strict` (a question a pattern read as asking a name): only a what/which phrase an auxiliary closes counts."""
     q = _asked(question)
     for segment in reversed([s for s in _SEGMENTS.split(q) if s.strip()]):
         words = [w.lower().rstrip(".") for w in _WORDS.findall(segment)]
@@ -350,9 +353,11 @@ def asked_noun(question: str) -> str | None:
         if _ASKS.intersection(words):
             if "why" in words:
                 return None  # a reason is asked, whatever the clause mentions
-            phrase = _wh_phrase(words)
+            phrase = _wh_phrase(words, strict)
             # the noun the question word governs; with a verb right after it, the fact the clause ends on
-            kind = _fact_at_end(phrase) if phrase else _fact_at_end(words) if phrase == [] else None
+            kind = _fact_at_end(phrase) if phrase else _fact_at_end(words) if phrase == [] and not strict else None
+        elif strict:
+            return None
         else:
             kind = _head_noun(words)
             if kind is None:
@@ -379,9 +384,10 @@ def detect(question: str) -> str:
     q = _asked(question)
     for kind, pattern in _DETECTORS:
         if pattern.search(q):
-            if kind == "definition" and not _ONE_WORD.match(q):
-                # "what does the paperback sell for?", "what's the dollar rental per month?" read as "what is X?"
-                fact = asked_noun(q)
+            if kind in ("definition", "name") and not _ONE_WORD.match(q):
+                # "what does the paperback sell for?", "what's the dollar rental per month?" read as "what is X?";
+                # "what learning rate does the optimiser start with?" read as "what <thing> does ...?"
+                fact = asked_noun(q, strict=kind == "name")
                 return fact if fact in _AMOUNTS else kind
             return "definition" if kind == "comparison" and _contrast(q) else kind
     if _Q_VALUE.search(q) and QUALIFIERS["default"][0].search(q):

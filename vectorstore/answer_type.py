@@ -5,7 +5,9 @@
 which words it mentions: "How much does X cost?" and "what's the price per GB?" ask for a price, "How do I keep
 costs down?" is a how-to; "Is there a limit on ...?" and "the largest ..." ask for a number, "a monthly maximum"
 in a task does not; "why ...?" asks a reason, and "how long" of a string or an ID its length; "X versus Y" with
-nothing to compare them by asks what each is (a definition). The specific kinds come first.
+nothing to compare them by asks what each is (a definition). The specific kinds come first. A question no pattern
+decides is read by its asked fact noun (`asked_noun`, over the English lexicon `FACT_NOUNS`): "model monitor billing:
+price tag per run?" asks a price, "which calendar year did it ship?" a date.
 `qualifiers(question)` names what else it asks of the fact (`QUALIFIERS`): a default, a limit, an origin
 (the release that first shipped something), an end (retirement, deprecation), a comparison.
 

@@ -49,7 +49,6 @@ def _rows(path: Path) -> list[dict]:
 
 def group(row: dict) -> str | None:
     """The mechanism that made this question's abstention wrong, None when it is right."""
-    from vectorstore.answer_type import detect
     from vectorstore.calibration import DEFAULT
 
     answerable = row["kind"] != "unanswerable"  # cross-week questions are answerable too
@@ -61,8 +60,7 @@ def group(row: dict) -> str | None:
         if row["gap"] == "mention":
             return "mention"
         return "evidence" if row["gap"] else "confidence"
-    kind = detect(row["question"])
-    return "share" if kind in DEFAULT.evidence_kinds else "kind"
+    return "share" if _kind(row) in DEFAULT.evidence_kinds else "kind"
 
 
 def _kind(row: dict) -> str:

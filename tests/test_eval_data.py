@@ -1,9 +1,9 @@
 """Checks on the evaluation data in eval/: the issue-9 question sets held out by their rounds (`test_questions.jsonl`
 to `test7_questions.jsonl`, reported on and dev data since, the eighth, `test8_questions.jsonl`, and the ninth,
-`test9_questions.jsonl`), the two dev
-sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
-the other dev files use least), the issue-10 conversation set (`conversations.jsonl`) and the issue-15 quiz answer
-set (`quiz_answers.jsonl`: labelled learner answers, split dev / test / test2 / ... / test7 / test8 / test9).
+`test9_questions.jsonl`), the two dev sets in the learner's own words (`questions_learner.jsonl` and
+`questions_learner2.jsonl`, the second over the pages the other dev files use least), the issue-10 conversation set
+(`conversations.jsonl`) and the issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner answers, split dev /
+test / test2 / ... / test7 / test8 / test9).
 
 The schema and count checks need only the files. The gold checks read the documentation mirror at
 `../shared/mirror` (relative to the repository root; from a git worktree, relative to the main checkout) and

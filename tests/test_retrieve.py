@@ -425,8 +425,8 @@ def test_a_version_without_sentence_vectors_ranks_by_the_chunk_vector(embedder, 
 
 def test_another_weeks_best_page_keeps_a_slot_in_the_weeks_list(retriever):
     """A question asked in week 12 whose answer lives in week 9: when the search stays in the week (here forced by a
-    zero widen threshold and a margin nothing reaches), `merge_rank` places the whole index's best page at that rank, and
-    the week's own best hit keeps the first place; with it off, the week's list alone."""
+    zero widen threshold and a margin nothing reaches), `merge_rank` places the whole index's best page at that
+    rank, and the week's own best hit keeps the first place; with it off, the week's list alone."""
     question = "What does dvc add do with a dataset file, and what does Git track instead?"
     stay = retriever.calibration.with_(threshold=0.0, widen_threshold=0.0, widen_margin=1.0, evidence_share=0.0)
     alone = retriever.search(question, week=12, calibration=stay.with_(merge_rank=0))

@@ -140,7 +140,8 @@ _WEAK_NEGATIONS = frozenset({"no", "without", "lacks", "lack", "lacking", "free"
 _HEDGES = re.compile(
     r"\b(?:i\s+)?(?:do\s*n[o']?t|don'?t|dunno|have\s+no|got\s+no)\s+(?:really\s+)?(?:know|remember|recall|idea|clue)\b"
     r"|\b(?:i'?m\s+|i\s+am\s+)?(?:not\s+(?:sure|certain)|unsure|no\s+idea|no\s+clue|idk|dunno|can'?t\s+remember)\b"
-    r"|\b(?:i\s+)?(?:think|guess|believe|forgot|forget)\b|\b(?:maybe|perhaps|probably)\b|\?+", re.IGNORECASE)
+    r"|\b(?:i\s+)?(?:think|guess|believe|forgot|forget)\b|\b(?:maybe|perhaps|probably)\b|\bsomething\s+like\b|\?+",
+    re.IGNORECASE)
 _UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
           "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
@@ -205,8 +206,10 @@ def numbers(text: str) -> set[str]:
     return {_number(n) for n in _NUMBER.findall(normalise(text))}
 
 
-_CODE = re.compile(r"`([^`\s]+)`|\b([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)\(\)|\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+|"
-                   r"[A-Za-z]\w*_\w+)\b")
+# a code name: `quoted`, a call ("str.format()", "fit(X, y)": its arguments are no part of the name), a dotted name, a
+# name with an underscore
+_CODE = re.compile(r"`([^`\s]+)`|\b([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)\((?:\)|(?=[^()\s][^()]{0,40}\)))|"
+                   r"\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+|[A-Za-z]\w*_\w+)\b")
 
 
 _GLUED = re.compile(r"(?<![\w.-])[A-Za-z]+_?\d+[A-Za-z]*(?![\w-])")   # a name with digits: "float32", "EC2", "NO_2"
@@ -225,6 +228,23 @@ def specifics(text: str, words: bool = True) -> set[str]:
     names = {n.replace("_", "") for n in names | {w.lower() for w in _GLUED.findall(text)}}
     found = numbers(text) if words else numbers(_NUMBER_WORDS.sub(" ", text))
     return found | paths | {n for n in names if n and not n[0].isdigit()}
+
+
+_CALL = re.compile(r"\b([A-Za-z_][\w.]*)\(([^()]{0,40})\)")
+
+
+def arguments(text: str) -> dict[str, set[str]]:
+    """Each call's name (lower-cased, its last dotted part, without underscores) -> its arguments' words, lower-cased
+    ("fit(X, y)": {"fit": {"x", "y"}})."""
+    return {m[1].rsplit(".", 1)[-1].lower().replace("_", ""): set(re.findall(r"\w+", m[2].lower()))
+            for m in _CALL.finditer(text)}
+
+
+def fewer_arguments(answer: str, expected: str) -> bool:
+    """Whether the answer calls a function of the source's with only some of the source's arguments ("fit(X)" for
+    fit(X, y))."""
+    theirs = arguments(expected)
+    return any(name in theirs and args < theirs[name] for name, args in arguments(answer).items())
 
 
 def within(path: str, paths: set[str]) -> bool:
@@ -280,6 +300,14 @@ def names(text: str) -> set[str]:
     gives its parts ("sagemaker.workflow.steps.ProcessingStep": "ProcessingStep")."""
     return {w.lower() for w in _NAME_WORD.findall(text)
             if tokenize(w) and (any(c.isupper() for c in w[1:]) or (w[0].isupper() and any(c.isdigit() for c in w)))}
+
+
+def respelled(text: str, asked: set[str]) -> set[str]:
+    """The terms of the text's runs of two or three words that, joined, are one of `asked` ("memory DB" is the
+    question's "MemoryDB")."""
+    words = _RAW_NAME.findall(text.lower())
+    return {t for n in (2, 3) for i in range(len(words) - n + 1)
+            if any(x in asked for x in terms("".join(words[i:i + n]))) for w in words[i:i + n] for t in terms(w)}
 
 
 def initials(text: str) -> set[str]:
@@ -355,7 +383,10 @@ def flipped(answer: str, expected: str, given: set[str]) -> str | None:
     stated = set(terms(expected)) - e_neg
     if any(s & given and not s & a_neg for _, s in negated(expected, 1)) or opposite(given, set(terms(expected))):
         return "main"
-    where = [at for at, s in negated(answer, 2) if s & stated and not s & e_neg]
+    # a negation of another component's name ("instead of being an IAM user" where the source says "user") does not
+    # deny the source's term
+    other = {t for n in names(answer) for t in terms(n)} - set(terms(expected))
+    where = [at for at, s in negated(answer, 2) if s & stated and not s & other and not s & e_neg]
     return None if not where else "main" if min(where) == 0 else "part"
 
 
@@ -623,7 +654,8 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
         quantities.outside(normalise(said), normalise(expected), normalise(question)) else specific
     held = surfaces(expected)
     part_of = set(given) <= set(held)   # every term of the answer is the expected text's
-    echo = set(given) <= asked and not part_of and bool(set(keys) - set(given)) and specific <= 0
+    # the question's names written as words are the question's too ("memory DB" for MemoryDB)
+    echo = set(given) <= asked | respelled(said, asked) and not part_of and bool(set(keys) - set(given)) and specific <= 0
     new = {t: w for t, w in given.items() if t not in asked}
     # one model run: the expected text, the answer and its clauses (with wordpiece vectors: that run is not cached)
     parts = clauses(said)
@@ -646,10 +678,13 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     # words beside a number that the source does not say qualify it ("110 per namespace"); a name is not qualified so
     qualified = value_only and any(w[0].isdigit() for w in wanted) and \
         bool({t for t in surfaces(_PARENS.sub(" ", said)) if t in new and not specifics(given[t]) and t not in held})
+    # and a call of the asked function without some of the source's arguments ("fit(X)" for fit(X, y)) is not it whole
+    qualified = qualified or value_only and fewer_arguments(said, expected)
     flip = flipped(said, expected, set(given))
     contained = part_of or (bool(new) and all(t in held for t in new))
     # the asked value offered as one of alternatives ("five or six times", "unwrap, or maybe parse")
-    alternatives = value_only and specific > 0 and bool(_OR.search(said))
+    # (or a name of the source's beside another of the same kind: "add_note... or was it add_notes")
+    alternatives = specific > 0 and bool(_OR.search(said)) and (value_only or bool(gave - wanted - in_question))
     return Features(similarity, coverage, specific, max(0.0, rival - similarity), echo, False, flip == "main",
                     flip == "part", not value_only and miscounts(said, expected),
                     not value_only and restricts(said, f"{question} {expected}"),
@@ -679,7 +714,7 @@ def judge(f: Features, weights: dict[str, float] | None = None, correct: float |
     capped = by_score if f.ceiling() == "correct" or by_score != "correct" else "partial"
     if capped != "correct" and f.exact():   # the asked value, and nothing the source does not say
         return "correct", None
-    if f.circular and capped != "correct":   # a circular definition says nothing unless it is the whole answer
+    if f.circular and capped != "correct" and not f.alternatives:   # a circular definition says nothing unless it is the whole answer
         return "incorrect", "the answer defines the term by itself"
     if capped == "incorrect" and f.floor() == "partial":
         return "partial", f.reason() if f.approximate or f.alternatives else \

@@ -378,10 +378,10 @@ def flipped(answer: str, expected: str, given: set[str]) -> str | None:
     what the expected text negates (the term right after its negation) without a negation of its own: "main" when
     that is what the answer asserts first (its first clause, or a statement against the source's negation),
     "part" when a later clause does it ("images for training, not for inference"), else None."""
-    a_neg = set().union(*(s for _, s in negated(answer, 1, weak=True, before=2)))
+    a_neg = set().union(*(s for _, s in negated(answer, 2, weak=True, before=2)))
     e_neg = set().union(*(s for _, s in negated(expected, 2, weak=True)))
     stated = set(terms(expected)) - e_neg
-    if any(s & given and not s & a_neg for _, s in negated(expected, 1)) or opposite(given, set(terms(expected))):
+    if any(s & given and not s & a_neg for _, s in negated(expected, 1, weak=True)) or opposite(given, set(terms(expected))):
         return "main"
     # a negation of another component's name ("instead of being an IAM user" where the source says "user") does not
     # deny the source's term

@@ -327,7 +327,24 @@ def renames(answer: str, question: str, expected: str) -> bool:
     foreign = {n for n in names(_ASIDE.sub(" ", answer))
                if n not in known and n.removesuffix("s") not in known and not set(terms(n)) <= known}
     said = {w.lower() for w in _NAME_WORD.findall(answer)} | spelled(answer) | initials(answer)
-    return bool(foreign) and bool(names(expected) - said)
+    return bool(foreign) and bool(names(expected) - said) or bool(headed(answer, known))
+
+
+_HEAD = re.compile(r"\s*(?:(?:it'?s|its|it\s+is|this\s+is|that'?s)\s+)?(?:(?:the|an?)\s+)?((?:[A-Z][\w-]*\s+)*[A-Z][\w-]*)\b")
+
+
+def headed(answer: str, known: set[str]) -> set[str]:
+    """The names the answer opens with (its head: "the AWS Marketplace where ...", "a CSV file", "A Kubernetes
+    operator") that `known` (the question's and the source's words) lacks: the answer says the subject is another named
+    thing. A capital that only opens the answer ("Serve LangChain chains") is no name."""
+    m = _HEAD.match(answer)
+    if not m:
+        return set()
+    words = m[1].split()
+    opening = m.start(1) == len(answer) - len(answer.lstrip())
+    return {w.lower() for i, w in enumerate(words)
+            if (names(w) or not (opening and i == 0)) and w.lower() not in known
+            and w.lower().removesuffix("s") not in known and not set(terms(w)) <= known}
 
 
 def key_terms(question: str, expected: str) -> dict[str, str]:

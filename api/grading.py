@@ -511,6 +511,7 @@ class Features:
     f1: float = 0.0
     key_recall: float = 0.0  # the recall of the key terms' wordpieces only
     length: float = 0.0     # how much the answer says: log(1 + the terms it adds to the question) / 3
+    remeasured: bool = False  # the answer measures in a unit a quantity the source gives no unit of ("in months")
 
     def score(self, weights: dict[str, float] | None = None) -> float:
         w = WEIGHTS if weights is None else weights
@@ -521,7 +522,7 @@ class Features:
         fact are incorrect; a wrong number or name is incorrect when it is all the question asks, else partial at
         most."""
         if self.empty or self.echo or self.negation or self.miscounted or self.restricted or self.renamed \
-                or self.widened or self.swapped or self.specifics < 0:
+                or self.widened or self.swapped or self.remeasured or self.specifics < 0:
             return "incorrect"
         return None
 
@@ -545,6 +546,8 @@ class Features:
             return "the answer extends to everything what the source restricts"
         if self.swapped:
             return "the answer changes a compound the source uses"
+        if self.remeasured:
+            return "the answer gives a unit the source does not state"
         if self.specifics < 0:
             return "a different number or name than the source's"
         if self.approximate:
@@ -709,7 +712,9 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
                     not value_only and widens(said, f"{question} {expected}"),
                     not value_only and swaps(said, question, expected),
                     contained and circular(said, question), contained, ranged is not None,
-                    alternatives, value_only, qualified, missing, *aligned, length=float(np.log1p(len(new)) / 3))
+                    alternatives, value_only, qualified, missing, *aligned, length=float(np.log1p(len(new)) / 3),
+                    remeasured=not value_only and not numbers(said) and
+                    quantities.remeasured(said, f"{question} {expected}"))
 
 
 def judge(f: Features, weights: dict[str, float] | None = None, correct: float | None = None,

@@ -498,3 +498,13 @@ def test_an_answer_that_opens_with_another_name_names_another_component(api):
     assert right["verdict"] == "correct" and right["reason"] is None
     assert grading.headed("the AWS Marketplace where you buy software", {"aws", "servic"}) == {"marketplace"}
     assert grading.headed("Serve chains as REST endpoints", {"chain"}) == set()   # a capital that opens the answer
+
+
+def test_a_unit_the_source_does_not_give_is_a_wrong_fact(embedder):
+    """Issue 15j: "in months" measures what the source states without a unit: it says what the source does not."""
+    question, expected = "What does `agepreg` contain?", "the mother's age at the end of the pregnancy"
+    assert judged(embedder, "mothers age in months at the end of the pregnancy", question, expected) \
+        == ("incorrect", "the answer gives a unit the source does not state")
+    assert judged(embedder, "the age of the mother when the pregnancy ended", question, expected)[0] == "correct"
+    assert not quantities.remeasured("the age in hours", "a timeout of 3 hours")   # the source's own kind of unit
+    assert not quantities.remeasured("max() or min()", "the maximum")   # a unit only after "in", "of", "many" ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.chunks import stored_chunk
 from tests.test_retrieve import embedder, new_store  # noqa: F401  (the module's embedder fixture)
 from vectorstore.links import LinkGraph, page_key
 from vectorstore.retrieve import Retriever
@@ -16,9 +17,7 @@ LIFECYCLE = "https://docs.example.com/widgets/latest/userguide/lifecycle.html"
 
 
 def _chunk(cid: str, url: str, title: str, body: str, resources: tuple[str, ...] = ()) -> tuple[str, str, dict]:
-    meta = {"url": url, "deep_link": url, "title": title, "section": title, "chunk_index": 0, "depth": 0,
-            "weeks": [3]}
-    return cid, f"{title}\n\n{body}", {**meta, "resources": list(resources)} if resources else meta
+    return stored_chunk(cid, url, title, body, weeks=[3], resources=resources)
 
 
 CHUNKS = [

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from errors import EmbedderMismatchError, NothingIndexedError
+from tests.chunks import stored_chunk
 from vectorstore.calibration import DEFAULT
 from vectorstore.client import open_client
 from vectorstore.embeddings import OnnxEmbedder
@@ -26,10 +27,7 @@ MME = "https://docs.aws.amazon.com/sagemaker/latest/dg/multi-model-endpoints.htm
 
 
 def _chunk(cid, url, title, section, body, weeks, index=0):
-    meta = {"url": url, "deep_link": url, "title": title, "section": section, "chunk_index": index, "depth": 0}
-    if weeks:
-        meta["weeks"] = weeks
-    return cid, f"{title} > {section}\n\n{body}", meta
+    return stored_chunk(cid, url, title, body, section=section, weeks=weeks or (), index=index)
 
 
 CHUNKS = [

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from tests.chunks import stored_chunk
 from tests.test_links import _retriever
 from tests.test_retrieve import embedder  # noqa: F401  (the module's embedder fixture)
 from vectorstore.calibration import DEFAULT, Calibration
@@ -19,10 +20,7 @@ OVERVIEW, CAPTURE, SCHEDULE = (f"{DIR}{name}.html" for name in ("monitor", "moni
 
 
 def _chunk(cid: str, url: str, title: str, body: str, section: str = "", index: int = 0) -> tuple[str, str, dict]:
-    section = section or title
-    meta = {"url": url, "deep_link": url, "title": title, "section": section, "chunk_index": index, "depth": 0,
-            "weeks": [10]}
-    return cid, f"{title} > {section}\n\n{body}" if section != title else f"{title}\n\n{body}", meta
+    return stored_chunk(cid, url, title, body, section=section, weeks=[10], index=index)
 
 
 SIBLINGS = [

@@ -330,7 +330,8 @@ def renames(answer: str, question: str, expected: str) -> bool:
     return bool(foreign) and bool(names(expected) - said) or bool(headed(answer, known))
 
 
-_HEAD = re.compile(r"\s*(?:(?:it'?s|its|it\s+is|this\s+is|that'?s)\s+)?(?:(?:the|an?)\s+)?((?:[A-Z][\w-]*\s+)*[A-Z][\w-]*)\b")
+_HEAD = re.compile(r"\s*(?:(?:it'?s|its|it\s+is|this\s+is|that'?s)\s+)?(?:(?:the|an?)\s+)?"
+                   r"((?:[A-Z][\w-]*\s+)*[A-Z][\w-]*)\b")
 
 
 def headed(answer: str, known: set[str]) -> set[str]:
@@ -398,7 +399,10 @@ def flipped(answer: str, expected: str, given: set[str]) -> str | None:
     a_neg = set().union(*(s for _, s in negated(answer, 2, weak=True, before=2)))
     e_neg = set().union(*(s for _, s in negated(expected, 2, weak=True)))
     stated = set(terms(expected)) - e_neg
-    if any(s & given and not s & a_neg for _, s in negated(expected, 1, weak=True)) or opposite(given, set(terms(expected))):
+    # the answer states what the source denies, also with "no" or "without" ("you still need Kubernetes" against
+    # "without the need to learn Kubernetes")
+    if any(s & given and not s & a_neg for _, s in negated(expected, 1, weak=True)) or \
+            opposite(given, set(terms(expected))):
         return "main"
     # a negation of another component's name ("instead of being an IAM user" where the source says "user") does not
     # deny the source's term
@@ -675,7 +679,8 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     held = surfaces(expected)
     part_of = set(given) <= set(held)   # every term of the answer is the expected text's
     # the question's names written as words are the question's too ("memory DB" for MemoryDB)
-    echo = set(given) <= asked | respelled(said, asked) and not part_of and bool(set(keys) - set(given)) and specific <= 0
+    echo = set(given) <= asked | respelled(said, asked) and not part_of and bool(set(keys) - set(given)) and \
+        specific <= 0
     new = {t: w for t, w in given.items() if t not in asked}
     # one model run: the expected text, the answer and its clauses (with wordpiece vectors: that run is not cached)
     parts = clauses(said)
@@ -736,7 +741,8 @@ def judge(f: Features, weights: dict[str, float] | None = None, correct: float |
     capped = by_score if f.ceiling() == "correct" or by_score != "correct" else "partial"
     if capped != "correct" and f.exact():   # the asked value, and nothing the source does not say
         return "correct", None
-    if f.circular and capped != "correct" and not f.alternatives:   # a circular definition says nothing unless it is the whole answer
+    # a circular definition says nothing unless it is the whole answer (two names offered are no definition)
+    if f.circular and capped != "correct" and not f.alternatives:
         return "incorrect", "the answer defines the term by itself"
     if capped == "incorrect" and f.floor() == "partial":
         return "partial", f.reason() if f.approximate or f.alternatives else \

@@ -474,7 +474,8 @@ def test_a_negation_of_another_name_or_of_what_the_source_says_without(embedder)
     right = "a user who signs in with credentials from an outside identity provider instead of being an IAM user"
     assert grading.flipped(right, expected, set(grading.surfaces(right))) is None
     assert grading.flipped("a directory user, not a user", expected, {"directori", "user"}) == "part"
-    question, expected = "What is the SDK?", "a set of Python APIs that run any workload without the need to learn Kubernetes"
+    question = "What is the SDK?"
+    expected = "a set of Python APIs that run any workload without the need to learn Kubernetes"
     assert judged(embedder, "python apis but you still need to know kubernetes to use them", question, expected) \
         == ("incorrect", "the answer negates what the source states")
     assert judged(embedder, "Python APIs to run workloads without having to learn Kubernetes", question,

@@ -74,26 +74,12 @@ after a subcommand: "get pods" is not "kubectl get pods").
 Issue 15j: a call with arguments names its function ("fit(X, y)" asks for `fit`: "transform(X)" is another name, and
 "fit(X)", without one of the source's arguments, is not it whole: partial); a source's name offered beside another
 of the same kind ("add_note... or was it add_notes") is an alternative (partial at most), also when the question asks
-for more than the name; "something like" is a hedge; an answer that opens with a name neither the question nor the
-source holds names another component ("the AWS Marketplace where ..." for the Service Catalog: `headed`); the
-question's name written as words is the question's ("memory DB" for MemoryDB: an echo, `respelled`); a negation of
-another component's name ("instead of being an IAM user") denies nothing the source states, and an answer's negation
-covers its next two terms ("without needing an internet gateway"); the source's "without X" (and "no X") is denied by
-an answer that states X ("you still need to know Kubernetes"); and a unit written without a number for a quantity
-the source gives no unit of ("the mother's age in months") is a wrong fact (`quantities.remeasured`).
-
-The weights and thresholds are one logistic model per boundary (a proportional-odds model until issue 15h), and
-ELSEWHERE the margin that agrees best with
-the labels, fitted on the dev split of `eval/quiz_answers.jsonl` only and checked by leave-one-question-out
-cross-validation there (`python bench/fit_quiz_check.py --fit`); the held-out splits are reported, never tuned on.
-Tried and not kept (they did not raise the dev CV agreement; `bench/quiz_check.md` has the figures): key-term
-coverage by meaning (each key term's best MiniLM word cosine with the answer's words), the precision of the answer's
-own terms (exactly, or by meaning), `elsewhere` as a weighted signal, and (issue 15e) the similarity measured from
-the answer's mean similarity to the week's other expected answers, or from the expected text's to them, in place of
-or beside the similarity, and phrase-level coverage and precision by meaning (the expected text's and the answer's
-phrases matched by MiniLM cosine): none raised the leave-one-split-out agreement by more than an answer or two; and
-(issue 15f) the token alignment's recall, precision or F1 over the whole expected text, beside or in place of the
-similarity, and key_recall beside coverage instead of in its place.
+for more than the name; "something like" is a hedge; the question's name written as words is the question's ("memory
+DB" for MemoryDB: an echo, `respelled`); a negation of another component's name ("instead of being an IAM user")
+denies nothing the source states, and an answer's negation covers its next two terms ("without needing an internet
+gateway"); the source's "without X" (and "no X") is denied by an answer that states X ("you still need to know
+Kubernetes"); and a unit written without a number for a quantity the source gives no unit of ("the mother's age in
+months") is a wrong fact (`quantities.remeasured`).
 """
 from __future__ import annotations
 
@@ -338,25 +324,7 @@ def renames(answer: str, question: str, expected: str) -> bool:
     foreign = {n for n in names(_ASIDE.sub(" ", answer))
                if n not in known and n.removesuffix("s") not in known and not set(terms(n)) <= known}
     said = {w.lower() for w in _NAME_WORD.findall(answer)} | spelled(answer) | initials(answer)
-    return bool(foreign) and bool(names(expected) - said) or bool(headed(answer, known))
-
-
-_HEAD = re.compile(r"\s*(?:(?:it'?s|its|it\s+is|this\s+is|that'?s)\s+)?(?:(?:the|an?)\s+)?"
-                   r"((?:[A-Z][\w-]*\s+)*[A-Z][\w-]*)\b")
-
-
-def headed(answer: str, known: set[str]) -> set[str]:
-    """The names the answer opens with (its head: "the AWS Marketplace where ...", "a CSV file", "A Kubernetes
-    operator") that `known` (the question's and the source's words) lacks: the answer says the subject is another named
-    thing. A capital that only opens the answer ("Serve LangChain chains") is no name."""
-    m = _HEAD.match(answer)
-    if not m:
-        return set()
-    words = m[1].split()
-    opening = m.start(1) == len(answer) - len(answer.lstrip())
-    return {w.lower() for i, w in enumerate(words)
-            if (names(w) or not (opening and i == 0)) and w.lower() not in known
-            and w.lower().removesuffix("s") not in known and not set(terms(w)) <= known}
+    return bool(foreign) and bool(names(expected) - said)
 
 
 def key_terms(question: str, expected: str) -> dict[str, str]:

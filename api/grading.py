@@ -101,12 +101,12 @@ from vectorstore.text import tokenize
 # 0.821). A longer answer is less often at least partial (WEIGHTS' length < 0: more said, more to be wrong) and more
 # often correct (CORRECT_WEIGHTS' length > 0): a short vague answer is partial, not incorrect. ELSEWHERE is the margin
 # of the rule "the answer fits another of the week's questions better" (fitted with them).
-WEIGHTS = {"similarity": 4.038, "coverage": 0.0, "specifics": 0.723, "recall": 0.0, "precision": 0.0, "f1": 0.0,
-           "key_recall": 2.917, "length": -3.667}
-CORRECT_WEIGHTS = {"similarity": 4.234, "coverage": 0.0, "specifics": 0.818, "recall": 0.0, "precision": 0.0,
-                   "f1": 0.0, "key_recall": 4.092, "length": 5.115}
-CORRECT = 8.363
-PARTIAL = 0.279
+WEIGHTS = {"similarity": 4.084, "coverage": 0.0, "specifics": 0.747, "recall": 0.0, "precision": 0.0, "f1": 0.0,
+           "key_recall": 2.958, "length": -3.77}
+CORRECT_WEIGHTS = {"similarity": 4.265, "coverage": 0.0, "specifics": 0.819, "recall": 0.0, "precision": 0.0,
+                   "f1": 0.0, "key_recall": 4.1, "length": 5.108}
+CORRECT = 8.393
+PARTIAL = 0.301
 ELSEWHERE = 0.22
 SIGNALS = tuple(WEIGHTS)
 VERDICTS = ("correct", "partial", "incorrect")

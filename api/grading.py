@@ -95,9 +95,9 @@ from vectorstore.text import tokenize
 
 # Fitted on eval/quiz_answers.jsonl, dev data (the splits dev and test to test8: 930 answers to 302 questions), by
 # `python bench/fit_quiz_check.py --fit --by-split --signals similarity,specifics,key_recall,length` (see README, Study
-# companion): one logistic model per boundary (issue 15h; before, one set of weights for both). Dev agreement 0.882
-# in-sample, leave-one-question-out CV 0.873, leave-one-split-out (fit on eight splits, score the ninth) 0.875, its
-# test5 0.796, test6 0.840, test7 0.833, test8 0.923 (issue 15i's check on the same 930: 0.863, CV 0.871, test8
+# companion): one logistic model per boundary (issue 15h; before, one set of weights for both). Dev agreement 0.880
+# in-sample, leave-one-question-out CV 0.873, leave-one-split-out (fit on eight splits, score the ninth) 0.874, its
+# test5 0.796, test6 0.840, test7 0.833, test8 0.910 (issue 15i's check on the same 930: 0.863, CV 0.871, test8
 # 0.821). A longer answer is less often at least partial (WEIGHTS' length < 0: more said, more to be wrong) and more
 # often correct (CORRECT_WEIGHTS' length > 0): a short vague answer is partial, not incorrect. ELSEWHERE is the margin
 # of the rule "the answer fits another of the week's questions better" (fitted with them).

@@ -97,7 +97,8 @@ def dimensions(text: str) -> set[str]:
 def remeasured(answer: str, source: str) -> bool:
     """Whether the answer measures, in a unit without a number, a kind of quantity the source gives no unit of
     ("the mother's age in months" where the source says "the mother's age"): it says what the source does not."""
-    return bool(measured(answer) - dimensions(source))
+    kinds = measured(answer)
+    return bool(kinds) and bool(kinds - dimensions(source))
 
 
 def quantities(text: str) -> list[Quantity]:

@@ -487,6 +487,8 @@ def test_a_question_s_name_written_as_words_is_an_echo(embedder):
     assert judged(embedder, "its Amazon's memory DB", question, expected) \
         == ("incorrect", "the answer only repeats the question")
     assert grading.respelled("the memory DB", set(grading.terms(question))) >= {"memori", "db"}
+    assert judged(embedder, "a durable in-memory database service with ultra-fast performance", question,
+                  expected)[0] == "correct"
 
 
 def test_a_unit_the_source_does_not_give_is_a_wrong_fact(embedder):
@@ -497,3 +499,14 @@ def test_a_unit_the_source_does_not_give_is_a_wrong_fact(embedder):
     assert judged(embedder, "the age of the mother when the pregnancy ended", question, expected)[0] == "correct"
     assert not quantities.remeasured("the age in hours", "a timeout of 3 hours")   # the source's own kind of unit
     assert not quantities.remeasured("max() or min()", "the maximum")   # a unit only after "in", "of", "many" ...
+
+
+def test_issue_15j_readings_through_the_api(api):
+    """Through the API on the fixture index: a unit the source does not give is a wrong fact, the same answer without
+    it is right."""
+    kserve = question(api, 3, "definition", "model serving platform")
+    right = check(api, 3, kserve, "a platform for serving models that runs inference services on Kubernetes")
+    assert right["verdict"] == "correct" and right["reason"] is None
+    timed = check(api, 3, kserve, "a platform for serving models that runs inference services on Kubernetes in "
+                                  "milliseconds")
+    assert timed["verdict"] == "incorrect" and timed["reason"] == "the answer gives a unit the source does not state"

@@ -1,6 +1,6 @@
 """The DEV questions that abstain wrongly, grouped by the mechanism that failed, counted per question file.
 
-    python bench/abstention_errors.py ROWS.json [--show GROUP] [--compare OTHER.json] [--per-file]
+    python bench/abstention_errors.py ROWS.json [--show GROUP] [--compare OTHER.json] [--per-file] [--unchecked]
 
 ROWS.json is the `--json` output of `python -m evaluation.evaluate --only dev` (every dev question's row: route,
 grounded, gap, evidence, confidence). An answerable question that abstains, or an unanswerable one answered as
@@ -15,6 +15,8 @@ grounded, is put under the first mechanism that decided it:
     share         the asked kind was checked and a sentence reached the fitted share (`evidence` >= it);
     kind          the asked kind was not one the check covers (`answer_type.detect` read no fact kind), and the
                   logistic passed it;
+`--unchecked` prints, per file and side, how many questions the evidence check never looked at (the asked kind is
+not one it covers, `other` apart) and how many of those were answered / abstained.
 The counts are per file, test7 (the newest writer) apart. `--compare` prints the questions whose outcome differs
 between two runs (fixed / broken). Only the dev set may be read here (the rows name their ids; the files map them).
 """
@@ -47,7 +49,6 @@ def _rows(path: Path) -> list[dict]:
 
 def group(row: dict) -> str | None:
     """The mechanism that made this question's abstention wrong, None when it is right."""
-    from vectorstore.answer_type import detect
     from vectorstore.calibration import DEFAULT
 
     answerable = row["kind"] != "unanswerable"  # cross-week questions are answerable too
@@ -59,8 +60,34 @@ def group(row: dict) -> str | None:
         if row["gap"] == "mention":
             return "mention"
         return "evidence" if row["gap"] else "confidence"
-    kind = detect(row["question"])
-    return "share" if kind in DEFAULT.evidence_kinds else "kind"
+    return "share" if _kind(row) in DEFAULT.evidence_kinds else "kind"
+
+
+def _kind(row: dict) -> str:
+    """The answer kind the run detected (rows written before it was recorded: the current detector's)."""
+    from vectorstore.answer_type import detect
+
+    return row.get("answer_kind") or detect(row["question"])
+
+
+def unchecked(rows: list[dict], files: dict[str, str]) -> dict[str, dict[str, Counter[str]]]:
+    """file -> side -> counts of the questions the evidence check did not look at: `other` and `unchecked` (any kind
+    it does not cover, `other` included), each split into answered (`*_answered`) and abstained (`*_abstained`)."""
+    from vectorstore.calibration import DEFAULT
+
+    out: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
+    for row in rows:
+        if row["route"] == "plan":
+            continue
+        kind = _kind(row)
+        c = out[files.get(row["id"], "?")][_side(row)]
+        c["all"] += 1
+        outcome = "answered" if row["grounded"] else "abstained"
+        for name, hit in (("other", kind == "other"), ("unchecked", kind not in DEFAULT.evidence_kinds)):
+            if hit:
+                c[name] += 1
+                c[f"{name}_{outcome}"] += 1
+    return out
 
 
 def _side(row: dict) -> str:
@@ -93,6 +120,8 @@ def per_file_rates(rows: list[dict], files: dict[str, str]) -> dict[str, tuple[s
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("rows", type=Path)
+    ap.add_argument("--unchecked", action="store_true",
+                    help="print, per file, the questions whose asked kind the evidence check does not cover")
     ap.add_argument("--show", help="print the questions of one group (e.g. evidence, kind, plan)")
     ap.add_argument("--compare", type=Path, help="another run's rows: print what changed")
     ap.add_argument("--per-file", action="store_true",
@@ -114,6 +143,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.per_file:
         for name, (un, an) in sorted(per_file_rates(rows, files).items()):
             print(f"  {name:<20} unanswerable abstain {un}, answerable abstain {an}")
+    if args.unchecked:
+        print("  file                 side          n  other (answered/abstained)  unchecked (answered/abstained)")
+        for name, sides in sorted(unchecked(rows, files).items()):
+            for side in ("unanswerable", "answerable"):
+                c = sides[side]
+                print(f"  {name:<20} {side:<12} {c['all']:>3}  {c['other']:>5} ({c['other_answered']:>3}/"
+                      f"{c['other_abstained']:>3}) {c['unchecked']:>18} ({c['unchecked_answered']:>3}/"
+                      f"{c['unchecked_abstained']:>3})")
     if args.show:
         for r in rows:
             if group(r) == args.show:

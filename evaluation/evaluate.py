@@ -191,7 +191,7 @@ def evaluate_question(route: Callable, answer: Callable | None, q: dict, k: int,
         wide = urls if k >= 10 else [h.meta.get("url", "") for h in route(q["question"], week, 10)[1].hits]
         row = {"route": "search", "grounded": reply.grounded if reply is not None else top.grounded,
                "retrieval_grounded": top.grounded, "gap": getattr(top, "gap", None),
-               "evidence": getattr(top, "evidence", None),
+               "evidence": getattr(top, "evidence", None), "answer_kind": getattr(top, "kind", None),
                "confidence": round(top.confidence, 4), "signals": top.signals}
     row.update({"id": q.get("id"), "week": q.get("week"), "kind": kind, "question": q["question"],
                 "widened": top.widened, "suggested": top.suggested, "urls": urls, "ms": ms})

@@ -630,3 +630,64 @@ def test_the_sixth_writers_forms_need_their_fact_both_ways(question, stated, uns
     assert share is not None and share >= 0.5, (kind, share)
     low = support(question, [unstated])[1]
     assert low is not None and low < 0.34, (kind, low)
+
+
+# The asked fact noun (issue 9y3): a question no syntactic pattern decides still names the fact it wants by a noun in
+# asking position; a noun that is only mentioned leaves it what it was.
+@pytest.mark.parametrize("question, kind", [
+    # the head of a bare noun phrase, the last clause first
+    ("Glue crawler billing: price tag per run?", "price"),
+    ("load balancer: hourly fee?", "price"),
+    ("crawler runs: cost if I schedule one every hour?", "price"),
+    ("storage tier - dollar rate per gigabyte each month?", "price"),      # a rate in a currency is a price
+    ("Lambda default concurrency ceiling per region?", "number"),
+    ("Kinesis shard throughput, records each second?", "number"),          # the clause before a bare unit
+    ("first boto3 build shipping the paginator helper?", "version"),      # a noun then a participle ends the phrase
+    # the noun a what/which governs, or the fact a what-clause ends on
+    ("streaming notes, which calendar year did the service first launch?", "date"),
+    ("studio notebooks - what startup time are they designed for?", "duration"),
+    ("what will a small cluster run per day in dollars?", "price"),
+    ("what does the hardcover sell for?", "price"),                         # not "what is X?"
+    ("what's the dollar rental per month for one key?", "price"),
+    # a yes/no or a which-one-is-more clause after a topic or a place
+    ("on fargate can I attach a GPU?", "yesno"),
+    ("in week 3 is pandas required?", "yesno"),
+    ("polars or pandas - which one reads a big csv quicker?", "comparison"),
+    # mentioned, not asked
+    ("Glue crawler price tag keeps rising, any tips?", "other"),
+    ("my jobs hit a quota yesterday, can I raise it?", "yesno"),
+    ("to reduce the fee, which setting should I change?", "name"),
+    ("is cost-based routing supported?", "yesno"),
+    ("billing page: why did my charge go up?", "other"),                  # a reason is asked
+    ("what topics besides cost does week 12 cover?", "other"),            # the what-phrase governs "topics"
+    ("what happens the first time I call it?", "other"),                  # a verb, not a noun, after "what"
+    ("weekend build for the stats stretch - which dataset?", "other"),    # the asked clause decides alone
+    ("What's the async version of the client in the sdk?", "definition"),  # a variant: no release order asked
+    ("What is throughput?", "definition"),                                 # one word defined
+    ("which one should I learn first, polars or pandas?", "name"),        # no comparative
+    # a "what <thing> does ...?" read as a name asks an amount when an auxiliary closes a fact noun phrase
+    ("What momentum value does the optimiser start with?", "name"),
+    ("What learning rate does the optimiser start with?", "number"),
+    ("which condition key limits which model a caller may invoke?", "name"),  # "limits" a verb here
+    ("which project template gives me build, train and deploy in one?", "name"),
+])
+def test_detect_the_asked_fact_noun(question, kind):
+    assert detect(question) == kind
+
+
+@pytest.mark.parametrize("question, stated, unstated", [
+    ("privatelink endpoint for the api: hourly fee?",
+     "Interface endpoints for PrivateLink cost $0.01 per hour per AZ.",
+     "PrivateLink endpoints let you reach the API privately without an internet gateway."),
+    ("athena default quota for concurrent dml queries per account?",
+     "By default, Athena has a quota of 25 concurrent DML queries per account.",
+     "Athena runs DML queries concurrently for each account."),
+    ("streaming notes, which calendar year did the service first launch?",
+     "The streaming service was first launched in 2013.",
+     "The streaming service launched new features for shards."),
+])
+def test_the_asked_fact_noun_needs_its_fact_both_ways(question, stated, unstated):
+    kind, share = support(question, [stated])
+    assert share is not None and share >= 0.5, (kind, share)
+    low = support(question, [unstated])[1]
+    assert low is not None and low < 0.34, (kind, low)

@@ -133,3 +133,23 @@ def test_abstention_errors_per_file_prints_each_files_rates(tmp_path):
                          check=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}).stdout
     assert "questions            unanswerable abstain 1/2 (50.0%), answerable abstain 1/3 (33.3%)" in out
     assert "test7                unanswerable abstain –, answerable abstain –" in out
+
+
+def test_abstention_errors_unchecked_counts_what_the_evidence_check_never_saw(tmp_path):
+    """`--unchecked`: per file and side, the questions whose recorded answer kind the evidence check does not cover
+    (`other` apart), split into answered and abstained; plan-route rows are not searched and not counted."""
+    ans, una = _dev_ids("answerable", 3), _dev_ids("unanswerable", 2)
+    rows = [{"id": q["id"], "kind": q["kind"], "question": q["question"], "route": route, "grounded": g,
+             "gap": None, "evidence": None, "confidence": 0.5, "answer_kind": k}
+            for q, g, k, route in ((ans[0], True, "other", "search"), (ans[1], False, "yesno", "search"),
+                                   (ans[2], True, "other", "plan"), (una[0], True, "other", "search"),
+                                   (una[1], False, "price", "search"))]
+    (path := tmp_path / "rows.json").write_text(json.dumps({"runs": {"dev": {"questions": rows}}}))
+    script = str(Path(__file__).resolve().parents[1] / "bench/abstention_errors.py")
+    out = subprocess.run([sys.executable, script, str(path), "--unchecked"], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}).stdout
+    lines = [" ".join(line.split()) for line in out.splitlines()]
+    assert "questions unanswerable 2 1 ( 1/ 0) 1 ( 1/ 0)" in lines
+    assert "questions answerable 2 1 ( 1/ 0) 2 ( 1/ 1)" in lines
+    # the recorded kind decides the group: an unanswerable `other` answered is a `kind` miss
+    assert "unanswerable kind 1 (test7 0; others 1)" in " ".join(out.split())

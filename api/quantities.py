@@ -80,6 +80,27 @@ def unit(word: str) -> tuple[str, float] | None:
     return None
 
 
+_MEASURED = re.compile(r"\b(?:in|of|many|few|several)\s+([A-Za-z]+)\b", re.IGNORECASE)
+
+
+def measured(text: str) -> set[str]:
+    """The kinds of quantity ("time", "information") the text measures in a unit written without a number: "age in
+    months", "over many years", "a number of seconds"."""
+    return {found[0] for m in _MEASURED.finditer(text) if (found := unit(m[1])) is not None}
+
+
+def dimensions(text: str) -> set[str]:
+    """The kinds of quantity any word of the text is a unit of ("hours", "GB")."""
+    return {found[0] for w in re.findall(r"[A-Za-z]{2,}", text) if (found := unit(w)) is not None}
+
+
+def remeasured(answer: str, source: str) -> bool:
+    """Whether the answer measures, in a unit without a number, a kind of quantity the source gives no unit of
+    ("the mother's age in months" where the source says "the mother's age"): it says what the source does not."""
+    kinds = measured(answer)
+    return bool(kinds) and bool(kinds - dimensions(source))
+
+
 def quantities(text: str) -> list[Quantity]:
     """The numbers with a unit the text gives, in order (the text's numbers are digits: see `grading.normalise`)."""
     out = []

@@ -439,3 +439,74 @@ def test_a_longer_answer_needs_more_to_be_partial_and_is_more_often_correct():
     assert grading.verdict(short) == "partial" and grading.verdict(long) == "incorrect"
     assert grading.circular("a bucket is a bucket in s3", "What is a bucket?")
     assert not grading.circular("a container for objects stored in S3", "What is a bucket?")
+
+
+FIT = "Fill in the blank: “An estimator is an object that implements the methods ____ and `predict(T)`.”"
+NOTE = "Fill in the blank: “Exceptions have a method ____ that adds a string to the exception’s notes.”"
+FREEZE = "Fill in the blank: “____ lists the installed packages in the format that `pip install -r` expects.”"
+
+
+@pytest.mark.parametrize("answer, question, expected, verdict", [
+    # issue 15j: a call with arguments names its function; another function is a wrong name
+    ("fit(X, y)", FIT, "fit(X, y)", "correct"),
+    ("transform(X)", FIT, "fit(X, y)", "incorrect"),
+    ("fit(X)", FIT, "fit(X, y)", "partial"),                   # the asked function without one of its arguments
+    ("add_note... or was it add_notes", NOTE, "add_note(note)", "partial"),   # the name beside another
+    ("add_note", NOTE, "add_note(note)", "correct"),
+    ("python -m pip ... something like freeze? or list", FREEZE, "python -m pip freeze", "partial"),   # a hedge
+])
+def test_calls_and_hedged_alternatives_are_read_as_names(embedder, answer, question, expected, verdict):
+    assert judged(embedder, answer, question, expected)[0] == verdict
+
+
+def test_a_call_s_arguments_are_no_part_of_its_name():
+    assert grading.specifics("fit(X, y)") == {"fit"} and grading.specifics("transform(X)") == {"transform"}
+    assert grading.specifics("str.format()") == {"format"}
+    assert grading.specifics("a folder (like X)") == set()   # a space before the parenthesis: an aside, no call
+    assert grading.fewer_arguments("fit(X)", "fit(X, y)") and not grading.fewer_arguments("fit(X,y)", "fit(X, y)")
+
+
+def test_a_negation_of_another_name_or_of_what_the_source_says_without(embedder):
+    """Issue 15j: "instead of being an IAM user" negates another component, not the source's "user"; "you still need
+    Kubernetes" states what the source's "without the need to learn Kubernetes" denies."""
+    question = "What is a federated identity?"
+    expected = "a user from your enterprise user directory or a web identity provider"
+    right = "a user who signs in with credentials from an outside identity provider instead of being an IAM user"
+    assert grading.flipped(right, expected, set(grading.surfaces(right))) is None
+    assert grading.flipped("a directory user, not a user", expected, {"directori", "user"}) == "part"
+    question = "What is the SDK?"
+    expected = "a set of Python APIs that run any workload without the need to learn Kubernetes"
+    assert judged(embedder, "python apis but you still need to know kubernetes to use them", question, expected) \
+        == ("incorrect", "the answer negates what the source states")
+    assert judged(embedder, "Python APIs to run workloads without having to learn Kubernetes", question,
+                  expected)[0] == "correct"
+
+
+def test_a_question_s_name_written_as_words_is_an_echo(embedder):
+    question, expected = "What is Amazon MemoryDB?", "a durable, in-memory database service with ultra-fast performance"
+    assert judged(embedder, "its Amazon's memory DB", question, expected) \
+        == ("incorrect", "the answer only repeats the question")
+    assert grading.respelled("the memory DB", set(grading.terms(question))) >= {"memori", "db"}
+    assert judged(embedder, "a durable in-memory database service with ultra-fast performance", question,
+                  expected)[0] == "correct"
+
+
+def test_a_unit_the_source_does_not_give_is_a_wrong_fact(embedder):
+    """Issue 15j: "in months" measures what the source states without a unit: it says what the source does not."""
+    question, expected = "What does `agepreg` contain?", "the mother's age at the end of the pregnancy"
+    assert judged(embedder, "mothers age in months at the end of the pregnancy", question, expected) \
+        == ("incorrect", "the answer gives a unit the source does not state")
+    assert judged(embedder, "the age of the mother when the pregnancy ended", question, expected)[0] == "correct"
+    assert not quantities.remeasured("the age in hours", "a timeout of 3 hours")   # the source's own kind of unit
+    assert not quantities.remeasured("max() or min()", "the maximum")   # a unit only after "in", "of", "many" ...
+
+
+def test_issue_15j_readings_through_the_api(api):
+    """Through the API on the fixture index: a unit the source does not give is a wrong fact, the same answer without
+    it is right."""
+    kserve = question(api, 3, "definition", "model serving platform")
+    right = check(api, 3, kserve, "a platform for serving models that runs inference services on Kubernetes")
+    assert right["verdict"] == "correct" and right["reason"] is None
+    timed = check(api, 3, kserve, "a platform for serving models that runs inference services on Kubernetes in "
+                                  "milliseconds")
+    assert timed["verdict"] == "incorrect" and timed["reason"] == "the answer gives a unit the source does not state"

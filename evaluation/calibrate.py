@@ -2,7 +2,7 @@
 
     python -m evaluation.calibrate [--dev FILE...] [--offtopic eval/offtopic_questions.jsonl] [--folds 5]
                             [--save] [--ablation bench/ablation.md [--variants NAME...]] [--retrieval-only]
-                            [--one-weight NAME... [--jointly]]
+                            [--one-weight NAME... [--jointly]] [--page-folds | --balanced-pages]
                             [--json out.json]
 
 One fit, on a set of training questions, goes in three steps, each a search over a small grid run through the
@@ -31,7 +31,11 @@ hour) and prints the table; `--widening` cross-validates the widening threshold 
 out (with `--save`: stores the index's calibration with the widening fitted on every file); `--one-weight NAME...`
 cross-validates each retrieval weight alone over its grid (`--jointly`: the named weights together, over every
 combination of their grids), every other number at the calibration the index serves (the quick check of a new
-weight). The test set is never read here.
+weight). `--page-folds` draws every CV's folds grouped by gold page (`page_folds`: a held-out question's page was
+never gold in the fit, as for a writer who asks about other pages) and splits the ranking figures into rare-page and
+popular-page questions (`page_sharers`); `--balanced-pages` also fits the retrieval weights with each question
+weighted 1 / (dev questions sharing its gold page), so the pages dozens of dev questions ask about don't decide the
+weights. The test set is never read here.
 """
 from __future__ import annotations
 
@@ -116,6 +120,44 @@ def folds(questions: list[dict], k: int, seed: int = 0) -> list[list[int]]:
     return [sorted(f) for f in out]
 
 
+# ---------------------------------------------------------------- pages many questions share
+RARE_OTHERS = 3  # a question whose gold page is gold for at most this many other dev questions asks a "rare" page
+
+
+def page_sharers(questions: list[dict]) -> list[int]:
+    """For each question, how many of these questions (itself included) have one of its gold pages among theirs
+    (0 without gold URLs): how popular its page is in the set."""
+    holders: dict[str, set[int]] = {}
+    for i, q in enumerate(questions):
+        for url in q.get("gold_urls") or ():
+            holders.setdefault(url, set()).add(i)
+    return [len(set().union(*(holders[u] for u in q["gold_urls"]))) if q.get("gold_urls") else 0
+            for q in questions]
+
+
+def page_folds(questions: list[dict], k: int) -> list[list[int]]:
+    """k folds grouped by gold page (scikit-learn's `GroupKFold`): questions linked by a shared gold page always
+    fall in one fold, so every held-out question's page was never gold in the fit (a question without gold URLs is
+    a group of its own). The estimate of a new writer who asks about other pages than the dev files do; random
+    folds put a question's page-mates in the fit and are optimistic."""
+    from sklearn.model_selection import GroupKFold
+
+    parent: dict[str, str] = {}
+
+    def root(url: str) -> str:
+        while parent.setdefault(url, url) != url:
+            url = parent[url]
+        return url
+
+    for q in questions:
+        urls = q.get("gold_urls") or []
+        for url in urls[1:]:
+            parent[root(url)] = root(urls[0])
+    groups = [root(q["gold_urls"][0]) if q.get("gold_urls") else f"no gold page #{i}" for i, q in enumerate(questions)]
+    split = GroupKFold(n_splits=k).split(np.zeros(len(questions)), groups=groups)
+    return [sorted(int(i) for i in test) for _train, test in split]
+
+
 # ---------------------------------------------------------------- one fit
 @dataclass
 class Space:
@@ -147,8 +189,15 @@ def signals_of(r: Retrieval) -> list[float]:
 class Fitter:
     """Runs questions through the harness's retriever under many calibrations, remembering what it has run."""
 
-    def __init__(self, harness: Harness, questions: list[dict], offtopic: list[dict], k: int = 5):
+    def __init__(self, harness: Harness, questions: list[dict], offtopic: list[dict], k: int = 5, *,
+                 page_grouped: bool = False, balanced_pages: bool = False):
         self.h, self.questions, self.offtopic, self.k = harness, questions, offtopic, k
+        # `balanced_pages`: each question weighs 1 / (questions sharing its gold page) in the MRR the retrieval
+        # weights are fitted by, so a page gold for dozens of dev questions counts like one asked once; it implies
+        # `page_grouped` folds (`page_folds`), the estimate that fits that objective
+        self.sharers = page_sharers(questions)
+        self.page_grouped = page_grouped or balanced_pages
+        self.weight = [1.0 / s if balanced_pages and s else 1.0 for s in self.sharers]
         self._searches: dict[tuple[Calibration, int, int, bool], Retrieval] = {}
         # questions the plan route answers from the roadmap are never searched: they don't fit retrieval
         self.planned = {i for i, q in enumerate(questions) if harness.planned(q["question"], q.get("week"))}
@@ -161,10 +210,18 @@ class Fitter:
                                                           top_k=top_k, scope_week=scope_week, calibration=cal)
         return self._searches[key]
 
+    def folds(self, k: int) -> list[list[int]]:
+        """The cross-validation folds: grouped by gold page (`page_folds`) or stratified by kind (`folds`)."""
+        return page_folds(self.questions, k) if self.page_grouped else folds(self.questions, k)
+
+    def mean(self, values: dict[int, float]) -> float:
+        """The objective's mean of per-question values: weighted by `self.weight` (1 each unless balanced)."""
+        return float(np.average(list(values.values()), weights=[self.weight[i] for i in values]))
+
     def mrr(self, cal: Calibration, idx: list[int]) -> float:
         gold = [i for i in idx if self.questions[i].get("gold_urls")]
-        return float(np.mean([score_ranking([h.url for h in self.search(cal, i, top_k=10).hits],
-                                            self.questions[i]["gold_urls"], self.k)["mrr@10"] for i in gold]))
+        return self.mean({i: score_ranking([h.url for h in self.search(cal, i, top_k=10).hits],
+                                           self.questions[i]["gold_urls"], self.k)["mrr@10"] for i in gold})
 
     @staticmethod
     def share(r: Retrieval) -> float:
@@ -255,7 +312,7 @@ class Fitter:
 def cross_validate(fitter: Fitter, space: Space, k: int, log: Callable[[str], None]) -> tuple[list[dict], list]:
     """Held-out rows of every fold (fitted on the other folds), and the calibrations fitted."""
     rows, fitted = [], []
-    for n, test in enumerate(folds(fitter.questions, k)):
+    for n, test in enumerate(fitter.folds(k)):
         train = [i for i in range(len(fitter.questions)) if i not in set(test)]
         log(f"fold {n + 1}/{k}: fitting on {len(train)}, measuring {len(test)}")
         cal = fitter.fit(train, space, log)
@@ -269,9 +326,9 @@ def retrieval_cross_validate(fitter: Fitter, space: Space, k: int, log: Callable
     searched questions with gold URLs ranked with them (hit@1, hit@k, MRR@10, nDCG@10, pooled); and the fitted
     calibrations. Much cheaper than `cross_validate` (no abstention fit, no answers), for comparing retrieval
     changes on a larger dev set."""
-    scores: list[dict[str, float]] = []
+    scores: dict[int, dict[str, float]] = {}
     fitted = []
-    for n, test in enumerate(folds(fitter.questions, k)):
+    for n, test in enumerate(fitter.folds(k)):
         train = [i for i in range(len(fitter.questions)) if i not in set(test)]
         cal, chosen = fitter.fit_retrieval(train, space)
         log(f"fold {n + 1}/{k}: {chosen}")
@@ -281,15 +338,23 @@ def retrieval_cross_validate(fitter: Fitter, space: Space, k: int, log: Callable
             if i in fitter.planned or not q.get("gold_urls"):
                 continue
             urls = [h.url for h in fitter.search(cal, i, top_k=10).hits]
-            scores.append(score_ranking(urls, q["gold_urls"], fitter.k))
-    return _pooled(scores), fitted
+            scores[i] = score_ranking(urls, q["gold_urls"], fitter.k)
+    return _pooled(scores, fitter.sharers), fitted
 
 
-def _pooled(scores: list[dict[str, float]]) -> dict:
-    """The mean ranking figures of these questions' scores, and how many there were."""
-    cv = {m: float(np.mean([s[m] for s in scores])) if scores else None
-          for m in ("hit@1", "hit@k", "mrr@10", "ndcg@10")}
-    return {**cv, "questions": len(scores)}
+METRICS = ("hit@1", "hit@k", "mrr@10", "ndcg@10")
+
+
+def _pooled(scores: dict[int, dict[str, float]], sharers: list[int]) -> dict:
+    """The mean ranking figures of these questions' scores (by question index), how many there were, and the same
+    split by how popular each question's gold page is (`page_sharers`): "rare" (gold for at most `RARE_OTHERS` other
+    questions) and "popular" (the rest)."""
+    def mean(some: list[dict[str, float]]) -> dict:
+        return {**{m: float(np.mean([s[m] for s in some])) if some else None for m in METRICS}, "questions": len(some)}
+
+    rare = [s for i, s in scores.items() if sharers[i] - 1 <= RARE_OTHERS]
+    popular = [s for i, s in scores.items() if sharers[i] - 1 > RARE_OTHERS]
+    return {**mean(list(scores.values())), "rare": mean(rare), "popular": mean(popular)}
 
 
 ONE_WEIGHT = ("dense_weight", "title_weight", "page_weight", "title_sim_weight", "sentence_weight", "hub_weight",
@@ -308,15 +373,16 @@ def one_weight_cross_validate(fitter: Fitter, name: str | tuple[str, ...], base:
     per = {v: {i: score_ranking([h.url for h in fitter.search(base.with_(**dict(zip(names, v, strict=True))), i,
                                                               top_k=10).hits],
                                 fitter.questions[i]["gold_urls"], fitter.k) for i in gold} for v in grid}
-    scores, chosen = [], []
-    for test in folds(fitter.questions, k):
+    scores: dict[int, dict[str, float]] = {}
+    chosen = []
+    for test in fitter.folds(k):
         held = set(test)
-        best = max(grid, key=lambda v: round(float(np.mean([per[v][i]["mrr@10"] for i in gold
-                                                             if i not in held])), 4))
+        best = max(grid, key=lambda v: round(fitter.mean({i: per[v][i]["mrr@10"] for i in gold if i not in held}), 4))
         chosen.append(best)
-        scores += [per[best][i] for i in gold if i in held]
+        scores |= {i: per[best][i] for i in gold if i in held}
     one = (lambda v: v[0]) if isinstance(name, str) else (lambda v: v)  # a single weight's values are plain numbers
-    return _pooled(scores), {one(v): _pooled(list(per[v].values())) for v in grid}, [one(v) for v in chosen]
+    return (_pooled(scores, fitter.sharers), {one(v): _pooled(per[v], fitter.sharers) for v in grid},
+            [one(v) for v in chosen])
 
 
 # ---------------------------------------------------------------- transfer to a new writer: leave one file out
@@ -733,6 +799,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="leave-one-file-out CV of the widen threshold and margin (each dev file is one writer), "
                          "every other number as the index's calibration; prints the table (with --save: stores "
                          "the index's calibration with the widening fitted on every file)")
+    ap.add_argument("--page-folds", action="store_true",
+                    help="draw the CV folds grouped by gold page (GroupKFold: a held-out question's gold page is "
+                         "never gold in the fit) and split the ranking figures by how popular the gold page is")
+    ap.add_argument("--balanced-pages", action="store_true",
+                    help="fit the retrieval weights with each question weighted 1 / (dev questions sharing its gold "
+                         "page), so popular pages don't dominate (implies --page-folds)")
     ap.add_argument("--json", type=Path,
                     help="also write the fitted calibrations, the CV figures and every held-out row as JSON")
     args = ap.parse_args(argv)
@@ -746,7 +818,8 @@ def main(argv: list[str] | None = None) -> int:
         questions = load_questions(*args.dev)
         offtopic = load_questions(args.offtopic) if args.offtopic.is_file() else []
         harness = Harness.open()
-        fitter = Fitter(harness, questions, offtopic, args.k)
+        fitter = Fitter(harness, questions, offtopic, args.k, page_grouped=args.page_folds,
+                        balanced_pages=args.balanced_pages)
         t0 = time.perf_counter()
         if args.widening:
             files = [path.stem.replace("_questions", "") for path in args.dev for _q in load_questions(path)]
@@ -780,7 +853,8 @@ def main(argv: list[str] | None = None) -> int:
         runs = [(name, space, fitter) for name, space in (chosen.items() if args.ablation else [("all", Space())])]
         # query normalisation has nothing to remove from the dev questions as written: also learner-phrased
         if args.ablation and not args.variants:
-            phrased = Fitter(harness, learner_phrased(questions), offtopic, args.k)
+            phrased = Fitter(harness, learner_phrased(questions), offtopic, args.k, page_grouped=args.page_folds,
+                             balanced_pages=args.balanced_pages)
             runs += [(f"{name}, learner-phrased dev", VARIANTS[name], phrased)
                      for name in ("none of the changes", "+ query normalisation", "all")]
         for name, space, on in runs:
@@ -792,7 +866,7 @@ def main(argv: list[str] | None = None) -> int:
         embedder, chunking = harness.retriever.index_settings()
         fitted_on = (f"{' + '.join(map(str, args.dev))} ({len(questions)} questions"
                      f"{f', {len(offtopic)} off-topic' if offtopic else ''}), "
-                     f"{args.folds}-fold CV in bench/ablation.md")
+                     f"{args.folds}-fold CV{_folds_label(fitter)} in bench/ablation.md")
         final = final.with_(embedder=embedder, chunking=chunking, fitted_on=fitted_on,
                             fitted_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         if args.save:
@@ -827,34 +901,57 @@ def _one_weight(fitter: Fitter, name: str | tuple[str, ...], k: int, t0: float) 
     def shown(v: float | tuple[float, ...]) -> str:
         return f"{v:g}" if isinstance(v, float | int) else "(" + ", ".join(f"{x:g}" for x in v) + ")"
 
-    metrics = ("hit@1", "hit@k", "mrr@10", "ndcg@10")
+    split = fitter.page_grouped  # with page-grouped folds: the figures split by how popular the gold page is
     lines = [f"| {' x '.join(names)} (dev; the other numbers: the index's calibration) | hit@1 | hit@5 | MRR@10 "
-             "| nDCG@10 |", "|---|---|---|---|---|"]
+             f"| nDCG@10 |{_SPLIT_HEAD if split else ''}", "|---" * (5 + 4 * split) + "|"]
     lines += [f"| {shown(v)} on all"
               f"{' (the index serves this)' if (v if isinstance(v, tuple) else (v,)) == served else ''} | "
-              + " | ".join(_fmt(r[m]) for m in metrics) + " |" for v, r in each.items()]
-    lines.append(f"| {k}-fold CV, chosen per fold {'/'.join(shown(v) for v in chosen)} | "
-                 + " | ".join(_fmt(cv[m]) for m in metrics) + " |")
-    print(f"{len(fitter.questions)} dev questions ({cv['questions']} searched with gold URLs), "
-          f"{time.perf_counter() - t0:.0f} s")
+              + _cells(r, split) for v, r in each.items()]
+    lines.append(f"| {k}-fold CV{_folds_label(fitter)}, chosen per fold {'/'.join(shown(v) for v in chosen)} | "
+                 + _cells(cv, split))
+    print(f"{len(fitter.questions)} dev questions ({cv['questions']} searched with gold URLs"
+          f"{_split_count(cv) if split else ''}), {time.perf_counter() - t0:.0f} s")
     print("\n".join(lines))
     return 0
 
 
+_SPLIT_HEAD = (f" rare page (<= {RARE_OTHERS} others) hit@5 | rare MRR@10 | popular page hit@5 | popular MRR@10 |")
+
+
+def _cells(r: dict, split: bool) -> str:
+    """A row's ranking figures as table cells (and its rare- and popular-page figures with `split`)."""
+    cells = [_fmt(r[m]) for m in METRICS]
+    if split:
+        cells += [_fmt(r[side][m]) for side in ("rare", "popular") for m in ("hit@k", "mrr@10")]
+    return " | ".join(cells) + " |"
+
+
+def _split_count(r: dict) -> str:
+    return (f": {r['rare']['questions']} whose gold page is gold for <= {RARE_OTHERS} other dev questions, "
+            f"{r['popular']['questions']} more popular")
+
+
+def _folds_label(fitter: Fitter) -> str:
+    """How the folds were drawn and what the fit weighs, for a table's head."""
+    if not fitter.page_grouped:
+        return ""
+    return (" grouped by gold page" + (", each question weighted 1 / questions sharing its gold page"
+                                       if any(w != 1.0 for w in fitter.weight) else ""))
+
+
 def _retrieval_only(fitter: Fitter, variants: list[str], k: int, log: Callable[[str], None], t0: float) -> int:
     """`--retrieval-only`: one markdown row per variant, the retrieval weights cross-validated alone."""
-    lines = ["| variant (dev, k-fold CV, retrieval weights only) | hit@1 | hit@5 | MRR@10 | nDCG@10 "
-             "| chosen per fold |",
-             "|---|---|---|---|---|---|"]
+    split = fitter.page_grouped
+    lines = [f"| variant (dev, k-fold CV{_folds_label(fitter)}, retrieval weights only) | hit@1 | hit@5 | MRR@10 "
+             f"| nDCG@10 |{_SPLIT_HEAD if split else ''} chosen per fold |", "|---" * (6 + 4 * split) + "|"]
     for name in variants:
         log(f"== {name}")
         cv, fitted = retrieval_cross_validate(fitter, VARIANTS[name], k, log)
         chosen = "; ".join(f"{label} {'/'.join(f'{getattr(c, f):g}' for c in fitted)}" for f, label in CHOSEN.items()
                            if f.endswith("weight"))
-        lines.append(f"| {name} | " + " | ".join(_fmt(cv[m]) for m in ("hit@1", "hit@k", "mrr@10", "ndcg@10"))
-                     + f" | {chosen} |")
-    print(f"{len(fitter.questions)} dev questions ({cv['questions']} searched with gold URLs), {k}-fold CV, "
-          f"{time.perf_counter() - t0:.0f} s")
+        lines.append(f"| {name} | " + _cells(cv, split) + f" {chosen} |")
+    print(f"{len(fitter.questions)} dev questions ({cv['questions']} searched with gold URLs"
+          f"{_split_count(cv) if split else ''}), {k}-fold CV, {time.perf_counter() - t0:.0f} s")
     print("\n".join(lines))
     return 0
 

@@ -196,7 +196,7 @@ class Fitter:
         # weights are fitted by, so a page gold for dozens of dev questions counts like one asked once; it implies
         # `page_grouped` folds (`page_folds`), the estimate that fits that objective
         self.sharers = page_sharers(questions)
-        self.page_grouped = page_grouped or balanced_pages
+        self.page_grouped, self.balanced = page_grouped or balanced_pages, balanced_pages
         self.weight = [1.0 / s if balanced_pages and s else 1.0 for s in self.sharers]
         self._searches: dict[tuple[Calibration, int, int, bool], Retrieval] = {}
         # questions the plan route answers from the roadmap are never searched: they don't fit retrieval
@@ -366,7 +366,8 @@ def one_weight_cross_validate(fitter: Fitter, name: str | tuple[str, ...], base:
     """One retrieval weight alone, or several jointly (a tuple of names: every combination of their grids): every
     value run once on the searched questions with gold URLs (everything else as `base`); each fold takes the value
     with the best MRR@10 on the other folds and is scored with it. Returns the pooled held-out figures, each value's
-    figures on all of them, and the values chosen (a weight's value, or a tuple of values for several)."""
+    figures on all of them (with "objective": the fit's MRR@10 on all, page-balanced when the fitter is), and
+    the values chosen (a weight's value, or a tuple of values for several)."""
     names = (name,) if isinstance(name, str) else name
     grid = list(itertools.product(*(GRID[n] for n in names)))  # each a tuple of values, one per name
     gold = [i for i, q in enumerate(fitter.questions) if i not in fitter.planned and q.get("gold_urls")]
@@ -381,7 +382,9 @@ def one_weight_cross_validate(fitter: Fitter, name: str | tuple[str, ...], base:
         chosen.append(best)
         scores |= {i: per[best][i] for i in gold if i in held}
     one = (lambda v: v[0]) if isinstance(name, str) else (lambda v: v)  # a single weight's values are plain numbers
-    return (_pooled(scores, fitter.sharers), {one(v): _pooled(per[v], fitter.sharers) for v in grid},
+    each = {one(v): {**_pooled(per[v], fitter.sharers),
+                     "objective": fitter.mean({i: per[v][i]["mrr@10"] for i in gold})} for v in grid}
+    return (_pooled(scores, fitter.sharers), each,
             [one(v) for v in chosen])
 
 
@@ -912,6 +915,9 @@ def _one_weight(fitter: Fitter, name: str | tuple[str, ...], k: int, t0: float) 
     print(f"{len(fitter.questions)} dev questions ({cv['questions']} searched with gold URLs"
           f"{_split_count(cv) if split else ''}), {time.perf_counter() - t0:.0f} s")
     print("\n".join(lines))
+    best = max(each, key=lambda v: round(each[v]["objective"], 4))  # ties: the earlier value, as the folds choose
+    print(f"fitted on all ({'page-balanced ' if fitter.balanced else ''}MRR@10 {each[best]['objective']:.4f}): "
+          f"{shown(best)}")
     return 0
 
 
@@ -936,7 +942,7 @@ def _folds_label(fitter: Fitter) -> str:
     if not fitter.page_grouped:
         return ""
     return (" grouped by gold page" + (", each question weighted 1 / questions sharing its gold page"
-                                       if any(w != 1.0 for w in fitter.weight) else ""))
+                                       if fitter.balanced else ""))
 
 
 def _retrieval_only(fitter: Fitter, variants: list[str], k: int, log: Callable[[str], None], t0: float) -> int:

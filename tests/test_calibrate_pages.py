@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from evaluation.calibrate import RARE_OTHERS, Fitter, main, page_folds, page_sharers
+from evaluation.calibrate import GRID, RARE_OTHERS, Fitter, main, page_folds, page_sharers
 from evaluation.evaluate import Harness
 from tests.test_evaluate import MODEL_DIR, QUESTIONS, publish_tiny_index
 
@@ -69,3 +69,5 @@ def test_one_weight_with_balanced_pages_prints_the_rare_and_popular_split(tmp_pa
     assert f"{RARE_OTHERS + 2} more popular" in out
     cells = rows[-1].rstrip(" |").split(" | ")[1:]
     assert len(cells) == 8 and all(0.0 <= float(v) <= 1.0 for v in cells)
+    fitted = next(line for line in out.splitlines() if line.startswith("fitted on all (page-balanced MRR@10 "))
+    assert float(fitted.rsplit(": ", 1)[1]) in GRID["hub_weight"]

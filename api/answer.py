@@ -8,7 +8,7 @@ extractive answer is, with a note. While streaming, the model's text is held bac
 A retrieval that is not grounded is answered "I couldn't find this", naming the closest week only when the
 retrieval suggests one; one whose sources cover the topic but not the asked fact (`retrieval.gap`, the kind of
 fact missing) says what they cover, cited, and what they don't state. A widened retrieval carries the note "This
-is covered in week 12, not week 9.". A ready `Answer` (a plan answer from `api.plan`) passes through unchanged.
+is covered in week 12, not week 9." (none when its best passage is the asked week's own). A ready `Answer` (a plan answer from `api.plan`) passes through unchanged.
 Nothing here raises on a model error. `Citation`, `citation`, `extract`, `sentences` and `SNIPPET_CHARS` are
 re-exported from `api.extractive`.
 """
@@ -68,10 +68,13 @@ def _weeks(weeks: list[int]) -> str:
 
 
 def widened_note(retrieval: Retrieval) -> str | None:
-    """'This is covered in week 12, not week 9.' when the search had to leave the asked week."""
+    """'This is covered in week 12, not week 9.' when the search had to leave the asked week. None when the best
+    passage is the asked week's own after all (the wider search confirmed it): the week does cover it."""
     if not retrieval.widened or retrieval.week is None:
         return None
     first = retrieval.hits[0].meta.get("weeks") if retrieval.hits else None
+    if first and retrieval.week in first:
+        return None
     found = (retrieval.suggested or {}).get("weeks") or first
     weeks: list[int] = [w for w in found or [] if w != retrieval.week]
     if weeks:

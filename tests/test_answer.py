@@ -136,6 +136,16 @@ def test_widened_answer_carries_the_week_note():
     assert_citations_valid(answer)
 
 
+def test_widened_answer_whose_best_passage_is_the_asked_weeks_claims_no_gap():
+    """A widened search that still ranks the asked week's page first says nothing about the week lacking it."""
+    r = retrieval(hits=[HITS[2], HITS[0]], widened=True, week=12, suggested=SUGGESTED)
+    answer = Answerer().answer("In week 12, what is Kubeflow Pipelines?", r)
+    assert answer.note is None and answer.widened
+    assert answer.answer.startswith("Kubeflow Pipelines is a platform")
+    assert "doesn't cover" not in answer.answer
+    assert_citations_valid(answer)
+
+
 def test_extractive_stream_yields_sentences_then_the_answer():
     """The extractive stream yields its sentences as tokens, then one answer whose text is the tokens joined."""
     events = list(Answerer().stream("What does DVC do with large files?", retrieval()))

@@ -8,7 +8,8 @@ extractive answer is, with a note. While streaming, the model's text is held bac
 A retrieval that is not grounded is answered "I couldn't find this", naming the closest week only when the
 retrieval suggests one; one whose sources cover the topic but not the asked fact (`retrieval.gap`, the kind of
 fact missing) says what they cover, cited, and what they don't state. A widened retrieval carries the note "This
-is covered in week 12, not week 9." (none when its best passage is the asked week's own). A ready `Answer` (a plan answer from `api.plan`) passes through unchanged.
+is covered in week 12, not week 9." (none when its best passage is the asked week's own). A ready `Answer` (a plan
+answer from `api.plan`) passes through unchanged.
 Nothing here raises on a model error. `Citation`, `citation`, `extract`, `sentences` and `SNIPPET_CHARS` are
 re-exported from `api.extractive`.
 """

@@ -57,7 +57,7 @@ Constants = tuple[dict[str, float], float, float, float, dict[str, float]]
 MARGINS = tuple(round(0.10 + 0.02 * i, 2) for i in range(21)) + (1.0,)   # ELSEWHERE's candidates (1.0: never)
 
 
-DEV_SPLITS = ("dev", "test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9")  # reported on: dev now
+DEV_SPLITS = ("dev", "test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9")  # reported on
 
 
 def load(path: Path, split: str) -> list[dict]:

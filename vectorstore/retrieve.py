@@ -79,8 +79,8 @@ _ORDINALS = [
 # "week 9", "wk-9", "week nine"; "the 9th week", "the ninth week"; a week named by its position in the plan: "the
 # last / closing / concluding week", "the (very) final week" (the roadmap's last: with "the" or "final", so "last week
 # I ..." is not read as one), "the opening week" (its first), "the middle week", "halfway through the plan" (its
-# middle: week 8 of 16, week 6 of 12); "the penultimate / second-to-last week", "one week before the finale / the end"
-# (the one before its last)
+# middle: week 8 of 16, week 6 of 12); "the penultimate / second-to-last week", "one week before the finale / the end
+# of the plan" (the one before its last)
 _POSITIONS = {"last": -1, "final": -1, "closing": -1, "concluding": -1, "opening": 0, "initial": 0, "middle": 0.5,
               "halfway": 0.5, "midway": 0.5}
 _WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")\b"
@@ -90,7 +90,8 @@ _WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(NUMBER_WORDS) +
                    r"|\b(halfway|midway)\s+(?:point\s+)?(?:through|into|in|of)\s+the\s+"
                    r"(?:plan|roadmap|course|program(?:me)?|[\w-]+\s+weeks)\b"
                    r"|\b((?:the\s+)?(?:penultimate|second[\s-]+to[\s-]+last|next[\s-]+to[\s-]+last)[\s-]+week"
-                   r"|(?:one|a|the)\s+week\s+before\s+the\s+(?:finale|end|final\s+week|last\s+week))\b",
+                   r"|(?:one|a|the)\s+week\s+before\s+the\s+"
+                   r"(?:finale|final\s+week|last\s+week|end\s+of\s+the\s+(?:plan|roadmap|course)))\b",
                    re.IGNORECASE)
 CANDIDATES = 30        # candidates taken from each of the dense and the BM25 search
 ROADMAP_URL = "roadmap.md"  # the url prefix of the roadmap's own sections

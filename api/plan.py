@@ -70,6 +70,13 @@ FIELD_MEANINGS = {"goals": ("the goals", "what the week aims to achieve"),
 # held out: 11.3 of the 37 routed, 1.6 other questions routed per pass). The best other question scores 0.402 ("What
 # does Project Jupyter build?"); the fit on all dev is the midpoint above it.
 MEANING_MIN = 0.404
+# A which-week question's subject is placed by meaning in the week with the field line closest to it when that cosine
+# is at least LINE_MIN and beats every other week's best line by LINE_MARGIN: fitted on the dev plan questions (158
+# with a subject; each one's subject against every week's lines, right when the closest week is its gold week; cost 3
+# for a wrong week grounded) by `bench/fit_plan_lines.py`: leave-one-file-out over the 12 files, 94 grounded right and
+# 8 wrong held out; all 12 folds chose 0.47 (11 with margin 0.06).
+LINE_MIN = 0.47
+LINE_MARGIN = 0.06
 # The week is the subject of the asking when its mention follows a verb of asking's auxiliary or "of" ("what does
 # week 2 point me to", "is week 15 meant to", "what's week 15 about", "the point of week 3"), not when it frames a
 # docs question ("in week 9, how ...", "wk 7: ..."); a question naming the plan itself ("does the plan suggest") has
@@ -88,11 +95,12 @@ _ASKED_THING = re.compile(rf"\b(?:which|what)\s+(?:(?:kinds?|sorts?|types?)\s+of
                           rf"((?:(?!{_VERB}\b)[\w&+.-]+\s+){{1,4}}?){_VERB}\b", re.I)
 _PAREN = re.compile(r"\s*\([^)]*\)")
 # A question that asks which week (of the plan as a whole) holds a subject: "which week covers X?", "at what point
-# in the sixteen weeks does X come up?", "when in the roadmap do I get to X?"
+# in the sixteen weeks does X come up?", "when in the roadmap do I get to X?", "where does the plan put X?"
 _PLAN_WHOLE = r"(?:plan|roadmap|course|program(?:me)?|syllabus|curriculum|[\w-]+\s+weeks)"
 _WHICH_WEEK = re.compile(rf"\b(?:which|what)\s+weeks?\b|\b(?:which|what)\s+(?:point|stage|part)\s+(?:in|of|during)\s+"
                          rf"(?:the|my)\s+{_PLAN_WHOLE}|\bwhen\s+(?:in|during)\s+(?:the|my)\s+{_PLAN_WHOLE}"
-                         rf"|\bwhen\s+does\s+(?:the|my)\s+{_PLAN_WHOLE}\b", re.I)
+                         rf"|\bwhen\s+does\s+(?:the|my)\s+{_PLAN_WHOLE}\b"
+                         rf"|\bwhere\s+(?:in|does|do|did|is|would)\s+(?:the|my)\s+{_PLAN_WHOLE}\b", re.I)
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
 
 
@@ -257,6 +265,31 @@ def meant(roadmap: Roadmap, question: str, week: int | None,
     return found, {kind}, []
 
 
+def field_lines(week: Week) -> list[str]:
+    """The lines of the week's parsed fields, each a subject it may be asked about: its title, goals, section names,
+    each section's items, weekend project and deliverables."""
+    lines = [week.title, item(week.goals)] + [_PAREN.sub("", n) for n in _sections(week)]
+    lines += [item(i) for items in week.sections.values() for i in items]
+    lines += [item(week.weekend_project or ""), *(item(d) for d in week.deliverables)]
+    return [line for line in dict.fromkeys(lines) if line]
+
+
+def line_match(roadmap: Roadmap, embedder: Embedder, subject: str) -> tuple[Week, float, float]:
+    """(the week one of whose field lines is closest in meaning to the subject, that cosine, its margin over the best
+    line of any other week). Each line is embedded once per embedder and text (`_embedded`), so once per roadmap
+    version: "k8s for ML" is close to "ML on Kubernetes" though no word is shared."""
+    per_week = [(w, field_lines(w)) for w in roadmap.weeks]
+    texts = [line for _w, lines in per_week for line in lines]
+    cosines = _embedded(embedder, texts) @ _question_vector(embedder, subject)
+    best, start = [], 0
+    for _w, lines in per_week:
+        best.append(float(cosines[start:start + len(lines)].max()) if lines else -1.0)
+        start += len(lines)
+    order = np.argsort(best)[::-1]
+    margin = best[order[0]] - best[order[1]] if len(best) > 1 else best[order[0]]
+    return per_week[int(order[0])][0], best[int(order[0])], margin
+
+
 def _question_vector(embedder: Embedder, question: str) -> np.ndarray:
     """The question's unit vector, of the text the retriever searches (`search_text`), so a caching embedder embeds
     it once for both."""
@@ -335,8 +368,13 @@ def which_weeks(roadmap: Roadmap, question: str, embedder: Embedder | None = Non
     said = " ".join(w for w in re.findall(r"[\w&+./-]+", subject) if set(tokenize(w)) & terms)  # "k8s for ML"
     cosines = dict(zip((w.number for w in roadmap.weeks), _embedded(embedder, texts) @ _question_vector(embedder, said),
                        strict=True))
+    week, cosine, margin = line_match(roadmap, embedder, said)
+    if cosine >= LINE_MIN and margin >= LINE_MARGIN:  # a line of one week says the subject in other words
+        return [week], True
     if named:
-        return [max(named, key=lambda w: cosines[w.number])], True
+        chosen = max(named, key=lambda w: cosines[w.number])
+        if chosen.number == week.number:  # the words and the closest line agree
+            return [chosen], True
     closest = max(roadmap.weeks, key=lambda w: cosines[w.number])
     if cosines[closest.number] < DEFAULT.suggest_min:  # nothing genuinely close: the question is searched
         return None

@@ -74,7 +74,7 @@ MEANING_MIN = 0.404
 # is at least LINE_MIN and beats every other week's best line by LINE_MARGIN: fitted on the dev plan questions (158
 # with a subject; each one's subject against every week's lines, right when the closest week is its gold week; cost 3
 # for a wrong week grounded) by `bench/fit_plan_lines.py`: leave-one-file-out over the 12 files, 94 grounded right and
-# 8 wrong held out; all 12 folds chose 0.47 (11 with margin 0.06).
+# 8 wrong held out; 10 of the 12 folds chose 0.47 / 0.06 (0.42 / 0.06, 0.47 / 0.07 the others).
 LINE_MIN = 0.47
 LINE_MARGIN = 0.06
 # The week is the subject of the asking when its mention follows a verb of asking's auxiliary or "of" ("what does
@@ -333,6 +333,14 @@ def pointed(week: Week, question: str) -> list[str]:
     return [name for name, terms in words.items() if asked & terms]
 
 
+def subject_of(roadmap: Roadmap, question: str) -> tuple[set[str], str]:
+    """(the terms, the words as said: "k8s for ML") of what the question asks about: its words but for its week
+    mention, the plan's name and length, and words of asking, positions and fields."""
+    subject = _THE_PLAN.sub(" ", plain(roadmap, question))
+    terms = set(tokenize(subject)) - _asking() - set().union(*_field_terms().values())
+    return terms, " ".join(w for w in re.findall(r"[\w&+./-]+", subject) if set(tokenize(w)) & terms)
+
+
 def which_weeks(roadmap: Roadmap, question: str, embedder: Embedder | None = None) -> tuple[list[Week], bool] | None:
     """(the weeks, whether their text names the subject) when the question asks which week of the plan holds a
     subject ("which week covers federated learning?", "at what point in the sixteen weeks does k8s for ML come
@@ -347,8 +355,7 @@ def which_weeks(roadmap: Roadmap, question: str, embedder: Embedder | None = Non
     against off-topic questions). None when the question asks something else, or no week could be chosen."""
     if (m := _WHICH_WEEK.search(question)) is None or detect_week(question) is not None or week_mention(question):
         return None
-    subject = _THE_PLAN.sub(" ", plain(roadmap, question[:m.start()] + " " + question[m.end():]))
-    terms = set(tokenize(subject)) - _asking() - set().union(*_field_terms().values())
+    terms, said = subject_of(roadmap, question[:m.start()] + " " + question[m.end():])
     if not terms or not roadmap.weeks:
         return None
     written = [set(tokenize(_URL.sub(" ", w.text))) for w in roadmap.weeks]
@@ -365,7 +372,6 @@ def which_weeks(roadmap: Roadmap, question: str, embedder: Embedder | None = Non
         return named[:3], True
     texts = [f"{w.title}: {item(w.goals)}. " + "; ".join(_section_text(w, n) for n in _sections(w))
              for w in roadmap.weeks]
-    said = " ".join(w for w in re.findall(r"[\w&+./-]+", subject) if set(tokenize(w)) & terms)  # "k8s for ML"
     cosines = dict(zip((w.number for w in roadmap.weeks), _embedded(embedder, texts) @ _question_vector(embedder, said),
                        strict=True))
     week, cosine, margin = line_match(roadmap, embedder, said)

@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             week, cosine, margin = plan.line_match(roadmap, embedder, said)
             rows.append((Path(path).name, cosine, margin, f"roadmap.md#week-{week.number}" in gold))
-    print(f"dev plan questions with a subject: {len(rows)}; closest week is the gold week for {sum(r[3] for r in rows)}")
+    placed = sum(r[3] for r in rows)
+    print(f"dev plan questions with a subject: {len(rows)}; closest week is the gold week for {placed}")
     right = wrong = 0
     for name in sorted({r[0] for r in rows}):
         cut = best_cut([r for r in rows if r[0] != name], args.cost)

@@ -84,6 +84,9 @@ LINE_MARGIN = 0.06
 _SUBJECT_BEFORE = re.compile(r"(?:\b(?:does|do|did|is|was|will|would|should|of)|['’]s)\s+(?:(?:the|my|our)\s+)?$",
                              re.I)
 _THE_PLAN = re.compile(r"\b(?:plan|roadmap|syllabus|curriculum)\b", re.I)
+# What the plan expects of the learner or lists: "am I expected / supposed / meant to", "the plan names / lists"
+_EXPECTED = re.compile(r"\b(?:am\s+I|are\s+we)\s+(?:expected|supposed|meant)\s+to\b"
+                       r"|\b(?:plan|roadmap|it|week)\s+(?:names|lists|mentions|suggests|recommends)\b", re.I)
 _EXPLAINING = re.compile(r"\b(?:how|why|when)\b", re.I)  # asks for an explanation the plan doesn't give
 # stems of counting words ("the three deliverables", "how many goals")
 _COUNT = re.compile(r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|both|all|main|mani|number")
@@ -93,6 +96,9 @@ _URL = re.compile(r"https?://\S+")
 _VERB = r"(?:is|are|was|were|does|do|did|should|would|will|can|could|must|has|have)"
 _ASKED_THING = re.compile(rf"\b(?:which|what)\s+(?:(?:kinds?|sorts?|types?)\s+of\s+)?"
                           rf"((?:(?!{_VERB}\b)[\w&+.-]+\s+){{1,4}}?){_VERB}\b", re.I)
+# the same, also before "am" ("which vector stores am I expected to look at?")
+_EXPECTED_THING = re.compile(rf"\b(?:which|what)\s+(?:(?:kinds?|sorts?|types?)\s+of\s+)?"
+                             rf"((?:(?!(?:{_VERB}|am)\b)[\w&+./-]+\s+){{1,4}}?)(?:{_VERB}|am)\b", re.I)
 _PAREN = re.compile(r"\s*\([^)]*\)")
 # A question that asks which week (of the plan as a whole) holds a subject: "which week covers X?", "at what point
 # in the sixteen weeks does X come up?", "when in the roadmap do I get to X?", "where does the plan put X?"
@@ -290,6 +296,34 @@ def line_match(roadmap: Roadmap, embedder: Embedder, subject: str) -> tuple[Week
     return per_week[int(order[0])][0], best[int(order[0])], margin
 
 
+def listed(roadmap: Roadmap, question: str, week: int | None,
+           embedder: Embedder) -> tuple[Week, set[str], list[str]] | None:
+    """(the week, no field, [its section]) when the question asks what the plan expects of the learner or lists
+    ("which vector stores am I expected to look at?", "which patterns does the plan suggest?") and the thing it asks
+    for ("vector stores", `_EXPECTED_THING`) is, by meaning, a line of that week's section: the week (named, else the
+    request's) holds the line closest to the thing of any week (`line_match`, at LINE_MIN and LINE_MARGIN), so
+    "vector stores" reaches "Vector Databases: ChromaDB, FAISS, OpenSearch". A detail the plan doesn't list ("which
+    chunk size am I supposed to use?") is close to no line, and the question is searched."""
+    if not _EXPECTED.search(question) or _EXPLAINING.search(question):
+        return None
+    found = _week_of(roadmap, question, week)
+    if found is None or (m := _EXPECTED_THING.search(strip_week(question))) is None:
+        return None
+    _terms, thing = subject_of(roadmap, m[1])
+    if not thing:
+        return None
+    closest, cosine, margin = line_match(roadmap, embedder, thing)
+    if closest.number != found.number or cosine < LINE_MIN or margin < LINE_MARGIN:
+        return None
+    names = list(_sections(found))
+    lines = [[_PAREN.sub("", n)] + [item(i) for i in found.sections[n] if item(i)] for n in names]
+    if not names:
+        return None
+    vector = _question_vector(embedder, thing)
+    best = [float((_embedded(embedder, texts) @ vector).max()) for texts in lines]
+    return found, set(), [names[int(np.argmax(best))]]
+
+
 def _question_vector(embedder: Embedder, question: str) -> np.ndarray:
     """The question's unit vector, of the text the retriever searches (`search_text`), so a caching embedder embeds
     it once for both."""
@@ -461,12 +495,16 @@ def answer(roadmap: Roadmap, question: str, week: int | None, embedder: Embedder
     if (weeks := which_weeks(roadmap, question, embedder)) is not None:
         return _which_answer(roadmap, question, *weeks)
     found = asked(roadmap, question, week)
-    overview = False
+    overview = by_meaning = False
     if found is None:
         if (whole := about_the_week(roadmap, question, week)) is not None:
             no_field: set[str] = set()
             found, overview = (whole[0], no_field, whole[1]), True
-        elif embedder is None or (found := meant(roadmap, question, week, embedder)) is None:
+        elif embedder is None:
+            return None
+        elif (found := listed(roadmap, question, week, embedder)) is not None:
+            by_meaning = True
+        elif (found := meant(roadmap, question, week, embedder)) is None:
             return None
     w, fields, sections = found
     if not fields and not sections and not overview:  # the week as a whole, and what its words point at
@@ -495,7 +533,8 @@ def answer(roadmap: Roadmap, question: str, week: int | None, embedder: Embedder
     if missing:
         gap = f"The roadmap doesn't list {listing(missing)} for week {w.number}."
         text = f"{text} {gap}".strip()
-    if (thing := unlisted(w, question)) is not None:  # not what was asked: say so first, then what the week lists
+    # not what was asked (unless the thing was matched to a line by meaning): say so first, then what the week lists
+    if not by_meaning and (thing := unlisted(w, question)) is not None:
         missing.append(thing)
         text = f"The roadmap doesn't name {_article(thing)} for week {w.number}; here is what it lists. {text}"
     section = next((s for s in roadmap.sections if s.week == w.number), None)

@@ -165,3 +165,26 @@ def test_field_lines_of_a_parsed_roadmap_place_a_subject_by_meaning(embedder):
 def test_a_subject_no_week_holds_is_not_placed(embedder, question):
     a = answer(ROADMAP, question, None, embedder)
     assert a is None or not a.grounded
+
+
+@pytest.mark.parametrize("roadmap, question, week, expected", [
+    (ROADMAP, "wk 7: which vector stores am I expected to look at?", 7,
+     "Week 7's “RAG” section covers RAG Concepts, Vector Databases: ChromaDB, FAISS, OpenSearch"),
+    (ROADMAP, "wk 5 - which architecture patterns am I supposed to pick up?", 5,
+     "Week 5's “Architecture Patterns” section covers Multi-account ML setup"),
+    (FOUR, "week 2: which container build files am I supposed to read?", 2, "Week 2's “Images” section covers "
+     "Dockerfile reference"),  # no word shared with "Dockerfile reference"
+])
+def test_a_listed_thing_said_in_other_words_reaches_its_section(embedder, roadmap, question, week, expected):
+    a = answer(roadmap, question, None, embedder)
+    assert a is not None and a.grounded and a.week == week and a.answer.startswith(expected)
+    assert a.citations[0].url == f"roadmap.md#week-{week}"
+    assert answer(roadmap, question, None) is None or not answer(roadmap, question, None).grounded  # words alone
+
+
+@pytest.mark.parametrize("question, week", [
+    ("in week 7, which chunk size am I supposed to use for the text splitter?", 7),  # a detail no line lists
+    ("readthedocs sdk site: am I meant to be on the 1.x or 2.x line of the apis?", 4),
+])
+def test_a_detail_the_plan_does_not_list_is_still_searched(embedder, question, week):
+    assert answer(ROADMAP, question, week, embedder) is None

@@ -85,7 +85,10 @@ _SUBJECT_BEFORE = re.compile(r"(?:\b(?:does|do|did|is|was|will|would|should|of)|
                              re.I)
 _THE_PLAN = re.compile(r"\b(?:plan|roadmap|syllabus|curriculum)\b", re.I)
 # What the plan expects of the learner or lists: "am I expected / supposed / meant to", "the plan names / lists"
-_EXPECTED = re.compile(r"\b(?:am\s+I|are\s+we)\s+(?:expected|supposed|meant)\s+to\b"
+# what the plan expects a learner to LEARN ("am I expected to look at / pick up / study"), not to do with a service
+# ("which IAM role am I supposed to pass to SageMaker?" is a docs question)
+_LEARN = r"(?:look\s+at|learn|cover|study|know|read|try|pick\s+up|build|explore|master|focus\s+on|get\s+to)"
+_EXPECTED = re.compile(rf"\b(?:am\s+I|are\s+we)\s+(?:expected|supposed|meant)\s+to\s+{_LEARN}\b"
                        r"|\b(?:plan|roadmap|it|week)\s+(?:names|lists|mentions|suggests|recommends)\b", re.I)
 _EXPLAINING = re.compile(r"\b(?:how|why|when)\b", re.I)  # asks for an explanation the plan doesn't give
 # stems of counting words ("the three deliverables", "how many goals")

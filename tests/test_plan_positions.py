@@ -185,6 +185,7 @@ def test_a_listed_thing_said_in_other_words_reaches_its_section(embedder, roadma
 @pytest.mark.parametrize("question, week", [
     ("in week 7, which chunk size am I supposed to use for the text splitter?", 7),  # a detail no line lists
     ("readthedocs sdk site: am I meant to be on the 1.x or 2.x line of the apis?", 4),
+    ("in week 5, which IAM role am I supposed to pass to SageMaker?", 5),  # a thing to do with a service, not learn
 ])
 def test_a_detail_the_plan_does_not_list_is_still_searched(embedder, question, week):
     assert answer(ROADMAP, question, week, embedder) is None

@@ -210,7 +210,8 @@ _CODE = re.compile(r"`([^`\s]+)`|\b([A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*)*)\((?:\
 
 
 _GLUED = re.compile(r"(?<![\w.-])[A-Za-z]+_?\d+[A-Za-z]*(?![\w-])")   # a name with digits: "float32", "EC2", "NO_2"
-_PATH = re.compile(r"(?<![\w/.:~-])(?:/[\w.-]+)+/?")   # "/opt/ml/checkpoints" (not a URL's, not "and/or")
+# "/opt/ml/checkpoints", "~/.aws/config" (a home folder's: issue 15k; not a URL's, not "and/or")
+_PATH = re.compile(r"(?<![\w/.:~-])~?(?:/[\w.-]+)+/?")
 
 
 def specifics(text: str, words: bool = True) -> set[str]:
@@ -335,8 +336,14 @@ def key_terms(question: str, expected: str) -> dict[str, str]:
     return keys or surface
 
 
+# a guess the learner takes back ("get_n_splits?? no, the splitting one"): up to its question mark and the "no"
+_RETRACTED = re.compile(r"^.*\?+\s*no\s*,", re.IGNORECASE | re.DOTALL)
+
+
 def without_hedges(answer: str) -> str:
-    return " ".join(_HEDGES.sub(" ", answer).split())
+    """The answer without hedges ("not sure", "maybe", "?") and without a guess it takes back ("X? no, Y" is Y)."""
+    kept = _RETRACTED.sub(" ", answer)
+    return " ".join(_HEDGES.sub(" ", kept if kept.strip() else answer).split())
 
 
 def negated(text: str, reach: int, weak: bool = False, before: int = 0) -> list[tuple[int, set[str]]]:
@@ -680,8 +687,10 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     aligned = max((alignment(pieces[0], p, idf, set(keys)) for p in pieces[1:]), key=lambda a: a[2]) \
         if pieces else (coverage, similarity, similarity, coverage)
     # words beside a number that the source does not say qualify it ("110 per namespace"); a name is not qualified so
+    # (a clipping of the question's word is the question's: "per repo" for "per repository")
     qualified = value_only and any(w[0].isdigit() for w in wanted) and \
-        bool({t for t in surfaces(_PARENS.sub(" ", said)) if t in new and not specifics(given[t]) and t not in held})
+        bool({t for t in surfaces(_PARENS.sub(" ", said))
+              if t in new and not specifics(given[t]) and t not in held and not holds(asked, t)})
     # and a call of the asked function without some of the source's arguments ("fit(X)" for fit(X, y)) is not it whole
     qualified = qualified or value_only and fewer_arguments(said, expected)
     flip = flipped(said, expected, set(given))

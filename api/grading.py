@@ -102,18 +102,19 @@ from vectorstore.text import tokenize
 
 # Fitted on eval/quiz_answers.jsonl, dev data (the splits dev and test to test9: 1,011 answers to 329 questions), by
 # `python bench/fit_quiz_check.py --fit --by-split --signals similarity,specifics,key_recall,length` (see README, Study
-# companion): one logistic model per boundary (issue 15h; before, one set of weights for both). Dev agreement 0.881
-# in-sample, leave-one-question-out CV 0.879, leave-one-split-out (fit on nine splits, score the tenth) 0.875, its
-# test5 0.796, test6 0.827, test7 0.833, test8 0.910, test9 0.877 (issue 15j's check on the same 1,011: 0.872, CV
-# 0.875, test9 0.827). A longer answer is less often at least partial (WEIGHTS' length < 0: more said, more to be
-# wrong) and more often correct (CORRECT_WEIGHTS' length > 0): a short vague answer is partial, not incorrect.
-# ELSEWHERE is the margin of the rule "the answer fits another of the week's questions better" (fitted with them).
-WEIGHTS = {"similarity": 4.058, "coverage": 0.0, "specifics": 0.811, "recall": 0.0, "precision": 0.0, "f1": 0.0,
-           "key_recall": 3.06, "length": -3.994}
-CORRECT_WEIGHTS = {"similarity": 4.364, "coverage": 0.0, "specifics": 0.836, "recall": 0.0, "precision": 0.0,
-                   "f1": 0.0, "key_recall": 4.187, "length": 5.153}
-CORRECT = 8.569
-PARTIAL = 0.251
+# companion): one logistic model per boundary (issue 15h; before, one set of weights for both), C = 3 (issue 15k; 1
+# before). Dev agreement 0.885 in-sample, leave-one-question-out CV 0.883, leave-one-split-out (fit on nine splits,
+# score the tenth) 0.880, its test5 0.806, test6 0.840, test7 0.846, test8 0.910, test9 0.877 (issue 15j's check on
+# the same 1,011: 0.872, CV 0.875, test9 0.827). A longer answer is less often at least partial (WEIGHTS' length < 0:
+# more said, more to be wrong) and more often correct (CORRECT_WEIGHTS' length > 0): a short vague answer is partial,
+# not incorrect. ELSEWHERE is the margin of the rule "the answer fits another of the week's questions better" (fitted
+# with them).
+WEIGHTS = {"similarity": 4.928, "coverage": 0.0, "specifics": 0.815, "recall": 0.0, "precision": 0.0, "f1": 0.0,
+           "key_recall": 3.758, "length": -5.698}
+CORRECT_WEIGHTS = {"similarity": 5.489, "coverage": 0.0, "specifics": 1.02, "recall": 0.0, "precision": 0.0,
+                   "f1": 0.0, "key_recall": 4.601, "length": 6.713}
+CORRECT = 10.432
+PARTIAL = 0.094
 ELSEWHERE = 0.22
 SIGNALS = tuple(WEIGHTS)
 VERDICTS = ("correct", "partial", "incorrect")

@@ -70,6 +70,13 @@ FIELD_MEANINGS = {"goals": ("the goals", "what the week aims to achieve"),
 # held out: 11.3 of the 37 routed, 1.6 other questions routed per pass). The best other question scores 0.402 ("What
 # does Project Jupyter build?"); the fit on all dev is the midpoint above it.
 MEANING_MIN = 0.404
+# A which-week question's subject is placed by meaning in the week with the field line closest to it when that cosine
+# is at least LINE_MIN and beats every other week's best line by LINE_MARGIN: fitted on the dev plan questions (158
+# with a subject; each one's subject against every week's lines, right when the closest week is its gold week; cost 3
+# for a wrong week grounded) by `bench/fit_plan_lines.py`: leave-one-file-out over the 12 files, 94 grounded right and
+# 8 wrong held out; 10 of the 12 folds chose 0.47 / 0.06 (0.42 / 0.06, 0.47 / 0.07 the others).
+LINE_MIN = 0.47
+LINE_MARGIN = 0.06
 # The week is the subject of the asking when its mention follows a verb of asking's auxiliary or "of" ("what does
 # week 2 point me to", "is week 15 meant to", "what's week 15 about", "the point of week 3"), not when it frames a
 # docs question ("in week 9, how ...", "wk 7: ..."); a question naming the plan itself ("does the plan suggest") has
@@ -77,6 +84,9 @@ MEANING_MIN = 0.404
 _SUBJECT_BEFORE = re.compile(r"(?:\b(?:does|do|did|is|was|will|would|should|of)|['’]s)\s+(?:(?:the|my|our)\s+)?$",
                              re.I)
 _THE_PLAN = re.compile(r"\b(?:plan|roadmap|syllabus|curriculum)\b", re.I)
+# What the plan expects of the learner or lists: "am I expected / supposed / meant to", "the plan names / lists"
+_EXPECTED = re.compile(r"\b(?:am\s+I|are\s+we)\s+(?:expected|supposed|meant)\s+to\b"
+                       r"|\b(?:plan|roadmap|it|week)\s+(?:names|lists|mentions|suggests|recommends)\b", re.I)
 _EXPLAINING = re.compile(r"\b(?:how|why|when)\b", re.I)  # asks for an explanation the plan doesn't give
 # stems of counting words ("the three deliverables", "how many goals")
 _COUNT = re.compile(r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|both|all|main|mani|number")
@@ -86,13 +96,17 @@ _URL = re.compile(r"https?://\S+")
 _VERB = r"(?:is|are|was|were|does|do|did|should|would|will|can|could|must|has|have)"
 _ASKED_THING = re.compile(rf"\b(?:which|what)\s+(?:(?:kinds?|sorts?|types?)\s+of\s+)?"
                           rf"((?:(?!{_VERB}\b)[\w&+.-]+\s+){{1,4}}?){_VERB}\b", re.I)
+# the same, also before "am" ("which vector stores am I expected to look at?")
+_EXPECTED_THING = re.compile(rf"\b(?:which|what)\s+(?:(?:kinds?|sorts?|types?)\s+of\s+)?"
+                             rf"((?:(?!(?:{_VERB}|am)\b)[\w&+./-]+\s+){{1,4}}?)(?:{_VERB}|am)\b", re.I)
 _PAREN = re.compile(r"\s*\([^)]*\)")
 # A question that asks which week (of the plan as a whole) holds a subject: "which week covers X?", "at what point
-# in the sixteen weeks does X come up?", "when in the roadmap do I get to X?"
+# in the sixteen weeks does X come up?", "when in the roadmap do I get to X?", "where does the plan put X?"
 _PLAN_WHOLE = r"(?:plan|roadmap|course|program(?:me)?|syllabus|curriculum|[\w-]+\s+weeks)"
 _WHICH_WEEK = re.compile(rf"\b(?:which|what)\s+weeks?\b|\b(?:which|what)\s+(?:point|stage|part)\s+(?:in|of|during)\s+"
                          rf"(?:the|my)\s+{_PLAN_WHOLE}|\bwhen\s+(?:in|during)\s+(?:the|my)\s+{_PLAN_WHOLE}"
-                         rf"|\bwhen\s+does\s+(?:the|my)\s+{_PLAN_WHOLE}\b", re.I)
+                         rf"|\bwhen\s+does\s+(?:the|my)\s+{_PLAN_WHOLE}\b"
+                         rf"|\bwhere\s+(?:in|does|do|did|is|would)\s+(?:the|my)\s+{_PLAN_WHOLE}\b", re.I)
 _WORD = re.compile(r"[A-Za-z][A-Za-z-]*")
 
 
@@ -257,6 +271,59 @@ def meant(roadmap: Roadmap, question: str, week: int | None,
     return found, {kind}, []
 
 
+def field_lines(week: Week) -> list[str]:
+    """The lines of the week's parsed fields, each a subject it may be asked about: its title, goals, section names,
+    each section's items, weekend project and deliverables."""
+    lines = [week.title, item(week.goals)] + [_PAREN.sub("", n) for n in _sections(week)]
+    lines += [item(i) for items in week.sections.values() for i in items]
+    lines += [item(week.weekend_project or ""), *(item(d) for d in week.deliverables)]
+    return [line for line in dict.fromkeys(lines) if line]
+
+
+def line_match(roadmap: Roadmap, embedder: Embedder, subject: str) -> tuple[Week, float, float]:
+    """(the week one of whose field lines is closest in meaning to the subject, that cosine, its margin over the best
+    line of any other week). Each line is embedded once per embedder and text (`_embedded`), so once per roadmap
+    version: "k8s for ML" is close to "ML on Kubernetes" though no word is shared."""
+    per_week = [(w, field_lines(w)) for w in roadmap.weeks]
+    texts = [line for _w, lines in per_week for line in lines]
+    cosines = _embedded(embedder, texts) @ _question_vector(embedder, subject)
+    best, start = [], 0
+    for _w, lines in per_week:
+        best.append(float(cosines[start:start + len(lines)].max()) if lines else -1.0)
+        start += len(lines)
+    order = np.argsort(best)[::-1]
+    margin = best[order[0]] - best[order[1]] if len(best) > 1 else best[order[0]]
+    return per_week[int(order[0])][0], best[int(order[0])], margin
+
+
+def listed(roadmap: Roadmap, question: str, week: int | None,
+           embedder: Embedder) -> tuple[Week, set[str], list[str]] | None:
+    """(the week, no field, [its section]) when the question asks what the plan expects of the learner or lists
+    ("which vector stores am I expected to look at?", "which patterns does the plan suggest?") and the thing it asks
+    for ("vector stores", `_EXPECTED_THING`) is, by meaning, a line of that week's section: the week (named, else the
+    request's) holds the line closest to the thing of any week (`line_match`, at LINE_MIN and LINE_MARGIN), so
+    "vector stores" reaches "Vector Databases: ChromaDB, FAISS, OpenSearch". A detail the plan doesn't list ("which
+    chunk size am I supposed to use?") is close to no line, and the question is searched."""
+    if not _EXPECTED.search(question) or _EXPLAINING.search(question):
+        return None
+    found = _week_of(roadmap, question, week)
+    if found is None or (m := _EXPECTED_THING.search(strip_week(question))) is None:
+        return None
+    _terms, thing = subject_of(roadmap, m[1])
+    if not thing:
+        return None
+    closest, cosine, margin = line_match(roadmap, embedder, thing)
+    if closest.number != found.number or cosine < LINE_MIN or margin < LINE_MARGIN:
+        return None
+    names = list(_sections(found))
+    lines = [[_PAREN.sub("", n)] + [item(i) for i in found.sections[n] if item(i)] for n in names]
+    if not names:
+        return None
+    vector = _question_vector(embedder, thing)
+    best = [float((_embedded(embedder, texts) @ vector).max()) for texts in lines]
+    return found, set(), [names[int(np.argmax(best))]]
+
+
 def _question_vector(embedder: Embedder, question: str) -> np.ndarray:
     """The question's unit vector, of the text the retriever searches (`search_text`), so a caching embedder embeds
     it once for both."""
@@ -300,6 +367,14 @@ def pointed(week: Week, question: str) -> list[str]:
     return [name for name, terms in words.items() if asked & terms]
 
 
+def subject_of(roadmap: Roadmap, question: str) -> tuple[set[str], str]:
+    """(the terms, the words as said: "k8s for ML") of what the question asks about: its words but for its week
+    mention, the plan's name and length, and words of asking, positions and fields."""
+    subject = _THE_PLAN.sub(" ", plain(roadmap, question))
+    terms = set(tokenize(subject)) - _asking() - set().union(*_field_terms().values())
+    return terms, " ".join(w for w in re.findall(r"[\w&+./-]+", subject) if set(tokenize(w)) & terms)
+
+
 def which_weeks(roadmap: Roadmap, question: str, embedder: Embedder | None = None) -> tuple[list[Week], bool] | None:
     """(the weeks, whether their text names the subject) when the question asks which week of the plan holds a
     subject ("which week covers federated learning?", "at what point in the sixteen weeks does k8s for ML come
@@ -314,8 +389,7 @@ def which_weeks(roadmap: Roadmap, question: str, embedder: Embedder | None = Non
     against off-topic questions). None when the question asks something else, or no week could be chosen."""
     if (m := _WHICH_WEEK.search(question)) is None or detect_week(question) is not None or week_mention(question):
         return None
-    subject = _THE_PLAN.sub(" ", plain(roadmap, question[:m.start()] + " " + question[m.end():]))
-    terms = set(tokenize(subject)) - _asking() - set().union(*_field_terms().values())
+    terms, said = subject_of(roadmap, question[:m.start()] + " " + question[m.end():])
     if not terms or not roadmap.weeks:
         return None
     written = [set(tokenize(_URL.sub(" ", w.text))) for w in roadmap.weeks]
@@ -332,11 +406,15 @@ def which_weeks(roadmap: Roadmap, question: str, embedder: Embedder | None = Non
         return named[:3], True
     texts = [f"{w.title}: {item(w.goals)}. " + "; ".join(_section_text(w, n) for n in _sections(w))
              for w in roadmap.weeks]
-    said = " ".join(w for w in re.findall(r"[\w&+./-]+", subject) if set(tokenize(w)) & terms)  # "k8s for ML"
     cosines = dict(zip((w.number for w in roadmap.weeks), _embedded(embedder, texts) @ _question_vector(embedder, said),
                        strict=True))
+    week, cosine, margin = line_match(roadmap, embedder, said)
+    if cosine >= LINE_MIN and margin >= LINE_MARGIN:  # a line of one week says the subject in other words
+        return [week], True
     if named:
-        return [max(named, key=lambda w: cosines[w.number])], True
+        chosen = max(named, key=lambda w: cosines[w.number])
+        if chosen.number == week.number:  # the words and the closest line agree
+            return [chosen], True
     closest = max(roadmap.weeks, key=lambda w: cosines[w.number])
     if cosines[closest.number] < DEFAULT.suggest_min:  # nothing genuinely close: the question is searched
         return None
@@ -417,12 +495,16 @@ def answer(roadmap: Roadmap, question: str, week: int | None, embedder: Embedder
     if (weeks := which_weeks(roadmap, question, embedder)) is not None:
         return _which_answer(roadmap, question, *weeks)
     found = asked(roadmap, question, week)
-    overview = False
+    overview = by_meaning = False
     if found is None:
         if (whole := about_the_week(roadmap, question, week)) is not None:
             no_field: set[str] = set()
             found, overview = (whole[0], no_field, whole[1]), True
-        elif embedder is None or (found := meant(roadmap, question, week, embedder)) is None:
+        elif embedder is None:
+            return None
+        elif (found := listed(roadmap, question, week, embedder)) is not None:
+            by_meaning = True
+        elif (found := meant(roadmap, question, week, embedder)) is None:
             return None
     w, fields, sections = found
     if not fields and not sections and not overview:  # the week as a whole, and what its words point at
@@ -451,7 +533,8 @@ def answer(roadmap: Roadmap, question: str, week: int | None, embedder: Embedder
     if missing:
         gap = f"The roadmap doesn't list {listing(missing)} for week {w.number}."
         text = f"{text} {gap}".strip()
-    if (thing := unlisted(w, question)) is not None:  # not what was asked: say so first, then what the week lists
+    # not what was asked (unless the thing was matched to a line by meaning): say so first, then what the week lists
+    if not by_meaning and (thing := unlisted(w, question)) is not None:
         missing.append(thing)
         text = f"The roadmap doesn't name {_article(thing)} for week {w.number}; here is what it lists. {text}"
     section = next((s for s in roadmap.sections if s.week == w.number), None)

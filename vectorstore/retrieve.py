@@ -79,7 +79,8 @@ _ORDINALS = [
 # "week 9", "wk-9", "week nine"; "the 9th week", "the ninth week"; a week named by its position in the plan: "the
 # last / closing / concluding week", "the (very) final week" (the roadmap's last: with "the" or "final", so "last week
 # I ..." is not read as one), "the opening week" (its first), "the middle week", "halfway through the plan" (its
-# middle: week 8 of 16, week 6 of 12)
+# middle: week 8 of 16, week 6 of 12); "the penultimate / second-to-last week", "one week before the finale / the end
+# of the plan" (the one before its last)
 _POSITIONS = {"last": -1, "final": -1, "closing": -1, "concluding": -1, "opening": 0, "initial": 0, "middle": 0.5,
               "halfway": 0.5, "midway": 0.5}
 _WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")\b"
@@ -87,7 +88,11 @@ _WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(NUMBER_WORDS) +
                    r"|\b(?:the\s+(?:very\s+)?(last|closing|concluding|opening|middle)"
                    r"|(?:the\s+)?(?:very\s+)?(final|initial|halfway|midway))[\s-]+week\b"
                    r"|\b(halfway|midway)\s+(?:point\s+)?(?:through|into|in|of)\s+the\s+"
-                   r"(?:plan|roadmap|course|program(?:me)?|[\w-]+\s+weeks)\b", re.IGNORECASE)
+                   r"(?:plan|roadmap|course|program(?:me)?|[\w-]+\s+weeks)\b"
+                   r"|\b((?:the\s+)?(?:penultimate|second[\s-]+to[\s-]+last|next[\s-]+to[\s-]+last)[\s-]+week"
+                   r"|(?:one|a|the)\s+week\s+before\s+the\s+"
+                   r"(?:finale|final\s+week|last\s+week|end\s+of\s+the\s+(?:plan|roadmap|course)))\b",
+                   re.IGNORECASE)
 CANDIDATES = 30        # candidates taken from each of the dense and the BM25 search
 ROADMAP_URL = "roadmap.md"  # the url prefix of the roadmap's own sections
 
@@ -101,11 +106,12 @@ def detect_week(question: str, weeks: Iterable[int] | None = None, last: int | N
     allowed = None if weeks is None else sorted(set(weeks))
     last = last if last is not None else (allowed[-1] if allowed else None)
     for m in _WEEK.finditer(question):
-        if position := (m.group(3) or m.group(4) or m.group(5)):
+        if position := (m.group(3) or m.group(4) or m.group(5) or m.group(6)):
             plan = allowed or (list(range(1, last + 1)) if last else [])
             if plan:
-                at = _POSITIONS[position.lower()]
-                return plan[-1] if at == -1 else plan[(len(plan) - 1) // 2] if at == 0.5 else plan[0]
+                at = _POSITIONS.get(position.lower(), -2)  # the week before the last one
+                return plan[-2 if len(plan) > 1 else 0] if at == -2 else plan[-1] if at == -1 \
+                    else plan[(len(plan) - 1) // 2] if at == 0.5 else plan[0]
             continue
         token = (m.group(1) or m.group(2)).lower()
         if token[:1].isdigit():

@@ -22,6 +22,7 @@ _QUANTITY = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*([A-Za-z\u00b5]+)\b")
 _BLANK_UNIT = re.compile(r"_{2,}\s*([A-Za-z\u00b5]+)\b")
 _BYTES = re.compile(r"(?i)^([kmgtpe]?)(i?)(b|bytes?)$")
 _PREFIX_WORDS = re.compile(r"^(?:kilo|mega|giga|tera|peta|exa)(?=bytes?$)|^(?:ki|me|gi|te|pe|ex)bi(?=bytes?$)")
+_CLIPPED = re.compile(r"^(gig|meg)s?$")   # "two gigs", "500 megs": a learner's gigabytes and megabytes (issue 15k)
 _RELATIVE = 1e-6   # two quantities are equal when they differ by less than this share
 
 
@@ -52,7 +53,7 @@ def _registry() -> pint.UnitRegistry[float]:
 def _pint_name(word: str) -> str:
     """The name pint knows a byte size by ("gb" -> "GiB", "kb" -> "KiB", "megabytes" -> "MiB", "bytes" -> "byte"),
     else the word itself."""
-    m = _BYTES.match(_PREFIX_WORDS.sub(lambda p: p[0][0], word.lower()))
+    m = _BYTES.match(_PREFIX_WORDS.sub(lambda p: p[0][0], _CLIPPED.sub(lambda p: p[1][0] + "b", word.lower())))
     if m is None or (m[3] == "b" and not m[1]):   # a lone "b" is not a unit
         return word
     return f"{m[1].upper()}iB" if m[1] else "byte"
@@ -202,6 +203,10 @@ def _ranges(answer: str, expected: str, question: str) -> list[tuple[str, bool]]
         dimension, per = _scale(m[3], times)
         ranges.append((dimension, low * per, high * per, dimension is not None, m[2] or ""))
     for m in _BOUND.finditer(answer):
+        # the question's own bound before its blank ("versions up to ____") is its words, not a vague value: "up to
+        # 2.3" there gives 2.3
+        if re.search(rf"(?<![\w-]){re.escape(m[1])}\s*_{{2,}}", question, re.IGNORECASE):
+            continue
         dimension, value = _scale(m[3], float(m[2]))
         low, high = {"below": (0.0, value), "above": (value, float("inf")),
                      "near": (value / NEAR, value * NEAR)}[_BOUNDS[m[1].lower()]]

@@ -510,3 +510,53 @@ def test_issue_15j_readings_through_the_api(api):
     timed = check(api, 3, kserve, "a platform for serving models that runs inference services on Kubernetes in "
                                   "milliseconds")
     assert timed["verdict"] == "incorrect" and timed["reason"] == "the answer gives a unit the source does not state"
+
+
+VERSIONS = "Fill in the blank: “Geospatial features of the engine versions up to ____ are supported.”"
+CREDENTIALS = "Fill in the blank: “By default this value is ____.”"
+LIMIT = "Fill in the blank: “The hosting service has a limit of ____ GB per repository.”"
+SPLIT = "Fill in the blank: “Use the indices yielded by the ____ method of the cross-validation splitter.”"
+
+
+@pytest.mark.parametrize("answer, question, expected, verdict", [
+    # issue 15k: the question's own bound before its blank is its words, not a vague value
+    ("up to 2.3", VERSIONS, "2.1", "incorrect"),
+    ("up to 2.1", VERSIONS, "2.1", "correct"),
+    ("less than 2.3", VERSIONS, "2.1", "partial"),        # a bound of the answer's own holds it
+    ("less than 12", TABS, "ten", "partial"),
+    ("up to 12", TABS, "ten", "incorrect"),               # the question says "up to ____": 12 is the value given
+    # a path in a home folder is a path, named whole
+    ("~/.aws/credentials", CREDENTIALS, "~/.aws/credentials", "correct"),
+    ("~/.aws/config", CREDENTIALS, "~/.aws/credentials", "incorrect"),
+    # "gigs" are gigabytes; a clipping of the question's word ("repo") says nothing the question does not
+    ("two gigs per repo", LIMIT, "2", "correct"),
+    ("two gigs per user", LIMIT, "2", "partial"),          # qualified by what the source does not say
+    ("three gigs", LIMIT, "2", "incorrect"),
+    # a guess the learner takes back is not the answer ("X?? no, Y" is Y)
+    ("get_n_splits?? no, split()", SPLIT, "split()", "correct"),
+    ("get_n_splits", SPLIT, "split()", "incorrect"),
+])
+def test_issue_15k_readings(embedder, answer, question, expected, verdict):
+    assert judged(embedder, answer, question, expected)[0] == verdict
+
+
+def test_a_retracted_guess_and_informal_units_are_read():
+    assert grading.without_hedges("get_n_splits?? no, the splitting one") == "the splitting one"
+    assert grading.without_hedges("is it 5? no idea") == "is it 5"   # "no idea" is a hedge, not a retraction
+    assert grading.specifics("~/.aws/config") == {"~/.aws/config"}
+    assert quantities.unit("gigs") == quantities.unit("GB") and quantities.unit("megs") == quantities.unit("MB")
+    assert quantities.unit("gigabit") != quantities.unit("gigs")
+
+
+def test_issue_15k_readings_through_the_api(api):
+    """Through the API on the fixture index: the question's own "up to ____" is its words (the answer's "up to 120" is
+    120, a wrong value; "less than 120", the answer's own bound, holds 110), and "gigs" are gigabytes."""
+    pods = question(api, 2, "limit", "110 Pods")
+    assert "up to ____" in pods["question"]
+    assert check(api, 2, pods, "up to 110")["verdict"] == "correct"
+    wrong = check(api, 2, pods, "up to 120")
+    assert wrong["verdict"] == "incorrect" and wrong["reason"] == "a different number or name than the source's"
+    assert check(api, 2, pods, "less than 120")["verdict"] == "partial"
+    model = question(api, 3, "limit", "2 GB")
+    assert check(api, 3, model, "two gigs")["verdict"] == "correct"
+    assert check(api, 3, model, "three gigs")["verdict"] == "incorrect"

@@ -237,15 +237,20 @@ def unlisted(week: Week, question: str) -> str | None:
 
 
 _vectors: dict[tuple[str, str], np.ndarray] = {}  # (embedder name, text) -> unit vector: meanings and sections
+VECTORS_KEPT = 20_000  # the oldest go first (the lines of roadmap versions no longer served): about 30 MB at most
 
 
 def _embedded(embedder: Embedder, texts: list[str]) -> np.ndarray:
-    """The unit vectors of texts the plan route compares questions with, each embedded once per embedder."""
-    missing = [t for t in dict.fromkeys(texts) if (embedder.name, t) not in _vectors]
+    """The unit vectors of texts the plan route compares questions with, each embedded once per embedder (at most
+    VECTORS_KEPT kept, oldest dropped first, so edited roadmaps don't grow the process)."""
+    found = {t: _vectors[(embedder.name, t)] for t in dict.fromkeys(texts) if (embedder.name, t) in _vectors}
+    missing = [t for t in dict.fromkeys(texts) if t not in found]
     if missing:
         for text, vector in zip(missing, np.asarray(embedder.embed(missing), dtype=np.float32), strict=True):
-            _vectors[(embedder.name, text)] = vector
-    return np.asarray([_vectors[(embedder.name, t)] for t in texts])
+            found[text] = _vectors[(embedder.name, text)] = vector
+        while len(_vectors) > VECTORS_KEPT:
+            del _vectors[next(iter(_vectors))]
+    return np.asarray([found[t] for t in texts])
 
 
 def _section_text(week: Week, name: str) -> str:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from api import plan
 from api.plan import answer
 from ingest.roadmap import load_roadmap, parse_roadmap
 from vectorstore.retrieve import detect_week
@@ -189,3 +191,16 @@ def test_a_listed_thing_said_in_other_words_reaches_its_section(embedder, roadma
 ])
 def test_a_detail_the_plan_does_not_list_is_still_searched(embedder, question, week):
     assert answer(ROADMAP, question, week, embedder) is None
+
+
+def test_the_line_vectors_kept_are_bounded_and_stay_right(embedder, monkeypatch):
+    """The plan route's remembered line vectors keep at most VECTORS_KEPT (oldest dropped), and every call still gets
+    the right vector for each text, remembered or not."""
+    monkeypatch.setattr(plan, "VECTORS_KEPT", len(plan._vectors) + 3)
+    texts = [f"Week {n}: container orchestration topic number {n}" for n in range(6)]
+    first = plan._embedded(embedder, texts)
+    assert len(plan._vectors) <= plan.VECTORS_KEPT
+    fresh = np.asarray(embedder.embed(texts), dtype=np.float32)
+    assert np.allclose(first, fresh, atol=1e-5)
+    again = plan._embedded(embedder, texts[:2] + texts[-2:])
+    assert np.allclose(again, fresh[[0, 1, 4, 5]], atol=1e-5) and len(plan._vectors) <= plan.VECTORS_KEPT

@@ -207,15 +207,22 @@ def test_a_file_rule_weighs_a_writer_the_pooled_rule_drowns():
         assert fit_decisions(rows, base, rule, space).threshold in space.threshold
 
 
-def test_by_file_command_prints_the_leave_one_file_out_table(tmp_path, monkeypatch, capsys):
-    """`--by-file` over two dev files: the served calibration's row, one row per fitting rule and signal set, one
-    detail row per file left out; it stores nothing."""
+def two_dev_files(tmp_path, monkeypatch):
+    """(the tiny index's store, two dev files, each one writer) with the settings pointing at that index: what the
+    leave-one-file-out commands (`--by-file`, `--widening`) read."""
     store, _embedder = publish_tiny_index(tmp_path / "data", chunking="tiny-v1")
     one, two = tmp_path / "one_questions.jsonl", tmp_path / "two_questions.jsonl"
     one.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
     two.write_text("".join(json.dumps(q) + "\n" for q in reversed(QUESTIONS)))
     monkeypatch.setenv("RA_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("RA_EMBEDDING_MODEL_DIR", str(MODEL_DIR))
+    return store, one, two
+
+
+def test_by_file_command_prints_the_leave_one_file_out_table(tmp_path, monkeypatch, capsys):
+    """`--by-file` over two dev files: the served calibration's row, one row per fitting rule and signal set, one
+    detail row per file left out; it stores nothing."""
+    store, one, two = two_dev_files(tmp_path, monkeypatch)
     assert main(["--dev", str(one), str(two), "--by-file"]) == 0
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| ")]

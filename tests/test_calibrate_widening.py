@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 from evaluation.calibrate import WIDEN_THRESHOLDS, Widening, fit_widening, main, widening_outcome
-from tests.test_evaluate import MODEL_DIR, QUESTIONS, publish_tiny_index
+from tests.test_calibrate import two_dev_files
+from tests.test_evaluate import QUESTIONS, publish_tiny_index
 from vectorstore.calibration import DEFAULT, Calibration
 from vectorstore.retrieve import Retriever
 
@@ -75,12 +76,7 @@ def test_the_retriever_widens_by_the_widen_threshold_not_the_abstention_threshol
 def test_widening_command_cross_validates_by_file_and_stores_only_with_save(tmp_path, monkeypatch, capsys):
     """`--widening` over two dev files prints the before / served / fitted / CV rows and the curve over the grid,
     stores nothing; with `--save` it stores the index's calibration with only its widening replaced."""
-    store, _embedder = publish_tiny_index(tmp_path / "data", chunking="tiny-v1")
-    one, two = tmp_path / "one_questions.jsonl", tmp_path / "two_questions.jsonl"
-    one.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
-    two.write_text("".join(json.dumps(q) + "\n" for q in reversed(QUESTIONS)))
-    monkeypatch.setenv("RA_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("RA_EMBEDDING_MODEL_DIR", str(MODEL_DIR))
+    store, one, two = two_dev_files(tmp_path, monkeypatch)
     assert main(["--dev", str(one), str(two), "--widening"]) == 0
     out = capsys.readouterr().out
     rows = [line for line in out.splitlines() if line.startswith("| ")]

@@ -84,9 +84,9 @@ LINE_MARGIN = 0.06
 _SUBJECT_BEFORE = re.compile(r"(?:\b(?:does|do|did|is|was|will|would|should|of)|['’]s)\s+(?:(?:the|my|our)\s+)?$",
                              re.I)
 _THE_PLAN = re.compile(r"\b(?:plan|roadmap|syllabus|curriculum)\b", re.I)
-# What the plan expects of the learner or lists: "am I expected / supposed / meant to", "the plan names / lists"
-# what the plan expects a learner to LEARN ("am I expected to look at / pick up / study"), not to do with a service
-# ("which IAM role am I supposed to pass to SageMaker?" is a docs question)
+# What the plan expects the learner to learn or lists: "am I expected / supposed / meant to" with a verb of learning
+# ("look at", "pick up", "study": "which IAM role am I supposed to pass to SageMaker?" is a docs question), "the plan
+# names / lists"
 _LEARN = r"(?:look\s+at|learn|cover|study|know|read|try|pick\s+up|build|explore|master|focus\s+on|get\s+to)"
 _EXPECTED = re.compile(rf"\b(?:am\s+I|are\s+we)\s+(?:expected|supposed|meant)\s+to\s+{_LEARN}\b"
                        r"|\b(?:plan|roadmap|it|week)\s+(?:names|lists|mentions|suggests|recommends)\b", re.I)
@@ -94,14 +94,20 @@ _EXPLAINING = re.compile(r"\b(?:how|why|when)\b", re.I)  # asks for an explanati
 # stems of counting words ("the three deliverables", "how many goals")
 _COUNT = re.compile(r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|both|all|main|mani|number")
 _URL = re.compile(r"https?://\S+")
+_VERB = r"(?:is|are|was|were|does|do|did|should|would|will|can|could|must|has|have)"
+
+
+def _thing_asked(verb: str, chars: str) -> re.Pattern[str]:
+    """The words (one to four, of `chars`) between "which/what" (or "which kind of") and the verb that asks."""
+    return re.compile(rf"\b(?:which|what)\s+(?:(?:kinds?|sorts?|types?)\s+of\s+)?"
+                      rf"((?:(?!{verb}\b)[{chars}]+\s+){{1,4}}?){verb}\b", re.I)
+
+
 # The thing a question asks the plan for, named between "which/what" and its verb ("which book does the plan
 # recommend", "what monitoring tool is listed in week 8", "which kind of database should week 7 use").
-_VERB = r"(?:is|are|was|were|does|do|did|should|would|will|can|could|must|has|have)"
-_ASKED_THING = re.compile(rf"\b(?:which|what)\s+(?:(?:kinds?|sorts?|types?)\s+of\s+)?"
-                          rf"((?:(?!{_VERB}\b)[\w&+.-]+\s+){{1,4}}?){_VERB}\b", re.I)
+_ASKED_THING = _thing_asked(_VERB, r"\w&+.-")
 # the same, also before "am" ("which vector stores am I expected to look at?")
-_EXPECTED_THING = re.compile(rf"\b(?:which|what)\s+(?:(?:kinds?|sorts?|types?)\s+of\s+)?"
-                             rf"((?:(?!(?:{_VERB}|am)\b)[\w&+./-]+\s+){{1,4}}?)(?:{_VERB}|am)\b", re.I)
+_EXPECTED_THING = _thing_asked(rf"(?:{_VERB}|am)", r"\w&+./-")
 _PAREN = re.compile(r"\s*\([^)]*\)")
 # A question that asks which week (of the plan as a whole) holds a subject: "which week covers X?", "at what point
 # in the sixteen weeks does X come up?", "when in the roadmap do I get to X?", "where does the plan put X?"
@@ -412,13 +418,13 @@ def which_weeks(roadmap: Roadmap, question: str, embedder: Embedder | None = Non
         return None
     if embedder is None:
         return named[:3], True
+    week, cosine, margin = line_match(roadmap, embedder, said)
+    if cosine >= LINE_MIN and margin >= LINE_MARGIN:  # a line of one week says the subject in other words
+        return [week], True
     texts = [f"{w.title}: {item(w.goals)}. " + "; ".join(_section_text(w, n) for n in _sections(w))
              for w in roadmap.weeks]
     cosines = dict(zip((w.number for w in roadmap.weeks), _embedded(embedder, texts) @ _question_vector(embedder, said),
                        strict=True))
-    week, cosine, margin = line_match(roadmap, embedder, said)
-    if cosine >= LINE_MIN and margin >= LINE_MARGIN:  # a line of one week says the subject in other words
-        return [week], True
     if named:
         chosen = max(named, key=lambda w: cosines[w.number])
         if chosen.number == week.number:  # the words and the closest line agree
@@ -545,18 +551,14 @@ def answer(roadmap: Roadmap, question: str, week: int | None, embedder: Embedder
     if not by_meaning and (thing := unlisted(w, question)) is not None:
         missing.append(thing)
         text = f"The roadmap doesn't name {_article(thing)} for week {w.number}; here is what it lists. {text}"
-    section = next((s for s in roadmap.sections if s.week == w.number), None)
-    url = f"{ROADMAP_URL}#{w.anchor}"
-    snippet = " ".join((section.text if section else w.text).split())[:240]
-    citations = [Citation(n=1, url=url, deep_link=url, title=f"Roadmap: {section.title if section else w.title}",
-                          section=", ".join(_field_labels(fields, label) + [_PAREN.sub("", s) for s in sections])
-                          or (section.title if section else w.title), weeks=[w.number], snippet=snippet)]
+    named = ", ".join(_field_labels(fields, label) + [_PAREN.sub("", s) for s in sections])
+    citations = [_citation(roadmap, w, 1, named or None)]
     return Answer(answer=text, citations=citations if sentences else [], grounded=not missing and bool(sentences),
                   mode="roadmap", week=w.number, scope="week", widened=False, suggested=None)
 
 
 def _citation(roadmap: Roadmap, w: Week, n: int, section: str | None = None) -> Citation:
-    """The citation of week w's section of the roadmap, numbered n."""
+    """The citation of week w's section of the roadmap, numbered n, naming `section` (else the week's title)."""
     part = next((s for s in roadmap.sections if s.week == w.number), None)
     url = f"{ROADMAP_URL}#{w.anchor}"
     return Citation(n=n, url=url, deep_link=url, title=f"Roadmap: {part.title if part else w.title}",

@@ -109,9 +109,9 @@ def detect_week(question: str, weeks: Iterable[int] | None = None, last: int | N
         if position := (m.group(3) or m.group(4) or m.group(5) or m.group(6)):
             plan = allowed or (list(range(1, last + 1)) if last else [])
             if plan:
-                at = _POSITIONS.get(position.lower(), -2)  # the week before the last one
-                return plan[-2 if len(plan) > 1 else 0] if at == -2 else plan[-1] if at == -1 \
-                    else plan[(len(plan) - 1) // 2] if at == 0.5 else plan[0]
+                at = _POSITIONS.get(position.lower(), -2)  # -2: the week before the last one
+                index = {-1: len(plan) - 1, 0: 0, 0.5: (len(plan) - 1) // 2}.get(at, max(len(plan) - 2, 0))
+                return plan[index]
             continue
         token = (m.group(1) or m.group(2)).lower()
         if token[:1].isdigit():

@@ -572,16 +572,17 @@ def widening_outcome(rows: list[Widening], t: float) -> dict[str, float | int | 
     def mean(values: list[bool]) -> float | None:
         return round(float(np.mean(values)), 3) if values else None
 
-    xweek = [r.hit[p] for r, p in zip(rows, pick, strict=True) if r.kind == "cross_week" and r.hit is not None]
-    inweek = [r.hit[p] for r, p in zip(rows, pick, strict=True)
-              if r.kind not in ("cross_week", "unanswerable") and r.hit is not None]
-    un = [not r.grounded[p] for r, p in zip(rows, pick, strict=True) if r.kind == "unanswerable"]
-    ans = [not r.grounded[p] for r, p in zip(rows, pick, strict=True) if r.kind != "unanswerable"]
+    chosen = list(zip(rows, pick, strict=True))
+    cross = [(r, p) for r, p in chosen if r.kind == "cross_week"]
+    inside = [(r, p) for r, p in chosen if r.kind not in ("cross_week", "unanswerable")]
+    xweek = [r.hit[p] for r, p in cross if r.hit is not None]
+    inweek = [r.hit[p] for r, p in inside if r.hit is not None]
+    un = [not r.grounded[p] for r, p in chosen if r.kind == "unanswerable"]
+    ans = [not r.grounded[p] for r, p in chosen if r.kind != "unanswerable"]
     return {"xweek_hit": mean(xweek), "inweek_hit": mean(inweek), "hits": int(sum(xweek) + sum(inweek)),
             "xweek": len(xweek), "inweek": len(inweek),
-            "xweek_widened": mean([r.widened[p] for r, p in zip(rows, pick, strict=True) if r.kind == "cross_week"]),
-            "inweek_widened": mean([r.widened[p] for r, p in zip(rows, pick, strict=True)
-                                    if r.kind not in ("cross_week", "unanswerable")]),
+            "xweek_widened": mean([r.widened[p] for r, p in cross]),
+            "inweek_widened": mean([r.widened[p] for r, p in inside]),
             "unanswerable_abstain": mean(un), "answerable_abstain": mean(ans)}
 
 
@@ -818,14 +819,16 @@ def main(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     try:
-        questions = load_questions(*args.dev)
+        by_path = [load_questions(path) for path in args.dev]
+        questions = [q for qs in by_path for q in qs]
+        # each question's file (one writer), for the leave-one-file-out commands
+        files = [path.stem.replace("_questions", "") for path, qs in zip(args.dev, by_path, strict=True) for _q in qs]
         offtopic = load_questions(args.offtopic) if args.offtopic.is_file() else []
         harness = Harness.open()
         fitter = Fitter(harness, questions, offtopic, args.k, page_grouped=args.page_folds,
                         balanced_pages=args.balanced_pages)
         t0 = time.perf_counter()
         if args.widening:
-            files = [path.stem.replace("_questions", "") for path in args.dev for _q in load_questions(path)]
             table, widened = widening_report(fitter, files, log)
             print(f"{len(questions)} dev questions in {len(args.dev)} files, {time.perf_counter() - t0:.0f} s")
             print(table)
@@ -836,7 +839,6 @@ def main(argv: list[str] | None = None) -> int:
                 print("stored with the index (the index's calibration, its widening replaced)")
             return 0
         if args.by_file:
-            files = [path.stem.replace("_questions", "") for path in args.dev for _q in load_questions(path)]
             table, finals = by_file_report(fitter, files, Space(), log)
             print(f"{len(questions)} dev questions in {len(args.dev)} files, {time.perf_counter() - t0:.0f} s")
             print(table)

@@ -366,7 +366,7 @@ def asked_noun(question: str, strict: bool = False) -> str | None:
                 continue
         if kind == "version" and not _ORDER.search(segment):
             return None  # "the async version of the client" is a variant; a release is asked by its order
-        if kind and _CURRENCY.search(q) and kind == "number":
+        if kind == "number" and _CURRENCY.search(q):
             return "price"
         return kind
     return None

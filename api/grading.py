@@ -629,9 +629,10 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     keys = key_terms(question, expected)
     # a quantity in another unit is read as the one asked for ("60 minutes" is the "1" of "____ hour")
     said = without_hedges(answer)
-    if normalise(expected).strip().endswith("%") and _BARE_NUMBER.fullmatch(normalise(expected)):
+    normal_expected = normalise(expected)
+    if normal_expected.strip().endswith("%") and _BARE_NUMBER.fullmatch(normal_expected):
         said = fractions(said, question)
-    read = quantities.as_asked(normalise(said), normalise(expected), normalise(question))
+    read = quantities.as_asked(normalise(said), normal_expected, normalise(question))
     said = read if read != normalise(said) else said
     given = surfaces(said)
     missing = tuple(w for t, w in keys.items() if not holds(given, t))

@@ -70,6 +70,8 @@ GRID = {
     "sentence_weight": (0.0, 0.25, 0.5, 0.75),
     "hub_weight": (0.0, 0.01, 0.02, 0.03, 0.05),
     "merge_rank": (0, 2, 3, 5),
+    "week_prior": (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0),
+    "earlier_prior": (0.0, 0.05),
     "contrast_weight": (0.0, 0.15, 0.3, 0.45, 0.6),
     "breadth_weight": (0.0, 0.02, 0.05, 0.08, 0.12),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
@@ -172,6 +174,8 @@ class Space:
     contrast_weight: tuple = GRID["contrast_weight"]
     breadth_weight: tuple = GRID["breadth_weight"]
     merge_rank: tuple = GRID["merge_rank"]
+    week_prior: tuple = GRID["week_prior"]
+    earlier_prior: tuple = GRID["earlier_prior"]
     threshold: tuple = GRID["threshold"]
     widen_margin: tuple = GRID["widen_margin"]
     evidence_share: tuple = GRID["evidence_share"]
@@ -265,9 +269,10 @@ class Fitter:
         sibling = max(itertools.product(space.contrast_weight, space.breadth_weight),
                       key=lambda w: round(self.mrr(cal.with_(contrast_weight=w[0], breadth_weight=w[1]), idx), 4))
         cal = cal.with_(contrast_weight=sibling[0], breadth_weight=sibling[1])
+        cal = fit_week_prior(self, idx, cal, space)
         return cal, (f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank[0]}, "
                      f"best sentence {rerank[1]}, merge rank {merge}, hub {hub}, contrast {sibling[0]}, "
-                     f"breadth {sibling[1]}")
+                     f"breadth {sibling[1]}, week prior {cal.week_prior}/{cal.earlier_prior}")
 
     def fit(self, idx: list[int], space: Space, log: Callable[[str], None] = lambda _m: None) -> Calibration:
         idx = [i for i in idx if i not in self.planned]
@@ -560,6 +565,82 @@ def widening_rows(fitter: Fitter, files: list[str], base: Calibration, idx: list
     return out
 
 
+# ---------------------------------------------------------------- the soft week prior
+def week_priors(space: Space) -> list[tuple[float, float]]:
+    """The (week_prior, earlier_prior) pairs to try: off (the hard widening switch), and every pair with a prior."""
+    return [(0.0, 0.0)] + [(w, e) for w in space.week_prior if w > 0 for e in space.earlier_prior]
+
+
+def fit_week_prior(fitter: Fitter, idx: list[int], base: Calibration, space: Space | None = None) -> Calibration:
+    """The soft week prior (`Calibration.week_prior`, `earlier_prior`) with the best MRR@10 over these questions
+    asked in a week with gold URLs, in-week and cross-week alike (the others rank the same under any prior); ties:
+    off, then the smaller prior. The one fit `Fitter.fit` and `--week-prior` use."""
+    asked = [i for i in idx if i not in fitter.planned and fitter.questions[i].get("week") is not None
+             and fitter.questions[i].get("gold_urls")]
+    if not asked:
+        return base
+    best = max(week_priors(space or Space()),
+               key=lambda p: (round(fitter.mrr(base.with_(week_prior=p[0], earlier_prior=p[1]), asked), 4),
+                              -p[0], -p[1]))
+    return base.with_(week_prior=best[0], earlier_prior=best[1])
+
+
+def _ranking(fitter: Fitter, cal: Calibration, i: int) -> dict[str, float]:
+    q = fitter.questions[i]
+    return score_ranking([h.url for h in fitter.search(cal, i, top_k=10).hits], q["gold_urls"], fitter.k)
+
+
+def _prior_line(name: str, fitter: Fitter, chosen: dict[int, Calibration]) -> str:
+    """One table row: ranking of the in-week and cross-week questions, and abstention, each question searched
+    with its own calibration (`chosen`: question -> calibration)."""
+    qs = fitter.questions
+    scored = {i: _ranking(fitter, cal, i) for i, cal in chosen.items() if qs[i].get("gold_urls")}
+    cells = []
+    for kinds in (("answerable", "cross_week"), ("answerable",), ("cross_week",)):
+        some = [r for i, r in scored.items() if qs[i].get("kind", "answerable") in kinds]
+        means = [_fmt(float(np.mean([r[m] for r in some])) if some else None) for m in ("hit@1", "hit@k", "mrr@10")]
+        cells += [f"{means[0]} ({len(some)})", *means[1:]]
+    abstained = {i: not fitter.search(cal, i, top_k=fitter.k).grounded for i, cal in chosen.items()}
+    for unanswerable in (True, False):
+        some = [a for i, a in abstained.items() if (qs[i].get("kind") == "unanswerable") == unanswerable]
+        cells.append(_fmt(float(np.mean(some)) if some else None))
+    return f"| {name} | " + " | ".join(cells) + " |"
+
+
+def week_prior_report(fitter: Fitter, files: list[str], log: Callable[[str], None],
+                      space: Space | None = None) -> tuple[str, Calibration]:
+    """`--week-prior`: leave-one-file-out CV of the soft week prior, every other number as the index's calibration;
+    a markdown table (the served calibration, the CV's held-out files pooled, every prior in-sample), each file's
+    held-out MRR@10 against the served one, and the prior fitted on every file."""
+    space = space or Space()
+    base = fitter.h.retriever.calibration.with_(week_prior=0.0, earlier_prior=0.0)
+    asked = [i for i in range(len(fitter.questions))
+             if i not in fitter.planned and fitter.questions[i].get("week") is not None]
+    log(f"{len(asked)} searched questions asked in a week")
+    held: dict[int, Calibration] = {}
+    per_file = []
+    for f in sorted({files[i] for i in asked}):
+        out = [i for i in asked if files[i] == f]
+        cal = fit_week_prior(fitter, [i for i in asked if files[i] != f], base, space)
+        held.update(dict.fromkeys(out, cal))
+        gold = [i for i in out if fitter.questions[i].get("gold_urls")]
+        before, after = (float(np.mean([_ranking(fitter, c, i)["mrr@10"] for i in gold])) if gold else 0.0
+                         for c in (base, cal))
+        per_file.append(f"{f}: {cal.week_prior:g}/{cal.earlier_prior:g} MRR {before:.3f} -> {after:.3f}")
+        log(f"  {per_file[-1]}")
+    final = fit_week_prior(fitter, asked, base, space)
+    head = ("| week prior (dev; asked in a week) | all hit@1 | all hit@5 | all MRR@10 | in-week hit@1 | "
+            "in-week hit@5 | in-week MRR@10 | cross-week hit@1 | cross-week hit@5 | cross-week MRR@10 | "
+            "unanswerable abstain | answerable abstain |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
+    lines = [head, _prior_line("served: hard widening switch (prior off)", fitter, dict.fromkeys(asked, base)),
+             _prior_line("leave-one-file-out CV (held out)", fitter, held)]
+    lines += [_prior_line(f"{w:g} / earlier {e:g} (in-sample)", fitter,
+                          dict.fromkeys(asked, base.with_(week_prior=w, earlier_prior=e)))
+              for w, e in week_priors(space)[1:]]
+    return ("\n".join(lines) + "\n\nchosen per file left out (week/earlier prior, held-out MRR@10 served -> CV): "
+            + "; ".join(per_file) + "\n"), final
+
+
 def _hit(r: Retrieval, gold: list[str], k: int) -> bool:
     return bool(score_ranking([h.url for h in r.hits], gold, k)["hit@k"])
 
@@ -803,6 +884,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="leave-one-file-out CV of the widen threshold and margin (each dev file is one writer), "
                          "every other number as the index's calibration; prints the table (with --save: stores "
                          "the index's calibration with the widening fitted on every file)")
+    ap.add_argument("--week-prior", action="store_true",
+                    help="leave-one-file-out CV of the soft week prior (each dev file is one writer), every other "
+                         "number as the index's calibration; prints the table (with --save: stores the index's "
+                         "calibration with the week prior fitted on every file)")
     ap.add_argument("--page-folds", action="store_true",
                     help="draw the CV folds grouped by gold page (GroupKFold: a held-out question's gold page is "
                          "never gold in the fit) and split the ranking figures by how popular the gold page is")
@@ -837,6 +922,15 @@ def main(argv: list[str] | None = None) -> int:
             if args.save:
                 harness.retriever.store.save_calibration(widened.to_json())
                 print("stored with the index (the index's calibration, its widening replaced)")
+            return 0
+        if args.week_prior:
+            table, prior = week_prior_report(fitter, files, log)
+            print(f"{len(questions)} dev questions in {len(args.dev)} files, {time.perf_counter() - t0:.0f} s")
+            print(table)
+            print(f"fitted on every file: week_prior {prior.week_prior}, earlier_prior {prior.earlier_prior}")
+            if args.save:
+                harness.retriever.store.save_calibration(prior.to_json())
+                print("stored with the index (the index's calibration, its week prior replaced)")
             return 0
         if args.by_file:
             table, finals = by_file_report(fitter, files, Space(), log)

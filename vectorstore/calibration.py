@@ -2,9 +2,9 @@
 
 `Calibration` holds every weight and threshold retrieval uses: the fusion weight, the BM25 title/section field
 boost, how much agreeing passages of one page lift it, the abstention model (a logistic over
-`vectorstore.ranking.Signals`), its threshold, the widening threshold and margin, the answer-type evidence check and the
-closeness a question needs before a closest week or page is named. It also records what it was fitted with: the
-index's embedder and chunking, the question file, when.
+`vectorstore.ranking.Signals`), its threshold, the widening threshold and margin or the soft week prior, the
+answer-type evidence check and the closeness a question needs before a closest week or page is named. It also
+records what it was fitted with: the index's embedder and chunking, the question file, when.
 
 It is stored with the index (`IndexStore.save_calibration`: an item of the `{prefix}-meta` collection, so it works
 with a Chroma server too) and refitted with `python -m evaluation.calibrate` (see there). Without a stored one the
@@ -59,6 +59,12 @@ class Calibration:
     # (`python -m evaluation.calibrate --widening`, bench/ablation.md). A stored calibration without it takes this.
     widen_threshold: float = 0.65
     merge_rank: int = 2                # in a week: the whole index's best page, another week's, placed at this rank
+    # the soft week prior (issue 9w2): above 0, a question asked in a week is searched over the whole roadmap once and
+    # the asked week's passages gain `week_prior` on their fused score (passages of the weeks before it, which the
+    # learner has seen, gain `earlier_prior`), in place of the hard widening switch and `merge_rank`; 0: off (the
+    # switch). Fitted by `evaluation.calibrate.fit_week_prior` on MRR@10 (`--week-prior`: leave-one-file-out CV)
+    week_prior: float = 0.0
+    earlier_prior: float = 0.0
     evidence_share: float = 0.34       # answer-type check: min IDF share of key terms in the fact's sentence (0: off)
     evidence_kinds: tuple[str, ...] = ("price", "number", "duration", "date", "version", "comparison")  # checked kinds
     suggest_min: float = 0.3429        # best cosine a question needs before a closest week/page is named

@@ -85,6 +85,22 @@ def page_support(fused: dict[str, float], url_of: Callable[[str], str], weight: 
     return out
 
 
+def week_prior(fused: dict[str, float], weeks_of: Callable[[str], list[int]], week: int, bonus: float,
+               earlier: float = 0.0) -> dict[str, float]:
+    """The soft week prior: each candidate of the asked `week` gains `bonus`, one of only the weeks before it (the
+    learner has seen them) gains `earlier`, any other keeps its score, so another week's page that fits the question
+    clearly better still outranks the week's best."""
+    def gain(weeks: list[int]) -> float:
+        return bonus if week in weeks else earlier if weeks and min(weeks) < week else 0.0
+    return {cid: score + gain(weeks_of(cid)) for cid, score in fused.items()}
+
+
+def union(*ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
+    """Candidate lists of one score merged, best first, each id once."""
+    merged = dict(kv for r in ranked for kv in r)
+    return sorted(merged.items(), key=lambda kv: -kv[1])
+
+
 Feature = Callable[[list[str]], list[float]]  # candidate ids -> one value each
 
 

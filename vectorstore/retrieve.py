@@ -58,6 +58,8 @@ from vectorstore.ranking import (
     rerank,
     signals,
     title_feature,
+    union,
+    week_prior,
 )
 from vectorstore.sentence_index import SentenceIndex
 from vectorstore.store import IndexStore, Snapshot, iter_chunks, iter_sentences
@@ -447,9 +449,14 @@ class Retriever:
                 mode: str, cal: Calibration) -> Retrieval:
         terms = list(dict.fromkeys(tokenize(text)))
         cosines = state.cosines(vector, cal.sentence_weight)
-        whole = self._scope(state, terms, vector, cosines, None, top_k, mode, cal)
+        soft = week is not None and cal.week_prior > 0
+        whole = self._scope(state, terms, vector, cosines, week if soft else None, top_k, mode, cal, soft=soft)
         chosen, scope, week_fit = whole, "all", None
-        if week is not None:
+        if soft:  # one search of the whole roadmap, the week's passages lifted: in the week when its page ranks first
+            week_fit = whole.fit
+            if not whole.hits or week in (whole.hits[0].meta.get("weeks") or []):
+                scope = "week"
+        elif week is not None:
             scoped = self._scope(state, terms, vector, cosines, week, top_k, mode, cal, baseline=whole.baseline)
             better_elsewhere = (whole.fit - scoped.fit > cal.widen_margin and whole.hits
                                 and week not in whole.hits[0].meta.get("weeks", []))
@@ -458,7 +465,7 @@ class Retriever:
                 chosen, scope = scoped, "week"
         widened = week is not None and scope == "all"
         hits = chosen.hits
-        if scope == "week" and week is not None and cal.merge_rank:
+        if scope == "week" and week is not None and cal.merge_rank and not soft:
             hits = merge_elsewhere(chosen.hits, whole.hits, week, cal.merge_rank, top_k)
         grounded = chosen.confidence >= cal.threshold
         # grounded: does a passage state the asked kind of fact about the question's subject? (support detects
@@ -487,12 +494,19 @@ class Retriever:
 
     def _scope(self, state: _State, terms: list[str], vector: np.ndarray, cosines: np.ndarray, week: int | None,
                top_k: int,
-               mode: str, cal: Calibration, baseline: float | None = None) -> _Scoped:
+               mode: str, cal: Calibration, baseline: float | None = None, soft: bool = False) -> _Scoped:
         """Search one scope; `baseline` is the whole index's mean candidate cosine (a week's few chunks give a
-        poor mean of their own)."""
+        poor mean of their own). `soft`: the whole index, its candidates joined by the week's best ones, which gain
+        the calibration's week prior (`ranking.week_prior`); the signals read the whole index's candidates."""
         n = max(CANDIDATES, 3 * top_k)
-        dense = state.dense(cosines, n, week)
-        lexical = state.lexical.search(terms, n, week=week, title_weight=cal.title_weight)
+        dense = state.dense(cosines, n, None if soft else week)
+        lexical = state.lexical.search(terms, n, week=None if soft else week, title_weight=cal.title_weight)
+        if baseline is None:
+            baseline = sum(s for _c, s in dense) / len(dense) if dense else 0.0
+        top_dense, top_lexical = dense, lexical  # what the abstention signals read
+        if soft and week is not None:
+            dense = union(dense, state.dense(cosines, n, week))
+            lexical = union(lexical, state.lexical.search(terms, n, week=week, title_weight=cal.title_weight))
         if mode == "dense":
             fused = dict(dense)
         elif mode == "bm25":
@@ -503,6 +517,9 @@ class Retriever:
             fused = fuse_weighted(dense, lexical, alpha=cal.dense_weight)
         url_of = lambda cid: str(state.chunks[cid][1].get("url") or "")  # noqa: E731
         fused = page_support(fused, url_of, cal.page_weight)
+        if soft and week is not None:
+            fused = week_prior(fused, lambda cid: state.chunks[cid][1].get("weeks") or [], week, cal.week_prior,
+                               cal.earlier_prior)
         idf = {t: state.lexical.idf(t) for t in terms}
         if mode == "hybrid":  # the fused top: titled for the question or set apart from the other candidate pages
             # by its title, section or file name gains; a hub of the others loses
@@ -518,19 +535,19 @@ class Retriever:
         hits = diversify(ranked, top_k)
         for h in hits:
             h.vectors = state.sentence_vectors(h.ids)
-        if baseline is None:
-            baseline = sum(s for _c, s in dense) / len(dense) if dense else 0.0
         plan = [h.url.startswith(ROADMAP_URL) for h in hits]
+        own = [p and week in (h.meta.get("weeks") or []) for h, p in zip(hits, plan, strict=True)]  # the week's
         row = state.lexical.row
         words = [set().union(*(state.lexical.terms(row[i]) for i in h.ids)) for h in hits]
-        sig = signals(idf, [w for w, p in zip(words, plan, strict=True) if not p], dense, lexical, baseline, url_of)
+        sig = signals(idf, [w for w, p in zip(words, plan, strict=True) if not p], top_dense, top_lexical, baseline,
+                      url_of)
         if not hits:
             return _Scoped(hits, sig, 0.0, 0.0, baseline)
         fit = conf = confidence(sig, cal)
-        if week is not None and any(plan):  # the week's own roadmap section is evidence for staying in the week
-            in_plan = coverage(idf, [w for w, p in zip(words, plan, strict=True) if p])
+        if week is not None and any(own):  # the week's own roadmap section is evidence for staying in the week
+            in_plan = coverage(idf, [w for w, p in zip(words, own, strict=True) if p])
             fit = confidence(replace(sig, coverage=max(sig.coverage, in_plan)), cal)
-            if plan[0]:  # the best passage is the week's own section: the plan's text answers what it says
+            if own[0]:  # the best passage is the week's own section: the plan's text answers what it says
                 conf = fit
         return _Scoped(hits, sig, conf, fit, baseline)
 

@@ -602,8 +602,8 @@ def _prior_line(name: str, fitter: Fitter, chosen: dict[int, Calibration]) -> st
         cells += [f"{means[0]} ({len(some)})", *means[1:]]
     abstained = {i: not fitter.search(cal, i, top_k=fitter.k).grounded for i, cal in chosen.items()}
     for unanswerable in (True, False):
-        some = [a for i, a in abstained.items() if (qs[i].get("kind") == "unanswerable") == unanswerable]
-        cells.append(_fmt(float(np.mean(some)) if some else None))
+        flags = [a for i, a in abstained.items() if (qs[i].get("kind") == "unanswerable") == unanswerable]
+        cells.append(_fmt(float(np.mean(flags)) if flags else None))
     return f"| {name} | " + " | ".join(cells) + " |"
 
 

@@ -16,6 +16,26 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from evaluation.evaluate import DEV, Harness, load_questions  # noqa: E402
+from vectorstore.calibration import Calibration  # noqa: E402
+from vectorstore.retrieve import Retriever  # noqa: E402
+
+
+def compare(retriever: Retriever, off: Calibration, on: Calibration, questions: list[dict],
+            label: str) -> dict[str, dict[str, float]]:
+    """Each question searched under `off` and `on` in alternating order (its vector warmed first); prints and returns
+    the p50 and p95 retrieval time of each (`label` names what is off / on). `bench/week_prior_cost.py` uses it too."""
+    times: dict[str, list[float]] = {"off": [], "on": []}
+    for n, q in enumerate(questions):
+        retriever.search(q["question"], week=q.get("week"), calibration=off)  # warm the question's vector
+        order = [("off", off), ("on", on)] if n % 2 == 0 else [("on", on), ("off", off)]
+        for name, cal in order:
+            r = retriever.search(q["question"], week=q.get("week"), calibration=cal)
+            times[name].append(r.timings["retrieve"] * 1000)
+    out = {name: {"p50_ms": round(statistics.median(t), 2), "p95_ms": round(statistics.quantiles(t, n=20)[-1], 2)}
+           for name, t in times.items()}
+    for name, v in out.items():
+        print(f"{label} {name:3}: retrieve p50 {v['p50_ms']:.2f} ms, p95 {v['p95_ms']:.2f} ms ({len(times[name])})")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,18 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     retriever = Harness.open().retriever
     on = retriever.calibration
     off = on.with_(contrast_weight=0.0, breadth_weight=0.0)
-    times: dict[str, list[float]] = {"off": [], "on": []}
-    for n, q in enumerate(load_questions(*DEV)[:args.n]):
-        retriever.search(q["question"], week=q.get("week"), calibration=off)  # warm the question's vector
-        order = [("off", off), ("on", on)] if n % 2 == 0 else [("on", on), ("off", off)]
-        for name, cal in order:
-            r = retriever.search(q["question"], week=q.get("week"), calibration=cal)
-            times[name].append(r.timings["retrieve"] * 1000)
-    out = {name: {"p50_ms": round(statistics.median(t), 2), "p95_ms": round(statistics.quantiles(t, n=20)[-1], 2)}
-           for name, t in times.items()}
-    for name, v in out.items():
-        print(f"features {name:3}: retrieve p50 {v['p50_ms']:.2f} ms, p95 {v['p95_ms']:.2f} ms ({len(times[name])})")
-    print(json.dumps({"questions": len(times["on"]), **out, "contrast_weight": on.contrast_weight,
+    questions = load_questions(*DEV)[:args.n]
+    out = compare(retriever, off, on, questions, "features")
+    print(json.dumps({"questions": len(questions), **out, "contrast_weight": on.contrast_weight,
                       "breadth_weight": on.breadth_weight}))
     return 0
 

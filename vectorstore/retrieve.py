@@ -497,16 +497,18 @@ class Retriever:
                mode: str, cal: Calibration, baseline: float | None = None, soft: bool = False) -> _Scoped:
         """Search one scope; `baseline` is the whole index's mean candidate cosine (a week's few chunks give a
         poor mean of their own). `soft`: the whole index, its candidates joined by the week's best ones, which gain
-        the calibration's week prior (`ranking.week_prior`); the signals read the whole index's candidates."""
+        the calibration's week prior (`ranking.week_prior`); the abstention signals read the week's candidates when
+        the week's page ranks first, the whole index's when another's does (what the hard switch's scope read)."""
         n = max(CANDIDATES, 3 * top_k)
         dense = state.dense(cosines, n, None if soft else week)
         lexical = state.lexical.search(terms, n, week=None if soft else week, title_weight=cal.title_weight)
         if baseline is None:
             baseline = sum(s for _c, s in dense) / len(dense) if dense else 0.0
-        top_dense, top_lexical = dense, lexical  # what the abstention signals read
+        scoped = in_week = dense, lexical  # what the abstention signals read
         if soft and week is not None:
-            dense = union(dense, state.dense(cosines, n, week))
-            lexical = union(lexical, state.lexical.search(terms, n, week=week, title_weight=cal.title_weight))
+            in_week = state.dense(cosines, n, week), state.lexical.search(terms, n, week=week,
+                                                                          title_weight=cal.title_weight)
+            dense, lexical = union(dense, in_week[0]), union(lexical, in_week[1])
         if mode == "dense":
             fused = dict(dense)
         elif mode == "bm25":
@@ -539,8 +541,9 @@ class Retriever:
         own = [p and week in (h.meta.get("weeks") or []) for h, p in zip(hits, plan, strict=True)]  # the week's
         row = state.lexical.row
         words = [set().union(*(state.lexical.terms(row[i]) for i in h.ids)) for h in hits]
-        sig = signals(idf, [w for w, p in zip(words, plan, strict=True) if not p], top_dense, top_lexical, baseline,
-                      url_of)
+        if soft and hits and week in (hits[0].meta.get("weeks") or []):
+            scoped = in_week  # the week's page ranks first: the week's candidates decide, as when the search stays
+        sig = signals(idf, [w for w, p in zip(words, plan, strict=True) if not p], *scoped, baseline, url_of)
         if not hits:
             return _Scoped(hits, sig, 0.0, 0.0, baseline)
         fit = conf = confidence(sig, cal)

@@ -70,7 +70,7 @@ GRID = {
     "sentence_weight": (0.0, 0.25, 0.5, 0.75),
     "hub_weight": (0.0, 0.01, 0.02, 0.03, 0.05),
     "merge_rank": (0, 2, 3, 5),
-    "week_prior": (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0),
+    "week_prior": (0.0, 0.05, 0.1, 0.2, 0.3, 0.5),
     "earlier_prior": (0.0, 0.05),
     "contrast_weight": (0.0, 0.15, 0.3, 0.45, 0.6),
     "breadth_weight": (0.0, 0.02, 0.05, 0.08, 0.12),
@@ -590,9 +590,9 @@ def _ranking(fitter: Fitter, cal: Calibration, i: int) -> dict[str, float]:
     return score_ranking([h.url for h in fitter.search(cal, i, top_k=10).hits], q["gold_urls"], fitter.k)
 
 
-def _prior_line(name: str, fitter: Fitter, chosen: dict[int, Calibration]) -> str:
-    """One table row: ranking of the in-week and cross-week questions, and abstention, each question searched
-    with its own calibration (`chosen`: question -> calibration)."""
+def _prior_line(name: str, fitter: Fitter, chosen: dict[int, Calibration], abstention: bool = True) -> str:
+    """One table row: ranking of the in-week and cross-week questions, and (with `abstention`) abstention, each
+    question searched with its own calibration (`chosen`: question -> calibration)."""
     qs = fitter.questions
     scored = {i: _ranking(fitter, cal, i) for i, cal in chosen.items() if qs[i].get("gold_urls")}
     cells = []
@@ -600,7 +600,7 @@ def _prior_line(name: str, fitter: Fitter, chosen: dict[int, Calibration]) -> st
         some = [r for i, r in scored.items() if qs[i].get("kind", "answerable") in kinds]
         means = [_fmt(float(np.mean([r[m] for r in some])) if some else None) for m in ("hit@1", "hit@k", "mrr@10")]
         cells += [f"{means[0]} ({len(some)})", *means[1:]]
-    abstained = {i: not fitter.search(cal, i, top_k=fitter.k).grounded for i, cal in chosen.items()}
+    abstained = {i: not fitter.search(cal, i, top_k=fitter.k).grounded for i, cal in chosen.items() if abstention}
     for unanswerable in (True, False):
         flags = [a for i, a in abstained.items() if (qs[i].get("kind") == "unanswerable") == unanswerable]
         cells.append(_fmt(float(np.mean(flags)) if flags else None))
@@ -635,8 +635,8 @@ def week_prior_report(fitter: Fitter, files: list[str], log: Callable[[str], Non
     lines = [head, _prior_line("served: hard widening switch (prior off)", fitter, dict.fromkeys(asked, base)),
              _prior_line("leave-one-file-out CV (held out)", fitter, held)]
     lines += [_prior_line(f"{w:g} / earlier {e:g} (in-sample)", fitter,
-                          dict.fromkeys(asked, base.with_(week_prior=w, earlier_prior=e)))
-              for w, e in week_priors(space)[1:]]
+                          dict.fromkeys(asked, base.with_(week_prior=w, earlier_prior=e)), abstention=False)
+              for w, e in week_priors(space)[1:]]  # abstention: one more search per question and prior, left out
     return ("\n".join(lines) + "\n\nchosen per file left out (week/earlier prior, held-out MRR@10 served -> CV): "
             + "; ".join(per_file) + "\n"), final
 

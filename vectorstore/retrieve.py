@@ -15,7 +15,9 @@ sentence's cosine (`sentence_weight`; `vectorstore.sentence_index`: the sentence
 so nothing but the question is embedded), and each hit carries its sentences' vectors for the extractive picker.
 A question about a week ("in week 9 ...", or the `week` argument) is answered from that week when it holds a
 good match; when it holds none, or the whole roadmap holds a clearly better one, the search is widened to every
-page and `suggested` names where the answer lives.
+page and `suggested` names where the answer lives. With a soft week prior (`Calibration.week_prior` above 0) there
+is no switch: the whole roadmap is searched once, the week's passages gain the prior, and the search counts as
+widened when another week's page still ranks first.
 
 `grounded` says whether the hits can support an answer (see `vectorstore.ranking.confidence`). When they cover
 the topic but the question asks for a kind of fact (a price, a limit, a date, a version...) that no passage
@@ -160,7 +162,8 @@ class Retrieval:
     query: str = ""                 # the text searched: the question without boilerplate and week mention
     unknown: list[str] = field(default_factory=list)  # names in the question no passage of the index mentions
     # how well the asked week fits the question (its confidence, the week's own roadmap section counted): it stays in
-    # the week at `Calibration.widen_threshold` or above (None: no week asked)
+    # the week at `Calibration.widen_threshold` or above (None: no week asked); under the soft week prior, the fit of
+    # the one search, which stays in the week when the week's page ranks first
     week_fit: float | None = None
 
 

@@ -62,9 +62,11 @@ class Calibration:
     # the soft week prior (issue 9w2): above 0, a question asked in a week is searched over the whole roadmap once and
     # the asked week's passages gain `week_prior` on their fused score (passages of the weeks before it, which the
     # learner has seen, gain `earlier_prior`), in place of the hard widening switch and `merge_rank`; 0: off (the
-    # switch). Fitted by `evaluation.calibrate.fit_week_prior` on MRR@10 (`--week-prior`: leave-one-file-out CV)
-    week_prior: float = 0.0
-    earlier_prior: float = 0.0
+    # switch). Fitted by `evaluation.calibrate.fit_week_prior` on MRR@10 over the 14 dev files' questions asked in a
+    # week (2,093 questions); all 14 folds of its leave-one-file-out CV chose 0.2 / 0.05 (`python -m
+    # evaluation.calibrate --week-prior`, bench/ablation.md). A stored calibration without them takes these.
+    week_prior: float = 0.2
+    earlier_prior: float = 0.05
     evidence_share: float = 0.34       # answer-type check: min IDF share of key terms in the fact's sentence (0: off)
     evidence_kinds: tuple[str, ...] = ("price", "number", "duration", "date", "version", "comparison")  # checked kinds
     suggest_min: float = 0.3429        # best cosine a question needs before a closest week/page is named

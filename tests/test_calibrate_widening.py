@@ -11,6 +11,8 @@ from tests.test_evaluate import QUESTIONS, publish_tiny_index
 from vectorstore.calibration import DEFAULT, Calibration
 from vectorstore.retrieve import Retriever
 
+SWITCH = DEFAULT.with_(week_prior=0.0, earlier_prior=0.0)  # the hard widening switch (the soft week prior off)
+
 
 def _rows(file: str = "a") -> list[Widening]:
     """Cross-week questions the week fits at 0.3-0.4 that hit only when widened; in-week ones the week fits at
@@ -61,12 +63,12 @@ def test_the_retriever_widens_by_the_widen_threshold_not_the_abstention_threshol
     store, embedder = publish_tiny_index(tmp_path / "data", chunking="tiny-v1")
     retriever = Retriever(store, embedder)
     question = QUESTIONS[3]["question"]
-    fit = retriever.search(question, week=1).week_fit
+    fit = retriever.search(question, week=1, calibration=SWITCH).week_fit
     assert fit is not None and retriever.search(question).week_fit is None  # no week asked: no week's fit
     for threshold in (0.05, 0.95):
-        stay = retriever.search(question, week=1, calibration=DEFAULT.with_(threshold=threshold, widen_margin=9.0,
+        stay = retriever.search(question, week=1, calibration=SWITCH.with_(threshold=threshold, widen_margin=9.0,
                                                                             widen_threshold=fit - 0.01))
-        wide = retriever.search(question, week=1, calibration=DEFAULT.with_(threshold=threshold, widen_margin=9.0,
+        wide = retriever.search(question, week=1, calibration=SWITCH.with_(threshold=threshold, widen_margin=9.0,
                                                                             widen_threshold=fit + 0.01))
         assert (stay.scope, stay.widened) == ("week", False)
         assert (wide.scope, wide.widened) == ("all", True)

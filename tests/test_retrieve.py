@@ -143,9 +143,13 @@ def test_the_last_week_scopes_a_search_to_the_indexs_last_week(retriever):
     assert retriever.search("what do I build in the final week?").week == last
 
 
+# the hard widening switch (the soft week prior off: tests/test_week_prior.py tests the prior)
+SWITCH = DEFAULT.with_(week_prior=0.0, earlier_prior=0.0)
+
+
 def test_week_scope_keeps_the_weeks_chunks(retriever):
-    """A question in a week is answered from that week's chunks only, when they answer it."""
-    r = retriever.search("How do I walk through every key of a big S3 bucket with boto3?", week=1)
+    """Under the hard switch, a question in a week is answered from that week's chunks only, when they answer it."""
+    r = retriever.search("How do I walk through every key of a big S3 bucket with boto3?", week=1, calibration=SWITCH)
     assert r.scope == "week" and not r.widened and r.grounded
     assert r.hits[0].id == "pag"
     assert all(1 in h.meta["weeks"] for h in r.hits)
@@ -154,7 +158,7 @@ def test_week_scope_keeps_the_weeks_chunks(retriever):
 
 def test_week_is_detected_from_the_question(retriever):
     """Without a week argument, a week named in the question scopes the search."""
-    r = retriever.search("wk 9: what does dvc add do with my dataset file?")
+    r = retriever.search("wk 9: what does dvc add do with my dataset file?", calibration=SWITCH)
     assert r.week == 9 and r.scope == "week" and r.hits[0].id == "dvc"
     assert all(9 in h.meta["weeks"] for h in r.hits)
 
@@ -428,7 +432,7 @@ def test_another_weeks_best_page_keeps_a_slot_in_the_weeks_list(retriever):
     zero widen threshold and a margin nothing reaches), `merge_rank` places the whole index's best page at that
     rank, and the week's own best hit keeps the first place; with it off, the week's list alone."""
     question = "What does dvc add do with a dataset file, and what does Git track instead?"
-    stay = retriever.calibration.with_(threshold=0.0, widen_threshold=0.0, widen_margin=1.0, evidence_share=0.0)
+    stay = SWITCH.with_(threshold=0.0, widen_threshold=0.0, widen_margin=1.0, evidence_share=0.0)
     alone = retriever.search(question, week=12, calibration=stay.with_(merge_rank=0))
     assert alone.scope == "week" and "dvc" not in [h.id for h in alone.hits]
     merged = retriever.search(question, week=12, calibration=stay.with_(merge_rank=2))

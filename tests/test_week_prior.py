@@ -18,7 +18,8 @@ from vectorstore.embeddings import OnnxEmbedder
 from vectorstore.ranking import union, week_prior
 from vectorstore.retrieve import Retriever
 
-SOFT = DEFAULT.with_(week_prior=0.2)
+SOFT = DEFAULT.with_(week_prior=0.2, earlier_prior=0.0)
+SWITCH = DEFAULT.with_(week_prior=0.0, earlier_prior=0.0)  # the hard widening switch
 MLFLOW, SPOT = "mlflow", "spot"  # week 9: "Artifacts can be stored in S3"; week 12: "save checkpoints to S3"
 
 
@@ -39,8 +40,7 @@ def test_week_prior_lifts_the_weeks_candidates_and_less_the_earlier_weeks():
     assert union([("x", 0.9), ("y", 0.3)], [("y", 0.3), ("z", 0.5)]) == [("x", 0.9), ("z", 0.5), ("y", 0.3)]
 
 
-def test_off_by_default_and_stored_without_it_takes_the_default():
-    assert DEFAULT.week_prior == Calibration().week_prior
+def test_a_stored_calibration_without_the_prior_takes_the_default():
     stored = json.loads(DEFAULT.with_(week_prior=0.3, earlier_prior=0.05).to_json())
     assert Calibration.from_json(json.dumps(stored)).week_prior == 0.3
     del stored["week_prior"], stored["earlier_prior"]
@@ -53,7 +53,7 @@ def test_an_in_week_question_stays_on_its_weeks_page(retriever):
     first; the prior keeps the week's page first, in the week, and week 9's page still among the hits."""
     q = "Where can training artifacts be stored in S3?"
     assert retriever.search(q, calibration=SOFT).hits[0].id == MLFLOW  # no week asked: no prior
-    hard = retriever.search(q, week=12)
+    hard = retriever.search(q, week=12, calibration=SWITCH)
     assert hard.widened and hard.hits[0].id == MLFLOW
     r = retriever.search(q, week=12, calibration=SOFT)
     assert r.hits[0].id == SPOT and (r.scope, r.widened) == ("week", False) and r.grounded
@@ -105,4 +105,4 @@ def test_fit_week_prior_chooses_by_mrr_and_week_prior_command_stores_only_with_s
     assert "chosen per file left out" in out and "one: " in out and store.calibration() is None
     assert main(["--dev", str(one), str(two), "--week-prior", "--save"]) == 0
     stored = Calibration.from_json(store.calibration())
-    assert stored.with_(week_prior=0.0, earlier_prior=0.0) == DEFAULT
+    assert stored == DEFAULT.with_(week_prior=stored.week_prior, earlier_prior=stored.earlier_prior)

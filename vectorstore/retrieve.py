@@ -500,8 +500,9 @@ class Retriever:
                mode: str, cal: Calibration, baseline: float | None = None, soft: bool = False) -> _Scoped:
         """Search one scope; `baseline` is the whole index's mean candidate cosine (a week's few chunks give a
         poor mean of their own). `soft`: the whole index, its candidates joined by the week's best ones, which gain
-        the calibration's week prior (`ranking.week_prior`); the abstention signals read the week's candidates when
-        the week's page ranks first, the whole index's when another's does (what the hard switch's scope read)."""
+        the calibration's week prior (`ranking.week_prior`); the abstention signals read the week's candidates or the
+        whole index's, whichever gives the hits more confidence (the hard switch read the week's only when the week
+        fit well, the whole index's otherwise)."""
         n = max(CANDIDATES, 3 * top_k)
         dense = state.dense(cosines, n, None if soft else week)
         lexical = state.lexical.search(terms, n, week=None if soft else week, title_weight=cal.title_weight)
@@ -544,18 +545,23 @@ class Retriever:
         own = [p and week in (h.meta.get("weeks") or []) for h, p in zip(hits, plan, strict=True)]  # the week's
         row = state.lexical.row
         words = [set().union(*(state.lexical.terms(row[i]) for i in h.ids)) for h in hits]
-        if soft and hits and week in (hits[0].meta.get("weeks") or []):
-            scoped = in_week  # the week's page ranks first: the week's candidates decide, as when the search stays
-        sig = signals(idf, [w for w, p in zip(words, plan, strict=True) if not p], *scoped, baseline, url_of)
-        if not hits:
-            return _Scoped(hits, sig, 0.0, 0.0, baseline)
-        fit = conf = confidence(sig, cal)
-        if week is not None and any(own):  # the week's own roadmap section is evidence for staying in the week
-            in_plan = coverage(idf, [w for w, p in zip(words, own, strict=True) if p])
-            fit = confidence(replace(sig, coverage=max(sig.coverage, in_plan)), cal)
-            if own[0]:  # the best passage is the week's own section: the plan's text answers what it says
-                conf = fit
-        return _Scoped(hits, sig, conf, fit, baseline)
+        evidence = [w for w, p in zip(words, plan, strict=True) if not p]
+        # the soft prior's hits are read against the week's candidates and the whole index's, the more confident
+        # kept: the hard switch stayed in the week only when the week fit well and read the whole index otherwise
+        def read(candidates: tuple[list[tuple[str, float]], list[tuple[str, float]]]) -> _Scoped:
+            sig = signals(idf, evidence, *candidates, baseline, url_of)
+            if not hits:
+                return _Scoped(hits, sig, 0.0, 0.0, baseline)
+            fit = conf = confidence(sig, cal)
+            if week is not None and any(own):  # the week's own roadmap section is evidence for staying in the week
+                in_plan = coverage(idf, [w for w, p in zip(words, own, strict=True) if p])
+                fit = confidence(replace(sig, coverage=max(sig.coverage, in_plan)), cal)
+                if own[0]:  # the best passage is the week's own section: the plan's text answers what it says
+                    conf = fit
+            return _Scoped(hits, sig, conf, fit, baseline)
+
+        return max(map(read, [scoped, in_week] if soft and in_week is not scoped else [scoped]),
+                   key=lambda r: r.confidence)
 
 
 def merge_elsewhere(week_hits: list[Hit], whole_hits: list[Hit], week: int, rank: int, top_k: int) -> list[Hit]:

@@ -13,9 +13,10 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 
-from bench.sibling_cost import compare  # noqa: E402
+from sibling_cost import compare  # noqa: E402
+
 from evaluation.evaluate import DEV, Harness, load_questions  # noqa: E402
 
 

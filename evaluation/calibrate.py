@@ -2,6 +2,7 @@
 
     python -m evaluation.calibrate [--dev FILE...] [--offtopic eval/offtopic_questions.jsonl] [--folds 5]
                             [--save] [--ablation bench/ablation.md [--variants NAME...]] [--retrieval-only]
+                            [--widening | --week-prior | --by-file]
                             [--one-weight NAME... [--jointly]] [--page-folds | --balanced-pages]
                             [--json out.json]
 
@@ -11,7 +12,7 @@ real Retriever (question vectors are embedded once and remembered):
    MRR@10 on the questions with gold URLs, then with those the title-similarity rerank weight and the share of the
    best sentence's cosine in the dense score (searched together), then the rank another week's best page takes,
    then the hub demotion weight (`vectorstore.links`), then the sibling contrast and page breadth weights together
-   (`vectorstore.ranking.contrast_feature`, `breadth_feature`);
+   (`vectorstore.ranking.contrast_feature`, `breadth_feature`), then the soft week prior (`fit_week_prior`);
 2. abstention model: a class-balanced logistic regression with non-negative weights over the whole-index signals
    (`vectorstore.ranking.Signals`), the unanswerable questions being the negatives;
 3. decisions: the widening threshold and margin with the best mean hit@k of the cross-week and the in-week
@@ -28,7 +29,8 @@ with the index the settings point at (the retrievers serving it pick it up withi
 cross-validation once per retrieval variant and writes the table (`--variants` picks some); `--retrieval-only`
 cross-validates the retrieval weights alone per variant (ranking figures, no abstention fit: minutes instead of an
 hour) and prints the table; `--widening` cross-validates the widening threshold and margin leaving one dev file
-out (with `--save`: stores the index's calibration with the widening fitted on every file); `--one-weight NAME...`
+out (with `--save`: stores the index's calibration with the widening fitted on every file); `--week-prior` does the
+same for the soft week prior (`Calibration.week_prior`, `earlier_prior`); `--one-weight NAME...`
 cross-validates each retrieval weight alone over its grid (`--jointly`: the named weights together, over every
 combination of their grids), every other number at the calibration the index serves (the quick check of a new
 weight). `--page-folds` draws every CV's folds grouped by gold page (`page_folds`: a held-out question's page was

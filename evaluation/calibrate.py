@@ -256,7 +256,9 @@ class Fitter:
         page-support weights are searched together, then the title-similarity rerank weight and the best-sentence
         share together on top of them (one grid of all five would multiply its cost)."""
         idx = [i for i in idx if i not in self.planned]
-        base = DEFAULT.with_(normalise=space.normalise, evidence_share=0.0)
+        # the weights before the week prior are fitted under the widening switch (where `merge_rank` acts), the
+        # prior last on top of them
+        base = DEFAULT.with_(normalise=space.normalise, evidence_share=0.0, week_prior=0.0, earlier_prior=0.0)
         best = max(itertools.product(space.dense_weight, space.title_weight, space.page_weight),
                    key=lambda p: round(self.mrr(base.with_(dense_weight=p[0], title_weight=p[1], page_weight=p[2]),
                                                 idx), 4))

@@ -27,6 +27,7 @@ or a question.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
@@ -558,6 +559,16 @@ _BETWEEN = re.compile(r"for|of|in|on|per|with|by|from|to|at|across")
 _FOLLOWS = re.compile(r"per|each|and|or|for|in|on|at|to|of|is|are|was|were|the|with|by|from|than|as|total", re.I)
 
 
+# British "-ise/-isation" spellings written the American way, so "organisations" meets "organizations" (the stemmer
+# keeps the two apart); applied to question and passage alike.
+_BRITISH = re.compile(r"(?<=[a-z]{3})is(?=(?:e|es|ed|ing|ation|ations|er|ers)\b)")
+
+
+def american(text: str) -> str:
+    """`text` with British -ise/-isation spellings written -ize/-ization."""
+    return _BRITISH.sub("iz", text)
+
+
 def counted(question: str) -> str | re.Pattern[str] | None:
     """What a number question counts: the counted noun's stem ("how many named shadows" -> "shadow"), a pattern for
     the units of a measure ("how much RAM" -> bytes), or None when it asks for no particular count."""
@@ -569,10 +580,13 @@ def counted(question: str) -> str | re.Pattern[str] | None:
     if not m:
         return None
     phrase = next(g for g in m.groups() if g)
-    word = phrase.split()[-1].lower()
+    # the phrase ends at the first word that ends a noun phrase ("how many samples before model monitor reports
+    # ...": samples)
+    head = list(itertools.takewhile(lambda w: w.lower() not in _ENDS_PHRASE, phrase.split())) or phrase.split()
+    word = head[-1].lower()
     if word in ("times", "time") or (m.group(3) and not word.endswith("s")):
         return None  # "how many times": any count answers; "the minimum compute": a mass noun, not a count
-    stems = tokenize(word)
+    stems = tokenize(american(word))
     return stems[0] if stems else None
 
 
@@ -580,7 +594,7 @@ def counts(sentence: str, noun: str | re.Pattern[str]) -> bool:
     """Does `sentence` give a number for the counted noun (within a few words of it) or an amount in its units?"""
     if isinstance(noun, re.Pattern):
         return bool(noun.search(sentence))
-    words = sentence.split()
+    words = american(sentence).split()
     stem = noun.rstrip("s")
     near = [i for i, w in enumerate(words) if any(t.rstrip("s") == stem for t in tokenize(w))]
     if not near:
@@ -686,6 +700,15 @@ def _meets(qualifier: str, fact: re.Pattern[str], sentence: str) -> bool:
     return qualifier == "compare" and fact is not _COMPARES and len(fact.findall(sentence)) >= 2
 
 
+def _meets_all(asks: tuple[str, ...], fact: re.Pattern[str], sentence: str) -> bool:
+    """Does `sentence` meet every qualifier in `asks`? A default asked of a limit ("the default ceiling on buckets",
+    "the default quota") is the limit that holds until it is raised: a stated limit meets it."""
+    met = {name for name in asks if _meets(name, fact, sentence)}
+    if "default" in asks and "limit" in met:
+        met.add("default")
+    return met == set(asks)
+
+
 def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pattern[str] | None = None
             ) -> Iterable[str]:
     """The stretches of `text` that could state the asked fact: each sentence holding a fact of `kind` (and meeting
@@ -699,17 +722,34 @@ def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pat
                 yield " ".join(words[start:start + 2 * WINDOW + 1])
         return
     heading = _heading(text)
-    sentences, leads = [], []
+    previous = ""
     for paragraph in _PARAGRAPH.split(text):
         parts = _SENTENCE_END.split(paragraph)
         lead = parts[0] if len(parts) > 1 and _LABEL.fullmatch(parts[0]) else ""
-        sentences += parts
-        leads += [""] + [lead] * (len(parts) - 1)
-    for i, sentence in enumerate(sentences):
-        if fact.search(sentence) and all(_meets(name, fact, sentence) for name in asks) \
-                and (noun is None or counts(sentence, noun)):
-            before = sentences[i - 1] if i and _REFERS_BACK.match(sentence) else ""
-            yield " ".join([heading, leads[i], before, sentence])
+        first = True
+        for line, parents in _lines(paragraph):
+            for sentence in _SENTENCE_END.split(line):
+                if not sentence.strip():
+                    continue
+                if fact.search(sentence) and _meets_all(asks, fact, sentence) \
+                        and (noun is None or counts(sentence, noun)):
+                    before = previous if _REFERS_BACK.match(sentence) else ""
+                    yield " ".join([heading, "" if first else lead, parents, before, sentence])
+                previous, first = sentence, False
+
+
+def _lines(paragraph: str) -> Iterable[tuple[str, str]]:
+    """Each line of `paragraph` with the lines it is indented under (a YAML key's parents, a nested list item's
+    item: "limits:" and "resources:" over `memory: "1Gi"`), which name what it sets and for what."""
+    stack: list[tuple[int, str]] = []
+    for line in paragraph.split("\n"):
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        yield line, " ".join(text for _indent, text in stack)
+        stack.append((indent, line.strip()))
 
 
 def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],
@@ -730,6 +770,7 @@ def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: I
         for scope in _scopes(kind, text or "", asks, noun):
             if not total:
                 return 1.0
+            scope = american(scope)
             found = set(tokenize(scope)) | set(tokenize(_CAMEL.sub(" ", scope)))
             if any(t not in found for t in weights):
                 found |= _compounds(scope)
@@ -737,6 +778,23 @@ def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: I
             if best >= 1.0:
                 return 1.0
     return best
+
+
+# "How <adjective/adverb>" names the dimension asked ("how fast", "how large", "how far"), never the subject.
+_HOW_DIMENSION = re.compile(r"\bhow ([a-z]+)\b", re.I)
+_QUALIFIER_WORDS = 4  # a qualifier phrase this short ("out of the box", "by default") only asks; a longer match spans
+#                       the subject too ("if I leave the temperature out")
+
+
+def fact_terms(question: str) -> list[str]:
+    """The key terms a sentence stating the asked fact should hold: `key_terms` without the dimension a "how
+    <adjective>" asks ("fast" of "how fast can it scale?") and the words of a short qualifier phrase ("box" of "out
+    of the box"), which say what is asked, not what about."""
+    q = _asked(question)
+    asking = [m.group(1) for m in _HOW_DIMENSION.finditer(q)]
+    drop = set(tokenize(" ".join(asking)))
+    terms = key_terms(american(question))
+    return [t for t in terms if t not in drop] or terms
 
 
 def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | None = None) -> tuple[str, float | None]:
@@ -747,7 +805,7 @@ def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | N
     kind = detect(question)
     if kind not in _FACTS:
         return kind, None
-    terms = key_terms(question)
+    terms = fact_terms(question)
     weights = {t: idf(t) for t in terms} if idf else dict.fromkeys(terms, 1.0)
     return kind, evidence(kind, weights, texts, asked_of(kind, question),
                           counted(question) if kind == "number" else None)

@@ -731,16 +731,19 @@ def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pat
             for sentence in _SENTENCE_END.split(line):
                 if not sentence.strip():
                     continue
-                if fact.search(sentence) and _meets_all(asks, fact, sentence) \
+                if fact.search(sentence) and _meets_all(asks, fact, f"{parents} {sentence}") \
                         and (noun is None or counts(sentence, noun)):
                     before = previous if _REFERS_BACK.match(sentence) else ""
                     yield " ".join([heading, "" if first else lead, parents, before, sentence])
                 previous, first = sentence, False
 
 
+_KEY_WORDS = 4  # a line this short is a key or label ("limits:", "- name: train"); a longer one is prose of its own
+
+
 def _lines(paragraph: str) -> Iterable[tuple[str, str]]:
-    """Each line of `paragraph` with the lines it is indented under (a YAML key's parents, a nested list item's
-    item: "limits:" and "resources:" over `memory: "1Gi"`), which name what it sets and for what."""
+    """Each line of `paragraph` with the short lines (keys, labels) it is indented under: a YAML value's keys
+    ("predictor:", "resources:", "limits:" over `memory: "1Gi"`), which name what it sets and for what."""
     stack: list[tuple[int, str]] = []
     for line in paragraph.split("\n"):
         if not line.strip():
@@ -748,7 +751,7 @@ def _lines(paragraph: str) -> Iterable[tuple[str, str]]:
         indent = len(line) - len(line.lstrip())
         while stack and stack[-1][0] >= indent:
             stack.pop()
-        yield line, " ".join(text for _indent, text in stack)
+        yield line, " ".join(text for _indent, text in stack if len(text.split()) <= _KEY_WORDS)
         stack.append((indent, line.strip()))
 
 

@@ -426,6 +426,8 @@ _VERSION_NUMBER = r"v?\d+(?:\.(?:\d+|x))+"
 # Words that set an amount as approximate or as a bound ("about a year", "less than an hour", "within a day").
 _ABOUT = (r"(?:about|around|roughly|approximately|nearly|almost|over|under|within|less than|more than|fewer than|"
           r"at least|at most|up to|no more than|in|after|for|every|once)")
+# Words that qualify a time unit without changing it ("five business days", "90 consecutive days").
+_UNIT_ADJECTIVE = r"(?:business|working|calendar|consecutive|full|whole|straight|additional|more|further|extra)"
 # A sentence that compares: "than", "compared with", "10x", "40%", "faster", "saves".
 _COMPARES = re.compile(
     r"\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
@@ -436,7 +438,7 @@ _FACTS: dict[str, re.Pattern[str]] = {
         r"[$€£¥]\s?\d|\b\d[\d,]*(?:\.\d+)?\s?(?:usd|eur|gbp|dollars?|cents?|euros?)\b|"
         r"\b(?:free of charge|at no (?:additional |extra )?(?:cost|charge)|no (?:additional |extra )?charge|"
         r"(?:is|are|for|it's) free\b|free tier|pay[- ]as[- ]you[- ]go)", re.I),
-    "duration": re.compile(rf"\b{_NUM_WORD}\s?(?:-\s?)?{_TIME_UNIT}\b|\b\d+\s?(?:ms|s|m|h|d)\b|"
+    "duration": re.compile(rf"\b{_NUM_WORD}\s?(?:-\s?)?(?:{_UNIT_ADJECTIVE}\s+)?{_TIME_UNIT}\b|\b\d+\s?(?:ms|s|m|h|d)\b|"
                            rf"\b{_ABOUT} (?:an?|one|half an?) {_TIME_UNIT}\b|"
                            r"\b(?:hourly|daily|weekly|monthly|yearly|annually)\b", re.I),
     "date": re.compile(
@@ -472,6 +474,9 @@ _FACTS: dict[str, re.Pattern[str]] = {
         # a limit named before its value ("maximum length of 2048", "minimum passing score 750")
         r"\b(?:max(?:imum)?|min(?:imum)?|limit|cap|quota|ceiling)\s+(?:[a-z-]+\s+){0,3}?(?:of\s+|is\s+|=\s*|:\s*)?"
         r"\d|"
+        # ... or a bound written after it ("1 or higher", "3 or more")
+        r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?\s+or\s+(?:more|higher|greater|above|larger|fewer|less|lower|below|"
+        r"smaller)\b|"
         # ... or a default ("defaults to 1.0", "the default value is 10")
         r"\bdefault(?:s|ed)?\s+(?:[a-z-]+\s+){0,3}?(?:of|is|to|=|:)\s*\d", re.I),
     "name": re.compile(r"`[^`\n]{2,60}`|(?<=[a-z,;:(] )[A-Z][\w.+#-]+|\b[a-z]+(?:[A-Z][a-z0-9]+)+\b|"
@@ -512,7 +517,10 @@ QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"up to|cap|quotas?|ceiling|(?:upper|lower) bounds?)\b", re.I),
         re.compile(r"\b(?:maximum|max|minimum|min|minimal(?:ly)?|maximal(?:ly)?|requires?|required|limit(?:s|ed)?|"
                    r"largest|smallest|highest|lowest|at most|at least|up to|no more than|not exceed|cannot exceed|"
-                   r"exceeds?|quotas?|between \S+ and|ranges? from|"
+                   r"exceeds?|quotas?|between \S+ and|ranges? from|from \S+ to \d|within|"
+                   # the values a setting allows, listed ("Valid values: 1024 MB, ...", "any of the following: ...")
+                   r"(?:valid|allowed|possible|permitted|accepted|supported) (?:values?|range|sizes?)|"
+                   r"(?:any|one) of the following|"
                    r"(?:no|not(?: be)?) (?:greater|more|larger|longer|higher|bigger|less|fewer|smaller|shorter|lower) "
                    r"than|"
                    r"or (?:earlier|later|older|newer|lower|higher|less|more|fewer|below|above|smaller|larger))\b",
@@ -704,8 +712,8 @@ def _meets_all(asks: tuple[str, ...], fact: re.Pattern[str], sentence: str) -> b
     """Does `sentence` meet every qualifier in `asks`? A default asked of a limit ("the default ceiling on buckets",
     "the default quota") is the limit that holds until it is raised: a stated limit meets it."""
     met = {name for name in asks if _meets(name, fact, sentence)}
-    if "default" in asks and "limit" in met:
-        met.add("default")
+    if "default" in asks and "limit" in asks and met & {"default", "limit"}:
+        met |= {"default", "limit"}
     return met == set(asks)
 
 

@@ -67,7 +67,11 @@ _Q_PRICE = re.compile(
 # "How much cheaper/faster ...", "how many times larger ...": the answer is a number (a ratio or a difference).
 _Q_COMPARE_AMOUNT = re.compile(
     r"\bhow (?:much|many times) (?:(?!(?:per|under|over|after)\b)\w+er|more|less|fewer)\b|"
-    r"\bby (?:how much|what (?:factor|percentage))\b", re.I)
+    r"\bby (?:how much|what (?:factor|percentage))\b|"
+    # how much something cuts an amount ("how much can X cut the bill of materials?"): a share or a difference, not
+    # a price, whatever the amount is
+    r"\bhow much (?:can|could|does|do|did|will|would)\b[^?;]*\b(?:cut|cuts|reduce|reduces|lower|lowers|shrink|"
+    r"shrinks|decrease|decreases|trim|trims)\b", re.I)
 _Q_HOW_LONG = re.compile(
     r"\bhow long\b|\bhow many (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\b|"
     r"\bhow much (?:\w+ )?time\b|\bhow often\b|"
@@ -598,10 +602,19 @@ def counted(question: str) -> str | re.Pattern[str] | None:
     return stems[0] if stems else None
 
 
-def counts(sentence: str, noun: str | re.Pattern[str]) -> bool:
-    """Does `sentence` give a number for the counted noun (within a few words of it) or an amount in its units?"""
+# Nouns that count the members of whatever a label names ("Array Members: Maximum number of 10 items." under a
+# parameter's name, "up to 5 entries").
+_MEMBERS = re.compile(r"(?<![\w.:/#=-])\d[\d,]*\s+(?:items?|elements?|entries|entry|members?|values?)\b", re.I)
+
+
+def counts(sentence: str, noun: str | re.Pattern[str], context: str = "") -> bool:
+    """Does `sentence` give a number for the counted noun (within a few words of it) or an amount in its units? A
+    number of items, elements or entries counts the noun when `context` (the heading or label the sentence sits
+    under) names it."""
     if isinstance(noun, re.Pattern):
         return bool(noun.search(sentence))
+    if context and _MEMBERS.search(sentence) and _names(context, noun):
+        return True
     words = american(sentence).split()
     stem = noun.rstrip("s")
     near = [i for i, w in enumerate(words) if any(t.rstrip("s") == stem for t in tokenize(w))]
@@ -614,6 +627,12 @@ def counts(sentence: str, noun: str | re.Pattern[str]) -> bool:
     # records per second": records, not partitions)
     return any(abs(i - j) <= _NEAR + 1 and not (j < i and any(_BETWEEN.fullmatch(w.lower()) for w in words[j + 1:i]))
                and not (j > i and _owns_noun(words, j, stem)) for i in near for j in numbers)
+
+
+def _names(text: str, stem: str) -> bool:
+    """Does `text` name the counted noun `stem` (also inside a camel-case identifier: "FieldPaths" names paths)?"""
+    text = american(text)
+    return any(t.rstrip("s") == stem.rstrip("s") for t in tokenize(f"{text} {_CAMEL.sub(' ', text)}"))
 
 
 def _owns_noun(words: list[str], j: int, stem: str) -> bool:
@@ -739,10 +758,11 @@ def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pat
             for sentence in _SENTENCE_END.split(line):
                 if not sentence.strip():
                     continue
+                label = "" if first else lead
                 if fact.search(sentence) and _meets_all(asks, fact, f"{parents} {sentence}") \
-                        and (noun is None or counts(sentence, noun)):
+                        and (noun is None or counts(sentence, noun, f"{heading} {label} {parents}")):
                     before = previous if _REFERS_BACK.match(sentence) else ""
-                    yield " ".join([heading, "" if first else lead, parents, before, sentence])
+                    yield " ".join([heading, label, parents, before, sentence])
                 previous, first = sentence, False
 
 

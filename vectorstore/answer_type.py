@@ -442,7 +442,8 @@ _FACTS: dict[str, re.Pattern[str]] = {
         r"[$€£¥]\s?\d|\b\d[\d,]*(?:\.\d+)?\s?(?:usd|eur|gbp|dollars?|cents?|euros?)\b|"
         r"\b(?:free of charge|at no (?:additional |extra )?(?:cost|charge)|no (?:additional |extra )?charge|"
         r"(?:is|are|for|it's) free\b|free tier|pay[- ]as[- ]you[- ]go)", re.I),
-    "duration": re.compile(rf"\b{_NUM_WORD}\s?(?:-\s?)?(?:{_UNIT_ADJECTIVE}\s+)?{_TIME_UNIT}\b|\b\d+\s?(?:ms|s|m|h|d)\b|"
+    "duration": re.compile(rf"\b{_NUM_WORD}\s?(?:-\s?)?(?:{_UNIT_ADJECTIVE}\s+)?{_TIME_UNIT}\b|"
+                           r"\b\d+\s?(?:ms|s|m|h|d)\b|"
                            rf"\b{_ABOUT} (?:an?|one|half an?) {_TIME_UNIT}\b|"
                            r"\b(?:hourly|daily|weekly|monthly|yearly|annually)\b", re.I),
     "date": re.compile(

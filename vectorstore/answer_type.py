@@ -18,7 +18,8 @@ version, for `number`; a number of time units for `duration`; a date or year for
 `definition`) and meets every qualifier asked is read with its chunk's heading line (which names the subject of
 every sentence under it) and its paragraph's one-word label line (an API parameter's name), and the share of the
 question's key terms found there (weighted, e.g. by IDF; a term also counts when two adjacent words there write it
-closed: "Auto Scaling" for "autoscaling") is its score; the best is the evidence. Kinds without a
+closed: "Auto Scaling" for "autoscaling"; British spellings meet American ones; a line of YAML or a nested list is
+read with the short keys it is indented under) is its score; the best is the evidence. Kinds without a
 fact of their own (`yesno`, `howto`, `other`) score every stretch of about two sentences. `support(question, texts,
 idf)` does it all for a question (None for those kinds).
 `key_terms(question)` gives the question's tokens (the shared tokenizer's stems) without the words that only say

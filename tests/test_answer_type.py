@@ -9,6 +9,7 @@ from vectorstore.answer_type import (
     counts,
     detect,
     evidence,
+    fact_terms,
     has_evidence,
     has_fact,
     key_terms,
@@ -691,3 +692,129 @@ def test_the_asked_fact_noun_needs_its_fact_both_ways(question, stated, unstated
     assert share is not None and share >= 0.5, (kind, share)
     low = support(question, [unstated])[1]
     assert low is not None and low < 0.34, (kind, low)
+
+
+# ---------------------------------------------------------------- issue 9y4: facts that ARE stated
+@pytest.mark.parametrize("question, noun", [
+    # the counted phrase ends at a preposition or conjunction, not at the next verb
+    ("how many samples before model monitor will report a standard deviation?", "sampl"),
+    ("How many records until the batch is flushed?", "record"),
+    # a British spelling counts what the American one does
+    ("how many organisations are listed as adopters?", "organiz"),
+])
+def test_counted_phrase_ends_where_the_noun_phrase_does(question, noun):
+    assert counted(question) == noun
+
+
+def test_british_and_american_spellings_meet():
+    """"organisations" in the question, "organizations" on the page: the same count; another count is not it."""
+    question = "how many organisations are listed as argo workflows adopters?"
+    assert support(question, ["Argo Workflows > Who uses Argo Workflows?\n\n"
+                              "About 200+ organizations are officially using Argo Workflows"])[1] == pytest.approx(0.6)
+    assert support(question, ["Argo Workflows > Who uses Argo Workflows?\n\n"
+                              "The project has 12 maintainers from 5 companies."])[1] == 0.0
+
+
+def test_a_default_limit_is_the_stated_limit():
+    """A default ceiling or quota is the limit that holds until raised: "up to 100 buckets" states it, a sentence
+    about buckets without a bound does not; asked together, a default and a maximum are each met alone."""
+    question = "S3: default ceiling on the bucket count for my account?"
+    assert qualifiers(question) == ("default", "limit")
+    stated = "You can store any number of objects in a bucket and can have up to 100 buckets in your account."
+    assert support(question, [stated])[1] == pytest.approx(0.5)  # bucket, account of s3, bucket, count, account
+    assert support(question, ["Your account has 3 buckets with 100 objects in each bucket."])[1] == 0.0
+    both = "kinesis stream retention: default and the max I can stretch it to?"
+    assert support(both, ["A stream's retention period is set to a default of 24 hours after creation."])[1] == 0.5
+    assert support(both, ["Kinesis stream retention grew 24 hours last year."])[1] == 0.0
+
+
+YAML = """KServe > First InferenceService
+
+```yaml
+apiVersion: "serving.kserve.io/v1beta1"
+kind: "InferenceService"
+metadata:
+  name: "sklearn-iris"
+spec:
+  predictor:
+    model:
+      modelFormat:
+        name: sklearn
+      resources:
+        requests:
+          cpu: "100m"
+          memory: "512Mi"
+        limits:
+          cpu: "1"
+          memory: "1Gi"
+```"""
+
+
+def test_a_yaml_value_is_read_with_the_keys_it_is_indented_under():
+    """`memory: "1Gi"` under `limits:` states the memory limit the example sets for its predictor; the request
+    (512Mi, under `requests:`) is a related number, not a limit, and a limit of something else is not it either."""
+    question = "what memory limit does the sklearn-iris inferenceservice example set for its predictor?"
+    assert detect(question) == "number"
+    assert support(question, [YAML])[1] == pytest.approx(3 / 7)  # memory, predictor; InferenceService (heading)
+    requests_only = YAML.replace("        limits:\n          cpu: \"1\"\n          memory: \"1Gi\"\n", "")
+    assert support(question, [requests_only])[1] == 0.0
+
+
+@pytest.mark.parametrize("kind, stated, unstated", [
+    # a time unit with a word qualifying it
+    ("duration", "Your request will be reviewed within five business days.", "We review requests from five business "
+     "partners."),
+    ("duration", "Objects not accessed for 90 consecutive days are archived.", "Objects are archived after a while."),
+    # a bare number bounded after it
+    ("number", "Minimum instance count is required to be 1 or higher.", "The minimum instance count is required."),
+])
+def test_facts_written_with_words_between_number_and_unit(kind, stated, unstated):
+    assert has_fact(kind, stated) and not has_fact(kind, unstated)
+
+
+@pytest.mark.parametrize("question, stated, unstated", [
+    # a bound written "within" a time
+    ("multi-model endpoint: what's the time limit for an invoke call?",
+     "SageMaker returns a response for a call to invoke_endpoint on a multi-model endpoint within 60 seconds.",
+     "A multi-model endpoint invoke call took 60 seconds in our test."),
+    # the values a setting allows, listed
+    ("ServerlessConfig memory: what are the allowed values from smallest to biggest?",
+     "For ServerlessConfig you can choose any of the following values for your memory size: 1024 MB, 2048 MB, "
+     "or 6144 MB.",
+     "For ServerlessConfig we set the memory size to 2048 MB in this example."),
+])
+def test_a_limit_stated_as_a_bound_or_a_list_of_allowed_values(question, stated, unstated):
+    assert qualifiers(question) == ("limit",)
+    assert support(question, [stated])[1] > 0.5
+    assert support(question, [unstated])[1] == 0.0
+
+
+def test_a_number_of_items_counts_what_its_label_names():
+    """API references give a list parameter's bound as "Maximum number of 10 items." under the parameter's name:
+    the items are what the name names, and only under a name that names the counted thing."""
+    question = "converse call: how many json pointer paths may I list to pull extra response fields?"
+    assert counted(question) == "path"
+    assert counts("Maximum number of 10 items.", "path", "additionalModelResponseFieldPaths")
+    assert not counts("Maximum number of 10 items.", "path", "additionalModelRequestFields")
+    assert not counts("Maximum number of 10 items.", "path")
+    page = ("Converse > Request Syntax\n\n`additionalModelResponseFieldPaths`\nAdditional model parameters field paths "
+            "to return in the response as JSON pointers.\nType: Array of String\nArray Members: Minimum number of 0 "
+            "items. Maximum number of 10 items.")
+    assert support(question, [page])[1] == pytest.approx(0.4)
+    assert support(question, [page.replace("ResponseFieldPaths", "RequestFields").replace("field paths", "fields")
+                              ])[1] == 0.0
+
+
+def test_how_much_a_thing_cuts_an_amount_asks_a_number():
+    """"How much can X cut the bill?" asks a share or a difference, not a price; "how much does X cost?" a price."""
+    assert detect("how much can the voice service integration cut the device bill of materials?") == "number"
+    assert detect("How much does the voice service integration cost?") == "price"
+
+
+def test_the_dimension_a_how_question_asks_is_no_key_term():
+    """"fast" in "how fast" names what is asked (a time), not the subject; the subject's words stay."""
+    terms = fact_terms("how fast can karpenter bring up new nodes when load jumps?")
+    assert "fast" not in terms and {"karpent", "node"} <= set(terms)
+    assert support("how fast can karpenter bring up new nodes when load jumps?",
+                   ["Karpenter launches right-sized compute resources in response to changing application load in "
+                    "under a minute, bringing up new nodes."])[1] > 0.6

@@ -18,7 +18,8 @@ version, for `number`; a number of time units for `duration`; a date or year for
 `definition`) and meets every qualifier asked is read with its chunk's heading line (which names the subject of
 every sentence under it) and its paragraph's one-word label line (an API parameter's name), and the share of the
 question's key terms found there (weighted, e.g. by IDF; a term also counts when two adjacent words there write it
-closed: "Auto Scaling" for "autoscaling") is its score; the best is the evidence. Kinds without a
+closed: "Auto Scaling" for "autoscaling"; British spellings meet American ones; a line of YAML or a nested list is
+read with the short keys it is indented under) is its score; the best is the evidence. Kinds without a
 fact of their own (`yesno`, `howto`, `other`) score every stretch of about two sentences. `support(question, texts,
 idf)` does it all for a question (None for those kinds).
 `key_terms(question)` gives the question's tokens (the shared tokenizer's stems) without the words that only say
@@ -27,6 +28,7 @@ or a question.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
@@ -66,7 +68,11 @@ _Q_PRICE = re.compile(
 # "How much cheaper/faster ...", "how many times larger ...": the answer is a number (a ratio or a difference).
 _Q_COMPARE_AMOUNT = re.compile(
     r"\bhow (?:much|many times) (?:(?!(?:per|under|over|after)\b)\w+er|more|less|fewer)\b|"
-    r"\bby (?:how much|what (?:factor|percentage))\b", re.I)
+    r"\bby (?:how much|what (?:factor|percentage))\b|"
+    # how much something cuts an amount ("how much can X cut the bill of materials?"): a share or a difference, not
+    # a price, whatever the amount is
+    r"\bhow much (?:can|could|does|do|did|will|would)\b[^?;]*\b(?:cut|cuts|reduce|reduces|lower|lowers|shrink|"
+    r"shrinks|decrease|decreases|trim|trims)\b", re.I)
 _Q_HOW_LONG = re.compile(
     r"\bhow long\b|\bhow many (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\b|"
     r"\bhow much (?:\w+ )?time\b|\bhow often\b|"
@@ -425,6 +431,8 @@ _VERSION_NUMBER = r"v?\d+(?:\.(?:\d+|x))+"
 # Words that set an amount as approximate or as a bound ("about a year", "less than an hour", "within a day").
 _ABOUT = (r"(?:about|around|roughly|approximately|nearly|almost|over|under|within|less than|more than|fewer than|"
           r"at least|at most|up to|no more than|in|after|for|every|once)")
+# Words that qualify a time unit without changing it ("five business days", "90 consecutive days").
+_UNIT_ADJECTIVE = r"(?:business|working|calendar|consecutive|full|whole|straight|additional|more|further|extra)"
 # A sentence that compares: "than", "compared with", "10x", "40%", "faster", "saves".
 _COMPARES = re.compile(
     r"\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
@@ -435,7 +443,8 @@ _FACTS: dict[str, re.Pattern[str]] = {
         r"[$€£¥]\s?\d|\b\d[\d,]*(?:\.\d+)?\s?(?:usd|eur|gbp|dollars?|cents?|euros?)\b|"
         r"\b(?:free of charge|at no (?:additional |extra )?(?:cost|charge)|no (?:additional |extra )?charge|"
         r"(?:is|are|for|it's) free\b|free tier|pay[- ]as[- ]you[- ]go)", re.I),
-    "duration": re.compile(rf"\b{_NUM_WORD}\s?(?:-\s?)?{_TIME_UNIT}\b|\b\d+\s?(?:ms|s|m|h|d)\b|"
+    "duration": re.compile(rf"\b{_NUM_WORD}\s?(?:-\s?)?(?:{_UNIT_ADJECTIVE}\s+)?{_TIME_UNIT}\b|"
+                           r"\b\d+\s?(?:ms|s|m|h|d)\b|"
                            rf"\b{_ABOUT} (?:an?|one|half an?) {_TIME_UNIT}\b|"
                            r"\b(?:hourly|daily|weekly|monthly|yearly|annually)\b", re.I),
     "date": re.compile(
@@ -471,6 +480,9 @@ _FACTS: dict[str, re.Pattern[str]] = {
         # a limit named before its value ("maximum length of 2048", "minimum passing score 750")
         r"\b(?:max(?:imum)?|min(?:imum)?|limit|cap|quota|ceiling)\s+(?:[a-z-]+\s+){0,3}?(?:of\s+|is\s+|=\s*|:\s*)?"
         r"\d|"
+        # ... or a bound written after it ("1 or higher", "3 or more")
+        r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?\s+or\s+(?:more|higher|greater|above|larger|fewer|less|lower|below|"
+        r"smaller)\b|"
         # ... or a default ("defaults to 1.0", "the default value is 10")
         r"\bdefault(?:s|ed)?\s+(?:[a-z-]+\s+){0,3}?(?:of|is|to|=|:)\s*\d", re.I),
     "name": re.compile(r"`[^`\n]{2,60}`|(?<=[a-z,;:(] )[A-Z][\w.+#-]+|\b[a-z]+(?:[A-Z][a-z0-9]+)+\b|"
@@ -511,7 +523,10 @@ QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"up to|cap|quotas?|ceiling|(?:upper|lower) bounds?)\b", re.I),
         re.compile(r"\b(?:maximum|max|minimum|min|minimal(?:ly)?|maximal(?:ly)?|requires?|required|limit(?:s|ed)?|"
                    r"largest|smallest|highest|lowest|at most|at least|up to|no more than|not exceed|cannot exceed|"
-                   r"exceeds?|quotas?|between \S+ and|ranges? from|"
+                   r"exceeds?|quotas?|between \S+ and|ranges? from|from \S+ to \d|within|"
+                   # the values a setting allows, listed ("Valid values: 1024 MB, ...", "any of the following: ...")
+                   r"(?:valid|allowed|possible|permitted|accepted|supported) (?:values?|range|sizes?)|"
+                   r"(?:any|one) of the following|"
                    r"(?:no|not(?: be)?) (?:greater|more|larger|longer|higher|bigger|less|fewer|smaller|shorter|lower) "
                    r"than|"
                    r"or (?:earlier|later|older|newer|lower|higher|less|more|fewer|below|above|smaller|larger))\b",
@@ -558,6 +573,16 @@ _BETWEEN = re.compile(r"for|of|in|on|per|with|by|from|to|at|across")
 _FOLLOWS = re.compile(r"per|each|and|or|for|in|on|at|to|of|is|are|was|were|the|with|by|from|than|as|total", re.I)
 
 
+# British "-ise/-isation" spellings written the American way, so "organisations" meets "organizations" (the stemmer
+# keeps the two apart); applied to question and passage alike.
+_BRITISH = re.compile(r"(?<=[a-z]{3})is(?=(?:e|es|ed|ing|ation|ations|er|ers)\b)")
+
+
+def american(text: str) -> str:
+    """`text` with British -ise/-isation spellings written -ize/-ization."""
+    return _BRITISH.sub("iz", text)
+
+
 def counted(question: str) -> str | re.Pattern[str] | None:
     """What a number question counts: the counted noun's stem ("how many named shadows" -> "shadow"), a pattern for
     the units of a measure ("how much RAM" -> bytes), or None when it asks for no particular count."""
@@ -569,18 +594,30 @@ def counted(question: str) -> str | re.Pattern[str] | None:
     if not m:
         return None
     phrase = next(g for g in m.groups() if g)
-    word = phrase.split()[-1].lower()
+    # the phrase ends at the first word that ends a noun phrase ("how many samples before model monitor reports
+    # ...": samples)
+    head = list(itertools.takewhile(lambda w: w.lower() not in _ENDS_PHRASE, phrase.split())) or phrase.split()
+    word = head[-1].lower()
     if word in ("times", "time") or (m.group(3) and not word.endswith("s")):
         return None  # "how many times": any count answers; "the minimum compute": a mass noun, not a count
-    stems = tokenize(word)
+    stems = tokenize(american(word))
     return stems[0] if stems else None
 
 
-def counts(sentence: str, noun: str | re.Pattern[str]) -> bool:
-    """Does `sentence` give a number for the counted noun (within a few words of it) or an amount in its units?"""
+# Nouns that count the members of whatever a label names ("Array Members: Maximum number of 10 items." under a
+# parameter's name, "up to 5 entries").
+_MEMBERS = re.compile(r"(?<![\w.:/#=-])\d[\d,]*\s+(?:items?|elements?|entries|entry|members?|values?)\b", re.I)
+
+
+def counts(sentence: str, noun: str | re.Pattern[str], context: str = "") -> bool:
+    """Does `sentence` give a number for the counted noun (within a few words of it) or an amount in its units? A
+    number of items, elements or entries counts the noun when `context` (the heading or label the sentence sits
+    under) names it."""
     if isinstance(noun, re.Pattern):
         return bool(noun.search(sentence))
-    words = sentence.split()
+    if context and _MEMBERS.search(sentence) and _names(context, noun):
+        return True
+    words = american(sentence).split()
     stem = noun.rstrip("s")
     near = [i for i, w in enumerate(words) if any(t.rstrip("s") == stem for t in tokenize(w))]
     if not near:
@@ -592,6 +629,12 @@ def counts(sentence: str, noun: str | re.Pattern[str]) -> bool:
     # records per second": records, not partitions)
     return any(abs(i - j) <= _NEAR + 1 and not (j < i and any(_BETWEEN.fullmatch(w.lower()) for w in words[j + 1:i]))
                and not (j > i and _owns_noun(words, j, stem)) for i in near for j in numbers)
+
+
+def _names(text: str, stem: str) -> bool:
+    """Does `text` name the counted noun `stem` (also inside a camel-case identifier: "FieldPaths" names paths)?"""
+    text = american(text)
+    return any(t.rstrip("s") == stem.rstrip("s") for t in tokenize(f"{text} {_CAMEL.sub(' ', text)}"))
 
 
 def _owns_noun(words: list[str], j: int, stem: str) -> bool:
@@ -686,6 +729,15 @@ def _meets(qualifier: str, fact: re.Pattern[str], sentence: str) -> bool:
     return qualifier == "compare" and fact is not _COMPARES and len(fact.findall(sentence)) >= 2
 
 
+def _meets_all(asks: tuple[str, ...], fact: re.Pattern[str], sentence: str) -> bool:
+    """Does `sentence` meet every qualifier in `asks`? A default asked of a limit ("the default ceiling on buckets",
+    "the default quota") is the limit that holds until it is raised: a stated limit meets it."""
+    met = {name for name in asks if _meets(name, fact, sentence)}
+    if "default" in asks and "limit" in asks and met & {"default", "limit"}:
+        met |= {"default", "limit"}
+    return met == set(asks)
+
+
 def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pattern[str] | None = None
             ) -> Iterable[str]:
     """The stretches of `text` that could state the asked fact: each sentence holding a fact of `kind` (and meeting
@@ -699,17 +751,38 @@ def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pat
                 yield " ".join(words[start:start + 2 * WINDOW + 1])
         return
     heading = _heading(text)
-    sentences, leads = [], []
+    previous = ""
     for paragraph in _PARAGRAPH.split(text):
         parts = _SENTENCE_END.split(paragraph)
         lead = parts[0] if len(parts) > 1 and _LABEL.fullmatch(parts[0]) else ""
-        sentences += parts
-        leads += [""] + [lead] * (len(parts) - 1)
-    for i, sentence in enumerate(sentences):
-        if fact.search(sentence) and all(_meets(name, fact, sentence) for name in asks) \
-                and (noun is None or counts(sentence, noun)):
-            before = sentences[i - 1] if i and _REFERS_BACK.match(sentence) else ""
-            yield " ".join([heading, leads[i], before, sentence])
+        first = True
+        for line, parents in _lines(paragraph):
+            for sentence in _SENTENCE_END.split(line):
+                if not sentence.strip():
+                    continue
+                label = "" if first else lead
+                if fact.search(sentence) and _meets_all(asks, fact, f"{parents} {sentence}") \
+                        and (noun is None or counts(sentence, noun, f"{heading} {label} {parents}")):
+                    before = previous if _REFERS_BACK.match(sentence) else ""
+                    yield " ".join([heading, label, parents, before, sentence])
+                previous, first = sentence, False
+
+
+_KEY_WORDS = 4  # a line this short is a key or label ("limits:", "- name: train"); a longer one is prose of its own
+
+
+def _lines(paragraph: str) -> Iterable[tuple[str, str]]:
+    """Each line of `paragraph` with the short lines (keys, labels) it is indented under: a YAML value's keys
+    ("predictor:", "resources:", "limits:" over `memory: "1Gi"`), which name what it sets and for what."""
+    stack: list[tuple[int, str]] = []
+    for line in paragraph.split("\n"):
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        yield line, " ".join(text for _indent, text in stack if len(text.split()) <= _KEY_WORDS)
+        stack.append((indent, line.strip()))
 
 
 def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],
@@ -730,6 +803,7 @@ def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: I
         for scope in _scopes(kind, text or "", asks, noun):
             if not total:
                 return 1.0
+            scope = american(scope)
             found = set(tokenize(scope)) | set(tokenize(_CAMEL.sub(" ", scope)))
             if any(t not in found for t in weights):
                 found |= _compounds(scope)
@@ -737,6 +811,23 @@ def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: I
             if best >= 1.0:
                 return 1.0
     return best
+
+
+# "How <adjective/adverb>" names the dimension asked ("how fast", "how large", "how far"), never the subject.
+_HOW_DIMENSION = re.compile(r"\bhow ([a-z]+)\b", re.I)
+_QUALIFIER_WORDS = 4  # a qualifier phrase this short ("out of the box", "by default") only asks; a longer match spans
+#                       the subject too ("if I leave the temperature out")
+
+
+def fact_terms(question: str) -> list[str]:
+    """The key terms a sentence stating the asked fact should hold: `key_terms` without the dimension a "how
+    <adjective>" asks ("fast" of "how fast can it scale?") and the words of a short qualifier phrase ("box" of "out
+    of the box"), which say what is asked, not what about."""
+    q = _asked(question)
+    asking = [m.group(1) for m in _HOW_DIMENSION.finditer(q)]
+    drop = set(tokenize(" ".join(asking)))
+    terms = key_terms(american(question))
+    return [t for t in terms if t not in drop] or terms
 
 
 def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | None = None) -> tuple[str, float | None]:
@@ -747,7 +838,7 @@ def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | N
     kind = detect(question)
     if kind not in _FACTS:
         return kind, None
-    terms = key_terms(question)
+    terms = fact_terms(question)
     weights = {t: idf(t) for t in terms} if idf else dict.fromkeys(terms, 1.0)
     return kind, evidence(kind, weights, texts, asked_of(kind, question),
                           counted(question) if kind == "number" else None)

@@ -375,14 +375,18 @@ def negated(text: str, reach: int, weak: bool = False, before: int = 0) -> list[
 
 
 _OPPOSITE = ("un", "non")   # "unsupervised" says the opposite of "supervised"
+# the prefix written apart or with a hyphen ("non standard", "non-standard") is the word written whole ("nonstandard")
+_APART = re.compile(r"\b(un|non)[\s-]+(?=[a-z])", re.IGNORECASE)
 
 
-def opposite(said: set[str], source: set[str]) -> bool:
+def opposite(said: str, source: str) -> bool:
     """Whether the answer uses a term whose opposite, by the prefix "un" or "non", the source uses and it does not:
-    "supervised" where the source says "unsupervised", "encrypted" where it says "unencrypted", and back."""
+    "supervised" where the source says "unsupervised", "encrypted" where it says "unencrypted", and back. A prefix
+    written apart is the word written whole in both ("non standard SQL" is the source's "nonstandard SQL")."""
     def flips(a: set[str], b: set[str]) -> bool:
         return any(p + t in b and p + t not in a and t not in b for t in a for p in _OPPOSITE)
-    return flips(said, source) or flips(source, said)
+    ours, theirs = set(terms(_APART.sub(r"\1", said))), set(terms(_APART.sub(r"\1", source)))
+    return flips(ours, theirs) or flips(theirs, ours)
 
 
 def flipped(answer: str, expected: str, given: set[str]) -> str | None:
@@ -395,8 +399,7 @@ def flipped(answer: str, expected: str, given: set[str]) -> str | None:
     stated = set(terms(expected)) - e_neg
     # the answer states what the source denies, also with "no" or "without" ("you still need Kubernetes" against
     # "without the need to learn Kubernetes")
-    if any(s & given and not s & a_neg for _, s in negated(expected, 1, weak=True)) or \
-            opposite(given, set(terms(expected))):
+    if any(s & given and not s & a_neg for _, s in negated(expected, 1, weak=True)) or opposite(answer, expected):
         return "main"
     # a negation of another component's name ("instead of being an IAM user" where the source says "user") does not
     # deny the source's term

@@ -277,8 +277,12 @@ def test_a_term_without_the_source_s_un_prefix_says_the_opposite(embedder):
     said = judged(embedder, "a supervised anomaly detection algorithm", question, expected)
     assert said == ("incorrect", "the answer negates what the source states")
     assert judged(embedder, "an unsupervised algorithm that detects anomalies", question, expected)[0] != "incorrect"
-    assert grading.opposite({"unencrypt", "bucket"}, {"encrypt", "bucket"})
-    assert not grading.opposite({"uniqu", "key"}, {"key"})   # "un" that is no prefix of a term the other text has
+    assert grading.opposite("an unencrypted bucket", "an encrypted bucket")
+    assert not grading.opposite("a unique key", "a key")   # "un" that is no prefix of a term the other text has
+    # the prefix written apart or hyphenated is the word written whole, in either text
+    assert not grading.opposite("slightly non standard SQL", "slightly nonstandard SQL syntax")
+    assert not grading.opposite("a nonnegative number", "a non-negative number")
+    assert grading.opposite("standard SQL", "slightly non-standard SQL syntax")
 
 
 def test_a_key_term_s_word_family_or_clipping_covers_it(embedder):

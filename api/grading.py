@@ -253,19 +253,36 @@ def fewer_arguments(answer: str, expected: str) -> bool:
     return any(name in theirs and args < theirs[name] for name, args in arguments(answer).items())
 
 
+_HEADING = re.compile(r"\((?=[^)]*\s)[^)]*\)")   # an aside of words in parentheses (a question's heading), not "()"
+_DOTTED = re.compile(r"\b([A-Za-z_]\w*)\.([A-Za-z_]\w*)\b")
+
+
+def owned(answer: str, source: str, question: str) -> set[str]:
+    """The last parts of the source's dotted names ("open" of "os.open()") that the question's sentence (outside
+    its asides: a heading) also names on its own as code ("the built-in `open()`") and that the answer writes without
+    the source's prefix: there they name the question's object, not the source's."""
+    sentence = _HEADING.sub(" ", question)
+    own = specifics(sentence, words=False)
+    return {last.lower().replace("_", "") for prefix, last in _DOTTED.findall(source)
+            if last.lower().replace("_", "") in own and f"{prefix}.{last}".lower() not in sentence.lower()
+            and not re.search(rf"\b{re.escape(prefix)}\s*\.\s*{re.escape(last)}\b", answer, re.IGNORECASE)}
+
+
 def within(path: str, paths: set[str]) -> bool:
     """Whether a path is a folder holding one of the paths ("/opt/ml" holds "/opt/ml/checkpoints")."""
     return path.startswith("/") and any(p.startswith(path + "/") for p in paths)
 
 
 _COMMAND = re.compile(r"[A-Za-z][\w.-]*(?:\s+[A-Za-z-][\w.-]*){1,3}")
+_ONE_WORD = re.compile(r"[A-Za-z][\w-]*")
 
 
 def command(question: str, expected: str) -> tuple[str, ...] | None:
-    """The words of a command or name of two or three words that fills the question's blank ("dvc get", "kubectl
-    exec"), else None."""
+    """The words of a command or name of two to four words that fills the question's blank ("dvc get", "kubectl
+    exec"), or of one word that is neither a number nor a code name ("true", "None": issue 15l), else None."""
     filled = expected.strip().strip("`").strip()
-    return tuple(filled.lower().split()) if "____" in question and _COMMAND.fullmatch(filled) else None
+    one = bool(_ONE_WORD.fullmatch(filled)) and not numbers(filled) and not specifics(filled, words=False)
+    return tuple(filled.lower().split()) if "____" in question and (one or _COMMAND.fullmatch(filled)) else None
 
 
 def in_slot(answer: str, words: tuple[str, ...]) -> set[str]:
@@ -657,6 +674,9 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     gave = {g for g in gave if g[0].isdigit() in {w[0].isdigit() for w in wanted}}
     # a name asked for, written as a plain word ("the tail method" for tail())
     gave |= {w for w in wanted if not w[0].isdigit() and w in spelled(said)}
+    # the source's dotted name whose last part the question's sentence names on its own ("os.open()" where it says
+    # "the built-in `open()`"): that bare name is the question's, another one than the source's
+    gave = {g if g not in owned(said, source, question) else f"{g} (the question's)" for g in gave}
     # a value given only as a range that holds it is not a wrong value ("less than 10" for 8)
     ranged = quantities.vague(normalise(said), normalise(expected), normalise(question)) \
         if value_only and not wanted <= gave else None

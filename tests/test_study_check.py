@@ -569,8 +569,8 @@ def test_issue_15k_readings_through_the_api(api):
 SQLITE = "What is the `sqlite3` module?"
 SQLITE_IS = "a wrapper for the SQLite database library, accessed using a slightly nonstandard SQL syntax"
 SHADOW = "Fill in the blank: “Use `import os`: this keeps ____ from shadowing the built-in `open()` function.”"
-FORMAT = "Fill in the blank (“The String format() Method”): “The fields are replaced with the objects passed into the " \
-         "____ method.”"
+FORMAT = "Fill in the blank (“The String format() Method”): “The fields are replaced with the objects passed into " \
+         "the ____ method.”"
 VALIDATION = "Fill in the blank: “`parameter_validation` Disable parameter validation (default is ____, parameters " \
              "are validated).”"
 

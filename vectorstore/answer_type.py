@@ -686,19 +686,25 @@ def _meets(qualifier: str, fact: re.Pattern[str], sentence: str) -> bool:
     return qualifier == "compare" and fact is not _COMPARES and len(fact.findall(sentence)) >= 2
 
 
+def _windows(text: str, heading: str) -> Iterable[str]:
+    """Every stretch of about two sentences (`2 * WINDOW + 1` words, overlapping by half) of each paragraph of
+    `text`, with the chunk's heading line (which names the subject of every sentence under it)."""
+    for paragraph in _PARAGRAPH.split(text):
+        words = _TOKEN.findall(paragraph)
+        for start in range(0, max(1, len(words) - WINDOW), WINDOW):
+            yield " ".join([heading, *words[start:start + 2 * WINDOW + 1]])
+
+
 def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pattern[str] | None = None
             ) -> Iterable[str]:
     """The stretches of `text` that could state the asked fact: each sentence holding a fact of `kind` (and meeting
     every qualifier in `asks`), with the chunk's heading line, which names its subject; for kinds without a fact of
-    their own, every stretch of about two sentences."""
+    their own, every stretch of about two sentences (`_windows`)."""
     fact = _FACTS.get(kind)
-    if fact is None:
-        for paragraph in _PARAGRAPH.split(text):
-            words = _TOKEN.findall(paragraph)
-            for start in range(0, max(1, len(words) - WINDOW), WINDOW):
-                yield " ".join(words[start:start + 2 * WINDOW + 1])
-        return
     heading = _heading(text)
+    if fact is None:
+        yield from _windows(text, heading)
+        return
     sentences, leads = [], []
     for paragraph in _PARAGRAPH.split(text):
         parts = _SENTENCE_END.split(paragraph)
@@ -723,32 +729,72 @@ def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: I
     unknown = [a for a in asks if a not in QUALIFIERS]
     if unknown:
         raise ValueError(f"unknown qualifier {unknown[0]!r}; expected one of {', '.join(QUALIFIERS)}")
-    weights = _weights(key_terms)
+    scopes = (scope for text in texts for scope in _scopes(kind, text or "", asks, noun))
+    return _best_share(_weights(key_terms), scopes)
+
+
+def _best_share(weights: dict[str, float], scopes: Iterable[str]) -> float:
+    """The best share of `weights` (a term's weight) found in one of `scopes`; 0.0 without a scope, 1.0 with a scope
+    and no weights. A term is found as the shared tokenizer's stem, inside a camel-case identifier, or written closed
+    where the scope writes it open (`_compounds`)."""
     total = sum(weights.values())
     best = 0.0
-    for text in texts:
-        for scope in _scopes(kind, text or "", asks, noun):
-            if not total:
-                return 1.0
-            found = set(tokenize(scope)) | set(tokenize(_CAMEL.sub(" ", scope)))
-            if any(t not in found for t in weights):
-                found |= _compounds(scope)
-            best = max(best, sum(w for t, w in weights.items() if t in found) / total)
-            if best >= 1.0:
-                return 1.0
+    for scope in scopes:
+        if not total:
+            return 1.0
+        found = set(tokenize(scope)) | set(tokenize(_CAMEL.sub(" ", scope)))
+        if any(t not in found for t in weights):
+            found |= _compounds(scope)
+        best = max(best, sum(w for t, w in weights.items() if t in found) / total)
+        if best >= 1.0:
+            return 1.0
     return best
 
 
-def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | None = None) -> tuple[str, float | None]:
+# The kinds whose evidence is whether the passages hold the question's key terms together (`cooccurrence`): a yes/no
+# question, a how-to and a question no pattern reads have no fact of their own, and a name is in nearly every
+# sentence, so a sentence naming something says little; what tells a near miss ("can I run X on Y?" where the pages
+# describe X and Y but never together) is the question's rare terms apart.
+COOCCUR_KINDS = ("name", "yesno", "howto", "other")
+# A name asked by who or what made, started or first had something ("which company originally built X?", "who started
+# the X project?", "which region got X first?"): a stretch holding it names something next to a making or first
+# having ("developed by", "originally", "created at", "launched in").
+_CREATOR_ASKED = re.compile(
+    r"who(?:'s|\s+is|\s+was)?\s+(?:\w+\s+)?(?:created|made|built|wrote|started|founded|invented|designed|developed|"
+    r"authored|backs|backed|sponsors|sponsored)\b|\b(?:originally|initially)\b|"
+    r"\bfirst\s+(?:created|built|developed|made|launched|released|started|founded|designed|wrote|written)\b|"
+    r"\b(?:got|get|gets|received|had)\s+(?:[\w.-]+\s+){1,3}?first\b|"
+    r"\b(?:compan(?:y|ies)|organi[sz]ations?|vendors?|backers?|creators?|founders?|authors?|inventors?)\b[^?]*\b"
+    r"(?:behind|created|built|made|started|founded|wrote|developed|backs|sponsors)\b|"
+    r"\b(?:creators?|founders?|inventors?|corporate backers?)\s+of\b", re.I)
+_CREATOR_STATED = re.compile(
+    r"\b(?:created|developed|built|founded|started|written|authored|made|designed|invented|launched|introduced|"
+    r"released|open[- ]sourced|donated|sponsored|backed|maintained|originally|initially|first)\b|"
+    r"\b(?:creators?|founders?|authors?|maintainers?)\b|\bby (?-i:[A-Z])", re.I)
+
+
+def cooccurrence(key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str], creator: bool = False
+                 ) -> float:
+    """The best share (0..1, weighted as in `evidence`) of the key terms found together in one stretch of about two
+    sentences of `texts` with its chunk's heading line (`_windows`): low when the passages hold the question's rare
+    terms only apart. `creator` (a name asked by who made or first had something, `_CREATOR_ASKED`): only a
+    stretch holding a name (a proper name or code token) next to a making or first having counts."""
+    scopes = (w for text in texts for w in _windows(text or "", _heading(text or "")))
+    if creator:
+        scopes = (w for w in scopes if _FACTS["name"].search(w) and _CREATOR_STATED.search(w))
+    return _best_share(_weights(key_terms), scopes)
+
+
+def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | None = None) -> tuple[str, float]:
     """(the kind `question` asks for, the evidence the passages `texts` give for it): the share of its key terms,
     weighted by `idf` (the index's inverse document frequency: the subject's rare words count most), found in a
-    sentence that states a fact of that kind and meets the question's qualifiers. None for a kind without a fact
-    of its own (`yesno`, `howto`, `other`): nothing to check."""
+    sentence that states a fact of that kind and meets the question's qualifiers; for the kinds `COOCCUR_KINDS`, the
+    share found together in one stretch of about two sentences (`cooccurrence`)."""
     kind = detect(question)
-    if kind not in _FACTS:
-        return kind, None
     terms = key_terms(question)
     weights = {t: idf(t) for t in terms} if idf else dict.fromkeys(terms, 1.0)
+    if kind in COOCCUR_KINDS:
+        return kind, cooccurrence(weights, texts, creator=kind == "name" and bool(_CREATOR_ASKED.search(question)))
     return kind, evidence(kind, weights, texts, asked_of(kind, question),
                           counted(question) if kind == "number" else None)
 

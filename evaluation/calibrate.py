@@ -83,8 +83,9 @@ GRID = {
     "cooccur_share": COOCCUR_SHARES,
 }
 # The co-occurrence check may cost at most this much more of the answerable abstaining (on the training files) than
-# with it off: the kinds it checks are most answerable questions, so it must be precise.
+# with it off: the kinds it checks are most answerable questions, so it must be precise ...
 MAX_COOCCUR_COST = 0.005
+COOCCUR_PRICE = 3.0  # ... and each answerable question it refuses must be paid for by three unanswerable ones
 
 
 # ---------------------------------------------------------------- the logistic model
@@ -294,7 +295,8 @@ class Fitter:
         decided = decision_rows(self, files, cal, idx)
         cal = fit_cooccur(decided, fit_decisions(decided, cal, "pooled", space), space.cooccur_share)
         log(f"  decisions: widen below {cal.widen_threshold} or by {cal.widen_margin}, threshold {cal.threshold}, "
-            f"evidence {cal.evidence_share} on {', '.join(cal.evidence_kinds)}, co-occurrence {cal.cooccur_share}")
+            f"evidence {cal.evidence_share} on {', '.join(cal.evidence_kinds)}, co-occurrence {cal.cooccur_share}, "
+            f"origin {cal.origin_share}")
         return cal.with_(suggest_min=self.fit_closeness(cal, idx))
 
     def fit_closeness(self, cal: Calibration, idx: list[int]) -> float:
@@ -399,8 +401,9 @@ def one_weight_cross_validate(fitter: Fitter, name: str | tuple[str, ...], base:
 @dataclass(frozen=True)
 class Decision:
     """One searched question's abstention inputs, the retrieval fixed at one calibration: which file (writer) it
-    comes from, whether it is unanswerable, the chosen scope's signals, the asked kind and the evidence share its
-    hits give for it (None: nothing to check), and whether it names something no page mentions (always refused)."""
+    comes from, whether it is unanswerable, the chosen scope's signals, the asked kind (the group it is evidence-checked
+    in: `answer_type.checked_as`) and the evidence share its hits give for it (None: nothing to check), and whether
+    it names something no page mentions (always refused)."""
 
     file: str
     unanswerable: bool
@@ -425,7 +428,8 @@ def decision_rows(fitter: Fitter, files: list[str], base: Calibration, idx: list
             continue
         r = fitter.search(base, i, top_k=fitter.k)
         kind, share = answer_type.support(r.query or q["question"], [h.text for h in r.hits], idf)
-        out.append(Decision(files[i], q.get("kind") == "unanswerable", tuple(signals_of(r)), kind, share,
+        out.append(Decision(files[i], q.get("kind") == "unanswerable", tuple(signals_of(r)),
+                            answer_type.checked_as(r.query or q["question"], kind), share,
                             bool(r.unknown)))
     return out
 
@@ -503,19 +507,24 @@ def fit_decisions(rows: list[Decision], base: Calibration, rule: str, space: Spa
 
 
 def fit_cooccur(rows: list[Decision], base: Calibration, grid: tuple[float, ...] = COOCCUR_SHARES,
-                cost: float = MAX_COOCCUR_COST) -> Calibration:
-    """The co-occurrence share (`Calibration.cooccur_share`) for the decisions already in `base`: of the values in
-    `grid`, the one that makes the most unanswerable questions of these rows abstain while the answerable ones
-    abstaining rise by at most `cost` over the check off (ties: the lower share; 0.0 when none gains)."""
-    off = base.with_(cooccur_share=0.0)
-    _recall, wrong = rates(rows, abstains(rows, off))
+                cost: float = MAX_COOCCUR_COST, price: float = COOCCUR_PRICE) -> Calibration:
+    """The co-occurrence shares (`Calibration.cooccur_share`, `origin_share`) for the decisions already in `base`:
+    of the pairs of values in `grid`, the one with the most unanswerable questions of these rows newly abstaining
+    less `price` times the answerable ones newly abstaining, among those raising the answerable abstaining by at
+    most `cost` over both checks off (ties: the lower shares; 0.0 when none gains)."""
+    off = base.with_(cooccur_share=0.0, origin_share=0.0)
+    below = _confidence(rows, off) < off.threshold
+    un = np.array([d.unanswerable for d in rows], dtype=bool)
+    before = below | _gated(rows, off)
     best, best_key = off, None
-    for share in sorted(set(grid) | {0.0}):
-        cal = base.with_(cooccur_share=share)
-        recall, answerable = rates(rows, abstains(rows, cal))
-        if (answerable or 0.0) > (wrong or 0.0) + cost + 1e-9:
+    values = sorted(set(grid) | {0.0})
+    for shares in itertools.product(values, values):
+        cal = off.with_(cooccur_share=shares[0], origin_share=shares[1])
+        new = (below | _gated(rows, cal)) & ~before
+        lost = int((new & ~un).sum())
+        if (~un).any() and lost / int((~un).sum()) > cost + 1e-9:
             continue
-        key = (recall or 0.0, -share)
+        key = (int((new & un).sum()) - price * lost, -sum(shares), -shares[0])
         if best_key is None or key > best_key:
             best, best_key = cal, key
     return best
@@ -525,14 +534,14 @@ def cooccur_report(fitter: Fitter, files: list[str], log: Callable[[str], None])
     """`--cooccur`: leave-one-file-out CV of the co-occurrence share (`fit_cooccur`), every other number as the
     index's calibration: each file's unanswerable and answerable abstaining with the check off and fitted on the
     other files; a markdown table, and the calibration with the share fitted on every file."""
-    base = fitter.h.retriever.calibration.with_(cooccur_share=0.0)
+    base = fitter.h.retriever.calibration.with_(cooccur_share=0.0, origin_share=0.0)
     rows = decision_rows(fitter, files, base)
     log(f"{len(rows)} searched questions in {len({d.file for d in rows})} files")
     per, fitted = leave_one_file_out(rows, lambda train: fit_cooccur(train, base))
     off = per_file(rows, abstains(rows, base))
     un = np.array([d.unanswerable for d in rows], dtype=bool)
     lines = ["| file left out (dev) | unanswerable abstain: off -> fitted | answerable abstain: off -> fitted | "
-             "share fitted on the others |", "|---|---|---|---|"]
+             "shares fitted on the others (co-occurrence / origin) |", "|---|---|---|---|"]
     gained = lost = 0
     for f in sorted(per):
         held = np.array([d.file == f for d in rows])
@@ -541,12 +550,13 @@ def cooccur_report(fitter: Fitter, files: list[str], log: Callable[[str], None])
         gained += int((a_fit & ~a_off & un[held]).sum()) - int((a_off & ~a_fit & un[held]).sum())
         lost += int((a_fit & ~a_off & ~un[held]).sum()) - int((a_off & ~a_fit & ~un[held]).sum())
         lines.append(f"| {f} | {_pct(off[f][0])} -> {_pct(per[f][0])} | {_pct(off[f][1])} -> {_pct(per[f][1])} | "
-                     f"{fitted[f].cooccur_share} |")
+                     f"{fitted[f].cooccur_share} / {fitted[f].origin_share} |")
     final = fit_cooccur(rows, base)
     pooled_off, pooled_fit = rates(rows, abstains(rows, base)), rates(rows, abstains(rows, final))
     lines += ["", f"leave-one-file-out, summed over the {len(per)} files: unanswerable refused {gained:+d}, "
               f"answerable refused {lost:+d}",
-              f"fitted on every file (in-sample): cooccur_share {final.cooccur_share}: unanswerable abstain "
+              f"fitted on every file (in-sample): cooccur_share {final.cooccur_share}, origin_share "
+              f"{final.origin_share}: unanswerable abstain "
               f"{_pct(pooled_off[0])} -> {_pct(pooled_fit[0])}, answerable {_pct(pooled_off[1])} -> "
               f"{_pct(pooled_fit[1])}"]
     return "\n".join(lines) + "\n", final

@@ -760,10 +760,10 @@ COOCCUR_KINDS = ("name", "yesno", "howto", "other")
 # the X project?", "which region got X first?"): a stretch holding it names something next to a making or first
 # having ("developed by", "originally", "created at", "launched in").
 _CREATOR_ASKED = re.compile(
-    r"who(?:'s|\s+is|\s+was)?\s+(?:\w+\s+)?(?:created|made|built|wrote|started|founded|invented|designed|developed|"
+    r"\bwho(?:'s|\s+is|\s+was)?\s+(?:\w+\s+)?(?:created|made|built|wrote|started|founded|invented|designed|developed|"
     r"authored|backs|backed|sponsors|sponsored)\b|\b(?:originally|initially)\b|"
     r"\bfirst\s+(?:created|built|developed|made|launched|released|started|founded|designed|wrote|written)\b|"
-    r"\b(?:got|get|gets|received|had)\s+(?:[\w.-]+\s+){1,3}?first\b|"
+    r"\b(?:got|received)\s+(?:[\w.-]+\s+){1,3}?first\b|"
     r"\b(?:compan(?:y|ies)|organi[sz]ations?|vendors?|backers?|creators?|founders?|authors?|inventors?)\b[^?]*\b"
     r"(?:behind|created|built|made|started|founded|wrote|developed|backs|sponsors)\b|"
     r"\b(?:creators?|founders?|inventors?|corporate backers?)\s+of\b", re.I)
@@ -771,6 +771,13 @@ _CREATOR_STATED = re.compile(
     r"\b(?:created|developed|built|founded|started|written|authored|made|designed|invented|launched|introduced|"
     r"released|open[- ]sourced|donated|sponsored|backed|maintained|originally|initially|first)\b|"
     r"\b(?:creators?|founders?|authors?|maintainers?)\b|\bby (?-i:[A-Z])", re.I)
+
+
+def checked_as(question: str, kind: str) -> str:
+    """The group a question of answer kind `kind` is evidence-checked in: "origin" for a name asked by its maker or
+    first holder (`_CREATOR_ASKED`: its evidence is a stretch naming something next to a making or first having,
+    a rarer thing for a page to state than a name), else its kind."""
+    return "origin" if kind == "name" and _CREATOR_ASKED.search(_asked(question)) else kind
 
 
 def cooccurrence(key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str], creator: bool = False
@@ -794,7 +801,7 @@ def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | N
     terms = key_terms(question)
     weights = {t: idf(t) for t in terms} if idf else dict.fromkeys(terms, 1.0)
     if kind in COOCCUR_KINDS:
-        return kind, cooccurrence(weights, texts, creator=kind == "name" and bool(_CREATOR_ASKED.search(question)))
+        return kind, cooccurrence(weights, texts, creator=checked_as(question, kind) == "origin")
     return kind, evidence(kind, weights, texts, asked_of(kind, question),
                           counted(question) if kind == "number" else None)
 

@@ -66,6 +66,9 @@ class Calibration:
     # `vectorstore.answer_type.COOCCUR_KINDS`): min IDF share of the key terms found together in one stretch of about
     # two sentences (`answer_type.cooccurrence`); 0: off. Fitted by `evaluation.calibrate.fit_cooccur`.
     cooccur_share: float = 0.0
+    # ... and for a name asked by who made or first had something ("which company originally built X?": checked as
+    # the group "origin", `answer_type.checked_as`), whose stretch must also name something next to a making
+    origin_share: float = 0.0
     suggest_min: float = 0.3429        # best cosine a question needs before a closest week/page is named
     embedder: str = ""                 # what it was fitted with ("" : unknown)
     chunking: str = ""
@@ -106,9 +109,12 @@ class Calibration:
         """Whether the evidence check refuses a question of answer kind `kind` whose hits hold its key terms next
         to that kind of fact with IDF share `share` (None: nothing to check): the topic is there, the fact is not.
         For a kind without a fact to check (`COOCCUR_KINDS`) `share` is how much of them one stretch holds together,
-        checked against `cooccur_share` (0: never refuses)."""
+        checked against `cooccur_share`, and for the group "origin" (`answer_type.checked_as`) against
+        `origin_share` (0: never refuses)."""
         if share is None:
             return False
+        if kind == "origin":  # a name asked by its maker or first holder, next to a making
+            return share < self.origin_share
         if kind in COOCCUR_KINDS:  # the key terms found together, not next to a fact
             return share < self.cooccur_share
         return self.evidence_share > 0 and kind in self.evidence_kinds and share < self.evidence_share

@@ -466,7 +466,7 @@ class Retriever:
         kind, share = (answer_type.support(text, [h.text for h in hits], state.lexical.idf) if grounded
                        else (answer_type.detect(text), None))
         gap = None
-        if cal.lacks_evidence(kind, share):  # the topic is there, the asked fact is not
+        if cal.lacks_evidence(answer_type.checked_as(text, kind), share):  # the topic is there, the fact is not
             grounded, gap = False, kind
         unknown = answer_type.unknown_names(text, state.lexical.known)
         if not unknown and kind in answer_type.DOCUMENTED_KINDS:

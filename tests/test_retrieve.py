@@ -368,6 +368,17 @@ def test_co_occurrence_check_refuses_a_pairing_the_pages_never_make(embedder, ve
             assert off.grounded and off.gap is None  # the check is what turned it down
 
 
+def test_a_name_no_page_mentions_explains_a_co_occurrence_gap(embedder, vectors):
+    """"Who wrote <a book no page mentions>?" fails the origin check (no stretch names a maker), but the reason
+    given is the name no linked page mentions, as without the check."""
+    store = new_store()
+    publish(store, vectors, CHUNKS)
+    cal = Retriever(store, embedder).calibration.with_(threshold=0.0, origin_share=0.4)
+    r = Retriever(store, embedder).search("Who wrote Pride and Prejudice?", calibration=cal)
+    assert r.kind == "name" and r.evidence is not None and r.evidence < 0.4  # the origin check refuses it
+    assert not r.grounded and r.gap == "mention" and r.unknown == ["Pride", "Prejudice"]
+
+
 def test_calibration_stored_with_the_index_is_used_and_checked(embedder, vectors, caplog):
     """A calibration saved with the index replaces the default on the next refresh; one fitted for another
     chunking is still used but logged and reported as not matching."""

@@ -19,8 +19,11 @@ version, for `number`; a number of time units for `duration`; a date or year for
 every sentence under it) and its paragraph's one-word label line (an API parameter's name), and the share of the
 question's key terms found there (weighted, e.g. by IDF; a term also counts when two adjacent words there write it
 closed: "Auto Scaling" for "autoscaling") is its score; the best is the evidence. Kinds without a
-fact of their own (`yesno`, `howto`, `other`) score every stretch of about two sentences. `support(question, texts,
-idf)` does it all for a question (None for those kinds).
+fact of their own (`yesno`, `howto`, `other`) and names (`COOCCUR_KINDS`) score every stretch of about two sentences
+with its chunk's heading (`cooccurrence`): whether the passages hold the question's key terms together, not only
+apart (a pairing the pages never make); a name asked by who made or first had something (`checked_as`: "origin")
+counts only a stretch naming something next to a making. `support(question, texts, idf)` does it all for a
+question.
 `key_terms(question)` gives the question's tokens (the shared tokenizer's stems) without the words that only say
 what kind of fact is asked ("cost", "version", "how many"). All patterns are general; none names a product, a page
 or a question.
@@ -686,25 +689,45 @@ def _meets(qualifier: str, fact: re.Pattern[str], sentence: str) -> bool:
     return qualifier == "compare" and fact is not _COMPARES and len(fact.findall(sentence)) >= 2
 
 
-def _windows(text: str, heading: str) -> Iterable[str]:
+@lru_cache(maxsize=1 << 16)
+def _stems(word: str) -> frozenset[str]:
+    """The stems one whitespace-delimited word of a page holds: the shared tokenizer's, its camel-case parts' and the
+    compounds of its parts written closed ("auto-scaling" -> autoscaling). Words recur across questions' hits, so
+    each is read once."""
+    return frozenset(tokenize(word)) | frozenset(tokenize(_CAMEL.sub(" ", word))) | _compounds(word)
+
+
+@lru_cache(maxsize=1 << 16)
+def _joined(first: str, second: str) -> frozenset[str]:
+    """The compound two adjacent words make written closed ("data set" -> dataset)."""
+    a, b = _WORD.findall(first), _WORD.findall(second)
+    return frozenset(tokenize(a[-1] + b[0])) if a and b else frozenset()
+
+
+def _stretches(text: str, terms: frozenset[str]) -> Iterable[tuple[list[str], frozenset[str]]]:
     """Every stretch of about two sentences (`2 * WINDOW + 1` words, overlapping by half) of each paragraph of
-    `text`, with the chunk's heading line (which names the subject of every sentence under it)."""
+    `text`, read with the chunk's heading line (which names the subject of every sentence under it): (its words, the
+    heading's first, and which of `terms` it holds, found as `evidence` finds them)."""
+    heading = _heading(text)
+    head = _stems(heading) & terms if heading else frozenset()
     for paragraph in _PARAGRAPH.split(text):
         words = _TOKEN.findall(paragraph)
+        held = [_stems(w) & terms for w in words]
+        for i, (a, b) in enumerate(zip(words, words[1:], strict=False)):  # a term written open ("data set")
+            if closed := _joined(a, b) & terms:
+                held[i] = held[i] | closed
+        at = [(i, t) for i, found in enumerate(held) for t in found]  # where each term is, in word order
         for start in range(0, max(1, len(words) - WINDOW), WINDOW):
-            yield " ".join([heading, *words[start:start + 2 * WINDOW + 1]])
+            end = start + 2 * WINDOW + 1
+            yield [heading, *words[start:end]], head | {t for i, t in at if start <= i < end}
 
 
 def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pattern[str] | None = None
             ) -> Iterable[str]:
     """The stretches of `text` that could state the asked fact: each sentence holding a fact of `kind` (and meeting
-    every qualifier in `asks`), with the chunk's heading line, which names its subject; for kinds without a fact of
-    their own, every stretch of about two sentences (`_windows`)."""
-    fact = _FACTS.get(kind)
+    every qualifier in `asks`), with the chunk's heading line, which names its subject."""
+    fact = _FACTS[kind]
     heading = _heading(text)
-    if fact is None:
-        yield from _windows(text, heading)
-        return
     sentences, leads = [], []
     for paragraph in _PARAGRAPH.split(text):
         parts = _SENTENCE_END.split(paragraph)
@@ -729,6 +752,8 @@ def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: I
     unknown = [a for a in asks if a not in QUALIFIERS]
     if unknown:
         raise ValueError(f"unknown qualifier {unknown[0]!r}; expected one of {', '.join(QUALIFIERS)}")
+    if kind not in _FACTS:
+        return cooccurrence(key_terms, texts)
     scopes = (scope for text in texts for scope in _scopes(kind, text or "", asks, noun))
     return _best_share(_weights(key_terms), scopes)
 
@@ -783,13 +808,23 @@ def checked_as(question: str, kind: str) -> str:
 def cooccurrence(key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str], creator: bool = False
                  ) -> float:
     """The best share (0..1, weighted as in `evidence`) of the key terms found together in one stretch of about two
-    sentences of `texts` with its chunk's heading line (`_windows`): low when the passages hold the question's rare
+    sentences of `texts` with its chunk's heading line (`_stretches`): low when the passages hold the question's rare
     terms only apart. `creator` (a name asked by who made or first had something, `_CREATOR_ASKED`): only a
-    stretch holding a name (a proper name or code token) next to a making or first having counts."""
-    scopes = (w for text in texts for w in _windows(text or "", _heading(text or "")))
-    if creator:
-        scopes = (w for w in scopes if _FACTS["name"].search(w) and _CREATOR_STATED.search(w))
-    return _best_share(_weights(key_terms), scopes)
+    stretch holding a name (a proper name or code token) next to a making or first having counts. With no key
+    terms, 1.0 if there is any such stretch."""
+    weights = _weights(key_terms)
+    total = sum(weights.values())
+    best = 0.0
+    for text in texts:
+        for words, found in _stretches(text or "", frozenset(weights)):
+            if creator and not (_FACTS["name"].search(scope := " ".join(words)) and _CREATOR_STATED.search(scope)):
+                continue
+            if not total:
+                return 1.0
+            best = max(best, sum(w for t, w in weights.items() if t in found) / total)
+            if best >= 1.0:
+                return 1.0
+    return best
 
 
 def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | None = None) -> tuple[str, float]:

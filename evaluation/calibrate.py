@@ -2,7 +2,8 @@
 
     python -m evaluation.calibrate [--dev FILE...] [--offtopic eval/offtopic_questions.jsonl] [--folds 5]
                             [--save] [--ablation bench/ablation.md [--variants NAME...]] [--retrieval-only]
-                            [--one-weight NAME... [--jointly]] [--page-folds | --balanced-pages]
+                            [--one-weight NAME... [--jointly]] [--by-file] [--widening] [--cooccur]
+                            [--page-folds | --balanced-pages]
                             [--json out.json]
 
 One fit, on a set of training questions, goes in three steps, each a search over a small grid run through the
@@ -17,7 +18,8 @@ real Retriever (question vectors are embedded once and remembered):
 3. decisions: the widening threshold and margin with the best mean hit@k of the cross-week and the in-week
    questions (`fit_widening`), then the confidence threshold and the answer-type evidence share that make the
    most unanswerable questions abstain while at most `MAX_ANSWERABLE_ABSTAIN` of the answerable ones do
-   (`fit_decisions`, the piece `--by-file` uses too), and the closeness (best cosine) a question needs before a
+   (`fit_decisions`, the piece `--by-file` uses too), then the co-occurrence shares of the kinds without a fact
+   pattern (`fit_cooccur`, the piece `--cooccur` uses too), and the closeness (best cosine) a question needs before a
    closest week or page is named, fitted to tell the dev questions (all on the roadmap's topics) from the off-topic
    ones.
 Questions the plan route (`api.plan`) answers from the roadmap are left out of the fit: they are never searched.
@@ -28,7 +30,9 @@ with the index the settings point at (the retrievers serving it pick it up withi
 cross-validation once per retrieval variant and writes the table (`--variants` picks some); `--retrieval-only`
 cross-validates the retrieval weights alone per variant (ranking figures, no abstention fit: minutes instead of an
 hour) and prints the table; `--widening` cross-validates the widening threshold and margin leaving one dev file
-out (with `--save`: stores the index's calibration with the widening fitted on every file); `--one-weight NAME...`
+out (with `--save`: stores the index's calibration with the widening fitted on every file); `--cooccur` does the same
+for the co-occurrence check's shares (`fit_cooccur`: the kinds without a fact pattern, and a name asked by its
+maker); `--one-weight NAME...`
 cross-validates each retrieval weight alone over its grid (`--jointly`: the named weights together, over every
 combination of their grids), every other number at the calibration the index serves (the quick check of a new
 weight). `--page-folds` draws every CV's folds grouped by gold page (`page_folds`: a held-out question's page was

@@ -704,6 +704,12 @@ def _joined(first: str, second: str) -> frozenset[str]:
     return frozenset(tokenize(a[-1] + b[0])) if a and b else frozenset()
 
 
+def clear_caches() -> None:
+    """Forget the page words read so far (`_stems`, `_joined`): for measuring the cold cost."""
+    _stems.cache_clear()
+    _joined.cache_clear()
+
+
 def _stretches(text: str, terms: frozenset[str]) -> Iterable[tuple[list[str], frozenset[str]]]:
     """Every stretch of about two sentences (`2 * WINDOW + 1` words, overlapping by half) of each paragraph of
     `text`, read with the chunk's heading line (which names the subject of every sentence under it): (its words, the

@@ -466,14 +466,16 @@ class Retriever:
         kind, share = (answer_type.support(text, [h.text for h in hits], state.lexical.idf) if grounded
                        else (answer_type.detect(text), None))
         gap = None
-        if cal.lacks_evidence(kind, share):  # the topic is there, the asked fact is not
+        if cal.lacks_evidence(answer_type.checked_as(text, kind), share):  # the topic is there, the fact is not
             grounded, gap = False, kind
         unknown = answer_type.unknown_names(text, state.lexical.known)
         if not unknown and kind in answer_type.DOCUMENTED_KINDS:
             # a how-to or a stated value about a name only the roadmap's own text mentions (a tool it lists with no
             # linked page): the plan names it, no page documents it
             unknown = answer_type.unknown_names(text, state.documented.__contains__)
-        if unknown and grounded:  # the question names something no page mentions: the sources can't answer it
+        # the question names something no page mentions: the sources can't answer it (which also explains why its
+        # key terms are not found together, the co-occurrence check's gap)
+        if unknown and (grounded or gap in answer_type.COOCCUR_KINDS):
             grounded, gap = False, "mention"
         if grounded:
             suggested = _where(whole.hits) if widened else None

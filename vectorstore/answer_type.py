@@ -925,12 +925,13 @@ def fact_terms(question: str) -> list[str]:
     return [t for t in terms if t not in drop] or terms
 
 
-def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | None = None) -> tuple[str, float]:
+def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | None = None,
+            kind: str | None = None) -> tuple[str, float]:
     """(the kind `question` asks for, the evidence the passages `texts` give for it): the share of its key terms,
     weighted by `idf` (the index's inverse document frequency: the subject's rare words count most), found in a
     sentence that states a fact of that kind and meets the question's qualifiers; for the kinds `COOCCUR_KINDS`, the
-    share found together in one stretch of about two sentences (`cooccurrence`)."""
-    kind = detect(question)
+    share found together in one stretch of about two sentences (`cooccurrence`). `kind`: the kind already detected."""
+    kind = kind or detect(question)
     terms = fact_terms(question)
     weights = {t: idf(t) for t in terms} if idf else dict.fromkeys(terms, 1.0)
     if kind in COOCCUR_KINDS:

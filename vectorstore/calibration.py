@@ -116,13 +116,19 @@ class Calibration:
         For a kind without a fact to check (`COOCCUR_KINDS`) `share` is how much of them one stretch holds together,
         checked against `cooccur_share`, and for the group "origin" (`answer_type.checked_as`) against
         `origin_share` (0: never refuses)."""
-        if share is None:
-            return False
+        return share is not None and self.checks(kind) and share < self._share(kind)
+
+    def checks(self, kind: str) -> bool:
+        """Whether the evidence check can refuse a question of answer kind (or group) `kind` at all: when it can't,
+        its share need not be computed."""
+        return self._share(kind) > 0 and (kind in ("origin", *COOCCUR_KINDS) or kind in self.evidence_kinds)
+
+    def _share(self, kind: str) -> float:
         if kind == "origin":  # a name asked by its maker or first holder, next to a making
-            return share < self.origin_share
+            return self.origin_share
         if kind in COOCCUR_KINDS:  # the key terms found together, not next to a fact
-            return share < self.cooccur_share
-        return self.evidence_share > 0 and kind in self.evidence_kinds and share < self.evidence_share
+            return self.cooccur_share
+        return self.evidence_share
 
     def with_(self, **changes: Any) -> Calibration:
         return replace(self, **changes)

@@ -78,6 +78,7 @@ class Weights:
     min_similarity: float = 0.45  # a sentence holding none of the key terms needs this similarity to be quoted
     follow: float = 0.0       # how many of the sentences completing a picked one (its list items, its example) join it
     after: float = 0.0        # how many of the picks (the first ones) bring the sentence after them in their passage
+    evict: float = 0.0        # 1: a pick that does not fit the word budget takes the room of sentences brought by others
 
 
 # Fitted on the dev set (`evaluation.evaluate.DEV`: the 1,068 answerable questions with key facts of its 1,574 that
@@ -174,13 +175,15 @@ def pick(cands: list[Candidate], weights: Weights, max_words: int, max_sentences
     best = scored[0][0] if scored else 0.0
     at = {(c.hit, c.pos): c for c in cands}
     picked: list[Candidate] = []
+    brought: list[Candidate] = []  # the sentences picks brought (completions, next sentences), in the order added
     used = chosen = 0
     while chosen < max_sentences:
         value, choice = float("-inf"), None
+        room = max_words - used + (sum(b.words for b in brought) if weights.evict >= 1 else 0)
         for score, _n, c in scored:
             if score <= value:  # the redundancy penalty only lowers a score: nothing further down can win
                 break
-            if any(c is p for p in picked) or used + c.words > max_words:
+            if any(c is p for p in picked) or c.words > room:
                 continue
             overlap = max((_redundancy(c, p) for p in picked), default=0.0)
             worth = score - weights.redundancy * overlap * best
@@ -190,6 +193,10 @@ def pick(cands: list[Candidate], weights: Weights, max_words: int, max_sentences
                 value, choice = worth, c
         if choice is None:
             break
+        while used + choice.words > max_words:  # `evict`: the latest brought sentence makes room for a pick
+            out = brought.pop()
+            picked = [p for p in picked if p is not out]
+            used -= out.words
         picked.append(choice)
         used += choice.words
         chosen += 1
@@ -200,6 +207,7 @@ def pick(cands: list[Candidate], weights: Weights, max_words: int, max_sentences
             extra = at.get((choice.hit, pos))
             if extra is not None and not any(extra is p for p in picked) and used + extra.words <= max_words:
                 picked.append(extra)
+                brought.append(extra)
                 used += extra.words
     return picked
 

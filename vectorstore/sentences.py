@@ -136,6 +136,15 @@ def _short_code(lines: list[str]) -> str:
     return " ".join(f"`{line}`" for line in lines)
 
 
+_FORWARD = re.compile(r"\b(?:the following|as follows)\b|\bbelow\b(?!\s+(?:\d|the|a|an|\$)\b)", re.I)
+
+
+def introduces(sentence: str) -> bool:
+    """Does the sentence introduce what follows it: it ends with ":" or points forward ("the following command",
+    "the commands below", "as follows")?"""
+    return sentence.rstrip().endswith(":") or bool(_FORWARD.search(sentence))
+
+
 def _paragraphs(text: str) -> list[tuple[str, bool, bool, str]]:
     """The prose paragraphs (and list items) of a chunk body, without headings, code, images, labels. A table row
     becomes one paragraph ("Cell: cell; cell"), its header row none; a run of short list items becomes one, led by
@@ -251,7 +260,7 @@ def _sentence_rows(text: str) -> tuple[tuple[str, str, bool, str], ...]:
             s = _TRAILING_LABEL.sub("", s)
             shown = quote_code(_tidy(s))
             if _is_prose(shown, row) and not _IMAGE.search(shown):
-                leads = code if n == len(found) - 1 and s.rstrip().endswith(":") else ""
+                leads = code if n == len(found) - 1 and introduces(s) else ""
                 out.append((" ".join(s.split()), shown, item and first, leads))
             first = False
     return tuple(out)

@@ -78,7 +78,6 @@ class Weights:
     min_similarity: float = 0.45  # a sentence holding none of the key terms needs this similarity to be quoted
     follow: float = 0.0       # how many of the sentences completing a picked one (its list items, its example) join it
     after: float = 0.0        # how many of the picks (the first ones) bring the sentence after them in their passage
-    evict: float = 0.0        # 1: a pick that does not fit the word budget takes the room of sentences brought by others
 
 
 # Fitted on the dev set (`evaluation.evaluate.DEV`: the 1,068 answerable questions with key facts of its 1,574 that
@@ -87,7 +86,7 @@ class Weights:
 # mean of "all" and "any" `must_contain` phrases quoted; all 0.647), 0.660 (all 0.630) with `after` 0 (before a pick
 # brought the sentence after it), bench/extractive.md. LEXICAL_WEIGHTS, used without an embedder, fitted the same
 # way with `--lexical` (before main's retrieval of 1cac14b): CV 0.638 (0.625 with `after` 0).
-WEIGHTS = Weights(similarity=1.0, coverage=1.0, fact=0.5, form=0.2, heading=0.0, rank=0.3, redundancy=0.1, bar=0.2,
+WEIGHTS = Weights(similarity=1.0, coverage=1.0, fact=0.5, form=0.2, heading=0.3, rank=0.3, redundancy=0.3, bar=0.2,
                   bar_other=0.3, min_similarity=0.3, follow=3.0, after=4.0)
 LEXICAL_WEIGHTS = Weights(similarity=0.0, coverage=1.0, fact=0.5, form=0.2, heading=0.0, rank=0.3, redundancy=0.1,
                           bar=0.2, bar_other=0.3, min_similarity=1.01, follow=3.0, after=2.0)
@@ -175,15 +174,13 @@ def pick(cands: list[Candidate], weights: Weights, max_words: int, max_sentences
     best = scored[0][0] if scored else 0.0
     at = {(c.hit, c.pos): c for c in cands}
     picked: list[Candidate] = []
-    brought: list[Candidate] = []  # the sentences picks brought (completions, next sentences), in the order added
     used = chosen = 0
     while chosen < max_sentences:
         value, choice = float("-inf"), None
-        room = max_words - used + (sum(b.words for b in brought) if weights.evict >= 1 else 0)
         for score, _n, c in scored:
             if score <= value:  # the redundancy penalty only lowers a score: nothing further down can win
                 break
-            if any(c is p for p in picked) or c.words > room:
+            if any(c is p for p in picked) or used + c.words > max_words:
                 continue
             overlap = max((_redundancy(c, p) for p in picked), default=0.0)
             worth = score - weights.redundancy * overlap * best
@@ -193,10 +190,6 @@ def pick(cands: list[Candidate], weights: Weights, max_words: int, max_sentences
                 value, choice = worth, c
         if choice is None:
             break
-        while used + choice.words > max_words:  # `evict`: the latest brought sentence makes room for a pick
-            out = brought.pop()
-            picked = [p for p in picked if p is not out]
-            used -= out.words
         picked.append(choice)
         used += choice.words
         chosen += 1
@@ -207,7 +200,6 @@ def pick(cands: list[Candidate], weights: Weights, max_words: int, max_sentences
             extra = at.get((choice.hit, pos))
             if extra is not None and not any(extra is p for p in picked) and used + extra.words <= max_words:
                 picked.append(extra)
-                brought.append(extra)
                 used += extra.words
     return picked
 

@@ -628,3 +628,23 @@ def test_a_pick_brings_the_sentence_after_it_which_often_holds_the_asked_detail(
     without = answerer.answer(question, r)
     assert "Amazon S3 can remove old log objects" in without.answer
     assert "Expiration rules" not in without.answer
+
+
+def test_a_sentence_pointing_forward_quotes_the_short_code_block_after_it():
+    """"... by running the following command." introduces the block after it as much as "..., use:" does: the short
+    block is quoted with it. A sentence whose "below" is a comparison ("below the threshold") introduces nothing,
+    and a long block stays out either way."""
+    from vectorstore.sentences import code_after, introduces, sentences
+
+    text = ("Studio Lab > Environments\n\nA build can fail on a package conflict. To resolve this, remove the "
+            "environment by running the following command.\n\n```\nconda remove --name myenv --all\n```\n\n"
+            "Copy the commands below to install the manifest.\n\n```\n$ kubectl create namespace argo\n```\n\n"
+            "Alerts fire when usage stays below the threshold for an hour.\n\n```\nalarm = 1\n```\n\n"
+            "The whole script is as follows.\n\n```\na = 1\nb = 2\nc = 3\n```")
+    led = {s: c for s, c in zip(sentences(text), code_after(text), strict=True) if c}
+    assert led == {"To resolve this, remove the environment by running the following command.":
+                   "`conda remove --name myenv --all`",
+                   "Copy the commands below to install the manifest.": "`kubectl create namespace argo`"}
+    assert introduces("Use the following:") and introduces("Run it as follows.")
+    assert not introduces("Alerts fire when usage stays below the threshold for an hour.")
+    assert not introduces("A build can fail on a package conflict.")

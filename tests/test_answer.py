@@ -648,3 +648,33 @@ def test_a_sentence_pointing_forward_quotes_the_short_code_block_after_it():
     assert introduces("Use the following:") and introduces("Run it as follows.")
     assert not introduces("Alerts fire when usage stays below the threshold for an hour.")
     assert not introduces("A build can fail on a package conflict.")
+
+
+def test_facts_in_a_table_row_a_list_item_or_a_command_are_quoted_and_navigation_is_not(embedder):
+    """With the real embedder and the shipped weights, the asked fact is quoted where the page keeps it: a table
+    row ("Maximum file size: 50 MB"), a list item under its lead-in, the command a sentence points forward to.
+    The page's navigation ("Topics", breadcrumbs, link lists) is never quoted, and every quote is found word for
+    word in its passage."""
+    from evaluation.evaluate import faithfulness
+
+    page = ("Knowledge bases > Data source files\n\nDocs > Bedrock > Knowledge bases > Data source files\n\n"
+            "Topics\n\n- Supported formats\n- Quotas\n- Troubleshooting\n\n"
+            "Each source document file must meet the following requirements.\n\n"
+            "Requirement | Value\n--- | ---\nMaximum file size | 50 MB\nMaximum files per ingestion job | 25,000\n\n"
+            "The source files must be in one of these supported formats:\n\n"
+            "- Plain text files with the .txt extension are read as written.\n"
+            "- Markdown files with the .md extension keep their headings as structure.\n\n"
+            "To start an ingestion job from the command line, run the following command.\n\n"
+            "```\naws bedrock-agent start-ingestion-job --knowledge-base-id KB1\n```\n")
+    r = retrieval(hits=[hit(page, "https://aws.test/bedrock/kb/files", [6])])
+    answerer = Answerer(embedder=embedder)
+    for question, fact in [("How large can one source file for a Bedrock knowledge base be?", "50 MB"),
+                           ("Can a knowledge base read Markdown files?", "Markdown files with the .md extension"),
+                           ("How do I start an ingestion job from the command line?",
+                            "`aws bedrock-agent start-ingestion-job --knowledge-base-id KB1`")]:
+        answer = answerer.answer(question, r)
+        assert answer.grounded and fact in answer.answer, (question, answer.answer)
+        assert "Topics" not in answer.answer and "Docs > Bedrock" not in answer.answer
+        assert "Supported formats, Quotas" not in answer.answer
+        ok, cited = faithfulness(answer.answer, {1: [page]})
+        assert ok == cited > 0

@@ -17,7 +17,8 @@ Each cause is split by where the missing phrase sits in its passage (`where`): `
 Section" line or a markdown heading), `code` (a fenced block), `table` (a table row), `list` (a list item), `prose`
 (a paragraph), `lines` (across lines); a `picker` loss whose fact sentence is next to a picked one (in the same
 passage, one before or after) is marked `next`.
-Only the dev set may be given here. `--show CAUSE ...` prints the questions of those causes with the phrase and the answer.
+Only the dev set may be given here. `--show CAUSE ...` prints the questions of those causes with the phrase and
+the answer.
 """
 from __future__ import annotations
 

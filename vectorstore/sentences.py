@@ -249,7 +249,7 @@ def _sentence_rows(text: str) -> tuple[tuple[str, str, bool, str], ...]:
     """(as the page writes it, as an answer shows it, whether it opens a list item, the short code block it leads
     into) for each readable sentence of a chunk. A paragraph opening with a short label sentence ("Pick a tool.
     Choose one platform ...") keeps the label with what follows it. The code block after a paragraph belongs to its
-    last sentence when that sentence introduces it (ends with ":")."""
+    last sentence when that sentence introduces it (`introduces`: it ends with ":" or points forward)."""
     out = []
     for paragraph, row, item, code in _paragraphs(text):
         found = split_sentences(paragraph)
@@ -273,7 +273,8 @@ def _sentence_pairs(text: str) -> tuple[tuple[str, str], ...]:
 
 def code_after(text: str) -> tuple[str, ...]:
     """For each readable sentence of a chunk (in `sentences` order), the short code block it introduces, as code
-    spans: "If you wish to execute these examples in IPython, use:" -> "`%doctest_mode`" ("" for most sentences;
+    spans: "If you wish to execute these examples in IPython, use:" -> "`%doctest_mode`", "remove the environment
+    by running the following command." -> "`conda remove --name myenv --all`" ("" for most sentences;
     a block of at most CODE_LINES lines of at most CODE_CHARS characters, right after the sentence's paragraph)."""
     return tuple(code for _raw, _shown, _item, code in _sentence_rows(text))
 

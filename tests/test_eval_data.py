@@ -1,9 +1,9 @@
 """Checks on the evaluation data in eval/: the issue-9 question sets held out by their rounds (`test_questions.jsonl`
-to `test10_questions.jsonl`, reported on and dev data since), the two dev
+to `test10_questions.jsonl`, reported on and dev data since, and `test11_questions.jsonl`, held out), the two dev
 sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
 the other dev files use least), the issue-10 conversation set
 (`conversations.jsonl`) and the issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner answers, split dev /
-test / test2 / ... / test8 / test9 / test10).
+test / test2 / ... / test9 / test10 / test11).
 
 The schema and count checks need only the files. The gold checks read the documentation mirror at
 `../shared/mirror` (relative to the repository root; from a git worktree, relative to the main checkout) and
@@ -47,7 +47,7 @@ def _load(name: str) -> list[dict]:
 # the minimums the second to fifth test sets were each written to
 LATER_TEST = {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12, "roadmap": 12, "numeric": 10,
               "title": 5}
-# the (smaller) minimums the sixth to tenth test sets were each written to
+# the (smaller) minimums the sixth to eleventh test sets were each written to
 SMALLER_TEST = {"total": 100, "answerable": 60, "unanswerable": 30, "cross_week": 10, "roadmap": 10, "numeric": 8,
                 "title": 5}
 QUESTION_SETS = {
@@ -65,6 +65,7 @@ QUESTION_SETS = {
     "test8_questions.jsonl": ("t8q", SMALLER_TEST),
     "test9_questions.jsonl": ("t9q", SMALLER_TEST),
     "test10_questions.jsonl": ("t10q", SMALLER_TEST),
+    "test11_questions.jsonl": ("t11q", SMALLER_TEST),
 }
 
 
@@ -107,7 +108,7 @@ def _check_gold_and_facts(gold: list, must: list, where: str) -> None:
 
 def test_questions_schema(question_set):
     """Every question has the dev set's fields, a valid kind and week, and ids in order under its file's prefix
-    (t001, t002, ...; l, u, m, w, z, v, s, t7q, t8q, t9q and t10q for the other sets)."""
+    (t001, t002, ...; l, u, m, w, z, v, s, t7q, t8q, t9q, t10q and t11q for the other sets)."""
     name, questions = question_set
     prefix = QUESTION_SETS[name][0]
     assert [q["id"] for q in questions] == [f"{prefix}{i:03d}" for i in range(1, len(questions) + 1)]
@@ -217,7 +218,7 @@ SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "question
                          "questions_nearmiss.jsonl", "test_questions.jsonl", "test2_questions.jsonl",
                          "test3_questions.jsonl", "test4_questions.jsonl", "test5_questions.jsonl",
                          "test6_questions.jsonl", "test7_questions.jsonl", "test8_questions.jsonl",
-                         "test9_questions.jsonl"]
+                         "test9_questions.jsonl", "test10_questions.jsonl"]
 
 
 @pytest.mark.parametrize("held_out, written_after", [
@@ -230,9 +231,10 @@ SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "question
     ("test8_questions.jsonl", "test7_questions.jsonl"),
     ("test9_questions.jsonl", "test8_questions.jsonl"),
     ("test10_questions.jsonl", "test9_questions.jsonl"),
+    ("test11_questions.jsonl", "test10_questions.jsonl"),
 ])
 def test_later_test_sets_paraphrase_no_earlier_question_set(held_out, written_after):
-    """Each later held-out set (test2 … test10: written before the round it judges) shares no more than
+    """Each later held-out set (test2 … test11: written before the round it judges) shares no more than
     MAX_DEV_OVERLAP of any question's content words with a question of every single-question file written before it,
     dev or earlier test sets (those have been reported on, so they count as seen), so neither tuning on dev nor
     having seen an earlier set's failures gives its answers away. Only the held-out set's ids are reported."""
@@ -455,22 +457,24 @@ QUIZ_FIELDS = {"week", "id", "kind", "question", "quote", "expected", "answer", 
 QUIZ_LABELS = {"correct", "partial", "incorrect"}
 QUIZ_KINDS = {"definition", "role", "limit", "default", "command", "plan"}
 # split -> (week parity, least answers, least questions): dev is fitted on (odd weeks); test to test6 (even weeks) and
-# test7 to test10 (odd weeks again: the even weeks were used up) were each written before the round it judges, each
-# after the one before had been seen; test to test10 have been reported on and are read as dev data since. Parity
-# alone no longer keeps splits apart (dev and test7 to test10 share it): no question id, text or quote is in two
-# splits.
+# test7 to test11 (odd weeks again: the even weeks were used up) were each written before the round it judges, each
+# after the one before had been seen; test to test10 have been reported on and are read as dev data since, test11 is
+# held out. Parity alone no longer keeps splits apart (dev and test7 to test11 share it): no question id, text or
+# quote is in two splits.
 QUIZ_SPLITS = {"dev": (1, 222, 69), "test": (0, 30, 10), "test2": (0, 90, 30), "test3": (0, 96, 32),
                "test4": (0, 96, 32), "test5": (0, 96, 32), "test6": (0, 72, 24), "test7": (1, 72, 24),
-               "test8": (1, 72, 24), "test9": (1, 72, 24), "test10": (1, 72, 24)}
+               "test8": (1, 72, 24), "test9": (1, 72, 24), "test10": (1, 72, 24),
+               "test11": (1, 72, 24)}
 # the held-out splits whose questions each have exactly one right, one partly right and one wrong answer, and the weeks
 # each must cover (test4 to test6: the even weeks whose quizzes still had questions not in the file; none were left in
 # weeks 10 and 16, nor for test5 in week 6, nor for test6 in weeks 2 and 6; test7 and test8: week 15's quiz had only a
 # roadmap question left; test8: week 5's two left, one of them too vague to answer; test9: weeks 5 and 11 had no
-# usable question left, week 15 only a roadmap one, taken; test10: weeks 5, 11 and 15 had no usable question left)
+# usable question left, week 15 only a roadmap one, taken; test10 and test11: weeks 5, 11 and 15 had no usable
+# question left)
 QUIZ_ONE_OF_EACH = {"test2": range(2, 17, 2), "test3": range(2, 15, 2), "test4": (2, 4, 6, 8, 12, 14),
                     "test5": (2, 4, 8, 12, 14), "test6": (4, 8, 12, 14), "test7": range(1, 14, 2),
                     "test8": range(1, 14, 2), "test9": (1, 3, 7, 9, 13, 15),
-                    "test10": (1, 3, 7, 9, 13)}
+                    "test10": (1, 3, 7, 9, 13), "test11": (1, 3, 7, 9, 13)}
 
 
 @pytest.fixture(scope="module")
@@ -519,7 +523,7 @@ def test_quiz_splits_share_no_question(quiz_answers, field):
 
 
 def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
-    """dev and test7 to test10 hold odd weeks only, test to test6 even weeks only; each split is large enough."""
+    """dev and test7 to test11 hold odd weeks only, test to test6 even weeks only; each split is large enough."""
     for r in quiz_answers:
         assert r["week"] % 2 == QUIZ_SPLITS[r["split"]][0], _where(r)
     for split, (_, least_answers, least_questions) in QUIZ_SPLITS.items():
@@ -529,7 +533,7 @@ def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
 
 
 def test_quiz_held_out_splits_one_answer_of_each_label(quiz_answers):
-    """In test2 to test10 every question has exactly three answers, one per label (so each split is
+    """In test2 to test11 every question has exactly three answers, one per label (so each split is
     balanced), and the split covers each of its weeks."""
     for split, weeks in QUIZ_ONE_OF_EACH.items():
         labels: dict[str, list[str]] = {}

@@ -5,10 +5,13 @@ import pytest
 
 from vectorstore.answer_type import (
     KINDS,
+    checked_as,
+    cooccurrence,
     counted,
     counts,
     detect,
     evidence,
+    fact_terms,
     has_evidence,
     has_fact,
     key_terms,
@@ -209,7 +212,8 @@ def test_support_weights_the_subject_by_idf():
     kind, share = support(question, text, lambda t: idf(t) or 1.0)
     assert kind == "price" and share == pytest.approx(0.5 / 10.5)
     assert support(question, text)[1] == pytest.approx(1 / 3)
-    assert support("How do I start a crawler?", text) == ("howto", None)
+    # a how-to has no fact of its own: its evidence is its key terms found together (none of them here)
+    assert support("How do I start a crawler?", text) == ("howto", 0.0)
 
 
 @pytest.mark.parametrize("question, stated, unstated", [
@@ -282,7 +286,8 @@ def test_a_count_question_needs_a_number_of_the_counted_thing():
 def test_a_method_of_finding_a_quantity_is_a_how_to(question):
     """Asking how to find a number is answered by a method, so no number needs to be stated (no evidence gate)."""
     assert detect(question) == "howto"
-    assert support(question, ["Run a load test and watch the latency."]) == ("howto", None)
+    # (a how-to's evidence is its key terms together, `cooccurrence`: a method with none of them has none)
+    assert support(question, ["Run a load test and watch the latency."]) == ("howto", 0.0)
 
 
 def test_unknown_names_are_the_names_no_passage_mentions():
@@ -691,3 +696,192 @@ def test_the_asked_fact_noun_needs_its_fact_both_ways(question, stated, unstated
     assert share is not None and share >= 0.5, (kind, share)
     low = support(question, [unstated])[1]
     assert low is not None and low < 0.34, (kind, low)
+
+
+# ---------------------------------------------------------------- issue 9y4: facts that ARE stated
+@pytest.mark.parametrize("question, noun", [
+    # the counted phrase ends at a preposition or conjunction, not at the next verb
+    ("how many samples before model monitor will report a standard deviation?", "sampl"),
+    ("How many records until the batch is flushed?", "record"),
+    # a British spelling counts what the American one does
+    ("how many organisations are listed as adopters?", "organiz"),
+])
+def test_counted_phrase_ends_where_the_noun_phrase_does(question, noun):
+    assert counted(question) == noun
+
+
+def test_british_and_american_spellings_meet():
+    """"organisations" in the question, "organizations" on the page: the same count; another count is not it."""
+    question = "how many organisations are listed as argo workflows adopters?"
+    assert support(question, ["Argo Workflows > Who uses Argo Workflows?\n\n"
+                              "About 200+ organizations are officially using Argo Workflows"])[1] == pytest.approx(0.6)
+    assert support(question, ["Argo Workflows > Who uses Argo Workflows?\n\n"
+                              "The project has 12 maintainers from 5 companies."])[1] == 0.0
+
+
+def test_a_default_limit_is_the_stated_limit():
+    """A default ceiling or quota is the limit that holds until raised: "up to 100 buckets" states it, a sentence
+    about buckets without a bound does not; asked together, a default and a maximum are each met alone."""
+    question = "S3: default ceiling on the bucket count for my account?"
+    assert qualifiers(question) == ("default", "limit")
+    stated = "You can store any number of objects in a bucket and can have up to 100 buckets in your account."
+    assert support(question, [stated])[1] == pytest.approx(0.5)  # bucket, account of s3, bucket, count, account
+    assert support(question, ["Your account has 3 buckets with 100 objects in each bucket."])[1] == 0.0
+    both = "kinesis stream retention: default and the max I can stretch it to?"
+    assert support(both, ["A stream's retention period is set to a default of 24 hours after creation."])[1] == 0.5
+    assert support(both, ["Kinesis stream retention grew 24 hours last year."])[1] == 0.0
+
+
+YAML = """KServe > First InferenceService
+
+```yaml
+apiVersion: "serving.kserve.io/v1beta1"
+kind: "InferenceService"
+metadata:
+  name: "sklearn-iris"
+spec:
+  predictor:
+    model:
+      modelFormat:
+        name: sklearn
+      resources:
+        requests:
+          cpu: "100m"
+          memory: "512Mi"
+        limits:
+          cpu: "1"
+          memory: "1Gi"
+```"""
+
+
+def test_a_yaml_value_is_read_with_the_keys_it_is_indented_under():
+    """`memory: "1Gi"` under `limits:` states the memory limit the example sets for its predictor; the request
+    (512Mi, under `requests:`) is a related number, not a limit, and a limit of something else is not it either."""
+    question = "what memory limit does the sklearn-iris inferenceservice example set for its predictor?"
+    assert detect(question) == "number"
+    assert support(question, [YAML])[1] == pytest.approx(3 / 7)  # memory, predictor; InferenceService (heading)
+    requests_only = YAML.replace("        limits:\n          cpu: \"1\"\n          memory: \"1Gi\"\n", "")
+    assert support(question, [requests_only])[1] == 0.0
+
+
+@pytest.mark.parametrize("kind, stated, unstated", [
+    # a time unit with a word qualifying it
+    ("duration", "Your request will be reviewed within five business days.", "We review requests from five business "
+     "partners."),
+    ("duration", "Objects not accessed for 90 consecutive days are archived.", "Objects are archived after a while."),
+    # a bare number bounded after it
+    ("number", "Minimum instance count is required to be 1 or higher.", "The minimum instance count is required."),
+])
+def test_facts_written_with_words_between_number_and_unit(kind, stated, unstated):
+    assert has_fact(kind, stated) and not has_fact(kind, unstated)
+
+
+@pytest.mark.parametrize("question, stated, unstated", [
+    # a bound written "within" a time
+    ("multi-model endpoint: what's the time limit for an invoke call?",
+     "SageMaker returns a response for a call to invoke_endpoint on a multi-model endpoint within 60 seconds.",
+     "A multi-model endpoint invoke call took 60 seconds in our test."),
+    # the values a setting allows, listed
+    ("ServerlessConfig memory: what are the allowed values from smallest to biggest?",
+     "For ServerlessConfig you can choose any of the following values for your memory size: 1024 MB, 2048 MB, "
+     "or 6144 MB.",
+     "For ServerlessConfig we set the memory size to 2048 MB in this example."),
+])
+def test_a_limit_stated_as_a_bound_or_a_list_of_allowed_values(question, stated, unstated):
+    assert qualifiers(question) == ("limit",)
+    assert support(question, [stated])[1] > 0.5
+    assert support(question, [unstated])[1] == 0.0
+
+
+def test_a_number_of_items_counts_what_its_label_names():
+    """API references give a list parameter's bound as "Maximum number of 10 items." under the parameter's name:
+    the items are what the name names, and only under a name that names the counted thing."""
+    question = "converse call: how many json pointer paths may I list to pull extra response fields?"
+    assert counted(question) == "path"
+    assert counts("Maximum number of 10 items.", "path", "additionalModelResponseFieldPaths")
+    assert not counts("Maximum number of 10 items.", "path", "additionalModelRequestFields")
+    assert not counts("Maximum number of 10 items.", "path")
+    page = ("Converse > Request Syntax\n\n`additionalModelResponseFieldPaths`\nAdditional model parameters field paths "
+            "to return in the response as JSON pointers.\nType: Array of String\nArray Members: Minimum number of 0 "
+            "items. Maximum number of 10 items.")
+    assert support(question, [page])[1] == pytest.approx(0.4)
+    assert support(question, [page.replace("ResponseFieldPaths", "RequestFields").replace("field paths", "fields")
+                              ])[1] == 0.0
+
+
+def test_how_much_a_thing_cuts_an_amount_asks_a_number():
+    """"How much can X cut the bill?" asks a share or a difference, not a price; "how much does X cost?" a price."""
+    assert detect("how much can the voice service integration cut the device bill of materials?") == "number"
+    assert detect("How much does the voice service integration cost?") == "price"
+
+
+def test_the_dimension_a_how_question_asks_is_no_key_term():
+    """"fast" in "how fast" names what is asked (a time), not the subject; the subject's words stay."""
+    terms = fact_terms("how fast can karpenter bring up new nodes when load jumps?")
+    assert "fast" not in terms and {"karpent", "node"} <= set(terms)
+    assert support("how fast can karpenter bring up new nodes when load jumps?",
+                   ["Karpenter launches right-sized compute resources in response to changing application load in "
+                    "under a minute, bringing up new nodes."])[1] > 0.6
+
+# ---------------------------------------------------------------- the kinds without a fact: key terms together
+SNOWBALL = ("AWS Snowball Edge > Devices\n\nSnowball Edge devices move data into and out of AWS at sites with little "
+            "or no connectivity. You order a device, copy your data onto it and ship it back.")
+INFERENCE = ("SageMaker > Real-time inference\n\nSageMaker real-time inference hosts a model behind an HTTPS "
+             "endpoint. You run inference by invoking the endpoint with a request payload.")
+PAIRED = ("AWS Snowball Edge > Compute\n\nSnowball Edge devices can run SageMaker inference on the device itself, "
+          "with no connectivity to AWS.")
+DEBUGGER = ("Debugger > Built-in rules\n\nThe vanishing gradient rule detects when the gradients of a training job "
+            "become too small to update its weights.")
+ARGO = ("Argo Workflows > Overview\n\nArgo Workflows is an open source container-native workflow engine for "
+        "orchestrating parallel jobs on Kubernetes.")
+ARGO_HISTORY = "Argo Workflows > History\n\nArgo Workflows was originally created at Applatix, which Intuit acquired."
+
+
+def test_a_pairing_the_passages_never_make_holds_its_key_terms_apart():
+    """A yes/no question pairing two things the passages describe only apart (SageMaker inference; a Snowball Edge
+    device) finds its key terms together in no stretch; a passage making the pairing holds them all."""
+    question = "Can I run SageMaker inference on an AWS Snowball Edge device at a site with no connectivity?"
+    kind, apart = support(question, [SNOWBALL, INFERENCE])
+    assert kind == "yesno" and apart < 0.7
+    assert support(question, [SNOWBALL, INFERENCE, PAIRED])[1] > 0.85
+    # the chunk's heading line is read with every stretch under it: "Debugger" is only in the heading
+    far = "Training > Rules\n\n" + DEBUGGER.split("\n\n")[1]
+    assert cooccurrence(["debugg", "gradient"], [DEBUGGER]) == 1.0
+    assert cooccurrence(["debugg", "gradient"], [far]) == 0.5
+
+
+def test_a_paraphrased_answerable_yes_no_holds_its_distinctive_terms_together():
+    """The learner's own words ("warn me") are not on the page, but the question's distinctive terms (Debugger,
+    vanishing gradients) are together in one stretch: weighted by IDF, most of the question is there."""
+    question = "Can Debugger warn me when the gradients vanish?"
+    idf = {"debugg": 5.0, "gradient": 4.0, "vanish": 6.0, "warn": 2.0}
+    kind, share = support(question, [DEBUGGER, INFERENCE], lambda t: idf.get(t, 1.0))
+    assert kind == "yesno" and share == pytest.approx(15 / 17)
+    assert support(question, [INFERENCE], lambda t: idf.get(t, 1.0))[1] == 0.0
+
+
+@pytest.mark.parametrize("question, group", [
+    ("Which company originally built Argo Workflows?", "origin"),
+    ("Who started the DVC project, and which company is behind it?", "origin"),
+    ("who's the corporate backer that first created the argo project?", "origin"),
+    ("which aws region got bedrock first when it launched?", "origin"),
+    ("Who wrote the book Guide to NumPy?", "origin"),
+    # a name asked of anything else, or an order ("which template gets executed first")
+    ("Which engine does Argo Workflows run on?", "name"),
+    ("In an Argo Workflow spec, what decides which template gets executed first?", "name"),
+    ("Which toy dataset ships with scikit-learn?", "name"),
+    ("Can I run Argo Workflows on EKS?", "yesno"),
+])
+def test_checked_as_groups_a_name_asked_by_its_maker_or_first_holder(question, group):
+    assert checked_as(question, detect(question)) == group
+
+
+def test_a_name_asked_by_its_maker_needs_a_stretch_that_names_who_made_it():
+    """"Which company originally built X?" over a page describing X and never who made it has no evidence at all;
+    a page saying where X was originally created has."""
+    question = "Which company originally built Argo Workflows?"
+    assert support(question, [ARGO]) == ("name", 0.0)
+    kind, share = support(question, [ARGO, ARGO_HISTORY])
+    assert kind == "name" and share == pytest.approx(3 / 5)  # argo, workflows, originally (not company, built)
+    # the same page for a name asked of something else: the key terms together are the evidence
+    assert support("Which engine does Argo Workflows use?", [ARGO])[1] == pytest.approx(1.0)

@@ -18,15 +18,20 @@ version, for `number`; a number of time units for `duration`; a date or year for
 `definition`) and meets every qualifier asked is read with its chunk's heading line (which names the subject of
 every sentence under it) and its paragraph's one-word label line (an API parameter's name), and the share of the
 question's key terms found there (weighted, e.g. by IDF; a term also counts when two adjacent words there write it
-closed: "Auto Scaling" for "autoscaling") is its score; the best is the evidence. Kinds without a
-fact of their own (`yesno`, `howto`, `other`) score every stretch of about two sentences. `support(question, texts,
-idf)` does it all for a question (None for those kinds).
+closed: "Auto Scaling" for "autoscaling"; British spellings meet American ones; a line of YAML or a nested list is
+read with the short keys it is indented under) is its score; the best is the evidence. Kinds without a
+fact of their own (`yesno`, `howto`, `other`) and names (`COOCCUR_KINDS`) score every stretch of about two sentences
+with its chunk's heading (`cooccurrence`): whether the passages hold the question's key terms together, not only
+apart (a pairing the pages never make); a name asked by who made or first had something (`checked_as`: "origin")
+counts only a stretch naming something next to a making. `support(question, texts, idf)` does it all for a
+question.
 `key_terms(question)` gives the question's tokens (the shared tokenizer's stems) without the words that only say
 what kind of fact is asked ("cost", "version", "how many"). All patterns are general; none names a product, a page
 or a question.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
@@ -66,7 +71,11 @@ _Q_PRICE = re.compile(
 # "How much cheaper/faster ...", "how many times larger ...": the answer is a number (a ratio or a difference).
 _Q_COMPARE_AMOUNT = re.compile(
     r"\bhow (?:much|many times) (?:(?!(?:per|under|over|after)\b)\w+er|more|less|fewer)\b|"
-    r"\bby (?:how much|what (?:factor|percentage))\b", re.I)
+    r"\bby (?:how much|what (?:factor|percentage))\b|"
+    # how much something cuts an amount ("how much can X cut the bill of materials?"): a share or a difference, not
+    # a price, whatever the amount is
+    r"\bhow much (?:can|could|does|do|did|will|would)\b[^?;]*\b(?:cut|cuts|reduce|reduces|lower|lowers|shrink|"
+    r"shrinks|decrease|decreases|trim|trims)\b", re.I)
 _Q_HOW_LONG = re.compile(
     r"\bhow long\b|\bhow many (?:milliseconds|seconds|minutes|hours|days|weeks|months|years)\b|"
     r"\bhow much (?:\w+ )?time\b|\bhow often\b|"
@@ -425,6 +434,8 @@ _VERSION_NUMBER = r"v?\d+(?:\.(?:\d+|x))+"
 # Words that set an amount as approximate or as a bound ("about a year", "less than an hour", "within a day").
 _ABOUT = (r"(?:about|around|roughly|approximately|nearly|almost|over|under|within|less than|more than|fewer than|"
           r"at least|at most|up to|no more than|in|after|for|every|once)")
+# Words that qualify a time unit without changing it ("five business days", "90 consecutive days").
+_UNIT_ADJECTIVE = r"(?:business|working|calendar|consecutive|full|whole|straight|additional|more|further|extra)"
 # A sentence that compares: "than", "compared with", "10x", "40%", "faster", "saves".
 _COMPARES = re.compile(
     r"\bthan\b|\bcompared? (?:with|to)\b|\bversus\b|\bvs\.?(?=\s)|\brelative to\b|"
@@ -435,7 +446,8 @@ _FACTS: dict[str, re.Pattern[str]] = {
         r"[$€£¥]\s?\d|\b\d[\d,]*(?:\.\d+)?\s?(?:usd|eur|gbp|dollars?|cents?|euros?)\b|"
         r"\b(?:free of charge|at no (?:additional |extra )?(?:cost|charge)|no (?:additional |extra )?charge|"
         r"(?:is|are|for|it's) free\b|free tier|pay[- ]as[- ]you[- ]go)", re.I),
-    "duration": re.compile(rf"\b{_NUM_WORD}\s?(?:-\s?)?{_TIME_UNIT}\b|\b\d+\s?(?:ms|s|m|h|d)\b|"
+    "duration": re.compile(rf"\b{_NUM_WORD}\s?(?:-\s?)?(?:{_UNIT_ADJECTIVE}\s+)?{_TIME_UNIT}\b|"
+                           r"\b\d+\s?(?:ms|s|m|h|d)\b|"
                            rf"\b{_ABOUT} (?:an?|one|half an?) {_TIME_UNIT}\b|"
                            r"\b(?:hourly|daily|weekly|monthly|yearly|annually)\b", re.I),
     "date": re.compile(
@@ -471,6 +483,9 @@ _FACTS: dict[str, re.Pattern[str]] = {
         # a limit named before its value ("maximum length of 2048", "minimum passing score 750")
         r"\b(?:max(?:imum)?|min(?:imum)?|limit|cap|quota|ceiling)\s+(?:[a-z-]+\s+){0,3}?(?:of\s+|is\s+|=\s*|:\s*)?"
         r"\d|"
+        # ... or a bound written after it ("1 or higher", "3 or more")
+        r"(?<![\w.:/#=-])\d[\d,]*(?:\.\d+)?\s+or\s+(?:more|higher|greater|above|larger|fewer|less|lower|below|"
+        r"smaller)\b|"
         # ... or a default ("defaults to 1.0", "the default value is 10")
         r"\bdefault(?:s|ed)?\s+(?:[a-z-]+\s+){0,3}?(?:of|is|to|=|:)\s*\d", re.I),
     "name": re.compile(r"`[^`\n]{2,60}`|(?<=[a-z,;:(] )[A-Z][\w.+#-]+|\b[a-z]+(?:[A-Z][a-z0-9]+)+\b|"
@@ -511,7 +526,10 @@ QUALIFIERS: dict[str, tuple[re.Pattern[str], re.Pattern[str]]] = {
                    r"up to|cap|quotas?|ceiling|(?:upper|lower) bounds?)\b", re.I),
         re.compile(r"\b(?:maximum|max|minimum|min|minimal(?:ly)?|maximal(?:ly)?|requires?|required|limit(?:s|ed)?|"
                    r"largest|smallest|highest|lowest|at most|at least|up to|no more than|not exceed|cannot exceed|"
-                   r"exceeds?|quotas?|between \S+ and|ranges? from|"
+                   r"exceeds?|quotas?|between \S+ and|ranges? from|from \S+ to \d|within|"
+                   # the values a setting allows, listed ("Valid values: 1024 MB, ...", "any of the following: ...")
+                   r"(?:valid|allowed|possible|permitted|accepted|supported) (?:values?|range|sizes?)|"
+                   r"(?:any|one) of the following|"
                    r"(?:no|not(?: be)?) (?:greater|more|larger|longer|higher|bigger|less|fewer|smaller|shorter|lower) "
                    r"than|"
                    r"or (?:earlier|later|older|newer|lower|higher|less|more|fewer|below|above|smaller|larger))\b",
@@ -558,6 +576,16 @@ _BETWEEN = re.compile(r"for|of|in|on|per|with|by|from|to|at|across")
 _FOLLOWS = re.compile(r"per|each|and|or|for|in|on|at|to|of|is|are|was|were|the|with|by|from|than|as|total", re.I)
 
 
+# British "-ise/-isation" spellings written the American way, so "organisations" meets "organizations" (the stemmer
+# keeps the two apart); applied to question and passage alike.
+_BRITISH = re.compile(r"(?<=[a-z]{3})is(?=(?:e|es|ed|ing|ation|ations|er|ers)\b)")
+
+
+def american(text: str) -> str:
+    """`text` with British -ise/-isation spellings written -ize/-ization."""
+    return _BRITISH.sub("iz", text)
+
+
 def counted(question: str) -> str | re.Pattern[str] | None:
     """What a number question counts: the counted noun's stem ("how many named shadows" -> "shadow"), a pattern for
     the units of a measure ("how much RAM" -> bytes), or None when it asks for no particular count."""
@@ -569,18 +597,30 @@ def counted(question: str) -> str | re.Pattern[str] | None:
     if not m:
         return None
     phrase = next(g for g in m.groups() if g)
-    word = phrase.split()[-1].lower()
+    # the phrase ends at the first word that ends a noun phrase ("how many samples before model monitor reports
+    # ...": samples)
+    head = list(itertools.takewhile(lambda w: w.lower() not in _ENDS_PHRASE, phrase.split())) or phrase.split()
+    word = head[-1].lower()
     if word in ("times", "time") or (m.group(3) and not word.endswith("s")):
         return None  # "how many times": any count answers; "the minimum compute": a mass noun, not a count
-    stems = tokenize(word)
+    stems = tokenize(american(word))
     return stems[0] if stems else None
 
 
-def counts(sentence: str, noun: str | re.Pattern[str]) -> bool:
-    """Does `sentence` give a number for the counted noun (within a few words of it) or an amount in its units?"""
+# Nouns that count the members of whatever a label names ("Array Members: Maximum number of 10 items." under a
+# parameter's name, "up to 5 entries").
+_MEMBERS = re.compile(r"(?<![\w.:/#=-])\d[\d,]*\s+(?:items?|elements?|entries|entry|members?|values?)\b", re.I)
+
+
+def counts(sentence: str, noun: str | re.Pattern[str], context: str = "") -> bool:
+    """Does `sentence` give a number for the counted noun (within a few words of it) or an amount in its units? A
+    number of items, elements or entries counts the noun when `context` (the heading or label the sentence sits
+    under) names it."""
     if isinstance(noun, re.Pattern):
         return bool(noun.search(sentence))
-    words = sentence.split()
+    if context and _MEMBERS.search(sentence) and _names(context, noun):
+        return True
+    words = american(sentence).split()
     stem = noun.rstrip("s")
     near = [i for i, w in enumerate(words) if any(t.rstrip("s") == stem for t in tokenize(w))]
     if not near:
@@ -592,6 +632,12 @@ def counts(sentence: str, noun: str | re.Pattern[str]) -> bool:
     # records per second": records, not partitions)
     return any(abs(i - j) <= _NEAR + 1 and not (j < i and any(_BETWEEN.fullmatch(w.lower()) for w in words[j + 1:i]))
                and not (j > i and _owns_noun(words, j, stem)) for i in near for j in numbers)
+
+
+def _names(text: str, stem: str) -> bool:
+    """Does `text` name the counted noun `stem` (also inside a camel-case identifier: "FieldPaths" names paths)?"""
+    text = american(text)
+    return any(t.rstrip("s") == stem.rstrip("s") for t in tokenize(f"{text} {_CAMEL.sub(' ', text)}"))
 
 
 def _owns_noun(words: list[str], j: int, stem: str) -> bool:
@@ -686,30 +732,93 @@ def _meets(qualifier: str, fact: re.Pattern[str], sentence: str) -> bool:
     return qualifier == "compare" and fact is not _COMPARES and len(fact.findall(sentence)) >= 2
 
 
+def _meets_all(asks: tuple[str, ...], fact: re.Pattern[str], sentence: str) -> bool:
+    """Does `sentence` meet every qualifier in `asks`? A default asked of a limit ("the default ceiling on buckets",
+    "the default quota") is the limit that holds until it is raised: a stated limit meets it."""
+    met = {name for name in asks if _meets(name, fact, sentence)}
+    if "default" in asks and "limit" in asks and met & {"default", "limit"}:
+        met |= {"default", "limit"}
+    return met == set(asks)
+
+
+@lru_cache(maxsize=1 << 16)
+def _stems(word: str) -> frozenset[str]:
+    """The stems one whitespace-delimited word of a page holds: the shared tokenizer's, its camel-case parts' and the
+    compounds of its parts written closed ("auto-scaling" -> autoscaling). Words recur across questions' hits, so
+    each is read once."""
+    word = american(word)
+    return frozenset(tokenize(word)) | frozenset(tokenize(_CAMEL.sub(" ", word))) | _compounds(word)
+
+
+@lru_cache(maxsize=1 << 16)
+def _joined(first: str, second: str) -> frozenset[str]:
+    """The compound two adjacent words make written closed ("data set" -> dataset)."""
+    a, b = _WORD.findall(first), _WORD.findall(second)
+    return frozenset(tokenize(a[-1] + b[0])) if a and b else frozenset()
+
+
+def clear_caches() -> None:
+    """Forget the page words read so far (`_stems`, `_joined`): for measuring the cold cost."""
+    _stems.cache_clear()
+    _joined.cache_clear()
+
+
+def _stretches(text: str, terms: frozenset[str]) -> Iterable[tuple[list[str], frozenset[str]]]:
+    """Every stretch of about two sentences (`2 * WINDOW + 1` words, overlapping by half) of each paragraph of
+    `text`, read with the chunk's heading line (which names the subject of every sentence under it): (its words, the
+    heading's first, and which of `terms` it holds, found as `evidence` finds them)."""
+    heading = _heading(text)
+    head = _stems(heading) & terms if heading else frozenset()
+    for paragraph in _PARAGRAPH.split(text):
+        words = _TOKEN.findall(paragraph)
+        held = [_stems(w) & terms for w in words]
+        for i, (a, b) in enumerate(zip(words, words[1:], strict=False)):  # a term written open ("data set")
+            if closed := _joined(a, b) & terms:
+                held[i] = held[i] | closed
+        at = [(i, t) for i, found in enumerate(held) for t in found]  # where each term is, in word order
+        for start in range(0, max(1, len(words) - WINDOW), WINDOW):
+            end = start + 2 * WINDOW + 1
+            yield [heading, *words[start:end]], head | {t for i, t in at if start <= i < end}
+
+
 def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pattern[str] | None = None
             ) -> Iterable[str]:
     """The stretches of `text` that could state the asked fact: each sentence holding a fact of `kind` (and meeting
-    every qualifier in `asks`), with the chunk's heading line, which names its subject; for kinds without a fact of
-    their own, every stretch of about two sentences."""
-    fact = _FACTS.get(kind)
-    if fact is None:
-        for paragraph in _PARAGRAPH.split(text):
-            words = _TOKEN.findall(paragraph)
-            for start in range(0, max(1, len(words) - WINDOW), WINDOW):
-                yield " ".join(words[start:start + 2 * WINDOW + 1])
-        return
+    every qualifier in `asks`), with the chunk's heading line, which names its subject."""
+    fact = _FACTS[kind]
     heading = _heading(text)
-    sentences, leads = [], []
+    previous = ""
     for paragraph in _PARAGRAPH.split(text):
         parts = _SENTENCE_END.split(paragraph)
         lead = parts[0] if len(parts) > 1 and _LABEL.fullmatch(parts[0]) else ""
-        sentences += parts
-        leads += [""] + [lead] * (len(parts) - 1)
-    for i, sentence in enumerate(sentences):
-        if fact.search(sentence) and all(_meets(name, fact, sentence) for name in asks) \
-                and (noun is None or counts(sentence, noun)):
-            before = sentences[i - 1] if i and _REFERS_BACK.match(sentence) else ""
-            yield " ".join([heading, leads[i], before, sentence])
+        first = True
+        for line, parents in _lines(paragraph):
+            for sentence in _SENTENCE_END.split(line):
+                if not sentence.strip():
+                    continue
+                label = "" if first else lead
+                if fact.search(sentence) and _meets_all(asks, fact, f"{parents} {sentence}") \
+                        and (noun is None or counts(sentence, noun, f"{heading} {label} {parents}")):
+                    before = previous if _REFERS_BACK.match(sentence) else ""
+                    yield " ".join([heading, label, parents, before, sentence])
+                previous, first = sentence, False
+
+
+_KEY_WORDS = 4  # a line this short is a key or label ("limits:", "- name: train"); a longer one is prose of its own
+
+
+def _lines(paragraph: str) -> Iterable[tuple[str, str]]:
+    """Each line of `paragraph` with the short lines (keys, labels) it is indented under: a YAML value's keys
+    ("predictor:", "resources:", "limits:" over `memory: "1Gi"`), which name what it sets and for what."""
+    stack: list[tuple[int, str]] = []
+    for line in paragraph.split("\n"):
+        if not line.strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        yield line, " ".join(text for _indent, text in stack if len(text.split()) <= _KEY_WORDS)
+        stack.append((indent, line.strip()))
 
 
 def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],
@@ -723,32 +832,110 @@ def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: I
     unknown = [a for a in asks if a not in QUALIFIERS]
     if unknown:
         raise ValueError(f"unknown qualifier {unknown[0]!r}; expected one of {', '.join(QUALIFIERS)}")
+    if kind not in _FACTS:
+        return cooccurrence(key_terms, texts)
+    scopes = (scope for text in texts for scope in _scopes(kind, text or "", asks, noun))
+    return _best_share(_weights(key_terms), scopes)
+
+
+def _best_share(weights: dict[str, float], scopes: Iterable[str]) -> float:
+    """The best share of `weights` (a term's weight) found in one of `scopes`; 0.0 without a scope, 1.0 with a scope
+    and no weights. A term is found as the shared tokenizer's stem, inside a camel-case identifier, or written closed
+    where the scope writes it open (`_compounds`)."""
+    total = sum(weights.values())
+    best = 0.0
+    for scope in scopes:
+        if not total:
+            return 1.0
+        scope = american(scope)
+        found = set(tokenize(scope)) | set(tokenize(_CAMEL.sub(" ", scope)))
+        if any(t not in found for t in weights):
+            found |= _compounds(scope)
+        best = max(best, sum(w for t, w in weights.items() if t in found) / total)
+        if best >= 1.0:
+            return 1.0
+    return best
+
+
+# The kinds whose evidence is whether the passages hold the question's key terms together (`cooccurrence`): a yes/no
+# question, a how-to and a question no pattern reads have no fact of their own, and a name is in nearly every
+# sentence, so a sentence naming something says little; what tells a near miss ("can I run X on Y?" where the pages
+# describe X and Y but never together) is the question's rare terms apart.
+COOCCUR_KINDS = ("name", "yesno", "howto", "other")
+# A name asked by who or what made, started or first had something ("which company originally built X?", "who started
+# the X project?", "which region got X first?"): a stretch holding it names something next to a making or first
+# having ("developed by", "originally", "created at", "launched in").
+_CREATOR_ASKED = re.compile(
+    r"\bwho(?:'s|\s+is|\s+was)?\s+(?:\w+\s+)?(?:created|made|built|wrote|started|founded|invented|designed|developed|"
+    r"authored|backs|backed|sponsors|sponsored)\b|\b(?:originally|initially)\b|"
+    r"\bfirst\s+(?:created|built|developed|made|launched|released|started|founded|designed|wrote|written)\b|"
+    r"\b(?:got|received)\s+(?:[\w.-]+\s+){1,3}?first\b|"
+    r"\b(?:compan(?:y|ies)|organi[sz]ations?|vendors?|backers?|creators?|founders?|authors?|inventors?)\b[^?]*\b"
+    r"(?:behind|created|built|made|started|founded|wrote|developed|backs|sponsors)\b|"
+    r"\b(?:creators?|founders?|inventors?|corporate backers?)\s+of\b", re.I)
+_CREATOR_STATED = re.compile(
+    r"\b(?:created|developed|built|founded|started|written|authored|made|designed|invented|launched|introduced|"
+    r"released|open[- ]sourced|donated|sponsored|backed|maintained|originally|initially|first)\b|"
+    r"\b(?:creators?|founders?|authors?|maintainers?)\b|\bby (?-i:[A-Z])", re.I)
+
+
+def checked_as(question: str, kind: str) -> str:
+    """The group a question of answer kind `kind` is evidence-checked in: "origin" for a name asked by its maker or
+    first holder (`_CREATOR_ASKED`: its evidence is a stretch naming something next to a making or first having,
+    a rarer thing for a page to state than a name), else its kind."""
+    return "origin" if kind == "name" and _CREATOR_ASKED.search(_asked(question)) else kind
+
+
+def cooccurrence(key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str], creator: bool = False
+                 ) -> float:
+    """The best share (0..1, weighted as in `evidence`) of the key terms found together in one stretch of about two
+    sentences of `texts` with its chunk's heading line (`_stretches`): low when the passages hold the question's rare
+    terms only apart. `creator` (a name asked by who made or first had something, `_CREATOR_ASKED`): only a
+    stretch holding a name (a proper name or code token) next to a making or first having counts. With no key
+    terms, 1.0 if there is any such stretch."""
     weights = _weights(key_terms)
     total = sum(weights.values())
     best = 0.0
     for text in texts:
-        for scope in _scopes(kind, text or "", asks, noun):
+        for words, found in _stretches(text or "", frozenset(weights)):
+            if creator and not (_FACTS["name"].search(scope := " ".join(words)) and _CREATOR_STATED.search(scope)):
+                continue
             if not total:
                 return 1.0
-            found = set(tokenize(scope)) | set(tokenize(_CAMEL.sub(" ", scope)))
-            if any(t not in found for t in weights):
-                found |= _compounds(scope)
             best = max(best, sum(w for t, w in weights.items() if t in found) / total)
             if best >= 1.0:
                 return 1.0
     return best
 
 
-def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | None = None) -> tuple[str, float | None]:
+# "How <adjective/adverb>" names the dimension asked ("how fast", "how large", "how far"), never the subject.
+_HOW_DIMENSION = re.compile(r"\bhow ([a-z]+)\b", re.I)
+_QUALIFIER_WORDS = 4  # a qualifier phrase this short ("out of the box", "by default") only asks; a longer match spans
+#                       the subject too ("if I leave the temperature out")
+
+
+def fact_terms(question: str) -> list[str]:
+    """The key terms a sentence stating the asked fact should hold: `key_terms` without the dimension a "how
+    <adjective>" asks ("fast" of "how fast can it scale?") and the words of a short qualifier phrase ("box" of "out
+    of the box"), which say what is asked, not what about."""
+    q = _asked(question)
+    asking = [m.group(1) for m in _HOW_DIMENSION.finditer(q)]
+    drop = set(tokenize(" ".join(asking)))
+    terms = key_terms(american(question))
+    return [t for t in terms if t not in drop] or terms
+
+
+def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | None = None,
+            kind: str | None = None) -> tuple[str, float]:
     """(the kind `question` asks for, the evidence the passages `texts` give for it): the share of its key terms,
     weighted by `idf` (the index's inverse document frequency: the subject's rare words count most), found in a
-    sentence that states a fact of that kind and meets the question's qualifiers. None for a kind without a fact
-    of its own (`yesno`, `howto`, `other`): nothing to check."""
-    kind = detect(question)
-    if kind not in _FACTS:
-        return kind, None
-    terms = key_terms(question)
+    sentence that states a fact of that kind and meets the question's qualifiers; for the kinds `COOCCUR_KINDS`, the
+    share found together in one stretch of about two sentences (`cooccurrence`). `kind`: the kind already detected."""
+    kind = kind or detect(question)
+    terms = fact_terms(question)
     weights = {t: idf(t) for t in terms} if idf else dict.fromkeys(terms, 1.0)
+    if kind in COOCCUR_KINDS:
+        return kind, cooccurrence(weights, texts, creator=checked_as(question, kind) == "origin")
     return kind, evidence(kind, weights, texts, asked_of(kind, question),
                           counted(question) if kind == "number" else None)
 

@@ -49,7 +49,6 @@ def _rows(path: Path) -> list[dict]:
 
 def group(row: dict) -> str | None:
     """The mechanism that made this question's abstention wrong, None when it is right."""
-    from vectorstore.calibration import DEFAULT
 
     answerable = row["kind"] != "unanswerable"  # cross-week questions are answerable too
     if answerable == bool(row["grounded"]):
@@ -60,7 +59,16 @@ def group(row: dict) -> str | None:
         if row["gap"] == "mention":
             return "mention"
         return "evidence" if row["gap"] else "confidence"
-    return "share" if _kind(row) in DEFAULT.evidence_kinds else "kind"
+    return "share" if _checked(row) else "kind"
+
+
+def _checked(row: dict) -> bool:
+    """Does the served calibration's evidence check look at this row's question (its kind, or its group: a name asked
+    by its maker is checked as "origin")? A check that is on refuses a share of 0."""
+    from vectorstore.answer_type import checked_as
+    from vectorstore.calibration import DEFAULT
+
+    return DEFAULT.lacks_evidence(checked_as(row["question"], _kind(row)), 0.0)
 
 
 def _kind(row: dict) -> str:
@@ -73,7 +81,6 @@ def _kind(row: dict) -> str:
 def unchecked(rows: list[dict], files: dict[str, str]) -> dict[str, dict[str, Counter[str]]]:
     """file -> side -> counts of the questions the evidence check did not look at: `other` and `unchecked` (any kind
     it does not cover, `other` included), each split into answered (`*_answered`) and abstained (`*_abstained`)."""
-    from vectorstore.calibration import DEFAULT
 
     out: dict[str, dict[str, Counter[str]]] = defaultdict(lambda: defaultdict(Counter))
     for row in rows:
@@ -83,7 +90,7 @@ def unchecked(rows: list[dict], files: dict[str, str]) -> dict[str, dict[str, Co
         c = out[files.get(row["id"], "?")][_side(row)]
         c["all"] += 1
         outcome = "answered" if row["grounded"] else "abstained"
-        for name, hit in (("other", kind == "other"), ("unchecked", kind not in DEFAULT.evidence_kinds)):
+        for name, hit in (("other", kind == "other"), ("unchecked", not _checked(row))):
             if hit:
                 c[name] += 1
                 c[f"{name}_{outcome}"] += 1

@@ -1,6 +1,6 @@
 """Where the key fact of a DEV question is lost on its way into the extractive answer, counted by cause.
 
-    RA_DATA_DIR=... python bench/extractive_losses.py [--dev FILE ...] [--show CAUSE]
+    RA_DATA_DIR=... python bench/extractive_losses.py [--dev FILE ...] [--show CAUSE ...]
 
 Every answerable dev question with `must_contain` phrases is routed and answered as `POST /ask` does
 (`evaluation.evaluate.Harness`). A question whose answer misses a phrase is put under the first of these causes
@@ -13,7 +13,12 @@ that holds for a missing phrase, in this order:
   picker    (b) the phrase is in a candidate sentence the picker did not choose (`unembedded`: that sentence was
             not among the `max_embedded` scored by meaning; `cap`: it was outscored only by the 90-word budget;
             `outscored`: other sentences scored higher).
-Only the dev set may be given here. `--show CAUSE` prints the questions of one cause with the phrase and the answer.
+Each cause is split by where the missing phrase sits in its passage (`where`): `heading` (the chunk's "Page >
+Section" line or a markdown heading), `code` (a fenced block), `table` (a table row), `list` (a list item), `prose`
+(a paragraph), `lines` (across lines); a `picker` loss whose fact sentence is next to a picked one (in the same
+passage, one before or after) is marked `next`.
+Only the dev set may be given here. `--show CAUSE ...` prints the questions of those causes with the phrase and
+the answer.
 """
 from __future__ import annotations
 
@@ -32,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dev", type=Path, nargs="+", default=list(DEV), help="the DEV question files")
-    ap.add_argument("--show", help="print the questions lost to this cause (e.g. picker, dropped)")
+    ap.add_argument("--show", nargs="+", default=[],
+                    help="print the questions lost to these causes (e.g. picker, dropped)")
     args = ap.parse_args(argv)
     if any(p.resolve() == TEST.resolve() for p in args.dev):  # the earlier test sets are dev data now
         print("error: diagnose the dev set only; the test set is never tuned on", file=sys.stderr)
@@ -67,14 +73,43 @@ def main(argv: list[str] | None = None) -> int:
             cause = "abstain"
         else:
             cause = _cause(q, missing, top.hits, extractor, asked, strip_week(asked) or asked, flat, sentences)
+            if not cause.startswith("not-hit"):
+                cause += "/" + where(missing, top.hits)
         causes[cause] += 1
-        if args.show and cause.startswith(args.show):
+        if any(cause.startswith(show) for show in args.show):
             print(f"--- {cause} | {q.get('id')} | {q['question']}\n    missing: {missing}\n    answer: {reply.answer}")
     print(f"{total} answerable dev questions with key facts; all phrases quoted in {found_all} "
           f"({found_all / max(1, total):.3f}); the other {total - found_all} by first cause:")
     for cause, n in sorted(causes.items(), key=lambda t: (t[0].split(":")[0], -t[1])):
         print(f"  {cause:<24} {n:>4}  ({n / max(1, total):.3f} of all)")
     return 0
+
+
+def where(missing: list[str], hits: list) -> str:
+    """Where the first missing phrase found in a passage sits: heading, code, table, list, prose or lines."""
+    from vectorstore.sentences import _BULLET, _FENCE
+
+    for p in missing:
+        for hit in hits:
+            if _norm(p) not in _norm(hit.text.replace("**", "").replace("`", "")):
+                continue
+            code = False
+            for n, line in enumerate(hit.text.splitlines()):
+                s = line.strip()
+                if _FENCE.match(s):
+                    code = not code
+                    continue
+                if _norm(p) not in _norm(s.replace("**", "").replace("`", "")):
+                    continue
+                if code:
+                    return "code"
+                if n == 0 or s.startswith("#"):
+                    return "heading"
+                if s.startswith("|") or " | " in s:
+                    return "table"
+                return "list" if _BULLET.match(s) else "prose"
+            return "lines"
+    return "lines"
 
 
 def _cause(q: dict, missing: list[str], hits: list, extractor, question: str, query: str, flat, sentences) -> str:
@@ -97,7 +132,9 @@ def _cause(q: dict, missing: list[str], hits: list, extractor, question: str, qu
     uncapped = pick(cands, extractor.weights, 10_000, 4)
     if any(c is p for c in holders for p in uncapped):
         return "picker:cap"
-    return "picker:outscored"
+    picked = pick(cands, extractor.weights, 90, 4)
+    near = any(c.hit == p.hit and abs(c.pos - p.pos) == 1 for c in holders for p in picked)
+    return "picker:outscored" + (":next" if near else "")
 
 
 if __name__ == "__main__":

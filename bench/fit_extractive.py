@@ -14,7 +14,8 @@ the held-out rate of the grid's combination best on the other folds (the weights
 never chosen); the printed `WEIGHTS` are the best on all of dev, to paste into `api/extractive.py`. `--narrow`
 searches a small grid around the fitted weights; `--cap`/`--caps` also vary how many sentences are embedded per
 question; `--grid NAME=V1,V2` replaces one weight's values; `--lexical` fits the weights used without an embedder.
-`--features FILE` keeps the features for the next run.
+`--features FILE` keeps the features for the next run. `--by-file` also
+cross-validates leaving one dev file (one writer) out at a time.
 """
 from __future__ import annotations
 
@@ -72,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--grid", nargs="+", default=[], metavar="NAME=V1,V2",
                     help="search these values of a weight instead of the grid's (e.g. context=0,0.25,0.5)")
     ap.add_argument("--features", type=Path, help="keep the computed features in this file and reuse them (pickle)")
+    ap.add_argument("--by-file", action="store_true",
+                    help="also cross-validate leaving one dev file out at a time (each file a new writer)")
     args = ap.parse_args(argv)
     from evaluation.evaluate import DEV, TEST
 
@@ -150,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
             if seed == 0:
                 print(f"fold {f}: best on the other folds {labels[best]}, held-out key-fact score {held[-1]:.3f}",
                       flush=True)
+    if args.by_file:
+        _by_file(args.qa, [q for q, *_ in rows], scores, found, searched, labels, current, load_questions, Weights)
     best = int(np.argmax(np.where(searched, scores.mean(axis=1), -1.0)))
     in_use = MAX_EMBEDDED if MAX_EMBEDDED in caps else caps[-1]
     default = next(i for i, (cap, combo) in enumerate(labels) if cap == in_use and Weights(**combo) == current)
@@ -163,6 +168,27 @@ def main(argv: list[str] | None = None) -> int:
     name = "LEXICAL_WEIGHTS" if args.lexical else "WEIGHTS"
     print(f"{name} = {Weights(**combo)!r}" + ("" if args.lexical else f"\nMAX_EMBEDDED = {cap}"))
     return 0
+
+
+def _by_file(paths, questions, scores, found, searched, labels, current, load_questions, Weights) -> None:
+    """Leave-one-file-out: for each dev file, the grid's best on the other files scored on it, beside the weights in
+    use (fitted on all of dev, that file included); "all" and "any" key-fact rates."""
+    where = {(q.get("id"), q["question"]): Path(path).stem for path in paths for q in load_questions(path)}
+    files = np.array([where.get((q.get("id"), q["question"]), "?") for q in questions])
+    now = next(i for i, (_cap, combo) in enumerate(labels) if Weights(**combo) == current)
+    totals = np.zeros(4)
+    for name in dict.fromkeys(files):
+        test, train = files == name, files != name
+        best = int(np.argmax(np.where(searched, scores[:, train].mean(axis=1), -1.0)))
+        row = [found[0, now, test].sum(), found[0, best, test].sum(), found[1, now, test].sum(),
+               found[1, best, test].sum()]
+        totals += row
+        n = int(test.sum())
+        print(f"leave out {name:<22} {n:>4}: all {row[0] / n:.3f} (weights in use) -> {row[1] / n:.3f} (fitted "
+              f"without it), any {row[2] / n:.3f} -> {row[3] / n:.3f}; {labels[best][1]}", flush=True)
+    n = len(files)
+    print(json.dumps({"lofo_all_in_use": round(totals[0] / n, 3), "lofo_all": round(totals[1] / n, 3),
+                      "lofo_any_in_use": round(totals[2] / n, 3), "lofo_any": round(totals[3] / n, 3)}))
 
 
 if __name__ == "__main__":

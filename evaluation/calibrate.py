@@ -2,8 +2,8 @@
 
     python -m evaluation.calibrate [--dev FILE...] [--offtopic eval/offtopic_questions.jsonl] [--folds 5]
                             [--save] [--ablation bench/ablation.md [--variants NAME...]] [--retrieval-only]
-                            [--widening | --week-prior | --by-file]
-                            [--one-weight NAME... [--jointly]] [--page-folds | --balanced-pages]
+                            [--one-weight NAME... [--jointly]] [--by-file] [--widening] [--week-prior]
+                            [--cooccur] [--page-folds | --balanced-pages]
                             [--json out.json]
 
 One fit, on a set of training questions, goes in three steps, each a search over a small grid run through the
@@ -18,7 +18,8 @@ real Retriever (question vectors are embedded once and remembered):
 3. decisions: the widening threshold and margin with the best mean hit@k of the cross-week and the in-week
    questions (`fit_widening`), then the confidence threshold and the answer-type evidence share that make the
    most unanswerable questions abstain while at most `MAX_ANSWERABLE_ABSTAIN` of the answerable ones do
-   (`fit_decisions`, the piece `--by-file` uses too), and the closeness (best cosine) a question needs before a
+   (`fit_decisions`, the piece `--by-file` uses too), then the co-occurrence shares of the kinds without a fact
+   pattern (`fit_cooccur`, the piece `--cooccur` uses too), and the closeness (best cosine) a question needs before a
    closest week or page is named, fitted to tell the dev questions (all on the roadmap's topics) from the off-topic
    ones.
 Questions the plan route (`api.plan`) answers from the roadmap are left out of the fit: they are never searched.
@@ -30,7 +31,9 @@ cross-validation once per retrieval variant and writes the table (`--variants` p
 cross-validates the retrieval weights alone per variant (ranking figures, no abstention fit: minutes instead of an
 hour) and prints the table; `--widening` cross-validates the widening threshold and margin leaving one dev file
 out (with `--save`: stores the index's calibration with the widening fitted on every file); `--week-prior` does the
-same for the soft week prior (`Calibration.week_prior`, `earlier_prior`); `--one-weight NAME...`
+same for the soft week prior (`Calibration.week_prior`, `earlier_prior`); `--cooccur` does the same
+for the co-occurrence check's shares (`fit_cooccur`: the kinds without a fact pattern, and a name asked by its
+maker); `--one-weight NAME...`
 cross-validates each retrieval weight alone over its grid (`--jointly`: the named weights together, over every
 combination of their grids), every other number at the calibration the index serves (the quick check of a new
 weight). `--page-folds` draws every CV's folds grouped by gold page (`page_folds`: a held-out question's page was
@@ -64,6 +67,7 @@ OFFTOPIC = Path("eval/offtopic_questions.jsonl")
 MAX_ANSWERABLE_ABSTAIN = 0.06   # the abstention fit's budget on the training folds (the goal is <= 8% on new data)
 WIDEN_MARGINS: tuple[float, ...] = (0.15, 0.3, 0.6)
 WIDEN_THRESHOLDS: tuple[float, ...] = tuple(round(float(x), 2) for x in np.arange(0.0, 0.951, 0.05))
+COOCCUR_SHARES: tuple[float, ...] = (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 GRID = {
     "dense_weight": (0.3, 0.4, 0.5, 0.6),
     "title_weight": (0.0, 0.5, 1.0, 2.0),
@@ -83,7 +87,12 @@ GRID = {
     "evidence_kinds": (("price", "number", "duration", "date", "version", "comparison"),
                        ("price", "number", "duration", "date", "version"), ("price", "duration", "date", "version"),
                        ("price", "date", "version"), ("date", "version")),
+    "cooccur_share": COOCCUR_SHARES,
 }
+# The co-occurrence check may cost at most this much more of the answerable abstaining (on the training files) than
+# with it off: the kinds it checks are most answerable questions, so it must be precise ...
+MAX_COOCCUR_COST = 0.005
+COOCCUR_PRICE = 3.0  # ... and each answerable question it refuses must be paid for by three unanswerable ones
 
 
 # ---------------------------------------------------------------- the logistic model
@@ -182,6 +191,7 @@ class Space:
     widen_margin: tuple = GRID["widen_margin"]
     evidence_share: tuple = GRID["evidence_share"]
     evidence_kinds: tuple = GRID["evidence_kinds"]
+    cooccur_share: tuple = GRID["cooccur_share"]
     normalise: bool = True
 
 
@@ -294,9 +304,11 @@ class Fitter:
         # evidence gate (`fit_decisions`, pooled: most abstentions within the budget) on the searches it leaves
         files = [""] * len(self.questions)
         cal = fit_widening(widening_rows(self, files, cal, idx, space.widen_margin), cal)
-        cal = fit_decisions(decision_rows(self, files, cal, idx), cal, "pooled", space)
+        decided = decision_rows(self, files, cal, idx)
+        cal = fit_cooccur(decided, fit_decisions(decided, cal, "pooled", space), space.cooccur_share)
         log(f"  decisions: widen below {cal.widen_threshold} or by {cal.widen_margin}, threshold {cal.threshold}, "
-            f"evidence {cal.evidence_share} on {', '.join(cal.evidence_kinds)}")
+            f"evidence {cal.evidence_share} on {', '.join(cal.evidence_kinds)}, co-occurrence {cal.cooccur_share}, "
+            f"origin {cal.origin_share}")
         return cal.with_(suggest_min=self.fit_closeness(cal, idx))
 
     def fit_closeness(self, cal: Calibration, idx: list[int]) -> float:
@@ -401,8 +413,9 @@ def one_weight_cross_validate(fitter: Fitter, name: str | tuple[str, ...], base:
 @dataclass(frozen=True)
 class Decision:
     """One searched question's abstention inputs, the retrieval fixed at one calibration: which file (writer) it
-    comes from, whether it is unanswerable, the chosen scope's signals, the asked kind and the evidence share its
-    hits give for it (None: nothing to check), and whether it names something no page mentions (always refused)."""
+    comes from, whether it is unanswerable, the chosen scope's signals, the asked kind (the group it is evidence-checked
+    in: `answer_type.checked_as`) and the evidence share its hits give for it (None: nothing to check), and whether
+    it names something no page mentions (always refused)."""
 
     file: str
     unanswerable: bool
@@ -427,7 +440,8 @@ def decision_rows(fitter: Fitter, files: list[str], base: Calibration, idx: list
             continue
         r = fitter.search(base, i, top_k=fitter.k)
         kind, share = answer_type.support(r.query or q["question"], [h.text for h in r.hits], idf)
-        out.append(Decision(files[i], q.get("kind") == "unanswerable", tuple(signals_of(r)), kind, share,
+        out.append(Decision(files[i], q.get("kind") == "unanswerable", tuple(signals_of(r)),
+                            answer_type.checked_as(r.query or q["question"], kind), share,
                             bool(r.unknown)))
     return out
 
@@ -502,6 +516,62 @@ def fit_decisions(rows: list[Decision], base: Calibration, rule: str, space: Spa
             if best_key is None or key > best_key:
                 best, best_key = base.with_(threshold=t, evidence_share=e, evidence_kinds=kinds), key
     return best
+
+
+def fit_cooccur(rows: list[Decision], base: Calibration, grid: tuple[float, ...] = COOCCUR_SHARES,
+                cost: float = MAX_COOCCUR_COST, price: float = COOCCUR_PRICE) -> Calibration:
+    """The co-occurrence shares (`Calibration.cooccur_share`, `origin_share`) for the decisions already in `base`:
+    of the pairs of values in `grid`, the one with the most unanswerable questions of these rows newly abstaining
+    less `price` times the answerable ones newly abstaining, among those raising the answerable abstaining by at
+    most `cost` over both checks off (ties: the lower shares; 0.0 when none gains)."""
+    off = base.with_(cooccur_share=0.0, origin_share=0.0)
+    below = _confidence(rows, off) < off.threshold
+    un = np.array([d.unanswerable for d in rows], dtype=bool)
+    before = below | _gated(rows, off)
+    best, best_key = off, None
+    values = sorted(set(grid) | {0.0})
+    for shares in itertools.product(values, values):
+        cal = off.with_(cooccur_share=shares[0], origin_share=shares[1])
+        new = (below | _gated(rows, cal)) & ~before
+        lost = int((new & ~un).sum())
+        if (~un).any() and lost / int((~un).sum()) > cost + 1e-9:
+            continue
+        key = (int((new & un).sum()) - price * lost, -sum(shares), -shares[0])
+        if best_key is None or key > best_key:
+            best, best_key = cal, key
+    return best
+
+
+def cooccur_report(fitter: Fitter, files: list[str], log: Callable[[str], None]) -> tuple[str, Calibration]:
+    """`--cooccur`: leave-one-file-out CV of the co-occurrence share (`fit_cooccur`), every other number as the
+    index's calibration: each file's unanswerable and answerable abstaining with the check off and fitted on the
+    other files; a markdown table, and the calibration with the share fitted on every file."""
+    base = fitter.h.retriever.calibration.with_(cooccur_share=0.0, origin_share=0.0)
+    rows = decision_rows(fitter, files, base)
+    log(f"{len(rows)} searched questions in {len({d.file for d in rows})} files")
+    per, fitted = leave_one_file_out(rows, lambda train: fit_cooccur(train, base))
+    off = per_file(rows, abstains(rows, base))
+    un = np.array([d.unanswerable for d in rows], dtype=bool)
+    lines = ["| file left out (dev) | unanswerable abstain: off -> fitted | answerable abstain: off -> fitted | "
+             "shares fitted on the others (co-occurrence / origin) |", "|---|---|---|---|"]
+    gained = lost = 0
+    for f in sorted(per):
+        held = np.array([d.file == f for d in rows])
+        a_off, a_fit = abstains([d for d in rows if d.file == f], base), abstains(
+            [d for d in rows if d.file == f], fitted[f])
+        gained += int((a_fit & ~a_off & un[held]).sum()) - int((a_off & ~a_fit & un[held]).sum())
+        lost += int((a_fit & ~a_off & ~un[held]).sum()) - int((a_off & ~a_fit & ~un[held]).sum())
+        lines.append(f"| {f} | {_pct(off[f][0])} -> {_pct(per[f][0])} | {_pct(off[f][1])} -> {_pct(per[f][1])} | "
+                     f"{fitted[f].cooccur_share} / {fitted[f].origin_share} |")
+    final = fit_cooccur(rows, base)
+    pooled_off, pooled_fit = rates(rows, abstains(rows, base)), rates(rows, abstains(rows, final))
+    lines += ["", f"leave-one-file-out, summed over the {len(per)} files: unanswerable refused {gained:+d}, "
+              f"answerable refused {lost:+d}",
+              f"fitted on every file (in-sample): cooccur_share {final.cooccur_share}, origin_share "
+              f"{final.origin_share}: unanswerable abstain "
+              f"{_pct(pooled_off[0])} -> {_pct(pooled_fit[0])}, answerable {_pct(pooled_off[1])} -> "
+              f"{_pct(pooled_fit[1])}"]
+    return "\n".join(lines) + "\n", final
 
 
 def fit_abstention(rows: list[Decision], base: Calibration, rule: str, space: Space,
@@ -892,6 +962,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="leave-one-file-out CV of the soft week prior (each dev file is one writer), every other "
                          "number as the index's calibration; prints the table (with --save: stores the index's "
                          "calibration with the week prior fitted on every file)")
+    ap.add_argument("--cooccur", action="store_true",
+                    help="leave-one-file-out CV of the co-occurrence check's share for the kinds without a fact "
+                         "pattern (each dev file is one writer), every other number as the index's calibration; "
+                         "prints the table (with --save: stores the index's calibration with the share fitted on "
+                         "every file)")
     ap.add_argument("--page-folds", action="store_true",
                     help="draw the CV folds grouped by gold page (GroupKFold: a held-out question's gold page is "
                          "never gold in the fit) and split the ranking figures by how popular the gold page is")
@@ -935,6 +1010,14 @@ def main(argv: list[str] | None = None) -> int:
             if args.save:
                 harness.retriever.store.save_calibration(prior.to_json())
                 print("stored with the index (the index's calibration, its week prior replaced)")
+            return 0
+        if args.cooccur:
+            table, cooccur = cooccur_report(fitter, files, log)
+            print(f"{len(questions)} dev questions in {len(args.dev)} files, {time.perf_counter() - t0:.0f} s")
+            print(table)
+            if args.save:
+                harness.retriever.store.save_calibration(cooccur.to_json())
+                print("stored with the index (the index's calibration, its co-occurrence share replaced)")
             return 0
         if args.by_file:
             table, finals = by_file_report(fitter, files, Space(), log)

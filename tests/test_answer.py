@@ -628,3 +628,53 @@ def test_a_pick_brings_the_sentence_after_it_which_often_holds_the_asked_detail(
     without = answerer.answer(question, r)
     assert "Amazon S3 can remove old log objects" in without.answer
     assert "Expiration rules" not in without.answer
+
+
+def test_a_sentence_pointing_forward_quotes_the_short_code_block_after_it():
+    """"... by running the following command." introduces the block after it as much as "..., use:" does: the short
+    block is quoted with it. A sentence whose "below" is a comparison ("below the threshold") introduces nothing,
+    and a long block stays out either way."""
+    from vectorstore.sentences import code_after, introduces, sentences
+
+    text = ("Studio Lab > Environments\n\nA build can fail on a package conflict. To resolve this, remove the "
+            "environment by running the following command.\n\n```\nconda remove --name myenv --all\n```\n\n"
+            "Copy the commands below to install the manifest.\n\n```\n$ kubectl create namespace argo\n```\n\n"
+            "Alerts fire when usage stays below the threshold for an hour.\n\n```\nalarm = 1\n```\n\n"
+            "The whole script is as follows.\n\n```\na = 1\nb = 2\nc = 3\n```")
+    led = {s: c for s, c in zip(sentences(text), code_after(text), strict=True) if c}
+    assert led == {"To resolve this, remove the environment by running the following command.":
+                   "`conda remove --name myenv --all`",
+                   "Copy the commands below to install the manifest.": "`kubectl create namespace argo`"}
+    assert introduces("Use the following:") and introduces("Run it as follows.")
+    assert not introduces("Alerts fire when usage stays below the threshold for an hour.")
+    assert not introduces("A build can fail on a package conflict.")
+
+
+def test_facts_in_a_table_row_a_list_item_or_a_command_are_quoted_and_navigation_is_not(embedder):
+    """With the real embedder and the shipped weights, the asked fact is quoted where the page keeps it: a table
+    row ("Maximum file size: 50 MB"), a list item under its lead-in, the command a sentence points forward to.
+    The page's navigation ("Topics", breadcrumbs, link lists) is never quoted, and every quote is found word for
+    word in its passage."""
+    from evaluation.evaluate import faithfulness
+
+    page = ("Knowledge bases > Data source files\n\nDocs > Bedrock > Knowledge bases > Data source files\n\n"
+            "Topics\n\n- Supported formats\n- Quotas\n- Troubleshooting\n\n"
+            "Each source document file must meet the following requirements.\n\n"
+            "Requirement | Value\n--- | ---\nMaximum file size | 50 MB\nMaximum files per ingestion job | 25,000\n\n"
+            "The source files must be in one of these supported formats:\n\n"
+            "- Plain text files with the .txt extension are read as written.\n"
+            "- Markdown files with the .md extension keep their headings as structure.\n\n"
+            "To start an ingestion job from the command line, run the following command.\n\n"
+            "```\naws bedrock-agent start-ingestion-job --knowledge-base-id KB1\n```\n")
+    r = retrieval(hits=[hit(page, "https://aws.test/bedrock/kb/files", [6])])
+    answerer = Answerer(embedder=embedder)
+    for question, fact in [("How large can one source file for a Bedrock knowledge base be?", "50 MB"),
+                           ("Can a knowledge base read Markdown files?", "Markdown files with the .md extension"),
+                           ("How do I start an ingestion job from the command line?",
+                            "`aws bedrock-agent start-ingestion-job --knowledge-base-id KB1`")]:
+        answer = answerer.answer(question, r)
+        assert answer.grounded and fact in answer.answer, (question, answer.answer)
+        assert "Topics" not in answer.answer and "Docs > Bedrock" not in answer.answer
+        assert "Supported formats, Quotas" not in answer.answer
+        ok, cited = faithfulness(answer.answer, {1: [page]})
+        assert ok == cited > 0

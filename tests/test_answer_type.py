@@ -5,6 +5,8 @@ import pytest
 
 from vectorstore.answer_type import (
     KINDS,
+    checked_as,
+    cooccurrence,
     counted,
     counts,
     detect,
@@ -210,7 +212,8 @@ def test_support_weights_the_subject_by_idf():
     kind, share = support(question, text, lambda t: idf(t) or 1.0)
     assert kind == "price" and share == pytest.approx(0.5 / 10.5)
     assert support(question, text)[1] == pytest.approx(1 / 3)
-    assert support("How do I start a crawler?", text) == ("howto", None)
+    # a how-to has no fact of its own: its evidence is its key terms found together (none of them here)
+    assert support("How do I start a crawler?", text) == ("howto", 0.0)
 
 
 @pytest.mark.parametrize("question, stated, unstated", [
@@ -283,7 +286,8 @@ def test_a_count_question_needs_a_number_of_the_counted_thing():
 def test_a_method_of_finding_a_quantity_is_a_how_to(question):
     """Asking how to find a number is answered by a method, so no number needs to be stated (no evidence gate)."""
     assert detect(question) == "howto"
-    assert support(question, ["Run a load test and watch the latency."]) == ("howto", None)
+    # (a how-to's evidence is its key terms together, `cooccurrence`: a method with none of them has none)
+    assert support(question, ["Run a load test and watch the latency."]) == ("howto", 0.0)
 
 
 def test_unknown_names_are_the_names_no_passage_mentions():
@@ -818,3 +822,66 @@ def test_the_dimension_a_how_question_asks_is_no_key_term():
     assert support("how fast can karpenter bring up new nodes when load jumps?",
                    ["Karpenter launches right-sized compute resources in response to changing application load in "
                     "under a minute, bringing up new nodes."])[1] > 0.6
+
+# ---------------------------------------------------------------- the kinds without a fact: key terms together
+SNOWBALL = ("AWS Snowball Edge > Devices\n\nSnowball Edge devices move data into and out of AWS at sites with little "
+            "or no connectivity. You order a device, copy your data onto it and ship it back.")
+INFERENCE = ("SageMaker > Real-time inference\n\nSageMaker real-time inference hosts a model behind an HTTPS "
+             "endpoint. You run inference by invoking the endpoint with a request payload.")
+PAIRED = ("AWS Snowball Edge > Compute\n\nSnowball Edge devices can run SageMaker inference on the device itself, "
+          "with no connectivity to AWS.")
+DEBUGGER = ("Debugger > Built-in rules\n\nThe vanishing gradient rule detects when the gradients of a training job "
+            "become too small to update its weights.")
+ARGO = ("Argo Workflows > Overview\n\nArgo Workflows is an open source container-native workflow engine for "
+        "orchestrating parallel jobs on Kubernetes.")
+ARGO_HISTORY = "Argo Workflows > History\n\nArgo Workflows was originally created at Applatix, which Intuit acquired."
+
+
+def test_a_pairing_the_passages_never_make_holds_its_key_terms_apart():
+    """A yes/no question pairing two things the passages describe only apart (SageMaker inference; a Snowball Edge
+    device) finds its key terms together in no stretch; a passage making the pairing holds them all."""
+    question = "Can I run SageMaker inference on an AWS Snowball Edge device at a site with no connectivity?"
+    kind, apart = support(question, [SNOWBALL, INFERENCE])
+    assert kind == "yesno" and apart < 0.7
+    assert support(question, [SNOWBALL, INFERENCE, PAIRED])[1] > 0.85
+    # the chunk's heading line is read with every stretch under it: "Debugger" is only in the heading
+    far = "Training > Rules\n\n" + DEBUGGER.split("\n\n")[1]
+    assert cooccurrence(["debugg", "gradient"], [DEBUGGER]) == 1.0
+    assert cooccurrence(["debugg", "gradient"], [far]) == 0.5
+
+
+def test_a_paraphrased_answerable_yes_no_holds_its_distinctive_terms_together():
+    """The learner's own words ("warn me") are not on the page, but the question's distinctive terms (Debugger,
+    vanishing gradients) are together in one stretch: weighted by IDF, most of the question is there."""
+    question = "Can Debugger warn me when the gradients vanish?"
+    idf = {"debugg": 5.0, "gradient": 4.0, "vanish": 6.0, "warn": 2.0}
+    kind, share = support(question, [DEBUGGER, INFERENCE], lambda t: idf.get(t, 1.0))
+    assert kind == "yesno" and share == pytest.approx(15 / 17)
+    assert support(question, [INFERENCE], lambda t: idf.get(t, 1.0))[1] == 0.0
+
+
+@pytest.mark.parametrize("question, group", [
+    ("Which company originally built Argo Workflows?", "origin"),
+    ("Who started the DVC project, and which company is behind it?", "origin"),
+    ("who's the corporate backer that first created the argo project?", "origin"),
+    ("which aws region got bedrock first when it launched?", "origin"),
+    ("Who wrote the book Guide to NumPy?", "origin"),
+    # a name asked of anything else, or an order ("which template gets executed first")
+    ("Which engine does Argo Workflows run on?", "name"),
+    ("In an Argo Workflow spec, what decides which template gets executed first?", "name"),
+    ("Which toy dataset ships with scikit-learn?", "name"),
+    ("Can I run Argo Workflows on EKS?", "yesno"),
+])
+def test_checked_as_groups_a_name_asked_by_its_maker_or_first_holder(question, group):
+    assert checked_as(question, detect(question)) == group
+
+
+def test_a_name_asked_by_its_maker_needs_a_stretch_that_names_who_made_it():
+    """"Which company originally built X?" over a page describing X and never who made it has no evidence at all;
+    a page saying where X was originally created has."""
+    question = "Which company originally built Argo Workflows?"
+    assert support(question, [ARGO]) == ("name", 0.0)
+    kind, share = support(question, [ARGO, ARGO_HISTORY])
+    assert kind == "name" and share == pytest.approx(3 / 5)  # argo, workflows, originally (not company, built)
+    # the same page for a name asked of something else: the key terms together are the evidence
+    assert support("Which engine does Argo Workflows use?", [ARGO])[1] == pytest.approx(1.0)

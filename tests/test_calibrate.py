@@ -14,6 +14,7 @@ from evaluation.calibrate import (
     Space,
     abstains,
     fit_abstention,
+    fit_cooccur,
     fit_decisions,
     fit_logistic,
     folds,
@@ -179,6 +180,40 @@ def test_abstains_applies_the_model_the_threshold_the_evidence_gate_and_unknown_
     assert rates(rows, abstains(rows, cal)) == (2 / 3, 1 / 2)
 
 
+def test_the_co_occurrence_checks_gate_their_own_groups_only():
+    """The kinds without a fact (`answer_type.COOCCUR_KINDS`) are checked against `cooccur_share`, a name asked by
+    its maker ("origin") against `origin_share`, the fact kinds against `evidence_share`; 0 turns a check off."""
+    cal = DEFAULT.with_(evidence_share=0.4, evidence_kinds=("price",), cooccur_share=0.5, origin_share=0.3)
+    assert cal.lacks_evidence("yesno", 0.45) and not cal.lacks_evidence("yesno", 0.55)
+    assert cal.lacks_evidence("name", 0.45) and not cal.lacks_evidence("origin", 0.45)
+    assert cal.lacks_evidence("origin", 0.2) and not cal.lacks_evidence("price", 0.45)
+    assert not cal.lacks_evidence("yesno", None)
+    off = DEFAULT.with_(cooccur_share=0.0, origin_share=0.0)
+    assert not any(off.lacks_evidence(k, 0.0) for k in ("name", "yesno", "howto", "other", "origin"))
+    assert Calibration.from_json(cal.to_json()) == cal
+
+
+def _grounded(file: str, kind: str, shares: list[float], unanswerable: bool) -> list[Decision]:
+    """Confident rows (the logistic answers them) of one kind, with these evidence shares."""
+    return [Decision(file, unanswerable, (1.0, 0.0, 0.0, 0.0, 0.0), kind, s, False) for s in shares]
+
+
+def test_fit_cooccur_refuses_unanswerable_only_at_a_price_the_answerable_can_pay():
+    """The shares refuse the unanswerable rows whose key terms are apart, within the budget and at most one
+    answerable refusal per three unanswerable gained; with no such gain, both checks stay off."""
+    base = DEFAULT.with_(weights=(1.0, 0.0, 0.0, 0.0, 0.0), bias=0.0, threshold=0.5)
+    rows = (_grounded("a", "yesno", [0.9] * 300 + [0.28], False) + _grounded("a", "yesno", [0.3] * 10, True)
+            + _grounded("a", "origin", [0.6, 0.7], False) + _grounded("a", "origin", [0.1, 0.15], True))
+    cal = fit_cooccur(rows, base)
+    assert (cal.cooccur_share, cal.origin_share) == (0.35, 0.2)  # 10 gained for 1 lost; 2 gained for none
+    assert rates(rows, abstains(rows, cal)) == (1.0, 1 / 303)
+    # ten answerable refusals for ten unanswerable: not worth it, whatever the budget
+    costly = _grounded("a", "yesno", [0.9] * 3000 + [0.28] * 10, False) + _grounded("a", "yesno", [0.3] * 10, True)
+    assert (fit_cooccur(costly, base).cooccur_share, fit_cooccur(costly, base).origin_share) == (0.0, 0.0)
+    # ... and over the budget (half a point of the answerable), not even for a large gain
+    assert fit_cooccur(costly, base, cost=0.0005, price=0.5).cooccur_share == 0.0
+
+
 def test_leave_one_file_out_scores_each_file_with_a_fit_that_never_saw_it():
     """Each file is scored by the calibration fitted on the others, and that fit never holds the file's rows."""
     rows = _decisions("a", 20, 5, 0.8, 0.2) + _decisions("b", 20, 5, 0.7, 0.3) + _decisions("c", 20, 5, 0.9, 0.1)
@@ -232,4 +267,17 @@ def test_by_file_command_prints_the_leave_one_file_out_table(tmp_path, monkeypat
     assert len(fits) == len(BY_FILE_RULES) * 2
     assert [r.split(" | ")[0] for r in rows if r.startswith(("| one ", "| two "))] == ["| one", "| two"]
     assert out.count("fitted on every file,") == len(BY_FILE_RULES) * 2
+    assert store.calibration() is None
+
+
+def test_cooccur_command_prints_the_leave_one_file_out_table(tmp_path, monkeypatch, capsys):
+    """`--cooccur` over two dev files: one row per file left out, the summed gains and the in-sample fit; it stores
+    nothing without --save."""
+    store, one, two = two_dev_files(tmp_path, monkeypatch)
+    assert main(["--dev", str(one), str(two), "--cooccur"]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ")]
+    assert rows[0].startswith("| file left out (dev)") and [r.split(" | ")[0] for r in rows[1:]] == ["| one", "| two"]
+    assert "leave-one-file-out, summed over the 2 files: unanswerable refused" in out
+    assert "fitted on every file (in-sample): cooccur_share" in out
     assert store.calibration() is None

@@ -338,7 +338,49 @@ def test_evidence_check_says_which_fact_is_missing(embedder, vectors):
         assert (r.evidence >= 0.5) is grounded  # the share it was judged by, reported
         # a question that only mentions cost asks for no price: nothing to check, not turned down
         howto = Retriever(store, embedder).search("How do I keep Kinesis shard costs down?", week=8, calibration=cal)
-        assert howto.kind == "howto" and howto.evidence is None and howto.gap is None
+        assert howto.kind == "howto" and howto.gap is None and howto.grounded
+
+
+_EDGE = "https://docs.aws.amazon.com/snowball/latest/developer-guide/whatisedge.html"
+_HOSTING = "https://docs.aws.amazon.com/sagemaker/latest/dg/realtime-endpoints.html"
+SNOWBALL = _chunk("snow", _EDGE, "AWS Snowball Edge", "Devices",
+                  "Snowball Edge devices move data into and out of AWS at sites with little or no connectivity. You "
+                  "order a device, copy your data onto it and ship it back.", [8])
+HOSTING = _chunk("host", _HOSTING, "Real-time inference", "Hosting",
+                 "SageMaker real-time inference hosts a model behind an HTTPS endpoint. You run inference by invoking "
+                 "the endpoint with a request payload.", [8])
+PAIRED = _chunk("snow-compute", _EDGE, "AWS Snowball Edge", "Compute",
+                "Snowball Edge devices can run SageMaker inference on the device itself, with no connectivity to AWS.",
+                [8])
+
+
+def test_co_occurrence_check_refuses_a_pairing_the_pages_never_make(embedder, vectors):
+    """A yes/no question pairing two things the pages describe only apart is not grounded under a co-occurrence
+    share (`gap` names its kind, the hits stay), is with the check off, and is over pages that make the pairing."""
+    cal = Retriever(new_store(), embedder).calibration.with_(cooccur_share=0.8, threshold=0.05, suggest_min=0.0)
+    question = "Can I run SageMaker inference on a Snowball Edge device with no connectivity?"
+    for extra, grounded in (([SNOWBALL, HOSTING], False), ([SNOWBALL, HOSTING, PAIRED], True)):
+        store = new_store()
+        extra_vectors = dict(zip([c[0] for c in extra], embedder.embed([c[1] for c in extra]).tolist(), strict=True))
+        publish(store, {**vectors, **extra_vectors}, CHUNKS + extra)
+        r = Retriever(store, embedder).search(question, week=8, calibration=cal)
+        assert r.kind == "yesno" and r.grounded is grounded and r.hits
+        assert r.evidence is not None and (r.evidence >= 0.8) is grounded  # the share it was judged by
+        if not grounded:
+            assert r.gap == "yesno" and r.suggested is not None
+            off = Retriever(store, embedder).search(question, week=8, calibration=cal.with_(cooccur_share=0.0))
+            assert off.grounded and off.gap is None  # the check is what turned it down
+
+
+def test_a_name_no_page_mentions_explains_a_co_occurrence_gap(embedder, vectors):
+    """"Who wrote <a book no page mentions>?" fails the origin check (no stretch names a maker), but the reason
+    given is the name no linked page mentions, as without the check."""
+    store = new_store()
+    publish(store, vectors, CHUNKS)
+    cal = Retriever(store, embedder).calibration.with_(threshold=0.0, origin_share=0.4)
+    r = Retriever(store, embedder).search("Who wrote Pride and Prejudice?", calibration=cal)
+    assert r.kind == "name" and r.evidence is not None and r.evidence < 0.4  # the origin check refuses it
+    assert not r.grounded and r.gap == "mention" and r.unknown == ["Pride", "Prejudice"]
 
 
 def test_calibration_stored_with_the_index_is_used_and_checked(embedder, vectors, caplog):

@@ -277,8 +277,12 @@ def test_a_term_without_the_source_s_un_prefix_says_the_opposite(embedder):
     said = judged(embedder, "a supervised anomaly detection algorithm", question, expected)
     assert said == ("incorrect", "the answer negates what the source states")
     assert judged(embedder, "an unsupervised algorithm that detects anomalies", question, expected)[0] != "incorrect"
-    assert grading.opposite({"unencrypt", "bucket"}, {"encrypt", "bucket"})
-    assert not grading.opposite({"uniqu", "key"}, {"key"})   # "un" that is no prefix of a term the other text has
+    assert grading.opposite("an unencrypted bucket", "an encrypted bucket")
+    assert not grading.opposite("a unique key", "a key")   # "un" that is no prefix of a term the other text has
+    # the prefix written apart or hyphenated is the word written whole, in either text
+    assert not grading.opposite("slightly non standard SQL", "slightly nonstandard SQL syntax")
+    assert not grading.opposite("a nonnegative number", "a non-negative number")
+    assert grading.opposite("standard SQL", "slightly non-standard SQL syntax")
 
 
 def test_a_key_term_s_word_family_or_clipping_covers_it(embedder):
@@ -560,3 +564,48 @@ def test_issue_15k_readings_through_the_api(api):
     model = question(api, 3, "limit", "2 GB")
     assert check(api, 3, model, "two gigs")["verdict"] == "correct"
     assert check(api, 3, model, "three gigs")["verdict"] == "incorrect"
+
+
+SQLITE = "What is the `sqlite3` module?"
+SQLITE_IS = "a wrapper for the SQLite database library, accessed using a slightly nonstandard SQL syntax"
+SHADOW = "Fill in the blank: “Use `import os`: this keeps ____ from shadowing the built-in `open()` function.”"
+FORMAT = "Fill in the blank (“The String format() Method”): “The fields are replaced with the objects passed into " \
+         "the ____ method.”"
+VALIDATION = "Fill in the blank: “`parameter_validation` Disable parameter validation (default is ____, parameters " \
+             "are validated).”"
+
+
+@pytest.mark.parametrize("answer, question, expected, verdict", [
+    # issue 15l: "non" written apart is the source's "nonstandard", not its opposite "standard"
+    ("a wrapper around the SQLite library that you query with slightly non standard SQL", SQLITE, SQLITE_IS,
+     "correct"),
+    ("a wrapper around the SQLite library that you query with standard SQL", SQLITE, SQLITE_IS, "incorrect"),
+    # the bare name the question's sentence names itself is the question's ("the built-in open()"), not os.open()
+    ("os.open()", SHADOW, "os.open()", "correct"),
+    ("it keeps open() from being shadowed, so the answer is open()", SHADOW, "os.open()", "incorrect"),
+    # ... but a name in the question's heading only is the source's ("The String format() Method")
+    ("the format() method of strings", FORMAT, "str.format()", "correct"),
+    # a single word filling a blank is a name: offered beside another it is partial at most
+    ("true", VALIDATION, "true", "correct"),
+    ("true or false, not sure which", VALIDATION, "true", "partial"),
+])
+def test_issue_15l_readings(embedder, answer, question, expected, verdict):
+    assert judged(embedder, answer, question, expected)[0] == verdict
+
+
+def test_issue_15l_readings_of_names_and_prefixes():
+    assert grading.command(VALIDATION, "true") == ("true",) and grading.command(VALIDATION, "None") == ("none",)
+    assert grading.command(VALIDATION, "ten") is None and grading.command(VALIDATION, "tail()") is None
+    assert grading.owned("open()", "os.open()", SHADOW) == {"open"}
+    assert grading.owned("os.open()", "os.open()", SHADOW) == set()
+    assert grading.owned("format()", "str.format()", FORMAT) == set()   # the heading's name is no other one
+
+
+def test_issue_15l_a_one_word_name_offered_beside_another_through_the_api(api):
+    """Through the API on the fixture index: the one word that fills a blank ("PendingManualApproval") given alone
+    is correct, offered beside another one partial."""
+    status = question(api, 3, "default", "PendingManualApproval")
+    alone = check(api, 3, status, "PendingManualApproval")
+    assert alone["verdict"] == "correct" and alone["reason"] is None
+    offered = check(api, 3, status, "PendingManualApproval or Approved, not sure which")
+    assert offered["verdict"] == "partial" and offered["reason"] == "the source's value is offered only beside others"

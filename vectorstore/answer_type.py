@@ -20,8 +20,11 @@ every sentence under it) and its paragraph's one-word label line (an API paramet
 question's key terms found there (weighted, e.g. by IDF; a term also counts when two adjacent words there write it
 closed: "Auto Scaling" for "autoscaling"; British spellings meet American ones; a line of YAML or a nested list is
 read with the short keys it is indented under) is its score; the best is the evidence. Kinds without a
-fact of their own (`yesno`, `howto`, `other`) score every stretch of about two sentences. `support(question, texts,
-idf)` does it all for a question (None for those kinds).
+fact of their own (`yesno`, `howto`, `other`) and names (`COOCCUR_KINDS`) score every stretch of about two sentences
+with its chunk's heading (`cooccurrence`): whether the passages hold the question's key terms together, not only
+apart (a pairing the pages never make); a name asked by who made or first had something (`checked_as`: "origin")
+counts only a stretch naming something next to a making. `support(question, texts, idf)` does it all for a
+question.
 `key_terms(question)` gives the question's tokens (the shared tokenizer's stems) without the words that only say
 what kind of fact is asked ("cost", "version", "how many"). All patterns are general; none names a product, a page
 or a question.
@@ -738,18 +741,51 @@ def _meets_all(asks: tuple[str, ...], fact: re.Pattern[str], sentence: str) -> b
     return met == set(asks)
 
 
+@lru_cache(maxsize=1 << 16)
+def _stems(word: str) -> frozenset[str]:
+    """The stems one whitespace-delimited word of a page holds: the shared tokenizer's, its camel-case parts' and the
+    compounds of its parts written closed ("auto-scaling" -> autoscaling). Words recur across questions' hits, so
+    each is read once."""
+    word = american(word)
+    return frozenset(tokenize(word)) | frozenset(tokenize(_CAMEL.sub(" ", word))) | _compounds(word)
+
+
+@lru_cache(maxsize=1 << 16)
+def _joined(first: str, second: str) -> frozenset[str]:
+    """The compound two adjacent words make written closed ("data set" -> dataset)."""
+    a, b = _WORD.findall(first), _WORD.findall(second)
+    return frozenset(tokenize(a[-1] + b[0])) if a and b else frozenset()
+
+
+def clear_caches() -> None:
+    """Forget the page words read so far (`_stems`, `_joined`): for measuring the cold cost."""
+    _stems.cache_clear()
+    _joined.cache_clear()
+
+
+def _stretches(text: str, terms: frozenset[str]) -> Iterable[tuple[list[str], frozenset[str]]]:
+    """Every stretch of about two sentences (`2 * WINDOW + 1` words, overlapping by half) of each paragraph of
+    `text`, read with the chunk's heading line (which names the subject of every sentence under it): (its words, the
+    heading's first, and which of `terms` it holds, found as `evidence` finds them)."""
+    heading = _heading(text)
+    head = _stems(heading) & terms if heading else frozenset()
+    for paragraph in _PARAGRAPH.split(text):
+        words = _TOKEN.findall(paragraph)
+        held = [_stems(w) & terms for w in words]
+        for i, (a, b) in enumerate(zip(words, words[1:], strict=False)):  # a term written open ("data set")
+            if closed := _joined(a, b) & terms:
+                held[i] = held[i] | closed
+        at = [(i, t) for i, found in enumerate(held) for t in found]  # where each term is, in word order
+        for start in range(0, max(1, len(words) - WINDOW), WINDOW):
+            end = start + 2 * WINDOW + 1
+            yield [heading, *words[start:end]], head | {t for i, t in at if start <= i < end}
+
+
 def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pattern[str] | None = None
             ) -> Iterable[str]:
     """The stretches of `text` that could state the asked fact: each sentence holding a fact of `kind` (and meeting
-    every qualifier in `asks`), with the chunk's heading line, which names its subject; for kinds without a fact of
-    their own, every stretch of about two sentences."""
-    fact = _FACTS.get(kind)
-    if fact is None:
-        for paragraph in _PARAGRAPH.split(text):
-            words = _TOKEN.findall(paragraph)
-            for start in range(0, max(1, len(words) - WINDOW), WINDOW):
-                yield " ".join(words[start:start + 2 * WINDOW + 1])
-        return
+    every qualifier in `asks`), with the chunk's heading line, which names its subject."""
+    fact = _FACTS[kind]
     heading = _heading(text)
     previous = ""
     for paragraph in _PARAGRAPH.split(text):
@@ -796,17 +832,76 @@ def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: I
     unknown = [a for a in asks if a not in QUALIFIERS]
     if unknown:
         raise ValueError(f"unknown qualifier {unknown[0]!r}; expected one of {', '.join(QUALIFIERS)}")
+    if kind not in _FACTS:
+        return cooccurrence(key_terms, texts)
+    scopes = (scope for text in texts for scope in _scopes(kind, text or "", asks, noun))
+    return _best_share(_weights(key_terms), scopes)
+
+
+def _best_share(weights: dict[str, float], scopes: Iterable[str]) -> float:
+    """The best share of `weights` (a term's weight) found in one of `scopes`; 0.0 without a scope, 1.0 with a scope
+    and no weights. A term is found as the shared tokenizer's stem, inside a camel-case identifier, or written closed
+    where the scope writes it open (`_compounds`)."""
+    total = sum(weights.values())
+    best = 0.0
+    for scope in scopes:
+        if not total:
+            return 1.0
+        scope = american(scope)
+        found = set(tokenize(scope)) | set(tokenize(_CAMEL.sub(" ", scope)))
+        if any(t not in found for t in weights):
+            found |= _compounds(scope)
+        best = max(best, sum(w for t, w in weights.items() if t in found) / total)
+        if best >= 1.0:
+            return 1.0
+    return best
+
+
+# The kinds whose evidence is whether the passages hold the question's key terms together (`cooccurrence`): a yes/no
+# question, a how-to and a question no pattern reads have no fact of their own, and a name is in nearly every
+# sentence, so a sentence naming something says little; what tells a near miss ("can I run X on Y?" where the pages
+# describe X and Y but never together) is the question's rare terms apart.
+COOCCUR_KINDS = ("name", "yesno", "howto", "other")
+# A name asked by who or what made, started or first had something ("which company originally built X?", "who started
+# the X project?", "which region got X first?"): a stretch holding it names something next to a making or first
+# having ("developed by", "originally", "created at", "launched in").
+_CREATOR_ASKED = re.compile(
+    r"\bwho(?:'s|\s+is|\s+was)?\s+(?:\w+\s+)?(?:created|made|built|wrote|started|founded|invented|designed|developed|"
+    r"authored|backs|backed|sponsors|sponsored)\b|\b(?:originally|initially)\b|"
+    r"\bfirst\s+(?:created|built|developed|made|launched|released|started|founded|designed|wrote|written)\b|"
+    r"\b(?:got|received)\s+(?:[\w.-]+\s+){1,3}?first\b|"
+    r"\b(?:compan(?:y|ies)|organi[sz]ations?|vendors?|backers?|creators?|founders?|authors?|inventors?)\b[^?]*\b"
+    r"(?:behind|created|built|made|started|founded|wrote|developed|backs|sponsors)\b|"
+    r"\b(?:creators?|founders?|inventors?|corporate backers?)\s+of\b", re.I)
+_CREATOR_STATED = re.compile(
+    r"\b(?:created|developed|built|founded|started|written|authored|made|designed|invented|launched|introduced|"
+    r"released|open[- ]sourced|donated|sponsored|backed|maintained|originally|initially|first)\b|"
+    r"\b(?:creators?|founders?|authors?|maintainers?)\b|\bby (?-i:[A-Z])", re.I)
+
+
+def checked_as(question: str, kind: str) -> str:
+    """The group a question of answer kind `kind` is evidence-checked in: "origin" for a name asked by its maker or
+    first holder (`_CREATOR_ASKED`: its evidence is a stretch naming something next to a making or first having,
+    a rarer thing for a page to state than a name), else its kind."""
+    return "origin" if kind == "name" and _CREATOR_ASKED.search(_asked(question)) else kind
+
+
+def cooccurrence(key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str], creator: bool = False
+                 ) -> float:
+    """The best share (0..1, weighted as in `evidence`) of the key terms found together in one stretch of about two
+    sentences of `texts` with its chunk's heading line (`_stretches`): low when the passages hold the question's rare
+    terms only apart. `creator` (a name asked by who made or first had something, `_CREATOR_ASKED`): only a
+    stretch holding a name (a proper name or code token) next to a making or first having counts. With no key
+    terms, 1.0 if there is any such stretch."""
     weights = _weights(key_terms)
     total = sum(weights.values())
     best = 0.0
     for text in texts:
-        for scope in _scopes(kind, text or "", asks, noun):
+        for words, found in _stretches(text or "", frozenset(weights)):
+            if creator and not (_FACTS["name"].search(scope := " ".join(words)) and _CREATOR_STATED.search(scope)):
+                continue
             if not total:
                 return 1.0
-            scope = american(scope)
-            found = set(tokenize(scope)) | set(tokenize(_CAMEL.sub(" ", scope)))
-            if any(t not in found for t in weights):
-                found |= _compounds(scope)
             best = max(best, sum(w for t, w in weights.items() if t in found) / total)
             if best >= 1.0:
                 return 1.0
@@ -830,16 +925,17 @@ def fact_terms(question: str) -> list[str]:
     return [t for t in terms if t not in drop] or terms
 
 
-def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | None = None) -> tuple[str, float | None]:
+def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | None = None,
+            kind: str | None = None) -> tuple[str, float]:
     """(the kind `question` asks for, the evidence the passages `texts` give for it): the share of its key terms,
     weighted by `idf` (the index's inverse document frequency: the subject's rare words count most), found in a
-    sentence that states a fact of that kind and meets the question's qualifiers. None for a kind without a fact
-    of its own (`yesno`, `howto`, `other`): nothing to check."""
-    kind = detect(question)
-    if kind not in _FACTS:
-        return kind, None
+    sentence that states a fact of that kind and meets the question's qualifiers; for the kinds `COOCCUR_KINDS`, the
+    share found together in one stretch of about two sentences (`cooccurrence`). `kind`: the kind already detected."""
+    kind = kind or detect(question)
     terms = fact_terms(question)
     weights = {t: idf(t) for t in terms} if idf else dict.fromkeys(terms, 1.0)
+    if kind in COOCCUR_KINDS:
+        return kind, cooccurrence(weights, texts, creator=checked_as(question, kind) == "origin")
     return kind, evidence(kind, weights, texts, asked_of(kind, question),
                           counted(question) if kind == "number" else None)
 

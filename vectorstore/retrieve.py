@@ -471,19 +471,23 @@ class Retriever:
         if scope == "week" and week is not None and cal.merge_rank and not soft:
             hits = merge_elsewhere(chosen.hits, whole.hits, week, cal.merge_rank, top_k)
         grounded = chosen.confidence >= cal.threshold
-        # grounded: does a passage state the asked kind of fact about the question's subject? (support detects
-        # the kind itself, so the question is classified once either way)
-        kind, share = (answer_type.support(text, [h.text for h in hits], state.lexical.idf) if grounded
-                       else (answer_type.detect(text), None))
+        # grounded: does a passage state the asked kind of fact about the question's subject? (only computed when
+        # the calibration checks that kind at all)
+        kind = answer_type.detect(text)
+        group = answer_type.checked_as(text, kind)
+        share = (answer_type.support(text, [h.text for h in hits], state.lexical.idf, kind)[1]
+                 if grounded and cal.checks(group) else None)
         gap = None
-        if cal.lacks_evidence(kind, share):  # the topic is there, the asked fact is not
+        if cal.lacks_evidence(group, share):  # the topic is there, the fact is not
             grounded, gap = False, kind
         unknown = answer_type.unknown_names(text, state.lexical.known)
         if not unknown and kind in answer_type.DOCUMENTED_KINDS:
             # a how-to or a stated value about a name only the roadmap's own text mentions (a tool it lists with no
             # linked page): the plan names it, no page documents it
             unknown = answer_type.unknown_names(text, state.documented.__contains__)
-        if unknown and grounded:  # the question names something no page mentions: the sources can't answer it
+        # the question names something no page mentions: the sources can't answer it (which also explains why its
+        # key terms are not found together, the co-occurrence check's gap)
+        if unknown and (grounded or gap in answer_type.COOCCUR_KINDS):
             grounded, gap = False, "mention"
         if grounded:
             suggested = _where(whole.hits) if widened else None

@@ -136,6 +136,15 @@ def _short_code(lines: list[str]) -> str:
     return " ".join(f"`{line}`" for line in lines)
 
 
+_FORWARD = re.compile(r"\b(?:the following|as follows)\b|\bbelow\b(?!\s+(?:\d|the|a|an|\$)\b)", re.I)
+
+
+def introduces(sentence: str) -> bool:
+    """Does the sentence introduce what follows it: it ends with ":" or points forward ("the following command",
+    "the commands below", "as follows")?"""
+    return sentence.rstrip().endswith(":") or bool(_FORWARD.search(sentence))
+
+
 def _paragraphs(text: str) -> list[tuple[str, bool, bool, str]]:
     """The prose paragraphs (and list items) of a chunk body, without headings, code, images, labels. A table row
     becomes one paragraph ("Cell: cell; cell"), its header row none; a run of short list items becomes one, led by
@@ -240,7 +249,7 @@ def _sentence_rows(text: str) -> tuple[tuple[str, str, bool, str], ...]:
     """(as the page writes it, as an answer shows it, whether it opens a list item, the short code block it leads
     into) for each readable sentence of a chunk. A paragraph opening with a short label sentence ("Pick a tool.
     Choose one platform ...") keeps the label with what follows it. The code block after a paragraph belongs to its
-    last sentence when that sentence introduces it (ends with ":")."""
+    last sentence when that sentence introduces it (`introduces`: it ends with ":" or points forward)."""
     out = []
     for paragraph, row, item, code in _paragraphs(text):
         found = split_sentences(paragraph)
@@ -251,7 +260,7 @@ def _sentence_rows(text: str) -> tuple[tuple[str, str, bool, str], ...]:
             s = _TRAILING_LABEL.sub("", s)
             shown = quote_code(_tidy(s))
             if _is_prose(shown, row) and not _IMAGE.search(shown):
-                leads = code if n == len(found) - 1 and s.rstrip().endswith(":") else ""
+                leads = code if n == len(found) - 1 and introduces(s) else ""
                 out.append((" ".join(s.split()), shown, item and first, leads))
             first = False
     return tuple(out)
@@ -264,7 +273,8 @@ def _sentence_pairs(text: str) -> tuple[tuple[str, str], ...]:
 
 def code_after(text: str) -> tuple[str, ...]:
     """For each readable sentence of a chunk (in `sentences` order), the short code block it introduces, as code
-    spans: "If you wish to execute these examples in IPython, use:" -> "`%doctest_mode`" ("" for most sentences;
+    spans: "If you wish to execute these examples in IPython, use:" -> "`%doctest_mode`", "remove the environment
+    by running the following command." -> "`conda remove --name myenv --all`" ("" for most sentences;
     a block of at most CODE_LINES lines of at most CODE_CHARS characters, right after the sentence's paragraph)."""
     return tuple(code for _raw, _shown, _item, code in _sentence_rows(text))
 

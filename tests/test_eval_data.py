@@ -1,5 +1,5 @@
 """Checks on the evaluation data in eval/: the issue-9 question sets held out by their rounds (`test_questions.jsonl`
-to `test10_questions.jsonl`, reported on and dev data since, and `test11_questions.jsonl`, held out), the two dev
+to `test11_questions.jsonl`, reported on and dev data since), the two dev
 sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
 the other dev files use least), the issue-10 conversation set
 (`conversations.jsonl`) and the issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner answers, split dev /
@@ -458,9 +458,9 @@ QUIZ_LABELS = {"correct", "partial", "incorrect"}
 QUIZ_KINDS = {"definition", "role", "limit", "default", "command", "plan"}
 # split -> (week parity, least answers, least questions): dev is fitted on (odd weeks); test to test6 (even weeks) and
 # test7 to test11 (odd weeks again: the even weeks were used up) were each written before the round it judges, each
-# after the one before had been seen; test to test10 have been reported on and are read as dev data since, test11 is
-# held out. Parity alone no longer keeps splits apart (dev and test7 to test11 share it): no question id, text or
-# quote is in two splits.
+# after the one before had been seen; test to test11 have been reported on and are read as dev data since. Parity
+# alone no longer keeps splits apart (dev and test7 to test11 share it): no question id, text or quote is in two
+# splits.
 QUIZ_SPLITS = {"dev": (1, 222, 69), "test": (0, 30, 10), "test2": (0, 90, 30), "test3": (0, 96, 32),
                "test4": (0, 96, 32), "test5": (0, 96, 32), "test6": (0, 72, 24), "test7": (1, 72, 24),
                "test8": (1, 72, 24), "test9": (1, 72, 24), "test10": (1, 72, 24),

@@ -95,6 +95,19 @@ def week_prior(fused: dict[str, float], weeks_of: Callable[[str], list[int]], we
     return {cid: score + gain(weeks_of(cid)) for cid, score in fused.items()}
 
 
+def week_share(whole_best: float, week_best: float | None, fade: float) -> float:
+    """How much of the week prior a question gets (0..1): all of it while the asked week holds the roadmap's best
+    cosine, fading linearly to none as the whole roadmap's best cosine (`whole_best`) exceeds the week's best
+    (`week_best`; None: the week has no candidate) by `fade` (0: always all of it, the constant prior). A question
+    the week answers finds its best match there and keeps the prior; one only another week answers matches a page
+    there clearly better, and that page keeps its first place."""
+    if fade <= 0:
+        return 1.0
+    if week_best is None:
+        return 0.0
+    return max(0.0, 1.0 - max(0.0, whole_best - week_best) / fade)
+
+
 def union(*ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
     """Candidate lists of one score merged, best first, each id once."""
     merged = dict(kv for r in ranked for kv in r)

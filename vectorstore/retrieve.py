@@ -62,6 +62,7 @@ from vectorstore.ranking import (
     title_feature,
     union,
     week_prior,
+    week_share,
 )
 from vectorstore.sentence_index import SentenceIndex
 from vectorstore.store import IndexStore, Snapshot, iter_chunks, iter_sentences
@@ -527,9 +528,11 @@ class Retriever:
             fused = fuse_weighted(dense, lexical, alpha=cal.dense_weight)
         url_of = lambda cid: str(state.chunks[cid][1].get("url") or "")  # noqa: E731
         fused = page_support(fused, url_of, cal.page_weight)
-        if soft and week is not None:
-            fused = week_prior(fused, lambda cid: state.chunks[cid][1].get("weeks") or [], week, cal.week_prior,
-                               cal.earlier_prior)
+        if soft and week is not None:  # the week's bonus: less the better another week's page fits than the week's
+            share = week_share(dense[0][1] if dense else 0.0, in_week[0][0][1] if in_week[0] else None,
+                               cal.week_prior_fade)
+            fused = week_prior(fused, lambda cid: state.chunks[cid][1].get("weeks") or [], week,
+                               cal.week_prior * share, cal.earlier_prior)
         idf = {t: state.lexical.idf(t) for t in terms}
         if mode == "hybrid":  # the fused top: titled for the question or set apart from the other candidate pages
             # by its title, section or file name gains; a hub of the others loses

@@ -79,6 +79,7 @@ GRID = {
     "week_prior": (0.0, 0.05, 0.1, 0.2, 0.3, 0.5),
     "earlier_prior": (0.0, 0.05),
     "week_prior_fade": (0.0, 0.05, 0.1, 0.2),
+    "week_prior_lexical_fade": (0.0, 0.2, 0.4),
     "contrast_weight": (0.0, 0.15, 0.3, 0.45, 0.6),
     "breadth_weight": (0.0, 0.02, 0.05, 0.08, 0.12),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
@@ -189,6 +190,7 @@ class Space:
     week_prior: tuple = GRID["week_prior"]
     earlier_prior: tuple = GRID["earlier_prior"]
     week_prior_fade: tuple = GRID["week_prior_fade"]
+    week_prior_lexical_fade: tuple = GRID["week_prior_lexical_fade"]
     threshold: tuple = GRID["threshold"]
     widen_margin: tuple = GRID["widen_margin"]
     evidence_share: tuple = GRID["evidence_share"]
@@ -642,22 +644,31 @@ def widening_rows(fitter: Fitter, files: list[str], base: Calibration, idx: list
 
 
 # ---------------------------------------------------------------- the soft week prior
-def week_priors(space: Space) -> list[tuple[float, float, float]]:
-    """The (week_prior, earlier_prior, week_prior_fade) triples to try: off (the hard widening switch), and every
-    triple with a prior (fade 0: the constant prior; above 0: the adaptive one, `ranking.week_share`)."""
-    return [(0.0, 0.0, 0.0)] + [(w, e, f) for w in space.week_prior if w > 0 for e in space.earlier_prior
-                                for f in space.week_prior_fade]
+Prior = tuple[float, float, float, float]  # week_prior, earlier_prior, week_prior_fade, week_prior_lexical_fade
 
 
-def with_prior(cal: Calibration, prior: tuple[float, float, float]) -> Calibration:
-    """`cal` with one (week_prior, earlier_prior, week_prior_fade) triple of `week_priors`."""
-    return cal.with_(week_prior=prior[0], earlier_prior=prior[1], week_prior_fade=prior[2])
+def week_priors(space: Space) -> list[Prior]:
+    """The (week_prior, earlier_prior, week_prior_fade, week_prior_lexical_fade) to try: off (the hard widening
+    switch), and every one with a prior (fade 0: the constant prior; above 0: the adaptive one, `ranking.week_share`,
+    its lexical fade only with a fade)."""
+    return [(0.0, 0.0, 0.0, 0.0)] + [(w, e, f, x) for w in space.week_prior if w > 0 for e in space.earlier_prior
+                                     for f in space.week_prior_fade
+                                     for x in (space.week_prior_lexical_fade if f else (0.0,))]
+
+
+def with_prior(cal: Calibration, prior: Prior) -> Calibration:
+    """`cal` with one prior of `week_priors`."""
+    return cal.with_(week_prior=prior[0], earlier_prior=prior[1], week_prior_fade=prior[2],
+                     week_prior_lexical_fade=prior[3])
 
 
 def prior_label(cal: Calibration) -> str:
-    """A calibration's week prior as the tables print it: "0.2/0.05", "/fade 0.1" when adaptive."""
-    fade = f" fade {cal.week_prior_fade:g}" if cal.week_prior_fade else ""
-    return f"{cal.week_prior:g}/{cal.earlier_prior:g}{fade}"
+    """A calibration's week prior as the tables print it: "0.2 / earlier 0.05", " / fade 0.1 / lexical 0.2" when
+    adaptive."""
+    fade = f" / fade {cal.week_prior_fade:g}" if cal.week_prior_fade else ""
+    lexical = (f" / lexical {cal.week_prior_lexical_fade:g}" if cal.week_prior_fade and cal.week_prior_lexical_fade
+               else "")
+    return f"{cal.week_prior:g} / earlier {cal.earlier_prior:g}{fade}{lexical}"
 
 
 def fit_week_prior(fitter: Fitter, idx: list[int], base: Calibration, space: Space | None = None) -> Calibration:
@@ -670,7 +681,7 @@ def fit_week_prior(fitter: Fitter, idx: list[int], base: Calibration, space: Spa
     if not asked:
         return base
     best = max(week_priors(space or Space()),
-               key=lambda p: (round(fitter.mrr(with_prior(base, p), asked), 4), -p[0], -p[1], p[2] == 0, -p[2]))
+               key=lambda p: (round(fitter.mrr(with_prior(base, p), asked), 4), -p[0], -p[1], p[2] == 0, -p[2], -p[3]))
     return with_prior(base, best)
 
 
@@ -702,7 +713,7 @@ def week_prior_report(fitter: Fitter, files: list[str], log: Callable[[str], Non
     a markdown table (the served calibration, the CV's held-out files pooled, every prior in-sample), each file's
     held-out MRR@10 against the served one, and the prior fitted on every file."""
     space = space or Space()
-    base = with_prior(fitter.h.retriever.calibration, (0.0, 0.0, 0.0))
+    base = with_prior(fitter.h.retriever.calibration, (0.0, 0.0, 0.0, 0.0))
     asked = [i for i in range(len(fitter.questions))
              if i not in fitter.planned and fitter.questions[i].get("week") is not None]
     log(f"{len(asked)} searched questions asked in a week")
@@ -723,9 +734,9 @@ def week_prior_report(fitter: Fitter, files: list[str], log: Callable[[str], Non
             "unanswerable abstain | answerable abstain |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
     lines = [head, _prior_line("served: hard widening switch (prior off)", fitter, dict.fromkeys(asked, base)),
              _prior_line("leave-one-file-out CV (held out)", fitter, held)]
-    lines += [_prior_line(f"{w:g} / earlier {e:g}{f' / fade {f:g}' if f else ''} (in-sample)", fitter,
-                          dict.fromkeys(asked, with_prior(base, (w, e, f))), abstention=False)
-              for w, e, f in week_priors(space)[1:]]  # abstention: one more search per question and prior, left out
+    lines += [_prior_line(f"{prior_label(with_prior(base, p))} (in-sample)", fitter,
+                          dict.fromkeys(asked, with_prior(base, p)), abstention=False)
+              for p in week_priors(space)[1:]]  # abstention: one more search per question and prior, left out
     return ("\n".join(lines) + "\n\nchosen per file left out (week/earlier prior, held-out MRR@10 served -> CV): "
             + "; ".join(per_file) + "\n"), final
 
@@ -1022,7 +1033,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{len(questions)} dev questions in {len(args.dev)} files, {time.perf_counter() - t0:.0f} s")
             print(table)
             print(f"fitted on every file: week_prior {prior.week_prior}, earlier_prior {prior.earlier_prior}, "
-                  f"week_prior_fade {prior.week_prior_fade}")
+                  f"week_prior_fade {prior.week_prior_fade}, week_prior_lexical_fade {prior.week_prior_lexical_fade}")
             if args.save:
                 harness.retriever.store.save_calibration(prior.to_json())
                 print("stored with the index (the index's calibration, its week prior replaced)")

@@ -41,10 +41,15 @@ def test_week_prior_lifts_the_weeks_candidates_and_less_the_earlier_weeks():
 
 
 def test_week_share_fades_the_prior_as_another_weeks_best_cosine_pulls_ahead():
-    assert week_share(0.6, 0.6, 0.1) == 1.0  # the week holds the roadmap's best match: all of the prior
-    assert week_share(0.6, 0.55, 0.1) == pytest.approx(0.5)
-    assert week_share(0.6, 0.45, 0.1) == 0.0 and week_share(0.6, None, 0.1) == 0.0  # clearly elsewhere: none
-    assert week_share(0.6, 0.1, 0.0) == 1.0  # fade 0: the constant prior
+    assert week_share((0.6, 9.0), (0.6, 3.0), 0.1) == 1.0  # the week holds the roadmap's best cosine: all of it
+    assert week_share((0.6, 9.0), (0.55, 3.0), 0.1) == pytest.approx(0.5)
+    assert week_share((0.6, 9.0), (0.45, 9.0), 0.1) == 0.0  # clearly elsewhere: none (BM25 not read)
+    assert week_share((0.6, 9.0), (None, None), 0.1) == 0.0
+    assert week_share((0.6, 9.0), (0.1, 0.0), 0.0) == 1.0  # fade 0: the constant prior
+    # with a lexical fade, the week's best BM25 at the roadmap's best keeps the prior whatever the cosine says
+    assert week_share((0.6, 9.0), (0.45, 9.0), 0.1, 0.4) == 1.0
+    assert week_share((0.6, 10.0), (0.45, 8.0), 0.1, 0.4) == pytest.approx(0.5)  # 20% below over a fade of 40%
+    assert week_share((0.6, 10.0), (0.45, None), 0.1, 0.4) == 0.0
 
 
 ADAPTIVE = DEFAULT.with_(week_prior=0.5, earlier_prior=0.0, week_prior_fade=0.1)
@@ -74,7 +79,7 @@ def test_the_adaptive_prior_lets_a_clearly_better_page_of_another_week_rank_firs
 def test_a_stored_calibration_without_the_prior_takes_the_default():
     stored = json.loads(DEFAULT.with_(week_prior=0.3, earlier_prior=0.05).to_json())
     assert Calibration.from_json(json.dumps(stored)).week_prior == 0.3
-    del stored["week_prior"], stored["earlier_prior"], stored["week_prior_fade"]
+    del stored["week_prior"], stored["earlier_prior"], stored["week_prior_fade"], stored["week_prior_lexical_fade"]
     assert Calibration.from_json(json.dumps(stored)) == DEFAULT
 
 
@@ -136,4 +141,5 @@ def test_fit_week_prior_chooses_by_mrr_and_week_prior_command_stores_only_with_s
     assert "chosen per file left out" in out and "one: " in out and store.calibration() is None
     assert main(["--dev", str(one), str(two), "--week-prior", "--save"]) == 0
     stored = Calibration.from_json(store.calibration())
-    assert stored == with_prior(DEFAULT, (stored.week_prior, stored.earlier_prior, stored.week_prior_fade))
+    assert stored == with_prior(DEFAULT, (stored.week_prior, stored.earlier_prior, stored.week_prior_fade,
+                                          stored.week_prior_lexical_fade))

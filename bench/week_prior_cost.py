@@ -4,10 +4,7 @@ alternating order (`sibling_cost.compare`: the question's vector cached, so only
 and p95 retrieval time of each, and one JSON line. The switch searches the week and the whole roadmap (two scopes);
 the prior searches the whole roadmap once, its candidates joined by the week's.
 
-    RA_DATA_DIR=... python bench/week_prior_cost.py [-n 300] [--prior 0.2 --earlier 0.05 --fade 0.1]
-
-`--fade` times the adaptive prior (issue 9w3: `Calibration.week_prior_fade`, the week's bonus scaled by how far
-another week's best cosine is ahead) against the switch.
+    RA_DATA_DIR=... python bench/week_prior_cost.py [-n 300] [--prior 0.2 --earlier 0.05]
 """
 from __future__ import annotations
 
@@ -28,13 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-n", type=int, default=300, help="how many dev questions asked in a week")
     ap.add_argument("--prior", type=float, help="the week prior timed (default: the index's calibration's)")
     ap.add_argument("--earlier", type=float, help="the earlier-weeks prior timed (default: the calibration's)")
-    ap.add_argument("--fade", type=float, help="the adaptive prior's fade timed (default: the calibration's)")
     args = ap.parse_args(argv)
     retriever = Harness.open().retriever
     served = retriever.calibration
     on = served.with_(week_prior=served.week_prior if args.prior is None else args.prior,
-                      earlier_prior=served.earlier_prior if args.earlier is None else args.earlier,
-                      week_prior_fade=served.week_prior_fade if args.fade is None else args.fade)
+                      earlier_prior=served.earlier_prior if args.earlier is None else args.earlier)
     if on.week_prior <= 0:
         print("error: the week prior is off: pass --prior", file=sys.stderr)
         return 2
@@ -42,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     questions = [q for q in load_questions(*DEV) if q.get("week") is not None][:args.n]
     out = compare(retriever, off, on, questions, "week prior")
     print(json.dumps({"questions": len(questions), **out, "week_prior": on.week_prior,
-                      "earlier_prior": on.earlier_prior, "week_prior_fade": on.week_prior_fade}))
+                      "earlier_prior": on.earlier_prior}))
     return 0
 
 

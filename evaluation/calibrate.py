@@ -31,7 +31,7 @@ cross-validation once per retrieval variant and writes the table (`--variants` p
 cross-validates the retrieval weights alone per variant (ranking figures, no abstention fit: minutes instead of an
 hour) and prints the table; `--widening` cross-validates the widening threshold and margin leaving one dev file
 out (with `--save`: stores the index's calibration with the widening fitted on every file); `--week-prior` does the
-same for the soft week prior (`Calibration.week_prior`, `earlier_prior`, `week_prior_fade`); `--cooccur` does the same
+same for the soft week prior (`Calibration.week_prior`, `earlier_prior`); `--cooccur` does the same
 for the co-occurrence check's shares (`fit_cooccur`: the kinds without a fact pattern, and a name asked by its
 maker); `--one-weight NAME...`
 cross-validates each retrieval weight alone over its grid (`--jointly`: the named weights together, over every
@@ -78,8 +78,6 @@ GRID = {
     "merge_rank": (0, 2, 3, 5),
     "week_prior": (0.0, 0.05, 0.1, 0.2, 0.3, 0.5),
     "earlier_prior": (0.0, 0.05),
-    "week_prior_fade": (0.0, 0.05, 0.1, 0.2),
-    "week_prior_lexical_fade": (0.0, 0.2, 0.4),
     "contrast_weight": (0.0, 0.15, 0.3, 0.45, 0.6),
     "breadth_weight": (0.0, 0.02, 0.05, 0.08, 0.12),
     "threshold": tuple(round(x, 2) for x in np.arange(0.15, 0.751, 0.05)),
@@ -189,8 +187,6 @@ class Space:
     merge_rank: tuple = GRID["merge_rank"]
     week_prior: tuple = GRID["week_prior"]
     earlier_prior: tuple = GRID["earlier_prior"]
-    week_prior_fade: tuple = GRID["week_prior_fade"]
-    week_prior_lexical_fade: tuple = GRID["week_prior_lexical_fade"]
     threshold: tuple = GRID["threshold"]
     widen_margin: tuple = GRID["widen_margin"]
     evidence_share: tuple = GRID["evidence_share"]
@@ -290,7 +286,7 @@ class Fitter:
         cal = fit_week_prior(self, idx, cal, space)
         return cal, (f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank[0]}, "
                      f"best sentence {rerank[1]}, merge rank {merge}, hub {hub}, contrast {sibling[0]}, "
-                     f"breadth {sibling[1]}, week prior {prior_label(cal)}")
+                     f"breadth {sibling[1]}, week prior {cal.week_prior}/{cal.earlier_prior}")
 
     def fit(self, idx: list[int], space: Space, log: Callable[[str], None] = lambda _m: None) -> Calibration:
         idx = [i for i in idx if i not in self.planned]
@@ -644,45 +640,23 @@ def widening_rows(fitter: Fitter, files: list[str], base: Calibration, idx: list
 
 
 # ---------------------------------------------------------------- the soft week prior
-Prior = tuple[float, float, float, float]  # week_prior, earlier_prior, week_prior_fade, week_prior_lexical_fade
-
-
-def week_priors(space: Space) -> list[Prior]:
-    """The (week_prior, earlier_prior, week_prior_fade, week_prior_lexical_fade) to try: off (the hard widening
-    switch), and every one with a prior (fade 0: the constant prior; above 0: the adaptive one, `ranking.week_share`,
-    its lexical fade only with a fade)."""
-    return [(0.0, 0.0, 0.0, 0.0)] + [(w, e, f, x) for w in space.week_prior if w > 0 for e in space.earlier_prior
-                                     for f in space.week_prior_fade
-                                     for x in (space.week_prior_lexical_fade if f else (0.0,))]
-
-
-def with_prior(cal: Calibration, prior: Prior) -> Calibration:
-    """`cal` with one prior of `week_priors`."""
-    return cal.with_(week_prior=prior[0], earlier_prior=prior[1], week_prior_fade=prior[2],
-                     week_prior_lexical_fade=prior[3])
-
-
-def prior_label(cal: Calibration) -> str:
-    """A calibration's week prior as the tables print it: "0.2 / earlier 0.05", " / fade 0.1 / lexical 0.2" when
-    adaptive."""
-    fade = f" / fade {cal.week_prior_fade:g}" if cal.week_prior_fade else ""
-    lexical = (f" / lexical {cal.week_prior_lexical_fade:g}" if cal.week_prior_fade and cal.week_prior_lexical_fade
-               else "")
-    return f"{cal.week_prior:g} / earlier {cal.earlier_prior:g}{fade}{lexical}"
+def week_priors(space: Space) -> list[tuple[float, float]]:
+    """The (week_prior, earlier_prior) pairs to try: off (the hard widening switch), and every pair with a prior."""
+    return [(0.0, 0.0)] + [(w, e) for w in space.week_prior if w > 0 for e in space.earlier_prior]
 
 
 def fit_week_prior(fitter: Fitter, idx: list[int], base: Calibration, space: Space | None = None) -> Calibration:
-    """The soft week prior (`Calibration.week_prior`, `earlier_prior`, `week_prior_fade`) with the best MRR@10 over
-    these questions asked in a week with gold URLs, in-week and cross-week alike (the others rank the same under any
-    prior); ties: off, then the smaller prior, then the constant one, then the smaller fade. The one fit `Fitter.fit`
-    and `--week-prior` use."""
+    """The soft week prior (`Calibration.week_prior`, `earlier_prior`) with the best MRR@10 over these questions
+    asked in a week with gold URLs, in-week and cross-week alike (the others rank the same under any prior); ties:
+    off, then the smaller prior. The one fit `Fitter.fit` and `--week-prior` use."""
     asked = [i for i in idx if i not in fitter.planned and fitter.questions[i].get("week") is not None
              and fitter.questions[i].get("gold_urls")]
     if not asked:
         return base
     best = max(week_priors(space or Space()),
-               key=lambda p: (round(fitter.mrr(with_prior(base, p), asked), 4), -p[0], -p[1], p[2] == 0, -p[2], -p[3]))
-    return with_prior(base, best)
+               key=lambda p: (round(fitter.mrr(base.with_(week_prior=p[0], earlier_prior=p[1]), asked), 4),
+                              -p[0], -p[1]))
+    return base.with_(week_prior=best[0], earlier_prior=best[1])
 
 
 def _ranking(fitter: Fitter, cal: Calibration, i: int) -> dict[str, float]:
@@ -713,7 +687,7 @@ def week_prior_report(fitter: Fitter, files: list[str], log: Callable[[str], Non
     a markdown table (the served calibration, the CV's held-out files pooled, every prior in-sample), each file's
     held-out MRR@10 against the served one, and the prior fitted on every file."""
     space = space or Space()
-    base = with_prior(fitter.h.retriever.calibration, (0.0, 0.0, 0.0, 0.0))
+    base = fitter.h.retriever.calibration.with_(week_prior=0.0, earlier_prior=0.0)
     asked = [i for i in range(len(fitter.questions))
              if i not in fitter.planned and fitter.questions[i].get("week") is not None]
     log(f"{len(asked)} searched questions asked in a week")
@@ -726,7 +700,7 @@ def week_prior_report(fitter: Fitter, files: list[str], log: Callable[[str], Non
         gold = [i for i in out if fitter.questions[i].get("gold_urls")]
         before, after = (float(np.mean([_ranking(fitter, c, i)["mrr@10"] for i in gold])) if gold else 0.0
                          for c in (base, cal))
-        per_file.append(f"{f}: {prior_label(cal)} MRR {before:.3f} -> {after:.3f}")
+        per_file.append(f"{f}: {cal.week_prior:g}/{cal.earlier_prior:g} MRR {before:.3f} -> {after:.3f}")
         log(f"  {per_file[-1]}")
     final = fit_week_prior(fitter, asked, base, space)
     head = ("| week prior (dev; asked in a week) | all hit@1 | all hit@5 | all MRR@10 | in-week hit@1 | "
@@ -734,9 +708,9 @@ def week_prior_report(fitter: Fitter, files: list[str], log: Callable[[str], Non
             "unanswerable abstain | answerable abstain |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
     lines = [head, _prior_line("served: hard widening switch (prior off)", fitter, dict.fromkeys(asked, base)),
              _prior_line("leave-one-file-out CV (held out)", fitter, held)]
-    lines += [_prior_line(f"{prior_label(with_prior(base, p))} (in-sample)", fitter,
-                          dict.fromkeys(asked, with_prior(base, p)), abstention=False)
-              for p in week_priors(space)[1:]]  # abstention: one more search per question and prior, left out
+    lines += [_prior_line(f"{w:g} / earlier {e:g} (in-sample)", fitter,
+                          dict.fromkeys(asked, base.with_(week_prior=w, earlier_prior=e)), abstention=False)
+              for w, e in week_priors(space)[1:]]  # abstention: one more search per question and prior, left out
     return ("\n".join(lines) + "\n\nchosen per file left out (week/earlier prior, held-out MRR@10 served -> CV): "
             + "; ".join(per_file) + "\n"), final
 
@@ -1032,8 +1006,7 @@ def main(argv: list[str] | None = None) -> int:
             table, prior = week_prior_report(fitter, files, log)
             print(f"{len(questions)} dev questions in {len(args.dev)} files, {time.perf_counter() - t0:.0f} s")
             print(table)
-            print(f"fitted on every file: week_prior {prior.week_prior}, earlier_prior {prior.earlier_prior}, "
-                  f"week_prior_fade {prior.week_prior_fade}, week_prior_lexical_fade {prior.week_prior_lexical_fade}")
+            print(f"fitted on every file: week_prior {prior.week_prior}, earlier_prior {prior.earlier_prior}")
             if args.save:
                 harness.retriever.store.save_calibration(prior.to_json())
                 print("stored with the index (the index's calibration, its week prior replaced)")

@@ -9,13 +9,13 @@ import json
 import pytest
 
 from api.answer import widened_note
-from evaluation.calibrate import Fitter, Space, fit_week_prior, main, week_priors, with_prior
+from evaluation.calibrate import Fitter, Space, fit_week_prior, main, week_priors
 from evaluation.evaluate import Harness, load_questions
 from tests.test_calibrate import two_dev_files
 from tests.test_retrieve import CHUNKS, MME, MODEL_DIR, new_store, publish
 from vectorstore.calibration import DEFAULT, Calibration
 from vectorstore.embeddings import OnnxEmbedder
-from vectorstore.ranking import union, week_prior, week_share
+from vectorstore.ranking import union, week_prior
 from vectorstore.retrieve import Retriever
 
 SOFT = DEFAULT.with_(week_prior=0.2, earlier_prior=0.0)
@@ -40,46 +40,10 @@ def test_week_prior_lifts_the_weeks_candidates_and_less_the_earlier_weeks():
     assert union([("x", 0.9), ("y", 0.3)], [("y", 0.3), ("z", 0.5)]) == [("x", 0.9), ("z", 0.5), ("y", 0.3)]
 
 
-def test_week_share_fades_the_prior_as_another_weeks_best_cosine_pulls_ahead():
-    assert week_share((0.6, 9.0), (0.6, 3.0), 0.1) == 1.0  # the week holds the roadmap's best cosine: all of it
-    assert week_share((0.6, 9.0), (0.55, 3.0), 0.1) == pytest.approx(0.5)
-    assert week_share((0.6, 9.0), (0.45, 9.0), 0.1) == 0.0  # clearly elsewhere: none (BM25 not read)
-    assert week_share((0.6, 9.0), (None, None), 0.1) == 0.0
-    assert week_share((0.6, 9.0), (0.1, 0.0), 0.0) == 1.0  # fade 0: the constant prior
-    # with a lexical fade, the week's best BM25 at the roadmap's best keeps the prior whatever the cosine says
-    assert week_share((0.6, 9.0), (0.45, 9.0), 0.1, 0.4) == 1.0
-    assert week_share((0.6, 10.0), (0.45, 8.0), 0.1, 0.4) == pytest.approx(0.5)  # 20% below over a fade of 40%
-    assert week_share((0.6, 10.0), (0.45, None), 0.1, 0.4) == 0.0
-
-
-ADAPTIVE = DEFAULT.with_(week_prior=0.5, earlier_prior=0.0, week_prior_fade=0.1)
-
-
-def test_the_adaptive_prior_keeps_the_weeks_page_when_the_week_holds_the_best_match(retriever):
-    """Asked in week 12, "where can training artifacts be stored in S3?" has its best cosine in week 12 (spot
-    training): the adaptive prior lifts the week in full, like the constant one, and its page ranks first."""
-    q = "Where can training artifacts be stored in S3?"
-    for cal in (ADAPTIVE, ADAPTIVE.with_(week_prior_fade=0.0)):
-        r = retriever.search(q, week=12, calibration=cal)
-        assert r.hits[0].id == SPOT and (r.scope, r.widened) == ("week", False)
-
-
-def test_the_adaptive_prior_lets_a_clearly_better_page_of_another_week_rank_first(retriever):
-    """Asked in week 9, "how do I save my training progress to S3?" fits week 12's checkpoints far better than any
-    page of week 9: a constant prior of 0.5 puts week 9's MLflow page first, the adaptive one (the same 0.5, fading
-    over 0.1 of cosine) gives the week little and week 12's page keeps first place; the week's page stays second."""
-    q = "How do I save my training progress to S3?"
-    constant = retriever.search(q, week=9, calibration=ADAPTIVE.with_(week_prior_fade=0.0))
-    assert constant.hits[0].id == MLFLOW and constant.scope == "week"
-    r = retriever.search(q, week=9, calibration=ADAPTIVE)
-    assert r.hits[0].id == SPOT and (r.scope, r.widened) == ("all", True) and [h.id for h in r.hits][1] == MLFLOW
-    assert r.suggested["weeks"] == [12]
-
-
 def test_a_stored_calibration_without_the_prior_takes_the_default():
     stored = json.loads(DEFAULT.with_(week_prior=0.3, earlier_prior=0.05).to_json())
     assert Calibration.from_json(json.dumps(stored)).week_prior == 0.3
-    del stored["week_prior"], stored["earlier_prior"], stored["week_prior_fade"], stored["week_prior_lexical_fade"]
+    del stored["week_prior"], stored["earlier_prior"]
     assert Calibration.from_json(json.dumps(stored)) == DEFAULT
 
 
@@ -129,7 +93,7 @@ def test_fit_week_prior_chooses_by_mrr_and_week_prior_command_stores_only_with_s
     fitter = Fitter(Harness.open(), questions, [])
     fitted = fit_week_prior(fitter, list(range(len(questions))), DEFAULT)
     searched = [i for i, q in enumerate(questions) if q.get("week") and q["gold_urls"] and i not in fitter.planned]
-    best = max(fitter.mrr(with_prior(DEFAULT, p), searched) for p in week_priors(Space()))
+    best = max(fitter.mrr(DEFAULT.with_(week_prior=w, earlier_prior=e), searched) for w, e in week_priors(Space()))
     assert round(fitter.mrr(fitted, searched), 4) == round(best, 4)
     assert fit_week_prior(fitter, [], DEFAULT) == DEFAULT  # nothing to fit on: unchanged
     assert main(["--dev", str(one), str(two), "--week-prior"]) == 0
@@ -141,5 +105,4 @@ def test_fit_week_prior_chooses_by_mrr_and_week_prior_command_stores_only_with_s
     assert "chosen per file left out" in out and "one: " in out and store.calibration() is None
     assert main(["--dev", str(one), str(two), "--week-prior", "--save"]) == 0
     stored = Calibration.from_json(store.calibration())
-    assert stored == with_prior(DEFAULT, (stored.week_prior, stored.earlier_prior, stored.week_prior_fade,
-                                          stored.week_prior_lexical_fade))
+    assert stored == DEFAULT.with_(week_prior=stored.week_prior, earlier_prior=stored.earlier_prior)

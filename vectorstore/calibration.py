@@ -68,16 +68,6 @@ class Calibration:
     # evaluation.calibrate --week-prior`, bench/ablation.md). A stored calibration without them takes these.
     week_prior: float = 0.2
     earlier_prior: float = 0.05
-    # the adaptive week prior (issue 9w3): the asked week's bonus fades linearly from all of `week_prior` while the week
-    # holds the roadmap's best cosine to none when the whole roadmap's best cosine beats the week's best by this much
-    # (`ranking.week_share`), so a question only another week answers keeps that week's page first; 0: the constant
-    # prior. Fitted with the prior by `evaluation.calibrate.fit_week_prior` (leave-one-file-out, bench/ablation.md).
-    # A stored calibration without it takes this.
-    week_prior_fade: float = 0.0
-    # ... and with this above 0 the BM25 list speaks too: its share fades as the week's best BM25 score falls below the
-    # roadmap's best by this fraction of it, and the larger share counts (the prior fades only when both lists find
-    # their best match in another week); 0: the cosine alone
-    week_prior_lexical_fade: float = 0.0
     evidence_share: float = 0.34       # answer-type check: min IDF share of key terms in the fact's sentence (0: off)
     evidence_kinds: tuple[str, ...] = ("price", "number", "duration", "date", "version", "comparison")  # checked kinds
     # the co-occurrence check (issue 9y5) for the kinds without a fact pattern to check (name, yes/no, how-to, other:

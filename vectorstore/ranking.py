@@ -95,27 +95,6 @@ def week_prior(fused: dict[str, float], weeks_of: Callable[[str], list[int]], we
     return {cid: score + gain(weeks_of(cid)) for cid, score in fused.items()}
 
 
-def week_share(whole: tuple[float, float], week: tuple[float | None, float | None], fade: float,
-               lexical_fade: float = 0.0) -> float:
-    """How much of the week prior a question gets (0..1), from the best cosine and the best BM25 score of the whole
-    roadmap (`whole`) and of the asked week (`week`; None: the week has no candidate in that list). All of it while
-    the week holds the roadmap's best cosine, fading linearly to none as the whole roadmap's best cosine exceeds the
-    week's by `fade` (0: always all of it, the constant prior); with `lexical_fade` above 0 the BM25 list speaks too,
-    its share fading as the week's best BM25 falls below the roadmap's best by that fraction of it, and the larger
-    of the two shares counts (the prior fades only when both lists find their best match in another week). A
-    question the week answers finds its best match there and keeps the prior; one only another week answers matches
-    a page there clearly better, and that page keeps its first place."""
-    if fade <= 0:
-        return 1.0
-
-    def share(deficit: float | None, over: float) -> float:
-        return 0.0 if deficit is None or over <= 0 else max(0.0, 1.0 - max(0.0, deficit) / over)
-
-    dense = share(None if week[0] is None else whole[0] - week[0], fade)
-    lexical = share(None if week[1] is None or whole[1] <= 0 else 1.0 - week[1] / whole[1], lexical_fade)
-    return max(dense, lexical)
-
-
 def union(*ranked: list[tuple[str, float]]) -> list[tuple[str, float]]:
     """Candidate lists of one score merged, best first, each id once."""
     merged = dict(kv for r in ranked for kv in r)

@@ -62,7 +62,6 @@ from vectorstore.ranking import (
     title_feature,
     union,
     week_prior,
-    week_share,
 )
 from vectorstore.sentence_index import SentenceIndex
 from vectorstore.store import IndexStore, Snapshot, iter_chunks, iter_sentences
@@ -514,14 +513,9 @@ class Retriever:
         if baseline is None:
             baseline = sum(s for _c, s in dense) / len(dense) if dense else 0.0
         scoped = in_week = dense, lexical  # what the abstention signals read
-        share = 1.0  # of the week prior
         if soft and week is not None:
             in_week = state.dense(cosines, n, week), state.lexical.search(terms, n, week=week,
                                                                           title_weight=cal.title_weight)
-            # how much of the prior the week earns: less the better another week's page fits than the week's best
-            share = week_share((dense[0][1] if dense else 0.0, lexical[0][1] if lexical else 0.0),
-                               (in_week[0][0][1] if in_week[0] else None, in_week[1][0][1] if in_week[1] else None),
-                               cal.week_prior_fade, cal.week_prior_lexical_fade)
             dense, lexical = union(dense, in_week[0]), union(lexical, in_week[1])
         if mode == "dense":
             fused = dict(dense)
@@ -534,8 +528,8 @@ class Retriever:
         url_of = lambda cid: str(state.chunks[cid][1].get("url") or "")  # noqa: E731
         fused = page_support(fused, url_of, cal.page_weight)
         if soft and week is not None:
-            fused = week_prior(fused, lambda cid: state.chunks[cid][1].get("weeks") or [], week,
-                               cal.week_prior * share, cal.earlier_prior)
+            fused = week_prior(fused, lambda cid: state.chunks[cid][1].get("weeks") or [], week, cal.week_prior,
+                               cal.earlier_prior)
         idf = {t: state.lexical.idf(t) for t in terms}
         if mode == "hybrid":  # the fused top: titled for the question or set apart from the other candidate pages
             # by its title, section or file name gains; a hub of the others loses

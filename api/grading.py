@@ -116,13 +116,13 @@ from vectorstore.text import tokenize
 # (WEIGHTS' length < 0: more said, more to be wrong) and more often correct (CORRECT_WEIGHTS' length > 0): a short
 # vague answer is partial, not incorrect. ELSEWHERE is the margin of the rule "the answer fits another of the week's
 # questions better" (fitted with them).
-WEIGHTS = {"similarity": 4.967, "coverage": 0.0, "specifics": 0.584, "recall": 0.0, "precision": 0.0, "f1": 0.0,
-           "key_recall": 3.613, "length": -5.65}
-CORRECT_WEIGHTS = {"similarity": 5.162, "coverage": 0.0, "specifics": 0.969, "recall": 0.0, "precision": 0.0,
-                   "f1": 0.0, "key_recall": 4.683, "length": 6.532}
-CORRECT = 10.21
-PARTIAL = 0.063
-ELSEWHERE = 0.22
+WEIGHTS = {"similarity": 3.971, "coverage": 0.0, "specifics": 0.584, "recall": 0.0, "precision": 0.0, "f1": 0.0,
+           "key_recall": 1.948, "length": -3.778, "replaced": -2.108}
+CORRECT_WEIGHTS = {"similarity": 5.577, "coverage": 0.0, "specifics": 1.012, "recall": 0.0, "precision": 0.0,
+                   "f1": 0.0, "key_recall": 5.433, "length": 5.185, "replaced": 1.817}
+CORRECT = 10.92
+PARTIAL = -1.42
+ELSEWHERE = 0.16
 SIGNALS = tuple(WEIGHTS)
 VERDICTS = ("correct", "partial", "incorrect")
 
@@ -536,6 +536,9 @@ class Features:
     f1: float = 0.0
     key_recall: float = 0.0  # the recall of the key terms' wordpieces only
     length: float = 0.0     # how much the answer says: log(1 + the terms it adds to the question) / 3
+    # the share of the key terms the answer lacks (1 - coverage) when it says, in their place, something the source
+    # does not (a term neither the question nor the expected text holds); 0 when it only says less (issue 15m)
+    replaced: float = 0.0
     remeasured: bool = False  # the answer measures in a unit a quantity the source gives no unit of ("in months")
 
     def score(self, weights: dict[str, float] | None = None) -> float:
@@ -702,6 +705,9 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     specific = -1.0 if value_only and specific == 0.0 and ranged is None and \
         quantities.outside(normalise(said), normalise(expected), normalise(question)) else specific
     held = surfaces(expected)
+    # what the answer adds that neither the question nor the expected text holds (a word of its family or a clipping
+    # is held: `holds`)
+    foreign = any(not holds(held, t) for t in given if t not in asked)
     part_of = set(given) <= set(held)   # every term of the answer is the expected text's
     # the question's names written as words are the question's too ("memory DB" for MemoryDB)
     echo = set(given) <= asked | respelled(said, asked) and not part_of and bool(set(keys) - set(given)) and \
@@ -746,7 +752,8 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
                     contained and circular(said, question), contained, ranged is not None,
                     alternatives, value_only, qualified, missing, *aligned, length=float(np.log1p(len(new)) / 3),
                     remeasured=not value_only and not numbers(said) and
-                    quantities.remeasured(said, f"{question} {expected}"))
+                    quantities.remeasured(said, f"{question} {expected}"),
+                    replaced=1.0 - coverage if foreign else 0.0)
 
 
 def judge(f: Features, weights: dict[str, float] | None = None, correct: float | None = None,

@@ -151,9 +151,9 @@ def test_a_fragment_of_the_source_s_answer_is_partial_not_incorrect(api):
     assert fragment["verdict"] == "partial"   # since issue 15h a one-word answer may score partial by its length alone
     assert fragment["reason"] in (None, "the answer gives only part of what the source says")
     # a fragment that scores incorrect is raised to partial by the floor
-    low = grading.Features(0.1, 0.1, 0.0, 0.0, contained=True, key_recall=0.1, length=0.5)
+    low = grading.Features(0.05, 0.05, 0.0, 0.0, contained=True, key_recall=0.05, length=0.6)
     assert grading.judge(low) == ("partial", "the answer gives only part of what the source says")
-    assert grading.judge(grading.Features(0.1, 0.1, 0.0, 0.0, key_recall=0.1, length=0.5)) == ("incorrect", None)
+    assert grading.judge(grading.Features(0.05, 0.05, 0.0, 0.0, key_recall=0.05, length=0.6)) == ("incorrect", None)
     other = check(api, 2, pod, "a virtual machine image")  # terms the source does not say: not a fragment
     assert other["reason"] is None   # (three words: since issue 15h, short and vague may score partial by length)
     other = check(api, 2, pod, "a virtual machine image that boots its own full operating system")
@@ -438,8 +438,8 @@ def test_swaps_reads_a_compound_with_another_first_part(answer, question, expect
 def test_a_longer_answer_needs_more_to_be_partial_and_is_more_often_correct():
     """Issue 15h: each boundary has its own weights. The answer's length weighs against "at least partial" (more said,
     more to be wrong: a short vague answer is partial) and for "correct" (a complete answer says more)."""
-    short = grading.Features(0.4, 0.0, 0.0, 0.0, key_recall=0.3, length=float(np.log1p(2) / 3))
-    long = grading.Features(0.4, 0.0, 0.0, 0.0, key_recall=0.3, length=float(np.log1p(12) / 3))
+    short = grading.Features(0.3, 0.0, 0.0, 0.0, key_recall=0.2, length=float(np.log1p(2) / 3))
+    long = grading.Features(0.3, 0.0, 0.0, 0.0, key_recall=0.2, length=float(np.log1p(12) / 3))
     assert short.score(grading.WEIGHTS) > long.score(grading.WEIGHTS)
     assert short.score(grading.CORRECT_WEIGHTS) < long.score(grading.CORRECT_WEIGHTS)
     assert grading.verdict(short) == "partial" and grading.verdict(long) == "incorrect"

@@ -29,6 +29,13 @@ for "2 GB"). The signals:
 A negation may lack its apostrophe ("cant") and also covers its clause's subject ("the column types cant change");
 an aside in parentheses is a clause of its own and qualifies no value.
 
+- **replaced** (issue 15m): the share of the key terms the answer lacks (1 - coverage) when it says something in
+  their place that the source does not (a term neither the question nor the expected text holds, nor a word of its
+  family or a clipping), and 0 when every term it adds is the source's: it tells an answer that says something else
+  ("a load balancer that routes traffic to Pods" for a Deployment; incorrect) from one that only says less ("a
+  controller for Pods"; partial). It weighs against "at least partial" and for "correct" (among answers at least
+  partial, a right answer in the learner's own words replaces the source's terms too).
+
 Beside them the answer's **length** (log(1 + the number of terms it adds to the question) / 3). Each boundary has its
 own weights (issue 15h): `sum(WEIGHTS[s] * signal) >= PARTIAL` is at least partial, and of those
 `sum(CORRECT_WEIGHTS[s] * signal) >= CORRECT` correct; length weighs against the first (more said, more to be wrong:
@@ -107,22 +114,23 @@ from api import quantities
 from vectorstore.embeddings import TokenVectors, l2_normalise
 from vectorstore.text import tokenize
 
-# Fitted on eval/quiz_answers.jsonl, dev data (the splits dev and test to test10: 1,095 answers to 357 questions), by
-# `python bench/fit_quiz_check.py --fit --by-split --signals similarity,specifics,key_recall,length` (see README, Study
-# companion): one logistic model per boundary (issue 15h; before, one set of weights for both), C = 3 (issue 15k; 1
-# before). Dev agreement 0.885 in-sample, leave-one-question-out CV 0.879, leave-one-split-out (fit on ten splits,
-# score the eleventh) 0.879, its test5 0.806, test6 0.840, test7 0.846, test8 0.910, test9 0.877, test10 0.881 (issue
-# 15k's check on the same 1,095: 0.876, CV 0.878, test10 0.845). A longer answer is less often at least partial
-# (WEIGHTS' length < 0: more said, more to be wrong) and more often correct (CORRECT_WEIGHTS' length > 0): a short
-# vague answer is partial, not incorrect. ELSEWHERE is the margin of the rule "the answer fits another of the week's
-# questions better" (fitted with them).
-WEIGHTS = {"similarity": 4.967, "coverage": 0.0, "specifics": 0.584, "recall": 0.0, "precision": 0.0, "f1": 0.0,
-           "key_recall": 3.613, "length": -5.65}
-CORRECT_WEIGHTS = {"similarity": 5.162, "coverage": 0.0, "specifics": 0.969, "recall": 0.0, "precision": 0.0,
-                   "f1": 0.0, "key_recall": 4.683, "length": 6.532}
-CORRECT = 10.21
-PARTIAL = 0.063
-ELSEWHERE = 0.22
+# Fitted on eval/quiz_answers.jsonl, dev data (the splits dev and test to test11: 1,194 answers to 390 questions), by
+# `python bench/fit_quiz_check.py --fit --by-split --signals similarity,specifics,key_recall,length,replaced` (see
+# README, Study companion): one logistic model per boundary (issue 15h; before, one set of weights for both), C = 3
+# (issue 15k; 1 before). Dev agreement 0.884 in-sample, leave-one-question-out CV 0.880, leave-one-split-out (fit on
+# eleven splits, score the twelfth) 0.879, its test5 0.815, test6 0.880, test7 0.872, test8 0.897, test9 0.864, test10
+# 0.881, test11 0.798 (issue 15l's signals refitted on the same 1,194: 0.870, CV 0.869, test11 0.788). A longer answer
+# is less often at least partial (WEIGHTS' length < 0: more said, more to be wrong) and more often correct
+# (CORRECT_WEIGHTS' length > 0): a short vague answer is partial, not incorrect; `replaced` (issue 15m) weighs the same
+# way: saying something else in place of the source's terms is incorrect unless it scores correct. ELSEWHERE is the
+# margin of the rule "the answer fits another of the week's questions better" (fitted with them).
+WEIGHTS = {"similarity": 3.971, "coverage": 0.0, "specifics": 0.584, "recall": 0.0, "precision": 0.0, "f1": 0.0,
+           "key_recall": 1.948, "length": -3.778, "replaced": -2.108}
+CORRECT_WEIGHTS = {"similarity": 5.577, "coverage": 0.0, "specifics": 1.012, "recall": 0.0, "precision": 0.0,
+                   "f1": 0.0, "key_recall": 5.433, "length": 5.185, "replaced": 1.817}
+CORRECT = 10.92
+PARTIAL = -1.42
+ELSEWHERE = 0.16
 SIGNALS = tuple(WEIGHTS)
 VERDICTS = ("correct", "partial", "incorrect")
 
@@ -536,6 +544,9 @@ class Features:
     f1: float = 0.0
     key_recall: float = 0.0  # the recall of the key terms' wordpieces only
     length: float = 0.0     # how much the answer says: log(1 + the terms it adds to the question) / 3
+    # the share of the key terms the answer lacks (1 - coverage) when it says, in their place, something the source
+    # does not (a term neither the question nor the expected text holds); 0 when it only says less (issue 15m)
+    replaced: float = 0.0
     remeasured: bool = False  # the answer measures in a unit a quantity the source gives no unit of ("in months")
 
     def score(self, weights: dict[str, float] | None = None) -> float:
@@ -702,6 +713,9 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     specific = -1.0 if value_only and specific == 0.0 and ranged is None and \
         quantities.outside(normalise(said), normalise(expected), normalise(question)) else specific
     held = surfaces(expected)
+    # what the answer adds that neither the question nor the expected text holds (a word of its family or a clipping
+    # is held: `holds`)
+    foreign = any(not holds(held, t) for t in given if t not in asked)
     part_of = set(given) <= set(held)   # every term of the answer is the expected text's
     # the question's names written as words are the question's too ("memory DB" for MemoryDB)
     echo = set(given) <= asked | respelled(said, asked) and not part_of and bool(set(keys) - set(given)) and \
@@ -746,7 +760,8 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
                     contained and circular(said, question), contained, ranged is not None,
                     alternatives, value_only, qualified, missing, *aligned, length=float(np.log1p(len(new)) / 3),
                     remeasured=not value_only and not numbers(said) and
-                    quantities.remeasured(said, f"{question} {expected}"))
+                    quantities.remeasured(said, f"{question} {expected}"),
+                    replaced=1.0 - coverage if foreign else 0.0)
 
 
 def judge(f: Features, weights: dict[str, float] | None = None, correct: float | None = None,

@@ -286,6 +286,6 @@ class Study:
         verdict, reason = grading.judge(f)
         return {"id": q.id, "verdict": verdict, "quote": q.answer, "citation": q.citation,
                 "question": q.question, "similarity": round(f.similarity, 3), "coverage": round(f.coverage, 3),
-                "key_recall": round(f.key_recall, 3),
+                "key_recall": round(f.key_recall, 3), "replaced": round(f.replaced, 3),
                 "specifics": f.specifics, "elsewhere": round(f.elsewhere, 3), "reason": reason,
                 "missing": list(f.missing)}

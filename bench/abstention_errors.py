@@ -64,11 +64,11 @@ def group(row: dict) -> str | None:
 
 def _checked(row: dict) -> bool:
     """Does the served calibration's evidence check look at this row's question (its kind, or its group: a name asked
-    by its maker is checked as "origin")? A check that is on refuses a share of 0."""
+    by its maker is checked as "origin")?"""
     from vectorstore.answer_type import checked_as
     from vectorstore.calibration import DEFAULT
 
-    return DEFAULT.lacks_evidence(checked_as(row["question"], _kind(row)), 0.0)
+    return DEFAULT.checks(checked_as(row["question"], _kind(row)))
 
 
 def _kind(row: dict) -> str:

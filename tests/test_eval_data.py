@@ -3,7 +3,7 @@ to `test11_questions.jsonl`, reported on and dev data since; `test12_questions.j
 sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
 the other dev files use least), the issue-10 conversation set
 (`conversations.jsonl`) and the issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner answers, split dev /
-test / test2 / ... / test9 / test10 / test11).
+test / test2 / ... / test10 / test11 / test12).
 
 The schema and count checks need only the files. The gold checks read the documentation mirror at
 `../shared/mirror` (relative to the repository root; from a git worktree, relative to the main checkout) and
@@ -459,24 +459,24 @@ QUIZ_FIELDS = {"week", "id", "kind", "question", "quote", "expected", "answer", 
 QUIZ_LABELS = {"correct", "partial", "incorrect"}
 QUIZ_KINDS = {"definition", "role", "limit", "default", "command", "plan"}
 # split -> (week parity, least answers, least questions): dev is fitted on (odd weeks); test to test6 (even weeks) and
-# test7 to test11 (odd weeks again: the even weeks were used up) were each written before the round it judges, each
+# test7 to test12 (odd weeks again: the even weeks were used up) were each written before the round it judges, each
 # after the one before had been seen; test to test11 have been reported on and are read as dev data since. Parity
-# alone no longer keeps splits apart (dev and test7 to test11 share it): no question id, text or quote is in two
+# alone no longer keeps splits apart (dev and test7 to test12 share it): no question id, text or quote is in two
 # splits.
 QUIZ_SPLITS = {"dev": (1, 222, 69), "test": (0, 30, 10), "test2": (0, 90, 30), "test3": (0, 96, 32),
                "test4": (0, 96, 32), "test5": (0, 96, 32), "test6": (0, 72, 24), "test7": (1, 72, 24),
                "test8": (1, 72, 24), "test9": (1, 72, 24), "test10": (1, 72, 24),
-               "test11": (1, 72, 24)}
+               "test11": (1, 72, 24), "test12": (1, 63, 21)}
 # the held-out splits whose questions each have exactly one right, one partly right and one wrong answer, and the weeks
 # each must cover (test4 to test6: the even weeks whose quizzes still had questions not in the file; none were left in
 # weeks 10 and 16, nor for test5 in week 6, nor for test6 in weeks 2 and 6; test7 and test8: week 15's quiz had only a
 # roadmap question left; test8: week 5's two left, one of them too vague to answer; test9: weeks 5 and 11 had no
 # usable question left, week 15 only a roadmap one, taken; test10 and test11: weeks 5, 11 and 15 had no usable
-# question left)
+# question left; test12: only 21 usable unused questions were left, in weeks 1, 3, 7 and 9)
 QUIZ_ONE_OF_EACH = {"test2": range(2, 17, 2), "test3": range(2, 15, 2), "test4": (2, 4, 6, 8, 12, 14),
                     "test5": (2, 4, 8, 12, 14), "test6": (4, 8, 12, 14), "test7": range(1, 14, 2),
                     "test8": range(1, 14, 2), "test9": (1, 3, 7, 9, 13, 15),
-                    "test10": (1, 3, 7, 9, 13), "test11": (1, 3, 7, 9, 13)}
+                    "test10": (1, 3, 7, 9, 13), "test11": (1, 3, 7, 9, 13), "test12": (1, 3, 7, 9)}
 
 
 @pytest.fixture(scope="module")
@@ -525,7 +525,7 @@ def test_quiz_splits_share_no_question(quiz_answers, field):
 
 
 def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
-    """dev and test7 to test11 hold odd weeks only, test to test6 even weeks only; each split is large enough."""
+    """dev and test7 to test12 hold odd weeks only, test to test6 even weeks only; each split is large enough."""
     for r in quiz_answers:
         assert r["week"] % 2 == QUIZ_SPLITS[r["split"]][0], _where(r)
     for split, (_, least_answers, least_questions) in QUIZ_SPLITS.items():
@@ -535,7 +535,7 @@ def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
 
 
 def test_quiz_held_out_splits_one_answer_of_each_label(quiz_answers):
-    """In test2 to test11 every question has exactly three answers, one per label (so each split is
+    """In test2 to test12 every question has exactly three answers, one per label (so each split is
     balanced), and the split covers each of its weeks."""
     for split, weeks in QUIZ_ONE_OF_EACH.items():
         labels: dict[str, list[str]] = {}

@@ -4,6 +4,8 @@ know", a negated fact, an echo of the question, a right answer padded with other
 reading the check relies on (`api.grading.specifics`)."""
 from __future__ import annotations
 
+from functools import partial
+
 import httpx
 import numpy as np
 import pytest
@@ -149,9 +151,9 @@ def test_a_fragment_of_the_source_s_answer_is_partial_not_incorrect(api):
     assert fragment["verdict"] == "partial"   # since issue 15h a one-word answer may score partial by its length alone
     assert fragment["reason"] in (None, "the answer gives only part of what the source says")
     # a fragment that scores incorrect is raised to partial by the floor
-    low = grading.Features(0.1, 0.1, 0.0, 0.0, contained=True, key_recall=0.1, length=0.5)
+    low = grading.Features(0.05, 0.05, 0.0, 0.0, contained=True, key_recall=0.05, length=0.6)
     assert grading.judge(low) == ("partial", "the answer gives only part of what the source says")
-    assert grading.judge(grading.Features(0.1, 0.1, 0.0, 0.0, key_recall=0.1, length=0.5)) == ("incorrect", None)
+    assert grading.judge(grading.Features(0.05, 0.05, 0.0, 0.0, key_recall=0.05, length=0.6)) == ("incorrect", None)
     other = check(api, 2, pod, "a virtual machine image")  # terms the source does not say: not a fragment
     assert other["reason"] is None   # (three words: since issue 15h, short and vague may score partial by length)
     other = check(api, 2, pod, "a virtual machine image that boots its own full operating system")
@@ -436,8 +438,8 @@ def test_swaps_reads_a_compound_with_another_first_part(answer, question, expect
 def test_a_longer_answer_needs_more_to_be_partial_and_is_more_often_correct():
     """Issue 15h: each boundary has its own weights. The answer's length weighs against "at least partial" (more said,
     more to be wrong: a short vague answer is partial) and for "correct" (a complete answer says more)."""
-    short = grading.Features(0.4, 0.0, 0.0, 0.0, key_recall=0.3, length=float(np.log1p(2) / 3))
-    long = grading.Features(0.4, 0.0, 0.0, 0.0, key_recall=0.3, length=float(np.log1p(12) / 3))
+    short = grading.Features(0.3, 0.0, 0.0, 0.0, key_recall=0.2, length=float(np.log1p(2) / 3))
+    long = grading.Features(0.3, 0.0, 0.0, 0.0, key_recall=0.2, length=float(np.log1p(12) / 3))
     assert short.score(grading.WEIGHTS) > long.score(grading.WEIGHTS)
     assert short.score(grading.CORRECT_WEIGHTS) < long.score(grading.CORRECT_WEIGHTS)
     assert grading.verdict(short) == "partial" and grading.verdict(long) == "incorrect"
@@ -609,3 +611,33 @@ def test_issue_15l_a_one_word_name_offered_beside_another_through_the_api(api):
     assert alone["verdict"] == "correct" and alone["reason"] is None
     offered = check(api, 3, status, "PendingManualApproval or Approved, not sure which")
     assert offered["verdict"] == "partial" and offered["reason"] == "the source's value is offered only beside others"
+
+
+def test_issue_15m_saying_something_else_is_incorrect_saying_less_is_partial_through_the_api(api):
+    """Through the API (the real MiniLM and the fixture index's idf): an answer that lacks the source's key terms and
+    says in their place what the source does not ("a load balancer", "a virtual machine") is incorrect, one that only
+    says less of it ("a controller for Pods", "an instance of an image") partial, and a right answer in other words
+    correct; `replaced` is the share of the key terms lacked when something else stands in their place, 0 when the
+    answer only says less."""
+    deployment = question(api, 2, "definition", "identical Pods")
+    less = check(api, 2, deployment, "a controller for Pods")
+    assert less["verdict"] == "partial" and less["replaced"] == 0
+    other = check(api, 2, deployment, "a load balancer that routes traffic to Pods")
+    assert other["verdict"] == "incorrect" and other["replaced"] > 0.5
+    container = question(api, 1, "definition", "runnable instance")
+    less = check(api, 1, container, "an instance of an image")
+    assert less["verdict"] == "partial" and less["replaced"] == 0
+    other = check(api, 1, container, "a virtual machine with its own kernel")
+    assert other["verdict"] == "incorrect" and other["replaced"] > 0.5
+    right = check(api, 1, container, "a running copy of an image kept apart from the host and other containers")
+    assert right["verdict"] == "correct"
+
+
+def test_issue_15m_replaced_counts_only_what_the_source_does_not_say(embedder):
+    """`replaced` is 1 - coverage when the answer adds a term neither the question nor the expected text holds (a
+    word of the source's family is held: "controllers"), and 0 when every term it adds is the source's."""
+    q, e = "What is a Deployment?", "a controller that manages a set of identical Pods"
+    f = partial(grading.features, question=q, expected=e, embed=embedder.embed, idf=lambda _: 1.0)
+    assert f("controllers managing pods").replaced == 0.0
+    swapped = f("a balancer that manages pods")
+    assert swapped.replaced == pytest.approx(1.0 - swapped.coverage) and swapped.replaced > 0

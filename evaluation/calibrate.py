@@ -992,32 +992,25 @@ def main(argv: list[str] | None = None) -> int:
         fitter = Fitter(harness, questions, offtopic, args.k, page_grouped=args.page_folds,
                         balanced_pages=args.balanced_pages)
         t0 = time.perf_counter()
-        if args.widening:
-            table, widened = widening_report(fitter, files, log)
+        # each one-part leave-one-file-out command: its report, what it prints of the calibration fitted on every file,
+        # and what `--save` replaces in the stored calibration
+        parts: tuple[tuple[bool, Callable[..., tuple[str, Calibration]], Callable[[Calibration], str], str], ...] = (
+            (args.widening, widening_report,
+             lambda c: f"widen_threshold {c.widen_threshold}, widen_margin {c.widen_margin}", "its widening"),
+            (args.week_prior, week_prior_report,
+             lambda c: f"week_prior {c.week_prior}, earlier_prior {c.earlier_prior}", "its week prior"),
+            (args.cooccur, cooccur_report, lambda c: "", "its co-occurrence share"))
+        for asked, report, summary, part in parts:
+            if not asked:
+                continue
+            table, cal = report(fitter, files, log)
             print(f"{len(questions)} dev questions in {len(args.dev)} files, {time.perf_counter() - t0:.0f} s")
             print(table)
-            print(f"fitted on every file: widen_threshold {widened.widen_threshold}, "
-                  f"widen_margin {widened.widen_margin}")
+            if summary(cal):
+                print(f"fitted on every file: {summary(cal)}")
             if args.save:
-                harness.retriever.store.save_calibration(widened.to_json())
-                print("stored with the index (the index's calibration, its widening replaced)")
-            return 0
-        if args.week_prior:
-            table, prior = week_prior_report(fitter, files, log)
-            print(f"{len(questions)} dev questions in {len(args.dev)} files, {time.perf_counter() - t0:.0f} s")
-            print(table)
-            print(f"fitted on every file: week_prior {prior.week_prior}, earlier_prior {prior.earlier_prior}")
-            if args.save:
-                harness.retriever.store.save_calibration(prior.to_json())
-                print("stored with the index (the index's calibration, its week prior replaced)")
-            return 0
-        if args.cooccur:
-            table, cooccur = cooccur_report(fitter, files, log)
-            print(f"{len(questions)} dev questions in {len(args.dev)} files, {time.perf_counter() - t0:.0f} s")
-            print(table)
-            if args.save:
-                harness.retriever.store.save_calibration(cooccur.to_json())
-                print("stored with the index (the index's calibration, its co-occurrence share replaced)")
+                harness.retriever.store.save_calibration(cal.to_json())
+                print(f"stored with the index (the index's calibration, {part} replaced)")
             return 0
         if args.by_file:
             table, finals = by_file_report(fitter, files, Space(), log)

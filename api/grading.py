@@ -694,7 +694,8 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
     gave |= {w for w in wanted if not w[0].isdigit() and w in spelled(said)}
     # the source's dotted name whose last part the question's sentence names on its own ("os.open()" where it says
     # "the built-in `open()`"): that bare name is the question's, another one than the source's
-    gave = {g if g not in owned(said, source, question) else f"{g} (the question's)" for g in gave}
+    theirs = owned(said, source, question)
+    gave = {g if g not in theirs else f"{g} (the question's)" for g in gave}
     # a value given only as a range that holds it is not a wrong value ("less than 10" for 8)
     ranged = quantities.vague(normalise(said), normalise(expected), normalise(question)) \
         if value_only and not wanted <= gave else None

@@ -550,21 +550,21 @@ def cooccur_report(fitter: Fitter, files: list[str], log: Callable[[str], None])
     rows = decision_rows(fitter, files, base)
     log(f"{len(rows)} searched questions in {len({d.file for d in rows})} files")
     per, fitted = leave_one_file_out(rows, lambda train: fit_cooccur(train, base))
-    off = per_file(rows, abstains(rows, base))
+    base_abstains = abstains(rows, base)
+    off = per_file(rows, base_abstains)
     un = np.array([d.unanswerable for d in rows], dtype=bool)
     lines = ["| file left out (dev) | unanswerable abstain: off -> fitted | answerable abstain: off -> fitted | "
              "shares fitted on the others (co-occurrence / origin) |", "|---|---|---|---|"]
     gained = lost = 0
     for f in sorted(per):
         held = np.array([d.file == f for d in rows])
-        a_off, a_fit = abstains([d for d in rows if d.file == f], base), abstains(
-            [d for d in rows if d.file == f], fitted[f])
+        a_off, a_fit = base_abstains[held], abstains([d for d in rows if d.file == f], fitted[f])
         gained += int((a_fit & ~a_off & un[held]).sum()) - int((a_off & ~a_fit & un[held]).sum())
         lost += int((a_fit & ~a_off & ~un[held]).sum()) - int((a_off & ~a_fit & ~un[held]).sum())
         lines.append(f"| {f} | {_pct(off[f][0])} -> {_pct(per[f][0])} | {_pct(off[f][1])} -> {_pct(per[f][1])} | "
                      f"{fitted[f].cooccur_share} / {fitted[f].origin_share} |")
     final = fit_cooccur(rows, base)
-    pooled_off, pooled_fit = rates(rows, abstains(rows, base)), rates(rows, abstains(rows, final))
+    pooled_off, pooled_fit = rates(rows, base_abstains), rates(rows, abstains(rows, final))
     lines += ["", f"leave-one-file-out, summed over the {len(per)} files: unanswerable refused {gained:+d}, "
               f"answerable refused {lost:+d}",
               f"fitted on every file (in-sample): cooccur_share {final.cooccur_share}, origin_share "

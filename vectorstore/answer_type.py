@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from functools import lru_cache
 
 from vectorstore.text import tokenize
@@ -834,27 +834,33 @@ def evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: I
         raise ValueError(f"unknown qualifier {unknown[0]!r}; expected one of {', '.join(QUALIFIERS)}")
     if kind not in _FACTS:
         return cooccurrence(key_terms, texts)
-    scopes = (scope for text in texts for scope in _scopes(kind, text or "", asks, noun))
-    return _best_share(_weights(key_terms), scopes)
+    weights = _weights(key_terms)
+    return _best_share(weights, (_found(weights, scope) for text in texts
+                                 for scope in _scopes(kind, text or "", asks, noun)))
 
 
-def _best_share(weights: dict[str, float], scopes: Iterable[str]) -> float:
-    """The best share of `weights` (a term's weight) found in one of `scopes`; 0.0 without a scope, 1.0 with a scope
-    and no weights. A term is found as the shared tokenizer's stem, inside a camel-case identifier, or written closed
-    where the scope writes it open (`_compounds`)."""
+def _best_share(weights: dict[str, float], found: Iterable[Collection[str]]) -> float:
+    """The best share of `weights` (a term's weight) among the term sets `found` (one per scope); 0.0 without a
+    scope, 1.0 with a scope and no weights. Stops at the first scope holding every term."""
     total = sum(weights.values())
     best = 0.0
-    for scope in scopes:
+    for terms in found:
         if not total:
             return 1.0
-        scope = american(scope)
-        found = set(tokenize(scope)) | set(tokenize(_CAMEL.sub(" ", scope)))
-        if any(t not in found for t in weights):
-            found |= _compounds(scope)
-        best = max(best, sum(w for t, w in weights.items() if t in found) / total)
+        best = max(best, sum(w for t, w in weights.items() if t in terms) / total)
         if best >= 1.0:
             return 1.0
     return best
+
+
+def _found(weights: dict[str, float], scope: str) -> set[str]:
+    """The terms `scope` holds: the shared tokenizer's stems, also inside a camel-case identifier, and (when a key
+    term is still missing) the compounds it writes open (`_compounds`)."""
+    scope = american(scope)
+    found = set(tokenize(scope)) | set(tokenize(_CAMEL.sub(" ", scope)))
+    if any(t not in found for t in weights):
+        found |= _compounds(scope)
+    return found
 
 
 # The kinds whose evidence is whether the passages hold the question's key terms together (`cooccurrence`): a yes/no
@@ -894,30 +900,23 @@ def cooccurrence(key_terms: Iterable[str] | Mapping[str, float], texts: Iterable
     stretch holding a name (a proper name or code token) next to a making or first having counts. With no key
     terms, 1.0 if there is any such stretch."""
     weights = _weights(key_terms)
-    total = sum(weights.values())
-    best = 0.0
-    for text in texts:
-        for words, found in _stretches(text or "", frozenset(weights)):
-            if creator and not (_FACTS["name"].search(scope := " ".join(words)) and _CREATOR_STATED.search(scope)):
-                continue
-            if not total:
-                return 1.0
-            best = max(best, sum(w for t, w in weights.items() if t in found) / total)
-            if best >= 1.0:
-                return 1.0
-    return best
+    return _best_share(weights, (found for text in texts for words, found in _stretches(text or "", frozenset(weights))
+                                 if not creator or _made(" ".join(words))))
+
+
+def _made(scope: str) -> bool:
+    """Does `scope` name something (a proper name or code token) next to a making or first having?"""
+    return bool(_FACTS["name"].search(scope) and _CREATOR_STATED.search(scope))
 
 
 # "How <adjective/adverb>" names the dimension asked ("how fast", "how large", "how far"), never the subject.
 _HOW_DIMENSION = re.compile(r"\bhow ([a-z]+)\b", re.I)
-_QUALIFIER_WORDS = 4  # a qualifier phrase this short ("out of the box", "by default") only asks; a longer match spans
-#                       the subject too ("if I leave the temperature out")
 
 
 def fact_terms(question: str) -> list[str]:
-    """The key terms a sentence stating the asked fact should hold: `key_terms` without the dimension a "how
-    <adjective>" asks ("fast" of "how fast can it scale?") and the words of a short qualifier phrase ("box" of "out
-    of the box"), which say what is asked, not what about."""
+    """The key terms a sentence stating the asked fact should hold: `key_terms` (British spellings written the
+    American way) without the dimension a "how <adjective>" asks ("fast" of "how fast can it scale?"), which says
+    what is asked, not what about."""
     q = _asked(question)
     asking = [m.group(1) for m in _HOW_DIMENSION.finditer(q)]
     drop = set(tokenize(" ".join(asking)))

@@ -1,5 +1,5 @@
 """Checks on the evaluation data in eval/: the issue-9 question sets held out by their rounds (`test_questions.jsonl`
-to `test11_questions.jsonl`, reported on and dev data since; `test12_questions.jsonl`, held out now), the two dev
+to `test12_questions.jsonl`, reported on and dev data since), the two dev
 sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
 the other dev files use least), the issue-10 conversation set
 (`conversations.jsonl`) and the issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner answers, split dev /
@@ -460,7 +460,7 @@ QUIZ_LABELS = {"correct", "partial", "incorrect"}
 QUIZ_KINDS = {"definition", "role", "limit", "default", "command", "plan"}
 # split -> (week parity, least answers, least questions): dev is fitted on (odd weeks); test to test6 (even weeks) and
 # test7 to test12 (odd weeks again: the even weeks were used up) were each written before the round it judges, each
-# after the one before had been seen; test to test11 have been reported on and are read as dev data since. Parity
+# after the one before had been seen; test to test12 have been reported on and are read as dev data since. Parity
 # alone no longer keeps splits apart (dev and test7 to test12 share it): no question id, text or quote is in two
 # splits.
 QUIZ_SPLITS = {"dev": (1, 222, 69), "test": (0, 30, 10), "test2": (0, 90, 30), "test3": (0, 96, 32),

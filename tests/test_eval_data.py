@@ -47,7 +47,7 @@ def _load(name: str) -> list[dict]:
 # the minimums the second to fifth test sets were each written to
 LATER_TEST = {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12, "roadmap": 12, "numeric": 10,
               "title": 5}
-# the (smaller) minimums the sixth to twelfth test sets were each written to
+# the (smaller) minimums the sixth to thirteenth test sets were each written to
 SMALLER_TEST = {"total": 100, "answerable": 60, "unanswerable": 30, "cross_week": 10, "roadmap": 10, "numeric": 8,
                 "title": 5}
 QUESTION_SETS = {
@@ -67,6 +67,7 @@ QUESTION_SETS = {
     "test10_questions.jsonl": ("t10q", SMALLER_TEST),
     "test11_questions.jsonl": ("t11q", SMALLER_TEST),
     "test12_questions.jsonl": ("t12q", SMALLER_TEST),
+    "test13_questions.jsonl": ("t13q", SMALLER_TEST),
 }
 
 
@@ -219,7 +220,8 @@ SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "question
                          "questions_nearmiss.jsonl", "test_questions.jsonl", "test2_questions.jsonl",
                          "test3_questions.jsonl", "test4_questions.jsonl", "test5_questions.jsonl",
                          "test6_questions.jsonl", "test7_questions.jsonl", "test8_questions.jsonl",
-                         "test9_questions.jsonl", "test10_questions.jsonl", "test11_questions.jsonl"]
+                         "test9_questions.jsonl", "test10_questions.jsonl", "test11_questions.jsonl",
+                         "test12_questions.jsonl"]
 
 
 @pytest.mark.parametrize("held_out, written_after", [
@@ -234,6 +236,7 @@ SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "question
     ("test10_questions.jsonl", "test9_questions.jsonl"),
     ("test11_questions.jsonl", "test10_questions.jsonl"),
     ("test12_questions.jsonl", "test11_questions.jsonl"),
+    ("test13_questions.jsonl", "test12_questions.jsonl"),
 ])
 def test_later_test_sets_paraphrase_no_earlier_question_set(held_out, written_after):
     """Each later held-out set (test2 … test12: written before the round it judges) shares no more than

@@ -71,6 +71,7 @@ COOCCUR_SHARES: tuple[float, ...] = (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 
 GRID = {
     "dense_weight": (0.3, 0.4, 0.5, 0.6),
     "title_weight": (0.0, 0.5, 1.0, 2.0),
+    "lexical_trust": (0.0, 0.25, 0.5, 1.0, 2.0),
     "page_weight": (0.0, 0.15, 0.3, 0.5),
     "title_sim_weight": (0.0, 0.05, 0.1, 0.2, 0.3),
     "sentence_weight": (0.0, 0.25, 0.5, 0.75),
@@ -171,6 +172,12 @@ def page_folds(questions: list[dict], k: int) -> list[list[int]]:
     return [sorted(int(i) for i in test) for _train, test in split]
 
 
+def file_folds(files: list[str]) -> list[list[int]]:
+    """One fold per dev file (each file is one writer): leave-one-file-out, in the files' order."""
+    order = list(dict.fromkeys(files))
+    return [[i for i, f in enumerate(files) if f == name] for name in order]
+
+
 # ---------------------------------------------------------------- one fit
 @dataclass
 class Space:
@@ -178,6 +185,7 @@ class Space:
 
     dense_weight: tuple = GRID["dense_weight"]
     title_weight: tuple = GRID["title_weight"]
+    lexical_trust: tuple = GRID["lexical_trust"]
     page_weight: tuple = GRID["page_weight"]
     title_sim_weight: tuple = GRID["title_sim_weight"]
     sentence_weight: tuple = GRID["sentence_weight"]
@@ -273,6 +281,8 @@ class Fitter:
                    key=lambda p: round(self.mrr(base.with_(dense_weight=p[0], title_weight=p[1], page_weight=p[2]),
                                                 idx), 4))
         cal = base.with_(dense_weight=best[0], title_weight=best[1], page_weight=best[2])
+        trust = max(space.lexical_trust, key=lambda p: round(self.mrr(cal.with_(lexical_trust=p), idx), 4))
+        cal = cal.with_(lexical_trust=trust)
         rerank = max(itertools.product(space.title_sim_weight, space.sentence_weight),
                      key=lambda w: round(self.mrr(cal.with_(title_sim_weight=w[0], sentence_weight=w[1]), idx), 4))
         cal = cal.with_(title_sim_weight=rerank[0], sentence_weight=rerank[1])
@@ -284,8 +294,9 @@ class Fitter:
                       key=lambda w: round(self.mrr(cal.with_(contrast_weight=w[0], breadth_weight=w[1]), idx), 4))
         cal = cal.with_(contrast_weight=sibling[0], breadth_weight=sibling[1])
         cal = fit_week_prior(self, idx, cal, space)
-        return cal, (f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank[0]}, "
-                     f"best sentence {rerank[1]}, merge rank {merge}, hub {hub}, contrast {sibling[0]}, "
+        return cal, (f"dense {best[0]}, title {best[1]}, page {best[2]}, lexical trust {trust}, "
+                     f"title similarity {rerank[0]}, best sentence {rerank[1]}, merge rank {merge}, hub {hub}, "
+                     f"contrast {sibling[0]}, "
                      f"breadth {sibling[1]}, week prior {cal.week_prior}/{cal.earlier_prior}")
 
     def fit(self, idx: list[int], space: Space, log: Callable[[str], None] = lambda _m: None) -> Calibration:
@@ -378,17 +389,18 @@ def _pooled(scores: dict[int, dict[str, float]], sharers: list[int]) -> dict:
     return {**mean(list(scores.values())), "rare": mean(rare), "popular": mean(popular)}
 
 
-ONE_WEIGHT = ("dense_weight", "title_weight", "page_weight", "title_sim_weight", "sentence_weight", "hub_weight",
-              "merge_rank", "contrast_weight", "breadth_weight")  # what `--one-weight` can cross-validate
+ONE_WEIGHT = ("dense_weight", "lexical_trust", "title_weight", "page_weight", "title_sim_weight", "sentence_weight",
+              "hub_weight", "merge_rank", "contrast_weight", "breadth_weight")  # what `--one-weight` can cross-validate
 
 
 def one_weight_cross_validate(fitter: Fitter, name: str | tuple[str, ...], base: Calibration,
-                              k: int) -> tuple[dict, dict, list]:
+                              k: int, by: list[list[int]] | None = None) -> tuple[dict, dict, list]:
     """One retrieval weight alone, or several jointly (a tuple of names: every combination of their grids): every
     value run once on the searched questions with gold URLs (everything else as `base`); each fold takes the value
     with the best MRR@10 on the other folds and is scored with it. Returns the pooled held-out figures, each value's
     figures on all of them (with "objective": the fit's MRR@10 on all, page-balanced when the fitter is), and
-    the values chosen (a weight's value, or a tuple of values for several)."""
+    the values chosen (a weight's value, or a tuple of values for several). `by`: these folds instead of the
+    fitter's k (`file_folds`: leave one dev file out)."""
     names = (name,) if isinstance(name, str) else name
     grid = list(itertools.product(*(GRID[n] for n in names)))  # each a tuple of values, one per name
     gold = [i for i, q in enumerate(fitter.questions) if i not in fitter.planned and q.get("gold_urls")]
@@ -397,8 +409,10 @@ def one_weight_cross_validate(fitter: Fitter, name: str | tuple[str, ...], base:
                                 fitter.questions[i]["gold_urls"], fitter.k) for i in gold} for v in grid}
     scores: dict[int, dict[str, float]] = {}
     chosen = []
-    for test in fitter.folds(k):
+    for test in by if by is not None else fitter.folds(k):
         held = set(test)
+        if not held & set(gold):  # a file without searched gold questions (the near misses) scores nothing
+            continue
         best = max(grid, key=lambda v: round(fitter.mean({i: per[v][i]["mrr@10"] for i in gold if i not in held}), 4))
         chosen.append(best)
         scores |= {i: per[best][i] for i in gold if i in held}
@@ -881,7 +895,7 @@ def learner_phrased(questions: list[dict]) -> list[dict]:
     return out
 
 
-_ALL_OFF = Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
+_ALL_OFF = Space(title_weight=(0.0,), lexical_trust=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
                  title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,), hub_weight=(0.0,),
                  contrast_weight=(0.0,), breadth_weight=(0.0,))
 
@@ -895,6 +909,7 @@ VARIANTS = {  # the ablation: each retrieval change alone and together, all othe
     "none of the changes": _only(),
     "+ BM25 title/section field": _only("title_weight"),
     "+ page support": _only("page_weight"),
+    "+ lexical trust (query-dependent fusion)": _only("lexical_trust"),
     "+ title-similarity rerank": _only("title_sim_weight"),
     "+ best sentence in the dense score": _only("sentence_weight"),
     "+ query normalisation": _only("normalise"),
@@ -909,7 +924,8 @@ VARIANTS = {  # the ablation: each retrieval change alone and together, all othe
 
 ABLATION_COLUMNS = ("hit@k", "mrr@10", "ndcg@10", "abstain_recall", "answerable_abstain", "abstain_precision",
                     "keyfact_all", "widened_xweek")
-CHOSEN = {"dense_weight": "dense", "title_weight": "title", "page_weight": "page", "title_sim_weight": "title-sim",
+CHOSEN = {"dense_weight": "dense", "lexical_trust": "lexical trust",
+          "title_weight": "title", "page_weight": "page", "title_sim_weight": "title-sim",
           "sentence_weight": "sentence", "hub_weight": "hub", "contrast_weight": "contrast",
           "breadth_weight": "breadth", "merge_rank": "merge", "threshold": "threshold",
           "evidence_share": "evidence"}  # fitted number -> its label in the table
@@ -1022,9 +1038,9 @@ def main(argv: list[str] | None = None) -> int:
                       f"evidence_kinds {list(cal.evidence_kinds)}")
             return 0
         if args.one_weight and args.jointly:
-            return _one_weight(fitter, tuple(args.one_weight), args.folds, t0)
+            return _one_weight(fitter, tuple(args.one_weight), args.folds, t0, files)
         if args.one_weight:
-            return max(_one_weight(fitter, name, args.folds, t0) for name in args.one_weight)
+            return max(_one_weight(fitter, name, args.folds, t0, files) for name in args.one_weight)
         if args.retrieval_only:
             return _retrieval_only(fitter, args.variants or list(VARIANTS), args.folds, log, t0)
         results: dict[str, dict] = {}
@@ -1069,11 +1085,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _one_weight(fitter: Fitter, name: str | tuple[str, ...], k: int, t0: float) -> int:
-    """`--one-weight NAME`: one markdown row per value of its grid (all questions), then the k-fold CV row; with
-    several names (`--jointly`), one row per combination of their values."""
+def _one_weight(fitter: Fitter, name: str | tuple[str, ...], k: int, t0: float, files: list[str]) -> int:
+    """`--one-weight NAME`: one markdown row per value of its grid (all questions), then the k-fold CV row and the
+    leave-one-file-out row (each dev file one writer; its held-out MRR@10 per file at the served value and chosen
+    printed after the table); with several names (`--jointly`), one row per combination of their values."""
     base = fitter.h.retriever.calibration
     cv, each, chosen = one_weight_cross_validate(fitter, name, base, k)
+    by_file = file_folds(files)
+    lofo, _each, lofo_chosen = one_weight_cross_validate(fitter, name, base, k, by=by_file)
     names = (name,) if isinstance(name, str) else name
     served = tuple(getattr(base, n) for n in names)
 
@@ -1088,9 +1107,19 @@ def _one_weight(fitter: Fitter, name: str | tuple[str, ...], k: int, t0: float) 
               + _cells(r, split) for v, r in each.items()]
     lines.append(f"| {k}-fold CV{_folds_label(fitter)}, chosen per fold {'/'.join(shown(v) for v in chosen)} | "
                  + _cells(cv, split))
+    lines.append(f"| leave-one-file-out CV ({len(lofo_chosen)} files), chosen per file "
+                 f"{'/'.join(shown(v) for v in lofo_chosen)} | " + _cells(lofo, split))
     print(f"{len(fitter.questions)} dev questions ({cv['questions']} searched with gold URLs"
           f"{_split_count(cv) if split else ''}), {time.perf_counter() - t0:.0f} s")
     print("\n".join(lines))
+    held = [f for f in by_file if any(i not in fitter.planned and fitter.questions[i].get("gold_urls") for i in f)]
+    print(f"| held-out file (dev) | MRR@10 at {shown(served if len(served) > 1 else served[0])} (served) "
+          "| MRR@10 at the value its fold chose | chosen |\n|---|---|---|---|")
+    for fold, value in zip(held, lofo_chosen, strict=True):
+        idx = [i for i in fold if i not in fitter.planned and fitter.questions[i].get("gold_urls")]
+        cal = base.with_(**dict(zip(names, value if isinstance(value, tuple) else (value,), strict=True)))
+        print(f"| {files[fold[0]]} ({len(idx)}) | {_fmt(fitter.mrr(base, idx))} | {_fmt(fitter.mrr(cal, idx))} "
+              f"| {shown(value)} |")
     best = max(each, key=lambda v: round(each[v]["objective"], 4))  # ties: the earlier value, as the folds choose
     print(f"fitted on all ({'page-balanced ' if fitter.balanced else ''}MRR@10 {each[best]['objective']:.4f}): "
           f"{shown(best)}")

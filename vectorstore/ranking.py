@@ -51,8 +51,11 @@ def fuse_rrf(dense: list[tuple[str, float]], lexical: list[tuple[str, float]], k
 
 
 def fuse_weighted(dense: list[tuple[str, float]], lexical: list[tuple[str, float]],
-                  alpha: float = 0.5) -> dict[str, float]:
-    """alpha * min-max-normalised cosine + (1 - alpha) * BM25 / best BM25; a list missing an id adds 0."""
+                  alpha: float = 0.5, lexical_scale: float = 1.0) -> dict[str, float]:
+    """alpha * min-max-normalised cosine + (1 - alpha) * lexical_scale * BM25 / best BM25; a list missing an id
+    adds 0. `lexical_scale` (0..1) is how far this query's BM25 list is trusted (`lexical_trust`): the BM25 list
+    is normalised by its own best score, so without it a best match that holds one common word of the question
+    counts as much as one that holds all its rare words."""
     scores: dict[str, float] = {}
     if dense:
         hi, lo = dense[0][1], dense[-1][1]
@@ -61,8 +64,20 @@ def fuse_weighted(dense: list[tuple[str, float]], lexical: list[tuple[str, float
     if lexical:
         top = lexical[0][1] or 1.0
         for cid, s in lexical:
-            scores[cid] = scores.get(cid, 0.0) + (1 - alpha) * s / top
+            scores[cid] = scores.get(cid, 0.0) + (1 - alpha) * lexical_scale * s / top
     return scores
+
+
+def lexical_trust(lexical: list[tuple[str, float]], idf_mass: float, power: float) -> float:
+    """How far a query's BM25 list is trusted in the fusion: (best BM25 score / the sum of the query terms' IDF,
+    at most 1) ** `power`, the share of the question's IDF the best lexical match holds (the abstention signal
+    `Signals.lexical`). A question whose rare words no passage holds together (a paraphrase, a learner's own words)
+    leans on the dense list; one whose words a passage holds leans on both as fitted. `power` 0: always 1 (off)."""
+    if not power:
+        return 1.0
+    if not lexical or idf_mass <= 0:
+        return 0.0
+    return float(min(1.0, lexical[0][1] / idf_mass) ** power)
 
 
 def page_support(fused: dict[str, float], url_of: Callable[[str], str], weight: float) -> dict[str, float]:

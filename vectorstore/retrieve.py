@@ -56,6 +56,7 @@ from vectorstore.ranking import (
     diversify,
     fuse_rrf,
     fuse_weighted,
+    lexical_trust,
     page_support,
     rerank,
     signals,
@@ -517,6 +518,7 @@ class Retriever:
             in_week = state.dense(cosines, n, week), state.lexical.search(terms, n, week=week,
                                                                           title_weight=cal.title_weight)
             dense, lexical = union(dense, in_week[0]), union(lexical, in_week[1])
+        idf = {t: state.lexical.idf(t) for t in terms}
         if mode == "dense":
             fused = dict(dense)
         elif mode == "bm25":
@@ -524,13 +526,13 @@ class Retriever:
         elif self.fusion == "rrf":
             fused = fuse_rrf(dense, lexical)
         else:
-            fused = fuse_weighted(dense, lexical, alpha=cal.dense_weight)
+            fused = fuse_weighted(dense, lexical, alpha=cal.dense_weight,
+                                  lexical_scale=lexical_trust(lexical, sum(idf.values()), cal.lexical_trust))
         url_of = lambda cid: str(state.chunks[cid][1].get("url") or "")  # noqa: E731
         fused = page_support(fused, url_of, cal.page_weight)
         if soft and week is not None:
             fused = week_prior(fused, lambda cid: state.chunks[cid][1].get("weeks") or [], week, cal.week_prior,
                                cal.earlier_prior)
-        idf = {t: state.lexical.idf(t) for t in terms}
         if mode == "hybrid":  # the fused top: titled for the question or set apart from the other candidate pages
             # by its title, section or file name gains; a hub of the others loses
             fused = rerank(fused, [

@@ -1,0 +1,114 @@
+"""Why dev questions miss at rank 1 (issue 9r3): every searched dev question with gold pages run through the
+retriever with the index's calibration (hybrid), and with the dense list alone and the BM25 list alone; each rank-1
+miss is put in the first cause that fits it, in this order:
+
+- other week: the question is asked in a week, the gold page belongs to it, the page ranked first does not;
+- hub / overview: the page ranked first links to the gold page (the index's link graph), or has more sections in the
+  index than the gold page (a broad page's subsection above the dedicated page);
+- sibling: same host and directory as the gold page;
+- same page, other passage: never (rank 1 is scored by page), kept for completeness;
+- other: anything else.
+
+Independently of the cause, it counts for each miss which single list had the gold page first (dense, BM25, both,
+neither) and whether the gold page's title is closer to the question than the first page's title (the title matched
+but ranked low). Prints one table per dev file and in all, and one JSON line. Dev only: never run on test13.
+
+    RA_DATA_DIR=... python bench/rank1_misses.py [--json out.json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from evaluation.evaluate import DEV, Harness, load_questions, norm_url  # noqa: E402
+from vectorstore.links import page_key  # noqa: E402
+
+CAUSES = ("other week", "hub / overview", "sibling", "other")
+LISTS = ("dense only right", "BM25 only right", "both right", "neither")
+
+
+def _dir(url: str) -> str:
+    return page_key(url).rsplit("/", 1)[0]
+
+
+def classify(h: Harness, q: dict) -> dict | None:
+    """One question's rank-1 outcome: None when it is planned or has no gold page."""
+    gold = {norm_url(u) for u in q.get("gold_urls") or []}
+    if not gold or h.planned(q["question"], q.get("week")):
+        return None
+    r = h.retriever
+    hybrid = r.search(q["question"], week=q.get("week"), top_k=10)
+    urls = [norm_url(x.url) for x in hybrid.hits]
+    out: dict = {"hit1": bool(urls) and urls[0] in gold, "query_terms": len(set(hybrid.query.lower().split()))}
+    firsts = {}
+    for mode in ("dense", "bm25"):
+        alone = r.search(q["question"], week=q.get("week"), top_k=10, mode=mode)
+        firsts[mode] = bool(alone.hits) and norm_url(alone.hits[0].url) in gold
+    out["list"] = ("both right" if firsts["dense"] and firsts["bm25"] else "dense only right" if firsts["dense"]
+                   else "BM25 only right" if firsts["bm25"] else "neither")
+    if out["hit1"] or not urls:
+        return out
+    state = r._require()  # noqa: SLF001 (a diagnostic reads the link graph and section counts)
+    top = hybrid.hits[0]
+    gold_hit = next((x for x in hybrid.hits if norm_url(x.url) in gold), None)
+    week = hybrid.week
+    gold_url = next(iter(sorted(gold)))
+    gold_weeks = gold_hit.meta.get("weeks") or [] if gold_hit else []
+    links = state.links.out.get(page_key(top.url), frozenset())
+    if week is not None and week in gold_weeks and week not in (top.meta.get("weeks") or []):
+        cause = "other week"
+    elif any(page_key(g) in links for g in gold) or (
+            state.sections.get(top.url, 1) > state.sections.get(gold_hit.url if gold_hit else gold_url, 1)):
+        cause = "hub / overview"
+    elif any(_dir(top.url) == _dir(g) for g in gold):
+        cause = "sibling"
+    else:
+        cause = "other"
+    out["cause"] = cause
+    if gold_hit is not None:
+        t_top, t_gold = state.title_of(top.id), state.title_of(gold_hit.id)
+        vec = r.embedder.embed([hybrid.query])[0]
+        sims = state.title_similarity(r.embedder, vec, [t_top, t_gold])
+        out["title_closer"] = sims[1] > sims[0]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args(argv)
+    h = Harness.open()
+    report: dict[str, dict] = {}
+    total: dict[str, Counter] = {"cause": Counter(), "list": Counter(), "list_all": Counter(), "title": Counter()}
+    for path in DEV:
+        c: dict[str, Counter] = {"cause": Counter(), "list": Counter(), "list_all": Counter(), "title": Counter()}
+        n = 0
+        for q in load_questions(path):
+            o = classify(h, q)
+            if o is None:
+                continue
+            n += 1
+            c["list_all"][o["list"]] += 1
+            if not o["hit1"]:
+                c["cause"][o.get("cause", "other")] += 1
+                c["list"][o["list"]] += 1
+                c["title"]["gold title closer" if o.get("title_closer") else "first title closer"] += 1
+        for key in total:
+            total[key].update(c[key])
+        report[path.name] = {"searched": n, **{k: dict(v) for k, v in c.items()}}
+        print(f"{path.name}: {n} searched, misses {sum(c['cause'].values())}: "
+              f"{dict(c['cause'])}; lists on misses {dict(c['list'])}; {dict(c['title'])}", flush=True)
+    report["all"] = {k: dict(v) for k, v in total.items()}
+    print(json.dumps(report["all"]))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

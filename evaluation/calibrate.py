@@ -1091,8 +1091,8 @@ def _one_weight(fitter: Fitter, name: str | tuple[str, ...], k: int, t0: float, 
     printed after the table); with several names (`--jointly`), one row per combination of their values."""
     base = fitter.h.retriever.calibration
     cv, each, chosen = one_weight_cross_validate(fitter, name, base, k)
-    by_file = file_folds(files)
-    lofo, _each, lofo_chosen = one_weight_cross_validate(fitter, name, base, k, by=by_file)
+    by_file = file_folds(files)  # one file: nothing to leave out
+    lofo = one_weight_cross_validate(fitter, name, base, k, by=by_file) if len(by_file) > 1 else None
     names = (name,) if isinstance(name, str) else name
     served = tuple(getattr(base, n) for n in names)
 
@@ -1107,23 +1107,33 @@ def _one_weight(fitter: Fitter, name: str | tuple[str, ...], k: int, t0: float, 
               + _cells(r, split) for v, r in each.items()]
     lines.append(f"| {k}-fold CV{_folds_label(fitter)}, chosen per fold {'/'.join(shown(v) for v in chosen)} | "
                  + _cells(cv, split))
-    lines.append(f"| leave-one-file-out CV ({len(lofo_chosen)} files), chosen per file "
-                 f"{'/'.join(shown(v) for v in lofo_chosen)} | " + _cells(lofo, split))
+    if lofo:
+        lines.append(f"| leave-one-file-out CV ({len(lofo[2])} files), chosen per file "
+                     f"{'/'.join(shown(v) for v in lofo[2])} | " + _cells(lofo[0], split))
     print(f"{len(fitter.questions)} dev questions ({cv['questions']} searched with gold URLs"
           f"{_split_count(cv) if split else ''}), {time.perf_counter() - t0:.0f} s")
     print("\n".join(lines))
-    held = [f for f in by_file if any(i not in fitter.planned and fitter.questions[i].get("gold_urls") for i in f)]
-    print(f"| held-out file (dev) | MRR@10 at {shown(served if len(served) > 1 else served[0])} (served) "
-          "| MRR@10 at the value its fold chose | chosen |\n|---|---|---|---|")
-    for fold, value in zip(held, lofo_chosen, strict=True):
-        idx = [i for i in fold if i not in fitter.planned and fitter.questions[i].get("gold_urls")]
-        cal = base.with_(**dict(zip(names, value if isinstance(value, tuple) else (value,), strict=True)))
-        print(f"| {files[fold[0]]} ({len(idx)}) | {_fmt(fitter.mrr(base, idx))} | {_fmt(fitter.mrr(cal, idx))} "
-              f"| {shown(value)} |")
+    if lofo:
+        print(_per_file(fitter, names, base, by_file, files, lofo[2], shown))
     best = max(each, key=lambda v: round(each[v]["objective"], 4))  # ties: the earlier value, as the folds choose
     print(f"fitted on all ({'page-balanced ' if fitter.balanced else ''}MRR@10 {each[best]['objective']:.4f}): "
           f"{shown(best)}")
     return 0
+
+
+def _per_file(fitter: Fitter, names: tuple[str, ...], base: Calibration, by_file: list[list[int]], files: list[str],
+              chosen: list, shown: Callable) -> str:
+    """The leave-one-file-out table: each held-out file's MRR@10 at the served value(s) and at its fold's choice."""
+    served = tuple(getattr(base, n) for n in names)
+    lines = [f"| held-out file (dev) | MRR@10 at {shown(served if len(served) > 1 else served[0])} (served) "
+             "| MRR@10 at the value its fold chose | chosen |", "|---|---|---|---|"]
+    scored = [[i for i in fold if i not in fitter.planned and fitter.questions[i].get("gold_urls")]
+              for fold in by_file]
+    for idx, value in zip([i for i in scored if i], chosen, strict=True):  # the folds that were scored
+        cal = base.with_(**dict(zip(names, value if isinstance(value, tuple) else (value,), strict=True)))
+        lines.append(f"| {files[idx[0]]} ({len(idx)}) | {_fmt(fitter.mrr(base, idx))} | "
+                     f"{_fmt(fitter.mrr(cal, idx))} | {shown(value)} |")
+    return "\n".join(lines)
 
 
 _SPLIT_HEAD = (f" rare page (<= {RARE_OTHERS} others) hit@5 | rare MRR@10 | popular page hit@5 | popular MRR@10 |")

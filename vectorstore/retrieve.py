@@ -56,10 +56,11 @@ from vectorstore.ranking import (
     diversify,
     fuse_rrf,
     fuse_weighted,
-    lexical_trust,
+    margin,
     page_support,
     rerank,
     signals,
+    tilted_alpha,
     title_feature,
     union,
     week_prior,
@@ -519,6 +520,7 @@ class Retriever:
                                                                           title_weight=cal.title_weight)
             dense, lexical = union(dense, in_week[0]), union(lexical, in_week[1])
         idf = {t: state.lexical.idf(t) for t in terms}
+        url_of = lambda cid: str(state.chunks[cid][1].get("url") or "")  # noqa: E731
         if mode == "dense":
             fused = dict(dense)
         elif mode == "bm25":
@@ -526,9 +528,9 @@ class Retriever:
         elif self.fusion == "rrf":
             fused = fuse_rrf(dense, lexical)
         else:
-            fused = fuse_weighted(dense, lexical, alpha=cal.dense_weight,
-                                  lexical_scale=lexical_trust(lexical, sum(idf.values()), cal.lexical_trust))
-        url_of = lambda cid: str(state.chunks[cid][1].get("url") or "")  # noqa: E731
+            alpha = tilted_alpha(cal.dense_weight, margin(dense, url_of), margin(lexical, url_of, floor=0.0),
+                                 cal.fusion_tilt)
+            fused = fuse_weighted(dense, lexical, alpha=alpha)
         fused = page_support(fused, url_of, cal.page_weight)
         if soft and week is not None:
             fused = week_prior(fused, lambda cid: state.chunks[cid][1].get("weeks") or [], week, cal.week_prior,

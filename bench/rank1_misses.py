@@ -3,17 +3,18 @@ retriever with the index's calibration (hybrid), and with the dense list alone a
 miss is put in the first cause that fits it, in this order:
 
 - other week: the question is asked in a week, the gold page belongs to it, the page ranked first does not;
-- hub / overview: the page ranked first links to the gold page (the index's link graph), or has more sections in the
-  index than the gold page (a broad page's subsection above the dedicated page);
+- hub: the page ranked first links to the gold page (the index's link graph: `vectorstore.links`);
+- broader page: the page ranked first has more sections in the index than the gold page (a broad page's
+  subsection above the dedicated page);
 - sibling: same host and directory as the gold page;
-- same page, other passage: never (rank 1 is scored by page), kept for completeness;
-- other: anything else.
+- other: anything else (rank 1 is scored by page, so the gold page's right passage below a generic passage of it
+  is no rank-1 miss).
 
-Independently of the cause, it counts for each miss which single list had the gold page first (dense, BM25, both,
-neither) and whether the gold page's title is closer to the question than the first page's title (the title matched
+Independently of the cause, it counts for each miss the gold page's crawl depth (0: linked from the roadmap;
+"absent": not in the top 10), which single list had the gold page first (dense, BM25, both, neither) and whether the gold page's title is closer to the question than the first page's title (the title matched
 but ranked low). Prints one table per dev file and in all, and one JSON line. Dev only: never run on test13.
 
-    RA_DATA_DIR=... python bench/rank1_misses.py [--json out.json]
+    RA_DATA_DIR=... python bench/rank1_misses.py [--dev FILE...] [--json out.json]
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from evaluation.evaluate import DEV, Harness, load_questions, norm_url  # noqa: E402
 from vectorstore.links import page_key  # noqa: E402
 
-CAUSES = ("other week", "hub / overview", "sibling", "other")
+CAUSES = ("other week", "hub", "broader page", "sibling", "other")
 LISTS = ("dense only right", "BM25 only right", "both right", "neither")
 
 
@@ -62,14 +63,16 @@ def classify(h: Harness, q: dict) -> dict | None:
     links = state.links.out.get(page_key(top.url), frozenset())
     if week is not None and week in gold_weeks and week not in (top.meta.get("weeks") or []):
         cause = "other week"
-    elif any(page_key(g) in links for g in gold) or (
-            state.sections.get(top.url, 1) > state.sections.get(gold_hit.url if gold_hit else gold_url, 1)):
-        cause = "hub / overview"
+    elif any(page_key(g) in links for g in gold):
+        cause = "hub"
+    elif state.sections.get(top.url, 1) > state.sections.get(gold_hit.url if gold_hit else gold_url, 1):
+        cause = "broader page"
     elif any(_dir(top.url) == _dir(g) for g in gold):
         cause = "sibling"
     else:
         cause = "other"
     out["cause"] = cause
+    out["gold_depth"] = gold_hit.meta.get("depth") if gold_hit else None
     if gold_hit is not None:
         t_top, t_gold = state.title_of(top.id), state.title_of(gold_hit.id)
         vec = r.embedder.embed([hybrid.query])[0]
@@ -80,13 +83,14 @@ def classify(h: Harness, q: dict) -> dict | None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--json", type=Path)
+    ap.add_argument("--dev", type=Path, nargs="+", default=list(DEV), help="question files (default: the dev files)")
+    ap.add_argument("--json", type=Path, help="also write the counts per file and in all here")
     args = ap.parse_args(argv)
     h = Harness.open()
     report: dict[str, dict] = {}
-    total: dict[str, Counter] = {"cause": Counter(), "list": Counter(), "list_all": Counter(), "title": Counter()}
-    for path in DEV:
-        c: dict[str, Counter] = {"cause": Counter(), "list": Counter(), "list_all": Counter(), "title": Counter()}
+    total: dict[str, Counter] = {k: Counter() for k in ("cause", "list", "list_all", "title", "depth")}
+    for path in args.dev:
+        c: dict[str, Counter] = {k: Counter() for k in ("cause", "list", "list_all", "title", "depth")}
         n = 0
         for q in load_questions(path):
             o = classify(h, q)
@@ -98,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                 c["cause"][o.get("cause", "other")] += 1
                 c["list"][o["list"]] += 1
                 c["title"]["gold title closer" if o.get("title_closer") else "first title closer"] += 1
+                depth = o.get("gold_depth")
+                c["depth"][f"gold depth {depth}" if depth is not None else "gold absent"] += 1
         for key in total:
             total[key].update(c[key])
         report[path.name] = {"searched": n, **{k: dict(v) for k, v in c.items()}}

@@ -11,8 +11,9 @@ miss is put in the first cause that fits it, in this order:
   is no rank-1 miss).
 
 Independently of the cause, it counts for each miss the gold page's crawl depth (0: linked from the roadmap;
-"absent": not in the top 10), which single list had the gold page first (dense, BM25, both, neither) and whether the gold page's title is closer to the question than the first page's title (the title matched
-but ranked low). Prints one table per dev file and in all, and one JSON line. Dev only: never run on test13.
+"absent": not in the top 10), which single list had the gold page first (dense, BM25, both, neither) and whether
+the gold page's title is closer to the question than the first page's title (the title matched but ranked low).
+Prints one line per dev file and the totals as one JSON line. Dev only: never run on test13.
 
     RA_DATA_DIR=... python bench/rank1_misses.py [--dev FILE...] [--json out.json]
 """

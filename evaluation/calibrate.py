@@ -71,7 +71,6 @@ COOCCUR_SHARES: tuple[float, ...] = (0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 
 GRID = {
     "dense_weight": (0.3, 0.4, 0.5, 0.6),
     "title_weight": (0.0, 0.5, 1.0, 2.0),
-    "fusion_tilt": (0.0, 0.1, 0.2, 0.35, 0.5),
     "page_weight": (0.0, 0.15, 0.3, 0.5),
     "title_sim_weight": (0.0, 0.05, 0.1, 0.2, 0.3),
     "sentence_weight": (0.0, 0.25, 0.5, 0.75),
@@ -185,7 +184,6 @@ class Space:
 
     dense_weight: tuple = GRID["dense_weight"]
     title_weight: tuple = GRID["title_weight"]
-    fusion_tilt: tuple = GRID["fusion_tilt"]
     page_weight: tuple = GRID["page_weight"]
     title_sim_weight: tuple = GRID["title_sim_weight"]
     sentence_weight: tuple = GRID["sentence_weight"]
@@ -281,8 +279,6 @@ class Fitter:
                    key=lambda p: round(self.mrr(base.with_(dense_weight=p[0], title_weight=p[1], page_weight=p[2]),
                                                 idx), 4))
         cal = base.with_(dense_weight=best[0], title_weight=best[1], page_weight=best[2])
-        tilt = max(space.fusion_tilt, key=lambda t: round(self.mrr(cal.with_(fusion_tilt=t), idx), 4))
-        cal = cal.with_(fusion_tilt=tilt)
         rerank = max(itertools.product(space.title_sim_weight, space.sentence_weight),
                      key=lambda w: round(self.mrr(cal.with_(title_sim_weight=w[0], sentence_weight=w[1]), idx), 4))
         cal = cal.with_(title_sim_weight=rerank[0], sentence_weight=rerank[1])
@@ -294,9 +290,8 @@ class Fitter:
                       key=lambda w: round(self.mrr(cal.with_(contrast_weight=w[0], breadth_weight=w[1]), idx), 4))
         cal = cal.with_(contrast_weight=sibling[0], breadth_weight=sibling[1])
         cal = fit_week_prior(self, idx, cal, space)
-        return cal, (f"dense {best[0]}, title {best[1]}, page {best[2]}, fusion tilt {tilt}, "
-                     f"title similarity {rerank[0]}, best sentence {rerank[1]}, merge rank {merge}, hub {hub}, "
-                     f"contrast {sibling[0]}, "
+        return cal, (f"dense {best[0]}, title {best[1]}, page {best[2]}, title similarity {rerank[0]}, "
+                     f"best sentence {rerank[1]}, merge rank {merge}, hub {hub}, contrast {sibling[0]}, "
                      f"breadth {sibling[1]}, week prior {cal.week_prior}/{cal.earlier_prior}")
 
     def fit(self, idx: list[int], space: Space, log: Callable[[str], None] = lambda _m: None) -> Calibration:
@@ -389,9 +384,8 @@ def _pooled(scores: dict[int, dict[str, float]], sharers: list[int]) -> dict:
     return {**mean(list(scores.values())), "rare": mean(rare), "popular": mean(popular)}
 
 
-ONE_WEIGHT = ("dense_weight", "fusion_tilt", "title_weight", "page_weight", "title_sim_weight",
-              "sentence_weight", "hub_weight", "merge_rank", "contrast_weight",
-              "breadth_weight")  # what `--one-weight` can cross-validate
+ONE_WEIGHT = ("dense_weight", "title_weight", "page_weight", "title_sim_weight", "sentence_weight", "hub_weight",
+              "merge_rank", "contrast_weight", "breadth_weight")  # what `--one-weight` can cross-validate
 
 
 def one_weight_cross_validate(fitter: Fitter, name: str | tuple[str, ...], base: Calibration,
@@ -896,7 +890,7 @@ def learner_phrased(questions: list[dict]) -> list[dict]:
     return out
 
 
-_ALL_OFF = Space(title_weight=(0.0,), fusion_tilt=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
+_ALL_OFF = Space(title_weight=(0.0,), page_weight=(0.0,), evidence_share=(0.0,), normalise=False,
                  title_sim_weight=(0.0,), sentence_weight=(0.0,), merge_rank=(0,), hub_weight=(0.0,),
                  contrast_weight=(0.0,), breadth_weight=(0.0,))
 
@@ -910,7 +904,6 @@ VARIANTS = {  # the ablation: each retrieval change alone and together, all othe
     "none of the changes": _only(),
     "+ BM25 title/section field": _only("title_weight"),
     "+ page support": _only("page_weight"),
-    "+ fusion tilted by the lists' margins": _only("fusion_tilt"),
     "+ title-similarity rerank": _only("title_sim_weight"),
     "+ best sentence in the dense score": _only("sentence_weight"),
     "+ query normalisation": _only("normalise"),
@@ -925,8 +918,7 @@ VARIANTS = {  # the ablation: each retrieval change alone and together, all othe
 
 ABLATION_COLUMNS = ("hit@k", "mrr@10", "ndcg@10", "abstain_recall", "answerable_abstain", "abstain_precision",
                     "keyfact_all", "widened_xweek")
-CHOSEN = {"dense_weight": "dense", "fusion_tilt": "tilt",
-          "title_weight": "title", "page_weight": "page", "title_sim_weight": "title-sim",
+CHOSEN = {"dense_weight": "dense", "title_weight": "title", "page_weight": "page", "title_sim_weight": "title-sim",
           "sentence_weight": "sentence", "hub_weight": "hub", "contrast_weight": "contrast",
           "breadth_weight": "breadth", "merge_rank": "merge", "threshold": "threshold",
           "evidence_share": "evidence"}  # fitted number -> its label in the table

@@ -13,11 +13,9 @@ from vectorstore.ranking import (
     fuse_rrf,
     fuse_weighted,
     join_chunks,
-    margin,
     page_support,
     rerank,
     signals,
-    tilted_alpha,
     title_rerank,
 )
 
@@ -49,25 +47,6 @@ def test_fusion_rewards_agreement_of_both_lists():
     weighted = fuse_weighted(dense, lexical, alpha=0.5)
     assert max(weighted, key=weighted.get) == "b" and weighted["c"] == 0.0
     assert fuse_rrf([], []) == {} and fuse_weighted([], []) == {}
-
-
-def test_margin_reads_how_far_a_lists_best_page_stands_above_its_next_page():
-    """The margin skips the best page's other passages, normalises like the fusion (cosines min-max, BM25 by its
-    best), and is 0 for a list of one page or none."""
-    url = {"a1": "A", "a2": "A", "b": "B", "c": "C"}.__getitem__
-    dense = [("a1", 0.9), ("a2", 0.85), ("b", 0.7), ("c", 0.5)]
-    assert margin(dense, url) == pytest.approx((0.9 - 0.7) / (0.9 - 0.5))
-    assert margin([("a1", 8.0), ("b", 6.0)], url, floor=0.0) == pytest.approx(0.25)
-    assert margin([("a1", 8.0), ("a2", 6.0)], url, floor=0.0) == 0.0 and margin([], url) == 0.0
-
-
-def test_tilted_alpha_leans_to_the_list_whose_best_page_stands_out():
-    """The dense share rises when the dense list is the more decided one, falls when BM25 is, stays within 0..1,
-    and a tilt of 0 leaves the fitted weight alone."""
-    assert tilted_alpha(0.5, 0.6, 0.1, 0.2) == pytest.approx(0.6)
-    assert tilted_alpha(0.5, 0.1, 0.6, 0.2) == pytest.approx(0.4)
-    assert tilted_alpha(0.5, 1.0, 0.0, 2.0) == 1.0 and tilted_alpha(0.5, 0.0, 1.0, 2.0) == 0.0
-    assert tilted_alpha(0.5, 0.9, 0.0, 0.0) == 0.5
 
 
 def test_coverage_weights_terms_by_idf_and_takes_the_best_hit():

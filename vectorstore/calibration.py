@@ -30,9 +30,6 @@ class Calibration:
     # suggest_min), 2026-11-29, with its 5-fold cross-validation in bench/ablation.md. A stored calibration missing a
     # field takes the default here.
     dense_weight: float = 0.5          # fusion: share of the normalised cosine (BM25 gets the rest)
-    # the dense share moved, per question, by this times (the dense list's best-page margin - the BM25 list's)
-    # (`ranking.tilted_alpha`; 0: off)
-    fusion_tilt: float = 0.0
     title_weight: float = 0.0          # BM25 over title + section path, added to the body's BM25 with this weight
     page_weight: float = 0.0           # each passage gains this share of its page's best other passage
     title_sim_weight: float = 0.05     # the fused top 20 gain this times the question's cosine to their page title

@@ -65,30 +65,6 @@ def fuse_weighted(dense: list[tuple[str, float]], lexical: list[tuple[str, float
     return scores
 
 
-def margin(ranked: list[tuple[str, float]], url_of: Callable[[str], str], floor: float | None = None) -> float:
-    """How far a candidate list's best page stands above its next page (0..1): (best score - the best score of
-    another page) / (best score - `floor`), `floor` the list's last score (the cosines, min-max normalised as
-    `fuse_weighted` does) or 0 (BM25, normalised by its best). 0 for a list of one page or none."""
-    if not ranked:
-        return 0.0
-    top_url, best = url_of(ranked[0][0]), ranked[0][1]
-    low = ranked[-1][1] if floor is None else floor
-    other = next((s for cid, s in ranked[1:] if url_of(cid) != top_url), None)
-    if other is None or best <= low:
-        return 0.0
-    return max(0.0, min(1.0, (best - other) / (best - low)))
-
-
-def tilted_alpha(alpha: float, dense_margin: float, lexical_margin: float, tilt: float) -> float:
-    """The fusion's dense share for one question: `alpha` moved by `tilt` times how much more clearly the dense list
-    than the BM25 list picks its best page (`margin` of each), within 0..1. When the lists disagree, the one whose
-    best page stands out is more often the right one (dev: which single list ranked the gold page first, where
-    exactly one did, told apart with AUC ~0.73 by the two margins); `tilt` 0: `alpha` (off)."""
-    if not tilt:
-        return alpha
-    return max(0.0, min(1.0, alpha + tilt * (dense_margin - lexical_margin)))
-
-
 def page_support(fused: dict[str, float], url_of: Callable[[str], str], weight: float) -> dict[str, float]:
     """Several passages of one page that match count for the page: each candidate gains `weight` times the score
     of its page's best other candidate (so a page with two good passages can outrank a page with one slightly

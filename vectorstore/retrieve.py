@@ -56,11 +56,9 @@ from vectorstore.ranking import (
     diversify,
     fuse_rrf,
     fuse_weighted,
-    margin,
     page_support,
     rerank,
     signals,
-    tilted_alpha,
     title_feature,
     union,
     week_prior,
@@ -519,8 +517,6 @@ class Retriever:
             in_week = state.dense(cosines, n, week), state.lexical.search(terms, n, week=week,
                                                                           title_weight=cal.title_weight)
             dense, lexical = union(dense, in_week[0]), union(lexical, in_week[1])
-        idf = {t: state.lexical.idf(t) for t in terms}
-        url_of = lambda cid: str(state.chunks[cid][1].get("url") or "")  # noqa: E731
         if mode == "dense":
             fused = dict(dense)
         elif mode == "bm25":
@@ -528,13 +524,13 @@ class Retriever:
         elif self.fusion == "rrf":
             fused = fuse_rrf(dense, lexical)
         else:
-            alpha = tilted_alpha(cal.dense_weight, margin(dense, url_of), margin(lexical, url_of, floor=0.0),
-                                 cal.fusion_tilt)
-            fused = fuse_weighted(dense, lexical, alpha=alpha)
+            fused = fuse_weighted(dense, lexical, alpha=cal.dense_weight)
+        url_of = lambda cid: str(state.chunks[cid][1].get("url") or "")  # noqa: E731
         fused = page_support(fused, url_of, cal.page_weight)
         if soft and week is not None:
             fused = week_prior(fused, lambda cid: state.chunks[cid][1].get("weeks") or [], week, cal.week_prior,
                                cal.earlier_prior)
+        idf = {t: state.lexical.idf(t) for t in terms}
         if mode == "hybrid":  # the fused top: titled for the question or set apart from the other candidate pages
             # by its title, section or file name gains; a hub of the others loses
             fused = rerank(fused, [

@@ -961,7 +961,8 @@ def test_a_flag_of_a_command_continued_over_lines_is_read_with_the_command():
     """`--max-capacity 8` on the last line of a command continued with backslashes is read with the command it is
     passed to (`register-scalable-target`, `DesiredInstanceCount`): the limit on instances it registers; without
     the flags no number is stated."""
-    question = "aws cli example that registers a variant as a scalable target: what upper bound on instances does it pass?"
+    question = ("aws cli example that registers a variant as a scalable target: what upper bound on instances does it "
+                "pass?")
     assert detect(question) == "number" and "limit" in qualifiers(question)
     assert support(question, [CLI.format(flags="  --min-capacity 1 \\\n  --max-capacity 8\n")])[1] > 0.5
     assert support(question, [CLI.format(flags="  --region us-east-1\n")])[1] == 0.0

@@ -30,7 +30,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from vectorstore.answer_type import detect, has_fact, key_terms
+from vectorstore.answer_type import asked_of, code_settings, counted, detect, has_fact, key_terms, scope_terms
 from vectorstore.embeddings import Embedder
 from vectorstore.ranking import Hit
 from vectorstore.sentences import _sentences, body_of, code_after, continuations  # the reader, shared with ingest
@@ -151,6 +151,42 @@ def candidates(question: str, hits: list[Hit]) -> list[Candidate]:
         fact = specific and has_fact(kind, full)
         out.append(Candidate(i, j, s, words, cover, topical, fact, cover + 0.3 * topical + 0.1 / (1 + i), ts,
                              has_form(kind, full), follow=follows[i][j], code=code))
+    quoted = [" ".join(code for hit, _j, _s, code, _full, _ts in rows if hit == i) for i in range(len(hits))]
+    return out + settings_quoted(question, kind, hits, idf, heading, quoted)
+
+
+# A quoted setting's position in its hit: after every sentence, and never right after another (`pick` brings the
+# position after a pick).
+_SETTING_POS = 10_000
+
+
+def settings_quoted(question: str, kind: str, hits: list[Hit], idf: dict[str, float],
+                    heading: list[frozenset[str]], quoted: list[str]) -> list[Candidate]:
+    """The code, configuration and command lines of the hits that set a value of the asked kind
+    (`answer_type.code_settings`, the reading the evidence check uses), as candidates quoted as code: their key
+    terms are their setting's identifier words, the call they are passed to, the keys they sit under and the heading
+    (`model.fit(x_train, y_train, epochs=5)` for "how many epochs ...?"). A line none of whose own words is a key
+    term of the question is not quoted, whatever its heading holds, nor one a sentence of its hit already quotes
+    with the code it introduces (`quoted`, per hit)."""
+    if kind not in ("number", "duration", "version"):
+        return []
+    q, total = frozenset(idf), sum(idf.values()) or 1.0
+    asks, noun = asked_of(kind, question), counted(question) if kind == "number" else None
+    out = []
+    for i, hit in enumerate(hits):
+        best: dict[str, float] = {}
+        for line, scope in code_settings(kind, hit.text, asks, noun):
+            line = line.strip().rstrip(",;\\ ")
+            if not scope_terms(line) & q or line in quoted[i]:
+                continue
+            best[line] = max(best.get(line, 0.0), sum(idf[t] for t in scope_terms(scope) & q) / total)
+        for n, (line, share) in enumerate(best.items()):
+            text = f"`{line}`."
+            words = len(text.split())
+            cover = share / (1 + max(0, words - 30) / 60)
+            topical = sum(idf[t] for t in heading[i] & q) / total
+            out.append(Candidate(i, _SETTING_POS + 2 * n, text, words, cover, topical, True,
+                                 cover + 0.3 * topical + 0.1 / (1 + i), scope_terms(line)))
     return out
 
 

@@ -844,6 +844,21 @@ def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pat
             ) -> Iterable[str]:
     """The stretches of `text` that could state the asked fact: each sentence holding a fact of `kind` (and meeting
     every qualifier in `asks`), with the chunk's heading line, which names its subject."""
+    return (scope for _sentence, scope, _setting in _statements(kind, text, asks, noun))
+
+
+def code_settings(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pattern[str] | None = None
+                  ) -> Iterable[tuple[str, str]]:
+    """The code, configuration and command lines of `text` that set a value of `kind` meeting `asks` (and counting
+    `noun`), each with the words `evidence` reads it with (its setting's identifier words, the call it is passed
+    to, the keys it is indented under, the chunk's heading): (the line, those words). What an answer quotes."""
+    return ((line, scope) for line, scope, setting in _statements(kind, text, asks, noun) if setting)
+
+
+def _statements(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pattern[str] | None = None
+                ) -> Iterable[tuple[str, str, bool]]:
+    """(the sentence or line, the words it is read with, whether it is a setting in code) for each statement of a
+    fact of `kind` in `text` (`_scopes`)."""
     fact = _FACTS[kind]
     heading = _heading(text)
     previous = ""
@@ -859,14 +874,14 @@ def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pat
                 if fact.search(sentence) and _meets_all(asks, fact, f"{parents} {sentence}") \
                         and (noun is None or counts(sentence, noun, f"{heading} {label} {parents}")):
                     before = previous if _REFERS_BACK.match(sentence) else ""
-                    yield " ".join([heading, label, parents, before, sentence])
+                    yield sentence, " ".join([heading, label, parents, before, sentence]), False
                 if kind in _SETTING_KINDS:
                     # a value set in code: read with its identifier's words and the call it is passed to, not with
                     # the other values on its line
                     for call, setting in settings(sentence, kind):
                         if _meets_all(asks, fact, f"{parents} {setting}") \
                                 and (noun is None or counts(setting, noun, f"{heading} {label} {parents}")):
-                            yield " ".join([heading, label, parents, call, setting])
+                            yield sentence, " ".join([heading, label, parents, call, setting]), True
                 previous, first = sentence, False
 
 
@@ -926,10 +941,16 @@ def _found(weights: dict[str, float], scope: str) -> set[str]:
     """The terms `scope` holds: the shared tokenizer's stems, also inside a camel-case identifier, and (when a key
     term is still missing) the compounds it writes open (`_compounds`)."""
     scope = american(scope)
-    found = set(tokenize(scope)) | set(tokenize(_CAMEL.sub(" ", scope)))
+    found = set(scope_terms(scope))
     if any(t not in found for t in weights):
         found |= _compounds(scope)
     return found
+
+
+def scope_terms(text: str) -> frozenset[str]:
+    """The shared tokenizer's stems of `text`, also inside a camel-case identifier (snake_case, kebab-case and dotted
+    names split as the tokenizer splits any word)."""
+    return frozenset(tokenize(text)) | frozenset(tokenize(_CAMEL.sub(" ", text)))
 
 
 # The kinds whose evidence is whether the passages hold the question's key terms together (`cooccurrence`): a yes/no

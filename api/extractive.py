@@ -17,7 +17,9 @@ introduces, the "For example, ..." after a general statement), and each of the f
 sentence after it in its passage (the detail a best-matching sentence leads into: "Amazon S3 can remove old log
 objects without any code of yours." -> "Expiration rules set an age ..."); a sentence introducing a short code block
 ("..., use:", "run the following command.") quotes the block with it (`vectorstore.sentences.code_after`),
-whose words count for its key terms, fact, form and length. Picked sentences keep their page order, each ending
+whose words count for its key terms, fact, form and length. A number, duration or version question also gets the
+code lines of the hits that set a value of its kind (`settings_quoted`, read as the evidence check reads them:
+`answer_type.code_settings`), quoted as code ("`num_round=50`"). Picked sentences keep their page order, each ending
 with its `[n]`, and the hits they come from become `Citation`s renumbered 1..m by strength. With no readable
 sentence the answer points at the best passage. `Citation` and `citation()` live here so that `api.answer` imports
 this module.

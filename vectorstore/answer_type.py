@@ -19,7 +19,11 @@ version, for `number`; a number of time units for `duration`; a date or year for
 every sentence under it) and its paragraph's one-word label line (an API parameter's name), and the share of the
 question's key terms found there (weighted, e.g. by IDF; a term also counts when two adjacent words there write it
 closed: "Auto Scaling" for "autoscaling"; British spellings meet American ones; a line of YAML or a nested list is
-read with the short keys it is indented under) is its score; the best is the evidence. Kinds without a
+read with the short keys it is indented under) is its score; the best is the evidence. A value set in code,
+configuration or a command line (`settings`: `epochs=5`, `"num_round": "50"`, `MaxRuntimeInSeconds: 1800`,
+`--max-capacity 8`) is a number, a duration (a time unit, or an identifier naming a time) or a version (a release
+number), read as its identifier's words ("max runtime in seconds 1800") with the call it is passed to, its keys and
+the heading (`code_settings` gives the lines, for an answer to quote). Kinds without a
 fact of their own (`yesno`, `howto`, `other`) and names (`COOCCUR_KINDS`) score every stretch of about two sentences
 with its chunk's heading (`cooccurrence`): whether the passages hold the question's key terms together, not only
 apart (a pairing the pages never make); a name asked by who made or first had something (`checked_as`: "origin")

@@ -27,6 +27,7 @@ this module.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -154,7 +155,8 @@ def candidates(question: str, hits: list[Hit]) -> list[Candidate]:
         out.append(Candidate(i, j, s, words, cover, topical, fact, cover + 0.3 * topical + 0.1 / (1 + i), ts,
                              has_form(kind, full), follow=follows[i][j], code=code))
     quoted = [" ".join(code for hit, _j, _s, code, _full, _ts in rows if hit == i) for i in range(len(hits))]
-    return out + settings_quoted(question, kind, hits, idf, heading, quoted)
+    return out + settings_quoted(question, kind, hits, idf, heading, quoted) \
+        + commands_quoted(kind, hits, idf, heading, quoted)
 
 
 # A quoted setting's position in its hit: after every sentence, and never right after another (`pick` brings the
@@ -167,9 +169,9 @@ def settings_quoted(question: str, kind: str, hits: list[Hit], idf: dict[str, fl
     """The code, configuration and command lines of the hits that set a value of the asked kind
     (`answer_type.code_settings`, the reading the evidence check uses), as candidates quoted as code: their key
     terms are their setting's identifier words, the call they are passed to, the keys they sit under and the heading
-    (`model.fit(x_train, y_train, epochs=5)` for "how many epochs ...?"). A line none of whose own words is a key
-    term of the question is not quoted, whatever its heading holds, nor one a sentence of its hit already quotes
-    with the code it introduces (`quoted`, per hit)."""
+    (`model.fit(x_train, y_train, epochs=5)` for "how many epochs ...?"). A line none of whose own words (itself,
+    its call, the keys it sits under) is a key term of the question is not quoted, whatever its heading holds, nor
+    one a sentence of its hit already quotes with the code it introduces (`quoted`, per hit)."""
     if kind not in ("number", "duration", "version"):
         return []
     q, total = frozenset(idf), sum(idf.values()) or 1.0
@@ -177,9 +179,9 @@ def settings_quoted(question: str, kind: str, hits: list[Hit], idf: dict[str, fl
     out = []
     for i, hit in enumerate(hits):
         best: dict[str, float] = {}
-        for line, scope in code_settings(kind, hit.text, asks, noun):
+        for line, scope, own in code_settings(kind, hit.text, asks, noun):
             line = line.strip().rstrip(",;\\ ")
-            if not scope_terms(line) & q or line in quoted[i]:
+            if not scope_terms(own) & q or line in quoted[i]:
                 continue
             best[line] = max(best.get(line, 0.0), sum(idf[t] for t in scope_terms(scope) & q) / total)
         for n, (line, share) in enumerate(best.items()):
@@ -189,6 +191,47 @@ def settings_quoted(question: str, kind: str, hits: list[Hit], idf: dict[str, fl
             topical = sum(idf[t] for t in heading[i] & q) / total
             out.append(Candidate(i, _SETTING_POS + 2 * n, text, words, cover, topical, True,
                                  cover + 0.3 * topical + 0.1 / (1 + i), scope_terms(line)))
+    return out
+
+
+# A shell block's fence ("```bash", a bare "```"; a console block mixes in output) and a command line in it: a
+# lower-case program name and its arguments, no call's brackets and no key ("name: value").
+_SHELL_FENCE = re.compile(r"^\s*```(?:bash|sh|shell|zsh)?\s*$")
+_FENCE = re.compile(r"^\s*```")
+_COMMAND_LINE = re.compile(r"^\s*(?:\$\s+)?[a-z][\w.-]*(?<!:)\s+[^()\s][^()]*$")
+MIN_COMMAND_TERMS = 2  # key terms of the question a command line must hold itself to be quoted
+
+
+def commands_quoted(kind: str, hits: list[Hit], idf: dict[str, float], heading: list[frozenset[str]],
+                    quoted: list[str]) -> list[Candidate]:
+    """For a question asking how to do something or what a thing is called, the command lines of the hits' shell
+    blocks whose own words hold at least `MIN_COMMAND_TERMS` of its key terms ("argo submit -n argo --watch
+    .../hello-world.yaml" for "what command submits the hello world example?"), as candidates quoted as code, with
+    the form of a how-to's answer. A line a sentence of its hit already quotes with its code block is not added."""
+    if kind not in ("howto", "name", "other"):
+        return []
+    q, total = frozenset(idf), sum(idf.values()) or 1.0
+    out = []
+    for i, hit in enumerate(hits):
+        shell = False
+        n = 0
+        for line in hit.text.split("\n"):
+            if _FENCE.match(line):
+                shell = not shell and bool(_SHELL_FENCE.match(line))
+                continue
+            line = line.strip().removeprefix("$ ").rstrip(" \\")
+            if not shell or not _COMMAND_LINE.match(line) or line in quoted[i]:
+                continue
+            held = scope_terms(line) & q
+            if len(held) < MIN_COMMAND_TERMS:
+                continue
+            text = f"`{line}`."
+            words = len(text.split())
+            cover = sum(idf[t] for t in held) / total / (1 + max(0, words - 30) / 60)
+            topical = sum(idf[t] for t in heading[i] & q) / total
+            out.append(Candidate(i, _SETTING_POS + 1000 + 2 * n, text, words, cover, topical, False,
+                                 cover + 0.3 * topical + 0.1 / (1 + i), scope_terms(line), form=kind == "howto"))
+            n += 1
     return out
 
 

@@ -848,21 +848,22 @@ def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pat
             ) -> Iterable[str]:
     """The stretches of `text` that could state the asked fact: each sentence holding a fact of `kind` (and meeting
     every qualifier in `asks`), with the chunk's heading line, which names its subject."""
-    return (scope for _sentence, scope, _setting in _statements(kind, text, asks, noun))
+    return (scope for _sentence, scope, _own in _statements(kind, text, asks, noun))
 
 
 def code_settings(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pattern[str] | None = None
-                  ) -> Iterable[tuple[str, str]]:
+                  ) -> Iterable[tuple[str, str, str]]:
     """The code, configuration and command lines of `text` that set a value of `kind` meeting `asks` (and counting
     `noun`), each with the words `evidence` reads it with (its setting's identifier words, the call it is passed
-    to, the keys it is indented under, the chunk's heading): (the line, those words). What an answer quotes."""
-    return ((line, scope) for line, scope, setting in _statements(kind, text, asks, noun) if setting)
+    to, the keys it is indented under, the chunk's heading): (the line, those words, those of them the line writes
+    itself or sits under: all but the heading). What an answer quotes."""
+    return ((line, scope, own) for line, scope, own in _statements(kind, text, asks, noun) if own)
 
 
 def _statements(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pattern[str] | None = None
-                ) -> Iterable[tuple[str, str, bool]]:
-    """(the sentence or line, the words it is read with, whether it is a setting in code) for each statement of a
-    fact of `kind` in `text` (`_scopes`)."""
+                ) -> Iterable[tuple[str, str, str]]:
+    """(the sentence or line, the words it is read with, for a setting in code its own words: its call, its keys and
+    itself, else '') for each statement of a fact of `kind` in `text` (`_scopes`)."""
     fact = _FACTS[kind]
     heading = _heading(text)
     previous = ""
@@ -878,14 +879,15 @@ def _statements(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re
                 if fact.search(sentence) and _meets_all(asks, fact, f"{parents} {sentence}") \
                         and (noun is None or counts(sentence, noun, f"{heading} {label} {parents}")):
                     before = previous if _REFERS_BACK.match(sentence) else ""
-                    yield sentence, " ".join([heading, label, parents, before, sentence]), False
+                    yield sentence, " ".join([heading, label, parents, before, sentence]), ""
                 if kind in _SETTING_KINDS:
                     # a value set in code: read with its identifier's words and the call it is passed to, not with
                     # the other values on its line
                     for call, setting in settings(sentence, kind):
                         if _meets_all(asks, fact, f"{parents} {setting}") \
                                 and (noun is None or counts(setting, noun, f"{heading} {label} {parents}")):
-                            yield sentence, " ".join([heading, label, parents, call, setting]), True
+                            own = " ".join([parents, call, setting])
+                            yield sentence, f"{heading} {label} {own}", own
                 previous, first = sentence, False
 
 

@@ -213,11 +213,11 @@ def commands_quoted(kind: str, hits: list[Hit], idf: dict[str, float], heading: 
     q, total = frozenset(idf), sum(idf.values()) or 1.0
     out = []
     for i, hit in enumerate(hits):
-        shell = False
+        block = shell = False
         n = 0
         for line in hit.text.split("\n"):
             if _FENCE.match(line):
-                shell = not shell and bool(_SHELL_FENCE.match(line))
+                block, shell = not block, not block and bool(_SHELL_FENCE.match(line))
                 continue
             line = line.strip().removeprefix("$ ").rstrip(" \\")
             if not shell or not _COMMAND_LINE.match(line) or line in quoted[i]:

@@ -712,3 +712,42 @@ def test_the_code_line_that_sets_the_asked_value_is_quoted_and_an_unrelated_one_
     pieces, _citations = Extractor().extract("sagemaker xgboost example: how many training instances do they use?",
                                              hits)
     assert not any(p.startswith("`") for p in pieces)
+
+
+ARGO = """Argo Workflows > Core Concepts > Suspend
+
+A suspend template will suspend execution, either for a duration or until it is resumed manually.
+
+```yaml
+  - name: delay
+    suspend:
+      duration: "20s"
+```
+
+Argo Workflows > Quick Start > Submit via the CLI
+
+Install the controller first.
+
+```bash
+kubectl create namespace argo
+argo submit -n argo --watch https://example.test/examples/hello-world.yaml
+```"""
+
+
+def test_a_yaml_value_is_quoted_by_its_keys_and_a_command_by_its_own_words():
+    """`duration: "20s"` names neither the delay nor the suspension itself: the keys it sits under (`- name: delay`,
+    `suspend:`) do, so it is quoted for "how long does the delay step sleep?". A shell block's command line is quoted
+    for a question its own words meet ("argo submit ... hello-world.yaml" for the command that submits the hello
+    world example); `kubectl create namespace argo` (one key term) is not."""
+    from api.extractive import Extractor
+    from evaluation.evaluate import faithfulness
+
+    hits = [hit(ARGO, "https://argo.test/concepts", [13])]
+    pieces, _citations = Extractor().extract("argo core concepts suspend example: how long does the delay step "
+                                             "sleep?", hits)
+    assert '`duration: "20s"` [1].' in pieces
+    pieces, _citations = Extractor().extract("what command from the argo quick start submits the hello world "
+                                             "example?", hits)
+    assert "`argo submit -n argo --watch https://example.test/examples/hello-world.yaml` [1]." in pieces
+    assert not any("kubectl create namespace" in p for p in pieces)
+    assert faithfulness(" ".join(pieces), {1: [ARGO]}) == (len(pieces), len(pieces))

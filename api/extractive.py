@@ -205,7 +205,8 @@ MIN_COMMAND_TERMS = 2  # key terms of the question a command line must hold itse
 def commands_quoted(kind: str, hits: list[Hit], idf: dict[str, float], heading: list[frozenset[str]],
                     quoted: list[str]) -> list[Candidate]:
     """For a question asking how to do something or what a thing is called, the command lines of the hits' shell
-    blocks whose own words hold at least `MIN_COMMAND_TERMS` of its key terms ("argo submit -n argo --watch
+    blocks whose own words hold at least `MIN_COMMAND_TERMS` of its key terms, numbers apart (a version or a port
+    there is an argument, not the topic: "wk 1" does not meet `boto3>=1.15.0`) ("argo submit -n argo --watch
     .../hello-world.yaml" for "what command submits the hello world example?"), as candidates quoted as code, with
     the form of a how-to's answer. A line a sentence of its hit already quotes with its code block is not added."""
     if kind not in ("howto", "name", "other"):
@@ -222,7 +223,7 @@ def commands_quoted(kind: str, hits: list[Hit], idf: dict[str, float], heading: 
             line = line.strip().removeprefix("$ ").rstrip(" \\")
             if not shell or not _COMMAND_LINE.match(line) or line in quoted[i]:
                 continue
-            held = scope_terms(line) & q
+            held = {t for t in scope_terms(line) & q if not t.isdigit()}  # a number there is an argument
             if len(held) < MIN_COMMAND_TERMS:
                 continue
             text = f"`{line}`."

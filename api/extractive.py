@@ -184,14 +184,21 @@ def settings_quoted(question: str, kind: str, hits: list[Hit], idf: dict[str, fl
             if not scope_terms(own) & q or line in quoted[i]:
                 continue
             best[line] = max(best.get(line, 0.0), sum(idf[t] for t in scope_terms(scope) & q) / total)
-        for n, (line, share) in enumerate(best.items()):
-            text = f"`{line}`."
-            words = len(text.split())
-            cover = share / (1 + max(0, words - 30) / 60)
-            topical = sum(idf[t] for t in heading[i] & q) / total
-            out.append(Candidate(i, _SETTING_POS + 2 * n, text, words, cover, topical, True,
-                                 cover + 0.3 * topical + 0.1 / (1 + i), scope_terms(line)))
+        out += [_code_line(i, _SETTING_POS + 2 * n, line, share, heading[i], idf, fact=True)
+                for n, (line, share) in enumerate(best.items())]
     return out
+
+
+def _code_line(i: int, position: int, line: str, share: float, heading: frozenset[str], idf: dict[str, float],
+               fact: bool, form: bool = False) -> Candidate:
+    """A code line of hit `i` as a candidate quoted as code, scored like a sentence: the share of the question's
+    key terms it holds (`share`), less for a line over 30 words, and its heading's share."""
+    text = f"`{line}`."
+    words = len(text.split())
+    cover = share / (1 + max(0, words - 30) / 60)
+    topical = sum(idf[t] for t in heading & frozenset(idf)) / (sum(idf.values()) or 1.0)
+    return Candidate(i, position, text, words, cover, topical, fact, cover + 0.3 * topical + 0.1 / (1 + i),
+                     scope_terms(line), form=form)
 
 
 # A shell block's fence ("```bash", a bare "```"; a console block mixes in output) and a command line in it: a
@@ -226,12 +233,8 @@ def commands_quoted(kind: str, hits: list[Hit], idf: dict[str, float], heading: 
             held = {t for t in scope_terms(line) & q if not t.isdigit()}  # a number there is an argument
             if len(held) < MIN_COMMAND_TERMS:
                 continue
-            text = f"`{line}`."
-            words = len(text.split())
-            cover = sum(idf[t] for t in held) / total / (1 + max(0, words - 30) / 60)
-            topical = sum(idf[t] for t in heading[i] & q) / total
-            out.append(Candidate(i, _SETTING_POS + 1000 + 2 * n, text, words, cover, topical, False,
-                                 cover + 0.3 * topical + 0.1 / (1 + i), scope_terms(line), form=kind == "howto"))
+            out.append(_code_line(i, _SETTING_POS + 1000 + 2 * n, line, sum(idf[t] for t in held) / total,
+                                  heading[i], idf, fact=False, form=kind == "howto"))
             n += 1
     return out
 

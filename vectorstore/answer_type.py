@@ -1020,28 +1020,40 @@ _RELATION = re.compile(
     r"keeps?|kept|allows?|allowed|enables?|enabled|lets|provides?|provided|offers?|offered|accepts?|accepted|"
     r"handles?|must|may|will|won't|always|automatically|lacks?|limited|restricted|certified|compliant|native(?:ly)?|"
     r"built-in|integrat(?:es?|ed|ion|ions)|depends?|dependent|needs?|needed|doesn't|don't|isn't|aren't)\b", re.I)
-# The words that open a yes/no question and the pronoun that can follow them ("can I ...", "is there ...", "do we
-# ..."): with a pronoun, the next word is the question's verb and the subject comes after it.
+# The words that open a yes/no question (at its start or after a preface: "security week: can I ...?") and the
+# pronoun that can follow them ("can I ...", "is there ...", "do we ..."): with a pronoun, the next word is the
+# question's verb ("have to", "still" and the like before it are not) and the subject comes after it.
 _AUXILIARY = frozenset("is are was were does do did can could should will would has have had may must shall isn't "
                        "aren't doesn't don't can't won't".split())
 _PRONOUN = frozenset("i we you it they there one anyone someone he she".split())
+_BEFORE_VERB = frozenset("have has need needs still also just ever really actually even to be able".split())
+_CLAUSE_START = re.compile(r"(?:^|[:;,?!(]|\s[-–—]+)\s*([a-z']+)\b", re.I)
 
 
 def relation_parts(question: str, terms: Iterable[str], weights: Mapping[str, float] | None = None
                    ) -> tuple[str | None, str | None, frozenset[str]]:
     """(the subject, the object, the question's own verb) of a yes/no question, as key terms (`terms`, in question
-    order): the subject is the first key term after the opening auxiliary (after its verb when a pronoun follows
-    it: "can I run X on Y?" is about X), the object the most specific other key term (the highest weight, e.g. IDF;
-    the latest on a tie), the verb the stems of the word after such a pronoun. None where there is none."""
-    words = _WORDS.findall(_asked(question).lower())
+    order): the subject is the first key term after the auxiliary opening its yes/no clause (after its verb when a
+    pronoun follows it: "can I run X on Y?" is about X), the object the most specific other key term (the highest
+    weight, e.g. IDF; the latest on a tie), the verb the stems of the word after such a pronoun. None where there is
+    none."""
+    q = _asked(question)
+    at = next((m.start(1) for m in _CLAUSE_START.finditer(q) if m.group(1).lower() in _AUXILIARY), 0)
+    words = _WORDS.findall(q[at:].lower())
     verb: frozenset[str] = frozenset()
-    if len(words) > 2 and words[0] in _AUXILIARY and words[1] in _PRONOUN:
-        verb = frozenset(tokenize(words[2]))
+    rest_words = words[1:] if words and words[0] in _AUXILIARY else words
+    if rest_words and rest_words[0] in _PRONOUN:
+        rest_words = rest_words[1:]
+        while rest_words and rest_words[0] in _BEFORE_VERB:
+            rest_words = rest_words[1:]
+        if rest_words:
+            verb, rest_words = frozenset(tokenize(rest_words[0])), rest_words[1:]
     order = [t for t in terms if t not in verb] or list(terms)
     if not order:
         return None, None, verb
-    subject = order[0]
-    rest = order[1:]
+    after = [t for w in rest_words for t in tokenize(w) if t in order]
+    subject = after[0] if after else order[0]
+    rest = [t for t in order if t != subject]
     if not rest:
         return subject, None, verb
     w = weights or {}

@@ -520,35 +520,25 @@ def fit_decisions(rows: list[Decision], base: Calibration, rule: str, space: Spa
 
 def fit_cooccur(rows: list[Decision], base: Calibration, grid: tuple[float, ...] = COOCCUR_SHARES,
                 cost: float = MAX_COOCCUR_COST, price: float = COOCCUR_PRICE) -> Calibration:
-    """The co-occurrence shares (`Calibration.cooccur_share`, `origin_share`, `relation_share`) for the decisions
-    already in `base`: of the triples of values in `grid`, the one with the most unanswerable questions of these rows
-    newly abstaining less `price` times the answerable ones newly abstaining, among those raising the answerable
-    abstaining by at most `cost` over every check off (ties: the lower shares; 0.0 when none gains). The three
-    checks refuse disjoint groups of questions, so each share is fitted on its own group's gains and the triples
-    are scored by adding them up."""
-    off = base.with_(cooccur_share=0.0, origin_share=0.0, relation_share=0.0)
+    """The co-occurrence shares (`Calibration.cooccur_share`, `origin_share`) for the decisions already in `base`:
+    of the pairs of values in `grid`, the one with the most unanswerable questions of these rows newly abstaining
+    less `price` times the answerable ones newly abstaining, among those raising the answerable abstaining by at
+    most `cost` over both checks off (ties: the lower shares; 0.0 when none gains)."""
+    off = base.with_(cooccur_share=0.0, origin_share=0.0)
     below = _confidence(rows, off) < off.threshold
     un = np.array([d.unanswerable for d in rows], dtype=bool)
     before = below | _gated(rows, off)
-    values = sorted(set(grid) | {0.0})
-    names = ("cooccur_share", "origin_share", "relation_share")
-    gains: list[dict[float, tuple[int, int]]] = []  # per share, per value: (unanswerable, answerable) newly refused
-    for name in names:
-        per: dict[float, tuple[int, int]] = {}
-        for v in values:
-            new = (below | _gated(rows, off.with_(**{name: v}))) & ~before
-            per[v] = (int((new & un).sum()), int((new & ~un).sum()))
-        gains.append(per)
-    answerable = int((~un).sum())
     best, best_key = off, None
-    for shares in itertools.product(values, repeat=len(names)):
-        gained = sum(g[v][0] for g, v in zip(gains, shares, strict=True))
-        lost = sum(g[v][1] for g, v in zip(gains, shares, strict=True))
-        if answerable and lost / answerable > cost + 1e-9:
+    values = sorted(set(grid) | {0.0})
+    for shares in itertools.product(values, values):
+        cal = off.with_(cooccur_share=shares[0], origin_share=shares[1])
+        new = (below | _gated(rows, cal)) & ~before
+        lost = int((new & ~un).sum())
+        if (~un).any() and lost / int((~un).sum()) > cost + 1e-9:
             continue
-        key = (gained - price * lost, -sum(shares), -shares[0], -shares[1])
+        key = (int((new & un).sum()) - price * lost, -sum(shares), -shares[0])
         if best_key is None or key > best_key:
-            best, best_key = off.with_(**dict(zip(names, shares, strict=True))), key
+            best, best_key = cal, key
     return best
 
 
@@ -556,7 +546,7 @@ def cooccur_report(fitter: Fitter, files: list[str], log: Callable[[str], None])
     """`--cooccur`: leave-one-file-out CV of the co-occurrence share (`fit_cooccur`), every other number as the
     index's calibration: each file's unanswerable and answerable abstaining with the check off and fitted on the
     other files; a markdown table, and the calibration with the share fitted on every file."""
-    base = fitter.h.retriever.calibration.with_(cooccur_share=0.0, origin_share=0.0, relation_share=0.0)
+    base = fitter.h.retriever.calibration.with_(cooccur_share=0.0, origin_share=0.0)
     rows = decision_rows(fitter, files, base)
     log(f"{len(rows)} searched questions in {len({d.file for d in rows})} files")
     per, fitted = leave_one_file_out(rows, lambda train: fit_cooccur(train, base))
@@ -564,7 +554,7 @@ def cooccur_report(fitter: Fitter, files: list[str], log: Callable[[str], None])
     off = per_file(rows, base_abstains)
     un = np.array([d.unanswerable for d in rows], dtype=bool)
     lines = ["| file left out (dev) | unanswerable abstain: off -> fitted | answerable abstain: off -> fitted | "
-             "shares fitted on the others (co-occurrence / origin / relation) |", "|---|---|---|---|"]
+             "shares fitted on the others (co-occurrence / origin) |", "|---|---|---|---|"]
     gained = lost = 0
     for f in sorted(per):
         held = np.array([d.file == f for d in rows])
@@ -572,13 +562,13 @@ def cooccur_report(fitter: Fitter, files: list[str], log: Callable[[str], None])
         gained += int((a_fit & ~a_off & un[held]).sum()) - int((a_off & ~a_fit & un[held]).sum())
         lost += int((a_fit & ~a_off & ~un[held]).sum()) - int((a_off & ~a_fit & ~un[held]).sum())
         lines.append(f"| {f} | {_pct(off[f][0])} -> {_pct(per[f][0])} | {_pct(off[f][1])} -> {_pct(per[f][1])} | "
-                     f"{fitted[f].cooccur_share} / {fitted[f].origin_share} / {fitted[f].relation_share} |")
+                     f"{fitted[f].cooccur_share} / {fitted[f].origin_share} |")
     final = fit_cooccur(rows, base)
     pooled_off, pooled_fit = rates(rows, base_abstains), rates(rows, abstains(rows, final))
     lines += ["", f"leave-one-file-out, summed over the {len(per)} files: unanswerable refused {gained:+d}, "
               f"answerable refused {lost:+d}",
               f"fitted on every file (in-sample): cooccur_share {final.cooccur_share}, origin_share "
-              f"{final.origin_share}, relation_share {final.relation_share}: unanswerable abstain "
+              f"{final.origin_share}: unanswerable abstain "
               f"{_pct(pooled_off[0])} -> {_pct(pooled_fit[0])}, answerable {_pct(pooled_off[1])} -> "
               f"{_pct(pooled_fit[1])}"]
     return "\n".join(lines) + "\n", final

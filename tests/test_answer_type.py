@@ -16,8 +16,6 @@ from vectorstore.answer_type import (
     has_fact,
     key_terms,
     qualifiers,
-    relation,
-    relation_parts,
     settings,
     support,
     unknown_names,
@@ -841,62 +839,26 @@ ARGO_HISTORY = "Argo Workflows > History\n\nArgo Workflows was originally create
 
 
 def test_a_pairing_the_passages_never_make_holds_its_key_terms_apart():
-    """A question pairing two things the passages describe only apart (SageMaker inference; a Snowball Edge device)
-    finds its key terms together in no stretch; a passage making the pairing holds them all."""
-    terms = fact_terms("Can I run SageMaker inference on an AWS Snowball Edge device at a site with no connectivity?")
-    assert cooccurrence(terms, [SNOWBALL, INFERENCE]) < 0.7
-    assert cooccurrence(terms, [SNOWBALL, INFERENCE, PAIRED]) > 0.85
+    """A yes/no question pairing two things the passages describe only apart (SageMaker inference; a Snowball Edge
+    device) finds its key terms together in no stretch; a passage making the pairing holds them all."""
+    question = "Can I run SageMaker inference on an AWS Snowball Edge device at a site with no connectivity?"
+    kind, apart = support(question, [SNOWBALL, INFERENCE])
+    assert kind == "yesno" and apart < 0.7
+    assert support(question, [SNOWBALL, INFERENCE, PAIRED])[1] > 0.85
     # the chunk's heading line is read with every stretch under it: "Debugger" is only in the heading
     far = "Training > Rules\n\n" + DEBUGGER.split("\n\n")[1]
     assert cooccurrence(["debugg", "gradient"], [DEBUGGER]) == 1.0
     assert cooccurrence(["debugg", "gradient"], [far]) == 0.5
 
 
-def test_a_paraphrased_question_holds_its_distinctive_terms_together():
+def test_a_paraphrased_answerable_yes_no_holds_its_distinctive_terms_together():
     """The learner's own words ("warn me") are not on the page, but the question's distinctive terms (Debugger,
     vanishing gradients) are together in one stretch: weighted by IDF, most of the question is there."""
+    question = "Can Debugger warn me when the gradients vanish?"
     idf = {"debugg": 5.0, "gradient": 4.0, "vanish": 6.0, "warn": 2.0}
-    weights = {t: idf.get(t, 1.0) for t in fact_terms("Can Debugger warn me when the gradients vanish?")}
-    assert cooccurrence(weights, [DEBUGGER, INFERENCE]) == pytest.approx(15 / 17)
-    assert cooccurrence(weights, [INFERENCE]) == 0.0
-
-
-SNOWBALL_IDF = {"snowbal": 6.0, "sagemak": 3.0, "edg": 4.0, "connect": 2.0}
-
-
-def test_a_yes_no_question_is_answered_by_a_sentence_stating_its_relation():
-    """A yes/no question's evidence is a sentence holding its object (the most specific other term: Snowball) with
-    a relation word ("can run", "no") and its subject (SageMaker) in scope; pages naming both only apart state
-    nothing about them together, however much of the question they hold."""
-    question = "Can I run SageMaker inference on an AWS Snowball Edge device at a site with no connectivity?"
-    assert relation_parts(question, fact_terms(question), SNOWBALL_IDF)[:2] == ("sagemak", "snowbal")
-    kind, apart = support(question, [SNOWBALL, INFERENCE], lambda t: SNOWBALL_IDF.get(t, 1.0))
-    assert kind == "yesno" and apart == 0.0
-    assert support(question, [SNOWBALL, INFERENCE, PAIRED], lambda t: SNOWBALL_IDF.get(t, 1.0))[1] > 0.85
-
-
-def test_the_heading_names_the_subject_of_a_stated_relation_and_a_denial_states_it_too():
-    """"Windows is not supported" under a Kubeflow heading states the relation (denied) for Kubeflow; the same
-    words under another subject's heading, or Windows named in a sentence with no relation word, do not."""
-    question = "Does Kubeflow officially support running on Windows?"
-    terms = fact_terms(question)
-    assert relation_parts(question, terms)[:2] == ("kubeflow", "window")
-    stated = ("Kubeflow > Installation\n\nKubeflow runs on any Kubernetes cluster.\n\n"
-              "Windows is not supported as a host.")
-    assert relation(question, terms, [stated]) > 0.3
-    elsewhere = "MLflow > Installation\n\nWindows is not supported as a host."
-    named = "Kubeflow > Installation\n\nKubeflow runs on any Kubernetes cluster.\n\nWindows 11 ships a terminal."
-    assert relation(question, terms, [elsewhere, named]) == 0.0
-
-
-@pytest.mark.parametrize("question, subject, obj", [
-    # after a preface, the yes/no clause's own subject; after "can I <verb>", the verb's object
-    ("Security week check: may my teammates share one Studio Lab login?", "teammat", "login"),
-    ("here, kinda lost: do I have to run my own LoRaWAN network server with AWS IoT?", "lorawan", "iot"),
-    ("is kserve compatible with kubernetes 1.29?", "kserv", "29"),
-])
-def test_relation_parts_reads_the_subject_of_the_yes_no_clause(question, subject, obj):
-    assert relation_parts(question, fact_terms(question))[:2] == (subject, obj)
+    kind, share = support(question, [DEBUGGER, INFERENCE], lambda t: idf.get(t, 1.0))
+    assert kind == "yesno" and share == pytest.approx(15 / 17)
+    assert support(question, [INFERENCE], lambda t: idf.get(t, 1.0))[1] == 0.0
 
 
 @pytest.mark.parametrize("question, group", [
@@ -909,8 +871,7 @@ def test_relation_parts_reads_the_subject_of_the_yes_no_clause(question, subject
     ("Which engine does Argo Workflows run on?", "name"),
     ("In an Argo Workflow spec, what decides which template gets executed first?", "name"),
     ("Which toy dataset ships with scikit-learn?", "name"),
-    # a yes/no question is checked for a sentence stating its relation
-    ("Can I run Argo Workflows on EKS?", "relation"),
+    ("Can I run Argo Workflows on EKS?", "yesno"),
 ])
 def test_checked_as_groups_a_name_asked_by_its_maker_or_first_holder(question, group):
     assert checked_as(question, detect(question)) == group

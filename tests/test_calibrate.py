@@ -188,11 +188,8 @@ def test_the_co_occurrence_checks_gate_their_own_groups_only():
     assert cal.lacks_evidence("name", 0.45) and not cal.lacks_evidence("origin", 0.45)
     assert cal.lacks_evidence("origin", 0.2) and not cal.lacks_evidence("price", 0.45)
     assert not cal.lacks_evidence("yesno", None)
-    assert not cal.lacks_evidence("relation", 0.0)  # relation_share 0: off
-    assert cal.with_(relation_share=0.4).lacks_evidence("relation", 0.3)
-    assert not cal.with_(relation_share=0.4).lacks_evidence("relation", 0.5)
     off = DEFAULT.with_(cooccur_share=0.0, origin_share=0.0)
-    assert not any(off.lacks_evidence(k, 0.0) for k in ("name", "yesno", "howto", "other", "origin", "relation"))
+    assert not any(off.lacks_evidence(k, 0.0) for k in ("name", "yesno", "howto", "other", "origin"))
     assert Calibration.from_json(cal.to_json()) == cal
 
 
@@ -208,14 +205,8 @@ def test_fit_cooccur_refuses_unanswerable_only_at_a_price_the_answerable_can_pay
     rows = (_grounded("a", "yesno", [0.9] * 300 + [0.28], False) + _grounded("a", "yesno", [0.3] * 10, True)
             + _grounded("a", "origin", [0.6, 0.7], False) + _grounded("a", "origin", [0.1, 0.15], True))
     cal = fit_cooccur(rows, base)
-    assert (cal.cooccur_share, cal.origin_share, cal.relation_share) == (0.35, 0.2, 0.0)  # 10 for 1; 2 for 0
+    assert (cal.cooccur_share, cal.origin_share) == (0.35, 0.2)  # 10 gained for 1 lost; 2 gained for none
     assert rates(rows, abstains(rows, cal)) == (1.0, 1 / 303)
-    # the yes/no relation group is fitted on its own rows: 4 gained for 1 lost pays, 3 for 1 does not
-    yes_no = _grounded("a", "relation", [0.9] * 200 + [0.15], False)
-    related = rows + yes_no + _grounded("a", "relation", [0.2] * 4, True)
-    assert fit_cooccur(related, base).relation_share == 0.25
-    unpaid = rows + yes_no + _grounded("a", "relation", [0.2] * 3, True)
-    assert fit_cooccur(unpaid, base).relation_share == 0.0
     # ten answerable refusals for ten unanswerable: not worth it, whatever the budget
     costly = _grounded("a", "yesno", [0.9] * 3000 + [0.28] * 10, False) + _grounded("a", "yesno", [0.3] * 10, True)
     assert (fit_cooccur(costly, base).cooccur_share, fit_cooccur(costly, base).origin_share) == (0.0, 0.0)

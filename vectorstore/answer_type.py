@@ -984,10 +984,7 @@ _CREATOR_STATED = re.compile(
 def checked_as(question: str, kind: str) -> str:
     """The group a question of answer kind `kind` is evidence-checked in: "origin" for a name asked by its maker or
     first holder (`_CREATOR_ASKED`: its evidence is a stretch naming something next to a making or first having,
-    a rarer thing for a page to state than a name), "relation" for a yes/no question (its evidence is a sentence
-    stating the asked relation: `relation`), else its kind."""
-    if kind == "yesno":
-        return "relation"
+    a rarer thing for a page to state than a name), else its kind."""
     return "origin" if kind == "name" and _CREATOR_ASKED.search(_asked(question)) else kind
 
 
@@ -1006,91 +1003,6 @@ def cooccurrence(key_terms: Iterable[str] | Mapping[str, float], texts: Iterable
 def _made(scope: str) -> bool:
     """Does `scope` name something (a proper name or code token) next to a making or first having?"""
     return bool(_FACTS["name"].search(scope) and _CREATOR_STATED.search(scope))
-
-
-# ---------------------------------------------------------------- yes/no: a sentence stating the asked relation
-# A yes/no question asks whether a relation holds between its subject and an object ("does X support running on Y?",
-# "is X Y compliant?", "do old versions get deleted after N?"). A sentence answers it, yes or no, when it STATES a
-# relation: it holds a capability or polarity word (general English: what something supports, runs on, works with,
-# requires, includes, allows, can or cannot do, only or not) or the question's own verb.
-_RELATION = re.compile(
-    r"\b(?:(?:un)?support(?:s|ed|ing)?|(?:in)?compatib(?:le|ility)|works?|working|runs?|running|(?:un)?available|"
-    r"availability|can|cannot|can't|could|couldn't|only|not|no|never|none|neither|nor|without|requires?|required|"
-    r"requiring|includes?|included|including|excludes?|excluded|deletes?|deleted|removes?|removed|retains?|retained|"
-    r"keeps?|kept|allows?|allowed|enables?|enabled|lets|provides?|provided|offers?|offered|accepts?|accepted|"
-    r"handles?|must|may|will|won't|always|automatically|lacks?|limited|restricted|certified|compliant|native(?:ly)?|"
-    r"built-in|integrat(?:es?|ed|ion|ions)|depends?|dependent|needs?|needed|doesn't|don't|isn't|aren't)\b", re.I)
-# The words that open a yes/no question (at its start or after a preface: "security week: can I ...?") and the
-# pronoun that can follow them ("can I ...", "is there ...", "do we ..."): with a pronoun, the next word is the
-# question's verb ("have to", "still" and the like before it are not) and the subject comes after it.
-_AUXILIARY = frozenset("is are was were does do did can could should will would has have had may must shall isn't "
-                       "aren't doesn't don't can't won't".split())
-_PRONOUN = frozenset("i we you it they there one anyone someone he she".split())
-_BEFORE_VERB = frozenset("have has need needs still also just ever really actually even to be able".split())
-_CLAUSE_START = re.compile(r"(?:^|[:;,?!(]|\s[-–—]+)\s*([a-z']+)\b", re.I)
-
-
-def relation_parts(question: str, terms: Iterable[str], weights: Mapping[str, float] | None = None
-                   ) -> tuple[str | None, str | None, frozenset[str]]:
-    """(the subject, the object, the question's own verb) of a yes/no question, as key terms (`terms`, in question
-    order): the subject is the first key term after the auxiliary opening its yes/no clause (after its verb when a
-    pronoun follows it: "can I run X on Y?" is about X), the object the most specific other key term (the highest
-    weight, e.g. IDF; the latest on a tie), the verb the stems of the word after such a pronoun. None where there is
-    none."""
-    q = _asked(question)
-    at = next((m.start(1) for m in _CLAUSE_START.finditer(q) if m.group(1).lower() in _AUXILIARY), 0)
-    words = _WORDS.findall(q[at:].lower())
-    verb: frozenset[str] = frozenset()
-    rest_words = words[1:] if words and words[0] in _AUXILIARY else words
-    if rest_words and rest_words[0] in _PRONOUN:
-        rest_words = rest_words[1:]
-        while rest_words and rest_words[0] in _BEFORE_VERB:
-            rest_words = rest_words[1:]
-        if rest_words:
-            verb, rest_words = frozenset(tokenize(rest_words[0])), rest_words[1:]
-    order = [t for t in terms if t not in verb] or list(terms)
-    if not order:
-        return None, None, verb
-    after = [t for w in rest_words for t in tokenize(w) if t in order]
-    subject = after[0] if after else order[0]
-    rest = [t for t in order if t != subject]
-    if not rest:
-        return subject, None, verb
-    w = weights or {}
-    best = max(range(len(rest)), key=lambda i: (w.get(rest[i], 1.0), i))
-    return subject, rest[best], verb
-
-
-def relation(question: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str]) -> float:
-    """The best share (0..1, weighted as in `evidence`) of the key terms found in a sentence of `texts` that states
-    the relation a yes/no question asks (`relation_parts`): the sentence holds the question's object and a relation
-    word (`_RELATION`, or the question's own verb), and the subject is in the sentence, the sentence before it when
-    it refers back, or the chunk's heading line (which names the subject of every sentence under it). 0.0 when no
-    sentence states it: a page naming both terms apart states nothing about them together."""
-    weights = _weights(key_terms)
-    subject, obj, verb = relation_parts(question, list(weights), weights)
-    if subject is None:
-        return 0.0
-    needed = obj or subject
-
-    def stated() -> Iterable[set[str]]:
-        for text in texts:
-            heading = _heading(text or "")
-            head = _found(weights, heading) if heading else set()
-            previous: set[str] = set()
-            for n, paragraph in enumerate(_PARAGRAPH.split(text or "")):
-                if n == 0 and heading:
-                    continue
-                for sentence in _SENTENCE_END.split(paragraph):
-                    if not sentence.strip():
-                        continue
-                    found = _found(weights, sentence)
-                    own = found | (previous if _REFERS_BACK.match(sentence) else set())
-                    if needed in found and (_RELATION.search(sentence) or verb & scope_terms(sentence)) \
-                            and subject in own | head:
-                        yield own | head
-                    previous = found
-    return _best_share(weights, stated())
 
 
 # "How <adjective/adverb>" names the dimension asked ("how fast", "how large", "how far"), never the subject.
@@ -1117,11 +1029,8 @@ def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | N
     kind = kind or detect(question)
     terms = fact_terms(question)
     weights = {t: idf(t) for t in terms} if idf else dict.fromkeys(terms, 1.0)
-    group = checked_as(question, kind)
-    if group == "relation":
-        return kind, relation(question, weights, texts)
     if kind in COOCCUR_KINDS:
-        return kind, cooccurrence(weights, texts, creator=group == "origin")
+        return kind, cooccurrence(weights, texts, creator=checked_as(question, kind) == "origin")
     return kind, evidence(kind, weights, texts, asked_of(kind, question),
                           counted(question) if kind == "number" else None)
 

@@ -82,9 +82,6 @@ class Calibration:
     # "origin", `answer_type.checked_as`), whose stretch must also name something next to a making; fitted 0.4 on
     # the 14 files (leave-one-file-out: 2 more unanswerable refused, no answerable)
     origin_share: float = 0.4
-    # ... and for a yes/no question (the group "relation", `answer_type.checked_as`), whose evidence is a sentence
-    # stating the asked relation (`answer_type.relation`: its object with a relation word, its subject in scope)
-    relation_share: float = 0.0
     suggest_min: float = 0.3429        # best cosine a question needs before a closest week/page is named
     embedder: str = ""                 # what it was fitted with ("" : unknown)
     chunking: str = ""
@@ -125,21 +122,18 @@ class Calibration:
         """Whether the evidence check refuses a question of answer kind `kind` whose hits hold its key terms next
         to that kind of fact with IDF share `share` (None: nothing to check): the topic is there, the fact is not.
         For a kind without a fact to check (`COOCCUR_KINDS`) `share` is how much of them one stretch holds together,
-        checked against `cooccur_share`, for the group "origin" (`answer_type.checked_as`) against `origin_share`
-        and for the group "relation" (a yes/no question) against `relation_share` (0: never refuses)."""
+        checked against `cooccur_share`, and for the group "origin" (`answer_type.checked_as`) against
+        `origin_share` (0: never refuses)."""
         return share is not None and self.checks(kind) and share < self._share(kind)
 
     def checks(self, kind: str) -> bool:
         """Whether the evidence check can refuse a question of answer kind (or group) `kind` at all: when it can't,
         its share need not be computed."""
-        return self._share(kind) > 0 and (kind in ("origin", "relation", *COOCCUR_KINDS)
-                                          or kind in self.evidence_kinds)
+        return self._share(kind) > 0 and (kind in ("origin", *COOCCUR_KINDS) or kind in self.evidence_kinds)
 
     def _share(self, kind: str) -> float:
         if kind == "origin":  # a name asked by its maker or first holder, next to a making
             return self.origin_share
-        if kind == "relation":  # a yes/no question: a sentence stating the asked relation
-            return self.relation_share
         if kind in COOCCUR_KINDS:  # the key terms found together, not next to a fact
             return self.cooccur_share
         return self.evidence_share

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 
 from api import grading, quantities
 from api.app import build_services
@@ -97,11 +98,17 @@ def fit(rows: list[dict], feats: list[grading.Features], signals: tuple[str, ...
     x = np.array([[getattr(f, s) for s in signals] for _, f in scored])
     y = np.array([RANK[r["label"]] for r, _ in scored])
 
+    # each signal standardised (mean 0, variance 1 on the answers fitted) before the fit, so that the L2 penalty
+    # weighs every signal alike whatever its scale (issue 15n: on the raw signals it shrank the small-valued ones,
+    # `length` and `replaced`, the most); the weights are then read back on the signals' own scale
+    scaler = StandardScaler().fit(x)
+
     def boundary(target: np.ndarray) -> tuple[dict[str, float], float]:
-        model = LogisticRegression(C=REGULARISATION, max_iter=1000).fit(x, target)
+        model = LogisticRegression(C=REGULARISATION, max_iter=1000).fit(scaler.transform(x), target)
+        raw = model.coef_[0] / scaler.scale_
         weights = dict.fromkeys(grading.SIGNALS, 0.0) | {s: round(float(w), 3)
-                                                          for s, w in zip(signals, model.coef_[0], strict=True)}
-        return weights, round(-float(model.intercept_[0]), 3)
+                                                          for s, w in zip(signals, raw, strict=True)}
+        return weights, round(-float(model.intercept_[0] - raw @ scaler.mean_), 3)
 
     weights, partial = boundary(y >= 1)
     correct_weights, correct = boundary(y >= 2)

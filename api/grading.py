@@ -114,23 +114,25 @@ from api import quantities
 from vectorstore.embeddings import TokenVectors, l2_normalise
 from vectorstore.text import tokenize
 
-# Fitted on eval/quiz_answers.jsonl, dev data (the splits dev and test to test11: 1,194 answers to 390 questions), by
+# Fitted on eval/quiz_answers.jsonl, dev data (the splits dev and test to test12: 1,257 answers to 411 questions), by
 # `python bench/fit_quiz_check.py --fit --by-split --signals similarity,specifics,key_recall,length,replaced` (see
 # README, Study companion): one logistic model per boundary (issue 15h; before, one set of weights for both), C = 3
-# (issue 15k; 1 before). Dev agreement 0.884 in-sample, leave-one-question-out CV 0.880, leave-one-split-out (fit on
-# eleven splits, score the twelfth) 0.879, its test5 0.815, test6 0.880, test7 0.872, test8 0.897, test9 0.864, test10
-# 0.881, test11 0.798 (issue 15l's signals refitted on the same 1,194: 0.870, CV 0.869, test11 0.788). A longer answer
+# (issue 15k; 1 before), each signal standardised before the fit so that the penalty weighs every signal alike (issue
+# 15n; the weights are on the signals' own scale). Dev agreement 0.878 in-sample, leave-one-question-out CV 0.876,
+# leave-one-split-out (fit on twelve splits, score the thirteenth) 0.876, its test5 0.824, test6 0.880, test7 0.872,
+# test8 0.885, test9 0.877, test10 0.881, test11 0.798, test12 0.778 (the same signals fitted unstandardised: see
+# bench/quiz_check.md, issue 15n). A longer answer
 # is less often at least partial (WEIGHTS' length < 0: more said, more to be wrong) and more often correct
 # (CORRECT_WEIGHTS' length > 0): a short vague answer is partial, not incorrect; `replaced` (issue 15m) weighs the same
 # way: saying something else in place of the source's terms is incorrect unless it scores correct. ELSEWHERE is the
 # margin of the rule "the answer fits another of the week's questions better" (fitted with them).
-WEIGHTS = {"similarity": 3.971, "coverage": 0.0, "specifics": 0.584, "recall": 0.0, "precision": 0.0, "f1": 0.0,
-           "key_recall": 1.948, "length": -3.778, "replaced": -2.108}
-CORRECT_WEIGHTS = {"similarity": 5.577, "coverage": 0.0, "specifics": 1.012, "recall": 0.0, "precision": 0.0,
-                   "f1": 0.0, "key_recall": 5.433, "length": 5.185, "replaced": 1.817}
-CORRECT = 10.92
-PARTIAL = -1.42
-ELSEWHERE = 0.16
+WEIGHTS = {"similarity": 5.186, "coverage": 0.0, "specifics": 0.352, "recall": 0.0, "precision": 0.0, "f1": 0.0,
+           "key_recall": 1.786, "length": -4.738, "replaced": -1.833}
+CORRECT_WEIGHTS = {"similarity": 6.224, "coverage": 0.0, "specifics": 1.156, "recall": 0.0, "precision": 0.0,
+                   "f1": 0.0, "key_recall": 5.944, "length": 6.201, "replaced": 1.996}
+CORRECT = 12.293
+PARTIAL = -1.22
+ELSEWHERE = 0.18
 SIGNALS = tuple(WEIGHTS)
 VERDICTS = ("correct", "partial", "incorrect")
 

@@ -641,3 +641,18 @@ def test_issue_15m_replaced_counts_only_what_the_source_does_not_say(embedder):
     assert f("controllers managing pods").replaced == 0.0
     swapped = f("a balancer that manages pods")
     assert swapped.replaced == pytest.approx(1.0 - swapped.coverage) and swapped.replaced > 0
+
+
+def test_issue_15n_the_standardised_fit_keeps_short_vague_partial_and_short_other_things_incorrect_through_the_api(api):
+    """Through the API with the constants of the standardised fit (issue 15n: each signal standardised before the
+    penalty): a short answer in other words that says what the source says, vaguely, is partial ("it handles pods" for
+    a controller that manages Pods), short answers that say something else are incorrect ("a lightweight VM" for a
+    container, a YAML file of a Service's ports for a Deployment), and a right paraphrase stays correct."""
+    deployment = question(api, 2, "definition", "identical Pods")
+    assert check(api, 2, deployment, "it handles pods")["verdict"] == "partial"
+    assert check(api, 2, deployment, "a YAML file listing the ports of a service")["verdict"] == "incorrect"
+    container = question(api, 1, "definition", "runnable instance")
+    assert check(api, 1, container, "a lightweight VM")["verdict"] == "incorrect"
+    assert check(api, 1, container, "a kind of process")["verdict"] == "incorrect"
+    right = check(api, 1, container, "a running copy of an image kept apart from the host and other containers")
+    assert right["verdict"] == "correct"

@@ -20,7 +20,8 @@ gives CORRECT_WEIGHTS and CORRECT, so that `sum(WEIGHTS[s] * signal)` is compare
 `sum(CORRECT_WEIGHTS[s] * signal)` with CORRECT. Answers the check rules incorrect whatever they
 score (empty, or an echo of the question) are left out of the fit. ELSEWHERE, the margin of the rule "the answer
 fits another of the week's questions better", is then the candidate (0.10 to 0.50, or never) that agrees best with
-the labels given the weights and thresholds (the largest among equals). The estimate of how it generalises is
+the labels given the weights and thresholds (the largest among equals), and then ELSEWHERE_TERMS, the least number
+of terms an answer adds to the question for that rule to read it (1 to 6, the smallest among equals; issue 15n). The estimate of how it generalises is
 grouped cross-validation on dev: each question's answers are judged with constants fitted on the other questions
 (leave one question out), so no answer is judged by constants that saw its question; its agreement is also given per
 split of the dev data (the former held-out test to test5 answers apart). Each split was written by
@@ -53,9 +54,10 @@ DATA = ROOT / "eval" / "quiz_answers.jsonl"
 RANK = {"incorrect": 0, "partial": 1, "correct": 2}
 REGULARISATION = 3.0   # LogisticRegression's C (issue 15k: 3 of 0.3, 1, 3, 10 by leave-one-split-out on dev)
 
-# WEIGHTS, CORRECT, PARTIAL, ELSEWHERE, CORRECT_WEIGHTS
-Constants = tuple[dict[str, float], float, float, float, dict[str, float]]
+# WEIGHTS, CORRECT, PARTIAL, ELSEWHERE, CORRECT_WEIGHTS, ELSEWHERE_TERMS
+Constants = tuple[dict[str, float], float, float, float, dict[str, float], int]
 MARGINS = tuple(round(0.10 + 0.02 * i, 2) for i in range(21)) + (1.0,)   # ELSEWHERE's candidates (1.0: never)
+TERMS = (1, 2, 3, 4, 5, 6)   # ELSEWHERE_TERMS' candidates (1: every answer that adds a term)
 
 
 DEV_SPLITS = ("dev", "test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9",
@@ -115,8 +117,12 @@ def fit(rows: list[dict], feats: list[grading.Features], signals: tuple[str, ...
     # the margin of the "fits another question better" rule: the one that agrees best with these labels (the
     # largest among equals, the rule is then the most cautious)
     margin = max(MARGINS, key=lambda m: (agreement(rows, verdicts(feats, (weights, correct, partial, m,
-                                                                           correct_weights))), m))
-    return weights, correct, partial, margin, correct_weights
+                                                                           correct_weights, 1))), m))
+    # then the least number of terms an answer adds for that rule to read it (issue 15n): the one that agrees best
+    # given the margin (the smallest among equals, the rule then reads the most answers)
+    terms = max(TERMS, key=lambda t: (agreement(rows, verdicts(feats, (weights, correct, partial, margin,
+                                                                       correct_weights, t))), -t))
+    return weights, correct, partial, margin, correct_weights, terms
 
 
 def verdicts(feats: list[grading.Features], constants: Constants) -> list[str]:
@@ -173,9 +179,9 @@ def by_split(rows: list[dict], said: list[str]) -> str:
 
 
 def show(constants: Constants) -> str:
-    weights, correct, partial, elsewhere, correct_weights = constants
+    weights, correct, partial, elsewhere, correct_weights, terms = constants
     return (f"WEIGHTS = {weights}\nCORRECT_WEIGHTS = {correct_weights}\nCORRECT = {correct}\nPARTIAL = {partial}\n"
-            f"ELSEWHERE = {elsewhere}")
+            f"ELSEWHERE = {elsewhere}\nELSEWHERE_TERMS = {terms}")
 
 
 def main() -> None:
@@ -202,7 +208,8 @@ def main() -> None:
         constants = fit(dev, dev_feats, signals)
         print(f"fitted on dev ({len(dev)} answers, signals {', '.join(signals)}):\n{show(constants)}")
     else:
-        constants = (grading.WEIGHTS, grading.CORRECT, grading.PARTIAL, grading.ELSEWHERE, grading.CORRECT_WEIGHTS)
+        constants = (grading.WEIGHTS, grading.CORRECT, grading.PARTIAL, grading.ELSEWHERE, grading.CORRECT_WEIGHTS,
+                     grading.ELSEWHERE_TERMS)
         print(f"api/grading.py:\n{show(constants)}")
     said = verdicts(dev_feats, constants)
     print(f"\nsignals per answer (one thread, in-process): p50 {float(np.percentile(ms, 50)):.1f} ms, "

@@ -40,7 +40,7 @@ def labelled(n: int = 300) -> tuple[list[dict], list[grading.Features]]:
 def test_a_signal_s_scale_changes_its_weight_not_the_verdicts(fitting):
     rows, feats = labelled()
     signals = ("similarity", "length")
-    weights, correct, partial, elsewhere, correct_weights = fitting.fit(rows, feats, signals)
+    weights, correct, partial, elsewhere, correct_weights, terms = fitting.fit(rows, feats, signals)
     assert weights["similarity"] > 0 and correct_weights["length"] > 0   # the fit reads the labels' rule
     tenth = [dataclasses.replace(f, length=f.length / 10) for f in feats]
     scaled = fitting.fit(rows, tenth, signals)
@@ -49,4 +49,4 @@ def test_a_signal_s_scale_changes_its_weight_not_the_verdicts(fitting):
     assert scaled[0]["similarity"] == pytest.approx(weights["similarity"], rel=0.01)
     assert (scaled[1], scaled[2]) == pytest.approx((correct, partial), abs=0.01)
     assert fitting.verdicts(tenth, scaled) == fitting.verdicts(feats, (weights, correct, partial, elsewhere,
-                                                                       correct_weights))
+                                                                       correct_weights, terms))

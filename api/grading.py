@@ -773,7 +773,8 @@ def features(answer: str, question: str, expected: str, embed: Embed, idf: Calla
 
 def judge(f: Features, weights: dict[str, float] | None = None, correct: float | None = None,
           partial: float | None = None, elsewhere: float | None = None,
-          correct_weights: dict[str, float] | None = None, elsewhere_terms: int | None = None) -> tuple[str, str | None]:
+          correct_weights: dict[str, float] | None = None,
+          elsewhere_terms: int | None = None) -> tuple[str, str | None]:
     """The verdict and why a rule decided, capped or raised it (None when the score alone decided). Each boundary
     has its own weights: `weights` score "at least partial" against PARTIAL, `correct_weights` score "correct"
     against CORRECT (a correct answer is also at least partial). The rule "fits another question better" reads only an

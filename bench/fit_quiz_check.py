@@ -14,14 +14,16 @@ checked (dev, and the held-out one with `--split`). The signals are computed exa
 the configured embedder (MiniLM, with its wordpiece vectors for the token alignment) and the idf of the index the
 settings point at (`RA_DATA_DIR`).
 
-The fit is one logistic model per boundary (scikit-learn's LogisticRegression; since issue 15h, before a
+The fit is one logistic model per boundary on the standardised signals (since issue 15n; scikit-learn's
+LogisticRegression; since issue 15h, before a
 proportional-odds model with one weight per signal for both): "at least partial" gives WEIGHTS and PARTIAL, "correct"
 gives CORRECT_WEIGHTS and CORRECT, so that `sum(WEIGHTS[s] * signal)` is compared with PARTIAL and
 `sum(CORRECT_WEIGHTS[s] * signal)` with CORRECT. Answers the check rules incorrect whatever they
 score (empty, or an echo of the question) are left out of the fit. ELSEWHERE, the margin of the rule "the answer
 fits another of the week's questions better", is then the candidate (0.10 to 0.50, or never) that agrees best with
 the labels given the weights and thresholds (the largest among equals), and then ELSEWHERE_TERMS, the least number
-of terms an answer adds to the question for that rule to read it (1 to 6, the smallest among equals; issue 15n). The estimate of how it generalises is
+of terms an answer adds to the question for that rule to read it (1 to 6, the smallest among equals; issue 15n).
+The estimate of how it generalises is
 grouped cross-validation on dev: each question's answers are judged with constants fitted on the other questions
 (leave one question out), so no answer is judged by constants that saw its question; its agreement is also given per
 split of the dev data (the former held-out test to test5 answers apart). Each split was written by

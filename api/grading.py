@@ -118,9 +118,10 @@ from vectorstore.text import tokenize
 # `python bench/fit_quiz_check.py --fit --by-split --signals similarity,specifics,key_recall,length,replaced` (see
 # README, Study companion): one logistic model per boundary (issue 15h; before, one set of weights for both), C = 3
 # (issue 15k; 1 before), each signal standardised before the fit so that the penalty weighs every signal alike (issue
-# 15n; the weights are on the signals' own scale). Dev agreement 0.878 in-sample, leave-one-question-out CV 0.876,
-# leave-one-split-out (fit on twelve splits, score the thirteenth) 0.876, its test5 0.824, test6 0.880, test7 0.872,
-# test8 0.885, test9 0.877, test10 0.881, test11 0.798, test12 0.778 (the same signals fitted unstandardised: see
+# 15n; the weights are on the signals' own scale). Dev agreement 0.882 in-sample, leave-one-question-out CV 0.879,
+# leave-one-split-out (fit on twelve splits, score the thirteenth) 0.880, its test5 0.843, test6 0.880, test7 0.872,
+# test8 0.885, test9 0.877, test10 0.881, test11 0.798, test12 0.794 (issue 15m's fit, unstandardised and the rule
+# reading every answer, on the same 1,257: 0.874, CV 0.875; see
 # bench/quiz_check.md, issue 15n). A longer answer
 # is less often at least partial (WEIGHTS' length < 0: more said, more to be wrong) and more often correct
 # (CORRECT_WEIGHTS' length > 0): a short vague answer is partial, not incorrect; `replaced` (issue 15m) weighs the same

@@ -1,9 +1,9 @@
 """Checks on the evaluation data in eval/: the issue-9 question sets held out by their rounds (`test_questions.jsonl`
-to `test12_questions.jsonl`, reported on and dev data since), the two dev
+to `test12_questions.jsonl`, reported on and dev data since, and `test13_questions.jsonl`, held out now), the two dev
 sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
 the other dev files use least), the issue-10 conversation set
 (`conversations.jsonl`) and the issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner answers, split dev /
-test / test2 / ... / test10 / test11 / test12).
+test / test2 / ... / test11 / test12 / test13).
 
 The schema and count checks need only the files. The gold checks read the documentation mirror at
 `../shared/mirror` (relative to the repository root; from a git worktree, relative to the main checkout) and
@@ -47,7 +47,7 @@ def _load(name: str) -> list[dict]:
 # the minimums the second to fifth test sets were each written to
 LATER_TEST = {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12, "roadmap": 12, "numeric": 10,
               "title": 5}
-# the (smaller) minimums the sixth to twelfth test sets were each written to
+# the (smaller) minimums the sixth to thirteenth test sets were each written to
 SMALLER_TEST = {"total": 100, "answerable": 60, "unanswerable": 30, "cross_week": 10, "roadmap": 10, "numeric": 8,
                 "title": 5}
 QUESTION_SETS = {
@@ -67,6 +67,7 @@ QUESTION_SETS = {
     "test10_questions.jsonl": ("t10q", SMALLER_TEST),
     "test11_questions.jsonl": ("t11q", SMALLER_TEST),
     "test12_questions.jsonl": ("t12q", SMALLER_TEST),
+    "test13_questions.jsonl": ("t13q", SMALLER_TEST),
 }
 
 
@@ -109,7 +110,7 @@ def _check_gold_and_facts(gold: list, must: list, where: str) -> None:
 
 def test_questions_schema(question_set):
     """Every question has the dev set's fields, a valid kind and week, and ids in order under its file's prefix
-    (t001, t002, ...; l, u, m, w, z, v, s, t7q, t8q, t9q, t10q, t11q and t12q for the other sets)."""
+    (t001, t002, ...; l, u, m, w, z, v, s, t7q, t8q, t9q, t10q, t11q, t12q and t13q for the other sets)."""
     name, questions = question_set
     prefix = QUESTION_SETS[name][0]
     assert [q["id"] for q in questions] == [f"{prefix}{i:03d}" for i in range(1, len(questions) + 1)]
@@ -219,7 +220,8 @@ SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "question
                          "questions_nearmiss.jsonl", "test_questions.jsonl", "test2_questions.jsonl",
                          "test3_questions.jsonl", "test4_questions.jsonl", "test5_questions.jsonl",
                          "test6_questions.jsonl", "test7_questions.jsonl", "test8_questions.jsonl",
-                         "test9_questions.jsonl", "test10_questions.jsonl", "test11_questions.jsonl"]
+                         "test9_questions.jsonl", "test10_questions.jsonl", "test11_questions.jsonl",
+                         "test12_questions.jsonl"]
 
 
 @pytest.mark.parametrize("held_out, written_after", [
@@ -234,9 +236,10 @@ SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "question
     ("test10_questions.jsonl", "test9_questions.jsonl"),
     ("test11_questions.jsonl", "test10_questions.jsonl"),
     ("test12_questions.jsonl", "test11_questions.jsonl"),
+    ("test13_questions.jsonl", "test12_questions.jsonl"),
 ])
 def test_later_test_sets_paraphrase_no_earlier_question_set(held_out, written_after):
-    """Each later held-out set (test2 … test12: written before the round it judges) shares no more than
+    """Each later held-out set (test2 … test13: written before the round it judges) shares no more than
     MAX_DEV_OVERLAP of any question's content words with a question of every single-question file written before it,
     dev or earlier test sets (those have been reported on, so they count as seen), so neither tuning on dev nor
     having seen an earlier set's failures gives its answers away. Only the held-out set's ids are reported."""
@@ -458,25 +461,29 @@ def test_conversation_gold_pages_hold_the_facts(conversations, mirror, roadmap_t
 QUIZ_FIELDS = {"week", "id", "kind", "question", "quote", "expected", "answer", "label", "split", "url"}
 QUIZ_LABELS = {"correct", "partial", "incorrect"}
 QUIZ_KINDS = {"definition", "role", "limit", "default", "command", "plan"}
-# split -> (week parity, least answers, least questions): dev is fitted on (odd weeks); test to test6 (even weeks) and
-# test7 to test12 (odd weeks again: the even weeks were used up) were each written before the round it judges, each
-# after the one before had been seen; test to test12 have been reported on and are read as dev data since. Parity
-# alone no longer keeps splits apart (dev and test7 to test12 share it): no question id, text or quote is in two
-# splits.
+# split -> (week parity, or None for both, least answers, least questions): dev is fitted on (odd weeks); test to test6
+# (even weeks) and test7 to test12 (odd weeks again: the even weeks were used up) were each written before the round it
+# judges, each after the one before had been seen; test to test12 have been reported on and are read as dev data since.
+# Parity alone no longer keeps splits apart (dev and test7 to test12 share it): no question id, text or quote is in two
+# splits, except in the splits of QUIZ_NEW_ANSWERS. test13 (both parities) is new answers by a new writer to questions
+# already in other splits (the quiz's pool of unused questions was used up).
 QUIZ_SPLITS = {"dev": (1, 222, 69), "test": (0, 30, 10), "test2": (0, 90, 30), "test3": (0, 96, 32),
                "test4": (0, 96, 32), "test5": (0, 96, 32), "test6": (0, 72, 24), "test7": (1, 72, 24),
                "test8": (1, 72, 24), "test9": (1, 72, 24), "test10": (1, 72, 24),
-               "test11": (1, 72, 24), "test12": (1, 63, 21)}
+               "test11": (1, 72, 24), "test12": (1, 63, 21), "test13": (None, 90, 30)}
+# the splits that answer questions of other splits anew: their question ids, texts and quotes are shared by design
+QUIZ_NEW_ANSWERS = {"test13"}
 # the held-out splits whose questions each have exactly one right, one partly right and one wrong answer, and the weeks
 # each must cover (test4 to test6: the even weeks whose quizzes still had questions not in the file; none were left in
 # weeks 10 and 16, nor for test5 in week 6, nor for test6 in weeks 2 and 6; test7 and test8: week 15's quiz had only a
 # roadmap question left; test8: week 5's two left, one of them too vague to answer; test9: weeks 5 and 11 had no
 # usable question left, week 15 only a roadmap one, taken; test10 and test11: weeks 5, 11 and 15 had no usable
-# question left; test12: only 21 usable unused questions were left, in weeks 1, 3, 7 and 9)
+# question left; test12: only 21 usable unused questions were left, in weeks 1, 3, 7 and 9; test13: all 16 weeks)
 QUIZ_ONE_OF_EACH = {"test2": range(2, 17, 2), "test3": range(2, 15, 2), "test4": (2, 4, 6, 8, 12, 14),
                     "test5": (2, 4, 8, 12, 14), "test6": (4, 8, 12, 14), "test7": range(1, 14, 2),
                     "test8": range(1, 14, 2), "test9": (1, 3, 7, 9, 13, 15),
-                    "test10": (1, 3, 7, 9, 13), "test11": (1, 3, 7, 9, 13), "test12": (1, 3, 7, 9)}
+                    "test10": (1, 3, 7, 9, 13), "test11": (1, 3, 7, 9, 13), "test12": (1, 3, 7, 9),
+                    "test13": range(1, 17)}
 
 
 @pytest.fixture(scope="module")
@@ -502,32 +509,55 @@ def test_quiz_answers_schema(quiz_answers):
 
 
 def test_quiz_answers_three_labels_per_question(quiz_answers):
-    """Each question has a right, a partly right and a wrong answer (or more), no answer twice, and one week, split
-    and quote."""
-    by_id: dict[str, list[dict]] = {}
+    """Each question of a split has a right, a partly right and a wrong answer (or more), no answer twice, and one
+    week and quote. (One question in two splits is test_quiz_splits_share_no_question's and
+    test_quiz_new_answers_answer_questions_of_other_splits' matter.)"""
+    by_id: dict[tuple[str, str], list[dict]] = {}
     for r in quiz_answers:
-        by_id.setdefault(r["id"], []).append(r)
-    for qid, answers in by_id.items():
-        assert {a["label"] for a in answers} == QUIZ_LABELS, (answers[0]["split"], qid)
-        assert len({_norm(a["answer"]) for a in answers}) == len(answers), (answers[0]["split"], qid)
-        assert len({(a["split"], a["week"], a["question"], a["quote"], a["expected"]) for a in answers}) == 1, qid
+        by_id.setdefault(_where(r), []).append(r)
+    for where, answers in by_id.items():
+        assert {a["label"] for a in answers} == QUIZ_LABELS, where
+        assert len({_norm(a["answer"]) for a in answers}) == len(answers), where
+        assert len({(a["week"], a["question"], a["quote"], a["expected"]) for a in answers}) == 1, where
 
 
 @pytest.mark.parametrize("field", ["id", "question", "quote"])
 def test_quiz_splits_share_no_question(quiz_answers, field):
     """No question id, question text or quote (whitespace- and case-normalised) is in two splits, so no split judges
-    what another was fitted on."""
+    what another was fitted on; the splits of QUIZ_NEW_ANSWERS are exempt by design (the next test checks them)."""
     splits_of: dict[str, set[str]] = {}
     for r in quiz_answers:
+        if r["split"] in QUIZ_NEW_ANSWERS:
+            continue
         splits_of.setdefault(_norm(r[field]), set()).add(r["split"])
     shared = [sorted(s) for s in splits_of.values() if len(s) > 1]
     assert not shared, f"a question {field} is in two splits: {shared[:3]}"
 
 
-def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
-    """dev and test7 to test12 hold odd weeks only, test to test6 even weeks only; each split is large enough."""
+def test_quiz_new_answers_answer_questions_of_other_splits(quiz_answers):
+    """Every question of a QUIZ_NEW_ANSWERS split is one of another split, copied whole (week, kind, question, quote,
+    expected, url), and none of its answers repeats (whitespace- and case-normalised) an answer of another split to
+    that question: the split tests a new writer's wording, not the questions."""
+    question_fields = ("week", "kind", "question", "quote", "expected", "url")
+    others: dict[str, list[dict]] = {}
     for r in quiz_answers:
-        assert r["week"] % 2 == QUIZ_SPLITS[r["split"]][0], _where(r)
+        if r["split"] not in QUIZ_NEW_ANSWERS:
+            others.setdefault(r["id"], []).append(r)
+    new = [r for r in quiz_answers if r["split"] in QUIZ_NEW_ANSWERS]
+    assert {r["split"] for r in new} == QUIZ_NEW_ANSWERS
+    for r in new:
+        assert r["id"] in others, _where(r)
+        assert {tuple(o[f] for f in question_fields) for o in others[r["id"]]} == {
+            tuple(r[f] for f in question_fields)}, _where(r)
+        assert _norm(r["answer"]) not in {_norm(o["answer"]) for o in others[r["id"]]}, _where(r)
+
+
+def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
+    """dev and test7 to test12 hold odd weeks only, test to test6 even weeks only (test13 both); each split is large
+    enough."""
+    for r in quiz_answers:
+        parity = QUIZ_SPLITS[r["split"]][0]
+        assert parity is None or r["week"] % 2 == parity, _where(r)
     for split, (_, least_answers, least_questions) in QUIZ_SPLITS.items():
         rows = [r for r in quiz_answers if r["split"] == split]
         assert len(rows) >= least_answers, split
@@ -535,7 +565,7 @@ def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
 
 
 def test_quiz_held_out_splits_one_answer_of_each_label(quiz_answers):
-    """In test2 to test12 every question has exactly three answers, one per label (so each split is
+    """In test2 to test13 every question has exactly three answers, one per label (so each split is
     balanced), and the split covers each of its weeks."""
     for split, weeks in QUIZ_ONE_OF_EACH.items():
         labels: dict[str, list[str]] = {}

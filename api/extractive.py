@@ -17,7 +17,9 @@ introduces, the "For example, ..." after a general statement), and each of the f
 sentence after it in its passage (the detail a best-matching sentence leads into: "Amazon S3 can remove old log
 objects without any code of yours." -> "Expiration rules set an age ..."); a sentence introducing a short code block
 ("..., use:", "run the following command.") quotes the block with it (`vectorstore.sentences.code_after`),
-whose words count for its key terms, fact, form and length. Picked sentences keep their page order, each ending
+whose words count for its key terms, fact, form and length. A number, duration or version question also gets the
+code lines of the hits that set a value of its kind (`settings_quoted`, read as the evidence check reads them:
+`answer_type.code_settings`), quoted as code ("`num_round=50`"). Picked sentences keep their page order, each ending
 with its `[n]`, and the hits they come from become `Citation`s renumbered 1..m by strength. With no readable
 sentence the answer points at the best passage. `Citation` and `citation()` live here so that `api.answer` imports
 this module.
@@ -25,12 +27,13 @@ this module.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 
-from vectorstore.answer_type import detect, has_fact, key_terms
+from vectorstore.answer_type import asked_of, code_settings, counted, detect, has_fact, key_terms, scope_terms
 from vectorstore.embeddings import Embedder
 from vectorstore.ranking import Hit
 from vectorstore.sentences import _sentences, body_of, code_after, continuations  # the reader, shared with ingest
@@ -151,6 +154,88 @@ def candidates(question: str, hits: list[Hit]) -> list[Candidate]:
         fact = specific and has_fact(kind, full)
         out.append(Candidate(i, j, s, words, cover, topical, fact, cover + 0.3 * topical + 0.1 / (1 + i), ts,
                              has_form(kind, full), follow=follows[i][j], code=code))
+    quoted = [" ".join(code for hit, _j, _s, code, _full, _ts in rows if hit == i) for i in range(len(hits))]
+    return out + settings_quoted(question, kind, hits, idf, heading, quoted) \
+        + commands_quoted(kind, hits, idf, heading, quoted)
+
+
+# A quoted setting's position in its hit: after every sentence, and never right after another (`pick` brings the
+# position after a pick).
+_SETTING_POS = 10_000
+
+
+def settings_quoted(question: str, kind: str, hits: list[Hit], idf: dict[str, float],
+                    heading: list[frozenset[str]], quoted: list[str]) -> list[Candidate]:
+    """The code, configuration and command lines of the hits that set a value of the asked kind
+    (`answer_type.code_settings`, the reading the evidence check uses), as candidates quoted as code: their key
+    terms are their setting's identifier words, the call they are passed to, the keys they sit under and the heading
+    (`model.fit(x_train, y_train, epochs=5)` for "how many epochs ...?"). A line none of whose own words (itself,
+    its call, the keys it sits under) is a key term of the question is not quoted, whatever its heading holds, nor
+    one a sentence of its hit already quotes with the code it introduces (`quoted`, per hit)."""
+    if kind not in ("number", "duration", "version"):
+        return []
+    q, total = frozenset(idf), sum(idf.values()) or 1.0
+    asks, noun = asked_of(kind, question), counted(question) if kind == "number" else None
+    out = []
+    for i, hit in enumerate(hits):
+        best: dict[str, float] = {}
+        for line, scope, own in code_settings(kind, hit.text, asks, noun):
+            line = line.strip().rstrip(",;\\ ")
+            if not scope_terms(own) & q or line in quoted[i]:
+                continue
+            best[line] = max(best.get(line, 0.0), sum(idf[t] for t in scope_terms(scope) & q) / total)
+        out += [_code_line(i, _SETTING_POS + 2 * n, line, share, heading[i], idf, fact=True)
+                for n, (line, share) in enumerate(best.items())]
+    return out
+
+
+def _code_line(i: int, position: int, line: str, share: float, heading: frozenset[str], idf: dict[str, float],
+               fact: bool, form: bool = False) -> Candidate:
+    """A code line of hit `i` as a candidate quoted as code, scored like a sentence: the share of the question's
+    key terms it holds (`share`), less for a line over 30 words, and its heading's share."""
+    text = f"`{line}`."
+    words = len(text.split())
+    cover = share / (1 + max(0, words - 30) / 60)
+    topical = sum(idf[t] for t in heading & frozenset(idf)) / (sum(idf.values()) or 1.0)
+    return Candidate(i, position, text, words, cover, topical, fact, cover + 0.3 * topical + 0.1 / (1 + i),
+                     scope_terms(line), form=form)
+
+
+# A shell block's fence ("```bash", a bare "```"; a console block mixes in output) and a command line in it: a
+# lower-case program name and its arguments, no call's brackets and no key ("name: value").
+_SHELL_FENCE = re.compile(r"^\s*```(?:bash|sh|shell|zsh)?\s*$")
+_FENCE = re.compile(r"^\s*```")
+_COMMAND_LINE = re.compile(r"^\s*(?:\$\s+)?[a-z][\w.-]*(?<!:)\s+[^()\s][^()]*$")
+MIN_COMMAND_TERMS = 2  # key terms of the question a command line must hold itself to be quoted
+
+
+def commands_quoted(kind: str, hits: list[Hit], idf: dict[str, float], heading: list[frozenset[str]],
+                    quoted: list[str]) -> list[Candidate]:
+    """For a question asking how to do something or what a thing is called, the command lines of the hits' shell
+    blocks whose own words hold at least `MIN_COMMAND_TERMS` of its key terms, numbers apart (a version or a port
+    there is an argument, not the topic: "wk 1" does not meet `boto3>=1.15.0`) ("argo submit -n argo --watch
+    .../hello-world.yaml" for "what command submits the hello world example?"), as candidates quoted as code, with
+    the form of a how-to's answer. A line a sentence of its hit already quotes with its code block is not added."""
+    if kind not in ("howto", "name", "other"):
+        return []
+    q, total = frozenset(idf), sum(idf.values()) or 1.0
+    out = []
+    for i, hit in enumerate(hits):
+        block = shell = False
+        n = 0
+        for line in hit.text.split("\n"):
+            if _FENCE.match(line):
+                block, shell = not block, not block and bool(_SHELL_FENCE.match(line))
+                continue
+            line = line.strip().removeprefix("$ ").rstrip(" \\")
+            if not shell or not _COMMAND_LINE.match(line) or line in quoted[i]:
+                continue
+            held = {t for t in scope_terms(line) & q if not t.isdigit()}  # a number there is an argument
+            if len(held) < MIN_COMMAND_TERMS:
+                continue
+            out.append(_code_line(i, _SETTING_POS + 1000 + 2 * n, line, sum(idf[t] for t in held) / total,
+                                  heading[i], idf, fact=False, form=kind == "howto"))
+            n += 1
     return out
 
 

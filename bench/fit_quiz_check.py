@@ -14,13 +14,16 @@ checked (dev, and the held-out one with `--split`). The signals are computed exa
 the configured embedder (MiniLM, with its wordpiece vectors for the token alignment) and the idf of the index the
 settings point at (`RA_DATA_DIR`).
 
-The fit is one logistic model per boundary (scikit-learn's LogisticRegression; since issue 15h, before a
+The fit is one logistic model per boundary on the standardised signals (since issue 15n; scikit-learn's
+LogisticRegression; since issue 15h, before a
 proportional-odds model with one weight per signal for both): "at least partial" gives WEIGHTS and PARTIAL, "correct"
 gives CORRECT_WEIGHTS and CORRECT, so that `sum(WEIGHTS[s] * signal)` is compared with PARTIAL and
 `sum(CORRECT_WEIGHTS[s] * signal)` with CORRECT. Answers the check rules incorrect whatever they
 score (empty, or an echo of the question) are left out of the fit. ELSEWHERE, the margin of the rule "the answer
 fits another of the week's questions better", is then the candidate (0.10 to 0.50, or never) that agrees best with
-the labels given the weights and thresholds (the largest among equals). The estimate of how it generalises is
+the labels given the weights and thresholds (the largest among equals), and then ELSEWHERE_TERMS, the least number
+of terms an answer adds to the question for that rule to read it (1 to 6, the smallest among equals; issue 15n).
+The estimate of how it generalises is
 grouped cross-validation on dev: each question's answers are judged with constants fitted on the other questions
 (leave one question out), so no answer is judged by constants that saw its question; its agreement is also given per
 split of the dev data (the former held-out test to test5 answers apart). Each split was written by
@@ -39,6 +42,7 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
 
 from api import grading, quantities
 from api.app import build_services
@@ -52,9 +56,10 @@ DATA = ROOT / "eval" / "quiz_answers.jsonl"
 RANK = {"incorrect": 0, "partial": 1, "correct": 2}
 REGULARISATION = 3.0   # LogisticRegression's C (issue 15k: 3 of 0.3, 1, 3, 10 by leave-one-split-out on dev)
 
-# WEIGHTS, CORRECT, PARTIAL, ELSEWHERE, CORRECT_WEIGHTS
-Constants = tuple[dict[str, float], float, float, float, dict[str, float]]
+# WEIGHTS, CORRECT, PARTIAL, ELSEWHERE, CORRECT_WEIGHTS, ELSEWHERE_TERMS
+Constants = tuple[dict[str, float], float, float, float, dict[str, float], int]
 MARGINS = tuple(round(0.10 + 0.02 * i, 2) for i in range(21)) + (1.0,)   # ELSEWHERE's candidates (1.0: never)
+TERMS = (1, 2, 3, 4, 5, 6)   # ELSEWHERE_TERMS' candidates (1: every answer that adds a term)
 
 
 DEV_SPLITS = ("dev", "test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9",
@@ -97,19 +102,29 @@ def fit(rows: list[dict], feats: list[grading.Features], signals: tuple[str, ...
     x = np.array([[getattr(f, s) for s in signals] for _, f in scored])
     y = np.array([RANK[r["label"]] for r, _ in scored])
 
+    # each signal standardised (mean 0, variance 1 on the answers fitted) before the fit, so that the L2 penalty
+    # weighs every signal alike whatever its scale (issue 15n: on the raw signals it shrank the small-valued ones,
+    # `length` and `replaced`, the most); the weights are then read back on the signals' own scale
+    scaler = StandardScaler().fit(x)
+
     def boundary(target: np.ndarray) -> tuple[dict[str, float], float]:
-        model = LogisticRegression(C=REGULARISATION, max_iter=1000).fit(x, target)
+        model = LogisticRegression(C=REGULARISATION, max_iter=1000).fit(scaler.transform(x), target)
+        raw = model.coef_[0] / scaler.scale_
         weights = dict.fromkeys(grading.SIGNALS, 0.0) | {s: round(float(w), 3)
-                                                          for s, w in zip(signals, model.coef_[0], strict=True)}
-        return weights, round(-float(model.intercept_[0]), 3)
+                                                          for s, w in zip(signals, raw, strict=True)}
+        return weights, round(-float(model.intercept_[0] - raw @ scaler.mean_), 3)
 
     weights, partial = boundary(y >= 1)
     correct_weights, correct = boundary(y >= 2)
     # the margin of the "fits another question better" rule: the one that agrees best with these labels (the
     # largest among equals, the rule is then the most cautious)
     margin = max(MARGINS, key=lambda m: (agreement(rows, verdicts(feats, (weights, correct, partial, m,
-                                                                           correct_weights))), m))
-    return weights, correct, partial, margin, correct_weights
+                                                                           correct_weights, 1))), m))
+    # then the least number of terms an answer adds for that rule to read it (issue 15n): the one that agrees best
+    # given the margin (the smallest among equals, the rule then reads the most answers)
+    terms = max(TERMS, key=lambda t: (agreement(rows, verdicts(feats, (weights, correct, partial, margin,
+                                                                       correct_weights, t))), -t))
+    return weights, correct, partial, margin, correct_weights, terms
 
 
 def verdicts(feats: list[grading.Features], constants: Constants) -> list[str]:
@@ -166,9 +181,9 @@ def by_split(rows: list[dict], said: list[str]) -> str:
 
 
 def show(constants: Constants) -> str:
-    weights, correct, partial, elsewhere, correct_weights = constants
+    weights, correct, partial, elsewhere, correct_weights, terms = constants
     return (f"WEIGHTS = {weights}\nCORRECT_WEIGHTS = {correct_weights}\nCORRECT = {correct}\nPARTIAL = {partial}\n"
-            f"ELSEWHERE = {elsewhere}")
+            f"ELSEWHERE = {elsewhere}\nELSEWHERE_TERMS = {terms}")
 
 
 def main() -> None:
@@ -195,7 +210,8 @@ def main() -> None:
         constants = fit(dev, dev_feats, signals)
         print(f"fitted on dev ({len(dev)} answers, signals {', '.join(signals)}):\n{show(constants)}")
     else:
-        constants = (grading.WEIGHTS, grading.CORRECT, grading.PARTIAL, grading.ELSEWHERE, grading.CORRECT_WEIGHTS)
+        constants = (grading.WEIGHTS, grading.CORRECT, grading.PARTIAL, grading.ELSEWHERE, grading.CORRECT_WEIGHTS,
+                     grading.ELSEWHERE_TERMS)
         print(f"api/grading.py:\n{show(constants)}")
     said = verdicts(dev_feats, constants)
     print(f"\nsignals per answer (one thread, in-process): p50 {float(np.percentile(ms, 50)):.1f} ms, "

@@ -678,3 +678,76 @@ def test_facts_in_a_table_row_a_list_item_or_a_command_are_quoted_and_navigation
         assert "Supported formats, Quotas" not in answer.answer
         ok, cited = faithfulness(answer.answer, {1: [page]})
         assert ok == cited > 0
+
+
+XGBOOST = """Use XGBoost with the SageMaker Python SDK > Train a model
+
+Set the hyperparameters of the built-in algorithm before you call fit on the estimator. The training data must be
+in CSV or LibSVM format.
+
+```python
+xgb.set_hyperparameters(
+    max_depth=5,
+    eta=0.2,
+    num_round=50,
+)
+xgb.fit({"train": train_input})
+```"""
+
+
+def test_the_code_line_that_sets_the_asked_value_is_quoted_and_an_unrelated_one_is_not():
+    """"How many boosting rounds?" is answered by `num_round=50` deep in a code block no sentence introduces: the
+    line is quoted as code, word for word from its passage, cited; `max_depth=5` and `eta=0.2` (numbers set for
+    other identifiers) are not. A question asking a value no line sets quotes no code line."""
+    from api.extractive import Extractor
+    from evaluation.evaluate import faithfulness
+
+    hits = [hit(XGBOOST, "https://sm.test/xgboost", [6])]
+    pieces, _citations = Extractor().extract("sagemaker xgboost example hyperparameters: how many boosting rounds "
+                                             "do they set?", hits)
+    answer = " ".join(pieces)
+    assert "`num_round=50` [1]." in pieces
+    assert "max_depth" not in answer and "eta=0.2" not in answer
+    assert faithfulness(answer, {1: [XGBOOST]}) == (len(pieces), len(pieces))
+    pieces, _citations = Extractor().extract("sagemaker xgboost example: how many training instances do they use?",
+                                             hits)
+    assert not any(p.startswith("`") for p in pieces)
+
+
+ARGO = """Argo Workflows > Core Concepts > Suspend
+
+A suspend template will suspend execution, either for a duration or until it is resumed manually.
+
+```yaml
+  - name: delay
+    suspend:
+      duration: "20s"
+```
+
+Argo Workflows > Quick Start > Submit via the CLI
+
+Install the controller first.
+
+```bash
+kubectl create namespace argo
+argo submit -n argo --watch https://example.test/examples/hello-world.yaml
+```"""
+
+
+def test_a_yaml_value_is_quoted_by_its_keys_and_a_command_by_its_own_words():
+    """`duration: "20s"` names neither the delay nor the suspension itself: the keys it sits under (`- name: delay`,
+    `suspend:`) do, so it is quoted for "how long does the delay step sleep?". A shell block's command line is quoted
+    for a question its own words meet ("argo submit ... hello-world.yaml" for the command that submits the hello
+    world example); `kubectl create namespace argo` (one key term) is not."""
+    from api.extractive import Extractor
+    from evaluation.evaluate import faithfulness
+
+    hits = [hit(ARGO, "https://argo.test/concepts", [13])]
+    pieces, _citations = Extractor().extract("argo core concepts suspend example: how long does the delay step "
+                                             "sleep?", hits)
+    assert '`duration: "20s"` [1].' in pieces
+    pieces, _citations = Extractor().extract("what command from the argo quick start submits the hello world "
+                                             "example?", hits)
+    assert "`argo submit -n argo --watch https://example.test/examples/hello-world.yaml` [1]." in pieces
+    assert not any("kubectl create namespace" in p for p in pieces)
+    assert faithfulness(" ".join(pieces), {1: [ARGO]}) == (len(pieces), len(pieces))

@@ -16,6 +16,7 @@ from vectorstore.answer_type import (
     has_fact,
     key_terms,
     qualifiers,
+    settings,
     support,
     unknown_names,
 )
@@ -885,3 +886,83 @@ def test_a_name_asked_by_its_maker_needs_a_stretch_that_names_who_made_it():
     assert kind == "name" and share == pytest.approx(3 / 5)  # argo, workflows, originally (not company, built)
     # the same page for a name asked of something else: the key terms together are the evidence
     assert support("Which engine does Argo Workflows use?", [ARGO])[1] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("line, kind, read", [
+    # a keyword argument, a hyperparameter dict's key, a YAML key with a unit, a flag, a CamelCase key
+    ("model.fit(x_train, y_train, epochs=5)", "number", [("model.fit(x_train, y_train, ", "epochs 5")]),
+    ('    "num_round": "50",', "number", [("    ", "num round 50")]),
+    ("      duration: 20s", "duration", [("", "duration 20s")]),
+    ("aws application-autoscaling register-scalable-target --min-capacity 1 --max-capacity 8", "number",
+     [("aws application-autoscaling register-scalable-target ", "min capacity 1"),
+      ("aws application-autoscaling register-scalable-target ", "max capacity 8")]),
+    # a time named by the identifier (a unit suffix of its words, a timeout) makes the number a duration too
+    ("    max_runtime_in_seconds=1800,", "duration", [("    ", "max runtime in seconds 1800")]),
+    ("MaxRuntimeInSeconds: 1800", "duration", [("", "Max Runtime In Seconds 1800")]),
+    ("client = Client(timeout=60)", "duration", [("client = Client(", "timeout 60")]),
+    # ... not a count of something else, nor millicores
+    ("model.fit(x_train, y_train, epochs=5)", "duration", []),
+    ("cpu: 500m", "duration", []),
+    # a release number is a version, not a number
+    ('python_requires=">=3.8"', "version", [("", "python requires >=3.8")]),
+    ('python_requires=">=3.8"', "number", []),
+    ("kubernetes_version: 1.29", "version", [("", "kubernetes version 1.29")]),
+    ("learning_rate=0.01", "version", []),
+    # prose after a label is no setting, and a value that goes on is no setting either
+    ("Note: 3 replicas are made for each shard.", "number", []),
+    ("x = 5 * y", "number", []),
+])
+def test_values_set_in_code_configuration_and_command_lines(line, kind, read):
+    assert list(settings(line, kind)) == read
+
+
+QUICKSTART = ("TensorFlow 2 quickstart for beginners > Train and evaluate your model\n\n"
+              "The Model.fit method adjusts your model parameters and minimizes the loss:\n\n"
+              "model.fit(x_train, y_train, {args})\n")
+
+
+def test_a_count_set_as_a_keyword_argument_is_stated_and_another_argument_is_not():
+    """`epochs=5` states how many epochs the example trains for; `batch_size=32` on the same call is a number in
+    code about another identifier."""
+    question = "the tensorflow beginners quickstart - how many epochs does it train for?"
+    assert detect(question) == "number" and counted(question) == "epoch"
+    assert support(question, [QUICKSTART.format(args="epochs=5")])[1] > 0.5
+    assert support(question, [QUICKSTART.format(args="batch_size=32")])[1] == 0.0
+
+
+BASELINE = ("Create a baseline\n\nThe baseline job computes metrics from your validation data.\n\n"
+            "baseline_job = model_quality_monitor.suggest_baseline(\n"
+            "    job_name=baseline_job_name,\n"
+            "{setting}\n"
+            ")\n")
+
+
+def test_a_time_set_under_a_snake_case_name_meets_the_questions_words():
+    """`max_runtime_in_seconds=1800` is read as "max runtime in seconds 1800": the question's "max runtime" meets
+    it and its unit makes it a duration; `instance_count=1` in the same call states nothing about a runtime."""
+    question = "model quality baseline example: what max runtime do they set for the job?"
+    stated = BASELINE.format(setting="    max_runtime_in_seconds=1800,")
+    unstated = BASELINE.format(setting="    instance_count=1,")
+    assert support(question, [stated])[1] > 0.5
+    assert support(question, [unstated])[1] < 0.34
+    assert evidence("duration", key_terms("runtime"), [stated]) == 1.0
+    assert evidence("duration", key_terms("runtime"), [unstated]) == 0.0
+
+
+CLI = ("Register a model > Register a model (AWS CLI)\n\n"
+       "aws application-autoscaling register-scalable-target \\\n"
+       "  --service-namespace sagemaker \\\n"
+       "  --resource-id endpoint/my-endpoint/variant/my-variant \\\n"
+       "  --scalable-dimension sagemaker:variant:DesiredInstanceCount \\\n"
+       "{flags}")
+
+
+def test_a_flag_of_a_command_continued_over_lines_is_read_with_the_command():
+    """`--max-capacity 8` on the last line of a command continued with backslashes is read with the command it is
+    passed to (`register-scalable-target`, `DesiredInstanceCount`): the limit on instances it registers; without
+    the flags no number is stated."""
+    question = ("aws cli example that registers a variant as a scalable target: what upper bound on instances does it "
+                "pass?")
+    assert detect(question) == "number" and "limit" in qualifiers(question)
+    assert support(question, [CLI.format(flags="  --min-capacity 1 \\\n  --max-capacity 8\n")])[1] > 0.5
+    assert support(question, [CLI.format(flags="  --region us-east-1\n")])[1] == 0.0

@@ -4,6 +4,7 @@ know", a negated fact, an echo of the question, a right answer padded with other
 reading the check relies on (`api.grading.specifics`)."""
 from __future__ import annotations
 
+import dataclasses
 from functools import partial
 
 import httpx
@@ -641,3 +642,38 @@ def test_issue_15m_replaced_counts_only_what_the_source_does_not_say(embedder):
     assert f("controllers managing pods").replaced == 0.0
     swapped = f("a balancer that manages pods")
     assert swapped.replaced == pytest.approx(1.0 - swapped.coverage) and swapped.replaced > 0
+
+
+def test_issue_15n_the_standardised_fit_keeps_short_vague_partial_and_short_other_things_incorrect_through_the_api(api):
+    """Through the API with the constants of the standardised fit (issue 15n: each signal standardised before the
+    penalty): a short answer in other words that says what the source says, vaguely, is partial ("it handles pods" for
+    a controller that manages Pods), short answers that say something else are incorrect ("a lightweight VM" for a
+    container, a YAML file of a Service's ports for a Deployment), and a right paraphrase stays correct."""
+    deployment = question(api, 2, "definition", "identical Pods")
+    assert check(api, 2, deployment, "it handles pods")["verdict"] == "partial"
+    assert check(api, 2, deployment, "a YAML file listing the ports of a service")["verdict"] == "incorrect"
+    container = question(api, 1, "definition", "runnable instance")
+    assert check(api, 1, container, "a lightweight VM")["verdict"] == "incorrect"
+    assert check(api, 1, container, "a kind of process")["verdict"] == "incorrect"
+    right = check(api, 1, container, "a running copy of an image kept apart from the host and other containers")
+    assert right["verdict"] == "correct"
+
+
+def test_issue_15n_the_fits_another_question_rule_reads_answers_of_at_least_elsewhere_terms_terms(api):
+    """Issue 15n: an answer of one or two words ("a storage service") is close to many of the week's answers, so the
+    rule "fits another of the week's questions better" reads only an answer that adds at least ELSEWHERE_TERMS terms to
+    the question; a shorter one is left to the score. Through the API: "a controller" for a Pod is closer to the
+    Deployment's answer, and the score, not the rule, judges it incorrect; the Deployment's definition given whole is
+    incorrect by the rule."""
+    pod = question(api, 2, "definition", "smallest deployable unit")
+    short = check(api, 2, pod, "a controller")
+    assert short["elsewhere"] >= grading.ELSEWHERE and short["verdict"] == "incorrect" and short["reason"] is None
+    whole = check(api, 2, pod, "A controller that manages a set of identical Pods and replaces them gradually")
+    assert whole["verdict"] == "incorrect"
+    assert whole["reason"] == "the answer fits another of the week's questions better"
+    # a short vague answer that the score rates partial stays partial however close it is to another answer; with as
+    # many terms as ELSEWHERE_TERMS the rule reads it
+    vague = grading.Features(0.45, 0.0, 0.0, 0.3, key_recall=0.4, length=float(np.log1p(2) / 3), added=2)
+    assert grading.ELSEWHERE_TERMS > 2 and grading.judge(vague) == ("partial", None)
+    longer = dataclasses.replace(vague, added=grading.ELSEWHERE_TERMS)
+    assert grading.judge(longer) == ("incorrect", "the answer fits another of the week's questions better")

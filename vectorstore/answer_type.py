@@ -19,7 +19,11 @@ version, for `number`; a number of time units for `duration`; a date or year for
 every sentence under it) and its paragraph's one-word label line (an API parameter's name), and the share of the
 question's key terms found there (weighted, e.g. by IDF; a term also counts when two adjacent words there write it
 closed: "Auto Scaling" for "autoscaling"; British spellings meet American ones; a line of YAML or a nested list is
-read with the short keys it is indented under) is its score; the best is the evidence. Kinds without a
+read with the short keys it is indented under) is its score; the best is the evidence. A value set in code,
+configuration or a command line (`settings`: `epochs=5`, `"num_round": "50"`, `MaxRuntimeInSeconds: 1800`,
+`--max-capacity 8`) is a number, a duration (a time unit, or an identifier naming a time) or a version (a release
+number), read as its identifier's words ("max runtime in seconds 1800") with the call it is passed to, its keys and
+the heading (`code_settings` gives the lines, for an answer to quote). Kinds without a
 fact of their own (`yesno`, `howto`, `other`) and names (`COOCCUR_KINDS`) score every stretch of about two sentences
 with its chunk's heading (`cooccurrence`): whether the passages hold the question's key terms together, not only
 apart (a pairing the pages never make); a name asked by who made or first had something (`checked_as`: "origin")
@@ -781,10 +785,85 @@ def _stretches(text: str, terms: frozenset[str]) -> Iterable[tuple[list[str], fr
             yield [heading, *words[start:end]], head | {t for i, t in at if start <= i < end}
 
 
+# ---------------------------------------------------------------- facts set in code, configuration and command lines
+# A value assigned to an identifier: a keyword argument or variable (`epochs=5`, `timeout = 60`), a JSON or YAML key
+# (`"num_round": "50"`, `MaxRuntimeInSeconds: 1800`, `duration: 20s`) or a command-line flag (`--max-capacity 8`,
+# `--max-capacity=8`). The value is a number (a release number, or one written with a unit: `20s`, `512Mi`) that ends
+# there: at a comma, a bracket, a line continuation, a comment, the line's end or the next flag ("Note: 3 replicas are
+# made" is prose, not a key).
+_SETTING = re.compile(
+    r"(?:(?<![\w.-])--?(?P<flag>[A-Za-z][\w.-]*)(?:=|\s+)|"
+    r"(?P<q>[\"'])(?P<key>[A-Za-z_][\w.-]*)(?P=q)\s*:\s*|"
+    r"^\s*(?:-\s+)?(?P<yaml>[A-Za-z_][\w.-]*)\s*:\s+|"
+    r"(?<![\w.])(?P<arg>[A-Za-z_][\w.]*)\s*=(?!=)\s*)"
+    r"[\"']?(?P<value>(?:[<>=~^!]{1,2})?v?\d[\d_]*(?:\.\d+)*)(?P<unit>[A-Za-z]{1,3})?[\"']?"
+    r"(?=\s*(?:[,;)}\]\\]|#|$)|\s+--?[A-Za-z])", re.M)
+# Units a value may be written with: a time (`20s`, `500ms`, `2h`) or a size (`512Mi`, `1Gi`, `10GB`).
+_TIME_SUFFIX = re.compile(r"ms|s|sec|min|h|d|w", re.I)
+_SIZE_SUFFIX = re.compile(r"[KMGTPE]i?|[KMGTPE]B|k", re.I)
+# Identifier words that name a time: a unit (`_in_seconds`, `TimeoutMs`) or what is timed (a timeout, a runtime, a
+# period); a value set under such a name is a duration. English words, not any product's names.
+_TIME_NAME = re.compile(r"ms|millis|milliseconds?|secs?|seconds?|minutes?|mins|hours?|hrs?|days?|weeks?|months?|"
+                        r"years?|timeouts?|runtimes?|periods?|intervals?|durations?|ttl|delays?|wait|latency|expiry|"
+                        r"expiration|expires|retention|deadline|cooldown|backoff|sleep|lifetime|age", re.I)
+_VERSION_NAME = re.compile(r"versions?|releases?|ver", re.I)
+
+
+def identifier_words(identifier: str) -> list[str]:
+    """The words an identifier is written from: snake_case, camelCase, kebab-case and dotted names split
+    ("max_runtime_in_seconds", "MaxRuntimeInSeconds" -> max runtime in seconds; "--max-capacity" -> max capacity)."""
+    return [w for w in re.split(r"[\W_]+", _CAMEL.sub(" ", identifier)) if w]
+
+
+def setting_kinds(words: list[str], value: str, unit: str = "") -> tuple[str, ...]:
+    """The kinds of fact a setting states, from its identifier's `words` and its value: a release number
+    (`1.27.3`, `v2.1`, `>=3.8`, `3.9` under a version's name) is a version; any other number is a number, and also a
+    duration when it is written with a time unit or its identifier names a time."""
+    dotted = value.count(".")
+    named_version = any(_VERSION_NAME.fullmatch(w) for w in words)
+    if unit and not (_TIME_SUFFIX.fullmatch(unit) or _SIZE_SUFFIX.fullmatch(unit)):
+        return ()
+    if not unit and (dotted >= 2 or (dotted and (named_version or value[0] in "<>=~^!v"))):
+        return ("version",)
+    if value[0] in "<>=~^!v":
+        return ()
+    timed = bool(unit and _TIME_SUFFIX.fullmatch(unit)) or any(_TIME_NAME.fullmatch(w) for w in words)
+    return ("number", "duration") if timed else ("number",)
+
+
+def settings(line: str, kind: str) -> Iterable[tuple[str, str]]:
+    """Each value of `kind` a code, configuration or command line sets (`_SETTING`): (the line before the first
+    setting, which names the call or command it is passed to; the setting read as words: its identifier split into
+    words and its value, "max runtime in seconds 1800")."""
+    found = list(_SETTING.finditer(line))
+    call = line[:found[0].start()] if found else ""
+    for m in found:
+        identifier = m.group("flag") or m.group("key") or m.group("yaml") or m.group("arg")
+        words = identifier_words(identifier)
+        if kind in setting_kinds(words, m.group("value"), m.group("unit") or ""):
+            yield call, " ".join([*words, m.group("value") + (m.group("unit") or "")])
+
+
 def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pattern[str] | None = None
             ) -> Iterable[str]:
     """The stretches of `text` that could state the asked fact: each sentence holding a fact of `kind` (and meeting
     every qualifier in `asks`), with the chunk's heading line, which names its subject."""
+    return (scope for _sentence, scope, _own in _statements(kind, text, asks, noun))
+
+
+def code_settings(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pattern[str] | None = None
+                  ) -> Iterable[tuple[str, str, str]]:
+    """The code, configuration and command lines of `text` that set a value of `kind` meeting `asks` (and counting
+    `noun`), each with the words `evidence` reads it with (its setting's identifier words, the call it is passed
+    to, the keys it is indented under, the chunk's heading): (the line, those words, those of them the line writes
+    itself or sits under: all but the heading). What an answer quotes."""
+    return ((line, scope, own) for line, scope, own in _statements(kind, text, asks, noun) if own)
+
+
+def _statements(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pattern[str] | None = None
+                ) -> Iterable[tuple[str, str, str]]:
+    """(the sentence or line, the words it is read with, for a setting in code its own words: its call, its keys and
+    itself, else '') for each statement of a fact of `kind` in `text` (`_scopes`)."""
     fact = _FACTS[kind]
     heading = _heading(text)
     previous = ""
@@ -800,10 +879,20 @@ def _scopes(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re.Pat
                 if fact.search(sentence) and _meets_all(asks, fact, f"{parents} {sentence}") \
                         and (noun is None or counts(sentence, noun, f"{heading} {label} {parents}")):
                     before = previous if _REFERS_BACK.match(sentence) else ""
-                    yield " ".join([heading, label, parents, before, sentence])
+                    yield sentence, " ".join([heading, label, parents, before, sentence]), ""
+                if kind in _SETTING_KINDS:
+                    # a value set in code: read with its identifier's words and the call it is passed to, not with
+                    # the other values on its line
+                    for call, setting in settings(sentence, kind):
+                        if _meets_all(asks, fact, f"{parents} {setting}") \
+                                and (noun is None or counts(setting, noun, f"{heading} {label} {parents}")):
+                            own = " ".join([parents, call, setting])
+                            yield sentence, f"{heading} {label} {own}", own
                 previous, first = sentence, False
 
 
+_CONTINUED = re.compile(r"\\[ \t]*\n[ \t]*")  # a line continuation and the next line's indent
+_SETTING_KINDS = ("number", "duration", "version")  # the kinds a setting in code can state
 _KEY_WORDS = 4  # a line this short is a key or label ("limits:", "- name: train"); a longer one is prose of its own
 
 
@@ -811,7 +900,8 @@ def _lines(paragraph: str) -> Iterable[tuple[str, str]]:
     """Each line of `paragraph` with the short lines (keys, labels) it is indented under: a YAML value's keys
     ("predictor:", "resources:", "limits:" over `memory: "1Gi"`), which name what it sets and for what."""
     stack: list[tuple[int, str]] = []
-    for line in paragraph.split("\n"):
+    # a command continued over lines ("aws ... \\" then "  --max-capacity 8") is one line: its flags are its own
+    for line in _CONTINUED.sub(" ", paragraph).split("\n"):
         if not line.strip():
             continue
         indent = len(line) - len(line.lstrip())
@@ -857,10 +947,16 @@ def _found(weights: dict[str, float], scope: str) -> set[str]:
     """The terms `scope` holds: the shared tokenizer's stems, also inside a camel-case identifier, and (when a key
     term is still missing) the compounds it writes open (`_compounds`)."""
     scope = american(scope)
-    found = set(tokenize(scope)) | set(tokenize(_CAMEL.sub(" ", scope)))
+    found = set(scope_terms(scope))
     if any(t not in found for t in weights):
         found |= _compounds(scope)
     return found
+
+
+def scope_terms(text: str) -> frozenset[str]:
+    """The shared tokenizer's stems of `text`, also inside a camel-case identifier (snake_case, kebab-case and dotted
+    names split as the tokenizer splits any word)."""
+    return frozenset(tokenize(text)) | frozenset(tokenize(_CAMEL.sub(" ", text)))
 
 
 # The kinds whose evidence is whether the passages hold the question's key terms together (`cooccurrence`): a yes/no

@@ -13,7 +13,9 @@ miss is put in the first cause that fits it, in this order:
 Independently of the cause, it counts for each miss the gold page's crawl depth (0: linked from the roadmap;
 "absent": not in the top 10), which single list had the gold page first (dense, BM25, both, neither) and whether
 the gold page's title is closer to the question than the first page's title (the title matched but ranked low).
-Prints one line per dev file and the totals as one JSON line. Dev only: never run on test13.
+The same causes are counted for the "rare" questions alone (the gold page gold for at most 3 other questions of the
+files: `evaluation.calibrate.page_sharers`). Prints one line per dev file and the totals as one JSON line. Dev
+only: never run on test13.
 
     RA_DATA_DIR=... python bench/rank1_misses.py [--dev FILE...] [--json out.json]
 """
@@ -27,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from evaluation.calibrate import RARE_OTHERS, page_sharers  # noqa: E402
 from evaluation.evaluate import DEV, Harness, load_questions, norm_url  # noqa: E402
 from vectorstore.links import page_key  # noqa: E402
 
@@ -89,17 +92,28 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     h = Harness.open()
     report: dict[str, dict] = {}
-    total: dict[str, Counter] = {k: Counter() for k in ("cause", "list", "list_all", "title", "depth")}
-    for path in args.dev:
-        c: dict[str, Counter] = {k: Counter() for k in ("cause", "list", "list_all", "title", "depth")}
+    keys = ("cause", "list", "list_all", "title", "depth", "rare", "rare_cause")
+    total: dict[str, Counter] = {k: Counter() for k in keys}
+    files = [load_questions(path) for path in args.dev]
+    # a "rare" question's gold page is gold for at most RARE_OTHERS other questions of these files (`page_sharers`):
+    # the nearer picture of a writer asking about the pages the dev files use least
+    sharers = iter(page_sharers([q for qs in files for q in qs]))
+    for path, questions in zip(args.dev, files, strict=True):
+        c: dict[str, Counter] = {k: Counter() for k in keys}
         n = 0
-        for q in load_questions(path):
+        for q in questions:
+            rare = next(sharers) - 1 <= RARE_OTHERS
             o = classify(h, q)
             if o is None:
                 continue
             n += 1
             c["list_all"][o["list"]] += 1
+            if rare:
+                c["rare"]["searched"] += 1
+                c["rare"]["rank-1 hits"] += o["hit1"]
             if not o["hit1"]:
+                if rare:
+                    c["rare_cause"][o.get("cause", "other")] += 1
                 c["cause"][o.get("cause", "other")] += 1
                 c["list"][o["list"]] += 1
                 c["title"]["gold title closer" if o.get("title_closer") else "first title closer"] += 1

@@ -178,3 +178,4 @@ def test_rank1_misses_puts_each_miss_under_one_cause_and_counts_both_lists(tmp_p
         "other week", "hub", "broader page", "sibling", "other"}
     assert sum(report["all"]["list"].values()) == 1 and sum(report["all"]["list_all"].values()) == 2
     assert sum(report["all"]["depth"].values()) == 1 and sum(report["all"]["title"].values()) == 1
+    assert report["all"]["rare"]["searched"] == 2 and sum(report["all"]["rare_cause"].values()) == 1

@@ -77,6 +77,9 @@ MEANING_MIN = 0.404
 # 8 wrong held out; 10 of the 12 folds chose 0.47 / 0.06 (0.42 / 0.06, 0.47 / 0.07 the others).
 LINE_MIN = 0.47
 LINE_MARGIN = 0.06
+# The cosine the asked subject needs to a line of the week (`closest_line`) for the answer to quote that line's
+# section or field rather than the field the question's meaning is closest to
+SUBJECT_MIN = 0.47
 # The week is the subject of the asking when its mention follows a verb of asking's auxiliary or "of" ("what does
 # week 2 point me to", "is week 15 meant to", "what's week 15 about", "the point of week 3"), not when it frames a
 # docs question ("in week 9, how ...", "wk 7: ..."); a question naming the plan itself ("does the plan suggest") has
@@ -89,7 +92,8 @@ _THE_PLAN = re.compile(r"\b(?:plan|roadmap|syllabus|curriculum)\b", re.I)
 # names / lists"
 _LEARN = r"(?:look\s+at|learn|cover|study|know|read|try|pick\s+up|build|explore|master|focus\s+on|get\s+to)"
 _EXPECTED = re.compile(rf"\b(?:am\s+I|are\s+we)\s+(?:expected|supposed|meant)\s+to\s+{_LEARN}\b"
-                       r"|\b(?:plan|roadmap|it|week)\s+(?:names|lists|mentions|suggests|recommends)\b", re.I)
+                       r"|\b(?:plan|roadmap|it|week)\s+(?:names|lists|mentions|suggests|recommends)\b"
+                       r"|\b(?:are|is)\s+(?:listed|named|suggested|recommended)\b", re.I)
 _EXPLAINING = re.compile(r"\b(?:how|why|when)\b", re.I)  # asks for an explanation the plan doesn't give
 # stems of counting words ("the three deliverables", "how many goals")
 _COUNT = re.compile(r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|both|all|main|mani|number")
@@ -194,13 +198,14 @@ def asked(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, set[
     fields = {kind for kind, words in _field_terms().items() if terms & words}
     # A section named with words of asking ("what does 'Hybrid Architecture' cover"), not "what is AWS Bedrock?"; the
     # words of its name that are words of asking need not be said ("the advanced subjects" names "Advanced Topics")
+    titled = _title_words(found, question)  # "the LangChain and RAG week" names the week, not its "RAG" section
     sections = [name for name, words in _sections(found).items()
-                if (words - _asking() or words) <= terms and terms & _asking()]
+                if (words - _asking() or words) <= terms and terms & _asking() and not words <= titled]
     rest = terms - _asking() - set().union(*(_field_terms()[k] for k in fields))
     if fields:  # "the three deliverables", "its 2 goals": a count of the items asked for, not another subject
         rest = {t for t in rest if not _COUNT.fullmatch(t)}
     rest -= set().union(*(_sections(found)[s] for s in sections))
-    rest -= _title_words(found, question)
+    rest -= titled
     if not rest:
         return found, fields, sections
     if fields or sections:  # other words must be words of what was asked ("does the project include a Slack bot")
@@ -278,11 +283,58 @@ def meant(roadmap: Roadmap, question: str, week: int | None,
     kind, cosine = field_meaning(embedder, vector)
     if cosine < MEANING_MIN:
         return None
+    terms = set(tokenize(plain(roadmap, question)))
+    if len(said := {k for k, words in _field_terms().items() if terms & words}) == 1:  # "ml basics week hand-ins?"
+        return found, said, []
+    if (line := closest_line(roadmap, found, question, embedder)) is not None and line[2] >= SUBJECT_MIN:
+        return (found, set(), [line[1]]) if line[0] == "section" else (found, {line[1]}, [])
     if names := list(_sections(found)):
         closest = _embedded(embedder, [_section_text(found, n) for n in names]) @ vector
         if closest.max() > cosine:
             return found, set(), [names[int(np.argmax(closest))]]
     return found, {kind}, []
+
+
+def closest_line(roadmap: Roadmap, week: Week, question: str,
+                 embedder: Embedder) -> tuple[str, str, float] | None:
+    """("section", its name, cosine) or ("field", "goals" / "weekend" / "deliverables", cosine): the part of the
+    week holding the line (a section's name or one of its items; the goals, project or a deliverable) closest in
+    meaning to what the question asks about (`asked_subject`), so "which log-related practice ..." reaches "DevOps
+    Applications" by its item "Log analysis with Pandas" and "saturday/sunday build ... which toolkit?" the weekend
+    project "AWS automation toolkit". None when the question names no subject."""
+    subject = asked_subject(roadmap, week, question)
+    if not subject:
+        return None
+    parts: list[tuple[str, str]] = []
+    lines: list[str] = []
+    for name in _sections(week):
+        for line in [_PAREN.sub("", name)] + [item(i) for i in week.sections[name] if item(i)]:
+            parts.append(("section", name))
+            lines.append(line)
+    fields = [("goals", item(week.goals)), ("weekend", item(week.weekend_project or ""))]
+    fields += [("deliverables", item(d)) for d in week.deliverables]
+    for kind, line in fields:
+        if line:
+            parts.append(("field", kind))
+            lines.append(line)
+    if not lines:
+        return None
+    cosines = _embedded(embedder, lines) @ _question_vector(embedder, subject)
+    best = int(np.argmax(cosines))
+    return parts[best][0], parts[best][1], float(cosines[best])
+
+
+def asked_subject(roadmap: Roadmap, week: Week, question: str) -> str:
+    """What the question asks the week's plan about, as said: the thing between "which/what" and its verb ("which
+    log-related practice does ..."), else its words but for words of asking, fields, positions, the plan's names and
+    the words naming the week ("the stats week")."""
+    stripped = strip_week(question)
+    m = _EXPECTED_THING.search(stripped) or _ASKED_THING.search(stripped)
+    terms, said = subject_of(roadmap, m[1] if m else question)
+    titled = _title_words(week, question) | {t for d in _DESCRIBED.finditer(question) for t in tokenize(d[1])}
+    if not terms - titled:
+        return ""
+    return " ".join(w for w in said.split() if set(tokenize(w)) - titled)
 
 
 def field_lines(week: Week) -> list[str]:
@@ -321,9 +373,9 @@ def listed(roadmap: Roadmap, question: str, week: int | None,
     if not _EXPECTED.search(question) or _EXPLAINING.search(question):
         return None
     found = _week_of(roadmap, question, week)
-    if found is None or (m := _EXPECTED_THING.search(strip_week(question))) is None:
+    if found is None:
         return None
-    _terms, thing = subject_of(roadmap, m[1])
+    thing = asked_subject(roadmap, found, question)  # "which vector stores am I ...", "the plan names vector stores"
     if not thing:
         return None
     closest, cosine, margin = line_match(roadmap, embedder, thing)
@@ -360,13 +412,26 @@ def about_the_week(roadmap: Roadmap, question: str, week: int | None) -> tuple[W
     plan) is the subject of a question that asks no how/why/when, not the frame of a docs question ("in week 9,
     how does the model registry version models?"). The sections are those whose name or items share a word with
     the question (`pointed`)."""
-    mentions = [m for m in (week_mention(question), _THE_PLAN.search(question)) if m is not None]
-    if not any(_SUBJECT_BEFORE.search(question[:m.start()]) for m in mentions) or _EXPLAINING.search(question):
-        return None
     found = _week_of(roadmap, question, week)
-    if found is None:
+    if found is None or _EXPLAINING.search(question):
+        return None
+    mentions = [m for m in (week_mention(question), _THE_PLAN.search(question)) if m is not None]
+    if not any(_SUBJECT_BEFORE.search(question[:m.start()]) for m in mentions) and not _named_by_words(found, question):
         return None
     return found, pointed(found, question)
+
+
+# "does the stats week ...", "what's the data-wrangling week ...": a week named by words before "week"
+_DESCRIBED = re.compile(r"(?:\b(?:does|do|did|is|was|will|would|should|of)|['’]s)\s+(?:the|my|our)\s+"
+                        r"((?:[\w&/-]+\s+){1,4}?)weeks?\b(?!\s*\d)", re.I)
+
+
+def _named_by_words(week: Week, question: str) -> bool:
+    """Whether the question makes the week its subject by naming it with words its section writes, after an
+    auxiliary or "of" ("which statistics resources does the stats week point me to?", "what's the stats & ML
+    concepts week trying to teach?"); "cost week: how ..." only frames a docs question."""
+    written = set(tokenize(_URL.sub(" ", week.text)))
+    return any(set(tokenize(m[1])) & written for m in _DESCRIBED.finditer(question))
 
 
 def pointed(week: Week, question: str) -> list[str]:
@@ -514,12 +579,19 @@ def answer(roadmap: Roadmap, question: str, week: int | None, embedder: Embedder
         if (whole := about_the_week(roadmap, question, week)) is not None:
             no_field: set[str] = set()
             found, overview = (whole[0], no_field, whole[1]), True
+            line = closest_line(roadmap, whole[0], question, embedder) if embedder is not None else None
+            if line is not None and line[0] == "section" and line[2] >= SUBJECT_MIN:  # the list asked about first
+                found = (whole[0], no_field, [line[1]] + [n for n in whole[1] if n != line[1]])
+                by_meaning = True
         elif embedder is None:
             return None
         elif (found := listed(roadmap, question, week, embedder)) is not None:
             by_meaning = True
         elif (found := meant(roadmap, question, week, embedder)) is None:
             return None
+        else:  # a section or field chosen by the line the asked subject names is what was asked
+            line = closest_line(roadmap, found[0], question, embedder)
+            by_meaning = line is not None and line[2] >= SUBJECT_MIN
     w, fields, sections = found
     if not fields and not sections and not overview:  # the week as a whole, and what its words point at
         overview, sections = True, pointed(w, question)

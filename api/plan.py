@@ -92,8 +92,7 @@ _THE_PLAN = re.compile(r"\b(?:plan|roadmap|syllabus|curriculum)\b", re.I)
 # names / lists"
 _LEARN = r"(?:look\s+at|learn|cover|study|know|read|try|pick\s+up|build|explore|master|focus\s+on|get\s+to)"
 _EXPECTED = re.compile(rf"\b(?:am\s+I|are\s+we)\s+(?:expected|supposed|meant)\s+to\s+{_LEARN}\b"
-                       r"|\b(?:plan|roadmap|it|week)\s+(?:names|lists|mentions|suggests|recommends)\b"
-                       r"|\b(?:are|is)\s+(?:listed|named|suggested|recommended)\b", re.I)
+                       r"|\b(?:plan|roadmap|it|week)\s+(?:names|lists|mentions|suggests|recommends)\b", re.I)
 _EXPLAINING = re.compile(r"\b(?:how|why|when)\b", re.I)  # asks for an explanation the plan doesn't give
 # stems of counting words ("the three deliverables", "how many goals")
 _COUNT = re.compile(r"\d+|one|two|three|four|five|six|seven|eight|nine|ten|both|all|main|mani|number")
@@ -283,10 +282,7 @@ def meant(roadmap: Roadmap, question: str, week: int | None,
     kind, cosine = field_meaning(embedder, vector)
     if cosine < MEANING_MIN:
         return None
-    terms = set(tokenize(plain(roadmap, question)))
-    if len(said := {k for k, words in _field_terms().items() if terms & words}) == 1:  # "ml basics week hand-ins?"
-        return found, said, []
-    if (line := closest_line(roadmap, found, question, embedder)) is not None and line[2] >= SUBJECT_MIN:
+    if (line := _subject_line(roadmap, found, question, embedder)) is not None:
         return (found, set(), [line[1]]) if line[0] == "section" else (found, {line[1]}, [])
     if names := list(_sections(found)):
         closest = _embedded(embedder, [_section_text(found, n) for n in names]) @ vector
@@ -322,6 +318,18 @@ def closest_line(roadmap: Roadmap, week: Week, question: str,
     cosines = _embedded(embedder, lines) @ _question_vector(embedder, subject)
     best = int(np.argmax(cosines))
     return parts[best][0], parts[best][1], float(cosines[best])
+
+
+def _subject_line(roadmap: Roadmap, week: Week, question: str,
+                  embedder: Embedder) -> tuple[str, str, float] | None:
+    """The week's part holding the line closest to the asked subject (`closest_line`) when its cosine reaches
+    SUBJECT_MIN and the question names no field in words ("name of the hands-on weekend build?" asks for the
+    project, whatever its subject is closest to)."""
+    terms = set(tokenize(plain(roadmap, question)))
+    if any(terms & words for words in _field_terms().values()):
+        return None
+    line = closest_line(roadmap, week, question, embedder)
+    return line if line is not None and line[2] >= SUBJECT_MIN else None
 
 
 def asked_subject(roadmap: Roadmap, week: Week, question: str) -> str:
@@ -579,10 +587,9 @@ def answer(roadmap: Roadmap, question: str, week: int | None, embedder: Embedder
         if (whole := about_the_week(roadmap, question, week)) is not None:
             no_field: set[str] = set()
             found, overview = (whole[0], no_field, whole[1]), True
-            line = closest_line(roadmap, whole[0], question, embedder) if embedder is not None else None
-            if line is not None and line[0] == "section" and line[2] >= SUBJECT_MIN:  # the list asked about first
+            line = _subject_line(roadmap, whole[0], question, embedder) if embedder is not None else None
+            if line is not None and line[0] == "section":  # the list asked about first
                 found = (whole[0], no_field, [line[1]] + [n for n in whole[1] if n != line[1]])
-                by_meaning = True
         elif embedder is None:
             return None
         elif (found := listed(roadmap, question, week, embedder)) is not None:
@@ -590,8 +597,7 @@ def answer(roadmap: Roadmap, question: str, week: int | None, embedder: Embedder
         elif (found := meant(roadmap, question, week, embedder)) is None:
             return None
         else:  # a section or field chosen by the line the asked subject names is what was asked
-            line = closest_line(roadmap, found[0], question, embedder)
-            by_meaning = line is not None and line[2] >= SUBJECT_MIN
+            by_meaning = _subject_line(roadmap, found[0], question, embedder) is not None
     w, fields, sections = found
     if not fields and not sections and not overview:  # the week as a whole, and what its words point at
         overview, sections = True, pointed(w, question)

@@ -174,10 +174,15 @@ def _week_of(roadmap: Roadmap, question: str, week: int | None) -> Week | None:
     named = detect_week(question, roadmap.week_numbers())
     if named is None and detect_week(question) is not None:
         return None
+    if named is None and (m := _PLAN_ENDS.search(question)) and roadmap.week_numbers():
+        named = roadmap.week_numbers()[0 if m[1].lower().startswith(("start", "begin", "open")) else -1]
     number = named or week
     return roadmap.week(number) if number else None
 
 
+# The plan as a whole named by where it ends or starts: "what topic does the roadmap end on?" is its last week
+_PLAN_ENDS = re.compile(r"\b(?:plan|roadmap|syllabus|curriculum)\s+(?:does\s+)?(end|finish|close|conclude|wrap|start"
+                        r"|begin|open)(?:s|es)?\s+(?:up\s+)?(?:on|with)\b", re.I)
 _BEFORE_WEEK = re.compile(r"((?:[\w&/-]+\s+){1,4})weeks?(?:'s)?\b", re.I)
 
 
@@ -207,12 +212,27 @@ def asked(roadmap: Roadmap, question: str, week: int | None) -> tuple[Week, set[
     rest -= titled
     if not rest:
         return found, fields, sections
+    if fields and _possessed(question, fields) and not _EXPLAINING.search(question):
+        return found, fields, sections  # "the tenth week - boil its objective down for me": the week's own field
     if fields or sections:  # other words must be words of what was asked ("does the project include a Slack bot")
         said = " ".join([found.goals, found.weekend_project or "", *found.deliverables,
                          *(i for s in sections for i in found.sections[s])])
         if rest <= set(tokenize(said)):
             return found, fields, sections
     return None
+
+
+_ITS = re.compile(r"\b(?:its|week['’]s)\s+((?:[\w-]+\s+)?[\w-]+)", re.I)
+
+
+def _possessed(question: str, fields: set[str]) -> bool:
+    """Whether a field the question names is the named week's own: said after the week's mention as "its goal" or
+    "the week's deliverable" ("the tenth week - boil its objective down for me"), whatever the other words ask."""
+    mention = week_mention(question)
+    if mention is None:
+        return False
+    names = set().union(*(_field_terms()[k] for k in fields))
+    return any(set(tokenize(m[1])) & names for m in _ITS.finditer(question, mention.start()))
 
 
 def unlisted(week: Week, question: str) -> str | None:
@@ -424,7 +444,8 @@ def about_the_week(roadmap: Roadmap, question: str, week: int | None) -> tuple[W
     if found is None or _EXPLAINING.search(question):
         return None
     mentions = [m for m in (week_mention(question), _THE_PLAN.search(question)) if m is not None]
-    if not any(_SUBJECT_BEFORE.search(question[:m.start()]) for m in mentions) and not _named_by_words(found, question):
+    if not any(_SUBJECT_BEFORE.search(question[:m.start()]) for m in mentions) and not (
+            _named_by_words(found, question) and not _unwritten_names(roadmap, question)):
         return None
     return found, pointed(found, question)
 
@@ -432,6 +453,17 @@ def about_the_week(roadmap: Roadmap, question: str, week: int | None) -> tuple[W
 # "does the stats week ...", "what's the data-wrangling week ...": a week named by words before "week"
 _DESCRIBED = re.compile(r"(?:\b(?:does|do|did|is|was|will|would|should|of)|['’]s)\s+(?:the|my|our)\s+"
                         r"((?:[\w&/-]+\s+){1,4}?)weeks?\b(?!\s*\d)", re.I)
+
+
+_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w-]*|\b[a-z]+[A-Z][\w-]*")  # "Flower", "FedML"
+
+
+def _unwritten_names(roadmap: Roadmap, question: str) -> list[str]:
+    """The names the question gives (a capitalised word inside a sentence, a word with an inner capital) that the
+    roadmap never writes: "which framework, Flower or FedML, does the enterprise platform week tell me to use?"
+    asks about things the plan doesn't hold, so it is no question about the week's plan."""
+    written = {w.lower() for w in _WORD.findall(_URL.sub(" ", roadmap.text))}
+    return [n for n in _NAME.findall(question) if n.lower().split("-")[0] not in written]
 
 
 def _named_by_words(week: Week, question: str) -> bool:

@@ -54,10 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from api import plan
+    from api.batching import BatchingEmbedder
     from evaluation.evaluate import DEV, load_questions
     from ingest.roadmap import load_roadmap
     from settings import Settings
-    from api.batching import BatchingEmbedder
     from vectorstore.embeddings import make_embedder
 
     settings = Settings()

@@ -622,7 +622,8 @@ def answer(roadmap: Roadmap, question: str, week: int | None, embedder: Embedder
             no_field: set[str] = set()
             found, overview = (whole[0], no_field, whole[1]), True
             line = _subject_line(roadmap, whole[0], question, embedder) if embedder is not None else None
-            if line is not None and line[0] == "section":  # the list asked about first
+            # the list asked about first, unless the week doesn't name the asked thing ("which book ...")
+            if line is not None and line[0] == "section" and unlisted(whole[0], question) is None:
                 found = (whole[0], no_field, [line[1]] + [n for n in whole[1] if n != line[1]])
         elif embedder is None:
             return None

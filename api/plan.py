@@ -79,7 +79,7 @@ LINE_MIN = 0.47
 LINE_MARGIN = 0.06
 # The cosine the asked subject needs to a line of the week (`closest_line`) for the answer to quote that line's
 # section or field rather than the field or section the whole question is closest to: fitted by
-# `bench/fit_plan_subject.py` on the 35 dev questions whose plan answer it changes, leave-one-file-out over the 15
+# `bench/fit_plan_subject.py` on the 34 dev questions whose plan answer it changes, leave-one-file-out over the 15
 # files holding them (13 folds chose 0.23, the others 0.22 / 0.25; held out 31 right answers, 26 never quoting)
 SUBJECT_MIN = 0.23
 # The week is the subject of the asking when its mention follows a verb of asking's auxiliary or "of" ("what does

@@ -1,17 +1,21 @@
 """The readings of a learner's answer against its source (the quiz question and the text it expects), which the answer
 check (`api.grading`) weighs and rules by.
 
-The answer is read first: hedges ("I don't know", "not sure", "maybe", "?") are dropped, and a guess the learner takes
-back (`without_hedges`); number words become digits ("twenty-five" = "25", "a thousand" = "1000"; "10,000" and "10k"
-= "10000": `normalise`), and for a percentage a fraction word is the percentage it is (`fractions`). Then what it
-says: its terms (the shared tokenizer's stems: `terms`, `surfaces`, the `key_terms` a right answer must supply and
-whether the answer `holds` one), its numbers and code names (`specifics`, `numbers`, a call's `arguments`, a blank's
-`command` and the answer's runs `in_slot`, names written as words: `spelled`, `respelled`; product `names`,
-`initials`, `owned`, `within`), its `clauses`, what its negations govern (`negated`, `opposite`, `flipped`), and how
-it departs from the source (`renames`, `restricts`, `widens`, `swaps`, `circular`, `counts`, `miscounts`).
+The answer is read first: hedges ("I don't know", "not sure", "maybe", "?") and a guess the learner takes back ("X??
+no, Y" is Y) are dropped (`without_hedges`); number words become digits ("twenty-five" = "25", "a thousand" = "1000";
+"10,000" and "10k" = "10000": `normalise`), and for a percentage a fraction word is the percentage it is
+(`fractions`). Then what it says: its terms (the shared tokenizer's stems: `terms`, `surfaces`, the `key_terms` a
+right answer must supply and whether the answer `holds` one), its numbers and code names (`specifics`, `numbers`, a
+call's `arguments`, a blank's `command` and the answer's runs `in_slot`, names written as words: `spelled`,
+`respelled`; product `names`, `initials`, `owned`, `within`), its `clauses`, what its negations govern (`negated`,
+`opposite`, `flipped`), and how it departs from the source (`renames`, `restricts`, `widens`, `swaps`, `circular`,
+`counts`, `miscounts`).
 
 A negation may lack its apostrophe ("cant") and also covers its clause's subject ("the column types cant change");
 an aside in parentheses is a clause of its own and qualifies no value.
+
+The patterns named without a leading underscore (`NUMBER`, `BARE_NUMBER`, `THOUSANDS`, `CODE`, `PATH`, `PARENS`, `OR`)
+are read by `api.grading.features` too.
 """
 from __future__ import annotations
 

@@ -45,7 +45,6 @@ from vectorstore.text import tokenize
 WINDOW = 15  # words either side of a fact that count as "near" it
 MIN_SHARE = 0.5
 
-
 _VERSION_NUMBER = r"v?\d+(?:\.(?:\d+|x))+"
 # Words that set an amount as approximate or as a bound ("about a year", "less than an hour", "within a day").
 _ABOUT = (r"(?:about|around|roughly|approximately|nearly|almost|over|under|within|less than|more than|fewer than|"
@@ -302,7 +301,6 @@ def _statements(kind: str, text: str, asks: tuple[str, ...] = (), noun: str | re
 
 
 _CONTINUED = re.compile(r"\\[ \t]*\n[ \t]*")  # a line continuation and the next line's indent
-
 _KEY_WORDS = 4  # a line this short is a key or label ("limits:", "- name: train"); a longer one is prose of its own
 
 
@@ -374,7 +372,8 @@ def scope_terms(text: str) -> frozenset[str]:
 # sentence, so a sentence naming something says little; what tells a near miss ("can I run X on Y?" where the pages
 # describe X and Y but never together) is the question's rare terms apart.
 COOCCUR_KINDS = ("name", "yesno", "howto", "other")
-
+# What a stretch states next to the name of who made or first had something (a name asked by its maker:
+# `question_asks.checked_as` -> "origin"): a making or first having ("developed by", "originally", "launched in").
 _CREATOR_STATED = re.compile(
     r"\b(?:created|developed|built|founded|started|written|authored|made|designed|invented|launched|introduced|"
     r"released|open[- ]sourced|donated|sponsored|backed|maintained|originally|initially|first)\b|"

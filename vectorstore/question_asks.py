@@ -32,7 +32,7 @@ KINDS = ("price", "number", "duration", "date", "version", "comparison", "name",
 
 # ---------------------------------------------------------------- detecting the kind of question
 NUM_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|" \
-            r"fifty|sixty|ninety|hundred|thousand|million|billion|a few|several|\d[\d,]*(?:\.\d+)?)"
+           r"fifty|sixty|ninety|hundred|thousand|million|billion|a few|several|\d[\d,]*(?:\.\d+)?)"
 TIME_UNIT = r"(?:milliseconds?|ms|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|days?|weeks?|months?|years?)"
 
 # A price is ASKED for ("how much does X cost", "what does X charge", "the price per GB", "is there a fee"), not
@@ -414,8 +414,11 @@ def key_terms(question: str) -> list[str]:
     return terms or list(dict.fromkeys(tokenize(question)))
 
 
+# ---------------------------------------------------------------- what else a question asks of the fact
+# (the qualifiers, each met by a fact pattern of its own) and what a number question counts
+# A month's name, as a date (a passage's) or a first release (the origin qualifier's) writes it.
 MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|"
-          r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
+         r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
 
 # A sentence that compares: "than", "compared with", "10x", "40%", "faster", "saves".
 COMPARES = re.compile(

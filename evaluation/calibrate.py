@@ -171,6 +171,12 @@ def page_folds(questions: list[dict], k: int) -> list[list[int]]:
     return [sorted(int(i) for i in test) for _train, test in split]
 
 
+def file_folds(files: list[str]) -> list[list[int]]:
+    """One fold per dev file (each file is one writer): leave-one-file-out, in the files' order."""
+    order = list(dict.fromkeys(files))
+    return [[i for i, f in enumerate(files) if f == name] for name in order]
+
+
 # ---------------------------------------------------------------- one fit
 @dataclass
 class Space:
@@ -383,12 +389,13 @@ ONE_WEIGHT = ("dense_weight", "title_weight", "page_weight", "title_sim_weight",
 
 
 def one_weight_cross_validate(fitter: Fitter, name: str | tuple[str, ...], base: Calibration,
-                              k: int) -> tuple[dict, dict, list]:
+                              k: int, by: list[list[int]] | None = None) -> tuple[dict, dict, list]:
     """One retrieval weight alone, or several jointly (a tuple of names: every combination of their grids): every
     value run once on the searched questions with gold URLs (everything else as `base`); each fold takes the value
     with the best MRR@10 on the other folds and is scored with it. Returns the pooled held-out figures, each value's
     figures on all of them (with "objective": the fit's MRR@10 on all, page-balanced when the fitter is), and
-    the values chosen (a weight's value, or a tuple of values for several)."""
+    the values chosen (a weight's value, or a tuple of values for several). `by`: these folds instead of the
+    fitter's k (`file_folds`: leave one dev file out)."""
     names = (name,) if isinstance(name, str) else name
     grid = list(itertools.product(*(GRID[n] for n in names)))  # each a tuple of values, one per name
     gold = [i for i, q in enumerate(fitter.questions) if i not in fitter.planned and q.get("gold_urls")]
@@ -397,8 +404,10 @@ def one_weight_cross_validate(fitter: Fitter, name: str | tuple[str, ...], base:
                                 fitter.questions[i]["gold_urls"], fitter.k) for i in gold} for v in grid}
     scores: dict[int, dict[str, float]] = {}
     chosen = []
-    for test in fitter.folds(k):
+    for test in by if by is not None else fitter.folds(k):
         held = set(test)
+        if not held & set(gold):  # a file without searched gold questions (the near misses) scores nothing
+            continue
         best = max(grid, key=lambda v: round(fitter.mean({i: per[v][i]["mrr@10"] for i in gold if i not in held}), 4))
         chosen.append(best)
         scores |= {i: per[best][i] for i in gold if i in held}
@@ -1023,9 +1032,9 @@ def main(argv: list[str] | None = None) -> int:
                       f"evidence_kinds {list(cal.evidence_kinds)}")
             return 0
         if args.one_weight and args.jointly:
-            return _one_weight(fitter, tuple(args.one_weight), args.folds, t0)
+            return _one_weight(fitter, tuple(args.one_weight), args.folds, t0, files)
         if args.one_weight:
-            return max(_one_weight(fitter, name, args.folds, t0) for name in args.one_weight)
+            return max(_one_weight(fitter, name, args.folds, t0, files) for name in args.one_weight)
         if args.retrieval_only:
             return _retrieval_only(fitter, args.variants or list(VARIANTS), args.folds, log, t0)
         results: dict[str, dict] = {}
@@ -1070,11 +1079,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _one_weight(fitter: Fitter, name: str | tuple[str, ...], k: int, t0: float) -> int:
-    """`--one-weight NAME`: one markdown row per value of its grid (all questions), then the k-fold CV row; with
-    several names (`--jointly`), one row per combination of their values."""
+def _one_weight(fitter: Fitter, name: str | tuple[str, ...], k: int, t0: float, files: list[str]) -> int:
+    """`--one-weight NAME`: one markdown row per value of its grid (all questions), then the k-fold CV row and the
+    leave-one-file-out row (each dev file one writer; its held-out MRR@10 per file at the served value and chosen
+    printed after the table); with several names (`--jointly`), one row per combination of their values."""
     base = fitter.h.retriever.calibration
     cv, each, chosen = one_weight_cross_validate(fitter, name, base, k)
+    by_file = file_folds(files)  # one file: nothing to leave out
+    lofo = one_weight_cross_validate(fitter, name, base, k, by=by_file) if len(by_file) > 1 else None
     names = (name,) if isinstance(name, str) else name
     served = tuple(getattr(base, n) for n in names)
 
@@ -1089,13 +1101,39 @@ def _one_weight(fitter: Fitter, name: str | tuple[str, ...], k: int, t0: float) 
               + _cells(r, split) for v, r in each.items()]
     lines.append(f"| {k}-fold CV{_folds_label(fitter)}, chosen per fold {'/'.join(shown(v) for v in chosen)} | "
                  + _cells(cv, split))
+    if lofo:
+        lines.append(f"| leave-one-file-out CV ({len(lofo[2])} files), chosen per file "
+                     f"{'/'.join(shown(v) for v in lofo[2])} | " + _cells(lofo[0], split))
     print(f"{len(fitter.questions)} dev questions ({cv['questions']} searched with gold URLs"
           f"{_split_count(cv) if split else ''}), {time.perf_counter() - t0:.0f} s")
     print("\n".join(lines))
+    if lofo:
+        print(_per_file(fitter, names, base, by_file, files, lofo[2], shown))
     best = max(each, key=lambda v: round(each[v]["objective"], 4))  # ties: the earlier value, as the folds choose
     print(f"fitted on all ({'page-balanced ' if fitter.balanced else ''}MRR@10 {each[best]['objective']:.4f}): "
           f"{shown(best)}")
     return 0
+
+
+def _per_file(fitter: Fitter, names: tuple[str, ...], base: Calibration, by_file: list[list[int]], files: list[str],
+              chosen: list, shown: Callable) -> str:
+    """The leave-one-file-out table: each held-out file's MRR@10 (a plain mean, whatever the fit weighs) at the
+    served value(s) and at its fold's choice."""
+    served = tuple(getattr(base, n) for n in names)
+
+    def mrr(cal: Calibration, idx: list[int]) -> float:
+        return float(np.mean([score_ranking([h.url for h in fitter.search(cal, i, top_k=10).hits],
+                                            fitter.questions[i]["gold_urls"], fitter.k)["mrr@10"] for i in idx]))
+
+    lines = [f"| held-out file (dev) | MRR@10 at {shown(served if len(served) > 1 else served[0])} (served) "
+             "| MRR@10 at the value its fold chose | chosen |", "|---|---|---|---|"]
+    scored = [[i for i in fold if i not in fitter.planned and fitter.questions[i].get("gold_urls")]
+              for fold in by_file]
+    for idx, value in zip([i for i in scored if i], chosen, strict=True):  # the folds that were scored
+        cal = base.with_(**dict(zip(names, value if isinstance(value, tuple) else (value,), strict=True)))
+        lines.append(f"| {files[idx[0]]} ({len(idx)}) | {_fmt(mrr(base, idx))} | {_fmt(mrr(cal, idx))} "
+                     f"| {shown(value)} |")
+    return "\n".join(lines)
 
 
 _SPLIT_HEAD = (f" rare page (<= {RARE_OTHERS} others) hit@5 | rare MRR@10 | popular page hit@5 | popular MRR@10 |")

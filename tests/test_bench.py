@@ -153,3 +153,29 @@ def test_abstention_errors_unchecked_counts_what_the_evidence_check_never_saw(tm
     assert "questions answerable 2 1 ( 1/ 0) 2 ( 1/ 1)" in lines
     # the recorded kind decides the group: an unanswerable `other` answered is a `kind` miss
     assert "unanswerable kind 1 (test7 0; others 1)" in " ".join(out.split())
+
+
+def test_rank1_misses_puts_each_miss_under_one_cause_and_counts_both_lists(tmp_path):
+    """`bench/rank1_misses.py --dev FILE` over the tiny on-disk index (real embedder): the question answered from
+    its page is no miss; the same question with another indexed page as its gold is one, under exactly one cause and
+    one single-list outcome; the unanswerable question (no gold page) is not searched; the JSON holds the counts."""
+    from tests.test_evaluate import MODEL_DIR, QUESTIONS, publish_tiny_index
+
+    publish_tiny_index(tmp_path / "data", chunking="test")
+    right = QUESTIONS[1]  # "What does dvc add do with my dataset?": the DVC page
+    wrong = {**right, "gold_urls": QUESTIONS[0]["gold_urls"]}  # the boto3 paginators page: ranked below
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text("".join(json.dumps(q) + "\n" for q in (right, wrong, QUESTIONS[4])))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RA_")}
+    env.update(RA_DATA_DIR=str(tmp_path / "data"), RA_EMBEDDING_MODEL_DIR=str(MODEL_DIR), RA_QUESTION_LOG="off",
+               PYTHONPATH=str(ROOT))
+    out = tmp_path / "misses.json"
+    subprocess.run([sys.executable, str(ROOT / "bench/rank1_misses.py"), "--dev", str(dev), "--json", str(out)],
+                   capture_output=True, text=True, check=True, env=env)
+    report = json.loads(out.read_text())
+    assert report["dev.jsonl"]["searched"] == 2
+    assert sum(report["all"]["cause"].values()) == 1 and set(report["all"]["cause"]) <= {
+        "other week", "hub", "broader page", "sibling", "other"}
+    assert sum(report["all"]["list"].values()) == 1 and sum(report["all"]["list_all"].values()) == 2
+    assert sum(report["all"]["depth"].values()) == 1 and sum(report["all"]["title"].values()) == 1
+    assert report["all"]["rare"]["searched"] == 2 and sum(report["all"]["rare_cause"].values()) == 1

@@ -281,3 +281,24 @@ def test_cooccur_command_prints_the_leave_one_file_out_table(tmp_path, monkeypat
     assert "leave-one-file-out, summed over the 2 files: unanswerable refused" in out
     assert "fitted on every file (in-sample): cooccur_share" in out
     assert store.calibration() is None
+
+
+def test_one_weight_also_leaves_one_file_out_and_prints_each_files_mrr(tmp_path, monkeypatch, capsys):
+    """With two dev files `--one-weight` adds a leave-one-file-out row (one choice per file, from the grid) after the
+    k-fold row, and a table of each held-out file's MRR@10 at the served value and at its fold's choice; the served
+    value's MRR on a file is the MRR the grid row of that value gives on that file's questions alone."""
+    _store, one, two = two_dev_files(tmp_path, monkeypatch)
+    assert main(["--dev", str(one), str(two), "--folds", "2", "--one-weight", "hub_weight"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    lofo = [line for line in out if line.startswith("| leave-one-file-out CV (2 files)")]
+    assert len(lofo) == 1
+    chosen = lofo[0].split(" | ")[0].split("chosen per file ")[1].split("/")
+    assert len(chosen) == 2 and all(float(v) in GRID["hub_weight"] for v in chosen)
+    head = out.index(next(line for line in out if line.startswith("| held-out file (dev)")))
+    files = out[head + 2:head + 4]
+    assert [f.split(" (")[0] for f in files] == ["| one", "| two"]
+    for line, value in zip(files, chosen, strict=True):
+        served, at_choice, shown = (c.strip(" |") for c in line.split(" | ")[1:])
+        assert 0.0 <= float(served) <= 1.0 and 0.0 <= float(at_choice) <= 1.0 and shown == value
+    # the two files hold the same questions: each held-out file's MRR at a value equals the other's
+    assert files[0].split(" | ")[1] == files[1].split(" | ")[1]

@@ -1,5 +1,5 @@
 """Checks on the evaluation data in eval/: the issue-9 question sets held out by their rounds (`test_questions.jsonl`
-to `test12_questions.jsonl`, reported on and dev data since, and `test13_questions.jsonl`, held out now), the two dev
+to `test13_questions.jsonl`, reported on and dev data since), the two dev
 sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
 the other dev files use least), the issue-10 conversation set
 (`conversations.jsonl`) and the issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner answers, split dev /
@@ -463,7 +463,7 @@ QUIZ_LABELS = {"correct", "partial", "incorrect"}
 QUIZ_KINDS = {"definition", "role", "limit", "default", "command", "plan"}
 # split -> (week parity, or None for both, least answers, least questions): dev is fitted on (odd weeks); test to test6
 # (even weeks) and test7 to test12 (odd weeks again: the even weeks were used up) were each written before the round it
-# judges, each after the one before had been seen; test to test12 have been reported on and are read as dev data since.
+# judges, each after the one before had been seen; test to test13 have been reported on and are read as dev data since.
 # Parity alone no longer keeps splits apart (dev and test7 to test12 share it): no question id, text or quote is in two
 # splits, except in the splits of QUIZ_NEW_ANSWERS. test13 (both parities) is new answers by a new writer to questions
 # already in other splits (the quiz's pool of unused questions was used up).

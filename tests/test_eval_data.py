@@ -68,6 +68,7 @@ QUESTION_SETS = {
     "test11_questions.jsonl": ("t11q", SMALLER_TEST),
     "test12_questions.jsonl": ("t12q", SMALLER_TEST),
     "test13_questions.jsonl": ("t13q", SMALLER_TEST),
+    "test14_questions.jsonl": ("t14q", SMALLER_TEST),
 }
 
 
@@ -221,7 +222,7 @@ SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "question
                          "test3_questions.jsonl", "test4_questions.jsonl", "test5_questions.jsonl",
                          "test6_questions.jsonl", "test7_questions.jsonl", "test8_questions.jsonl",
                          "test9_questions.jsonl", "test10_questions.jsonl", "test11_questions.jsonl",
-                         "test12_questions.jsonl"]
+                         "test12_questions.jsonl", "test13_questions.jsonl"]
 
 
 @pytest.mark.parametrize("held_out, written_after", [
@@ -237,6 +238,7 @@ SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "question
     ("test11_questions.jsonl", "test10_questions.jsonl"),
     ("test12_questions.jsonl", "test11_questions.jsonl"),
     ("test13_questions.jsonl", "test12_questions.jsonl"),
+    ("test14_questions.jsonl", "test13_questions.jsonl"),
 ])
 def test_later_test_sets_paraphrase_no_earlier_question_set(held_out, written_after):
     """Each later held-out set (test2 … test13: written before the round it judges) shares no more than

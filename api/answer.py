@@ -24,8 +24,8 @@ from typing import Any
 from api.extractive import SNIPPET_CHARS, Citation, Extractor, citation, extract, sentences
 from api.llm import ChatModel
 from api.prompt import CitationRewriter, build_messages
-from vectorstore.answer_type import asked_of
 from vectorstore.embeddings import Embedder
+from vectorstore.question_asks import asked_of
 from vectorstore.retrieve import Retrieval, strip_week
 
 __all__ = ["MODEL_CUT", "MODEL_UNAVAILABLE", "MODEL_UNCITED", "NOT_FOUND", "SNIPPET_CHARS", "Answer", "Answerer",
@@ -37,7 +37,7 @@ NOT_FOUND = "I couldn't find this in the roadmap's sources."
 MODEL_UNAVAILABLE = "The model was unavailable, so this answer is quoted from the sources."
 MODEL_CUT = "The model's reply was cut off; this is the part that arrived."
 MODEL_UNCITED = "The model's reply cited none of the sources, so this answer is quoted from them instead."
-# What the sources don't state, by the kind of answer asked for (vectorstore.answer_type).
+# What the sources don't state, by the kind of answer asked for (vectorstore.question_asks, vectorstore.passage_facts).
 _GAPS = {"price": "what it costs", "number": "the number asked for", "duration": "how long it is",
          "date": "when", "version": "which version", "comparison": "how they compare", "name": "the name asked for",
          "yesno": "whether it does", "howto": "how to do it", "definition": "what it is"}
@@ -93,7 +93,7 @@ def closest(suggested: dict[str, Any] | None) -> str:
 
 def gap_phrase(kind: str | None, asks: tuple[str, ...] = ()) -> str:
     """'what it costs' for a price, 'which version' for a version ... ('the fact asked for' otherwise); a question
-    asking for a default, a comparison, a first release, an end or a limit (`vectorstore.answer_type.asked_of`)
+    asking for a default, a comparison, a first release, an end or a limit (`vectorstore.question_asks.asked_of`)
     gets 'what the default is', 'how they compare', 'which release first brought it', 'when it ends', 'the limit'."""
     for qualifier, phrase in _QUALIFIED:
         if qualifier in asks:

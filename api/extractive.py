@@ -6,9 +6,10 @@ Choice. Each sentence of the top hits gets features: its cosine similarity to th
 vectors ingest stored with the index, carried by the hits, so only the question is embedded; a sentence the index
 holds no vector for is embedded by the retriever's embedder, at most `max_embedded` per question, the most promising
 by the cheap features), the idf-weighted share of the question's key terms it holds
-(`vectorstore.text.tokenize`), whether it states a fact of the kind asked (`vectorstore.answer_type`: the price,
-number, date or version asked for), whether it has the form of the answer asked for (`has_form`: a quoted command
-for a how-to, a name for a "which ...?"), how much of the question its passage's heading covers, and its hit's rank.
+(`vectorstore.text.tokenize`), whether it states a fact of the kind asked (`vectorstore.question_asks` reads the
+kind, `vectorstore.passage_facts` the fact: the price, number, date or version asked for), whether it has the form
+of the answer asked for (`has_form`: a quoted command for a how-to, a name for a "which ...?"), how much of the
+question its passage's heading covers, and its hit's rank.
 Their weighted sum (`WEIGHTS`, fitted on the dev questions with k-fold cross-validation by
 `bench/fit_extractive.py`) ranks the sentences; maximal marginal relevance picks up to four, skipping any too similar
 to one already picked, within `max_words` (90). A picked sentence brings the sentences that complete it when they fit
@@ -19,7 +20,7 @@ objects without any code of yours." -> "Expiration rules set an age ..."); a sen
 ("..., use:", "run the following command.") quotes the block with it (`vectorstore.sentences.code_after`),
 whose words count for its key terms, fact, form and length. A number, duration or version question also gets the
 code lines of the hits that set a value of its kind (`settings_quoted`, read as the evidence check reads them:
-`answer_type.code_settings`), quoted as code ("`num_round=50`"). Picked sentences keep their page order, each ending
+`passage_facts.code_settings`), quoted as code ("`num_round=50`"). Picked sentences keep their page order, each ending
 with its `[n]`, and the hits they come from become `Citation`s renumbered 1..m by strength. With no readable
 sentence the answer points at the best passage. `Citation` and `citation()` live here so that `api.answer` imports
 this module.
@@ -33,8 +34,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from vectorstore.answer_type import asked_of, code_settings, counted, detect, has_fact, key_terms, scope_terms
 from vectorstore.embeddings import Embedder
+from vectorstore.passage_facts import code_settings, has_fact, scope_terms
+from vectorstore.question_asks import asked_of, counted, detect, key_terms
 from vectorstore.ranking import Hit
 from vectorstore.sentences import _sentences, body_of, code_after, continuations  # the reader, shared with ingest
 from vectorstore.sentences import flat as flat  # re-exported: the answerer, quiz and facts read sentences here
@@ -167,7 +169,7 @@ _SETTING_POS = 10_000
 def settings_quoted(question: str, kind: str, hits: list[Hit], idf: dict[str, float],
                     heading: list[frozenset[str]], quoted: list[str]) -> list[Candidate]:
     """The code, configuration and command lines of the hits that set a value of the asked kind
-    (`answer_type.code_settings`, the reading the evidence check uses), as candidates quoted as code: their key
+    (`passage_facts.code_settings`, the reading the evidence check uses), as candidates quoted as code: their key
     terms are their setting's identifier words, the call they are passed to, the keys they sit under and the heading
     (`model.fit(x_train, y_train, epochs=5)` for "how many epochs ...?"). A line none of whose own words (itself,
     its call, the keys it sits under) is a key term of the question is not quoted, whatever its heading holds, nor

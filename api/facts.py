@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from api.extractive import quote_code
 from ingest.roadmap import Week, clean
-from vectorstore.answer_type import has_fact
+from vectorstore.passage_facts import has_fact
 from vectorstore.text import STOPWORDS, tokenize
 
 BLANK = "____"

@@ -13,7 +13,7 @@ grounded, is put under the first mechanism that decided it:
   unanswerable answered:
     plan          the plan route answered it grounded;
     share         the asked kind was checked and a sentence reached the fitted share (`evidence` >= it);
-    kind          the asked kind was not one the check covers (`answer_type.detect` read no fact kind), and the
+    kind          the asked kind was not one the check covers (`question_asks.detect` read no fact kind), and the
                   logistic passed it;
 `--unchecked` prints, per file and side, how many questions the evidence check never looked at (the asked kind is
 not one it covers, `other` apart) and how many of those were answered / abstained.
@@ -65,15 +65,15 @@ def group(row: dict) -> str | None:
 def _checked(row: dict) -> bool:
     """Does the served calibration's evidence check look at this row's question (its kind, or its group: a name asked
     by its maker is checked as "origin")?"""
-    from vectorstore.answer_type import checked_as
     from vectorstore.calibration import DEFAULT
+    from vectorstore.question_asks import checked_as
 
     return DEFAULT.checks(checked_as(row["question"], _kind(row)))
 
 
 def _kind(row: dict) -> str:
     """The answer kind the run detected (rows written before it was recorded: the current detector's)."""
-    from vectorstore.answer_type import detect
+    from vectorstore.question_asks import detect
 
     return row.get("answer_kind") or detect(row["question"])
 

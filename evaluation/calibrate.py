@@ -423,7 +423,7 @@ def one_weight_cross_validate(fitter: Fitter, name: str | tuple[str, ...], base:
 class Decision:
     """One searched question's abstention inputs, the retrieval fixed at one calibration: which file (writer) it
     comes from, whether it is unanswerable, the chosen scope's signals, the asked kind (the group it is evidence-checked
-    in: `answer_type.checked_as`) and the evidence share its hits give for it (None: nothing to check), and whether
+    in: `question_asks.checked_as`) and the evidence share its hits give for it (None: nothing to check), and whether
     it names something no page mentions (always refused)."""
 
     file: str
@@ -439,7 +439,8 @@ def decision_rows(fitter: Fitter, files: list[str], base: Calibration, idx: list
     """Every searched question's `Decision` under `base` (of the questions `idx`, default all; one search each; the
     plan route's questions are left out, the calibration never decides them). The threshold and evidence gate don't
     move the scope (widening has its own threshold), so the hits stay as `base` chose them."""
-    from vectorstore import answer_type
+    from vectorstore.passage_facts import support
+    from vectorstore.question_asks import checked_as
 
     idf = fitter.h.retriever.loaded().lexical.idf
     out = []
@@ -448,9 +449,9 @@ def decision_rows(fitter: Fitter, files: list[str], base: Calibration, idx: list
         if i in fitter.planned:
             continue
         r = fitter.search(base, i, top_k=fitter.k)
-        kind, share = answer_type.support(r.query or q["question"], [h.text for h in r.hits], idf)
+        kind, share = support(r.query or q["question"], [h.text for h in r.hits], idf)
         out.append(Decision(files[i], q.get("kind") == "unanswerable", tuple(signals_of(r)),
-                            answer_type.checked_as(r.query or q["question"], kind), share,
+                            checked_as(r.query or q["question"], kind), share,
                             bool(r.unknown)))
     return out
 

@@ -1,23 +1,19 @@
-"""Tests for vectorstore/answer_type.py: what kind of answer a question asks for, and whether passages state it."""
+"""Tests for what kind of answer a question asks for (vectorstore/question_asks.py), whether passages state it
+(vectorstore/passage_facts.py) and the values code and configuration set (vectorstore/code_values.py)."""
 from __future__ import annotations
 
 import pytest
 
-from vectorstore.answer_type import (
+from vectorstore.code_values import settings
+from vectorstore.passage_facts import cooccurrence, counts, evidence, has_evidence, has_fact, support
+from vectorstore.question_asks import (
     KINDS,
     checked_as,
-    cooccurrence,
     counted,
-    counts,
     detect,
-    evidence,
     fact_terms,
-    has_evidence,
-    has_fact,
     key_terms,
     qualifiers,
-    settings,
-    support,
     unknown_names,
 )
 

@@ -181,7 +181,7 @@ def test_abstains_applies_the_model_the_threshold_the_evidence_gate_and_unknown_
 
 
 def test_the_co_occurrence_checks_gate_their_own_groups_only():
-    """The kinds without a fact (`answer_type.COOCCUR_KINDS`) are checked against `cooccur_share`, a name asked by
+    """The kinds without a fact (`passage_facts.COOCCUR_KINDS`) are checked against `cooccur_share`, a name asked by
     its maker ("origin") against `origin_share`, the fact kinds against `evidence_share`; 0 turns a check off."""
     cal = DEFAULT.with_(evidence_share=0.4, evidence_kinds=("price",), cooccur_share=0.5, origin_share=0.3)
     assert cal.lacks_evidence("yesno", 0.45) and not cal.lacks_evidence("yesno", 0.55)

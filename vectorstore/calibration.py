@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from errors import ConfigError
-from vectorstore.answer_type import COOCCUR_KINDS
+from vectorstore.passage_facts import COOCCUR_KINDS
 
 
 @dataclass(frozen=True)
@@ -71,15 +71,15 @@ class Calibration:
     evidence_share: float = 0.34       # answer-type check: min IDF share of key terms in the fact's sentence (0: off)
     evidence_kinds: tuple[str, ...] = ("price", "number", "duration", "date", "version", "comparison")  # checked kinds
     # the co-occurrence check (issue 9y5) for the kinds without a fact pattern to check (name, yes/no, how-to, other:
-    # `vectorstore.answer_type.COOCCUR_KINDS`): min IDF share of the key terms found together in one stretch of about
-    # two sentences (`answer_type.cooccurrence`); 0: off. `python -m evaluation.calibrate --cooccur`
+    # `vectorstore.passage_facts.COOCCUR_KINDS`): min IDF share of the key terms found together in one stretch of about
+    # two sentences (`passage_facts.cooccurrence`); 0: off. `python -m evaluation.calibrate --cooccur`
     # (`fit_cooccur`: most unanswerable refused less 3 per answerable refused, within half a point of the answerable)
     # on the 14 dev files (1,963 searched questions), every other number as stored with the mirror index, fitted 0.0
     # on all of them and in every leave-one-file-out fold: no share refuses near misses without refusing more
     # answerable questions of these kinds (bench/ablation.md). A stored calibration without these takes them.
     cooccur_share: float = 0.0
     # ... and for a name asked by who made or first had something ("which company originally built X?": the group
-    # "origin", `answer_type.checked_as`), whose stretch must also name something next to a making; fitted 0.4 on
+    # "origin", `question_asks.checked_as`), whose stretch must also name something next to a making; fitted 0.4 on
     # the 14 files (leave-one-file-out: 2 more unanswerable refused, no answerable)
     origin_share: float = 0.4
     suggest_min: float = 0.3429        # best cosine a question needs before a closest week/page is named
@@ -122,7 +122,7 @@ class Calibration:
         """Whether the evidence check refuses a question of answer kind `kind` whose hits hold its key terms next
         to that kind of fact with IDF share `share` (None: nothing to check): the topic is there, the fact is not.
         For a kind without a fact to check (`COOCCUR_KINDS`) `share` is how much of them one stretch holds together,
-        checked against `cooccur_share`, and for the group "origin" (`answer_type.checked_as`) against
+        checked against `cooccur_share`, and for the group "origin" (`question_asks.checked_as`) against
         `origin_share` (0: never refuses)."""
         return share is not None and self.checks(kind) and share < self._share(kind)
 

@@ -21,7 +21,7 @@ widened when another week's page still ranks first.
 
 `grounded` says whether the hits can support an answer (see `vectorstore.ranking.confidence`). When they cover
 the topic but the question asks for a kind of fact (a price, a limit, a date, a version...) that no passage
-states near the question's key terms (`vectorstore.answer_type`), `grounded` is false, `gap` names the missing
+states near the question's key terms (`vectorstore.passage_facts`), `grounded` is false, `gap` names the missing
 kind and the hits are kept, so the answer can say what the sources do cover. A closest week or page is named
 (`suggested`) for an ungrounded question only when the index holds something genuinely close to it.
 """
@@ -40,12 +40,13 @@ from typing import Any
 import numpy as np
 
 from errors import ConfigError, NothingIndexedError, RoadmapAssistantError, StoreUnavailableError
-from vectorstore import answer_type
 from vectorstore.calibration import DEFAULT, Calibration
 from vectorstore.embeddings import Embedder, l2_normalise
 from vectorstore.lexical import LexicalIndex
 from vectorstore.links import LinkGraph, hub_feature, page_key
 from vectorstore.loaded import LoadedVersion
+from vectorstore.passage_facts import COOCCUR_KINDS, support
+from vectorstore.question_asks import DOCUMENTED_KINDS, checked_as, detect, unknown_names
 from vectorstore.ranking import (
     Hit,
     Signals,
@@ -157,8 +158,8 @@ class Retrieval:
     signals: list[float] | None = None  # the abstention model's inputs (see vectorstore.ranking.Signals)
     version: int | None = None          # the index version searched (a newer one may be served by now)
     gap: str | None = None          # the asked kind of fact the hits don't state ("price", "date", ...)
-    kind: str = "other"             # the kind of answer the question asks for (vectorstore.answer_type.detect)
-    evidence: float | None = None   # the hits' evidence for that kind of fact (answer_type.support; None: unchecked)
+    kind: str = "other"             # the kind of answer the question asks for (vectorstore.question_asks.detect)
+    evidence: float | None = None   # the hits' evidence for that kind of fact (passage_facts.support; None: unchecked)
     query: str = ""                 # the text searched: the question without boilerplate and week mention
     unknown: list[str] = field(default_factory=list)  # names in the question no passage of the index mentions
     # how well the asked week fits the question (its confidence, the week's own roadmap section counted): it stays in
@@ -473,21 +474,21 @@ class Retriever:
         grounded = chosen.confidence >= cal.threshold
         # grounded: does a passage state the asked kind of fact about the question's subject? (only computed when
         # the calibration checks that kind at all)
-        kind = answer_type.detect(text)
-        group = answer_type.checked_as(text, kind)
-        share = (answer_type.support(text, [h.text for h in hits], state.lexical.idf, kind)[1]
+        kind = detect(text)
+        group = checked_as(text, kind)
+        share = (support(text, [h.text for h in hits], state.lexical.idf, kind)[1]
                  if grounded and cal.checks(group) else None)
         gap = None
         if cal.lacks_evidence(group, share):  # the topic is there, the fact is not
             grounded, gap = False, kind
-        unknown = answer_type.unknown_names(text, state.lexical.known)
-        if not unknown and kind in answer_type.DOCUMENTED_KINDS:
+        unknown = unknown_names(text, state.lexical.known)
+        if not unknown and kind in DOCUMENTED_KINDS:
             # a how-to or a stated value about a name only the roadmap's own text mentions (a tool it lists with no
             # linked page): the plan names it, no page documents it
-            unknown = answer_type.unknown_names(text, state.documented.__contains__)
+            unknown = unknown_names(text, state.documented.__contains__)
         # the question names something no page mentions: the sources can't answer it (which also explains why its
         # key terms are not found together, the co-occurrence check's gap)
-        if unknown and (grounded or gap in answer_type.COOCCUR_KINDS):
+        if unknown and (grounded or gap in COOCCUR_KINDS):
             grounded, gap = False, "mention"
         if grounded:
             suggested = _where(whole.hits) if widened else None

@@ -103,7 +103,8 @@ def remeasured(answer: str, source: str) -> bool:
 
 
 def quantities(text: str) -> list[Quantity]:
-    """The numbers with a unit the text gives, in order (the text's numbers are digits: see `grading.normalise`)."""
+    """The numbers with a unit the text gives, in order (the text's numbers are digits: see
+    `answer_readings.normalise`)."""
     out = []
     for m in _QUANTITY.finditer(text):
         found = unit(m[2])
@@ -226,7 +227,7 @@ def vague(answer: str, expected: str, question: str) -> set[str] | None:
     seconds, "a couple of minutes" for 120 seconds, "less than 10" for 8 GiB, "about 100" for 110): the numbers the
     range is written with (so that they are not read as a wrong value); None when it gives no such range. A vague
     count ("a couple": 2 to 3, "a few", "several", "a handful": 2 to 10) is of the number or unit after it; a bound
-    without a unit is in the asked unit. Numbers are digits (see `grading.normalise`)."""
+    without a unit is in the asked unit. Numbers are digits (see `answer_readings.normalise`)."""
     return next(({written} - {""} for written, held in _ranges(answer, expected, question) if held), None)
 
 

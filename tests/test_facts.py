@@ -1,13 +1,13 @@
 """Unit tests of the pure parts of the study companion: facts found in sentences (`api.facts`), the verbatim
 span check of model answers (`api.quiz.verbatim_span`), the seeded draw, and the key terms of answer checking
-(`api.grading`)."""
+(`api.answer_readings`)."""
 from __future__ import annotations
 
 import pytest
 
 from api import facts
+from api.answer_readings import key_terms, terms
 from api.extractive import flat, quotable_sentences
-from api.grading import key_terms, terms
 from api.quiz import Question, Source, draw, verbatim_span
 
 

@@ -1,7 +1,7 @@
 """The quiz answer check's mechanisms through the API (`POST /weeks/{n}/quiz/check` on the real app over the study
 fixture index): number words, a value qualified by what the source does not say, a wrong value, hedges and "I don't
 know", a negated fact, an echo of the question, a right answer padded with other text; and the number and code-name
-reading the check relies on (`api.grading.specifics`)."""
+reading the check relies on (`api.answer_readings.specifics`)."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,7 +11,7 @@ import httpx
 import numpy as np
 import pytest
 
-from api import grading, quantities
+from api import answer_readings, grading, quantities
 from tests.servers import serve
 
 
@@ -92,12 +92,12 @@ def test_a_right_answer_padded_with_other_text_stays_right(api):
     ("a `Pipeline` step", {"pipeline"}), ("RFC 2822-based", {"2822"}), ("docker push", set()),
 ])
 def test_numbers_and_code_names_are_read_as_values(text, found):
-    assert grading.specifics(text) == found
+    assert answer_readings.specifics(text) == found
 
 
 def test_a_source_s_number_words_are_not_values_a_learner_s_are():
-    assert grading.specifics("holds out one specific group", words=False) == set()
-    assert grading.specifics("one", words=True) == {"1"}
+    assert answer_readings.specifics("holds out one specific group", words=False) == set()
+    assert answer_readings.specifics("one", words=True) == {"1"}
 
 
 def test_a_quantity_in_another_unit_is_the_asked_one_and_a_right_number_in_a_wrong_unit_is_not(api):
@@ -122,7 +122,7 @@ def test_a_quantity_in_another_unit_is_the_asked_one_and_a_right_number_in_a_wro
     ("per cent", "per cent"),
 ])
 def test_thousands_written_short_and_percents_are_read_as_numbers(text, read):
-    assert grading.normalise(text) == read
+    assert answer_readings.normalise(text) == read
 
 
 @pytest.mark.parametrize("answer, expected, question, read", [
@@ -257,8 +257,8 @@ def test_values_names_and_units_are_read_as_the_source_writes_them(embedder, ans
 
 def test_a_fraction_the_question_says_itself_is_no_value(embedder):
     # "remaining half" is the question's phrase: not read as 50%, so the answer does not give the asked value
-    assert grading.fractions("some of the remaining half", SHARE) == "some of the remaining half"
-    assert grading.fractions("half, I think", SHARE) == "50%, I think"
+    assert answer_readings.fractions("some of the remaining half", SHARE) == "some of the remaining half"
+    assert answer_readings.fractions("half, I think", SHARE) == "50%, I think"
     assert judged(embedder, "some of the remaining half", SHARE, "50%")[0] != "correct"
 
 
@@ -269,10 +269,11 @@ def test_another_count_of_what_the_source_counts_is_incorrect(embedder):
     assert wrong == ("incorrect", "the answer counts what the source counts differently")
     right = judged(embedder, "4 storage classes: standard, infrequent, archive and deep archive", question, expected)
     assert right[0] == "correct"
-    assert grading.counts("three data channels: train and test") == [("3", ["data", "channel"])]
-    assert grading.miscounts("two channels", "three data channels")
-    assert not grading.miscounts("3 channels", "three data channels")
-    assert not grading.miscounts("two labels", "three data channels")   # another thing counted: no contradiction
+    assert answer_readings.counts("three data channels: train and test") == [("3", ["data", "channel"])]
+    assert answer_readings.miscounts("two channels", "three data channels")
+    assert not answer_readings.miscounts("3 channels", "three data channels")
+    # another thing counted: no contradiction
+    assert not answer_readings.miscounts("two labels", "three data channels")
 
 
 def test_a_term_without_the_source_s_un_prefix_says_the_opposite(embedder):
@@ -280,12 +281,12 @@ def test_a_term_without_the_source_s_un_prefix_says_the_opposite(embedder):
     said = judged(embedder, "a supervised anomaly detection algorithm", question, expected)
     assert said == ("incorrect", "the answer negates what the source states")
     assert judged(embedder, "an unsupervised algorithm that detects anomalies", question, expected)[0] != "incorrect"
-    assert grading.opposite("an unencrypted bucket", "an encrypted bucket")
-    assert not grading.opposite("a unique key", "a key")   # "un" that is no prefix of a term the other text has
+    assert answer_readings.opposite("an unencrypted bucket", "an encrypted bucket")
+    assert not answer_readings.opposite("a unique key", "a key")   # "un" that is no prefix of a term the other text has
     # the prefix written apart or hyphenated is the word written whole, in either text
-    assert not grading.opposite("slightly non standard SQL", "slightly nonstandard SQL syntax")
-    assert not grading.opposite("a nonnegative number", "a non-negative number")
-    assert grading.opposite("standard SQL", "slightly non-standard SQL syntax")
+    assert not answer_readings.opposite("slightly non standard SQL", "slightly nonstandard SQL syntax")
+    assert not answer_readings.opposite("a nonnegative number", "a non-negative number")
+    assert answer_readings.opposite("standard SQL", "slightly non-standard SQL syntax")
 
 
 def test_a_key_term_s_word_family_or_clipping_covers_it(embedder):
@@ -294,8 +295,8 @@ def test_a_key_term_s_word_family_or_clipping_covers_it(embedder):
     assert clipped.coverage == 1.0 and clipped.missing == ()
     other = grading.features("a density-based clustering method", question, expected, embedder.embed, lambda _: 1.0)
     assert other.coverage < 1.0 and other.missing == ("algorithm",)
-    assert grading.holds(["dataset"], "data") and grading.holds(["data"], "dataset")
-    assert not grading.holds(["art"], "artifact")   # fewer than four letters: no clipping
+    assert answer_readings.holds(["dataset"], "data") and answer_readings.holds(["data"], "dataset")
+    assert not answer_readings.holds(["art"], "artifact")   # fewer than four letters: no clipping
 
 
 def test_an_answer_that_restricts_what_the_source_states_is_incorrect_a_read_only_word_is_no_restriction(api):
@@ -318,7 +319,7 @@ def test_an_answer_that_restricts_what_the_source_states_is_incorrect_a_read_onl
     ("the one and only template", "a template", True),
 ])
 def test_restricts_reads_an_exclusive_only_the_source_does_not_make(answer, source, restricted):
-    assert grading.restricts(answer, source) is restricted
+    assert answer_readings.restricts(answer, source) is restricted
 
 
 def test_a_wrong_number_is_incorrect_also_beside_other_words_a_partly_right_one_is_scored():
@@ -378,22 +379,22 @@ def test_another_component_s_name_is_incorrect_the_source_s_own_is_not(embedder)
     ("unstructured IoT data", "What are the tools for?", "processing structured data", False),   # no name asked
 ])
 def test_renames_reads_a_name_neither_the_question_nor_the_source_holds(answer, question, expected, renamed):
-    assert grading.renames(answer, question, expected) is renamed
+    assert answer_readings.renames(answer, question, expected) is renamed
 
 
 def test_readings_of_names_negations_and_asides(embedder):
     # the digits of a name are no number; a name with digits is a name, compared without underscores
-    assert grading.specifics("EC2 and FR04014 and NO_2, float32") == {"ec2", "fr04014", "no2", "float32"}
-    assert grading.specifics("NO2 values") == {"no2"} and "3.7" in grading.specifics("Python 3.7+")
+    assert answer_readings.specifics("EC2 and FR04014 and NO_2, float32") == {"ec2", "fr04014", "no2", "float32"}
+    assert answer_readings.specifics("NO2 values") == {"no2"} and "3.7" in answer_readings.specifics("Python 3.7+")
     # a name written as plain words ("a processing step" for ProcessingStep)
-    assert {"processingstep", "tail"} <= grading.spelled("a processing step, or the tail method")
+    assert {"processingstep", "tail"} <= answer_readings.spelled("a processing step, or the tail method")
     # a negation written without its apostrophe, and one that denies its clause's subject
     expected = "only a schema shrinkage or expansion, but not a type change"
     agrees = "schema can grow or shrink, but the column types cant change"
-    assert grading.flipped(agrees, expected, set(grading.surfaces(agrees))) is None
+    assert answer_readings.flipped(agrees, expected, set(answer_readings.surfaces(agrees))) is None
     states = "it supports type changes in the schema"
-    assert grading.flipped(states, expected, set(grading.surfaces(states))) == "main"
-    assert grading.negated("it doesnt scale", 1) == [(0, {"scale"})]
+    assert answer_readings.flipped(states, expected, set(answer_readings.surfaces(states))) == "main"
+    assert answer_readings.negated("it doesnt scale", 1) == [(0, {"scale"})]
     # an aside in parentheses neither qualifies the value nor lowers the answer's best clause
     blank = "Fill in the blank: “The maximum value you can enter is 200 and the minimum is ____.”"
     assert judged(embedder, "1 (the max is 200)", blank, "1") == ("correct", None)
@@ -433,7 +434,7 @@ def test_a_swapped_compound_and_an_every_against_the_source_s_only_are_incorrect
     ("a web-based IDE", "What is it?", "an IDE in the browser", False),   # none in the source
 ])
 def test_swaps_reads_a_compound_with_another_first_part(answer, question, expected, swapped):
-    assert grading.swaps(answer, question, expected) is swapped
+    assert answer_readings.swaps(answer, question, expected) is swapped
 
 
 def test_a_longer_answer_needs_more_to_be_partial_and_is_more_often_correct():
@@ -444,8 +445,8 @@ def test_a_longer_answer_needs_more_to_be_partial_and_is_more_often_correct():
     assert short.score(grading.WEIGHTS) > long.score(grading.WEIGHTS)
     assert short.score(grading.CORRECT_WEIGHTS) < long.score(grading.CORRECT_WEIGHTS)
     assert grading.verdict(short) == "partial" and grading.verdict(long) == "incorrect"
-    assert grading.circular("a bucket is a bucket in s3", "What is a bucket?")
-    assert not grading.circular("a container for objects stored in S3", "What is a bucket?")
+    assert answer_readings.circular("a bucket is a bucket in s3", "What is a bucket?")
+    assert not answer_readings.circular("a container for objects stored in S3", "What is a bucket?")
 
 
 FIT = "Fill in the blank: “An estimator is an object that implements the methods ____ and `predict(T)`.”"
@@ -467,10 +468,12 @@ def test_calls_and_hedged_alternatives_are_read_as_names(embedder, answer, quest
 
 
 def test_a_call_s_arguments_are_no_part_of_its_name():
-    assert grading.specifics("fit(X, y)") == {"fit"} and grading.specifics("transform(X)") == {"transform"}
-    assert grading.specifics("str.format()") == {"format"}
-    assert grading.specifics("a folder (like X)") == set()   # a space before the parenthesis: an aside, no call
-    assert grading.fewer_arguments("fit(X)", "fit(X, y)") and not grading.fewer_arguments("fit(X,y)", "fit(X, y)")
+    assert answer_readings.specifics("fit(X, y)") == {"fit"}
+    assert answer_readings.specifics("transform(X)") == {"transform"}
+    assert answer_readings.specifics("str.format()") == {"format"}
+    assert answer_readings.specifics("a folder (like X)") == set()   # a space before the parenthesis: an aside, no call
+    assert answer_readings.fewer_arguments("fit(X)", "fit(X, y)")
+    assert not answer_readings.fewer_arguments("fit(X,y)", "fit(X, y)")
 
 
 def test_a_negation_of_another_name_or_of_what_the_source_says_without(embedder):
@@ -479,8 +482,8 @@ def test_a_negation_of_another_name_or_of_what_the_source_says_without(embedder)
     question = "What is a federated identity?"
     expected = "a user from your enterprise user directory or a web identity provider"
     right = "a user who signs in with credentials from an outside identity provider instead of being an IAM user"
-    assert grading.flipped(right, expected, set(grading.surfaces(right))) is None
-    assert grading.flipped("a directory user, not a user", expected, {"directori", "user"}) == "part"
+    assert answer_readings.flipped(right, expected, set(answer_readings.surfaces(right))) is None
+    assert answer_readings.flipped("a directory user, not a user", expected, {"directori", "user"}) == "part"
     question = "What is the SDK?"
     expected = "a set of Python APIs that run any workload without the need to learn Kubernetes"
     assert judged(embedder, "python apis but you still need to know kubernetes to use them", question, expected) \
@@ -493,7 +496,7 @@ def test_a_question_s_name_written_as_words_is_an_echo(embedder):
     question, expected = "What is Amazon MemoryDB?", "a durable, in-memory database service with ultra-fast performance"
     assert judged(embedder, "its Amazon's memory DB", question, expected) \
         == ("incorrect", "the answer only repeats the question")
-    assert grading.respelled("the memory DB", set(grading.terms(question))) >= {"memori", "db"}
+    assert answer_readings.respelled("the memory DB", set(answer_readings.terms(question))) >= {"memori", "db"}
     assert judged(embedder, "a durable in-memory database service with ultra-fast performance", question,
                   expected)[0] == "correct"
 
@@ -548,9 +551,9 @@ def test_issue_15k_readings(embedder, answer, question, expected, verdict):
 
 
 def test_a_retracted_guess_and_informal_units_are_read():
-    assert grading.without_hedges("get_n_splits?? no, the splitting one") == "the splitting one"
-    assert grading.without_hedges("is it 5? no idea") == "is it 5"   # "no idea" is a hedge, not a retraction
-    assert grading.specifics("~/.aws/config") == {"~/.aws/config"}
+    assert answer_readings.without_hedges("get_n_splits?? no, the splitting one") == "the splitting one"
+    assert answer_readings.without_hedges("is it 5? no idea") == "is it 5"   # "no idea" is a hedge, not a retraction
+    assert answer_readings.specifics("~/.aws/config") == {"~/.aws/config"}
     assert quantities.unit("gigs") == quantities.unit("GB") and quantities.unit("megs") == quantities.unit("MB")
     assert quantities.unit("gigabit") != quantities.unit("gigs")
 
@@ -597,11 +600,12 @@ def test_issue_15l_readings(embedder, answer, question, expected, verdict):
 
 
 def test_issue_15l_readings_of_names_and_prefixes():
-    assert grading.command(VALIDATION, "true") == ("true",) and grading.command(VALIDATION, "None") == ("none",)
-    assert grading.command(VALIDATION, "ten") is None and grading.command(VALIDATION, "tail()") is None
-    assert grading.owned("open()", "os.open()", SHADOW) == {"open"}
-    assert grading.owned("os.open()", "os.open()", SHADOW) == set()
-    assert grading.owned("format()", "str.format()", FORMAT) == set()   # the heading's name is no other one
+    assert answer_readings.command(VALIDATION, "true") == ("true",)
+    assert answer_readings.command(VALIDATION, "None") == ("none",)
+    assert answer_readings.command(VALIDATION, "ten") is None and answer_readings.command(VALIDATION, "tail()") is None
+    assert answer_readings.owned("open()", "os.open()", SHADOW) == {"open"}
+    assert answer_readings.owned("os.open()", "os.open()", SHADOW) == set()
+    assert answer_readings.owned("format()", "str.format()", FORMAT) == set()   # the heading's name is no other one
 
 
 def test_issue_15l_a_one_word_name_offered_beside_another_through_the_api(api):

@@ -1,5 +1,6 @@
 """Checks on the evaluation data in eval/: the issue-9 question sets held out by their rounds (`test_questions.jsonl`
-to `test14_questions.jsonl`, reported on and dev data since), the two dev
+to `test14_questions.jsonl`, reported on and dev data since, and `test15_questions.jsonl`, held out by the current
+round), the two dev
 sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
 the other dev files use least), the issue-10 conversation set
 (`conversations.jsonl`) and the issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner answers, split dev /
@@ -47,7 +48,7 @@ def _load(name: str) -> list[dict]:
 # the minimums the second to fifth test sets were each written to
 LATER_TEST = {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12, "roadmap": 12, "numeric": 10,
               "title": 5}
-# the (smaller) minimums the sixth to fourteenth test sets were each written to
+# the (smaller) minimums the sixth to fifteenth test sets were each written to
 SMALLER_TEST = {"total": 100, "answerable": 60, "unanswerable": 30, "cross_week": 10, "roadmap": 10, "numeric": 8,
                 "title": 5}
 QUESTION_SETS = {
@@ -69,6 +70,7 @@ QUESTION_SETS = {
     "test12_questions.jsonl": ("t12q", SMALLER_TEST),
     "test13_questions.jsonl": ("t13q", SMALLER_TEST),
     "test14_questions.jsonl": ("t14q", SMALLER_TEST),
+    "test15_questions.jsonl": ("t15q", SMALLER_TEST),
 }
 
 
@@ -111,7 +113,7 @@ def _check_gold_and_facts(gold: list, must: list, where: str) -> None:
 
 def test_questions_schema(question_set):
     """Every question has the dev set's fields, a valid kind and week, and ids in order under its file's prefix
-    (t001, t002, ...; l, u, m, w, z, v, s, t7q, t8q, t9q, t10q, t11q, t12q, t13q and t14q for the other sets)."""
+    (t001, t002, ...; l, u, m, w, z, v, s, t7q, t8q, t9q, t10q, t11q, t12q, t13q, t14q and t15q for the other sets)."""
     name, questions = question_set
     prefix = QUESTION_SETS[name][0]
     assert [q["id"] for q in questions] == [f"{prefix}{i:03d}" for i in range(1, len(questions) + 1)]
@@ -222,7 +224,7 @@ SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "question
                          "test3_questions.jsonl", "test4_questions.jsonl", "test5_questions.jsonl",
                          "test6_questions.jsonl", "test7_questions.jsonl", "test8_questions.jsonl",
                          "test9_questions.jsonl", "test10_questions.jsonl", "test11_questions.jsonl",
-                         "test12_questions.jsonl", "test13_questions.jsonl"]
+                         "test12_questions.jsonl", "test13_questions.jsonl", "test14_questions.jsonl"]
 
 
 @pytest.mark.parametrize("held_out, written_after", [
@@ -239,9 +241,10 @@ SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "question
     ("test12_questions.jsonl", "test11_questions.jsonl"),
     ("test13_questions.jsonl", "test12_questions.jsonl"),
     ("test14_questions.jsonl", "test13_questions.jsonl"),
+    ("test15_questions.jsonl", "test14_questions.jsonl"),
 ])
 def test_later_test_sets_paraphrase_no_earlier_question_set(held_out, written_after):
-    """Each later held-out set (test2 … test14: written before the round it judges) shares no more than
+    """Each later held-out set (test2 … test15: written before the round it judges) shares no more than
     MAX_DEV_OVERLAP of any question's content words with a question of every single-question file written before it,
     dev or earlier test sets (those have been reported on, so they count as seen), so neither tuning on dev nor
     having seen an earlier set's failures gives its answers away. Only the held-out set's ids are reported."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vectorstore.code_values import settings
-from vectorstore.passage_facts import cooccurrence, counts, evidence, has_evidence, has_fact, support
+from vectorstore.passage_facts import cooccurrence, counts, evidence, has_fact, support
 from vectorstore.question_asks import (
     KINDS,
     checked_as,
@@ -16,6 +16,12 @@ from vectorstore.question_asks import (
     qualifiers,
     unknown_names,
 )
+
+
+def has_evidence(kind: str, terms, texts, asks: tuple[str, ...] = ()) -> bool:
+    """The passages state a fact of `kind` (meeting `asks`) with at least half of the key terms in its sentence."""
+    return evidence(kind, terms, texts, asks) >= 0.5
+
 
 
 @pytest.mark.parametrize("question, kind", [

@@ -43,7 +43,6 @@ from vectorstore.question_asks import (
 from vectorstore.text import tokenize
 
 WINDOW = 15  # words either side of a fact that count as "near" it
-MIN_SHARE = 0.5
 
 _VERSION_NUMBER = r"v?\d+(?:\.(?:\d+|x))+"
 # Words that set an amount as approximate or as a bound ("about a year", "less than an hour", "within a day").
@@ -410,13 +409,6 @@ def support(question: str, texts: Iterable[str], idf: Callable[[str], float] | N
         return kind, cooccurrence(weights, texts, creator=checked_as(question, kind) == "origin")
     return kind, evidence(kind, weights, texts, asked_of(kind, question),
                           counted(question) if kind == "number" else None)
-
-
-def has_evidence(kind: str, key_terms: Iterable[str] | Mapping[str, float], texts: Iterable[str],
-                 min_share: float = MIN_SHARE, asks: tuple[str, ...] = ()) -> bool:
-    """Do the passages state a fact of `kind` (meeting `asks`) with at least `min_share` of the key terms in its
-    sentence?"""
-    return evidence(kind, key_terms, texts, asks) >= min_share
 
 
 def has_fact(kind: str, text: str) -> bool:

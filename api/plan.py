@@ -304,8 +304,6 @@ def meant(roadmap: Roadmap, question: str, week: int | None,
     kind, cosine = field_meaning(embedder, vector)
     if cosine < MEANING_MIN:
         return None
-    if (line := _subject_line(roadmap, found, question, embedder)) is not None:
-        return (found, set(), [line[1]]) if line[0] == "section" else (found, {line[1]}, [])
     if names := list(_sections(found)):
         closest = _embedded(embedder, [_section_text(found, n) for n in names]) @ vector
         if closest.max() > cosine:
@@ -631,8 +629,11 @@ def answer(roadmap: Roadmap, question: str, week: int | None, embedder: Embedder
             by_meaning = True
         elif (found := meant(roadmap, question, week, embedder)) is None:
             return None
-        else:  # a section or field chosen by the line the asked subject names is what was asked
-            by_meaning = _subject_line(roadmap, found[0], question, embedder) is not None
+        elif (line := _subject_line(roadmap, found[0], question, embedder)) is not None:
+            # the section or field holding the line the asked subject names is what was asked, whatever the
+            # question as a whole means
+            part = (set(), [line[1]]) if line[0] == "section" else ({line[1]}, [])
+            found, by_meaning = (found[0], *part), True
     w, fields, sections = found
     if not fields and not sections and not overview:  # the week as a whole, and what its words point at
         overview, sections = True, pointed(w, question)

@@ -43,6 +43,8 @@ VARIANTS: dict[str, tuple[float, float]] = {
     "absent dropped (context and unknown)": (0.0, 0.0),
     "absent x0.5 (context and unknown)": (0.5, 0.5),
     "context dropped, unknown x0.5": (0.0, 0.5),
+    "unknown dropped, context kept": (1.0, 0.0),
+    "unknown x0.5, context kept": (1.0, 0.5),
 }
 
 

@@ -179,3 +179,36 @@ def test_rank1_misses_puts_each_miss_under_one_cause_and_counts_both_lists(tmp_p
     assert sum(report["all"]["list"].values()) == 1 and sum(report["all"]["list_all"].values()) == 2
     assert sum(report["all"]["depth"].values()) == 1 and sum(report["all"]["title"].values()) == 1
     assert report["all"]["rare"]["searched"] == 2 and sum(report["all"]["rare_cause"].values()) == 1
+
+
+def test_evidence_context_weighs_the_terms_no_hit_holds_by_whether_the_index_knows_them():
+    """`bench/evidence_context.py`: a key term no hit holds is weighed by the context factor when the index knows it
+    and by the unknown factor when no chunk does; dropping both lets the stated fact's sentence cover the question,
+    and the keep rule counts answerable refusals saved against unanswerable ones lost (3 to 1)."""
+    import numpy as np
+
+    from bench.evidence_context import decisions, kept, weights
+    from vectorstore.question_asks import fact_terms
+
+    query = "kinesis stream left untouched: records vanish after how long?"
+    text = "Kinesis > Data retention\n\nA Kinesis data stream keeps records for 24 hours by default."
+    terms = fact_terms(query)
+    unknown = {t for t in terms if t.startswith("untouch")}
+    row = {"file": "f", "unanswerable": False, "signals": (0.5,) * 5, "query": query, "texts": [text],
+           "mention": False, "idf": dict.fromkeys(terms, 2.0), "known": {t: t not in unknown for t in terms}}
+    w = weights(row, 0.5, 0.0)
+    assert unknown and all(w[t] == 0.0 for t in unknown)
+    assert w["kinesi"] == w["record"] == w["stream"] == 2.0  # held by the passage: full weight
+    assert {t for t, v in w.items() if v == 1.0} == {t for t in terms if t not in unknown} - {"kinesi", "record",
+                                                                                               "stream"}
+    served, dropped = decisions([row], 1.0, 1.0)[0], decisions([row], 0.0, 0.0)[0]
+    assert served.kind == dropped.kind == "duration"
+    assert served.share is not None and served.share < 0.6 and dropped.share == 1.0
+    un = np.array([False, False, False, False, True])
+    before = np.array([True, True, True, False, False])
+    every = np.ones(5, dtype=bool)
+    assert kept(np.array([False, False, False, False, False]), before, un, every) == (True, 3)  # 3 saved, none lost
+    assert kept(np.array([False, False, False, False, False]), np.array([True, True, True, False, True]), un,
+                every) == (True, 0)                                                              # 3 saved, 1 lost
+    assert kept(np.array([False, True, True, False, False]), np.array([True, True, True, False, True]), un,
+                every)[0] is False                                                               # 1 saved, 1 lost

@@ -165,8 +165,9 @@ class Answerer:
     def _extract(self, question: str, retrieval: Retrieval, max_sentences: int = 4,
                  max_words: int | None = None) -> tuple[list[str], list[Citation]]:
         # `query` is the text the retriever embedded (the question without its week): its vector is cached
+        # `aside`: the best page's other passages, quoted (and cited) only when their sentence beats the hits'
         return self.extractor.extract(question, retrieval.hits, self.max_words if max_words is None else max_words,
-                                      max_sentences, query=strip_week(question) or question)
+                                      max_sentences, query=strip_week(question) or question, aside=retrieval.aside)
 
     def _extractive(self, question: str, retrieval: Retrieval, reason: str | None = None) -> tuple[list[str], Answer]:
         widened = widened_note(retrieval)  # the note counts against the word budget too

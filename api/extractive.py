@@ -94,8 +94,12 @@ class Weights:
 # way with `--lexical` (before main's retrieval of 1cac14b): CV 0.638 (0.625 with `after` 0). Refit on the 1,394 of
 # the 2,093 dev questions of 7fc3862 (issue 9k2, `--narrow --caps 1000 --by-file`, heading and redundancy searched):
 # heading 0.3 and redundancy 0.3, CV 0.671 -> 0.673 (all 0.644 -> 0.647), leave-one-file-out "all" 0.646 both.
+# `aside` (issue 9kp: the best page's other chunks read beside the hits) searched in {0, 0.1, 0.2, 0.3, 0.4, 0.6, 9
+# (off)} with the other weights fixed, 1,692 grounded answerable dev questions: every fold chose 0 (their rank term
+# 0.3 / (1 + its number after the hits) is their only discount): CV 0.671 -> 0.676 (all 0.646 -> 0.651, any 0.697 ->
+# 0.702), leave-one-file-out all 0.646 -> 0.651 (bench/extractive.md). LEXICAL_WEIGHTS keep it off (not fitted).
 WEIGHTS = Weights(similarity=1.0, coverage=1.0, fact=0.5, form=0.2, heading=0.3, rank=0.3, redundancy=0.3, bar=0.2,
-                  bar_other=0.3, min_similarity=0.3, follow=3.0, after=4.0)
+                  bar_other=0.3, min_similarity=0.3, follow=3.0, after=4.0, aside=0.0)
 LEXICAL_WEIGHTS = Weights(similarity=0.0, coverage=1.0, fact=0.5, form=0.2, heading=0.0, rank=0.3, redundancy=0.1,
                           bar=0.2, bar_other=0.3, min_similarity=1.01, follow=3.0, after=2.0)
 # Sentences without a stored vector embedded per question (the most promising by the cheap features; the rest keep

@@ -20,8 +20,11 @@ objects without any code of yours." -> "Expiration rules set an age ..."); a sen
 ("..., use:", "run the following command.") quotes the block with it (`vectorstore.sentences.code_after`),
 whose words count for its key terms, fact, form and length. A number, duration or version question also gets the
 code lines of the hits that set a value of its kind (`settings_quoted`, read as the evidence check reads them:
-`passage_facts.code_settings`), quoted as code ("`num_round=50`"). Picked sentences keep their page order, each ending
-with its `[n]`, and the hits they come from become `Citation`s renumbered 1..m by strength. With no readable
+`passage_facts.code_settings`), quoted as code ("`num_round=50`"). Beside the hits, the sentences of the best page's
+other passages (`Retrieval.aside`: the chunks of the top hit's page no hit holds, scored by their stored sentence
+vectors, never embedded here) compete at the `aside` discount; a picked one cites its own passage. Picked sentences
+keep their page order, each ending with its `[n]`, and the passages they come from become `Citation`s renumbered
+1..m by strength. With no readable
 sentence the answer points at the best passage. `Citation` and `citation()` live here so that `api.answer` imports
 this module.
 """

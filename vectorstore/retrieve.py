@@ -13,6 +13,8 @@ question's cosine to their page title, then the list is diversified (at most two
 pages match; adjacent chunks of one section merged into one hit). The dense score of a chunk can mix in its best
 sentence's cosine (`sentence_weight`; `vectorstore.sentence_index`: the sentence vectors stored with the version,
 so nothing but the question is embedded), and each hit carries its sentences' vectors for the extractive picker.
+The retrieval also carries the best hit's page's other chunks (`Retrieval.aside`, the closest 40 by cosine, with
+their sentence vectors): the extractive picker may quote them; the grounded decision never reads them.
 A question about a week ("in week 9 ...", or the `week` argument) is answered from that week when it holds a
 good match; when it holds none, or the whole roadmap holds a clearly better one, the search is widened to every
 page and `suggested` names where the answer lives. With a soft week prior (`Calibration.week_prior` above 0) there

@@ -13,7 +13,7 @@ question's cosine to their page title, then the list is diversified (at most two
 pages match; adjacent chunks of one section merged into one hit). The dense score of a chunk can mix in its best
 sentence's cosine (`sentence_weight`; `vectorstore.sentence_index`: the sentence vectors stored with the version,
 so nothing but the question is embedded), and each hit carries its sentences' vectors for the extractive picker.
-The retrieval also carries the best hit's page's other chunks (`Retrieval.aside`, the closest 40 by cosine, with
+The retrieval also carries the best hit's page's other chunks (`Retrieval.aside`, the closest 10 by cosine, with
 their sentence vectors): the extractive picker may quote them; the grounded decision never reads them.
 A question about a week ("in week 9 ...", or the `week` argument) is answered from that week when it holds a
 good match; when it holds none, or the whole roadmap holds a clearly better one, the search is widened to every
@@ -101,7 +101,7 @@ _WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(NUMBER_WORDS) +
                    r"(?:finale|final\s+week|last\s+week|end\s+of\s+the\s+(?:plan|roadmap|course)))\b",
                    re.IGNORECASE)
 # passages of the best hit's page beyond the hits the extractive picker may read (`_State.aside`)
-ASIDE = 40
+ASIDE = 10
 CANDIDATES = 30        # candidates taken from each of the dense and the BM25 search
 ROADMAP_URL = "roadmap.md"  # the url prefix of the roadmap's own sections
 

@@ -48,7 +48,7 @@ def _load(name: str) -> list[dict]:
 # the minimums the second to fifth test sets were each written to
 LATER_TEST = {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12, "roadmap": 12, "numeric": 10,
               "title": 5}
-# the (smaller) minimums the sixth to fifteenth test sets were each written to
+# the (smaller) minimums the sixth to sixteenth test sets were each written to
 SMALLER_TEST = {"total": 100, "answerable": 60, "unanswerable": 30, "cross_week": 10, "roadmap": 10, "numeric": 8,
                 "title": 5}
 QUESTION_SETS = {
@@ -71,6 +71,7 @@ QUESTION_SETS = {
     "test13_questions.jsonl": ("t13q", SMALLER_TEST),
     "test14_questions.jsonl": ("t14q", SMALLER_TEST),
     "test15_questions.jsonl": ("t15q", SMALLER_TEST),
+    "test16_questions.jsonl": ("t16q", SMALLER_TEST),
 }
 
 
@@ -224,7 +225,8 @@ SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "question
                          "test3_questions.jsonl", "test4_questions.jsonl", "test5_questions.jsonl",
                          "test6_questions.jsonl", "test7_questions.jsonl", "test8_questions.jsonl",
                          "test9_questions.jsonl", "test10_questions.jsonl", "test11_questions.jsonl",
-                         "test12_questions.jsonl", "test13_questions.jsonl", "test14_questions.jsonl"]
+                         "test12_questions.jsonl", "test13_questions.jsonl", "test14_questions.jsonl",
+                         "test15_questions.jsonl"]
 
 
 @pytest.mark.parametrize("held_out, written_after", [
@@ -242,6 +244,7 @@ SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "question
     ("test13_questions.jsonl", "test12_questions.jsonl"),
     ("test14_questions.jsonl", "test13_questions.jsonl"),
     ("test15_questions.jsonl", "test14_questions.jsonl"),
+    ("test16_questions.jsonl", "test15_questions.jsonl"),
 ])
 def test_later_test_sets_paraphrase_no_earlier_question_set(held_out, written_after):
     """Each later held-out set (test2 … test15: written before the round it judges) shares no more than

@@ -1,6 +1,6 @@
 """Checks on the evaluation data in eval/: the issue-9 question sets held out by their rounds (`test_questions.jsonl`
-to `test14_questions.jsonl`, reported on and dev data since, and `test15_questions.jsonl`, held out by the current
-round), the two dev
+to `test14_questions.jsonl`, reported on and dev data since, and `test15_questions.jsonl` and `test16_questions.jsonl`,
+held out), the two dev
 sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
 the other dev files use least), the issue-10 conversation set
 (`conversations.jsonl`) and the issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner answers, split dev /
@@ -114,7 +114,8 @@ def _check_gold_and_facts(gold: list, must: list, where: str) -> None:
 
 def test_questions_schema(question_set):
     """Every question has the dev set's fields, a valid kind and week, and ids in order under its file's prefix
-    (t001, t002, ...; l, u, m, w, z, v, s, t7q, t8q, t9q, t10q, t11q, t12q, t13q, t14q and t15q for the other sets)."""
+    (t001, t002, ...; l, u, m, w, z, v, s, t7q, t8q, t9q, t10q, t11q, t12q, t13q, t14q, t15q and t16q for the other
+    sets)."""
     name, questions = question_set
     prefix = QUESTION_SETS[name][0]
     assert [q["id"] for q in questions] == [f"{prefix}{i:03d}" for i in range(1, len(questions) + 1)]
@@ -247,7 +248,7 @@ SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "question
     ("test16_questions.jsonl", "test15_questions.jsonl"),
 ])
 def test_later_test_sets_paraphrase_no_earlier_question_set(held_out, written_after):
-    """Each later held-out set (test2 … test15: written before the round it judges) shares no more than
+    """Each later held-out set (test2 … test16: written before the round it judges) shares no more than
     MAX_DEV_OVERLAP of any question's content words with a question of every single-question file written before it,
     dev or earlier test sets (those have been reported on, so they count as seen), so neither tuning on dev nor
     having seen an earlier set's failures gives its answers away. Only the held-out set's ids are reported."""

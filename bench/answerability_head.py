@@ -92,7 +92,8 @@ def collect(out: Path) -> None:
 def features(d: dict[str, np.ndarray], variant: str) -> np.ndarray:
     """The head's inputs for one variant: `cos` the 5 signals and the top-5 sentence cosines; `s1` adds q*s1 and
     |q - s1| for the best sentence s1; `mean3` adds their mean over the best 3 sentences; `s1q` adds q itself to s1
-    (what the question is about: the page-grouped folds say whether that transfers)."""
+    (what the question is about and how it is phrased: the page-grouped folds say whether that transfers); `q` adds
+    q alone (the question without its evidence)."""
     q, s, cos, sig = d["q"], d["s"], d["cos"], d["signals"]
     base = [sig, cos, np.log1p(np.maximum(cos[:, :1], 0) - np.maximum(cos[:, 1:2], 0) + 1e-6)]
     if variant == "cos":
@@ -107,11 +108,13 @@ def features(d: dict[str, np.ndarray], variant: str) -> np.ndarray:
         return np.hstack(base + [prod, diff])
     if variant == "s1q":
         return np.hstack(base + pair1 + [q])
+    if variant == "q":
+        return np.hstack([*base, q])
     raise ValueError(f"unknown variant {variant!r}")
 
 
 # ---------------------------------------------------------------- fitting
-CS = (0.003, 0.03, 0.3)
+CS = (0.0003, 0.001, 0.003, 0.03, 0.3)
 
 
 def _fit(x: np.ndarray, y: np.ndarray, c: float):
@@ -158,16 +161,21 @@ def threshold(p: np.ndarray, y: np.ndarray, answered: np.ndarray, ratio: float =
     return best_t
 
 
-def outer(x: np.ndarray, d: dict[str, np.ndarray], by: str, inner_n: int, outer_n: int) -> dict:
-    """Held-out head probabilities and thresholds under one outer split (`by`: the "writer" (file) or "group" key)."""
+def outer(x: np.ndarray, d: dict[str, np.ndarray], by: str, inner_n: int, outer_n: int,
+          answered_only: bool = False) -> dict:
+    """Held-out head probabilities and thresholds under one outer split (`by`: the "writer" (file) or "group" key);
+    `answered_only`: the head is fitted on the questions the current decision answers only (the ones it can change)."""
     y, answered, groups = d["label"], d["grounded"], d[by]
     p = np.zeros(len(y))
     refuse = np.zeros(len(y), dtype=bool)
     chosen = []
     for test in _folds(groups, outer_n):
         train = np.setdiff1d(np.arange(len(y)), test)
+        if answered_only:
+            train = train[answered[train]]
         oofs = {c: _oof(x[train], y[train], groups[train], c, inner_n) for c in CS}
-        c = max(CS, key=lambda c: auc(y[train], oofs[c]))
+        acts = answered[train]  # C is chosen by the AUC among the questions the head can change
+        c = max(CS, key=lambda c: auc(y[train][acts], oofs[c][acts]))
         t = threshold(oofs[c], y[train], answered[train])
         p[test] = _fit(x[train], y[train], c).predict_proba(x[test])[:, 1]
         refuse[test] = answered[test] & (p[test] > t)
@@ -185,9 +193,40 @@ def summary(name: str, res: dict, d: dict[str, np.ndarray]) -> dict:
     u, a = int((refuse & y).sum()), int((refuse & ~y).sum())
     better = sum(1 for fu, fa in per_file.values() if fu > 3 * fa)
     worse = sum(1 for fu, fa in per_file.values() if fu < 3 * fa)
+    # how the answered questions the held-out head scores highest split: unanswerable / answerable in the top n
+    order = np.flatnonzero(answered)[np.argsort(-res["p"][answered])]
+    top = {n: (int(y[order[:n]].sum()), int(n - y[order[:n]].sum())) for n in (10, 20, 40, 80)}
     return {"split": name, "new_unans": u, "new_ans": a, "files_better": better, "files_worse": worse,
-            "per_file": per_file, "auc_head": round(auc(y, res["p"]), 3),
+            "per_file": per_file, "top": top, "auc_head": round(auc(y, res["p"]), 3),
             "auc_head_answered": round(auc(y[answered], res["p"][answered]), 3), "chosen": res["chosen"]}
+
+
+SCALARS = ["dense", "dense_gap", "lexical", "coverage", "agree", *(f"cos{i + 1}" for i in range(TOP)), "log gap12"]
+
+
+def explain(d: dict[str, np.ndarray], variant: str, c: float = 0.003) -> None:
+    """What a head fitted on all of dev (in-sample: descriptive only) responds to: the standardised weights of the
+    scalar features, the size of each vector block's weights, and its mean score by asked kind among the answered."""
+    x, y = features(d, variant), d["label"]
+    model = _fit(x, y, c)
+    w = model[-1].coef_[0]
+    n = len(SCALARS)
+    print(f"explain {variant} (C={c}, in-sample, dev): scalar weights (standardised, + = unanswerable):")
+    print("   ", ", ".join(f"{name} {v:+.3f}" for name, v in zip(SCALARS, w[:n], strict=True)))
+    dim = d["q"].shape[1]
+    blocks = [w[n + i * dim:n + (i + 1) * dim] for i in range((len(w) - n) // dim)]
+    print("    vector blocks, L2 norm of their weights:", ", ".join(f"{np.linalg.norm(b):.3f}" for b in blocks),
+          f"(scalars {np.linalg.norm(w[:n]):.3f})")
+    p = model.predict_proba(x)[:, 1]
+    rows = [json.loads(r) for r in d["rows"]]
+    kinds = np.asarray([r.get("answer_kind") or "?" for r in rows])
+    answered = d["grounded"]
+    print("    mean in-sample P(unanswerable) among the answered, by asked kind: kind n_unans/n_ans P_unans/P_ans")
+    for k in sorted(set(kinds[answered].tolist())):
+        m = answered & (kinds == k)
+        mu, ma = m & y, m & ~y
+        if mu.sum():
+            print(f"      {k:11} {int(mu.sum()):3}/{int(ma.sum()):4} {p[mu].mean():.2f}/{p[ma].mean():.2f}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -200,6 +239,9 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--variants", default="cos,s1,mean3,s1q")
     f.add_argument("--groups", type=int, default=10, help="page-grouped outer folds")
     f.add_argument("--show", type=int, default=0, help="print this many newly refused questions each way")
+    f.add_argument("--answered-only", action="store_true",
+                   help="fit the head on the questions the current decision answers only")
+    f.add_argument("--explain", help="a variant to fit on all dev (in-sample) and print what its weights read")
     f.add_argument("--json", type=Path, help="write the results as JSON")
     args = ap.parse_args(argv)
     if args.cmd == "collect":
@@ -209,19 +251,22 @@ def main(argv: list[str] | None = None) -> int:
     y, answered = d["label"], d["grounded"]
     print(f"dev: {len(y)} searched questions, {int(y.sum())} unanswerable; currently answered: "
           f"{int((answered & y).sum())} unanswerable, {int((answered & ~y).sum())} answerable")
+    print("head fitted on:", "the answered questions only" if args.answered_only else "every searched question")
     print(f"AUC of the current confidence (dev): all {auc(y, -d['confidence']):.3f}, "
           f"among the answered {auc(y[answered], -d['confidence'][answered]):.3f}")
     results = []
-    for variant in args.variants.split(","):
+    for variant in filter(None, args.variants.split(",")):
         x = features(d, variant)
         for name, by, inner_n, outer_n in (("leave-one-file-out", "writer", 5, 0),
                                            ("page-grouped", "group", 5, args.groups)):
-            res = outer(x, d, by, inner_n, outer_n)
+            res = outer(x, d, by, inner_n, outer_n, args.answered_only)
             s = {"variant": variant, **summary(name, res, d)}
             results.append(s)
             print(f"{variant:6} {name:19} newly refused unanswerable {s['new_unans']:3} / answerable "
                   f"{s['new_ans']:3}; files better {s['files_better']:2} worse {s['files_worse']:2}; AUC head "
                   f"{s['auc_head']:.3f} (answered {s['auc_head_answered']:.3f}); C,t {s['chosen'][:4]}...")
+            print("    answered, highest held-out P first: top n -> unanswerable/answerable",
+                  " ".join(f"{n}:{u}/{a}" for n, (u, a) in s["top"].items()))
             if name == "leave-one-file-out":
                 print("    per file (unans/ans):", " ".join(f"{k}:{u}/{a}" for k, (u, a) in s["per_file"].items()))
             if args.show and name == "leave-one-file-out":
@@ -232,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"    newly refused {what}:")
                     for i in idx:
                         print(f"      {res['p'][i]:.2f} [{d['writer'][i]}] {rows[i]['question']}")
+    if args.explain:
+        explain(d, args.explain)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0

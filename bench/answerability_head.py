@@ -238,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--feats", type=Path, default=FEATS)
     f.add_argument("--variants", default="cos,s1,mean3,s1q")
     f.add_argument("--groups", type=int, default=10, help="page-grouped outer folds")
-    f.add_argument("--show", type=int, default=0, help="print this many newly refused questions each way")
+    f.add_argument("--show", type=int, default=0,
+                   help="print this many answered questions each way, highest held-out P first (leave-one-file-out)")
     f.add_argument("--answered-only", action="store_true",
                    help="fit the head on the questions the current decision answers only")
     f.add_argument("--explain", help="a variant to fit on all dev (in-sample) and print what its weights read")
@@ -272,11 +273,12 @@ def main(argv: list[str] | None = None) -> int:
             if args.show and name == "leave-one-file-out":
                 rows = [json.loads(r) for r in d["rows"]]
                 for want, what in ((True, "unanswerable"), (False, "answerable")):
-                    idx = np.flatnonzero(res["refuse"] & (y == want))
+                    idx = np.flatnonzero(answered & (y == want))  # refused at the fold's t or not: the first ones
                     idx = idx[np.argsort(-res["p"][idx])][:args.show]
-                    print(f"    newly refused {what}:")
+                    print(f"    answered {what}, highest held-out P first (* refused at the fold's t):")
                     for i in idx:
-                        print(f"      {res['p'][i]:.2f} [{d['writer'][i]}] {rows[i]['question']}")
+                        print(f"      {'*' if res['refuse'][i] else ' '}{res['p'][i]:.2f} [{d['writer'][i]}] "
+                              f"{rows[i]['question']}")
     if args.explain:
         explain(d, args.explain)
     if args.json:

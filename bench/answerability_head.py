@@ -131,6 +131,7 @@ def _folds(groups: np.ndarray, n: int) -> list[np.ndarray]:
 
     if n == 0:
         return [np.flatnonzero(groups == g) for g in dict.fromkeys(groups.tolist())]
+    n = min(n, len(set(groups.tolist())))  # fewer groups than folds: one group a fold
     return [test for _train, test in GroupKFold(n_splits=n).split(groups, groups=groups)]
 
 

@@ -17,9 +17,9 @@ files) and page-grouped folds (10, by the page group). Inside each outer trainin
 by inner 5-fold grouped CV (the same grouping; the AUC of the out-of-fold scores among the answered questions), and
 the threshold t is fitted on those out-of-fold scores to the budget: among the questions the current decision
 answers, refuse P(unanswerable) > t, with the most unanswerable newly refused such that newly refused answerable <=
-1 per 3 newly refused unanswerable. The head is a class-balanced L2 logistic over standardised features (scikit-
-learn, bench only). Reported per variant: pooled newly refused unanswerable / answerable over the held-out folds,
-per file, files improved / worsened, and the AUC of the head alone vs the current confidence (all searched
+1 per 3 newly refused unanswerable. The head is a class-balanced L2 logistic over standardised features
+(scikit-learn, bench only). Reported per variant: pooled newly refused unanswerable / answerable over the held-out
+folds, per file, files improved / worsened, and the AUC of the head alone vs the current confidence (all searched
 questions, and among the currently answered ones).
 """
 from __future__ import annotations

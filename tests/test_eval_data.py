@@ -4,7 +4,7 @@ held out), the two dev
 sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
 the other dev files use least), the issue-10 conversation set
 (`conversations.jsonl`) and the issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner answers, split dev /
-test / test2 / ... / test12 / test13 / test14 / test15, the last held out).
+test / test2 / ... / test12 / test13 / test14 / test15 / test16, the last two held out).
 
 The schema and count checks need only the files. The gold checks read the documentation mirror at
 `../shared/mirror` (relative to the repository root; from a git worktree, relative to the main checkout) and
@@ -474,27 +474,28 @@ QUIZ_KINDS = {"definition", "role", "limit", "default", "command", "plan"}
 # (even weeks) and test7 to test12 (odd weeks again: the even weeks were used up) were each written before the round it
 # judges, each after the one before had been seen; test to test14 have been reported on and are read as dev data since.
 # Parity alone no longer keeps splits apart (dev and test7 to test12 share it): no question id, text or quote is in two
-# splits, except in the splits of QUIZ_NEW_ANSWERS. test13 and test14 (dev since) and test15 (held out for the next
-# round), both parities, are new answers, each by a new writer, to questions already in other splits (the quiz's pool of
-# unused questions was used up).
+# splits, except in the splits of QUIZ_NEW_ANSWERS. test13 and test14 (dev since), test15 (held out by the current
+# round) and test16 (held out for the next round), both parities, are new answers, each by a new writer, to questions
+# already in other splits (the quiz's pool of unused questions was used up).
 QUIZ_SPLITS = {"dev": (1, 222, 69), "test": (0, 30, 10), "test2": (0, 90, 30), "test3": (0, 96, 32),
                "test4": (0, 96, 32), "test5": (0, 96, 32), "test6": (0, 72, 24), "test7": (1, 72, 24),
                "test8": (1, 72, 24), "test9": (1, 72, 24), "test10": (1, 72, 24),
                "test11": (1, 72, 24), "test12": (1, 63, 21), "test13": (None, 90, 30),
-               "test14": (None, 90, 30), "test15": (None, 90, 30)}
+               "test14": (None, 90, 30), "test15": (None, 90, 30), "test16": (None, 90, 30)}
 # the splits that answer questions of other splits anew: their question ids, texts and quotes are shared by design
-QUIZ_NEW_ANSWERS = {"test13", "test14", "test15"}
+QUIZ_NEW_ANSWERS = {"test13", "test14", "test15", "test16"}
 # the held-out splits whose questions each have exactly one right, one partly right and one wrong answer, and the weeks
 # each must cover (test4 to test6: the even weeks whose quizzes still had questions not in the file; none were left in
 # weeks 10 and 16, nor for test5 in week 6, nor for test6 in weeks 2 and 6; test7 and test8: week 15's quiz had only a
 # roadmap question left; test8: week 5's two left, one of them too vague to answer; test9: weeks 5 and 11 had no
 # usable question left, week 15 only a roadmap one, taken; test10 and test11: weeks 5, 11 and 15 had no usable
-# question left; test12: only 21 usable unused questions were left, in weeks 1, 3, 7 and 9; test13 to test15: all 16)
+# question left; test12: only 21 usable unused questions were left, in weeks 1, 3, 7 and 9; test13 to test16: all 16)
 QUIZ_ONE_OF_EACH = {"test2": range(2, 17, 2), "test3": range(2, 15, 2), "test4": (2, 4, 6, 8, 12, 14),
                     "test5": (2, 4, 8, 12, 14), "test6": (4, 8, 12, 14), "test7": range(1, 14, 2),
                     "test8": range(1, 14, 2), "test9": (1, 3, 7, 9, 13, 15),
                     "test10": (1, 3, 7, 9, 13), "test11": (1, 3, 7, 9, 13), "test12": (1, 3, 7, 9),
-                    "test13": range(1, 17), "test14": range(1, 17), "test15": range(1, 17)}
+                    "test13": range(1, 17), "test14": range(1, 17), "test15": range(1, 17),
+                    "test16": range(1, 17)}
 
 
 @pytest.fixture(scope="module")
@@ -570,7 +571,7 @@ def test_quiz_new_answers_answer_questions_of_other_splits(quiz_answers):
 
 
 def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
-    """dev and test7 to test12 hold odd weeks only, test to test6 even weeks only (test13 to test15
+    """dev and test7 to test12 hold odd weeks only, test to test6 even weeks only (test13 to test16
     both); each split is large enough."""
     for r in quiz_answers:
         parity = QUIZ_SPLITS[r["split"]][0]
@@ -582,7 +583,7 @@ def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
 
 
 def test_quiz_held_out_splits_one_answer_of_each_label(quiz_answers):
-    """In test2 to test15 every question has exactly three answers, one per label (so each split is
+    """In test2 to test16 every question has exactly three answers, one per label (so each split is
     balanced), and the split covers each of its weeks."""
     for split, weeks in QUIZ_ONE_OF_EACH.items():
         labels: dict[str, list[str]] = {}

@@ -47,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # first sight (its passages' sentences parsed for the first time): every other question each way
     for n, (question, r) in enumerate(retrievals):
-        timed("cold_with", question, r) if n % 2 else timed("cold_without", question, replace(r, aside=[]))
+        if n % 2:
+            timed("cold_with", question, r)
+        else:
+            timed("cold_without", question, replace(r, aside=[]))
     for _ in range(args.repeat):  # seen before (the sentence readers' caches warm): both ways, alternately
         for question, r in retrievals:
             timed("with", question, r)

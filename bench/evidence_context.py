@@ -2,7 +2,7 @@
 no top passage holds (a learner's context words: "planning disk", "left untouched") fix answerable refusals without
 answering near misses? DEV only.
 
-    python bench/evidence_context.py [--rows /tmp/evidence-rows.pkl] [--budget 0.06]
+    python bench/evidence_context.py [--rows /tmp/evidence-rows.pkl] [--budget 0.04 0.05 0.06]
 
 Every searched dev question (the plan route's left out) is searched once with the served calibration (`--rows`
 caches the hits); then, for each variant, the evidence share is recomputed over the same top-5 hits with each key
@@ -11,10 +11,13 @@ term's IDF weight multiplied by a factor:
   context    in no top passage but known to the index (another page's word): the variant's factor;
   unknown    in no chunk of the index: the variant's factor for unknown terms (1: kept: it may be the missing thing).
 (Under the soft week prior every question is searched over the whole index, so the scope is the index.) Each
-variant's `evidence_share` (threshold, logistic and checked kinds as served) is refitted leave-one-FILE-out with the
-pooled rule of `evaluation.calibrate.fit_decisions` (most unanswerable refused with at most `--budget` of the
-answerable), and in-sample. Counts are printed against the same procedure on the unchanged share, and against the
-served share (0.34) as is.
+variant's `evidence_share` (grid 0.20-0.62; threshold, logistic and checked kinds as served) is refitted
+leave-one-FILE-out with the pooled rule of `evaluation.calibrate.fit_decisions` (most unanswerable refused with at
+most each `--budget` of the answerable refused); then the variant and the share are fitted together the same way, and
+by the keep rule against the served calibration (answerable refusals drop, at most one unanswerable newly answered
+per three answerable fixed). Each is counted against the served calibration as is: answerable fixed / broken,
+unanswerable newly answered / refused, files better / worse, the number / duration / version near misses refused.
+bench/ablation.md (issue 9ev) has the numbers.
 """
 from __future__ import annotations
 

@@ -187,8 +187,11 @@ def test_evidence_context_weighs_the_terms_no_hit_holds_by_whether_the_index_kno
     and the keep rule counts answerable refusals saved against unanswerable ones lost (3 to 1)."""
     import numpy as np
 
-    from bench.evidence_context import decisions, kept, weights
+    from tests import bench_scripts
     from vectorstore.question_asks import fact_terms
+
+    bench = bench_scripts.load("evidence_context")
+    decisions, kept, weights = bench.decisions, bench.kept, bench.weights
 
     query = "kinesis stream left untouched: records vanish after how long?"
     text = "Kinesis > Data retention\n\nA Kinesis data stream keeps records for 24 hours by default."

@@ -112,7 +112,7 @@ class Head:
 
     def __init__(self, x: np.ndarray, p: np.ndarray, y: np.ndarray, alpha: float, c: float) -> None:
         self.sx, self.sp, self.alpha = StandardScaler().fit(x), StandardScaler().fit(p), alpha
-        self.model = LogisticRegression(C=c, max_iter=2000).fit(self.design(x, p), y)
+        self.model = LogisticRegression(C=c, solver="newton-cholesky", max_iter=200).fit(self.design(x, p), y)
 
     def design(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
         return np.hstack([self.sx.transform(x), self.alpha * self.sp.transform(p)]) if self.alpha else \
@@ -125,7 +125,7 @@ def logloss(model: Head, x: np.ndarray, p: np.ndarray, y: np.ndarray) -> float:
 
 
 def choose_alpha(x: np.ndarray, p: np.ndarray, y: np.ndarray, groups: np.ndarray, alphas: Sequence[float],
-                 c: float, folds: int = 5) -> float:
+                 c: float, folds: int = 3) -> float:
     """The pair block's scale with the least log-loss in an inner cross-validation grouped by `groups`."""
     if len(alphas) == 1:
         return alphas[0]

@@ -19,7 +19,6 @@ import argparse
 import pickle
 import sys
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -29,56 +28,44 @@ from sklearn.preprocessing import StandardScaler
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fit_quiz_check as fq  # noqa: E402
 
-from api import grading, quantities  # noqa: E402
-from api.app import build_services  # noqa: E402
-from api.metrics import Metrics  # noqa: E402
-from api.study import Study  # noqa: E402
+from api import grading  # noqa: E402
 from settings import Settings  # noqa: E402
-from vectorstore.embeddings import embed_tokens, l2_normalise  # noqa: E402
+from vectorstore.embeddings import TokenVectors, l2_normalise  # noqa: E402
 
 SIGNALS = ("similarity", "specifics", "key_recall", "length", "replaced")
 NEWEST = tuple(f"test{i}" for i in range(5, 15))
 
 
 def cache(path: Path) -> None:
-    """The dev answers' features (as the service computes them) and their sentence vectors: the expected text, the
-    answer's best clause (the one the similarity takes), the whole answer, the question and the quote."""
-    settings = Settings()
+    """The dev answers' features, computed as the service computes them (`fit_quiz_check.features`), and their unit
+    sentence vectors from the same model runs: the expected text, the answer's best clause (the one the similarity
+    takes) and the whole answer (as read: hedges dropped); and the quote's."""
     rows = fq.load(fq.DATA, "dev")
-    services = build_services(settings, Metrics())
-    retriever, roadmap = services.retriever, services.roadmap
-    version = Study(retriever, services.store, None, settings.mirror_base, background=False).version(roadmap)
-    lexical = retriever.loaded().lexical
-    retriever.embedder.embed(["warm-up"])
-    quantities.load()
-    seen: list[np.ndarray] = []
+    runs: list[np.ndarray] = []
+    model: list[grading.TokenEmbed] = []
 
-    def recording(texts: Sequence[str]) -> tuple[np.ndarray, list]:
-        vectors, pieces = embed_tokens(retriever.embedder, texts)
-        seen.append(np.asarray(vectors, dtype=np.float32))
-        return vectors, pieces
+    def keep(tokens: grading.TokenEmbed) -> grading.TokenEmbed:
+        model.append(tokens)
 
-    feats, vecs = [], []
-    dim = retriever.embedder.embed(["x"]).shape[1]
-    for n, r in enumerate(rows):
-        week = roadmap.week(r["week"])
-        rivals = version.rivals(week, r["expected"], retriever.embedder.embed) if week else None
-        seen.clear()
-        f = grading.features(r["answer"], r["question"], r["expected"], retriever.embedder.embed, lexical.idf,
-                             rivals, partial(recording))
-        extra = l2_normalise(np.asarray(retriever.embedder.embed([r["question"], r["quote"], r["answer"]]),
-                                        dtype=np.float32))
-        if seen:
-            v = l2_normalise(seen[-1])
-            best = v[1 + int(np.argmax(v[1:] @ v[0]))]
-            vecs.append(np.stack([v[0], best, v[1], *extra]))
-        else:   # an empty answer: never embedded (the rules judge it)
-            vecs.append(np.stack([np.zeros(dim, np.float32)] * 3 + list(extra)))
-        feats.append(f)
-        if n % 100 == 0:
-            print(n, len(rows), flush=True)
-    keep = [{k: r[k] for k in ("id", "question", "label", "split", "week")} for r in rows]
-    path.write_bytes(pickle.dumps({"rows": keep, "feats": feats, "vecs": np.stack(vecs)}))
+        def run(texts: Sequence[str]) -> tuple[np.ndarray, list[TokenVectors]]:
+            vectors, pieces = tokens(texts)
+            runs.append(l2_normalise(np.asarray(vectors, dtype=np.float32)))
+            return vectors, pieces
+        return run
+
+    feats, _ = fq.features(rows, Settings(), keep)
+    quotes = [r["quote"] for r in rows]
+    quote = np.vstack([l2_normalise(np.asarray(model[0](quotes[i:i + 64])[0], dtype=np.float32))
+                       for i in range(0, len(quotes), 64)])
+    # an empty answer is never embedded (the rules judge it): zeros
+    done = iter(runs)
+    vecs = []
+    for f, q in zip(feats, quote, strict=True):
+        v = np.zeros((3, len(q)), np.float32) if f.empty else next(done)
+        vecs.append(np.stack([v[0], v[1 + int(np.argmax(v[1:] @ v[0]))], v[1], q]) if not f.empty else
+                    np.stack([*v, q]))
+    keep_rows = [{k: r[k] for k in ("id", "question", "label", "split", "week")} for r in rows]
+    path.write_bytes(pickle.dumps({"rows": keep_rows, "feats": feats, "vecs": np.stack(vecs)}))
     print(f"cached {len(rows)} dev answers to {path}")
 
 
@@ -87,7 +74,7 @@ def pair_block(vecs: np.ndarray, which: str) -> np.ndarray:
     or both ("both")."""
     a = vecs[:, 1]
     blocks = []
-    for k in {"expected": (0,), "quote": (4,), "both": (0, 4)}[which]:
+    for k in {"expected": (0,), "quote": (3,), "both": (0, 3)}[which]:
         e = vecs[:, k]
         blocks += [a * e, np.abs(a - e)]
     return np.hstack(blocks)
@@ -97,7 +84,7 @@ def low_rank(vecs: np.ndarray, train: np.ndarray, rank: int, which: str) -> np.n
     """The pair features on the top `rank` principal directions of (a - e), fitted on the training answers only."""
     a = vecs[:, 1]
     blocks = []
-    for k in {"expected": (0,), "quote": (4,), "both": (0, 4)}[which]:
+    for k in {"expected": (0,), "quote": (3,), "both": (0, 3)}[which]:
         e = vecs[:, k]
         d = (a - e)[train]
         d = d - d.mean(axis=0)
@@ -213,6 +200,34 @@ def report(path: Path, variants: list[str], alphas: list[float], c: float) -> No
             print("    " + ", ".join(f"{s} {h}/{n}" for s, (h, n) in per.items()), flush=True)
 
 
+def auc(path: Path, alpha: float, c: float) -> None:
+    """How well each boundary's logit, fitted without the split, ranks that split's answers the rules leave to the
+    score (ROC AUC, out of fold): the signals alone, the signals with the 768-d head, and the head alone."""
+    from sklearn.metrics import roc_auc_score
+    data = pickle.loads(path.read_bytes())
+    rows, feats = data["rows"], data["feats"]
+    x = np.array([[getattr(f, s) for s in SIGNALS] for f in feats])
+    pair = pair_block(data["vecs"], "expected")
+    labels = np.array([fq.RANK[r["label"]] for r in rows])
+    splits = np.array([r["split"] for r in rows])
+    scored = np.array([f.ruled() is None for f in feats])
+    for name, bound in (("at least partial", 1), ("correct", 2)):
+        y = (labels >= bound).astype(int)
+        for held in NEWEST[-5:]:
+            tr, te = scored & (splits != held), scored & (splits == held)
+            out = []
+            for xs, ps, al in ((x, pair[:, :1] * 0, 0.0), (x, pair, alpha), (x[:, :0], pair, 1.0)):
+                if xs.shape[1] == 0:   # the head alone: a plain L2 logistic on the standardised pair features
+                    sp = StandardScaler().fit(ps[tr])
+                    m = LogisticRegression(C=c * alpha ** 2, solver="newton-cholesky").fit(sp.transform(ps[tr]), y[tr])
+                    out.append(roc_auc_score(y[te], m.decision_function(sp.transform(ps[te]))))
+                else:
+                    h = Head(xs[tr], ps[tr], y[tr], al, c)
+                    out.append(roc_auc_score(y[te], h.model.decision_function(h.design(xs[te], ps[te]))))
+            print(f"{name:>16} {held:>6} ({te.sum()} scored): signals {out[0]:.3f}, + head {out[1]:.3f}, "
+                  f"head alone {out[2]:.3f}", flush=True)
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--cache", type=Path, required=True)
@@ -220,8 +235,11 @@ if __name__ == "__main__":
     ap.add_argument("--variants", default="none,expected")
     ap.add_argument("--alphas", default="0,0.01,0.03,0.1,0.3")
     ap.add_argument("--C", type=float, default=fq.REGULARISATION)
+    ap.add_argument("--auc", action="store_true", help="the boundaries' out-of-split ROC AUC on test10-test14")
     args = ap.parse_args()
-    if not args.report or not args.cache.exists():
+    if not args.report and not args.auc or not args.cache.exists():
         cache(args.cache)
+    if args.auc:
+        auc(args.cache, float(args.alphas.split(",")[0]), args.C)
     if args.report:
         report(args.cache, args.variants.split(","), [float(a) for a in args.alphas.split(",")], args.C)

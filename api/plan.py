@@ -40,6 +40,7 @@ from ingest.roadmap import (
 )
 from vectorstore.calibration import DEFAULT
 from vectorstore.embeddings import Embedder
+from vectorstore.question_asks import unknown_names
 from vectorstore.retrieve import NUMBER_WORDS, ROADMAP_URL, detect_week, search_text, strip_week, week_mention
 from vectorstore.text import tokenize
 
@@ -455,15 +456,17 @@ _DESCRIBED = re.compile(r"(?:\b(?:does|do|did|is|was|will|would|should|of)|['’
                         r"((?:[\w&/-]+\s+){1,4}?)weeks?\b(?!\s*\d)", re.I)
 
 
-_NAME = re.compile(r"(?<![.?!]\s)(?<!^)\b[A-Z][\w-]*|\b[a-z]+[A-Z][\w-]*")  # "Flower", "FedML"
-
-
 def _unwritten_names(roadmap: Roadmap, question: str) -> list[str]:
-    """The names the question gives (a capitalised word inside a sentence, a word with an inner capital) that the
-    roadmap never writes: "which framework, Flower or FedML, does the enterprise platform week tell me to use?"
-    asks about things the plan doesn't hold, so it is no question about the week's plan."""
-    written = {w.lower() for w in _WORD.findall(_URL.sub(" ", roadmap.text))}
-    return [n for n in _NAME.findall(question) if n.lower().split("-")[0] not in written]
+    """The names the question gives (`question_asks.unknown_names`: a capitalised word inside a sentence, a word with
+    an inner capital, an acronym) that the roadmap never writes: "which framework, Flower or FedML, does the
+    enterprise platform week tell me to use?" asks about things the plan doesn't hold, so it is no question about the
+    week's plan."""
+    return unknown_names(question, _roadmap_tokens(roadmap.text).__contains__)
+
+
+@lru_cache(maxsize=4)
+def _roadmap_tokens(text: str) -> frozenset[str]:
+    return frozenset(tokenize(_URL.sub(" ", text)))
 
 
 def _named_by_words(week: Week, question: str) -> bool:

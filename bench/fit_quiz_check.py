@@ -8,8 +8,8 @@
 
 Each line of the file is an answer a learner might give to a question the quiz generated from the mirror's index
 (`question`, its `expected` part and `quote`), labelled `correct`, `partial` or `incorrect`, with `split` dev, test,
-test2 to test15. The dev data is the splits in DEV_SPLITS (dev, and test to test14, held out by earlier rounds and
-reported on); test15 is held out. Only the lines of the splits asked for are read and
+test2 to test16. The dev data is the splits in DEV_SPLITS (dev, and test to test14, held out by earlier rounds and
+reported on); test15 and test16 are held out. Only the lines of the splits asked for are read and
 checked (dev, and the held-out one with `--split`). The signals are computed exactly as the service computes them:
 the configured embedder (MiniLM, with its wordpiece vectors for the token alignment) and the idf of the index the
 settings point at (`RA_DATA_DIR`).
@@ -195,8 +195,8 @@ def show(constants: Constants) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--split", choices=("dev", "test15"), default="dev",
-                    help="the held-out split to score as well (test15: the lead only, once, to report)")
+    ap.add_argument("--split", choices=("dev", "test15", "test16"), default="dev",
+                    help="the held-out split to score as well (test15, test16: the lead only, to report)")
     ap.add_argument("--fit", action="store_true", help="fit the constants on the dev split")
     weighed = ",".join(s for s in grading.SIGNALS if grading.WEIGHTS[s] or grading.CORRECT_WEIGHTS[s])
     ap.add_argument("--signals", default=weighed,

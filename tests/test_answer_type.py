@@ -83,6 +83,12 @@ def has_evidence(kind: str, terms, texts, asks: tuple[str, ...] = ()) -> bool:
     ("We have 40 teams - does the account allow that many workspaces?", "number"),
     ("Rough dollar figure for a month of streaming ingest?", "price"),
     ("Typical latency when the function starts cold?", "duration"),
+    # a rate is a price only with a money word before it; a learning, error or sampling rate, or a rate limit, is not
+    ("What's the hourly rate of a GPU notebook?", "price"),
+    ("What rate per hour does a GPU notebook cost?", "price"),
+    ("What is the error rate threshold for a rollback?", "number"),
+    ("What is the sampling rate of the profiler?", "number"),
+    ("What is the rate limit of the API?", "number"),
 ])
 def test_detect(question, kind):
     assert detect(question) == kind

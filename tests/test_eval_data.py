@@ -1,10 +1,10 @@
 """Checks on the evaluation data in eval/: the issue-9 question sets held out by their rounds (`test_questions.jsonl`
-to `test14_questions.jsonl`, reported on and dev data since, and `test15_questions.jsonl`, held out by the current
-round), the two dev
+to `test14_questions.jsonl`, reported on and dev data since, and `test15_questions.jsonl` and `test16_questions.jsonl`,
+held out), the two dev
 sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
 the other dev files use least), the issue-10 conversation set
 (`conversations.jsonl`) and the issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner answers, split dev /
-test / test2 / ... / test12 / test13 / test14 / test15, the last held out).
+test / test2 / ... / test12 / test13 / test14 / test15 / test16, the last two held out).
 
 The schema and count checks need only the files. The gold checks read the documentation mirror at
 `../shared/mirror` (relative to the repository root; from a git worktree, relative to the main checkout) and
@@ -48,7 +48,7 @@ def _load(name: str) -> list[dict]:
 # the minimums the second to fifth test sets were each written to
 LATER_TEST = {"total": 130, "answerable": 70, "unanswerable": 35, "cross_week": 12, "roadmap": 12, "numeric": 10,
               "title": 5}
-# the (smaller) minimums the sixth to fifteenth test sets were each written to
+# the (smaller) minimums the sixth to sixteenth test sets were each written to
 SMALLER_TEST = {"total": 100, "answerable": 60, "unanswerable": 30, "cross_week": 10, "roadmap": 10, "numeric": 8,
                 "title": 5}
 QUESTION_SETS = {
@@ -71,6 +71,7 @@ QUESTION_SETS = {
     "test13_questions.jsonl": ("t13q", SMALLER_TEST),
     "test14_questions.jsonl": ("t14q", SMALLER_TEST),
     "test15_questions.jsonl": ("t15q", SMALLER_TEST),
+    "test16_questions.jsonl": ("t16q", SMALLER_TEST),
 }
 
 
@@ -113,7 +114,8 @@ def _check_gold_and_facts(gold: list, must: list, where: str) -> None:
 
 def test_questions_schema(question_set):
     """Every question has the dev set's fields, a valid kind and week, and ids in order under its file's prefix
-    (t001, t002, ...; l, u, m, w, z, v, s, t7q, t8q, t9q, t10q, t11q, t12q, t13q, t14q and t15q for the other sets)."""
+    (t001, t002, ...; l, u, m, w, z, v, s, t7q, t8q, t9q, t10q, t11q, t12q, t13q, t14q, t15q and t16q for the other
+    sets)."""
     name, questions = question_set
     prefix = QUESTION_SETS[name][0]
     assert [q["id"] for q in questions] == [f"{prefix}{i:03d}" for i in range(1, len(questions) + 1)]
@@ -224,7 +226,8 @@ SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "question
                          "test3_questions.jsonl", "test4_questions.jsonl", "test5_questions.jsonl",
                          "test6_questions.jsonl", "test7_questions.jsonl", "test8_questions.jsonl",
                          "test9_questions.jsonl", "test10_questions.jsonl", "test11_questions.jsonl",
-                         "test12_questions.jsonl", "test13_questions.jsonl", "test14_questions.jsonl"]
+                         "test12_questions.jsonl", "test13_questions.jsonl", "test14_questions.jsonl",
+                         "test15_questions.jsonl"]
 
 
 @pytest.mark.parametrize("held_out, written_after", [
@@ -242,9 +245,10 @@ SINGLE_QUESTION_FILES = ["questions.jsonl", "questions_learner.jsonl", "question
     ("test13_questions.jsonl", "test12_questions.jsonl"),
     ("test14_questions.jsonl", "test13_questions.jsonl"),
     ("test15_questions.jsonl", "test14_questions.jsonl"),
+    ("test16_questions.jsonl", "test15_questions.jsonl"),
 ])
 def test_later_test_sets_paraphrase_no_earlier_question_set(held_out, written_after):
-    """Each later held-out set (test2 … test15: written before the round it judges) shares no more than
+    """Each later held-out set (test2 … test16: written before the round it judges) shares no more than
     MAX_DEV_OVERLAP of any question's content words with a question of every single-question file written before it,
     dev or earlier test sets (those have been reported on, so they count as seen), so neither tuning on dev nor
     having seen an earlier set's failures gives its answers away. Only the held-out set's ids are reported."""
@@ -470,27 +474,28 @@ QUIZ_KINDS = {"definition", "role", "limit", "default", "command", "plan"}
 # (even weeks) and test7 to test12 (odd weeks again: the even weeks were used up) were each written before the round it
 # judges, each after the one before had been seen; test to test14 have been reported on and are read as dev data since.
 # Parity alone no longer keeps splits apart (dev and test7 to test12 share it): no question id, text or quote is in two
-# splits, except in the splits of QUIZ_NEW_ANSWERS. test13 and test14 (dev since) and test15 (held out for the next
-# round), both parities, are new answers, each by a new writer, to questions already in other splits (the quiz's pool of
-# unused questions was used up).
+# splits, except in the splits of QUIZ_NEW_ANSWERS. test13 and test14 (dev since), test15 (held out by the current
+# round) and test16 (held out for the next round), both parities, are new answers, each by a new writer, to questions
+# already in other splits (the quiz's pool of unused questions was used up).
 QUIZ_SPLITS = {"dev": (1, 222, 69), "test": (0, 30, 10), "test2": (0, 90, 30), "test3": (0, 96, 32),
                "test4": (0, 96, 32), "test5": (0, 96, 32), "test6": (0, 72, 24), "test7": (1, 72, 24),
                "test8": (1, 72, 24), "test9": (1, 72, 24), "test10": (1, 72, 24),
                "test11": (1, 72, 24), "test12": (1, 63, 21), "test13": (None, 90, 30),
-               "test14": (None, 90, 30), "test15": (None, 90, 30)}
+               "test14": (None, 90, 30), "test15": (None, 90, 30), "test16": (None, 90, 30)}
 # the splits that answer questions of other splits anew: their question ids, texts and quotes are shared by design
-QUIZ_NEW_ANSWERS = {"test13", "test14", "test15"}
+QUIZ_NEW_ANSWERS = {"test13", "test14", "test15", "test16"}
 # the held-out splits whose questions each have exactly one right, one partly right and one wrong answer, and the weeks
 # each must cover (test4 to test6: the even weeks whose quizzes still had questions not in the file; none were left in
 # weeks 10 and 16, nor for test5 in week 6, nor for test6 in weeks 2 and 6; test7 and test8: week 15's quiz had only a
 # roadmap question left; test8: week 5's two left, one of them too vague to answer; test9: weeks 5 and 11 had no
 # usable question left, week 15 only a roadmap one, taken; test10 and test11: weeks 5, 11 and 15 had no usable
-# question left; test12: only 21 usable unused questions were left, in weeks 1, 3, 7 and 9; test13 to test15: all 16)
+# question left; test12: only 21 usable unused questions were left, in weeks 1, 3, 7 and 9; test13 to test16: all 16)
 QUIZ_ONE_OF_EACH = {"test2": range(2, 17, 2), "test3": range(2, 15, 2), "test4": (2, 4, 6, 8, 12, 14),
                     "test5": (2, 4, 8, 12, 14), "test6": (4, 8, 12, 14), "test7": range(1, 14, 2),
                     "test8": range(1, 14, 2), "test9": (1, 3, 7, 9, 13, 15),
                     "test10": (1, 3, 7, 9, 13), "test11": (1, 3, 7, 9, 13), "test12": (1, 3, 7, 9),
-                    "test13": range(1, 17), "test14": range(1, 17), "test15": range(1, 17)}
+                    "test13": range(1, 17), "test14": range(1, 17), "test15": range(1, 17),
+                    "test16": range(1, 17)}
 
 
 @pytest.fixture(scope="module")
@@ -566,7 +571,7 @@ def test_quiz_new_answers_answer_questions_of_other_splits(quiz_answers):
 
 
 def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
-    """dev and test7 to test12 hold odd weeks only, test to test6 even weeks only (test13 to test15
+    """dev and test7 to test12 hold odd weeks only, test to test6 even weeks only (test13 to test16
     both); each split is large enough."""
     for r in quiz_answers:
         parity = QUIZ_SPLITS[r["split"]][0]
@@ -578,7 +583,7 @@ def test_quiz_answers_splits_by_week_parity_and_size(quiz_answers):
 
 
 def test_quiz_held_out_splits_one_answer_of_each_label(quiz_answers):
-    """In test2 to test15 every question has exactly three answers, one per label (so each split is
+    """In test2 to test16 every question has exactly three answers, one per label (so each split is
     balanced), and the split covers each of its weeks."""
     for split, weeks in QUIZ_ONE_OF_EACH.items():
         labels: dict[str, list[str]] = {}

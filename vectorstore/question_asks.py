@@ -37,10 +37,14 @@ TIME_UNIT = r"(?:milliseconds?|ms|seconds?|secs?|s|minutes?|mins?|hours?|hrs?|h|
 
 # A price is ASKED for ("how much does X cost", "what does X charge", "the price per GB", "is there a fee"), not
 # merely mentioned ("how do I keep costs down", "use spot instances for cost", "without paying for X").
-_PRICE_WORD = r"(?:cost|costs|price|prices|pricing|priced|fee|fees|charge|charges|rate|rates)"
+# "rate" is a price only with a money word before it ("the hourly rate", "dollar rate"); a learning, error, sampling or
+# transfer rate, or a rate limit, is a number.
+_PRICE_WORD = (r"(?:cost|costs|price|prices|pricing|priced|fee|fees|charge|charges|"
+               r"(?:(?:hourly|daily|monthly|yearly|annual|dollar|usd|on-demand|spot|reserved|billing) rates?))")
 _Q_PRICE = re.compile(
     r"\bhow much (?:does|do|did|will|would|is|are|was|were|should|can|'s)\b[^?,;]*\b(?:cost|charge|charged|pay|"
     r"bill|billed|run me|set me back)\b|"
+    r"\b(?:does|do|did|will|would) (?:[\w-]+ ){1,4}?cost(?: me| us)?\s*(?:\?|$|\bper\b|\bextra\b|\bmore\b)|"
     r"\bwhat (?:does|do|did|will|would|should)\b[^?,;]*\b(?:cost|charge)(?: me| us)?\s*"
     r"(?:\?|$|\bper\b|\bfor\b|\bto [a-z]+\b)|"
     r"\bwhat (?:would|will|do|does|should|did) (?:i|we|you|it) (?:\w+ )?(?:pay|be (?:charged|billed))\b|"

@@ -163,14 +163,18 @@ class Answerer:
         return tokens, self._answer(retrieval, "".join(tokens), citations, "extractive", None, grounded=False)
 
     def _extract(self, question: str, retrieval: Retrieval, max_sentences: int = 4,
-                 max_words: int | None = None) -> tuple[list[str], list[Citation]]:
-        # `query` is the text the retriever embedded (the question without its week): its vector is cached
+                 max_words: int | None = None, aside: bool = False) -> tuple[list[str], list[Citation]]:
+        # `query` is the text the retriever embedded (the question without its week): its vector is cached.
+        # `aside`: the best page's other passages compete too (a grounded answer; a gap answer quotes the hits, whose
+        # lack of the asked fact it states)
         return self.extractor.extract(question, retrieval.hits, self.max_words if max_words is None else max_words,
-                                      max_sentences, query=strip_week(question) or question)
+                                      max_sentences, query=strip_week(question) or question,
+                                      aside=retrieval.aside if aside else None)
 
     def _extractive(self, question: str, retrieval: Retrieval, reason: str | None = None) -> tuple[list[str], Answer]:
         widened = widened_note(retrieval)  # the note counts against the word budget too
-        pieces, citations = self._extract(question, retrieval, max_words=self.max_words - words(widened or ""))
+        pieces, citations = self._extract(question, retrieval, max_words=self.max_words - words(widened or ""),
+                                          aside=True)
         tokens = [p + " " for p in ([widened] if widened else []) + pieces[:-1]] + pieces[-1:]
         note = " ".join(n for n in (widened, reason) if n) or None
         return tokens, self._answer(retrieval, "".join(tokens), citations, "extractive", note)

@@ -20,8 +20,11 @@ objects without any code of yours." -> "Expiration rules set an age ..."); a sen
 ("..., use:", "run the following command.") quotes the block with it (`vectorstore.sentences.code_after`),
 whose words count for its key terms, fact, form and length. A number, duration or version question also gets the
 code lines of the hits that set a value of its kind (`settings_quoted`, read as the evidence check reads them:
-`passage_facts.code_settings`), quoted as code ("`num_round=50`"). Picked sentences keep their page order, each ending
-with its `[n]`, and the hits they come from become `Citation`s renumbered 1..m by strength. With no readable
+`passage_facts.code_settings`), quoted as code ("`num_round=50`"). Beside the hits, the sentences of the best page's
+other passages (`Retrieval.aside`: the chunks of the top hit's page no hit holds, scored by their stored sentence
+vectors, never embedded here) compete at the `aside` discount; a picked one cites its own passage. Picked sentences
+keep their page order, each ending with its `[n]`, and the passages they come from become `Citation`s renumbered
+1..m by strength. With no readable
 sentence the answer points at the best passage. `Citation` and `citation()` live here so that `api.answer` imports
 this module.
 """
@@ -83,6 +86,7 @@ class Weights:
     min_similarity: float = 0.45  # a sentence holding none of the key terms needs this similarity to be quoted
     follow: float = 0.0       # how many of the sentences completing a picked one (its list items, its example) join it
     after: float = 0.0        # how many of the picks (the first ones) bring the sentence after them in their passage
+    aside: float = 9.0        # the discount on a sentence of a passage beside the hits (the best page's other chunks)
 
 
 # Fitted on the dev set (`evaluation.evaluate.DEV`: the 1,068 answerable questions with key facts of its 1,574 that
@@ -93,8 +97,12 @@ class Weights:
 # way with `--lexical` (before main's retrieval of 1cac14b): CV 0.638 (0.625 with `after` 0). Refit on the 1,394 of
 # the 2,093 dev questions of 7fc3862 (issue 9k2, `--narrow --caps 1000 --by-file`, heading and redundancy searched):
 # heading 0.3 and redundancy 0.3, CV 0.671 -> 0.673 (all 0.644 -> 0.647), leave-one-file-out "all" 0.646 both.
+# `aside` (issue 9kp: the best page's other chunks read beside the hits) searched in {0, 0.1, 0.2, 0.3, 0.4, 0.6, 9
+# (off)} with the other weights fixed, 1,692 grounded answerable dev questions: every fold chose 0 (their rank term
+# 0.3 / (1 + its number after the hits) is their only discount): CV 0.671 -> 0.676 (all 0.646 -> 0.651, any 0.697 ->
+# 0.702), leave-one-file-out all 0.646 -> 0.651 (bench/extractive.md). LEXICAL_WEIGHTS keep it off (not fitted).
 WEIGHTS = Weights(similarity=1.0, coverage=1.0, fact=0.5, form=0.2, heading=0.3, rank=0.3, redundancy=0.3, bar=0.2,
-                  bar_other=0.3, min_similarity=0.3, follow=3.0, after=4.0)
+                  bar_other=0.3, min_similarity=0.3, follow=3.0, after=4.0, aside=0.0)
 LEXICAL_WEIGHTS = Weights(similarity=0.0, coverage=1.0, fact=0.5, form=0.2, heading=0.0, rank=0.3, redundancy=0.1,
                           bar=0.2, bar_other=0.3, min_similarity=1.01, follow=3.0, after=2.0)
 # Sentences without a stored vector embedded per question (the most promising by the cheap features; the rest keep
@@ -119,6 +127,7 @@ class Candidate:
     vector: np.ndarray | None = None
     follow: tuple[int, ...] = ()  # positions in its hit of the sentences completing it (`continuations`)
     code: str = ""                # the short code block it introduces, quoted with it (`code_after`)
+    aside: bool = False           # from a passage beside the hits (`Retrieval.aside`), not from a hit
 
     @property
     def shown(self) -> str:
@@ -127,27 +136,30 @@ class Candidate:
 
     def score(self, w: Weights) -> float:
         return (w.similarity * self.similarity + w.coverage * self.coverage + w.fact * self.fact + w.form * self.form
-                + w.heading * self.heading + w.rank / (1 + self.hit))
+                + w.heading * self.heading + w.rank / (1 + self.hit) - w.aside * self.aside)
 
 
-def candidates(question: str, hits: list[Hit]) -> list[Candidate]:
-    """Every readable sentence of the hits with its cheap features (no embedding yet)."""
+def candidates(question: str, hits: list[Hit], aside: list[Hit] | None = None) -> list[Candidate]:
+    """Every readable sentence of the hits with its cheap features (no embedding yet); the sentences of the
+    passages `aside` (numbered after the hits) too, marked `aside`, with the key terms' weights of the hits."""
     kind = detect(question)
     q = set(key_terms(question))
+    every = [*hits, *(aside or [])]
     # (hit, position, sentence, the code block it introduces, the two read together, their terms)
     rows = [(i, j, s, code, full, _terms(full))
-            for i, hit in enumerate(hits)
+            for i, hit in enumerate(every)
             for j, (s, code) in enumerate(zip(_sentences(hit.text), code_after(hit.text), strict=True))
             for full in [f"{s} {code}" if code else s]]
+    own = [row for row in rows if row[0] < len(hits)]
     df: dict[str, int] = {}
-    for *_, ts in rows:
+    for *_, ts in own:
         for t in ts & q:
             df[t] = df.get(t, 0) + 1
-    idf = {t: math.log(1 + (len(rows) + 1) / (df.get(t, 0) + 0.5)) for t in q}
+    idf = {t: math.log(1 + (len(own) + 1) / (df.get(t, 0) + 0.5)) for t in q}
     total = sum(idf.values()) or 1.0
-    heading = [frozenset(tokenize(hit.text.partition("\n")[0])) for hit in hits]
+    heading = [frozenset(tokenize(hit.text.partition("\n")[0])) for hit in every]
     specific = kind in ("price", "number", "duration", "date", "version")
-    follows = [continuations(hit.text) for hit in hits]
+    follows = [continuations(hit.text) for hit in every]
     out = []
     for i, j, s, code, full, ts in rows:
         words = len(full.split())
@@ -155,8 +167,8 @@ def candidates(question: str, hits: list[Hit]) -> list[Candidate]:
         topical = sum(idf[t] for t in heading[i] & q) / total
         fact = specific and has_fact(kind, full)
         out.append(Candidate(i, j, s, words, cover, topical, fact, cover + 0.3 * topical + 0.1 / (1 + i), ts,
-                             has_form(kind, full), follow=follows[i][j], code=code))
-    quoted = [" ".join(code for hit, _j, _s, code, _full, _ts in rows if hit == i) for i in range(len(hits))]
+                             has_form(kind, full), follow=follows[i][j], code=code, aside=i >= len(hits)))
+    quoted = [" ".join(code for hit, _j, _s, code, _full, _ts in own if hit == i) for i in range(len(hits))]
     return out + settings_quoted(question, kind, hits, idf, heading, quoted) \
         + commands_quoted(kind, hits, idf, heading, quoted)
 
@@ -325,15 +337,18 @@ class Extractor:
         self.embedder, self.max_embedded = embedder, max_embedded
         self.weights = weights or (WEIGHTS if embedder is not None else LEXICAL_WEIGHTS)
 
-    def features(self, question: str, hits: list[Hit], query: str | None = None) -> list[Candidate]:
+    def features(self, question: str, hits: list[Hit], query: str | None = None,
+                 aside: list[Hit] | None = None) -> list[Candidate]:
         """The candidates with their similarity to the question (`query`: the text the retriever embedded, so its
         vector is already cached): every candidate whose vector the index stores (`Hit.vectors`), and of the
-        others the `max_embedded` most promising, embedded now."""
-        cands = candidates(question, hits)
+        hits' others the `max_embedded` most promising, embedded now (a sentence `aside` is never embedded here)."""
+        cands = candidates(question, hits, aside)
         if self.embedder is None or not cands:
             return cands
-        stored = [(c, hits[c.hit].vectors.get(c.text)) for c in cands]
-        shortlist = sorted((c for c, v in stored if v is None), key=lambda c: -c.lexical)[: self.max_embedded]
+        every = [*hits, *(aside or [])]
+        stored = [(c, every[c.hit].vectors.get(c.text)) for c in cands]
+        shortlist = sorted((c for c, v in stored if v is None and not c.aside),
+                           key=lambda c: -c.lexical)[: self.max_embedded]
         texts = [query or question] + [c.text for c in shortlist]
         q, *vectors = np.asarray(self.embedder.embed(texts), dtype=np.float32)
         known = [(c, np.asarray(v, dtype=np.float32)) for c, v in stored if v is not None]
@@ -342,10 +357,12 @@ class Extractor:
         return cands
 
     def extract(self, question: str, hits: list[Hit], max_words: int = 90, max_sentences: int = 4,
-                query: str | None = None) -> tuple[list[str], list[Citation]]:
-        """The extractive answer as text pieces (sentences ending in `[n]`) and the citations they use."""
-        return compose(hits, pick(self.features(question, hits, query), self.weights, max_words, max_sentences),
-                       self.weights)
+                query: str | None = None, aside: list[Hit] | None = None) -> tuple[list[str], list[Citation]]:
+        """The extractive answer as text pieces (sentences ending in `[n]`) and the citations they use; a sentence
+        of a passage `aside` (the best page's other chunks) competes at the `aside` discount and, when picked, cites
+        that passage."""
+        picked = pick(self.features(question, hits, query, aside), self.weights, max_words, max_sentences)
+        return compose([*hits, *(aside or [])], picked, self.weights)
 
 
 def compose(hits: list[Hit], picked: list[Candidate], weights: Weights = WEIGHTS) -> tuple[list[str], list[Citation]]:

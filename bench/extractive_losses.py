@@ -7,8 +7,9 @@ Every answerable dev question with `must_contain` phrases is routed and answered
 that holds for a missing phrase, in this order:
   plan      answered from the roadmap's own text (`api.plan`), not by the extractive picker;
   abstain   (d) the answer abstains (not grounded);
-  not-hit   (a) the phrase is in none of the retrieved passages (`gold-hit`: a gold page was retrieved, but not
-            the passage holding the phrase; `no-gold`: no gold page in the hits);
+  not-hit   (a) the phrase is in none of the retrieved passages (`aside`: it is in a passage of the best page beside
+            the hits, `Retrieval.aside`, that the picker did not quote; `gold-hit`: a gold page was retrieved, but
+            not the passage holding the phrase; `no-gold`: no gold page in the hits);
   dropped   (c) the phrase is in a passage but in none of its readable sentences (the reader drops or cuts it);
   picker    (b) the phrase is in a candidate sentence the picker did not choose (`unembedded`: that sentence was
             not among the `max_embedded` scored by meaning; `cap`: it was outscored only by the 90-word budget;
@@ -72,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         elif not reply.grounded:
             cause = "abstain"
         else:
-            cause = _cause(q, missing, top.hits, extractor, asked, strip_week(asked) or asked, flat, sentences)
+            cause = _cause(q, missing, top.hits, extractor, asked, strip_week(asked) or asked, flat, sentences,
+                           top.aside)
             if not cause.startswith("not-hit"):
                 cause += "/" + where(missing, top.hits)
         causes[cause] += 1
@@ -112,12 +114,15 @@ def where(missing: list[str], hits: list) -> str:
     return "lines"
 
 
-def _cause(q: dict, missing: list[str], hits: list, extractor, question: str, query: str, flat, sentences) -> str:
+def _cause(q: dict, missing: list[str], hits: list, extractor, question: str, query: str, flat, sentences,
+           aside: list) -> str:
     from api.extractive import pick
 
     texts = [_norm(flat(h.text)) for h in hits]
     in_hit = [p for p in missing if any(_norm(p) in t for t in texts)]
     if not in_hit:
+        if any(_norm(p) in _norm(flat(h.text)) for p in missing for h in aside):
+            return "not-hit:aside"  # in a passage of the best page beside the hits: the picker did not choose it
         gold = {u.rstrip("/") for u in q.get("gold_urls") or []}
         got = {(h.meta or {}).get("url", "").rstrip("/") for h in hits}
         return "not-hit:" + ("gold-hit" if gold & got else "no-gold")

@@ -106,10 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         r = harness.retriever.search(q["question"], week=q.get("week"), top_k=5)
         if not (r.grounded and r.hits):
             continue
-        cands = extractor.features(q["question"], r.hits, strip_week(q["question"]) or q["question"])
+        cands = extractor.features(q["question"], r.hits, strip_week(q["question"]) or q["question"], r.aside)
         order = sorted(range(len(cands)), key=lambda i: -cands[i].lexical)
         rank = {i: n for n, i in enumerate(order)}
-        rows.append((q, r.hits, cands, [rank[i] for i in range(len(cands))]))
+        rows.append((q, [*r.hits, *r.aside], cands, [rank[i] for i in range(len(cands))]))
     if args.features and questions:
         args.features.write_bytes(pickle.dumps(rows))
     print(f"{len(rows)} grounded answerable dev questions, features in {time.perf_counter() - t0:.1f} s", flush=True)

@@ -208,7 +208,8 @@ def evaluate_question(route: Callable, answer: Callable | None, q: dict, k: int,
             row["keyfact_all"], row["keyfact_any"] = key_facts(reply.answer, q["must_contain"])
         if searched and reply.grounded:  # an ungrounded answer frames its quotes ("The sources describe X [1]")
             row["faithful"], row["cited"] = faithfulness(without_note(reply.answer, reply.note),
-                                                         cited_passages(reply.citations, top.hits))
+                                                         cited_passages(reply.citations,
+                                                                        [*top.hits, *getattr(top, "aside", [])]))
     return row
 
 

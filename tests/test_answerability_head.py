@@ -4,7 +4,6 @@ questions whose question vectors carry the label, and its held-out head ranks no
 No eval data is read."""
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -13,17 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests import bench_scripts
+
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "bench" / "answerability_head.py"
+SCRIPT = bench_scripts.BENCH / "answerability_head.py"
 
 
 @pytest.fixture(scope="module")
 def head():
-    spec = importlib.util.spec_from_file_location("answerability_head", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return bench_scripts.load("answerability_head")
 
 
 def test_threshold_refuses_the_most_unanswerable_within_the_budget(head):

@@ -4,24 +4,17 @@ the same verdicts. No eval data is read."""
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from api import grading
-
-SCRIPT = Path(__file__).resolve().parents[1] / "bench" / "fit_quiz_check.py"
+from tests import bench_scripts
 
 
 @pytest.fixture(scope="module")
 def fitting():
-    spec = importlib.util.spec_from_file_location("fit_quiz_check", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return bench_scripts.load("fit_quiz_check")
 
 
 def labelled(n: int = 300) -> tuple[list[dict], list[grading.Features]]:

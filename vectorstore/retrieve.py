@@ -13,6 +13,8 @@ question's cosine to their page title, then the list is diversified (at most two
 pages match; adjacent chunks of one section merged into one hit). The dense score of a chunk can mix in its best
 sentence's cosine (`sentence_weight`; `vectorstore.sentence_index`: the sentence vectors stored with the version,
 so nothing but the question is embedded), and each hit carries its sentences' vectors for the extractive picker.
+The retrieval also carries the best hit's page's other chunks (`Retrieval.aside`, the closest 10 by cosine, with
+their sentence vectors): the extractive picker may quote them; the grounded decision never reads them.
 A question about a week ("in week 9 ...", or the `week` argument) is answered from that week when it holds a
 good match; when it holds none, or the whole roadmap holds a clearly better one, the search is widened to every
 page and `suggested` names where the answer lives. With a soft week prior (`Calibration.week_prior` above 0) there
@@ -98,6 +100,8 @@ _WEEK = re.compile(r"\b(?:week|wk)[\s#:_-]*(\d{1,2}|" + "|".join(NUMBER_WORDS) +
                    r"|(?:one|a|the)\s+week\s+before\s+the\s+"
                    r"(?:finale|final\s+week|last\s+week|end\s+of\s+the\s+(?:plan|roadmap|course)))\b",
                    re.IGNORECASE)
+# passages of the best hit's page beyond the hits the extractive picker may read (`_State.aside`)
+ASIDE = 10
 CANDIDATES = 30        # candidates taken from each of the dense and the BM25 search
 ROADMAP_URL = "roadmap.md"  # the url prefix of the roadmap's own sections
 
@@ -166,6 +170,9 @@ class Retrieval:
     # the week at `Calibration.widen_threshold` or above (None: no week asked); under the soft week prior, the fit of
     # the one search, which stays in the week when the week's page ranks first
     week_fit: float | None = None
+    # the other passages of the best hit's page (`_State.aside`): the extractive picker may quote them beside the
+    # hits; nothing else reads them (the grounded decision and the evidence are the hits')
+    aside: list[Hit] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -231,6 +238,32 @@ class _State:
         """A chunk's page title (its heading line's first part when the metadata has none)."""
         text, meta = self.chunks[cid]
         return str(meta.get("title") or text.partition("\n")[0].split(" > ")[0])
+
+    @cached_property
+    def pages(self) -> dict[str, list[str]]:
+        """URL -> its chunk ids in page order (`chunk_index`)."""
+        out: dict[str, list[tuple[int, str]]] = {}
+        for cid, (_text, meta) in self.chunks.items():
+            index = meta.get("chunk_index")
+            out.setdefault(str(meta.get("url") or ""), []).append((index if isinstance(index, int) else 0, cid))
+        return {url: [cid for _i, cid in sorted(rows)] for url, rows in out.items()}
+
+    def aside(self, hits: list[Hit], cosines: np.ndarray, most: int) -> list[Hit]:
+        """The other passages of the best hit's page (a documentation page, not the roadmap's own text), its
+        chunks no hit holds, at most `most` of them, the closest to the question first (`cosines`: every chunk's
+        dense score), each carrying its stored sentence vectors: the extractive picker may quote them."""
+        if not hits or most <= 0 or hits[0].url.startswith(ROADMAP_URL):
+            return []
+        held = {cid for h in hits for cid in h.ids}
+        rest = [cid for cid in self.pages.get(hits[0].url, []) if cid not in held]
+        rest = sorted(rest, key=lambda cid: -float(cosines[self.lexical.row[cid]]))[:most]
+        out = []
+        for cid in rest:
+            text, meta = self.chunks[cid]
+            hit = Hit(cid, text, meta, 0.0, float(cosines[self.lexical.row[cid]]), None, [cid])
+            hit.vectors = self.sentence_vectors([cid])
+            out.append(hit)
+        return out
 
     @cached_property
     def sections(self) -> dict[str, int]:
@@ -498,7 +531,7 @@ class Retriever:
             suggested = None
         return Retrieval(hits, week, scope, widened, grounded, chosen.confidence, suggested,
                          signals=chosen.signals.vector(), gap=gap, kind=kind, evidence=share, unknown=unknown,
-                         week_fit=week_fit)
+                         week_fit=week_fit, aside=state.aside(hits, cosines, ASIDE))
 
     def _scope(self, state: _State, terms: list[str], vector: np.ndarray, cosines: np.ndarray, week: int | None,
                top_k: int,

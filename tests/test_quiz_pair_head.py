@@ -4,29 +4,16 @@ the signals do not is learned (the inner CV picks a scale above 0) and carries o
 is read."""
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from api import grading
-
-BENCH = Path(__file__).resolve().parents[1] / "bench"
+from tests import bench_scripts
 
 
 @pytest.fixture(scope="module")
 def head():
-    sys.path.insert(0, str(BENCH))   # the harness imports fit_quiz_check beside it
-    try:
-        spec = importlib.util.spec_from_file_location("quiz_pair_head", BENCH / "quiz_pair_head.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        sys.path.remove(str(BENCH))
+    return bench_scripts.load("quiz_pair_head")   # it imports fit_quiz_check from beside it
 
 
 def labelled(n: int, hidden: float) -> tuple[list[dict], list[grading.Features], np.ndarray, np.ndarray]:

@@ -1,8 +1,11 @@
 """Measure a learned pair head on frozen MiniLM vectors for the quiz answer check (issue 15o), on dev only.
 
     python bench/quiz_pair_head.py --cache /tmp/pairs.pkl          # compute the signals and vectors once (dev)
-    python bench/quiz_pair_head.py --cache /tmp/pairs.pkl --report # the variants, leave-one-split-out and
-                                                                    # leave-one-question-out, per split
+    python bench/quiz_pair_head.py --cache /tmp/pairs.pkl --report --variants none,expected,expected:64,both:64
+        # each variant by leave-one-split-out and by 10 folds grouped by question, per split
+    python bench/quiz_pair_head.py --cache /tmp/pairs.pkl --auc   # the boundaries' out-of-split ROC AUC
+
+Run it with OMP_NUM_THREADS=1 on a shared machine (the 768-d fits are several times faster on one BLAS thread).
 
 The head: beside the check's signals (`api.grading`: similarity, specifics, key_recall, length, replaced), features
 of the pair (answer a, expected text e) of unit-length MiniLM sentence vectors: [a*e, |a-e|] (768 dims; a is the

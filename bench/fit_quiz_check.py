@@ -37,6 +37,7 @@ import argparse
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -73,23 +74,28 @@ def load(path: Path, split: str) -> list[dict]:
     return [r for r in rows if r["split"] in wanted]
 
 
-def features(rows: list[dict], settings: Settings) -> tuple[list[grading.Features], list[float]]:
+def features(rows: list[dict], settings: Settings,
+             wrap: Callable[[grading.TokenEmbed], grading.TokenEmbed] | None = None,
+             ) -> tuple[list[grading.Features], list[float]]:
     """The signals of every answer, and the milliseconds each took (the embedder's cache starts empty, as a service
     that has not seen the question yet). The week's other answers (`elsewhere`) come from the study companion's
-    question pool of the index, as the service builds it."""
+    question pool of the index, as the service builds it. `wrap`: given the model run that gives the texts'
+    embeddings and wordpiece vectors, the one to use in its place (`bench/quiz_pair_head.py` keeps the vectors)."""
     services = build_services(settings, Metrics())
     retriever, roadmap = services.retriever, services.roadmap
     version = Study(retriever, services.store, None, settings.mirror_base, background=False).version(roadmap)
     lexical = retriever.loaded().lexical
     retriever.embedder.embed(["warm-up"])
     quantities.load()   # as the service's warm-up does
+    tokens: grading.TokenEmbed = partial(embed_tokens, retriever.embedder)
+    tokens = wrap(tokens) if wrap is not None else tokens
     out, ms = [], []
     for r in rows:
         week = roadmap.week(r["week"])
         rivals = version.rivals(week, r["expected"], retriever.embedder.embed) if week else None
         t = time.perf_counter()
         out.append(grading.features(r["answer"], r["question"], r["expected"], retriever.embedder.embed, lexical.idf,
-                                    rivals, partial(embed_tokens, retriever.embedder)))
+                                    rivals, tokens))
         ms.append((time.perf_counter() - t) * 1000)
     return out, ms
 

@@ -44,6 +44,7 @@ from vectorstore.embeddings import TokenVectors  # noqa: E402
 MARKS = {",", ";", "and", "or"}
 CONDITIONS = {"when", "if", "unless", "while", "where", "after", "before", "whenever"}
 MATCHED = 0.8   # a part's recall from which it counts as matched, for `share`
+MIN_KEYS = 1    # the key terms a part holds at least; a part with fewer joins the next
 NEWEST = tuple(f"test{i}" for i in range(5, 15))
 EXTRA = ("best", "share", "gain", "whole")
 
@@ -74,7 +75,7 @@ def cache(path: Path) -> None:
 
 def parts(words: Sequence[str], keys: set[str], cond: bool) -> list[list[int]]:
     """The expected text's words (indices) cut at its list and coordination marks (and conditions with `cond`); a
-    part without a key term joins the next (the last joins the one before)."""
+    part with fewer than MIN_KEYS key terms joins the next (the last joins the one before)."""
     cuts = MARKS | (CONDITIONS if cond else set())
     out: list[list[int]] = [[]]
     for i, w in enumerate(words):
@@ -88,7 +89,7 @@ def parts(words: Sequence[str], keys: set[str], cond: bool) -> list[list[int]]:
     merged: list[list[int]] = []
     carry: list[int] = []
     for p in keyed:
-        if any(t in keys for i in p for t in terms(words[i])):
+        if len({t for i in carry + p for t in terms(words[i]) if t in keys}) >= MIN_KEYS:
             merged.append(carry + p)
             carry = []
         else:
@@ -205,7 +206,10 @@ if __name__ == "__main__":
     ap.add_argument("--report", action="store_true")
     ap.add_argument("--loqo", action="store_true", help="also leave one question out (411 refits per variant)")
     ap.add_argument("--variants", default="none;best;best,share;gain;whole;none+floor")
+    ap.add_argument("--matched", type=float, default=MATCHED, help="a part's recall from which it counts as matched")
+    ap.add_argument("--min-keys", type=int, default=1, help="the key terms a part holds at least (else it joins)")
     args = ap.parse_args()
+    MATCHED, MIN_KEYS = args.matched, args.min_keys
     if not args.cache.exists():
         cache(args.cache)
     if args.report:

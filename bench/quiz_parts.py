@@ -3,6 +3,7 @@
     python bench/quiz_parts.py --cache /tmp/parts.pkl              # the signals and wordpiece vectors, once (dev)
     python bench/quiz_parts.py --cache /tmp/parts.pkl --report     # each variant, leave one split out and by question
     python bench/quiz_parts.py --cache /tmp/parts.pkl --report --loqo   # also leave one question out (slow)
+    python bench/quiz_parts.py --cache /tmp/parts.pkl --report --variants "best,share" --matched 0.9 --min-keys 2
 
 Run it with OMP_NUM_THREADS=1 on a shared machine.
 

@@ -181,6 +181,17 @@ _BOUNDS = {"less than": "below", "fewer than": "below", "under": "below", "below
 _BOUND = re.compile(rf"(?:(?<=\s)|^)({'|'.join(re.escape(b) for b in _BOUNDS)})\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)?",
                     re.IGNORECASE)
 NEAR = 1.5   # "about N" holds the values within a factor of 1.5 of N
+# A number left unfinished: "3000 something" (3000 to 3999), "100-something secs", "version 2 something" and "2.x" (2
+# to 2.999...), "40 odd": the range of the numbers it begins (its trailing zeros are the digits left open).
+_UNFINISHED = re.compile(r"(?<![\w.])(\d+)(?:\s*-?\s*something\b|\s*-?\s*odd\b|\.[x*](?![\w.]))\s*([A-Za-z]+)?",
+                         re.IGNORECASE)
+# Two numbers that bound it: "between 5 and 10 GiB", "5 to 10 GiB", "5-10 GiB" (the unit after either; the second's
+# first).
+_BETWEEN = re.compile(r"(?<![\w.])(?:between\s+)?(\d+(?:\.\d+)?)\s*([A-Za-z]+)?\s*(?:and|to|-|–)\s*"
+                      r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)?", re.IGNORECASE)
+# A number written roughly: "8700 or so", "6 MB or so", "20ish", "20-ish minutes": as "about N".
+_ROUGH = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(?:(?:-?ish\b|\s+or\s+so\b)\s*([A-Za-z]+)?|([A-Za-z]+)\s+or\s+so\b)",
+                    re.IGNORECASE)
 
 
 def _scale(word: str | None, number: float) -> tuple[str | None, float]:
@@ -197,7 +208,8 @@ def _ranges(answer: str, expected: str, question: str) -> list[tuple[str, bool]]
                                                      for q in asked(expected, question)]
     if not wanted and re.fullmatch(r"\s*\d+(?:\.\d+)?\s*", expected):
         wanted = [(None, float(expected), float(expected))]
-    ranges: list[tuple[str | None, float, float, bool, str]] = []   # dimension, low, high, in base units, numbers
+    # dimension, low, high, in base units, the numbers it is written with (separated by spaces)
+    ranges: list[tuple[str | None, float, float, bool, str]] = []
     for m in _VAGUE.finditer(answer):
         low, high = _COUNTS[m[1].lower()]
         times = float(m[2]) if m[2] else 1.0
@@ -212,6 +224,22 @@ def _ranges(answer: str, expected: str, question: str) -> list[tuple[str, bool]]
         low, high = {"below": (0.0, value), "above": (value, float("inf")),
                      "near": (value / NEAR, value * NEAR)}[_BOUNDS[m[1].lower()]]
         ranges.append((dimension, low, high, dimension is not None, m[2]))
+    for m in _UNFINISHED.finditer(answer):
+        open_digits = len(m[1]) - len(m[1].rstrip("0"))
+        dimension, low = _scale(m[2], float(m[1]))
+        _, step = _scale(m[2], float(10 ** open_digits))
+        ranges.append((dimension, low, low + step * 0.999999, dimension is not None, m[1]))
+    for m in _BETWEEN.finditer(answer):
+        # "and" joins two bounds only after "between" ("5 and 10 GiB" alone may be two values offered)
+        if m[0].lower().startswith("between") or not re.match(r"\s*and\b", answer[m.end(2) if m[2] else m.end(1):]):
+            word = m[4] or m[2]
+            dimension, low = _scale(word, float(m[1]))
+            _, high = _scale(word, float(m[3]))
+            if low <= high:
+                ranges.append((dimension, low, high, dimension is not None, f"{m[1]} {m[3]}"))
+    for m in _ROUGH.finditer(answer):
+        dimension, value = _scale(m[2] or m[3], float(m[1]))
+        ranges.append((dimension, value / NEAR, value * NEAR, dimension is not None, m[1]))
     out = []
     for dimension, low, high, based, written in ranges:
         for w_dimension, w_base, w_number in wanted:
@@ -224,11 +252,12 @@ def _ranges(answer: str, expected: str, question: str) -> list[tuple[str, bool]]
 
 def vague(answer: str, expected: str, question: str) -> set[str] | None:
     """When the answer gives the asked value only vaguely, a range that holds it ("a few thousand seconds" for 3600
-    seconds, "a couple of minutes" for 120 seconds, "less than 10" for 8 GiB, "about 100" for 110): the numbers the
-    range is written with (so that they are not read as a wrong value); None when it gives no such range. A vague
-    count ("a couple": 2 to 3, "a few", "several", "a handful": 2 to 10) is of the number or unit after it; a bound
-    without a unit is in the asked unit. Numbers are digits (see `answer_readings.normalise`)."""
-    return next(({written} - {""} for written, held in _ranges(answer, expected, question) if held), None)
+    seconds, "a couple of minutes" for 120 seconds, "less than 10" for 8 GiB, "about 100" for 110, "3000 something"
+    for 3600, "2.x" for 2.1, "8700 or so" for 8760, "between 5 and 10 GiB" for 8): the numbers the range is written
+    with (so that they are not read as a wrong value); None when it gives no such range. A vague count ("a couple": 2
+    to 3, "a few", "several", "a handful": 2 to 10) is of the number or unit after it; a bound without a unit is in
+    the asked unit. Numbers are digits (see `answer_readings.normalise`)."""
+    return next((set(written.split()) for written, held in _ranges(answer, expected, question) if held), None)
 
 
 def outside(answer: str, expected: str, question: str) -> bool:

@@ -243,6 +243,10 @@ PIP = "Fill in the blank: “____ followed by one or more package names removes 
     ("about 200 megabytes", BUFFER, "268435456", "partial"),
     ("a few hundred", SAMPLES, "300", "partial"),           # a vague count of the number that ends the answer
     ("a few thousand", SAMPLES, "300", "incorrect"),
+    ("200 something megabytes", BUFFER, "268435456", "partial"),   # a number left unfinished: 200 to 299 holds it
+    ("300 something megabytes", BUFFER, "268435456", "incorrect"),  # 300 to 399 does not
+    ("4 minutes or so", TIMEOUT, "300", "partial"),         # roughly, as "about"
+    ("2 minutes or so", TIMEOUT, "300", "incorrect"),
     ("half", SHARE, "50%", "correct"),                     # a fraction word is the percentage it is
     ("a quarter", SHARE, "50%", "incorrect"),
     ("a tenth of the source", INDEX, "10%", "correct"),    # the asked value and the question's words: correct

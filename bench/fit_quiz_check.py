@@ -4,13 +4,13 @@
     python bench/fit_quiz_check.py --fit           # fit the constants on dev; its CV estimate; the lines to paste
     python bench/fit_quiz_check.py --signals similarity,coverage --fit   # an ablation: fit on these signals only
     python bench/fit_quiz_check.py --by-split      # also leave one split out: fit on the others, score it
-    python bench/fit_quiz_check.py --split test15  # the lead only, once: score the held-out split
+    python bench/fit_quiz_check.py --split test17  # the lead only: score the held-out split
 
 Each line of the file is an answer a learner might give to a question the quiz generated from the mirror's index
 (`question`, its `expected` part and `quote`), labelled `correct`, `partial` or `incorrect`, with `split` dev, test,
-test2 to test16. The dev data is the splits in DEV_SPLITS (dev, and test to test14, held out by earlier rounds and
-reported on); test15 and test16 are held out. Only the lines of the splits asked for are read and
-checked (dev, and the held-out one with `--split`). The signals are computed exactly as the service computes them:
+test2 to test16 (and test17, the next round's held-out split, once written). The dev data is the splits in DEV_SPLITS
+(dev, and test to test16, held out by earlier rounds and reported on). Only the lines of the splits asked for are
+read and checked (dev, and the held-out one with `--split`). The signals are computed exactly as the service computes them:
 the configured embedder (MiniLM, with its wordpiece vectors for the token alignment) and the idf of the index the
 settings point at (`RA_DATA_DIR`).
 
@@ -64,7 +64,7 @@ TERMS = (1, 2, 3, 4, 5, 6)   # ELSEWHERE_TERMS' candidates (1: every answer that
 
 
 DEV_SPLITS = ("dev", "test", "test2", "test3", "test4", "test5", "test6", "test7", "test8", "test9",
-              "test10", "test11", "test12", "test13", "test14")  # reported on
+              "test10", "test11", "test12", "test13", "test14", "test15", "test16")  # reported on
 
 
 def load(path: Path, split: str) -> list[dict]:
@@ -195,8 +195,8 @@ def show(constants: Constants) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=DATA)
-    ap.add_argument("--split", choices=("dev", "test15", "test16"), default="dev",
-                    help="the held-out split to score as well (test15, test16: the lead only, to report)")
+    ap.add_argument("--split", choices=("dev", "test17"), default="dev",
+                    help="the held-out split to score as well (test17: the lead only, to report)")
     ap.add_argument("--fit", action="store_true", help="fit the constants on the dev split")
     weighed = ",".join(s for s in grading.SIGNALS if grading.WEIGHTS[s] or grading.CORRECT_WEIGHTS[s])
     ap.add_argument("--signals", default=weighed,

@@ -1,10 +1,9 @@
 """Checks on the evaluation data in eval/: the issue-9 question sets held out by their rounds (`test_questions.jsonl`
-to `test14_questions.jsonl`, reported on and dev data since, and `test15_questions.jsonl` and `test16_questions.jsonl`,
-held out), the two dev
+to `test16_questions.jsonl`, reported on and dev data since), the two dev
 sets in the learner's own words (`questions_learner.jsonl` and `questions_learner2.jsonl`, the second over the pages
 the other dev files use least), the issue-10 conversation set
 (`conversations.jsonl`) and the issue-15 quiz answer set (`quiz_answers.jsonl`: labelled learner answers, split dev /
-test / test2 / ... / test12 / test13 / test14 / test15 / test16, the last two held out).
+test / test2 / ... / test12 / test13 / test14 / test15 / test16, all reported on and dev data since).
 
 The schema and count checks need only the files. The gold checks read the documentation mirror at
 `../shared/mirror` (relative to the repository root; from a git worktree, relative to the main checkout) and
@@ -472,11 +471,10 @@ QUIZ_LABELS = {"correct", "partial", "incorrect"}
 QUIZ_KINDS = {"definition", "role", "limit", "default", "command", "plan"}
 # split -> (week parity, or None for both, least answers, least questions): dev is fitted on (odd weeks); test to test6
 # (even weeks) and test7 to test12 (odd weeks again: the even weeks were used up) were each written before the round it
-# judges, each after the one before had been seen; test to test14 have been reported on and are read as dev data since.
+# judges, each after the one before had been seen; test to test16 have been reported on and are read as dev data since.
 # Parity alone no longer keeps splits apart (dev and test7 to test12 share it): no question id, text or quote is in two
-# splits, except in the splits of QUIZ_NEW_ANSWERS. test13 and test14 (dev since), test15 (held out by the current
-# round) and test16 (held out for the next round), both parities, are new answers, each by a new writer, to questions
-# already in other splits (the quiz's pool of unused questions was used up).
+# splits, except in the splits of QUIZ_NEW_ANSWERS. test13 to test16 (dev since), both parities, are new answers, each
+# by a new writer, to questions already in other splits (the quiz's pool of unused questions was used up).
 QUIZ_SPLITS = {"dev": (1, 222, 69), "test": (0, 30, 10), "test2": (0, 90, 30), "test3": (0, 96, 32),
                "test4": (0, 96, 32), "test5": (0, 96, 32), "test6": (0, 72, 24), "test7": (1, 72, 24),
                "test8": (1, 72, 24), "test9": (1, 72, 24), "test10": (1, 72, 24),

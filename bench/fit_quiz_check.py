@@ -10,9 +10,9 @@ Each line of the file is an answer a learner might give to a question the quiz g
 (`question`, its `expected` part and `quote`), labelled `correct`, `partial` or `incorrect`, with `split` dev, test,
 test2 to test16 (and test17, the next round's held-out split, once written). The dev data is the splits in DEV_SPLITS
 (dev, and test to test16, held out by earlier rounds and reported on). Only the lines of the splits asked for are
-read and checked (dev, and the held-out one with `--split`). The signals are computed exactly as the service computes them:
-the configured embedder (MiniLM, with its wordpiece vectors for the token alignment) and the idf of the index the
-settings point at (`RA_DATA_DIR`).
+read and checked (dev, and the held-out one with `--split`). The signals are computed exactly as the service
+computes them: the configured embedder (MiniLM, with its wordpiece vectors for the token alignment) and the idf of the
+index the settings point at (`RA_DATA_DIR`).
 
 The fit is one logistic model per boundary on the standardised signals (since issue 15n; scikit-learn's
 LogisticRegression; since issue 15h, before a

@@ -167,13 +167,13 @@ _Q_COMPARE = re.compile(
 
 # A method of finding a quantity ("how should I figure out how many requests one instance can take?", "how do I
 # estimate how much storage I need?") asks how to, not for the number itself.
+_HOW_CAN = r"\bhow (?:do|does|can|could|should|would|to)\s+(?:(?:i|we|you|one)\s+)?"   # "how do I", "how can one"
 _Q_METHOD = re.compile(
-    r"\bhow (?:do|does|can|could|should|would|to)\s+(?:(?:i|we|you|one)\s+)?(?:best\s+|go about\s+)?(?:figure out|"
+    rf"{_HOW_CAN}(?:best\s+|go about\s+)?(?:figure out|"
     r"estimate|determine|calculate|compute|measure|find out|work out|size|plan|choose|pick|decide|tell|check|test|"
     r"benchmark)\b|"
     # ... and so does a way of getting one shown ("how do I count how many rows belong to each category?")
-    r"\bhow (?:do|does|can|could|should|would|to)\s+(?:(?:i|we|you|one)\s+)?(?:count|find|see|list|show|display|get|"
-    r"print)\s+how (?:many|much)\b|"
+    rf"{_HOW_CAN}(?:count|find|see|list|show|display|get|print)\s+how (?:many|much)\b|"
     # ... and so does the same asked as a command ("Count how many records fall in each category, with pandas?")
     r"(?:^\s*|[:;]\s*)(?:count|tally|list|show|display|print)\s+how (?:many|much)\b", re.I)
 # "Why ...?" asks for a reason, whatever amounts or comparisons its clause mentions ("why do glue jobs start up faster
